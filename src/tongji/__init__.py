@@ -1,0 +1,18 @@
+"""tongji 统计: validate and roll up trade-union statistical workbooks, level by level."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("tongji")
+except PackageNotFoundError:  # running from a checkout without install
+    __version__ = "0.0.0"
+
+
+def validate(paths, registry=None, period=None, **kw):
+    """Validate workbooks (files or folders) and return a ValidationReport. See tongji.engine.validate."""
+    from tongji.engine.validate import validate as _validate
+
+    return _validate(paths, registry=registry, period=period, **kw)
+
+
+__all__ = ["__version__", "validate"]

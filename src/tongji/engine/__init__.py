@@ -1,0 +1,1 @@
+"""What runs: reading workbooks, validating the stacked table, building reports."""

@@ -1,0 +1,296 @@
+"""Read every workbook with fastexcel into one long table of cells, keeping file, sheet and Excel row.
+
+Values are read as text (pitfall 1: fastexcel's coercion loses "1,234"); parsing happens later,
+vectorised, on the stacked table. Per-workbook Python here is I/O and header finding only.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from tongji.engine.labels import (
+    CODE_LABELS,
+    COVER_VALUE_LABELS,
+    NAME_LABELS,
+    NOTE_LABELS,
+    VALUE_LABELS,
+    name_index,
+    norm,
+    norm_name,
+)
+from tongji.errors import TongjiError
+from tongji.spec import Form, Spec
+from tongji.spec.expr import CODE
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+_HEADER_SCAN = 40  # rows searched for the header labels
+_EXCEL_ERRORS = {
+    "Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
+    "Ref": "#REF!", "Value": "#VALUE!", "GettingData": "#GETTING_DATA",
+}
+
+
+def col_letter(index: int) -> str:
+    s = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def discover(paths: Iterable[str | Path]) -> list[Path]:
+    """Workbooks under the given files and folders (recursive), in a stable order.
+
+    A file named explicitly is always taken, so a wrong file gets a message instead of vanishing;
+    in folders only Excel files count, and Excel's lock files (~$x.xlsx) are skipped.
+    """
+    found: dict[Path, None] = {}
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", ".")):
+                    found[f] = None
+        elif p.is_file():
+            found[p] = None
+        else:
+            raise TongjiError("path-missing", path=p)
+    return list(found)
+
+
+@dataclass
+class Problem:
+    """An issue met while reading; message is a key from i18n.MESSAGES."""
+
+    file_id: int
+    rule: str
+    severity: str
+    key: str
+    kw: dict = field(default_factory=dict)
+    sheet: str = ""
+    cell: str = ""
+    code: str = ""
+
+
+@dataclass
+class Stack:
+    cells: pl.DataFrame  # file_id, sheet, row, col, code, raw, note, error
+    files: list[Path]
+    readable: list[bool]
+    problems: list[Problem]
+
+
+class _Cells:
+    """Column lists the per-sheet loop appends to; one DataFrame is built at the end."""
+
+    names = ("file_id", "sheet", "row", "col", "code", "raw", "note", "error")
+
+    def __init__(self) -> None:
+        self.data: dict[str, list] = {n: [] for n in self.names}
+
+    def add(self, *values) -> None:
+        for name, v in zip(self.names, values, strict=True):
+            self.data[name].append(v)
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.data, schema={
+            "file_id": pl.Int32, "sheet": pl.Utf8, "row": pl.Int32, "col": pl.Utf8, "code": pl.Utf8,
+            "raw": pl.Utf8, "note": pl.Utf8, "error": pl.Utf8,
+        })
+
+
+def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> Stack:
+    cells, problems, readable = _Cells(), [], []
+    for file_id, path in enumerate(files):
+        ok = _read_one(file_id, path, spec, cells, problems)
+        readable.append(ok)
+        if tick:
+            tick()
+    return Stack(cells.frame(), files, readable, problems)
+
+
+def _read_one(file_id: int, path: Path, spec: Spec, cells: _Cells, problems: list[Problem]) -> bool:
+    bad = _sniff(path)
+    if bad:
+        problems.append(Problem(file_id, bad[0], "错误", bad[0], bad[1]))
+        return False
+    try:
+        reader = fastexcel.read_excel(path)
+        sheets = {norm(n): n for n in reader.sheet_names}
+        blanks: dict[str, list[str]] = {}
+        for form in spec.forms:
+            actual = sheets.get(norm(form.sheet))
+            if actual is None:
+                problems.append(Problem(file_id, "missing-sheet", "错误", "missing-sheet", {"sheet": form.sheet},
+                                        sheet=form.sheet))
+                continue
+            sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
+            empty = _read_sheet(file_id, form, sheet, spec, cells, problems)
+            if empty:
+                blanks[actual] = empty
+    except Exception as exc:  # noqa: BLE001 - one unreadable workbook must not stop the batch
+        problems.append(Problem(file_id, "unreadable", "错误", "unreadable", {"detail": _first_line(exc)}))
+        return False
+    if blanks and path.suffix.lower() != ".xls":
+        problems.extend(_inspect_blanks(file_id, path, blanks, spec))
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _sniff(path: Path) -> tuple[str, dict] | None:
+    """Tell a password, an empty file or a non-workbook apart before calamine gives a cryptic error."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            if head.startswith(b"\xd0\xcf\x11\xe0") and size < 64 * 2**20:
+                if "EncryptedPackage".encode("utf-16-le") in head + fh.read():
+                    return "encrypted", {}
+    except OSError as exc:
+        return "unreadable", {"detail": _first_line(exc)}
+    if size == 0:
+        return "file-empty", {}
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                if "xl/workbook.xml" not in z.namelist():
+                    return "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"}
+        except zipfile.BadZipFile:
+            return "not-workbook", {"detail": "压缩包已损坏"}
+        return None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return None  # .xls (BIFF)
+    return "not-workbook", {"detail": f"文件类型 {path.suffix or '无扩展名'}"}
+
+
+def _find_header(rows: list[tuple], value_labels: set[str]) -> tuple[int, dict[str, int]] | None:
+    for i, row in enumerate(rows[:_HEADER_SCAN]):
+        labels = {norm(v): j for j, v in enumerate(row) if v}
+        code = next((labels[x] for x in CODE_LABELS if x in labels), None)
+        value = next((labels[x] for x in value_labels if x in labels), None)
+        if code is not None and value is not None:
+            return i, {
+                "code": code, "value": value,
+                "name": next((labels[x] for x in NAME_LABELS if x in labels), None),
+                "note": next((labels[x] for x in NOTE_LABELS if x in labels), None),
+            }
+    return None
+
+
+def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: _Cells, problems: list[Problem]) -> list[str]:
+    """Append this sheet's indicator rows to `cells`; return value cells that read as empty."""
+    batch, errors = sheet.to_arrow_with_errors()
+    columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+    rows = list(zip(*columns, strict=True))
+    value_labels = COVER_VALUE_LABELS if form.is_cover else VALUE_LABELS
+    found = _find_header(rows, value_labels)
+    if found is None:
+        problems.append(Problem(file_id, "header-not-found", "错误", "header-not-found",
+                                {"sheet": form.sheet, "value": next(iter(sorted(value_labels)))}, sheet=form.sheet))
+        return []
+    start, at = found
+    offset = sheet.available_columns()[0].absolute_index if columns else 0
+    vcol = col_letter(offset + at["value"])
+    cell_errors = {}
+    if errors is not None:
+        for e in errors.errors:
+            if e.position[1] == at["value"]:
+                kind = e.detail.rsplit("Error(", 1)[-1].rstrip(")'")
+                cell_errors[e.position[0]] = _EXCEL_ERRORS.get(kind, "#" + kind)
+    codes = {r.code for r in form.rows if r.filled}
+    by_name = name_index(spec)[form.sheet]
+    seen: dict[str, int] = {}
+    empty = []
+    for i in range(start + 1, len(rows)):
+        row = rows[i]
+        code = (row[at["code"]] or "").strip().upper()
+        name = row[at["name"]] if at["name"] is not None else None
+        if code not in codes:
+            code = by_name.get(norm_name(name), "") if name else ""
+            if code not in codes:
+                _maybe_extra(file_id, form, row, at, i, vcol, problems)
+                continue
+        raw = row[at["value"]]
+        if code in seen:
+            problems.append(Problem(file_id, "duplicate-row", "错误", "duplicate-row",
+                                    {"code": code, "other": seen[code]}, form.sheet, f"{vcol}{i + 1}", code))
+            continue
+        seen[code] = i + 1
+        note = row[at["note"]] if at["note"] is not None else None
+        err = cell_errors.get(i)
+        cells.add(file_id, form.sheet, i + 1, vcol, code, raw, note, err)
+        if raw is None and err is None:
+            empty.append(f"{vcol}{i + 1}")
+    return empty
+
+
+def _maybe_extra(file_id: int, form: Form, row: tuple, at: dict, i: int, vcol: str, problems: list[Problem]) -> None:
+    """A row that is not on the form is worth a word only if it carries a value or looks like a code."""
+    code = (row[at["code"]] or "").strip()
+    if row[at["value"]] is None and not CODE.match(code.upper()):
+        return
+    label = " ".join(str(row[j]) for j in (at["name"], at["code"]) if j is not None and row[j])
+    problems.append(Problem(file_id, "extra-row", "警告", "extra-row", {"text": label or f"第 {i + 1} 行"},
+                            form.sheet, f"{vcol}{i + 1}", code.upper() if CODE.match(code.upper()) else ""))
+
+
+# --- why is a value cell empty? (pitfalls 3 and 4: formulas never calculated, merged cells) ---
+
+_SHEET_TAG = re.compile(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
+_REL_TAG = re.compile(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"')
+_REL_TAG2 = re.compile(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
+_MERGE = re.compile(r'<mergeCell\b[^>]*ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _inspect_blanks(file_id: int, path: Path, blanks: dict[str, list[str]], spec: Spec) -> list[Problem]:
+    out: list[Problem] = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            targets = dict(_REL_TAG.findall(rels)) | {k: v for v, k in _REL_TAG2.findall(rels)}
+            for name, rid in _SHEET_TAG.findall(wb):
+                name = _unescape(name)
+                if name not in blanks or rid not in targets:
+                    continue
+                target = targets[rid].lstrip("/")
+                xml = z.read(target if target.startswith("xl/") else "xl/" + target).decode("utf-8", "replace")
+                out.extend(_blank_reasons(file_id, spec, name, xml, blanks[name]))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        pass  # the values were read; an odd package layout only costs us the explanation
+    return out
+
+
+def _unescape(s: str) -> str:
+    return s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+
+
+def _blank_reasons(file_id: int, spec: Spec, sheet: str, xml: str, refs: list[str]) -> list[Problem]:
+    canonical = next(f.sheet for f in spec.forms if norm(f.sheet) == norm(sheet))
+    out = []
+    merged = {}
+    if "<mergeCell" in xml:
+        for c1, r1, c2, r2 in _MERGE.findall(xml):
+            for ref in refs:
+                col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
+                if c1 <= col <= c2 and len(c1) == len(col) and int(r1) <= int(row) <= int(r2):
+                    merged[ref] = f"{c1}{r1}:{c2}{r2}"
+    for ref in refs:
+        if ref in merged:
+            out.append(Problem(file_id, "merged-cell", "错误", "merged-cell", {"range": merged[ref]}, canonical, ref))
+            continue
+        m = re.search(rf'<c r="{ref}"[^>]*?(/>|>(.*?)</c>)', xml, re.S)
+        if m and m.group(2) and "<f" in m.group(2) and "<v>" not in m.group(2):
+            out.append(Problem(file_id, "formula-no-value", "错误", "formula-no-value", {}, canonical, ref))
+    return out

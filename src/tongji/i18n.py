@@ -1,0 +1,109 @@
+"""Everything a user reads, in Chinese first and English with `--lang en` or TONGJI_LANG=en."""
+
+from __future__ import annotations
+
+import os
+
+_lang: str | None = None
+
+
+def set_lang(lang: str | None) -> None:
+    global _lang
+    _lang = lang
+
+
+def lang() -> str:
+    value = (_lang or os.environ.get("TONGJI_LANG") or "zh").lower()
+    return "en" if value.startswith("en") else "zh"
+
+
+def t(key: str, **kw: object) -> str:
+    zh, en = MESSAGES[key]
+    return (en if lang() == "en" else zh).format(**kw)
+
+
+SEVERITY = {"错误": "error", "警告": "warning", "提示": "notice"}
+STATUS = {"通过": "passed", "有警告": "warnings", "退回": "returned"}
+
+
+def severity(name: str) -> str:
+    return SEVERITY.get(name, name) if lang() == "en" else name
+
+
+def status(name: str) -> str:
+    return STATUS.get(name, name) if lang() == "en" else name
+
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # reading a file
+    "file-empty": ("文件是空的（0 字节）", "The file is empty (0 bytes)"),
+    "not-workbook": ("不是 Excel 工作簿（{detail}）", "Not an Excel workbook ({detail})"),
+    "encrypted": ("工作簿设有打开密码，请去掉密码后重新报送", "The workbook is password-protected; remove the password"),
+    "unreadable": ("工作簿无法读取：{detail}", "The workbook cannot be read: {detail}"),
+    "missing-sheet": ("缺少工作表“{sheet}”", "Sheet '{sheet}' is missing"),
+    "header-not-found": (
+        "工作表“{sheet}”找不到表头（需要“代码”和“{value}”两列）",
+        "Sheet '{sheet}' has no header row (columns 代码 and {value} are needed)",
+    ),
+    "missing-row": ("缺少指标行 {code} {name}", "Indicator row {code} {name} is missing"),
+    "extra-row": ("多出的指标行“{text}”不在标准报表中，未读取", "Row '{text}' is not on the standard form and was not read"),
+    "duplicate-row": ("指标 {code} 出现了两次（另见第 {other} 行）", "Indicator {code} appears twice (also row {other})"),
+    # cell values
+    "not-a-number": ("“{raw}”不是数字", "'{raw}' is not a number"),
+    "text-number": ("“{raw}”是文本，已按数字 {value} 读取", "'{raw}' is text; read as the number {value}"),
+    "negative": ("{name}不能为负数（{raw}）", "{name} cannot be negative ({raw})"),
+    "not-whole": ("{name}应为整数（{raw}）", "{name} must be a whole number ({raw})"),
+    "too-many-decimals": ("金额“{raw}”超过两位小数", "Amount '{raw}' has more than two decimals"),
+    "bad-flag": ("“{raw}”不是“是/否”", "'{raw}' is not 是/否 (yes/no)"),
+    "cell-error": ("单元格是错误值 {raw}", "The cell holds the error value {raw}"),
+    "formula-no-value": (
+        "单元格是公式但没有计算结果（文件未在 Excel/WPS 中打开保存过），请打开后保存再报送",
+        "The cell is a formula with no computed value (never saved in Excel/WPS); open and save it",
+    ),
+    "merged-cell": ("填报单元格被合并（{range}），只有左上角单元格有值", "Input cells are merged ({range}); only the top-left holds a value"),
+    "benji-in-grassroots": (
+        "{name}只由本级工会填报，基层工会应为空或 0（现为 {raw}）",
+        "{name} is for 本级 workbooks only; a grassroots union leaves it empty (found {raw})",
+    ),
+    # cover
+    "required": ("{name}未填写", "{name} is not filled in"),
+    "bad-enum": ("{name}“{raw}”不在代码表中", "{name} '{raw}' is not a valid code"),
+    "bad-uscc": ("单位代码“{raw}”不是有效的统一社会信用代码（校验位不符）", "Unit code '{raw}' is not a valid unified social credit code"),
+    "bad-period": ("报告期“{raw}”格式不对（应为 2025、2025Q2 或 2025-06）", "Period '{raw}' is malformed (2025, 2025Q2 or 2025-06)"),
+    "wrong-period": ("报告期为 {raw}，本次收集的是 {period}", "Period is {raw}; collecting {period}"),
+    "bad-date": ("报出日期“{raw}”不是日期", "Report date '{raw}' is not a date"),
+    "bad-area": ("区划代码“{raw}”应为 12 位数字", "Area code '{raw}' must be 12 digits"),
+    "area-outside-parent": (
+        "区划代码 {raw} 不在上级工会所在区划 {parent} 之内",
+        "Area code {raw} is outside the parent's area {parent}",
+    ),
+    "unknown-version": ("模板版本“{raw}”无法识别，请使用最新模板", "Template version '{raw}' is not recognised; use the current template"),
+    "old-version": ("模板版本 {raw} 已过时（当前 {current}），请使用最新模板", "Template version {raw} is old (current {current})"),
+    # across workbooks / registry
+    "duplicate-unit": ("单位 {unit} 报送了多份工作簿：{files}", "Unit {unit} sent several workbooks: {files}"),
+    "unknown-unit": ("单位代码 {unit} 不在名册中", "Unit {unit} is not in the registry"),
+    "revoked-unit": ("单位 {unit} 在名册中已撤销", "Unit {unit} is marked 撤销 in the registry"),
+    "wrong-parent": ("上级工会代码为 {raw}，名册中该单位的上级是 {parent}", "Parent code is {raw}; the registry says {parent}"),
+    "missing-unit": ("名册中的单位 {unit} {name} 没有报送", "Registry unit {unit} {name} sent nothing"),
+    # setup and usage (exit 2)
+    "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
+    "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),
+    "period-invalid": ("报告期“{period}”格式不对，应为 2025、2025Q2 或 2025-06", "Period '{period}' is malformed: use 2025, 2025Q2 or 2025-06"),
+    "registry-missing": ("名册文件不存在：{path}", "Registry file not found: {path}"),
+    "registry-unreadable": ("名册文件无法读取：{path}（{detail}）", "Registry cannot be read: {path} ({detail})"),
+    "registry-columns": ("名册缺少列：{columns}", "Registry lacks columns: {columns}"),
+    "registry-duplicate": ("名册中单位代码重复：{codes}", "Registry has duplicate unit codes: {codes}"),
+    "registry-unknown-parent": ("名册中上级代码不存在：{items}", "Registry parents not found: {items}"),
+    "registry-cycle": ("名册中上下级关系成环：{items}", "Registry hierarchy has a cycle: {items}"),
+    "registry-leaf-children": ("基层单位不能有下级：{items}", "Grassroots units cannot have children: {items}"),
+    "registry-level-skip": ("名册层级跳级：{items}", "Registry skips a level: {items}"),
+    "registry-bad-level": ("名册中有未知层级：{items}", "Registry has unknown levels: {items}"),
+    "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),
+    "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
+    "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),
+    "spec-invalid": ("定义文件 {file} 第 {line} 行有误：{detail}", "Definition file {file} line {line}: {detail}"),
+    "needs-registry": ("未提供名册（--registry），已跳过名册相关检查", "No registry (--registry): registry checks skipped"),
+    "needs-period": ("未提供报告期（--period），已跳过报告期检查", "No period (--period): period check skipped"),
+    "error-prefix": ("错误：", "Error: "),
+    "explained": ("已说明：{note}", "explained: {note}"),
+}

@@ -1,0 +1,1 @@
+"""Writing files: templates, annotated copies, issue reports. Always atomic, always reproducible."""

@@ -1,0 +1,114 @@
+"""The unit registry (名册): the tree of units and who is expected to report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from tongji.errors import TongjiError
+
+COLUMNS = ["单位代码", "单位名称", "上级代码", "层级", "组织类型", "所在地区划代码", "状态"]
+REQUIRED = ["单位代码", "单位名称", "上级代码", "层级"]
+DEFAULT_LEVELS = ("市", "区", "街道", "基层")
+
+
+def _few(items: list[str], n: int = 5) -> str:
+    return "、".join(items[:n]) + (f" 等 {len(items)} 项" if len(items) > n else "")
+
+
+@dataclass
+class Registry:
+    frame: pl.DataFrame  # one row per unit, all columns as text
+    levels: tuple[str, ...] = DEFAULT_LEVELS
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._by_code = {r["单位代码"]: r for r in self.frame.iter_rows(named=True)}
+
+    def get(self, code: str) -> dict | None:
+        return self._by_code.get(code)
+
+    def __contains__(self, code: str) -> bool:
+        return code in self._by_code
+
+    def expected(self) -> pl.DataFrame:
+        """Units that must send a workbook: every active unit below the top level."""
+        f = self.frame.filter(pl.col("状态") != "撤销")
+        return f.filter(pl.col("层级") != self.levels[0])
+
+
+def load_registry(path: str | Path, levels: tuple[str, ...] = DEFAULT_LEVELS) -> Registry:
+    path = Path(path)
+    if not path.is_file():
+        raise TongjiError("registry-missing", path=path)
+    frame = _read(path)
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise TongjiError("registry-columns", columns="、".join(missing))
+    for col in COLUMNS:
+        if col not in frame.columns:
+            frame = frame.with_columns(pl.lit("").alias(col))
+    frame = (
+        frame.select(COLUMNS)
+        .with_columns(pl.all().fill_null("").str.strip_chars())
+        .filter(pl.col("单位代码") != "")
+        .with_columns(pl.col("状态").replace("", "正常"))
+    )
+    _check(frame, levels)
+    return Registry(frame, levels, path)
+
+
+def _read(path: Path) -> pl.DataFrame:
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
+            return sheet.to_polars()
+        raw = path.read_bytes()
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValueError("编码无法识别")
+        return pl.read_csv(text.encode(), infer_schema=False)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is one setup message
+        raise TongjiError("registry-unreadable", path=path, detail=str(exc).splitlines()[0][:200]) from None
+
+
+def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
+    counts = Counter(frame["单位代码"].to_list())
+    dup = sorted(c for c, n in counts.items() if n > 1)
+    if dup:
+        raise TongjiError("registry-duplicate", codes=_few(dup))
+    bad_level = sorted(set(frame["层级"].to_list()) - set(levels))
+    if bad_level:
+        raise TongjiError("registry-bad-level", items=_few(bad_level))
+    rows = {r["单位代码"]: r for r in frame.iter_rows(named=True)}
+    unknown = [f"{c}→{r['上级代码']}" for c, r in rows.items() if r["上级代码"] and r["上级代码"] not in rows]
+    if unknown:
+        raise TongjiError("registry-unknown-parent", items=_few(unknown))
+    for code in rows:
+        seen, node = [code], rows[code]["上级代码"]
+        while node:
+            if node in seen:
+                raise TongjiError("registry-cycle", items="→".join(seen[seen.index(node):] + [node]))
+            seen.append(node)
+            node = rows[node]["上级代码"]
+    leaf = levels[-1]
+    parents = {r["上级代码"] for r in rows.values()}
+    with_children = [c for c, r in rows.items() if r["层级"] == leaf and c in parents]
+    if with_children:
+        raise TongjiError("registry-leaf-children", items=_few(with_children))
+    skipped = [
+        f"{c}（{r['层级']}）→{r['上级代码']}（{rows[r['上级代码']]['层级']}）"
+        for c, r in rows.items()
+        if r["上级代码"] and levels.index(r["层级"]) != levels.index(rows[r["上级代码"]]["层级"]) + 1
+    ]
+    if skipped:
+        raise TongjiError("registry-level-skip", items=_few(skipped))
