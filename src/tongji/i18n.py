@@ -105,5 +105,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "needs-registry": ("未提供名册（--registry），已跳过名册相关检查", "No registry (--registry): registry checks skipped"),
     "needs-period": ("未提供报告期（--period），已跳过报告期检查", "No period (--period): period check skipped"),
     "error-prefix": ("错误：", "Error: "),
+    "usage-error": ("用法错误：{detail}（用 --help 查看用法）", "Usage error: {detail} (see --help)"),
+    # the terminal
+    "cli-reading": ("读取工作簿", "Reading workbooks"),
+    "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n} workbooks: {ok} passed, {warn} with warnings, {bad} returned"),
+    "cli-issues": ("问题清单", "Issues"),
+    "cli-more-issues": ("另有 {n} 条问题未显示，请用 --report 导出完整清单", "{n} more issues not shown; use --report for the full list"),
+    "cli-report-written": ("问题清单已写入 {path}", "Issue list written to {path}"),
+    "cli-annotated": ("已为 {n} 份工作簿写出标注副本：{path}", "Annotated copies of {n} workbooks written to {path}"),
+    "col-file": ("文件", "File"), "col-unit": ("单位代码", "Unit"), "col-name": ("单位名称", "Unit name"),
+    "col-status": ("状态", "Status"), "col-errors": ("错误", "Errors"), "col-warnings": ("警告", "Warnings"),
+    "col-explained": ("已说明", "Explained"), "col-notices": ("提示", "Notices"),
+    "col-severity": ("严重程度", "Severity"), "col-cell": ("单元格", "Cell"), "col-code": ("指标", "Indicator"),
+    "col-message": ("问题说明", "Message"), "col-diff": ("差额", "Imbalance"),
     "explained": ("已说明：{note}", "explained: {note}"),
 }

@@ -36,7 +36,9 @@ def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
     _register()
     try:
-        app(standalone_mode=False)
+        # without standalone mode click hands back typer.Exit's code instead of exiting
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except TongjiError as exc:
         from rich.console import Console
 
@@ -46,10 +48,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
+    except Exception as exc:
+        # usage errors of typer's vendored click arrive here in standalone_mode=False; duck-typed
+        # because the vendored classes are not the installed click's (pitfall 6)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            from rich.console import Console
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
+            if exc.format_message():  # empty for a bare `tongji`, which has just shown its help
+                Console(stderr=True).print(t("usage-error", detail=exc.format_message()), highlight=False)
+            sys.exit(exc.exit_code if exc.exit_code else 2)
         raise

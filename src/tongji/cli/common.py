@@ -1,0 +1,40 @@
+"""What every command shares: the console and the progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+PROGRESS_MIN = 5  # fewer files than this finish before a bar would be seen
+
+
+def console() -> Console:
+    """A terminal gets colours; a pipe gets plain text wide enough not to wrap Chinese tables."""
+    c = Console(highlight=False)
+    return c if c.is_terminal else Console(highlight=False, width=200, no_color=True)
+
+
+@contextlib.contextmanager
+def progress(out: Console, label: str) -> Iterator[tuple]:
+    """Yield (on_total, tick) callbacks; a bar is drawn only on a terminal and for enough files."""
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=out, transient=True)
+    state = {"task": None}
+
+    def on_total(n: int) -> None:
+        if out.is_terminal and n >= PROGRESS_MIN:
+            bar.start()
+            state["task"] = bar.add_task(label, total=n)
+
+    def tick() -> None:
+        if state["task"] is not None:
+            bar.advance(state["task"])
+
+    try:
+        yield on_total, tick
+    finally:
+        if state["task"] is not None:
+            bar.stop()

@@ -1,0 +1,93 @@
+"""`tongji validate PATH...`: check returned workbooks, show who passes and why others are returned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tongji.cli.common import console, progress
+from tongji.engine.report import ValidationReport
+from tongji.engine.validate import validate
+from tongji.i18n import severity, status, t
+from tongji.output.report import write_report
+
+MAX_SHOWN = 200  # issues printed on the terminal; the full list goes to --report
+STYLE = {"退回": "red", "有警告": "yellow", "通过": "green", "错误": "red", "警告": "yellow", "提示": "cyan"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate_command)
+
+
+def validate_command(
+    paths: list[Path] = typer.Argument(..., help="工作簿文件或文件夹（递归查找 .xlsx/.xls）"),
+    registry: Path = typer.Option(None, "--registry", "-r", help="单位名册（xlsx 或 csv）"),
+    period: str = typer.Option(None, "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
+    report: Path = typer.Option(None, "--report", help="把完整问题清单写入 .xlsx / .csv / .json"),
+    annotate: Path = typer.Option(None, "--annotate", help="为有问题的工作簿写出标注副本到此文件夹"),
+) -> None:
+    """审核工作簿：退出码 0 无错误，1 有工作簿需退回，2 用法或设置错误。"""
+    out = console()
+    if report is not None:
+        write_report_check(report)
+    with progress(out, t("cli-reading")) as (on_total, tick):
+        result = validate(paths, registry=registry, period=period, tick=tick, on_files=on_total)
+    show(out, result)
+    if report is not None:
+        write_report(result, report)
+        out.print(t("cli-report-written", path=report))
+    if annotate is not None:
+        from tongji.output.annotate import annotate_all
+
+        root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
+        written = annotate_all(result.issues, annotate, root=root)
+        out.print(t("cli-annotated", n=len(written), path=annotate))
+    raise typer.Exit(result.exit_code)
+
+
+def write_report_check(path: Path) -> None:
+    """Refuse a bad --report suffix before reading ten thousand workbooks, not after."""
+    from tongji.errors import TongjiError
+
+    if path.suffix.lower() not in (".xlsx", ".csv", ".json"):
+        raise TongjiError("report-format", path=path)
+
+
+def show(out, result: ValidationReport) -> None:
+    books = result.workbooks
+    counts = {s: int((books["status"] == s).sum()) for s in ("通过", "有警告", "退回")}
+    out.print(t("cli-summary", n=books.height, ok=counts["通过"], warn=counts["有警告"], bad=counts["退回"]))
+    for note in result.skipped:
+        out.print(f"[yellow]{note}[/yellow]")
+    table = Table(*[t(k) for k in ("col-file", "col-unit", "col-name", "col-status", "col-errors",
+                                   "col-warnings", "col-explained", "col-notices")])
+    for r in books.iter_rows(named=True):
+        colour = STYLE[r["status"]]
+        table.add_row(Path(r["file"]).name, r["unit"] or "", r["unit_name"] or "",
+                      f"[{colour}]{status(r['status'])}[/{colour}]",
+                      *(str(r[k]) for k in ("errors", "warnings", "explained", "notices")))
+    out.print(table)
+    if result.issues.height:
+        _issues(out, result)
+
+
+def _issues(out, result: ValidationReport) -> None:
+    table = Table(*[t(k) for k in ("col-file", "col-severity", "col-cell", "col-code", "col-message",
+                                   "col-diff")], title=t("cli-issues"))
+    from tongji.engine.rules import fmt_number
+
+    for r in result.issues.head(MAX_SHOWN).iter_rows(named=True):
+        colour = STYLE[r["severity"]]
+        label = severity(r["severity"]) + (f"（{t('col-explained')}）" if r["explained"] else "")
+        message = r["message"] + (f"\n{t('explained', note=r['explained'])}" if r["explained"] else "")
+        table.add_row(Path(r["file"]).name, f"[{colour}]{label}[/{colour}]", r["cell"],
+                      f"{r['code']} {r['name']}".strip(), message,
+                      fmt_number(r["diff"]) if r["diff"] is not None else "")
+    out.print(table)
+    rest = result.issues.height - MAX_SHOWN
+    if rest > 0:
+        out.print(t("cli-more-issues", n=rest))
+
+

@@ -1,0 +1,61 @@
+"""Turn the text of every value cell into a number, vectorised over the stacked table.
+
+Pitfall 1: the original text stays in `raw` for messages; `value` is what the text shows.
+A value typed as text ("1,234", "１２３", " 56 ") is read as the number it shows, with a notice.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tongji.spec import Spec
+
+_FW_FROM = list("０１２３４５６７８９，．－＋") + ["\u3000", "\xa0"]
+_FW_TO = list("0123456789,.-+") + [" ", " "]
+# [0-9], not \d: the regex engine's \d also matches full-width digits, which must get a notice
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_THOUSANDS = r"^[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
+YES = ["是", "1", "y", "yes", "√", "✓", "true", "有"]
+NO = ["否", "0", "n", "no", "×", "✗", "x", "false", "无"]
+
+
+def kinds_frame(spec: Spec) -> pl.DataFrame:
+    rows = [r for f in spec.forms for r in f.rows]
+    return pl.DataFrame({
+        "code": [r.code for r in rows],
+        "kind": [r.kind for r in rows],
+        "name": [r.name for r in rows],
+    })
+
+
+def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """Add `text` (cleaned), `value` (Float64) and `parse_issue` (rule id or null)."""
+    text = (
+        pl.col("raw").str.replace_many(_FW_FROM, _FW_TO).str.strip_chars()
+        .replace("", None)
+    )
+    df = cells.join(kinds_frame(spec), on="code", how="left").with_columns(text.alias("text"))
+    numeric = pl.col("kind").is_in(["count", "amount"])
+    unthousand = (
+        pl.when(pl.col("text").str.contains(_THOUSANDS)).then(pl.col("text").str.replace_all(",", ""))
+        .otherwise(pl.col("text")).str.replace(r"^\+", "")
+    )
+    flag_text = pl.col("text").str.to_lowercase()
+    flag = pl.when(flag_text.is_in(YES)).then(1.0).when(flag_text.is_in(NO)).then(0.0)
+    df = df.with_columns(
+        pl.when(pl.col("error").is_not_null()).then(None)
+        .when(pl.col("text").is_null()).then(0.0)
+        .when(numeric).then(unthousand.cast(pl.Float64, strict=False))
+        .when(pl.col("kind") == "flag").then(flag)
+        .otherwise(None)
+        .alias("value")
+    )
+    is_num_kind = numeric | (pl.col("kind") == "flag")
+    issue = (
+        pl.when(pl.col("error").is_not_null()).then(pl.lit("cell-error"))
+        .when(pl.col("text").is_null() | ~is_num_kind).then(None)
+        .when(pl.col("value").is_null() & (pl.col("kind") == "flag")).then(pl.lit("bad-flag"))
+        .when(pl.col("value").is_null()).then(pl.lit("not-a-number"))
+        .when(numeric & ~pl.col("raw").str.contains(_PLAIN_NUMBER)).then(pl.lit("text-number"))
+    )
+    return df.with_columns(issue.alias("parse_issue"))

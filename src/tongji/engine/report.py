@@ -1,0 +1,42 @@
+"""The result of validation: issues and per-workbook status as polars DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+ISSUE_COLUMNS = {
+    "file": pl.Utf8, "unit": pl.Utf8, "unit_name": pl.Utf8, "severity": pl.Utf8, "rule": pl.Utf8,
+    "sheet": pl.Utf8, "cell": pl.Utf8, "cells": pl.List(pl.Utf8), "code": pl.Utf8, "name": pl.Utf8,
+    "value": pl.Utf8, "message": pl.Utf8, "diff": pl.Float64, "explained": pl.Utf8,
+}
+SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
+
+
+@dataclass
+class ValidationReport:
+    """`issues`: one row per problem (columns ISSUE_COLUMNS). `workbooks`: one row per file with
+    unit, status (通过 / 有警告 / 退回) and counts. `skipped`: checks not run and why."""
+
+    issues: pl.DataFrame
+    workbooks: pl.DataFrame
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool((self.workbooks["status"] == "退回").any())
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.has_errors else 0
+
+    def flatten(self, fields: list[str], severity: str | None = None) -> list[list]:
+        """Issues as plain lists for one-line assertions: report.flatten(["cell", "rule"])."""
+        df = self.issues if severity is None else self.issues.filter(pl.col("severity") == severity)
+        return [list(r) for r in df.select(fields).iter_rows()]
+
+    def for_file(self, name: str) -> ValidationReport:
+        """This report narrowed to the files whose path ends with `name`."""
+        keep = pl.col("file").str.ends_with(name)
+        return ValidationReport(self.issues.filter(keep), self.workbooks.filter(keep), self.skipped)

@@ -1,0 +1,82 @@
+"""Evaluate the declarative rules (schemas/rules.toml) on the wide table, all workbooks at once."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from tongji.i18n import lang
+from tongji.spec import Rule, Spec
+from tongji.spec.expr import to_polars
+
+_EPS = 1e-9
+
+
+def _tolerance(rule: Rule, spec: Spec) -> float:
+    """0.01 元 per term where amounts take part; counts compare exactly."""
+    if any(spec.rows[c].kind == "amount" for c in rule.check.codes):
+        return 0.01 * rule.check.terms() + _EPS
+    return _EPS
+
+
+def _fails(rule: Rule, spec: Spec, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+    diff, tol = left - right, _tolerance(rule, spec)
+    ok = {
+        "<=": diff <= tol, ">=": diff >= -tol, "<": diff < 0, ">": diff > 0, "=": diff.abs() <= tol,
+        "≈": diff.abs() <= right.abs() * rule.tolerance + tol,
+    }[rule.check.cmp]
+    return ~ok
+
+
+def evaluate(wide: pl.DataFrame, spec: Spec, grassroots: pl.Expr) -> pl.DataFrame:
+    """One row per (workbook, failed rule): pos, rule, left, right, diff."""
+    frames = []
+    for rule in spec.rules:
+        left = to_polars(rule.check.left, spec.params)
+        right = to_polars(rule.check.right, spec.params)
+        fails = _fails(rule, spec, left, right)
+        if rule.when is not None:
+            fails = fails & _holds(rule.when, spec)
+        if rule.scope == "基层":
+            fails = fails & grassroots
+        frames.append(
+            wide.lazy().with_row_index("pos").filter(fails.fill_null(False))
+            .select(pl.col("pos").cast(pl.Int64), pl.lit(rule.id).alias("rule"),
+                    left.alias("left"), right.alias("right"), (left - right).alias("diff"))
+        )
+    if not frames:
+        return pl.DataFrame(schema={"pos": pl.Int64, "rule": pl.Utf8, "left": pl.Float64,
+                                    "right": pl.Float64, "diff": pl.Float64})
+    return pl.concat(pl.collect_all(frames))
+
+
+def _holds(expr, spec: Spec) -> pl.Expr:
+    left, right = to_polars(expr.left, spec.params), to_polars(expr.right, spec.params)
+    diff = left - right
+    return {"<=": diff <= 0, ">=": diff >= 0, "<": diff < 0, ">": diff > 0, "=": diff == 0,
+            "≈": diff.abs() < _EPS}[expr.cmp]
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+def fmt_number(v: float | None) -> str:
+    if v is None:
+        return "空"
+    if abs(v - round(v)) < 1e-9:
+        return f"{int(round(v))}"
+    return f"{v:.2f}"
+
+
+def rule_message(rule: Rule, values: dict[str, float | None], left: float, right: float, diff: float) -> str:
+    template = rule.message_en if lang() == "en" and rule.message_en else rule.message
+    extra = {"左边": left, "右边": right, "差额": diff, "left": left, "right": right, "diff": diff}
+
+    def sub(m: re.Match) -> str:
+        key = m.group(1)
+        if key in extra:
+            return fmt_number(extra[key])
+        return fmt_number(values.get(key)) if key in values else m.group(0)
+
+    return _PLACEHOLDER.sub(sub, template)

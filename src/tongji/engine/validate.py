@@ -1,0 +1,354 @@
+"""Validate a batch of workbooks: read all, stack, check the stacked table once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import polars as pl
+
+from tongji.engine.parse import parse_values
+from tongji.engine.reader import Stack, discover, read_workbooks
+from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
+from tongji.engine.rules import evaluate, fmt_number, rule_message
+from tongji.engine.schema import schema_failures
+from tongji.errors import TongjiError
+from tongji.i18n import MESSAGES, lang, t
+from tongji.spec import Spec, load_spec
+from tongji.spec.codes import area_prefix, normalize_period
+from tongji.spec.registry import Registry, load_registry
+
+# what each reading or schema problem is, and how bad
+SEVERITY = {
+    "not-a-number": "错误", "bad-flag": "错误", "cell-error": "错误", "text-number": "提示",
+    "negative": "错误", "not-whole": "错误", "too-many-decimals": "提示", "required": "错误",
+    "bad-enum": "错误", "bad-uscc": "错误", "bad-period": "错误", "bad-date": "错误", "bad-area": "警告",
+    "benji-in-grassroots": "错误", "missing-row": "错误",
+}
+_INTERNAL = {  # the issue frame before file and unit columns are joined on
+    "file_id": pl.Int32, "severity": pl.Utf8, "rule": pl.Utf8, "sheet": pl.Utf8, "ref": pl.Utf8,
+    "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "diff": pl.Float64, "cells": pl.List(pl.Utf8),
+    "explained": pl.Utf8,
+}
+
+
+def validate(
+    paths: Iterable[str | Path] | str | Path,
+    registry: str | Path | Registry | None = None,
+    period: str | None = None,
+    spec: Spec | None = None,
+    tick: Callable[[], None] | None = None,
+    on_files: Callable[[int], None] | None = None,
+) -> ValidationReport:
+    """Read every workbook under `paths` and check them together. Setup problems raise TongjiError."""
+    spec = spec or load_spec()
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    paths = list(paths)
+    if period is not None:
+        canonical = normalize_period(str(period))
+        if canonical is None:
+            raise TongjiError("period-invalid", period=period)
+        period = canonical
+    if registry is not None and not isinstance(registry, Registry):
+        registry = load_registry(registry)
+    files = discover(paths)
+    if not files:
+        raise TongjiError("no-inputs", paths="、".join(map(str, paths)))
+    if on_files:
+        on_files(len(files))
+    stack = read_workbooks(files, spec, tick)
+    return check_stack(stack, spec, registry, period)
+
+
+def fmt_expr(key: str, **kw: pl.Expr) -> pl.Expr:
+    """A message from i18n.MESSAGES built column-wise, so a million notices cost no Python loop."""
+    template = MESSAGES[key][1 if lang() == "en" else 0]
+    parts = re.split(r"\{(\w+)\}", template)
+    exprs = [pl.lit(p) if i % 2 == 0 else kw[p].cast(pl.Utf8).fill_null("") for i, p in enumerate(parts)]
+    return pl.concat_str([e for e in exprs])
+
+
+def _frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=_INTERNAL) if rows else pl.DataFrame(schema=_INTERNAL)
+
+
+def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str | None) -> ValidationReport:
+    cells = parse_values(stack.cells, spec)
+    reading = _reading_problems(stack, cells)
+    # a cell we could not read (formula never calculated, merged) must not count as 0 in the rules
+    if reading.height:
+        bad = reading.filter(pl.col("ref") != "").select("file_id", "sheet", "ref")
+        cells = cells.with_columns((pl.col("col") + pl.col("row").cast(pl.Utf8)).alias("ref")).join(
+            bad.with_columns(pl.lit(True).alias("_bad")), on=["file_id", "sheet", "ref"], how="left"
+        ).with_columns(pl.when(pl.col("_bad")).then(None).otherwise(pl.col("value")).alias("value")).drop("_bad")
+    else:
+        cells = cells.with_columns((pl.col("col") + pl.col("row").cast(pl.Utf8)).alias("ref"))
+    readable = [i for i, ok in enumerate(stack.readable) if ok]
+    wide = _wide(cells, spec, readable)
+    grassroots = pl.col("FM05").fill_null("1") != "9"
+    parts = [
+        reading,
+        _parse_issues(cells),
+        _schema_issues(wide, cells, spec),
+        _benji_issues(cells, wide, spec),
+        _rule_issues(wide, cells, spec, grassroots),
+        _missing_rows(stack, cells, spec),
+        _cover_issues(wide, cells, spec, registry, period, stack.files),
+    ]
+    issues = pl.concat([p.select(list(_INTERNAL)) for p in parts])
+    skipped = ([t("needs-registry")] if registry is None else []) + ([t("needs-period")] if period is None else [])
+    return _assemble(spec, stack, wide, issues, skipped)
+
+
+# --- the wide table: one row per readable workbook, one column per code -----------------------
+
+def _wide(cells: pl.DataFrame, spec: Spec, readable: list[int]) -> pl.DataFrame:
+    base = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
+    numeric_codes = [r.code for r in spec.numeric_rows() if r.filled]
+    cover_codes = [r.code for r in spec.cover.rows]
+    num = cells.filter(pl.col("kind").is_in(["count", "amount", "flag"]))
+    cov = cells.filter(pl.col("code").is_in(cover_codes)).with_columns(_cover_text(spec).alias("value"))
+    out = base
+    for part, codes, dtype in ((num, numeric_codes, pl.Float64), (cov, cover_codes, pl.Utf8)):
+        if part.height:
+            piv = part.pivot(on="code", index="file_id", values="value", aggregate_function="first")
+            out = out.join(piv, on="file_id", how="left")
+        missing = [c for c in codes if c not in out.columns]
+        out = out.with_columns([pl.lit(None, dtype=dtype).alias(c) for c in missing])
+    return out.select(["file_id", *cover_codes, *numeric_codes]).sort("file_id")
+
+
+def _cover_text(spec: Spec) -> pl.Expr:
+    """Cover text as checked: enum labels to codes ("1 单独基层工会" → "1"), periods canonical."""
+    text = pl.col("text")
+    labels = {v: k for name in spec.enums for k, v in spec.enums[name].items()}
+    enum_code = pl.coalesce(text.str.extract(r"^([0-9]+)"), text.replace_strict(labels, default=None))
+    period = text.str.to_uppercase().str.replace_all(r"年|报|\.0$", "")
+    return (
+        pl.when(pl.col("kind") == "enum").then(pl.coalesce(enum_code, text))
+        .when(pl.col("kind") == "period").then(period)
+        .when(pl.col("kind") == "area").then(text.str.replace(r"\.0$", ""))
+        .otherwise(text)
+    )
+
+
+# --- issue sources ----------------------------------------------------------------------------
+
+def _reading_problems(stack: Stack, cells: pl.DataFrame) -> pl.DataFrame:
+    rows = []
+    where = {(f, s, c + str(r)): code for f, s, c, r, code in
+             cells.select("file_id", "sheet", "col", "row", "code").iter_rows()} if stack.problems else {}
+    for p in stack.problems:
+        code = p.code or where.get((p.file_id, p.sheet, p.cell), "")
+        rows.append({
+            "file_id": p.file_id, "severity": p.severity, "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
+            "code": code, "value": None, "message": t(p.key, **p.kw), "diff": None,
+            "cells": [f"{p.sheet}!{p.cell}"] if p.cell else [], "explained": None,
+        })
+    return _frame(rows)
+
+
+def _cell_issue(df: pl.DataFrame, rule: pl.Expr, message: pl.Expr) -> pl.DataFrame:
+    severity = rule.replace_strict(SEVERITY, default="错误")
+    return df.select(
+        "file_id", severity.alias("severity"), rule.alias("rule"), "sheet", "ref", "code",
+        pl.col("raw").alias("value"), message.alias("message"), pl.lit(None, pl.Float64).alias("diff"),
+        pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")).alias("cells"),
+        pl.lit(None, pl.Utf8).alias("explained"),
+    )
+
+
+def _by_rule(df: pl.DataFrame, keys: Iterable[str], **kw: pl.Expr) -> pl.DataFrame:
+    """Cell issues whose message depends on the rule id: one vectorised message per rule."""
+    out = []
+    for key in keys:
+        part = df.filter(pl.col("rule") == key)
+        if part.height:
+            args = {k: v for k, v in kw.items() if "{" + k + "}" in "".join(MESSAGES[key])}
+            out.append(_cell_issue(part, pl.col("rule"), fmt_expr(key, **args)))
+    return pl.concat(out) if out else pl.DataFrame(schema=_INTERNAL)
+
+
+def _parse_issues(cells: pl.DataFrame) -> pl.DataFrame:
+    df = cells.filter(pl.col("parse_issue").is_not_null()).with_columns(pl.col("parse_issue").alias("rule"))
+    raw = pl.coalesce(pl.col("error"), pl.col("raw"))
+    value = pl.col("value").map_elements(fmt_number, return_dtype=pl.Utf8)
+    return _by_rule(df, ["not-a-number", "bad-flag", "cell-error", "text-number"], raw=raw, value=value)
+
+
+def _schema_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    fails = schema_failures(wide, spec)
+    if not fails.height:
+        return pl.DataFrame(schema=_INTERNAL)
+    ids = wide.select(pl.col("file_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("pos"))
+    df = fails.join(ids, on="pos").join(cells, on=["file_id", "code"], how="inner")
+    keys = ["negative", "not-whole", "too-many-decimals", "required", "bad-enum", "bad-uscc", "bad-period",
+            "bad-date", "bad-area"]
+    return _by_rule(df, keys, raw=pl.col("raw"), name=pl.col("name"))
+
+
+def _benji_issues(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    benji = [r.code for r in spec.numeric_rows() if r.level == "本级"]
+    grassroots = wide.filter(pl.col("FM05").fill_null("1") != "9").select("file_id")
+    df = cells.filter(pl.col("code").is_in(benji) & (pl.col("value").fill_null(0) != 0)).join(grassroots, on="file_id")
+    df = df.with_columns(pl.lit("benji-in-grassroots").alias("rule"))
+    return _by_rule(df, ["benji-in-grassroots"], raw=pl.col("raw"), name=pl.col("name"))
+
+
+def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, grassroots: pl.Expr) -> pl.DataFrame:
+    fails = evaluate(wide, spec, grassroots)
+    if not fails.height:
+        return pl.DataFrame(schema=_INTERNAL)
+    rules = {r.id: r for r in spec.rules}
+    ids = wide["file_id"].to_list()
+    failing = {ids[p] for p in fails["pos"].to_list()}
+    where = {
+        (f, code): (sheet, ref, raw, note)
+        for f, code, sheet, ref, raw, note in cells.filter(pl.col("file_id").is_in(list(failing)))
+        .select("file_id", "code", "sheet", "ref", "raw", "note").iter_rows()
+    }
+    values = {r["file_id"]: r for r in wide.filter(pl.col("file_id").is_in(list(failing))).iter_rows(named=True)}
+    rows = []
+    for pos, rid, left, right, diff in fails.iter_rows():
+        rule, fid = rules[rid], ids[pos]
+        codes = rule.check.codes + [c for c in (rule.when.codes if rule.when else []) if c not in rule.check.codes]
+        found = [where[(fid, c)] for c in codes if (fid, c) in where]
+        notes = [w[3] for w in found if w[3] and str(w[3]).strip()]
+        first = where.get((fid, rule.check.codes[0]), ("", "", None, None))
+        rows.append({
+            "file_id": fid, "severity": rule.severity, "rule": rid, "sheet": first[0], "ref": first[1],
+            "code": rule.check.codes[0], "value": first[2],
+            "message": rule_message(rule, values[fid], left, right, diff),
+            "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None,
+            "cells": [f"{w[0]}!{w[1]}" for w in found],
+            "explained": "；".join(notes) if notes and rule.severity != "错误" else None,
+        })
+    return _frame(rows)
+
+
+def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """Rows of a form that was read (sheet and header found) but lack an indicator row."""
+    unread = {(p.file_id, p.sheet) for p in stack.problems if p.rule in ("missing-sheet", "header-not-found")}
+    rows = [(r.code, r.name, f.sheet) for f in spec.forms for r in f.rows if r.filled]
+    expected = pl.DataFrame({"file_id": [i for i, ok in enumerate(stack.readable) if ok]},
+                            schema={"file_id": pl.Int32}).join(
+        pl.DataFrame(rows, schema=["code", "name", "sheet"], orient="row"), how="cross")
+    if unread:
+        skip = pl.DataFrame(list(unread), schema={"file_id": pl.Int32, "sheet": pl.Utf8}, orient="row")
+        expected = expected.join(skip, on=["file_id", "sheet"], how="anti")
+    missing = expected.join(cells.select("file_id", "code"), on=["file_id", "code"], how="anti")
+    missing = missing.with_columns(pl.lit("").alias("ref"), pl.lit(None, pl.Utf8).alias("raw"),
+                                   pl.lit("missing-row").alias("rule"))
+    out = _by_rule(missing, ["missing-row"], code=pl.col("code"), name=pl.col("name"))
+    return out.with_columns(pl.lit([], dtype=pl.List(pl.Utf8)).alias("cells"))
+
+
+def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
+                  period: str | None, files: list[Path]) -> pl.DataFrame:
+    where = {(f, c): (s, r, raw) for f, c, s, r, raw in
+             cells.filter(pl.col("sheet") == spec.cover.sheet).select("file_id", "code", "sheet", "ref", "raw").iter_rows()}
+    rows: list[dict] = []
+
+    def add(fid: int, code: str, rule: str, severity: str, message: str) -> None:
+        sheet, ref, raw = where.get((fid, code), (spec.cover.sheet, "", None))
+        rows.append({"file_id": fid, "severity": severity, "rule": rule, "sheet": sheet, "ref": ref, "code": code,
+                     "value": raw, "message": message, "diff": None,
+                     "cells": [f"{sheet}!{ref}"] if ref else [], "explained": None})
+
+    for r in wide.select("file_id", "FM02", "FM03", "FM04", "FM07", "FM12").iter_rows(named=True):
+        fid = r["file_id"]
+        if period and r["FM04"] and normalize_period(r["FM04"]) and normalize_period(r["FM04"]) != period:
+            add(fid, "FM04", "wrong-period", "错误", t("wrong-period", raw=r["FM04"], period=period))
+        _version(fid, r["FM12"], spec, add)
+        if registry is not None and r["FM02"]:
+            _registry_checks(fid, r, registry, add)
+    _duplicates(wide, files, add)
+    return _frame(rows)
+
+
+def _version(fid: int, version: str | None, spec: Spec, add) -> None:
+    if version in spec.accepted_versions:
+        return
+    if version and re.match(r"^[0-9]{4}\.[0-9]+$", version) and version < spec.version:
+        add(fid, "FM12", "old-version", "警告", t("old-version", raw=version, current=spec.version))
+    else:
+        add(fid, "FM12", "unknown-version", "警告", t("unknown-version", raw=version or ""))
+
+
+def _registry_checks(fid: int, r: dict, registry: Registry, add) -> None:
+    unit = registry.get(r["FM02"])
+    if unit is None:
+        add(fid, "FM02", "unknown-unit", "错误", t("unknown-unit", unit=r["FM02"]))
+        return
+    if unit["状态"] == "撤销":
+        add(fid, "FM02", "revoked-unit", "警告", t("revoked-unit", unit=r["FM02"]))
+    if r["FM03"] and r["FM03"] != unit["上级代码"]:
+        add(fid, "FM03", "wrong-parent", "错误", t("wrong-parent", raw=r["FM03"], parent=unit["上级代码"]))
+    parent = registry.get(unit["上级代码"])
+    if parent and parent["所在地区划代码"] and r["FM07"]:
+        prefix = area_prefix(parent["所在地区划代码"])
+        if not r["FM07"].startswith(prefix):
+            add(fid, "FM07", "area-outside-parent", "警告",
+                t("area-outside-parent", raw=r["FM07"], parent=parent["所在地区划代码"]))
+
+
+def _duplicates(wide: pl.DataFrame, files: list[Path], add) -> None:
+    dup = wide.filter(pl.col("FM02").is_not_null() & (pl.col("FM02").count().over("FM02") > 1))
+    if not dup.height:
+        return
+    for unit, group in dup.group_by("FM02", maintain_order=True):
+        ids = group["file_id"].to_list()
+        for fid in ids:
+            others = [files[o].name for o in ids if o != fid]
+            add(fid, "FM02", "duplicate-unit", "错误", t("duplicate-unit", unit=unit[0], files="、".join(others)))
+
+
+# --- the report -------------------------------------------------------------------------------
+
+def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame, skipped: list[str]) -> ValidationReport:
+    files = pl.DataFrame({
+        "file_id": list(range(len(stack.files))),
+        "file": [str(f) for f in stack.files],
+    }, schema={"file_id": pl.Int32, "file": pl.Utf8}).join(
+        wide.select("file_id", pl.col("FM02").alias("unit"), pl.col("FM01").alias("unit_name"),
+                    pl.col("FM05").alias("org_type")), on="file_id", how="left")
+    issues = (
+        issues.join(files, on="file_id", how="left")
+        .with_columns(
+            pl.when(pl.col("ref") != "").then(pl.col("sheet") + "!" + pl.col("ref")).otherwise(pl.lit("")).alias("cell"),
+            pl.col("sheet").fill_null(""),
+            pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int8).alias("_sev"),
+            pl.col("sheet").replace_strict(_sheet_rank(spec), default=-1, return_dtype=pl.Int32).alias("_sheet"),
+            pl.col("ref").str.extract(r"([0-9]+)$").cast(pl.Int32).alias("_row"),
+        )
+        .join(_names(spec), on="code", how="left")
+        .sort("file_id", "_sev", "_sheet", "_row", "rule", maintain_order=True, nulls_last=False)
+    )
+    counts = issues.group_by("file_id").agg(
+        (pl.col("severity") == "错误").sum().alias("errors"),
+        ((pl.col("severity") == "警告") & pl.col("explained").is_null()).sum().alias("warnings"),
+        ((pl.col("severity") == "警告") & pl.col("explained").is_not_null()).sum().alias("explained"),
+        (pl.col("severity") == "提示").sum().alias("notices"),
+    )
+    books = files.join(counts, on="file_id", how="left").with_columns(
+        pl.col("errors", "warnings", "explained", "notices").fill_null(0).cast(pl.Int64)
+    ).with_columns(
+        pl.when(pl.col("errors") > 0).then(pl.lit("退回"))
+        .when(pl.col("warnings") > 0).then(pl.lit("有警告")).otherwise(pl.lit("通过")).alias("status")
+    ).sort("file_id")
+    cols = list(ISSUE_COLUMNS)
+    return ValidationReport(
+        issues.with_columns(pl.col("code").fill_null(""), pl.col("name").fill_null("")).select(cols),
+        books.select("file", "unit", "unit_name", "org_type", "status", "errors", "warnings", "explained", "notices"),
+        skipped,
+    )
+
+
+def _sheet_rank(spec: Spec) -> dict[str, int]:
+    return {f.sheet: i for i, f in enumerate(spec.forms)}
+
+
+def _names(spec: Spec) -> pl.DataFrame:
+    return pl.DataFrame({"code": list(spec.rows), "name": [r.name for r in spec.rows.values()]})

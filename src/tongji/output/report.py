@@ -1,0 +1,80 @@
+"""The issue list as .xlsx, .csv or .json (`tongji validate --report FILE`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+from openpyxl.styles import Font, PatternFill
+
+from tongji.errors import TongjiError
+from tongji.i18n import lang
+from tongji.output.files import atomic_path, save_workbook, write_bytes
+
+# column → (中文, English); JSON keeps the English keys so machines can rely on them
+HEADERS = {
+    "file": ("文件", "File"), "unit": ("单位代码", "Unit"), "unit_name": ("单位名称", "Unit name"),
+    "severity": ("严重程度", "Severity"), "rule": ("规则", "Rule"), "sheet": ("工作表", "Sheet"),
+    "cell": ("单元格", "Cell"), "code": ("指标代码", "Code"), "name": ("指标名称", "Indicator"),
+    "value": ("填报值", "Value"), "message": ("问题说明", "Message"), "diff": ("差额", "Imbalance"),
+    "explained": ("已说明", "Explained"), "cells": ("涉及单元格", "Cells"),
+}
+BOOK_HEADERS = {
+    "file": ("文件", "File"), "unit": ("单位代码", "Unit"), "unit_name": ("单位名称", "Unit name"),
+    "status": ("状态", "Status"), "errors": ("错误", "Errors"), "warnings": ("警告", "Warnings"),
+    "explained": ("已说明", "Explained"), "notices": ("提示", "Notices"),
+}
+FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
+
+
+def _label(table: dict, key: str) -> str:
+    return table[key][1 if lang() == "en" else 0]
+
+
+def _flat(issues: pl.DataFrame) -> pl.DataFrame:
+    return issues.with_columns(pl.col("cells").list.join(";"))
+
+
+def write_report(report, path: Path) -> Path:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        rows = report.issues.to_dicts()
+        return write_bytes(path, (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    if suffix == ".csv":
+        df = _flat(report.issues)
+        df = df.rename({c: _label(HEADERS, c) for c in df.columns})
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))  # BOM: Excel opens it as UTF-8
+        return path
+    if suffix == ".xlsx":
+        return save_workbook(_workbook(report), path)
+    raise TongjiError("report-format", path=path)
+
+
+def _workbook(report) -> openpyxl.Workbook:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "问题清单" if lang() != "en" else "Issues"
+    _table(ws, _flat(report.issues), HEADERS, "severity")
+    _table(wb.create_sheet("工作簿" if lang() != "en" else "Workbooks"),
+           report.workbooks.drop("org_type"), BOOK_HEADERS, None)
+    return wb
+
+
+def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None) -> None:
+    cols = [c for c in headers if c in df.columns]
+    ws.append([_label(headers, c) for c in cols])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in df.select(cols).iter_rows(named=True):
+        ws.append([row[c] for c in cols])
+        if colour_by and row[colour_by] in FILLS:
+            ws.cell(ws.max_row, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=FILLS[row[colour_by]])
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    widths = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}
+    for i, c in enumerate(cols, start=1):
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = widths.get(c, 12)
