@@ -197,7 +197,7 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: _Cells, prob
     found = _find_header(rows, value_labels)
     if found is None:
         problems.append(Problem(file_id, "header-not-found", "错误", "header-not-found",
-                                {"sheet": form.sheet, "value": next(iter(sorted(value_labels)))}, sheet=form.sheet))
+                                {"sheet": form.sheet, "value": "内容" if form.is_cover else "本期数"}, sheet=form.sheet))
         return []
     start, at = found
     offset = sheet.available_columns()[0].absolute_index if columns else 0

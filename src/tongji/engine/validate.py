@@ -154,7 +154,7 @@ def _cell_issue(df: pl.DataFrame, rule: pl.Expr, message: pl.Expr) -> pl.DataFra
     severity = rule.replace_strict(SEVERITY, default="错误")
     return df.select(
         "file_id", severity.alias("severity"), rule.alias("rule"), "sheet", "ref", "code",
-        pl.col("raw").alias("value"), message.alias("message"), pl.lit(None, pl.Float64).alias("diff"),
+        pl.coalesce("error", "raw").alias("value"), message.alias("message"), pl.lit(None, pl.Float64).alias("diff"),
         pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")).alias("cells"),
         pl.lit(None, pl.Utf8).alias("explained"),
     )
@@ -240,7 +240,7 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame
         expected = expected.join(skip, on=["file_id", "sheet"], how="anti")
     missing = expected.join(cells.select("file_id", "code"), on=["file_id", "code"], how="anti")
     missing = missing.with_columns(pl.lit("").alias("ref"), pl.lit(None, pl.Utf8).alias("raw"),
-                                   pl.lit("missing-row").alias("rule"))
+                                   pl.lit(None, pl.Utf8).alias("error"), pl.lit("missing-row").alias("rule"))
     out = _by_rule(missing, ["missing-row"], code=pl.col("code"), name=pl.col("name"))
     return out.with_columns(pl.lit([], dtype=pl.List(pl.Utf8)).alias("cells"))
 
@@ -261,7 +261,8 @@ def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
         fid = r["file_id"]
         if period and r["FM04"] and normalize_period(r["FM04"]) and normalize_period(r["FM04"]) != period:
             add(fid, "FM04", "wrong-period", "错误", t("wrong-period", raw=r["FM04"], period=period))
-        _version(fid, r["FM12"], spec, add)
+        if (fid, "FM12") in where:  # a cover without the row already has its missing-row error
+            _version(fid, r["FM12"], spec, add)
         if registry is not None and r["FM02"]:
             _registry_checks(fid, r, registry, add)
     _duplicates(wide, files, add)

@@ -1,0 +1,350 @@
+"""Annotated copies of workbooks with problems: coloured cells, comments and a 问题清单 sheet up front.
+
+The submitter opens the copy, clicks a row of 问题清单 and lands on the cell to fix. The source file is
+only ever read (from bytes in memory); every copy is a new .xlsx written through save_workbook.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tongji.engine.labels import norm
+from tongji.errors import TongjiError
+from tongji.i18n import SEVERITY, lang, severity, t
+from tongji.output.files import save_workbook
+
+LIST_SHEET = "问题清单"
+AUTHOR = "tongji"
+RANK = {"错误": 0, "警告": 1, "提示": 2}
+FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
+_MAX_CELLS_PER_REF = 1000  # a stray whole-sheet range must not colour a million cells
+
+HEADERS = [  # (Chinese, English, column width floor)
+    ("序号", "No.", 6),
+    ("严重程度", "Severity", 8),
+    ("规则", "Rule", 14),
+    ("工作表", "Sheet", 8),
+    ("单元格", "Cell", 10),
+    ("指标代码", "Code", 8),
+    ("指标名称", "Indicator", 14),
+    ("填报值", "Value", 10),
+    ("问题说明", "Message", 40),
+    ("差额", "Difference", 8),
+    ("已说明", "Explained", 12),
+]
+_WIDEST = 60  # characters; longer text wraps instead of pushing the table off screen
+
+
+def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
+    """Write an annotated copy of `source` (issues: this workbook's rows only); return the path written.
+
+    The copy is always .xlsx: an .xls, a corrupt or encrypted source gets a new workbook holding only
+    问题清单, and an .xlsm loses its macros (openpyxl's macro passthrough orders zip entries by a set,
+    which would break byte-identical reruns, and a review copy has no use for macros).
+    """
+    source, target = Path(source), _as_xlsx(Path(target))
+    if _same_file(source, target):
+        raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source"))
+    rows = _sorted_rows(issues)
+    wb = _load(source)
+    if wb is not None:
+        try:
+            _mark_cells(wb, rows)
+            _add_list_sheet(wb, rows)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return save_workbook(wb, target)
+        except TongjiError:
+            raise
+        except Exception:  # noqa: BLE001 - a workbook openpyxl reads but cannot write still gets its list
+            pass
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    _add_list_sheet(wb, rows)
+    return save_workbook(wb, target)
+
+
+def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None) -> list[Path]:
+    """Annotated copies of every file with an error or warning, in out_dir; returns the paths written.
+
+    Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
+    Every target is checked against every input before anything is written, so a refused run writes nothing.
+    """
+    out_dir = Path(out_dir)
+    sources = sorted({str(f) for f in issues.get_column("file").drop_nulls().to_list()})
+    wanted = issues.filter(pl.col("severity").is_in(["错误", "警告"]))
+    chosen = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
+    plans = _plan_targets(chosen, out_dir, root)
+    for _, target in plans:
+        if any(_same_file(Path(s), target) for s in sources):
+            raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source"))
+    return [annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target) for s, target in plans]
+
+
+# ---- targets -----------------------------------------------------------------------------------
+
+
+def _as_xlsx(target: Path) -> Path:
+    return target if target.suffix.lower() == ".xlsx" else target.with_suffix(".xlsx")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)  # also catches case-insensitive file systems and hard links
+    return a.resolve() == b.resolve()
+
+
+def _relative(src: Path, root: Path | None) -> Path:
+    if root is not None:
+        try:
+            return src.resolve().relative_to(Path(root).resolve())
+        except ValueError:
+            pass
+    return Path(src.name)
+
+
+def _plan_targets(files: list[str], out_dir: Path, root: Path | None) -> list[tuple[str, Path]]:
+    """Pair each source with its copy's path. Names compare case-insensitively (Windows, macOS)."""
+    natural = {f: _as_xlsx(_relative(Path(f), root)) for f in files}
+    reserved = {str(p).lower() for p in natural.values()}
+    used: set[str] = set()
+    plans = []
+    for f in files:
+        rel, n = natural[f], 1
+        while str(rel).lower() in used:
+            n += 1
+            rel = natural[f].with_name(f"{natural[f].stem}_{n}.xlsx")
+            if str(rel).lower() in reserved:
+                rel = natural[f]  # another input really has this name; keep counting
+        used.add(str(rel).lower())
+        plans.append((f, out_dir / rel))
+    return plans
+
+
+# ---- reading the source ------------------------------------------------------------------------
+
+
+def _load(source: Path):
+    """The source as an openpyxl workbook, or None when openpyxl cannot read it.
+
+    Reading the bytes ourselves means the file is never opened for writing, and a misnamed file
+    (an .xlsx saved as .xls) is judged by its content rather than its extension.
+    """
+    try:
+        data = source.read_bytes()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unsupported extensions (slicers, x14 validations) are dropped
+            wb = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)
+    except Exception:  # noqa: BLE001 - .xls, encrypted, corrupt, missing: the list-only copy follows
+        return None
+    wb.template = False  # an .xltx source must still come out as a plain workbook
+    return wb
+
+
+def _sorted_rows(issues: pl.DataFrame) -> list[dict]:
+    rows = issues.to_dicts()
+    for row in rows:
+        row["severity"] = _severity_zh(row.get("severity"))
+    return sorted(rows, key=lambda r: RANK.get(r["severity"], len(RANK)))  # stable within a severity
+
+
+def _severity_zh(value: object) -> str:
+    text = str(value or "")
+    back = {en: zh for zh, en in SEVERITY.items()}
+    return back.get(text.lower(), text)
+
+
+# ---- colouring and commenting the cells ---------------------------------------------------------
+
+
+def _mark_cells(wb, rows: list[dict]) -> None:
+    per_cell: dict[tuple[str, int, int], list[dict]] = defaultdict(list)
+    for row in rows:
+        for ws, r, c in _targets(wb, row):
+            key = (ws.title, r, c)
+            if not any(x is row for x in per_cell[key]):  # a row naming a cell twice counts once
+                per_cell[key].append(row)
+    for (title, r, c), found in per_cell.items():
+        cell = wb[title].cell(r, c)
+        worst = min(found, key=lambda x: RANK.get(x["severity"], len(RANK)))["severity"]
+        if worst in FILLS:
+            cell.fill = _fill(worst)
+        cell.comment = _comment(cell.comment, [_comment_line(x) for x in found])
+
+
+def _targets(wb, row: dict) -> list[tuple[Worksheet, int, int]]:
+    refs = [x for x in (row.get("cells") or []) if x] or ([row["cell"]] if row.get("cell") else [])
+    out = []
+    for ref in refs:
+        sheet_name, _, coord = str(ref).rpartition("!")
+        ws = _find_sheet(wb, sheet_name.strip("'").replace("''", "'") or row.get("sheet") or "")
+        if ws is not None:
+            out.extend((ws, *_top_left(ws, r, c)) for r, c in _coordinates(coord.replace("$", "")))
+    return out
+
+
+def _find_sheet(wb, name: str) -> Worksheet | None:
+    """The sheet by exact name, else by the reader's folding (spaces, full-width, 繁体)."""
+    found = wb[name] if name in wb.sheetnames else None
+    if found is None and name:
+        found = next((wb[n] for n in wb.sheetnames if norm(n) == norm(name)), None)
+    return found if isinstance(found, Worksheet) else None  # a chartsheet has no cells
+
+
+def _coordinates(coord: str) -> list[tuple[int, int]]:
+    try:
+        c1, r1, c2, r2 = range_boundaries(coord.upper())
+    except (ValueError, TypeError):
+        return []
+    if None in (c1, r1, c2, r2) or (c2 - c1 + 1) * (r2 - r1 + 1) > _MAX_CELLS_PER_REF:
+        return []
+    return [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+
+def _top_left(ws: Worksheet, r: int, c: int) -> tuple[int, int]:
+    """A cell inside a merged block cannot hold a comment; its block's top-left cell is what people see."""
+    for block in ws.merged_cells.ranges:
+        if block.min_row <= r <= block.max_row and block.min_col <= c <= block.max_col:
+            return block.min_row, block.min_col
+    return r, c
+
+
+def _fill(sev: str) -> PatternFill:
+    return PatternFill(fill_type="solid", start_color=FILLS[sev], end_color=FILLS[sev])
+
+
+def _comment_line(row: dict) -> str:
+    en = lang() == "en"
+    sev, rule = severity(row["severity"]), row.get("rule") or ""
+    head = f"[{sev}] " + (f"{rule}{': ' if en else '：'}" if rule else "")
+    line = head + str(row.get("message") or "")
+    if row.get("explained"):
+        note = t("explained", note=row["explained"])
+        line += f" ({note})" if en else f"（{note}）"
+    return line
+
+
+def _comment(old: Comment | None, lines: list[str]) -> Comment:
+    text = _clean("\n".join(([old.text.rstrip("\n")] if old is not None and old.text else []) + lines))
+    width = 320  # px: about 28 Chinese characters a line
+    wrapped = sum(max(1, -(-_display_width(line) // 52)) for line in text.split("\n"))
+    return Comment(text, AUTHOR, height=min(24 + 16 * wrapped, 600), width=width)
+
+
+def _display_width(text: str) -> int:
+    """Columns a string takes on screen: CJK and full-width characters count as two."""
+    return sum(1 if ord(ch) < 0x1100 else 2 for ch in text)
+
+
+# ---- the 问题清单 sheet -----------------------------------------------------------------------------
+
+
+def _add_list_sheet(wb, rows: list[dict]) -> None:
+    if LIST_SHEET in wb.sheetnames:
+        wb.remove(wb[LIST_SHEET])
+    ws = wb.create_sheet(LIST_SHEET, 0)
+    en = lang() == "en"
+    ws.append([en_h if en else zh_h for zh_h, en_h, _ in HEADERS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill(fill_type="solid", start_color="D9D9D9", end_color="D9D9D9")
+    for n, row in enumerate(rows, start=1):
+        _list_row(wb, ws, n, row)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
+    _set_widths(ws)
+    _make_active(wb, ws)
+
+
+def _list_row(wb, ws: Worksheet, n: int, row: dict) -> None:
+    ref = row.get("cell") or next(iter(row.get("cells") or []), "") or ""
+    diff = row.get("diff")
+    diff = None if isinstance(diff, float) and math.isnan(diff) else diff  # NaN would corrupt the sheet XML
+    values = [
+        n, severity(row["severity"]), row.get("rule"), row.get("sheet"), ref, row.get("code"),
+        row.get("name"), row.get("value"), row.get("message"), diff, row.get("explained"),
+    ]
+    r = ws.max_row + 1
+    for c, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            _set_text(ws.cell(r, c), value)
+        elif value is not None:
+            ws.cell(r, c, value)
+    if row["severity"] in FILLS:
+        ws.cell(r, 2).fill = _fill(row["severity"])
+    ws.cell(r, 9).alignment = Alignment(wrap_text=True, vertical="top")
+    location = _location(wb, row, ref)
+    if location:
+        link = ws.cell(r, 5)
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=location, display=ref)
+        link.font = Font(color="0563C1", underline="single")
+
+
+def _set_text(cell, text: str) -> None:
+    """Text exactly as given: a leading "=" stays text, not a formula; characters XML forbids are dropped."""
+    cell.value = _clean(text)
+    cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+
+
+def _clean(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def _location(wb, row: dict, ref: str) -> str:
+    """An internal link target like 'Sheet'!D8, only when that sheet and cell exist in this copy."""
+    sheet_name, _, coord = str(ref).rpartition("!")
+    ws = _find_sheet(wb, sheet_name.strip("'").replace("''", "'") or row.get("sheet") or "")
+    if ws is None or ws.title == LIST_SHEET:
+        return ""
+    points = _coordinates(coord.replace("$", ""))
+    if not points:
+        return ""
+    r, c = points[0]
+    return "'{}'!{}{}".format(ws.title.replace("'", "''"), get_column_letter(c), r)
+
+
+def _set_widths(ws: Worksheet) -> None:
+    for idx, (_, _, floor) in enumerate(HEADERS, start=1):
+        letter = get_column_letter(idx)
+        longest = max((_display_width(str(c.value)) for c in ws[letter] if c.value is not None), default=0)
+        ws.column_dimensions[letter].width = min(max(floor, longest + 2), _WIDEST)
+
+
+def _make_active(wb, ws: Worksheet) -> None:
+    """Open on the list. Other tabs must be deselected, or Excel opens with the sheets grouped."""
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    for sheet in wb.chartsheets:
+        for view in sheet.sheetViews.sheetView:
+            view.tabSelected = False
+    wb.active = ws
+    ws.sheet_view.tabSelected = True
+    for view in wb.views:
+        view.firstSheet = 0
+
+
+# ---- text --------------------------------------------------------------------------------------
+
+_TEXT = {
+    "same-as-source": ("批注副本不能覆盖原文件", "an annotated copy must not overwrite its source"),
+}
+
+
+def _text(key: str) -> str:
+    zh, en = _TEXT[key]
+    return en if lang() == "en" else zh

@@ -1,0 +1,135 @@
+"""Cell types and ranges, text read as numbers, the cover, the registry and duplicates."""
+
+from __future__ import annotations
+
+import pytest
+from workbooks import cell_of, cover, make_workbook, uscc
+
+import tongji
+from tongji.spec.codes import uscc_valid
+
+
+def run(tmp_path, values=None, cover_values=None, **kw):
+    make_workbook(tmp_path / "unit.xlsx", values, cover_values)
+    return tongji.validate(tmp_path, **({"period": "2025"} | kw))
+
+
+@pytest.mark.parametrize(("code", "raw", "rule", "severity"), [
+    ("HY01", "12万", "not-a-number", "错误"),
+    ("HY01", "1,23", "not-a-number", "错误"),  # not a thousands pattern: never guessed
+    ("HY13", -1, "negative", "错误"),
+    ("HY13", 1.5, "not-whole", "错误"),
+    ("JF09", 1000.001, "too-many-decimals", "提示"),
+    ("JH03", "也许", "bad-flag", "错误"),
+])
+def test_bad_cells(tmp_path, code, raw, rule, severity):
+    report = run(tmp_path, {code: raw})
+    assert [cell_of(code), rule, severity, str(raw)] in report.flatten(["cell", "rule", "severity", "value"])
+
+
+@pytest.mark.parametrize("raw", ["1,000", "１０００", " 1000 ", "1000\u3000"])
+def test_text_numbers_are_read_with_a_notice(tmp_path, raw):
+    report = run(tmp_path, {"HY01": raw, "HY03": 1000, "HY12": 900})
+    assert report.flatten(["cell", "rule", "severity", "value"]) == [[cell_of("HY01"), "text-number", "提示", raw]]
+    assert report.issues["message"][0] == f"“{raw}”是文本，已按数字 1000 读取"
+    assert report.workbooks["status"].to_list() == ["通过"]
+
+
+def test_text_number_value_takes_part_in_rules(tmp_path):
+    report = run(tmp_path, {"HY02": "1,000", "HY01": 1000})
+    assert report.flatten(["cell", "rule"]) == [[cell_of("HY02"), "text-number"]]
+    report = run(tmp_path / "b", {"HY02": "1,001", "HY01": 1000})
+    assert [cell_of("HY02"), "hy02-le-hy01"] in report.flatten(["cell", "rule"])
+
+
+def test_negative_allowed_where_signed(tmp_path):
+    report = run(tmp_path, {"JF08": -200.5})  # 投资收益 may be negative
+    assert report.issues.height == 0
+
+
+@pytest.mark.parametrize(("yes", "no"), [("1", "0"), ("Y", "N"), ("√", "×"), ("是", "否"), (True, False)])
+def test_flag_variants(tmp_path, yes, no):
+    report = run(tmp_path, {"JH03": yes, "JH07": no})
+    assert report.issues.height == 0
+
+
+def test_blank_cells_read_as_zero(tmp_path):
+    report = run(tmp_path, {"HY13": None, "HY14": None})
+    assert report.issues.height == 0
+
+
+@pytest.mark.parametrize(("code", "raw", "rule", "severity"), [
+    ("FM08", None, "required", "错误"),
+    ("FM06", "999", "bad-enum", "错误"),
+    ("FM05", "7", "bad-enum", "错误"),
+    ("FM02", "91350100M000100Y4Z", "bad-uscc", "错误"),
+    ("FM04", "2025年度", "bad-period", "错误"),
+    ("FM10", "明天", "bad-date", "错误"),
+    ("FM07", "3301", "bad-area", "警告"),
+    ("FM12", "2025.1", "old-version", "警告"),
+    ("FM12", "我的表", "unknown-version", "警告"),
+    ("FM04", "2024", "wrong-period", "错误"),
+])
+def test_cover_checks(tmp_path, code, raw, rule, severity):
+    report = run(tmp_path, cover_values=cover(**{code: raw}))
+    got = report.flatten(["cell", "rule", "severity"])
+    assert [cell_of(code), rule, severity] in got
+    assert len(got) == 1
+
+
+def test_cover_accepts_labels_and_variants(tmp_path):
+    report = run(tmp_path, cover_values=cover(FM05="1 单独基层工会", FM06="私营", FM04="2025年", FM10="2026年1月5日"))
+    assert report.issues.height == 0
+
+
+def test_uscc_test_vector():
+    assert uscc_valid("91350100M000100Y43")
+    assert not uscc_valid("91350100M000100Y4Z")
+
+
+REGISTRY = """单位代码,单位名称,上级代码,层级,组织类型,所在地区划代码,状态
+330100,示例市总工会,,市,9,330100000000,正常
+330106,西湖区总工会,330100,区,9,330106000000,正常
+330106001,北山街道总工会,330106,街道,9,330106001000,正常
+330106002,西溪街道总工会,330106,街道,9,330106002000,正常
+{a},示例市第一机械厂工会,330106001,基层,1,330106001001,正常
+{b},已撤销的工会,330106001,基层,1,330106001002,撤销
+"""
+A, B = uscc("81330106MC0000001"), uscc("81330106MC0000002")
+
+
+@pytest.fixture
+def registry(tmp_path):
+    path = tmp_path / "名册.csv"
+    path.write_text(REGISTRY.format(a=A, b=B), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("over", "code", "rule", "severity"), [
+    ({"FM02": uscc("81330106MC0000009")}, "FM02", "unknown-unit", "错误"),
+    ({"FM02": B}, "FM02", "revoked-unit", "警告"),
+    ({"FM03": "330106002"}, "FM03", "wrong-parent", "错误"),
+    ({"FM07": "330106002001"}, "FM07", "area-outside-parent", "警告"),
+])
+def test_registry_checks(tmp_path, registry, over, code, rule, severity):
+    report = run(tmp_path / "in", cover_values=cover(A, **over), registry=registry)
+    assert report.flatten(["cell", "rule", "severity"]) == [[cell_of(code), rule, severity]]
+
+
+def test_registry_match_passes_and_skips_are_reported(tmp_path, registry):
+    report = run(tmp_path / "in", cover_values=cover(A), registry=registry)
+    assert report.issues.height == 0 and report.skipped == []
+    bare = tongji.validate(tmp_path / "in")
+    assert bare.skipped == ["未提供名册（--registry），已跳过名册相关检查", "未提供报告期（--period），已跳过报告期检查"]
+
+
+def test_same_unit_twice_returns_both(tmp_path):
+    make_workbook(tmp_path / "a.xlsx")
+    make_workbook(tmp_path / "b.xlsx")
+    report = tongji.validate(tmp_path)
+    assert report.flatten(["file", "cell", "rule"]) == [
+        [str(tmp_path / "a.xlsx"), cell_of("FM02"), "duplicate-unit"],
+        [str(tmp_path / "b.xlsx"), cell_of("FM02"), "duplicate-unit"],
+    ]
+    assert "b.xlsx" in report.issues["message"][0]
+    assert report.workbooks["status"].to_list() == ["退回", "退回"]

@@ -1,0 +1,116 @@
+"""Every single-workbook check of domain.md §5: a failing and a passing case, exact rule id and cell."""
+
+from __future__ import annotations
+
+import pytest
+from workbooks import cell_of, cover, make_workbook
+
+import tongji
+
+# rule id, values that break it, the cell reported, values that keep it (at the boundary)
+CASES = [
+    ("hy02-le-hy01", {"HY02": 101}, "HY02", {"HY02": 100}),
+    ("hy04-le-hy03", {"HY04": 91, "HY02": 95}, "HY04", {"HY04": 90, "HY02": 90}),
+    ("hy05-le-hy03", {"HY05": 91}, "HY05", {"HY05": 90}),
+    ("hy06-le-hy03", {"HY06": 91}, "HY06", {"HY06": 90}),
+    ("hy07-10-le-hy06", {"HY07": 3}, "HY07", {"HY07": 2}),
+    ("hy11-le-hy03", {"HY11": 91}, "HY11", {"HY11": 90}),
+    ("hy12-le-hy03", {"HY12": 91}, "HY12", {"HY12": 90}),
+    ("hy03-le-hy01", {"HY03": 101}, "HY03", {"HY03": 100}),
+    ("hy04-le-hy02", {"HY04": 41}, "HY04", {"HY04": 40}),
+    ("jh02-le-jh01", {"JH02": 2}, "JH02", {"JH01": 2, "JH02": 2}),
+    ("jh12-le-jh11", {"JH12": 21}, "JH12", {"JH12": 20}),
+    ("jh01-ge-1", {"JH01": 0, "JH02": 0}, "JH01", {"JH01": 1, "JH02": 0}),
+    ("bf02-04-le-bf01", {"BF04": 2}, "BF02", {"BF04": 1}),
+    # 0.01 元 per term: four amounts allow 0.04
+    ("bf08-10-le-bf07", {"BF10": 1000.05}, "BF08", {"BF10": 1000.04}),
+    ("bf11-bf12-pair", {"BF12": 0}, "BF12", {"BF11": 0, "BF12": 0, "JF14": 0, "JF13": 6500}),
+    ("bf12-bf11-pair", {"BF11": 0}, "BF11", {"BF11": 3}),
+    ("bf13-bf14-pair", {"BF14": 0}, "BF14", {"BF13": 0, "BF14": 0}),
+    ("bf14-bf13-pair", {"BF13": 0}, "BF13", {"BF13": 2}),
+    ("bf15-bf16-pair", {"BF16": 0}, "BF16", {"BF15": 0, "BF16": 0}),
+    ("bf16-bf15-pair", {"BF15": 0}, "BF15", {"BF15": 1}),
+    ("bf17-bf18-pair", {"BF17": 2}, "BF18", {"BF17": 2, "BF18": 300}),
+    ("bf18-bf17-pair", {"BF18": 300}, "BF17", {"BF17": 0, "BF18": 0}),
+    ("jf01-sum", {"JF01": 135799.6}, "JF01", {"JF01": 135799.5}),
+    ("jf10-sum", {"JF19": 2100}, "JF10", {"JF19": 2000}),
+    ("jf13-14-le-jf12", {"JF13": 18600}, "JF13", {"JF13": 18500}),
+    ("jf21-balance", {"JF21": 68800}, "JF21", {"JF21": 68799.52}),
+    ("jf03-allocation", {"JF03": 90000}, "JF03", {"JF03": 96000}),
+    ("bf19-le-hy01", {"BF19": 101}, "BF19", {"BF19": 100}),
+    ("jf14-needs-bf11", {"BF11": 0, "BF12": 0}, "BF11", {"BF11": 1, "BF12": 1}),
+    ("jf13-needs-bf07", {"BF07": 0, "BF08": 0, "BF09": 0, "BF10": 0}, "BF07", {"BF07": 1}),
+]
+
+
+def run(tmp_path, values=None, **kw):
+    make_workbook(tmp_path / "unit.xlsx", values, **kw)
+    return tongji.validate(tmp_path, period="2025")
+
+
+def test_every_rule_in_the_rule_file_has_a_case():
+    from tongji.spec import load_spec
+
+    assert {r.id for r in load_spec().rules} == {c[0] for c in CASES}
+
+
+def test_the_good_workbook_passes_cleanly(tmp_path):
+    report = run(tmp_path)
+    assert report.issues.height == 0
+    assert report.workbooks["status"].to_list() == ["通过"]
+    assert report.exit_code == 0
+
+
+@pytest.mark.parametrize(("rule", "bad", "code", "good"), CASES, ids=[c[0] for c in CASES])
+def test_rule_fails_and_passes(tmp_path, rule, bad, code, good):
+    failing = run(tmp_path / "bad", bad)
+    assert [cell_of(code), rule] in failing.flatten(["cell", "rule"])
+    passing = run(tmp_path / "good", good)
+    assert rule not in {r for (r,) in passing.flatten(["rule"])}
+
+
+def test_arithmetic_rule_reports_imbalance_and_all_cells(tmp_path):
+    report = run(tmp_path, {"JF19": 2100})
+    row = report.issues.filter(report.issues["rule"] == "jf10-sum").row(0, named=True)
+    assert row["diff"] == pytest.approx(-100)
+    assert row["severity"] == "错误"
+    assert row["message"] == "支出合计（117000）不等于各项支出之和（117100），差额 -100"
+    assert row["cells"][0] == cell_of("JF10") and cell_of("JF19") in row["cells"]
+    assert report.workbooks["status"].to_list() == ["退回"]
+    assert report.exit_code == 1
+
+
+def test_warning_alone_keeps_the_workbook_but_flags_it(tmp_path):
+    report = run(tmp_path, {"HY03": 95, "HY04": 41})
+    assert report.flatten(["cell", "rule", "severity"]) == [[cell_of("HY04"), "hy04-le-hy02", "警告"]]
+    assert report.workbooks["status"].to_list() == ["有警告"]
+    assert report.exit_code == 0
+
+
+def test_explained_warning_is_reported_as_explained(tmp_path):
+    report = run(tmp_path, {"HY03": 101}, notes={"HY03": "含退休会员 5 人"})
+    row = report.issues.row(0, named=True)
+    assert (row["rule"], row["explained"]) == ("hy03-le-hy01", "含退休会员 5 人")
+    assert report.workbooks.select("status", "warnings", "explained").row(0) == ("通过", 0, 1)
+
+
+def test_grassroots_only_rules_skip_benji_workbooks(tmp_path):
+    values = {"JH01": 0, "JH02": 0, "JH21": 120, "JH22": 40, "JH23": 9000, "JH24": 3, "JF17": 0}
+    report = run(tmp_path, values, cover_values=cover(FM05="9"))
+    assert report.issues.height == 0
+
+
+def test_benji_cells_in_a_grassroots_workbook_are_errors(tmp_path):
+    report = run(tmp_path, {"JH23": 9000, "JF18": 0})
+    assert report.flatten(["cell", "rule"]) == [[cell_of("JH23"), "benji-in-grassroots"]]
+
+
+def test_english_messages(tmp_path, monkeypatch):
+    from tongji.i18n import set_lang
+
+    set_lang("en")
+    try:
+        report = run(tmp_path, {"HY02": 101})
+    finally:
+        set_lang(None)
+    assert report.issues["message"].to_list() == ["Female employees (101) exceed employees (100)"]
