@@ -133,3 +133,13 @@ def test_same_unit_twice_returns_both(tmp_path):
     ]
     assert "b.xlsx" in report.issues["message"][0]
     assert report.workbooks["status"].to_list() == ["退回", "退回"]
+
+
+def test_parent_code_blank_only_at_the_top(tmp_path, registry):
+    city = cover("330100", FM01="示例市总工会", FM03=None, FM05="9", FM07="330100000000")
+    benji = {"JH01": 0, "JH02": 0, "JH21": 100, "JH22": 30, "JH23": 8000, "JH24": 2}
+    make_workbook(tmp_path / "city" / "city.xlsx", benji, city)
+    assert tongji.validate(tmp_path / "city", registry=registry, period="2025").issues.height == 0
+    report = run(tmp_path / "unit", cover_values=cover(A, FM03=None), registry=registry)
+    assert report.flatten(["cell", "rule"]) == [[cell_of("FM03"), "wrong-parent"]]
+    assert report.issues["message"][0] == "上级工会代码为 空，名册中该单位的上级是 330106001"

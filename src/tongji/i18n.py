@@ -105,6 +105,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "needs-registry": ("未提供名册（--registry），已跳过名册相关检查", "No registry (--registry): registry checks skipped"),
     "needs-period": ("未提供报告期（--period），已跳过报告期检查", "No period (--period): period check skipped"),
     "error-prefix": ("错误：", "Error: "),
+    "blank": ("空", "blank"),
     "usage-error": ("用法错误：{detail}（用 --help 查看用法）", "Usage error: {detail} (see --help)"),
     # the terminal
     "cli-reading": ("读取工作簿", "Reading workbooks"),

@@ -285,8 +285,9 @@ def _registry_checks(fid: int, r: dict, registry: Registry, add) -> None:
         return
     if unit["状态"] == "撤销":
         add(fid, "FM02", "revoked-unit", "警告", t("revoked-unit", unit=r["FM02"]))
-    if r["FM03"] and r["FM03"] != unit["上级代码"]:
-        add(fid, "FM03", "wrong-parent", "错误", t("wrong-parent", raw=r["FM03"], parent=unit["上级代码"]))
+    if (r["FM03"] or "") != unit["上级代码"]:  # blank is right only for the top of the tree
+        add(fid, "FM03", "wrong-parent", "错误",
+            t("wrong-parent", raw=r["FM03"] or t("blank"), parent=unit["上级代码"] or t("blank")))
     parent = registry.get(unit["上级代码"])
     if parent and parent["所在地区划代码"] and r["FM07"]:
         prefix = area_prefix(parent["所在地区划代码"])

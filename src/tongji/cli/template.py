@@ -1,0 +1,31 @@
+"""`tongji template`: one fillable workbook per expected unit."""
+
+from pathlib import Path
+
+import typer
+
+from tongji.cli.common import console
+from tongji.i18n import MESSAGES, t
+
+MESSAGES.update({
+    "template-written": ("已生成 {count} 个模板，保存在 {out}", "Wrote {count} template(s) to {out}"),
+})
+
+
+def template(
+    registry: Path = typer.Option(..., "--registry", "-r", help="名册文件（xlsx 或 csv）"),
+    period: str = typer.Option(..., "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
+    out: Path = typer.Option(..., "--out", "-o", help="模板输出目录"),
+    unit: str = typer.Option(None, "--unit", help="只生成这一个单位的模板（单位代码）"),
+) -> None:
+    """生成填报模板：每个基层工会一份，街道及以上每个工会各一份本级报表。"""
+    from tongji.output.template import make_templates
+    from tongji.spec.registry import load_registry
+
+    paths = make_templates(load_registry(registry), period, out, unit=unit)
+    # soft_wrap: a long output path must stay on one line for people and for scripts alike
+    console().print(t("template-written", count=len(paths), out=out), soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("template")(template)
