@@ -114,6 +114,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli-more-issues": ("另有 {n} 条问题未显示，请用 --report 导出完整清单", "{n} more issues not shown; use --report for the full list"),
     "cli-report-written": ("问题清单已写入 {path}", "Issue list written to {path}"),
     "cli-annotated": ("已为 {n} 份工作簿写出标注副本：{path}", "Annotated copies of {n} workbooks written to {path}"),
+    "demo-inputs": ("示例数据：{path}", "Sample data: {path}"),
+    "demo-outputs": (
+        "输出：问题清单 {report}；{n} 份需退回或有警告的工作簿的标注副本在 {folder}",
+        "Outputs: issue list {report}; annotated copies of {n} workbooks to return in {folder}",
+    ),
     "col-file": ("文件", "File"), "col-unit": ("单位代码", "Unit"), "col-name": ("单位名称", "Unit name"),
     "col-status": ("状态", "Status"), "col-errors": ("错误", "Errors"), "col-warnings": ("警告", "Warnings"),
     "col-explained": ("已说明", "Explained"), "col-notices": ("提示", "Notices"),

@@ -26,8 +26,11 @@ def _root(
 
 
 def _register() -> None:
+    """Add the subcommands (once): imported late so `tongji --help` stays quick."""
     from tongji.cli import demo, template, validate
 
+    if app.registered_commands:
+        return
     for module in (template, validate, demo):
         module.register(app)
 
@@ -39,10 +42,10 @@ def main() -> None:
         # without standalone mode click hands back typer.Exit's code instead of exiting
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except TongjiError as exc:
+    except TongjiError as exc:  # commands catch their own; this is for errors outside any command
         from rich.console import Console
 
-        Console(stderr=True).print(f"[red]{t('error-prefix')}[/red]{exc}", highlight=False)
+        Console(stderr=True, highlight=False).print(f"{t('error-prefix')}{exc}")
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

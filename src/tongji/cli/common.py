@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+
+import typer
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from tongji.errors import TongjiError
+from tongji.i18n import t
 
 PROGRESS_MIN = 5  # fewer files than this finish before a bar would be seen
 
@@ -38,3 +44,17 @@ def progress(out: Console, label: str) -> Iterator[tuple]:
     finally:
         if state["task"] is not None:
             bar.stop()
+
+
+def friendly(command: Callable) -> Callable:
+    """A setup or usage mistake becomes one clear line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TongjiError as exc:
+            Console(stderr=True, highlight=False).print(f"{t('error-prefix')}{exc}")
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper

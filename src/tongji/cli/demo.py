@@ -1,2 +1,29 @@
-def register(app):
-    pass
+"""`tongji demo [DIR]`: validate the bundled sample city and show where every output went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tongji.cli.common import console, friendly, progress
+from tongji.cli.validate import show
+from tongji.demo import run_demo
+from tongji.i18n import t
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(friendly(demo_command))
+
+
+def demo_command(
+    out: Path = typer.Argument(Path("tongji-demo"), help="输出文件夹（默认 ./tongji-demo）"),
+) -> None:
+    """演示：审核自带的示例城市工作簿，写出问题清单和退回工作簿的标注副本。"""
+    con = console()
+    with progress(con, t("cli-reading")) as (on_total, tick):
+        result = run_demo(out, tick=tick, on_files=on_total)
+    con.print(t("demo-inputs", path=result.inputs))
+    show(con, result.report)
+    con.print(t("demo-outputs", report=result.issues_file, n=len(result.annotated),
+                folder=Path(out) / "退回工作簿"))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console
+from tongji.cli.common import console, friendly
 from tongji.i18n import MESSAGES, t
 
 MESSAGES.update({
@@ -28,4 +28,4 @@ def template(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("template")(template)
+    app.command("template")(friendly(template))

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tongji.cli.common import console, progress
+from tongji.cli.common import console, friendly, progress
 from tongji.engine.report import ValidationReport
 from tongji.engine.validate import validate
 from tongji.i18n import severity, status, t
@@ -18,7 +18,7 @@ STYLE = {"退回": "red", "有警告": "yellow", "通过": "green", "错误": "r
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate_command)
+    app.command("validate")(friendly(validate_command))
 
 
 def validate_command(

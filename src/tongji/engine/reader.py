@@ -6,9 +6,12 @@ vectorised, on the stacked table. Per-workbook Python here is I/O and header fin
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,12 +70,10 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 @dataclass
 class Problem:
-    """An issue met while reading; message is a key from i18n.MESSAGES."""
+    """An issue met while reading: `rule` is its code in engine/catalog.py and its message key."""
 
     file_id: int
     rule: str
-    severity: str
-    key: str
     kw: dict = field(default_factory=dict)
     sheet: str = ""
     cell: str = ""
@@ -87,56 +88,82 @@ class Stack:
     problems: list[Problem]
 
 
-class _Cells:
-    """Column lists the per-sheet loop appends to; one DataFrame is built at the end."""
+CELL_SCHEMA = {
+    "file_id": pl.Int32, "sheet": pl.Utf8, "row": pl.Int32, "col": pl.Utf8, "code": pl.Utf8,
+    "raw": pl.Utf8, "note": pl.Utf8, "error": pl.Utf8,
+}
 
-    names = ("file_id", "sheet", "row", "col", "code", "raw", "note", "error")
 
-    def __init__(self) -> None:
-        self.data: dict[str, list] = {n: [] for n in self.names}
+PARALLEL_MIN = 1500  # below this, starting worker processes costs more than it saves
+CHUNK = 500
 
-    def add(self, *values) -> None:
-        for name, v in zip(self.names, values, strict=True):
-            self.data[name].append(v)
 
-    def frame(self) -> pl.DataFrame:
-        return pl.DataFrame(self.data, schema={
-            "file_id": pl.Int32, "sheet": pl.Utf8, "row": pl.Int32, "col": pl.Utf8, "code": pl.Utf8,
-            "raw": pl.Utf8, "note": pl.Utf8, "error": pl.Utf8,
-        })
+def workers() -> int:
+    """Worker processes for reading: TONGJI_WORKERS, else one per core (at most 4)."""
+    env = os.environ.get("TONGJI_WORKERS", "")
+    return max(1, int(env)) if env.isdigit() else min(os.cpu_count() or 1, 4)
 
 
 def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> Stack:
-    cells, problems, readable = _Cells(), [], []
-    for file_id, path in enumerate(files):
-        ok = _read_one(file_id, path, spec, cells, problems)
-        readable.append(ok)
+    """Read all files into one Stack; big batches are read in chunks by worker processes."""
+    n_workers = workers()
+    if n_workers == 1 or len(files) < PARALLEL_MIN:
+        frame, problems, readable = _read_chunk(0, files, spec, tick)
+        return Stack(frame, files, readable, problems)
+    chunks = [(start, files[start:start + CHUNK]) for start in range(0, len(files), CHUNK)]
+    results = {}
+    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
+    with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_read_chunk, start, chunk, spec): start for start, chunk in chunks}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            for _ in range(len(dict(chunks)[futures[future]]) if tick else 0):
+                tick()
+    ordered = [results[start] for start, _ in chunks]
+    frame = pl.concat([r[0] for r in ordered])
+    return Stack(frame, files, [ok for r in ordered for ok in r[2]], [p for r in ordered for p in r[1]])
+
+
+def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None):
+    """Read files numbered from `start` (in this process or a worker)."""
+    cells: list[tuple] = []  # one tuple per indicator row, in CELL_SCHEMA order
+    problems: list[Problem] = []
+    readable = []
+    for file_id, path in enumerate(files, start=start):
+        readable.append(_read_one(file_id, path, spec, cells, problems))
         if tick:
             tick()
-    return Stack(cells.frame(), files, readable, problems)
+    return pl.DataFrame(cells, schema=CELL_SCHEMA, orient="row"), problems, readable
 
 
-def _read_one(file_id: int, path: Path, spec: Spec, cells: _Cells, problems: list[Problem]) -> bool:
+def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems: list[Problem]) -> bool:
     bad = _sniff(path)
     if bad:
-        problems.append(Problem(file_id, bad[0], "错误", bad[0], bad[1]))
+        problems.append(Problem(file_id, bad[0], bad[1]))
         return False
+    first, known = len(cells), len(problems)
     try:
         reader = fastexcel.read_excel(path)
         sheets = {norm(n): n for n in reader.sheet_names}
         blanks: dict[str, list[str]] = {}
+        benji = False
         for form in spec.forms:
             actual = sheets.get(norm(form.sheet))
             if actual is None:
-                problems.append(Problem(file_id, "missing-sheet", "错误", "missing-sheet", {"sheet": form.sheet},
+                problems.append(Problem(file_id, "missing-sheet", {"sheet": form.sheet},
                                         sheet=form.sheet))
                 continue
             sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
-            empty = _read_sheet(file_id, form, sheet, spec, cells, problems)
+            empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji)
+            if form.is_cover:
+                benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])
             if empty:
                 blanks[actual] = empty
     except Exception as exc:  # noqa: BLE001 - one unreadable workbook must not stop the batch
-        problems.append(Problem(file_id, "unreadable", "错误", "unreadable", {"detail": _first_line(exc)}))
+        del cells[first:]  # a half-read workbook contributes nothing
+        del problems[known:]
+        rule, kw = _diagnose(path, exc)
+        problems.append(Problem(file_id, rule, kw))
         return False
     if blanks and path.suffix.lower() != ".xls":
         problems.extend(_inspect_blanks(file_id, path, blanks, spec))
@@ -161,22 +188,32 @@ def _sniff(path: Path) -> tuple[str, dict] | None:
         return "unreadable", {"detail": _first_line(exc)}
     if size == 0:
         return "file-empty", {}
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as z:
-                if "xl/workbook.xml" not in z.namelist():
-                    return "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"}
-        except zipfile.BadZipFile:
-            return "not-workbook", {"detail": "压缩包已损坏"}
-        return None
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return None  # .xls (BIFF)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return None  # a zip (xlsx) or a compound file (xls): calamine decides
     return "not-workbook", {"detail": f"文件类型 {path.suffix or '无扩展名'}"}
 
 
+def _diagnose(path: Path, exc: Exception) -> tuple[str, dict]:
+    """Why calamine could not open a zip: not a workbook at all, or a damaged one."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if "xl/workbook.xml" not in z.namelist():
+                return "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"}
+    except zipfile.BadZipFile:
+        return "not-workbook", {"detail": "压缩包已损坏"}
+    except OSError:
+        pass
+    return "unreadable", {"detail": _first_line(exc)}
+
+
 def _find_header(rows: list[tuple], value_labels: set[str]) -> tuple[int, dict[str, int]] | None:
+    """The first row holding a code label and a value label; exact labels first, folded ones after."""
+    return _scan_header(rows, value_labels, lambda v: v) or _scan_header(rows, value_labels, norm)
+
+
+def _scan_header(rows: list[tuple], value_labels: set[str], fold) -> tuple[int, dict[str, int]] | None:
     for i, row in enumerate(rows[:_HEADER_SCAN]):
-        labels = {norm(v): j for j, v in enumerate(row) if v}
+        labels = {fold(v): j for j, v in enumerate(row) if v}
         code = next((labels[x] for x in CODE_LABELS if x in labels), None)
         value = next((labels[x] for x in value_labels if x in labels), None)
         if code is not None and value is not None:
@@ -188,15 +225,19 @@ def _find_header(rows: list[tuple], value_labels: set[str]) -> tuple[int, dict[s
     return None
 
 
-def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: _Cells, problems: list[Problem]) -> list[str]:
-    """Append this sheet's indicator rows to `cells`; return value cells that read as empty."""
+def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple], problems: list[Problem],
+                benji: bool) -> list[str]:
+    """Append this sheet's indicator rows to `cells`; return value cells whose emptiness needs explaining.
+
+    本级 rows of a grassroots workbook are meant to be empty, so why they are empty does not matter.
+    """
     batch, errors = sheet.to_arrow_with_errors()
     columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
     rows = list(zip(*columns, strict=True))
     value_labels = COVER_VALUE_LABELS if form.is_cover else VALUE_LABELS
     found = _find_header(rows, value_labels)
     if found is None:
-        problems.append(Problem(file_id, "header-not-found", "错误", "header-not-found",
+        problems.append(Problem(file_id, "header-not-found",
                                 {"sheet": form.sheet, "value": "内容" if form.is_cover else "本期数"}, sheet=form.sheet))
         return []
     start, at = found
@@ -209,6 +250,7 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: _Cells, prob
                 kind = e.detail.rsplit("Error(", 1)[-1].rstrip(")'")
                 cell_errors[e.position[0]] = _EXCEL_ERRORS.get(kind, "#" + kind)
     codes = {r.code for r in form.rows if r.filled}
+    expect_empty = set() if benji else {r.code for r in form.rows if r.level == "本级"}
     by_name = name_index(spec)[form.sheet]
     seen: dict[str, int] = {}
     empty = []
@@ -223,14 +265,14 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: _Cells, prob
                 continue
         raw = row[at["value"]]
         if code in seen:
-            problems.append(Problem(file_id, "duplicate-row", "错误", "duplicate-row",
+            problems.append(Problem(file_id, "duplicate-row",
                                     {"code": code, "other": seen[code]}, form.sheet, f"{vcol}{i + 1}", code))
             continue
         seen[code] = i + 1
         note = row[at["note"]] if at["note"] is not None else None
         err = cell_errors.get(i)
-        cells.add(file_id, form.sheet, i + 1, vcol, code, raw, note, err)
-        if raw is None and err is None:
+        cells.append((file_id, form.sheet, i + 1, vcol, code, raw, note, err))
+        if raw is None and err is None and code not in expect_empty:
             empty.append(f"{vcol}{i + 1}")
     return empty
 
@@ -241,7 +283,7 @@ def _maybe_extra(file_id: int, form: Form, row: tuple, at: dict, i: int, vcol: s
     if row[at["value"]] is None and not CODE.match(code.upper()):
         return
     label = " ".join(str(row[j]) for j in (at["name"], at["code"]) if j is not None and row[j])
-    problems.append(Problem(file_id, "extra-row", "警告", "extra-row", {"text": label or f"第 {i + 1} 行"},
+    problems.append(Problem(file_id, "extra-row", {"text": label or f"第 {i + 1} 行"},
                             form.sheet, f"{vcol}{i + 1}", code.upper() if CODE.match(code.upper()) else ""))
 
 
@@ -288,9 +330,9 @@ def _blank_reasons(file_id: int, spec: Spec, sheet: str, xml: str, refs: list[st
                     merged[ref] = f"{c1}{r1}:{c2}{r2}"
     for ref in refs:
         if ref in merged:
-            out.append(Problem(file_id, "merged-cell", "错误", "merged-cell", {"range": merged[ref]}, canonical, ref))
+            out.append(Problem(file_id, "merged-cell", {"range": merged[ref]}, canonical, ref))
             continue
         m = re.search(rf'<c r="{ref}"[^>]*?(/>|>(.*?)</c>)', xml, re.S)
         if m and m.group(2) and "<f" in m.group(2) and "<v>" not in m.group(2):
-            out.append(Problem(file_id, "formula-no-value", "错误", "formula-no-value", {}, canonical, ref))
+            out.append(Problem(file_id, "formula-no-value", {}, canonical, ref))
     return out

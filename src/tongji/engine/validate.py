@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tongji.engine.catalog import BUILTIN, severity
 from tongji.engine.parse import parse_values
 from tongji.engine.reader import Stack, discover, read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
@@ -19,13 +20,7 @@ from tongji.spec import Spec, load_spec
 from tongji.spec.codes import area_prefix, normalize_period
 from tongji.spec.registry import Registry, load_registry
 
-# what each reading or schema problem is, and how bad
-SEVERITY = {
-    "not-a-number": "错误", "bad-flag": "错误", "cell-error": "错误", "text-number": "提示",
-    "negative": "错误", "not-whole": "错误", "too-many-decimals": "提示", "required": "错误",
-    "bad-enum": "错误", "bad-uscc": "错误", "bad-period": "错误", "bad-date": "错误", "bad-area": "警告",
-    "benji-in-grassroots": "错误", "missing-row": "错误",
-}
+SEVERITY = {code: sev for code, (sev, _) in BUILTIN.items()}
 _INTERNAL = {  # the issue frame before file and unit columns are joined on
     "file_id": pl.Int32, "severity": pl.Utf8, "rule": pl.Utf8, "sheet": pl.Utf8, "ref": pl.Utf8,
     "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "diff": pl.Float64, "cells": pl.List(pl.Utf8),
@@ -143,8 +138,8 @@ def _reading_problems(stack: Stack, cells: pl.DataFrame) -> pl.DataFrame:
     for p in stack.problems:
         code = p.code or where.get((p.file_id, p.sheet, p.cell), "")
         rows.append({
-            "file_id": p.file_id, "severity": p.severity, "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
-            "code": code, "value": None, "message": t(p.key, **p.kw), "diff": None,
+            "file_id": p.file_id, "severity": severity(p.rule), "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
+            "code": code, "value": None, "message": t(p.rule, **p.kw), "diff": None,
             "cells": [f"{p.sheet}!{p.cell}"] if p.cell else [], "explained": None,
         })
     return _frame(rows)
@@ -251,16 +246,16 @@ def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
              cells.filter(pl.col("sheet") == spec.cover.sheet).select("file_id", "code", "sheet", "ref", "raw").iter_rows()}
     rows: list[dict] = []
 
-    def add(fid: int, code: str, rule: str, severity: str, message: str) -> None:
+    def add(fid: int, code: str, rule: str, message: str) -> None:
         sheet, ref, raw = where.get((fid, code), (spec.cover.sheet, "", None))
-        rows.append({"file_id": fid, "severity": severity, "rule": rule, "sheet": sheet, "ref": ref, "code": code,
+        rows.append({"file_id": fid, "severity": severity(rule), "rule": rule, "sheet": sheet, "ref": ref, "code": code,
                      "value": raw, "message": message, "diff": None,
                      "cells": [f"{sheet}!{ref}"] if ref else [], "explained": None})
 
     for r in wide.select("file_id", "FM02", "FM03", "FM04", "FM07", "FM12").iter_rows(named=True):
         fid = r["file_id"]
         if period and r["FM04"] and normalize_period(r["FM04"]) and normalize_period(r["FM04"]) != period:
-            add(fid, "FM04", "wrong-period", "错误", t("wrong-period", raw=r["FM04"], period=period))
+            add(fid, "FM04", "wrong-period", t("wrong-period", raw=r["FM04"], period=period))
         if (fid, "FM12") in where:  # a cover without the row already has its missing-row error
             _version(fid, r["FM12"], spec, add)
         if registry is not None and r["FM02"]:
@@ -273,26 +268,26 @@ def _version(fid: int, version: str | None, spec: Spec, add) -> None:
     if version in spec.accepted_versions:
         return
     if version and re.match(r"^[0-9]{4}\.[0-9]+$", version) and version < spec.version:
-        add(fid, "FM12", "old-version", "警告", t("old-version", raw=version, current=spec.version))
+        add(fid, "FM12", "old-version", t("old-version", raw=version, current=spec.version))
     else:
-        add(fid, "FM12", "unknown-version", "警告", t("unknown-version", raw=version or ""))
+        add(fid, "FM12", "unknown-version", t("unknown-version", raw=version or ""))
 
 
 def _registry_checks(fid: int, r: dict, registry: Registry, add) -> None:
     unit = registry.get(r["FM02"])
     if unit is None:
-        add(fid, "FM02", "unknown-unit", "错误", t("unknown-unit", unit=r["FM02"]))
+        add(fid, "FM02", "unknown-unit", t("unknown-unit", unit=r["FM02"]))
         return
     if unit["状态"] == "撤销":
-        add(fid, "FM02", "revoked-unit", "警告", t("revoked-unit", unit=r["FM02"]))
+        add(fid, "FM02", "revoked-unit", t("revoked-unit", unit=r["FM02"]))
     if (r["FM03"] or "") != unit["上级代码"]:  # blank is right only for the top of the tree
-        add(fid, "FM03", "wrong-parent", "错误",
+        add(fid, "FM03", "wrong-parent",
             t("wrong-parent", raw=r["FM03"] or t("blank"), parent=unit["上级代码"] or t("blank")))
     parent = registry.get(unit["上级代码"])
     if parent and parent["所在地区划代码"] and r["FM07"]:
         prefix = area_prefix(parent["所在地区划代码"])
         if not r["FM07"].startswith(prefix):
-            add(fid, "FM07", "area-outside-parent", "警告",
+            add(fid, "FM07", "area-outside-parent",
                 t("area-outside-parent", raw=r["FM07"], parent=parent["所在地区划代码"]))
 
 
@@ -304,7 +299,7 @@ def _duplicates(wide: pl.DataFrame, files: list[Path], add) -> None:
         ids = group["file_id"].to_list()
         for fid in ids:
             others = [files[o].name for o in ids if o != fid]
-            add(fid, "FM02", "duplicate-unit", "错误", t("duplicate-unit", unit=unit[0], files="、".join(others)))
+            add(fid, "FM02", "duplicate-unit", t("duplicate-unit", unit=unit[0], files="、".join(others)))
 
 
 # --- the report -------------------------------------------------------------------------------

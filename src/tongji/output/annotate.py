@@ -80,14 +80,15 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
 
 
 def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None) -> list[Path]:
-    """Annotated copies of every file with an error or warning, in out_dir; returns the paths written.
+    """Annotated copies of every file with an error or an unexplained warning (the ones to send back).
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
     Every target is checked against every input before anything is written, so a refused run writes nothing.
     """
     out_dir = Path(out_dir)
     sources = sorted({str(f) for f in issues.get_column("file").drop_nulls().to_list()})
-    wanted = issues.filter(pl.col("severity").is_in(["错误", "警告"]))
+    unexplained = pl.col("explained").is_null() if "explained" in issues.columns else pl.lit(True)
+    wanted = issues.filter((pl.col("severity") == "错误") | ((pl.col("severity") == "警告") & unexplained))
     chosen = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
     plans = _plan_targets(chosen, out_dir, root)
     for _, target in plans:

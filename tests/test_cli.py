@@ -1,0 +1,134 @@
+"""The validate and demo commands as a statistician uses them: output, files written, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+from workbooks import cell_of, make_workbook
+
+from tongji import cli
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def commands():
+    cli._register()
+
+
+def invoke(*args, env=None):
+    return runner.invoke(cli.app, [str(a) for a in args], env=env)
+
+
+@pytest.fixture
+def batch(tmp_path):
+    folder = tmp_path / "收到的报表"
+    make_workbook(folder / "good.xlsx")
+    make_workbook(folder / "bad.xlsx", {"HY02": 101}, cover_values=None)
+    return folder
+
+
+def test_clean_batch_exits_0(tmp_path):
+    make_workbook(tmp_path / "good.xlsx")
+    result = invoke("validate", tmp_path, "--period", "2025")
+    assert result.exit_code == 0, result.output
+    assert "共 1 份工作簿：通过 1，有警告 0，退回 0" in result.output
+
+
+def test_errors_exit_1_with_cell_and_message(batch):
+    # two workbooks of one unit: both returned, and the bad one says why
+    result = invoke("validate", batch, "--period", "2025")
+    assert result.exit_code == 1
+    assert "退回" in result.output
+    assert cell_of("HY02") in result.output
+    assert "女职工人数（101）大于职工人数（100）" in result.output
+    assert "\x1b[" not in result.output  # not a terminal: plain text
+
+
+def test_report_formats(batch, tmp_path):
+    for suffix in ("json", "csv", "xlsx"):
+        result = invoke("validate", batch, "--report", tmp_path / f"r.{suffix}")
+        assert result.exit_code == 1
+    rows = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    mine = [r for r in rows if r["rule"] == "hy02-le-hy01"]
+    assert {k: mine[0][k] for k in ("sheet", "cell", "code", "severity")} == {
+        "sheet": "会员", "cell": cell_of("HY02"), "code": "HY02", "severity": "错误"}
+    assert {"file", "unit", "severity", "rule", "sheet", "cell", "code", "message"} <= set(rows[0])
+    csv = pl.read_csv(tmp_path / "r.csv")
+    assert "hy02-le-hy01" in csv["规则"].to_list()
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert wb.sheetnames == ["问题清单", "工作簿"]
+    assert wb["问题清单"]["A1"].value == "文件"
+
+
+def test_reports_are_byte_identical_on_rerun(batch, tmp_path):
+    for n in (1, 2):
+        invoke("validate", batch, "--report", tmp_path / f"{n}.xlsx", "--annotate", tmp_path / f"a{n}")
+    assert (tmp_path / "1.xlsx").read_bytes() == (tmp_path / "2.xlsx").read_bytes()
+    assert (tmp_path / "a1" / "bad.xlsx").read_bytes() == (tmp_path / "a2" / "bad.xlsx").read_bytes()
+
+
+def test_annotate_writes_copies_and_leaves_inputs(batch, tmp_path):
+    before = (batch / "bad.xlsx").read_bytes()
+    result = invoke("validate", batch, "--annotate", tmp_path / "退回")
+    assert "已为 2 份工作簿写出标注副本" in result.output
+    copy = openpyxl.load_workbook(tmp_path / "退回" / "bad.xlsx")
+    assert copy.sheetnames[0] == "问题清单"
+    sheet, ref = cell_of("HY02").split("!")
+    assert "hy02-le-hy01" in copy[sheet][ref].comment.text
+    assert (batch / "bad.xlsx").read_bytes() == before
+
+
+@pytest.mark.parametrize("args", [("--lang", "en"), ()])
+def test_english(batch, args):
+    env = {"TONGJI_LANG": "en"} if not args else None
+    result = invoke(*args, "validate", batch, env=env)
+    assert "2 workbooks: 0 passed, 0 with warnings, 2 returned" in result.output
+    assert "Female employees (101) exceed employees (100)" in result.output
+
+
+def test_usage_and_setup_errors_exit_2(batch, tmp_path):
+    cases = [
+        (("validate", tmp_path / "nowhere"), "路径不存在"),
+        (("validate", batch, "--period", "2025年第五季度"), "报告期“2025年第五季度”格式不对"),
+        (("validate", batch, "--registry", tmp_path / "none.csv"), "名册文件不存在"),
+        (("validate", batch, "--report", tmp_path / "r.pdf"), "报告格式只支持"),
+        (("validate", tmp_path / "empty"), "路径不存在"),
+    ]
+    for args, message in cases:
+        result = invoke(*args)
+        assert result.exit_code == 2, args
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    (tmp_path / "empty").mkdir()
+    result = invoke("validate", tmp_path / "empty")
+    assert result.exit_code == 2 and "没有找到任何工作簿" in result.output
+
+
+def test_unwritable_output_is_a_setup_error(batch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke("validate", batch, "--report", blocker / "r.json")
+    assert result.exit_code == 2
+    assert "无法写入" in result.output
+
+
+def test_demo_runs_on_the_bundled_samples(tmp_path):
+    result = invoke("demo", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "共 12 份工作簿：通过 8，有警告 0，退回 4" in result.output
+    assert (tmp_path / "out" / "问题清单.xlsx").exists()
+    copies = sorted(p.name for p in (tmp_path / "out" / "退回工作簿").rglob("*.xlsx"))
+    assert len(copies) == 4
+
+
+def test_main_turns_usage_errors_into_exit_2(monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["tongji", "validate", "--bogus"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 2
+    assert "用法错误" in capsys.readouterr().err

@@ -1,0 +1,48 @@
+"""Reading: the stacked table keeps file, sheet and Excel row; parallel reading changes nothing."""
+
+from __future__ import annotations
+
+from workbooks import cell_of, make_workbook
+
+import tongji
+from tongji.engine import reader
+from tongji.engine.reader import col_letter, discover, read_workbooks
+from tongji.spec import load_spec
+
+
+def test_col_letters():
+    assert [col_letter(i) for i in (0, 3, 25, 26, 27, 701, 702)] == ["A", "D", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_stack_keeps_source_positions(tmp_path):
+    make_workbook(tmp_path / "a.xlsx", {"HY01": "1,234"})
+    stack = read_workbooks(discover([tmp_path]), load_spec())
+    row = stack.cells.filter(stack.cells["code"] == "HY01").row(0, named=True)
+    assert (row["sheet"], f"{row['col']}{row['row']}", row["raw"]) == ("会员", cell_of("HY01").split("!")[1], "1,234")
+
+
+def test_header_found_wherever_it_is(tmp_path):
+    import openpyxl
+
+    path = make_workbook(tmp_path / "a.xlsx", {"HY02": 101})
+    wb = openpyxl.load_workbook(path)
+    wb["会员"].insert_rows(1, 3)  # the header moves down three rows
+    wb["会员"].insert_cols(1)  # and one column right
+    wb.save(path)
+    report = tongji.validate(tmp_path)
+    assert report.flatten(["cell", "rule"]) == [["会员!E10", "hy02-le-hy01"]]
+
+
+def test_parallel_reading_gives_the_same_report(tmp_path, monkeypatch):
+    for i in range(7):
+        make_workbook(tmp_path / f"{i}.xlsx", {"HY02": 100 + i}, )
+    (tmp_path / "bad.xlsx").write_text("garbage")
+    monkeypatch.setenv("TONGJI_WORKERS", "1")
+    serial = tongji.validate(tmp_path)
+    monkeypatch.setenv("TONGJI_WORKERS", "2")
+    monkeypatch.setattr(reader, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(reader, "CHUNK", 3)
+    parallel = tongji.validate(tmp_path)
+    assert parallel.issues.equals(serial.issues)
+    assert parallel.workbooks.equals(serial.workbooks)
+    assert ["not-workbook"] in parallel.flatten(["rule"])

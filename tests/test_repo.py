@@ -1,0 +1,38 @@
+"""The set-up contract: the README's two commands, and CI running exactly the test one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```bash\n(.+?)\n```", text)[:2]
+
+
+def test_readme_starts_with_demo_and_test_commands():
+    demo, test = readme_commands()
+    assert demo.strip().endswith("tongji demo")
+    assert "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert readme_commands()[1].strip() in ci.splitlines()
+
+
+def test_checks_doc_is_generated_from_the_code():
+    from tongji.engine.catalog import markdown
+
+    assert (ROOT / "docs" / "checks.md").read_text(encoding="utf-8") == markdown(), (
+        "docs/checks.md is stale: run `python -m tongji.engine.catalog > docs/checks.md`")
+
+
+def test_every_message_key_used_for_an_issue_is_catalogued():
+    from tongji.engine.catalog import BUILTIN
+    from tongji.i18n import MESSAGES
+
+    assert set(BUILTIN) <= set(MESSAGES)
