@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 
+COVER_HEADER = ["项目", "代码", "内容", "说明"]
+FORM_HEADER = ["指标名称", "代码", "计量单位", "本期数", "说明"]
+
+
 def generate(n: int, folder: Path) -> Path:
     """N workbooks in the template layout: GOOD scaled by a per-unit factor, so every rule holds."""
     import openpyxl
-    from workbooks import GOOD, HEADER_ROW, cover, uscc
 
     from tongji.spec import load_spec
+    from workbooks import GOOD, HEADER_ROW, cover, uscc
 
     done = folder / ".complete"
     if done.exists():
@@ -41,7 +45,7 @@ def generate(n: int, folder: Path) -> Path:
             ws.append([form.title])
             for _ in range(HEADER_ROW - 2):
                 ws.append([])
-            ws.append(["项目", "代码", "内容", "说明"] if form.is_cover else ["指标名称", "代码", "计量单位", "本期数", "说明"])
+            ws.append(COVER_HEADER if form.is_cover else FORM_HEADER)
             for row in form.rows:
                 if not row.filled:
                     continue
@@ -72,14 +76,16 @@ def tongji_validate(folder: str) -> None:
     assert report.workbooks.height > 0
 
 
-def phase(name: str, folder: Path) -> dict:
-    """Run one phase in a fresh process; return its wall time and peak RSS."""
+def phase(name: str, folder: Path, workers: str = "") -> dict:
+    """Run one phase in a fresh process; return its wall time and peak RSS (workers' peaks included)."""
     code = (
-        "import resource, sys, time, json; sys.path.insert(0, %r); import validate_bench as b;"
-        "t = time.perf_counter(); b.%s(%r); dt = time.perf_counter() - t;"
-        "print(json.dumps({'seconds': dt, 'peak_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
-    ) % (str(HERE), name, str(folder))
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+        f"import resource, sys, time, json; sys.path.insert(0, {str(HERE)!r}); import validate_bench as b;"
+        f"t = time.perf_counter(); b.{name}({str(folder)!r}); dt = time.perf_counter() - t;"
+        "peak = max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN));"
+        "print(json.dumps({'seconds': dt, 'peak_mib': peak / 1024}))"
+    )
+    env = dict(os.environ, TONGJI_WORKERS=workers) if workers else None
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -89,12 +95,14 @@ def main() -> None:
     args = ap.parse_args()
     folder = generate(args.n, HERE / ".cache" / f"validate-{args.n}")
     phase("raw_parse", folder)  # warm the page cache so both phases read from memory
-    raw, ours = phase("raw_parse", folder), phase("tongji_validate", folder)
-    print(f"workbooks           {args.n}")
-    print(f"raw fastexcel       {raw['seconds']:8.2f} s   peak {raw['peak_mib']:7.0f} MiB")
-    print(f"tongji validate     {ours['seconds']:8.2f} s   peak {ours['peak_mib']:7.0f} MiB")
-    print(f"ratio               {ours['seconds'] / raw['seconds']:8.2f}")
-    print(f"per workbook        {ours['seconds'] / args.n * 1000:8.2f} ms (raw {raw['seconds'] / args.n * 1000:.2f} ms)")
+    raw = phase("raw_parse", folder)
+    runs = {"tongji validate (1 process)": phase("tongji_validate", folder, "1"),
+            "tongji validate (default)": phase("tongji_validate", folder)}
+    print(f"workbooks {args.n}, {os.cpu_count()} cores; raw = fastexcel load_sheet().to_polars() of every sheet")
+    print(f"{'':30}{'seconds':>9}{'ratio':>8}{'ms/book':>9}{'peak MiB':>10}")
+    for label, r in {"raw fastexcel (1 process)": raw, **runs}.items():
+        print(f"{label:30}{r['seconds']:9.2f}{r['seconds'] / raw['seconds']:8.2f}"
+              f"{r['seconds'] / args.n * 1000:9.2f}{r['peak_mib']:10.0f}")
 
 
 if __name__ == "__main__":

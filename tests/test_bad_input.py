@@ -9,10 +9,10 @@ import zipfile
 
 import openpyxl
 import pytest
-from workbooks import GOOD, HEADER_ROW, cell_of, cover, make_workbook
 
 import tongji
 from tongji.spec import load_spec
+from workbooks import GOOD, HEADER_ROW, cell_of, cover, make_workbook
 
 
 def one(report, name):
@@ -55,7 +55,7 @@ def test_old_xls_is_read(tmp_path):
     wb = xlwt.Workbook()
     for form in spec.forms:
         ws = wb.add_sheet(form.sheet)
-        labels = ("项目", "代码", "内容", "说明") if form.is_cover else ("指标名称", "代码", "计量单位", "本期数", "说明")
+        labels = ["项目", "代码", "内容", "说明"] if form.is_cover else ["指标名称", "代码", "计量单位", "本期数"]
         for j, label in enumerate(labels):
             ws.write(4, j, label)
         rows = [r for r in form.rows if r.filled]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from workbooks import cell_of, cover, make_workbook, uscc
 
 import tongji
 from tongji.spec.codes import uscc_valid
+from workbooks import cell_of, cover, make_workbook, uscc
 
 
 def run(tmp_path, values=None, cover_values=None, **kw):
@@ -120,7 +120,8 @@ def test_registry_match_passes_and_skips_are_reported(tmp_path, registry):
     report = run(tmp_path / "in", cover_values=cover(A), registry=registry)
     assert report.issues.height == 0 and report.skipped == []
     bare = tongji.validate(tmp_path / "in")
-    assert bare.skipped == ["未提供名册（--registry），已跳过名册相关检查", "未提供报告期（--period），已跳过报告期检查"]
+    assert bare.skipped == [
+        "未提供名册（--registry），已跳过名册相关检查", "未提供报告期（--period），已跳过报告期检查"]
 
 
 def test_same_unit_twice_returns_both(tmp_path):

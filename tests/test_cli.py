@@ -8,9 +8,9 @@ import openpyxl
 import polars as pl
 import pytest
 from typer.testing import CliRunner
-from workbooks import cell_of, make_workbook
 
 from tongji import cli
+from workbooks import cell_of, make_workbook
 
 runner = CliRunner()
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from workbooks import cell_of, make_workbook
-
 import tongji
 from tongji.engine import reader
 from tongji.engine.reader import col_letter, discover, read_workbooks
 from tongji.spec import load_spec
+from workbooks import cell_of, make_workbook
 
 
 def test_col_letters():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from workbooks import cell_of, cover, make_workbook
 
 import tongji
+from workbooks import cell_of, cover, make_workbook
 
 # rule id, values that break it, the cell reported, values that keep it (at the boundary)
 CASES = [

@@ -10,11 +10,10 @@ import sys
 import fastexcel
 import openpyxl
 import pytest
-from conftest import TEMPLATE_UNITS, write_template_registry
 from typer.testing import CliRunner
-from workbooks import GOOD
 
 import tongji
+from conftest import TEMPLATE_UNITS, write_template_registry
 from tongji import cli
 from tongji.engine.reader import read_workbooks
 from tongji.errors import TongjiError
@@ -22,6 +21,7 @@ from tongji.i18n import set_lang
 from tongji.output.template import DATA_HEADER, make_templates
 from tongji.spec import load_spec
 from tongji.spec.registry import load_registry
+from workbooks import GOOD
 
 U = TEMPLATE_UNITS
 SPEC = load_spec()

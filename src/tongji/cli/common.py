@@ -7,7 +7,6 @@ import functools
 from collections.abc import Callable, Iterator
 
 import typer
-
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

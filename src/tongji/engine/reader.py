@@ -237,8 +237,8 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     value_labels = COVER_VALUE_LABELS if form.is_cover else VALUE_LABELS
     found = _find_header(rows, value_labels)
     if found is None:
-        problems.append(Problem(file_id, "header-not-found",
-                                {"sheet": form.sheet, "value": "内容" if form.is_cover else "本期数"}, sheet=form.sheet))
+        value = "内容" if form.is_cover else "本期数"
+        problems.append(Problem(file_id, "header-not-found", {"sheet": form.sheet, "value": value}, sheet=form.sheet))
         return []
     start, at = found
     offset = sheet.available_columns()[0].absolute_index if columns else 0

@@ -13,7 +13,7 @@ from tongji.engine.parse import parse_values
 from tongji.engine.reader import Stack, discover, read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.engine.rules import evaluate, fmt_number, rule_message
-from tongji.engine.schema import schema_failures
+from tongji.engine.schema import PERIOD_RE, schema_failures
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGES, lang, t
 from tongji.spec import Spec, load_spec
@@ -242,69 +242,77 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame
 
 def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
                   period: str | None, files: list[Path]) -> pl.DataFrame:
-    where = {(f, c): (s, r, raw) for f, c, s, r, raw in
-             cells.filter(pl.col("sheet") == spec.cover.sheet).select("file_id", "code", "sheet", "ref", "raw").iter_rows()}
-    rows: list[dict] = []
-
-    def add(fid: int, code: str, rule: str, message: str) -> None:
-        sheet, ref, raw = where.get((fid, code), (spec.cover.sheet, "", None))
-        rows.append({"file_id": fid, "severity": severity(rule), "rule": rule, "sheet": sheet, "ref": ref, "code": code,
-                     "value": raw, "message": message, "diff": None,
-                     "cells": [f"{sheet}!{ref}"] if ref else [], "explained": None})
-
-    for r in wide.select("file_id", "FM02", "FM03", "FM04", "FM07", "FM12").iter_rows(named=True):
-        fid = r["file_id"]
-        if period and r["FM04"] and normalize_period(r["FM04"]) and normalize_period(r["FM04"]) != period:
-            add(fid, "FM04", "wrong-period", t("wrong-period", raw=r["FM04"], period=period))
-        if (fid, "FM12") in where:  # a cover without the row already has its missing-row error
-            _version(fid, r["FM12"], spec, add)
-        if registry is not None and r["FM02"]:
-            _registry_checks(fid, r, registry, add)
-    _duplicates(wide, files, add)
-    return _frame(rows)
+    """Period, template version, registry and duplicate checks: each one vectorised over all covers."""
+    w = wide.select("file_id", "FM02", "FM03", "FM04", "FM07", "FM12")
+    found = [_version_issues(w, cells, spec), _duplicate_issues(w, files)]
+    if period:
+        bad = w.filter(pl.col("FM04").str.contains(PERIOD_RE) & (pl.col("FM04") != period))
+        found.append(_cover_rule(bad, "FM04", "wrong-period", raw=pl.col("FM04"), period=pl.lit(period)))
+    if registry is not None:
+        found.extend(_registry_issues(w, registry))
+    hits = pl.concat(found)
+    where = cells.filter(pl.col("sheet") == spec.cover.sheet).select("file_id", "code", "sheet", "ref", "raw")
+    return hits.join(where, on=["file_id", "code"], how="left").select(
+        "file_id", pl.col("rule").replace_strict(SEVERITY, return_dtype=pl.Utf8).alias("severity"), "rule",
+        pl.col("sheet").fill_null(spec.cover.sheet), pl.col("ref").fill_null(""), "code",
+        pl.col("raw").alias("value"), "message", pl.lit(None, pl.Float64).alias("diff"),
+        pl.when(pl.col("ref").is_not_null()).then(pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")))
+        .otherwise(pl.lit([], dtype=pl.List(pl.Utf8))).alias("cells"),
+        pl.lit(None, pl.Utf8).alias("explained"),
+    )
 
 
-def _version(fid: int, version: str | None, spec: Spec, add) -> None:
-    if version in spec.accepted_versions:
-        return
-    if version and re.match(r"^[0-9]{4}\.[0-9]+$", version) and version < spec.version:
-        add(fid, "FM12", "old-version", t("old-version", raw=version, current=spec.version))
-    else:
-        add(fid, "FM12", "unknown-version", t("unknown-version", raw=version or ""))
+def _cover_rule(df: pl.DataFrame, code: str, rule: str, **kw: pl.Expr) -> pl.DataFrame:
+    return df.select("file_id", pl.lit(code).alias("code"), pl.lit(rule).alias("rule"),
+                     fmt_expr(rule, **kw).alias("message"))
 
 
-def _registry_checks(fid: int, r: dict, registry: Registry, add) -> None:
-    unit = registry.get(r["FM02"])
-    if unit is None:
-        add(fid, "FM02", "unknown-unit", t("unknown-unit", unit=r["FM02"]))
-        return
-    if unit["状态"] == "撤销":
-        add(fid, "FM02", "revoked-unit", t("revoked-unit", unit=r["FM02"]))
-    if (r["FM03"] or "") != unit["上级代码"]:  # blank is right only for the top of the tree
-        add(fid, "FM03", "wrong-parent",
-            t("wrong-parent", raw=r["FM03"] or t("blank"), parent=unit["上级代码"] or t("blank")))
-    parent = registry.get(unit["上级代码"])
-    if parent and parent["所在地区划代码"] and r["FM07"]:
-        prefix = area_prefix(parent["所在地区划代码"])
-        if not r["FM07"].startswith(prefix):
-            add(fid, "FM07", "area-outside-parent",
-                t("area-outside-parent", raw=r["FM07"], parent=parent["所在地区划代码"]))
+def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """FM12 not a version we accept; a cover without the row already has its missing-row error."""
+    has_row = cells.filter(pl.col("code") == "FM12").select("file_id")
+    bad = w.join(has_row, on="file_id").filter(~pl.col("FM12").fill_null("").is_in(spec.accepted_versions))
+    old = pl.col("FM12").fill_null("").str.contains(r"^[0-9]{4}\.[0-9]+$") & (pl.col("FM12") < spec.version)
+    return pl.concat([
+        _cover_rule(bad.filter(old), "FM12", "old-version", raw=pl.col("FM12"), current=pl.lit(spec.version)),
+        _cover_rule(bad.filter(~old.fill_null(False)), "FM12", "unknown-version", raw=pl.col("FM12")),
+    ])
 
 
-def _duplicates(wide: pl.DataFrame, files: list[Path], add) -> None:
-    dup = wide.filter(pl.col("FM02").is_not_null() & (pl.col("FM02").count().over("FM02") > 1))
-    if not dup.height:
-        return
-    for unit, group in dup.group_by("FM02", maintain_order=True):
-        ids = group["file_id"].to_list()
-        for fid in ids:
-            others = [files[o].name for o in ids if o != fid]
-            add(fid, "FM02", "duplicate-unit", t("duplicate-unit", unit=unit[0], files="、".join(others)))
+def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
+    reg = registry.frame.select(
+        pl.col("单位代码").alias("FM02"), pl.col("上级代码").alias("parent"), pl.col("状态").alias("state"))
+    areas = registry.frame.select(
+        pl.col("单位代码").alias("parent"),
+        pl.col("所在地区划代码").map_elements(area_prefix, return_dtype=pl.Utf8).alias("parent_prefix"),
+        pl.col("所在地区划代码").alias("parent_area"))
+    df = w.filter(pl.col("FM02").is_not_null()).join(reg, on="FM02", how="left").join(areas, on="parent", how="left")
+    known = pl.col("parent").is_not_null()
+    blank = pl.lit(t("blank"))
+    outside = known & (pl.col("parent_prefix") != "") & ~pl.col("FM07").str.starts_with(pl.col("parent_prefix"))
+    return [
+        _cover_rule(df.filter(~known), "FM02", "unknown-unit", unit=pl.col("FM02")),
+        _cover_rule(df.filter(pl.col("state") == "撤销"), "FM02", "revoked-unit", unit=pl.col("FM02")),
+        _cover_rule(df.filter(known & (pl.col("FM03").fill_null("") != pl.col("parent"))), "FM03", "wrong-parent",
+                    raw=pl.coalesce(pl.col("FM03"), blank),
+                    parent=pl.when(pl.col("parent") == "").then(blank).otherwise(pl.col("parent"))),
+        _cover_rule(df.filter(outside.fill_null(False)), "FM07", "area-outside-parent",
+                    raw=pl.col("FM07"), parent=pl.col("parent_area")),
+    ]
+
+
+def _duplicate_issues(w: pl.DataFrame, files: list[Path]) -> pl.DataFrame:
+    """Two workbooks for one unit: both are returned, each naming all the files involved."""
+    names = pl.DataFrame({"file_id": range(len(files)), "name": [f.name for f in files]},
+                         schema={"file_id": pl.Int32, "name": pl.Utf8})
+    dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over("FM02") > 1)).join(names, on="file_id")
+    dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over("FM02").alias("files"))
+    return _cover_rule(dup, "FM02", "duplicate-unit", unit=pl.col("FM02"), files=pl.col("files"))
 
 
 # --- the report -------------------------------------------------------------------------------
 
-def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame, skipped: list[str]) -> ValidationReport:
+def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame,
+              skipped: list[str]) -> ValidationReport:
     files = pl.DataFrame({
         "file_id": list(range(len(stack.files))),
         "file": [str(f) for f in stack.files],
@@ -314,7 +322,8 @@ def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame
     issues = (
         issues.join(files, on="file_id", how="left")
         .with_columns(
-            pl.when(pl.col("ref") != "").then(pl.col("sheet") + "!" + pl.col("ref")).otherwise(pl.lit("")).alias("cell"),
+            pl.when(pl.col("ref") != "").then(pl.col("sheet") + "!" + pl.col("ref"))
+            .otherwise(pl.lit("")).alias("cell"),
             pl.col("sheet").fill_null(""),
             pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int8).alias("_sev"),
             pl.col("sheet").replace_strict(_sheet_rank(spec), default=-1, return_dtype=pl.Int32).alias("_sheet"),
