@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tongji import cli
-from workbooks import cell_of, make_workbook
+from workbooks import cell_of, cover, make_workbook
 
 runner = CliRunner()
 
@@ -132,3 +132,14 @@ def test_main_turns_usage_errors_into_exit_2(monkeypatch, capsys):
         cli.main()
     assert exc.value.code == 2
     assert "用法错误" in capsys.readouterr().err
+
+
+def test_big_batches_list_only_workbooks_needing_attention(tmp_path, monkeypatch):
+    from tongji.cli import validate as command
+
+    monkeypatch.setattr(command, "ALL_BOOKS_UP_TO", 1)
+    make_workbook(tmp_path / "a.xlsx")
+    make_workbook(tmp_path / "b.xlsx", {"HY02": 101}, cover_values=cover("330106009"))
+    result = invoke("validate", tmp_path)
+    assert "b.xlsx" in result.output and "a.xlsx" not in result.output
+    assert "另有 1 份工作簿通过，未逐一列出" in result.output

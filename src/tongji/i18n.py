@@ -111,6 +111,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli-reading": ("读取工作簿", "Reading workbooks"),
     "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n} workbooks: {ok} passed, {warn} with warnings, {bad} returned"),
     "cli-issues": ("问题清单", "Issues"),
+    "cli-more-books": ("另有 {n} 份工作簿通过，未逐一列出", "{n} more workbooks passed and are not listed"),
     "cli-more-issues": ("另有 {n} 条问题未显示，请用 --report 导出完整清单", "{n} more issues not shown; use --report for the full list"),
     "cli-report-written": ("问题清单已写入 {path}", "Issue list written to {path}"),
     "cli-annotated": ("已为 {n} 份工作簿写出标注副本：{path}", "Annotated copies of {n} workbooks written to {path}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import typer
 from rich.table import Table
 
@@ -14,6 +15,7 @@ from tongji.i18n import severity, status, t
 from tongji.output.report import write_report
 
 MAX_SHOWN = 200  # issues printed on the terminal; the full list goes to --report
+ALL_BOOKS_UP_TO = 50  # beyond this many workbooks, only those needing attention are listed
 STYLE = {"退回": "red", "有警告": "yellow", "通过": "green", "错误": "red", "警告": "yellow", "提示": "cyan"}
 
 
@@ -63,12 +65,16 @@ def show(out, result: ValidationReport) -> None:
         out.print(f"[yellow]{note}[/yellow]")
     table = Table(*[t(k) for k in ("col-file", "col-unit", "col-name", "col-status", "col-errors",
                                    "col-warnings", "col-explained", "col-notices")])
-    for r in books.iter_rows(named=True):
+    shown = books if books.height <= ALL_BOOKS_UP_TO else books.filter(
+        (pl.col("status") != "通过") | (pl.col("explained") > 0) | (pl.col("notices") > 0))
+    for r in shown.head(MAX_SHOWN).iter_rows(named=True):
         colour = STYLE[r["status"]]
         table.add_row(Path(r["file"]).name, r["unit"] or "", r["unit_name"] or "",
                       f"[{colour}]{status(r['status'])}[/{colour}]",
                       *(str(r[k]) for k in ("errors", "warnings", "explained", "notices")))
     out.print(table)
+    if books.height > shown.height:
+        out.print(t("cli-more-books", n=books.height - shown.height))
     if result.issues.height:
         _issues(out, result)
 
