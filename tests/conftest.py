@@ -6,7 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from tongji.i18n import set_lang
 from tongji.spec.codes import uscc_check_char
+
+
+@pytest.fixture(autouse=True)
+def _chinese(monkeypatch):
+    """Every test starts in Chinese: --lang en sets a module-level language that must not leak."""
+    monkeypatch.delenv("TONGJI_LANG", raising=False)
+    set_lang(None)
+    yield
+    set_lang(None)
+
 
 # --- template fixtures (tests/test_template.py) ---------------------------------------------------
 

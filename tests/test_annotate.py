@@ -26,14 +26,6 @@ SCHEMA = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _chinese(monkeypatch):
-    monkeypatch.delenv("TONGJI_LANG", raising=False)
-    set_lang(None)
-    yield
-    set_lang(None)
-
-
 def make_source(path: Path, *, protect: bool = False, comment: str | None = None) -> Path:
     wb = openpyxl.Workbook()
     wb.active.title = "封面"

@@ -17,7 +17,6 @@ from conftest import TEMPLATE_UNITS, write_template_registry
 from tongji import cli
 from tongji.engine.reader import read_workbooks
 from tongji.errors import TongjiError
-from tongji.i18n import set_lang
 from tongji.output.template import DATA_HEADER, make_templates
 from tongji.spec import load_spec
 from tongji.spec.registry import load_registry
@@ -33,15 +32,6 @@ EXPECTED_NAMES = {
     f"{U['g2']}_乙园区联合工会_2025.xlsx",
 }
 HEADER_ROW = 7  # title + 表号 + four marks + the 填报单位 line
-
-
-@pytest.fixture(autouse=True)
-def _chinese(monkeypatch):
-    """--lang en sets a module-level language; put Chinese back for the next test."""
-    monkeypatch.delenv("TONGJI_LANG", raising=False)
-    set_lang(None)
-    yield
-    set_lang(None)
 
 
 @pytest.fixture(scope="module")

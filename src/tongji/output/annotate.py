@@ -24,13 +24,13 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tongji.engine.labels import norm
+from tongji.engine.report import SEVERITY_ORDER as RANK
 from tongji.errors import TongjiError
 from tongji.i18n import SEVERITY, lang, severity, t
 from tongji.output.files import save_workbook
 
 LIST_SHEET = "问题清单"
 AUTHOR = "tongji"
-RANK = {"错误": 0, "警告": 1, "提示": 2}
 FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
 _MAX_CELLS_PER_REF = 1000  # a stray whole-sheet range must not colour a million cells
 

@@ -11,6 +11,7 @@ from openpyxl.styles import Font, PatternFill
 
 from tongji.errors import TongjiError
 from tongji.i18n import lang
+from tongji.output.annotate import FILLS
 from tongji.output.files import atomic_path, save_workbook, write_bytes
 
 # column → (中文, English); JSON keeps the English keys so machines can rely on them
@@ -26,7 +27,6 @@ BOOK_HEADERS = {
     "status": ("状态", "Status"), "errors": ("错误", "Errors"), "warnings": ("警告", "Warnings"),
     "explained": ("已说明", "Explained"), "notices": ("提示", "Notices"),
 }
-FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
 
 
 def _label(table: dict, key: str) -> str:
