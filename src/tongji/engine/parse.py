@@ -41,7 +41,10 @@ def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
         .otherwise(pl.col("text")).str.replace(r"^\+", "")
     )
     flag_text = pl.col("text").str.to_lowercase()
-    flag = pl.when(flag_text.is_in(YES)).then(1.0).when(flag_text.is_in(NO)).then(0.0)
+    # a summary's flags are counts of units; a grassroots workbook's are 是/否
+    counted = pl.col("summary") if "summary" in cells.columns else pl.lit(False)
+    flag = (pl.when(flag_text.is_in(YES)).then(1.0).when(flag_text.is_in(NO)).then(0.0)
+            .when(counted).then(unthousand.cast(pl.Float64, strict=False)))
     df = df.with_columns(
         pl.when(pl.col("error").is_not_null()).then(None)
         .when(pl.col("text").is_null()).then(0.0)

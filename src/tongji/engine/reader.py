@@ -249,7 +249,7 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
             if e.position[1] == at["value"]:
                 kind = e.detail.rsplit("Error(", 1)[-1].rstrip(")'")
                 cell_errors[e.position[0]] = _EXCEL_ERRORS.get(kind, "#" + kind)
-    codes = {r.code for r in form.rows if r.filled}
+    codes = {r.code for r in form.rows}  # JH00 is not filled by anyone, but summaries carry it
     expect_empty = set() if benji else {r.code for r in form.rows if r.level == "本级"}
     by_name = name_index(spec)[form.sheet]
     seen: dict[str, int] = {}

@@ -62,7 +62,7 @@ def _column(row: Row, spec: Spec) -> pa.Column:
 
 @functools.cache
 def workbook_schema(spec: Spec) -> pa.DataFrameSchema:
-    columns = {r.code: _column(r, spec) for f in spec.forms for r in f.rows if r.filled}
+    columns = {r.code: _column(r, spec) for f in spec.forms for r in f.rows}
     return pa.DataFrameSchema(columns, name="工会统计报表")
 
 

@@ -21,6 +21,7 @@ from tongji.spec.codes import area_prefix, normalize_period
 from tongji.spec.registry import Registry, load_registry
 
 SEVERITY = {code: sev for code, (sev, _) in BUILTIN.items()}
+SUMMARY, BENJI = "0", "9"  # 组织类型 of a summary workbook and of a 本级 one
 _INTERNAL = {  # the issue frame before file and unit columns are joined on
     "file_id": pl.Int32, "severity": pl.Utf8, "rule": pl.Utf8, "sheet": pl.Utf8, "ref": pl.Utf8,
     "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "diff": pl.Float64, "cells": pl.List(pl.Utf8),
@@ -70,7 +71,8 @@ def _frame(rows: list[dict]) -> pl.DataFrame:
 
 
 def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str | None) -> ValidationReport:
-    cells = parse_values(stack.cells, spec)
+    summaries = stack.cells.filter((pl.col("code") == "FM05") & pl.col("raw").str.strip_chars().str.starts_with(SUMMARY))
+    cells = parse_values(stack.cells.with_columns(pl.col("file_id").is_in(summaries["file_id"]).alias("summary")), spec)
     reading = _reading_problems(stack, cells)
     # a cell we could not read (formula never calculated, merged) must not count as 0 in the rules
     if reading.height:
@@ -82,7 +84,7 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
         cells = cells.with_columns((pl.col("col") + pl.col("row").cast(pl.Utf8)).alias("ref"))
     readable = [i for i, ok in enumerate(stack.readable) if ok]
     wide = _wide(cells, spec, readable)
-    grassroots = pl.col("FM05").fill_null("1") != "9"
+    grassroots = ~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])
     parts = [
         reading,
         _parse_issues(cells),
@@ -101,7 +103,7 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
 
 def _wide(cells: pl.DataFrame, spec: Spec, readable: list[int]) -> pl.DataFrame:
     base = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
-    numeric_codes = [r.code for r in spec.numeric_rows() if r.filled]
+    numeric_codes = [r.code for r in spec.numeric_rows()]
     cover_codes = [r.code for r in spec.cover.rows]
     num = cells.filter(pl.col("kind").is_in(["count", "amount", "flag"]))
     cov = cells.filter(pl.col("code").is_in(cover_codes)).with_columns(_cover_text(spec).alias("value"))
@@ -186,7 +188,7 @@ def _schema_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Da
 
 def _benji_issues(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     benji = [r.code for r in spec.numeric_rows() if r.level == "本级"]
-    grassroots = wide.filter(pl.col("FM05").fill_null("1") != "9").select("file_id")
+    grassroots = wide.filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])).select("file_id")
     df = cells.filter(pl.col("code").is_in(benji) & (pl.col("value").fill_null(0) != 0)).join(grassroots, on="file_id")
     df = df.with_columns(pl.lit("benji-in-grassroots").alias("rule"))
     return _by_rule(df, ["benji-in-grassroots"], raw=pl.col("raw"), name=pl.col("name"))
@@ -349,6 +351,7 @@ def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame
         issues.with_columns(pl.col("code").fill_null(""), pl.col("name").fill_null("")).select(cols),
         books.select("file", "unit", "unit_name", "org_type", "status", "errors", "warnings", "explained", "notices"),
         skipped,
+        files.select("file_id", "file").join(wide, on="file_id").drop("file_id"),
     )
 
 

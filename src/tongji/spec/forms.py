@@ -65,6 +65,16 @@ class Rule:
     source: str = ""
 
 
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    numerator: Expr
+    denominator: Expr
+    unit: str = "%"
+    level: str = "基层"
+
+
 @dataclass(eq=False)  # identity hash: caches key on the loaded spec
 class Spec:
     version: str
@@ -74,6 +84,7 @@ class Spec:
     forms: list[Form]
     rules: list[Rule]
     params: dict[str, float]
+    indicators: list[Indicator] = field(default_factory=list)
     rows: dict[str, Row] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -151,6 +162,23 @@ def _rules(data: dict, path: Path, text: str, codes: set[str], params: dict[str,
     return rules
 
 
+def _indicators(data: dict, path: Path, text: str, codes: set[str]) -> list[Indicator]:
+    out = []
+    for d in data.get("indicator", []):
+        anchor = f'id = "{d.get("id", "")}"'
+        try:
+            num, den = parse(d["numerator"]), parse(d["denominator"])
+        except (ExprError, KeyError) as exc:
+            raise _invalid(path, text, anchor, str(exc)) from None
+        for name in num.names + den.names:
+            if name not in codes:
+                raise _invalid(path, text, anchor, f"未知的指标代码“{name}”")
+        if num.cmp or den.cmp:
+            raise _invalid(path, text, anchor, "派生指标的分子、分母不能含比较符号")
+        out.append(Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层")))
+    return out
+
+
 @functools.cache
 def load_spec(schemas: Path | None = None) -> Spec:
     """Load the forms and rules. Plugins add to these later through the same loader."""
@@ -158,6 +186,8 @@ def load_spec(schemas: Path | None = None) -> Spec:
     forms_path, rules_path = folder / "forms.toml", folder / "rules.toml"
     fdata, ftext = _load_toml(forms_path)
     rdata, rtext = _load_toml(rules_path)
+    ipath = folder / "indicators.toml"
+    idata, itext = _load_toml(ipath) if ipath.exists() else ({}, "")
     forms = _forms(fdata, forms_path, ftext)
     params = {k: float(v) for k, v in rdata.get("params", {}).items()}
     codes = {r.code for f in forms for r in f.rows}
@@ -169,4 +199,5 @@ def load_spec(schemas: Path | None = None) -> Spec:
         forms=forms,
         rules=_rules(rdata, rules_path, rtext, codes, params),
         params=params,
+        indicators=_indicators(idata, ipath, itext, codes),
     )
