@@ -28,6 +28,35 @@ class Registry:
 
     def __post_init__(self) -> None:
         self._by_code = {r["单位代码"]: r for r in self.frame.iter_rows(named=True)}
+        self._children: dict[str, list[str]] = {}
+        for code in sorted(self._by_code):
+            parent = self._by_code[code]["上级代码"]
+            if parent and self._by_code[code]["状态"] != "撤销":
+                self._children.setdefault(parent, []).append(code)
+
+    def children(self, code: str) -> list[str]:
+        """Active units directly below `code`, in code order."""
+        return self._children.get(code, [])
+
+    def is_leaf(self, code: str) -> bool:
+        return self._by_code[code]["层级"] == self.levels[-1]
+
+    def subtree(self, code: str) -> list[str]:
+        """`code` and every active unit beneath it, parents before children."""
+        out, stack = [], [code]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(self.children(node)))
+        return out
+
+    def nodes_bottom_up(self) -> list[str]:
+        """Every active unit above the last level, deepest first: the order `rollup --all` works in."""
+        nodes = [c for c, r in self._by_code.items() if r["状态"] != "撤销" and not self.is_leaf(c)]
+        return sorted(nodes, key=lambda c: (-self.levels.index(self._by_code[c]["层级"]), c))
+
+    def roots(self) -> list[str]:
+        return sorted(c for c, r in self._by_code.items() if not r["上级代码"] and r["状态"] != "撤销")
 
     def get(self, code: str) -> dict | None:
         return self._by_code.get(code)

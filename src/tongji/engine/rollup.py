@@ -1,0 +1,448 @@
+"""Roll workbooks up the registry tree: grassroots and 本级 workbooks and child summaries → one node's Summary.
+
+Every input is validated once (one stacked table). Each node's detail is the rows of the units it includes,
+its own grassroots children's workbooks, its own 本级 workbook, and the detail carried up in child summaries
+(or, where a child's summary is not among the inputs, that child summarised here from deeper workbooks).
+Totals are the column sums of the detail in unit-code order, so level-by-level and `--all` agree exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from tongji.engine.catalog import severity
+from tongji.engine.previous import add_previous, period_issues, read_previous
+from tongji.engine.reader import read_workbooks
+from tongji.engine.report import ISSUE_COLUMNS, ValidationReport
+from tongji.engine.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary
+from tongji.engine.validate import BENJI, SUMMARY, validate
+from tongji.errors import TongjiError
+from tongji.i18n import t
+from tongji.spec import Spec, load_spec
+from tongji.spec.expr import to_polars
+from tongji.spec.registry import Registry, load_registry
+
+ACCEPTED, RETURNED, UNUSED = "采用", "退回", "未采用"
+
+
+def rollup(
+    inputs: Iterable[str | Path] | str | Path,
+    registry: str | Path | Registry,
+    unit: str,
+    period: str,
+    *,
+    include_errors: bool = False,
+    prefer_latest: bool = False,
+    previous: str | Path | None = None,
+    spec: Spec | None = None,
+    tick: Callable[[], None] | None = None,
+    on_files: Callable[[int], None] | None = None,
+) -> Summary:
+    """Summarise node `unit` from the workbooks under `inputs`. Setup problems raise TongjiError."""
+    ctx = Context.build(inputs, registry, period, include_errors, prefer_latest, spec, tick, on_files, previous)
+    if unit not in ctx.registry:
+        raise TongjiError("unit-not-in-registry", unit=unit)
+    return ctx.summarize(unit, top=True)
+
+
+def rollup_all(
+    inputs: Iterable[str | Path] | str | Path,
+    registry: str | Path | Registry,
+    period: str,
+    **kw,
+) -> dict[str, Summary]:
+    """Summarise every node of the tree bottom-up from one folder of workbooks.
+
+    `previous` (the top node's summary of last period) gives every node its 上期数 from the previous 明细."""
+    ctx = Context.build(inputs, registry, period, kw.get("include_errors", False), kw.get("prefer_latest", False),
+                        kw.get("spec"), kw.get("tick"), kw.get("on_files"), kw.get("previous"))
+    roots = set(ctx.registry.roots())
+    return {node: ctx.summarize(node, top=node in roots) for node in ctx.registry.nodes_bottom_up()}
+
+
+@dataclass
+class Context:
+    """Everything read once and shared by every node's summary."""
+
+    spec: Spec
+    registry: Registry
+    period: str
+    report: ValidationReport
+    books: pl.DataFrame  # one row per readable workbook: file, unit, kind, accepted, reason, numeric codes
+    include_errors: bool
+    prefer_latest: bool
+    memo: dict[str, Summary] = field(default_factory=dict)
+    used: dict[str, str] = field(default_factory=dict)  # file → node whose summary took it
+    details: dict[str, pl.DataFrame] = field(default_factory=dict)  # summary file → its 明细
+    extra_issues: list[dict] = field(default_factory=list)
+    previous: pl.DataFrame | None = None  # last period's 明细, when given
+
+    @classmethod
+    def build(cls, inputs, registry, period, include_errors, prefer_latest, spec, tick, on_files,
+              previous=None) -> Context:
+        spec = spec or load_spec()
+        if not isinstance(registry, Registry):
+            registry = load_registry(registry)
+        period = _canonical(period)
+        prev = read_previous(previous, spec)[1] if previous is not None else None
+        report = validate(inputs, registry=registry, period=period, spec=spec, tick=tick, on_files=on_files)
+        ctx = cls(spec, registry, period, report, pl.DataFrame(), include_errors, prefer_latest, previous=prev)
+        ctx.books = ctx._books()
+        return ctx
+
+    # --- which workbooks count ------------------------------------------------------------------
+
+    def _books(self) -> pl.DataFrame:
+        codes = [r.code for r in self.spec.numeric_rows()]
+        values = self.report.values
+        status = self.report.workbooks.select("file", "status", "errors")
+        kind = (pl.when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
+                .when(pl.col("FM05") == BENJI).then(pl.lit(KIND_BENJI)).otherwise(pl.lit(KIND_GRASSROOTS)))
+        books = values.join(status, on="file").with_columns(
+            pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"),
+            pl.col(codes).fill_null(0.0),
+        )
+        # duplicate-unit errors do not count against the newest workbook when --prefer-latest is given
+        dup_only = self._duplicate_only_errors()
+        books = books.join(dup_only, on="file", how="left").with_columns(pl.col("dup_errors").fill_null(0))
+        if self.prefer_latest:
+            latest = books.sort("FM10", "file", nulls_last=False).group_by("unit").agg(pl.col("file").last())
+            is_latest = pl.col("file").is_in(latest["file"].implode())
+            errors = pl.when(is_latest).then(pl.col("errors") - pl.col("dup_errors")).otherwise(pl.col("errors"))
+            books = books.with_columns(errors.alias("errors"), (~is_latest & (pl.col("dup_errors") > 0)).alias("superseded"))
+        else:
+            books = books.with_columns(pl.lit(False).alias("superseded"))
+        if self.previous is not None:
+            books = self._period_checks(books)
+        ok = (pl.col("errors") == 0) | pl.lit(self.include_errors)
+        return books.with_columns((ok & ~pl.col("superseded")).alias("ok"))
+
+    def _period_checks(self, books: pl.DataFrame) -> pl.DataFrame:
+        """Cross-period checks run before acceptance, so that their errors return the workbook too."""
+        found = period_issues(books, self.previous, self.spec)
+        by_file: dict[str, list[dict]] = {}
+        for i in found:
+            by_file.setdefault(i["file"], []).append(i)
+        for file, items in by_file.items():
+            cells = _locate(Path(file), [i["code"] for i in items], self.spec)
+            for i in items:
+                self.extra_issues.append(_issue(i["file"], i["unit"], i["rule"], message=i["message"], code=i["code"],
+                                                cell=cells.get(i["code"], ""), value=i["value"],
+                                                name=self.spec.rows[i["code"]].name))
+        errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
+                              schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")
+        extra = errors.group_by("file").agg(pl.col("n").sum())
+        return books.join(extra, on="file", how="left").with_columns(
+            (pl.col("errors") + pl.col("n").fill_null(0)).alias("errors")).drop("n")
+
+    def _duplicate_only_errors(self) -> pl.DataFrame:
+        issues = self.report.issues
+        return issues.filter(pl.col("rule") == "duplicate-unit").group_by("file").agg(pl.len().alias("dup_errors")).with_columns(
+            pl.col("dup_errors").cast(pl.Int64))
+
+    def workbooks_of(self, unit: str, kind: str) -> pl.DataFrame:
+        return self.books.filter((pl.col("unit") == unit) & (pl.col("kind") == kind)).sort("file")
+
+    # --- one node -------------------------------------------------------------------------------
+
+    def summarize(self, node: str, top: bool = False) -> Summary:
+        if node in self.memo and not top:
+            return self.memo[node]
+        parts, units, issues = [], [], []
+        for child in self.registry.children(node):
+            detail, child_units, child_issues = self._child(node, child)
+            parts.append(detail)
+            units.extend(child_units)
+            issues.extend(child_issues)
+        detail, own_units = self._take(node, node, KIND_BENJI)
+        parts.append(detail)
+        units.extend(own_units)
+        detail = pl.concat([p for p in parts if p.height] or [self._empty_detail()]).sort("单位代码")
+        summary = self._summary(node, detail, units, issues, top)
+        self.memo[node] = summary
+        return summary
+
+    def _child(self, node: str, child: str) -> tuple[pl.DataFrame, list[dict], list[dict]]:
+        """The rows child `child` contributes to `node`, and what happened to its units."""
+        if self.registry.is_leaf(child):
+            detail, units = self._take(child, node, KIND_GRASSROOTS)
+            return detail, units, []
+        given = self.workbooks_of(child, "汇总")
+        if given.height:
+            return self._from_child_summary(node, child, given)
+        inner = self.summarize(child)  # no summary given: summarise the child here from deeper workbooks
+        return inner.detail, [u | {"child": child} for u in inner.units.to_dicts()], []
+
+    def _take(self, unit: str, node: str, kind: str) -> tuple[pl.DataFrame, list[dict]]:
+        """One unit's own workbook (grassroots or 本级): its detail row if accepted, and its fate."""
+        books = self.workbooks_of(unit, kind)
+        name, child = self.registry.get(unit)["单位名称"], unit  # a 本级 workbook is the node's own "child"
+        if not books.height:
+            return self._empty_detail(), [_unit(unit, name, child, "缺报", "", t("reason-missing"))]
+        units, rows = [], []
+        for b in books.iter_rows(named=True):
+            self.used[b["file"]] = node
+            if b["ok"]:
+                rows.append(b)
+                units.append(_unit(unit, name, child, ACCEPTED, b["file"], ""))
+            else:
+                reason = t("reason-superseded") if b["superseded"] else t("reason-errors", n=b["errors"])
+                units.append(_unit(unit, name, child, RETURNED, b["file"], reason))
+        return self._detail_rows(rows, kind), units
+
+    def _detail_rows(self, rows: list[dict], kind: str) -> pl.DataFrame:
+        if not rows:
+            return self._empty_detail()
+        codes = [r.code for r in self.spec.numeric_rows()]
+        df = pl.DataFrame(rows).select(
+            pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
+            pl.col("unit").map_elements(lambda u: self.registry.get(u)["上级代码"], return_dtype=pl.Utf8).alias("上级代码"),
+            pl.lit(kind).alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
+            *[pl.col(c).cast(pl.Float64) for c in codes],
+        )
+        return df.with_columns(pl.lit(1.0 if kind == KIND_GRASSROOTS else 0.0).alias("JH00"))
+
+    def _empty_detail(self) -> pl.DataFrame:
+        schema = {k: pl.Utf8 for k in DETAIL_KEYS} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
+        return pl.DataFrame(schema=schema)
+
+    def _from_child_summary(self, node: str, child: str, given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
+        name = self.registry.get(child)["单位名称"]
+        units, issues, chosen = [], [], None
+        for b in given.iter_rows(named=True):
+            self.used[b["file"]] = node
+            detail = self.detail_of(b["file"])
+            edited = self._check_summary(b, detail)
+            issues.extend(edited)
+            if b["ok"] and not edited and chosen is None:
+                chosen = (b, detail)
+                units.append(_unit(child, name, child, ACCEPTED, b["file"], t("reason-summary")))
+            else:
+                reason = t("reason-edited") if edited else t("reason-errors", n=b["errors"])
+                units.append(_unit(child, name, child, RETURNED, b["file"], reason))
+        if chosen is None:
+            return self._empty_detail(), units, issues
+        included = set(chosen[1]["单位代码"].to_list())
+        for u in self.registry.subtree(child):
+            if u not in included:
+                units.append(_unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", t("reason-not-in-summary")))
+        return chosen[1], units, issues
+
+    def detail_of(self, file: str) -> pl.DataFrame:
+        """A summary workbook's 明细 sheet as a detail frame."""
+        if file not in self.details:
+            self.details[file] = read_detail(Path(file), self.spec)
+        return self.details[file]
+
+    def _check_summary(self, book: dict, detail: pl.DataFrame) -> list[dict]:
+        """A child summary's totals must equal the sum of its own 明细: otherwise it was edited by hand."""
+        sums = _column_sums(detail, self.spec)
+        bad = [c for c, v in sums.items() if abs((book.get(c) or 0.0) - v) > 0.005]
+        if not bad:
+            return []
+        cells = _locate(Path(book["file"]), bad, self.spec)
+        return [_issue(book["file"], book["unit"], "summary-edited", code=c, cell=cells.get(c, ""),
+                       value=_fmt(book.get(c)), message=t("summary-edited", total=_fmt(book.get(c)), sum=_fmt(sums[c])),
+                       diff=(book.get(c) or 0.0) - sums[c], name=self.spec.rows[c].name)
+                for c in bad]
+
+    # --- the summary ----------------------------------------------------------------------------
+
+    def _summary(self, node: str, detail: pl.DataFrame, units: list[dict], issues: list[dict], top: bool) -> Summary:
+        reg = self.registry.get(node)
+        totals = totals_frame(detail, self.spec)
+        units_df = pl.DataFrame(units, schema=UNIT_SCHEMA) if units else pl.DataFrame(schema=UNIT_SCHEMA)
+        files = self._files_under(node)
+        if top:
+            unused = self._unused(node)
+            units_df = pl.concat([units_df, unused])
+            files = files | set(unused["file"].to_list())
+        all_issues = self._issues(files, issues + self._missing_issues(units_df))
+        cover = {
+            "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
+            "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": self._report_date(files), "FM12": self.spec.version,
+        }
+        summary = Summary(
+            unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
+            detail=detail, indicators=indicators_frame(totals, self.spec),
+            completeness=completeness_frame(node, units_df, self.registry), units=units_df, issues=all_issues,
+            inputs=self._inputs(files), children=self.registry.children(node),
+        )
+        if self.previous is not None:
+            below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
+            add_previous(summary, _column_sums(below, self.spec), self.spec)
+        return summary
+
+    def _files_under(self, node: str) -> set[str]:
+        below = set(self.registry.subtree(node))
+        return {f for f, n in self.used.items() if n in below}
+
+    def _unused(self, node: str) -> pl.DataFrame:
+        """Inputs no node took: unknown units, units of another node, unreadable files."""
+        rows = []
+        below = set(self.registry.subtree(node))
+        for b in self.report.workbooks.iter_rows(named=True):
+            if b["file"] in self.used:
+                continue
+            unit = b["unit"] or ""
+            reg = self.registry.get(unit) if unit else None
+            if reg is None:
+                status, reason = "未知单位" if unit else "无法读取", t("reason-unknown") if unit else t("reason-unreadable")
+            elif unit not in below:
+                status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"])
+                self.extra_issues.append(_issue(b["file"], unit, "not-under-node", message=t("not-under-node",
+                                                unit=unit, node=node), code="FM02"))
+            else:
+                status, reason = UNUSED, t("reason-covered")
+            rows.append(_unit(unit, b["unit_name"] or "", "", status, b["file"], reason))
+        return pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)
+
+    def _missing_issues(self, units: pl.DataFrame) -> list[dict]:
+        return [_issue("", r["unit"], "missing-unit", message=t("missing-unit", unit=r["unit"], name=r["name"]))
+                for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
+
+    def _issues(self, files: set[str], extra: list[dict]) -> pl.DataFrame:
+        base = self.report.issues.filter(pl.col("file").is_in(sorted(files)))
+        mine = [i for i in self.extra_issues if i["file"] in files]
+        rows = extra + mine
+        if not rows:
+            return base
+        return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
+
+    def _report_date(self, files: set[str]) -> str:
+        """The newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock."""
+        dates = self.books.filter(pl.col("file").is_in(sorted(files)))["FM10"].drop_nulls()
+        return max(dates.to_list()) if dates.len() else ""
+
+    def _inputs(self, files: set[str]) -> pl.DataFrame:
+        books = {b["file"]: b for b in self.books.iter_rows(named=True)}
+        rows = []
+        for f in sorted(files):
+            b = books.get(f)
+            status = ACCEPTED if b and b["ok"] else (RETURNED if b else UNUSED)
+            rows.append({"file": f, "sha256": _sha256(f), "unit": b["unit"] if b else "",
+                         "kind": b["kind"] if b else "", "status": status,
+                         "reason": "" if status == ACCEPTED else (t("reason-errors", n=b["errors"]) if b else "")})
+        return pl.DataFrame(rows, schema=INPUT_SCHEMA) if rows else pl.DataFrame(schema=INPUT_SCHEMA)
+
+
+UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
+               "reason": pl.Utf8}
+INPUT_SCHEMA = {"file": pl.Utf8, "sha256": pl.Utf8, "unit": pl.Utf8, "kind": pl.Utf8, "status": pl.Utf8,
+                "reason": pl.Utf8}
+
+
+def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str) -> dict:
+    return {"unit": unit, "name": name, "child": child, "status": status, "file": file, "reason": reason}
+
+
+def _issue(file: str, unit: str, rule: str, *, message: str, code: str = "", cell: str = "", value: str | None = None,
+           diff: float | None = None, name: str = "") -> dict:
+    return {"file": file, "unit": unit, "unit_name": "", "severity": severity(rule), "rule": rule,
+            "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
+            "code": code, "name": name, "value": value, "message": message, "diff": diff, "explained": None}
+
+
+def _fmt(v: float | None) -> str:
+    from tongji.engine.rules import fmt_number
+
+    return fmt_number(v)
+
+
+def _canonical(period: str) -> str:
+    from tongji.spec.codes import normalize_period
+
+    canonical = normalize_period(str(period))
+    if canonical is None:
+        raise TongjiError("period-invalid", period=period)
+    return canonical
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
+    codes = [r.code for r in spec.numeric_rows()]
+    row = detail.select([pl.col(c).sum() for c in codes]).row(0, named=True) if detail.height else {}
+    return {c: _round(spec, c, row.get(c) or 0.0) for c in codes}
+
+
+def _round(spec: Spec, code: str, value: float) -> float:
+    """Counts are whole, amounts have two decimals: a sum of 10,000 floats must not show 0.30000000000000004."""
+    return float(round(value)) if spec.rows[code].kind != "amount" else round(value, 2)
+
+
+def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    sums = _column_sums(detail, spec)
+    rows = [r for r in spec.numeric_rows()]
+    return pl.DataFrame({
+        "code": [r.code for r in rows], "name": [r.name for r in rows], "sheet": [r.sheet for r in rows],
+        "unit": [r.unit for r in rows], "value": [sums[r.code] for r in rows],
+    }, schema={"code": pl.Utf8, "name": pl.Utf8, "sheet": pl.Utf8, "unit": pl.Utf8, "value": pl.Float64})
+
+
+def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """Every rate from the summed numerator and denominator; no value (and a note) when the denominator is 0."""
+    wide = pl.DataFrame({c: [v] for c, v in zip(totals["code"], totals["value"], strict=True)})
+    rows = []
+    for ind in spec.indicators:
+        num, den = wide.select(to_polars(ind.numerator.left, {}).alias("n"),
+                               to_polars(ind.denominator.left, {}).alias("d")).row(0)
+        value = None if not den else num / den
+        rows.append({"id": ind.id, "name": ind.name, "numerator": num, "denominator": den, "value": value,
+                     "unit": ind.unit, "note": "" if den else t("zero-denominator", formula=ind.denominator.text)})
+    return pl.DataFrame(rows, schema={"id": pl.Utf8, "name": pl.Utf8, "numerator": pl.Float64,
+                                      "denominator": pl.Float64, "value": pl.Float64, "unit": pl.Utf8, "note": pl.Utf8})
+
+
+def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl.DataFrame:
+    """Expected (registry) vs received vs accepted vs returned vs missing, per child and overall.
+
+    A unit with one accepted and one returned workbook counts once, as accepted."""
+    rows = []
+    for child in [*registry.children(node), node]:
+        expected = registry.subtree(child) if child != node else [node]
+        mine = units.filter(pl.col("unit").is_in(expected) & (pl.col("child") == child))
+
+        def count(status: str, df: pl.DataFrame = mine) -> set[str]:
+            return set(df.filter(pl.col("status") == status)["unit"].to_list())
+
+        accepted, returned = count(ACCEPTED), count(RETURNED) - count(ACCEPTED)
+        rows.append({"child": child, "child_name": registry.get(child)["单位名称"] + ("（本级）" if child == node else ""),
+                     "expected": len(expected), "received": len(accepted | returned), "accepted": len(accepted),
+                     "returned": len(returned), "missing": len(count("缺报"))})
+    df = pl.DataFrame(rows)
+    total = df.select(pl.lit("合计").alias("child"), pl.lit("").alias("child_name"),
+                      *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing")])
+    return pl.concat([df, total])
+
+
+def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
+    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below."""
+    codes = [r.code for r in spec.numeric_rows()]
+    try:
+        raw = fastexcel.read_excel(path).load_sheet("明细", header_row=0, dtypes="string").to_polars()
+    except Exception:  # noqa: BLE001 - a summary without a readable 明细 cannot be checked or carried up
+        raw = pl.DataFrame()
+    missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
+    raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
+    return raw.filter(pl.col("单位代码").is_not_null()).select(
+        *[pl.col(k).fill_null("") for k in DETAIL_KEYS],
+        *[pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0) for c in codes],
+    )
+
+
+def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:
+    cells = read_workbooks([path], spec).cells.filter(pl.col("code").is_in(codes))
+    return {c: f"{s}!{col}{r}" for c, s, col, r in cells.select("code", "sheet", "col", "row").iter_rows()}
