@@ -27,11 +27,11 @@ def _root(
 
 def _register() -> None:
     """Add the subcommands (once): imported late so `tongji --help` stays quick."""
-    from tongji.cli import demo, template, validate
+    from tongji.cli import demo, rollup, template, validate
 
     if app.registered_commands:
         return
-    for module in (template, validate, demo):
+    for module in (template, validate, rollup, demo):
         module.register(app)
 
 

@@ -222,7 +222,6 @@ class Context:
             issues.extend(edited)
             if b["ok"] and not edited and chosen is None:
                 chosen = (b, detail)
-                units.append(_unit(child, name, child, ACCEPTED, b["file"], t("reason-summary")))
             else:
                 reason = t("reason-edited") if edited else t("reason-errors", n=b["errors"])
                 units.append(_unit(child, name, child, RETURNED, b["file"], reason))
@@ -230,8 +229,9 @@ class Context:
             return self._empty_detail(), units, issues
         included = set(chosen[1]["单位代码"].to_list())
         for u in self.registry.subtree(child):
-            if u not in included:
-                units.append(_unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", t("reason-not-in-summary")))
+            status, reason = (ACCEPTED, t("reason-summary")) if u in included else ("缺报", t("reason-not-in-summary"))
+            file = chosen[0]["file"] if u in included else ""
+            units.append(_unit(u, self.registry.get(u)["单位名称"], child, status, file, reason))
         return chosen[1], units, issues
 
     def detail_of(self, file: str) -> pl.DataFrame:
@@ -295,7 +295,7 @@ class Context:
             if reg is None:
                 status, reason = "未知单位" if unit else "无法读取", t("reason-unknown") if unit else t("reason-unreadable")
             elif unit not in below:
-                status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"])
+                status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"] or t("blank"))
                 self.extra_issues.append(_issue(b["file"], unit, "not-under-node", message=t("not-under-node",
                                                 unit=unit, node=node), code="FM02"))
             else:

@@ -245,7 +245,7 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame
 def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
                   period: str | None, files: list[Path]) -> pl.DataFrame:
     """Period, template version, registry and duplicate checks: each one vectorised over all covers."""
-    w = wide.select("file_id", "FM02", "FM03", "FM04", "FM07", "FM12")
+    w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07", "FM12")
     found = [_version_issues(w, cells, spec), _duplicate_issues(w, files)]
     if period:
         bad = w.filter(pl.col("FM04").str.contains(PERIOD_RE) & (pl.col("FM04") != period))
@@ -303,11 +303,15 @@ def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
 
 
 def _duplicate_issues(w: pl.DataFrame, files: list[Path]) -> pl.DataFrame:
-    """Two workbooks for one unit: both are returned, each naming all the files involved."""
+    """Two workbooks of one kind for one unit: both are returned, each naming all the files involved.
+
+    A 街道's summary and its own 本级 workbook share a unit code but are different submissions."""
     names = pl.DataFrame({"file_id": range(len(files)), "name": [f.name for f in files]},
                          schema={"file_id": pl.Int32, "name": pl.Utf8})
-    dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over("FM02") > 1)).join(names, on="file_id")
-    dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over("FM02").alias("files"))
+    kind = pl.col("FM05").fill_null("1").replace_strict({SUMMARY: SUMMARY, BENJI: BENJI}, default="1")
+    key = [pl.col("FM02"), kind]
+    dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over(key) > 1)).join(names, on="file_id")
+    dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over(key).alias("files"))
     return _cover_rule(dup, "FM02", "duplicate-unit", unit=pl.col("FM02"), files=pl.col("files"))
 
 

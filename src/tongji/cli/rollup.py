@@ -1,0 +1,69 @@
+"""`tongji rollup`: one node's summary from its children's workbooks, or every node with --all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tongji.cli.common import console, friendly, progress
+from tongji.engine.rollup import rollup, rollup_all
+from tongji.engine.rules import fmt_number
+from tongji.engine.summary import Summary
+from tongji.errors import TongjiError
+from tongji.i18n import t
+from tongji.output.files import ensure_dir
+from tongji.spec import load_spec
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rollup")(friendly(rollup_command))
+
+
+def rollup_command(
+    inputs: list[Path] = typer.Argument(..., help="基层、本级工作簿和下级汇总表（文件或文件夹）"),
+    registry: Path = typer.Option(..., "--registry", "-r", help="单位名册（xlsx 或 csv）"),
+    period: str = typer.Option(..., "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
+    out: Path = typer.Option(..., "--out", "-o", help="汇总表输出文件夹"),
+    unit: str = typer.Option(None, "--unit", help="汇总哪个单位（名册中的单位代码）"),
+    all_nodes: bool = typer.Option(False, "--all", help="自下而上汇总名册中的每一级"),
+    include_errors: bool = typer.Option(False, "--include-errors", help="有错误的工作簿也汇总（默认退回不汇总）"),
+    prefer_latest: bool = typer.Option(False, "--prefer-latest", help="同一单位多份报表时采用报出日期最新的一份"),
+    previous: Path = typer.Option(None, "--previous", help="上期同一单位的汇总表，用于上期数、同比和跨期审核"),
+) -> None:
+    """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
+    if not all_nodes and not unit:
+        raise TongjiError("rollup-needs-unit")
+    ensure_dir(out)  # an unwritable folder is said before any workbook is read
+    from tongji.output.summary import write_summary
+
+    con, spec = console(), load_spec()
+    options = {"include_errors": include_errors, "prefer_latest": prefer_latest, "previous": previous}
+    with progress(con, t("cli-reading")) as (on_total, tick):
+        if all_nodes:
+            summaries = rollup_all(inputs, registry, period, tick=tick, on_files=on_total, **options)
+        else:
+            summaries = {unit: rollup(inputs, registry, unit, period, tick=tick, on_files=on_total, **options)}
+    written = [p for s in summaries.values() for p in write_summary(s, out, spec)]
+    top = list(summaries.values())[-1]
+    show(con, top)
+    con.print(t("rollup-written", n=len(summaries), path=out, files=len(written)))
+    raise typer.Exit(1 if any(s.has_errors for s in summaries.values()) else 0)
+
+
+def show(con, s: Summary) -> None:
+    con.print(t("rollup-title", name=s.name, unit=s.unit, period=s.period))
+    table = Table(*[t(k) for k in ("col-child", "col-name", "col-expected", "col-received", "col-accepted",
+                                   "col-returned", "col-missing")])
+    for r in s.completeness.iter_rows():
+        table.add_row(*[str(v) for v in r])
+    con.print(table)
+    key = {c: s.total(c) for c in ("JH00", "HY01", "HY03", "JF01", "JF10")}
+    rate = s.rate("入会率")
+    con.print(t("rollup-figures", units=fmt_number(key["JH00"]), staff=fmt_number(key["HY01"]),
+                members=fmt_number(key["HY03"]), rate="—" if rate is None else f"{rate:.2%}",
+                income=fmt_number(key["JF01"]), spend=fmt_number(key["JF10"])))
+    errors = int((s.issues["severity"] == "错误").sum())
+    warnings = int((s.issues["severity"] == "警告").sum())
+    con.print(t("rollup-issues", errors=errors, warnings=warnings))
