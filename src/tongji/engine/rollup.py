@@ -115,7 +115,8 @@ class Context:
             latest = books.sort("FM10", "file", nulls_last=False).group_by("unit").agg(pl.col("file").last())
             is_latest = pl.col("file").is_in(latest["file"].implode())
             errors = pl.when(is_latest).then(pl.col("errors") - pl.col("dup_errors")).otherwise(pl.col("errors"))
-            books = books.with_columns(errors.alias("errors"), (~is_latest & (pl.col("dup_errors") > 0)).alias("superseded"))
+            superseded = ~is_latest & (pl.col("dup_errors") > 0)
+            books = books.with_columns(errors.alias("errors"), superseded.alias("superseded"))
         else:
             books = books.with_columns(pl.lit(False).alias("superseded"))
         if self.previous is not None:
@@ -142,9 +143,8 @@ class Context:
             (pl.col("errors") + pl.col("n").fill_null(0)).alias("errors")).drop("n")
 
     def _duplicate_only_errors(self) -> pl.DataFrame:
-        issues = self.report.issues
-        return issues.filter(pl.col("rule") == "duplicate-unit").group_by("file").agg(pl.len().alias("dup_errors")).with_columns(
-            pl.col("dup_errors").cast(pl.Int64))
+        dup = self.report.issues.filter(pl.col("rule") == "duplicate-unit")
+        return dup.group_by("file").agg(pl.len().cast(pl.Int64).alias("dup_errors"))
 
     def workbooks_of(self, unit: str, kind: str) -> pl.DataFrame:
         return self.books.filter((pl.col("unit") == unit) & (pl.col("kind") == kind)).sort("file")
@@ -202,17 +202,25 @@ class Context:
         codes = [r.code for r in self.spec.numeric_rows()]
         df = pl.DataFrame(rows).select(
             pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
-            pl.col("unit").map_elements(lambda u: self.registry.get(u)["上级代码"], return_dtype=pl.Utf8).alias("上级代码"),
+            pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
             pl.lit(kind).alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
             *[pl.col(c).cast(pl.Float64) for c in codes],
         )
-        return df.with_columns(pl.lit(1.0 if kind == KIND_GRASSROOTS else 0.0).alias("JH00"))
+        # flags count grassroots unions doing something (职代会建制率 = JH04 / JH00): a 本级 office is not one
+        flags = [r.code for r in self.spec.numeric_rows() if r.kind == "flag"]
+        grassroots = kind == KIND_GRASSROOTS
+        return df.with_columns(pl.lit(1.0 if grassroots else 0.0).alias("JH00"),
+                               *([] if grassroots else [pl.lit(0.0).alias(c) for c in flags]))
+
+    def _parents(self) -> dict[str, str]:
+        return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
 
     def _empty_detail(self) -> pl.DataFrame:
         schema = {k: pl.Utf8 for k in DETAIL_KEYS} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
         return pl.DataFrame(schema=schema)
 
-    def _from_child_summary(self, node: str, child: str, given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
+    def _from_child_summary(self, node: str, child: str,
+                            given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
         name = self.registry.get(child)["单位名称"]
         units, issues, chosen = [], [], None
         for b in given.iter_rows(named=True):
@@ -266,7 +274,8 @@ class Context:
         all_issues = self._issues(files, issues + self._missing_issues(units_df))
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
-            "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": self._report_date(files), "FM12": self.spec.version,
+            "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": self._report_date(files),
+            "FM12": self.spec.version,
         }
         summary = Summary(
             unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
@@ -292,8 +301,10 @@ class Context:
                 continue
             unit = b["unit"] or ""
             reg = self.registry.get(unit) if unit else None
-            if reg is None:
-                status, reason = "未知单位" if unit else "无法读取", t("reason-unknown") if unit else t("reason-unreadable")
+            if reg is None and unit:
+                status, reason = "未知单位", t("reason-unknown")
+            elif reg is None:
+                status, reason = "无法读取", t("reason-unreadable")
             elif unit not in below:
                 status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"] or t("blank"))
                 self.extra_issues.append(_issue(b["file"], unit, "not-under-node", message=t("not-under-node",
@@ -308,7 +319,7 @@ class Context:
                 for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
     def _issues(self, files: set[str], extra: list[dict]) -> pl.DataFrame:
-        base = self.report.issues.filter(pl.col("file").is_in(sorted(files)))
+        base = self.report.issues.filter(pl.col("file").is_in(pl.Series(sorted(files), dtype=pl.Utf8).implode()))
         mine = [i for i in self.extra_issues if i["file"] in files]
         rows = extra + mine
         if not rows:
@@ -317,7 +328,8 @@ class Context:
 
     def _report_date(self, files: set[str]) -> str:
         """The newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock."""
-        dates = self.books.filter(pl.col("file").is_in(sorted(files)))["FM10"].drop_nulls()
+        dates = self.books.filter(pl.col("file").is_in(pl.Series(sorted(files), dtype=pl.Utf8).implode()))["FM10"]
+        dates = dates.drop_nulls()
         return max(dates.to_list()) if dates.len() else ""
 
     def _inputs(self, files: set[str]) -> pl.DataFrame:
@@ -419,7 +431,8 @@ def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl
             return set(df.filter(pl.col("status") == status)["unit"].to_list())
 
         accepted, returned = count(ACCEPTED), count(RETURNED) - count(ACCEPTED)
-        rows.append({"child": child, "child_name": registry.get(child)["单位名称"] + ("（本级）" if child == node else ""),
+        name = registry.get(child)["单位名称"] + ("（本级）" if child == node else "")
+        rows.append({"child": child, "child_name": name,
                      "expected": len(expected), "received": len(accepted | returned), "accepted": len(accepted),
                      "returned": len(returned), "missing": len(count("缺报"))})
     df = pl.DataFrame(rows)

@@ -71,8 +71,10 @@ def _frame(rows: list[dict]) -> pl.DataFrame:
 
 
 def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str | None) -> ValidationReport:
-    summaries = stack.cells.filter((pl.col("code") == "FM05") & pl.col("raw").str.strip_chars().str.starts_with(SUMMARY))
-    cells = parse_values(stack.cells.with_columns(pl.col("file_id").is_in(summaries["file_id"]).alias("summary")), spec)
+    is_summary = pl.col("raw").str.strip_chars().str.starts_with(SUMMARY)
+    summaries = stack.cells.filter((pl.col("code") == "FM05") & is_summary)
+    summary = pl.col("file_id").is_in(summaries["file_id"].implode())
+    cells = parse_values(stack.cells.with_columns(summary.alias("summary")), spec)
     reading = _reading_problems(stack, cells)
     # a cell we could not read (formula never calculated, merged) must not count as 0 in the rules
     if reading.height:

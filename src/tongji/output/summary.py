@@ -1,0 +1,251 @@
+"""A rollup's Summary on disk: the summary workbook, parquet tables and a manifest.
+
+The workbook is a contract with engine/reader.py, like the templates (output/template.py): its form sheets
+use the template's header labels and columns, so a summary is itself an input to `tongji validate` and to
+the next level's rollup. The 明细 sheet is read back by rollup to check the totals against their detail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+import tongji
+from tongji.engine.summary import DETAIL_KEYS, Summary
+from tongji.errors import TongjiError
+from tongji.output.files import ensure_dir, save_workbook, write_bytes
+from tongji.output.report import HEADERS, _flat, _label, _table
+from tongji.output.template import (
+    _ILLEGAL,
+    COVER_HEADER,
+    COVER_WIDTHS,
+    DATA_HEADER,
+    DATA_WIDTHS,
+    SIGNATURE,
+    _header,
+    _top,
+)
+from tongji.spec import Form, Spec
+
+DETAIL_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET = "明细", "完整性", "校验", "指标"
+PREVIOUS_HEADER = ("上期数", "同比")
+TRANSFER_NOTE = "简单汇总：上下级之间的补助收支未抵销"  # domain.md §4: JF04/JF17 are not eliminated
+TRANSFER_CODES = ("JF04", "JF17")
+FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
+CHANGE_FORMAT = "0.0%"
+KNOWN_FORMATS = ("xlsx", "parquet")  # parquet and the manifest are always written: rollup relies on them
+
+COMPLETENESS_HEADERS = {
+    "child": ("下级单位", "Child"), "child_name": ("名称", "Name"), "expected": ("应报", "Expected"),
+    "received": ("已报", "Received"), "accepted": ("采用", "Accepted"), "returned": ("退回", "Returned"),
+    "missing": ("缺报", "Missing"),
+}
+UNITS_HEADERS = {
+    "unit": ("单位代码", "Unit"), "name": ("单位名称", "Unit name"), "child": ("所属下级", "Child"),
+    "status": ("状态", "Status"), "file": ("文件", "File"), "reason": ("原因", "Reason"),
+}
+INDICATOR_HEADERS = {
+    "id": ("指标", "Indicator"), "name": ("名称", "Name"), "numerator": ("分子", "Numerator"),
+    "denominator": ("分母", "Denominator"), "value": ("数值", "Value"), "unit": ("单位", "Unit"),
+    "note": ("说明", "Note"), "previous": ("上期", "Previous"), "change": ("同比", "Change"),
+}
+INPUT_KEYS = ("file", "sha256", "unit", "kind", "status", "reason")
+
+
+# --- the files ---
+
+
+def summary_stem(summary: Summary) -> str:
+    return _ILLEGAL.sub("_", f"{summary.unit}_{summary.period}")
+
+
+def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)) -> list[Path]:
+    """Write the summary workbook, 明细/汇总 parquet and the manifest into `out_dir`; return their paths.
+
+    Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind.
+    """
+    unknown = [f for f in formats if f not in KNOWN_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown summary formats: {unknown}")
+    out_dir = ensure_dir(Path(out_dir))
+    stem = summary_stem(summary)
+    stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
+    try:
+        totals = parquet_bytes(summary.totals)
+        staged = [
+            write_bytes(stage / f"{stem}_明细.parquet", parquet_bytes(summary.detail)),
+            write_bytes(stage / f"{stem}_汇总.parquet", totals),
+            write_bytes(stage / f"{stem}_manifest.json", manifest_bytes(summary, totals)),
+        ]
+        if "xlsx" in formats:
+            staged.insert(0, write_summary_workbook(summary, stage / f"{stem}_汇总.xlsx", spec))
+        finals = [out_dir / p.name for p in staged]
+        for src, dst in zip(staged, finals, strict=True):
+            try:
+                os.replace(src, dst)
+            except OSError as exc:
+                raise TongjiError("output-unwritable", path=dst, detail=exc.strerror or exc) from None
+        return finals
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def parquet_bytes(df: pl.DataFrame) -> bytes:
+    """Parquet without statistics: polars writes no timestamp, so the bytes depend on the data only."""
+    buf = io.BytesIO()
+    df.write_parquet(buf, statistics=False)
+    return buf.getvalue()
+
+
+def manifest_bytes(summary: Summary, totals_parquet: bytes) -> bytes:
+    inputs = [{k: row.get(k) for k in INPUT_KEYS} for row in summary.inputs.iter_rows(named=True)]
+    inputs.sort(key=lambda r: tuple(str(r[k] or "") for k in INPUT_KEYS))
+    manifest = {
+        "unit": summary.unit,
+        "name": summary.name,
+        "period": summary.period,
+        "tongji_version": tongji.__version__,
+        "inputs": inputs,
+        "totals_sha256": hashlib.sha256(totals_parquet).hexdigest(),
+    }
+    return (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+# --- the workbook ---
+
+
+def write_summary_workbook(summary: Summary, path: Path, spec: Spec) -> Path:
+    """Sheets: 封面, the data forms (values = totals), 明细, 完整性, 校验, 指标."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    _cover_sheet(wb.create_sheet(spec.cover.sheet), summary, spec)
+    values = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
+    for form in spec.data_forms:
+        _form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
+    _detail_sheet(wb.create_sheet(DETAIL_SHEET), summary.detail, spec)
+    _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary)
+    _table(wb.create_sheet(ISSUES_SHEET), _flat(summary.issues), HEADERS, "severity")
+    _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary)
+    wb.active = 0
+    return save_workbook(wb, Path(path))
+
+
+def _number(value: float | None, kind: str) -> int | float | None:
+    """Counts and flags as whole numbers, amounts to the cent: sums of floats carry noise like 0.30000000000000004."""
+    if value is None:
+        return None
+    return int(round(value)) if kind in ("count", "flag") else round(value, 2)
+
+
+def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
+    header = _top(ws, spec, spec.cover, len(COVER_HEADER), f"填报单位：{summary.name}", "")
+    ws["A1"].value += "（汇总）"
+    _header(ws, header, COVER_HEADER)
+    for r, row in enumerate(spec.cover.rows, start=header + 1):
+        ws.cell(r, 1, row.name)
+        ws.cell(r, 2, row.code)
+        value = ws.cell(r, 3, str(summary.cover.get(row.code, "") or "") or None)
+        value.number_format = "@"  # codes keep their leading zeros
+    _widths(ws, COVER_WIDTHS)
+    ws.freeze_panes = f"A{header + 1}"
+
+
+def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values: dict[str, dict]) -> None:
+    labels = DATA_HEADER + (PREVIOUS_HEADER if summary.has_previous else ())
+    header = _top(ws, spec, form, len(labels), f"填报单位：{summary.name}", f"报告期：{summary.period}")
+    ws["A1"].value += "（汇总）"
+    _header(ws, header, labels)
+    r = header
+    for row in form.rows:  # all rows, JH00 too: it is a total like any other
+        r += 1
+        total = values.get(row.code, {})
+        fmt = FORMATS.get(row.kind, "General")
+        ws.cell(r, 1, row.name)
+        ws.cell(r, 2, row.code)
+        ws.cell(r, 3, row.unit).alignment = Alignment(horizontal="center")
+        ws.cell(r, 4, _number(total.get("value"), row.kind)).number_format = fmt
+        ws.cell(r, 5, TRANSFER_NOTE if row.code in TRANSFER_CODES else None)
+        if summary.has_previous:
+            ws.cell(r, 6, _number(total.get("previous"), row.kind)).number_format = fmt
+            ws.cell(r, 7, total.get("change")).number_format = CHANGE_FORMAT
+    ws.cell(r + 2, 1, SIGNATURE)
+    _widths(ws, DATA_WIDTHS | {"F": 18, "G": 10})
+    ws.freeze_panes = f"A{header + 1}"
+
+
+def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> None:
+    """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
+    codes = [c for c in detail.columns if c not in DETAIL_KEYS]
+    ws.append([*DETAIL_KEYS, *codes])
+    ws.append([None] * len(DETAIL_KEYS) + [spec.rows[c].name if c in spec.rows else None for c in codes])
+    for cell in (*ws[1], *ws[2]):
+        cell.font = Font(bold=True)
+    kinds = [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
+    for row in detail.select(*DETAIL_KEYS, *codes).iter_rows():
+        keys = [None if v is None else str(v) for v in row[: len(DETAIL_KEYS)]]
+        nums = [_number(v, k) for v, k in zip(row[len(DETAIL_KEYS):], kinds, strict=True)]
+        ws.append(keys + nums)
+        for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1):
+            ws.cell(ws.max_row, col).number_format = FORMATS.get(kind, "General")
+        for col in range(1, len(DETAIL_KEYS) + 1):
+            ws.cell(ws.max_row, col).number_format = "@"
+    ws.freeze_panes = "F3"
+    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10}
+            | {get_column_letter(i): 12 for i in range(len(DETAIL_KEYS) + 1, len(DETAIL_KEYS) + len(codes) + 1)})
+
+
+def _completeness_sheet(ws: Worksheet, summary: Summary) -> None:
+    end = _block(ws, 1, summary.completeness, COMPLETENESS_HEADERS)
+    _block(ws, end + 2, summary.units, UNITS_HEADERS)  # one blank row between the two tables
+    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 10})
+    ws.freeze_panes = "A2"
+
+
+def _block(ws: Worksheet, start: int, df: pl.DataFrame, headers: dict) -> int:
+    """A table with a bold header row at row `start`; returns its last row."""
+    cols = [c for c in headers if c in df.columns]
+    for j, c in enumerate(cols, start=1):
+        ws.cell(start, j, _label(headers, c)).font = Font(bold=True)
+    r = start
+    for r, row in enumerate(df.select(cols).iter_rows(), start=start + 1):
+        for j, value in enumerate(row, start=1):
+            ws.cell(r, j, None if value == "" else value)
+    return r
+
+
+def _indicator_sheet(ws: Worksheet, summary: Summary) -> None:
+    df = summary.indicators
+    skip = () if summary.has_previous else ("previous", "change")
+    cols = [c for c in INDICATOR_HEADERS if c in df.columns and c not in skip]
+    for j, c in enumerate(cols, start=1):
+        ws.cell(1, j, _label(INDICATOR_HEADERS, c)).font = Font(bold=True)
+    for r, row in enumerate(df.iter_rows(named=True), start=2):
+        fmt = "0.00%" if row.get("unit") == "%" else "0.00"  # a rate is a ratio (0.913), shown as 91.30%
+        for j, c in enumerate(cols, start=1):
+            value = None if row[c] == "" else row[c]  # rollup writes "" for "no note"
+            if isinstance(value, float):
+                value = value if c in ("value", "previous", "change") else round(value, 2)
+            cell = ws.cell(r, j, value)
+            if c in ("value", "previous"):
+                cell.number_format = fmt
+            elif c == "change":
+                cell.number_format = CHANGE_FORMAT
+    ws.freeze_panes = "A2"
+    _widths(ws, {"A": 20, "B": 24, "C": 14, "D": 14, "E": 12, "F": 8, "G": 40, "H": 12, "I": 10})
+
+
+def _widths(ws: Worksheet, widths: dict[str, float]) -> None:
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+
