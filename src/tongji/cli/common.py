@@ -14,6 +14,7 @@ from tongji.errors import TongjiError
 from tongji.i18n import t
 
 PROGRESS_MIN = 5  # fewer files than this finish before a bar would be seen
+LEVELS_HELP = "层级名称自上而下，逗号分隔（默认 市,区,街道,基层；也可设 TONGJI_LEVELS）"
 
 
 def console() -> Console:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tongji.cli.common import console, friendly, progress
+from tongji.cli.common import LEVELS_HELP, console, friendly, progress
 from tongji.engine.rollup import rollup, rollup_all
 from tongji.engine.rules import fmt_number
 from tongji.engine.summary import Summary
@@ -15,6 +15,7 @@ from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.output.files import ensure_dir
 from tongji.spec import load_spec
+from tongji.spec.registry import load_registry
 
 
 def register(app: typer.Typer) -> None:
@@ -31,10 +32,12 @@ def rollup_command(
     include_errors: bool = typer.Option(False, "--include-errors", help="有错误的工作簿也汇总（默认退回不汇总）"),
     prefer_latest: bool = typer.Option(False, "--prefer-latest", help="同一单位多份报表时采用报出日期最新的一份"),
     previous: Path = typer.Option(None, "--previous", help="上期同一单位的汇总表，用于上期数、同比和跨期审核"),
+    levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
 ) -> None:
     """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
     if not all_nodes and not unit:
         raise TongjiError("rollup-needs-unit")
+    registry = load_registry(registry, levels)
     ensure_dir(out)  # an unwritable folder is said before any workbook is read
     from tongji.output.summary import write_summary
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console, friendly
+from tongji.cli.common import LEVELS_HELP, console, friendly
 from tongji.i18n import MESSAGES, t
 
 MESSAGES.update({
@@ -17,12 +17,13 @@ def template(
     period: str = typer.Option(..., "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
     out: Path = typer.Option(..., "--out", "-o", help="模板输出目录"),
     unit: str = typer.Option(None, "--unit", help="只生成这一个单位的模板（单位代码）"),
+    levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
 ) -> None:
     """生成填报模板：每个基层工会一份，街道及以上每个工会各一份本级报表。"""
     from tongji.output.template import make_templates
     from tongji.spec.registry import load_registry
 
-    paths = make_templates(load_registry(registry), period, out, unit=unit)
+    paths = make_templates(load_registry(registry, levels), period, out, unit=unit)
     # soft_wrap: a long output path must stay on one line for people and for scripts alike
     console().print(t("template-written", count=len(paths), out=out), soft_wrap=True)
 

@@ -8,7 +8,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from tongji.cli.common import console, friendly, progress
+from tongji.cli.common import LEVELS_HELP, console, friendly, progress
 from tongji.engine.report import ValidationReport
 from tongji.engine.validate import validate
 from tongji.i18n import severity, status, t
@@ -29,11 +29,16 @@ def validate_command(
     period: str = typer.Option(None, "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
     report: Path = typer.Option(None, "--report", help="把完整问题清单写入 .xlsx / .csv / .json"),
     annotate: Path = typer.Option(None, "--annotate", help="为有问题的工作簿写出标注副本到此文件夹"),
+    levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
 ) -> None:
     """审核工作簿：退出码 0 无错误，1 有工作簿需退回，2 用法或设置错误。"""
     out = console()
     if report is not None:
         write_report_check(report)
+    if registry is not None:
+        from tongji.spec.registry import load_registry
+
+        registry = load_registry(registry, levels)
     with progress(out, t("cli-reading")) as (on_total, tick):
         result = validate(paths, registry=registry, period=period, tick=tick, on_files=on_total)
     show(out, result)

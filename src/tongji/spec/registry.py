@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +72,20 @@ class Registry:
         return f.filter(pl.col("层级") != self.levels[0])
 
 
-def load_registry(path: str | Path, levels: tuple[str, ...] = DEFAULT_LEVELS) -> Registry:
+def parse_levels(text: str | None) -> tuple[str, ...]:
+    """Level names top to bottom: `--levels 县,乡镇,基层`, else TONGJI_LEVELS, else 市,区,街道,基层."""
+    text = text or os.environ.get("TONGJI_LEVELS", "")
+    names = tuple(n.strip() for n in re.split(r"[,，、/\s]+", text) if n.strip())
+    if not names:
+        return DEFAULT_LEVELS
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise TongjiError("levels-invalid", levels=text)
+    return names
+
+
+def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None) -> Registry:
+    """Load and check a registry (xlsx or csv). Any problem is a TongjiError naming the units involved."""
+    levels = levels if isinstance(levels, tuple) else parse_levels(levels)
     path = Path(path)
     if not path.is_file():
         raise TongjiError("registry-missing", path=path)
@@ -117,7 +132,7 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
         raise TongjiError("registry-duplicate", codes=_few(dup))
     bad_level = sorted(set(frame["层级"].to_list()) - set(levels))
     if bad_level:
-        raise TongjiError("registry-bad-level", items=_few(bad_level))
+        raise TongjiError("registry-bad-level", items=_few(bad_level), levels="、".join(levels))
     rows = {r["单位代码"]: r for r in frame.iter_rows(named=True)}
     unknown = [f"{c}→{r['上级代码']}" for c, r in rows.items() if r["上级代码"] and r["上级代码"] not in rows]
     if unknown:

@@ -1,0 +1,90 @@
+"""The registry (名册): checked on load, levels from configuration, the tree it defines."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tongji import cli
+from tongji.errors import TongjiError
+from tongji.spec.registry import load_registry, parse_levels
+
+HEADER = "单位代码,单位名称,上级代码,层级,组织类型,所在地区划代码,状态\n"
+GOOD = HEADER + """C,市总,,市,9,330100000000,正常
+D,区总,C,区,9,330106000000,正常
+S,街道,D,街道,9,330106001000,正常
+G1,甲工会,S,基层,1,330106001001,正常
+G2,乙工会,S,基层,1,330106001002,撤销
+"""
+
+
+def write(tmp_path, text, name="名册.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_a_good_registry_and_its_tree(tmp_path):
+    reg = load_registry(write(tmp_path, GOOD))
+    assert reg.children("S") == ["G1"]  # 撤销 units are not expected
+    assert reg.subtree("C") == ["C", "D", "S", "G1"]
+    assert reg.nodes_bottom_up() == ["S", "D", "C"]
+    assert reg.roots() == ["C"] and reg.is_leaf("G1") and not reg.is_leaf("S")
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("C,市总,,市\nC,又一个,,市\n", "名册中单位代码重复：C"),
+    ("C,市总,,市\nD,区总,X,区\n", "名册中上级代码不存在：D→X"),
+    ("A,甲,B,区\nB,乙,A,区\n", "名册中上下级关系成环：A→B→A"),
+    ("S,街道,,街道\nG,工会,S,基层\nH,下属,G,基层\n", "基层单位不能有下级：G"),
+    ("C,市总,,市\nS,街道,C,街道\n", "名册层级跳级：S（街道）→C（市）"),
+    ("C,市总,,省\n", "名册中有未知层级：省"),
+])
+def test_registry_checks(tmp_path, rows, message):
+    with pytest.raises(TongjiError) as exc:
+        load_registry(write(tmp_path, "单位代码,单位名称,上级代码,层级\n" + rows))
+    assert message in str(exc.value)
+
+
+def test_missing_columns_and_unreadable(tmp_path):
+    with pytest.raises(TongjiError, match="名册缺少列：层级"):
+        load_registry(write(tmp_path, "单位代码,单位名称,上级代码\nA,甲,\n"))
+    with pytest.raises(TongjiError, match="名册文件不存在"):
+        load_registry(tmp_path / "none.csv")
+    with pytest.raises(TongjiError, match="名册文件无法读取"):
+        load_registry(write(tmp_path, "not a workbook", name="名册.xlsx"))
+
+
+def test_gbk_csv_and_xlsx_registries(tmp_path):
+    import openpyxl
+
+    assert load_registry(write(tmp_path, GOOD, encoding="gbk")).children("S") == ["G1"]
+    wb = openpyxl.Workbook()
+    for line in GOOD.splitlines():
+        wb.active.append(line.split(","))
+    wb.save(tmp_path / "名册.xlsx")
+    assert load_registry(tmp_path / "名册.xlsx").subtree("D") == ["D", "S", "G1"]
+
+
+def test_levels_are_configuration(tmp_path, monkeypatch):
+    county = HEADER + "X,县总,,县,9,,\nT,乡镇,X,乡镇,9,,\nG,工会,T,基层,1,,\n"
+    path = write(tmp_path, county)
+    with pytest.raises(TongjiError, match="名册中有未知层级：乡镇、县"):
+        load_registry(path)
+    assert load_registry(path, "县,乡镇,基层").nodes_bottom_up() == ["T", "X"]
+    monkeypatch.setenv("TONGJI_LEVELS", "县、乡镇、基层")
+    assert load_registry(path).is_leaf("G")
+    with pytest.raises(TongjiError, match="层级设置“基层”无效"):
+        parse_levels("基层")
+
+
+def test_cli_levels_option(tmp_path):
+    from workbooks import cover, make_workbook
+
+    path = write(tmp_path, HEADER + "X,县总,,县,9,,\nT,乡镇,X,乡镇,9,,\nG,工会,T,基层,1,,\n")
+    make_workbook(tmp_path / "in" / "g.xlsx", cover_values=cover("G", FM03="T", FM07=None))
+    cli._register()
+    args = ["validate", str(tmp_path / "in"), "-r", str(path)]
+    assert CliRunner().invoke(cli.app, args).exit_code == 2
+    result = CliRunner().invoke(cli.app, [*args, "--levels", "县,乡镇,基层"])
+    assert result.exit_code == 0, result.output
