@@ -54,16 +54,17 @@ def values_for(k: int, benji: bool) -> dict:
     return scaled | FLAGS
 
 
-def build(root: Path, shape: list[list[int]], period: str = "2025") -> City:
-    """shape[d][s] = number of grassroots units under 街道 s of 区 d. Factors are deterministic."""
+def build(root: Path, shape: list[list[int]], period: str = "2025", values=None) -> City:
+    """shape[d][s] = number of grassroots units under 街道 s of 区 d.
+
+    `values(i, benji)` gives unit i its values; by default GOOD scaled by a deterministic factor."""
+    values = values or (lambda i, benji: values_for(1 + i % 7, benji))
     city = City(root / "名册.csv", root / "收到")
     rows = []
 
     def add(code, name, parent, level, org, area):
-        k = 1 + len(city.units) % 7
-        benji = level != "基层"
         city.units[code] = {"单位名称": name, "上级代码": parent, "层级": level, "area": area,
-                            "values": values_for(k, benji), "org": org}
+                            "values": values(len(city.units), level != "基层"), "org": org}
         city.children.setdefault(parent, []).append(code)
         rows.append(f"{code},{name},{parent},{level},{org},{area},正常")
 
