@@ -15,4 +15,11 @@ def validate(paths, registry=None, period=None, **kw):
     return _validate(paths, registry=registry, period=period, **kw)
 
 
-__all__ = ["__version__", "validate"]
+def rollup(inputs, registry, unit, period, **kw):
+    """Summarise node `unit` from its children's workbooks; returns a Summary. See tongji.engine.rollup."""
+    from tongji.engine.rollup import rollup as _rollup
+
+    return _rollup(inputs, registry, unit, period, **kw)
+
+
+__all__ = ["__version__", "rollup", "validate"]

@@ -152,6 +152,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rollup-written": ("已写出 {n} 个单位的汇总（{files} 个文件）：{path}", "Wrote summaries of {n} units ({files} files) to {path}"),
     "col-child": ("下级单位", "Child"), "col-expected": ("应报", "Expected"), "col-received": ("已报", "Received"),
     "col-accepted": ("采用", "Accepted"), "col-returned": ("退回", "Returned"), "col-missing": ("缺报", "Missing"),
+    "demo-summary": (
+        "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人，入会率 {rate} → {path}",
+        "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members ({rate}) → {path}",
+    ),
     "col-file": ("文件", "File"), "col-unit": ("单位代码", "Unit"), "col-name": ("单位名称", "Unit name"),
     "col-status": ("状态", "Status"), "col-errors": ("错误", "Errors"), "col-warnings": ("警告", "Warnings"),
     "col-explained": ("已说明", "Explained"), "col-notices": ("提示", "Notices"),

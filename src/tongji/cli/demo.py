@@ -9,6 +9,7 @@ import typer
 from tongji.cli.common import console, friendly, progress
 from tongji.cli.validate import show
 from tongji.demo import run_demo
+from tongji.engine.rules import fmt_number
 from tongji.i18n import t
 
 
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
 def demo_command(
     out: Path = typer.Argument(Path("tongji-demo"), help="输出文件夹（默认 ./tongji-demo）"),
 ) -> None:
-    """演示：审核自带的示例城市工作簿，写出问题清单和退回工作簿的标注副本。"""
+    """演示：审核示例城市的工作簿，写出问题清单和退回工作簿的标注副本，再逐级汇总街道、区、市。"""
     con = console()
     with progress(con, t("cli-reading")) as (on_total, tick):
         result = run_demo(out, tick=tick, on_files=on_total)
@@ -27,3 +28,10 @@ def demo_command(
     show(con, result.report)
     con.print(t("demo-outputs", report=result.issues_file, n=len(result.annotated),
                 folder=Path(out) / "退回工作簿"))
+    for summary, path in result.summaries:
+        total = summary.completeness.row(-1, named=True)
+        rate = summary.rate("入会率")
+        con.print(t("demo-summary", name=summary.name, level=summary.level, accepted=total["accepted"],
+                    expected=total["expected"], units=fmt_number(summary.total("JH00")),
+                    members=fmt_number(summary.total("HY03")), rate="—" if rate is None else f"{rate:.1%}",
+                    path=path), soft_wrap=True)
