@@ -264,3 +264,16 @@ def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):
                "no-unit": "请用 --unit", "unknown-node": "名册中没有单位 000000"}[case]
     assert message in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_revoked_unit_is_listed_not_summed(tmp_path):
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    gone = city.children[street][1]
+    text = city.registry.read_text(encoding="utf-8")
+    lines = [line[: line.rfind(",")] + ",撤销" if line.startswith(gone) else line for line in text.splitlines()]
+    city.registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    s = rollup(city.folder, city.registry, street, "2025")
+    assert s.units.filter(s.units["unit"] == gone).select("status").item() == "已撤销"
+    assert s.total("JH00") == 1
+    assert s.completeness.row(-1, named=True)["expected"] == 2  # one grassroots unit and the 本级

@@ -105,6 +105,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-unknown": ("单位代码不在名册中", "unit not in the registry"),
     "reason-unreadable": ("工作簿无法读取或没有封面", "workbook unreadable or without a cover"),
     "reason-elsewhere": ("该单位属于 {parent}", "this unit belongs to {parent}"),
+    "reason-revoked": ("该单位在名册中已撤销", "the unit is marked 撤销 in the registry"),
     "reason-covered": ("已由下级汇总表涵盖", "covered by a child summary"),
     # setup and usage (exit 2)
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),

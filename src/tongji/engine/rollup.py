@@ -20,6 +20,7 @@ from tongji.engine.catalog import severity
 from tongji.engine.previous import add_previous, period_issues, read_previous
 from tongji.engine.reader import read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, ValidationReport
+from tongji.engine.schema import parse_date
 from tongji.engine.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary
 from tongji.engine.validate import BENJI, SUMMARY, validate
 from tongji.errors import TongjiError
@@ -107,6 +108,7 @@ class Context:
         books = values.join(status, on="file").with_columns(
             pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"),
             pl.col(codes).fill_null(0.0),
+            parse_date(pl.col("FM10")).cast(pl.Utf8).alias("FM10"),  # 2026年1月5日 and 2026-01-05 compare alike
         )
         # duplicate-unit errors do not count against the newest workbook when --prefer-latest is given
         dup_only = self._duplicate_only_errors()
@@ -305,6 +307,8 @@ class Context:
                 status, reason = "未知单位", t("reason-unknown")
             elif reg is None:
                 status, reason = "无法读取", t("reason-unreadable")
+            elif reg["状态"] == "撤销":
+                status, reason = "已撤销", t("reason-revoked")
             elif unit not in below:
                 status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"] or t("blank"))
                 self.extra_issues.append(_issue(b["file"], unit, "not-under-node", message=t("not-under-node",
