@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tongji.i18n import set_lang
 from tongji.spec.codes import uscc_check_char
+
+os.environ["TONGJI_ENTRY_POINTS"] = "0"  # plugins pip-installed on this machine must not change the tests
+os.environ.pop("TONGJI_PLUGINS_DIR", None)
+os.environ.pop("TONGJI_LOAD_PLUGINS", None)
 
 
 @pytest.fixture(autouse=True)

@@ -44,7 +44,6 @@ TRANSFER_NOTE = "简单汇总：上下级之间的补助收支未抵销"  # doma
 TRANSFER_CODES = ("JF04", "JF17")
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
 CHANGE_FORMAT = "0.0%"
-KNOWN_FORMATS = ("xlsx", "parquet")  # parquet and the manifest are always written: rollup relies on them
 
 COMPLETENESS_HEADERS = {
     "child": ("下级单位", "Child"), "child_name": ("名称", "Name"), "expected": ("应报", "Expected"),
@@ -71,25 +70,27 @@ def summary_stem(summary: Summary) -> str:
 
 
 def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)) -> list[Path]:
-    """Write the summary workbook, 明细/汇总 parquet and the manifest into `out_dir`; return their paths.
+    """Write the summary in each format (any registered output format: xlsx, csv, json, html…), plus
+    明细/汇总 parquet and the manifest, into `out_dir`; return their paths.
 
     Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind.
     """
-    unknown = [f for f in formats if f not in KNOWN_FORMATS]
+    from tongji.plugins import host
+
+    writers = host().writers
+    unknown = [f for f in formats if f not in writers]
     if unknown:
-        raise ValueError(f"unknown summary formats: {unknown}")
+        raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
     out_dir = ensure_dir(Path(out_dir))
     stem = summary_stem(summary)
     stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
     try:
         totals = parquet_bytes(summary.totals)
-        staged = [
-            write_bytes(stage / f"{stem}_明细.parquet", parquet_bytes(summary.detail)),
-            write_bytes(stage / f"{stem}_汇总.parquet", totals),
-            write_bytes(stage / f"{stem}_manifest.json", manifest_bytes(summary, totals)),
-        ]
-        if "xlsx" in formats:
-            staged.insert(0, write_summary_workbook(summary, stage / f"{stem}_汇总.xlsx", spec))
+        staged = [*write_parquet(summary, stage, spec),
+                  write_bytes(stage / f"{stem}_manifest.json", manifest_bytes(summary, totals))]
+        for fmt in dict.fromkeys(formats):
+            if fmt != "parquet":
+                staged[:0] = writers[fmt].write(summary, stage, spec)
         finals = [out_dir / p.name for p in staged]
         for src, dst in zip(staged, finals, strict=True):
             try:
@@ -99,6 +100,34 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
         return finals
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_parquet(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
+    stem = summary_stem(summary)
+    return [write_bytes(out_dir / f"{stem}_明细.parquet", parquet_bytes(summary.detail)),
+            write_bytes(out_dir / f"{stem}_汇总.parquet", parquet_bytes(summary.totals))]
+
+
+def write_xlsx(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
+    return [write_summary_workbook(summary, out_dir / f"{summary_stem(summary)}_汇总.xlsx", spec)]
+
+
+def write_csv(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
+    """Totals and 明细 as UTF-8 CSV with a BOM, so Excel opens the Chinese correctly."""
+    stem = summary_stem(summary)
+    return [write_bytes(out_dir / f"{stem}_{part}.csv", b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))
+            for part, df in (("汇总", summary.totals), ("明细", summary.detail))]
+
+
+def write_json(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
+    doc = {
+        "unit": summary.unit, "name": summary.name, "period": summary.period, "level": summary.level,
+        "totals": summary.totals.to_dicts(), "indicators": summary.indicators.to_dicts(),
+        "completeness": summary.completeness.to_dicts(), "units": summary.units.to_dicts(),
+        "issues": summary.issues.drop("cells").to_dicts(),
+    }
+    text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return [write_bytes(out_dir / f"{summary_stem(summary)}_汇总.json", text.encode("utf-8"))]
 
 
 def parquet_bytes(df: pl.DataFrame) -> bytes:
