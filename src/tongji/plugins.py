@@ -228,7 +228,8 @@ class Host:
         def make(plugin):
             def register(name: str, writer: Callable, description: str = "") -> None:
                 if name in found:
-                    raise TongjiError("plugin-conflict", what=f"输出格式 {name}", first=found[name].plugin, second=plugin)
+                    first = found[name].plugin
+                    raise TongjiError("plugin-conflict", what=f"输出格式 {name}", first=first, second=plugin)
                 found[name] = Writer(name, writer, plugin, description)
                 self._note(plugin, "输出格式", name)
             return register

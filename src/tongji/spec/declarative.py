@@ -28,8 +28,9 @@ def read(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        raise TongjiError("spec-invalid", file=path.name, line=line.group(1) if line else "?", detail=str(exc)) from None
+        found = re.search(r"line (\d+)", str(exc))
+        line = found.group(1) if found else "?"
+        raise TongjiError("spec-invalid", file=path.name, line=line, detail=str(exc)) from None
     except OSError as exc:
         raise TongjiError("spec-invalid", file=path.name, line="?", detail=exc.strerror or str(exc)) from None
     out: dict = {"meta": {k: data[k] for k in ("version", "accepted_versions", "marks", "enums") if k in data}}

@@ -125,8 +125,9 @@ class SpecBuilder:
         forms = self._forms()
         codes = {r.code for f in forms for r in f.rows}
         params = {k: v[0] for k, v in self.config.items()}
+        accepted = self.meta["accepted_versions"] or [self.meta["version"]]
         return Spec(
-            version=self.meta["version"], accepted_versions=list(self.meta["accepted_versions"] or [self.meta["version"]]),
+            version=self.meta["version"], accepted_versions=list(accepted),
             marks=dict(self.meta["marks"]), enums={k: dict(v) for k, v in self.meta["enums"].items()},
             forms=forms, rules=self._rules(codes, params), params=params, indicators=self._indicators(codes),
         )
@@ -134,9 +135,12 @@ class SpecBuilder:
     def _forms(self) -> list[Form]:
         owner: dict[str, str] = {}  # code → plugin, to name both sides of a clash
         forms: dict[str, Form] = {}
+        form_owner: dict[str, str] = {}
         for f in self.forms:
             if f["id"] in forms:
-                raise TongjiError("plugin-conflict", what=f"表 {f['id']}", first=forms[f["id"]].title, second=f["_plugin"])
+                first = form_owner[f["id"]]
+                raise TongjiError("plugin-conflict", what=f"表 {f['id']}", first=first, second=f["_plugin"])
+            form_owner[f["id"]] = f["_plugin"]
             rows = tuple(self._row(r, f, owner) for r in f.get("rows", []))
             forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows)
         for ext in self.extends:
