@@ -16,6 +16,17 @@ os.environ.pop("TONGJI_LOAD_PLUGINS", None)
 
 
 @pytest.fixture(autouse=True)
+def _default_plugins():
+    """A test that loads plugins gets the built-in host back afterwards."""
+    from tongji import plugins
+
+    before = plugins._host
+    yield
+    if plugins._host is not before:
+        plugins._host = None
+
+
+@pytest.fixture(autouse=True)
 def _chinese(monkeypatch):
     """Every test starts in Chinese: --lang en sets a module-level language that must not leak."""
     monkeypatch.delenv("TONGJI_LANG", raising=False)

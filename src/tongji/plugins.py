@@ -104,6 +104,12 @@ class Host:
 
     # --- loading -------------------------------------------------------------------------------
 
+    def add(self, name: str, plugin, source: str = "") -> None:
+        """Register a plugin object by hand (a test, an embedding application); errors are recorded."""
+        self._add(name, plugin, source or name)
+        self.__dict__.pop("spec", None)
+        self.__dict__.pop("writers", None)
+
     def _wanted(self, name: str) -> bool:
         return not self.only or name in self.only
 

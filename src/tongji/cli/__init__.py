@@ -21,23 +21,54 @@ app = typer.Typer(
 @app.callback()
 def _root(
     lang: str = typer.Option(None, "--lang", help="界面语言 zh 或 en（也可设 TONGJI_LANG）"),
+    plugins_dir: str = typer.Option(None, "--plugins-dir", help="插件文件夹（也可设 TONGJI_PLUGINS_DIR）"),
 ) -> None:
     set_lang(lang)
+    if plugins_dir and plugins_dir != _configured.get("dir"):
+        _configure(plugins_dir)
+
+
+_configured: dict = {}
+
+
+def _configure(plugins_dir: str | None) -> None:
+    from tongji import plugins
+
+    _configured["dir"] = plugins_dir
+    plugins.configure(plugins_dir)
 
 
 def _register() -> None:
     """Add the subcommands (once): imported late so `tongji --help` stays quick."""
-    from tongji.cli import demo, rollup, template, validate
+    from tongji.cli import demo, plugins, rollup, template, validate
 
     if app.registered_commands:
         return
-    for module in (template, validate, rollup, demo):
+    for module in (template, validate, rollup, demo, plugins):
         module.register(app)
+
+
+def _plugins_dir_from(argv: list[str]) -> str | None:
+    """--plugins-dir must be known before commands are added, since plugins may add commands."""
+    for i, arg in enumerate(argv):
+        if arg == "--plugins-dir" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--plugins-dir="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
+    try:
+        _configure(_plugins_dir_from(sys.argv[1:]))
+    except TongjiError as exc:
+        print(f"{t('error-prefix')}{exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     _register()
+    from tongji.plugins import host
+
+    host().add_commands(app)
     try:
         # without standalone mode click hands back typer.Exit's code instead of exiting
         code = app(standalone_mode=False)

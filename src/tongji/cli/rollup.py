@@ -33,11 +33,15 @@ def rollup_command(
     prefer_latest: bool = typer.Option(False, "--prefer-latest", help="同一单位多份报表时采用报出日期最新的一份"),
     previous: Path = typer.Option(None, "--previous", help="上期同一单位的汇总表，用于上期数、同比和跨期审核"),
     levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
+    formats: list[str] = typer.Option(["xlsx"], "--format", "-f",
+                                      help="输出格式，可重复或用逗号分隔：xlsx、csv、json、parquet 及插件注册的格式"),
 ) -> None:
     """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
     if not all_nodes and not unit:
         raise TongjiError("rollup-needs-unit")
     registry = load_registry(registry, levels)
+    formats = [f.strip() for item in formats for f in item.split(",") if f.strip()]
+    _check_formats(formats)
     ensure_dir(out)  # an unwritable folder is said before any workbook is read
     from tongji.output.summary import write_summary
 
@@ -48,11 +52,21 @@ def rollup_command(
             summaries = rollup_all(inputs, registry, period, tick=tick, on_files=on_total, **options)
         else:
             summaries = {unit: rollup(inputs, registry, unit, period, tick=tick, on_files=on_total, **options)}
-    written = [p for s in summaries.values() for p in write_summary(s, out, spec)]
+    written = [p for s in summaries.values() for p in write_summary(s, out, spec, formats)]
     top = list(summaries.values())[-1]
     show(con, top)
     con.print(t("rollup-written", n=len(summaries), path=out, files=len(written)))
     raise typer.Exit(1 if any(s.has_errors for s in summaries.values()) else 0)
+
+
+def _check_formats(formats: list[str]) -> None:
+    """An unknown --format is said before ten thousand workbooks are read, not after."""
+    from tongji.plugins import host
+
+    writers = host().writers
+    unknown = [f for f in formats if f not in writers]
+    if unknown:
+        raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
 
 
 def show(con, s: Summary) -> None:

@@ -1,0 +1,52 @@
+"""`tongji plugins` lists what is loaded; `tongji plugin new NAME` scaffolds a plugin package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tongji.cli.common import console, friendly
+from tongji.errors import TongjiError
+from tongji.i18n import t
+
+plugin_app = typer.Typer(help="插件开发工具", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plugins")(friendly(plugins_command))
+    plugin_app.command("new")(friendly(new_command))
+    app.add_typer(plugin_app, name="plugin")
+
+
+def plugins_command() -> None:
+    """列出已加载的插件及每个插件注册的内容（表、指标行、审核关系、派生指标、配置、输出格式、命令）。"""
+    from tongji.plugins import host
+
+    h, con = host(), console()
+    problem = None
+    try:
+        h.spec, h.writers  # noqa: B018 - building them records what each plugin registered
+    except TongjiError as exc:
+        problem = str(exc)
+    table = Table(t("col-plugin"), t("col-source"), t("col-registered"), t("col-state"))
+    for info in h.infos.values():
+        what = "；".join(f"{kind}：{'、'.join(items)}" for kind, items in info.registered.items())
+        state = f"[red]{info.error}[/red]" if info.error else t("plugin-ok")
+        table.add_row(info.name, info.source, what, state)
+    con.print(table)
+    if problem:
+        con.print(f"[red]{problem}[/red]")
+    raise typer.Exit(1 if problem or h.errors else 0)
+
+
+def new_command(
+    name: str = typer.Argument(..., help="插件名（字母、数字、下划线），如 my_region"),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="在此文件夹下创建插件项目"),
+) -> None:
+    """生成一个插件项目：pyproject（含入口点）、一个钩子、一个测试；pip install 后即被 tongji 加载。"""
+    from tongji.output.scaffold import scaffold
+
+    folder = scaffold(name, out)
+    console().print(t("plugin-created", path=folder, name=name))

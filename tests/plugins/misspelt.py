@@ -1,0 +1,8 @@
+"""A plugin with a misspelt hook name: pm.check_pending() must catch it."""
+
+from tongji.hookspecs import hookimpl
+
+
+@hookimpl
+def register_froms(register):
+    register({"extend": "JH", "rows": []})

@@ -1,0 +1,224 @@
+"""Plugins: the example plugins end to end, and every way a plugin can be wrong."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from tongji import cli, plugins
+from tongji.errors import TongjiError
+from tongji.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES, FIXTURES = ROOT / "plugins", Path(__file__).resolve().parent / "plugins"
+
+
+def folder_with(tmp_path, *sources: Path) -> Path:
+    folder = tmp_path / "插件"
+    folder.mkdir(exist_ok=True)
+    for src in sources:
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, folder / src.name)
+    return folder
+
+
+def use(tmp_path, *sources: Path):
+    return plugins.configure(folder_with(tmp_path, *sources), entry_points=False)
+
+
+# --- the example plugins ------------------------------------------------------------------------
+
+def test_hangzhou_rows_rule_and_indicator_everywhere(tmp_path):
+    from city import build, values_for
+    from tongji.engine.rollup import rollup_all
+    from tongji.output.template import make_templates
+    from tongji.spec.registry import load_registry
+    from workbooks import cell_of, make_workbook
+
+    use(tmp_path, EXAMPLES / "hangzhou_internet.toml")
+    spec = load_spec()
+    assert [r.code for r in spec.rows.values() if r.form == "JH"][-2:] == ["JH31", "JH32"]
+    city = build(tmp_path / "city", [[2], [1]],
+                 values=lambda i, benji: values_for(1 + i % 3, benji) | {"JH31": 4 + i, "JH32": 3})
+    # template: the new rows are on 建会
+    written = make_templates(load_registry(city.registry), "2025", tmp_path / "模板")
+    ws = openpyxl.load_workbook(written[-1])["建会"]
+    assert {"JH31", "JH32"} <= {c.value for c in ws["B"]}
+    # validate: the new rule
+    import tongji
+
+    make_workbook(tmp_path / "bad" / "x.xlsx", {"JH31": 2, "JH32": 5})
+    report = tongji.validate(tmp_path / "bad")
+    assert [cell_of("JH32"), "hz-jh32-le-jh31"] in report.flatten(["cell", "rule"])
+    # rollup: the new indicator at every level, from summed numerator and denominator
+    for node, summary in rollup_all(city.folder, city.registry, "2025").items():
+        num = sum(city.units[u]["values"]["JH32"] for u in city.subtree(node))
+        den = sum(city.units[u]["values"]["JH31"] for u in city.subtree(node))
+        assert summary.rate("互联网企业建会率") == pytest.approx(num / den), node
+
+
+def test_transport_new_form_sheet(tmp_path):
+    import tongji
+    from workbooks import cell_of, make_workbook
+
+    use(tmp_path, EXAMPLES / "transport_ankang.toml")
+    assert [f.sheet for f in load_spec().forms][-1] == "安康杯"
+    make_workbook(tmp_path / "in" / "a.xlsx", {"AK01": 10, "AK02": 12, "AK03": 50, "AK04": 1})
+    report = tongji.validate(tmp_path / "in")
+    assert report.flatten(["cell", "rule"]) == [[cell_of("AK02"), "ak02-le-ak01"]]
+    assert cell_of("AK02").startswith("安康杯!")
+
+
+def test_province_share_changes_the_allocation_check(tmp_path):
+    import tongji
+    from workbooks import make_workbook
+
+    # JF22 = 10,000,000: 2% × 50% = 100,000. GOOD has JF03 = 120,000 (the 60% default), within 20% of it
+    values = {"JF03": 80000, "JF01": 95799.5, "JF21": 28799.5}
+    make_workbook(tmp_path / "in" / "a.xlsx", values)
+    assert "jf03-allocation" in tongji.validate(tmp_path / "in").issues["rule"].to_list()
+    use(tmp_path, EXAMPLES / "province_share.toml")
+    assert load_spec().params["留成比例"] == 0.5
+    assert tongji.validate(tmp_path / "in").issues.height == 0
+
+
+def test_plugins_command_lists_what_each_registered(tmp_path):
+    folder = folder_with(tmp_path, *[EXAMPLES / f for f in ("hangzhou_internet.toml", "province_share.toml")])
+    cli._register()
+    result = CliRunner().invoke(cli.app, ["--plugins-dir", str(folder), "plugins"])
+    assert result.exit_code == 0, result.output
+    assert "hangzhou_internet" in result.output and "指标行：JH.JH31、JH.JH32" in result.output
+    assert "配置：留成比例=0.5" in result.output
+
+
+def test_only_the_plugins_asked_for(tmp_path, monkeypatch):
+    folder = folder_with(tmp_path, EXAMPLES / "hangzhou_internet.toml", EXAMPLES / "province_share.toml")
+    monkeypatch.setenv("TONGJI_LOAD_PLUGINS", "province_share")
+    host = plugins.configure(folder, entry_points=False)
+    assert set(host.infos) == {"tongji", "province_share"}
+
+
+# --- what can go wrong ---------------------------------------------------------------------------
+
+def write(tmp_path, name: str, text: str) -> Path:
+    folder = tmp_path / "插件"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_two_plugins_registering_the_same_code(tmp_path):
+    row = '[[extend]]\nform = "{form}"\nrows = [{{ code = "JH31", name = "{name}", kind = "count" }}]\n'
+    write(tmp_path, "a.toml", row.format(form="JH", name="甲"))
+    folder = write(tmp_path, "b.toml", row.format(form="HY", name="乙"))
+    with pytest.raises(TongjiError) as exc:
+        _ = plugins.configure(folder, entry_points=False).spec
+    assert str(exc.value) == "“JH31”被两个插件重复注册：a 和 b"
+
+
+def test_row_for_a_form_that_does_not_exist(tmp_path):
+    folder = write(tmp_path, "x.toml", '# 注释\n\n[[extend]]\nform = "ZZ"\nrows = []\n')
+    with pytest.raises(TongjiError) as exc:
+        _ = plugins.configure(folder, entry_points=False).spec
+    assert str(exc.value).startswith("定义文件 x.toml 第 4 行有误：表“ZZ”不存在")
+
+
+def test_rule_naming_an_unknown_code(tmp_path):
+    folder = write(tmp_path, "r.toml", '[[rule]]\nid = "r1"\nseverity = "错误"\ncheck = "HY01 <= QQ99"\n')
+    with pytest.raises(TongjiError) as exc:
+        _ = plugins.configure(folder, entry_points=False).spec
+    assert str(exc.value) == "定义文件 r.toml 第 2 行有误：未知的指标代码或参数“QQ99”"
+
+
+def test_bad_expression_is_reported_with_file_and_line(tmp_path):
+    folder = write(tmp_path, "e.toml", '\n[[indicator]]\nid = "率"\nnumerator = "HY03 )"\ndenominator = "HY01"\n')
+    with pytest.raises(TongjiError, match="定义文件 e.toml 第 3 行有误：多余的内容"):
+        _ = plugins.configure(folder, entry_points=False).spec
+
+
+def test_plugin_that_raises_on_import(tmp_path):
+    folder = folder_with(tmp_path, FIXTURES / "broken_import.py")
+    host = plugins.configure(folder, entry_points=False)
+    assert host.errors == {"broken_import": "RuntimeError: 数据库连不上"}
+    cli._register()
+    runner = CliRunner()
+    listing = runner.invoke(cli.app, ["--plugins-dir", str(folder), "plugins"])
+    assert listing.exit_code == 1 and "数据库连不上" in listing.output
+    result = runner.invoke(cli.app, ["--plugins-dir", str(folder), "validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "插件 broken_import 无法加载：RuntimeError: 数据库连不上" in result.output
+    assert runner.invoke(cli.app, ["--plugins-dir", str(folder), "--help"]).exit_code == 0
+
+
+def test_misspelt_hook_fails_loudly(tmp_path):
+    host = use(tmp_path, FIXTURES / "misspelt.py")
+    assert "register_froms" in host.errors["misspelt"]
+    with pytest.raises(TongjiError, match="插件 misspelt 无法加载：未知的钩子"):
+        _ = host.spec
+
+
+def test_unknown_output_format_and_plugin_format(tmp_path):
+    from city import build
+    from tongji.engine.rollup import rollup
+    from tongji.output.summary import write_summary
+
+    host = use(tmp_path, FIXTURES / "command.py")
+    assert set(host.writers) == {"xlsx", "parquet", "csv", "json", "txt"}
+    city = build(tmp_path / "c", [[1]])
+    street = next(c for c, u in city.units.items() if u["层级"] == "街道")
+    summary = rollup(city.folder, city.registry, street, "2025")
+    paths = write_summary(summary, tmp_path / "out", load_spec(), ("txt", "csv", "json"))
+    assert {p.suffix for p in paths} == {".txt", ".csv", ".json", ".parquet"}
+    with pytest.raises(TongjiError) as exc:
+        write_summary(summary, tmp_path / "out", load_spec(), ("pdf",))
+    assert str(exc.value) == "没有名为 pdf 的输出格式（可用：csv、json、parquet、txt、xlsx）"
+
+
+def test_plugin_commands_reach_the_cli(tmp_path, monkeypatch, capsys):
+    folder = folder_with(tmp_path, FIXTURES / "command.py")
+    monkeypatch.setattr("sys.argv", ["tongji", "--plugins-dir", str(folder), "hello", "--name", "北山"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 0
+    assert "你好，北山" in capsys.readouterr().out
+
+
+def test_scaffolded_plugin_installs_and_passes_its_test(tmp_path):
+    import subprocess
+    import sys
+
+    cli._register()
+    result = CliRunner().invoke(cli.app, ["plugin", "new", "my_region", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "tongji-my_region"
+    target = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+           "--target", str(target), str(project)]
+    assert subprocess.run(pip, capture_output=True, text=True, timeout=300).returncode == 0
+    env = {"PYTHONPATH": str(target), "TONGJI_ENTRY_POINTS": "1", "PATH": __import__("os").environ["PATH"]}
+    found = subprocess.run([sys.executable, "-c", (
+        "from tongji.plugins import Host; h = Host(); "
+        "print(sorted(h.infos), [i.id for i in h.spec.indicators][-1])")],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert "my_region" in found.stdout and "my_region_兼职工作人员占比" in found.stdout, found.stderr
+    test = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=project)
+    assert test.returncode == 0, test.stdout + test.stderr
+    again = CliRunner().invoke(cli.app, ["plugin", "new", "my_region", "-o", str(tmp_path)])
+    assert again.exit_code == 2 and "已存在" in again.output
+
+
+def test_every_hook_is_documented():
+    """Walk the plugin manager's hooks: each has a section with its signature and an example in docs/plugins.md."""
+    doc = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    hooks = [name for name in dir(plugins.host().pm.hook) if name.startswith("register_")]
+    assert len(hooks) == 6
+    for name in hooks:
+        section = doc.split(f"### {name}\n", 1)
+        assert len(section) == 2, f"docs/plugins.md has no section for {name}"
+        body = section[1].split("\n### ", 1)[0]
+        assert f"{name}(" in body and "@hookimpl" in body, name
+        assert "```" in body, f"{name} has no example"
