@@ -164,6 +164,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人，入会率 {rate} → {path}",
         "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members ({rate}) → {path}",
     ),
+    "and-more": (" 等共 {n} 项", " … {n} in all"),
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
     "col-state": ("状态", "State"), "plugin-ok": ("正常", "ok"),
     "plugin-created": ("已创建插件项目 {path}：pip install -e {path} 后由 tongji 自动加载；pytest {path} 运行其测试", "Created plugin project {path}: pip install -e {path} and tongji loads it; pytest {path} runs its test"),

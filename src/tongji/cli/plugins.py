@@ -32,13 +32,17 @@ def plugins_command() -> None:
         problem = str(exc)
     table = Table(t("col-plugin"), t("col-source"), t("col-registered"), t("col-state"))
     for info in h.infos.values():
-        what = "；".join(f"{kind}：{'、'.join(items)}" for kind, items in info.registered.items())
+        what = "；".join(f"{kind}：{_few(items)}" for kind, items in info.registered.items())
         state = f"[red]{info.error}[/red]" if info.error else t("plugin-ok")
         table.add_row(info.name, info.source, what, state)
     con.print(table)
     if problem:
         con.print(f"[red]{problem}[/red]")
     raise typer.Exit(1 if problem or h.errors else 0)
+
+
+def _few(items: list[str], n: int = 6) -> str:
+    return "、".join(items) if len(items) <= n else "、".join(items[:n]) + t("and-more", n=len(items))
 
 
 def new_command(
