@@ -146,3 +146,17 @@ def test_big_batches_list_only_workbooks_needing_attention(tmp_path, monkeypatch
     result = invoke("validate", tmp_path)
     assert "b.xlsx" in result.output and "a.xlsx" not in result.output
     assert "另有 1 份工作簿通过，未逐一列出" in result.output
+
+
+def test_outputs_are_ordinary_files(tmp_path):
+    import os
+    import stat
+
+    from tongji.output.files import write_bytes
+
+    old = os.umask(0o022)
+    try:
+        path = write_bytes(tmp_path / "x.json", b"{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
