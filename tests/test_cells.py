@@ -144,3 +144,12 @@ def test_parent_code_blank_only_at_the_top(tmp_path, registry):
     report = run(tmp_path / "unit", cover_values=cover(A, FM03=None), registry=registry)
     assert report.flatten(["cell", "rule"]) == [[cell_of("FM03"), "wrong-parent"]]
     assert report.issues["message"][0] == "上级工会代码为 空，名册中该单位的上级是 330106001"
+
+
+def test_large_amounts_with_cents_are_not_flagged(tmp_path):
+    # 299,840,834.72 comes back from the file as 299840834.720000029
+    values = {"JF22": 299840834.72, "JF03": 3598090.02, "JF01": 3613889.52, "JF21": 3546889.52}
+    report = run(tmp_path, values)
+    assert report.issues.height == 0, report.issues
+    report = run(tmp_path / "b", {"JF09": 1000.004})
+    assert [cell_of("JF09"), "too-many-decimals"] in report.flatten(["cell", "rule"])

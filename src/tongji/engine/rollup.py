@@ -83,6 +83,7 @@ class Context:
     details: dict[str, pl.DataFrame] = field(default_factory=dict)  # summary file → its 明细
     extra_issues: list[dict] = field(default_factory=list)
     previous: pl.DataFrame | None = None  # last period's 明细, when given
+    hashes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, inputs, registry, period, include_errors, prefer_latest, spec, tick, on_files,
@@ -95,7 +96,18 @@ class Context:
         report = validate(inputs, registry=registry, period=period, spec=spec, tick=tick, on_files=on_files)
         ctx = cls(spec, registry, period, report, pl.DataFrame(), include_errors, prefer_latest, previous=prev)
         ctx.books = ctx._books()
+        ctx._index()
         return ctx
+
+    def _index(self) -> None:
+        """Everything per-unit is looked up in dicts built once: a node never scans every workbook."""
+        keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10"]
+        self.by_file = {r["file"]: r for r in self.books.select(keys).iter_rows(named=True)}
+        self.by_unit: dict[tuple[str, str], list[dict]] = {}
+        for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
+            self.by_unit.setdefault((r["unit"], r["kind"]), []).append(r)
+        self.rows = self._detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")))
+        self.used_by: dict[str, list[str]] = {}  # node → files it took itself
 
     # --- which workbooks count ------------------------------------------------------------------
 
@@ -148,71 +160,82 @@ class Context:
         dup = self.report.issues.filter(pl.col("rule") == "duplicate-unit")
         return dup.group_by("file").agg(pl.len().cast(pl.Int64).alias("dup_errors"))
 
-    def workbooks_of(self, unit: str, kind: str) -> pl.DataFrame:
-        return self.books.filter((pl.col("unit") == unit) & (pl.col("kind") == kind)).sort("file")
+    def workbooks_of(self, unit: str, kind: str) -> list[dict]:
+        return self.by_unit.get((unit, kind), [])
+
+    def _take_files(self, node: str, files: list[str]) -> None:
+        self.used_by.setdefault(node, []).extend(files)
+        for f in files:
+            self.used[f] = node
 
     # --- one node -------------------------------------------------------------------------------
 
     def summarize(self, node: str, top: bool = False) -> Summary:
         if node in self.memo and not top:
             return self.memo[node]
-        parts, units, issues = [], [], []
+        parts, files, units, issues = [], [], [], []
         for child in self.registry.children(node):
+            if self.registry.is_leaf(child):
+                taken, child_units = self._take(child, node, KIND_GRASSROOTS)
+                files.extend(taken)
+                units.extend(child_units)
+                continue
             detail, child_units, child_issues = self._child(node, child)
             parts.append(detail)
             units.extend(child_units)
             issues.extend(child_issues)
-        detail, own_units = self._take(node, node, KIND_BENJI)
-        parts.append(detail)
+        taken, own_units = self._take(node, node, KIND_BENJI)
+        files.extend(taken)
         units.extend(own_units)
-        detail = pl.concat([p for p in parts if p.height] or [self._empty_detail()]).sort("单位代码")
+        mine = self.rows.filter(pl.col("file").is_in(pl.Series(files, dtype=pl.Utf8).implode())).drop("file")
+        detail = pl.concat([p for p in [mine, *parts] if p.height] or [self._empty_detail()]).sort("单位代码")
         summary = self._summary(node, detail, units, issues, top)
         self.memo[node] = summary
         return summary
 
     def _child(self, node: str, child: str) -> tuple[pl.DataFrame, list[dict], list[dict]]:
-        """The rows child `child` contributes to `node`, and what happened to its units."""
-        if self.registry.is_leaf(child):
-            detail, units = self._take(child, node, KIND_GRASSROOTS)
-            return detail, units, []
+        """The rows a child node contributes to `node`, and what happened to its units."""
         given = self.workbooks_of(child, "汇总")
-        if given.height:
+        if given:
             return self._from_child_summary(node, child, given)
         inner = self.summarize(child)  # no summary given: summarise the child here from deeper workbooks
         return inner.detail, [u | {"child": child} for u in inner.units.to_dicts()], []
 
-    def _take(self, unit: str, node: str, kind: str) -> tuple[pl.DataFrame, list[dict]]:
-        """One unit's own workbook (grassroots or 本级): its detail row if accepted, and its fate."""
+    def _take(self, unit: str, node: str, kind: str) -> tuple[list[str], list[dict]]:
+        """One unit's own workbook (grassroots or 本级): the file taken if accepted, and the unit's fate."""
         books = self.workbooks_of(unit, kind)
         name, child = self.registry.get(unit)["单位名称"], unit  # a 本级 workbook is the node's own "child"
-        if not books.height:
-            return self._empty_detail(), [_unit(unit, name, child, "缺报", "", t("reason-missing"))]
-        units, rows = [], []
-        for b in books.iter_rows(named=True):
-            self.used[b["file"]] = node
+        if not books:
+            return [], [_unit(unit, name, child, "缺报", "", t("reason-missing"))]
+        units, taken = [], []
+        for b in books:
             if b["ok"]:
-                rows.append(b)
+                taken.append(b["file"])
                 units.append(_unit(unit, name, child, ACCEPTED, b["file"], ""))
             else:
                 reason = t("reason-superseded") if b["superseded"] else t("reason-errors", n=b["errors"])
                 units.append(_unit(unit, name, child, RETURNED, b["file"], reason))
-        return self._detail_rows(rows, kind), units
+        self._take_files(node, [b["file"] for b in books])
+        return taken, units
 
-    def _detail_rows(self, rows: list[dict], kind: str) -> pl.DataFrame:
-        if not rows:
-            return self._empty_detail()
+    def _detail_rows(self, books: pl.DataFrame) -> pl.DataFrame:
+        """Detail rows of every accepted grassroots and 本级 workbook at once (with their file)."""
         codes = [r.code for r in self.spec.numeric_rows()]
-        df = pl.DataFrame(rows).select(
-            pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
-            pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
-            pl.lit(kind).alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
-            *[pl.col(c).cast(pl.Float64) for c in codes],
-        )
+        grassroots = pl.col("kind") == KIND_GRASSROOTS
         # flags count grassroots unions doing something (职代会建制率 = JH04 / JH00): a 本级 office is not one
-        flags = [r.code for r in self.spec.numeric_rows() if r.kind == "flag"]
-        grassroots = kind == KIND_GRASSROOTS
-        return df.with_columns(pl.lit(1.0 if grassroots else 0.0).alias("JH00"),
-                               *([] if grassroots else [pl.lit(0.0).alias(c) for c in flags]))
+        flags = {r.code for r in self.spec.numeric_rows() if r.kind == "flag"}
+
+        def value(code: str) -> pl.Expr:
+            col = pl.col(code).cast(pl.Float64)
+            return (pl.when(grassroots).then(col).otherwise(0.0) if code in flags else col).alias(code)
+
+        return books.select(
+            "file", pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
+            pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
+            pl.col("kind").alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
+            *[value(c) for c in codes if c != "JH00"],
+            pl.when(grassroots).then(1.0).otherwise(0.0).alias("JH00"),
+        ).select("file", *DETAIL_KEYS, *codes)
 
     def _parents(self) -> dict[str, str]:
         return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
@@ -225,10 +248,10 @@ class Context:
                             given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
         name = self.registry.get(child)["单位名称"]
         units, issues, chosen = [], [], None
-        for b in given.iter_rows(named=True):
-            self.used[b["file"]] = node
+        self._take_files(node, [b["file"] for b in given])
+        for b in given:
             detail = self.detail_of(b["file"])
-            edited = self._check_summary(b, detail)
+            edited = self._check_summary(self._values(b["file"]), detail)
             issues.extend(edited)
             if b["ok"] and not edited and chosen is None:
                 chosen = (b, detail)
@@ -243,6 +266,9 @@ class Context:
             file = chosen[0]["file"] if u in included else ""
             units.append(_unit(u, self.registry.get(u)["单位名称"], child, status, file, reason))
         return chosen[1], units, issues
+
+    def _values(self, file: str) -> dict:
+        return self.books.filter(pl.col("file") == file).row(0, named=True)
 
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
@@ -291,8 +317,8 @@ class Context:
         return summary
 
     def _files_under(self, node: str) -> set[str]:
-        below = set(self.registry.subtree(node))
-        return {f for f, n in self.used.items() if n in below}
+        nodes = [n for n in self.registry.subtree(node) if n in self.used_by]
+        return {f for n in nodes for f in self.used_by[n]}
 
     def _unused(self, node: str) -> pl.DataFrame:
         """Inputs no node took: unknown units, units of another node, unreadable files."""
@@ -332,17 +358,22 @@ class Context:
 
     def _report_date(self, files: set[str]) -> str:
         """The newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock."""
-        dates = self.books.filter(pl.col("file").is_in(pl.Series(sorted(files), dtype=pl.Utf8).implode()))["FM10"]
-        dates = dates.drop_nulls()
-        return max(dates.to_list()) if dates.len() else ""
+        dates = [self.by_file[f]["FM10"] for f in files if f in self.by_file and self.by_file[f]["FM10"]]
+        return max(dates) if dates else ""
+
+    def _sha256(self, path: str) -> str:
+        """Each input is hashed once however many nodes list it."""
+        if path not in self.hashes:
+            self.hashes[path] = _sha256(path)
+        return self.hashes[path]
 
     def _inputs(self, files: set[str]) -> pl.DataFrame:
-        books = {b["file"]: b for b in self.books.iter_rows(named=True)}
+        books = self.by_file
         rows = []
         for f in sorted(files):
             b = books.get(f)
             status = ACCEPTED if b and b["ok"] else (RETURNED if b else UNUSED)
-            rows.append({"file": f, "sha256": _sha256(f), "unit": b["unit"] if b else "",
+            rows.append({"file": f, "sha256": self._sha256(f), "unit": b["unit"] if b else "",
                          "kind": b["kind"] if b else "", "status": status,
                          "reason": "" if status == ACCEPTED else (t("reason-errors", n=b["errors"]) if b else "")})
         return pl.DataFrame(rows, schema=INPUT_SCHEMA) if rows else pl.DataFrame(schema=INPUT_SCHEMA)

@@ -280,7 +280,7 @@ def _list_row(wb, ws: Worksheet, n: int, row: dict) -> None:
         n, severity(row["severity"]), row.get("rule"), row.get("sheet"), ref, row.get("code"),
         row.get("name"), row.get("value"), row.get("message"), diff, row.get("explained"),
     ]
-    r = ws.max_row + 1
+    r = n + 1  # below the header; ws.max_row would scan every cell on every row
     for c, value in enumerate(values, start=1):
         if isinstance(value, str):
             _set_text(ws.cell(r, c), value)

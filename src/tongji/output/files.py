@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -56,24 +57,39 @@ def write_bytes(target: Path, data: bytes) -> Path:
     return target
 
 
-def save_workbook(wb, target: Path) -> Path:
-    """Save an openpyxl workbook atomically with fixed document and zip timestamps."""
+def save_workbook(wb, target: Path, extra_rows: dict[str, tuple[bytes, str]] | None = None) -> Path:
+    """Save an openpyxl workbook atomically with fixed document and zip timestamps.
+
+    `extra_rows` maps a sheet name to (rows XML, new dimension like "A1:CQ100002"): rows appended to
+    what openpyxl wrote, for sheets too big to build cell by cell (a 市 明细 has a row per unit)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.lastModifiedBy = "tongji"
     wb.properties.creator = "tongji"
     buf = io.BytesIO()
     wb.save(buf)
-    return write_bytes(target, _fix_zip_times(buf.getvalue()))
+    # openpyxl names the parts sheet1.xml, sheet2.xml, … in the order of the workbook's sheets
+    parts = {f"xl/worksheets/sheet{wb.sheetnames.index(name) + 1}.xml": rows
+             for name, rows in (extra_rows or {}).items()}
+    return write_bytes(target, _fix_zip_times(buf.getvalue(), parts))
 
 
-def _fix_zip_times(data: bytes) -> bytes:
+def _append_rows(body: bytes, rows: bytes, dimension: str) -> bytes:
+    body = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), body, count=1)
+    if b"<sheetData/>" in body:
+        return body.replace(b"<sheetData/>", b"<sheetData>" + rows + b"</sheetData>", 1)
+    return body.replace(b"</sheetData>", rows + b"</sheetData>", 1)
+
+
+def _fix_zip_times(data: bytes, extra_rows: dict[str, tuple[bytes, str]] | None = None) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 body = _fix_core(body)
+            if extra_rows and info.filename in extra_rows:
+                body = _append_rows(body, *extra_rows[info.filename])
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
@@ -83,7 +99,5 @@ def _fix_zip_times(data: bytes) -> bytes:
 
 def _fix_core(body: bytes) -> bytes:
     """openpyxl stamps dcterms:modified with the save time whatever we set; put the fixed time back."""
-    import re
-
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", body)

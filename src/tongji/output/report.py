@@ -69,10 +69,10 @@ def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None) -> None:
     ws.append([_label(headers, c) for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in df.select(cols).iter_rows(named=True):
+    for n, row in enumerate(df.select(cols).iter_rows(named=True), start=2):
         ws.append([row[c] for c in cols])
-        if colour_by and row[colour_by] in FILLS:
-            ws.cell(ws.max_row, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=FILLS[row[colour_by]])
+        if colour_by and row[colour_by] in FILLS:  # ws.max_row scans every cell: count rows instead
+            ws.cell(n, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=FILLS[row[colour_by]])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     widths = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}

@@ -1,0 +1,49 @@
+"""`tongji samples make OUT`: a fictional city's registry and filled workbooks, with seeded mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tongji.cli.common import console, friendly
+from tongji.i18n import MESSAGES, t
+
+MESSAGES.update({
+    "samples-written": (
+        "已生成示例城市：{units} 个基层工会、{levels} 份本级报表（市、区、街道），共 {files} 个工作簿\n"
+        "名册：{registry}\n工作簿：{folder}\n埋设问题 {seeded} 个文件、缺报 {missing} 个单位，答案见 {answers}",
+        "Wrote a sample city: {units} grassroots unions and {levels} 本级 workbooks, {files} workbooks in all\n"
+        "Registry: {registry}\nWorkbooks: {folder}\nSeeded mistakes in {seeded} file(s), {missing} unit(s) "
+        "missing; the answers are in {answers}",
+    ),
+})
+
+
+def make(
+    out: Path = typer.Argument(..., help="输出目录：写入 registry.csv 和 <报告期>/ 下的工作簿"),
+    units: int = typer.Option(120, "--units", "-n", help="基层工会数"),
+    seed: int = typer.Option(2025, "--seed", "-s", help="随机种子：同一种子生成完全相同的文件"),
+    period: str = typer.Option("2025", "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
+    mistakes: float = typer.Option(0.1, "--mistakes", help="带一处错误的基层工会比例（0–1）"),
+    districts: int | None = typer.Option(None, "--districts", help="区数（默认约 基层数/40）"),
+    streets: int | None = typer.Option(None, "--streets", help="街道数（默认约 基层数/15）"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有的同一报告期工作簿"),
+) -> None:
+    """生成一个虚构城市：名册、各基层工会和各级本级的已填报工作簿，部分带有常见错误。"""
+    from tongji.engine.reader import workers
+    from tongji.samples import ANSWERS, BENJI_FOLDER, make_city
+
+    city = make_city(out, units=units, seed=seed, period=period, mistakes=mistakes, districts=districts,
+                     streets=streets, force=force, workers=workers())
+    files = sorted(city.folder.rglob("*.xlsx"))
+    levels = sum(1 for f in files if f.parent.name == BENJI_FOLDER)
+    console().print(t("samples-written", units=units, levels=levels, files=len(files), registry=city.registry,
+                      folder=city.folder, seeded=len(city.seeded), missing=len(city.missing),
+                      answers=Path(out) / ANSWERS), soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    samples = typer.Typer(help="示例数据 (sample data)", no_args_is_help=True)
+    samples.command("make")(friendly(make))
+    app.add_typer(samples, name="samples")

@@ -1,0 +1,166 @@
+"""The sample city generator: seeded mistakes are caught by exactly their rules, clean workbooks by none."""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import tongji
+from tongji.engine.rollup import rollup_all
+from tongji.errors import TongjiError
+from tongji.samples import make_city
+from tongji.spec.codes import area_prefix, uscc_valid
+from tongji.spec.registry import load_registry
+
+PERIOD = "2025"
+NOT_BLOCKING = {"text-number"}  # a notice: the workbook is still accepted
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    return make_city(tmp_path_factory.mktemp("city"), units=40, seed=11, mistakes=0.3)
+
+
+@pytest.fixture(scope="module")
+def report(city):
+    return tongji.validate(city.folder, registry=city.registry, period=PERIOD)
+
+
+def grassroots(city) -> dict[str, dict]:
+    return {code: v for code, v in city.values.items() if len(code) == 18}
+
+
+def test_every_seeded_mistake_is_found_by_exactly_its_rules(city, report):
+    found = {(Path(f).name, rule) for f, rule in report.flatten(["file", "rule"])}
+    expected = {(name, rule) for name, rules in city.seeded.items() for rule in rules}
+    assert found == expected
+    kinds = {rule for rules in city.seeded.values() for rule in rules}
+    assert {"jf01-sum", "hy04-le-hy03", "required", "wrong-parent", "duplicate-unit"} <= kinds
+    assert kinds & {"text-number", "not-a-number"}
+    assert city.missing
+
+
+def test_clean_workbooks_have_no_issue_at_all(city, report):
+    books = report.workbooks.with_columns(name=report.workbooks["file"].map_elements(lambda f: Path(f).name))
+    clean = books.filter(~books["name"].is_in(list(city.seeded)))
+    assert clean.height >= 30
+    assert clean.select("errors", "warnings", "explained", "notices").sum().row(0) == (0, 0, 0, 0)
+    assert set(clean["status"]) == {"通过"}
+
+
+def test_duplicate_and_missing_units(city):
+    files = sorted(p.name for p in city.folder.rglob("*.xlsx"))
+    dups = [n for n in files if n.endswith("_重复.xlsx")]
+    assert dups and all(city.seeded[n] == ["duplicate-unit"] for n in dups)
+    for name in dups:
+        assert city.seeded[name.replace("_重复", "")] == ["duplicate-unit"]
+    for code in city.missing:
+        assert not [n for n in files if n.startswith(code)]
+
+
+def test_registry_codes_and_areas(city):
+    registry = load_registry(city.registry)
+    rows = {r["单位代码"]: r for r in registry.frame.iter_rows(named=True)}
+    levels = [r["层级"] for r in rows.values()]
+    assert levels.count("市") == 1 and levels.count("区") == 1 and levels.count("街道") == 3
+    assert levels.count("基层") == 40 + sum(r["状态"] == "撤销" for r in rows.values())
+    assert any(r["状态"] == "撤销" for r in rows.values())
+    for code, r in rows.items():
+        parent = rows.get(r["上级代码"])
+        assert len(r["所在地区划代码"]) == 12
+        if parent:
+            assert r["所在地区划代码"].startswith(area_prefix(parent["所在地区划代码"])), code
+        if r["层级"] == "基层":
+            assert uscc_valid(code) and code.startswith("81" + r["上级代码"][:6]), code
+            assert r["组织类型"] in ("1", "2") and r["单位名称"].endswith("工会")
+        else:
+            assert r["单位名称"].endswith("总工会")
+    assert "2" in {r["组织类型"] for r in rows.values()}
+
+
+def test_values_are_plausible(city):
+    units = grassroots(city)
+    rates = [v["HY03"] / v["HY01"] for v in units.values()]
+    assert sum(0.8 <= r <= 0.98 for r in rates) >= 0.7 * len(rates)
+    sizes = [v["HY01"] for v in units.values()]
+    assert max(sizes) >= 1000 and max(sizes) > 10 * statistics.median(sizes)
+    assert sum(10 <= s <= 80 for s in sizes) >= 0.4 * len(sizes)
+    for v in units.values():
+        assert v["HY04"] <= min(v["HY03"], v["HY02"]) and 0.3 <= v["HY02"] / v["HY01"] <= 0.6
+        income = sum(v[f"JF0{i}"] for i in range(2, 10))
+        assert round(v["JF01"] - income, 2) == 0  # exactly, in cents
+        assert 0.9 <= v["JF03"] / (v["JF22"] * 0.02 * 0.6) <= 1.1
+    registry = load_registry(city.registry)
+    for code, v in city.values.items():
+        if len(code) == 9:  # a 街道: its 法人单位 and 职工 cover its grassroots units
+            below = [u for c, u in units.items() if registry.get(c)["上级代码"] == code]
+            assert v["JH21"] >= 2 * len(below) and v["JH23"] >= sum(u["HY01"] for u in below)
+
+
+def test_city_total_is_the_sum_of_accepted_workbooks(city):
+    summaries = rollup_all(city.folder, city.registry, PERIOD)
+    top = summaries["330100"]
+    blocked = {name.split("_")[0] for name, rules in city.seeded.items() if set(rules) - NOT_BLOCKING}
+    accepted = set(grassroots(city)) - set(city.missing) - blocked
+    benji = {code for code in city.values if len(code) < 18}
+    assert set(top.detail["单位代码"]) == accepted | benji
+    assert top.total("HY03") == top.detail["HY03"].sum()
+    assert top.total("HY03") == sum(city.values[c]["HY03"] for c in accepted)
+    assert top.total("JH00") == len(accepted)
+    assert set(top.units.filter(top.units["status"] == "缺报")["unit"]) == set(city.missing)
+
+
+def hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_other_seed_other_city(tmp_path):
+    first = make_city(tmp_path / "a", units=10, seed=5, mistakes=0.5)
+    make_city(tmp_path / "b", units=10, seed=5, mistakes=0.5)
+    make_city(tmp_path / "c", units=10, seed=6, mistakes=0.5)
+    a, b, c = hashes(tmp_path / "a"), hashes(tmp_path / "b"), hashes(tmp_path / "c")
+    assert len(a) > 10 and a == b
+    assert a["registry.csv"] != c["registry.csv"]
+    assert set(a.items()).isdisjoint(c.items())
+    assert first.seeded  # the mistakes are part of what must repeat
+
+
+def test_a_quarter_is_clean_too(tmp_path):
+    city = make_city(tmp_path, units=6, seed=3, period="2025q2", mistakes=0)
+    assert city.folder == tmp_path / "2025Q2" and not city.seeded and not city.missing
+    report = tongji.validate(city.folder, registry=city.registry, period="2025Q2")
+    assert report.issues.height == 0
+    assert report.workbooks.height == 6 + 3  # 基层, and 本级 of 市, 区, 街道
+
+
+def test_options_are_checked_and_nothing_is_overwritten(tmp_path):
+    with pytest.raises(TongjiError, match="至少为 1"):
+        make_city(tmp_path, units=0)
+    with pytest.raises(TongjiError, match="街道数"):
+        make_city(tmp_path, units=5, districts=3, streets=2)
+    make_city(tmp_path, units=3, seed=1, mistakes=0)
+    with pytest.raises(TongjiError, match="--force"):
+        make_city(tmp_path, units=3, seed=2)
+    city = make_city(tmp_path, units=4, seed=2, mistakes=0, force=True)
+    assert len(list(city.folder.rglob("*.xlsx"))) == 4 + 3
+
+
+def test_cli_make(tmp_path):
+    from tongji.cli.samples import register
+
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    out = tmp_path / "示例"
+    result = runner.invoke(app, ["samples", "make", str(out), "--units", "5", "--seed", "9", "--mistakes", "0"])
+    assert result.exit_code == 0, result.output
+    assert "5 个基层工会" in result.output and (out / "registry.csv").is_file()
+    assert len(list((out / PERIOD).rglob("*.xlsx"))) == 5 + 3
+    again = runner.invoke(app, ["samples", "make", str(out), "--units", "5"])
+    assert again.exit_code == 2 and "--force" in again.output
