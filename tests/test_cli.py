@@ -160,3 +160,12 @@ def test_outputs_are_ordinary_files(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_demo_on_a_fresh_generated_city(tmp_path):
+    result = invoke("demo", tmp_path / "out", "--units", "12", "--seed", "7")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "示例市" / "registry.csv").exists()
+    assert "市汇总 示例市总工会" in result.output
+    reports = sorted((tmp_path / "out" / "汇总").glob("*_报告.html"))
+    assert reports and all(p.stat().st_size > 1000 for p in reports)

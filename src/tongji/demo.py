@@ -34,10 +34,18 @@ class DemoResult:
     summaries: list[tuple[Summary, Path]] = field(default_factory=list)
 
 
-def run_demo(out_dir: Path, tick=None, on_files=None) -> DemoResult:
-    samples = data_dir("samples")
-    inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
+def run_demo(out_dir: Path, tick=None, on_files=None, units: int | None = None, seed: int = 2025) -> DemoResult:
+    """The bundled sample city, or with `units` a fresh one made by the sample generator in out_dir/示例市."""
     out = ensure_dir(Path(out_dir))
+    if units:
+        from tongji.samples import make_city
+
+        city = make_city(out / "示例市", units=units, seed=seed, period=PERIOD, force=True)
+        samples = city.registry.parent
+    else:
+        samples = data_dir("samples")
+    inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
+    _with_report_plugin()
     report = validate([inputs], registry=registry, period=PERIOD, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx")
     annotated = annotate_all(report.issues, out / "退回工作簿", root=inputs)
@@ -46,17 +54,32 @@ def run_demo(out_dir: Path, tick=None, on_files=None) -> DemoResult:
     return result
 
 
+def _with_report_plugin() -> None:
+    """Write the HTML report too when the example plugin ships alongside (in a checkout or a wheel)."""
+    from tongji import plugins
+
+    try:
+        folder = data_dir("plugins")
+    except FileNotFoundError:
+        return
+    if "html" not in plugins.host().writers and (folder / "html_report").is_dir():
+        plugins.configure(folder, only="html_report")
+
+
 def roll_level_by_level(report: ValidationReport, registry, out: Path) -> list[tuple[Summary, Path]]:
     files = {(r["FM02"], r["FM05"] == "9"): r["file"] for r in report.values.iter_rows(named=True)}
     written: dict[str, Path] = {}
     done = []
     spec = load_spec()
+    from tongji.plugins import host
+
+    formats = ("xlsx", "html") if "html" in host().writers else ("xlsx",)
     for node in registry.nodes_bottom_up():
         inputs = [files[(c, False)] if registry.is_leaf(c) else written[c]
                   for c in registry.children(node) if (c, False) in files or c in written]
         inputs += [files[(node, True)]] if (node, True) in files else []
         summary = rollup(inputs, registry, node, PERIOD, spec=spec)
-        paths = write_summary(summary, out, spec)
+        paths = write_summary(summary, out, spec, formats)
         written[node] = next(p for p in paths if p.suffix == ".xlsx")
         done.append((summary, written[node]))
     return done

@@ -19,11 +19,13 @@ def register(app: typer.Typer) -> None:
 
 def demo_command(
     out: Path = typer.Argument(Path("tongji-demo"), help="输出文件夹（默认 ./tongji-demo）"),
+    units: int = typer.Option(None, "--units", help="不用自带样例，按此数量新生成一个示例城市"),
+    seed: int = typer.Option(2025, "--seed", help="生成示例城市的随机种子"),
 ) -> None:
     """演示：审核示例城市的工作簿，写出问题清单和退回工作簿的标注副本，再逐级汇总街道、区、市。"""
     con = console()
     with progress(con, t("cli-reading")) as (on_total, tick):
-        result = run_demo(out, tick=tick, on_files=on_total)
+        result = run_demo(out, tick=tick, on_files=on_total, units=units, seed=seed)
     con.print(t("demo-inputs", path=result.inputs))
     show(con, result.report)
     con.print(t("demo-outputs", report=result.issues_file, n=len(result.annotated),
