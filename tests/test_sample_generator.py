@@ -6,6 +6,8 @@ import hashlib
 import statistics
 from pathlib import Path
 
+import openpyxl
+import polars as pl
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -13,12 +15,14 @@ from typer.testing import CliRunner
 import tongji
 from tongji.engine.rollup import rollup_all
 from tongji.errors import TongjiError
-from tongji.samples import make_city
+from tongji.samples import SUMMARY_FOLDER, make_city, previous_period
+from tongji.spec import load_spec
 from tongji.spec.codes import area_prefix, uscc_valid
 from tongji.spec.registry import load_registry
 
 PERIOD = "2025"
 NOT_BLOCKING = {"text-number"}  # a notice: the workbook is still accepted
+PERIOD_RULES = ["jf20-previous", "hy03-change", "bf01-flow", "count-jump"]
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +168,97 @@ def test_cli_make(tmp_path):
     assert len(list((out / PERIOD).rglob("*.xlsx"))) == 5 + 3
     again = runner.invoke(app, ["samples", "make", str(out), "--units", "5"])
     assert again.exit_code == 2 and "--force" in again.output
+
+
+# --- last year ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def both_years(tmp_path_factory):
+    return make_city(tmp_path_factory.mktemp("two_years"), units=30, seed=8, mistakes=0.3, previous=True)
+
+
+def test_previous_period():
+    assert [previous_period(p) for p in ("2025", "2025Q2", "2025-06", "2025q1")] == \
+        ["2024", "2024Q2", "2024-06", "2024Q1"]
+
+
+def test_last_year_keeps_only_its_summaries(both_years):
+    city = both_years
+    assert city.previous == city.registry.parent / "2024" / SUMMARY_FOLDER
+    nodes = load_registry(city.registry).nodes_bottom_up()
+    files = sorted(p.relative_to(city.previous.parent).as_posix() for p in city.previous.parent.rglob("*")
+                   if p.is_file())
+    assert files == sorted(f"{SUMMARY_FOLDER}/{n}_2024_汇总.xlsx" for n in nodes)
+    assert city.previous_summary() == city.previous / "330100_2024_汇总.xlsx"
+    wb = openpyxl.load_workbook(city.previous_summary())
+    assert len(list(wb["校验"].iter_rows(values_only=True))) == 1  # last year: no issue at all
+    files = [r[4] for r in wb["完整性"].iter_rows(values_only=True) if r[4] and str(r[4]).endswith(".xlsx")]
+    assert files and all(f.startswith("2024/") for f in files)  # named relative to the sample folder
+
+
+def test_last_years_values_flow_into_this_years(both_years):
+    city, spec = both_years, load_spec()
+    assert set(city.previous_values) == set(city.values)
+    growth = []
+    for code, now in city.values.items():
+        was = city.previous_values[code]
+        assert was["JF21"] == now["JF20"] and was["JF20"] >= 0, code
+        for c, value in now.items():  # no count comes from nothing
+            if spec.rows[c].kind == "count" and value > 1000:
+                assert was[c] > 0, (code, c)
+        if len(code) < 18:
+            assert now.keys() == was.keys() and "BF01" not in now  # a 本级 office has no 困难职工
+            continue
+        assert now["BF01"] == was["BF01"] + now["BF05"] - now["BF06"], code
+        if now["HY03"]:
+            growth.append(now["HY03"] / was["HY03"])
+        assert 0.75 <= was["JF22"] / now["JF22"] <= 1.05, code
+    assert all(0.5 < g < 1.5 for g in growth) and 0.98 <= statistics.median(growth) <= 1.08
+
+
+def test_rollup_with_previous_finds_exactly_the_cross_period_mistake(both_years):
+    city = both_years
+    assert list(city.seeded_rollup.values()) == [["jf20-previous"]]
+    assert not set(city.seeded_rollup) & set(city.seeded)
+    top = rollup_all(city.folder, city.registry, PERIOD, previous=city.previous_summary())["330100"]
+    found = top.issues.filter(pl.col("rule").is_in(PERIOD_RULES))
+    assert {(Path(f).name, r) for f, r in found.select("file", "rule").iter_rows()} == \
+        {(name, r) for name, rules in city.seeded_rollup.items() for r in rules}
+    assert top.has_previous
+    report = tongji.validate(city.folder, registry=city.registry, period=PERIOD)
+    assert not set(report.issues["file"].map_elements(lambda f: Path(f).name, return_dtype=pl.Utf8)) \
+        & set(city.seeded_rollup)
+    answers = (city.registry.parent / "埋设问题.csv").read_text(encoding="utf-8-sig")
+    name = next(iter(city.seeded_rollup))
+    assert f"{name},jf20-previous,tongji rollup --previous" in answers
+
+
+def test_last_year_leaves_this_years_files_but_one(tmp_path):
+    make_city(tmp_path / "a", units=8, seed=5, mistakes=0.5)
+    city = make_city(tmp_path / "b", units=8, seed=5, mistakes=0.5, previous=True)
+    a, b = hashes(tmp_path / "a" / PERIOD), hashes(tmp_path / "b" / PERIOD)
+    assert a.keys() == b.keys()
+    assert {Path(f).name for f in a if a[f] != b[f]} == set(city.seeded_rollup)
+
+
+def test_last_quarter_is_clean(tmp_path):
+    city = make_city(tmp_path, units=6, seed=3, period="2025Q2", mistakes=0, previous=True)
+    assert city.previous_period == "2024Q2" and not city.seeded_rollup
+    assert city.previous_summary() == tmp_path / "2024Q2" / SUMMARY_FOLDER / "330100_2024Q2_汇总.xlsx"
+    top = rollup_all(city.folder, city.registry, "2025Q2", previous=city.previous_summary())["330100"]
+    assert top.has_previous and top.issues.height == 0
+    with pytest.raises(TongjiError, match="--force"):
+        make_city(tmp_path, units=6, seed=3, period="2025Q2", previous=True)
+
+
+def test_cli_make_previous(tmp_path):
+    from tongji.cli.samples import register
+
+    app = typer.Typer()
+    register(app)
+    out = tmp_path / "示例"
+    result = CliRunner().invoke(app, ["samples", "make", str(out), "-n", "5", "--previous"])
+    assert result.exit_code == 0, result.output
+    assert "上期（2024）各级汇总表" in result.output and "跨期问题 1 个文件" in result.output
+    assert (out / "2024" / SUMMARY_FOLDER / "330100_2024_汇总.xlsx").is_file()

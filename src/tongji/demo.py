@@ -2,7 +2,8 @@
 
 Validate every returned workbook, write the issue list and annotated copies, then roll up level by level
 as three statisticians would: each 街道 from its units' workbooks, each 区 from its 街道 summaries, the 市
-from its 区 summaries, each including its own 本级 workbook.
+from its 区 summaries, each including its own 本级 workbook. Each node is compared with its own summary of last
+year (samples/2024/汇总/<code>_2024_汇总.xlsx) when there is one: 上期数, 同比 and the cross-period checks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tongji.output.annotate import annotate_all
 from tongji.output.files import ensure_dir
 from tongji.output.report import write_report
 from tongji.output.summary import write_summary
+from tongji.samples import SUMMARY_FOLDER, previous_period
 from tongji.spec import load_spec
 from tongji.spec.forms import data_dir
 from tongji.spec.registry import load_registry
@@ -31,6 +33,7 @@ class DemoResult:
     issues_file: Path
     annotated: list[Path]
     inputs: Path
+    previous: Path | None = None  # last year's summary workbooks, when the sample set has them
     summaries: list[tuple[Summary, Path]] = field(default_factory=list)
 
 
@@ -40,17 +43,18 @@ def run_demo(out_dir: Path, tick=None, on_files=None, units: int | None = None, 
     if units:
         from tongji.samples import make_city
 
-        city = make_city(out / "示例市", units=units, seed=seed, period=PERIOD, force=True)
+        city = make_city(out / "示例市", units=units, seed=seed, period=PERIOD, previous=True, force=True)
         samples = city.registry.parent
     else:
         samples = data_dir("samples")
     inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
+    previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
     _with_report_plugin()
     report = validate([inputs], registry=registry, period=PERIOD, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx")
     annotated = annotate_all(report.issues, out / "退回工作簿", root=inputs)
-    result = DemoResult(report, issues_file, annotated, inputs)
-    result.summaries = roll_level_by_level(report, registry, out / "汇总")
+    result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
+    result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous)
     return result
 
 
@@ -66,8 +70,14 @@ def _with_report_plugin() -> None:
         plugins.configure(folder, only="html_report")
 
 
-def roll_level_by_level(report: ValidationReport, registry, out: Path) -> list[tuple[Summary, Path]]:
-    files = {(r["FM02"], r["FM05"] == "9"): r["file"] for r in report.values.iter_rows(named=True)}
+def roll_level_by_level(report: ValidationReport, registry, out: Path,
+                        previous: Path | None = None) -> list[tuple[Summary, Path]]:
+    """Each node from its children's workbooks or summaries and its 本级 workbook; with `previous` (a folder of
+    last year's summary workbooks) each node against its own summary of last year, where there is one."""
+    files: dict[tuple[str, bool], list[str]] = {}  # a unit may send two workbooks: both go to its parent
+    for r in report.values.iter_rows(named=True):
+        files.setdefault((r["FM02"], r["FM05"] == "9"), []).append(r["file"])
+    last = previous_period(PERIOD)
     written: dict[str, Path] = {}
     done = []
     spec = load_spec()
@@ -75,10 +85,16 @@ def roll_level_by_level(report: ValidationReport, registry, out: Path) -> list[t
 
     formats = ("xlsx", "html") if "html" in host().writers else ("xlsx",)
     for node in registry.nodes_bottom_up():
-        inputs = [files[(c, False)] if registry.is_leaf(c) else written[c]
-                  for c in registry.children(node) if (c, False) in files or c in written]
-        inputs += [files[(node, True)]] if (node, True) in files else []
-        summary = rollup(inputs, registry, node, PERIOD, spec=spec)
+        inputs = []
+        for c in registry.children(node):
+            if registry.is_leaf(c):
+                inputs += files.get((c, False), [])
+            elif c in written:
+                inputs.append(written[c])
+        inputs += files.get((node, True), [])
+        before = previous / f"{node}_{last}_汇总.xlsx" if previous else None
+        summary = rollup(inputs, registry, node, PERIOD, spec=spec,
+                         previous=before if before and before.is_file() else None)
         paths = write_summary(summary, out, spec, formats)
         written[node] = next(p for p in paths if p.suffix == ".xlsx")
         done.append((summary, written[node]))

@@ -8,6 +8,14 @@ Everything is drawn from `numpy.random.default_rng(seed)` in one fixed order, so
 byte for byte. Money is drawn in integer 分 (cents) so that every identity of 经费 holds exactly.
 A share `mistakes` of grassroots units carries one seeded mistake; `City.seeded` names the rules that must
 catch each file, `City.missing` the units left without a workbook. Clean workbooks pass every rule.
+
+With `previous=True` the same tree is also filled for last period (the year before, or the same quarter or
+month a year before), with values that flow into this period's: last year's 年末结余 is this year's 年初结余,
+this year's 困难职工 = last year's + 新建档 − 脱困, head counts a few percent apart. Last period is clean, is
+rolled up, and only its summary workbooks are kept, in `out/<last period>/汇总/`: what a statistician has from
+last year, and what `rollup --previous` needs for 上期数, 同比 and the cross-period checks. Last period's values
+come from a random stream of their own, so this period's workbooks are the same with or without it, but for
+one seeded cross-period mistake (`City.seeded_rollup`: caught by rollup with --previous, not by validate).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import calendar
 import datetime as dt
 import math
 import multiprocessing
+import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +49,7 @@ MESSAGES.update({
 })
 
 CITY_CODE, CITY_NAME, CITY_AREA = "330100", "示例市总工会", "330100000000"
+SUMMARY_FOLDER = "汇总"  # last period's summary workbooks: out/<last period>/汇总/
 REGISTRY_COLUMNS = "单位代码,单位名称,上级代码,层级,组织类型,所在地区划代码,状态"
 BENJI_FOLDER = "本级"
 ANSWERS = "埋设问题.csv"  # the answer key beside the registry, for people trying the validator
@@ -144,6 +154,10 @@ class City:
     seeded:  file name → the rule ids that must report it (every other workbook has no issue at all).
     missing: codes of expected units left without a workbook.
     values:  unit code → indicator → the value meant (before any seeded mistake): int counts, 元 amounts, 是/否.
+    With previous=True:
+    previous_period, previous: last period and the folder of its summary workbooks (<code>_<period>_汇总.xlsx).
+    previous_values: last period's values, like `values` (last period has no mistakes).
+    seeded_rollup: file name → the rule ids that rollup with --previous must report (validate finds nothing).
     """
 
     registry: Path
@@ -152,6 +166,17 @@ class City:
     seeded: dict[str, list[str]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     values: dict[str, dict[str, int | float | str]] = field(default_factory=dict)
+    previous_period: str = ""
+    previous: Path | None = None
+    previous_values: dict[str, dict[str, int | float | str]] = field(default_factory=dict)
+    seeded_rollup: dict[str, list[str]] = field(default_factory=dict)
+
+    def previous_summary(self, unit: str = CITY_CODE) -> Path | None:
+        """Last period's summary workbook of `unit` (the 市 by default), if it was made."""
+        if self.previous is None:
+            return None
+        path = self.previous / f"{unit}_{self.previous_period}_汇总.xlsx"
+        return path if path.is_file() else None
 
 
 @dataclass
@@ -184,7 +209,7 @@ class _Job:
 class _Dice:
     """The one random stream, with the few shapes of draw the city needs."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | list[int]) -> None:
         self.rng = np.random.default_rng(seed)
 
     def chance(self, p: float) -> bool:
@@ -242,14 +267,16 @@ def make_city(
     districts: int | None = None,
     streets: int | None = None,
     *,
+    previous: bool = False,
     force: bool = False,
     workers: int = 1,
 ) -> City:
     """Write a fictional city under `out`: registry.csv and `<period>/` with every workbook; return what was made.
 
-    `force` replaces an earlier `<period>/` folder; without it a folder that holds files is an error.
-    `workers` > 1 writes big cities in worker processes (the files are the same); the caller's script then
-    needs the usual `if __name__ == "__main__":` guard, so the library default stays 1."""
+    `previous` also makes last period's city and keeps its summary workbooks in `<last period>/汇总/`.
+    `force` replaces an earlier `<period>/` (and `<last period>/`) folder; without it a folder that holds files
+    is an error. `workers` > 1 writes big cities in worker processes (the files are the same); the caller's
+    script then needs the usual `if __name__ == "__main__":` guard, so the library default stays 1."""
     period_text = period
     period = normalize_period(str(period)) or ""
     districts = max(1, round(units / 40)) if districts is None else districts
@@ -257,24 +284,46 @@ def make_city(
     _check_options(units, mistakes, districts, streets, period, period_text)
     out = Path(out)
     folder = out / period
-    if folder.exists() and any(folder.iterdir()):
-        if not force:
-            raise TongjiError("samples-exists", path=folder)
-        shutil.rmtree(folder)
+    last = previous_period(period) if previous else ""
+    folders = [folder, out / last] if previous else [folder]
+    for f in folders:
+        if f.exists() and any(f.iterdir()) and not force:
+            raise TongjiError("samples-exists", path=f)
+    for f in folders:
+        if f.exists():
+            shutil.rmtree(f)
     spec = load_spec()
+    ratio = spec.params.get("留成比例", 0.6)
     dice = _Dice(seed)
     tree = _tree(dice, units, districts, streets)
     registry = _write_registry(ensure_dir(out) / "registry.csv", tree)
     city = City(out / "registry.csv", folder, period)
-    values = _draw_values(dice, tree, period, spec.params.get("留成比例", 0.6))
-    jobs = _jobs(dice, tree, values, city, spec)
+    values = _draw_values(dice, tree, period, ratio)
+    jobs = _jobs(dice, tree, values, folder, period, spec)
     _seed_mistakes(dice, jobs, tree, values, mistakes, city)
+    if previous:  # a stream of its own: this period's draws, and so its files, stay as they are without it
+        past = _Dice([seed, 1])
+        before = _past_values(past, tree, values, period, ratio)
+        if mistakes > 0:
+            _seed_cross_period(past, jobs, tree, values, city)
     for unit in tree:
         if unit.code in values:
             city.values[unit.code] = {c: _typed(c, v, spec) for c, v in values[unit.code].items()}
     _write_all(jobs, registry, period, spec, workers)
+    if previous:
+        city.previous_period, city.previous = last, out / last / SUMMARY_FOLDER
+        city.previous_values = {code: {c: _typed(c, v, spec) for c, v in before[code].items()} for code in before}
+        _write_previous(past, tree, before, out, last, registry, spec, workers)
     _write_answers(out / ANSWERS, city)
     return city
+
+
+def previous_period(period: str) -> str:
+    """The same period a year before: 2025 → 2024, 2025Q2 → 2024Q2, 2025-06 → 2024-06."""
+    canonical = normalize_period(str(period))
+    if not canonical:
+        raise TongjiError("samples-bad-option", detail=f"period={period}，应为 2025、2025Q2 或 2025-06")
+    return f"{int(canonical[:4]) - 1}{canonical[4:]}"
 
 
 def _check_options(units: int, mistakes: float, districts: int, streets: int, period: str, text: str) -> None:
@@ -511,10 +560,36 @@ def _pair(count: str, amount: str, n: int, each: Callable[[], float]) -> dict[st
 
 def _funds(dice: _Dice, unit: _Unit, v: dict[str, int], frac: float, ratio: float) -> dict[str, int]:
     """经费 in 分: 拨缴 from the payroll, spending within income and balance, every identity exact."""
+    hy01 = v["HY01"]
+    jf22 = _whole_yuan(round(hy01 * dice.between(*unit.kind.wage) * 100 * frac))
+    income = _income(dice, unit, v, jf22, ratio)
+    jf20 = round((income["JF02"] + income["JF03"]) / frac * dice.between(0.1, 0.9))
+    income["JF09"] = round(jf20 * dice.between(0.001, 0.004)) if dice.chance(0.6) else 0
+    jf01 = sum(income.values())
+    room = jf01 + jf20
+    jf13 = min(v["BF08"], round(room * 0.3)) if v["BF07"] else 0
+    jf14 = min(round(v["BF12"] * dice.between(0.5, 1.0)), round(room * 0.2)) if v["BF11"] else 0
+    jf12 = jf13 + jf14 + round(jf01 * dice.between(0.03, 0.12))
+    spend = min(room, max(round(jf01 * dice.between(0.75, 1.1)), jf12))
+    rest = _rest(dice, spend - jf12)
+    out = {"JF01": jf01, **income, "JF11": rest[0], "JF12": jf12, "JF13": jf13, "JF14": jf14, "JF15": rest[1],
+           "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": jf20, "JF22": jf22}
+    return _close_books(out)
+
+
+def _rest(dice: _Dice, amount: int) -> list[int]:
+    """What a grassroots union spends beyond 维权: JF11 职工活动, JF15 业务, JF16 资本性 (now and then), JF19 其他."""
+    return dice.split(amount, [dice.between(0.45, 0.65), dice.between(0.15, 0.3),
+                               dice.between(0.02, 0.1) if dice.chance(0.15) else 0.0, dice.between(0, 0.05)])
+
+
+def _whole_yuan(amount: int) -> int:
+    return round(amount, -2) if amount >= WHOLE_YUAN else amount
+
+
+def _income(dice: _Dice, unit: _Unit, v: dict[str, int], jf22: int, ratio: float) -> dict[str, int]:
+    """JF02–JF08 of a grassroots union in 分: 会费 and 拨缴 from the payroll, grants now and then."""
     kind, hy01, hy03 = unit.kind, v["HY01"], v["HY03"]
-    jf22 = round(hy01 * dice.between(*kind.wage) * 100 * frac)
-    if jf22 >= WHOLE_YUAN:
-        jf22 = round(jf22, -2)
     income = {
         "JF02": round(jf22 * hy03 / hy01 * 0.005 * dice.between(0.7, 1.05)),
         "JF03": round(jf22 * 0.02 * ratio * dice.between(0.9, 1.1)),
@@ -526,19 +601,7 @@ def _funds(dice: _Dice, unit: _Unit, v: dict[str, int], frac: float, ratio: floa
         "JF07": dice.cents(1_000, 20_000) if kind.key == "民非" and dice.chance(0.2) else 0,
     }
     income["JF08"] = round(income["JF03"] * dice.between(-0.005, 0.02)) if hy01 >= 300 and dice.chance(0.3) else 0
-    jf20 = round((income["JF02"] + income["JF03"]) / frac * dice.between(0.1, 0.9))
-    income["JF09"] = round(jf20 * dice.between(0.001, 0.004)) if dice.chance(0.6) else 0
-    jf01 = sum(income.values())
-    room = jf01 + jf20
-    jf13 = min(v["BF08"], round(room * 0.3)) if v["BF07"] else 0
-    jf14 = min(round(v["BF12"] * dice.between(0.5, 1.0)), round(room * 0.2)) if v["BF11"] else 0
-    jf12 = jf13 + jf14 + round(jf01 * dice.between(0.03, 0.12))
-    spend = min(room, max(round(jf01 * dice.between(0.75, 1.1)), jf12))
-    rest = dice.split(spend - jf12, [dice.between(0.45, 0.65), dice.between(0.15, 0.3),
-                                     dice.between(0.02, 0.1) if dice.chance(0.15) else 0.0, dice.between(0, 0.05)])
-    out = {"JF01": jf01, **income, "JF11": rest[0], "JF12": jf12, "JF13": jf13, "JF14": jf14, "JF15": rest[1],
-           "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": jf20, "JF22": jf22}
-    return _close_books(out)
+    return income
 
 
 def _close_books(v: dict[str, int]) -> dict[str, int]:
@@ -597,19 +660,205 @@ def _denominators(dice: _Dice, unit: _Unit, below: list[dict]) -> dict[str, int]
             "JH23": round(jh21 * dice.between(50, 300)), "JH24": dice.int(0, 2)}
 
 
+# --- last period -------------------------------------------------------------------------------
+
+
+def _past_values(dice: _Dice, tree: list[_Unit], now: dict, period: str, ratio: float) -> dict[str, dict[str, int]]:
+    """Last period's values for every active unit, worked back from this period's so that they flow into it."""
+    frac = _months(period) / 12
+    active = [u for u in tree if u.state != "撤销"]
+    past = {u.code: _past_grassroots(dice, u, now[u.code], frac, ratio) for u in active if u.level == "基层"}
+    grassroots = set(past)
+    children: dict[str, list[str]] = {}
+    for u in active:
+        children.setdefault(u.parent, []).append(u.code)
+    for level in ("街道", "区", "市"):
+        for u in (u for u in active if u.level == level):
+            below = [past[c] for c in _subtree(u.code, children) if c in grassroots]
+            direct = [past[c] for c in children.get(u.code, [])]
+            past[u.code] = _past_benji(dice, u, now[u.code], below, direct, frac, ratio)
+    return past
+
+
+def _past_grassroots(dice: _Dice, unit: _Unit, v: dict[str, int], frac: float, ratio: float) -> dict[str, int]:
+    """A grassroots union a year earlier: a few percent fewer people mostly, the same 建会 mostly, money in step."""
+    size = dice.between(0.93, 1.03)  # last year's head count relative to this year's
+
+    def near(x: int, spread: float = 0.02) -> int:
+        return round(x * size * dice.between(1 - spread, 1 + spread))
+
+    hy01 = max(1, round(v["HY01"] * size))
+    hy02 = min(hy01, near(v["HY02"]))
+    hy03 = min(hy01, max(1, near(v["HY03"])))
+    hy04 = min(hy02, hy03, near(v["HY04"]))
+    hy06 = min(hy03, near(v["HY06"]))
+    gig = {c: math.floor(v[c] * hy06 / v["HY06"]) if v["HY06"] else 0 for c in ("HY07", "HY08", "HY09", "HY10")}
+    p = {"HY01": hy01, "HY02": hy02, "HY03": hy03, "HY04": hy04, "HY05": min(hy03, near(v["HY05"])), "HY06": hy06,
+         **gig, "HY11": min(hy03, round(v["HY11"] * dice.between(0.5, 1.5))), "HY12": min(hy03, near(v["HY12"])),
+         "HY13": int(hy01 >= 300) + hy01 // 2_000, "HY14": min(hy03, max(1, v["HY14"] - dice.int(0, 1)))}
+    p |= _past_organising(dice, unit, v, p)
+    p |= _past_assistance(dice, v, p, size, frac)
+    p |= _past_funds(dice, unit, v, p, size, ratio)
+    return p
+
+
+def _past_organising(dice: _Dice, unit: _Unit, v: dict[str, int], p: dict[str, int]) -> dict[str, int]:
+    """建会 a year earlier: a 联合 union covered a unit or two fewer; now and then a system came only this year."""
+    hy01 = p["HY01"]
+    jh01 = max(2, v["JH01"] - dice.int(0, 2)) if unit.org == "2" else v["JH01"]
+    jh02 = min(jh01, v["JH02"]) if unit.org == "2" else int(hy01 > 25)
+    flags = {code: int(v[code] and not dice.chance(0.05)) for code in FLAG_ODDS}
+    jh11 = min(hy01, max(3, round(v["JH11"] * dice.between(0.9, 1.05)))) if flags["JH04"] and v["JH11"] else 0
+    jh12 = min(jh11, round(jh11 * v["JH12"] / v["JH11"])) if jh11 else 0
+    return {"JH01": jh01, "JH02": jh02, **flags, "JH11": jh11, "JH12": jh12}
+
+
+def _past_assistance(dice: _Dice, v: dict[str, int], p: dict[str, int], size: float, frac: float) -> dict[str, int]:
+    """帮扶 a year earlier: this year's 困难职工 = last year's + 新建档 − 脱困, exactly."""
+    bf01 = v["BF01"] - v["BF05"] + v["BF06"]
+    cats = [int(x) for x in dice.rng.multinomial(bf01, [0.3, 0.3, 0.1, 0.3])]
+    bf07 = round(bf01 * dice.cents(2_000, 8_000) * frac)
+    bf08 = round(bf07 * dice.between(0.3, 0.7))
+    bf09 = round((bf07 - bf08) * dice.between(0.0, 0.7))
+    bf10 = round((bf07 - bf08 - bf09) * dice.between(0.0, 1.0))
+    out = {"BF01": bf01, "BF02": cats[0], "BF03": cats[1], "BF04": cats[2],
+           "BF05": int(dice.rng.binomial(bf01, 0.3)), "BF06": int(dice.rng.poisson(bf01 * 0.2)),
+           "BF07": bf07, "BF08": bf08, "BF09": bf09, "BF10": bf10}
+
+    def again(count: str, amount: str, floor: int = 1) -> dict[str, int]:
+        """A 人次/金额 pair a year earlier: held again wherever it is held now, on a similar scale."""
+        if not v[count]:
+            return {count: 0, amount: 0}
+        n = max(floor, round(v[count] * size * dice.between(0.9, 1.05)))
+        return {count: n, amount: max(100, round(v[amount] * n / v[count] * dice.between(0.9, 1.05)))}
+
+    out |= again("BF11", "BF12", max(1, bf01))
+    out |= _pair("BF13", "BF14", dice.int(1, 3) if dice.chance(0.12) else 0,
+                 lambda: dice.pick([1000, 2000, 3000, 5000]) * 100)
+    out |= again("BF15", "BF16")
+    out |= _pair("BF17", "BF18", dice.int(1, 3) if dice.chance(0.08) else 0, lambda: dice.cents(2_000, 20_000))
+    bf19 = min(p["HY01"], round(v["BF19"] * size * dice.between(0.95, 1.02)))
+    out |= {"BF19": bf19, "BF20": round(v["BF20"] * dice.between(0.7, 1.3)) if bf19 else 0}
+    return out
+
+
+def _past_funds(dice: _Dice, unit: _Unit, v: dict[str, int], p: dict[str, int], size: float,
+                ratio: float) -> dict[str, int]:
+    """经费 a year earlier, closing on this year's 年初结余: JF21 = this year's JF20, every identity exact."""
+    jf22 = _whole_yuan(round(v["JF22"] * p["HY01"] / v["HY01"] * dice.between(0.95, 1.0)))
+    income = _income(dice, unit, p, jf22, ratio)
+    income["JF09"] = round(v["JF20"] * dice.between(0.001, 0.004)) if dice.chance(0.6) else 0
+    jf01 = sum(income.values())
+    room = jf01 + v["JF20"]
+    jf13 = min(p["BF08"], round(room * 0.3)) if p["BF07"] else 0
+    jf14 = min(round(p["BF12"] * dice.between(0.5, 1.0)), round(room * 0.2)) if p["BF11"] else 0
+    jf12 = jf13 + jf14 + round(jf01 * dice.between(0.03, 0.12))
+    # whatever was not spent is this year's opening balance; last year opened with a little at least
+    spend = max(round(jf01 * dice.between(0.75, 1.1)), jf12, jf01 - v["JF20"] + round(jf01 * dice.between(0.02, 0.1)))
+    rest = _rest(dice, spend - jf12)
+    out = {"JF01": jf01, **income, "JF11": rest[0], "JF12": jf12, "JF13": jf13, "JF14": jf14, "JF15": rest[1],
+           "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": v["JF20"] - jf01 + spend, "JF22": jf22}
+    return _close_books(out)
+
+
+def _past_benji(dice: _Dice, unit: _Unit, v: dict[str, int], below: list[dict], direct: list[dict], frac: float,
+                ratio: float) -> dict[str, int]:
+    """A 总工会 office a year earlier: its denominators a little lower, its books closing on this year's 年初结余."""
+    p = {"HY13": v["HY13"], **_past_denominators(dice, unit, v, below)}
+    payroll = sum(b["JF22"] for b in below)
+    jf17 = sum(d["JF04"] for d in direct)
+    jf18 = round(v["JF18"] * dice.between(0.92, 1.0))
+    scale = {"街道": 1, "区": 4, "市": 15}[unit.level]
+    income = {
+        "JF03": round(payroll * 0.02 * (1 - ratio) * LEVEL_SHARE[unit.level] * dice.between(0.95, 1.05)),
+        "JF05": dice.round_yuan(20_000 * scale, 100_000 * scale, 1_000) if v["JF05"] or dice.chance(0.2) else 0,
+        "JF06": dice.round_yuan(30_000, 150_000, 1_000) if v["JF06"] else 0,
+    }
+    need = jf17 + jf18 - income["JF03"] - income["JF05"] - income["JF06"]
+    granted = round(dice.round_yuan(50_000 * scale, 300_000 * scale, 1_000) * frac)
+    income["JF04"] = max(granted, math.ceil(need * dice.between(1.1, 1.3) / 100_000) * 100_000)
+    income["JF08"] = round(income["JF03"] * dice.between(-0.01, 0.03)) if v["JF08"] else 0
+    income["JF09"] = round(v["JF20"] * dice.between(0.001, 0.005)) if dice.chance(0.8) else 0
+    jf01 = sum(income.values())
+    own = round(max(0, jf01 - jf17 - jf18) * dice.between(0.6, 1.0))
+    own = max(own, jf01 - jf17 - jf18 - v["JF20"] + round(jf01 * dice.between(0.05, 0.2)))
+    rest = dice.split(own, [dice.between(0.35, 0.5), dice.between(0.1, 0.2), dice.between(0.2, 0.35),
+                            dice.between(0.05, 0.15) if v["JF16"] else 0.0, dice.between(0, 0.05)])
+    p |= {"JF01": jf01, "JF02": 0, **income, "JF11": rest[0], "JF12": rest[1], "JF13": 0, "JF14": 0,
+          "JF15": rest[2], "JF16": rest[3], "JF17": jf17, "JF18": jf18, "JF19": rest[4],
+          "JF20": v["JF20"] - jf01 + jf17 + jf18 + own, "JF22": round(v["JF22"] * dice.between(0.94, 1.0))}
+    return _close_books(p)
+
+
+def _past_denominators(dice: _Dice, unit: _Unit, v: dict[str, int], below: list[dict]) -> dict[str, int]:
+    """JH21–JH24 a year earlier: a little lower, still covering last year's units and people."""
+    def less(x: int) -> int:
+        return round(x * dice.between(0.95, 1.0))
+
+    if unit.level == "街道":
+        jh21 = max(math.ceil(max(2 * len(below), sum(b["JH01"] for b in below)) * 1.1), less(v["JH21"]))
+        jh22 = min(jh21, max(sum(b["JH02"] for b in below), less(v["JH22"])))
+        jh23 = max(math.ceil(sum(b["HY01"] for b in below) * 1.1), less(v["JH23"]))
+        return {"JH21": jh21, "JH22": jh22, "JH23": jh23, "JH24": int(dice.rng.binomial(len(below), 0.06))}
+    jh21 = less(v["JH21"])
+    return {"JH21": jh21, "JH22": min(jh21, less(v["JH22"])), "JH23": less(v["JH23"]), "JH24": dice.int(0, 2)}
+
+
+def _seed_cross_period(dice: _Dice, jobs: list[_Job], tree: list[_Unit], values: dict, city: City) -> None:
+    """One clean grassroots unit copies its 年初结余 from last year's 快报, not from the final accounts: JF20 and
+    JF21 are off by the same round amount, so the workbook adds up and only last year's summary shows it."""
+    units = {u.code: u for u in tree}
+    clean = [j for j in jobs if units[j.unit].level == "基层" and j.name not in city.seeded]
+    if not clean:
+        return
+    job = dice.pick(clean)
+    v = values[job.unit]
+    delta = dice.round_yuan(500, 5_000, 100)
+    delta = -delta if v["JF20"] > 2 * delta and dice.chance(0.5) else delta
+    job.cells["JF20"] = (v["JF20"] + delta) / 100
+    job.cells["JF21"] = (v["JF21"] + delta) / 100
+    city.seeded_rollup[job.name] = ["jf20-previous"]
+
+
+def _write_previous(dice: _Dice, tree: list[_Unit], values: dict, out: Path, period: str, registry: Registry,
+                    spec: Spec, workers: int) -> None:
+    """Last period's workbooks, rolled up; only the summary workbooks stay, in out/<period>/汇总/."""
+    from tongji.engine.rollup import rollup_all
+    from tongji.output.summary import write_summary
+
+    folder = out / period
+    jobs = _jobs(dice, tree, values, folder, period, spec)
+    _write_all(jobs, registry, period, spec, workers)
+    summaries = rollup_all(folder, registry, period, spec=spec)
+    target = folder / SUMMARY_FOLDER
+    for summary in summaries.values():
+        if not summary.issues.is_empty():  # a bug of the generator: last period has no mistakes
+            raise RuntimeError(f"{summary.unit} {period}: {summary.issues['rule'].to_list()}")
+        for name in ("units", "issues", "inputs"):  # name files relative to `out`: the same bytes anywhere
+            df = getattr(summary, name)
+            setattr(summary, name, df.with_columns(df["file"].map_elements(
+                lambda f: Path(os.path.relpath(f, out)).as_posix() if f else f, return_dtype=df["file"].dtype)))
+        for path in write_summary(summary, target, spec, ("xlsx",)):
+            if path.suffix != ".xlsx":
+                path.unlink()  # parquet and manifest name workbooks that are not kept
+    for child in folder.iterdir():
+        if child != target:
+            shutil.rmtree(child)
+
+
 # --- workbooks ---------------------------------------------------------------------------------
 
 
-def _jobs(dice: _Dice, tree: list[_Unit], values: dict, city: City, spec: Spec) -> list[_Job]:
+def _jobs(dice: _Dice, tree: list[_Unit], values: dict, root: Path, period: str, spec: Spec) -> list[_Job]:
     streets = {u.code: u.name for u in tree if u.level == "街道"}
-    end = _period_end(city.period)
+    end = _period_end(period)
     jobs = []
     for u in tree:
         if u.state == "撤销":
             continue
         benji = u.level != "基层"
-        folder = city.folder / (BENJI_FOLDER if benji else streets[u.parent])
-        name = template_name({"单位代码": u.code, "单位名称": u.name, "组织类型": "9" if benji else u.org}, city.period)
+        folder = root / (BENJI_FOLDER if benji else streets[u.parent])
+        name = template_name({"单位代码": u.code, "单位名称": u.name, "组织类型": "9" if benji else u.org}, period)
         cells = _cells(dice, values[u.code], spec, benji)
         cover = {
             "FM06": f"{u.nature} {spec.enums['单位性质'][u.nature]}", "FM08": dice.person(), "FM09": dice.phone(),
@@ -731,9 +980,15 @@ MISTAKES = {"jf01": _jf01_off, "hy04": _female_over_members, "text": _text_numbe
             "required": _required_empty}
 
 
+VALIDATE, ROLLUP, ROLLUP_PREVIOUS = "tongji validate", "tongji rollup", "tongji rollup --previous"
+
+
 def _write_answers(path: Path, city: City) -> None:
-    lines = ["文件,审核规则"] + [f"{name},{'、'.join(rules)}" for name, rules in sorted(city.seeded.items())]
-    lines += [f"{code}（缺报，无工作簿）,missing-unit" for code in city.missing]
+    """The answer key: file, rule ids (、-separated), the command that finds them."""
+    lines = ["文件,审核规则,检出命令"]
+    lines += [f"{name},{'、'.join(rules)},{VALIDATE}" for name, rules in sorted(city.seeded.items())]
+    lines += [f"{name},{'、'.join(rules)},{ROLLUP_PREVIOUS}" for name, rules in sorted(city.seeded_rollup.items())]
+    lines += [f"{code}（缺报，无工作簿）,missing-unit,{ROLLUP}" for code in city.missing]
     path.write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
 
 

@@ -10,7 +10,17 @@ from tongji.cli.common import console, friendly, progress
 from tongji.cli.validate import show
 from tongji.demo import run_demo
 from tongji.engine.rules import fmt_number
-from tongji.i18n import t
+from tongji.engine.summary import Summary
+from tongji.i18n import MESSAGES, t
+
+MESSAGES.update({
+    "demo-summary-previous": (
+        "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
+        "入会率 {rate} → {path}",
+        "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members "
+        "({change} year on year; {rate}) → {path}",
+    ),
+})
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +43,17 @@ def demo_command(
     for summary, path in result.summaries:
         total = summary.completeness.row(-1, named=True)
         rate = summary.rate("入会率")
-        con.print(t("demo-summary", name=summary.name, level=summary.level, accepted=total["accepted"],
+        change = _change(summary, "HY03")
+        key = "demo-summary" if change is None else "demo-summary-previous"
+        con.print(t(key, change=change, name=summary.name, level=summary.level, accepted=total["accepted"],
                     expected=total["expected"], units=fmt_number(summary.total("JH00")),
                     members=fmt_number(summary.total("HY03")), rate="—" if rate is None else f"{rate:.1%}",
                     path=path), soft_wrap=True)
+
+
+def _change(summary: Summary, code: str) -> str | None:
+    """同比 of one total as "+3.1%", or None without last year's figure (or when last year's was 0)."""
+    if not summary.has_previous:
+        return None
+    change = summary.totals.filter(summary.totals["code"] == code)["change"]
+    return None if not len(change) or change[0] is None else f"{change[0]:+.1%}"

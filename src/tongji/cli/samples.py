@@ -17,6 +17,12 @@ MESSAGES.update({
         "Registry: {registry}\nWorkbooks: {folder}\nSeeded mistakes in {seeded} file(s), {missing} unit(s) "
         "missing; the answers are in {answers}",
     ),
+    "samples-previous-written": (
+        "上期（{period}）各级汇总表：{folder}（汇总时用 --previous 指定，得到上期数、同比和跨期审核）；"
+        "埋设跨期问题 {seeded} 个文件，只有加 --previous 汇总才能检出",
+        "Last period's ({period}) summaries: {folder} (give one to rollup --previous for 上期数, 同比 and the "
+        "cross-period checks); {seeded} file(s) carry a cross-period mistake that only rollup --previous finds",
+    ),
 })
 
 
@@ -28,6 +34,7 @@ def make(
     mistakes: float = typer.Option(0.1, "--mistakes", help="带一处错误的基层工会比例（0–1）"),
     districts: int | None = typer.Option(None, "--districts", help="区数（默认约 基层数/40）"),
     streets: int | None = typer.Option(None, "--streets", help="街道数（默认约 基层数/15）"),
+    previous: bool = typer.Option(False, "--previous", help="同时生成上年同期的各级汇总表（用于同比和跨期审核）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的同一报告期工作簿"),
 ) -> None:
     """生成一个虚构城市：名册、各基层工会和各级本级的已填报工作簿，部分带有常见错误。"""
@@ -35,12 +42,15 @@ def make(
     from tongji.samples import ANSWERS, BENJI_FOLDER, make_city
 
     city = make_city(out, units=units, seed=seed, period=period, mistakes=mistakes, districts=districts,
-                     streets=streets, force=force, workers=workers())
+                     streets=streets, previous=previous, force=force, workers=workers())
     files = sorted(city.folder.rglob("*.xlsx"))
     levels = sum(1 for f in files if f.parent.name == BENJI_FOLDER)
     console().print(t("samples-written", units=units, levels=levels, files=len(files), registry=city.registry,
                       folder=city.folder, seeded=len(city.seeded), missing=len(city.missing),
                       answers=Path(out) / ANSWERS), soft_wrap=True)
+    if city.previous is not None:
+        console().print(t("samples-previous-written", period=city.previous_period, folder=city.previous,
+                          seeded=len(city.seeded_rollup)), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
