@@ -18,7 +18,7 @@ from tongji.errors import TongjiError
 from tongji.i18n import set_lang
 from tongji.output.annotate import annotate_all, annotate_workbook
 
-RED, YELLOW = "FFC7CE", "FFEB9C"
+RED, YELLOW = "FFC7CE", "FFC000"  # warnings amber, unlike the pale-yellow input cells
 SCHEMA = {
     "file": pl.Utf8, "unit": pl.Utf8, "unit_name": pl.Utf8, "severity": pl.Utf8, "rule": pl.Utf8,
     "sheet": pl.Utf8, "cell": pl.Utf8, "cells": pl.List(pl.Utf8), "code": pl.Utf8, "name": pl.Utf8,

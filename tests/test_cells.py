@@ -143,7 +143,7 @@ def test_parent_code_blank_only_at_the_top(tmp_path, registry):
     assert tongji.validate(tmp_path / "city", registry=registry, period="2025").issues.height == 0
     report = run(tmp_path / "unit", cover_values=cover(A, FM03=None), registry=registry)
     assert report.flatten(["cell", "rule"]) == [[cell_of("FM03"), "wrong-parent"]]
-    assert report.issues["message"][0] == "上级工会代码为 空，名册中该单位的上级是 330106001"
+    assert report.issues["message"][0] == "上级工会代码为 （空），名册中该单位的上级是 330106001"
 
 
 def test_large_amounts_with_cents_are_not_flagged(tmp_path):

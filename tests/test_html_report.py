@@ -146,8 +146,8 @@ def test_text_is_escaped_and_json_cannot_close_its_script(host, city, tmp_path):
 
 
 def test_previous_period_adds_previous_and_change(host, tmp_path):
-    last = build(tmp_path / "last", [[1]])
-    write_summary(rollup(last.folder, last.registry, TOP, "2025"), tmp_path / "上期", load_spec())
+    last = build(tmp_path / "last", [[1]], period="2024")
+    write_summary(rollup(last.folder, last.registry, TOP, "2024"), tmp_path / "上期", load_spec())
 
     def grown(i, benji):  # this year: opening balance = last closing balance, and more members
         v = last.units[list(last.units)[i]]["values"]
@@ -155,7 +155,7 @@ def test_previous_period_adds_previous_and_change(host, tmp_path):
                     "HY01": v["HY01"] + 10, "HY03": v["HY03"] + 9}
 
     now = build(tmp_path / "now", [[1]], values=grown)
-    summary = rollup(now.folder, now.registry, TOP, "2025", previous=tmp_path / "上期" / f"{TOP}_2025_汇总.xlsx")
+    summary = rollup(now.folder, now.registry, TOP, "2025", previous=tmp_path / "上期" / f"{TOP}_2024_汇总.xlsx")
     assert summary.has_previous and not summary.has_errors, summary.issues
     write_summary(summary, tmp_path / "out", load_spec(), ("html",))
     page = (tmp_path / "out" / REPORT).read_text(encoding="utf-8")

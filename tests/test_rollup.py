@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from city import build
 from tongji import cli
 from tongji.engine.rollup import rollup, rollup_all
+from tongji.errors import TongjiError
 from tongji.output.summary import write_summary
 from tongji.spec import load_spec
 from workbooks import cell_of
@@ -40,7 +41,7 @@ def streets(city):
     return [c for c, u in city.units.items() if u["层级"] == "街道"]
 
 
-def level_by_level(city, out: Path) -> dict:
+def level_by_level(city, out: Path, period: str = "2025") -> dict:
     """What three statisticians do: 街道 from grassroots files, 区 from 街道 summaries, 市 from 区 summaries."""
     spec, done = load_spec(), {}
     for level in ("街道", "区", "市"):
@@ -49,7 +50,7 @@ def level_by_level(city, out: Path) -> dict:
             inputs = [city.units[node]["file"]]
             for c in children:
                 inputs.append(city.units[c]["file"] if city.units[c]["层级"] == "基层" else done[c][1])
-            summary = rollup(inputs, city.registry, node, "2025")
+            summary = rollup(inputs, city.registry, node, period)
             paths = write_summary(summary, out, spec)
             done[node] = (summary, next(p for p in paths if p.suffix == ".xlsx"))
     return done
@@ -130,6 +131,14 @@ def test_returned_missing_unknown_and_wrong_parent(tmp_path):
     assert {"hy02-le-hy01", "missing-unit", "unknown-unit"} <= rules
     with_errors = rollup(city.folder, city.registry, street, "2025", include_errors=True)
     assert with_errors.total("JH00") == 2
+    reason = with_errors.units.filter(with_errors.units["unit"] == g2)["reason"].item()
+    assert reason == "有 1 个错误，按 --include-errors 汇总"
+
+
+def test_all_limited_to_one_subtree(city):
+    summaries = rollup_all(city.folder, city.registry, "2025", unit="330101")
+    assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}
+    assert_matches_plain_python(summaries["330101"], city.expected("330101"))
 
 
 def test_edited_child_summary_is_an_error(city, tmp_path):
@@ -139,6 +148,7 @@ def test_edited_child_summary_is_an_error(city, tmp_path):
     ref = cell_of("HY01").split("!")[1]
     row = next(r for r in wb["会员"].iter_rows() if r[1].value == "HY01")
     row[3].value = row[3].value + 1
+    row_hy01 = row[3].row
     wb.save(path)
     district = city.units["330101"]["上级代码"]
     inputs = [path, done["330102"][1], city.units[district]["file"]]
@@ -148,6 +158,13 @@ def test_edited_child_summary_is_an_error(city, tmp_path):
     assert edited["diff"][0] == pytest.approx(1)
     assert ref  # the template layout puts HY01 at a fixed row; the summary has its own
     assert "330101" not in s.detail["单位代码"].to_list()
+    # the 街道's units came in its summary: they are returned with it, and the counts add up
+    row = s.completeness.filter(s.completeness["child"] == "330101").row(0, named=True)
+    n = len(city.subtree("330101"))
+    assert (row["expected"], row["received"], row["returned"], row["missing"]) == (n, n, n, 0)
+    import tongji
+
+    assert tongji.validate([path]).flatten(["rule", "cell"]) == [["summary-edited", f"会员!D{row_hy01}"]]
 
 
 def test_conflict_and_prefer_latest(tmp_path):
@@ -165,6 +182,12 @@ def test_conflict_and_prefer_latest(tmp_path):
     latest = rollup(city.folder, city.registry, street, "2025", prefer_latest=True)
     assert latest.total("JH00") == 1
     assert latest.total("HY01") == 500 + city.units[street]["values"]["HY01"]
+    # the conflict is resolved as asked: no error left, the older file is set aside with a notice
+    assert not latest.has_errors
+    assert latest.issues.filter(latest.issues["rule"] != "not-under-node").select("file", "rule").rows() == [
+        (str(u["file"]), "superseded")]  # (the 区 and 市 本级 files in the folder are another node's)
+    fates = dict(latest.units.filter(latest.units["unit"] == g).select("file", "status").iter_rows())
+    assert fates == {str(city.folder / "again" / "newer.xlsx"): "采用", str(u["file"]): "未采用"}
 
 
 def test_other_period_and_other_node(city, tmp_path):
@@ -176,6 +199,10 @@ def test_other_period_and_other_node(city, tmp_path):
     s = rollup([tmp_path / "old.xlsx", city.units[street]["file"]], city.registry, street, "2025")
     assert [r for (r,) in s.issues.select("rule").iter_rows() if r == "wrong-period"] == ["wrong-period"]
     assert s.total("JH00") == 0
+    # last year's file left beside this year's is a wrong period, not a duplicate of it
+    both = rollup([tmp_path / "old.xlsx", city.units[g]["file"], city.units[street]["file"]], city.registry, street,
+                  "2025")
+    assert "duplicate-unit" not in both.issues["rule"].to_list() and both.total("JH00") == 1
     done = level_by_level(city, tmp_path / "s")
     other = rollup([done["330102001"][1]], city.registry, "330101", "2025")  # a 街道 of the other 区
     assert other.units.filter(other.units["unit"] == "330102001")["status"].to_list() == ["不属本级"]
@@ -191,7 +218,7 @@ def test_zero_denominator_gives_blank_rate_with_note(city, tmp_path):
 
 def test_previous_period(city, tmp_path):
 
-    last = level_by_level(city, tmp_path / "last")
+    last = level_by_level(build(tmp_path / "c2024", SHAPE, period="2024"), tmp_path / "last", "2024")
     street = streets(city)[0]
     g = city.children[street][0]
     u = city.units[g]
@@ -202,6 +229,8 @@ def test_previous_period(city, tmp_path):
         v["JF21"] = v["JF20"] + v["JF01"] - v["JF10"]
         city.write(c, now / f"{c}.xlsx", v)
     s = rollup(now, city.registry, street, "2025", previous=last[street][1])
+    with pytest.raises(TongjiError, match="应早于本期 2025"):
+        rollup(now, city.registry, street, "2025", previous=level_by_level(city, tmp_path / "same")[street][1])
     assert s.has_previous
     jf20 = s.issues.filter(s.issues["rule"] == "jf20-previous")
     assert jf20.select("file", "cell", "severity").rows() == [(str(now / f"{g}.xlsx"), cell_of("JF20"), "错误")]

@@ -54,7 +54,10 @@ def friendly(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except TongjiError as exc:
-            Console(stderr=True, highlight=False).print(f"{t('error-prefix')}{exc}")
+            err = Console(stderr=True, highlight=False)
+            if not err.is_terminal:  # a pipe or a log file: one line, not wrapped at 80 columns
+                err = Console(stderr=True, highlight=False, width=10_000, no_color=True)
+            err.print(f"{t('error-prefix')}{exc}")
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper

@@ -27,7 +27,7 @@ def rollup_command(
     registry: Path = typer.Option(..., "--registry", "-r", help="单位名册（xlsx 或 csv）"),
     period: str = typer.Option(..., "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
     out: Path = typer.Option(..., "--out", "-o", help="汇总表输出文件夹"),
-    unit: str = typer.Option(None, "--unit", help="汇总哪个单位（名册中的单位代码）"),
+    unit: str = typer.Option(None, "--unit", help="汇总哪个单位（名册中的单位代码）；与 --all 同用时汇总其下每一级"),
     all_nodes: bool = typer.Option(False, "--all", help="自下而上汇总名册中的每一级"),
     include_errors: bool = typer.Option(False, "--include-errors", help="有错误的工作簿也汇总（默认退回不汇总）"),
     prefer_latest: bool = typer.Option(False, "--prefer-latest", help="同一单位多份报表时采用报出日期最新的一份"),
@@ -49,7 +49,7 @@ def rollup_command(
     options = {"include_errors": include_errors, "prefer_latest": prefer_latest, "previous": previous}
     with progress(con, t("cli-reading")) as (on_total, tick):
         if all_nodes:
-            summaries = rollup_all(inputs, registry, period, tick=tick, on_files=on_total, **options)
+            summaries = rollup_all(inputs, registry, period, tick=tick, on_files=on_total, unit=unit, **options)
         else:
             summaries = {unit: rollup(inputs, registry, unit, period, tick=tick, on_files=on_total, **options)}
     written = [p for s in summaries.values() for p in write_summary(s, out, spec, formats)]

@@ -22,7 +22,8 @@ BUILTIN: dict[str, tuple[str, str]] = {
     "bad-area": ("警告", "封面"), "unknown-version": ("警告", "封面"), "old-version": ("警告", "封面"),
     "unknown-unit": ("错误", "名册"), "revoked-unit": ("警告", "名册"), "wrong-parent": ("错误", "名册"),
     "area-outside-parent": ("警告", "名册"), "duplicate-unit": ("错误", "名册"),
-    "missing-unit": ("警告", "汇总"), "summary-edited": ("错误", "汇总"), "not-under-node": ("警告", "汇总"),
+    "missing-unit": ("警告", "汇总"), "superseded": ("提示", "汇总"), "summary-edited": ("错误", "汇总"),
+    "not-under-node": ("警告", "汇总"),
     "jf20-previous": ("错误", "跨期"), "hy03-change": ("警告", "跨期"), "count-jump": ("警告", "跨期"),
     "bf01-flow": ("警告", "跨期"),
 }

@@ -13,13 +13,14 @@ from tongji.engine.validate import validate
 from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.spec import Spec
+from tongji.spec.codes import normalize_period
 
 JUMP = 1000  # a count going from 0 to more than this is an outlier (domain.md §5)
 
 
-def read_previous(path: str | Path, spec: Spec) -> tuple[dict[str, float], pl.DataFrame]:
-    """Totals and 明细 of last period's summary workbook."""
-    from tongji.engine.rollup import read_detail
+def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> tuple[dict[str, float], pl.DataFrame]:
+    """Totals and 明细 of last period's summary workbook (which must be of an earlier period of the same kind)."""
+    from tongji.engine.summary import read_detail
 
     path = Path(path)
     if not path.is_file():
@@ -28,6 +29,9 @@ def read_previous(path: str | Path, spec: Spec) -> tuple[dict[str, float], pl.Da
     if not values.height or "明细" not in _sheets(path):
         raise TongjiError("previous-not-summary", path=path)
     row = values.row(0, named=True)
+    earlier = normalize_period(str(row.get("FM04") or ""))
+    if period and (earlier is None or len(earlier) != len(period) or earlier >= period):
+        raise TongjiError("previous-period", path=path, found=row.get("FM04") or t("blank"), period=period)
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
     return totals, read_detail(path, spec)
 
@@ -66,13 +70,18 @@ def _issue(book: dict, code: str, rule: str, **kw) -> dict:
 
 
 def add_previous(summary: Summary, prev_totals: dict[str, float], spec: Spec) -> None:
-    """上期数 and 同比 (relative change; blank where last period was 0) for every total and rate."""
+    """上期数 and 同比 for every total (relative change; blank where last period was 0) and every rate
+    (the change in percentage points)."""
     from tongji.engine.rollup import indicators_frame, totals_frame
 
     prev = totals_frame(pl.DataFrame({c: [v] for c, v in prev_totals.items()}), spec)
     summary.totals = _with_change(summary.totals, prev.select("code", pl.col("value").alias("previous")), "code")
     prev_ind = indicators_frame(prev, spec).select("id", pl.col("value").alias("previous"))
-    summary.indicators = _with_change(summary.indicators, prev_ind, "id")
+    ind = _with_change(summary.indicators, prev_ind, "id")
+    # a rate's 同比 is its change in percentage points (提高 1.2 个百分点), an amount's the relative change
+    points = pl.when(pl.col("previous").is_not_null()).then(pl.col("value") - pl.col("previous"))
+    summary.indicators = ind.with_columns(pl.when(pl.col("unit") == "%").then(points).otherwise(pl.col("change"))
+                                          .alias("change"))
     summary.has_previous = True
 
 

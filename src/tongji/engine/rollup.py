@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from tongji.engine.catalog import severity
@@ -21,7 +20,7 @@ from tongji.engine.previous import add_previous, period_issues, read_previous
 from tongji.engine.reader import read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, ValidationReport
 from tongji.engine.schema import parse_date
-from tongji.engine.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary
+from tongji.engine.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary, column_sums, read_detail
 from tongji.engine.validate import BENJI, SUMMARY, validate
 from tongji.errors import TongjiError
 from tongji.i18n import t
@@ -58,13 +57,18 @@ def rollup_all(
     period: str,
     **kw,
 ) -> dict[str, Summary]:
-    """Summarise every node of the tree bottom-up from one folder of workbooks.
+    """Summarise every node of the tree bottom-up from one folder of workbooks (or, with unit=, of its subtree).
 
     `previous` (the top node's summary of last period) gives every node its 上期数 from the previous 明细."""
     ctx = Context.build(inputs, registry, period, kw.get("include_errors", False), kw.get("prefer_latest", False),
                         kw.get("spec"), kw.get("tick"), kw.get("on_files"), kw.get("previous"))
-    roots = set(ctx.registry.roots())
-    return {node: ctx.summarize(node, top=node in roots) for node in ctx.registry.nodes_bottom_up()}
+    unit = kw.get("unit")
+    if unit is not None and unit not in ctx.registry:
+        raise TongjiError("unit-not-in-registry", unit=unit)
+    tops = {unit} if unit else set(ctx.registry.roots())
+    below = set(ctx.registry.subtree(unit)) if unit else None
+    nodes = [n for n in ctx.registry.nodes_bottom_up() if below is None or n in below]
+    return {node: ctx.summarize(node, top=node in tops) for node in nodes}
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Context:
     extra_issues: list[dict] = field(default_factory=list)
     previous: pl.DataFrame | None = None  # last period's 明细, when given
     hashes: dict[str, str] = field(default_factory=dict)
+    edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
 
     @classmethod
     def build(cls, inputs, registry, period, include_errors, prefer_latest, spec, tick, on_files,
@@ -92,10 +97,11 @@ class Context:
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
         period = _canonical(period)
-        prev = read_previous(previous, spec)[1] if previous is not None else None
+        prev = read_previous(previous, spec, period)[1] if previous is not None else None
         report = validate(inputs, registry=registry, period=period, spec=spec, tick=tick, on_files=on_files)
         ctx = cls(spec, registry, period, report, pl.DataFrame(), include_errors, prefer_latest, previous=prev)
         ctx.books = ctx._books()
+        ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
         ctx._index()
         return ctx
 
@@ -211,10 +217,12 @@ class Context:
         for b in books:
             if b["ok"]:
                 taken.append(b["file"])
-                units.append(_unit(unit, name, child, ACCEPTED, b["file"], ""))
+                reason = t("reason-included", n=b["errors"]) if b["errors"] else ""
+                units.append(_unit(unit, name, child, ACCEPTED, b["file"], reason))
+            elif b["superseded"]:
+                units.append(_unit(unit, name, child, UNUSED, b["file"], t("reason-superseded")))
             else:
-                reason = t("reason-superseded") if b["superseded"] else t("reason-errors", n=b["errors"])
-                units.append(_unit(unit, name, child, RETURNED, b["file"], reason))
+                units.append(_unit(unit, name, child, RETURNED, b["file"], t("reason-errors", n=b["errors"])))
         self._take_files(node, [b["file"] for b in books])
         return taken, units
 
@@ -246,47 +254,30 @@ class Context:
 
     def _from_child_summary(self, node: str, child: str,
                             given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
-        name = self.registry.get(child)["单位名称"]
-        units, issues, chosen = [], [], None
+        """Take the child's summary (the first acceptable one). A returned summary returns the units in it;
+        validation has already compared its totals with its own 明细 (summary-edited)."""
         self._take_files(node, [b["file"] for b in given])
-        for b in given:
-            detail = self.detail_of(b["file"])
-            edited = self._check_summary(self._values(b["file"]), detail)
-            issues.extend(edited)
-            if b["ok"] and not edited and chosen is None:
-                chosen = (b, detail)
-            else:
-                reason = t("reason-edited") if edited else t("reason-errors", n=b["errors"])
-                units.append(_unit(child, name, child, RETURNED, b["file"], reason))
-        if chosen is None:
-            return self._empty_detail(), units, issues
-        included = set(chosen[1]["单位代码"].to_list())
-        for u in self.registry.subtree(child):
-            status, reason = (ACCEPTED, t("reason-summary")) if u in included else ("缺报", t("reason-not-in-summary"))
-            file = chosen[0]["file"] if u in included else ""
-            units.append(_unit(u, self.registry.get(u)["单位名称"], child, status, file, reason))
-        return chosen[1], units, issues
-
-    def _values(self, file: str) -> dict:
-        return self.books.filter(pl.col("file") == file).row(0, named=True)
+        chosen = next((b for b in given if b["ok"]), None)
+        book = chosen or given[0]
+        if chosen is not None:
+            status, reason = ACCEPTED, t("reason-summary")
+        else:
+            edited = book["file"] in self.edited
+            status, reason = RETURNED, t("reason-edited") if edited else t("reason-errors", n=book["errors"])
+        detail = self.detail_of(book["file"])
+        inside = set(detail["单位代码"].to_list())
+        units = [
+            _unit(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason) if u in inside
+            else _unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", t("reason-not-in-summary"))
+            for u in self.registry.subtree(child)
+        ]
+        return (detail if chosen is not None else self._empty_detail()), units, []
 
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
         if file not in self.details:
             self.details[file] = read_detail(Path(file), self.spec)
         return self.details[file]
-
-    def _check_summary(self, book: dict, detail: pl.DataFrame) -> list[dict]:
-        """A child summary's totals must equal the sum of its own 明细: otherwise it was edited by hand."""
-        sums = _column_sums(detail, self.spec)
-        bad = [c for c, v in sums.items() if abs((book.get(c) or 0.0) - v) > 0.005]
-        if not bad:
-            return []
-        cells = _locate(Path(book["file"]), bad, self.spec)
-        return [_issue(book["file"], book["unit"], "summary-edited", code=c, cell=cells.get(c, ""),
-                       value=_fmt(book.get(c)), message=t("summary-edited", total=_fmt(book.get(c)), sum=_fmt(sums[c])),
-                       diff=(book.get(c) or 0.0) - sums[c], name=self.spec.rows[c].name)
-                for c in bad]
 
     # --- the summary ----------------------------------------------------------------------------
 
@@ -313,7 +304,7 @@ class Context:
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
-            add_previous(summary, _column_sums(below, self.spec), self.spec)
+            add_previous(summary, column_sums(below, self.spec), self.spec)
         return summary
 
     def _files_under(self, node: str) -> set[str]:
@@ -345,11 +336,20 @@ class Context:
         return pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)
 
     def _missing_issues(self, units: pl.DataFrame) -> list[dict]:
-        return [_issue("", r["unit"], "missing-unit", message=t("missing-unit", unit=r["unit"], name=r["name"]))
+        """A unit absent from a child's summary did perhaps report, and was returned down there."""
+        not_in_summary = t("reason-not-in-summary")
+        return [_issue("", r["unit"], "missing-unit",
+                       message=t("missing-in-summary" if r["reason"] == not_in_summary else "missing-unit",
+                                 unit=r["unit"], name=r["name"], child=r["child"]))
                 for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
     def _issues(self, files: set[str], extra: list[dict]) -> pl.DataFrame:
         base = self.report.issues.filter(pl.col("file").is_in(pl.Series(sorted(files), dtype=pl.Utf8).implode()))
+        if self.prefer_latest:  # the conflict was resolved as asked: say which file was set aside, no error
+            superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
+            base = base.filter(pl.col("rule") != "duplicate-unit")
+            extra = extra + [_issue(f, self.by_file[f]["unit"], "superseded", message=t("superseded"))
+                             for f in sorted(superseded)]
         mine = [i for i in self.extra_issues if i["file"] in files]
         rows = extra + mine
         if not rows:
@@ -419,19 +419,8 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def _column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
-    codes = [r.code for r in spec.numeric_rows()]
-    row = detail.select([pl.col(c).sum() for c in codes]).row(0, named=True) if detail.height else {}
-    return {c: _round(spec, c, row.get(c) or 0.0) for c in codes}
-
-
-def _round(spec: Spec, code: str, value: float) -> float:
-    """Counts are whole, amounts have two decimals: a sum of 10,000 floats must not show 0.30000000000000004."""
-    return float(round(value)) if spec.rows[code].kind != "amount" else round(value, 2)
-
-
 def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    sums = _column_sums(detail, spec)
+    sums = column_sums(detail, spec)
     rows = [r for r in spec.numeric_rows()]
     return pl.DataFrame({
         "code": [r.code for r in rows], "name": [r.name for r in rows], "sheet": [r.sheet for r in rows],
@@ -474,21 +463,6 @@ def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl
     total = df.select(pl.lit("合计").alias("child"), pl.lit("").alias("child_name"),
                       *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing")])
     return pl.concat([df, total])
-
-
-def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
-    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below."""
-    codes = [r.code for r in spec.numeric_rows()]
-    try:
-        raw = fastexcel.read_excel(path).load_sheet("明细", header_row=0, dtypes="string").to_polars()
-    except Exception:  # noqa: BLE001 - a summary without a readable 明细 cannot be checked or carried up
-        raw = pl.DataFrame()
-    missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
-    raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
-    return raw.filter(pl.col("单位代码").is_not_null()).select(
-        *[pl.col(k).fill_null("") for k in DETAIL_KEYS],
-        *[pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0) for c in codes],
-    )
 
 
 def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:

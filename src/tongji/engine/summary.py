@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import fastexcel
 import polars as pl
+
+from tongji.spec import Spec
 
 DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
 KIND_GRASSROOTS, KIND_BENJI = "基层", "本级"
@@ -51,3 +55,35 @@ class Summary:
     def rate(self, indicator: str) -> float | None:
         row = self.indicators.filter(pl.col("id") == indicator)
         return row["value"][0] if row.height else None
+
+
+def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
+    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below."""
+    codes = [r.code for r in spec.numeric_rows()]
+    try:
+        raw = fastexcel.read_excel(path).load_sheet("明细", header_row=0, dtypes="string").to_polars()
+    except Exception:  # noqa: BLE001 - a summary without a readable 明细 cannot be checked or carried up
+        raw = pl.DataFrame()
+    missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
+    raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
+    return raw.filter(pl.col("单位代码").is_not_null()).select(
+        *[pl.col(k).fill_null("") for k in DETAIL_KEYS],
+        *[pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0) for c in codes],
+    )
+
+
+def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
+    codes = [r.code for r in spec.numeric_rows()]
+    row = detail.select([pl.col(c).sum() for c in codes]).row(0, named=True) if detail.height else {}
+    return {c: _round(spec, c, row.get(c) or 0.0) for c in codes}
+
+
+def _round(spec: Spec, code: str, value: float) -> float:
+    """Counts are whole, amounts have two decimals: a sum of 10,000 floats must not show 0.30000000000000004."""
+    return float(round(value)) if spec.rows[code].kind != "amount" else round(value, 2)
+
+
+def summary_mismatches(totals: dict, detail: pl.DataFrame, spec: Spec) -> list[tuple[str, float, float]]:
+    """(code, total, sum of 明细) wherever a summary's total is not the sum of its own 明细: edited by hand."""
+    sums = column_sums(detail, spec)
+    return [(c, totals.get(c) or 0.0, v) for c, v in sums.items() if abs((totals.get(c) or 0.0) - v) > 0.005]

@@ -95,6 +95,7 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
         _rule_issues(wide, cells, spec, grassroots),
         _missing_rows(stack, cells, spec),
         _cover_issues(wide, cells, spec, registry, period, stack.files),
+        _summary_issues(wide, cells, spec, stack.files),
     ]
     issues = pl.concat([p.select(list(_INTERNAL)) for p in parts])
     skipped = ([t("needs-registry")] if registry is None else []) + ([t("needs-period")] if period is None else [])
@@ -305,16 +306,38 @@ def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
 
 
 def _duplicate_issues(w: pl.DataFrame, files: list[Path]) -> pl.DataFrame:
-    """Two workbooks of one kind for one unit: both are returned, each naming all the files involved.
+    """Two workbooks of one kind for one unit and period: both are returned, each naming all the files.
 
     A 街道's summary and its own 本级 workbook share a unit code but are different submissions."""
     names = pl.DataFrame({"file_id": range(len(files)), "name": [f.name for f in files]},
                          schema={"file_id": pl.Int32, "name": pl.Utf8})
     kind = pl.col("FM05").fill_null("1").replace_strict({SUMMARY: SUMMARY, BENJI: BENJI}, default="1")
-    key = [pl.col("FM02"), kind]
+    key = [pl.col("FM02"), kind, pl.col("FM04").fill_null("")]  # last year's file left in the folder is no duplicate
     dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over(key) > 1)).join(names, on="file_id")
     dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over(key).alias("files"))
     return _cover_rule(dup, "FM02", "duplicate-unit", unit=pl.col("FM02"), files=pl.col("files"))
+
+
+def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: list[Path]) -> pl.DataFrame:
+    """A summary workbook's totals must be the sums of its own 明细; otherwise it was edited by hand.
+    Only summaries (a few files per batch) have their 明细 read."""
+    from tongji.engine.summary import read_detail, summary_mismatches
+
+    rows = []
+    for totals in wide.filter(pl.col("FM05") == SUMMARY).iter_rows(named=True):
+        fid = totals["file_id"]
+        found = summary_mismatches(totals, read_detail(files[fid], spec), spec)
+        if not found:
+            continue
+        where = dict(cells.filter((pl.col("file_id") == fid) & pl.col("code").is_in([c for c, _, _ in found]))
+                     .select("code", pl.concat_str("sheet", pl.lit("!"), "ref")).iter_rows())
+        for code, total, detail_sum in found:
+            sheet, _, ref = where.get(code, "!").partition("!")
+            rows.append({"file_id": fid, "severity": SEVERITY["summary-edited"], "rule": "summary-edited",
+                         "sheet": sheet, "ref": ref, "code": code, "value": fmt_number(total),
+                         "message": t("summary-edited", total=fmt_number(total), sum=fmt_number(detail_sum)),
+                         "diff": total - detail_sum, "cells": [f"{sheet}!{ref}"] if ref else [], "explained": None})
+    return _frame(rows)
 
 
 # --- the report -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from tongji.output.files import save_workbook
 
 LIST_SHEET = "问题清单"
 AUTHOR = "tongji"
-FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
+FILLS = {"错误": "FFC7CE", "警告": "FFC000", "提示": "DDEBF7"}  # amber: the templates' input cells are pale yellow
 _MAX_CELLS_PER_REF = 1000  # a stray whole-sheet range must not colour a million cells
 
 HEADERS = [  # (Chinese, English, column width floor)
