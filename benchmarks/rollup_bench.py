@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -142,27 +144,24 @@ def raw_parse(folder: str) -> dict:
     return {}
 
 
-def cli_rollup(folder: str) -> dict:
+def cli_rollup(folder: str, out: str) -> dict:
     """`tongji rollup --all` exactly as a user runs it; exit code 0 means no workbook was returned."""
-    import tempfile
-
     from tongji.cli import main
 
-    with tempfile.TemporaryDirectory(dir=folder, prefix="out-") as out:
-        sys.argv = ["tongji", "rollup", str(Path(folder, "books")), "-r", str(Path(folder, "名册.csv")),
-                    "-p", "2025", "-o", out, "--all"]
-        try:
-            main()
-        except SystemExit as exc:
-            if exc.code:
-                raise RuntimeError(f"tongji rollup --all exited with {exc.code}") from None
-        return {"files_written": len(os.listdir(out))}
+    sys.argv = ["tongji", "rollup", str(Path(folder, "books")), "-r", str(Path(folder, "名册.csv")),
+                "-p", "2025", "-o", out, "--all"]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code:
+            raise RuntimeError(f"tongji rollup --all exited with {exc.code}") from None
+    return {"files_written": len(os.listdir(out))}
 
 
-def aggregate(folder: str, profile: str = "") -> dict:
-    """The same work as rollup_all + writing, timed step by step; `seconds` is the summarising alone."""
-    import tempfile
+def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "") -> dict:
+    """rollup_all's work, then writing, timed step by step; `seconds` is the summarising alone.
 
+    Writing stops after the node that crosses `write_budget` seconds (it is quadratic in the detail rows)."""
     from tongji.engine.rollup import Context
     from tongji.output.summary import write_summary
     from tongji.spec import load_spec
@@ -173,29 +172,51 @@ def aggregate(folder: str, profile: str = "") -> dict:
     t1 = time.perf_counter()
     roots = set(ctx.registry.roots())
     nodes = ctx.registry.nodes_bottom_up()
+    levels: dict[str, float] = {}
+    summaries = {}
+
+    def summarise_all() -> None:
+        for i, node in enumerate(nodes, start=1):
+            t = time.perf_counter()
+            summaries[node] = ctx.summarize(node, top=node in roots)
+            level = ctx.registry.get(node)["层级"]
+            levels[level] = levels.get(level, 0.0) + time.perf_counter() - t
+            if i % 10 == 0:
+                print(f"  summarised {i}/{len(nodes)} nodes, {time.perf_counter() - t1:.0f} s", file=sys.stderr,
+                      flush=True)
+
     if profile:
         import cProfile
 
         prof = cProfile.Profile()
-        summaries = prof.runcall(lambda: {n: ctx.summarize(n, top=n in roots) for n in nodes})
+        prof.runcall(summarise_all)
         prof.dump_stats(profile)
     else:
-        summaries = {n: ctx.summarize(n, top=n in roots) for n in nodes}
+        summarise_all()
     t2 = time.perf_counter()
-    with tempfile.TemporaryDirectory(dir=folder, prefix="out-") as out:
-        for s in summaries.values():
-            write_summary(s, Path(out), spec)
+    written = 0
+    for s in summaries.values():
+        if time.perf_counter() - t2 > float(write_budget):
+            break
+        write_summary(s, Path(out), spec)
+        written += 1
     t3 = time.perf_counter()
     top = summaries[CITY]
-    grassroots = sum(1 for u in ctx.registry.frame["层级"].to_list() if u == "基层")
+    grassroots = ctx.registry.frame.filter(ctx.registry.frame["层级"] == "基层").height
     if top.total("JH00") != grassroots or top.has_errors:
         raise RuntimeError(f"top summary: JH00 {top.total('JH00')} for {grassroots} units, errors {top.has_errors}")
-    return {"seconds": t2 - t1, "build": t1 - t0, "summarize": t2 - t1, "write": t3 - t2, "nodes": len(nodes)}
+    return {"seconds": t2 - t1, "build": t1 - t0, "summarize": t2 - t1, "levels": levels, "write": t3 - t2,
+            "written": written, "nodes": len(nodes)}
 
 
-def phase(name: str, folder: Path, workers: str = "", extra: str = "") -> dict:
-    """Run one phase in a fresh process; return its wall time, peak RSS and the tree's sampled peak."""
-    args = ", ".join(repr(a) for a in (str(folder), extra) if a)
+def phase(name: str, folder: Path, *extra: str, workers: str = "", cap: float = float("inf")) -> dict:
+    """Run one phase in a fresh process; return its wall time, peak RSS and the tree's sampled peak.
+
+    A phase still running after `cap` seconds is stopped (its own process group) and marked killed."""
+    out = folder / f"out-{name}-{workers or 'default'}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    args = ", ".join(repr(a) for a in (str(folder), *([str(out)] if name != "raw_parse" else []), *extra))
     code = (
         f"import resource, sys, time, json; sys.path.insert(0, {str(HERE)!r}); import rollup_bench as b;"
         f"t = time.perf_counter(); r = b.{name}({args}); dt = time.perf_counter() - t;"
@@ -203,15 +224,23 @@ def phase(name: str, folder: Path, workers: str = "", extra: str = "") -> dict:
         "print(json.dumps({'seconds': dt, 'peak_mib': peak / 1024, **r}))"
     )
     env = dict(os.environ, TONGJI_WORKERS=workers) if workers else None
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
-    tree = 0
-    while proc.poll() is None:
-        tree = max(tree, _tree_rss(proc.pid))
-        time.sleep(0.05)
-    out = proc.stdout.read()
-    if proc.returncode:
-        raise RuntimeError(f"phase {name} failed ({proc.returncode})")
-    return json.loads(out.strip().splitlines()[-1]) | {"tree_mib": tree / 2**20}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    tree, start = 0, time.perf_counter()
+    try:
+        while proc.poll() is None:
+            tree = max(tree, _tree_rss(proc.pid))
+            if time.perf_counter() - start > cap:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return {"seconds": cap, "peak_mib": float("nan"), "tree_mib": tree / 2**20, "killed": True}
+            time.sleep(0.05)
+        text = proc.stdout.read()
+        if proc.returncode:
+            raise RuntimeError(f"phase {name} failed ({proc.returncode})")
+        return json.loads(text.strip().splitlines()[-1]) | {"tree_mib": tree / 2**20}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _tree_rss(pid: int) -> int:
@@ -228,37 +257,58 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+def _version() -> str:
+    """The commit measured, and a digest of the code rollup runs when it has uncommitted changes."""
+    import hashlib
+
+    root = HERE.parent
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout
+    paths = ["src/tongji/engine", "src/tongji/output", "src/tongji/spec", "src/tongji/cli/rollup.py", "schemas"]
+    diff = subprocess.run(["git", "diff", "HEAD", "--", *paths], cwd=root, capture_output=True).stdout
+    return head.strip() + (f" + uncommitted changes (diff {hashlib.sha256(diff).hexdigest()[:8]})" if diff else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=100_000)
     ap.add_argument("--quick", action="store_true", help="1,000 units")
-    ap.add_argument("--profile", action="store_true", help="cProfile the aggregation step (a separate run)")
+    ap.add_argument("--cap", type=float, default=3600, help="stop a `tongji rollup --all` run after this many s")
+    ap.add_argument("--write-budget", type=float, default=600, help="seconds of write_summary in the aggregation "
+                    "phase before the remaining nodes are skipped")
+    ap.add_argument("--profile", action="store_true", help="cProfile the summarising (a separate run)")
     args = ap.parse_args()
     n = 1000 if args.quick else args.units
     t = time.perf_counter()
     folder = generate(n, HERE / ".cache" / f"rollup-{n}")
     books = sum(1 for _ in (folder / "books").rglob("*.xlsx"))
     print(f"{books} workbooks in {folder} ({time.perf_counter() - t:.0f} s to generate or find)", flush=True)
+    version = _version()
     phase("raw_parse", folder)  # warm the page cache so every phase reads from memory
     raw = phase("raw_parse", folder)
-    runs = {"tongji rollup --all (default)": phase("cli_rollup", folder),
-            "tongji rollup --all (1 process)": phase("cli_rollup", folder, "1")}
-    agg = phase("aggregate", folder)
+    runs = {"tongji rollup --all (default)": phase("cli_rollup", folder, cap=args.cap),
+            "tongji rollup --all (1 process)": phase("cli_rollup", folder, workers="1", cap=args.cap)}
+    agg = phase("aggregate", folder, str(args.write_budget))
     runs["aggregation alone (summarise)"] = agg
     print(f"grassroots units {n}, workbooks {books}, {os.cpu_count()} cores; "
-          "raw = fastexcel load_sheet().to_polars() of every sheet")
+          f"raw = fastexcel load_sheet().to_polars() of every sheet; tongji at {version}")
+    if _version() != version:
+        print(f"WARNING: the code changed during the run (now {_version()}): phases may have measured different code")
     print(f"{'':34}{'seconds':>9}{'ratio':>8}{'ms/unit':>9}{'peak MiB':>10}{'tree MiB':>10}")
     for label, r in {"raw fastexcel (1 process)": raw, **runs}.items():
-        print(f"{label:34}{r['seconds']:9.2f}{r['seconds'] / raw['seconds']:8.2f}"
-              f"{r['seconds'] / n * 1000:9.2f}{r['peak_mib']:10.0f}{r['tree_mib']:10.0f}")
-    print(f"aggregation phase, step by step: read + validate (Context.build) {agg['build']:.2f} s, "
-          f"summarise {agg['nodes']} nodes {agg['summarize']:.2f} s, write_summary {agg['write']:.2f} s")
+        cut = ">" if r.get("killed") else " "
+        print(f"{label:34}{cut}{r['seconds']:8.2f}{r['seconds'] / raw['seconds']:8.2f}"
+              f"{r['seconds'] / n * 1000:9.2f}{r['peak_mib']:10.0f}{r['tree_mib']:10.0f}"
+              f"{'  stopped at --cap' if r.get('killed') else ''}")
+    levels = ", ".join(f"{k} {v:.2f} s" for k, v in agg["levels"].items())
+    print(f"aggregation phase, step by step: read + validate (Context.build) {agg['build']:.2f} s; "
+          f"summarise {agg['nodes']} nodes {agg['summarize']:.2f} s ({levels}); "
+          f"write_summary {agg['written']} of {agg['nodes']} nodes {agg['write']:.2f} s")
     if args.profile:
         stats = folder / "summarize.prof"
-        phase("aggregate", folder, extra=str(stats))
+        phase("aggregate", folder, "0", str(stats))
         import pstats
 
-        pstats.Stats(str(stats)).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(str(stats)).sort_stats("cumulative").print_stats("tongji", 25)
 
 
 if __name__ == "__main__":
