@@ -161,7 +161,8 @@ def cli_rollup(folder: str, out: str) -> dict:
 def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "") -> dict:
     """rollup_all's work, then writing, timed step by step; `seconds` is the summarising alone.
 
-    Writing stops after the node that crosses `write_budget` seconds (it is quadratic in the detail rows)."""
+    Writing stops after the node that crosses `write_budget` seconds: a writer that grows with the square of
+    the detail rows (as one did) must not hold the benchmark for days."""
     from tongji.engine.rollup import Context
     from tongji.output.summary import write_summary
     from tongji.spec import load_spec
