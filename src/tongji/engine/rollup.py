@@ -396,12 +396,6 @@ def _issue(file: str, unit: str, rule: str, *, message: str, code: str = "", cel
             "code": code, "name": name, "value": value, "message": message, "diff": diff, "explained": None}
 
 
-def _fmt(v: float | None) -> str:
-    from tongji.engine.rules import fmt_number
-
-    return fmt_number(v)
-
-
 def _canonical(period: str) -> str:
     from tongji.spec.codes import normalize_period
 
