@@ -6,6 +6,8 @@ vectorised, on the stacked table. Per-workbook Python here is I/O and header fin
 
 from __future__ import annotations
 
+import hashlib
+import io
 import multiprocessing
 import os
 import re
@@ -86,6 +88,7 @@ class Stack:
     files: list[Path]
     readable: list[bool]
     problems: list[Problem]
+    hashes: list[str]  # SHA-256 of each file's bytes as read ("" if it could not be read)
 
 
 CELL_SCHEMA = {
@@ -108,8 +111,7 @@ def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | Non
     """Read all files into one Stack; big batches are read in chunks by worker processes."""
     n_workers = workers()
     if n_workers == 1 or len(files) < PARALLEL_MIN:
-        frame, problems, readable = _read_chunk(0, files, spec, tick)
-        return Stack(frame, files, readable, problems)
+        return Stack(files=files, **_read_chunk(0, files, spec, tick))
     chunks = [(start, files[start:start + CHUNK]) for start in range(0, len(files), CHUNK)]
     results = {}
     # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
@@ -120,30 +122,50 @@ def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | Non
             for _ in range(len(dict(chunks)[futures[future]]) if tick else 0):
                 tick()
     ordered = [results[start] for start, _ in chunks]
-    frame = pl.concat([r[0] for r in ordered])
-    return Stack(frame, files, [ok for r in ordered for ok in r[2]], [p for r in ordered for p in r[1]])
+
+    def joined(key: str) -> list:
+        return [x for r in ordered for x in r[key]]
+
+    return Stack(pl.concat([r["cells"] for r in ordered]), files, joined("readable"), joined("problems"),
+                 joined("hashes"))
 
 
-def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None):
-    """Read files numbered from `start` (in this process or a worker)."""
+def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> dict:
+    """Read files numbered from `start` (in this process or a worker): the Stack's fields but `files`."""
+    frames: list[pl.DataFrame] = []
     cells: list[tuple] = []  # one tuple per indicator row, in CELL_SCHEMA order
     problems: list[Problem] = []
-    readable = []
+    readable, hashes = [], []
     for file_id, path in enumerate(files, start=start):
-        readable.append(_read_one(file_id, path, spec, cells, problems))
+        ok, digest = _read_one(file_id, path, spec, cells, problems)
+        readable.append(ok)
+        hashes.append(digest)
+        if len(cells) > 100_000:  # a list of Python tuples costs ten times its frame: keep it short
+            frames.append(pl.DataFrame(cells, schema=CELL_SCHEMA, orient="row"))
+            cells = []
         if tick:
             tick()
-    return pl.DataFrame(cells, schema=CELL_SCHEMA, orient="row"), problems, readable
+    frames.append(pl.DataFrame(cells, schema=CELL_SCHEMA, orient="row"))
+    return {"cells": pl.concat(frames), "readable": readable, "problems": problems, "hashes": hashes}
 
 
-def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems: list[Problem]) -> bool:
-    bad = _sniff(path)
+def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems: list[Problem]) -> tuple[bool, str]:
+    """Append the workbook's cells; return whether it was read and the SHA-256 of its bytes.
+
+    The file is read into memory once: hashed for the manifests, sniffed, and handed to calamine."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(file_id, "unreadable", {"detail": _first_line(exc)}))
+        return False, ""
+    digest = hashlib.sha256(data).hexdigest()
+    bad = _sniff(data, path)
     if bad:
         problems.append(Problem(file_id, bad[0], bad[1]))
-        return False
+        return False, digest
     first, known = len(cells), len(problems)
     try:
-        reader = fastexcel.read_excel(path)
+        reader = fastexcel.read_excel(data)
         sheets = {norm(n): n for n in reader.sheet_names}
         blanks: dict[str, list[str]] = {}
         benji = False
@@ -162,12 +184,12 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
     except Exception as exc:  # noqa: BLE001 - one unreadable workbook must not stop the batch
         del cells[first:]  # a half-read workbook contributes nothing
         del problems[known:]
-        rule, kw = _diagnose(path, exc)
+        rule, kw = _diagnose(data, exc)
         problems.append(Problem(file_id, rule, kw))
-        return False
+        return False, digest
     if blanks and path.suffix.lower() != ".xls":
-        problems.extend(_inspect_blanks(file_id, path, blanks, spec))
-    return True
+        problems.extend(_inspect_blanks(file_id, data, blanks, spec))
+    return True, digest
 
 
 def _first_line(exc: BaseException) -> str:
@@ -175,28 +197,22 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:200]
 
 
-def _sniff(path: Path) -> tuple[str, dict] | None:
+def _sniff(data: bytes, path: Path) -> tuple[str, dict] | None:
     """Tell a password, an empty file or a non-workbook apart before calamine gives a cryptic error."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(8)
-            if head.startswith(b"\xd0\xcf\x11\xe0") and size < 64 * 2**20:
-                if "EncryptedPackage".encode("utf-16-le") in head + fh.read():
-                    return "encrypted", {}
-    except OSError as exc:
-        return "unreadable", {"detail": _first_line(exc)}
-    if size == 0:
+    head = data[:8]
+    if head.startswith(b"\xd0\xcf\x11\xe0") and "EncryptedPackage".encode("utf-16-le") in data:
+        return "encrypted", {}
+    if not data:
         return "file-empty", {}
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return None  # a zip (xlsx) or a compound file (xls): calamine decides
     return "not-workbook", {"detail": f"文件类型 {path.suffix or '无扩展名'}"}
 
 
-def _diagnose(path: Path, exc: Exception) -> tuple[str, dict]:
+def _diagnose(data: bytes, exc: Exception) -> tuple[str, dict]:
     """Why calamine could not open a zip: not a workbook at all, or a damaged one."""
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
             if "xl/workbook.xml" not in z.namelist():
                 return "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"}
     except zipfile.BadZipFile:
@@ -295,10 +311,10 @@ _REL_TAG2 = re.compile(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"
 _MERGE = re.compile(r'<mergeCell\b[^>]*ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def _inspect_blanks(file_id: int, path: Path, blanks: dict[str, list[str]], spec: Spec) -> list[Problem]:
+def _inspect_blanks(file_id: int, data: bytes, blanks: dict[str, list[str]], spec: Spec) -> list[Problem]:
     out: list[Problem] = []
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
             wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
             rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
             targets = dict(_REL_TAG.findall(rels)) | {k: v for v, k in _REL_TAG2.findall(rels)}

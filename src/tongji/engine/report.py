@@ -18,12 +18,14 @@ SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
 class ValidationReport:
     """`issues`: one row per problem (columns ISSUE_COLUMNS). `workbooks`: one row per file with
     unit, status (通过 / 有警告 / 退回) and counts. `skipped`: checks not run and why.
-    `values`: one row per readable workbook, its cover (FM01…FM12) and every numeric cell as read."""
+    `values`: one row per readable workbook, its cover (FM01…FM12) and every numeric cell as read.
+    `sha256`: file → SHA-256 of the bytes that were read (rollup's manifests list it)."""
 
     issues: pl.DataFrame
     workbooks: pl.DataFrame
     skipped: list[str] = field(default_factory=list)
     values: pl.DataFrame = field(default_factory=pl.DataFrame)
+    sha256: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
@@ -42,4 +44,5 @@ class ValidationReport:
         """This report narrowed to the files whose path ends with `name`."""
         keep = pl.col("file").str.ends_with(name)
         return ValidationReport(self.issues.filter(keep), self.workbooks.filter(keep), self.skipped,
-                                self.values.filter(keep) if "file" in self.values.columns else self.values)
+                                self.values.filter(keep) if "file" in self.values.columns else self.values,
+                                {f: h for f, h in self.sha256.items() if f.endswith(name)})

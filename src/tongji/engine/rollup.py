@@ -362,9 +362,9 @@ class Context:
         return max(dates) if dates else ""
 
     def _sha256(self, path: str) -> str:
-        """Each input is hashed once however many nodes list it."""
+        """The hash of the bytes validation read; a file it could not read is hashed here, once."""
         if path not in self.hashes:
-            self.hashes[path] = _sha256(path)
+            self.hashes[path] = self.report.sha256.get(path) or _sha256(path)
         return self.hashes[path]
 
     def _inputs(self, files: set[str]) -> pl.DataFrame:
@@ -406,10 +406,14 @@ def _canonical(period: str) -> str:
 
 
 def _sha256(path: str) -> str:
+    """"" for a file that cannot be read (its issue says why)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return ""
     return h.hexdigest()
 
 

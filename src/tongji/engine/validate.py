@@ -381,6 +381,7 @@ def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame
         books.select("file", "unit", "unit_name", "org_type", "status", "errors", "warnings", "explained", "notices"),
         skipped,
         files.select("file_id", "file").join(wide, on="file_id").drop("file_id"),
+        {str(f): h for f, h in zip(stack.files, stack.hashes, strict=True) if h},
     )
 
 
