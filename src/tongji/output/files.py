@@ -12,9 +12,14 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from openpyxl.writer.excel import ExcelWriter
+
 from tongji.errors import TongjiError
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # stands in for "now" inside files, so reruns are byte-identical
+
+# sheet name → (blocks of rows as XML, each with its first row number; the sheet's new dimension)
+ExtraRows = dict[str, tuple[list[tuple[int, bytes]], str]]
 
 
 def ensure_dir(folder: Path) -> Path:
@@ -57,31 +62,44 @@ def write_bytes(target: Path, data: bytes) -> Path:
     return target
 
 
-def save_workbook(wb, target: Path, extra_rows: dict[str, tuple[bytes, str]] | None = None) -> Path:
+def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path:
     """Save an openpyxl workbook atomically with fixed document and zip timestamps.
 
-    `extra_rows` maps a sheet name to (rows XML, new dimension like "A1:CQ100002"): rows appended to
-    what openpyxl wrote, for sheets too big to build cell by cell (a 市 明细 has a row per unit)."""
+    `extra_rows` maps a sheet name to (blocks, new dimension like "A1:CQ100002"), each block a first row number
+    and the XML of consecutive rows from there: rows put among what openpyxl wrote, for sheets too big to build
+    cell by cell (a 市 明细 has a row per unit)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.lastModifiedBy = "tongji"
     wb.properties.creator = "tongji"
     buf = io.BytesIO()
-    wb.save(buf)
+    # stored, not deflated: _fix_zip_times rewrites every part anyway, and deflating twice cost seconds a 市
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
     # openpyxl names the parts sheet1.xml, sheet2.xml, … in the order of the workbook's sheets
     parts = {f"xl/worksheets/sheet{wb.sheetnames.index(name) + 1}.xml": rows
              for name, rows in (extra_rows or {}).items()}
     return write_bytes(target, _fix_zip_times(buf.getvalue(), parts))
 
 
-def _append_rows(body: bytes, rows: bytes, dimension: str) -> bytes:
+def _insert_rows(body: bytes, blocks: list[tuple[int, bytes]], dimension: str) -> bytes:
+    """The sheet with each block of rows put in row order among the (few) rows openpyxl wrote."""
     body = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), body, count=1)
     if b"<sheetData/>" in body:
-        return body.replace(b"<sheetData/>", b"<sheetData>" + rows + b"</sheetData>", 1)
-    return body.replace(b"</sheetData>", rows + b"</sheetData>", 1)
+        head, tail = body.split(b"<sheetData/>", 1)
+        written = b""
+    else:
+        head, rest = body.split(b"<sheetData>", 1)
+        written, tail = rest.split(b"</sheetData>", 1)
+    rows = [(int(_ROW_NUMBER.match(r).group(1)), r) for r in re.split(rb"(?=<row )", written) if r]
+    merged = sorted(rows + [b for b in blocks if b[1]], key=lambda r: r[0])
+    return head + b"<sheetData>" + b"".join(xml for _, xml in merged) + b"</sheetData>" + tail
 
 
-def _fix_zip_times(data: bytes, extra_rows: dict[str, tuple[bytes, str]] | None = None) -> bytes:
+_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+
+
+def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -89,7 +107,7 @@ def _fix_zip_times(data: bytes, extra_rows: dict[str, tuple[bytes, str]] | None 
             if info.filename == "docProps/core.xml":
                 body = _fix_core(body)
             if extra_rows and info.filename in extra_rows:
-                body = _append_rows(body, *extra_rows[info.filename])
+                body = _insert_rows(body, *extra_rows[info.filename])
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr

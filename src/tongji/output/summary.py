@@ -138,17 +138,21 @@ def parquet_bytes(df: pl.DataFrame) -> bytes:
 
 
 def manifest_bytes(summary: Summary, totals_parquet: bytes) -> bytes:
-    inputs = [{k: row.get(k) for k in INPUT_KEYS} for row in summary.inputs.iter_rows(named=True)]
-    inputs.sort(key=lambda r: tuple(str(r[k] or "") for k in INPUT_KEYS))
-    manifest = {
+    """JSON with sorted keys, one input per line. The input lines are written by polars: a 市's manifest lists
+    every workbook of the city, and the json module's indenting encoder is pure Python (seconds per 市)."""
+    inputs = summary.inputs.select(INPUT_KEYS).sort([pl.col(k).fill_null("") for k in INPUT_KEYS])
+    lines = inputs.select(sorted(INPUT_KEYS)).write_ndjson().splitlines() if inputs.height else []
+    fields = {
         "unit": summary.unit,
         "name": summary.name,
         "period": summary.period,
         "tongji_version": tongji.__version__,
-        "inputs": inputs,
         "totals_sha256": hashlib.sha256(totals_parquet).hexdigest(),
     }
-    return (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    listed = "[\n" + ",\n".join("    " + line for line in lines) + "\n  ]" if lines else "[]"
+    parts = [f'  "{k}": ' + (listed if k == "inputs" else json.dumps(fields[k], ensure_ascii=False))
+             for k in sorted([*fields, "inputs"])]
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
 
 
 # --- the workbook ---
@@ -163,11 +167,11 @@ def write_summary_workbook(summary: Summary, path: Path, spec: Spec) -> Path:
     for form in spec.data_forms:
         _form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
     rows = _detail_sheet(wb.create_sheet(DETAIL_SHEET), summary.detail, spec)
-    _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary)
+    done = _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary)
     _table(wb.create_sheet(ISSUES_SHEET), _flat(summary.issues), HEADERS, "severity")
     _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary)
     wb.active = 0
-    return save_workbook(wb, Path(path), {DETAIL_SHEET: rows})
+    return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, COMPLETENESS_SHEET: done})
 
 
 def _number(value: float | None, kind: str) -> int | float | None:
@@ -213,7 +217,7 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
     ws.freeze_panes = f"A{header + 1}"
 
 
-def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[bytes, str]:
+def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, bytes]], str]:
     """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
     codes = [c for c in detail.columns if c not in DETAIL_KEYS]
     ws.append([*DETAIL_KEYS, *codes])
@@ -227,7 +231,7 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[byte
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10}
             | {get_column_letter(i): 12 for i in range(len(DETAIL_KEYS) + 1, len(DETAIL_KEYS) + len(codes) + 1)})
     last = f"{get_column_letter(len(DETAIL_KEYS) + len(codes))}{detail.height + 2}"
-    return rows_xml(detail.select(*DETAIL_KEYS, *codes), 3, kinds), f"A1:{last}"
+    return [(3, rows_xml(detail.select(*DETAIL_KEYS, *codes), 3, kinds))], f"A1:{last}"
 
 
 def rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
@@ -254,23 +258,20 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
     return "".join(df.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
 
 
-def _completeness_sheet(ws: Worksheet, summary: Summary) -> None:
-    end = _block(ws, 1, summary.completeness, COMPLETENESS_HEADERS)
-    _block(ws, end + 2, summary.units, UNITS_HEADERS)  # one blank row between the two tables
+def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int, bytes]], str]:
+    """Per child, then the fate of every unit: bold headers by openpyxl, the rows as XML (a 市 lists all its units)."""
+    units_at = summary.completeness.height + 3  # one blank row between the two tables
+    blocks = []
+    tables = ((1, summary.completeness, COMPLETENESS_HEADERS), (units_at, summary.units, UNITS_HEADERS))
+    for start, df, headers in tables:
+        cols = [c for c in headers if c in df.columns]
+        for j, c in enumerate(cols, start=1):
+            ws.cell(start, j, _label(headers, c)).font = Font(bold=True)
+        body = df.select(cols).with_columns(pl.col(pl.Utf8).replace("", None))
+        blocks.append((start + 1, rows_xml(body, start + 1, ["count"] * sum(t != pl.Utf8 for t in body.dtypes))))
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 10})
     ws.freeze_panes = "A2"
-
-
-def _block(ws: Worksheet, start: int, df: pl.DataFrame, headers: dict) -> int:
-    """A table with a bold header row at row `start`; returns its last row."""
-    cols = [c for c in headers if c in df.columns]
-    for j, c in enumerate(cols, start=1):
-        ws.cell(start, j, _label(headers, c)).font = Font(bold=True)
-    r = start
-    for r, row in enumerate(df.select(cols).iter_rows(), start=start + 1):
-        for j, value in enumerate(row, start=1):
-            ws.cell(r, j, None if value == "" else value)
-    return r
+    return blocks, f"A1:G{units_at + summary.units.height}"
 
 
 def _indicator_sheet(ws: Worksheet, summary: Summary) -> None:
