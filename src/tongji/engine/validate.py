@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.engine.catalog import BUILTIN, severity
-from tongji.engine.parse import parse_values
+from tongji.engine.parse import clean_text, parse_values
 from tongji.engine.reader import Stack, discover, read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.engine.rules import evaluate, fmt_number, rule_message
@@ -74,16 +74,11 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
     is_summary = pl.col("raw").str.strip_chars().str.starts_with(SUMMARY)
     summaries = stack.cells.filter((pl.col("code") == "FM05") & is_summary)
     summary = pl.col("file_id").is_in(summaries["file_id"].implode())
-    cells = parse_values(stack.cells.with_columns(summary.alias("summary")), spec)
+    cells = parse_values(stack.cells.with_columns(summary.alias("summary")), spec).with_columns(
+        (pl.col("col") + pl.col("row").cast(pl.Utf8)).alias("ref")).drop("col", "row", "summary")
+    stack.cells = stack.cells.clear()  # the parsed table replaces it: columns it dropped are freed
     reading = _reading_problems(stack, cells)
-    # a cell we could not read (formula never calculated, merged) must not count as 0 in the rules
-    if reading.height:
-        bad = reading.filter(pl.col("ref") != "").select("file_id", "sheet", "ref")
-        cells = cells.with_columns((pl.col("col") + pl.col("row").cast(pl.Utf8)).alias("ref")).join(
-            bad.with_columns(pl.lit(True).alias("_bad")), on=["file_id", "sheet", "ref"], how="left"
-        ).with_columns(pl.when(pl.col("_bad")).then(None).otherwise(pl.col("value")).alias("value")).drop("_bad")
-    else:
-        cells = cells.with_columns((pl.col("col") + pl.col("row").cast(pl.Utf8)).alias("ref"))
+    cells = _without_unreadable(cells, reading)
     readable = [i for i, ok in enumerate(stack.readable) if ok]
     wide = _wide(cells, spec, readable)
     grassroots = ~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])
@@ -105,18 +100,24 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
 # --- the wide table: one row per readable workbook, one column per code -----------------------
 
 def _wide(cells: pl.DataFrame, spec: Spec, readable: list[int]) -> pl.DataFrame:
-    base = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
+    """Each form is pivoted on its own, its columns picked before its rows: one pivot of the whole stacked
+    table (8 million cells at 100,000 units) needs far more memory than a few of a part each."""
     numeric_codes = [r.code for r in spec.numeric_rows()]
     cover_codes = [r.code for r in spec.cover.rows]
-    num = cells.filter(pl.col("kind").is_in(["count", "amount", "flag"]))
-    cov = cells.filter(pl.col("code").is_in(cover_codes)).with_columns(_cover_text(spec).alias("value"))
-    out = base
-    for part, codes, dtype in ((num, numeric_codes, pl.Float64), (cov, cover_codes, pl.Utf8)):
+    out = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
+    for form in spec.forms:
+        if form.is_cover:
+            part = cells.select("file_id", "code", "raw", "kind").filter(pl.col("code").is_in(cover_codes))
+            part = part.with_columns(clean_text().alias("text"))
+            part = part.select("file_id", "code", _cover_text(spec).alias("value"))
+        else:
+            codes = [r.code for r in spec.numeric_rows() if r.sheet == form.sheet]
+            part = cells.select("file_id", "code", "value").filter(pl.col("code").is_in(codes))
         if part.height:
-            piv = part.pivot(on="code", index="file_id", values="value", aggregate_function="first")
-            out = out.join(piv, on="file_id", how="left")
-        missing = [c for c in codes if c not in out.columns]
-        out = out.with_columns([pl.lit(None, dtype=dtype).alias(c) for c in missing])
+            out = out.join(part.pivot(on="code", index="file_id", values="value", aggregate_function="first"),
+                           on="file_id", how="left")
+    out = out.with_columns([pl.lit(None, dtype=pl.Utf8 if c in cover_codes else pl.Float64).alias(c)
+                            for c in [*cover_codes, *numeric_codes] if c not in out.columns])
     return out.select(["file_id", *cover_codes, *numeric_codes]).sort("file_id")
 
 
@@ -137,17 +138,31 @@ def _cover_text(spec: Spec) -> pl.Expr:
 # --- issue sources ----------------------------------------------------------------------------
 
 def _reading_problems(stack: Stack, cells: pl.DataFrame) -> pl.DataFrame:
-    rows = []
-    where = {(f, s, c + str(r)): code for f, s, c, r, code in
-             cells.select("file_id", "sheet", "col", "row", "code").iter_rows()} if stack.problems else {}
-    for p in stack.problems:
-        code = p.code or where.get((p.file_id, p.sheet, p.cell), "")
-        rows.append({
-            "file_id": p.file_id, "severity": severity(p.rule), "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
-            "code": code, "value": None, "message": t(p.rule, **p.kw), "diff": None,
-            "cells": [f"{p.sheet}!{p.cell}"] if p.cell else [], "explained": None,
-        })
-    return _frame(rows)
+    rows = [{
+        "file_id": p.file_id, "severity": severity(p.rule), "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
+        "code": p.code, "value": None, "message": t(p.rule, **p.kw), "diff": None,
+        "cells": [f"{p.sheet}!{p.cell}"] if p.cell else [], "explained": None,
+    } for p in stack.problems]
+    df = _frame(rows)
+    if not df.height:
+        return df
+    # a problem met at a cell (formula never calculated, merged) gets the code of the row it is on
+    keys = ["file_id", "sheet", "ref"]
+    where = cells.select(*keys, pl.col("code").alias("_code")).filter(pl.col("file_id").is_in(df["file_id"].implode()))
+    return df.join(where, on=keys, how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("code") == "").then(pl.col("_code").fill_null("")).otherwise(pl.col("code")).alias("code")
+    ).drop("_code")
+
+
+def _without_unreadable(cells: pl.DataFrame, reading: pl.DataFrame) -> pl.DataFrame:
+    """A cell we could not read (formula never calculated, merged) must not count as 0 in the rules."""
+    keys = ["file_id", "sheet", "ref"]
+    bad = reading.filter(pl.col("ref") != "").select(keys)
+    if not bad.height:
+        return cells
+    rows = (cells.select(keys).with_row_index("i").filter(pl.col("file_id").is_in(bad["file_id"].implode()))
+            .join(bad, on=keys, how="semi")["i"])
+    return cells.with_columns(cells["value"].scatter(rows, None))
 
 
 def _cell_issue(df: pl.DataFrame, rule: pl.Expr, message: pl.Expr) -> pl.DataFrame:
@@ -172,7 +187,8 @@ def _by_rule(df: pl.DataFrame, keys: Iterable[str], **kw: pl.Expr) -> pl.DataFra
 
 
 def _parse_issues(cells: pl.DataFrame) -> pl.DataFrame:
-    df = cells.filter(pl.col("parse_issue").is_not_null()).with_columns(pl.col("parse_issue").alias("rule"))
+    df = cells.filter(pl.col("parse_issue").is_not_null())
+    df = df.with_columns(pl.col("parse_issue").cast(pl.Utf8).alias("rule"))
     raw = pl.coalesce(pl.col("error"), pl.col("raw"))
     value = pl.col("value").map_elements(fmt_number, return_dtype=pl.Utf8)
     return _by_rule(df, ["not-a-number", "bad-flag", "cell-error", "text-number"], raw=raw, value=value)
@@ -186,14 +202,14 @@ def _schema_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Da
     df = fails.join(ids, on="pos").join(cells, on=["file_id", "code"], how="inner")
     keys = ["negative", "not-whole", "too-many-decimals", "required", "bad-enum", "bad-uscc", "bad-period",
             "bad-date", "bad-area"]
-    return _by_rule(df, keys, raw=pl.col("raw"), name=pl.col("name"))
+    return _by_rule(df.join(_names(spec), on="code", how="left"), keys, raw=pl.col("raw"), name=pl.col("name"))
 
 
 def _benji_issues(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     benji = [r.code for r in spec.numeric_rows() if r.level == "本级"]
     grassroots = wide.filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])).select("file_id")
     df = cells.filter(pl.col("code").is_in(benji) & (pl.col("value").fill_null(0) != 0)).join(grassroots, on="file_id")
-    df = df.with_columns(pl.lit("benji-in-grassroots").alias("rule"))
+    df = df.with_columns(pl.lit("benji-in-grassroots").alias("rule")).join(_names(spec), on="code", how="left")
     return _by_rule(df, ["benji-in-grassroots"], raw=pl.col("raw"), name=pl.col("name"))
 
 
@@ -232,13 +248,18 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame
     """Rows of a form that was read (sheet and header found) but lack an indicator row."""
     unread = {(p.file_id, p.sheet) for p in stack.problems if p.rule in ("missing-sheet", "header-not-found")}
     rows = [(r.code, r.name, f.sheet) for f in spec.forms for r in f.rows if r.filled]
-    expected = pl.DataFrame({"file_id": [i for i, ok in enumerate(stack.readable) if ok]},
-                            schema={"file_id": pl.Int32}).join(
-        pl.DataFrame(rows, schema=["code", "name", "sheet"], orient="row"), how="cross")
+    codes = [r[0] for r in rows]
+    # only workbooks short of a row are crossed with the list of rows (100,000 complete ones would be 8 million)
+    # the reader keeps one row per code and workbook, so a count is a count of distinct codes
+    complete = cells.select(pl.col("file_id").filter(pl.col("code").is_in(codes))).group_by("file_id").len("n")
+    short = pl.DataFrame({"file_id": [i for i, ok in enumerate(stack.readable) if ok]}, schema={"file_id": pl.Int32})
+    short = short.join(complete.filter(pl.col("n") == len(set(codes))), on="file_id", how="anti")
+    expected = short.join(pl.DataFrame(rows, schema=["code", "name", "sheet"], orient="row"), how="cross")
     if unread:
         skip = pl.DataFrame(list(unread), schema={"file_id": pl.Int32, "sheet": pl.Utf8}, orient="row")
         expected = expected.join(skip, on=["file_id", "sheet"], how="anti")
-    missing = expected.join(cells.select("file_id", "code"), on=["file_id", "code"], how="anti")
+    present = cells.select("file_id", "code").filter(pl.col("file_id").is_in(short["file_id"].implode()))
+    missing = expected.join(present, on=["file_id", "code"], how="anti")
     missing = missing.with_columns(pl.lit("").alias("ref"), pl.lit(None, pl.Utf8).alias("raw"),
                                    pl.lit(None, pl.Utf8).alias("error"), pl.lit("missing-row").alias("rule"))
     out = _by_rule(missing, ["missing-row"], code=pl.col("code"), name=pl.col("name"))
@@ -256,7 +277,7 @@ def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
     if registry is not None:
         found.extend(_registry_issues(w, registry))
     hits = pl.concat(found)
-    where = cells.filter(pl.col("sheet") == spec.cover.sheet).select("file_id", "code", "sheet", "ref", "raw")
+    where = cells.select("file_id", "code", "sheet", "ref", "raw").filter(pl.col("sheet") == spec.cover.sheet)
     return hits.join(where, on=["file_id", "code"], how="left").select(
         "file_id", pl.col("rule").replace_strict(SEVERITY, return_dtype=pl.Utf8).alias("severity"), "rule",
         pl.col("sheet").fill_null(spec.cover.sheet), pl.col("ref").fill_null(""), "code",
