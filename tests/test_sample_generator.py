@@ -175,6 +175,18 @@ def test_clean_workbooks_hold_the_values_meant(city):
     assert checked >= 30
 
 
+def test_names_stay_unique_and_short_in_a_big_city():
+    """Hundreds of units drawn from the same few names (a 100,000-unit city) are numbered, not lengthened."""
+    from tongji.samples import KINDS, _Dice, _name
+
+    soe = next(k for k in KINDS if k.key == "国企")
+    dice, taken = _Dice(1), set()
+    names = [_name(dice, soe, False, "北山", "西湖", taken) for _ in range(400)]
+    assert len(set(names)) == 400
+    assert max(len(n) for n in names) <= len("示例市交通投资集团有限公司（三十五）工会") + 1
+    assert any("（十二）" in n for n in names)
+
+
 def test_a_quarter_is_clean_too(tmp_path):
     city = make_city(tmp_path, units=6, seed=3, period="2025q2", mistakes=0)
     assert city.folder == tmp_path / "2025Q2" and not city.seeded and not city.missing

@@ -416,12 +416,24 @@ def _name(dice: _Dice, kind: Kind, large: bool, stem: str, district: str, taken:
                                            district=district, n=dice.pick(NUMERALS))
         if name not in taken:
             break
-    k = 2
+    # numbered from the plain name (X（二）工会, X（三）工会, …): appending number after number, as this once did,
+    # made names too long for a file name in a city of 10,000 units, where hundreds share a few 国企 names
+    base, k = name.removesuffix("工会"), 2
     while name in taken:
-        name = name.removesuffix("工会") + f"（{NUMERALS[(k - 1) % 10]}）工会"
+        name = f"{base}（{_numeral(k)}）工会"
         k += 1
     taken.add(name)
     return name
+
+
+def _numeral(k: int) -> str:
+    """2 → 二, 12 → 十二, 35 → 三十五; digits from 100 on."""
+    if k <= 10:
+        return NUMERALS[k - 1]
+    if k >= 100:
+        return str(k)
+    tens, ones = divmod(k, 10)
+    return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")
 
 
 def _uscc(dice: _Dice, district: str, taken: set[str]) -> str:
