@@ -3,133 +3,34 @@
     python benchmarks/rollup_bench.py --units 100000      # the issue's size; --quick is 1,000
     python benchmarks/rollup_bench.py --quick --profile   # also cProfile the aggregation step
 
-The city is 1 市, 10 区, 100 街道 and N grassroots units spread evenly over the 街道, with one 本级 workbook per
-市/区/街道 (组织类型 9). Each phase runs in its own process after one warm-up pass over the files; peak memory is
-reported twice: the largest single process (ru_maxrss, as validate_bench.py does) and the whole process tree
-sampled every 50 ms from outside (the main process and its workers together).
-Files are cached in benchmarks/.cache/rollup-N/.
+The city is the sample generator's (`tongji.samples.make_city`, see benchmarks/common.py): 1 市, 10 区, 100 街道
+and N grassroots units, with one 本级 workbook per 市/区/街道 (组织类型 9), every workbook clean. Each phase runs
+in its own process after one warm-up pass over the files; peak memory is reported twice: the largest single
+process (ru_maxrss) and the whole process tree sampled every 50 ms from outside (the main process and its
+workers together). Files are cached in benchmarks/.cache/city-N/.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
+import common
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
-
-DISTRICTS, STREETS_PER_DISTRICT = 10, 10
-CITY, CITY_AREA = "330100", "330100000000"
-FACTORS = 7  # grassroots values are GOOD × k, k = 1..7: one template workbook per factor
-ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-SAMPLE = 200  # grassroots workbooks validated (with every 本级 one) before the cache is marked complete
-
-
-# --- the city ----------------------------------------------------------------------------------
-
-def city(n: int) -> list[dict]:
-    """Registry rows, parents before children: 市, 区, 街道, then the grassroots units of each 街道."""
-    from workbooks import uscc
-
-    rows = [_unit(CITY, "示例市总工会", "", "市", CITY_AREA)]
-    streets = []
-    for d in range(1, DISTRICTS + 1):
-        dcode = f"3301{d:02d}"
-        rows.append(_unit(dcode, f"第{d}区总工会", CITY, "区", f"{dcode}000000"))
-        for s in range(1, STREETS_PER_DISTRICT + 1):
-            scode = f"{dcode}{s:03d}"
-            rows.append(_unit(scode, f"第{d}区第{s}街道总工会", dcode, "街道", f"{scode}000"))
-            streets.append((d, s, scode))
-    for j, (d, s, scode) in enumerate(streets):
-        count = n // len(streets) + (1 if j < n % len(streets) else 0)
-        for g in range(1, count + 1):
-            # the area is the street's 9 digits + 3: it repeats past 999 units a street, which validation allows
-            rows.append(_unit(uscc(f"81{scode}M{g:05d}"), f"第{d}区{s}街道第{g}工会", scode, "基层",
-                              f"{scode}{g % 1000:03d}"))
-    return rows
-
-
-def _unit(code: str, name: str, parent: str, level: str, area: str) -> dict:
-    return {"单位代码": code, "单位名称": name, "上级代码": parent, "层级": level,
-            "组织类型": "1" if level == "基层" else "9", "所在地区划代码": area, "状态": "正常"}
+CITY = "330100"  # make_city's 市
 
 
 def generate(n: int, folder: Path) -> Path:
-    """Registry CSV and one workbook per unit; grassroots workbooks are templates rewritten as zips."""
-    done = folder / ".complete"
-    if done.exists():
-        return folder
-    from concurrent.futures import ProcessPoolExecutor
-
-    from city import values_for
-    from workbooks import cover, make_workbook
-
-    units = city(n)
-    folder.mkdir(parents=True, exist_ok=True)
-    cols = list(units[0])
-    (folder / "名册.csv").write_text(",".join(cols) + "\n" + "".join(",".join(u[c] for c in cols) + "\n"
-                                                                        for u in units), encoding="utf-8")
-    books = folder / "books"
-    for i, u in enumerate(u for u in units if u["层级"] != "基层"):  # 111 of them: openpyxl is fast enough
-        make_workbook(books / "本级" / f"{u['单位代码']}.xlsx", values_for(1 + i % FACTORS, True), cover(
-            u["单位代码"], FM01=u["单位名称"], FM03=u["上级代码"] or None, FM05="9", FM07=u["所在地区划代码"],
-            FM04="2025"))
-    templates = folder / "templates"
-    for k in range(1, FACTORS + 1):
-        make_workbook(templates / f"k{k}.xlsx", values_for(k, False), cover(
-            "@@FM02@@", FM01="@@FM01@@", FM03="@@FM03@@", FM07="@@FM07@@", FM04="2025", FM05="1"))
-    grassroots = [u for u in units if u["层级"] == "基层"]
-    by_street: dict[str, list[tuple[int, dict]]] = {}
-    for i, u in enumerate(grassroots):
-        by_street.setdefault(u["上级代码"], []).append((i, u))
-    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
-        list(pool.map(_write_street, [(templates, books / street, batch) for street, batch in by_street.items()]))
-    _check_sample(folder)
-    done.touch()
+    """The benchmark city of `n` grassroots units in `folder`, made unless `.complete` says it is there."""
+    if not (folder / ".complete").exists():
+        common.generate(n, folder)
     return folder
-
-
-def _write_street(job: tuple[Path, Path, list[tuple[int, dict]]]) -> None:
-    templates, out, batch = job
-    out.mkdir(parents=True, exist_ok=True)
-    entries = {}
-    for k in range(1, FACTORS + 1):
-        with zipfile.ZipFile(templates / f"k{k}.xlsx") as z:
-            entries[k] = [(info, z.read(info.filename)) for info in z.infolist()]
-    for i, u in batch:
-        values = {"FM01": u["单位名称"], "FM02": u["单位代码"], "FM03": u["上级代码"], "FM07": u["所在地区划代码"]}
-        _write_copy(out / f"{u['单位代码']}.xlsx", entries[1 + i % FACTORS], values)
-
-
-def _write_copy(path: Path, entries: list, values: dict[str, str]) -> None:
-    """The template's zip entries with the cover placeholders replaced (codes and names need no XML escaping)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, body in entries:
-            if b"@@FM0" in body:
-                for code, value in values.items():
-                    body = body.replace(f"@@{code}@@".encode(), value.encode())
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(entry, body)
-
-
-def _check_sample(folder: Path) -> None:
-    """The generator's output must validate cleanly, or the benchmark measures returned workbooks."""
-    import tongji
-
-    grassroots = sorted(p for p in (folder / "books").rglob("*.xlsx") if p.parent.name != "本级")[:SAMPLE]
-    report = tongji.validate([*grassroots, folder / "books" / "本级"], registry=folder / "名册.csv", period="2025")
-    errors = report.issues.filter(report.issues["severity"] == "错误")
-    if errors.height:
-        raise SystemExit(f"generated workbooks do not validate:\n{errors.head(10)}")
 
 
 # --- the phases (each runs in a fresh process) ---------------------------------------------------
@@ -137,7 +38,7 @@ def _check_sample(folder: Path) -> None:
 def raw_parse(folder: str) -> dict:
     import fastexcel
 
-    for f in sorted(Path(folder, "books").rglob("*.xlsx")):
+    for f in sorted(common.books(folder).rglob("*.xlsx")):
         reader = fastexcel.read_excel(f)
         for name in reader.sheet_names:
             reader.load_sheet(name).to_polars()
@@ -148,8 +49,8 @@ def cli_rollup(folder: str, out: str) -> dict:
     """`tongji rollup --all` exactly as a user runs it; exit code 0 means no workbook was returned."""
     from tongji.cli import main
 
-    sys.argv = ["tongji", "rollup", str(Path(folder, "books")), "-r", str(Path(folder, "名册.csv")),
-                "-p", "2025", "-o", out, "--all"]
+    sys.argv = ["tongji", "rollup", str(common.books(folder)), "-r", str(common.registry(folder)),
+                "-p", common.PERIOD, "-o", out, "--all"]
     try:
         main()
     except SystemExit as exc:
@@ -169,7 +70,8 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
 
     spec = load_spec()
     t0 = time.perf_counter()
-    ctx = Context.build(Path(folder, "books"), Path(folder, "名册.csv"), "2025", False, False, spec, None, None)
+    ctx = Context.build(common.books(folder), common.registry(folder), common.PERIOD, False, False, spec, None,
+                        None)
     t1 = time.perf_counter()
     roots = set(ctx.registry.roots())
     nodes = ctx.registry.nodes_bottom_up()
@@ -203,7 +105,9 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
         written += 1
     t3 = time.perf_counter()
     top = summaries[CITY]
-    grassroots = ctx.registry.frame.filter(ctx.registry.frame["层级"] == "基层").height
+    frame = ctx.registry.frame
+    # the generator revokes a few units: they are not expected
+    grassroots = frame.filter((frame["层级"] == "基层") & (frame["状态"] != "撤销")).height
     if top.total("JH00") != grassroots or top.has_errors:
         raise RuntimeError(f"top summary: JH00 {top.total('JH00')} for {grassroots} units, errors {top.has_errors}")
     return {"seconds": t2 - t1, "build": t1 - t0, "summarize": t2 - t1, "levels": levels, "write": t3 - t2,
@@ -211,51 +115,15 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
 
 
 def phase(name: str, folder: Path, *extra: str, workers: str = "", cap: float = float("inf")) -> dict:
-    """Run one phase in a fresh process; return its wall time, peak RSS and the tree's sampled peak.
-
-    A phase still running after `cap` seconds is stopped (its own process group) and marked killed."""
+    """Run one phase in a fresh process (common.phase), with a scratch output folder if it writes one."""
     out = folder / f"out-{name}-{workers or 'default'}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    args = ", ".join(repr(a) for a in (str(folder), *([str(out)] if name != "raw_parse" else []), *extra))
-    code = (
-        f"import resource, sys, time, json; sys.path.insert(0, {str(HERE)!r}); import rollup_bench as b;"
-        f"t = time.perf_counter(); r = b.{name}({args}); dt = time.perf_counter() - t;"
-        "peak = max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN));"
-        "print(json.dumps({'seconds': dt, 'peak_mib': peak / 1024, **r}))"
-    )
-    env = dict(os.environ, TONGJI_WORKERS=workers) if workers else None
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
-    tree, start = 0, time.perf_counter()
+    args = (str(folder), *([str(out)] if name != "raw_parse" else []), *extra)
     try:
-        while proc.poll() is None:
-            tree = max(tree, _tree_rss(proc.pid))
-            if time.perf_counter() - start > cap:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return {"seconds": cap, "peak_mib": float("nan"), "tree_mib": tree / 2**20, "killed": True}
-            time.sleep(0.05)
-        text = proc.stdout.read()
-        if proc.returncode:
-            raise RuntimeError(f"phase {name} failed ({proc.returncode})")
-        return json.loads(text.strip().splitlines()[-1]) | {"tree_mib": tree / 2**20}
+        return common.phase("rollup_bench", name, *args, workers=workers, cap=cap)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-
-
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants now (0 once it has gone)."""
-    total, stack, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
-    while stack:
-        p = stack.pop()
-        try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
-            for task in Path(f"/proc/{p}/task").iterdir():
-                stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return total
 
 
 def _version() -> str:
@@ -280,8 +148,8 @@ def main() -> None:
     args = ap.parse_args()
     n = 1000 if args.quick else args.units
     t = time.perf_counter()
-    folder = generate(n, HERE / ".cache" / f"rollup-{n}")
-    books = sum(1 for _ in (folder / "books").rglob("*.xlsx"))
+    folder = generate(n, common.CACHE / f"city-{n}")
+    books = sum(1 for _ in common.books(folder).rglob("*.xlsx"))
     print(f"{books} workbooks in {folder} ({time.perf_counter() - t:.0f} s to generate or find)", flush=True)
     version = _version()
     phase("raw_parse", folder)  # warm the page cache so every phase reads from memory

@@ -135,6 +135,58 @@ def test_same_seed_same_bytes_other_seed_other_city(tmp_path):
     assert first.seeded  # the mistakes are part of what must repeat
 
 
+def test_same_files_from_worker_processes(tmp_path, monkeypatch):
+    from tongji import samples
+
+    monkeypatch.setattr(samples, "PARALLEL_MIN", 1)
+    make_city(tmp_path / "a", units=10, seed=5, mistakes=0.5)
+    make_city(tmp_path / "b", units=10, seed=5, mistakes=0.5, workers=2)
+    assert hashes(tmp_path / "a") == hashes(tmp_path / "b")
+
+
+def test_clean_workbooks_hold_the_values_meant(city):
+    """Read back with openpyxl: the cover names the unit as the registry does, each value cell holds the value
+    drawn (a zero may be left empty), dates are text, and the 本级 lines of a grassroots workbook stay empty."""
+    registry = load_registry(city.registry)
+    spec = load_spec()
+    kinds = {f.sheet: f.is_cover for f in spec.forms}
+    checked = 0
+    for path in sorted(city.folder.rglob("*.xlsx")):
+        if path.name in city.seeded or path.name in city.seeded_rollup:
+            continue
+        code = path.name.split("_")[0]
+        unit, meant = registry.get(code), city.values[code]
+        wb = openpyxl.load_workbook(path)
+        cover = {r[1].value: r[2].value for r in wb["封面"].iter_rows(min_row=2) if r[1].value}
+        assert (cover["FM01"], cover["FM02"], cover["FM03"], cover["FM04"]) == \
+            (unit["单位名称"], code, unit["上级代码"] or None, PERIOD)
+        assert cover["FM05"] in ("1", "2", "9") and cover["FM08"] and isinstance(cover["FM10"], str)
+        for sheet in (s for s, is_cover in kinds.items() if not is_cover):
+            for r in wb[sheet].iter_rows(min_row=2):
+                row = spec.rows.get(r[1].value)
+                if row is None or not row.filled:
+                    continue
+                if row.level == "本级" and len(code) == 18:
+                    assert r[3].value is None, (path.name, row.code)
+                else:
+                    want = meant.get(row.code, "否" if row.kind == "flag" else 0)  # a 本级 office has no flags
+                    assert r[3].value == want or (r[3].value is None and want in (0, "否")), (path.name, row.code)
+        checked += 1
+    assert checked >= 30
+
+
+def test_names_stay_unique_and_short_in_a_big_city():
+    """Hundreds of units drawn from the same few names (a 100,000-unit city) are numbered, not lengthened."""
+    from tongji.samples import KINDS, _Dice, _name
+
+    soe = next(k for k in KINDS if k.key == "国企")
+    dice, taken = _Dice(1), set()
+    names = [_name(dice, soe, False, "北山", "西湖", taken) for _ in range(400)]
+    assert len(set(names)) == 400
+    assert max(len(n) for n in names) <= len("示例市交通投资集团有限公司（三十五）工会") + 1
+    assert any("（十二）" in n for n in names)
+
+
 def test_a_quarter_is_clean_too(tmp_path):
     city = make_city(tmp_path, units=6, seed=3, period="2025q2", mistakes=0)
     assert city.folder == tmp_path / "2025Q2" and not city.seeded and not city.missing

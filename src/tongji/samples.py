@@ -2,7 +2,9 @@
 
 `make_city(out, units=120, seed=2025)` writes `out/registry.csv` (市 → 区 → 街道 → 基层) and one workbook per
 expected unit under `out/<period>/`: grassroots workbooks in a folder per 街道, every 本级 workbook in `本级/`.
-Workbooks are real templates (`make_templates`) filled with openpyxl, the way a union would fill them.
+Workbooks are real templates (`write_template`) filled in, as a union would fill them with Excel; they are
+written by `tongji.fastfill` (one template saved per shape, copied with each unit's cells spliced in), a few
+milliseconds each, so that benchmarks can make cities of 100,000 units with the same generator.
 
 Everything is drawn from `numpy.random.default_rng(seed)` in one fixed order, so a seed gives the same files
 byte for byte. Money is drawn in integer 分 (cents) so that every identity of 经费 holds exactly.
@@ -32,12 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 
 from tongji.errors import TongjiError
+from tongji.fastfill import Stamp
 from tongji.i18n import MESSAGES
-from tongji.output.files import ensure_dir, save_workbook
-from tongji.output.template import make_templates, template_name
+from tongji.output.files import ensure_dir, write_bytes
+from tongji.output.template import BENJI, template_name
 from tongji.spec import Spec, load_spec
 from tongji.spec.codes import USCC_CHARS, normalize_period, uscc_check_char
 from tongji.spec.registry import Registry, load_registry
@@ -54,7 +56,9 @@ REGISTRY_COLUMNS = "单位代码,单位名称,上级代码,层级,组织类型,�
 BENJI_FOLDER = "本级"
 ANSWERS = "埋设问题.csv"  # the answer key beside the registry, for people trying the validator
 DUPLICATE_SUFFIX = "_重复"
-PARALLEL_MIN = 80  # fewer workbooks than this are written faster than worker processes start
+# A worker process takes about half a second to start and a workbook about 2 ms to write: below this many
+# workbooks one process is done first.
+PARALLEL_MIN = 1000
 # Payrolls of big employers are reported in whole 元; it also keeps 9-digit amounts clear of float noise
 # (a value such as 299840834.72 reads back as 299840834.720000029 and draws a too-many-decimals notice).
 WHOLE_YUAN = 10_000_000 * 100
@@ -199,6 +203,7 @@ class _Job:
     """One workbook to write: the unit's template, filled with `cells` and `cover`, in `folder`."""
 
     unit: str
+    row: dict[str, str]  # what its template shows of the registry: 单位代码, 单位名称, 上级代码, 组织类型, 区划代码
     folder: Path
     name: str
     cells: dict[str, object]  # indicator → what is typed (None: left empty)
@@ -309,7 +314,7 @@ def make_city(
     for unit in tree:
         if unit.code in values:
             city.values[unit.code] = {c: _typed(c, v, spec) for c, v in values[unit.code].items()}
-    _write_all(jobs, registry, period, spec, workers)
+    _write_all(jobs, period, spec, workers)
     if previous:
         city.previous_period, city.previous = last, out / last / SUMMARY_FOLDER
         city.previous_values = {code: {c: _typed(c, v, spec) for c, v in before[code].items()} for code in before}
@@ -411,12 +416,24 @@ def _name(dice: _Dice, kind: Kind, large: bool, stem: str, district: str, taken:
                                            district=district, n=dice.pick(NUMERALS))
         if name not in taken:
             break
-    k = 2
+    # numbered from the plain name (X（二）工会, X（三）工会, …): appending number after number, as this once did,
+    # made names too long for a file name in a city of 10,000 units, where hundreds share a few 国企 names
+    base, k = name.removesuffix("工会"), 2
     while name in taken:
-        name = name.removesuffix("工会") + f"（{NUMERALS[(k - 1) % 10]}）工会"
+        name = f"{base}（{_numeral(k)}）工会"
         k += 1
     taken.add(name)
     return name
+
+
+def _numeral(k: int) -> str:
+    """2 → 二, 12 → 十二, 35 → 三十五; digits from 100 on."""
+    if k <= 10:
+        return NUMERALS[k - 1]
+    if k >= 100:
+        return str(k)
+    tens, ones = divmod(k, 10)
+    return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")
 
 
 def _uscc(dice: _Dice, district: str, taken: set[str]) -> str:
@@ -828,7 +845,7 @@ def _write_previous(dice: _Dice, tree: list[_Unit], values: dict, out: Path, per
 
     folder = out / period
     jobs = _jobs(dice, tree, values, folder, period, spec)
-    _write_all(jobs, registry, period, spec, workers)
+    _write_all(jobs, period, spec, workers)
     summaries = rollup_all(folder, registry, period, spec=spec)
     target = folder / SUMMARY_FOLDER
     for summary in summaries.values():
@@ -858,13 +875,15 @@ def _jobs(dice: _Dice, tree: list[_Unit], values: dict, root: Path, period: str,
             continue
         benji = u.level != "基层"
         folder = root / (BENJI_FOLDER if benji else streets[u.parent])
-        name = template_name({"单位代码": u.code, "单位名称": u.name, "组织类型": "9" if benji else u.org}, period)
+        row = {"单位代码": u.code, "单位名称": u.name, "上级代码": u.parent, "组织类型": BENJI if benji else u.org,
+               "所在地区划代码": u.area}
+        name = template_name(row, period)
         cells = _cells(dice, values[u.code], spec, benji)
         cover = {
             "FM06": f"{u.nature} {spec.enums['单位性质'][u.nature]}", "FM08": dice.person(), "FM09": dice.phone(),
             "FM10": (end + dt.timedelta(days=dice.int(3, 25))).isoformat(), "FM11": dice.person(),
         }
-        jobs.append(_Job(u.code, folder, name, cells, cover))
+        jobs.append(_Job(u.code, row, folder, name, cells, cover))
     return jobs
 
 
@@ -877,13 +896,16 @@ def _cells(dice: _Dice, v: dict[str, int], spec: Spec, benji: bool) -> dict[str,
     """What is typed in each value cell; some people leave zero cells empty (read as 0)."""
     sloppy = dice.chance(0.3)
     cells = {}
-    for row in spec.numeric_rows():
-        if not row.filled or (row.level == "本级" and not benji):
-            continue  # JH00 is computed; 本级 lines are locked in a grassroots template
-        value = v.get(row.code, 0)
+    for code in _value_codes(spec, benji):
+        value = v.get(code, 0)
         empty = value == 0 and sloppy and dice.chance(0.5)
-        cells[row.code] = None if empty else _typed(row.code, value, spec)
+        cells[code] = None if empty else _typed(code, value, spec)
     return cells
+
+
+def _value_codes(spec: Spec, benji: bool) -> list[str]:
+    """The value cells a unit types in: JH00 is computed; 本级 lines are locked in a grassroots template."""
+    return [row.code for row in spec.numeric_rows() if row.filled and (benji or row.level != "本级")]
 
 
 def _typed(code: str, value: int, spec: Spec) -> int | float | str:
@@ -995,38 +1017,23 @@ def _write_answers(path: Path, city: City) -> None:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _write_all(jobs: list[_Job], registry: Registry, period: str, spec: Spec, n: int) -> None:
+def _write_all(jobs: list[_Job], period: str, spec: Spec, n: int) -> None:
     """Write every job; many are shared among worker processes (each file depends on its job alone)."""
+    shapes = {job.row["组织类型"] == BENJI for job in jobs}
+    stamps = {benji: Stamp.build(spec, period, benji, set(_value_codes(spec, benji))) for benji in shapes}
     if n <= 1 or len(jobs) < PARALLEL_MIN:
-        _write_chunk(jobs, registry, period, spec)
+        _write_chunk(jobs, stamps)
         return
     # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
     with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_write_chunk, jobs[i::n], registry, period, spec) for i in range(n)]
+        futures = [pool.submit(_write_chunk, jobs[i::n], stamps) for i in range(n)]
         for future in futures:
             future.result()
 
 
-def _write_chunk(jobs: list[_Job], registry: Registry, period: str, spec: Spec) -> None:
-    sheets = {f.sheet: f.is_cover for f in spec.forms}
+def _write_chunk(jobs: list[_Job], stamps: dict[bool, Stamp]) -> None:
     for job in jobs:
-        path = make_templates(registry, period, job.folder, unit=job.unit, spec=spec)[0]
-        wb = openpyxl.load_workbook(path)
-        _fill(wb, sheets, job.cells, job.cover)
-        save_workbook(wb, path)
+        stamp = stamps[job.row["组织类型"] == BENJI]
+        write_bytes(job.folder / job.name, stamp.workbook(job.row, job.cover, job.cells))
         for name, changes in job.copies:
-            _fill(wb, sheets, {}, changes)
-            save_workbook(wb, job.folder / name)
-
-
-def _fill(wb, sheets: dict[str, bool], cells: dict[str, object], cover: dict[str, object]) -> None:
-    """Type values beside their codes: column B holds the code, the value goes in C (cover) or D (forms)."""
-    for ws in wb.worksheets:
-        if ws.title not in sheets:
-            continue
-        source, col = (cover, 3) if sheets[ws.title] else (cells, 4)
-        if not source:
-            continue
-        for (code,) in ws.iter_rows(min_col=2, max_col=2):
-            if code.value in source:
-                ws.cell(code.row, col).value = source[code.value]
+            write_bytes(job.folder / name, stamp.workbook(job.row, job.cover | changes, job.cells))
