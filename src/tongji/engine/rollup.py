@@ -8,7 +8,6 @@ Totals are the column sums of the detail in unit-code order, so level-by-level a
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from tongji.engine.reader import read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, ValidationReport
 from tongji.engine.schema import parse_date
 from tongji.engine.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary, column_sums, read_detail
-from tongji.engine.validate import BENJI, SUMMARY, validate
+from tongji.engine.validate import BENJI, SUMMARY, fmt_expr, validate
 from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.spec import Spec, load_spec
@@ -87,7 +86,6 @@ class Context:
     details: dict[str, pl.DataFrame] = field(default_factory=dict)  # summary file → its 明细
     extra_issues: list[dict] = field(default_factory=list)
     previous: pl.DataFrame | None = None  # last period's 明细, when given
-    hashes: dict[str, str] = field(default_factory=dict)
     edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
 
     @classmethod
@@ -106,14 +104,51 @@ class Context:
         return ctx
 
     def _index(self) -> None:
-        """Everything per-unit is looked up in dicts built once: a node never scans every workbook."""
+        """What every node looks up, built once: a node never scans every workbook. Each workbook's fate and
+        each input's manifest line are computed here for all of them at once; a node picks its own rows."""
         keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10"]
         self.by_file = {r["file"]: r for r in self.books.select(keys).iter_rows(named=True)}
         self.by_unit: dict[tuple[str, str], list[dict]] = {}
         for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
             self.by_unit.setdefault((r["unit"], r["kind"]), []).append(r)
         self.rows = self._detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")))
+        self.row_of = {f: i for i, f in enumerate(self.rows["file"].to_list())}
         self.used_by: dict[str, list[str]] = {}  # node → files it took itself
+        self.below: dict[str, set[str]] = {}  # node → files under it, once summarised
+        # grassroots workbooks go by the registry parent of their unit (the node that takes them), 本级 by kind
+        fates = self._fates().with_columns(pl.col("unit").replace_strict(self._parents(), default=None).alias("_at"))
+        self.by_parent = {k: df.drop("_at", "kind") for (k,), df in
+                          fates.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
+        self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fates.partition_by("kind", as_dict=True).items()}
+        self.input_info = self._input_lines()
+        self.info_of = {f: i for i, f in enumerate(self.input_info["file"].to_list())}
+
+    def _fates(self) -> pl.DataFrame:
+        """What happened to each workbook, as the completeness sheet lists it (UNIT_SCHEMA, plus ok and kind)."""
+        names = dict(self.registry.frame.select("单位代码", "单位名称").iter_rows())
+        errors = pl.col("errors")
+        return self.books.select(
+            "unit", pl.col("unit").replace_strict(names, default="").alias("name"), pl.col("unit").alias("child"),
+            pl.when("ok").then(pl.lit(ACCEPTED)).when("superseded").then(pl.lit(UNUSED))
+            .otherwise(pl.lit(RETURNED)).alias("status"), "file",
+            pl.when(pl.col("ok") & (errors > 0)).then(fmt_expr("reason-included", n=errors))
+            .when("ok").then(pl.lit("")).when("superseded").then(pl.lit(t("reason-superseded")))
+            .otherwise(fmt_expr("reason-errors", n=errors)).alias("reason"), "ok", "kind")
+
+    def _input_lines(self) -> pl.DataFrame:
+        """Every input's line in the manifests (INPUT_KEYS), with its 报出日期 FM10."""
+        hashes = pl.DataFrame(list(self.report.sha256.items()), schema={"file": pl.Utf8, "sha256": pl.Utf8},
+                              orient="row")
+        df = self.books.select("file", "unit", "kind", "ok", "errors", "FM10").join(
+            hashes, on="file", how="full", coalesce=True)
+        known = pl.col("kind").is_not_null()  # validation read it as a workbook
+        return df.select(
+            "file", pl.col("sha256").fill_null(""), pl.col("unit").fill_null(""), pl.col("kind").fill_null(""),
+            pl.when("ok").then(pl.lit(ACCEPTED)).when(known).then(pl.lit(RETURNED)).otherwise(pl.lit(UNUSED))
+            .alias("status"),
+            pl.when(known & ~pl.col("ok")).then(fmt_expr("reason-errors", n=pl.col("errors"))).otherwise(pl.lit(""))
+            .alias("reason"), "FM10",
+        )
 
     # --- which workbooks count ------------------------------------------------------------------
 
@@ -179,52 +214,48 @@ class Context:
     def summarize(self, node: str, top: bool = False) -> Summary:
         if node in self.memo and not top:
             return self.memo[node]
-        parts, files, units, issues = [], [], [], []
-        for child in self.registry.children(node):
-            if self.registry.is_leaf(child):
-                taken, child_units = self._take(child, node, KIND_GRASSROOTS)
-                files.extend(taken)
-                units.extend(child_units)
-                continue
-            detail, child_units, child_issues = self._child(node, child)
-            parts.append(detail)
-            units.extend(child_units)
-            issues.extend(child_issues)
-        taken, own_units = self._take(node, node, KIND_BENJI)
+        parts, files, units = [], [], []
+        children = self.registry.children(node)
+        leaves = {c for c in children if self.registry.is_leaf(c)}
+        if leaves:  # grassroots children: thousands under one 街道, taken together
+            taken, child_units = self._take(sorted(leaves), node, KIND_GRASSROOTS)
+            files.extend(taken)
+            units.append(child_units)
+        for child in children:
+            if child not in leaves:
+                detail, child_units = self._child(node, child)
+                parts.append(detail)
+                units.append(child_units)
+        taken, own_units = self._take([node], node, KIND_BENJI)
         files.extend(taken)
-        units.extend(own_units)
-        mine = self.rows.filter(pl.col("file").is_in(pl.Series(files, dtype=pl.Utf8).implode())).drop("file")
+        units.append(own_units)
+        mine = self.rows.select(pl.all().gather([self.row_of[f] for f in files])).drop("file")
         detail = pl.concat([p for p in [mine, *parts] if p.height] or [self._empty_detail()]).sort("单位代码")
-        summary = self._summary(node, detail, units, issues, top)
+        summary = self._summary(node, detail, pl.concat(units), top)
         self.memo[node] = summary
         return summary
 
-    def _child(self, node: str, child: str) -> tuple[pl.DataFrame, list[dict], list[dict]]:
+    def _child(self, node: str, child: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The rows a child node contributes to `node`, and what happened to its units."""
         given = self.workbooks_of(child, "汇总")
         if given:
             return self._from_child_summary(node, child, given)
         inner = self.summarize(child)  # no summary given: summarise the child here from deeper workbooks
-        return inner.detail, [u | {"child": child} for u in inner.units.to_dicts()], []
+        return inner.detail, inner.units.with_columns(pl.lit(child).alias("child"))
 
-    def _take(self, unit: str, node: str, kind: str) -> tuple[list[str], list[dict]]:
-        """One unit's own workbook (grassroots or 本级): the file taken if accepted, and the unit's fate."""
-        books = self.workbooks_of(unit, kind)
-        name, child = self.registry.get(unit)["单位名称"], unit  # a 本级 workbook is the node's own "child"
-        if not books:
-            return [], [_unit(unit, name, child, "缺报", "", t("reason-missing"))]
-        units, taken = [], []
-        for b in books:
-            if b["ok"]:
-                taken.append(b["file"])
-                reason = t("reason-included", n=b["errors"]) if b["errors"] else ""
-                units.append(_unit(unit, name, child, ACCEPTED, b["file"], reason))
-            elif b["superseded"]:
-                units.append(_unit(unit, name, child, UNUSED, b["file"], t("reason-superseded")))
-            else:
-                units.append(_unit(unit, name, child, RETURNED, b["file"], t("reason-errors", n=b["errors"])))
-        self._take_files(node, [b["file"] for b in books])
-        return taken, units
+    def _take(self, units: list[str], node: str, kind: str) -> tuple[list[str], pl.DataFrame]:
+        """The units' own workbooks (grassroots or 本级): the files taken (accepted), and each unit's fate.
+
+        Each unit is its own "child" in the completeness count (a 本级 workbook is the node's own)."""
+        mine = self.by_parent.get(node) if kind == KIND_GRASSROOTS else self.by_kind.get(kind)
+        books = pl.DataFrame(schema=UNIT_SCHEMA | {"ok": pl.Boolean}) if mine is None else mine.filter(
+            pl.col("unit").is_in(units))  # not a revoked unit's workbook: the top node lists it as 已撤销
+        self._take_files(node, books["file"].to_list())
+        sent = set(books["unit"].to_list())
+        gone = [_unit(u, self.registry.get(u)["单位名称"], u, "缺报", "", t("reason-missing")) for u in units
+                if u not in sent]
+        fates = pl.concat([books.drop("ok"), pl.DataFrame(gone, schema=UNIT_SCHEMA)]).sort("unit", "file")
+        return books.filter("ok")["file"].to_list(), fates
 
     def _detail_rows(self, books: pl.DataFrame) -> pl.DataFrame:
         """Detail rows of every accepted grassroots and 本级 workbook at once (with their file)."""
@@ -271,7 +302,7 @@ class Context:
             else _unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", t("reason-not-in-summary"))
             for u in self.registry.subtree(child)
         ]
-        return (detail if chosen is not None else self._empty_detail()), units, []
+        return (detail if chosen is not None else self._empty_detail()), pl.DataFrame(units, schema=UNIT_SCHEMA)
 
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
@@ -281,26 +312,27 @@ class Context:
 
     # --- the summary ----------------------------------------------------------------------------
 
-    def _summary(self, node: str, detail: pl.DataFrame, units: list[dict], issues: list[dict], top: bool) -> Summary:
+    def _summary(self, node: str, detail: pl.DataFrame, units_df: pl.DataFrame, top: bool) -> Summary:
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
-        units_df = pl.DataFrame(units, schema=UNIT_SCHEMA) if units else pl.DataFrame(schema=UNIT_SCHEMA)
         files = self._files_under(node)
         if top:
             unused = self._unused(node)
             units_df = pl.concat([units_df, unused])
             files = files | set(unused["file"].to_list())
-        all_issues = self._issues(files, issues + self._missing_issues(units_df))
+        all_issues = self._issues(files, self._missing_issues(units_df))
+        inputs = self._inputs(files)
+        # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
-            "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": self._report_date(files),
+            "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": inputs["FM10"].max() or "",
             "FM12": self.spec.version,
         }
         summary = Summary(
             unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
             detail=detail, indicators=indicators_frame(totals, self.spec),
             completeness=completeness_frame(node, units_df, self.registry), units=units_df, issues=all_issues,
-            inputs=self._inputs(files), children=self.registry.children(node),
+            inputs=inputs.drop("FM10"), children=self.registry.children(node),
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
@@ -308,16 +340,21 @@ class Context:
         return summary
 
     def _files_under(self, node: str) -> set[str]:
-        nodes = [n for n in self.registry.subtree(node) if n in self.used_by]
-        return {f for n in nodes for f in self.used_by[n]}
+        """Every file the node's summary took or returned, its children's included (known once summarised)."""
+        if node not in self.below:
+            files = set(self.used_by.get(node, []))
+            for child in self.registry.children(node):
+                if not self.registry.is_leaf(child):
+                    files |= self._files_under(child)
+            self.below[node] = files
+        return self.below[node]
 
     def _unused(self, node: str) -> pl.DataFrame:
         """Inputs no node took: unknown units, units of another node, unreadable files."""
         rows = []
         below = set(self.registry.subtree(node))
-        for b in self.report.workbooks.iter_rows(named=True):
-            if b["file"] in self.used:
-                continue
+        left = self.report.workbooks.filter(~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
+        for b in left.iter_rows(named=True):
             unit = b["unit"] or ""
             reg = self.registry.get(unit) if unit else None
             if reg is None and unit:
@@ -344,7 +381,7 @@ class Context:
                 for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
     def _issues(self, files: set[str], extra: list[dict]) -> pl.DataFrame:
-        base = self.report.issues.filter(pl.col("file").is_in(pl.Series(sorted(files), dtype=pl.Utf8).implode()))
+        base = self.report.issues.filter(pl.col("file").is_in(pl.Series(list(files), dtype=pl.Utf8).implode()))
         if self.prefer_latest:  # the conflict was resolved as asked: say which file was set aside, no error
             superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
             base = base.filter(pl.col("rule") != "duplicate-unit")
@@ -356,34 +393,17 @@ class Context:
             return base
         return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
 
-    def _report_date(self, files: set[str]) -> str:
-        """The newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock."""
-        dates = [self.by_file[f]["FM10"] for f in files if f in self.by_file and self.by_file[f]["FM10"]]
-        return max(dates) if dates else ""
-
-    def _sha256(self, path: str) -> str:
-        """The hash of the bytes validation read; a file it could not read is hashed here, once."""
-        if path not in self.hashes:
-            self.hashes[path] = self.report.sha256.get(path) or _sha256(path)
-        return self.hashes[path]
-
     def _inputs(self, files: set[str]) -> pl.DataFrame:
-        books = self.by_file
-        rows = []
-        for f in sorted(files):
-            b = books.get(f)
-            status = ACCEPTED if b and b["ok"] else (RETURNED if b else UNUSED)
-            rows.append({"file": f, "sha256": self._sha256(f), "unit": b["unit"] if b else "",
-                         "kind": b["kind"] if b else "", "status": status,
-                         "reason": "" if status == ACCEPTED else (t("reason-errors", n=b["errors"]) if b else "")})
-        return pl.DataFrame(rows, schema=INPUT_SCHEMA) if rows else pl.DataFrame(schema=INPUT_SCHEMA)
+        # rows picked by position, not joined: a join would hash all 100,000 inputs of the city for every node
+        known = [self.info_of[f] for f in files if f in self.info_of]
+        other = pl.DataFrame({"file": [f for f in files if f not in self.info_of]}, schema={"file": pl.Utf8})
+        other = other.with_columns(pl.lit("").alias(k) for k in ("sha256", "unit", "kind", "reason")).with_columns(
+            pl.lit(UNUSED).alias("status"))
+        return pl.concat([self.input_info.select(pl.all().gather(known)), other], how="diagonal").sort("file")
 
 
 UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
                "reason": pl.Utf8}
-INPUT_SCHEMA = {"file": pl.Utf8, "sha256": pl.Utf8, "unit": pl.Utf8, "kind": pl.Utf8, "status": pl.Utf8,
-                "reason": pl.Utf8}
-
 
 def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str) -> dict:
     return {"unit": unit, "name": name, "child": child, "status": status, "file": file, "reason": reason}
@@ -405,18 +425,6 @@ def _canonical(period: str) -> str:
     return canonical
 
 
-def _sha256(path: str) -> str:
-    """"" for a file that cannot be read (its issue says why)."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return ""
-    return h.hexdigest()
-
-
 def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     sums = column_sums(detail, spec)
     rows = [r for r in spec.numeric_rows()]
@@ -429,10 +437,13 @@ def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Every rate from the summed numerator and denominator; no value (and a note) when the denominator is 0."""
     wide = pl.DataFrame({c: [v] for c, v in zip(totals["code"], totals["value"], strict=True)})
+    terms = []  # one select for all of them: a select costs a millisecond or two, and there are 111 nodes
+    for i, ind in enumerate(spec.indicators):
+        terms += [to_polars(ind.numerator.left, {}).alias(f"n{i}"), to_polars(ind.denominator.left, {}).alias(f"d{i}")]
+    values = wide.select(terms).row(0, named=True) if terms else {}
     rows = []
-    for ind in spec.indicators:
-        num, den = wide.select(to_polars(ind.numerator.left, {}).alias("n"),
-                               to_polars(ind.denominator.left, {}).alias("d")).row(0)
+    for i, ind in enumerate(spec.indicators):
+        num, den = values[f"n{i}"], values[f"d{i}"]
         value = None if not den else num / den
         rows.append({"id": ind.id, "name": ind.name, "numerator": num, "denominator": den, "value": value,
                      "unit": ind.unit, "note": "" if den else t("zero-denominator", formula=ind.denominator.text)})
@@ -449,20 +460,18 @@ def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl
     per_unit = units.filter(pl.col("child").is_in(children)).group_by("child", "unit").agg(
         (pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
         (pl.col("status") == "缺报").any().alias("mis"))
-    counts = {r["child"]: r for r in per_unit.group_by("child").agg(
+    counts = per_unit.group_by("child").agg(
         pl.col("acc").sum().alias("accepted"), (pl.col("ret") & ~pl.col("acc")).sum().alias("returned"),
-        pl.col("mis").sum().alias("missing")).iter_rows(named=True)}
-    rows = []
-    for child in children:
-        c = counts.get(child, {"accepted": 0, "returned": 0, "missing": 0})
-        name = registry.get(child)["单位名称"] + ("（本级）" if child == node else "")
-        rows.append({"child": child, "child_name": name,
-                     "expected": len(registry.subtree(child)) if child != node else 1,
-                     "received": c["accepted"] + c["returned"], "accepted": c["accepted"],
-                     "returned": c["returned"], "missing": c["missing"]})
-    df = pl.DataFrame(rows, schema={"child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64,
-                                    "received": pl.Int64, "accepted": pl.Int64, "returned": pl.Int64,
-                                    "missing": pl.Int64})
+        pl.col("mis").sum().alias("missing"))
+    kids = pl.DataFrame({
+        "child": children,
+        "child_name": [registry.get(c)["单位名称"] + ("（本级）" if c == node else "") for c in children],
+        "expected": [registry.size(c) if c != node else 1 for c in children],
+    }, schema={"child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64})
+    n = ["accepted", "returned", "missing"]
+    df = kids.join(counts, on="child", how="left", maintain_order="left").with_columns(
+        pl.col(n).fill_null(0).cast(pl.Int64)).select(
+        "child", "child_name", "expected", (pl.col("accepted") + pl.col("returned")).alias("received"), *n)
     total = df.select(pl.lit("合计").alias("child"), pl.lit("").alias("child_name"),
                       *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing")])
     return pl.concat([df, total])

@@ -31,6 +31,7 @@ class Registry:
     def __post_init__(self) -> None:
         self._by_code = {r["单位代码"]: r for r in self.frame.iter_rows(named=True)}
         self._children: dict[str, list[str]] = {}
+        self._sizes: dict[str, int] = {}
         for code in sorted(self._by_code):
             parent = self._by_code[code]["上级代码"]
             if parent and self._by_code[code]["状态"] != "撤销":
@@ -51,6 +52,12 @@ class Registry:
             out.append(node)
             stack.extend(reversed(self.children(node)))
         return out
+
+    def size(self, code: str) -> int:
+        """How many active units `code`'s subtree holds, itself included (counted once, then remembered)."""
+        if code not in self._sizes:
+            self._sizes[code] = 1 + sum(self.size(c) for c in self.children(code))
+        return self._sizes[code]
 
     def nodes_bottom_up(self) -> list[str]:
         """Every active unit above the last level, deepest first: the order `rollup --all` works in."""
