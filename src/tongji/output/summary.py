@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -217,7 +218,7 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
     ws.freeze_panes = f"A{header + 1}"
 
 
-def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, bytes]], str]:
+def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
     """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
     codes = [c for c in detail.columns if c not in DETAIL_KEYS]
     ws.append([*DETAIL_KEYS, *codes])
@@ -234,16 +235,14 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list
     return [(3, rows_xml(detail.select(*DETAIL_KEYS, *codes), 3, kinds))], f"A1:{last}"
 
 
-def rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
-    """Sheet rows as XML, built column-wise by polars: a 市 明细 has a row per unit of the city, which
-    openpyxl would take minutes to write cell by cell. Keys are inline strings (leading zeros kept),
-    counts and flags whole numbers, amounts rounded to the cent; an empty value is no cell at all."""
-    if not df.height:
-        return b""
-    row = pl.int_range(first, first + pl.len()).cast(pl.Utf8)
+def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000) -> Iterator[bytes]:
+    """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
+    the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once.
+    Keys are inline strings (leading zeros kept), counts and flags whole numbers, amounts rounded to the cent;
+    an empty value is no cell at all."""
     cells = []
     for j, name in enumerate(df.columns):
-        ref = pl.lit(get_column_letter(j + 1)) + row
+        ref = pl.lit(get_column_letter(j + 1)) + pl.col("_row")
         col = pl.col(name)
         if df.schema[name] == pl.Utf8:
             text = col.str.replace_all("&", "&amp;").str.replace_all("<", "&lt;").str.replace_all(">", "&gt;")
@@ -254,11 +253,14 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
             value = col.round(0).cast(pl.Int64).cast(pl.Utf8) if whole else col.round(2).cast(pl.Utf8)
             cell = pl.format('<c r="{}"><v>{}</v></c>', ref, value)
         cells.append(pl.when(col.is_null()).then(pl.lit("")).otherwise(cell))
-    xml = pl.format("<row r=\"{}\">", row) + pl.concat_str(cells) + pl.lit("</row>")
-    return "".join(df.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
+    xml = pl.format("<row r=\"{}\">", pl.col("_row")) + pl.concat_str(cells) + pl.lit("</row>")
+    for start in range(0, df.height, chunk):
+        part = df.slice(start, chunk)
+        part = part.with_columns(pl.int_range(first + start, first + start + part.height).cast(pl.Utf8).alias("_row"))
+        yield "".join(part.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
 
 
-def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int, bytes]], str]:
+def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
     """Per child, then the fate of every unit: bold headers by openpyxl, the rows as XML (a 市 lists all its units)."""
     units_at = summary.completeness.height + 3  # one blank row between the two tables
     blocks = []
