@@ -73,20 +73,10 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
     ctx = Context.build(common.books(folder), common.registry(folder), common.PERIOD, False, False, spec, None,
                         None)
     t1 = time.perf_counter()
-    roots = set(ctx.registry.roots())
-    nodes = ctx.registry.nodes_bottom_up()
-    levels: dict[str, float] = {}
-    summaries = {}
+    summaries: dict = {}
 
-    def summarise_all() -> None:
-        for i, node in enumerate(nodes, start=1):
-            t = time.perf_counter()
-            summaries[node] = ctx.summarize(node, top=node in roots)
-            level = ctx.registry.get(node)["层级"]
-            levels[level] = levels.get(level, 0.0) + time.perf_counter() - t
-            if i % 10 == 0:
-                print(f"  summarised {i}/{len(nodes)} nodes, {time.perf_counter() - t1:.0f} s", file=sys.stderr,
-                      flush=True)
+    def summarise_all() -> None:  # exactly what rollup_all does once the workbooks are read and validated
+        summaries.update(ctx.summarize_all())
 
     if profile:
         import cProfile
@@ -110,8 +100,8 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
     grassroots = frame.filter((frame["层级"] == "基层") & (frame["状态"] != "撤销")).height
     if top.total("JH00") != grassroots or top.has_errors:
         raise RuntimeError(f"top summary: JH00 {top.total('JH00')} for {grassroots} units, errors {top.has_errors}")
-    return {"seconds": t2 - t1, "build": t1 - t0, "summarize": t2 - t1, "levels": levels, "write": t3 - t2,
-            "written": written, "nodes": len(nodes)}
+    return {"seconds": t2 - t1, "build": t1 - t0, "summarize": t2 - t1, "write": t3 - t2, "written": written,
+            "nodes": len(summaries)}
 
 
 def phase(name: str, folder: Path, *extra: str, workers: str = "", cap: float = float("inf")) -> dict:
@@ -168,9 +158,8 @@ def main() -> None:
         print(f"{label:34}{cut}{r['seconds']:8.2f}{r['seconds'] / raw['seconds']:8.2f}"
               f"{r['seconds'] / n * 1000:9.2f}{r['peak_mib']:10.0f}{r['tree_mib']:10.0f}"
               f"{'  stopped at --cap' if r.get('killed') else ''}")
-    levels = ", ".join(f"{k} {v:.2f} s" for k, v in agg["levels"].items())
     print(f"aggregation phase, step by step: read + validate (Context.build) {agg['build']:.2f} s; "
-          f"summarise {agg['nodes']} nodes {agg['summarize']:.2f} s ({levels}); "
+          f"summarise {agg['nodes']} nodes (Context.summarize_all) {agg['summarize']:.2f} s; "
           f"write_summary {agg['written']} of {agg['nodes']} nodes {agg['write']:.2f} s")
     if args.profile:
         stats = folder / "summarize.prof"

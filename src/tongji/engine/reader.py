@@ -309,6 +309,7 @@ _SHEET_TAG = re.compile(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
 _REL_TAG = re.compile(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"')
 _REL_TAG2 = re.compile(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
 _MERGE = re.compile(r'<mergeCell\b[^>]*ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 
 
 def _inspect_blanks(file_id: int, data: bytes, blanks: dict[str, list[str]], spec: Spec) -> list[Problem]:
@@ -335,20 +336,23 @@ def _unescape(s: str) -> str:
 
 
 def _blank_reasons(file_id: int, spec: Spec, sheet: str, xml: str, refs: list[str]) -> list[Problem]:
+    """Why each blank value cell is blank: inside a merged range, or a formula never calculated (else: typed so)."""
     canonical = next(f.sheet for f in spec.forms if norm(f.sheet) == norm(sheet))
-    out = []
+    places = {ref: re.match(r"([A-Z]+)([0-9]+)", ref).groups() for ref in refs}
     merged = {}
-    if "<mergeCell" in xml:
-        for c1, r1, c2, r2 in _MERGE.findall(xml):
-            for ref in refs:
-                col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
-                if c1 <= col <= c2 and len(c1) == len(col) and int(r1) <= int(row) <= int(r2):
-                    merged[ref] = f"{c1}{r1}:{c2}{r2}"
+    for c1, r1, c2, r2 in _MERGE.findall(xml):
+        for ref, (col, row) in places.items():
+            if c1 <= col <= c2 and len(c1) == len(col) and int(r1) <= int(row) <= int(r2):
+                merged[ref] = f"{c1}{r1}:{c2}{r2}"
+    uncalculated = set()
+    if "<f" in xml:  # one pass over the cells, and only in a sheet that holds a formula at all
+        wanted = set(refs)
+        uncalculated = {ref for ref, inner in _CELL.findall(xml)
+                        if ref in wanted and "<f" in inner and "<v>" not in inner}
+    out = []
     for ref in refs:
         if ref in merged:
             out.append(Problem(file_id, "merged-cell", {"range": merged[ref]}, canonical, ref))
-            continue
-        m = re.search(rf'<c r="{ref}"[^>]*?(/>|>(.*?)</c>)', xml, re.S)
-        if m and m.group(2) and "<f" in m.group(2) and "<v>" not in m.group(2):
+        elif ref in uncalculated:
             out.append(Problem(file_id, "formula-no-value", {}, canonical, ref))
     return out

@@ -8,6 +8,7 @@ Totals are the column sums of the detail in unit-code order, so level-by-level a
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,13 +62,7 @@ def rollup_all(
     `previous` (the top node's summary of last period) gives every node its 上期数 from the previous 明细."""
     ctx = Context.build(inputs, registry, period, kw.get("include_errors", False), kw.get("prefer_latest", False),
                         kw.get("spec"), kw.get("tick"), kw.get("on_files"), kw.get("previous"))
-    unit = kw.get("unit")
-    if unit is not None and unit not in ctx.registry:
-        raise TongjiError("unit-not-in-registry", unit=unit)
-    tops = {unit} if unit else set(ctx.registry.roots())
-    below = set(ctx.registry.subtree(unit)) if unit else None
-    nodes = [n for n in ctx.registry.nodes_bottom_up() if below is None or n in below]
-    return {node: ctx.summarize(node, top=node in tops) for node in nodes}
+    return ctx.summarize_all(kw.get("unit"))
 
 
 @dataclass
@@ -114,13 +109,13 @@ class Context:
         self.rows = self._detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")))
         self.row_of = {f: i for i, f in enumerate(self.rows["file"].to_list())}
         self.used_by: dict[str, list[str]] = {}  # node → files it took itself
-        self.below: dict[str, set[str]] = {}  # node → files under it, once summarised
+        self.below: dict[str, pl.DataFrame] = {}  # node → manifest lines of the files under it, once summarised
         # grassroots workbooks go by the registry parent of their unit (the node that takes them), 本级 by kind
         fates = self._fates().with_columns(pl.col("unit").replace_strict(self._parents(), default=None).alias("_at"))
         self.by_parent = {k: df.drop("_at", "kind") for (k,), df in
                           fates.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
         self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fates.partition_by("kind", as_dict=True).items()}
-        self.input_info = self._input_lines()
+        self.input_info = self._input_lines().sort("file")
         self.info_of = {f: i for i, f in enumerate(self.input_info["file"].to_list())}
 
     def _fates(self) -> pl.DataFrame:
@@ -209,6 +204,21 @@ class Context:
         for f in files:
             self.used[f] = node
 
+    def summarize_all(self, unit: str | None = None) -> dict[str, Summary]:
+        """Every node of the tree bottom-up, or of `unit`'s subtree: the aggregation step of `rollup --all`."""
+        if unit is not None and unit not in self.registry:
+            raise TongjiError("unit-not-in-registry", unit=unit)
+        tops = {unit} if unit else set(self.registry.roots())
+        below = set(self.registry.subtree(unit)) if unit else None
+        nodes = [n for n in self.registry.nodes_bottom_up() if below is None or n in below]
+        collecting = gc.isenabled()
+        gc.disable()  # each node makes many short-lived objects; a collection would walk the 100,000-entry indexes
+        try:
+            return {node: self.summarize(node, top=node in tops) for node in nodes}
+        finally:
+            if collecting:
+                gc.enable()
+
     # --- one node -------------------------------------------------------------------------------
 
     def summarize(self, node: str, top: bool = False) -> Summary:
@@ -229,7 +239,7 @@ class Context:
         taken, own_units = self._take([node], node, KIND_BENJI)
         files.extend(taken)
         units.append(own_units)
-        mine = self.rows.select(pl.all().gather([self.row_of[f] for f in files])).drop("file")
+        mine = _rows_at(self.rows, [self.row_of[f] for f in files]).drop("file")
         detail = pl.concat([p for p in [mine, *parts] if p.height] or [self._empty_detail()]).sort("单位代码")
         summary = self._summary(node, detail, pl.concat(units), top)
         self.memo[node] = summary
@@ -315,13 +325,12 @@ class Context:
     def _summary(self, node: str, detail: pl.DataFrame, units_df: pl.DataFrame, top: bool) -> Summary:
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
-        files = self._files_under(node)
+        inputs = self._inputs_under(node)
         if top:
             unused = self._unused(node)
             units_df = pl.concat([units_df, unused])
-            files = files | set(unused["file"].to_list())
-        all_issues = self._issues(files, self._missing_issues(units_df))
-        inputs = self._inputs(files)
+            inputs = pl.concat([inputs, self._inputs(set(unused["file"].to_list()))]).sort("file")
+        all_issues = self._issues(inputs["file"], self._missing_issues(units_df))
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
@@ -339,14 +348,13 @@ class Context:
             add_previous(summary, column_sums(below, self.spec), self.spec)
         return summary
 
-    def _files_under(self, node: str) -> set[str]:
-        """Every file the node's summary took or returned, its children's included (known once summarised)."""
+    def _inputs_under(self, node: str) -> pl.DataFrame:
+        """The manifest lines of every file the node's summary took or returned, its children's included: built
+        from the children's (known once they are summarised), so the 市 does not look up 100,000 files."""
         if node not in self.below:
-            files = set(self.used_by.get(node, []))
-            for child in self.registry.children(node):
-                if not self.registry.is_leaf(child):
-                    files |= self._files_under(child)
-            self.below[node] = files
+            parts = [self._inputs(set(self.used_by.get(node, [])))]
+            parts += [self._inputs_under(c) for c in self.registry.children(node) if not self.registry.is_leaf(c)]
+            self.below[node] = pl.concat(parts).sort("file")
         return self.below[node]
 
     def _unused(self, node: str) -> pl.DataFrame:
@@ -380,8 +388,9 @@ class Context:
                                  unit=r["unit"], name=r["name"], child=r["child"]))
                 for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
-    def _issues(self, files: set[str], extra: list[dict]) -> pl.DataFrame:
-        base = self.report.issues.filter(pl.col("file").is_in(pl.Series(list(files), dtype=pl.Utf8).implode()))
+    def _issues(self, listed: pl.Series, extra: list[dict]) -> pl.DataFrame:
+        base = self.report.issues.filter(pl.col("file").is_in(listed.implode()))
+        files = set(listed.to_list()) if self.prefer_latest or self.extra_issues else set()
         if self.prefer_latest:  # the conflict was resolved as asked: say which file was set aside, no error
             superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
             base = base.filter(pl.col("rule") != "duplicate-unit")
@@ -394,16 +403,25 @@ class Context:
         return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
 
     def _inputs(self, files: set[str]) -> pl.DataFrame:
-        # rows picked by position, not joined: a join would hash all 100,000 inputs of the city for every node
-        known = [self.info_of[f] for f in files if f in self.info_of]
-        other = pl.DataFrame({"file": [f for f in files if f not in self.info_of]}, schema={"file": pl.Utf8})
-        other = other.with_columns(pl.lit("").alias(k) for k in ("sha256", "unit", "kind", "reason")).with_columns(
-            pl.lit(UNUSED).alias("status"))
-        return pl.concat([self.input_info.select(pl.all().gather(known)), other], how="diagonal").sort("file")
+        # rows picked by position (input_info is in file order), not joined: a join would hash all 100,000
+        # inputs of the city for every node
+        known = sorted(self.info_of[f] for f in files if f in self.info_of)
+        lines = _rows_at(self.input_info, known)
+        other = [f for f in files if f not in self.info_of]
+        if not other:
+            return lines
+        other = pl.DataFrame({"file": other}, schema={"file": pl.Utf8}).with_columns(
+            [pl.lit("").alias(k) for k in ("sha256", "unit", "kind", "reason")] + [pl.lit(UNUSED).alias("status")])
+        return pl.concat([lines, other], how="diagonal").sort("file")
 
 
 UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
                "reason": pl.Utf8}
+
+def _rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
+    """The rows at these positions; the list becomes one Series, not one per column (the 明细 has ninety)."""
+    return df.select(pl.all().gather(pl.Series(positions, dtype=pl.UInt32)))
+
 
 def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str) -> dict:
     return {"unit": unit, "name": name, "child": child, "status": status, "file": file, "reason": reason}
@@ -436,7 +454,7 @@ def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 
 def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Every rate from the summed numerator and denominator; no value (and a note) when the denominator is 0."""
-    wide = pl.DataFrame({c: [v] for c, v in zip(totals["code"], totals["value"], strict=True)})
+    wide = totals.select("code", pl.col("value").cast(pl.Float64)).transpose(column_names="code")
     terms = []  # one select for all of them: a select costs a millisecond or two, and there are 111 nodes
     for i, ind in enumerate(spec.indicators):
         terms += [to_polars(ind.numerator.left, {}).alias(f"n{i}"), to_polars(ind.denominator.left, {}).alias(f"d{i}")]
@@ -454,27 +472,28 @@ def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl.DataFrame:
     """Expected (registry) vs received vs accepted vs returned vs missing, per child and overall.
 
-    A unit with one accepted and one returned workbook counts once, as accepted. One group-by over all
-    units: a 街道 with thousands of units must not cost thousands of filters."""
+    A unit with one accepted and one returned workbook counts once, as accepted. One lazy query over all
+    units: a 街道 with thousands of units must not cost thousands of filters, and every node runs it."""
     children = [*registry.children(node), node]
-    per_unit = units.filter(pl.col("child").is_in(children)).group_by("child", "unit").agg(
-        (pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
-        (pl.col("status") == "缺报").any().alias("mis"))
-    counts = per_unit.group_by("child").agg(
-        pl.col("acc").sum().alias("accepted"), (pl.col("ret") & ~pl.col("acc")).sum().alias("returned"),
-        pl.col("mis").sum().alias("missing"))
-    kids = pl.DataFrame({
+    kids = pl.LazyFrame({
         "child": children,
         "child_name": [registry.get(c)["单位名称"] + ("（本级）" if c == node else "") for c in children],
         "expected": [registry.size(c) if c != node else 1 for c in children],
     }, schema={"child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64})
+    flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
+             (pl.col("status") == "缺报").any().alias("mis")]
+    # a grassroots child is one unit: its flags are the child's; a 区's units are grouped first
+    per_unit = units.lazy().group_by("child", *([] if registry.is_leaf(children[0]) else ["unit"])).agg(flags)
+    counts = per_unit.group_by("child").agg(
+        pl.col("acc").sum().alias("accepted"), (pl.col("ret") & ~pl.col("acc")).sum().alias("returned"),
+        pl.col("mis").sum().alias("missing"))
     n = ["accepted", "returned", "missing"]
     df = kids.join(counts, on="child", how="left", maintain_order="left").with_columns(
         pl.col(n).fill_null(0).cast(pl.Int64)).select(
         "child", "child_name", "expected", (pl.col("accepted") + pl.col("returned")).alias("received"), *n)
     total = df.select(pl.lit("合计").alias("child"), pl.lit("").alias("child_name"),
                       *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing")])
-    return pl.concat([df, total])
+    return pl.concat([df, total]).collect()
 
 
 def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:

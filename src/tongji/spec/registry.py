@@ -31,7 +31,8 @@ class Registry:
     def __post_init__(self) -> None:
         self._by_code = {r["单位代码"]: r for r in self.frame.iter_rows(named=True)}
         self._children: dict[str, list[str]] = {}
-        self._sizes: dict[str, int] = {}
+        self._leaves = {c for c, r in self._by_code.items() if r["层级"] == self.levels[-1]}
+        self._sizes: dict[str, int] = dict.fromkeys(self._leaves, 1)  # a grassroots unit is a subtree of one
         for code in sorted(self._by_code):
             parent = self._by_code[code]["上级代码"]
             if parent and self._by_code[code]["状态"] != "撤销":
@@ -42,7 +43,7 @@ class Registry:
         return self._children.get(code, [])
 
     def is_leaf(self, code: str) -> bool:
-        return self._by_code[code]["层级"] == self.levels[-1]
+        return code in self._leaves
 
     def subtree(self, code: str) -> list[str]:
         """`code` and every active unit beneath it, parents before children."""
