@@ -6,8 +6,9 @@
 
 For each city: raw fastexcel parsing of every sheet of every workbook (one process), `tongji validate`
 and `tongji rollup --all` (default worker processes), their ratios to the raw parse, peak memory (worker
-processes included) and the cost per unit. Cities are made by the sample generator (`tongji.samples.make_city`,
-see benchmarks/common.py) and cached in benchmarks/.cache/city-N/ (`--cache DIR` for another place).
+processes included: the process tree sampled every 50 ms) and the cost per unit. Cities are made by the
+sample generator (`tongji.samples.make_city`, see benchmarks/common.py) and cached in
+benchmarks/.cache/city-N/ (`--cache DIR` for another place).
 Each phase runs in a fresh process, after a warm-up parse so every phase reads from the page cache.
 """
 
@@ -42,7 +43,7 @@ def measure(n: int, cache: Path) -> None:
     raw = common.phase("rollup_bench", "raw_parse", str(folder))
     val = common.phase("validate_bench", "tongji_validate", str(folder))
     roll = rollup(folder)
-    peak = max(val["peak_mib"], roll["peak_mib"])
+    peak = max(val["tree_mib"], roll["tree_mib"])  # the main process and its workers together
     print(f"{n:>8} {raw['seconds']:>8.1f} {val['seconds']:>11.1f} {val['seconds'] / raw['seconds']:>6.2f} "
           f"{roll['seconds']:>15.1f} {roll['seconds'] / raw['seconds']:>6.2f} {peak:>9.0f} "
           f"{roll['seconds'] / n * 1000:>8.2f}", flush=True)
