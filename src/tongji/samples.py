@@ -928,14 +928,15 @@ def _seed_mistakes(dice: _Dice, jobs: list[_Job], tree: list[_Unit], values: dic
     units = {u.code: u for u in tree}
     streets = [u for u in tree if u.level == "街道"]
     n = 0
-    for job in list(jobs):
+    gone = set()  # jobs of missing units, dropped after the loop: list.remove each time is quadratic
+    for job in jobs:
         unit = units[job.unit]
         if unit.level != "基层" or not dice.chance(share):
             continue
         kind = order[n % len(order)]
         n += 1
         if kind == "missing":
-            jobs.remove(job)
+            gone.add(id(job))
             city.missing.append(job.unit)
         elif kind == "duplicate":
             later = dt.date.fromisoformat(job.cover["FM10"]) + dt.timedelta(days=dice.int(1, 6))
@@ -946,6 +947,7 @@ def _seed_mistakes(dice: _Dice, jobs: list[_Job], tree: list[_Unit], values: dic
             city.seeded[job.name] = _wrong_parent(dice, job, unit, streets, city)
         else:
             city.seeded[job.name] = MISTAKES[kind](dice, job, values[job.unit])
+    jobs[:] = [job for job in jobs if id(job) not in gone]
 
 
 def _jf01_off(dice: _Dice, job: _Job, v: dict[str, int]) -> list[str]:
