@@ -228,7 +228,7 @@ class Context:
         children = self.registry.children(node)
         leaves = {c for c in children if self.registry.is_leaf(c)}
         if leaves:  # grassroots children: thousands under one 街道, taken together
-            taken, child_units = self._take(sorted(leaves), node, KIND_GRASSROOTS)
+            taken, child_units = self._take([c for c in children if c in leaves], node, KIND_GRASSROOTS)
             files.extend(taken)
             units.append(child_units)
         for child in children:
@@ -455,9 +455,7 @@ def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Every rate from the summed numerator and denominator; no value (and a note) when the denominator is 0."""
     wide = totals.select("code", pl.col("value").cast(pl.Float64)).transpose(column_names="code")
-    terms = []  # one select for all of them: a select costs a millisecond or two, and there are 111 nodes
-    for i, ind in enumerate(spec.indicators):
-        terms += [to_polars(ind.numerator.left, {}).alias(f"n{i}"), to_polars(ind.denominator.left, {}).alias(f"d{i}")]
+    terms = _indicator_terms(spec)
     values = wide.select(terms).row(0, named=True) if terms else {}
     rows = []
     for i, ind in enumerate(spec.indicators):
@@ -467,6 +465,20 @@ def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
                      "unit": ind.unit, "note": "" if den else t("zero-denominator", formula=ind.denominator.text)})
     return pl.DataFrame(rows, schema={"id": pl.Utf8, "name": pl.Utf8, "numerator": pl.Float64,
                                       "denominator": pl.Float64, "value": pl.Float64, "unit": pl.Utf8, "note": pl.Utf8})
+
+
+_TERMS: list = [None, []]  # the last spec and its indicators' terms: rollup asks for them at every node
+
+
+def _indicator_terms(spec: Spec) -> list[pl.Expr]:
+    """Every indicator's numerator and denominator as polars expressions, for one select over the totals."""
+    if _TERMS[0] is not spec:
+        terms = []
+        for i, ind in enumerate(spec.indicators):
+            terms += [to_polars(ind.numerator.left, {}).alias(f"n{i}"),
+                      to_polars(ind.denominator.left, {}).alias(f"d{i}")]
+        _TERMS[:] = [spec, terms]
+    return _TERMS[1]
 
 
 def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl.DataFrame:
