@@ -270,6 +270,24 @@ def test_cli_rollup_all_and_exit_codes(city, tmp_path):
     assert (tmp_path / "out" / "330100_2025_汇总.xlsx").exists()
 
 
+def test_cli_rollup_shows_progress_on_a_terminal_only(city, tmp_path, monkeypatch):
+    """Reading and writing the summaries each get a bar on a terminal; piped output has none."""
+    import io
+
+    from rich.console import Console
+
+    import tongji.cli.rollup as command
+
+    screen = io.StringIO()
+    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    args = ("rollup", city.folder, "-r", city.registry, "-p", "2025", "--all")
+    assert invoke(*args, "-o", tmp_path / "tty").exit_code == 0
+    assert "读取工作簿" in screen.getvalue() and "写出汇总表" in screen.getvalue()
+    monkeypatch.undo()
+    piped = invoke(*args, "-o", tmp_path / "piped")
+    assert piped.exit_code == 0 and "读取工作簿" not in piped.output and "写出汇总表" not in piped.output
+
+
 @pytest.mark.parametrize("case", ["cycle", "unwritable", "empty", "no-unit", "unknown-node"])
 def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):
     registry, out, inputs, extra = city.registry, tmp_path / "out", city.folder, ["--unit", "330100"]

@@ -142,6 +142,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage-error": ("用法错误：{detail}（用 --help 查看用法）", "Usage error: {detail} (see --help)"),
     # the terminal
     "cli-reading": ("读取工作簿", "Reading workbooks"),
+    "cli-writing": ("写出汇总表", "Writing summaries"),
     "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n} workbooks: {ok} passed, {warn} with warnings, {bad} returned"),
     "cli-issues": ("问题清单", "Issues"),
     "cli-more-books": ("另有 {n} 份工作簿通过，未逐一列出", "{n} more workbooks passed and are not listed"),

@@ -52,7 +52,12 @@ def rollup_command(
             summaries = rollup_all(inputs, registry, period, tick=tick, on_files=on_total, unit=unit, **options)
         else:
             summaries = {unit: rollup(inputs, registry, unit, period, tick=tick, on_files=on_total, **options)}
-    written = [p for s in summaries.values() for p in write_summary(s, out, spec, formats)]
+    written = []
+    with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
+        on_total(len(summaries))
+        for s in summaries.values():
+            written += write_summary(s, out, spec, formats)
+            tick()
     top = list(summaries.values())[-1]
     show(con, top)
     con.print(t("rollup-written", n=len(summaries), path=out, files=len(written)))
