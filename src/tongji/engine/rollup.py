@@ -486,11 +486,12 @@ def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl
 
     A unit with one accepted and one returned workbook counts once, as accepted. One lazy query over all
     units: a 街道 with thousands of units must not cost thousands of filters, and every node runs it."""
-    children = [*registry.children(node), node]
+    below = registry.children(node)
+    children = [*below, node]
     kids = pl.LazyFrame({
         "child": children,
-        "child_name": [registry.get(c)["单位名称"] + ("（本级）" if c == node else "") for c in children],
-        "expected": [registry.size(c) if c != node else 1 for c in children],
+        "child_name": [*registry.names(below), registry.get(node)["单位名称"] + "（本级）"],
+        "expected": [*registry.sizes(below), 1],
     }, schema={"child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64})
     flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
              (pl.col("status") == "缺报").any().alias("mis")]

@@ -60,6 +60,16 @@ class Registry:
             self._sizes[code] = 1 + sum(self.size(c) for c in self.children(code))
         return self._sizes[code]
 
+    def names(self, codes: list[str]) -> list[str]:
+        """Each unit's 单位名称, for many units at once (a 街道 may have thousands)."""
+        by_code = self._by_code
+        return [by_code[c]["单位名称"] for c in codes]
+
+    def sizes(self, codes: list[str]) -> list[int]:
+        """`size` of each unit: one for a grassroots unit, looked up without a call."""
+        known = self._sizes
+        return [known[c] if c in known else self.size(c) for c in codes]
+
     def nodes_bottom_up(self) -> list[str]:
         """Every active unit above the last level, deepest first: the order `rollup --all` works in."""
         nodes = [c for c, r in self._by_code.items() if r["状态"] != "撤销" and not self.is_leaf(c)]
