@@ -460,17 +460,24 @@ def _write_registry(path: Path, tree: list[_Unit]) -> Registry:
 def _draw_values(dice: _Dice, tree: list[_Unit], period: str, ratio: float) -> dict[str, dict[str, int]]:
     """unit code → indicator → int (people, units, 0/1 flags, money in 分), for every active unit."""
     frac = _months(period) / 12  # 经费 and 帮扶 money is 本年累计
+    return _up_the_tree(tree, lambda u: _grassroots_values(dice, u, frac, ratio),
+                        lambda u, below, direct: _benji_values(dice, u, below, direct, frac, ratio))
+
+
+def _up_the_tree(tree: list[_Unit], grassroots: Callable, benji: Callable) -> dict[str, dict[str, int]]:
+    """Values for every active unit: grassroots units first, then each 街道, 区 and 市 from the values beneath it
+    (`below`: every grassroots unit of its subtree; `direct`: its children)."""
     active = [u for u in tree if u.state != "撤销"]
-    values = {u.code: _grassroots_values(dice, u, frac, ratio) for u in active if u.level == "基层"}
-    grassroots = set(values)
+    values = {u.code: grassroots(u) for u in active if u.level == "基层"}
+    leaves = set(values)
     children: dict[str, list[str]] = {}
     for u in active:
         children.setdefault(u.parent, []).append(u.code)
     for level in ("街道", "区", "市"):
         for u in (u for u in active if u.level == level):
-            below = [values[c] for c in _subtree(u.code, children) if c in grassroots]
+            below = [values[c] for c in _subtree(u.code, children) if c in leaves]
             direct = [values[c] for c in children.get(u.code, [])]
-            values[u.code] = _benji_values(dice, u, below, direct, frac, ratio)
+            values[u.code] = benji(u, below, direct)
     return values
 
 
@@ -683,18 +690,8 @@ def _denominators(dice: _Dice, unit: _Unit, below: list[dict]) -> dict[str, int]
 def _past_values(dice: _Dice, tree: list[_Unit], now: dict, period: str, ratio: float) -> dict[str, dict[str, int]]:
     """Last period's values for every active unit, worked back from this period's so that they flow into it."""
     frac = _months(period) / 12
-    active = [u for u in tree if u.state != "撤销"]
-    past = {u.code: _past_grassroots(dice, u, now[u.code], frac, ratio) for u in active if u.level == "基层"}
-    grassroots = set(past)
-    children: dict[str, list[str]] = {}
-    for u in active:
-        children.setdefault(u.parent, []).append(u.code)
-    for level in ("街道", "区", "市"):
-        for u in (u for u in active if u.level == level):
-            below = [past[c] for c in _subtree(u.code, children) if c in grassroots]
-            direct = [past[c] for c in children.get(u.code, [])]
-            past[u.code] = _past_benji(dice, u, now[u.code], below, direct, frac, ratio)
-    return past
+    return _up_the_tree(tree, lambda u: _past_grassroots(dice, u, now[u.code], frac, ratio),
+                        lambda u, below, direct: _past_benji(dice, u, now[u.code], below, direct, frac, ratio))
 
 
 def _past_grassroots(dice: _Dice, unit: _Unit, v: dict[str, int], frac: float, ratio: float) -> dict[str, int]:
