@@ -88,3 +88,38 @@ def test_cli_levels_option(tmp_path):
     assert CliRunner().invoke(cli.app, args).exit_code == 2
     result = CliRunner().invoke(cli.app, [*args, "--levels", "县,乡镇,基层"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("C,市总,,市\nD,区总,C,区\nS,街道,D,街道\nG1,甲工会,S,基层\nG2,乙工会,,基层\n",
+     "名册中这些单位不在最高层级，却没有上级代码：G2（基层）"),
+    ("", "名册中没有任何单位（只有表头）"),
+])
+def test_registry_refuses_what_it_cannot_trust(tmp_path, rows, message):
+    with pytest.raises(TongjiError) as exc:
+        load_registry(write(tmp_path, "单位代码,单位名称,上级代码,层级\n" + rows))
+    assert message in str(exc.value)
+
+
+def test_a_registry_may_start_below_the_top_level(tmp_path):
+    reg = load_registry(write(tmp_path, HEADER + "S,街道,,街道,9,,\nG,工会,S,基层,1,,\n"))
+    assert reg.roots() == ["S"] and reg.children("S") == ["G"]
+
+
+def test_a_formula_in_an_xlsx_registry_is_refused(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for line in GOOD.splitlines():
+        wb.active.append(line.split(","))
+    wb.active["C5"] = '=IF(1,"S","")'  # openpyxl saves no cached value: it reads as blank
+    wb.save(tmp_path / "名册.xlsx")
+    with pytest.raises(TongjiError, match="名册 .*名册.xlsx 的 C5 是公式"):
+        load_registry(tmp_path / "名册.xlsx")
+
+
+def test_registry_mistakes_exit_2_with_one_line(tmp_path):
+    path = write(tmp_path, "单位代码,单位名称,上级代码,层级\n")
+    result = CliRunner().invoke(cli.app, ["validate", str(path), "--registry", str(path)])
+    assert result.exit_code == 2
+    assert "名册中没有任何单位" in result.output and "Traceback" not in result.output

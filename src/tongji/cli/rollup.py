@@ -14,6 +14,7 @@ from tongji.engine.summary import Summary
 from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.output.files import ensure_dir
+from tongji.output.paths import refuse_overlap
 from tongji.spec import load_spec
 from tongji.spec.registry import load_registry
 
@@ -39,6 +40,7 @@ def rollup_command(
     """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
     if not all_nodes and not unit:
         raise TongjiError("rollup-needs-unit")
+    refuse_overlap([*inputs, *([previous] if previous else [])], [out])
     registry = load_registry(registry, levels)
     formats = [f.strip() for item in formats for f in item.split(",") if f.strip()]
     _check_formats(formats)

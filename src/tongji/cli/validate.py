@@ -12,6 +12,7 @@ from tongji.cli.common import LEVELS_HELP, console, friendly, progress
 from tongji.engine.report import ValidationReport
 from tongji.engine.validate import validate
 from tongji.i18n import severity, status, t
+from tongji.output.paths import refuse_overlap
 from tongji.output.report import write_report
 
 MAX_SHOWN = 200  # issues printed on the terminal; the full list goes to --report
@@ -33,6 +34,7 @@ def validate_command(
 ) -> None:
     """审核工作簿：退出码 0 无错误，1 有工作簿需退回，2 用法或设置错误。"""
     out = console()
+    refuse_overlap(paths, [report, annotate])
     if report is not None:
         write_report_check(report)
     if registry is not None:

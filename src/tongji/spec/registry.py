@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,8 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
     if not path.is_file():
         raise TongjiError("registry-missing", path=path)
     frame = _read(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _refuse_formulas(path)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise TongjiError("registry-columns", columns="、".join(missing))
@@ -120,6 +123,8 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
         .filter(pl.col("单位代码") != "")
         .with_columns(pl.col("状态").replace("", "正常"))
     )
+    if not frame.height:
+        raise TongjiError("registry-empty", path=path)
     _check(frame, levels)
     return Registry(frame, levels, path)
 
@@ -143,6 +148,23 @@ def _read(path: Path) -> pl.DataFrame:
         raise TongjiError("registry-unreadable", path=path, detail=str(exc).splitlines()[0][:200]) from None
 
 
+_FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>/]*>(?:(?!</c>).)*?<f[ >/]', re.S)
+
+
+def _refuse_formulas(path: Path) -> None:
+    """A formula in the registry is a value nobody can vouch for: uncalculated, it reads as blank, and a blank
+    上级代码 silently makes a unit a root. The registry must hold typed values (粘贴为数值)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+                xml = z.read(name)
+                found = b"<f" in xml and _FORMULA_CELL.search(xml.decode("utf-8", "replace"))
+                if found:
+                    raise TongjiError("registry-formula", path=path, cell=found.group(1))
+    except (zipfile.BadZipFile, OSError):
+        return  # _read has already said what is wrong with an unreadable file
+
+
 def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
     counts = Counter(frame["单位代码"].to_list())
     dup = sorted(c for c, n in counts.items() if n > 1)
@@ -152,6 +174,10 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
     if bad_level:
         raise TongjiError("registry-bad-level", items=_few(bad_level), levels="、".join(levels))
     rows = {r["单位代码"]: r for r in frame.iter_rows(named=True)}
+    top = min(levels.index(r["层级"]) for r in rows.values())
+    orphans = [f"{c}（{r['层级']}）" for c, r in rows.items() if not r["上级代码"] and levels.index(r["层级"]) > top]
+    if orphans:
+        raise TongjiError("registry-no-parent", items=_few(orphans))
     unknown = [f"{c}→{r['上级代码']}" for c, r in rows.items() if r["上级代码"] and r["上级代码"] not in rows]
     if unknown:
         raise TongjiError("registry-unknown-parent", items=_few(unknown))

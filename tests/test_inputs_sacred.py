@@ -1,0 +1,58 @@
+"""Inputs are sacred: an output over or among the inputs is refused before anything is read (exit 2)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tongji import cli
+from workbooks import make_workbook
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def commands():
+    cli._register()
+
+
+@pytest.fixture
+def batch(tmp_path):
+    folder = tmp_path / "收回"
+    make_workbook(folder / "某单位.xlsx", {"HY02": 101})
+    return folder
+
+
+def _refused(args, batch):
+    before = {p: p.read_bytes() for p in batch.rglob("*")}
+    result = runner.invoke(cli.app, [str(a) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "输出位置" in result.output and "在输入" in result.output and "Traceback" not in result.output
+    assert {p: p.read_bytes() for p in batch.rglob("*")} == before  # nothing overwritten, nothing added
+
+
+@pytest.mark.parametrize("where", ["某单位.xlsx", "问题清单.xlsx", "sub/问题清单.csv"])
+def test_a_report_inside_the_input_folder_is_refused(batch, where):
+    _refused(["validate", batch, "--report", batch / where], batch)
+
+
+def test_a_report_that_is_an_input_file_is_refused(batch):
+    unit = batch / "某单位.xlsx"
+    _refused(["validate", unit, "--report", batch.parent / "收回" / ".." / "收回" / "某单位.xlsx"], batch)
+
+
+def test_annotated_copies_inside_the_input_folder_are_refused(batch):
+    _refused(["validate", batch, "--annotate", batch / "退回"], batch)
+
+
+def test_a_summary_folder_inside_the_inputs_is_refused(batch, tmp_path):
+    registry = tmp_path / "名册.csv"
+    registry.write_text("单位代码,单位名称,上级代码,层级\nS,街道,,街道\n", encoding="utf-8")
+    _refused(["rollup", batch, "-r", registry, "-p", "2025", "--unit", "S", "-o", batch], batch)
+
+
+def test_outputs_beside_the_inputs_are_fine(batch, tmp_path):
+    result = runner.invoke(cli.app, ["validate", str(batch), "--report", str(tmp_path / "问题清单.xlsx"),
+                                     "--annotate", str(tmp_path / "退回")])
+    assert result.exit_code == 1, result.output
+    assert (tmp_path / "问题清单.xlsx").is_file() and list((tmp_path / "退回").glob("*.xlsx"))
