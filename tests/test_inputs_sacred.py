@@ -56,3 +56,24 @@ def test_outputs_beside_the_inputs_are_fine(batch, tmp_path):
                                      "--annotate", str(tmp_path / "退回")])
     assert result.exit_code == 1, result.output
     assert (tmp_path / "问题清单.xlsx").is_file() and list((tmp_path / "退回").glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("boom"), BaseException("panicked at calamine")])
+def test_a_crash_exits_3_with_one_line_and_a_log(batch, monkeypatch, capsys, failure):
+    import sys
+
+    import tongji.cli.validate as command
+
+    def crash(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(command, "validate", crash)
+    monkeypatch.setattr(sys, "argv", ["tongji", "validate", str(batch)])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 3  # not 1, which says "workbooks to return"
+    err = capsys.readouterr().err
+    assert "tongji 内部出错" in err and "Traceback" not in err
+    log = err.split("请把日志 ")[1].split(" 交给")[0]
+    with open(log, encoding="utf-8") as f:
+        assert "Traceback" in f.read() and str(failure) in err

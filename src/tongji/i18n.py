@@ -120,6 +120,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-formula": ("名册 {path} 的 {cell} 是公式：公式未计算时读出为空，请把名册“粘贴为数值”后再用", "Cell {cell} of registry {path} is a formula: uncalculated, it reads as blank; paste the registry as values first"),
     "registry-no-parent": ("名册中这些单位不在最高层级，却没有上级代码：{items}", "These registry units are below the top level but have no parent code: {items}"),
     "output-in-inputs": ("输出位置 {output} 在输入 {input} 之内：会覆盖或混入要读取的工作簿，请换一个文件夹", "Output {output} lies within the input {input}: it would overwrite or mix with the workbooks being read; choose another folder"),
+    "internal-error": ("tongji 内部出错（{kind}：{detail}）。这不是工作簿的问题；请把日志 {log} 交给维护人员。退出码 3", "tongji failed internally ({kind}: {detail}). This is not a problem with the workbooks; please send the log {log} to the maintainers. Exit code 3"),
     "registry-columns": ("名册缺少列：{columns}", "Registry lacks columns: {columns}"),
     "registry-duplicate": ("名册中单位代码重复：{codes}", "Registry has duplicate unit codes: {codes}"),
     "registry-unknown-parent": ("名册中上级代码不存在：{items}", "Registry parents not found: {items}"),

@@ -91,4 +91,24 @@ def main() -> None:
             if exc.format_message():  # empty for a bare `tongji`, which has just shown its help
                 Console(stderr=True).print(t("usage-error", detail=exc.format_message()), highlight=False)
             sys.exit(exc.exit_code if exc.exit_code else 2)
-        raise
+        _crash(exc)
+    except BaseException as exc:  # a reader's panic is a BaseException: still our failure, not a verdict
+        if isinstance(exc, SystemExit | KeyboardInterrupt):
+            raise
+        _crash(exc)
+
+
+CRASH_EXIT = 3  # a fault in tongji itself: neither a verdict on the workbooks (1) nor a user mistake (2)
+
+
+def _crash(exc: BaseException) -> None:
+    """One line for the statistician, the traceback in a file for whoever maintains tongji, and exit code 3."""
+    import tempfile
+    import traceback
+
+    fd, log = tempfile.mkstemp(prefix="tongji-crash-", suffix=".txt")
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(exc)))
+    detail = (str(exc).strip().splitlines() or [""])[0][:200]
+    print(t("internal-error", kind=type(exc).__name__, detail=detail, log=log), file=sys.stderr)
+    sys.exit(CRASH_EXIT)
