@@ -49,6 +49,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "extra-row": ("多出的指标行“{text}”不在标准报表中，未读取", "Row '{text}' is not on the standard form and was not read"),
     "duplicate-row": ("指标 {code} 出现了两次（另见第 {other} 行）", "Indicator {code} appears twice (also row {other})"),
     # cell values
+    "implausible-number": ("“{raw}”超出任何统计数可能的范围（此类单元格不超过 {limit}）", "'{raw}' is beyond what any statistic can hold (at most {limit} in such a cell)"),
     "not-a-number": ("“{raw}”不是数字", "'{raw}' is not a number"),
     "text-number": ("“{raw}”是文本，已按数字 {value} 读取", "'{raw}' is text; read as the number {value}"),
     "negative": ("{name}不能为负数（{raw}）", "{name} cannot be negative ({raw})"),

@@ -16,7 +16,7 @@ BUILTIN: dict[str, tuple[str, str]] = {
     "not-a-number": ("错误", "单元格"), "text-number": ("提示", "单元格"), "negative": ("错误", "单元格"),
     "not-whole": ("错误", "单元格"), "too-many-decimals": ("提示", "单元格"), "bad-flag": ("错误", "单元格"),
     "cell-error": ("错误", "单元格"), "formula-no-value": ("错误", "单元格"), "merged-cell": ("错误", "单元格"),
-    "benji-in-grassroots": ("错误", "单元格"),
+    "benji-in-grassroots": ("错误", "单元格"), "implausible-number": ("错误", "单元格"),
     "required": ("错误", "封面"), "bad-enum": ("错误", "封面"), "bad-uscc": ("错误", "封面"),
     "bad-period": ("错误", "封面"), "wrong-period": ("错误", "封面"), "bad-date": ("错误", "封面"),
     "bad-area": ("警告", "封面"), "unknown-version": ("警告", "封面"), "old-version": ("警告", "封面"),

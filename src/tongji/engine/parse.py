@@ -23,7 +23,14 @@ def kinds(spec: Spec) -> dict[str, str]:
     return {r.code: r.kind for f in spec.forms for r in f.rows}
 
 
-PARSE_ISSUES = pl.Enum(["cell-error", "bad-flag", "not-a-number", "text-number"])
+PARSE_ISSUES = pl.Enum(["cell-error", "bad-flag", "not-a-number", "implausible-number", "text-number"])
+# The largest value a cell of each kind can plausibly hold, even in a national summary (configuration).
+# NaN, infinity and 1E+308 are read by the number parser but no statistic holds them, and sums of them break.
+LIMITS = {"count": ("上限_人数", 1e9), "flag": ("上限_人数", 1e9), "amount": ("上限_金额", 1e13)}
+
+
+def limits(spec: Spec) -> dict[str, float]:
+    return {kind: spec.params.get(name, default) for kind, (name, default) in LIMITS.items()}
 
 
 def clean_text() -> pl.Expr:
@@ -50,6 +57,7 @@ def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     counted = pl.col("summary") if "summary" in cells.columns else pl.lit(False)
     flag = (pl.when(flag_text.is_in(YES)).then(1.0).when(flag_text.is_in(NO)).then(0.0)
             .when(counted).then(unthousand.cast(pl.Float64, strict=False)))
+    limit = pl.col("kind").cast(pl.Utf8).replace_strict(limits(spec), default=None, return_dtype=pl.Float64)
     df = df.with_columns(
         pl.when(pl.col("error").is_not_null()).then(None)
         .when(pl.col("text").is_null()).then(0.0)
@@ -58,12 +66,16 @@ def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
         .otherwise(None)
         .alias("value")
     )
+    implausible = (pl.col("value").is_nan() | (pl.col("value").abs() > limit)).fill_null(False)
+    df = df.with_columns(pl.when(implausible).then(None).otherwise(pl.col("value")).alias("value"),
+                         implausible.alias("implausible"))
     is_num_kind = numeric | (pl.col("kind") == "flag")
     issue = (
         pl.when(pl.col("error").is_not_null()).then(pl.lit("cell-error"))
         .when(pl.col("text").is_null() | ~is_num_kind).then(None)
+        .when(pl.col("implausible")).then(pl.lit("implausible-number"))
         .when(pl.col("value").is_null() & (pl.col("kind") == "flag")).then(pl.lit("bad-flag"))
         .when(pl.col("value").is_null()).then(pl.lit("not-a-number"))
         .when(numeric & ~pl.col("raw").str.contains(_PLAIN_NUMBER)).then(pl.lit("text-number"))
     )
-    return df.with_columns(issue.cast(PARSE_ISSUES).alias("parse_issue")).drop("text")
+    return df.with_columns(issue.cast(PARSE_ISSUES).alias("parse_issue")).drop("text", "implausible")

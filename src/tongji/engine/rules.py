@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import polars as pl
@@ -64,6 +65,8 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 def fmt_number(v: float | None) -> str:
     if v is None:
         return "空"
+    if not math.isfinite(v):  # never in a value we accept, but a message must not be what crashes
+        return str(v)
     if abs(v - round(v)) < 1e-9:
         return f"{int(round(v))}"
     return f"{v:.2f}"

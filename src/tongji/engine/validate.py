@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.engine.catalog import BUILTIN, severity
-from tongji.engine.parse import clean_text, parse_values
+from tongji.engine.parse import clean_text, limits, parse_values
 from tongji.engine.reader import Stack, discover, read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.engine.rules import evaluate, fmt_number, rule_message
@@ -84,7 +84,7 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
     grassroots = ~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])
     parts = [
         reading,
-        _parse_issues(cells),
+        _parse_issues(cells, spec),
         _schema_issues(wide, cells, spec),
         _benji_issues(cells, wide, spec),
         _rule_issues(wide, cells, spec, grassroots),
@@ -186,12 +186,15 @@ def _by_rule(df: pl.DataFrame, keys: Iterable[str], **kw: pl.Expr) -> pl.DataFra
     return pl.concat(out) if out else pl.DataFrame(schema=_INTERNAL)
 
 
-def _parse_issues(cells: pl.DataFrame) -> pl.DataFrame:
+def _parse_issues(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     df = cells.filter(pl.col("parse_issue").is_not_null())
     df = df.with_columns(pl.col("parse_issue").cast(pl.Utf8).alias("rule"))
     raw = pl.coalesce(pl.col("error"), pl.col("raw"))
     value = pl.col("value").map_elements(fmt_number, return_dtype=pl.Utf8)
-    return _by_rule(df, ["not-a-number", "bad-flag", "cell-error", "text-number"], raw=raw, value=value)
+    limit = pl.col("kind").cast(pl.Utf8).replace_strict(limits(spec), default=None).map_elements(
+        fmt_number, return_dtype=pl.Utf8)
+    return _by_rule(df, ["not-a-number", "implausible-number", "bad-flag", "cell-error", "text-number"], raw=raw,
+                    value=value, limit=limit)
 
 
 def _schema_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
