@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.engine.catalog import severity
+from tongji.engine.node_checks import totals_issues
 from tongji.engine.previous import add_previous, period_issues, read_previous
 from tongji.engine.reader import read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, ValidationReport
@@ -48,7 +49,9 @@ def rollup(
     ctx = Context.build(inputs, registry, period, include_errors, prefer_latest, spec, tick, on_files, previous)
     if unit not in ctx.registry:
         raise TongjiError("unit-not-in-registry", unit=unit)
-    return ctx.summarize(unit, top=True)
+    summary = ctx.summarize(unit, top=True)
+    ctx.add_totals_checks({unit: summary})
+    return summary
 
 
 def rollup_all(
@@ -214,10 +217,33 @@ class Context:
         collecting = gc.isenabled()
         gc.disable()  # each node makes many short-lived objects; a collection would walk the 100,000-entry indexes
         try:
-            return {node: self.summarize(node, top=node in tops) for node in nodes}
+            summaries = {node: self.summarize(node, top=node in tops) for node in nodes}
         finally:
             if collecting:
                 gc.enable()
+        self.add_totals_checks(summaries)
+        return summaries
+
+    def add_totals_checks(self, summaries: dict[str, Summary]) -> None:
+        """Each summary's 校验 gets the checks on the totals of the summaries made here beneath it (all at once),
+        as it would have had from validating their workbooks level by level."""
+        found = totals_issues(list(self.memo.values()), self.spec)
+        if not found.height:
+            return
+        by_unit = {k: df for (k,), df in found.partition_by("unit", as_dict=True).items()}
+        for node, summary in summaries.items():
+            parts = [by_unit[c] for c in self._made_below(node) if c in by_unit]
+            if parts:
+                summary.issues = pl.concat([summary.issues, *parts])
+
+    def _made_below(self, node: str) -> list[str]:
+        """Nodes beneath `node` whose summaries were made here (not read from a child's summary workbook)."""
+        out, stack = [], [c for c in self.registry.children(node) if c in self.memo]
+        while stack:
+            child = stack.pop()
+            out.append(child)
+            stack.extend(c for c in self.registry.children(child) if c in self.memo)
+        return sorted(out)
 
     # --- one node -------------------------------------------------------------------------------
 
