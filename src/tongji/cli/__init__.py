@@ -48,20 +48,21 @@ def _register() -> None:
         module.register(app)
 
 
-def _plugins_dir_from(argv: list[str]) -> str | None:
-    """--plugins-dir must be known before commands are added, since plugins may add commands."""
+def _option_from(argv: list[str], name: str) -> str | None:
+    """A top-level option needed before commands are added: --plugins-dir (plugins may add commands), --lang."""
     for i, arg in enumerate(argv):
-        if arg == "--plugins-dir" and i + 1 < len(argv):
+        if arg == name and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--plugins-dir="):
+        if arg.startswith(name + "="):
             return arg.split("=", 1)[1]
     return None
 
 
 def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
+    set_lang(_option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
     try:
-        _configure(_plugins_dir_from(sys.argv[1:]))
+        _configure(_option_from(sys.argv[1:], "--plugins-dir"))
     except TongjiError as exc:
         print(f"{t('error-prefix')}{exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -86,10 +87,12 @@ def main() -> None:
         # usage errors of typer's vendored click arrive here in standalone_mode=False; duck-typed
         # because the vendored classes are not the installed click's (pitfall 6)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            from rich.console import Console
+            from tongji.cli.usage import chinese
+            from tongji.i18n import lang
 
-            if exc.format_message():  # empty for a bare `tongji`, which has just shown its help
-                Console(stderr=True).print(t("usage-error", detail=exc.format_message()), highlight=False)
+            detail = exc.format_message()
+            if detail:  # empty for a bare `tongji`, which has just shown its help
+                print(t("usage-error", detail=detail if lang() == "en" else chinese(detail)), file=sys.stderr)
             sys.exit(exc.exit_code if exc.exit_code else 2)
         _crash(exc)
     except BaseException as exc:  # a reader's panic is a BaseException: still our failure, not a verdict

@@ -1,0 +1,44 @@
+"""Command-line usage mistakes in Chinese: click words them in English, and a statistician reads Chinese."""
+
+from __future__ import annotations
+
+import re
+
+# (click's English, the Chinese); a message matching none stays as click wrote it, inside the Chinese frame
+_MESSAGES = [
+    (r"Missing argument '(?P<a>.+?)'\.", "缺少参数 {a}"),
+    (r"Missing option '(?P<a>.+?)'\.", "缺少选项 {a}"),
+    (r"No such option: (?P<a>\S+)(?: \(Possible options: (?P<b>.+)\)| Did you mean (?P<c>\S+)\?)?", "没有选项 {a}"),
+    (r"No such command '(?P<a>.+?)'\.(?: Did you mean '(?P<c>.+?)'\?)?", "没有命令 {a}"),
+    (r"Option '(?P<a>.+?)' requires an argument\.", "选项 {a} 后面需要一个值"),
+    (r"Got unexpected extra arguments? \((?P<a>.+)\)", "多余的参数：{a}"),
+    (r"Invalid value for '(?P<a>.+?)': (?P<v>.+)", "{a} 的值不对：{v}"),
+]
+_VALUES = [
+    (r"Path '(?P<a>.+)' is not readable\.", "路径 {a} 无法读取"),
+    (r"Path '(?P<a>.+)' does not exist\.", "路径 {a} 不存在"),
+    (r"Input should be a valid integer.*", "应为整数"),
+    (r"Input should be a valid number.*", "应为数字"),
+    (r"'(?P<a>.+?)' is not one of (?P<b>.+)\.", "“{a}”不在可选值 {b} 之中"),
+]
+
+
+def chinese(message: str) -> str:
+    """click's usage message in Chinese, where we know its wording."""
+    for pattern, zh in _MESSAGES:
+        m = re.fullmatch(pattern, message.strip(), re.S)
+        if m:
+            parts = {k: (v or "").replace("' / '", " / ") for k, v in m.groupdict().items()}
+            if "v" in parts:
+                parts["v"] = _translate(_VALUES, parts["v"])
+            hint = parts.get("c") or parts.get("b")
+            return zh.format(**parts) + (f"（是否想用 {hint}？）" if hint else "")
+    return message
+
+
+def _translate(table: list[tuple[str, str]], text: str) -> str:
+    for pattern, zh in table:
+        m = re.fullmatch(pattern, text.strip(), re.S)
+        if m:
+            return zh.format(**m.groupdict())
+    return text

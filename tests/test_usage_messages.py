@@ -1,0 +1,38 @@
+"""Usage mistakes are one Chinese line on stderr with exit code 2 (English with --lang en), never click's English."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tongji.cli.usage import chinese
+
+
+def tongji(*args: str) -> subprocess.CompletedProcess:
+    code = "import sys; from tongji.cli import main; sys.argv[0] = 'tongji'; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "TONGJI_LANG": "zh"})
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["validate"], "用法错误：缺少参数 paths（用 --help 查看用法）"),
+    (["validate", "x", "--registy", "r"],
+     "用法错误：没有选项 --registy（是否想用 --registry？）（用 --help 查看用法）"),
+    (["validatee"], "用法错误：没有命令 validatee（是否想用 validate？）（用 --help 查看用法）"),
+    (["rollup", "x", "-p", "2025"], "用法错误：缺少选项 --registry / -r（用 --help 查看用法）"),
+    (["validate", "x", "--report"], "用法错误：选项 --report 后面需要一个值（用 --help 查看用法）"),
+    (["demo", "--units", "abc"], "用法错误：--units 的值不对：应为整数（用 --help 查看用法）"),
+    (["--lang", "en", "validate"], "Usage error: Missing argument 'paths'. (see --help)"),
+])
+def test_usage_mistakes_are_one_line_in_the_users_language(args, line):
+    run = tongji(*args)
+    assert run.returncode == 2
+    assert run.stderr.strip() == line
+
+
+def test_path_messages_in_chinese():
+    assert chinese("Invalid value for 'PATHS...': Path '收回/a.xlsx' is not readable.") == (
+        "PATHS... 的值不对：路径 收回/a.xlsx 无法读取")
+    assert chinese("Something click says that we do not know.") == "Something click says that we do not know."
