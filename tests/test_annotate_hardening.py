@@ -8,13 +8,14 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import fastexcel
 import openpyxl
 import pytest
 
 import tongji
-from test_annotate import frame, issue
+from test_annotate import frame, issue, make_source
 from tongji.output.annotate import annotate_workbook
 from workbooks import cell_of, make_workbook
 
@@ -94,3 +95,30 @@ def test_formula_results_kept_from_a_libreoffice_workbook(tmp_path):
     out = annotate_workbook(src, frame([issue(src, "错误", "r", cell_of("HY04"))]), tmp_path / "out.xlsx")
     assert tongji.validate(out).flatten(["rule"]) == []
     assert values(out) == values(src)
+
+
+# ---- 3. text from issues is written as inert text ----------------------------------------------------
+
+
+def test_control_characters_and_formula_like_text_stay_plain_text(tmp_path):
+    src = make_source(tmp_path / "a.xlsx")
+    issues = frame([
+        issue(src, "错误", "r1", "会员!D9", value="=HYPERLINK(\"http://x\")", name="女\x00会员\x1f",
+              message="第一行\x0b\n第二行\ufffe", explained="@SUM(A1)", diff=float("inf")),
+        issue(src, "警告", "r2", "会员!D8", value="+86 571", message="-5 不是人数", code="\x07HY03"),
+    ])
+    out = annotate_workbook(src, issues, tmp_path / "out.xlsx")
+    with zipfile.ZipFile(out) as z:  # every part is well-formed XML: Excel will not call the copy damaged
+        for name in z.namelist():
+            if name.endswith((".xml", ".vml", ".rels")):
+                ElementTree.fromstring(z.read(name))
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["问题清单", "封面", "会员"]  # the real copy, not the list-only fallback
+    ws = wb["问题清单"]
+    assert [ws[c].value for c in ("H2", "G2", "I2", "K2", "H3", "I3", "F3")] == [
+        '=HYPERLINK("http://x")', "女会员", "第一行\n第二行", "@SUM(A1)", "+86 571", "-5 不是人数", "HY03"]
+    assert all(ws[c].data_type == "s" for c in ("H2", "K2", "H3", "I3"))
+    assert all(ws[c].quotePrefix for c in ("H2", "K2", "H3", "I3"))
+    assert ws["J2"].value is None  # an infinite difference is left out, not written as "inf"
+    note = wb["会员"]["D9"].comment.text
+    assert "第一行" in note and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]", note)

@@ -19,7 +19,6 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 import polars as pl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -337,7 +336,7 @@ def _comment_line(row: dict) -> str:
 
 
 def _comment(old: Comment | None, lines: list[str]) -> Comment:
-    text = _clean("\n".join(([old.text.rstrip("\n")] if old is not None and old.text else []) + lines))
+    text = _xml_safe("\n".join(([old.text.rstrip("\n")] if old is not None and old.text else []) + lines))
     width = 320  # px: about 28 Chinese characters a line
     wrapped = sum(max(1, -(-_display_width(line) // 52)) for line in text.split("\n"))
     return Comment(text, AUTHOR, height=min(24 + 16 * wrapped, 600), width=width)
@@ -378,28 +377,37 @@ def _list_row(wb, ws: Worksheet, n: int, row: dict) -> None:
     ]
     r = n + 1  # below the header; ws.max_row would scan every cell on every row
     for c, value in enumerate(values, start=1):
-        if isinstance(value, str):
-            _set_text(ws.cell(r, c), value)
-        elif value is not None:
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             ws.cell(r, c, value)
+        elif value is not None and not isinstance(value, float):  # inf would corrupt the sheet XML too
+            _set_text(ws.cell(r, c), str(value))
     if row["severity"] in FILLS:
         ws.cell(r, 2).fill = _fill(row["severity"])
     ws.cell(r, 9).alignment = Alignment(wrap_text=True, vertical="top")
     location = _location(wb, row, ref)
     if location:
         link = ws.cell(r, 5)
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=location, display=ref)
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=location, display=_xml_safe(ref))
         link.font = Font(color="0563C1", underline="single")
 
 
 def _set_text(cell, text: str) -> None:
     """Text exactly as given: a leading "=" stays text, not a formula; characters XML forbids are dropped."""
-    cell.value = _clean(text)
+    cell.value = _xml_safe(text)
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+    if cell.value[:1] in _FORMULA_START:
+        cell.quotePrefix = True  # Excel's leading apostrophe: editing the cell does not turn it into a formula
 
 
-def _clean(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+_FORMULA_START = ("=", "+", "-", "@")
+# What XML 1.0 cannot hold: C0 controls but tab, LF, CR; lone surrogates; U+FFFE and U+FFFF. openpyxl raises
+# on some of them in cells and writes others into comments as they are, leaving a file Excel calls damaged.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Text with the characters XML 1.0 forbids removed (a shared cleaning helper may replace this)."""
+    return _XML_ILLEGAL.sub("", text)
 
 
 def _location(wb, row: dict, ref: str) -> str:
