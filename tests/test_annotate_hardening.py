@@ -12,10 +12,13 @@ from xml.etree import ElementTree
 
 import fastexcel
 import openpyxl
+import polars as pl
 import pytest
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
 
 import tongji
-from test_annotate import frame, issue, make_source
+from test_annotate import RED, fill_of, frame, issue, list_rows, make_source, sample_issues
 from tongji.output.annotate import annotate_workbook
 from workbooks import cell_of, make_workbook
 
@@ -35,6 +38,81 @@ def convert(path: Path, to: str, folder: Path) -> Path:
     subprocess.run([office(), f"-env:UserInstallation={profile}", "--headless", "--convert-to", to,
                     "--outdir", str(folder), str(path)], capture_output=True, timeout=180, check=True)
     return folder / f"{path.stem}.{to}"
+
+
+# ---- 1. re-annotation starts from the unit's workbook, without last round's marks ----------------------
+
+
+def unit_source(path: Path) -> Path:
+    """A unit's workbook: pale-yellow input cells, its own note on D9 and B8, its own red on E8."""
+    make_source(path, comment="请核实女会员人数")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["会员"]
+    for ref in ("D8", "D9", "D10"):
+        ws[ref].fill = PatternFill("solid", fgColor=PALE)
+    ws["E8"].fill = PatternFill("solid", fgColor=RED)  # Excel's "Bad" style: the unit's choice, not ours
+    ws["B8"].comment = Comment("代码已核对", "李四")
+    wb.save(path)
+    return path
+
+
+def round_two(src: Path) -> pl.DataFrame:
+    return frame([issue(src, "错误", "not-a-number", "会员!D10", code="HY05", message="“1,234”不是数字")])
+
+
+def cells(path: Path, sheet: str = "会员") -> dict:
+    """Every cell's value, colour and note, to compare two copies cell by cell."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    return {c.coordinate: (c.value, fill_of(c), c.comment and (c.comment.text, c.comment.author))
+            for row in ws.iter_rows() for c in row}
+
+
+def test_reannotating_last_rounds_copy_starts_clean(tmp_path):
+    src = unit_source(tmp_path / "in" / "a.xlsx")
+    first = annotate_workbook(src, sample_issues(src), tmp_path / "round1" / "a.xlsx")
+    returned = shutil.copy(first, tmp_path / "returned.xlsx")  # the unit fixed the copy and sent it back
+
+    again = annotate_workbook(returned, round_two(returned), tmp_path / "round2" / "a.xlsx")
+    fresh = annotate_workbook(src, round_two(src), tmp_path / "fresh" / "a.xlsx")
+
+    wb = openpyxl.load_workbook(again)
+    assert wb.sheetnames == ["问题清单", "封面", "会员"]
+    assert [r[2] for r in list_rows(wb)[1:]] == ["not-a-number"]
+    ws = wb["会员"]
+    assert fill_of(ws["D8"]) == PALE and fill_of(ws["D9"]) == PALE  # the unit's fills are back
+    assert ws["D8"].comment is None
+    assert (ws["D9"].comment.text, ws["D9"].comment.author) == ("请核实女会员人数", "张三")
+    assert fill_of(ws["E8"]) == RED and ws["B8"].comment.text == "代码已核对"
+    assert fill_of(ws["D10"]) == RED and ws["D10"].comment.text.count("[错误]") == 1
+    assert [p.name for p in wb.custom_doc_props.props] == ["tongji 会员!D10"]
+    assert cells(again) == cells(fresh)  # exactly as if annotated from the unit's own workbook
+    rerun = annotate_workbook(returned, round_two(returned), tmp_path / "round2b" / "a.xlsx")
+    assert rerun.read_bytes() == again.read_bytes()
+
+
+def test_without_records_our_commented_colours_go_and_the_units_stay(tmp_path):
+    src = unit_source(tmp_path / "a.xlsx")
+    first = annotate_workbook(src, sample_issues(src), tmp_path / "round1.xlsx")
+    wb = openpyxl.load_workbook(first)  # the unit copied the sheets into a new file: no properties
+    wb.custom_doc_props.props = []
+    wb["会员"]["D9"].fill = PatternFill("solid", fgColor=GREEN)  # and recoloured one cell themselves
+    wb.save(tmp_path / "returned.xlsx")
+
+    ws = openpyxl.load_workbook(annotate_workbook(tmp_path / "returned.xlsx", frame([]), tmp_path / "r2.xlsx"))["会员"]
+    assert fill_of(ws["D8"]) is None  # ours (our note said so), original unknown
+    assert fill_of(ws["D9"]) == GREEN and ws["D9"].comment.text == "请核实女会员人数"
+    assert fill_of(ws["E8"]) == RED  # the unit's red, never commented by us
+    assert all(c.comment is None or "[" not in c.comment.text for row in ws.iter_rows() for c in row)
+
+
+def test_reannotating_after_a_libreoffice_round_trip(tmp_path):
+    src = unit_source(tmp_path / "a.xlsx")
+    first = annotate_workbook(src, sample_issues(src), tmp_path / "round1" / "a.xlsx")
+    edited = convert(first, "xlsx", tmp_path / "lo")  # the unit opened and saved it in LibreOffice
+    ws = openpyxl.load_workbook(annotate_workbook(edited, round_two(edited), tmp_path / "r2.xlsx"))["会员"]
+    assert fill_of(ws["D8"]) == PALE and fill_of(ws["D9"]) == PALE and fill_of(ws["E8"]) == RED
+    assert ws["D8"].comment is None and ws["D9"].comment.text.strip() == "请核实女会员人数"
+    assert fill_of(ws["D10"]) == RED
 
 
 # ---- 2. the unit's formulas keep their saved results -------------------------------------------------
@@ -121,4 +199,4 @@ def test_control_characters_and_formula_like_text_stay_plain_text(tmp_path):
     assert all(ws[c].quotePrefix for c in ("H2", "K2", "H3", "I3"))
     assert ws["J2"].value is None  # an infinite difference is left out, not written as "inf"
     note = wb["会员"]["D9"].comment.text
-    assert "第一行" in note and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]", note)
+    assert note == "[错误] r1：第一行 第二行（已说明：@SUM(A1)）"  # one line: the next round can find it

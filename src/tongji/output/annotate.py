@@ -20,7 +20,9 @@ from xml.sax.saxutils import escape
 import openpyxl
 import polars as pl
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.fills import Fill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -58,7 +60,8 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
 
     The copy is always .xlsx: an .xls, a corrupt or encrypted source gets a new workbook holding only
     问题清单, and an .xlsm loses its macros (openpyxl's macro passthrough orders zip entries by a set,
-    which would break byte-identical reruns, and a review copy has no use for macros).
+    which would break byte-identical reruns, and a review copy has no use for macros). A source that is
+    itself last round's annotated copy loses last round's marks first (_strip_previous).
     """
     source, target = Path(source), _as_xlsx(Path(target))
     if _same_file(source, target):
@@ -68,6 +71,7 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
     if loaded is not None:
         wb, results = loaded
         try:
+            _strip_previous(wb)
             _mark_cells(wb, rows)
             _add_list_sheet(wb, rows)
             with warnings.catch_warnings():
@@ -265,6 +269,84 @@ def _severity_zh(value: object) -> str:
     return back.get(text.lower(), text)
 
 
+# ---- last round's marks -------------------------------------------------------------------------
+# A unit often fixes last round's annotated copy and sends that back, so the source may carry our marks.
+# They are recognised, never guessed from colour alone (FFC7CE is also Excel's own "Bad" style):
+# - every comment line we write starts "[错误] ", "[警告] " or "[提示] " (English: "[error] " …) and is one
+#   line; those lines go from any comment, and a comment left empty goes with them;
+# - when we colour a cell we record its fill as it was in a custom document property ("tongji 会员!D9"),
+#   which Excel, WPS and LibreOffice keep. A cell we marked that still has one of our colours gets that
+#   fill back (the template's pale-yellow input colour, typically). Without a record (the unit copied the
+#   sheet into a fresh file, say) a cell our comment shows we coloured loses the colour. Any other fill,
+#   and any fill on a cell we never marked, is the unit's and stays.
+
+_OUR_LINE = re.compile(r"\[(?:{})\] ".format("|".join(f"{zh}|{en}" for zh, en in SEVERITY.items())))
+_RECORD = "tongji "  # custom property name prefix; the rest is Sheet!A1
+_RECORD_MAX = 255  # characters Excel keeps in a custom property's value
+
+
+def _strip_previous(wb) -> None:
+    if LIST_SHEET in wb.sheetnames:
+        wb.remove(wb[LIST_SHEET])
+    marked = _take_records(wb)
+    for ws in wb.worksheets:
+        for cell in list(ws._cells.values()):  # only existing cells; iter_rows would create the empty ones
+            if cell.comment is not None and _drop_our_lines(cell):
+                marked.setdefault((ws.title, cell.coordinate), PatternFill())
+    for (title, coord), fill in marked.items():
+        ws = wb[title] if title in wb.sheetnames else None
+        if isinstance(ws, Worksheet) and _is_ours(ws[coord].fill):
+            ws[coord].fill = fill
+
+
+def _take_records(wb) -> dict[tuple[str, str], Fill]:
+    """Our records of fills before colouring, removed from the workbook (new ones follow the new marks)."""
+    records, kept = {}, []
+    for prop in wb.custom_doc_props.props:
+        if not prop.name.startswith(_RECORD):
+            kept.append(prop)
+            continue
+        title, _, coord = prop.name[len(_RECORD):].rpartition("!")
+        if _coordinates(coord) and title:
+            records[(title, coord.upper())] = _fill_from(prop.value)
+    wb.custom_doc_props.props = kept
+    return records
+
+
+def _drop_our_lines(cell) -> bool:
+    """Take our lines out of the cell's comment; True if there were any."""
+    lines = (cell.comment.text or "").split("\n")
+    theirs = [line for line in lines if not _OUR_LINE.match(line)]
+    if len(theirs) == len(lines):
+        return False
+    text = "\n".join(theirs).strip("\n")
+    cell.comment = Comment(text, cell.comment.author) if text.strip() else None
+    return True
+
+
+def _is_ours(fill) -> bool:
+    colour = getattr(fill, "fgColor", None)
+    return (getattr(fill, "patternType", None) == "solid" and getattr(colour, "type", None) == "rgb"
+            and str(colour.rgb)[-6:].upper() in FILLS.values())
+
+
+def _record(wb, title: str, cell) -> None:
+    text = ElementTree.tostring(cell.fill.to_tree(), encoding="unicode")
+    if len(text) <= _RECORD_MAX:  # a longer (gradient) fill is not recorded: it falls back to no fill
+        wb.custom_doc_props.append(StringProperty(name=f"{_RECORD}{title}!{cell.coordinate}", value=text))
+
+
+def _fill_from(text: object) -> Fill:
+    try:
+        if isinstance(text, str) and len(text) <= _RECORD_MAX:
+            fill = Fill.from_tree(ElementTree.fromstring(text))
+            if isinstance(fill, Fill):
+                return fill
+    except Exception:  # noqa: BLE001 - the unit's file: an edited record means no fill, not a traceback
+        pass
+    return PatternFill()
+
+
 # ---- colouring and commenting the cells ---------------------------------------------------------
 
 
@@ -279,6 +361,7 @@ def _mark_cells(wb, rows: list[dict]) -> None:
         cell = wb[title].cell(r, c)
         worst = min(found, key=lambda x: RANK.get(x["severity"], len(RANK)))["severity"]
         if worst in FILLS:
+            _record(wb, title, cell)
             cell.fill = _fill(worst)
         cell.comment = _comment(cell.comment, [_comment_line(x) for x in found])
 
@@ -332,14 +415,17 @@ def _comment_line(row: dict) -> str:
     if row.get("explained"):
         note = t("explained", note=row["explained"])
         line += f" ({note})" if en else f"（{note}）"
-    return line
+    return " ".join(_xml_safe(line).splitlines())  # one line per issue: the next round takes exactly ours away
 
 
 def _comment(old: Comment | None, lines: list[str]) -> Comment:
-    text = _xml_safe("\n".join(([old.text.rstrip("\n")] if old is not None and old.text else []) + lines))
+    """Our lines below the unit's own comment, if any; that comment keeps its author (it is still theirs)."""
+    theirs = old is not None and bool(old.text)
+    text = _xml_safe("\n".join(([old.text.rstrip("\n")] if theirs else []) + lines))
     width = 320  # px: about 28 Chinese characters a line
     wrapped = sum(max(1, -(-_display_width(line) // 52)) for line in text.split("\n"))
-    return Comment(text, AUTHOR, height=min(24 + 16 * wrapped, 600), width=width)
+    author = _xml_safe(old.author or AUTHOR) if theirs else AUTHOR
+    return Comment(text, author, height=min(24 + 16 * wrapped, 600), width=width)
 
 
 def _display_width(text: str) -> int:
@@ -351,8 +437,6 @@ def _display_width(text: str) -> int:
 
 
 def _add_list_sheet(wb, rows: list[dict]) -> None:
-    if LIST_SHEET in wb.sheetnames:
-        wb.remove(wb[LIST_SHEET])
     ws = wb.create_sheet(LIST_SHEET, 0)
     en = lang() == "en"
     ws.append([en_h if en else zh_h for zh_h, en_h, _ in HEADERS])
