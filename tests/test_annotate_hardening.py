@@ -200,3 +200,35 @@ def test_control_characters_and_formula_like_text_stay_plain_text(tmp_path):
     assert ws["J2"].value is None  # an infinite difference is left out, not written as "inf"
     note = wb["会员"]["D9"].comment.text
     assert note == "[错误] r1：第一行 第二行（已说明：@SUM(A1)）"  # one line: the next round can find it
+
+
+# ---- 5. the 问题清单 prints on A4 pages, as wide as the page ---------------------------------------------
+
+
+def long_issues(src: Path) -> pl.DataFrame:
+    return frame([issue(src, "错误", "hy04-le-hy03", "会员!D9", name="其中：女会员" * 3,
+                        message="女会员人数大于会员人数，请核实后重新填报。" * 4)] * 3)
+
+
+def test_list_sheet_prints_fitted_to_a4_width(tmp_path):
+    src = make_source(tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(annotate_workbook(src, long_issues(src), tmp_path / "out.xlsx"))["问题清单"]
+    setup = ws.page_setup
+    assert (setup.orientation, int(setup.paperSize), int(setup.fitToWidth), int(setup.fitToHeight)) == (
+        "landscape", 9, 1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$1"
+
+
+def test_list_sheet_is_not_printed_in_vertical_strips(tmp_path):
+    src = make_source(tmp_path / "a.xlsx")
+    out = annotate_workbook(src, long_issues(src), tmp_path / "out" / "a.xlsx")
+    pdf = convert(out, "pdf", tmp_path / "pdf").read_bytes()
+    pages = []  # (width, height) of each page object
+    for chunk in pdf.split(b"endobj"):
+        if re.search(rb"/Type\s*/Page\b", chunk):
+            box = re.search(rb"/MediaBox\s*\[\s*([\d.\s]+)\]", chunk)
+            x0, y0, x1, y1 = (float(v) for v in box.group(1).split())
+            pages.append((round(x1 - x0), round(y1 - y0)))
+    assert pages.count((842, 595)) == 1  # the whole list on one A4 landscape page
+    assert len(pages) == 2  # and one page for 会员 (封面 is empty)

@@ -448,6 +448,7 @@ def _add_list_sheet(wb, rows: list[dict]) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
     _set_widths(ws)
+    _set_printing(ws)
     _make_active(wb, ws)
 
 
@@ -512,6 +513,17 @@ def _set_widths(ws: Worksheet) -> None:
         letter = get_column_letter(idx)
         longest = max((_display_width(str(c.value)) for c in ws[letter] if c.value is not None), default=0)
         ws.column_dimensions[letter].width = min(max(floor, longest + 2), _WIDEST)
+
+
+def _set_printing(ws: Worksheet) -> None:
+    """A4 landscape, all columns on one page width (as many pages down as needed), the header on every page;
+    otherwise the list prints as vertical strips, 问题说明 on a different sheet of paper from its cell."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 def _make_active(wb, ws: Worksheet) -> None:
