@@ -16,10 +16,13 @@ import polars as pl
 import pytest
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
+from typer.testing import CliRunner
 
 import tongji
+import tongji.output.annotate as annotate
 from test_annotate import RED, fill_of, frame, issue, list_rows, make_source, sample_issues
-from tongji.output.annotate import annotate_workbook
+from tongji.errors import TongjiError
+from tongji.output.annotate import annotate_all, annotate_workbook
 from workbooks import cell_of, make_workbook
 
 PALE = "FFF2CC"  # the templates' input cells
@@ -200,6 +203,76 @@ def test_control_characters_and_formula_like_text_stay_plain_text(tmp_path):
     assert ws["J2"].value is None  # an infinite difference is left out, not written as "inf"
     note = wb["会员"]["D9"].comment.text
     assert note == "[错误] r1：第一行 第二行（已说明：@SUM(A1)）"  # one line: the next round can find it
+
+
+# ---- 4. one workbook failing does not stop the others ------------------------------------------------
+
+
+class Panic(BaseException):
+    """Like pyo3's PanicException: derived from BaseException, not Exception."""
+
+
+def three_sources(tmp_path: Path) -> tuple[list[Path], pl.DataFrame]:
+    srcs = [make_source(tmp_path / "in" / f"{n}.xlsx") for n in "abc"]
+    return srcs, frame([issue(s, "错误", "hy04-le-hy03", "会员!D9") for s in srcs])
+
+
+def test_a_panic_while_marking_gives_that_workbook_its_list_only(tmp_path, monkeypatch):
+    srcs, issues = three_sources(tmp_path)
+    real = annotate._mark_cells
+
+    def mark(wb, rows):
+        if rows and rows[0]["file"] == str(srcs[1]):
+            raise Panic("called `Option::unwrap()` on a `None` value")
+        real(wb, rows)
+
+    monkeypatch.setattr(annotate, "_mark_cells", mark)
+    written = annotate_all(issues, tmp_path / "out", root=tmp_path / "in")
+    assert [p.name for p in written] == ["a.xlsx", "b.xlsx", "c.xlsx"]
+    names = [openpyxl.load_workbook(p).sheetnames for p in written]
+    assert names == [["问题清单", "封面", "会员"], ["问题清单"], ["问题清单", "封面", "会员"]]
+
+
+def test_a_copy_that_cannot_be_written_at_all_is_named_after_the_others_are_written(tmp_path, monkeypatch):
+    srcs, issues = three_sources(tmp_path)
+    real = annotate._add_list_sheet
+
+    def add(wb, rows):
+        if rows and rows[0]["file"] == str(srcs[0]):
+            raise Panic("boom")
+        real(wb, rows)
+
+    monkeypatch.setattr(annotate, "_add_list_sheet", add)
+    (tmp_path / "out" / "c.xlsx").mkdir(parents=True)  # a folder where c's copy goes: the rename fails
+    with pytest.raises(TongjiError) as err:
+        annotate_all(issues, tmp_path / "out", root=tmp_path / "in")
+    assert err.value.key == "annotate-some-failed"
+    message = str(err.value)
+    assert message.startswith("已写出 1 份标注副本") and "2 份未能写出" in message
+    assert "a.xlsx 的标注副本未能写出（Panic: boom）" in message and "c.xlsx" in message
+    assert openpyxl.load_workbook(tmp_path / "out" / "b.xlsx").sheetnames == ["问题清单", "封面", "会员"]
+
+
+def test_interrupting_is_not_swallowed(tmp_path, monkeypatch):
+    _, issues = three_sources(tmp_path)
+    monkeypatch.setattr(annotate, "_mark_cells", lambda wb, rows: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        annotate_all(issues, tmp_path / "out")
+
+
+def test_cli_reports_a_failed_copy_in_one_chinese_line(tmp_path):
+    from tongji import cli
+
+    cli._register()
+    folder = tmp_path / "收到的报表"
+    make_workbook(folder / "a.xlsx", {"HY04": 200})
+    make_workbook(folder / "b.xlsx", {"HY04": 200})
+    (tmp_path / "退回" / "a.xlsx").mkdir(parents=True)
+    result = CliRunner().invoke(cli.app, ["validate", str(folder), "--annotate", str(tmp_path / "退回")])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    assert "1 份未能写出" in result.output
+    assert openpyxl.load_workbook(tmp_path / "退回" / "b.xlsx").sheetnames[0] == "问题清单"
 
 
 # ---- 5. the 问题清单 prints on A4 pages, as wide as the page ---------------------------------------------

@@ -32,7 +32,7 @@ from tongji.engine.labels import norm
 from tongji.engine.report import SEVERITY_ORDER as RANK
 from tongji.errors import TongjiError
 from tongji.i18n import SEVERITY, lang, severity, t
-from tongji.output.files import save_workbook, write_bytes
+from tongji.output.files import ensure_dir, save_workbook, write_bytes
 
 LIST_SHEET = "问题清单"
 AUTHOR = "tongji"
@@ -53,6 +53,8 @@ HEADERS = [  # (Chinese, English, column width floor)
     ("已说明", "Explained", 12),
 ]
 _WIDEST = 60  # characters; longer text wraps instead of pushing the table off screen
+_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit)  # the user or Python stopping us: never swallowed
+_LISTED = 5  # failed copies named in one message; an unusable output folder is said once, by ensure_dir
 
 
 def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
@@ -78,14 +80,19 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
                 warnings.simplefilter("ignore")
                 save_workbook(wb, target)
             return _put_formula_results(target, results)
-        except TongjiError:
+        except (TongjiError, *_FATAL):
             raise
-        except Exception:  # noqa: BLE001 - a workbook openpyxl reads but cannot write still gets its list
-            pass
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    _add_list_sheet(wb, rows)
-    return save_workbook(wb, target)
+        except BaseException:  # noqa: BLE001 - openpyxl failing on an odd workbook, or a library's panic
+            pass  # (a panic derives from BaseException): the unit still gets the list, written below
+    try:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        _add_list_sheet(wb, rows)
+        return save_workbook(wb, target)
+    except (TongjiError, *_FATAL):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one clear line for this workbook; the batch goes on
+        raise TongjiError("annotate-failed", path=source.name, detail=_first_line(exc)) from None
 
 
 def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None) -> list[Path]:
@@ -93,6 +100,8 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None) 
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
     Every target is checked against every input before anything is written, so a refused run writes nothing.
+    A copy that cannot be written (a file open in Excel, say) does not stop the others: they are written
+    first, then one TongjiError names the ones missing.
     """
     out_dir = Path(out_dir)
     sources = sorted({str(f) for f in issues.get_column("file").drop_nulls().to_list()})
@@ -103,7 +112,24 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None) 
     for _, target in plans:
         if any(_same_file(Path(s), target) for s in sources):
             raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source"))
-    return [annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target) for s, target in plans]
+    if plans:
+        ensure_dir(out_dir)  # an unusable folder is one setup error, not one failure per workbook
+    written, failed = [], []
+    for s, target in plans:
+        try:
+            written.append(annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target))
+        except TongjiError as exc:
+            failed.append(str(exc))
+    if failed:
+        more = t("annotate-more", n=len(failed) - _LISTED) if len(failed) > _LISTED else ""
+        raise TongjiError("annotate-some-failed", n=len(written), folder=out_dir, m=len(failed),
+                          items=("; " if lang() == "en" else "；").join(failed[:_LISTED]) + more)
+    return written
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 # ---- targets -----------------------------------------------------------------------------------
@@ -160,7 +186,9 @@ def _load(source: Path) -> tuple[openpyxl.Workbook, dict] | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unsupported extensions (slicers, x14 validations) are dropped
             wb = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)
-    except Exception:  # noqa: BLE001 - .xls, encrypted, corrupt, missing: the list-only copy follows
+    except _FATAL:
+        raise
+    except BaseException:  # noqa: BLE001 - .xls, encrypted, corrupt, missing, a library's panic: list-only copy
         return None
     wb.template = False  # an .xltx source must still come out as a plain workbook
     return wb, _formula_results(data)
