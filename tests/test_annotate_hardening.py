@@ -15,6 +15,7 @@ import openpyxl
 import polars as pl
 import pytest
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import IntProperty, StringProperty
 from openpyxl.styles import PatternFill
 from typer.testing import CliRunner
 
@@ -116,6 +117,21 @@ def test_reannotating_after_a_libreoffice_round_trip(tmp_path):
     assert fill_of(ws["D8"]) == PALE and fill_of(ws["D9"]) == PALE and fill_of(ws["E8"]) == RED
     assert ws["D8"].comment is None and ws["D9"].comment.text.strip() == "请核实女会员人数"
     assert fill_of(ws["D10"]) == RED
+
+
+def test_odd_records_and_a_missing_sheet_do_not_stop_the_copy(tmp_path):
+    src = unit_source(tmp_path / "a.xlsx")
+    first = annotate_workbook(src, sample_issues(src), tmp_path / "round1.xlsx")
+    wb = openpyxl.load_workbook(first)
+    wb.custom_doc_props.append(StringProperty(name="tongji 会员!D8:D9", value="<fill/>"))  # a range
+    wb.custom_doc_props.append(StringProperty(name="tongji 没有这张表!A1", value="<fill/>"))
+    wb.custom_doc_props.append(IntProperty(name="tongji 会员!E9", value=3))
+    wb.custom_doc_props.append(StringProperty(name="审核人", value="王五"))  # the unit's own property
+    wb.save(tmp_path / "returned.xlsx")
+    out = openpyxl.load_workbook(annotate_workbook(tmp_path / "returned.xlsx", frame([]), tmp_path / "r2.xlsx"))
+    assert out.sheetnames == ["问题清单", "封面", "会员"]
+    assert fill_of(out["会员"]["D8"]) == PALE
+    assert [p.name for p in out.custom_doc_props.props] == ["审核人"]
 
 
 # ---- 2. the unit's formulas keep their saved results -------------------------------------------------

@@ -335,8 +335,10 @@ def _take_records(wb) -> dict[tuple[str, str], Fill]:
             kept.append(prop)
             continue
         title, _, coord = prop.name[len(_RECORD):].rpartition("!")
-        if _coordinates(coord) and title:
-            records[(title, coord.upper())] = _fill_from(prop.value)
+        points = _coordinates(coord)
+        if title and len(points) == 1:  # one cell; an edited record naming a range is ignored
+            r, c = points[0]
+            records[(title, f"{get_column_letter(c)}{r}")] = _fill_from(prop.value)
     wb.custom_doc_props.props = kept
     return records
 
