@@ -155,6 +155,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli-more-issues": ("另有 {n} 条问题未显示，请用 --report 导出完整清单", "{n} more issues not shown; use --report for the full list"),
     "cli-report-written": ("问题清单已写入 {path}", "Issue list written to {path}"),
     "cli-annotated": ("已为 {n} 份工作簿写出标注副本：{path}", "Annotated copies of {n} workbooks written to {path}"),
+    "annotate-failed": ("{path} 的标注副本未能写出（{detail}）", "The annotated copy of {path} could not be written ({detail})"),
+    "annotate-some-failed": (
+        "已写出 {n} 份标注副本到 {folder}；{m} 份未能写出：{items}",
+        "{n} annotated copies written to {folder}; {m} could not be written: {items}",
+    ),
+    "annotate-more": ("等，另有 {n} 份", " and {n} more"),
     "demo-inputs": ("示例数据：{path}", "Sample data: {path}"),
     "demo-outputs": (
         "输出：问题清单 {report}；{n} 份需退回或有警告的工作簿的标注副本在 {folder}",
