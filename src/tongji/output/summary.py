@@ -25,8 +25,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 import tongji
 from tongji.engine.summary import DETAIL_KEYS, Summary
 from tongji.errors import TongjiError
-from tongji.output.files import ensure_dir, save_workbook, write_bytes
-from tongji.output.report import HEADERS, _flat, _label, _table
+from tongji.output.files import ensure_dir, put, save_workbook, write_bytes
+from tongji.output.report import HEADERS, _flat, _label, _table, csv_frame
 from tongji.output.template import (
     _ILLEGAL,
     COVER_HEADER,
@@ -37,6 +37,7 @@ from tongji.output.template import (
     _header,
     _top,
 )
+from tongji.output.text import ESCAPE_SEQUENCE, XML_ILLEGAL
 from tongji.spec import Form, Spec
 
 DETAIL_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET = "明细", "完整性", "校验", "指标"
@@ -61,6 +62,8 @@ INDICATOR_HEADERS = {
     "note": ("说明", "Note"), "previous": ("上期", "Previous"), "change": ("同比", "Change"),
 }
 INPUT_KEYS = ("file", "sha256", "unit", "kind", "status", "reason")
+# XML parsers read a raw carriage return as a newline; as a character reference it stays a CR
+XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 
 
 # --- the files ---
@@ -114,9 +117,9 @@ def write_xlsx(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
 
 
 def write_csv(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
-    """Totals and 明细 as UTF-8 CSV with a BOM, so Excel opens the Chinese correctly."""
+    """Totals and 明细 as UTF-8 CSV with a BOM, so Excel opens the Chinese correctly; no text cell is a formula."""
     stem = summary_stem(summary)
-    return [write_bytes(out_dir / f"{stem}_{part}.csv", b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))
+    return [write_bytes(out_dir / f"{stem}_{part}.csv", b"\xef\xbb\xbf" + csv_frame(df).write_csv().encode("utf-8"))
             for part, df in (("汇总", summary.totals), ("明细", summary.detail))]
 
 
@@ -189,7 +192,7 @@ def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
     for r, row in enumerate(spec.cover.rows, start=header + 1):
         ws.cell(r, 1, row.name)
         ws.cell(r, 2, row.code)
-        value = ws.cell(r, 3, str(summary.cover.get(row.code, "") or "") or None)
+        value = put(ws, r, 3, str(summary.cover.get(row.code, "") or "") or None)
         value.number_format = "@"  # codes keep their leading zeros
     _widths(ws, COVER_WIDTHS)
     ws.freeze_panes = f"A{header + 1}"
@@ -238,15 +241,15 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list
 def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000) -> Iterator[bytes]:
     """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
     the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once.
-    Keys are inline strings (leading zeros kept), counts and flags whole numbers, amounts rounded to the cent;
-    an empty value is no cell at all."""
+    Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
+    whole numbers, amounts rounded to the cent; an empty value is no cell at all."""
     cells = []
     for j, name in enumerate(df.columns):
         ref = pl.lit(get_column_letter(j + 1)) + pl.col("_row")
         col = pl.col(name)
         if df.schema[name] == pl.Utf8:
-            text = col.str.replace_all("&", "&amp;").str.replace_all("<", "&lt;").str.replace_all(">", "&gt;")
-            cell = pl.format('<c r="{}" t="inlineStr"><is><t>{}</t></is></c>', ref, text)
+            col = clean_text(col)
+            cell = pl.format('<c r="{}" t="inlineStr"><is>{}</is></c>', ref, _text_element(col))
         else:
             kind = kinds[j - (len(df.columns) - len(kinds))]
             whole = kind in ("count", "flag")
@@ -258,6 +261,21 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000
         part = df.slice(start, chunk)
         part = part.with_columns(pl.int_range(first + start, first + start + part.height).cast(pl.Utf8).alias("_row"))
         yield "".join(part.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
+
+
+def clean_text(col: pl.Expr) -> pl.Expr:
+    """What files.put does to openpyxl's text, done by polars: the same name reads the same in every sheet."""
+    col = col.str.replace_all(ESCAPE_SEQUENCE, "").str.replace_all(XML_ILLEGAL, "")
+    return pl.when(col == "").then(None).otherwise(col)
+
+
+def _text_element(col: pl.Expr) -> pl.Expr:
+    text = col
+    for char, entity in XML_ENTITIES:
+        text = text.str.replace_all(char, entity, literal=True)
+    # without xml:space a reader may drop a leading or trailing space
+    keep = col.str.contains(r"^\s|\s$")
+    return pl.when(keep).then(pl.format('<t xml:space="preserve">{}</t>', text)).otherwise(pl.format("<t>{}</t>", text))
 
 
 def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
@@ -288,7 +306,7 @@ def _indicator_sheet(ws: Worksheet, summary: Summary) -> None:
             value = None if row[c] == "" else row[c]  # rollup writes "" for "no note"
             if isinstance(value, float):
                 value = value if c in ("value", "previous", "change") else round(value, 2)
-            cell = ws.cell(r, j, value)
+            cell = put(ws, r, j, value)
             if c in ("value", "previous"):
                 cell.number_format = fmt
             elif c == "change":

@@ -18,7 +18,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tongji.errors import TongjiError
-from tongji.output.files import ensure_dir, save_workbook
+from tongji.output.files import ensure_dir, put, save_workbook
 from tongji.spec import Form, Row, Spec, load_spec
 from tongji.spec.codes import normalize_period
 from tongji.spec.registry import Registry
@@ -130,8 +130,8 @@ def _top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: st
     for i, (key, value) in enumerate(marks, start=1):
         ws.cell(i, width, f"{key}：{value}").alignment = Alignment(horizontal="right")
     info = len(marks) + 1
-    ws.cell(info, 1, left)
-    ws.cell(info, width, right).alignment = Alignment(horizontal="right")
+    put(ws, info, 1, left)  # the unit's name, from the registry
+    put(ws, info, width, right).alignment = Alignment(horizontal="right")
     return info + 1
 
 
@@ -235,7 +235,7 @@ def _cover_sheet(ws: Worksheet, spec: Spec, unit: dict, period: str, lists: dict
         value = ws.cell(r, 3)
         value.number_format = "@"  # codes keep their leading zeros
         if row.code in values:
-            value.value = values[row.code] or None
+            put(ws, r, 3, values[row.code] or None)
             continue
         value.fill, value.protection = INPUT_FILL, UNLOCKED
         dv = _cover_validation(row, lists)
