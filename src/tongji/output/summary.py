@@ -62,8 +62,7 @@ INDICATOR_HEADERS = {
     "note": ("说明", "Note"), "previous": ("上期", "Previous"), "change": ("同比", "Change"),
 }
 INPUT_KEYS = ("file", "sha256", "unit", "kind", "status", "reason")
-# XML parsers read a raw carriage return as a newline; as a character reference it stays a CR
-XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 
 
 # --- the files ---
@@ -266,6 +265,7 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000
 def clean_text(col: pl.Expr) -> pl.Expr:
     """What files.put does to openpyxl's text, done by polars: the same name reads the same in every sheet."""
     col = col.str.replace_all(ESCAPE_SEQUENCE, "").str.replace_all(XML_ILLEGAL, "")
+    col = col.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
     return pl.when(col == "").then(None).otherwise(col)
 
 

@@ -32,11 +32,13 @@ _PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
 
 
 def xml_safe(text: str) -> str:
-    """Text an xlsx can hold: escape sequences and XML-illegal characters removed.
+    """Text an xlsx can hold: escape sequences and XML-illegal characters removed, line ends made "\\n".
 
     openpyxl refuses such characters (IllegalCharacterError) and XML written by hand would be corrupt.
-    A removed sequence leaves what the submitter saw: "\\x1b[31m红\\x1b[0m" becomes "红"."""
-    return _XML_ILLEGAL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    A removed sequence leaves what the submitter saw: "\\x1b[31m红\\x1b[0m" becomes "红". An XML parser
+    reads a raw CR as a newline anyway; doing it here makes every sheet and every reader agree."""
+    text = _XML_ILLEGAL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def csv_safe(text: str) -> str:
