@@ -13,6 +13,7 @@ from tongji.errors import TongjiError
 from tongji.i18n import lang
 from tongji.output.annotate import FILLS
 from tongji.output.files import atomic_path, put, save_workbook, write_bytes
+from tongji.output.printing import table_pages
 from tongji.output.text import FORMULA_START, PLAIN_NUMBER
 
 # column → (中文, English); JSON keeps the English keys so machines can rely on them
@@ -90,3 +91,4 @@ def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None) -> None:
     widths = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}
     for i, c in enumerate(cols, start=1):
         ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = widths.get(c, 12)
+    table_pages(ws)

@@ -26,6 +26,7 @@ import tongji
 from tongji.engine.summary import DETAIL_KEYS, Summary
 from tongji.errors import TongjiError
 from tongji.output.files import ensure_dir, put, save_workbook, write_bytes
+from tongji.output.printing import form_pages, table_pages
 from tongji.output.report import HEADERS, _flat, _label, _table, csv_frame
 from tongji.output.template import (
     _ILLEGAL,
@@ -195,6 +196,7 @@ def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
         value.number_format = "@"  # codes keep their leading zeros
     _widths(ws, COVER_WIDTHS)
     ws.freeze_panes = f"A{header + 1}"
+    form_pages(ws, header)
 
 
 def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values: dict[str, dict]) -> None:
@@ -218,6 +220,7 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
     ws.cell(r + 2, 1, SIGNATURE)
     _widths(ws, DATA_WIDTHS | {"F": 18, "G": 10})
     ws.freeze_panes = f"A{header + 1}"
+    form_pages(ws, header)
 
 
 def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
@@ -231,8 +234,12 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list
     for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1):
         ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
     ws.freeze_panes = "F3"
+    table_pages(ws, "1:2")  # codes and names
+    # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
+    # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10}
-            | {get_column_letter(i): 12 for i in range(len(DETAIL_KEYS) + 1, len(DETAIL_KEYS) + len(codes) + 1)})
+            | {get_column_letter(col): 12 if kind == "amount" else 8
+               for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1)})
     last = f"{get_column_letter(len(DETAIL_KEYS) + len(codes))}{detail.height + 2}"
     return [(3, rows_xml(detail.select(*DETAIL_KEYS, *codes), 3, kinds))], f"A1:{last}"
 
@@ -291,6 +298,8 @@ def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int
         blocks.append((start + 1, rows_xml(body, start + 1, ["count"] * sum(t != pl.Utf8 for t in body.dtypes))))
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 10})
     ws.freeze_panes = "A2"
+    # row 1 heads the first table only; a title row cannot change halfway down the sheet
+    table_pages(ws)
     return blocks, f"A1:G{units_at + summary.units.height}"
 
 
@@ -312,6 +321,7 @@ def _indicator_sheet(ws: Worksheet, summary: Summary) -> None:
             elif c == "change":
                 cell.number_format = CHANGE_FORMAT
     ws.freeze_panes = "A2"
+    table_pages(ws)
     _widths(ws, {"A": 20, "B": 24, "C": 14, "D": 14, "E": 12, "F": 8, "G": 40, "H": 12, "I": 10})
 
 
