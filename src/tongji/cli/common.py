@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
+from pathlib import PurePath
 
 import typer
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tongji.errors import TongjiError
 from tongji.i18n import t
+from tongji.output.text import terminal_safe
 
 PROGRESS_MIN = 5  # fewer files than this finish before a bar would be seen
 LEVELS_HELP = "层级名称自上而下，逗号分隔（默认 市,区,街道,基层；也可设 TONGJI_LEVELS）"
@@ -21,6 +23,12 @@ def console() -> Console:
     """A terminal gets colours; a pipe gets plain text wide enough not to wrap Chinese tables."""
     c = Console(highlight=False)
     return c if c.is_terminal else Console(highlight=False, width=200, no_color=True)
+
+
+def shown(key: str, **kw: object) -> str:
+    """t() for the terminal: the names and paths put into the message come from files and folders, so
+    they are cleaned of escape sequences and cannot be read as rich markup."""
+    return t(key, **{k: terminal_safe(str(v)) if isinstance(v, str | PurePath) else v for k, v in kw.items()})
 
 
 @contextlib.contextmanager
@@ -57,7 +65,7 @@ def friendly(command: Callable) -> Callable:
             err = Console(stderr=True, highlight=False)
             if not err.is_terminal:  # a pipe or a log file: one line, not wrapped at 80 columns
                 err = Console(stderr=True, highlight=False, width=10_000, no_color=True)
-            err.print(f"{t('error-prefix')}{exc}")
+            err.print(f"{t('error-prefix')}{terminal_safe(str(exc))}")
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console, friendly, progress
+from tongji.cli.common import console, friendly, progress, shown
 from tongji.cli.validate import show
 from tongji.demo import run_demo
 from tongji.engine.rules import fmt_number
@@ -36,16 +36,16 @@ def demo_command(
     con = console()
     with progress(con, t("cli-reading")) as (on_total, tick):
         result = run_demo(out, tick=tick, on_files=on_total, units=units, seed=seed)
-    con.print(t("demo-inputs", path=result.inputs))
+    con.print(shown("demo-inputs", path=result.inputs))
     show(con, result.report)
-    con.print(t("demo-outputs", report=result.issues_file, n=len(result.annotated),
+    con.print(shown("demo-outputs", report=result.issues_file, n=len(result.annotated),
                 folder=Path(out) / "退回工作簿"))
     for summary, path in result.summaries:
         total = summary.completeness.row(-1, named=True)
         rate = summary.rate("入会率")
         change = _change(summary, "HY03")
         key = "demo-summary" if change is None else "demo-summary-previous"
-        con.print(t(key, change=change, name=summary.name, level=summary.level, accepted=total["accepted"],
+        con.print(shown(key, change=change, name=summary.name, level=summary.level, accepted=total["accepted"],
                     expected=total["expected"], units=fmt_number(summary.total("JH00")),
                     members=fmt_number(summary.total("HY03")), rate="—" if rate is None else f"{rate:.1%}",
                     path=path), soft_wrap=True)

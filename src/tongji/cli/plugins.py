@@ -10,6 +10,7 @@ from rich.table import Table
 from tongji.cli.common import console, friendly
 from tongji.errors import TongjiError
 from tongji.i18n import t
+from tongji.output.text import terminal_safe
 
 plugin_app = typer.Typer(help="插件开发工具", no_args_is_help=True)
 
@@ -33,11 +34,12 @@ def plugins_command() -> None:
     table = Table(t("col-plugin"), t("col-source"), t("col-registered"), t("col-state"))
     for info in h.infos.values():
         what = "；".join(f"{kind}：{_few(items)}" for kind, items in info.registered.items())
-        state = f"[red]{info.error}[/red]" if info.error else t("plugin-ok")
-        table.add_row(info.name, info.source, what, state)
+        # a plugin's error message may quote anything, brackets included
+        state = f"[red]{terminal_safe(info.error)}[/red]" if info.error else t("plugin-ok")
+        table.add_row(terminal_safe(info.name), terminal_safe(str(info.source)), terminal_safe(what), state)
     con.print(table)
     if problem:
-        con.print(f"[red]{problem}[/red]")
+        con.print(f"[red]{terminal_safe(problem)}[/red]")
     raise typer.Exit(1 if problem or h.errors else 0)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tongji.cli.common import LEVELS_HELP, console, friendly, progress
+from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown
 from tongji.engine.rollup import rollup, rollup_all
 from tongji.engine.rules import fmt_number
 from tongji.engine.summary import Summary
@@ -15,6 +15,7 @@ from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.output.files import ensure_dir
 from tongji.output.paths import refuse_overlap
+from tongji.output.text import terminal_safe
 from tongji.spec import load_spec
 from tongji.spec.registry import load_registry
 
@@ -62,7 +63,7 @@ def rollup_command(
             tick()
     top = list(summaries.values())[-1]
     show(con, top)
-    con.print(t("rollup-written", n=len(summaries), path=out, files=len(written)))
+    con.print(shown("rollup-written", n=len(summaries), path=out, files=len(written)))
     raise typer.Exit(1 if any(s.has_errors for s in summaries.values()) else 0)
 
 
@@ -77,11 +78,11 @@ def _check_formats(formats: list[str]) -> None:
 
 
 def show(con, s: Summary) -> None:
-    con.print(t("rollup-title", name=s.name, unit=s.unit, period=s.period))
+    con.print(shown("rollup-title", name=s.name, unit=s.unit, period=s.period))
     table = Table(*[t(k) for k in ("col-child", "col-name", "col-expected", "col-received", "col-accepted",
                                    "col-returned", "col-missing")])
     for r in s.completeness.iter_rows():
-        table.add_row(*[str(v) for v in r])
+        table.add_row(*[terminal_safe(str(v)) for v in r])  # names from the registry
     con.print(table)
     key = {c: s.total(c) for c in ("JH00", "HY01", "HY03", "JF01", "JF10")}
     rate = s.rate("入会率")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console, friendly
-from tongji.i18n import MESSAGES, t
+from tongji.cli.common import console, friendly, shown
+from tongji.i18n import MESSAGES
 
 MESSAGES.update({
     "samples-written": (
@@ -45,11 +45,11 @@ def make(
                      streets=streets, previous=previous, force=force, workers=workers())
     files = sorted(city.folder.rglob("*.xlsx"))
     levels = sum(1 for f in files if f.parent.name == BENJI_FOLDER)
-    console().print(t("samples-written", units=units, levels=levels, files=len(files), registry=city.registry,
+    console().print(shown("samples-written", units=units, levels=levels, files=len(files), registry=city.registry,
                       folder=city.folder, seeded=len(city.seeded), missing=len(city.missing),
                       answers=Path(out) / ANSWERS), soft_wrap=True)
     if city.previous is not None:
-        console().print(t("samples-previous-written", period=city.previous_period, folder=city.previous,
+        console().print(shown("samples-previous-written", period=city.previous_period, folder=city.previous,
                           seeded=len(city.seeded_rollup)), soft_wrap=True)
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import LEVELS_HELP, console, friendly
-from tongji.i18n import MESSAGES, t
+from tongji.cli.common import LEVELS_HELP, console, friendly, shown
+from tongji.i18n import MESSAGES
 
 MESSAGES.update({
     "template-written": ("已生成 {count} 个模板，保存在 {out}", "Wrote {count} template(s) to {out}"),
@@ -25,7 +25,7 @@ def template(
 
     paths = make_templates(load_registry(registry, levels), period, out, unit=unit)
     # soft_wrap: a long output path must stay on one line for people and for scripts alike
-    console().print(t("template-written", count=len(paths), out=out), soft_wrap=True)
+    console().print(shown("template-written", count=len(paths), out=out), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

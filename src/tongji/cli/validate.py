@@ -8,12 +8,13 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from tongji.cli.common import LEVELS_HELP, console, friendly, progress
+from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown
 from tongji.engine.report import ValidationReport
 from tongji.engine.validate import validate
 from tongji.i18n import severity, status, t
 from tongji.output.paths import refuse_overlap
 from tongji.output.report import write_report
+from tongji.output.text import terminal_safe
 
 MAX_SHOWN = 200  # issues printed on the terminal; the full list goes to --report
 ALL_BOOKS_UP_TO = 50  # beyond this many workbooks, only those needing attention are listed
@@ -46,13 +47,13 @@ def validate_command(
     show(out, result)
     if report is not None:
         write_report(result, report)
-        out.print(t("cli-report-written", path=report))
+        out.print(shown("cli-report-written", path=report))
     if annotate is not None:
         from tongji.output.annotate import annotate_all
 
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
         written = annotate_all(result.issues, annotate, root=root)
-        out.print(t("cli-annotated", n=len(written), path=annotate))
+        out.print(shown("cli-annotated", n=len(written), path=annotate))
     raise typer.Exit(result.exit_code)
 
 
@@ -69,19 +70,21 @@ def show(out, result: ValidationReport) -> None:
     counts = {s: int((books["status"] == s).sum()) for s in ("通过", "有警告", "退回")}
     out.print(t("cli-summary", n=books.height, ok=counts["通过"], warn=counts["有警告"], bad=counts["退回"]))
     for note in result.skipped:
-        out.print(f"[yellow]{note}[/yellow]")
+        out.print(f"[yellow]{terminal_safe(note)}[/yellow]")
     table = Table(*[t(k) for k in ("col-file", "col-unit", "col-name", "col-status", "col-errors",
                                    "col-warnings", "col-explained", "col-notices")])
-    shown = books if books.height <= ALL_BOOKS_UP_TO else books.filter(
+    listed = books if books.height <= ALL_BOOKS_UP_TO else books.filter(
         (pl.col("status") != "通过") | (pl.col("explained") > 0) | (pl.col("notices") > 0))
-    for r in shown.head(MAX_SHOWN).iter_rows(named=True):
+    for r in listed.head(MAX_SHOWN).iter_rows(named=True):
         colour = STYLE[r["status"]]
-        table.add_row(Path(r["file"]).name, r["unit"] or "", r["unit_name"] or "",
+        # every text from a workbook or the registry goes through terminal_safe: it may hold escapes or markup
+        table.add_row(terminal_safe(Path(r["file"]).name), terminal_safe(r["unit"] or ""),
+                      terminal_safe(r["unit_name"] or ""),
                       f"[{colour}]{status(r['status'])}[/{colour}]",
                       *(str(r[k]) for k in ("errors", "warnings", "explained", "notices")))
     out.print(table)
-    if books.height > shown.height:
-        out.print(t("cli-more-books", n=books.height - shown.height))
+    if books.height > listed.height:
+        out.print(t("cli-more-books", n=books.height - listed.height))
     if result.issues.height:
         _issues(out, result)
 
@@ -94,9 +97,11 @@ def _issues(out, result: ValidationReport) -> None:
     for r in result.issues.head(MAX_SHOWN).iter_rows(named=True):
         colour = STYLE[r["severity"]]
         label = severity(r["severity"]) + (f"（{t('col-explained')}）" if r["explained"] else "")
-        message = r["message"] + (f"\n{t('explained', note=r['explained'])}" if r["explained"] else "")
-        table.add_row(Path(r["file"]).name, f"[{colour}]{label}[/{colour}]", r["cell"],
-                      f"{r['code']} {r['name']}".strip(), message,
+        message = terminal_safe(r["message"])
+        if r["explained"]:
+            message += "\n" + shown("explained", note=r["explained"])
+        table.add_row(terminal_safe(Path(r["file"]).name), f"[{colour}]{label}[/{colour}]", terminal_safe(r["cell"]),
+                      terminal_safe(f"{r['code']} {r['name']}".strip()), message,
                       fmt_number(r["diff"]) if r["diff"] is not None else "")
     out.print(table)
     rest = result.issues.height - MAX_SHOWN

@@ -12,9 +12,12 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from openpyxl.cell import Cell
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from tongji.errors import TongjiError
+from tongji.output.text import xml_safe
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # stands in for "now" inside files, so reruns are byte-identical
 
@@ -62,6 +65,19 @@ def write_bytes(target: Path, data: bytes) -> Path:
     return target
 
 
+def put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
+    """Write a value that came from a workbook or a registry: text stays text and XML-safe.
+
+    openpyxl makes any str starting with "=" a formula, so a unit named '=HYPERLINK(...)' would be live."""
+    cell = ws.cell(row, col)
+    if isinstance(value, str):
+        cell.value = xml_safe(value) or None  # nothing left is an empty cell, as readers see it anyway
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
 def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path:
     """Save an openpyxl workbook atomically with fixed document and zip timestamps.
 
@@ -85,7 +101,10 @@ def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path
 
 def _insert_rows(body: bytes, blocks: list[tuple[int, Iterable[bytes]]], dimension: str) -> Iterator[bytes]:
     """The sheet, in pieces, with each block of rows put in row order among the (few) rows openpyxl wrote."""
-    body = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), body, count=1)
+    # openpyxl writes <dimension ref="A1:BZ2" /> from the rows it holds; read-only readers trust it
+    body, found = _DIMENSION.subn(f'<dimension ref="{dimension}"/>'.encode(), body, count=1)
+    if not found:
+        raise ValueError("no <dimension> in the sheet to put rows into")
     if b"<sheetData/>" in body:
         head, tail = body.split(b"<sheetData/>", 1)
         written = b""
@@ -100,6 +119,7 @@ def _insert_rows(body: bytes, blocks: list[tuple[int, Iterable[bytes]]], dimensi
 
 
 _ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 
 
 def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None) -> bytes:

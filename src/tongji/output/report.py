@@ -12,7 +12,9 @@ from openpyxl.styles import Font, PatternFill
 from tongji.errors import TongjiError
 from tongji.i18n import lang
 from tongji.output.annotate import FILLS
-from tongji.output.files import atomic_path, save_workbook, write_bytes
+from tongji.output.files import atomic_path, put, save_workbook, write_bytes
+from tongji.output.printing import table_pages
+from tongji.output.text import FORMULA_START, PLAIN_NUMBER
 
 # column → (中文, English); JSON keeps the English keys so machines can rely on them
 HEADERS = {
@@ -44,7 +46,7 @@ def write_report(report, path: Path) -> Path:
         rows = report.issues.to_dicts()
         return write_bytes(path, (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     if suffix == ".csv":
-        df = _flat(report.issues)
+        df = csv_frame(_flat(report.issues))
         df = df.rename({c: _label(HEADERS, c) for c in df.columns})
         with atomic_path(path) as tmp:
             tmp.write_bytes(b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))  # BOM: Excel opens it as UTF-8
@@ -52,6 +54,16 @@ def write_report(report, path: Path) -> Path:
     if suffix == ".xlsx":
         return save_workbook(_workbook(report), path)
     raise TongjiError("report-format", path=path)
+
+
+def csv_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """text.csv_safe on every text column, done by polars (a 市 明细 has a row per unit); numbers untouched."""
+    def safe(name: str) -> pl.Expr:
+        col = pl.col(name)
+        risky = col.str.contains(FORMULA_START) & ~col.str.contains(PLAIN_NUMBER)
+        return pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name)
+
+    return df.with_columns(safe(n) for n, dtype in df.schema.items() if dtype == pl.Utf8)
 
 
 def _workbook(report) -> openpyxl.Workbook:
@@ -70,7 +82,8 @@ def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for n, row in enumerate(df.select(cols).iter_rows(named=True), start=2):
-        ws.append([row[c] for c in cols])
+        for j, c in enumerate(cols, start=1):
+            put(ws, n, j, row[c])
         if colour_by and row[colour_by] in FILLS:  # ws.max_row scans every cell: count rows instead
             ws.cell(n, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=FILLS[row[colour_by]])
     ws.freeze_panes = "A2"
@@ -78,3 +91,4 @@ def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None) -> None:
     widths = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}
     for i, c in enumerate(cols, start=1):
         ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = widths.get(c, 12)
+    table_pages(ws)

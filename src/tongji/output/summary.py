@@ -25,8 +25,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 import tongji
 from tongji.engine.summary import DETAIL_KEYS, Summary
 from tongji.errors import TongjiError
-from tongji.output.files import ensure_dir, save_workbook, write_bytes
-from tongji.output.report import HEADERS, _flat, _label, _table
+from tongji.output.files import ensure_dir, put, save_workbook, write_bytes
+from tongji.output.printing import form_pages, table_pages
+from tongji.output.report import HEADERS, _flat, _label, _table, csv_frame
 from tongji.output.template import (
     _ILLEGAL,
     COVER_HEADER,
@@ -37,6 +38,7 @@ from tongji.output.template import (
     _header,
     _top,
 )
+from tongji.output.text import ESCAPE_SEQUENCE, XML_ILLEGAL
 from tongji.spec import Form, Spec
 
 DETAIL_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET = "明细", "完整性", "校验", "指标"
@@ -61,6 +63,7 @@ INDICATOR_HEADERS = {
     "note": ("说明", "Note"), "previous": ("上期", "Previous"), "change": ("同比", "Change"),
 }
 INPUT_KEYS = ("file", "sha256", "unit", "kind", "status", "reason")
+XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 
 
 # --- the files ---
@@ -114,9 +117,9 @@ def write_xlsx(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
 
 
 def write_csv(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
-    """Totals and 明细 as UTF-8 CSV with a BOM, so Excel opens the Chinese correctly."""
+    """Totals and 明细 as UTF-8 CSV with a BOM, so Excel opens the Chinese correctly; no text cell is a formula."""
     stem = summary_stem(summary)
-    return [write_bytes(out_dir / f"{stem}_{part}.csv", b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))
+    return [write_bytes(out_dir / f"{stem}_{part}.csv", b"\xef\xbb\xbf" + csv_frame(df).write_csv().encode("utf-8"))
             for part, df in (("汇总", summary.totals), ("明细", summary.detail))]
 
 
@@ -189,10 +192,11 @@ def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
     for r, row in enumerate(spec.cover.rows, start=header + 1):
         ws.cell(r, 1, row.name)
         ws.cell(r, 2, row.code)
-        value = ws.cell(r, 3, str(summary.cover.get(row.code, "") or "") or None)
+        value = put(ws, r, 3, str(summary.cover.get(row.code, "") or "") or None)
         value.number_format = "@"  # codes keep their leading zeros
     _widths(ws, COVER_WIDTHS)
     ws.freeze_panes = f"A{header + 1}"
+    form_pages(ws, header)
 
 
 def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values: dict[str, dict]) -> None:
@@ -216,6 +220,7 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
     ws.cell(r + 2, 1, SIGNATURE)
     _widths(ws, DATA_WIDTHS | {"F": 18, "G": 10})
     ws.freeze_panes = f"A{header + 1}"
+    form_pages(ws, header)
 
 
 def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
@@ -229,8 +234,12 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list
     for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1):
         ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
     ws.freeze_panes = "F3"
+    table_pages(ws, "1:2")  # codes and names
+    # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
+    # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10}
-            | {get_column_letter(i): 12 for i in range(len(DETAIL_KEYS) + 1, len(DETAIL_KEYS) + len(codes) + 1)})
+            | {get_column_letter(col): 12 if kind == "amount" else 8
+               for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1)})
     last = f"{get_column_letter(len(DETAIL_KEYS) + len(codes))}{detail.height + 2}"
     return [(3, rows_xml(detail.select(*DETAIL_KEYS, *codes), 3, kinds))], f"A1:{last}"
 
@@ -238,15 +247,15 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list
 def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000) -> Iterator[bytes]:
     """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
     the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once.
-    Keys are inline strings (leading zeros kept), counts and flags whole numbers, amounts rounded to the cent;
-    an empty value is no cell at all."""
+    Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
+    whole numbers, amounts rounded to the cent; an empty value is no cell at all."""
     cells = []
     for j, name in enumerate(df.columns):
         ref = pl.lit(get_column_letter(j + 1)) + pl.col("_row")
         col = pl.col(name)
         if df.schema[name] == pl.Utf8:
-            text = col.str.replace_all("&", "&amp;").str.replace_all("<", "&lt;").str.replace_all(">", "&gt;")
-            cell = pl.format('<c r="{}" t="inlineStr"><is><t>{}</t></is></c>', ref, text)
+            col = clean_text(col)
+            cell = pl.format('<c r="{}" t="inlineStr"><is>{}</is></c>', ref, _text_element(col))
         else:
             kind = kinds[j - (len(df.columns) - len(kinds))]
             whole = kind in ("count", "flag")
@@ -258,6 +267,22 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000
         part = df.slice(start, chunk)
         part = part.with_columns(pl.int_range(first + start, first + start + part.height).cast(pl.Utf8).alias("_row"))
         yield "".join(part.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
+
+
+def clean_text(col: pl.Expr) -> pl.Expr:
+    """What files.put does to openpyxl's text, done by polars: the same name reads the same in every sheet."""
+    col = col.str.replace_all(ESCAPE_SEQUENCE, "").str.replace_all(XML_ILLEGAL, "")
+    col = col.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+    return pl.when(col == "").then(None).otherwise(col)
+
+
+def _text_element(col: pl.Expr) -> pl.Expr:
+    text = col
+    for char, entity in XML_ENTITIES:
+        text = text.str.replace_all(char, entity, literal=True)
+    # without xml:space a reader may drop a leading or trailing space
+    keep = col.str.contains(r"^\s|\s$")
+    return pl.when(keep).then(pl.format('<t xml:space="preserve">{}</t>', text)).otherwise(pl.format("<t>{}</t>", text))
 
 
 def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
@@ -273,6 +298,8 @@ def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int
         blocks.append((start + 1, rows_xml(body, start + 1, ["count"] * sum(t != pl.Utf8 for t in body.dtypes))))
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 10})
     ws.freeze_panes = "A2"
+    # row 1 heads the first table only; a title row cannot change halfway down the sheet
+    table_pages(ws)
     return blocks, f"A1:G{units_at + summary.units.height}"
 
 
@@ -288,12 +315,13 @@ def _indicator_sheet(ws: Worksheet, summary: Summary) -> None:
             value = None if row[c] == "" else row[c]  # rollup writes "" for "no note"
             if isinstance(value, float):
                 value = value if c in ("value", "previous", "change") else round(value, 2)
-            cell = ws.cell(r, j, value)
+            cell = put(ws, r, j, value)
             if c in ("value", "previous"):
                 cell.number_format = fmt
             elif c == "change":
                 cell.number_format = CHANGE_FORMAT
     ws.freeze_panes = "A2"
+    table_pages(ws)
     _widths(ws, {"A": 20, "B": 24, "C": 14, "D": 14, "E": 12, "F": 8, "G": 40, "H": 12, "I": 10})
 
 

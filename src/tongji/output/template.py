@@ -14,11 +14,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tongji.errors import TongjiError
-from tongji.output.files import ensure_dir, save_workbook
+from tongji.output.files import ensure_dir, put, save_workbook
+from tongji.output.printing import form_pages, text_pages
 from tongji.spec import Form, Row, Spec, load_spec
 from tongji.spec.codes import normalize_period
 from tongji.spec.registry import Registry
@@ -45,6 +45,10 @@ THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
+
+# A4 portrait holds about 95 character widths between 0.5" margins; long lines wrap inside the column
+GUIDE_WIDTH = 90
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 _ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
@@ -130,8 +134,8 @@ def _top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: st
     for i, (key, value) in enumerate(marks, start=1):
         ws.cell(i, width, f"{key}：{value}").alignment = Alignment(horizontal="right")
     info = len(marks) + 1
-    ws.cell(info, 1, left)
-    ws.cell(info, width, right).alignment = Alignment(horizontal="right")
+    put(ws, info, 1, left)  # the unit's name, from the registry
+    put(ws, info, width, right).alignment = Alignment(horizontal="right")
     return info + 1
 
 
@@ -235,7 +239,7 @@ def _cover_sheet(ws: Worksheet, spec: Spec, unit: dict, period: str, lists: dict
         value = ws.cell(r, 3)
         value.number_format = "@"  # codes keep their leading zeros
         if row.code in values:
-            value.value = values[row.code] or None
+            put(ws, r, 3, values[row.code] or None)
             continue
         value.fill, value.protection = INPUT_FILL, UNLOCKED
         dv = _cover_validation(row, lists)
@@ -277,10 +281,11 @@ def _guide_lines(spec: Spec) -> list[str]:
 
 def _guide_sheet(ws: Worksheet, spec: Spec) -> None:
     for r, line in enumerate(_guide_lines(spec), start=1):
-        ws.cell(r, 1, line)
+        ws.cell(r, 1, line).alignment = WRAP
     ws["A1"].font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 100
+    ws.column_dimensions["A"].width = GUIDE_WIDTH
     ws.protection.sheet = True
+    text_pages(ws)
 
 
 def _list_entries(spec: Spec) -> dict[str, list[str]]:
@@ -305,16 +310,11 @@ def _lists_sheet(ws: Worksheet, lists: dict[str, list[str]]) -> None:
 
 
 def _finish(ws: Worksheet, header: int, widths: dict[str, int]) -> None:
-    """Widths, frozen header, protection without a password, landscape pages fitted to the width."""
+    """Widths, frozen header, protection without a password, A4 pages (printing.form_pages)."""
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"A{header + 1}"
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # still allowed: widening a column does no harm
     ws.protection.formatRows = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_title_rows = f"{header}:{header}"
+    form_pages(ws, header)

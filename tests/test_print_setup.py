@@ -1,0 +1,145 @@
+"""Every sheet prints on A4 one page wide: forms portrait with their mark and signature, tables landscape
+with their header repeated, 填表说明 uncut. With LibreOffice installed, PDFs are made and their pages counted."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.utils import range_boundaries
+
+from city import build
+from conftest import write_template_registry
+from tongji.engine.rollup import rollup
+from tongji.engine.validate import validate
+from tongji.output.report import write_report
+from tongji.output.summary import write_summary
+from tongji.output.template import GUIDE_SHEET, make_templates
+from tongji.spec import load_spec
+from tongji.spec.registry import load_registry
+
+FORMS = ("封面", "会员", "建会", "帮扶", "经费")
+TABLES = ("明细", "完整性", "校验", "指标")
+A4 = 9
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    root = tmp_path_factory.mktemp("print")
+    city = build(root / "city", [[12]])
+    street = next(c for c, u in city.units.items() if u["层级"] == "街道")
+    summary = rollup([city.folder], city.registry, street, "2025")
+    paths = write_summary(summary, root / "summaries", load_spec())
+    report = write_report(validate([city.folder], registry=load_registry(city.registry), period="2025"),
+                          root / "问题清单.xlsx")
+    (root / "reg").mkdir()
+    templates = make_templates(load_registry(write_template_registry(root / "reg")), "2025", root / "templates")
+    return {"summary": next(p for p in paths if p.suffix == ".xlsx"), "report": report,
+            "template": next(p for p in templates if "甲公司" in p.name), "root": root}
+
+
+def _fits_one_page_wide(ws, orientation: str) -> None:
+    assert ws.page_setup.paperSize == A4, ws.title
+    assert ws.page_setup.orientation == orientation, ws.title
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
+    assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+
+
+def _rows(ws) -> str:
+    """The rows repeated on every page, as written ("1:2"); openpyxl reads them back as "$1:$2"."""
+    return ws.print_title_rows.replace("$", "")
+
+
+def _form_is_printable(ws) -> None:
+    _fits_one_page_wide(ws, "portrait")
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "代码")
+    assert _rows(ws) == f"{header}:{header}"
+    first_col, first_row, last_col, last_row = range_boundaries(ws.print_area.split("!")[-1].replace("$", ""))
+    assert (first_col, first_row) == (1, 1)
+    marks = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("表号")]
+    assert marks and all(c.column <= last_col and c.row <= last_row for c in marks), ws.title
+    texts = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "填表人" in c.value]
+    assert all(c.row <= last_row for c in texts), ws.title
+    if ws.title != "封面":
+        assert texts, f"{ws.title} has no signature block"
+
+
+def test_template_sheets(books):
+    wb = openpyxl.load_workbook(books["template"])
+    for name in FORMS:
+        _form_is_printable(wb[name])
+    guide = wb[GUIDE_SHEET]
+    _fits_one_page_wide(guide, "portrait")
+    assert guide.column_dimensions["A"].width <= 95  # A4 portrait between 0.5" margins, at full size
+    assert all(guide.cell(r, 1).alignment.wrap_text for r in range(1, guide.max_row + 1) if guide.cell(r, 1).value)
+
+
+def test_summary_sheets_survive_the_splicing(books):
+    wb = openpyxl.load_workbook(books["summary"])
+    for name in FORMS:
+        _form_is_printable(wb[name])
+    for name in TABLES:
+        ws = wb[name]
+        _fits_one_page_wide(ws, "landscape")
+        assert _rows(ws) == ("1:2" if name == "明细" else "1:1"), name
+        assert ws.print_options.gridLines, name
+
+
+def test_spliced_sheets_keep_their_page_setup_in_the_xml(books):
+    """明细 and 完整性 are spliced as raw XML; what Excel reads must still be there, in schema order."""
+    with zipfile.ZipFile(books["summary"]) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        for n in (6, 7):  # 明细, 完整性
+            xml = z.read(f"xl/worksheets/sheet{n}.xml").decode()
+            assert '<pageSetUpPr fitToPage="1"' in xml
+            order = [xml.index(tag) for tag in ("</sheetData>", "<printOptions", "<pageMargins", "<pageSetup")]
+            assert order == sorted(order)
+            assert re.search(r'<pageSetup [^>]*orientation="landscape"', xml)
+            assert re.search(r'<pageSetup [^>]*fitToWidth="1"', xml)
+    titles = re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d)">([^<]*)<', workbook)
+    assert ("5", "'明细'!$1:$2") in titles and ("6", "'完整性'!$1:$1") in titles
+
+
+def test_report_sheets(books):
+    wb = openpyxl.load_workbook(books["report"])
+    for ws in wb:
+        _fits_one_page_wide(ws, "landscape")
+        assert _rows(ws) == "1:1"
+
+
+# --- PDF through LibreOffice, where installed ---
+
+
+def _pdf_pages(xlsx: Path, out: Path) -> list[tuple[float, float]]:
+    """Each page's (width, height) in points, LibreOffice converting with a profile of its own."""
+    profile = out / "profile"  # its own profile: another LibreOffice running would take the job and lose it
+    try:
+        subprocess.run(["libreoffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                        "--outdir", str(out), str(xlsx)], check=True, capture_output=True, timeout=300)
+        pdf = (out / f"{xlsx.stem}.pdf").read_bytes()
+    except (OSError, subprocess.SubprocessError) as exc:  # half installed, or no display libraries
+        pytest.skip(f"LibreOffice could not convert: {exc}")
+    pages = re.findall(rb"/Type\s*/Page\b(?!s)[^>]*?/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)",
+                       pdf, re.S)
+    count = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+    boxes = [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in pages]
+    return boxes if len(boxes) == count else [(0.0, 0.0)] * count
+
+
+def _a4(box: tuple[float, float]) -> bool:
+    return sorted(round(v) for v in box) == [595, 842]
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.parametrize("kind, sheets", [("template", 6), ("summary", 9), ("report", 2)])
+def test_pdf_has_one_page_per_sheet(books, tmp_path, kind, sheets):
+    """A sheet split into vertical strips prints more pages than sheets: a 街道 summary printed 47 pages
+    and a template 7 before the page setup. Small sheets here fit one page each, on A4 whichever way round."""
+    boxes = _pdf_pages(books[kind], tmp_path)
+    assert len(boxes) == sheets, boxes
+    assert all(_a4(b) for b in boxes if b != (0.0, 0.0)), boxes
