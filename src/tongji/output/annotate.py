@@ -9,22 +9,15 @@ from __future__ import annotations
 import io
 import math
 import os
-import re
 import warnings
-import zipfile
 from collections import defaultdict
 from pathlib import Path
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape
 
 import openpyxl
 import polars as pl
 from openpyxl.comments import Comment
-from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.fills import Fill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -32,12 +25,12 @@ from tongji.engine.labels import norm
 from tongji.engine.report import SEVERITY_ORDER as RANK
 from tongji.errors import TongjiError
 from tongji.i18n import SEVERITY, lang, severity, t
-from tongji.output.files import ensure_dir, save_workbook, write_bytes
+from tongji.output.files import ensure_dir, save_workbook
+from tongji.output.formula_results import put_results, saved_results
+from tongji.output.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
+from tongji.output.text import xml_safe
 
-LIST_SHEET = "问题清单"
 AUTHOR = "tongji"
-FILLS = {"错误": "FFC7CE", "警告": "FFC000", "提示": "DDEBF7"}  # amber: the templates' input cells are pale yellow
-_MAX_CELLS_PER_REF = 1000  # a stray whole-sheet range must not colour a million cells
 
 HEADERS = [  # (Chinese, English, column width floor)
     ("序号", "No.", 6),
@@ -73,13 +66,13 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
     if loaded is not None:
         wb, results = loaded
         try:
-            _strip_previous(wb)
+            strip_previous(wb)
             _mark_cells(wb, rows)
             _add_list_sheet(wb, rows)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 save_workbook(wb, target)
-            return _put_formula_results(target, results)
+            return put_results(target, results)
         except (TongjiError, *_FATAL):
             raise
         except BaseException:  # noqa: BLE001 - openpyxl failing on an odd workbook, or a library's panic
@@ -191,97 +184,7 @@ def _load(source: Path) -> tuple[openpyxl.Workbook, dict] | None:
     except BaseException:  # noqa: BLE001 - .xls, encrypted, corrupt, missing, a library's panic: list-only copy
         return None
     wb.template = False  # an .xltx source must still come out as a plain workbook
-    return wb, _formula_results(data)
-
-
-# ---- formula results ---------------------------------------------------------------------------
-# openpyxl loads a formula or its last result, never both, and writes formulas with an empty <v>. A copy
-# without the results reads as "formula never calculated" (formula-no-value) in tongji's own reader and
-# shows blanks in viewers that do not recalculate. So the results Excel saved in the source are put back
-# into the copy's XML, cell by cell, exactly as they were written (text, not re-typed Python values).
-
-_KEPT_TYPES = {None, "n", "str", "b", "e", "d"}  # results held in <v> itself; "s" would index the old sst
-_HAS_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
-_EMPTY_FORMULA_CELL = re.compile(  # as openpyxl writes a formula cell: address, maybe a style, <f>, empty <v>
-    r'<c r="([A-Z]{1,3}[0-9]{1,7})"((?: s="[0-9]+")?)>(<f\b[^>]*?(?:/>|>[^<]*</f>))(?:<v\s*/>|<v></v>)</c>')
-
-
-def _formula_results(data: bytes) -> dict[str, dict[str, tuple[str | None, str]]]:
-    """Sheet name → cell → (its t attribute, its <v> text) for every formula cell with a saved result."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            out = {}
-            for name, part in _sheet_parts(z).items():
-                xml = z.read(part)
-                if _HAS_FORMULA.search(xml):
-                    out[name] = _results_in(xml)
-            return {name: found for name, found in out.items() if found}
-    except Exception:  # noqa: BLE001 - an odd package only costs the results; the marks still matter more
-        return {}
-
-
-def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → its part in the package, through xl/workbook.xml and its relationships."""
-    rels = {el.get("Id"): el.get("Target", "") for el in ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
-    out = {}
-    for el in ElementTree.fromstring(z.read("xl/workbook.xml")).iter():
-        if _local(el.tag) == "sheet":
-            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
-            target = rels.get(rid, "")
-            if target:
-                out[el.get("name")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return out
-
-
-def _results_in(xml: bytes) -> dict[str, tuple[str | None, str]]:
-    found = {}
-    for _, el in ElementTree.iterparse(io.BytesIO(xml)):
-        if _local(el.tag) != "c":
-            continue
-        parts = {_local(child.tag): child for child in el}
-        v, kind = parts.get("v"), el.get("t")
-        if "f" in parts and v is not None and v.text and el.get("r") and kind in _KEPT_TYPES:
-            found[el.get("r")] = (kind, v.text)
-        el.clear()
-    return found
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _put_formula_results(target: Path, results: dict) -> Path:
-    """Rewrite the saved copy with each formula's result filled in; unchanged if there is none to put."""
-    if not results:
-        return target
-    try:
-        data = target.read_bytes()
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            parts = {part: results[name] for name, part in _sheet_parts(z).items() if name in results}
-            out = io.BytesIO()
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-                for info in z.infolist():
-                    body = z.read(info.filename)
-                    if info.filename in parts:
-                        body = _with_results(body.decode("utf-8"), parts[info.filename]).encode("utf-8")
-                    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)  # files.py's fixed time
-                    copy.compress_type, copy.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-                    dst.writestr(copy, body)
-    except Exception:  # noqa: BLE001 - a copy without the results is still a useful copy
-        return target
-    return write_bytes(target, out.getvalue())
-
-
-def _with_results(xml: str, results: dict[str, tuple[str | None, str]]) -> str:
-    def put(m: re.Match) -> str:
-        ref, style, formula = m.groups()
-        if ref not in results:
-            return m.group(0)
-        kind, value = results[ref]
-        kind_attr = f' t="{kind}"' if kind not in (None, "n") else ""
-        return f'<c r="{ref}"{style}{kind_attr}>{formula}<v>{escape(value)}</v></c>'
-
-    return _EMPTY_FORMULA_CELL.sub(put, xml)
+    return wb, saved_results(data)
 
 
 def _sorted_rows(issues: pl.DataFrame) -> list[dict]:
@@ -295,86 +198,6 @@ def _severity_zh(value: object) -> str:
     text = str(value or "")
     back = {en: zh for zh, en in SEVERITY.items()}
     return back.get(text.lower(), text)
-
-
-# ---- last round's marks -------------------------------------------------------------------------
-# A unit often fixes last round's annotated copy and sends that back, so the source may carry our marks.
-# They are recognised, never guessed from colour alone (FFC7CE is also Excel's own "Bad" style):
-# - every comment line we write starts "[错误] ", "[警告] " or "[提示] " (English: "[error] " …) and is one
-#   line; those lines go from any comment, and a comment left empty goes with them;
-# - when we colour a cell we record its fill as it was in a custom document property ("tongji 会员!D9"),
-#   which Excel, WPS and LibreOffice keep. A cell we marked that still has one of our colours gets that
-#   fill back (the template's pale-yellow input colour, typically). Without a record (the unit copied the
-#   sheet into a fresh file, say) a cell our comment shows we coloured loses the colour. Any other fill,
-#   and any fill on a cell we never marked, is the unit's and stays.
-
-_OUR_LINE = re.compile(r"\[(?:{})\] ".format("|".join(f"{zh}|{en}" for zh, en in SEVERITY.items())))
-_RECORD = "tongji "  # custom property name prefix; the rest is Sheet!A1
-_RECORD_MAX = 255  # characters Excel keeps in a custom property's value
-
-
-def _strip_previous(wb) -> None:
-    if LIST_SHEET in wb.sheetnames:
-        wb.remove(wb[LIST_SHEET])
-    marked = _take_records(wb)
-    for ws in wb.worksheets:
-        for cell in list(ws._cells.values()):  # only existing cells; iter_rows would create the empty ones
-            if cell.comment is not None and _drop_our_lines(cell):
-                marked.setdefault((ws.title, cell.coordinate), PatternFill())
-    for (title, coord), fill in marked.items():
-        ws = wb[title] if title in wb.sheetnames else None
-        if isinstance(ws, Worksheet) and _is_ours(ws[coord].fill):
-            ws[coord].fill = fill
-
-
-def _take_records(wb) -> dict[tuple[str, str], Fill]:
-    """Our records of fills before colouring, removed from the workbook (new ones follow the new marks)."""
-    records, kept = {}, []
-    for prop in wb.custom_doc_props.props:
-        if not prop.name.startswith(_RECORD):
-            kept.append(prop)
-            continue
-        title, _, coord = prop.name[len(_RECORD):].rpartition("!")
-        points = _coordinates(coord)
-        if title and len(points) == 1:  # one cell; an edited record naming a range is ignored
-            r, c = points[0]
-            records[(title, f"{get_column_letter(c)}{r}")] = _fill_from(prop.value)
-    wb.custom_doc_props.props = kept
-    return records
-
-
-def _drop_our_lines(cell) -> bool:
-    """Take our lines out of the cell's comment; True if there were any."""
-    lines = (cell.comment.text or "").split("\n")
-    theirs = [line for line in lines if not _OUR_LINE.match(line)]
-    if len(theirs) == len(lines):
-        return False
-    text = "\n".join(theirs).strip("\n")
-    cell.comment = Comment(text, cell.comment.author) if text.strip() else None
-    return True
-
-
-def _is_ours(fill) -> bool:
-    colour = getattr(fill, "fgColor", None)
-    return (getattr(fill, "patternType", None) == "solid" and getattr(colour, "type", None) == "rgb"
-            and str(colour.rgb)[-6:].upper() in FILLS.values())
-
-
-def _record(wb, title: str, cell) -> None:
-    text = ElementTree.tostring(cell.fill.to_tree(), encoding="unicode")
-    if len(text) <= _RECORD_MAX:  # a longer (gradient) fill is not recorded: it falls back to no fill
-        wb.custom_doc_props.append(StringProperty(name=f"{_RECORD}{title}!{cell.coordinate}", value=text))
-
-
-def _fill_from(text: object) -> Fill:
-    try:
-        if isinstance(text, str) and len(text) <= _RECORD_MAX:
-            fill = Fill.from_tree(ElementTree.fromstring(text))
-            if isinstance(fill, Fill):
-                return fill
-    except Exception:  # noqa: BLE001 - the unit's file: an edited record means no fill, not a traceback
-        pass
-    return PatternFill()
 
 
 # ---- colouring and commenting the cells ---------------------------------------------------------
@@ -391,7 +214,7 @@ def _mark_cells(wb, rows: list[dict]) -> None:
         cell = wb[title].cell(r, c)
         worst = min(found, key=lambda x: RANK.get(x["severity"], len(RANK)))["severity"]
         if worst in FILLS:
-            _record(wb, title, cell)
+            record(wb, title, cell)
             cell.fill = _fill(worst)
         cell.comment = _comment(cell.comment, [_comment_line(x) for x in found])
 
@@ -403,7 +226,7 @@ def _targets(wb, row: dict) -> list[tuple[Worksheet, int, int]]:
         sheet_name, _, coord = str(ref).rpartition("!")
         ws = _find_sheet(wb, sheet_name.strip("'").replace("''", "'") or row.get("sheet") or "")
         if ws is not None:
-            out.extend((ws, *_top_left(ws, r, c)) for r, c in _coordinates(coord.replace("$", "")))
+            out.extend((ws, *_top_left(ws, r, c)) for r, c in coordinates(coord.replace("$", "")))
     return out
 
 
@@ -413,16 +236,6 @@ def _find_sheet(wb, name: str) -> Worksheet | None:
     if found is None and name:
         found = next((wb[n] for n in wb.sheetnames if norm(n) == norm(name)), None)
     return found if isinstance(found, Worksheet) else None  # a chartsheet has no cells
-
-
-def _coordinates(coord: str) -> list[tuple[int, int]]:
-    try:
-        c1, r1, c2, r2 = range_boundaries(coord.upper())
-    except (ValueError, TypeError):
-        return []
-    if None in (c1, r1, c2, r2) or (c2 - c1 + 1) * (r2 - r1 + 1) > _MAX_CELLS_PER_REF:
-        return []
-    return [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
 def _top_left(ws: Worksheet, r: int, c: int) -> tuple[int, int]:
@@ -445,16 +258,16 @@ def _comment_line(row: dict) -> str:
     if row.get("explained"):
         note = t("explained", note=row["explained"])
         line += f" ({note})" if en else f"（{note}）"
-    return " ".join(_xml_safe(line).splitlines())  # one line per issue: the next round takes exactly ours away
+    return " ".join(xml_safe(line).splitlines())  # one line per issue: the next round takes exactly ours away
 
 
 def _comment(old: Comment | None, lines: list[str]) -> Comment:
     """Our lines below the unit's own comment, if any; that comment keeps its author (it is still theirs)."""
     theirs = old is not None and bool(old.text)
-    text = _xml_safe("\n".join(([old.text.rstrip("\n")] if theirs else []) + lines))
+    text = xml_safe("\n".join(([old.text.rstrip("\n")] if theirs else []) + lines))
     width = 320  # px: about 28 Chinese characters a line
     wrapped = sum(max(1, -(-_display_width(line) // 52)) for line in text.split("\n"))
-    author = _xml_safe(old.author or AUTHOR) if theirs else AUTHOR
+    author = xml_safe(old.author or AUTHOR) if theirs else AUTHOR
     return Comment(text, author, height=min(24 + 16 * wrapped, 600), width=width)
 
 
@@ -502,27 +315,18 @@ def _list_row(wb, ws: Worksheet, n: int, row: dict) -> None:
     location = _location(wb, row, ref)
     if location:
         link = ws.cell(r, 5)
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=location, display=_xml_safe(ref))
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=location, display=xml_safe(ref))
         link.font = Font(color="0563C1", underline="single")
 
 
 def _set_text(cell, text: str) -> None:
     """Text exactly as given: a leading "=" stays text, not a formula; characters XML forbids are dropped."""
-    cell.value = _xml_safe(text)
+    cell.value = xml_safe(text)
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
-    if cell.value[:1] in _FORMULA_START:
+    if cell.value[:1] in ("=", "+", "-", "@"):
         cell.quotePrefix = True  # Excel's leading apostrophe: editing the cell does not turn it into a formula
 
 
-_FORMULA_START = ("=", "+", "-", "@")
-# What XML 1.0 cannot hold: C0 controls but tab, LF, CR; lone surrogates; U+FFFE and U+FFFF. openpyxl raises
-# on some of them in cells and writes others into comments as they are, leaving a file Excel calls damaged.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml_safe(text: str) -> str:
-    """Text with the characters XML 1.0 forbids removed (a shared cleaning helper may replace this)."""
-    return _XML_ILLEGAL.sub("", text)
 
 
 def _location(wb, row: dict, ref: str) -> str:
@@ -531,7 +335,7 @@ def _location(wb, row: dict, ref: str) -> str:
     ws = _find_sheet(wb, sheet_name.strip("'").replace("''", "'") or row.get("sheet") or "")
     if ws is None or ws.title == LIST_SHEET:
         return ""
-    points = _coordinates(coord.replace("$", ""))
+    points = coordinates(coord.replace("$", ""))
     if not points:
         return ""
     r, c = points[0]

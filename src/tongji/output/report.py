@@ -11,8 +11,8 @@ from openpyxl.styles import Font, PatternFill
 
 from tongji.errors import TongjiError
 from tongji.i18n import lang
-from tongji.output.annotate import FILLS
 from tongji.output.files import atomic_path, put, save_workbook, write_bytes
+from tongji.output.marks import FILLS
 from tongji.output.printing import table_pages
 from tongji.output.text import FORMULA_START, PLAIN_NUMBER
 

@@ -24,6 +24,8 @@ FORMULA_START = r"^[=+\-@\t\r]"
 # ... but a plain number starting with - or + is a number, not a formula, and stays as it is
 PLAIN_NUMBER = r"^[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 
+# lone surrogates can reach a Python str (never a polars one) from a damaged workbook; XML cannot hold them
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPE_SEQUENCE = re.compile(ESCAPE_SEQUENCE)
 _XML_ILLEGAL = re.compile(XML_ILLEGAL)
 _TERMINAL_CONTROL = re.compile(TERMINAL_CONTROL)
@@ -37,7 +39,7 @@ def xml_safe(text: str) -> str:
     openpyxl refuses such characters (IllegalCharacterError) and XML written by hand would be corrupt.
     A removed sequence leaves what the submitter saw: "\\x1b[31m红\\x1b[0m" becomes "红". An XML parser
     reads a raw CR as a newline anyway; doing it here makes every sheet and every reader agree."""
-    text = _XML_ILLEGAL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    text = _SURROGATE.sub("", _XML_ILLEGAL.sub("", _ESCAPE_SEQUENCE.sub("", text)))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
