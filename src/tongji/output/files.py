@@ -94,7 +94,8 @@ def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).save()
     # openpyxl names the parts sheet1.xml, sheet2.xml, … in the order of the workbook's sheets
-    parts = {f"xl/worksheets/sheet{wb.sheetnames.index(name) + 1}.xml": rows
+    worksheets = [ws.title for ws in wb.worksheets]  # openpyxl numbers worksheets only, not chartsheets
+    parts = {f"xl/worksheets/sheet{worksheets.index(name) + 1}.xml": rows
              for name, rows in (extra_rows or {}).items()}
     return write_bytes(target, _fix_zip_times(buf.getvalue(), parts))
 
