@@ -174,7 +174,8 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
     deadline = time.monotonic() + limits.seconds
     first, known = len(cells), len(problems)
     try:
-        verdict = screen(data, limits)
+        forms = {norm(f.sheet) for f in spec.forms}
+        verdict = screen(data, limits, lambda name: norm(name) in forms)
         if verdict.whole:
             raise _Refused(*verdict.whole)
         reader = fastexcel.read_excel(data)

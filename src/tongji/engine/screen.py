@@ -21,6 +21,7 @@ import time
 import zipfile
 import zlib
 from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -64,15 +65,19 @@ class _Over(Exception):
         self.key, self.kw = key, kw
 
 
-def screen(data: bytes, limits: Limits) -> Verdict:
-    """Measure `data` (an xlsx/xlsm/ods zip or an xls compound file). Never raises for bad input."""
+def screen(data: bytes, limits: Limits, wanted: Callable[[str], bool] = lambda sheet: True) -> Verdict:
+    """Measure `data` (an xlsx/xlsm/ods zip or an xls compound file). Never raises for bad input.
+
+    Only the sheets `wanted` says will be read are measured, and counted against the size limit with the
+    parts calamine reads on opening any workbook (workbook, styles, shared strings); pictures and sheets
+    that are never read cost nothing, however large."""
     deadline = time.monotonic() + limits.seconds
     try:
-        if len(data) > limits.bytes:
-            raise _Over("too-large", limit=_mb(limits))
         if data.startswith(b"PK"):
-            return _screen_zip(data, limits, deadline)
+            return _screen_zip(data, limits, deadline, wanted)
         if data.startswith(b"\xd0\xcf\x11\xe0"):
+            if len(data) > limits.bytes:
+                raise _Over("too-large")
             return _screen_xls(data, limits, deadline)
     except _Over as over:
         return Verdict(whole=(over.key, over.kw if over.kw else {"limit": _mb(limits)}))
@@ -83,69 +88,87 @@ def _mb(limits: Limits) -> str:
     return f"{limits.mb:g}"
 
 
+def _check_time(deadline: float, limits: Limits) -> None:
+    if time.monotonic() > deadline:
+        raise _Over("too-large-time", limit=f"{limits.seconds:g}")
+
+
 # --- zip packages: xlsx, xlsm, ods ---------------------------------------------------------------
 
-def _screen_zip(data: bytes, limits: Limits, deadline: float) -> Verdict:
+def _screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[str], bool]) -> Verdict:
     try:
         infos = zipfile.ZipFile(BytesIO(data)).infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return Verdict()  # not a zip after all: the reader says so in its own words
+    parts = {i.filename: b"".join(_inflate(data, i, limits.bytes)) for i in infos
+             if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
+    names = _sheet_paths(parts)
+    read = [i for i in infos if _is_read(i.filename, names, wanted)]
+    if sum(i.file_size for i in read) > limits.bytes:  # what the headers admit to: no need to inflate
+        raise _Over("too-large")
     verdict, left = Verdict(), limits.bytes
-    parts: dict[str, bytes] = {}
-    grids: dict[str, tuple[str, dict] | None] = {}
-    for info in infos:
-        body = _inflate(data, info, left)
-        left -= len(body)
+    for info in read:
         name = info.filename
-        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            grids[name] = grids.get(name) or _grid_xlsx(body, limits, deadline)  # a name may repeat
-        elif name == "content.xml":
-            _grid_ods(body, limits, deadline, verdict)
-        elif name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
-            parts[name] = body
-        if time.monotonic() > deadline:
-            raise _Over("too-large-time", limit=f"{limits.seconds:g}")
-    over = {path: found for path, found in grids.items() if found}
-    if over:
-        names = _sheet_paths(parts)
-        for path, found in over.items():
-            if path not in names:  # a sheet we cannot name might be any form sheet: read nothing
-                raise _Over(found[0], **(found[1] | {"sheet": path.rsplit("/", 1)[-1]}))
-            verdict.sheets[names[path]] = (found[0], found[1] | {"sheet": names[path]})
+        if name.startswith("xl/worksheets/"):
+            found, size = _grid_xlsx(lambda i=info, left=left: _inflate(data, i, left), limits, deadline)
+            if found:  # a sheet we cannot name might be any form sheet: then read nothing
+                sheet = names.get(name, name.rsplit("/", 1)[-1])
+                if name not in names:
+                    raise _Over(found[0], **(found[1] | {"sheet": sheet}))
+                verdict.sheets.setdefault(sheet, (found[0], found[1] | {"sheet": sheet}))
+        else:
+            body = b"".join(_inflate(data, info, left))
+            size = len(body)
+            if name == "content.xml":
+                _grid_ods(body, limits, deadline, verdict)
+        left -= size
+        _check_time(deadline, limits)
     return verdict
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo, left: int) -> bytes:
-    """The entry's bytes, inflated from its raw data: a header may understate the size, the data cannot.
-    More than `left` bytes raise _Over; data that does not inflate ends the entry (calamine will say why)."""
+def _is_read(name: str, names: dict[str, str], wanted: Callable[[str], bool]) -> bool:
+    """Whether calamine reads this part: the XML parts it opens every workbook with, and the wanted sheets."""
+    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        return name not in names or wanted(names[name])
+    return name.endswith((".xml", ".rels")) and not name.startswith(("xl/drawings/", "xl/charts/", "xl/media/"))
+
+
+_PIECE = 1 << 20
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, left: int) -> Iterator[bytes]:
+    """The entry's bytes in pieces, inflated from its raw data: a header may understate the size, the data
+    cannot. More than `left` bytes raise _Over; data that does not inflate ends the entry (calamine will
+    say why)."""
     at = info.header_offset
     if data[at:at + 4] != b"PK\x03\x04" or len(data) < at + 30:
-        return b""
+        return
     n, m = struct.unpack_from("<HH", data, at + 26)
     raw = memoryview(data)[at + 30 + n + m:at + 30 + n + m + info.compress_size]
     if info.compress_type == zipfile.ZIP_STORED:
-        out = bytes(raw)
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
-        inflater, pieces, size = zlib.decompressobj(-15), [], 0
-        try:
-            for start in range(0, len(raw), 1 << 16):
-                piece = inflater.decompress(raw[start:start + (1 << 16)], left - size + 1)
-                while True:
-                    pieces.append(piece)
-                    size += len(piece)
-                    if size > left:
-                        raise _Over("too-large")
-                    if not inflater.unconsumed_tail:
-                        break
-                    piece = inflater.decompress(inflater.unconsumed_tail, left - size + 1)
-        except zlib.error:
-            pass
-        out = b"".join(pieces)
-    else:  # a method calamine may not even know: its declared size is all we can go by
-        out = b"\0" * min(info.file_size, left + 1)
-    if len(out) > left:
-        raise _Over("too-large")
-    return out
+        if len(raw) > left:
+            raise _Over("too-large")
+        for start in range(0, len(raw), _PIECE):
+            yield bytes(raw[start:start + _PIECE])
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:  # a method calamine may not know: go by the header
+        if info.file_size > left:
+            raise _Over("too-large")
+        return
+    inflater, size = zlib.decompressobj(-15), 0
+    try:
+        for start in range(0, len(raw), 1 << 16):
+            piece = inflater.decompress(raw[start:start + (1 << 16)], _PIECE)
+            while True:
+                size += len(piece)
+                if size > left:
+                    raise _Over("too-large")
+                yield piece
+                if not inflater.unconsumed_tail:
+                    break
+                piece = inflater.decompress(inflater.unconsumed_tail, _PIECE)
+    except zlib.error:
+        return
 
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\b(?:\w+:)?id="([^"]*)"')
@@ -178,32 +201,57 @@ _REF = re.compile(rb'\br="([A-Za-z]*)([0-9]*)"')
 _ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')  # a reference not as Excel writes one
 
 
-def _grid_xlsx(xml: bytes, limits: Limits, deadline: float) -> tuple[str, dict] | None:
-    """The first limit a worksheet's valued cells break, if any: (message key, kw)."""
-    n = xml.count(b'<c r="')
-    if n == xml.count(b"<c ") + xml.count(b"<c>") and n <= limits.rows * limits.cols and not _ODD_REF.search(xml):
-        # every cell names its place, as Excel writes it: if no cell, empty ones included, has as many
-        # letters or digits as the limits, the sheet is inside them; otherwise walk it cell by cell below
-        if not any(_beyond(int(r), _col_index(c), 0, limits) for c, r in _far_refs(limits).findall(xml)):
-            return None
+def _whole_tags(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The same bytes re-cut so that no tag is split between two pieces."""
+    carry = b""
+    for piece in pieces:
+        buf = carry + piece
+        cut = buf.rfind(b"<")
+        if cut >= 0 and buf.find(b">", cut) < 0 and len(buf) - cut < 1 << 16:
+            buf, carry = buf[:cut], buf[cut:]
+        else:
+            carry = b""
+        yield buf
+    yield carry
+
+
+def _grid_xlsx(pieces: Callable[[], Iterator[bytes]], limits: Limits, deadline: float
+               ) -> tuple[tuple[str, dict] | None, int]:
+    """The first limit a worksheet's valued cells break, if any, as (message key, kw); and its size.
+
+    First a cheap pass: where every cell names its place, as Excel writes it, and no reference is long
+    enough to be beyond the limits (empty cells included), the sheet is inside them. Otherwise the sheet
+    is inflated again and walked cell by cell."""
+    size, cells, plain = 0, 0, True
+    far = _far_refs(limits)
+    for xml in _whole_tags(pieces()):
+        size += len(xml)
+        _check_time(deadline, limits)
+        n = xml.count(b'<c r="')
+        cells += n
+        plain = plain and n == xml.count(b"<c ") + xml.count(b"<c>") and not _ODD_REF.search(xml) and not any(
+            _beyond(int(r), _col_index(c), 0, limits) for c, r in far.findall(xml))
+    if plain and cells <= limits.rows * limits.cols:
+        return None, size
     row = col = cells = 0
-    for n, m in enumerate(_XLSX_TAG.finditer(xml)):
-        ref = _REF.search(m.group(2))
-        if m.group(1) == b"row":
-            row = int(ref.group(2)) if ref and ref.group(2) else row + 1
-            col = 0
-            continue
-        col = _col_index(ref.group(1)) if ref and ref.group(1) else col + 1
-        at_row = int(ref.group(2)) if ref and ref.group(2) else row
-        if m.group(2).endswith(b"/"):
-            continue  # an empty cell: it places the next one, but calamine keeps no slot for it
-        cells += 1
-        over = _beyond(at_row, col, cells, limits)
-        if over:
-            return over
-        if n & 0xFFFF == 0 and time.monotonic() > deadline:
-            raise _Over("too-large-time", limit=f"{limits.seconds:g}")
-    return None
+    for xml in _whole_tags(pieces()):
+        for n, m in enumerate(_XLSX_TAG.finditer(xml)):
+            ref = _REF.search(m.group(2))
+            if m.group(1) == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                col = 0
+                continue
+            col = _col_index(ref.group(1)) if ref and ref.group(1) else col + 1
+            at_row = int(ref.group(2)) if ref and ref.group(2) else row
+            if m.group(2).endswith(b"/"):
+                continue  # an empty cell: it places the next one, but calamine keeps no slot for it
+            cells += 1
+            over = _beyond(at_row, col, cells, limits)
+            if over:
+                return over, size
+            if n & 0xFFFF == 0:
+                _check_time(deadline, limits)
+    return None, size
 
 
 @functools.lru_cache(maxsize=8)
@@ -279,8 +327,8 @@ def _grid_ods(xml: bytes, limits: Limits, deadline: float, verdict: Verdict) -> 
             value = _unescape(text.group(1).decode("utf-8", "replace")).strip() if text else ""
             if _ODS_ERROR.search(attrs) or _ERROR_TEXT.match(value):
                 verdict.errors.setdefault(sheet, {})[(first, first_col)] = value or "#ERROR"
-        if n & 0xFFFF == 0 and time.monotonic() > deadline:
-            raise _Over("too-large-time", limit=f"{limits.seconds:g}")
+        if n & 0xFFFF == 0:
+            _check_time(deadline, limits)
 
 
 # --- .xls: a BIFF8 workbook stream inside an OLE compound file -----------------------------------
@@ -399,8 +447,8 @@ def _biff_sheets(stream: bytes, limits: Limits, deadline: float) -> dict[str, tu
                 if found:
                     over[sheet] = (found[0], found[1] | {"sheet": sheet})
                     break
-            if n & 0xFFFF == 0 and time.monotonic() > deadline:
-                raise _Over("too-large-time", limit=f"{limits.seconds:g}")
+            if n & 0xFFFF == 0:
+                _check_time(deadline, limits)
     return over
 
 
