@@ -194,8 +194,9 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
                 problems.append(Problem(file_id, "near-duplicate-sheet", {"sheet": actual, "other": twin},
                                         sheet=form.sheet))
             if actual in verdict.sheets:
-                key, kw = verdict.sheets[actual]
-                problems.append(Problem(file_id, "too-large", kw, sheet=form.sheet, message=key))
+                problem = _limit_problem(file_id, *verdict.sheets[actual])
+                problem.sheet = form.sheet
+                problems.append(problem)
                 continue
             sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
             empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual))
@@ -264,10 +265,8 @@ def _diagnose(file_id: int, data: bytes, exc: BaseException) -> Problem:
                 names = set(z.namelist())
                 if "xl/workbook.xml" not in names and "content.xml" not in names:
                     return Problem(file_id, "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"})
-        except zipfile.BadZipFile:
+        except Exception:  # noqa: BLE001 - zipfile has many ways to say a zip is broken
             return Problem(file_id, "not-workbook", {"detail": "压缩包已损坏"})
-        except (OSError, ValueError, EOFError):
-            pass
     detail = _first_line(exc)
     if not isinstance(exc, Exception):  # a panic inside the reading library
         key = "unreadable-crash"
@@ -391,8 +390,8 @@ def _inspect_blanks(file_id: int, data: bytes, blanks: dict[str, list[str]], spe
                 target = targets[rid].lstrip("/")
                 xml = z.read(target if target.startswith("xl/") else "xl/" + target).decode("utf-8", "replace")
                 out.extend(_blank_reasons(file_id, spec, name, xml, blanks[name]))
-    except (KeyError, zipfile.BadZipFile, OSError):
-        pass  # the values were read; an odd package layout only costs us the explanation
+    except Exception:  # noqa: BLE001 - the values were read; an odd package only costs us the explanation
+        pass
     return out
 
 

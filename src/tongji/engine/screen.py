@@ -98,8 +98,8 @@ def _check_time(deadline: float, limits: Limits) -> None:
 def _screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[str], bool]) -> Verdict:
     try:
         infos = zipfile.ZipFile(BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return Verdict()  # not a zip after all: the reader says so in its own words
+    except Exception:  # noqa: BLE001 - a directory we cannot follow is not handed to calamine either
+        raise _Over("not-workbook", detail="压缩包已损坏") from None
     parts = {i.filename: b"".join(_inflate(data, i, limits.bytes)) for i in infos
              if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
     names = _sheet_paths(parts)
@@ -344,7 +344,11 @@ def _screen_xls(data: bytes, limits: Limits, deadline: float) -> Verdict:
             raise damaged
         if not stream:
             raise _Over("not-workbook", detail="文件里没有 Excel 工作表数据")
-        return Verdict(sheets=_biff_sheets(stream, limits, deadline))
+        over = _biff_sheets(stream, limits, deadline)
+        if over:  # calamine reads every sheet of an .xls as it opens it: one sheet too many is the whole file
+            key, kw = next(iter(over.values()))
+            raise _Over(key, **kw)
+        return Verdict()
     except (struct.error, IndexError, ValueError):  # a record cut short: calamine would misread it
         raise damaged from None
 
@@ -412,7 +416,7 @@ def _workbook_stream(data: bytes) -> bytes | None:
 
 # BIFF records that put a value in a cell: row and column are the body's first two u16
 _VALUE_RECORDS = {0x0006, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6, 0x0406}
-_MULRK, _BOF, _EOF, _BOUNDSHEET = 0x00BD, 0x0809, 0x000A, 0x0085
+_MULRK, _BOF, _EOF, _BOUNDSHEET, _DIMENSIONS = 0x00BD, 0x0809, 0x000A, 0x0085, 0x0200
 
 
 def _records(stream: bytes, pos: int):
@@ -438,6 +442,10 @@ def _biff_sheets(stream: bytes, limits: Limits, deadline: float) -> dict[str, tu
     for sheet, start in starts.items():
         cells = 0
         for n, (rid, body, length) in enumerate(_records(stream, start)):
+            if rid == _DIMENSIONS and not _dimensions_fit(stream, body, length):
+                # calamine reserves room for the declared size: past what .xls allows it can only be damage
+                over[sheet] = ("unreadable-damaged", {"detail": f"工作表“{sheet}”的尺寸记录超出 .xls 格式的上限"})
+                break
             if length >= 4 and (rid in _VALUE_RECORDS or rid == _MULRK):
                 row, col = struct.unpack_from("<HH", stream, body)
                 if rid == _MULRK and length >= 6:
@@ -450,6 +458,19 @@ def _biff_sheets(stream: bytes, limits: Limits, deadline: float) -> dict[str, tu
             if n & 0xFFFF == 0:
                 _check_time(deadline, limits)
     return over
+
+
+def _dimensions_fit(stream: bytes, body: int, length: int) -> bool:
+    """Whether a DIMENSIONS record declares a range .xls can hold, first row and column before the last:
+    u32 rows in BIFF8, u16 in BIFF5."""
+    if length >= 14:
+        first, last = struct.unpack_from("<II", stream, body)
+        left, right = struct.unpack_from("<HH", stream, body + 8)
+    elif length >= 8:
+        first, last, left, right = struct.unpack_from("<HHHH", stream, body)
+    else:
+        return True
+    return first <= last <= 65536 and left <= right <= 256
 
 
 def _biff_name(raw: bytes) -> str:

@@ -246,7 +246,7 @@ def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, grassroots
 
 def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Rows of a form that was read (sheet and header found) but lack an indicator row."""
-    not_read = ("missing-sheet", "header-not-found", "too-large")
+    not_read = ("missing-sheet", "header-not-found", "too-large", "unreadable")
     unread = {(p.file_id, p.sheet) for p in stack.problems if p.rule in not_read}
     rows = [(r.code, r.name, f.sheet) for f in spec.forms for r in f.rows if r.filled]
     codes = [r[0] for r in rows]
