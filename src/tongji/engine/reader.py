@@ -350,10 +350,12 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
         cells.append((file_id, form.sheet, i + 1, vcol, code, raw, note, err))
         if raw is None and err is None and code not in expect_empty:
             empty.append(f"{vcol}{i + 1}")
-    # rows pasted below a form would otherwise give one warning each: name a few, count the rest
+    # rows pasted below a form would otherwise give one warning each: name a few, count the rest from
+    # the first one not named
     problems.extend(extras[:EXTRA_ROWS_SHOWN])
     if len(extras) > EXTRA_ROWS_SHOWN:
-        problems.append(Problem(file_id, "extra-rows-more", {"n": len(extras) - EXTRA_ROWS_SHOWN}, form.sheet))
+        problems.append(Problem(file_id, "extra-rows-more", {"n": len(extras) - EXTRA_ROWS_SHOWN}, form.sheet,
+                                extras[EXTRA_ROWS_SHOWN].cell))
     return empty
 
 
