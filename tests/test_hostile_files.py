@@ -85,7 +85,7 @@ def patch_record(path: Path, rid: int, row: int, col: int, change) -> Path:
 
 # --- 1. panics -----------------------------------------------------------------------------------
 
-def test_a_reader_panic_is_one_issue_on_its_file(tmp_path):
+def test_a_reader_panic_is_one_issue_on_its_file(tmp_path, capfd):
     """A FORMULA record whose expression runs past its end makes calamine panic (PanicException)."""
     unit(tmp_path / "good.xlsx", 1)
     path = make_xls(tmp_path / "panic.xls", lambda s: s["会员"].write(40, 3, xlwt.Formula("1+2")))
@@ -99,6 +99,7 @@ def test_a_reader_panic_is_one_issue_on_its_file(tmp_path):
     assert status(report, "panic.xls") == ([["unreadable", "", "错误"]], ["退回"])
     message = report.for_file("panic.xls").issues["message"][0]
     assert message.startswith("读取程序无法处理这个工作簿") and "技术细节：" in message
+    assert "panicked" not in capfd.readouterr().err  # Rust's own report of the panic is not shown
 
 
 # --- 2. aborts -----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from tongji.engine.labels import (
     norm,
     norm_name,
 )
-from tongji.engine.screen import Limits, screen
+from tongji.engine.screen import Limits, quiet_stderr, screen
 from tongji.errors import TongjiError
 from tongji.spec import Form, Spec
 from tongji.spec.expr import CODE
@@ -178,7 +178,8 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
         verdict = screen(data, limits, lambda name: norm(name) in forms)
         if verdict.whole:
             raise _Refused(*verdict.whole)
-        reader = fastexcel.read_excel(data)
+        with quiet_stderr():
+            reader = fastexcel.read_excel(data)
         names = reader.sheet_names
         unknown = next((k for k in verdict.sheets if k not in names), None)
         if unknown is not None:  # the screen and calamine disagree on a name: read none of it
@@ -198,7 +199,8 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
                 problem.sheet = form.sheet
                 problems.append(problem)
                 continue
-            sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
+            with quiet_stderr():
+                sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
             empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual))
             if form.is_cover:
                 benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])

@@ -13,7 +13,9 @@ reads, not from that declaration (tests/test_hostile_files.py holds it to that).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
 import struct
 import sys
@@ -91,6 +93,24 @@ def _mb(limits: Limits) -> str:
 def _check_time(deadline: float, limits: Limits) -> None:
     if time.monotonic() > deadline:
         raise _Over("too-large-time", limit=f"{limits.seconds:g}")
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silence file descriptor 2 while calamine runs: a Rust panic prints its message (and with RUST_BACKTRACE
+    a backtrace) there before it reaches Python as an exception, which becomes an issue in Chinese instead."""
+    try:
+        saved, sink = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    os.dup2(sink, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(sink)
 
 
 # --- zip packages: xlsx, xlsm, ods ---------------------------------------------------------------

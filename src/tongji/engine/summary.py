@@ -8,7 +8,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from tongji.engine.screen import Limits, screen
+from tongji.engine.screen import Limits, quiet_stderr, screen
 from tongji.spec import Spec
 
 DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
@@ -71,7 +71,8 @@ def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
         verdict = screen(data, limits, lambda name: name == "明细")
         if verdict.whole or "明细" in verdict.sheets:
             raise ValueError("beyond the reading limits")
-        raw = fastexcel.read_excel(data).load_sheet("明细", header_row=0, dtypes="string").to_polars()
+        with quiet_stderr():
+            raw = fastexcel.read_excel(data).load_sheet("明细", header_row=0, dtypes="string").to_polars()
     except BaseException as exc:  # a Rust panic too: a summary without a readable 明细 cannot be checked or carried up
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
