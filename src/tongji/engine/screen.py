@@ -137,8 +137,10 @@ def _screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[
                     raise _Over(found[0], **(found[1] | {"sheet": sheet}))
                 verdict.sheets.setdefault(sheet, (found[0], found[1] | {"sheet": sheet}))
         else:
-            body = b"".join(_inflate(data, info, left))
+            body = parts.get(name) or b"".join(_inflate(data, info, left))
             size = len(body)
+            if size > left:
+                raise _Over("too-large")
             if name == "content.xml":
                 _grid_ods(body, limits, deadline, verdict)
         left -= size
@@ -150,7 +152,8 @@ def _is_read(name: str, names: dict[str, str], wanted: Callable[[str], bool]) ->
     """Whether calamine reads this part: the XML parts it opens every workbook with, and the wanted sheets."""
     if name.startswith("xl/worksheets/") and name.endswith(".xml"):
         return name not in names or wanted(names[name])
-    return name.endswith((".xml", ".rels")) and not name.startswith(("xl/drawings/", "xl/charts/", "xl/media/"))
+    return name.endswith((".xml", ".rels")) and not name.startswith(
+        ("docProps/", "xl/theme/", "xl/drawings/", "xl/charts/", "xl/media/"))
 
 
 _PIECE = 1 << 20
