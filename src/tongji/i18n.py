@@ -39,7 +39,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file-empty": ("文件是空的（0 字节）", "The file is empty (0 bytes)"),
     "not-workbook": ("不是 Excel 工作簿（{detail}）", "Not an Excel workbook ({detail})"),
     "encrypted": ("工作簿设有打开密码，请去掉密码后重新报送", "The workbook is password-protected; remove the password"),
-    "unreadable": ("工作簿无法读取：{detail}", "The workbook cannot be read: {detail}"),
+    "unreadable": ("工作簿无法读取（技术细节：{detail}）", "The workbook cannot be read (technical detail: {detail})"),
+    # unreadable, told apart by what went wrong; the library's own words are only the detail
+    "unreadable-file": (
+        "文件无法打开，可能正被其他程序占用或没有读取权限（技术细节：{detail}）",
+        "The file cannot be opened; another program may hold it, or it may not be readable (technical detail: {detail})",
+    ),
+    "unreadable-damaged": (
+        "工作簿已损坏，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
+        "The workbook is damaged and cannot be read; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+    ),
+    "unreadable-xml": (
+        "工作簿内部的表格数据（XML）有错误，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
+        "The workbook's sheet data (XML) is malformed; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+    ),
+    "unreadable-crash": (
+        "读取程序无法处理这个工作簿（文件可能已损坏）；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
+        "The reading library failed on this workbook (it may be damaged); open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+    ),
+    "too-large": (
+        "工作簿解压后超过 {limit} MB（读取上限），未读取；请删去其中的图片等大文件后重新报送",
+        "The workbook unpacks to more than {limit} MB (the reading limit) and was not read; remove pictures or other large content",
+    ),
+    "too-large-rows": (
+        "工作表“{sheet}”第 {limit} 行以下还有内容（读取上限 {limit} 行），该表未读取；请删去表格下方多余的行",
+        "Sheet '{sheet}' has content below row {limit} (the reading limit) and was not read; delete the extra rows",
+    ),
+    "too-large-cols": (
+        "工作表“{sheet}”第 {limit} 列以右还有内容（读取上限 {limit} 列），该表未读取；请删去右侧多余的列",
+        "Sheet '{sheet}' has content right of column {limit} (the reading limit) and was not read; delete the extra columns",
+    ),
+    "too-large-cells": (
+        "工作表“{sheet}”的单元格超过读取上限（{limit} 个），该表未读取",
+        "Sheet '{sheet}' has more cells than the reading limit ({limit}) and was not read",
+    ),
+    "too-large-time": (
+        "读取工作簿超过 {limit} 秒（读取时限），未读取",
+        "Reading the workbook took more than {limit} seconds (the time limit); it was not read",
+    ),
+    "near-duplicate-sheet": (
+        "有两张名称几乎相同的工作表“{sheet}”和“{other}”，已读取“{sheet}”；请删去多余的一张",
+        "Two sheets have nearly the same name, '{sheet}' and '{other}'; '{sheet}' was read; delete the other",
+    ),
     "missing-sheet": ("缺少工作表“{sheet}”", "Sheet '{sheet}' is missing"),
     "header-not-found": (
         "工作表“{sheet}”找不到表头（需要“代码”和“{value}”两列）",
@@ -47,6 +88,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "missing-row": ("缺少指标行 {code} {name}", "Indicator row {code} {name} is missing"),
     "extra-row": ("多出的指标行“{text}”不在标准报表中，未读取", "Row '{text}' is not on the standard form and was not read"),
+    "extra-rows-more": (
+        "另有 {n} 行不在标准报表中，未读取，不再逐行列出",
+        "{n} more rows are not on the standard form and were not read; they are not listed one by one",
+    ),
     "duplicate-row": ("指标 {code} 出现了两次（另见第 {other} 行）", "Indicator {code} appears twice (also row {other})"),
     # cell values
     "implausible-number": ("“{raw}”超出任何统计数可能的范围（此类单元格不超过 {limit}）", "'{raw}' is beyond what any statistic can hold (at most {limit} in such a cell)"),

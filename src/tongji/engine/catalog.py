@@ -11,8 +11,10 @@ from tongji.spec import Spec, load_spec
 # code → (severity, what it is about)
 BUILTIN: dict[str, tuple[str, str]] = {
     "file-empty": ("错误", "文件"), "not-workbook": ("错误", "文件"), "encrypted": ("错误", "文件"),
-    "unreadable": ("错误", "文件"), "missing-sheet": ("错误", "表式"), "header-not-found": ("错误", "表式"),
-    "missing-row": ("错误", "表式"), "extra-row": ("警告", "表式"), "duplicate-row": ("错误", "表式"),
+    "unreadable": ("错误", "文件"), "too-large": ("错误", "文件"),
+    "missing-sheet": ("错误", "表式"), "near-duplicate-sheet": ("警告", "表式"), "header-not-found": ("错误", "表式"),
+    "missing-row": ("错误", "表式"), "extra-row": ("警告", "表式"), "extra-rows-more": ("警告", "表式"),
+    "duplicate-row": ("错误", "表式"),
     "not-a-number": ("错误", "单元格"), "text-number": ("提示", "单元格"), "negative": ("错误", "单元格"),
     "not-whole": ("错误", "单元格"), "too-many-decimals": ("提示", "单元格"), "bad-flag": ("错误", "单元格"),
     "cell-error": ("错误", "单元格"), "formula-no-value": ("错误", "单元格"), "merged-cell": ("错误", "单元格"),

@@ -11,6 +11,7 @@ import io
 import multiprocessing
 import os
 import re
+import time
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,12 +31,14 @@ from tongji.engine.labels import (
     norm,
     norm_name,
 )
+from tongji.engine.screen import Limits, quiet_stderr, screen
 from tongji.errors import TongjiError
 from tongji.spec import Form, Spec
 from tongji.spec.expr import CODE
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 _HEADER_SCAN = 40  # rows searched for the header labels
+EXTRA_ROWS_SHOWN = 5  # extra-row issues named per sheet; the rest are counted in one
 _EXCEL_ERRORS = {
     "Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
     "Ref": "#REF!", "Value": "#VALUE!", "GettingData": "#GETTING_DATA",
@@ -55,13 +58,14 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     """Workbooks under the given files and folders (recursive), in a stable order.
 
     A file named explicitly is always taken, so a wrong file gets a message instead of vanishing;
-    in folders only Excel files count, and Excel's lock files (~$x.xlsx) are skipped.
+    in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
+    resource forks macOS leaves on shared drives (._x.xlsx); any other name is a file someone saved.
     """
     found: dict[Path, None] = {}
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", ".")):
+                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", "._")):
                     found[f] = None
         elif p.is_file():
             found[p] = None
@@ -72,7 +76,8 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 @dataclass
 class Problem:
-    """An issue met while reading: `rule` is its code in engine/catalog.py and its message key."""
+    """An issue met while reading: `rule` is its code in engine/catalog.py; `message` the key of its text in
+    i18n.MESSAGES when one code has several (which limit was met), else the code itself."""
 
     file_id: int
     rule: str
@@ -80,6 +85,7 @@ class Problem:
     sheet: str = ""
     cell: str = ""
     code: str = ""
+    message: str = ""
 
 
 @dataclass
@@ -152,44 +158,88 @@ def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], No
 def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems: list[Problem]) -> tuple[bool, str]:
     """Append the workbook's cells; return whether it was read and the SHA-256 of its bytes.
 
-    The file is read into memory once: hashed for the manifests, sniffed, and handed to calamine."""
+    The file is read into memory once: hashed for the manifests, sniffed, screened against the limits
+    (engine/screen.py) and only then handed to calamine."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(file_id, "unreadable", {"detail": _first_line(exc)}))
+        problems.append(Problem(file_id, "unreadable", {"detail": _first_line(exc)}, message="unreadable-file"))
         return False, ""
     digest = hashlib.sha256(data).hexdigest()
     bad = _sniff(data, path)
     if bad:
         problems.append(Problem(file_id, bad[0], bad[1]))
         return False, digest
+    limits = Limits.of(spec)
+    deadline = time.monotonic() + limits.seconds
     first, known = len(cells), len(problems)
     try:
-        reader = fastexcel.read_excel(data)
-        sheets = {norm(n): n for n in reader.sheet_names}
+        forms = {norm(f.sheet) for f in spec.forms}
+        verdict = screen(data, limits, lambda name: norm(name) in forms)
+        if verdict.whole:
+            raise _Refused(*verdict.whole)
+        with quiet_stderr():
+            reader = fastexcel.read_excel(data)
+        names = reader.sheet_names
+        unknown = next((k for k in verdict.sheets if k not in names), None)
+        if unknown is not None:  # the screen and calamine disagree on a name: read none of it
+            raise _Refused(*verdict.sheets[unknown])
         blanks: dict[str, list[str]] = {}
         benji = False
         for form in spec.forms:
-            actual = sheets.get(norm(form.sheet))
+            actual, twin = _match_sheet(form.sheet, names)
             if actual is None:
-                problems.append(Problem(file_id, "missing-sheet", {"sheet": form.sheet},
-                                        sheet=form.sheet))
+                problems.append(Problem(file_id, "missing-sheet", {"sheet": form.sheet}, sheet=form.sheet))
                 continue
-            sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
-            empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji)
+            if twin is not None:
+                problems.append(Problem(file_id, "near-duplicate-sheet", {"sheet": actual, "other": twin},
+                                        sheet=form.sheet))
+            if actual in verdict.sheets:
+                problem = _limit_problem(file_id, *verdict.sheets[actual])
+                problem.sheet = form.sheet
+                problems.append(problem)
+                continue
+            with quiet_stderr():
+                sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
+            empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual))
             if form.is_cover:
                 benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])
             if empty:
                 blanks[actual] = empty
-    except Exception as exc:  # noqa: BLE001 - one unreadable workbook must not stop the batch
+            if time.monotonic() > deadline:
+                raise _Refused("too-large-time", {"limit": f"{limits.seconds:g}"})
+    except BaseException as exc:  # a Rust panic is a BaseException: one bad workbook must not stop the batch
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
         del cells[first:]  # a half-read workbook contributes nothing
         del problems[known:]
-        rule, kw = _diagnose(data, exc)
-        problems.append(Problem(file_id, rule, kw))
+        problems.append(_limit_problem(file_id, exc.key, exc.kw) if isinstance(exc, _Refused)
+                        else _diagnose(file_id, data, exc))
         return False, digest
-    if blanks and path.suffix.lower() != ".xls":
+    if blanks and path.suffix.lower() in (".xlsx", ".xlsm"):
         problems.extend(_inspect_blanks(file_id, data, blanks, spec))
     return True, digest
+
+
+class _Refused(Exception):
+    """A limit met after calamine opened the workbook."""
+
+    def __init__(self, key: str, kw: dict):
+        self.key, self.kw = key, kw
+
+
+def _limit_problem(file_id: int, key: str, kw: dict) -> Problem:
+    """The screen's finding as an issue: every limit is `too-large`, a container it could not follow `unreadable`."""
+    rule = next((r for r in ("too-large", "unreadable") if key.startswith(r)), key)
+    return Problem(file_id, rule, kw, message=key)
+
+
+def _match_sheet(wanted: str, names: list[str]) -> tuple[str | None, str | None]:
+    """The sheet to read for the form sheet `wanted` (its exact name first, else one equal but for spaces,
+    width or script), and a second one that also matches loosely: "会员 " beside "会员" is worth a word."""
+    loose = [n for n in names if norm(n) == norm(wanted)]
+    actual = wanted if wanted in names else (loose[0] if loose else None)
+    return actual, next((n for n in loose if n != actual), None)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -205,21 +255,28 @@ def _sniff(data: bytes, path: Path) -> tuple[str, dict] | None:
     if not data:
         return "file-empty", {}
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        return None  # a zip (xlsx) or a compound file (xls): calamine decides
+        return None  # a zip (xlsx, ods) or a compound file (xls): calamine decides
     return "not-workbook", {"detail": f"文件类型 {path.suffix or '无扩展名'}"}
 
 
-def _diagnose(data: bytes, exc: Exception) -> tuple[str, dict]:
-    """Why calamine could not open a zip: not a workbook at all, or a damaged one."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if "xl/workbook.xml" not in z.namelist():
-                return "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"}
-    except zipfile.BadZipFile:
-        return "not-workbook", {"detail": "压缩包已损坏"}
-    except OSError:
-        pass
-    return "unreadable", {"detail": _first_line(exc)}
+def _diagnose(file_id: int, data: bytes, exc: BaseException) -> Problem:
+    """Why calamine could not read a workbook, in the user's words; the library's text is only the detail."""
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = set(z.namelist())
+                if "xl/workbook.xml" not in names and "content.xml" not in names:
+                    return Problem(file_id, "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"})
+        except Exception:  # noqa: BLE001 - zipfile has many ways to say a zip is broken
+            return Problem(file_id, "not-workbook", {"detail": "压缩包已损坏"})
+    detail = _first_line(exc)
+    if not isinstance(exc, Exception):  # a panic inside the reading library
+        key = "unreadable-crash"
+    elif re.search(r"xml|escape|entity|utf-?8", detail, re.I):
+        key = "unreadable-xml"
+    else:  # calamine's "Cannot detect file format" is said of a damaged workbook.xml too
+        key = "unreadable-damaged"
+    return Problem(file_id, "unreadable", {"detail": detail}, message=key)
 
 
 def _find_header(rows: list[tuple], value_labels: set[str]) -> tuple[int, dict[str, int]] | None:
@@ -242,10 +299,11 @@ def _scan_header(rows: list[tuple], value_labels: set[str], fold) -> tuple[int, 
 
 
 def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple], problems: list[Problem],
-                benji: bool) -> list[str]:
+                benji: bool, formula_errors: dict[tuple[int, int], str] | None = None) -> list[str]:
     """Append this sheet's indicator rows to `cells`; return value cells whose emptiness needs explaining.
 
     本级 rows of a grassroots workbook are meant to be empty, so why they are empty does not matter.
+    `formula_errors` are an .ods sheet's formula errors by (Excel row, column), which calamine reads as "".
     """
     batch, errors = sheet.to_arrow_with_errors()
     columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
@@ -265,11 +323,15 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
             if e.position[1] == at["value"]:
                 kind = e.detail.rsplit("Error(", 1)[-1].rstrip(")'")
                 cell_errors[e.position[0]] = _EXCEL_ERRORS.get(kind, "#" + kind)
+    for (row, col), text in (formula_errors or {}).items():
+        if col == offset + at["value"]:
+            cell_errors[row - 1] = text
     codes = {r.code for r in form.rows}  # JH00 is not filled by anyone, but summaries carry it
     expect_empty = set() if benji else {r.code for r in form.rows if r.level == "本级"}
     by_name = name_index(spec)[form.sheet]
     seen: dict[str, int] = {}
     empty = []
+    extras: list[Problem] = []
     for i in range(start + 1, len(rows)):
         row = rows[i]
         code = (row[at["code"]] or "").strip().upper()
@@ -277,7 +339,7 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
         if code not in codes:
             code = by_name.get(norm_name(name), "") if name else ""
             if code not in codes:
-                _maybe_extra(file_id, form, row, at, i, vcol, problems)
+                _maybe_extra(file_id, form, row, at, i, vcol, extras)
                 continue
         raw = row[at["value"]]
         if code in seen:
@@ -290,6 +352,12 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
         cells.append((file_id, form.sheet, i + 1, vcol, code, raw, note, err))
         if raw is None and err is None and code not in expect_empty:
             empty.append(f"{vcol}{i + 1}")
+    # rows pasted below a form would otherwise give one warning each: name a few, count the rest from
+    # the first one not named
+    problems.extend(extras[:EXTRA_ROWS_SHOWN])
+    if len(extras) > EXTRA_ROWS_SHOWN:
+        problems.append(Problem(file_id, "extra-rows-more", {"n": len(extras) - EXTRA_ROWS_SHOWN}, form.sheet,
+                                extras[EXTRA_ROWS_SHOWN].cell))
     return empty
 
 
@@ -326,8 +394,8 @@ def _inspect_blanks(file_id: int, data: bytes, blanks: dict[str, list[str]], spe
                 target = targets[rid].lstrip("/")
                 xml = z.read(target if target.startswith("xl/") else "xl/" + target).decode("utf-8", "replace")
                 out.extend(_blank_reasons(file_id, spec, name, xml, blanks[name]))
-    except (KeyError, zipfile.BadZipFile, OSError):
-        pass  # the values were read; an odd package layout only costs us the explanation
+    except Exception:  # noqa: BLE001 - the values were read; an odd package only costs us the explanation
+        pass
     return out
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import fastexcel
 import polars as pl
 
+from tongji.engine.screen import Limits, quiet_stderr, screen
 from tongji.spec import Spec
 
 DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
@@ -58,11 +59,23 @@ class Summary:
 
 
 def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
-    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below."""
+    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
+
+    明细 has a row per unit (100,000 in a 市), so it is screened with the column limit only; the other
+    limits still guard the calamine process against a forged file (engine/screen.py)."""
     codes = [r.code for r in spec.numeric_rows()]
+    limits = Limits.of(spec)
+    limits = replace(limits, mb=max(limits.mb, 1024), rows=1_048_576, cols=max(limits.cols, len(codes) + 10))
     try:
-        raw = fastexcel.read_excel(path).load_sheet("明细", header_row=0, dtypes="string").to_polars()
-    except Exception:  # noqa: BLE001 - a summary without a readable 明细 cannot be checked or carried up
+        data = Path(path).read_bytes()
+        verdict = screen(data, limits, lambda name: name == "明细")
+        if verdict.whole or "明细" in verdict.sheets:
+            raise ValueError("beyond the reading limits")
+        with quiet_stderr():
+            raw = fastexcel.read_excel(data).load_sheet("明细", header_row=0, dtypes="string").to_polars()
+    except BaseException as exc:  # a Rust panic too: a summary without a readable 明细 cannot be checked or carried up
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
         raw = pl.DataFrame()
     missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
     raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])

@@ -140,7 +140,7 @@ def _cover_text(spec: Spec) -> pl.Expr:
 def _reading_problems(stack: Stack, cells: pl.DataFrame) -> pl.DataFrame:
     rows = [{
         "file_id": p.file_id, "severity": severity(p.rule), "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
-        "code": p.code, "value": None, "message": t(p.rule, **p.kw), "diff": None,
+        "code": p.code, "value": None, "message": t(p.message or p.rule, **p.kw), "diff": None,
         "cells": [f"{p.sheet}!{p.cell}"] if p.cell else [], "explained": None,
     } for p in stack.problems]
     df = _frame(rows)
@@ -249,7 +249,8 @@ def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, grassroots
 
 def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Rows of a form that was read (sheet and header found) but lack an indicator row."""
-    unread = {(p.file_id, p.sheet) for p in stack.problems if p.rule in ("missing-sheet", "header-not-found")}
+    not_read = ("missing-sheet", "header-not-found", "too-large", "unreadable")
+    unread = {(p.file_id, p.sheet) for p in stack.problems if p.rule in not_read}
     rows = [(r.code, r.name, f.sheet) for f in spec.forms for r in f.rows if r.filled]
     codes = [r[0] for r in rows]
     # only workbooks short of a row are crossed with the list of rows (100,000 complete ones would be 8 million)
