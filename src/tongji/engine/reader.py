@@ -15,6 +15,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,20 +121,47 @@ def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | Non
         return Stack(files=files, **_read_chunk(0, files, spec, tick))
     chunks = [(start, files[start:start + CHUNK]) for start in range(0, len(files), CHUNK)]
     results = {}
-    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
-    with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with _pool(n_workers) as pool:
         futures = {pool.submit(_read_chunk, start, chunk, spec): start for start, chunk in chunks}
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
+            try:
+                results[futures[future]] = future.result()
+            except BrokenProcessPool:  # a worker died (an abort the screen did not foresee): see below
+                continue
             for _ in range(len(dict(chunks)[futures[future]]) if tick else 0):
                 tick()
-    ordered = [results[start] for start, _ in chunks]
+    for start, chunk in chunks:  # every chunk the dead worker's pool left unread is read again, guarded
+        if start not in results:
+            results[start] = _read_guarded(start, chunk, spec)
+            for _ in range(len(chunk) if tick else 0):
+                tick()
+    return Stack(files=files, **_joined([results[start] for start, _ in chunks]))
 
-    def joined(key: str) -> list:
-        return [x for r in ordered for x in r[key]]
 
-    return Stack(pl.concat([r["cells"] for r in ordered]), files, joined("readable"), joined("problems"),
-                 joined("hashes"))
+def _pool(n_workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
+    return ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _read_guarded(start: int, files: list[Path], spec: Spec) -> dict:
+    """Read files in a process of their own; if it dies, halve them until the one that kills it is found, and
+    report that file as unreadable. A file costs a dozen process starts this way, and only when one has died."""
+    try:
+        with _pool(1) as pool:
+            return pool.submit(_read_chunk, start, files, spec).result()
+    except BrokenProcessPool:
+        if len(files) == 1:
+            return {"cells": pl.DataFrame(schema=CELL_SCHEMA), "readable": [False], "hashes": [""],
+                    "problems": [Problem(start, "unreadable", {"detail": "读取进程异常终止 (the reading process died)"},
+                                         message="unreadable-crash")]}
+    half = len(files) // 2
+    return _joined([_read_guarded(start, files[:half], spec), _read_guarded(start + half, files[half:], spec)])
+
+
+def _joined(parts: list[dict]) -> dict:
+    """Results of consecutive runs of files as one."""
+    return {"cells": pl.concat([p["cells"] for p in parts]),
+            **{key: [x for p in parts for x in p[key]] for key in ("readable", "problems", "hashes")}}
 
 
 def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> dict:

@@ -280,7 +280,8 @@ def _grid_xlsx(pieces: Callable[[], Iterator[bytes]], limits: Limits, deadline: 
 @functools.lru_cache(maxsize=8)
 def _far_refs(limits: Limits) -> re.Pattern:
     """Cell references long enough to be beyond the limits (a first sieve; _beyond decides)."""
-    letters, digits = len(_letters(limits.cols)), len(str(limits.rows))
+    # limits beyond Excel's own grid (XFD, 1048576) still make a valid pattern
+    letters, digits = min(len(_letters(limits.cols)), 3), min(len(str(limits.rows)), 7)
     return re.compile(rb'<c r="([A-Z]{%d,3}(?=[0-9])|[A-Z]{1,3}(?=[0-9]{%d}))([0-9]+)"' % (letters, digits))
 
 
