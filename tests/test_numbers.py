@@ -32,7 +32,7 @@ def test_plausible_large_values_pass(tmp_path):
 def test_the_limits_are_configuration(tmp_path):
     folder = tmp_path / "插件"
     folder.mkdir()
-    (folder / "small.toml").write_text('[config]\n"上限_人数" = 100\n', encoding="utf-8")
+    (folder / "small.toml").write_text('[config]\n"数值上限_人数" = 100\n', encoding="utf-8")
     plugins.configure(folder, entry_points=False)
     make_workbook(tmp_path / "b" / "u.xlsx", {"HY01": 150, "HY02": 40, "HY03": 90, "HY04": 30})
     found = validate(tmp_path / "b").issues

@@ -24,9 +24,10 @@ def kinds(spec: Spec) -> dict[str, str]:
 
 
 PARSE_ISSUES = pl.Enum(["cell-error", "bad-flag", "not-a-number", "implausible-number", "text-number"])
-# The largest value a cell of each kind can plausibly hold, even in a national summary (configuration).
+# The largest value a cell of each kind can plausibly hold, even in a national summary ([config] of
+# schemas/forms.toml; the defaults here stand for a spec without it).
 # NaN, infinity and 1E+308 are read by the number parser but no statistic holds them, and sums of them break.
-LIMITS = {"count": ("上限_人数", 1e9), "flag": ("上限_人数", 1e9), "amount": ("上限_金额", 1e13)}
+LIMITS = {"count": ("数值上限_人数", 1e9), "flag": ("数值上限_人数", 1e9), "amount": ("数值上限_金额", 1e13)}
 
 
 def limits(spec: Spec) -> dict[str, float]:

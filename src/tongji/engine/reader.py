@@ -187,7 +187,7 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
     """Append the workbook's cells; return whether it was read and the SHA-256 of its bytes.
 
     The file is read into memory once: hashed for the manifests, sniffed, screened against the limits
-    (engine/screen.py) and only then handed to calamine."""
+    (engine/screen/) and only then handed to calamine."""
     try:
         data = path.read_bytes()
     except OSError as exc:

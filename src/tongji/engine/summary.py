@@ -62,7 +62,7 @@ def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
     """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
 
     明细 has a row per unit (100,000 in a 市), so it is screened with the column limit only; the other
-    limits still guard the calamine process against a forged file (engine/screen.py)."""
+    limits still guard the calamine process against a forged file (engine/screen/)."""
     codes = [r.code for r in spec.numeric_rows()]
     limits = Limits.of(spec)
     limits = replace(limits, mb=max(limits.mb, 1024), rows=1_048_576, cols=max(limits.cols, len(codes) + 10))
