@@ -130,12 +130,12 @@ def test_rule_naming_an_unknown_code(tmp_path):
     folder = write(tmp_path, "r.toml", '[[rule]]\nid = "r1"\nseverity = "错误"\ncheck = "HY01 <= QQ99"\n')
     with pytest.raises(TongjiError) as exc:
         _ = plugins.configure(folder, entry_points=False).spec
-    assert str(exc.value) == "定义文件 r.toml 第 2 行有误：未知的指标代码或参数“QQ99”"
+    assert str(exc.value) == "定义文件 r.toml 第 4 行有误：未知的指标代码或参数“QQ99”"  # the line of `check`
 
 
 def test_bad_expression_is_reported_with_file_and_line(tmp_path):
     folder = write(tmp_path, "e.toml", '\n[[indicator]]\nid = "率"\nnumerator = "HY03 )"\ndenominator = "HY01"\n')
-    with pytest.raises(TongjiError, match="定义文件 e.toml 第 3 行有误：多余的内容"):
+    with pytest.raises(TongjiError, match="定义文件 e.toml 第 4 行有误：多余的内容"):
         _ = plugins.configure(folder, entry_points=False).spec
 
 

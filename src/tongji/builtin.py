@@ -1,6 +1,7 @@
 """The built-in plugin `tongji`: the standard forms, rules and indicators of schemas/, and the writers.
 
-It registers through the same hooks as any outside plugin (datasette's DEFAULT_PLUGINS idea)."""
+It registers through the same hooks as any outside plugin (datasette's DEFAULT_PLUGINS idea), first
+(tryfirst), so that plugins extend what it declared."""
 
 from __future__ import annotations
 
@@ -22,23 +23,23 @@ class Builtin:
     def meta(self) -> dict:
         return self.schemas.meta()
 
-    @hookimpl
+    @hookimpl(tryfirst=True)  # the built-in forms come first: plugins extend them
     def register_forms(self, register):
         self.schemas.register_forms(register)
 
-    @hookimpl
+    @hookimpl(tryfirst=True)
     def register_rules(self, register):
         self.schemas.register_rules(register)
 
-    @hookimpl
+    @hookimpl(tryfirst=True)
     def register_indicators(self, register):
         self.schemas.register_indicators(register)
 
-    @hookimpl
+    @hookimpl(tryfirst=True)
     def register_config(self, register):
         self.schemas.register_config(register)
 
-    @hookimpl
+    @hookimpl(tryfirst=True)
     def register_output_formats(self, register):
         from tongji.output import summary as out
 

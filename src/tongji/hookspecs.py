@@ -1,20 +1,33 @@
-"""Every hook a tongji plugin can implement. Each receives a `register` callback (or the CLI app):
-the host checks what is registered, rejects clashes and records which plugin supplied what.
+"""Every hook a tongji plugin can implement. Most receive a `register` callback (one, `register_commands`,
+the CLI app): the host checks what is registered, rejects clashes and records which plugin supplied what.
 
-A hook implementation must not give its arguments defaults: pluggy does not pass those.
+Hooks are called through pluggy (`pm.hook.NAME(...)`), so an implementation takes only the arguments it
+names, and a hook may gain an argument in a later version without breaking a plugin written before it.
+An implementation must not give its arguments defaults: pluggy does not pass those.
 The built-in forms, rules, indicators and writers are registered through these same hooks.
+
+Plugins import `hookimpl` and the types below from `tongji.plugin`, never from here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 
 hookspec = pluggy.HookspecMarker("tongji")
 hookimpl = pluggy.HookimplMarker("tongji")
 
+HOOK_API_VERSION = 2
+"""The version of the hooks below: 1 had the six `register_*` hooks called directly; 2 calls them through
+pluggy, adds `register_checks`, and passes writers the registry, the units table and the cover."""
+
+Register = Callable[..., None]
+
 
 @hookspec
-def register_forms(register):
+def register_forms(register: Register) -> None:
     """Add form sheets or rows to existing forms.
 
     register(form) with a dict as in a declarative file: a new sheet
@@ -25,31 +38,50 @@ def register_forms(register):
 
 
 @hookspec
-def register_rules(register):
-    """Add checks. register(rule) with a dict: {"id", "severity" (错误/警告/提示), "check", "message",
-    optional "when", "scope" (基层/全部), "tolerance", "message_en"}. Expressions use indicator codes,
-    config names, + - * / ( ) abs(), numbers and 2%; compared with <= >= < > = ≈."""
+def register_rules(register: Register) -> None:
+    """Add checks written as expressions. register(rule) with a dict: {"id", "severity" (错误/警告/提示), "check",
+    "message", optional "when", "scope" (基层/本级/汇总/全部), "tolerance", "message_en"}. Expressions use numeric
+    indicator codes, config names, + - * / ( ) abs(), numbers and 2%; compared with <= >= < > = ≈.
+
+    .. versionchanged:: 2 scope 本级 and 汇总; a rule naming a text (cover) field is refused when loaded."""
 
 
 @hookspec
-def register_indicators(register):
+def register_indicators(register: Register) -> None:
     """Add derived indicators. register(indicator) with {"id", "name", "numerator", "denominator",
     "unit" ("%" or "元"), "from" (lowest level)}. Rollup computes them from summed numerator and denominator."""
 
 
 @hookspec
-def register_config(register):
+def register_config(register: Register) -> None:
     """Set configuration defaults. register(name, value), e.g. register("留成比例", 0.5). A plugin may change
     a built-in default; two plugins setting the same name is an error."""
 
 
 @hookspec
-def register_output_formats(register):
-    """Add summary output formats. register(name, writer, description) where
-    writer(summary, out_dir, spec) -> list[pathlib.Path] writes the files (atomically) and returns them.
-    `tongji rollup --format NAME` picks it."""
+def register_checks(register: Register) -> None:
+    """Add checks written in Python, over the table of every workbook at once.
+
+    register(id, check, severity="错误", message="", message_en="", scope="全部") where
+    check(table) -> issues. `table` is a polars DataFrame, one row per readable workbook: file, 类型
+    (基层/本级/汇总), the cover FM01…FM12 as text, every numeric code as Float64, and the unit's registry
+    columns (所在地区划代码, 层级, 上级代码, 状态; null without a registry). The check may also name `spec`,
+    `registry` and `period` as arguments. It returns a DataFrame or a list of dicts with `file` and any of
+    `code`, `cell` (封面!C12), `severity`, `message`, `value`; or None. An 错误 returns the workbook.
+
+    .. versionadded:: 2"""
 
 
 @hookspec
-def register_commands(app):
+def register_output_formats(register: Register) -> None:
+    """Add summary output formats. register(name, writer, description) where
+    writer(summary, out_dir, spec, units, registry) -> list[pathlib.Path] writes the files (atomically) and
+    returns them; the writer names only the arguments it needs. `tongji rollup --format NAME` picks it.
+
+    .. versionchanged:: 2 writers may ask for `units` (one row per unit in 明细, with its registry and cover
+       fields and its own indicator values) and `registry`."""
+
+
+@hookspec
+def register_commands(app: Any) -> None:
     """Add CLI commands to the `tongji` typer.Typer app: @app.command() def my_command(...)."""

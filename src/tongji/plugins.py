@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import sys
 import tomllib
@@ -22,10 +23,10 @@ from pathlib import Path
 import pluggy
 
 from tongji import hookspecs
-from tongji.errors import TongjiError
+from tongji.errors import PluginError, TongjiError
 from tongji.hookspecs import hookimpl
 from tongji.spec import declarative
-from tongji.spec.forms import BUILTIN, Spec, SpecBuilder
+from tongji.spec.forms import BUILTIN, Check, Spec, SpecBuilder
 
 GROUP = "tongji"
 
@@ -40,10 +41,48 @@ class PluginInfo:
 
 @dataclass
 class Writer:
+    """An output format: `write` takes any of summary, out_dir, spec, units, registry, by name."""
+
     name: str
     write: Callable
     plugin: str
     description: str = ""
+
+    def run(self, summary, out_dir: Path, spec: Spec) -> list[Path]:
+        """Call the writer with the arguments it names; `units` is built only for a writer that asks."""
+        wanted = _parameters(self.write)
+        given = {"summary": summary, "out_dir": Path(out_dir), "spec": spec,
+                 "registry": getattr(summary, "registry", None)}
+        if wanted is None or "units" in wanted:
+            from tongji.engine.summary import unit_table
+
+            given["units"] = unit_table(summary, spec)
+        return list(guarded(self.plugin, f"输出格式 {self.name}", self.write, given))
+
+
+def _parameters(fn: Callable) -> set[str] | None:
+    """The argument names `fn` takes; None when it takes **kwargs (then it gets everything)."""
+    params = inspect.signature(fn).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def guarded(plugin: str, where: str, fn: Callable, available: dict):
+    """Call a plugin's function (writer, check) with the arguments it names: its PluginError is its own one-line
+    message; any other exception is the plugin's bug, reported with its name, never as a traceback."""
+    wanted = _parameters(fn)
+    try:
+        return fn(**(available if wanted is None else {k: v for k, v in available.items() if k in wanted}))
+    except PluginError as exc:
+        exc.plugin = exc.plugin or plugin
+        raise
+    except TongjiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's own bug is its error, named
+        if plugin == BUILTIN:  # tongji's own bug: the CLI's crash report, not blamed on a plugin
+            raise
+        raise TongjiError("plugin-failed", name=plugin, hook=where, error=f"{type(exc).__name__}: {exc}") from None
 
 
 class DeclarativePlugin:
@@ -139,7 +178,7 @@ class Host:
 
     def _entry_points(self) -> None:
         for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name):
-            self._add(ep.name, _Loader(ep.load), f"entry point {ep.value}")
+            self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"entry point {ep.value}")
 
     def _folder(self, folder: Path) -> None:
         if not folder.is_dir():
@@ -170,17 +209,22 @@ class Host:
     # --- asking --------------------------------------------------------------------------------
 
     def _call(self, hook: str, make_register: Callable[[str], Callable]) -> None:
-        """Call one hook plugin by plugin (built-in first), so each registration is attributed."""
+        """Call one hook through pluggy, plugin by plugin in pluggy's order (tryfirst/trylast; the built-in
+        plugin is tryfirst), each with its own `register`, so that every registration is attributed."""
+        for name, caller in self._callers(hook):
+            guarded(name, hook, lambda register, c=caller: c(register=register), {"register": make_register(name)})
+
+    def _callers(self, hook: str) -> list[tuple[str, Callable]]:
+        """(plugin name, a pluggy hook caller of that plugin alone), in call order: argument subsetting and the
+        plugin's own hook wrappers apply as in `pm.hook.NAME(...)`."""
         impls = getattr(self.pm.hook, hook).get_hookimpls()
-        for impl in sorted(impls, key=lambda i: i.plugin_name != BUILTIN):
-            arg = "app" if hook == "register_commands" else "register"
-            try:
-                impl.function(**{arg: make_register(impl.plugin_name)})
-            except TongjiError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a plugin's own bug is its error, named
-                raise TongjiError("plugin-failed", name=impl.plugin_name, hook=hook,
-                                  error=f"{type(exc).__name__}: {exc}") from None
+        # tryfirst before the others, trylast after; otherwise in load order (pluggy alone would call the
+        # plugin loaded last first, and two regions' new sheets would come out in reverse)
+        rank = sorted(range(len(impls)), key=lambda i: (-impls[i].tryfirst + impls[i].trylast, i))
+        names = list(dict.fromkeys(impls[i].plugin_name for i in rank))
+        everyone = dict(self.pm.list_name_plugin())
+        return [(name, self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p]))
+                for name in names]
 
     def _note(self, plugin: str, kind: str, what: str) -> None:
         self.infos[plugin].registered.setdefault(kind, []).append(what)
@@ -220,11 +264,31 @@ class Host:
                 self._note(plugin, "配置", f"{name}={value}")
             return register
 
-        self._call("register_forms", forms)
-        self._call("register_rules", items(builder.rules, "审核关系"))
-        self._call("register_indicators", items(builder.indicators, "派生指标"))
-        self._call("register_config", config)
-        return builder.build()
+        def checks(plugin):
+            def register(id: str, check: Callable, severity: str = "错误", message: str = "",  # noqa: A002
+                         message_en: str = "", scope: str = "全部") -> None:
+                builder.checks.append(Check(id, check, severity, message, message_en, scope, plugin))
+                self._note(plugin, "检查", id)
+            return register
+
+        try:
+            self._call("register_forms", forms)
+            self._call("register_rules", items(builder.rules, "审核关系"))
+            self._call("register_indicators", items(builder.indicators, "派生指标"))
+            self._call("register_config", config)
+            self._call("register_checks", checks)
+            spec = builder.build()
+        except TongjiError as exc:
+            self._blame(exc)
+            raise
+        spec.writers = self.writers
+        return spec
+
+    def _blame(self, exc: TongjiError) -> None:
+        """A declarative file's mistake or a clash marks the plugin that made it as failed in `tongji plugins`."""
+        name = getattr(exc, "plugin", None) or exc.kw.get("name")
+        if name in self.infos and name != BUILTIN:
+            self.infos[name].error = str(exc)
 
     @cached_property
     def writers(self) -> dict[str, Writer]:
@@ -244,15 +308,15 @@ class Host:
         return found
 
     def add_commands(self, app) -> None:
-        for impl in self.pm.hook.register_commands.get_hookimpls():
+        for name, caller in self._callers("register_commands"):
             before = {c.name for c in app.registered_commands}
             try:
-                impl.function(app=app)
+                caller(app=app)
             except Exception as exc:  # noqa: BLE001 - a plugin's broken command must not take the CLI down
-                self.infos[impl.plugin_name].error = f"{type(exc).__name__}: {exc}"
+                self.infos[name].error = f"{type(exc).__name__}: {exc}"
                 continue
             added = [c.name or c.callback.__name__ for c in app.registered_commands if c.name not in before]
-            self.infos[impl.plugin_name].registered.setdefault("命令", []).extend(added)
+            self.infos[name].registered.setdefault("命令", []).extend(added)
 
 
 class _Loader:
@@ -274,6 +338,17 @@ def _import_file(path: Path, name: str | None = None):
     return module
 
 
+def _as_plugin(obj):
+    """What an entry point names, as a plugin: a module or object with hooks, or a package folder holding only
+    declarative .toml files (a pip package shipping its forms and rules as data)."""
+    folders = [Path(p) for p in getattr(obj, "__path__", [])]
+    tomls = sorted(f for folder in folders if folder.is_dir() for f in folder.glob("*.toml"))
+    has_hooks = any(hasattr(getattr(obj, n, None), f"{GROUP}_impl") for n in dir(obj))
+    if tomls and not has_hooks:
+        return DeclarativePlugin(*tomls)
+    return obj
+
+
 def _project_entry_points(folder: Path) -> list[tuple[str, str]]:
     data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
     return sorted(data.get("project", {}).get("entry-points", {}).get(GROUP, {}).items())
@@ -286,7 +361,7 @@ def _import_from_project(folder: Path, value: str):
             sys.path.insert(0, str(root))
     module_name, _, attr = value.partition(":")
     module = importlib.import_module(module_name)
-    return getattr(module, attr) if attr else module
+    return _as_plugin(getattr(module, attr) if attr else module)
 
 
 def _t(key: str, **kw) -> str:

@@ -11,6 +11,8 @@ from tongji.engine.rules import evaluate, fmt_number, rule_message
 from tongji.engine.summary import Summary
 from tongji.spec import Spec
 
+SUMMARY_SCOPES = {"基层": pl.lit(False), "本级": pl.lit(False), "汇总": pl.lit(True)}  # these are all summaries
+
 
 def total_cells(spec: Spec) -> dict[str, str]:
     """Where a summary workbook holds each total (column D of its form sheets, below the title, the form marks,
@@ -27,7 +29,7 @@ def totals_issues(summaries: list[Summary], spec: Spec) -> pl.DataFrame:
     values = [dict(zip(s.totals["code"].to_list(), s.totals["value"].to_list(), strict=True)) for s in summaries]
     wide = pl.DataFrame([{c: v.get(c) for c in codes} for v in values], schema=dict.fromkeys(codes, pl.Float64),
                         orient="row")
-    fails = evaluate(wide, spec, grassroots=pl.lit(False))  # a summary is never a grassroots workbook
+    fails = evaluate(wide, spec, SUMMARY_SCOPES)
     rules, cells = {r.id: r for r in spec.rules}, total_cells(spec)
     rows = []
     for pos, rid, left, right, diff in fails.iter_rows():

@@ -119,6 +119,10 @@ class Context:
                           fates.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
         self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fates.partition_by("kind", as_dict=True).items()}
         self.input_info = self._input_lines().sort("file")
+        accepted = self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总"))  # a unit's own workbook, for writers
+        self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"),
+                                      *[r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"],
+                                                                                     keep="first", maintain_order=True)
         self.info_of = {f: i for i, f in enumerate(self.input_info["file"].to_list())}
 
     def _fates(self) -> pl.DataFrame:
@@ -367,7 +371,8 @@ class Context:
             unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
             detail=detail, indicators=indicators_frame(totals, self.spec),
             completeness=completeness_frame(node, units_df, self.registry), units=units_df, issues=all_issues,
-            inputs=inputs.drop("FM10"), children=self.registry.children(node),
+            inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
+            covers=self.covers,
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))

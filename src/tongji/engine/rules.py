@@ -30,8 +30,10 @@ def _fails(rule: Rule, spec: Spec, left: pl.Expr, right: pl.Expr) -> pl.Expr:
     return ~ok
 
 
-def evaluate(wide: pl.DataFrame, spec: Spec, grassroots: pl.Expr) -> pl.DataFrame:
-    """One row per (workbook, failed rule): pos, rule, left, right, diff."""
+def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr]) -> pl.DataFrame:
+    """One row per (workbook, failed rule): pos, rule, left, right, diff.
+
+    `scopes` maps 基层, 本级 and 汇总 to the rows of `wide` that are such workbooks; 全部 applies to all."""
     frames = []
     for rule in spec.rules:
         left = to_polars(rule.check.left, spec.params)
@@ -39,8 +41,8 @@ def evaluate(wide: pl.DataFrame, spec: Spec, grassroots: pl.Expr) -> pl.DataFram
         fails = _fails(rule, spec, left, right)
         if rule.when is not None:
             fails = fails & _holds(rule.when, spec)
-        if rule.scope == "基层":
-            fails = fails & grassroots
+        if rule.scope in scopes:
+            fails = fails & scopes[rule.scope]
         frames.append(
             wide.lazy().with_row_index("pos").filter(fails.fill_null(False))
             .select(pl.col("pos").cast(pl.Int64), pl.lit(rule.id).alias("rule"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import fastexcel
 import polars as pl
 
 from tongji.engine.screen import Limits, quiet_stderr, screen
 from tongji.spec import Spec
+from tongji.spec.expr import to_polars
 
 DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
 KIND_GRASSROOTS, KIND_BENJI = "基层", "本级"
@@ -28,6 +30,8 @@ class Summary:
     units:        unit, name, child, status, file, reason: every unit expected or received, and what happened.
     issues:       ISSUE_COLUMNS of engine.report: validation issues of the inputs and rollup's own.
     inputs:       file, sha256, unit, kind (基层/本级/汇总), status (采用/退回/未采用), reason.
+    registry:     the Registry the rollup used (never written: writers may ask for it).
+    covers:       单位代码, 类型, FM01…FM12 of each workbook this rollup accepted (never written); see unit_table.
     """
 
     unit: str
@@ -44,6 +48,8 @@ class Summary:
     inputs: pl.DataFrame
     has_previous: bool = False
     children: list[str] = field(default_factory=list)
+    registry: Any = field(default=None, repr=False)
+    covers: pl.DataFrame | None = field(default=None, repr=False)
 
     @property
     def has_errors(self) -> bool:
@@ -100,3 +106,26 @@ def summary_mismatches(totals: dict, detail: pl.DataFrame, spec: Spec) -> list[t
     """(code, total, sum of 明细) wherever a summary's total is not the sum of its own 明细: edited by hand."""
     sums = column_sums(detail, spec)
     return [(c, totals.get(c) or 0.0, v) for c, v in sums.items() if abs((totals.get(c) or 0.0) - v) > 0.005]
+
+
+def unit_table(summary: Summary, spec: Spec) -> pl.DataFrame:
+    """One row per row of 明细, for writers: DETAIL_KEYS, the unit's registry fields (层级, 所在地区划代码, 状态),
+    its cover as filled (FM01…FM12: null for a unit carried up in a child's summary workbook), every numeric
+    code, and the unit's own value of every derived indicator (null where its denominator is 0).
+
+    明细 itself is not widened: the summary workbook and its parquet stay as they are."""
+    df = summary.detail
+    cover_codes = [r.code for r in spec.cover.rows]
+    if summary.registry is not None:
+        frame = summary.registry.frame
+        df = df.join(frame.select("单位代码", *[c for c in frame.columns if c not in DETAIL_KEYS]),
+                     on="单位代码", how="left", maintain_order="left")
+    if summary.covers is not None and summary.covers.height:
+        covers = summary.covers.select("单位代码", "类型", *[c for c in cover_codes if c in summary.covers.columns])
+        df = df.join(covers, on=["单位代码", "类型"], how="left", maintain_order="left")
+    df = df.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in cover_codes if c not in df.columns])
+    rates = []
+    for ind in spec.indicators:
+        num, den = to_polars(ind.numerator.left, {}), to_polars(ind.denominator.left, {})
+        rates.append(pl.when(den != 0).then(num / den).otherwise(None).cast(pl.Float64).alias(ind.id))
+    return df.with_columns(rates)

@@ -10,6 +10,7 @@ import polars as pl
 
 from tongji.engine.catalog import BUILTIN, severity
 from tongji.engine.parse import clean_text, limits, parse_values
+from tongji.engine.plugin_checks import plugin_issues
 from tongji.engine.reader import Stack, discover, read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.engine.rules import evaluate, fmt_number, rule_message
@@ -81,16 +82,18 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
     cells = _without_unreadable(cells, reading)
     readable = [i for i, ok in enumerate(stack.readable) if ok]
     wide = _wide(cells, spec, readable)
-    grassroots = ~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])
+    kind = pl.col("FM05").fill_null("1")
+    scopes = {"基层": ~kind.is_in([SUMMARY, BENJI]), "本级": kind == BENJI, "汇总": kind == SUMMARY}
     parts = [
         reading,
         _parse_issues(cells, spec),
         _schema_issues(wide, cells, spec),
         _benji_issues(cells, wide, spec),
-        _rule_issues(wide, cells, spec, grassroots),
+        _rule_issues(wide, cells, spec, scopes),
         _missing_rows(stack, cells, spec),
         _cover_issues(wide, cells, spec, registry, period, stack.files),
         _summary_issues(wide, cells, spec, stack.files),
+        plugin_issues(wide, cells, spec, registry, period, stack.files, _INTERNAL),
     ]
     issues = pl.concat([p.select(list(_INTERNAL)) for p in parts])
     skipped = ([t("needs-registry")] if registry is None else []) + ([t("needs-period")] if period is None else [])
@@ -216,8 +219,8 @@ def _benji_issues(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.Dat
     return _by_rule(df, ["benji-in-grassroots"], raw=pl.col("raw"), name=pl.col("name"))
 
 
-def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, grassroots: pl.Expr) -> pl.DataFrame:
-    fails = evaluate(wide, spec, grassroots)
+def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr]) -> pl.DataFrame:
+    fails = evaluate(wide, spec, scopes)
     if not fails.height:
         return pl.DataFrame(schema=_INTERNAL)
     rules = {r.id: r for r in spec.rules}

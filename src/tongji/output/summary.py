@@ -79,9 +79,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
 
     Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind.
     """
-    from tongji.plugins import host
-
-    writers = host().writers
+    writers = spec.writers  # the output formats of the plugins that built this spec
     unknown = [f for f in formats if f not in writers]
     if unknown:
         raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
@@ -94,7 +92,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
                   write_bytes(stage / f"{stem}_manifest.json", manifest_bytes(summary, totals))]
         for fmt in dict.fromkeys(formats):
             if fmt != "parquet":
-                staged[:0] = writers[fmt].write(summary, stage, spec)
+                staged[:0] = writers[fmt].run(summary, stage, spec)
         finals = [out_dir / p.name for p in staged]
         for src, dst in zip(staged, finals, strict=True):
             try:

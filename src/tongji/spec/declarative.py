@@ -37,24 +37,43 @@ def read(path: Path) -> dict:
     out["meta"] |= data.get("meta", {})
     out["plugin"] = data.get("plugin", {})
     for section in SECTIONS:
-        out[section] = [_located(item, path, text) for item in data.get(section, [])]
+        out[section] = [_located(item, path, text, section, i) for i, item in enumerate(data.get(section, []))]
     config = data.get("config", {}) | data.get("params", {})
     out["config"] = [(k, v, f"{path.name}:{_line(text, k)}") for k, v in config.items()]
     return out
 
 
-def _located(item: dict, path: Path, text: str) -> dict:
-    anchor = item.get("id") or item.get("form") or ""
-    item = dict(item, _where=f"{path.name}:{_line(text, anchor)}")
+def _located(item: dict, path: Path, text: str, section: str, index: int) -> dict:
+    """The item with `_where` (its id's line) and `_lines` (the line of each of its keys), found in its own
+    block: the index-th `[[section]]` header down to the next header."""
+    lines = text.splitlines()
+    headers = [i for i, line in enumerate(lines) if _HEADER.match(line)]
+    mine = [i for i in headers if re.match(rf"^\s*\[\[\s*{section}\s*\]\]", lines[i])]
+    start = mine[index] if index < len(mine) else 0
+    end = next((i for i in headers if i > start), len(lines))
+    keys = {}
+    for i in range(start + 1 if mine else 0, end):
+        found = _KEY.match(lines[i])
+        if found and found.group(1).strip('"') not in keys:
+            keys[found.group(1).strip('"')] = i + 1
+    anchor = "id" if "id" in item else "form"
+    at = keys.get(anchor) or (start + 1 if mine else _line(text, item.get(anchor, "")))
+    item = dict(item, _where=f"{path.name}:{at}", _lines={k: f"{path.name}:{n}" for k, n in keys.items()})
     if "rows" in item:
-        item["rows"] = [dict(r, _where=f"{path.name}:{_line(text, r.get('code', ''))}") for r in item["rows"]]
+        item["rows"] = [dict(r, _where=f"{path.name}:{_line(text, r.get('code', ''), start)}") for r in item["rows"]]
     return item
 
 
-def _line(text: str, anchor: str) -> int:
-    """The line where `anchor` first appears quoted (an id, a code) or as a key; 0 when not found."""
+_HEADER = re.compile(r"^\s*\[")
+_KEY = re.compile(r'^\s*("[^"]+"|[A-Za-z_][\w-]*)\s*=')
+
+
+def _line(text: str, anchor: str, after: int = 0) -> int:
+    """The line where `anchor` first appears quoted (an id, a code) or as a key, from line `after` on;
+    0 when not found."""
+    offset = sum(len(line) + 1 for line in text.split("\n")[:after])
     for needle in (f'"{anchor}"', f"{anchor} ="):
-        idx = text.find(needle) if anchor else -1
+        idx = text.find(needle, offset) if anchor else -1
         if idx >= 0:
             return text.count("\n", 0, idx) + 1
     return 0
