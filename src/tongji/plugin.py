@@ -13,6 +13,7 @@ from tongji.engine.summary import DETAIL_KEYS, Summary
 from tongji.errors import PluginError
 from tongji.hookspecs import HOOK_API_VERSION, hookimpl
 from tongji.output.files import atomic_path, save_workbook, write_bytes
+from tongji.output.summary import TRANSFER_NOTE, summary_stem
 from tongji.spec import Form, Indicator, Row, Rule, Spec
 from tongji.spec.forms import SCOPES, SEVERITIES, Check
 from tongji.spec.registry import Registry
@@ -50,6 +51,7 @@ value."""
 
 __all__ = [
     "CHECK_RETURNS", "CHECK_TABLE", "DETAIL_KEYS", "HOOK_API_VERSION", "ISSUE_COLUMNS", "ISSUE_FIELDS", "SCOPES",
-    "SEVERITIES", "Check", "Form", "Indicator", "PluginError", "Registry", "Row", "Rule", "Spec", "Summary",
-    "ValidationReport", "atomic_path", "fmt_number", "hookimpl", "save_workbook", "write_bytes",
+    "SEVERITIES", "TRANSFER_NOTE", "Check", "Form", "Indicator", "PluginError", "Registry", "Row", "Rule", "Spec",
+    "Summary", "ValidationReport", "atomic_path", "fmt_number", "hookimpl", "save_workbook", "summary_stem",
+    "write_bytes",
 ]

@@ -126,18 +126,21 @@ class Host:
     """One plugin manager and what its plugins registered."""
 
     def __init__(self, plugins_dir: str | Path | None = None, entry_points: bool | None = None,
-                 only: str | None = None):
+                 only: str | None = None, environment: bool = True):
+        """`environment=False` ignores TONGJI_PLUGINS_DIR, TONGJI_LOAD_PLUGINS and TONGJI_ENTRY_POINTS
+        (tongji.testing: a plugin's test must not depend on the machine it runs on)."""
+        env = os.environ if environment else {}
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
-        self.only = {n.strip() for n in (only if only is not None else os.environ.get("TONGJI_LOAD_PLUGINS", ""))
+        self.only = {n.strip() for n in (only if only is not None else env.get("TONGJI_LOAD_PLUGINS", ""))
                      .split(",") if n.strip()}
         from tongji import builtin
 
         self._add(BUILTIN, builtin.plugin(), "内置")
-        if entry_points if entry_points is not None else os.environ.get("TONGJI_ENTRY_POINTS", "1") != "0":
+        if entry_points if entry_points is not None else env.get("TONGJI_ENTRY_POINTS", "1") != "0":
             self._entry_points()
-        folder = plugins_dir or os.environ.get("TONGJI_PLUGINS_DIR")
+        folder = plugins_dir or env.get("TONGJI_PLUGINS_DIR")
         if folder:
             self._folder(Path(folder))
 
@@ -145,7 +148,7 @@ class Host:
 
     def add(self, name: str, plugin, source: str = "") -> None:
         """Register a plugin object by hand (a test, an embedding application); errors are recorded."""
-        self._add(name, plugin, source or name)
+        self._add(name, _as_plugin(plugin), source or name)
         self.__dict__.pop("spec", None)
         self.__dict__.pop("writers", None)
 
@@ -184,17 +187,23 @@ class Host:
         if not folder.is_dir():
             raise TongjiError("plugins-dir-missing", path=folder)
         for path in sorted(folder.iterdir()):
-            if path.name.startswith((".", "_")):
-                continue
-            if path.suffix == ".toml":
-                self._add(path.stem, _Loader(lambda p=path: DeclarativePlugin(p)), f"文件 {path}")
-            elif path.suffix == ".py":
-                self._add(path.stem, _Loader(lambda p=path: _import_file(p)), f"文件 {path}")
-            elif (path / "__init__.py").exists():
-                self._add(path.name, _Loader(lambda p=path: _import_file(p / "__init__.py", p.name)), f"文件夹 {path}")
-            elif (path / "pyproject.toml").exists():
-                for name, value in _project_entry_points(path):
-                    self._add(name, _Loader(lambda p=path, v=value: _import_from_project(p, v)), f"项目 {path}")
+            if not path.name.startswith((".", "_")):
+                self.add_path(path)
+
+    def add_path(self, path: Path) -> None:
+        """One entry of a plugins folder: a .toml or .py file, a package folder, a pip-style project folder."""
+        path = Path(path)
+        if path.suffix == ".toml":
+            self._add(path.stem, _Loader(lambda p=path: DeclarativePlugin(p)), f"文件 {path}")
+        elif path.suffix == ".py":
+            self._add(path.stem, _Loader(lambda p=path: _import_file(p)), f"文件 {path}")
+        elif (path / "__init__.py").exists():
+            self._add(path.name, _Loader(lambda p=path: _import_file(p / "__init__.py", p.name)), f"文件夹 {path}")
+        elif (path / "pyproject.toml").exists():
+            for name, value in _project_entry_points(path):
+                self._add(name, _Loader(lambda p=path, v=value: _import_from_project(p, v)), f"项目 {path}")
+        self.__dict__.pop("spec", None)
+        self.__dict__.pop("writers", None)
 
     @property
     def errors(self) -> dict[str, str]:

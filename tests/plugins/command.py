@@ -1,7 +1,6 @@
 """A Python plugin adding a CLI command and an output format."""
 
-from tongji.hookspecs import hookimpl
-from tongji.output.files import write_bytes
+from tongji.plugin import hookimpl, write_bytes
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """A plugin with a misspelt hook name: pm.check_pending() must catch it."""
 
-from tongji.hookspecs import hookimpl
+from tongji.plugin import hookimpl
 
 
 @hookimpl

@@ -62,7 +62,7 @@ def plugin_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
             fid = file_ids.get(str(issue["file"]))
             if fid is None:
                 raise _bad(check, f"file “{issue['file']}” 不是本次审核的工作簿")
-            out.append(_row(check, issue, fid, rows_of[str(issue["file"])], where))
+            out.append(_row(check, issue, fid, rows_of[str(issue["file"])], where, spec.cover.sheet))
     return pl.DataFrame(out, schema=schema) if out else pl.DataFrame(schema=schema)
 
 
@@ -84,7 +84,7 @@ def _returned(check: Check, found) -> list[dict]:
     return list(found)
 
 
-def _row(check: Check, issue: dict, fid: int, values: dict, where: dict) -> dict:
+def _row(check: Check, issue: dict, fid: int, values: dict, where: dict, cover_sheet: str) -> dict:
     code, cell = issue.get("code") or "", issue.get("cell") or ""
     if cell:
         sheet, _, ref = cell.partition("!")
@@ -94,7 +94,7 @@ def _row(check: Check, issue: dict, fid: int, values: dict, where: dict) -> dict
         sheet, ref = (found[0], found[1]) if found else ("", "")
     code = code or (found[2] if found else "")
     severity = issue.get("severity") or check.severity
-    note = found[4] if found else None
+    note = found[4] if found and sheet != cover_sheet else None  # the cover's 说明 column holds hints
     value = issue.get("value")
     return {
         "file_id": fid, "severity": severity, "rule": check.id, "sheet": sheet, "ref": ref, "code": code,

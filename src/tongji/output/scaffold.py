@@ -1,7 +1,12 @@
-"""`tongji plugin new NAME`: a plugin project that installs with pip and passes its own test."""
+"""`tongji plugin new NAME`: a plugin project that installs with pip and passes its own test.
+
+tongji is not on the package index: the project depends on the tongji that made it, by its path
+(`tongji @ file:///…`) when that tongji was installed from a folder, else on its version."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import re
 from pathlib import Path
 
@@ -16,7 +21,7 @@ name = "tongji-{name}"
 version = "0.1.0"
 description = "tongji 插件：{name}"
 requires-python = ">=3.11"
-dependencies = ["tongji"]
+dependencies = ["{requirement}"]
 
 [project.entry-points.tongji]
 {name} = "tongji_{name}.plugin"
@@ -27,7 +32,7 @@ where = ["src"]
 
 PLUGIN = '''"""tongji 插件 {name}。每个钩子见 tongji 的 docs/plugins.md；钩子参数不要给默认值（pluggy 不会传）。"""
 
-from tongji.hookspecs import hookimpl
+from tongji.plugin import hookimpl
 
 
 @hookimpl
@@ -42,21 +47,22 @@ def register_indicators(register):
     }})
 '''
 
-TEST = '''from tongji.plugins import Host
+TEST = '''from tongji.testing import load_plugin, make_city, rollup
 from tongji_{name} import plugin
 
 
-def test_the_indicator_is_registered_and_computed():
-    host = Host(entry_points=False)
-    host.add("{name}", plugin)
+def test_the_indicator_is_registered_and_computed(tmp_path):
+    host = load_plugin(plugin, name="{name}")
     assert host.errors == {{}}
-    indicator = next(i for i in host.spec.indicators if i.id == "{name}_兼职工作人员占比")
-    assert indicator.denominator.codes == ["HY13", "HY14"]
+    city = make_city(tmp_path, host)  # every unit: HY13 = 1, HY14 = 3
+    summaries = rollup(host, city)
+    assert summaries[city.top].rate("{name}_兼职工作人员占比") == 3 / 4
 '''
 
 README = '''# tongji-{name}
 
-tongji 插件。安装：`pip install -e .`，之后 `tongji plugins` 可见；测试：`pytest`。
+tongji 插件。安装：`pip install -e .`（依赖 `{requirement}`），之后 `tongji plugins` 可见；测试：`pytest`。
+tongji 不在软件包索引上：若依赖写的是版本号，先 `pip install -e /tongji/所在/文件夹`。
 '''
 
 
@@ -71,8 +77,20 @@ def scaffold(name: str, out: Path) -> Path:
         f"src/tongji_{name}/__init__.py": "", f"src/tongji_{name}/plugin.py": PLUGIN,
         "tests/test_plugin.py": TEST,
     }
+    requirement = tongji_requirement()
     for rel, text in files.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.format(name=name), encoding="utf-8")
+        path.write_text(text.format(name=name, requirement=requirement), encoding="utf-8")
     return folder
+
+
+def tongji_requirement() -> str:
+    """`tongji @ file:///path` for a tongji installed from a folder (pip install -e . or pip install .),
+    else `tongji>=VERSION` (a wheel: the docs say to install the same one first)."""
+    try:
+        dist = importlib.metadata.distribution("tongji")
+    except importlib.metadata.PackageNotFoundError:
+        return "tongji"
+    url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+    return f"tongji @ {url}" if url.startswith("file://") else f"tongji>={dist.version}"

@@ -3,7 +3,7 @@
 An example of a Python plugin (pluggy hooks): it only registers a writer; the work is in report.py.
 """
 
-from tongji.hookspecs import hookimpl
+from tongji.plugin import hookimpl
 from tongji_html_report.report import write_html
 
 __all__ = ["register_output_formats", "write_html"]

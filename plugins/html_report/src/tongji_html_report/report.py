@@ -15,10 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.engine.summary import Summary
-from tongji.output.files import write_bytes
-from tongji.output.summary import TRANSFER_NOTE, summary_stem
-from tongji.spec import Spec
+from tongji.plugin import TRANSFER_NOTE, Spec, Summary, summary_stem, write_bytes
 
 KEY_FIGURES = (("JH00", "基层工会数"), ("HY01", "职工人数"), ("HY03", "会员人数"), ("入会率", "职工入会率"),
                ("JF01", "经费收入"), ("JF10", "经费支出"))
