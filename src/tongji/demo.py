@@ -81,9 +81,7 @@ def roll_level_by_level(report: ValidationReport, registry, out: Path,
     written: dict[str, Path] = {}
     done = []
     spec = load_spec()
-    from tongji.plugins import host
-
-    formats = ("xlsx", "html") if "html" in host().writers else ("xlsx",)
+    formats = ("xlsx", "html") if "html" in spec.writers else ("xlsx",)
     for node in registry.nodes_bottom_up():
         inputs = []
         for c in registry.children(node):

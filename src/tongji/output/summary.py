@@ -74,8 +74,8 @@ def summary_stem(summary: Summary) -> str:
 
 
 def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)) -> list[Path]:
-    """Write the summary in each format (any registered output format: xlsx, csv, json, html…), plus
-    明细/汇总 parquet and the manifest, into `out_dir`; return their paths.
+    """Write the summary in each format (an output format of `spec.writers`, the plugins that built the spec:
+    xlsx, csv, json, html…), plus 明细/汇总 parquet and the manifest, into `out_dir`; return their paths.
 
     Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind.
     """

@@ -1,0 +1,369 @@
+"""The plugin API as a plugin author meets it: tongji.plugin, tongji.testing and docs/plugins.md."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tongji.errors import TongjiError
+from tongji.testing import load_plugin, make_city, rollup, validate, write_outputs
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "plugins.md"
+ALLOWED = {"tongji.plugin", "tongji.testing"}
+
+
+def python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def import_module_from(folder: Path, name: str, source: str):
+    (folder / f"{name}.py").write_text(source, encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    try:
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+
+
+# --- Done when: a plugin written from docs/plugins.md alone ---------------------------------------
+
+def test_the_complete_example_in_the_docs_works(tmp_path):
+    """The plugin (check, writer using 区划代码, command) and its test, as docs/plugins.md prints them."""
+    blocks = [b for b in python_blocks(DOC.read_text(encoding="utf-8")) if b.startswith(("# my_region.py",
+                                                                                          "# test_my_region.py"))]
+    assert len(blocks) == 2, "docs/plugins.md lost its complete example"
+    code = tmp_path / "code"
+    code.mkdir()
+    import_module_from(code, "my_region", blocks[0])
+    test = import_module_from(code, "test_my_region", blocks[1])
+    try:
+        (tmp_path / "run").mkdir()
+        test.test_my_region(tmp_path / "run")
+    finally:
+        sys.modules.pop("my_region", None)
+        sys.modules.pop("test_my_region", None)
+
+
+def example_sources() -> list[tuple[str, str]]:
+    found = [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8"))
+             for folder in (ROOT / "tests" / "plugins", ROOT / "plugins")
+             for p in sorted(folder.rglob("*.py"))]
+    found += [(f"docs/plugins.md block {i}", b) for i, b in enumerate(python_blocks(DOC.read_text(encoding="utf-8")))]
+    from tongji.output import scaffold
+
+    found += [(f"scaffold {n}", t.format(name="x", requirement="tongji"))
+              for n, t in (("PLUGIN", scaffold.PLUGIN), ("TEST", scaffold.TEST))]
+    return found
+
+
+def test_plugin_examples_import_only_the_public_modules():
+    bad = []
+    for where, source in example_sources():
+        for node in ast.walk(ast.parse(textwrap.dedent(source))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            bad += [(where, n) for n in names if (n == "tongji" or n.startswith("tongji.")) and n not in ALLOWED]
+    assert bad == []
+
+
+def test_every_public_name_is_documented():
+    import tongji.plugin
+
+    doc = DOC.read_text(encoding="utf-8")
+    for name in ("Spec", "Summary", "Registry", "ValidationReport", "PluginError", "write_bytes", "save_workbook",
+                 "summary_stem", "HOOK_API_VERSION"):
+        assert name in tongji.plugin.__all__ and f"`{name}" in doc, name
+    for field in tongji.plugin.ISSUE_FIELDS:
+        assert f"`{field}`" in doc, field
+    for field in tongji.plugin.CHECK_RETURNS:
+        assert f"`{field}`" in doc, field
+
+
+# --- pluggy calling ---------------------------------------------------------------------------------
+
+class NoArguments:
+    """An implementation may take fewer arguments than the hook offers: pluggy passes what it names."""
+
+    def __init__(self):
+        self.called = False
+
+    from tongji.plugin import hookimpl
+
+    @hookimpl
+    def register_forms(self):
+        self.called = True
+
+
+def test_an_implementation_may_take_a_subset_of_the_arguments():
+    plugin = NoArguments()
+    host = load_plugin(plugin, name="subset")
+    assert host.errors == {}
+    _ = host.spec
+    assert plugin.called
+
+
+def test_tryfirst_and_trylast_order_the_plugins():
+    from tongji.plugin import hookimpl
+
+    order = []
+
+    def make(tag, **opts):
+        class P:
+            @hookimpl(**opts)
+            def register_config(self, register):
+                order.append(tag)
+        return P()
+
+    host = load_plugin(builtins_only=True)
+    for tag, opts in (("a", {}), ("last", {"trylast": True}), ("b", {}), ("first", {"tryfirst": True})):
+        host.add(tag, make(tag, **opts))
+    _ = host.spec
+    assert order == ["first", "a", "b", "last"]
+
+
+# --- the check hook ---------------------------------------------------------------------------------
+
+class Checks:
+    from tongji.plugin import hookimpl
+
+    def __init__(self, check, severity="错误", scope="全部"):
+        self.check, self.severity, self.scope = check, severity, scope
+
+    @hookimpl
+    def register_checks(self, register):
+        register("members-round", self.check, self.severity, "会员人数 {HY03} 不是 10 的倍数", scope=self.scope)
+
+
+def test_a_check_returns_a_workbook_and_marks_its_cell(tmp_path):
+    def members_round(table):
+        return table.filter(pl.col("HY03") % 10 != 0).select("file", pl.lit("HY03").alias("code"))
+
+    host = load_plugin(Checks(members_round), name="round")
+    city = make_city(tmp_path, host, streets=(2,), values=lambda code, u: {"HY03": 85} if u["层级"] == "基层"
+                     and code.endswith("G") else {})
+    report = validate(host, city)
+    failing = report.issues.filter(pl.col("rule") == "members-round")
+    assert failing.height == 1 and failing["message"][0] == "会员人数 85 不是 10 的倍数"
+    assert failing["cells"][0].to_list() == [failing["cell"][0]] and failing["cell"][0].startswith("会员!D")
+    assert report.workbooks.filter(pl.col("status") == "退回").height == 1
+    top = rollup(host, city)[city.top]
+    assert top.detail.filter(pl.col("类型") == "基层").height == 1  # the returned workbook is not summed
+
+
+def test_a_check_asks_for_the_registry_and_the_period(tmp_path):
+    seen = {}
+
+    def check(table, registry, period):
+        seen.update(registry=registry is not None, period=period, columns=table.columns[:3])
+
+    host = load_plugin(Checks(check), name="asks")
+    validate(host, make_city(tmp_path, host, streets=(1,)))
+    assert seen == {"registry": True, "period": "2025", "columns": ["file", "类型", "FM01"]}
+
+
+def test_a_check_scoped_to_benji_sees_only_benji_workbooks(tmp_path):
+    kinds = set()
+    host = load_plugin(Checks(lambda table: kinds.update(table["类型"].to_list()), scope="本级"), name="benji")
+    validate(host, make_city(tmp_path, host, streets=(1,)))
+    assert kinds == {"本级"}
+
+
+@pytest.mark.parametrize("returned, detail", [
+    ([{"fiel": "x"}], "未知的字段 fiel"),
+    ([{"code": "HY03"}], "缺少 file"),
+    ([{"file": "nowhere.xlsx"}], "不是本次审核的工作簿"),
+    ("oops", "应返回 polars DataFrame"),
+])
+def test_a_check_returning_nonsense_is_one_line(tmp_path, returned, detail):
+    host = load_plugin(Checks(lambda table: returned), name="bad")
+    city = make_city(tmp_path, host, streets=(1,))
+    with pytest.raises(TongjiError) as exc:
+        validate(host, city)
+    assert str(exc.value).startswith("插件 bad 的检查 members-round 返回的问题有误") and detail in str(exc.value)
+
+
+def test_plugin_error_and_a_plugins_bug_are_one_line(tmp_path):
+    from tongji.plugin import PluginError
+
+    def refuses(table):
+        raise PluginError("区划代码表缺少 330106", "The area table lacks 330106")
+
+    def crashes(table):
+        return 1 / 0
+
+    for check, expected in ((refuses, "插件 say：区划代码表缺少 330106"),
+                            (crashes, "插件 say 在 检查 members-round 中出错：ZeroDivisionError: division by zero")):
+        host = load_plugin(Checks(check), name="say")
+        with pytest.raises(TongjiError) as exc:
+            validate(host, make_city(tmp_path / check.__name__, host, streets=(1,)))
+        assert str(exc.value) == expected
+
+
+def test_a_writer_gets_the_units_with_their_area_and_rates(tmp_path):
+    from tongji.plugin import hookimpl, write_bytes
+
+    got = {}
+
+    class Writer:
+        @hookimpl
+        def register_output_formats(self, register):
+            def write(summary, out_dir, units, registry):
+                got.update(units=units, registry=registry)
+                return [write_bytes(out_dir / "x.txt", b"x")]
+            register("x", write)
+
+    host = load_plugin(Writer(), name="w")
+    city = make_city(tmp_path, host, streets=(2,))
+    top = rollup(host, city)[city.top]
+    write_outputs(host, top, tmp_path / "out", ["x"])
+    units = got["units"]
+    assert units.height == top.detail.height and got["registry"] is not None
+    row = units.filter(pl.col("类型") == "基层").row(0, named=True)
+    assert row["所在地区划代码"].startswith("330106001") and row["FM06"] == "170"
+    assert row["入会率"] == pytest.approx(90 / 100)
+
+
+# --- declarative files ------------------------------------------------------------------------------
+
+def broken(tmp_path, text: str):
+    path = tmp_path / "region.toml"
+    path.write_text(text, encoding="utf-8")
+    host = load_plugin(path)
+    with pytest.raises(TongjiError) as exc:
+        _ = host.spec
+    return str(exc.value), host
+
+
+@pytest.mark.parametrize("body, line, detail", [
+    ('id = "r"\nservity = "错误"\ncheck = "HY02 <= HY01"\n', 4, "未知的键“servity”"),
+    ('id = "r"\nseverity = "严重"\ncheck = "HY02 <= HY01"\n', 4, "严重程度应为"),
+    ('id = "r"\nseverity = "错误"\ncheck = "HY02 <= HY01"\nmessage = "{HY99} 太多"\n', 6, "“{HY99}”"),
+    ('id = "r"\nseverity = "错误"\ncheck = "HY02 <= HY01 +"\n', 5, "表达式不完整"),
+    ('id = "r"\nseverity = "错误"\ncheck = "FM07 >= 330100"\n', 5, "“FM07”是封面上的文字"),
+    ('id = "r"\nseverity = "错误"\nscope = "街道"\ncheck = "HY02 <= HY01"\n', 5, "范围（scope）"),
+])
+def test_a_declarative_mistake_names_its_exact_line(tmp_path, body, line, detail):
+    message, host = broken(tmp_path, "# 本地规则\n[[rule]]\n" + body)  # the body starts on line 3
+    assert message.startswith(f"定义文件 region.toml 第 {line} 行有误") and detail in message, message
+    assert host.infos["region"].error == message  # `tongji plugins` shows the plugin as failed
+
+
+def test_plugins_command_shows_the_failed_plugin(tmp_path):
+    from typer.testing import CliRunner
+
+    from tongji import cli
+
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    typo = '[[rule]]\nid = "r"\nseverity = "错误"\nchek = "HY02 <= HY01"\n'
+    (folder / "typo.toml").write_text(typo, encoding="utf-8")
+    cli._register()
+    result = CliRunner().invoke(cli.app, ["--plugins-dir", str(folder), "plugins"])
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if "typo" in x)
+    assert "正常" not in line
+
+
+def test_rules_scoped_to_benji_and_summary(tmp_path):
+    rules = "".join(f'[[rule]]\nid = "{sid}"\nseverity = "提示"\nscope = "{scope}"\ncheck = "HY03 >= 0"\n'
+                    for sid, scope in (("only-benji", "本级"), ("only-summary", "汇总"), ("only-base", "基层")))
+    path = tmp_path / "scoped.toml"
+    path.write_text(rules, encoding="utf-8")
+    host = load_plugin(path)
+    city = make_city(tmp_path / "c", host, streets=(1,))
+    assert validate(host, city).issues.height == 0  # HY03 >= 0 holds in every workbook
+    # the same rules, made to fire: each on its own kind of workbook only
+    path.write_text(rules.replace("HY03 >= 0", "HY03 < 0"), encoding="utf-8")
+    host = load_plugin(path)
+    report = validate(host, city)
+    kinds = dict(report.workbooks.select("file", "org_type").iter_rows())
+    fired = {(r, kinds[f]) for r, f in report.issues.select("rule", "file").iter_rows()}
+    assert fired == {("only-benji", "9"), ("only-base", "1")}
+    summaries = rollup(host, city)
+    assert set(summaries[city.top].issues.filter(pl.col("rule") == "only-summary")["unit"].to_list()) == {
+        c for c in summaries if c != city.top}
+
+
+def test_a_pip_package_ships_its_toml_in_a_data_folder(tmp_path):
+    project = tmp_path / "插件" / "tongji-hz"
+    data = project / "src" / "tongji_hz" / "schemas"
+    data.mkdir(parents=True)
+    (project / "src" / "tongji_hz" / "__init__.py").write_text("", encoding="utf-8")
+    (data / "rows.toml").write_text((ROOT / "plugins" / "hangzhou_internet.toml").read_text(encoding="utf-8"),
+                                    encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "tongji-hz"\nversion = "0.1"\n[project.entry-points.tongji]\nhz = "tongji_hz.schemas"\n',
+        encoding="utf-8")
+    try:
+        host = load_plugin(project)
+        assert host.errors == {}
+        assert {"JH31", "JH32"} <= set(host.spec.rows)
+        assert host.infos["hz"].registered["审核关系"] == ["hz-jh32-le-jh31", "hz-jh31-le-jh01"]
+    finally:
+        for name in [m for m in sys.modules if m.startswith("tongji_hz")]:
+            sys.modules.pop(name)
+        sys.path[:] = [p for p in sys.path if "tongji-hz" not in p]
+
+
+# --- the scaffold ---------------------------------------------------------------------------------
+
+def test_the_scaffold_depends_on_this_tongji_and_its_test_passes(tmp_path):
+    from tongji.output.scaffold import scaffold
+
+    project = scaffold("my_region", tmp_path)
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    requirement = re.search(r'dependencies = \["(.*)"\]', pyproject).group(1)
+    assert requirement.startswith("tongji @ file://") or requirement.startswith("tongji>=")
+    if requirement.startswith("tongji @ file://"):
+        source = Path(requirement.removeprefix("tongji @ file://"))
+        assert 'name = "tongji"' in (source / "pyproject.toml").read_text(encoding="utf-8")
+    sys.path.insert(0, str(project / "src"))
+    try:
+        test = import_module_from(project / "tests", "test_plugin", (project / "tests" / "test_plugin.py").read_text())
+        (tmp_path / "run").mkdir()
+        test.test_the_indicator_is_registered_and_computed(tmp_path / "run")
+    finally:
+        sys.path.remove(str(project / "src"))
+        for name in [m for m in sys.modules if m.startswith(("tongji_my_region", "test_plugin"))]:
+            sys.modules.pop(name)
+
+
+# --- no host singleton inside library calls -------------------------------------------------------
+
+def test_library_modules_do_not_read_the_plugin_host():
+    """Writers and checks come with the spec passed in; only `load_spec()`, the documented default for a call
+    given no spec, asks the configured host (and the CLI, which configures it)."""
+    library = [p for p in (ROOT / "src" / "tongji").rglob("*.py")
+               if "cli" not in p.parts and p.name not in ("plugins.py", "demo.py", "testing.py")]
+    readers = [str(p.relative_to(ROOT)) for p in library
+               if len(re.findall(r"\bhost\(\)", p.read_text(encoding="utf-8"))) > (p.name == "forms.py")]
+    assert readers == []
+
+
+def test_a_spec_passed_in_brings_its_own_writers(tmp_path):
+    """Two hosts side by side: writing with one host's spec uses that host's output formats, not the default's."""
+    from tongji.plugin import hookimpl, write_bytes
+
+    class Txt:
+        @hookimpl
+        def register_output_formats(self, register):
+            register("txt", lambda summary, out_dir: [write_bytes(out_dir / "a.txt", b"a")])
+
+    mine = load_plugin(Txt(), name="txt")
+    city = make_city(tmp_path, mine, streets=(1,))
+    top = rollup(mine, city)[city.top]
+    assert any(p.name == "a.txt" for p in write_outputs(mine, top, tmp_path / "out", ["txt"]))
+    with pytest.raises(TongjiError, match="没有名为 txt 的输出格式"):
+        write_outputs(load_plugin(), top, tmp_path / "out2", ["txt"])
