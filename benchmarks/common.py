@@ -80,7 +80,8 @@ def phase(module: str, function: str, *args: str, workers: str = "", cap: float 
     `seconds` (its wall time), `peak_mib` (the largest single process: ru_maxrss of it and its children) and
     `tree_mib` (the whole process tree, sampled every 50 ms from outside: the main process and its workers).
 
-    `workers` sets TONGJI_WORKERS. A phase still running after `cap` seconds is stopped (its own process group)
+    `workers` sets TONGJI_WORKERS, which the phases read through `tongji.cli.common.workers()` as the commands do.
+    A phase still running after `cap` seconds is stopped (its own process group)
     and marked `killed`."""
     env = dict(os.environ, TONGJI_WORKERS=workers) if workers else None
     with tempfile.TemporaryFile("w+") as out:  # a file, not a pipe: a chatty phase cannot fill it and stall

@@ -64,14 +64,15 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
 
     Writing stops after the node that crosses `write_budget` seconds: a writer that grows with the square of
     the detail rows (as one did) must not hold the benchmark for days."""
+    from tongji.cli.common import workers
     from tongji.engine.rollup import Context
     from tongji.output.summary import write_summary
     from tongji.spec import load_spec
 
     spec = load_spec()
     t0 = time.perf_counter()
-    ctx = Context.build(common.books(folder), common.registry(folder), common.PERIOD, False, False, spec, None,
-                        None)
+    ctx = Context.build(common.books(folder), registry=common.registry(folder), period=common.PERIOD, spec=spec,
+                        workers=workers())
     t1 = time.perf_counter()
     summaries: dict = {}
 

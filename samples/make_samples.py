@@ -24,7 +24,7 @@ def main(out: Path = HERE, workers: int = 1):
 
 
 if __name__ == "__main__":
-    from tongji.engine.reader import workers
+    from tongji.cli.common import workers
 
     city = main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE, workers())
     print(f"{city.registry.parent}: {len(city.values)} units, {len(city.seeded)} + {len(city.seeded_rollup)} "

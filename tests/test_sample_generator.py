@@ -107,7 +107,7 @@ def test_values_are_plausible(city):
 
 
 def test_city_total_is_the_sum_of_accepted_workbooks(city):
-    summaries = rollup_all(city.folder, city.registry, PERIOD)
+    summaries = rollup_all(city.folder, registry=city.registry, period=PERIOD)
     top = summaries["330100"]
     blocked = {name.split("_")[0] for name, rules in city.seeded.items() if set(rules) - NOT_BLOCKING}
     accepted = set(grassroots(city)) - set(city.missing) - blocked
@@ -273,7 +273,7 @@ def test_rollup_with_previous_finds_exactly_the_cross_period_mistake(both_years)
     city = both_years
     assert list(city.seeded_rollup.values()) == [["jf20-previous"]]
     assert not set(city.seeded_rollup) & set(city.seeded)
-    top = rollup_all(city.folder, city.registry, PERIOD, previous=city.previous_summary())["330100"]
+    top = rollup_all(city.folder, registry=city.registry, period=PERIOD, previous=city.previous_summary())["330100"]
     found = top.issues.filter(pl.col("rule").is_in(PERIOD_RULES))
     assert {(Path(f).name, r) for f, r in found.select("file", "rule").iter_rows()} == \
         {(name, r) for name, rules in city.seeded_rollup.items() for r in rules}
@@ -298,7 +298,7 @@ def test_last_quarter_is_clean(tmp_path):
     city = make_city(tmp_path, units=6, seed=3, period="2025Q2", mistakes=0, previous=True)
     assert city.previous_period == "2024Q2" and not city.seeded_rollup
     assert city.previous_summary() == tmp_path / "2024Q2" / SUMMARY_FOLDER / "330100_2024Q2_汇总.xlsx"
-    top = rollup_all(city.folder, city.registry, "2025Q2", previous=city.previous_summary())["330100"]
+    top = rollup_all(city.folder, registry=city.registry, period="2025Q2", previous=city.previous_summary())["330100"]
     assert top.has_previous and top.issues.height == 0
     with pytest.raises(TongjiError, match="--force"):
         make_city(tmp_path, units=6, seed=3, period="2025Q2", previous=True)

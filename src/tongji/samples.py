@@ -843,7 +843,7 @@ def _write_previous(dice: _Dice, tree: list[_Unit], values: dict, out: Path, per
     folder = out / period
     jobs = _jobs(dice, tree, values, folder, period, spec)
     _write_all(jobs, period, spec, workers)
-    summaries = rollup_all(folder, registry, period, spec=spec)
+    summaries = rollup_all(folder, registry=registry, period=period, spec=spec)
     target = folder / SUMMARY_FOLDER
     for summary in summaries.values():
         if not summary.issues.is_empty():  # a bug of the generator: last period has no mistakes

@@ -38,7 +38,7 @@ def make(
     force: bool = typer.Option(False, "--force", help="覆盖已有的同一报告期工作簿"),
 ) -> None:
     """生成一个虚构城市：名册、各基层工会和各级本级的已填报工作簿，部分带有常见错误。"""
-    from tongji.engine.reader import workers
+    from tongji.cli.common import workers
     from tongji.samples import ANSWERS, BENJI_FOLDER, make_city
 
     city = make_city(out, units=units, seed=seed, period=period, mistakes=mistakes, districts=districts,
