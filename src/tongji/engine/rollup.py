@@ -558,18 +558,17 @@ def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
                                       "denominator": pl.Float64, "value": pl.Float64, "unit": pl.Utf8, "note": pl.Utf8})
 
 
-_TERMS: list = [None, []]  # the last spec and its indicators' terms: rollup asks for them at every node
-
-
 def _indicator_terms(spec: Spec) -> list[pl.Expr]:
-    """Every indicator's numerator and denominator as polars expressions, for one select over the totals."""
-    if _TERMS[0] is not spec:
-        terms = []
-        for i, ind in enumerate(spec.indicators):
-            terms += [to_polars(ind.numerator.left, {}).alias(f"n{i}"),
-                      to_polars(ind.denominator.left, {}).alias(f"d{i}")]
-        _TERMS[:] = [spec, terms]
-    return _TERMS[1]
+    """Every indicator's numerator and denominator as polars expressions, for one select over the totals: made
+    once per spec, as rollup asks for them at every node."""
+    return spec.derive(_terms)
+
+
+def _terms(spec: Spec) -> list[pl.Expr]:
+    terms = []
+    for i, ind in enumerate(spec.indicators):
+        terms += [to_polars(ind.numerator.left, {}).alias(f"n{i}"), to_polars(ind.denominator.left, {}).alias(f"d{i}")]
+    return terms
 
 
 def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl.DataFrame:
