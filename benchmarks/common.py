@@ -1,6 +1,6 @@
 """What the benchmarks share: the city they measure, and running one phase in a fresh process.
 
-The city is `tongji.samples.make_city` with the issue's shape: 1 市, 10 区, 100 街道 (fewer 街道 for a city
+The city is `tongji_samples.make_city` with the issue's shape: 1 市, 10 区, 100 街道 (fewer 街道 for a city
 under 1,000 units, so that each has about ten), N grassroots units, no seeded mistake (every workbook is
 accepted), in the generator's layout: registry.csv, 2025/<街道名>/*.xlsx and 2025/本级/*.xlsx.
 Cities are cached in benchmarks/.cache/city-N/ (or $TONGJI_BENCH_CACHE/city-N/); `.complete` marks a finished one.
@@ -51,7 +51,7 @@ def city(n: int, cache: Path | None = None, workers: int = 2) -> tuple[Path, flo
 
 def generate(n: int, folder: Path, workers: int = 2) -> float:
     """Make the city in `folder` (replacing an unfinished one), check it and mark it complete; return seconds."""
-    from tongji.samples import make_city
+    from tongji_samples import make_city
 
     start = time.perf_counter()
     streets = min(STREETS, max(DISTRICTS, n // PER_STREET))

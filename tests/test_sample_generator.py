@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 import tongji
 from tongji.engine.rollup import rollup_all
 from tongji.errors import TongjiError
-from tongji.samples import SUMMARY_FOLDER, make_city, previous_period
 from tongji.spec import load_spec
 from tongji.spec.codes import area_prefix, uscc_valid
 from tongji.spec.registry import load_registry
+from tongji_samples import SUMMARY_FOLDER, make_city, previous_period
 
 PERIOD = "2025"
 NOT_BLOCKING = {"text-number"}  # a notice: the workbook is still accepted
@@ -136,9 +136,9 @@ def test_same_seed_same_bytes_other_seed_other_city(tmp_path):
 
 
 def test_same_files_from_worker_processes(tmp_path, monkeypatch):
-    from tongji import samples
+    from tongji_samples import jobs
 
-    monkeypatch.setattr(samples, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(jobs, "PARALLEL_MIN", 1)
     make_city(tmp_path / "a", units=10, seed=5, mistakes=0.5)
     make_city(tmp_path / "b", units=10, seed=5, mistakes=0.5, workers=2)
     assert hashes(tmp_path / "a") == hashes(tmp_path / "b")
@@ -177,11 +177,13 @@ def test_clean_workbooks_hold_the_values_meant(city):
 
 def test_names_stay_unique_and_short_in_a_big_city():
     """Hundreds of units drawn from the same few names (a 100,000-unit city) are numbered, not lengthened."""
-    from tongji.samples import KINDS, _Dice, _name
+    from tongji_samples.dice import Dice
+    from tongji_samples.names import KINDS
+    from tongji_samples.tree import unit_name
 
     soe = next(k for k in KINDS if k.key == "国企")
-    dice, taken = _Dice(1), set()
-    names = [_name(dice, soe, False, "北山", "西湖", taken) for _ in range(400)]
+    dice, taken = Dice(1), set()
+    names = [unit_name(dice, soe, False, "北山", "西湖", taken) for _ in range(400)]
     assert len(set(names)) == 400
     assert max(len(n) for n in names) <= len("示例市交通投资集团有限公司（三十五）工会") + 1
     assert any("（十二）" in n for n in names)

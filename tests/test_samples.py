@@ -14,9 +14,9 @@ import pytest
 
 import tongji
 from tongji.engine.rollup import rollup_all
-from tongji.samples import ANSWERS, ROLLUP, ROLLUP_PREVIOUS, SUMMARY_FOLDER, VALIDATE
 from tongji.spec.forms import data_dir
 from tongji.spec.registry import load_registry
+from tongji_samples import ANSWERS, ROLLUP, ROLLUP_PREVIOUS, SUMMARY_FOLDER, VALIDATE
 
 SAMPLES = data_dir("samples")
 PERIOD, LAST = "2025", "2024"

@@ -19,12 +19,13 @@ from tongji.output.annotate import annotate_all
 from tongji.output.files import ensure_dir
 from tongji.output.report import write_report
 from tongji.output.summary import write_summary
-from tongji.samples import SUMMARY_FOLDER, previous_period
 from tongji.spec import load_spec
+from tongji.spec.codes import previous_period
 from tongji.spec.forms import data_dir
 from tongji.spec.registry import load_registry
 
 PERIOD = "2025"
+SUMMARY_FOLDER = "汇总"  # last period's summary workbooks in a sample set: <last period>/汇总/
 
 
 @dataclass
@@ -43,7 +44,7 @@ def run_demo(out_dir: Path, tick=None, on_files=None, units: int | None = None, 
     `workers` processes read the workbooks (and write a fresh city's), as in `tongji.validate`."""
     out = ensure_dir(Path(out_dir))
     if units:
-        from tongji.samples import make_city
+        from tongji_samples import make_city  # the [samples] extra: numpy
 
         city = make_city(out / "示例市", units=units, seed=seed, period=PERIOD, previous=True, force=True,
                          workers=workers)
