@@ -42,12 +42,29 @@ def make_city(
     force: bool = False,
     workers: int = 1,
 ) -> City:
-    """Write a fictional city under `out`: registry.csv and `<period>/` with every workbook; return what was made.
+    """Write a fictional city under `out`: its registry and a filled workbook for every unit that reports.
 
-    `previous` also makes last period's city and keeps its summary workbooks in `<last period>/汇总/`.
-    `force` replaces an earlier `<period>/` (and `<last period>/`) folder; without it a folder that holds files
-    is an error. `workers` > 1 writes big cities in worker processes (the files are the same); the caller's
-    script then needs the usual `if __name__ == "__main__":` guard, so the library default stays 1."""
+    Args:
+        out: The folder to write registry.csv, 埋设问题.csv (the answer key) and `<period>/` into.
+        units: Grassroots unions (a few more are drawn and revoked).
+        seed: The random seed: the same seed gives the same files byte for byte.
+        period: The reporting period (2025, 2025Q2, 2025-06).
+        mistakes: The share of grassroots unions whose workbook carries one seeded mistake (0 to 1).
+        districts: 区 in the city; by default about one per 40 units.
+        streets: 街道 in the city; by default about one per 15 units.
+        previous: Also make last period's city, roll it up and keep only its summary workbooks, in
+            `<last period>/汇总/`.
+        force: Replace an earlier `<period>/` (and `<last period>/`) folder; without it, one that holds files
+            is an error.
+        workers: Processes writing (and reading last period's) workbooks; the files are the same. More than 1
+            needs the calling script's `if __name__ == "__main__":` guard, so the default is 1.
+
+    Returns:
+        The City: where everything was written, the values meant, the seeded mistakes and the missing units.
+
+    Raises:
+        TongjiError: A bad option, or a folder that already holds files (without `force`), said in Chinese.
+    """
     period_text = period
     period = normalize_period(str(period)) or ""
     districts = max(1, round(units / 40)) if districts is None else districts
@@ -112,7 +129,7 @@ def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, perio
     folder = out / period
     jobs = make_jobs(dice, tree, values, folder, period, spec)
     write_all(jobs, period, spec, workers)
-    summaries = rollup_all(folder, registry=registry, period=period, spec=spec)
+    summaries = rollup_all(folder, registry=registry, period=period, spec=spec, workers=workers)
     target = folder / SUMMARY_FOLDER
     for summary in summaries.values():
         if not summary.issues.is_empty():  # a bug of the generator: last period has no mistakes
