@@ -1,6 +1,6 @@
 """What the benchmarks share: the city they measure, and running one phase in a fresh process.
 
-The city is `tongji.samples.make_city` with the issue's shape: 1 市, 10 区, 100 街道 (fewer 街道 for a city
+The city is `tongji_samples.make_city` with the issue's shape: 1 市, 10 区, 100 街道 (fewer 街道 for a city
 under 1,000 units, so that each has about ten), N grassroots units, no seeded mistake (every workbook is
 accepted), in the generator's layout: registry.csv, 2025/<街道名>/*.xlsx and 2025/本级/*.xlsx.
 Cities are cached in benchmarks/.cache/city-N/ (or $TONGJI_BENCH_CACHE/city-N/); `.complete` marks a finished one.
@@ -51,7 +51,7 @@ def city(n: int, cache: Path | None = None, workers: int = 2) -> tuple[Path, flo
 
 def generate(n: int, folder: Path, workers: int = 2) -> float:
     """Make the city in `folder` (replacing an unfinished one), check it and mark it complete; return seconds."""
-    from tongji.samples import make_city
+    from tongji_samples import make_city
 
     start = time.perf_counter()
     streets = min(STREETS, max(DISTRICTS, n // PER_STREET))
@@ -80,7 +80,8 @@ def phase(module: str, function: str, *args: str, workers: str = "", cap: float 
     `seconds` (its wall time), `peak_mib` (the largest single process: ru_maxrss of it and its children) and
     `tree_mib` (the whole process tree, sampled every 50 ms from outside: the main process and its workers).
 
-    `workers` sets TONGJI_WORKERS. A phase still running after `cap` seconds is stopped (its own process group)
+    `workers` sets TONGJI_WORKERS, which the phases read through `tongji.cli.common.workers()` as the commands do.
+    A phase still running after `cap` seconds is stopped (its own process group)
     and marked `killed`."""
     env = dict(os.environ, TONGJI_WORKERS=workers) if workers else None
     with tempfile.TemporaryFile("w+") as out:  # a file, not a pipe: a chatty phase cannot fill it and stall

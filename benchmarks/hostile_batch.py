@@ -68,8 +68,9 @@ def make_hostile(folder: Path, count: int) -> list[Path]:
 def verdicts(books: str, registry: str, out: str) -> dict:
     """Validate `books` against `registry`; write file name → (status, rules) to `out`."""
     import tongji
+    from tongji.cli.common import workers
 
-    report = tongji.validate(books, registry=registry, period=common.PERIOD)
+    report = tongji.validate(books, registry=registry, period=common.PERIOD, workers=workers())
     result = {}
     for row in report.workbooks.iter_rows(named=True):
         rules = sorted(report.for_file(Path(row["file"]).name).issues["rule"].to_list())

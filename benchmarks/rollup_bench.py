@@ -3,7 +3,7 @@
     python benchmarks/rollup_bench.py --units 100000      # the issue's size; --quick is 1,000
     python benchmarks/rollup_bench.py --quick --profile   # also cProfile the aggregation step
 
-The city is the sample generator's (`tongji.samples.make_city`, see benchmarks/common.py): 1 市, 10 区, 100 街道
+The city is the sample generator's (`tongji_samples.make_city`, see benchmarks/common.py): 1 市, 10 区, 100 街道
 and N grassroots units, with one 本级 workbook per 市/区/街道 (组织类型 9), every workbook clean. Each phase runs
 in its own process after one warm-up pass over the files; peak memory is reported twice: the largest single
 process (ru_maxrss) and the whole process tree sampled every 50 ms from outside (the main process and its
@@ -64,14 +64,15 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
 
     Writing stops after the node that crosses `write_budget` seconds: a writer that grows with the square of
     the detail rows (as one did) must not hold the benchmark for days."""
+    from tongji.cli.common import workers
     from tongji.engine.rollup import Context
     from tongji.output.summary import write_summary
     from tongji.spec import load_spec
 
     spec = load_spec()
     t0 = time.perf_counter()
-    ctx = Context.build(common.books(folder), common.registry(folder), common.PERIOD, False, False, spec, None,
-                        None)
+    ctx = Context.build(common.books(folder), registry=common.registry(folder), period=common.PERIOD, spec=spec,
+                        workers=workers())
     t1 = time.perf_counter()
     summaries: dict = {}
 

@@ -7,7 +7,7 @@
 For each city: raw fastexcel parsing of every sheet of every workbook (one process), `tongji validate`
 and `tongji rollup --all` (default worker processes), their ratios to the raw parse, peak memory (worker
 processes included: the process tree sampled every 50 ms) and the cost per unit. Cities are made by the
-sample generator (`tongji.samples.make_city`, see benchmarks/common.py) and cached in
+sample generator (`tongji_samples.make_city`, see benchmarks/common.py) and cached in
 benchmarks/.cache/city-N/ (`--cache DIR` for another place).
 Each phase runs in a fresh process, after a warm-up parse so every phase reads from the page cache.
 """

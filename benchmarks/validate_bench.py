@@ -18,8 +18,10 @@ import common
 
 def tongji_validate(folder: str) -> dict:
     import tongji
+    from tongji.cli.common import workers
 
-    report = tongji.validate(common.books(folder), registry=common.registry(folder), period=common.PERIOD)
+    report = tongji.validate(common.books(folder), registry=common.registry(folder), period=common.PERIOD,
+                             workers=workers())  # as `tongji validate` chooses them (TONGJI_WORKERS)
     assert report.workbooks.height > 0
     return {}
 

@@ -20,6 +20,13 @@ def test_the_package_imports_only_runtime_dependencies():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+def test_tongji_itself_runs_without_the_samples_extra():
+    # numpy belongs to the sample generator (tongji_samples); with the extra counted as development-only, an
+    # import of numpy in tongji itself is reported (DEP004)
+    run = deptry("src/tongji", "--optional-dependencies-dev-groups", "test,samples")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 def test_tests_and_benchmarks_import_only_declared_dependencies():
     # tests use the test extra as well; a runtime dependency unused by the tests is fine here
     run = deptry("tests", "benchmarks", "--exclude", "venv|build", "--ignore", "DEP002")

@@ -7,10 +7,10 @@ import io
 import openpyxl
 import pytest
 
-from tongji.fastfill import Stamp
 from tongji.output.files import save_workbook
 from tongji.output.template import BENJI, write_template
 from tongji.spec import load_spec
+from tongji_samples.fastfill import Stamp
 
 PERIOD = "2025"
 GRASSROOTS = {"单位代码": "91350100M000100Y43", "单位名称": "示例市恒达<精密>&机械有限公司工会",

@@ -54,7 +54,7 @@ def city(tmp_path_factory):
 
 
 def top_summary(city):
-    return rollup_all(city.folder, city.registry, "2025")[TOP]
+    return rollup_all(city.folder, registry=city.registry, period="2025")[TOP]
 
 
 def card(page: str, code: str) -> str:
@@ -122,7 +122,7 @@ def test_per_child_chart_data_adds_up_by_plain_python(host, city, tmp_path):
 
 def test_street_level_charts_show_grassroots_units(host, city, tmp_path):
     street = "330101001"
-    summary = rollup_all(city.folder, city.registry, "2025")[street]
+    summary = rollup_all(city.folder, registry=city.registry, period="2025")[street]
     write_summary(summary, tmp_path, load_spec(), ("html",))
     data = chart_data((tmp_path / f"{street}_2025_报告.html").read_text(encoding="utf-8"))
     assert [c["code"] for c in data["children"]] == [*city.children[street], street]
@@ -147,7 +147,7 @@ def test_text_is_escaped_and_json_cannot_close_its_script(host, city, tmp_path):
 
 def test_previous_period_adds_previous_and_change(host, tmp_path):
     last = build(tmp_path / "last", [[1]], period="2024")
-    write_summary(rollup(last.folder, last.registry, TOP, "2024"), tmp_path / "上期", load_spec())
+    write_summary(rollup(last.folder, registry=last.registry, unit=TOP, period="2024"), tmp_path / "上期", load_spec())
 
     def grown(i, benji):  # this year: opening balance = last closing balance, and more members
         v = last.units[list(last.units)[i]]["values"]
@@ -155,7 +155,8 @@ def test_previous_period_adds_previous_and_change(host, tmp_path):
                     "HY01": v["HY01"] + 10, "HY03": v["HY03"] + 9}
 
     now = build(tmp_path / "now", [[1]], values=grown)
-    summary = rollup(now.folder, now.registry, TOP, "2025", previous=tmp_path / "上期" / f"{TOP}_2024_汇总.xlsx")
+    summary = rollup(now.folder, registry=now.registry, unit=TOP, period="2025",
+                     previous=tmp_path / "上期" / f"{TOP}_2024_汇总.xlsx")
     assert summary.has_previous and not summary.has_errors, summary.issues
     write_summary(summary, tmp_path / "out", load_spec(), ("html",))
     page = (tmp_path / "out" / REPORT).read_text(encoding="utf-8")

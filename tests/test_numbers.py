@@ -46,6 +46,6 @@ def test_rollup_of_a_city_with_implausible_values_still_writes(tmp_path):
     victim = next(c for c, u in city.units.items() if u["层级"] == "基层")
     values = city.units[victim]["values"] | {"HY01": "1E+20", "JF02": "inf"}
     city.write(victim, city.units[victim]["file"], values, FM04="2025")
-    summaries = rollup_all(city.folder, city.registry, "2025", include_errors=True)
+    summaries = rollup_all(city.folder, registry=city.registry, period="2025", include_errors=True)
     expected = city.expected("330100")["HY01"] - city.units[victim]["values"]["HY01"]
     assert summaries["330100"].total("HY01") == expected  # the implausible cell is left out, not summed

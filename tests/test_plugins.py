@@ -54,7 +54,7 @@ def test_hangzhou_rows_rule_and_indicator_everywhere(tmp_path):
     report = tongji.validate(tmp_path / "bad")
     assert [cell_of("JH32"), "hz-jh32-le-jh31"] in report.flatten(["cell", "rule"])
     # rollup: the new indicator at every level, from summed numerator and denominator
-    for node, summary in rollup_all(city.folder, city.registry, "2025").items():
+    for node, summary in rollup_all(city.folder, registry=city.registry, period="2025").items():
         num = sum(city.units[u]["values"]["JH32"] for u in city.subtree(node))
         den = sum(city.units[u]["values"]["JH31"] for u in city.subtree(node))
         assert summary.rate("互联网企业建会率") == pytest.approx(num / den), node
@@ -169,7 +169,7 @@ def test_unknown_output_format_and_plugin_format(tmp_path):
     assert set(host.writers) == {"xlsx", "parquet", "csv", "json", "txt"}
     city = build(tmp_path / "c", [[1]])
     street = next(c for c, u in city.units.items() if u["层级"] == "街道")
-    summary = rollup(city.folder, city.registry, street, "2025")
+    summary = rollup(city.folder, registry=city.registry, unit=street, period="2025")
     paths = write_summary(summary, tmp_path / "out", load_spec(), ("txt", "csv", "json"))
     assert {p.suffix for p in paths} == {".txt", ".csv", ".json", ".parquet"}
     with pytest.raises(TongjiError) as exc:

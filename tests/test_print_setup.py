@@ -33,7 +33,7 @@ def books(tmp_path_factory):
     root = tmp_path_factory.mktemp("print")
     city = build(root / "city", [[12]])
     street = next(c for c, u in city.units.items() if u["层级"] == "街道")
-    summary = rollup([city.folder], city.registry, street, "2025")
+    summary = rollup([city.folder], registry=city.registry, unit=street, period="2025")
     paths = write_summary(summary, root / "summaries", load_spec())
     report = write_report(validate([city.folder], registry=load_registry(city.registry), period="2025"),
                           root / "问题清单.xlsx")

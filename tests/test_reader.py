@@ -36,12 +36,41 @@ def test_parallel_reading_gives_the_same_report(tmp_path, monkeypatch):
     for i in range(7):
         make_workbook(tmp_path / f"{i}.xlsx", {"HY02": 100 + i}, )
     (tmp_path / "bad.xlsx").write_text("garbage")
-    monkeypatch.setenv("TONGJI_WORKERS", "1")
     serial = tongji.validate(tmp_path)
-    monkeypatch.setenv("TONGJI_WORKERS", "2")
     monkeypatch.setattr(reader, "PARALLEL_MIN", 2)
     monkeypatch.setattr(reader, "CHUNK", 3)
-    parallel = tongji.validate(tmp_path)
+    parallel = tongji.validate(tmp_path, workers=2)
     assert parallel.issues.equals(serial.issues)
     assert parallel.workbooks.equals(serial.workbooks)
     assert ["not-workbook"] in parallel.flatten(["rule"])
+
+
+def test_the_library_starts_no_process_unless_asked(tmp_path, monkeypatch):
+    """A user's script without an `if __name__ == "__main__":` guard must work: however big the batch, and
+    whatever TONGJI_WORKERS says (the commands read it, the library does not), reading stays in this process."""
+    for i in range(3):
+        make_workbook(tmp_path / f"{i}.xlsx", {"HY02": 100 + i})
+    pools = []
+    real_pool = reader._pool
+
+    def counted(n):
+        pools.append(n)
+        return real_pool(n)
+
+    monkeypatch.setattr(reader, "_pool", counted)
+    monkeypatch.setattr(reader, "PARALLEL_MIN", 2)  # as if the batch were 2,000 files
+    monkeypatch.setenv("TONGJI_WORKERS", "4")
+    one = tongji.validate(tmp_path)
+    assert pools == [] and one.workbooks.height == 3
+    assert tongji.rollup_all.__kwdefaults__["workers"] == tongji.rollup.__kwdefaults__["workers"] == 1
+    two = tongji.validate(tmp_path, workers=2)
+    assert pools == [2] and two.workbooks.equals(one.workbooks)
+
+
+def test_the_commands_choose_the_workers(monkeypatch):
+    from tongji.cli.common import MAX_WORKERS, workers
+
+    monkeypatch.setenv("TONGJI_WORKERS", "3")
+    assert workers() == 3
+    monkeypatch.setenv("TONGJI_WORKERS", "")
+    assert 1 <= workers() <= MAX_WORKERS

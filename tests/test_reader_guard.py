@@ -23,8 +23,7 @@ def test_a_worker_killed_by_a_file_is_reported_and_the_rest_read(tmp_path, monke
     rezip(unit(books / "3.xlsx", 3), MEMBER_PART, far_cell("XFD1048576", 1048576))
     monkeypatch.setattr(reader, "PARALLEL_MIN", 2)
     monkeypatch.setattr(reader, "CHUNK", 4)
-    monkeypatch.setenv("TONGJI_WORKERS", "2")
-    report = tongji.validate(books)
+    report = tongji.validate(books, workers=2)
     status = dict(report.workbooks.select(pl.col("file").str.extract(r"(\d)\.xlsx$"), "status").iter_rows())
     assert status == {"0": "通过", "1": "通过", "2": "通过", "3": "退回", "4": "通过", "5": "通过"}
     crash = report.for_file("3.xlsx").issues

@@ -50,7 +50,7 @@ def level_by_level(city, out: Path, period: str = "2025") -> dict:
             inputs = [city.units[node]["file"]]
             for c in children:
                 inputs.append(city.units[c]["file"] if city.units[c]["层级"] == "基层" else done[c][1])
-            summary = rollup(inputs, city.registry, node, period)
+            summary = rollup(inputs, registry=city.registry, unit=node, period=period)
             paths = write_summary(summary, out, spec)
             done[node] = (summary, next(p for p in paths if p.suffix == ".xlsx"))
     return done
@@ -79,7 +79,7 @@ def test_every_total_and_rate_at_every_level(city, tmp_path):
 def test_all_equals_level_by_level_byte_for_byte(city, tmp_path):
     level_by_level(city, tmp_path / "levels")
     spec = load_spec()
-    for summary in rollup_all(city.folder, city.registry, "2025").values():
+    for summary in rollup_all(city.folder, registry=city.registry, period="2025").values():
         write_summary(summary, tmp_path / "all", spec)
     for node, u in city.units.items():
         if u["层级"] == "基层":
@@ -119,7 +119,7 @@ def test_returned_missing_unknown_and_wrong_parent(tmp_path):
     make_workbook(Path(city.units[g2]["file"]), {"HY02": 10_000}, cover(  # an error: returned, not summed
         g2, FM03=street, FM07=city.units[g2]["area"]))
     make_workbook(city.folder / "stray" / "unknown.xlsx", cover_values=cover("999999999", FM03=street))
-    s = rollup(city.folder, city.registry, street, "2025")
+    s = rollup(city.folder, registry=city.registry, unit=street, period="2025")
     assert s.total("JH00") == 1
     assert s.total("HY01") == city.units[g1]["values"]["HY01"] + city.units[street]["values"]["HY01"]
     status = dict(s.units.select("unit", "status").iter_rows())
@@ -129,14 +129,14 @@ def test_returned_missing_unknown_and_wrong_parent(tmp_path):
     assert counts == [4, 3, 2, 1, 1]
     rules = {r for (r,) in s.issues.select("rule").iter_rows()}
     assert {"hy02-le-hy01", "missing-unit", "unknown-unit"} <= rules
-    with_errors = rollup(city.folder, city.registry, street, "2025", include_errors=True)
+    with_errors = rollup(city.folder, registry=city.registry, unit=street, period="2025", include_errors=True)
     assert with_errors.total("JH00") == 2
     reason = with_errors.units.filter(with_errors.units["unit"] == g2)["reason"].item()
     assert reason == "有 1 个错误，按 --include-errors 汇总"
 
 
 def test_all_limited_to_one_subtree(city):
-    summaries = rollup_all(city.folder, city.registry, "2025", unit="330101")
+    summaries = rollup_all(city.folder, registry=city.registry, period="2025", unit="330101")
     assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}
     assert_matches_plain_python(summaries["330101"], city.expected("330101"))
 
@@ -152,7 +152,7 @@ def test_edited_child_summary_is_an_error(city, tmp_path):
     wb.save(path)
     district = city.units["330101"]["上级代码"]
     inputs = [path, done["330102"][1], city.units[district]["file"]]
-    s = rollup(inputs, city.registry, district, "2025")
+    s = rollup(inputs, registry=city.registry, unit=district, period="2025")
     edited = s.issues.filter(s.issues["rule"] == "summary-edited")
     assert edited.select("cell", "code", "severity").rows() == [(f"会员!D{row[3].row}", "HY01", "错误")]
     assert edited["diff"][0] == pytest.approx(1)
@@ -176,10 +176,10 @@ def test_conflict_and_prefer_latest(tmp_path):
     u = city.units[g]
     make_workbook(city.folder / "again" / "newer.xlsx", {"HY01": 500, "HY03": 450, "HY12": 400}, cover(
         g, FM03=street, FM07=u["area"], FM10="2026-02-01"))
-    s = rollup(city.folder, city.registry, street, "2025")
+    s = rollup(city.folder, registry=city.registry, unit=street, period="2025")
     assert s.total("JH00") == 0
     assert sorted(s.units.filter(s.units["unit"] == g)["status"].to_list()) == ["退回", "退回"]
-    latest = rollup(city.folder, city.registry, street, "2025", prefer_latest=True)
+    latest = rollup(city.folder, registry=city.registry, unit=street, period="2025", prefer_latest=True)
     assert latest.total("JH00") == 1
     assert latest.total("HY01") == 500 + city.units[street]["values"]["HY01"]
     # the conflict is resolved as asked: no error left, the older file is set aside with a notice
@@ -196,22 +196,24 @@ def test_other_period_and_other_node(city, tmp_path):
     street = streets(city)[0]
     g = city.children[street][0]
     make_workbook(tmp_path / "old.xlsx", cover_values=cover(g, FM03=street, FM04="2024"))
-    s = rollup([tmp_path / "old.xlsx", city.units[street]["file"]], city.registry, street, "2025")
+    s = rollup([tmp_path / "old.xlsx", city.units[street]["file"]], registry=city.registry, unit=street, period="2025")
     assert [r for (r,) in s.issues.select("rule").iter_rows() if r == "wrong-period"] == ["wrong-period"]
     assert s.total("JH00") == 0
     # last year's file left beside this year's is a wrong period, not a duplicate of it
-    both = rollup([tmp_path / "old.xlsx", city.units[g]["file"], city.units[street]["file"]], city.registry, street,
-                  "2025")
+    both = rollup([tmp_path / "old.xlsx", city.units[g]["file"], city.units[street]["file"]], registry=city.registry,
+                  unit=street, period="2025")
     assert "duplicate-unit" not in both.issues["rule"].to_list() and both.total("JH00") == 1
     done = level_by_level(city, tmp_path / "s")
-    other = rollup([done["330102001"][1]], city.registry, "330101", "2025")  # a 街道 of the other 区
+    # a 街道 of the other 区
+    other = rollup([done["330102001"][1]], registry=city.registry, unit="330101", period="2025")
     assert other.units.filter(other.units["unit"] == "330102001")["status"].to_list() == ["不属本级"]
     assert "not-under-node" in other.issues["rule"].to_list()
 
 
 def test_zero_denominator_gives_blank_rate_with_note(city, tmp_path):
     street = streets(city)[0]
-    s = rollup([city.units[c]["file"] for c in city.children[street]], city.registry, street, "2025")  # no 本级
+    s = rollup([city.units[c]["file"] for c in city.children[street]], registry=city.registry, unit=street,
+               period="2025")  # no 本级
     row = s.indicators.filter(s.indicators["id"] == "建会率").row(0, named=True)
     assert row["value"] is None and row["note"] == "分母（JH21）为 0，不计算"
 
@@ -228,9 +230,10 @@ def test_previous_period(city, tmp_path):
         v["JF20"] = v["JF21"] + (1 if c == g else 0)  # opening balance = last closing balance, except for g
         v["JF21"] = v["JF20"] + v["JF01"] - v["JF10"]
         city.write(c, now / f"{c}.xlsx", v)
-    s = rollup(now, city.registry, street, "2025", previous=last[street][1])
+    s = rollup(now, registry=city.registry, unit=street, period="2025", previous=last[street][1])
     with pytest.raises(TongjiError, match="应早于本期 2025"):
-        rollup(now, city.registry, street, "2025", previous=level_by_level(city, tmp_path / "same")[street][1])
+        rollup(now, registry=city.registry, unit=street, period="2025",
+               previous=level_by_level(city, tmp_path / "same")[street][1])
     assert s.has_previous
     jf20 = s.issues.filter(s.issues["rule"] == "jf20-previous")
     assert jf20.select("file", "cell", "severity").rows() == [(str(now / f"{g}.xlsx"), cell_of("JF20"), "错误")]
@@ -320,7 +323,7 @@ def test_revoked_unit_is_listed_not_summed(tmp_path):
     text = city.registry.read_text(encoding="utf-8")
     lines = [line[: line.rfind(",")] + ",撤销" if line.startswith(gone) else line for line in text.splitlines()]
     city.registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    s = rollup(city.folder, city.registry, street, "2025")
+    s = rollup(city.folder, registry=city.registry, unit=street, period="2025")
     assert s.units.filter(s.units["unit"] == gone).select("status").item() == "已撤销"
     assert s.total("JH00") == 1
     assert s.completeness.row(-1, named=True)["expected"] == 2  # one grassroots unit and the 本级

@@ -21,7 +21,7 @@ def no_amounts(i: int, benji: bool) -> dict:
 def test_checks_on_intermediate_totals_agree(tmp_path):
     city = build(tmp_path / "city", [[2, 1], [1]], values=no_amounts)
     done = level_by_level(city, tmp_path / "levels")
-    every = rollup_all(city.folder, city.registry, "2025")
+    every = rollup_all(city.folder, registry=city.registry, period="2025")
     summaries = [c for c, u in city.units.items() if u["层级"] in ("街道", "区")]
     for node, (summary, _) in done.items():
         # level by level, a node's 校验 holds what validating its child summaries' workbooks found

@@ -41,7 +41,7 @@ def test_totals_are_sums_and_rates_are_ratios_of_sums(shape, data):
 
     with tempfile.TemporaryDirectory() as tmp:
         city = build(Path(tmp), shape, values=values)
-        summaries = rollup_all(city.folder, city.registry, "2025", include_errors=True)
+        summaries = rollup_all(city.folder, registry=city.registry, period="2025", include_errors=True)
         for node, summary in summaries.items():
             expected = city.expected(node)
             for row in CODES:

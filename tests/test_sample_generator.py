@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 import tongji
 from tongji.engine.rollup import rollup_all
 from tongji.errors import TongjiError
-from tongji.samples import SUMMARY_FOLDER, make_city, previous_period
 from tongji.spec import load_spec
 from tongji.spec.codes import area_prefix, uscc_valid
 from tongji.spec.registry import load_registry
+from tongji_samples import SUMMARY_FOLDER, make_city, previous_period
 
 PERIOD = "2025"
 NOT_BLOCKING = {"text-number"}  # a notice: the workbook is still accepted
@@ -107,7 +107,7 @@ def test_values_are_plausible(city):
 
 
 def test_city_total_is_the_sum_of_accepted_workbooks(city):
-    summaries = rollup_all(city.folder, city.registry, PERIOD)
+    summaries = rollup_all(city.folder, registry=city.registry, period=PERIOD)
     top = summaries["330100"]
     blocked = {name.split("_")[0] for name, rules in city.seeded.items() if set(rules) - NOT_BLOCKING}
     accepted = set(grassroots(city)) - set(city.missing) - blocked
@@ -136,9 +136,9 @@ def test_same_seed_same_bytes_other_seed_other_city(tmp_path):
 
 
 def test_same_files_from_worker_processes(tmp_path, monkeypatch):
-    from tongji import samples
+    from tongji_samples import jobs
 
-    monkeypatch.setattr(samples, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(jobs, "PARALLEL_MIN", 1)
     make_city(tmp_path / "a", units=10, seed=5, mistakes=0.5)
     make_city(tmp_path / "b", units=10, seed=5, mistakes=0.5, workers=2)
     assert hashes(tmp_path / "a") == hashes(tmp_path / "b")
@@ -177,11 +177,13 @@ def test_clean_workbooks_hold_the_values_meant(city):
 
 def test_names_stay_unique_and_short_in_a_big_city():
     """Hundreds of units drawn from the same few names (a 100,000-unit city) are numbered, not lengthened."""
-    from tongji.samples import KINDS, _Dice, _name
+    from tongji_samples.dice import Dice
+    from tongji_samples.names import KINDS
+    from tongji_samples.tree import unit_name
 
     soe = next(k for k in KINDS if k.key == "国企")
-    dice, taken = _Dice(1), set()
-    names = [_name(dice, soe, False, "北山", "西湖", taken) for _ in range(400)]
+    dice, taken = Dice(1), set()
+    names = [unit_name(dice, soe, False, "北山", "西湖", taken) for _ in range(400)]
     assert len(set(names)) == 400
     assert max(len(n) for n in names) <= len("示例市交通投资集团有限公司（三十五）工会") + 1
     assert any("（十二）" in n for n in names)
@@ -273,7 +275,7 @@ def test_rollup_with_previous_finds_exactly_the_cross_period_mistake(both_years)
     city = both_years
     assert list(city.seeded_rollup.values()) == [["jf20-previous"]]
     assert not set(city.seeded_rollup) & set(city.seeded)
-    top = rollup_all(city.folder, city.registry, PERIOD, previous=city.previous_summary())["330100"]
+    top = rollup_all(city.folder, registry=city.registry, period=PERIOD, previous=city.previous_summary())["330100"]
     found = top.issues.filter(pl.col("rule").is_in(PERIOD_RULES))
     assert {(Path(f).name, r) for f, r in found.select("file", "rule").iter_rows()} == \
         {(name, r) for name, rules in city.seeded_rollup.items() for r in rules}
@@ -298,7 +300,7 @@ def test_last_quarter_is_clean(tmp_path):
     city = make_city(tmp_path, units=6, seed=3, period="2025Q2", mistakes=0, previous=True)
     assert city.previous_period == "2024Q2" and not city.seeded_rollup
     assert city.previous_summary() == tmp_path / "2024Q2" / SUMMARY_FOLDER / "330100_2024Q2_汇总.xlsx"
-    top = rollup_all(city.folder, city.registry, "2025Q2", previous=city.previous_summary())["330100"]
+    top = rollup_all(city.folder, registry=city.registry, period="2025Q2", previous=city.previous_summary())["330100"]
     assert top.has_previous and top.issues.height == 0
     with pytest.raises(TongjiError, match="--force"):
         make_city(tmp_path, units=6, seed=3, period="2025Q2", previous=True)

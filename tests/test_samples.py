@@ -14,9 +14,9 @@ import pytest
 
 import tongji
 from tongji.engine.rollup import rollup_all
-from tongji.samples import ANSWERS, ROLLUP, ROLLUP_PREVIOUS, SUMMARY_FOLDER, VALIDATE
 from tongji.spec.forms import data_dir
 from tongji.spec.registry import load_registry
+from tongji_samples import ANSWERS, ROLLUP, ROLLUP_PREVIOUS, SUMMARY_FOLDER, VALIDATE
 
 SAMPLES = data_dir("samples")
 PERIOD, LAST = "2025", "2024"
@@ -102,7 +102,7 @@ def test_clean_workbooks_have_no_issue(report, answers):
 
 def test_rollup_with_last_years_summary_catches_the_cross_period_mistake(answers):
     previous = SAMPLES / LAST / SUMMARY_FOLDER / f"330100_{LAST}_汇总.xlsx"
-    top = rollup_all(SAMPLES / PERIOD, SAMPLES / "registry.csv", PERIOD, previous=previous)["330100"]
+    top = rollup_all(SAMPLES / PERIOD, registry=SAMPLES / "registry.csv", period=PERIOD, previous=previous)["330100"]
     issues = top.issues.filter(pl.col("rule").is_in(list(PERIOD_RULES)))
     assert {(Path(f).name, r) for f, r in issues.select("file", "rule").iter_rows()} == answers[ROLLUP_PREVIOUS]
     assert len(answers[ROLLUP_PREVIOUS]) == 1

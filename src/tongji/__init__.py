@@ -1,25 +1,32 @@
-"""tongji 统计: validate and roll up trade-union statistical workbooks, level by level."""
+"""tongji 统计: validate and roll up trade-union statistical workbooks, level by level.
+
+The library calls are `tongji.validate`, `tongji.rollup` and `tongji.rollup_all` (see their docstrings). They
+are imported on first use, so that `import tongji` (and `tongji --help`) stays quick.
+"""
+
+from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 try:
     __version__ = version("tongji")
 except PackageNotFoundError:  # running from a checkout without install
     __version__ = "0.0.0"
 
+if TYPE_CHECKING:
+    from tongji.engine.rollup import rollup, rollup_all
+    from tongji.engine.validate import validate
 
-def validate(paths, registry=None, period=None, **kw):
-    """Validate workbooks (files or folders) and return a ValidationReport. See tongji.engine.validate."""
-    from tongji.engine.validate import validate as _validate
-
-    return _validate(paths, registry=registry, period=period, **kw)
-
-
-def rollup(inputs, registry, unit, period, **kw):
-    """Summarise node `unit` from its children's workbooks; returns a Summary. See tongji.engine.rollup."""
-    from tongji.engine.rollup import rollup as _rollup
-
-    return _rollup(inputs, registry, unit, period, **kw)
+_LAZY = {"validate": "tongji.engine.validate", "rollup": "tongji.engine.rollup", "rollup_all": "tongji.engine.rollup"}
 
 
-__all__ = ["__version__", "rollup", "validate"]
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tongji' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "rollup", "rollup_all", "validate"]

@@ -19,12 +19,13 @@ from tongji.output.annotate import annotate_all
 from tongji.output.files import ensure_dir
 from tongji.output.report import write_report
 from tongji.output.summary import write_summary
-from tongji.samples import SUMMARY_FOLDER, previous_period
 from tongji.spec import load_spec
+from tongji.spec.codes import previous_period
 from tongji.spec.forms import data_dir
 from tongji.spec.registry import load_registry
 
 PERIOD = "2025"
+SUMMARY_FOLDER = "汇总"  # last period's summary workbooks in a sample set: <last period>/汇总/
 
 
 @dataclass
@@ -37,24 +38,27 @@ class DemoResult:
     summaries: list[tuple[Summary, Path]] = field(default_factory=list)
 
 
-def run_demo(out_dir: Path, tick=None, on_files=None, units: int | None = None, seed: int = 2025) -> DemoResult:
-    """The bundled sample city, or with `units` a fresh one made by the sample generator in out_dir/示例市."""
+def run_demo(out_dir: Path, tick=None, on_files=None, units: int | None = None, seed: int = 2025, *,
+             workers: int = 1) -> DemoResult:
+    """The bundled sample city, or with `units` a fresh one made by the sample generator in out_dir/示例市.
+    `workers` processes read the workbooks (and write a fresh city's), as in `tongji.validate`."""
     out = ensure_dir(Path(out_dir))
     if units:
-        from tongji.samples import make_city
+        from tongji_samples import make_city  # the [samples] extra: numpy
 
-        city = make_city(out / "示例市", units=units, seed=seed, period=PERIOD, previous=True, force=True)
+        city = make_city(out / "示例市", units=units, seed=seed, period=PERIOD, previous=True, force=True,
+                         workers=workers)
         samples = city.registry.parent
     else:
         samples = data_dir("samples")
     inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
     previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
     _with_report_plugin()
-    report = validate([inputs], registry=registry, period=PERIOD, tick=tick, on_files=on_files)
+    report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx")
     annotated = annotate_all(report.issues, out / "退回工作簿", root=inputs)
     result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
-    result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous)
+    result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=workers)
     return result
 
 
@@ -70,8 +74,8 @@ def _with_report_plugin() -> None:
         plugins.configure(folder, only="html_report")
 
 
-def roll_level_by_level(report: ValidationReport, registry, out: Path,
-                        previous: Path | None = None) -> list[tuple[Summary, Path]]:
+def roll_level_by_level(report: ValidationReport, registry, out: Path, previous: Path | None = None, *,
+                        workers: int = 1) -> list[tuple[Summary, Path]]:
     """Each node from its children's workbooks or summaries and its 本级 workbook; with `previous` (a folder of
     last year's summary workbooks) each node against its own summary of last year, where there is one."""
     files: dict[tuple[str, bool], list[str]] = {}  # a unit may send two workbooks: both go to its parent
@@ -91,7 +95,7 @@ def roll_level_by_level(report: ValidationReport, registry, out: Path,
                 inputs.append(written[c])
         inputs += files.get((node, True), [])
         before = previous / f"{node}_{last}_汇总.xlsx" if previous else None
-        summary = rollup(inputs, registry, node, PERIOD, spec=spec,
+        summary = rollup(inputs, registry=registry, unit=node, period=PERIOD, spec=spec, workers=workers,
                          previous=before if before and before.is_file() else None)
         paths = write_summary(summary, out, spec, formats)
         written[node] = next(p for p in paths if p.suffix == ".xlsx")

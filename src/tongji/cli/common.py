@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
 
@@ -17,6 +18,14 @@ from tongji.output.text import terminal_safe
 
 PROGRESS_MIN = 5  # fewer files than this finish before a bar would be seen
 LEVELS_HELP = "层级名称自上而下，逗号分隔（默认 市,区,街道,基层；也可设 TONGJI_LEVELS）"
+MAX_WORKERS = 4  # more reading processes than this gain little and cost memory
+
+
+def workers() -> int:
+    """Worker processes a command reads (and the sample generator writes) with: TONGJI_WORKERS, else one per
+    core (at most MAX_WORKERS). The library itself uses one process unless given `workers=`."""
+    env = os.environ.get("TONGJI_WORKERS", "")
+    return max(1, int(env)) if env.isdigit() else min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 def console() -> Console:

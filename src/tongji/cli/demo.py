@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console, friendly, progress, shown
+from tongji.cli.common import console, friendly, progress, shown, workers
+from tongji.cli.samples import sample_generator
 from tongji.cli.validate import show
 from tongji.demo import run_demo
 from tongji.engine.rules import fmt_number
@@ -34,8 +35,10 @@ def demo_command(
 ) -> None:
     """演示：审核示例城市的工作簿，写出问题清单和退回工作簿的标注副本，再逐级汇总街道、区、市。"""
     con = console()
+    if units:
+        sample_generator()  # said before anything is written: a fresh city needs the samples extra
     with progress(con, t("cli-reading")) as (on_total, tick):
-        result = run_demo(out, tick=tick, on_files=on_total, units=units, seed=seed)
+        result = run_demo(out, tick=tick, on_files=on_total, units=units, seed=seed, workers=workers())
     con.print(shown("demo-inputs", path=result.inputs))
     show(con, result.report)
     con.print(shown("demo-outputs", report=result.issues_file, n=len(result.annotated),

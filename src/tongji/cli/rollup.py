@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown
+from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
 from tongji.engine.rollup import rollup, rollup_all
 from tongji.engine.rules import fmt_number
 from tongji.engine.summary import Summary
@@ -49,12 +49,13 @@ def rollup_command(
     from tongji.output.summary import write_summary
 
     con, spec = console(), load_spec()
-    options = {"include_errors": include_errors, "prefer_latest": prefer_latest, "previous": previous}
+    options = {"registry": registry, "period": period, "include_errors": include_errors,
+               "prefer_latest": prefer_latest, "previous": previous, "spec": spec, "workers": workers()}
     with progress(con, t("cli-reading")) as (on_total, tick):
         if all_nodes:
-            summaries = rollup_all(inputs, registry, period, tick=tick, on_files=on_total, unit=unit, **options)
+            summaries = rollup_all(inputs, unit=unit, tick=tick, on_files=on_total, **options)
         else:
-            summaries = {unit: rollup(inputs, registry, unit, period, tick=tick, on_files=on_total, **options)}
+            summaries = {unit: rollup(inputs, unit=unit, tick=tick, on_files=on_total, **options)}
     written = []
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))

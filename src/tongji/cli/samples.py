@@ -6,10 +6,15 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console, friendly, shown
+from tongji.cli.common import console, friendly, shown, workers
+from tongji.errors import TongjiError
 from tongji.i18n import MESSAGES
 
 MESSAGES.update({
+    "samples-needs-extra": (
+        '生成示例城市需要 numpy，当前环境没有安装。请运行 pip install "tongji[samples]" 后再试',
+        'Making a sample city needs numpy, which is not installed: run pip install "tongji[samples]" and try again',
+    ),
     "samples-written": (
         "已生成示例城市：{units} 个基层工会、{levels} 份本级报表（市、区、街道），共 {files} 个工作簿\n"
         "名册：{registry}\n工作簿：{folder}\n埋设问题 {seeded} 个文件、缺报 {missing} 个单位，答案见 {answers}",
@@ -38,19 +43,28 @@ def make(
     force: bool = typer.Option(False, "--force", help="覆盖已有的同一报告期工作簿"),
 ) -> None:
     """生成一个虚构城市：名册、各基层工会和各级本级的已填报工作簿，部分带有常见错误。"""
-    from tongji.engine.reader import workers
-    from tongji.samples import ANSWERS, BENJI_FOLDER, make_city
-
-    city = make_city(out, units=units, seed=seed, period=period, mistakes=mistakes, districts=districts,
-                     streets=streets, previous=previous, force=force, workers=workers())
+    generator = sample_generator()
+    city = generator.make_city(out, units=units, seed=seed, period=period, mistakes=mistakes, districts=districts,
+                               streets=streets, previous=previous, force=force, workers=workers())
     files = sorted(city.folder.rglob("*.xlsx"))
-    levels = sum(1 for f in files if f.parent.name == BENJI_FOLDER)
+    levels = sum(1 for f in files if f.parent.name == generator.BENJI_FOLDER)
     console().print(shown("samples-written", units=units, levels=levels, files=len(files), registry=city.registry,
                       folder=city.folder, seeded=len(city.seeded), missing=len(city.missing),
-                      answers=Path(out) / ANSWERS), soft_wrap=True)
+                      answers=Path(out) / generator.ANSWERS), soft_wrap=True)
     if city.previous is not None:
         console().print(shown("samples-previous-written", period=city.previous_period, folder=city.previous,
                           seeded=len(city.seeded_rollup)), soft_wrap=True)
+
+
+def sample_generator():
+    """The tongji_samples package, or one clear line when the samples extra (numpy) is not installed."""
+    try:
+        import tongji_samples
+    except ImportError as exc:
+        if exc.name in ("numpy", "tongji_samples") or "numpy" in str(exc):
+            raise TongjiError("samples-needs-extra") from None
+        raise
+    return tongji_samples
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown
+from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
 from tongji.engine.report import ValidationReport
 from tongji.engine.validate import validate
 from tongji.i18n import severity, status, t
@@ -43,7 +43,8 @@ def validate_command(
 
         registry = load_registry(registry, levels)
     with progress(out, t("cli-reading")) as (on_total, tick):
-        result = validate(paths, registry=registry, period=period, tick=tick, on_files=on_total)
+        result = validate(paths, registry=registry, period=period, workers=workers(), tick=tick,
+                          on_files=on_total)
     show(out, result)
     if report is not None:
         write_report(result, report)

@@ -46,9 +46,12 @@ def norm_name(text: str) -> str:
     return s.strip(":：")
 
 
-@functools.cache
 def name_index(spec: Spec) -> dict[str, dict[str, str]]:
-    """sheet → {normalized row name → code}, for rows whose code cell is blank or wrong."""
+    """sheet → {normalized row name → code}, for rows whose code cell is blank or wrong (made once per spec)."""
+    return spec.derive(_name_index)
+
+
+def _name_index(spec: Spec) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for form in spec.forms:
         out[form.sheet] = {norm_name(r.name): r.code for r in form.rows}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import multiprocessing
-import os
 import re
 import time
 import zipfile
@@ -108,20 +107,17 @@ PARALLEL_MIN = 1500  # below this, starting worker processes costs more than it 
 CHUNK = 500
 
 
-def workers() -> int:
-    """Worker processes for reading: TONGJI_WORKERS, else one per core (at most 4)."""
-    env = os.environ.get("TONGJI_WORKERS", "")
-    return max(1, int(env)) if env.isdigit() else min(os.cpu_count() or 1, 4)
+def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | None = None, *,
+                   workers: int = 1) -> Stack:
+    """Read all files into one Stack, in this process unless asked otherwise.
 
-
-def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> Stack:
-    """Read all files into one Stack; big batches are read in chunks by worker processes."""
-    n_workers = workers()
-    if n_workers == 1 or len(files) < PARALLEL_MIN:
+    With `workers` > 1 a big batch (PARALLEL_MIN files or more) is read in chunks by that many worker processes;
+    the caller's script then needs the usual `if __name__ == "__main__":` guard, so the library default is 1."""
+    if workers <= 1 or len(files) < PARALLEL_MIN:
         return Stack(files=files, **_read_chunk(0, files, spec, tick))
     chunks = [(start, files[start:start + CHUNK]) for start in range(0, len(files), CHUNK)]
     results = {}
-    with _pool(n_workers) as pool:
+    with _pool(workers) as pool:
         futures = {pool.submit(_read_chunk, start, chunk, spec): start for start, chunk in chunks}
         for future in as_completed(futures):
             try:

@@ -6,8 +6,6 @@ Each check's `error` is the issue rule id it reports as.
 
 from __future__ import annotations
 
-import functools
-
 import pandera.polars as pa
 import polars as pl
 
@@ -66,8 +64,12 @@ def _column(row: Row, spec: Spec) -> pa.Column:
     return pa.Column(pl.Utf8, checks=checks, nullable=not row.required, required=False)
 
 
-@functools.cache
 def workbook_schema(spec: Spec) -> pa.DataFrameSchema:
+    """The pandera schema of one workbook's wide row (made once per spec)."""
+    return spec.derive(_workbook_schema)
+
+
+def _workbook_schema(spec: Spec) -> pa.DataFrameSchema:
     columns = {r.code: _column(r, spec) for f in spec.forms for r in f.rows}
     return pa.DataFrameSchema(columns, name="工会统计报表")
 

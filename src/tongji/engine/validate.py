@@ -32,13 +32,32 @@ _INTERNAL = {  # the issue frame before file and unit columns are joined on
 
 def validate(
     paths: Iterable[str | Path] | str | Path,
+    *,
     registry: str | Path | Registry | None = None,
     period: str | None = None,
     spec: Spec | None = None,
+    workers: int = 1,
     tick: Callable[[], None] | None = None,
     on_files: Callable[[int], None] | None = None,
 ) -> ValidationReport:
-    """Read every workbook under `paths` and check them together. Setup problems raise TongjiError."""
+    """Check every workbook under `paths` together and report each one's issues.
+
+    Args:
+        paths: Workbook files and folders (searched recursively); a file named explicitly is always read.
+        registry: The 单位名册 (a path, or a loaded Registry); without it the checks against it are skipped.
+        period: The reporting period (2025, 2025Q2, 2025-06); without it the period check is skipped.
+        spec: Forms, rules and indicators; by default those of the built-in schemas and loaded plugins.
+        workers: Processes reading the workbooks. 1 (the default) reads in this process; more read a big batch
+            in worker processes, and the calling script then needs an `if __name__ == "__main__":` guard.
+        tick: Called once for every workbook read (a progress bar).
+        on_files: Called once, with the number of workbooks found, before reading starts.
+
+    Returns:
+        The ValidationReport: every issue, every workbook's status, values and checksums.
+
+    Raises:
+        TongjiError: A setup problem (no inputs, a missing path, a bad period or registry), said in Chinese.
+    """
     spec = spec or load_spec()
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -55,7 +74,7 @@ def validate(
         raise TongjiError("no-inputs", paths="、".join(map(str, paths)))
     if on_files:
         on_files(len(files))
-    stack = read_workbooks(files, spec, tick)
+    stack = read_workbooks(files, spec, tick, workers=workers)
     return check_stack(stack, spec, registry, period)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tongji.errors import TongjiError
+
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _PERIOD = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))?$")
@@ -25,6 +27,14 @@ def normalize_period(text: str) -> str | None:
     """'2025', '2025Q2', '2025-06' (also '2025q2', '2025年') → canonical form, or None."""
     s = text.strip().upper().replace("年", "").replace("年报", "")
     return s if _PERIOD.match(s) else None
+
+
+def previous_period(period: str) -> str:
+    """The same period a year before: 2025 → 2024, 2025Q2 → 2024Q2, 2025-06 → 2024-06."""
+    canonical = normalize_period(str(period))
+    if not canonical:
+        raise TongjiError("period-invalid", period=period)
+    return f"{int(canonical[:4]) - 1}{canonical[4:]}"
 
 
 def area_prefix(area: str) -> str:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tongji.errors import TongjiError
 from tongji.spec.expr import CODE, Expr, ExprError, parse
@@ -100,7 +100,10 @@ class Check:
     plugin: str = ""
 
 
-@dataclass(eq=False)  # identity hash: caches key on the loaded spec
+T = TypeVar("T")
+
+
+@dataclass(eq=False)  # two loads of the same files are two specs, each with its own derived values
 class Spec:
     version: str
     accepted_versions: list[str]
@@ -113,9 +116,23 @@ class Spec:
     rows: dict[str, Row] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     writers: dict[str, Any] = field(default_factory=dict)  # output format → plugins.Writer
+    _derived: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.rows = {r.code: r for f in self.forms for r in f.rows}
+
+    def derive(self, build: Callable[[Spec], T]) -> T:
+        """`build(self)`, made once and kept with this spec (the pandera schema, the indicators' expressions, the
+        row-name index): what the engine derives from the forms lives and dies with them, in no module global."""
+        if build not in self._derived:
+            self._derived[build] = build(self)
+        return self._derived[build]
+
+    def __getstate__(self) -> dict:
+        """A worker process gets the spec without its derived values (it makes those it needs itself) and without
+        the plugins' Python checks and writers: it only reads, and a function from a plugins folder cannot be
+        imported there by name."""
+        return self.__dict__ | {"_derived": {}, "checks": [], "writers": {}}
 
     @property
     def cover(self) -> Form:

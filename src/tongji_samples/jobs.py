@@ -1,0 +1,109 @@
+"""The workbooks to write, one job per unit, and writing them (in worker processes when asked)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tongji.output.files import write_bytes
+from tongji.output.template import BENJI, template_name
+from tongji.spec import Spec
+from tongji_samples.dice import Dice
+from tongji_samples.fastfill import Stamp
+from tongji_samples.tree import Unit
+from tongji_samples.values import months
+
+BENJI_FOLDER = "本级"
+# A worker process takes about half a second to start and a workbook about 2 ms to write: below this many
+# workbooks one process is done first.
+PARALLEL_MIN = 1000
+
+
+@dataclass
+class Job:
+    """One workbook to write: the unit's template, filled with `cells` and `cover`, in `folder`."""
+
+    unit: str
+    row: dict[str, str]  # what its template shows of the registry: 单位代码, 单位名称, 上级代码, 组织类型, 区划代码
+    folder: Path
+    name: str
+    cells: dict[str, object]  # indicator → what is typed (None: left empty)
+    cover: dict[str, object]
+    copies: list[tuple[str, dict]] = field(default_factory=list)  # further files: name, cover changes
+
+
+def make_jobs(dice: Dice, tree: list[Unit], values: dict, root: Path, period: str, spec: Spec) -> list[Job]:
+    streets = {u.code: u.name for u in tree if u.level == "街道"}
+    end = _period_end(period)
+    jobs = []
+    for u in tree:
+        if u.state == "撤销":
+            continue
+        benji = u.level != "基层"
+        folder = root / (BENJI_FOLDER if benji else streets[u.parent])
+        row = {"单位代码": u.code, "单位名称": u.name, "上级代码": u.parent, "组织类型": BENJI if benji else u.org,
+               "所在地区划代码": u.area}
+        name = template_name(row, period)
+        cells = _cells(dice, values[u.code], spec, benji)
+        cover = {
+            "FM06": f"{u.nature} {spec.enums['单位性质'][u.nature]}", "FM08": dice.person(), "FM09": dice.phone(),
+            "FM10": (end + dt.timedelta(days=dice.int(3, 25))).isoformat(), "FM11": dice.person(),
+        }
+        jobs.append(Job(u.code, row, folder, name, cells, cover))
+    return jobs
+
+
+def _period_end(period: str) -> dt.date:
+    year, month = int(period[:4]), months(period)
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _cells(dice: Dice, v: dict[str, int], spec: Spec, benji: bool) -> dict[str, object]:
+    """What is typed in each value cell; some people leave zero cells empty (read as 0)."""
+    sloppy = dice.chance(0.3)
+    cells = {}
+    for code in value_codes(spec, benji):
+        value = v.get(code, 0)
+        empty = value == 0 and sloppy and dice.chance(0.5)
+        cells[code] = None if empty else typed_value(code, value, spec)
+    return cells
+
+
+def value_codes(spec: Spec, benji: bool) -> list[str]:
+    """The value cells a unit types in: JH00 is computed; 本级 lines are locked in a grassroots template."""
+    return [row.code for row in spec.numeric_rows() if row.filled and (benji or row.level != "本级")]
+
+
+def typed_value(code: str, value: int, spec: Spec) -> int | float | str:
+    row = spec.rows[code]
+    if row.kind == "flag":
+        return "是" if value else "否"
+    if row.kind == "amount":
+        return value // 100 if value % 100 == 0 else value / 100
+    return value
+
+
+def write_all(jobs: list[Job], period: str, spec: Spec, n: int) -> None:
+    """Write every job; many are shared among worker processes (each file depends on its job alone)."""
+    shapes = {job.row["组织类型"] == BENJI for job in jobs}
+    stamps = {benji: Stamp.build(spec, period, benji, set(value_codes(spec, benji))) for benji in shapes}
+    if n <= 1 or len(jobs) < PARALLEL_MIN:
+        _write_chunk(jobs, stamps)
+        return
+    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_write_chunk, jobs[i::n], stamps) for i in range(n)]
+        for future in futures:
+            future.result()
+
+
+def _write_chunk(jobs: list[Job], stamps: dict[bool, Stamp]) -> None:
+    for job in jobs:
+        stamp = stamps[job.row["组织类型"] == BENJI]
+        write_bytes(job.folder / job.name, stamp.workbook(job.row, job.cover, job.cells))
+        for name, changes in job.copies:
+            write_bytes(job.folder / name, stamp.workbook(job.row, job.cover | changes, job.cells))

@@ -1,0 +1,146 @@
+"""`make_city`: a sample city's registry and workbooks, this period's and (with previous=True) last's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from tongji.demo import SUMMARY_FOLDER
+from tongji.errors import TongjiError
+from tongji.i18n import MESSAGES
+from tongji.output.files import ensure_dir
+from tongji.spec import Spec, load_spec
+from tongji.spec.codes import normalize_period, previous_period
+from tongji.spec.registry import Registry
+from tongji_samples.city import City
+from tongji_samples.dice import Dice
+from tongji_samples.jobs import make_jobs, typed_value, write_all
+from tongji_samples.last_period import past_values
+from tongji_samples.mistakes import ANSWERS, seed_cross_period, seed_mistakes, write_answers
+from tongji_samples.tree import Unit, build_tree, write_registry
+from tongji_samples.values import draw_values
+
+MESSAGES.update({
+    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail}"),
+    "samples-exists": ("{path} 已有文件；换一个目录，或加 --force 覆盖",
+                       "{path} is not empty; choose another folder or add --force"),
+})
+
+
+
+def make_city(
+    out: Path,
+    units: int = 120,
+    seed: int = 2025,
+    period: str = "2025",
+    mistakes: float = 0.1,
+    districts: int | None = None,
+    streets: int | None = None,
+    *,
+    previous: bool = False,
+    force: bool = False,
+    workers: int = 1,
+) -> City:
+    """Write a fictional city under `out`: its registry and a filled workbook for every unit that reports.
+
+    Args:
+        out: The folder to write registry.csv, 埋设问题.csv (the answer key) and `<period>/` into.
+        units: Grassroots unions (a few more are drawn and revoked).
+        seed: The random seed: the same seed gives the same files byte for byte.
+        period: The reporting period (2025, 2025Q2, 2025-06).
+        mistakes: The share of grassroots unions whose workbook carries one seeded mistake (0 to 1).
+        districts: 区 in the city; by default about one per 40 units.
+        streets: 街道 in the city; by default about one per 15 units.
+        previous: Also make last period's city, roll it up and keep only its summary workbooks, in
+            `<last period>/汇总/`.
+        force: Replace an earlier `<period>/` (and `<last period>/`) folder; without it, one that holds files
+            is an error.
+        workers: Processes writing (and reading last period's) workbooks; the files are the same. More than 1
+            needs the calling script's `if __name__ == "__main__":` guard, so the default is 1.
+
+    Returns:
+        The City: where everything was written, the values meant, the seeded mistakes and the missing units.
+
+    Raises:
+        TongjiError: A bad option, or a folder that already holds files (without `force`), said in Chinese.
+    """
+    period_text = period
+    period = normalize_period(str(period)) or ""
+    districts = max(1, round(units / 40)) if districts is None else districts
+    streets = max(districts, min(max(units, 1), round(units / 15))) if streets is None else streets
+    _check_options(units, mistakes, districts, streets, period, period_text)
+    out = Path(out)
+    folder = out / period
+    last = previous_period(period) if previous else ""
+    folders = [folder, out / last] if previous else [folder]
+    for f in folders:
+        if f.exists() and any(f.iterdir()) and not force:
+            raise TongjiError("samples-exists", path=f)
+    for f in folders:
+        if f.exists():
+            shutil.rmtree(f)
+    spec = load_spec()
+    ratio = spec.params.get("留成比例", 0.6)
+    dice = Dice(seed)
+    tree = build_tree(dice, units, districts, streets)
+    registry = write_registry(ensure_dir(out) / "registry.csv", tree)
+    city = City(out / "registry.csv", folder, period)
+    values = draw_values(dice, tree, period, ratio)
+    jobs = make_jobs(dice, tree, values, folder, period, spec)
+    seed_mistakes(dice, jobs, tree, values, mistakes, city)
+    if previous:  # a stream of its own: this period's draws, and so its files, stay as they are without it
+        past = Dice([seed, 1])
+        before = past_values(past, tree, values, period, ratio)
+        if mistakes > 0:
+            seed_cross_period(past, jobs, tree, values, city)
+    for unit in tree:
+        if unit.code in values:
+            city.values[unit.code] = {c: typed_value(c, v, spec) for c, v in values[unit.code].items()}
+    write_all(jobs, period, spec, workers)
+    if previous:
+        city.previous_period, city.previous = last, out / last / SUMMARY_FOLDER
+        city.previous_values = {code: {c: typed_value(c, v, spec) for c, v in before[code].items()} for code in before}
+        _write_previous(past, tree, before, out, last, registry, spec, workers)
+    write_answers(out / ANSWERS, city)
+    return city
+
+
+def _check_options(units: int, mistakes: float, districts: int, streets: int, period: str, text: str) -> None:
+    problems = [
+        (units < 1, f"units={units}，基层工会数至少为 1"),
+        (not 0 <= mistakes <= 1, f"mistakes={mistakes}，应在 0 到 1 之间"),
+        (districts < 1, f"districts={districts}，区至少 1 个"),
+        (streets < districts, f"streets={streets}，街道数不能少于区数 {districts}"),
+        (districts > 99 or streets > 999 * districts, "区或街道太多，区划代码放不下"),
+        (not period, f"period={text}，应为 2025、2025Q2 或 2025-06"),
+    ]
+    for bad, detail in problems:
+        if bad:
+            raise TongjiError("samples-bad-option", detail=detail)
+
+
+def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, period: str, registry: Registry,
+                    spec: Spec, workers: int) -> None:
+    """Last period's workbooks, rolled up; only the summary workbooks stay, in out/<period>/汇总/."""
+    from tongji.engine.rollup import rollup_all
+    from tongji.output.summary import write_summary
+
+    folder = out / period
+    jobs = make_jobs(dice, tree, values, folder, period, spec)
+    write_all(jobs, period, spec, workers)
+    summaries = rollup_all(folder, registry=registry, period=period, spec=spec, workers=workers)
+    target = folder / SUMMARY_FOLDER
+    for summary in summaries.values():
+        if not summary.issues.is_empty():  # a bug of the generator: last period has no mistakes
+            raise RuntimeError(f"{summary.unit} {period}: {summary.issues['rule'].to_list()}")
+        for name in ("units", "issues", "inputs"):  # name files relative to `out`: the same bytes anywhere
+            df = getattr(summary, name)
+            setattr(summary, name, df.with_columns(df["file"].map_elements(
+                lambda f: Path(os.path.relpath(f, out)).as_posix() if f else f, return_dtype=df["file"].dtype)))
+        for path in write_summary(summary, target, spec, ("xlsx",)):
+            if path.suffix != ".xlsx":
+                path.unlink()  # parquet and manifest name workbooks that are not kept
+    for child in folder.iterdir():
+        if child != target:
+            shutil.rmtree(child)
