@@ -182,7 +182,7 @@ def rollup(host: Host, inputs, registry: str | Path | None = None, period: str |
 
     if isinstance(inputs, City):
         registry, period = registry or inputs.registry, period or inputs.period
-    return rollup_all(_inputs(inputs), registry, period, spec=host.spec, unit=unit)
+    return rollup_all(_inputs(inputs), registry=registry, period=period, spec=host.spec, unit=unit)
 
 
 def write_outputs(host: Host, summary: Summary, out_dir: str | Path, formats: Iterable[str] = ("xlsx",)) -> list[Path]:
