@@ -36,3 +36,11 @@ def test_every_message_key_used_for_an_issue_is_catalogued():
     from tongji.i18n import MESSAGES
 
     assert set(BUILTIN) <= set(MESSAGES)
+
+
+def test_no_module_extends_a_message_table_at_import():
+    """Importing a module changes nothing: every UI string is written in i18n.MESSAGES itself."""
+    pattern = re.compile(r"MESSAGES\s*(\.update|\.setdefault|\[[^\]]+\]\s*=)")
+    found = [p.relative_to(ROOT).as_posix() for p in (ROOT / "src").rglob("*.py")
+             if pattern.search(p.read_text(encoding="utf-8"))]
+    assert not found, f"extend i18n.MESSAGES at import time: {found}"

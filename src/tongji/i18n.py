@@ -237,4 +237,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col-severity": ("严重程度", "Severity"), "col-cell": ("单元格", "Cell"), "col-code": ("指标", "Indicator"),
     "col-message": ("问题说明", "Message"), "col-diff": ("差额", "Imbalance"),
     "explained": ("已说明：{note}", "explained: {note}"),
+    # demo
+    "demo-summary-previous": (
+        "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
+        "入会率 {rate} → {path}",
+        "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members "
+        "({change} year on year; {rate}) → {path}",
+    ),
+    # template
+    "template-written": ("已生成 {count} 个模板，保存在 {out}", "Wrote {count} template(s) to {out}"),
+    # samples
+    "samples-written": (
+        "已生成示例城市：{units} 个基层工会、{levels} 份本级报表（市、区、街道），共 {files} 个工作簿\n"
+        "名册：{registry}\n工作簿：{folder}\n埋设问题 {seeded} 个文件、缺报 {missing} 个单位，答案见 {answers}",
+        "Wrote a sample city: {units} grassroots unions and {levels} 本级 workbooks, {files} workbooks in all\n"
+        "Registry: {registry}\nWorkbooks: {folder}\nSeeded mistakes in {seeded} file(s), {missing} unit(s) "
+        "missing; the answers are in {answers}",
+    ),
+    "samples-previous-written": (
+        "上期（{period}）各级汇总表：{folder}（汇总时用 --previous 指定，得到上期数、同比和跨期审核）；"
+        "埋设跨期问题 {seeded} 个文件，只有加 --previous 汇总才能检出",
+        "Last period's ({period}) summaries: {folder} (give one to rollup --previous for 上期数, 同比 and the "
+        "cross-period checks); {seeded} file(s) carry a cross-period mistake that only rollup --previous finds",
+    ),
+    # sample data
+    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail}"),
+    "samples-exists": ("{path} 已有文件；换一个目录，或加 --force 覆盖",
+                       "{path} is not empty; choose another folder or add --force"),
 }

@@ -37,18 +37,11 @@ import numpy as np
 
 from tongji.errors import TongjiError
 from tongji.fastfill import Stamp
-from tongji.i18n import MESSAGES
 from tongji.output.files import ensure_dir, write_bytes
 from tongji.output.template import BENJI, template_name
 from tongji.spec import Spec, load_spec
 from tongji.spec.codes import USCC_CHARS, normalize_period, uscc_check_char
 from tongji.spec.registry import Registry, load_registry
-
-MESSAGES.update({
-    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail}"),
-    "samples-exists": ("{path} 已有文件；换一个目录，或加 --force 覆盖",
-                       "{path} is not empty; choose another folder or add --force"),
-})
 
 CITY_CODE, CITY_NAME, CITY_AREA = "330100", "示例市总工会", "330100000000"
 SUMMARY_FOLDER = "汇总"  # last period's summary workbooks: out/<last period>/汇总/
