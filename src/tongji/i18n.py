@@ -82,6 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),
     "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),
+    "plugin-rule-clash": ("插件 {plugin} 的审核关系 id“{code}”与内置问题代码重名（{where}），请给这条审核关系另起一个 id", "Plugin {plugin}: rule id '{code}' is a built-in issue code ({where}); give the rule another id"),
     "plugin-conflict": ("“{what}”被两个插件重复注册：{first} 和 {second}", "'{what}' is registered twice: by {first} and by {second}"),
     "plugin-failed": ("插件 {name} 在 {hook} 中出错：{error}", "Plugin {name} failed in {hook}: {error}"),
     "plugin-broken": ("插件 {name} 无法加载：{error}（用 tongji plugins 查看；TONGJI_LOAD_PLUGINS 可只加载指定插件）", "Plugin {name} cannot be loaded: {error} (see tongji plugins; TONGJI_LOAD_PLUGINS restricts loading)"),

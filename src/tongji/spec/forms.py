@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tongji.engine.catalog import BUILTIN as ISSUE_TYPES
 from tongji.errors import TongjiError
 from tongji.spec.expr import CODE, Expr, ExprError, parse
 
@@ -176,6 +177,8 @@ class SpecBuilder:
             if rid in seen:
                 raise TongjiError("plugin-conflict", what=rid, first=seen[rid], second=r["_plugin"])
             seen[rid] = r["_plugin"]
+            if rid in ISSUE_TYPES:  # a rule is an issue type: its id must not take a built-in code's place
+                raise TongjiError("plugin-rule-clash", plugin=r["_plugin"], code=rid, where=r["_where"])
             try:
                 check = parse(r["check"])
                 when = parse(r["when"]) if r.get("when") else None
