@@ -405,12 +405,25 @@ def markdown(catalog: Catalog) -> str:
         check, scope = (f"`{r.check.text}`", r.scope) if r is not None else ("", "")
         lines.append(f"| `{t.code}` | {t.severity} | {check} | {when} | {scope} | {t.zh} | {t.en} |")
     text = "\n".join(lines).replace("{", "`{").replace("}", "}`")
-    return text + "\n"
+    return text + "\n" + JSON_REPORT
 
 
 def _names(params: tuple[str, ...]) -> str:
     return ", ".join(f"`{p}`" for p in params)
 
+
+JSON_REPORT = f"""
+## 问题清单 JSON (the issue report as JSON)
+
+`--report 问题清单.json` 写出一个对象：`"schema": "{REPORT_SCHEMA}"` 标明格式版本，`"issues"` 是问题清单，每条问题除各列外还有
+`params`（问题说明的参数）。
+
+`tongji validate --report 问题清单.json` writes one object: `"schema": "{REPORT_SCHEMA}"` names this format (a
+change of its fields changes the number), and `"issues"` lists every issue with the columns of the other report
+formats (`file`, `unit`, `unit_name`, `severity`, `rule`, `sheet`, `cell`, `cells`, `code`, `name`, `value`,
+`message`, `diff`, `explained`) and `params`, the parameters of its message as an object (`variant` names which
+message of a code with several). `rule` is the issue code above; `message` is written in the language asked for.
+"""
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""The issue list as .xlsx, .csv or .json (`tongji validate --report FILE`)."""
+"""The issue list as .xlsx, .csv or .json (`tongji validate --report FILE`).
+
+The JSON document names its format (`"schema": "tongji.issues/1"`, engine/catalog.py REPORT_SCHEMA; docs/checks.md
+describes it) so that a program reading it can tell a change of fields."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import openpyxl
 import polars as pl
 from openpyxl.styles import Font, PatternFill
 
+from tongji.engine.catalog import REPORT_SCHEMA
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.output.files import atomic_path, put, save_workbook, write_bytes
@@ -45,8 +49,7 @@ def write_report(report, path: Path, lang: str | None = None) -> Path:
     suffix = path.suffix.lower()
     issues = report.issues_in(lang)
     if suffix == ".json":
-        rows = issues.drop("params").to_dicts()
-        return write_bytes(path, (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        return write_bytes(path, json_bytes(issues))
     if suffix == ".csv":
         df = csv_frame(_flat(issues).drop("params"))
         df = df.rename({c: _label(HEADERS, c, lang) for c in df.columns})
@@ -56,6 +59,15 @@ def write_report(report, path: Path, lang: str | None = None) -> Path:
     if suffix == ".xlsx":
         return save_workbook(_workbook(issues, report.workbooks, lang), path)
     raise TongjiError("report-format", path=path)
+
+
+def json_bytes(issues: pl.DataFrame) -> bytes:
+    """The JSON issue report: {"schema": REPORT_SCHEMA, "issues": [...]}, each issue's params as an object."""
+    rows = issues.to_dicts()
+    for row in rows:
+        row["params"] = json.loads(row["params"]) if row.get("params") else {}
+    doc = {"schema": REPORT_SCHEMA, "issues": rows}
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def csv_frame(df: pl.DataFrame) -> pl.DataFrame:
