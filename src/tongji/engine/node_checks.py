@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tongji.engine.catalog import Catalog
+from tongji.engine.catalog import MESSAGE_LANG, Catalog
 from tongji.engine.report import ISSUE_COLUMNS
 from tongji.engine.rules import evaluate, fmt_number, rule_params
 from tongji.engine.summary import Summary
@@ -40,7 +40,7 @@ def totals_issues(summaries: list[Summary], spec: Spec) -> pl.DataFrame:
             "file": "", "unit": s.unit, "unit_name": s.name, "severity": rule.severity, "rule": rid,
             "sheet": spec.rows[first].sheet, "cell": cells.get(first, ""),
             "cells": [cells[c] for c in involved if c in cells], "code": first, "name": spec.rows[first].name,
-            "value": fmt_number(values[pos].get(first)), "message": kinds[rid].text("zh", **params),
+            "value": fmt_number(values[pos].get(first)), "message": kinds[rid].text(MESSAGE_LANG, **params),
             "params": kinds[rid].params_json(**params),
             "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None, "explained": None,
         })

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.engine.catalog import BUILTIN
+from tongji.engine.catalog import BUILTIN, MESSAGE_LANG
 from tongji.engine.node_checks import totals_issues
 from tongji.engine.previous import add_previous, period_issues, read_previous
 from tongji.engine.reader import read_workbooks
@@ -457,7 +457,7 @@ def _issue(file: str, unit: str, rule: str, params: dict | None = None, *, varia
     kind, params = BUILTIN[rule], params or {}
     return {"file": file, "unit": unit, "unit_name": "", "severity": kind.severity, "rule": rule,
             "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
-            "code": code, "name": name, "value": value, "message": kind.text("zh", variant, **params),
+            "code": code, "name": name, "value": value, "message": kind.text(MESSAGE_LANG, variant, **params),
             "params": kind.params_json(variant, **params), "diff": diff, "explained": None}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.engine.catalog import BUILTIN, Catalog, IssueType
+from tongji.engine.catalog import BUILTIN, MESSAGE_LANG, Catalog, IssueType
 from tongji.engine.parse import clean_text, limits, parse_values
 from tongji.engine.reader import Stack, discover, read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
@@ -27,7 +27,6 @@ _INTERNAL = {  # the issue frame before file and unit columns are joined on
     "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64,
     "cells": pl.List(pl.Utf8), "explained": pl.Utf8,
 }
-MESSAGE_LANG = "zh"  # the `message` made with each issue; writers render their own language from code and params
 
 
 def validate(
