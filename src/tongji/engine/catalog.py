@@ -128,8 +128,6 @@ def rule_type(rule: Rule, codes: Iterable[str] = (), source: str = "") -> IssueT
                      rule.message, rule.message_en or rule.message, source=source or rule.source, rule=rule)
 
 
-
-
 def _checked(types: Iterable[IssueType]) -> dict[str, IssueType]:
     """The built-in types by code; a template naming an undeclared param (or a param no template uses) is a
     mistake here, not a blank in a message."""
