@@ -237,10 +237,10 @@ def test_a_panic_while_marking_gives_that_workbook_its_list_only(tmp_path, monke
     srcs, issues = three_sources(tmp_path)
     real = annotate._mark_cells
 
-    def mark(wb, rows):
+    def mark(wb, rows, lang):
         if rows and rows[0]["file"] == str(srcs[1]):
             raise Panic("called `Option::unwrap()` on a `None` value")
-        real(wb, rows)
+        real(wb, rows, lang)
 
     monkeypatch.setattr(annotate, "_mark_cells", mark)
     written = annotate_all(issues, tmp_path / "out", root=tmp_path / "in")
@@ -253,10 +253,10 @@ def test_a_copy_that_cannot_be_written_at_all_is_named_after_the_others_are_writ
     srcs, issues = three_sources(tmp_path)
     real = annotate._add_list_sheet
 
-    def add(wb, rows):
+    def add(wb, rows, lang):
         if rows and rows[0]["file"] == str(srcs[0]):
             raise Panic("boom")
-        real(wb, rows)
+        real(wb, rows, lang)
 
     monkeypatch.setattr(annotate, "_add_list_sheet", add)
     (tmp_path / "out" / "c.xlsx").mkdir(parents=True)  # a folder where c's copy goes: the rename fails
@@ -271,7 +271,7 @@ def test_a_copy_that_cannot_be_written_at_all_is_named_after_the_others_are_writ
 
 def test_interrupting_is_not_swallowed(tmp_path, monkeypatch):
     _, issues = three_sources(tmp_path)
-    monkeypatch.setattr(annotate, "_mark_cells", lambda wb, rows: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(annotate, "_mark_cells", lambda wb, rows, lang: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         annotate_all(issues, tmp_path / "out")
 

@@ -53,11 +53,14 @@ def test_report_formats(batch, tmp_path):
     for suffix in ("json", "csv", "xlsx"):
         result = invoke("validate", batch, "--report", tmp_path / f"r.{suffix}")
         assert result.exit_code == 1
-    rows = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert doc["schema"] == "tongji.issues/1"
+    rows = doc["issues"]
     mine = [r for r in rows if r["rule"] == "hy02-le-hy01"]
     assert {k: mine[0][k] for k in ("sheet", "cell", "code", "severity")} == {
         "sheet": "会员", "cell": cell_of("HY02"), "code": "HY02", "severity": "错误"}
-    assert {"file", "unit", "severity", "rule", "sheet", "cell", "code", "message"} <= set(rows[0])
+    assert {"file", "unit", "severity", "rule", "sheet", "cell", "code", "message", "params"} <= set(rows[0])
+    assert mine[0]["params"] == {"HY02": "101", "HY01": "100"}
     csv = pl.read_csv(tmp_path / "r.csv")
     assert "hy02-le-hy01" in csv["规则"].to_list()
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx")

@@ -15,6 +15,7 @@ from tongji.engine.report import ValidationReport
 from tongji.engine.rollup import rollup
 from tongji.engine.summary import Summary
 from tongji.engine.validate import validate
+from tongji.i18n import lang
 from tongji.output.annotate import annotate_all
 from tongji.output.files import ensure_dir
 from tongji.output.report import write_report
@@ -55,8 +56,8 @@ def run_demo(out_dir: Path, tick=None, on_files=None, units: int | None = None, 
     previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
     _with_report_plugin()
     report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
-    issues_file = write_report(report, out / "问题清单.xlsx")
-    annotated = annotate_all(report.issues, out / "退回工作簿", root=inputs)
+    issues_file = write_report(report, out / "问题清单.xlsx", lang())
+    annotated = annotate_all(report.issues_in(lang()), out / "退回工作簿", root=inputs, lang=lang())
     result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
     result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=workers)
     return result

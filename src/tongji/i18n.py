@@ -1,4 +1,6 @@
-"""Everything a user reads, in Chinese first and English with `--lang en` or TONGJI_LANG=en."""
+"""Everything a user reads but issues, in Chinese first and English with `--lang en` or TONGJI_LANG=en.
+
+Issue messages are declared with their issue types in engine/catalog.py."""
 
 from __future__ import annotations
 
@@ -17,128 +19,31 @@ def lang() -> str:
     return "en" if value.startswith("en") else "zh"
 
 
-def t(key: str, **kw: object) -> str:
+def chosen(language: str | None = None) -> str:
+    """`language` ("zh" or "en") when a caller names one, else the language set for this run."""
+    return language if language in ("zh", "en") else lang()
+
+
+def t(key: str, /, lang: str | None = None, **kw: object) -> str:
     zh, en = MESSAGES[key]
-    return (en if lang() == "en" else zh).format(**kw)
+    return (en if chosen(lang) == "en" else zh).format(**kw)
 
 
 SEVERITY = {"错误": "error", "警告": "warning", "提示": "notice"}
 STATUS = {"通过": "passed", "有警告": "warnings", "退回": "returned"}
 
 
-def severity(name: str) -> str:
-    return SEVERITY.get(name, name) if lang() == "en" else name
+def severity(name: str, lang: str | None = None) -> str:
+    return SEVERITY.get(name, name) if chosen(lang) == "en" else name
 
 
-def status(name: str) -> str:
-    return STATUS.get(name, name) if lang() == "en" else name
+def status(name: str, lang: str | None = None) -> str:
+    return STATUS.get(name, name) if chosen(lang) == "en" else name
 
 
+# Everything but issues (engine/catalog.py declares those): rollup's reasons, setup errors, the terminal, the CLI.
 MESSAGES: dict[str, tuple[str, str]] = {
-    # reading a file
-    "file-empty": ("文件是空的（0 字节）", "The file is empty (0 bytes)"),
-    "not-workbook": ("不是 Excel 工作簿（{detail}）", "Not an Excel workbook ({detail})"),
-    "encrypted": ("工作簿设有打开密码，请去掉密码后重新报送", "The workbook is password-protected; remove the password"),
-    "unreadable": ("工作簿无法读取（技术细节：{detail}）", "The workbook cannot be read (technical detail: {detail})"),
-    # unreadable, told apart by what went wrong; the library's own words are only the detail
-    "unreadable-file": (
-        "文件无法打开，可能正被其他程序占用或没有读取权限（技术细节：{detail}）",
-        "The file cannot be opened; another program may hold it, or it may not be readable (technical detail: {detail})",
-    ),
-    "unreadable-damaged": (
-        "工作簿已损坏，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
-        "The workbook is damaged and cannot be read; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
-    ),
-    "unreadable-xml": (
-        "工作簿内部的表格数据（XML）有错误，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
-        "The workbook's sheet data (XML) is malformed; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
-    ),
-    "unreadable-crash": (
-        "读取程序无法处理这个工作簿（文件可能已损坏）；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
-        "The reading library failed on this workbook (it may be damaged); open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
-    ),
-    "too-large": (
-        "工作簿解压后超过 {limit} MB（读取上限），未读取；请删去其中的图片等大文件后重新报送",
-        "The workbook unpacks to more than {limit} MB (the reading limit) and was not read; remove pictures or other large content",
-    ),
-    "too-large-rows": (
-        "工作表“{sheet}”第 {limit} 行以下还有内容（读取上限 {limit} 行），该表未读取；请删去表格下方多余的行",
-        "Sheet '{sheet}' has content below row {limit} (the reading limit) and was not read; delete the extra rows",
-    ),
-    "too-large-cols": (
-        "工作表“{sheet}”第 {limit} 列以右还有内容（读取上限 {limit} 列），该表未读取；请删去右侧多余的列",
-        "Sheet '{sheet}' has content right of column {limit} (the reading limit) and was not read; delete the extra columns",
-    ),
-    "too-large-cells": (
-        "工作表“{sheet}”的单元格超过读取上限（{limit} 个），该表未读取",
-        "Sheet '{sheet}' has more cells than the reading limit ({limit}) and was not read",
-    ),
-    "too-large-time": (
-        "读取工作簿超过 {limit} 秒（读取时限），未读取",
-        "Reading the workbook took more than {limit} seconds (the time limit); it was not read",
-    ),
-    "near-duplicate-sheet": (
-        "有两张名称几乎相同的工作表“{sheet}”和“{other}”，已读取“{sheet}”；请删去多余的一张",
-        "Two sheets have nearly the same name, '{sheet}' and '{other}'; '{sheet}' was read; delete the other",
-    ),
-    "missing-sheet": ("缺少工作表“{sheet}”", "Sheet '{sheet}' is missing"),
-    "header-not-found": (
-        "工作表“{sheet}”找不到表头（需要“代码”和“{value}”两列）",
-        "Sheet '{sheet}' has no header row (columns 代码 and {value} are needed)",
-    ),
-    "missing-row": ("缺少指标行 {code} {name}", "Indicator row {code} {name} is missing"),
-    "extra-row": ("多出的指标行“{text}”不在标准报表中，未读取", "Row '{text}' is not on the standard form and was not read"),
-    "extra-rows-more": (
-        "另有 {n} 行不在标准报表中，未读取，不再逐行列出",
-        "{n} more rows are not on the standard form and were not read; they are not listed one by one",
-    ),
-    "duplicate-row": ("指标 {code} 出现了两次（另见第 {other} 行）", "Indicator {code} appears twice (also row {other})"),
-    # cell values
-    "implausible-number": ("“{raw}”超出任何统计数可能的范围（此类单元格不超过 {limit}）", "'{raw}' is beyond what any statistic can hold (at most {limit} in such a cell)"),
-    "not-a-number": ("“{raw}”不是数字", "'{raw}' is not a number"),
-    "text-number": ("“{raw}”是文本，已按数字 {value} 读取", "'{raw}' is text; read as the number {value}"),
-    "negative": ("{name}不能为负数（{raw}）", "{name} cannot be negative ({raw})"),
-    "not-whole": ("{name}应为整数（{raw}）", "{name} must be a whole number ({raw})"),
-    "too-many-decimals": ("金额“{raw}”超过两位小数", "Amount '{raw}' has more than two decimals"),
-    "bad-flag": ("“{raw}”不是“是/否”", "'{raw}' is not 是/否 (yes/no)"),
-    "cell-error": ("单元格是错误值 {raw}", "The cell holds the error value {raw}"),
-    "formula-no-value": (
-        "单元格是公式但没有计算结果（文件未在 Excel/WPS 中打开保存过），请打开后保存再报送",
-        "The cell is a formula with no computed value (never saved in Excel/WPS); open and save it",
-    ),
-    "merged-cell": ("填报单元格被合并（{range}），只有左上角单元格有值", "Input cells are merged ({range}); only the top-left holds a value"),
-    "benji-in-grassroots": (
-        "{name}只由本级工会填报，基层工会应为空或 0（现为 {raw}）",
-        "{name} is for 本级 workbooks only; a grassroots union leaves it empty (found {raw})",
-    ),
-    # cover
-    "required": ("{name}未填写", "{name} is not filled in"),
-    "bad-enum": ("{name}“{raw}”不在代码表中", "{name} '{raw}' is not a valid code"),
-    "bad-uscc": ("单位代码“{raw}”不是有效的统一社会信用代码（校验位不符）", "Unit code '{raw}' is not a valid unified social credit code"),
-    "bad-period": ("报告期“{raw}”格式不对（应为 2025、2025Q2 或 2025-06）", "Period '{raw}' is malformed (2025, 2025Q2 or 2025-06)"),
-    "wrong-period": ("报告期为 {raw}，本次收集的是 {period}", "Period is {raw}; collecting {period}"),
-    "bad-date": ("报出日期“{raw}”不是日期", "Report date '{raw}' is not a date"),
-    "bad-area": ("区划代码“{raw}”应为 12 位数字", "Area code '{raw}' must be 12 digits"),
-    "area-outside-parent": (
-        "区划代码 {raw} 不在上级工会所在区划 {parent} 之内",
-        "Area code {raw} is outside the parent's area {parent}",
-    ),
-    "unknown-version": ("模板版本“{raw}”无法识别，请使用最新模板", "Template version '{raw}' is not recognised; use the current template"),
-    "old-version": ("模板版本 {raw} 已过时（当前 {current}），请使用最新模板", "Template version {raw} is old (current {current})"),
-    # across workbooks / registry
-    "duplicate-unit": ("单位 {unit} 报送了多份工作簿：{files}", "Unit {unit} sent several workbooks: {files}"),
-    "unknown-unit": ("单位代码 {unit} 不在名册中", "Unit {unit} is not in the registry"),
-    "revoked-unit": ("单位 {unit} 在名册中已撤销", "Unit {unit} is marked 撤销 in the registry"),
-    "wrong-parent": ("上级工会代码为 {raw}，名册中该单位的上级是 {parent}", "Parent code is {raw}; the registry says {parent}"),
-    "missing-unit": ("名册中的单位 {unit} {name} 没有报送", "Registry unit {unit} {name} sent nothing"),
     # rollup
-    "summary-edited": ("汇总表的合计（{total}）不等于其明细之和（{sum}），汇总表可能被手工改动", "Summary total ({total}) differs from the sum of its 明细 ({sum}): edited by hand?"),
-    "not-under-node": ("单位 {unit} 不属于 {node} 的下级，未汇总", "Unit {unit} is not beneath {node}; not summed"),
-    "superseded": ("同一单位有更新的报表（按报出日期），本份未采用", "A newer workbook of the same unit (by 报出日期) was used instead"),
-    "jf20-previous": ("年初结余（{value}）不等于上期年末结余（{previous}）", "Opening balance ({value}) differs from last period's closing balance ({previous})"),
-    "hy03-change": ("会员人数由上期 {previous} 变为 {value}，变动超过 50%，请核实", "Members changed from {previous} to {value}, more than 50%: please check"),
-    "count-jump": ("{name}由上期 0 跳到 {value}，请核实", "{name} jumped from 0 last period to {value}: please check"),
-    "bf01-flow": ("在档困难职工户数（{value}）不等于上期户数＋本期新建档－本期脱困（{expected}）", "Hardship households ({value}) differ from last period + new − exited ({expected})"),
     "previous-period": ("上期汇总表 {path} 的报告期是 {found}，应早于本期 {period}（同为年报、季报或月报）", "Previous summary {path} is for {found}; it must be an earlier period of the same kind than {period}"),
     "previous-missing": ("上期汇总表不存在：{path}", "Previous summary not found: {path}"),
     "previous-not-summary": ("{path} 不是 tongji 汇总表（没有“明细”工作表）", "{path} is not a tongji summary (no 明细 sheet)"),
@@ -146,7 +51,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-missing": ("未报送", "not received"),
     "reason-superseded": ("同一单位有报出日期更新的报表（--prefer-latest）", "a newer workbook of the unit was used (--prefer-latest)"),
     "reason-included": ("有 {n} 个错误，按 --include-errors 汇总", "{n} errors, summed as --include-errors asks"),
-    "missing-in-summary": ("单位 {unit} {name} 不在下级 {child} 的汇总表中（在下级被退回或缺报）", "Unit {unit} {name} is not in the summary of {child} (returned or missing there)"),
     "reason-errors": ("有 {n} 个错误，退回修改", "{n} errors: returned"),
     "reason-summary": ("经下级汇总表报送", "received in the child's summary"),
     "reason-edited": ("汇总表与其明细不符", "summary does not match its 明细"),
@@ -178,6 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),
     "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),
+    "plugin-rule-clash": ("插件 {plugin} 的审核关系 id“{code}”与内置问题代码重名（{where}），请给这条审核关系另起一个 id", "Plugin {plugin}: rule id '{code}' is a built-in issue code ({where}); give the rule another id"),
     "plugin-conflict": ("“{what}”被两个插件重复注册：{first} 和 {second}", "'{what}' is registered twice: by {first} and by {second}"),
     "plugin-said": ("插件 {name}：{message}", "Plugin {name}: {message}"),
     "plugin-error": ("{message}", "{message}"),
@@ -240,4 +145,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col-severity": ("严重程度", "Severity"), "col-cell": ("单元格", "Cell"), "col-code": ("指标", "Indicator"),
     "col-message": ("问题说明", "Message"), "col-diff": ("差额", "Imbalance"),
     "explained": ("已说明：{note}", "explained: {note}"),
+    # demo
+    "demo-summary-previous": (
+        "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
+        "入会率 {rate} → {path}",
+        "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members "
+        "({change} year on year; {rate}) → {path}",
+    ),
+    # template
+    "template-written": ("已生成 {count} 个模板，保存在 {out}", "Wrote {count} template(s) to {out}"),
+    # samples
+    "samples-needs-extra": (
+        '生成示例城市需要 numpy，当前环境没有安装。请运行 pip install "tongji[samples]" 后再试',
+        'Making a sample city needs numpy, which is not installed: run pip install "tongji[samples]" and try again',
+    ),
+    "samples-written": (
+        "已生成示例城市：{units} 个基层工会、{levels} 份本级报表（市、区、街道），共 {files} 个工作簿\n"
+        "名册：{registry}\n工作簿：{folder}\n埋设问题 {seeded} 个文件、缺报 {missing} 个单位，答案见 {answers}",
+        "Wrote a sample city: {units} grassroots unions and {levels} 本级 workbooks, {files} workbooks in all\n"
+        "Registry: {registry}\nWorkbooks: {folder}\nSeeded mistakes in {seeded} file(s), {missing} unit(s) "
+        "missing; the answers are in {answers}",
+    ),
+    "samples-previous-written": (
+        "上期（{period}）各级汇总表：{folder}（汇总时用 --previous 指定，得到上期数、同比和跨期审核）；"
+        "埋设跨期问题 {seeded} 个文件，只有加 --previous 汇总才能检出",
+        "Last period's ({period}) summaries: {folder} (give one to rollup --previous for 上期数, 同比 and the "
+        "cross-period checks); {seeded} file(s) carry a cross-period mistake that only rollup --previous finds",
+    ),
+    # sample data
+    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail}"),
+    "samples-exists": ("{path} 已有文件；换一个目录，或加 --force 覆盖",
+                       "{path} is not empty; choose another folder or add --force"),
 }

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from tongji.demo import SUMMARY_FOLDER
 from tongji.errors import TongjiError
-from tongji.i18n import MESSAGES
 from tongji.output.files import ensure_dir
 from tongji.spec import Spec, load_spec
 from tongji.spec.codes import normalize_period, previous_period
@@ -20,13 +19,6 @@ from tongji_samples.last_period import past_values
 from tongji_samples.mistakes import ANSWERS, seed_cross_period, seed_mistakes, write_answers
 from tongji_samples.tree import Unit, build_tree, write_registry
 from tongji_samples.values import draw_values
-
-MESSAGES.update({
-    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail}"),
-    "samples-exists": ("{path} 已有文件；换一个目录，或加 --force 覆盖",
-                       "{path} is not empty; choose another folder or add --force"),
-})
-
 
 
 def make_city(

@@ -12,16 +12,7 @@ from tongji.cli.validate import show
 from tongji.demo import run_demo
 from tongji.engine.rules import fmt_number
 from tongji.engine.summary import Summary
-from tongji.i18n import MESSAGES, t
-
-MESSAGES.update({
-    "demo-summary-previous": (
-        "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
-        "入会率 {rate} → {path}",
-        "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members "
-        "({change} year on year; {rate}) → {path}",
-    ),
-})
+from tongji.i18n import t
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from tongji.engine.rollup import rollup, rollup_all
 from tongji.engine.rules import fmt_number
 from tongji.engine.summary import Summary
 from tongji.errors import TongjiError
-from tongji.i18n import t
+from tongji.i18n import lang, t
 from tongji.output.files import ensure_dir
 from tongji.output.paths import refuse_overlap
 from tongji.output.text import terminal_safe
@@ -60,7 +60,7 @@ def rollup_command(
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))
         for s in summaries.values():
-            written += write_summary(s, out, spec, formats)
+            written += write_summary(s, out, spec, formats, lang())
             tick()
     top = list(summaries.values())[-1]
     show(con, top)

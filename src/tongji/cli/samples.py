@@ -8,27 +8,6 @@ import typer
 
 from tongji.cli.common import console, friendly, shown, workers
 from tongji.errors import TongjiError
-from tongji.i18n import MESSAGES
-
-MESSAGES.update({
-    "samples-needs-extra": (
-        '生成示例城市需要 numpy，当前环境没有安装。请运行 pip install "tongji[samples]" 后再试',
-        'Making a sample city needs numpy, which is not installed: run pip install "tongji[samples]" and try again',
-    ),
-    "samples-written": (
-        "已生成示例城市：{units} 个基层工会、{levels} 份本级报表（市、区、街道），共 {files} 个工作簿\n"
-        "名册：{registry}\n工作簿：{folder}\n埋设问题 {seeded} 个文件、缺报 {missing} 个单位，答案见 {answers}",
-        "Wrote a sample city: {units} grassroots unions and {levels} 本级 workbooks, {files} workbooks in all\n"
-        "Registry: {registry}\nWorkbooks: {folder}\nSeeded mistakes in {seeded} file(s), {missing} unit(s) "
-        "missing; the answers are in {answers}",
-    ),
-    "samples-previous-written": (
-        "上期（{period}）各级汇总表：{folder}（汇总时用 --previous 指定，得到上期数、同比和跨期审核）；"
-        "埋设跨期问题 {seeded} 个文件，只有加 --previous 汇总才能检出",
-        "Last period's ({period}) summaries: {folder} (give one to rollup --previous for 上期数, 同比 and the "
-        "cross-period checks); {seeded} file(s) carry a cross-period mistake that only rollup --previous finds",
-    ),
-})
 
 
 def make(

@@ -5,11 +5,6 @@ from pathlib import Path
 import typer
 
 from tongji.cli.common import LEVELS_HELP, console, friendly, shown
-from tongji.i18n import MESSAGES
-
-MESSAGES.update({
-    "template-written": ("已生成 {count} 个模板，保存在 {out}", "Wrote {count} template(s) to {out}"),
-})
 
 
 def template(

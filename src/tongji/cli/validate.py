@@ -11,7 +11,7 @@ from rich.table import Table
 from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
 from tongji.engine.report import ValidationReport
 from tongji.engine.validate import validate
-from tongji.i18n import severity, status, t
+from tongji.i18n import lang, severity, status, t
 from tongji.output.paths import refuse_overlap
 from tongji.output.report import write_report
 from tongji.output.text import terminal_safe
@@ -47,13 +47,13 @@ def validate_command(
                           on_files=on_total)
     show(out, result)
     if report is not None:
-        write_report(result, report)
+        write_report(result, report, lang())
         out.print(shown("cli-report-written", path=report))
     if annotate is not None:
         from tongji.output.annotate import annotate_all
 
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
-        written = annotate_all(result.issues, annotate, root=root)
+        written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang())
         out.print(shown("cli-annotated", n=len(written), path=annotate))
     raise typer.Exit(result.exit_code)
 
@@ -95,7 +95,7 @@ def _issues(out, result: ValidationReport) -> None:
                                    "col-diff")], title=t("cli-issues"))
     from tongji.engine.rules import fmt_number
 
-    for r in result.issues.head(MAX_SHOWN).iter_rows(named=True):
+    for r in result.catalog.render(result.issues.head(MAX_SHOWN), lang()).iter_rows(named=True):
         colour = STYLE[r["severity"]]
         label = severity(r["severity"]) + (f"（{t('col-explained')}）" if r["explained"] else "")
         message = terminal_safe(r["message"])

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from tongji.engine.catalog import MESSAGE_LANG, Catalog
 from tongji.engine.report import ISSUE_COLUMNS
-from tongji.engine.rules import evaluate, fmt_number, rule_message
+from tongji.engine.rules import evaluate, fmt_number, rule_params
 from tongji.engine.summary import Summary
 from tongji.spec import Spec
 
@@ -30,17 +31,19 @@ def totals_issues(summaries: list[Summary], spec: Spec) -> pl.DataFrame:
     wide = pl.DataFrame([{c: v.get(c) for c in codes} for v in values], schema=dict.fromkeys(codes, pl.Float64),
                         orient="row")
     fails = evaluate(wide, spec, SUMMARY_SCOPES)
-    rules, cells = {r.id: r for r in spec.rules}, total_cells(spec)
+    rules, cells, kinds = {r.id: r for r in spec.rules}, total_cells(spec), Catalog.of(spec)
     rows = []
     for pos, rid, left, right, diff in fails.iter_rows():
         rule, s = rules[rid], summaries[pos]
         involved = rule.check.codes + [c for c in (rule.when.codes if rule.when else []) if c not in rule.check.codes]
         first = rule.check.codes[0]
+        params = rule_params(rule, values[pos], left, right, diff)
         rows.append({
             "file": "", "unit": s.unit, "unit_name": s.name, "severity": rule.severity, "rule": rid,
             "sheet": spec.rows[first].sheet, "cell": cells.get(first, ""),
             "cells": [cells[c] for c in involved if c in cells], "code": first, "name": spec.rows[first].name,
-            "value": fmt_number(values[pos].get(first)), "message": rule_message(rule, values[pos], left, right, diff),
+            "value": fmt_number(values[pos].get(first)), "message": kinds[rid].text(MESSAGE_LANG, **params),
+            "params": kinds[rid].params_json(**params),
             "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None, "explained": None,
         })
     return pl.DataFrame(rows, schema=ISSUE_COLUMNS)

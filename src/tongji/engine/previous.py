@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.engine.catalog import severity
+from tongji.engine.catalog import BUILTIN, MESSAGE_LANG
 from tongji.engine.rules import fmt_number
 from tongji.engine.summary import Summary
 from tongji.engine.validate import validate
@@ -65,8 +65,9 @@ def period_issues(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> li
 
 
 def _issue(book: dict, code: str, rule: str, **kw) -> dict:
-    return {"file": book["file"], "unit": book["unit"], "code": code, "rule": rule, "severity": severity(rule),
-            "message": t(rule, **kw), "value": fmt_number(book[code])}
+    kind = BUILTIN[rule]
+    return {"file": book["file"], "unit": book["unit"], "code": code, "rule": rule, "severity": kind.severity,
+            "message": kind.text(MESSAGE_LANG, **kw), "params": kw, "value": fmt_number(book[code])}
 
 
 def add_previous(summary: Summary, prev_totals: dict[str, float], spec: Spec) -> None:

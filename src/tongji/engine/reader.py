@@ -76,8 +76,8 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 @dataclass
 class Problem:
-    """An issue met while reading: `rule` is its code in engine/catalog.py; `message` the key of its text in
-    i18n.MESSAGES when one code has several (which limit was met), else the code itself."""
+    """An issue met while reading: `rule` is its code in engine/catalog.py; `message` names the variant of its
+    text when one code has several (which limit was met), else is empty; `kw` are its params."""
 
     file_id: int
     rule: str

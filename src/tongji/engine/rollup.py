@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.engine.catalog import severity
+from tongji.engine.catalog import BUILTIN, MESSAGE_LANG
 from tongji.engine.node_checks import totals_issues
 from tongji.engine.previous import add_previous, period_issues, read_previous
 from tongji.engine.reader import read_workbooks
@@ -254,7 +254,7 @@ class Context:
         for file, items in by_file.items():
             cells = _locate(Path(file), [i["code"] for i in items], self.spec)
             for i in items:
-                self.extra_issues.append(_issue(i["file"], i["unit"], i["rule"], message=i["message"], code=i["code"],
+                self.extra_issues.append(_issue(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
                                                 cell=cells.get(i["code"], ""), value=i["value"],
                                                 name=self.spec.rows[i["code"]].name))
         errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
@@ -463,8 +463,8 @@ class Context:
                 status, reason = "已撤销", t("reason-revoked")
             elif unit not in below:
                 status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"] or t("blank"))
-                self.extra_issues.append(_issue(b["file"], unit, "not-under-node", message=t("not-under-node",
-                                                unit=unit, node=node), code="FM02"))
+                self.extra_issues.append(_issue(b["file"], unit, "not-under-node", {"unit": unit, "node": node},
+                                                code="FM02"))
             else:
                 status, reason = UNUSED, t("reason-covered")
             rows.append(_unit(unit, b["unit_name"] or "", "", status, b["file"], reason))
@@ -473,9 +473,8 @@ class Context:
     def _missing_issues(self, units: pl.DataFrame) -> list[dict]:
         """A unit absent from a child's summary did perhaps report, and was returned down there."""
         not_in_summary = t("reason-not-in-summary")
-        return [_issue("", r["unit"], "missing-unit",
-                       message=t("missing-in-summary" if r["reason"] == not_in_summary else "missing-unit",
-                                 unit=r["unit"], name=r["name"], child=r["child"]))
+        return [_issue("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
+                       variant="missing-in-summary" if r["reason"] == not_in_summary else None)
                 for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
     def _issues(self, listed: pl.Series, extra: list[dict]) -> pl.DataFrame:
@@ -484,7 +483,7 @@ class Context:
         if self.prefer_latest:  # the conflict was resolved as asked: say which file was set aside, no error
             superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
             base = base.filter(pl.col("rule") != "duplicate-unit")
-            extra = extra + [_issue(f, self.by_file[f]["unit"], "superseded", message=t("superseded"))
+            extra = extra + [_issue(f, self.by_file[f]["unit"], "superseded")
                              for f in sorted(superseded)]
         mine = [i for i in self.extra_issues if i["file"] in files]
         rows = extra + mine
@@ -517,11 +516,13 @@ def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str)
     return {"unit": unit, "name": name, "child": child, "status": status, "file": file, "reason": reason}
 
 
-def _issue(file: str, unit: str, rule: str, *, message: str, code: str = "", cell: str = "", value: str | None = None,
-           diff: float | None = None, name: str = "") -> dict:
-    return {"file": file, "unit": unit, "unit_name": "", "severity": severity(rule), "rule": rule,
+def _issue(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,
+           code: str = "", cell: str = "", value: str | None = None, diff: float | None = None, name: str = "") -> dict:
+    kind, params = BUILTIN[rule], params or {}
+    return {"file": file, "unit": unit, "unit_name": "", "severity": kind.severity, "rule": rule,
             "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
-            "code": code, "name": name, "value": value, "message": message, "diff": diff, "explained": None}
+            "code": code, "name": name, "value": value, "message": kind.text(MESSAGE_LANG, variant, **params),
+            "params": kind.params_json(variant, **params), "diff": diff, "explained": None}
 
 
 def _canonical(period: str) -> str:

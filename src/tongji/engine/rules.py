@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 
 import polars as pl
 
-from tongji.i18n import lang
+from tongji.engine.catalog import placeholders
 from tongji.spec import Rule, Spec
 from tongji.spec.expr import to_polars
 
@@ -61,9 +60,6 @@ def _holds(expr, spec: Spec) -> pl.Expr:
             "≈": diff.abs() < _EPS}[expr.cmp]
 
 
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-
-
 def fmt_number(v: float | None) -> str:
     if v is None:
         return "空"
@@ -74,14 +70,15 @@ def fmt_number(v: float | None) -> str:
     return f"{v:.2f}"
 
 
-def rule_message(rule: Rule, values: dict[str, float | None], left: float, right: float, diff: float) -> str:
-    template = rule.message_en if lang() == "en" and rule.message_en else rule.message
+def rule_params(rule: Rule, values: dict[str, float | None], left: float, right: float,
+                diff: float) -> dict[str, str]:
+    """The params of a failed rule's issue: the sides and every indicator its messages quote, as written there
+    (the catalog's rule_type declares the same names); a placeholder that is neither stays as written."""
     extra = {"左边": left, "右边": right, "差额": diff, "left": left, "right": right, "diff": diff}
-
-    def sub(m: re.Match) -> str:
-        key = m.group(1)
+    out = {}
+    for key in dict.fromkeys(placeholders(rule.message) + placeholders(rule.message_en)):
         if key in extra:
-            return fmt_number(extra[key])
-        return fmt_number(values.get(key)) if key in values else m.group(0)
-
-    return _PLACEHOLDER.sub(sub, template)
+            out[key] = fmt_number(extra[key])
+        elif key in values:
+            out[key] = fmt_number(values.get(key))
+    return out

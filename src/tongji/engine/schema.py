@@ -1,7 +1,8 @@
 """The pandera schema of one workbook, built from the forms in `schemas/` (never written by hand).
 
 It is applied once to the wide table: one row per workbook, one column per indicator code.
-Each check's `error` is the issue rule id it reports as.
+Each check's `error` is the issue code it reports as (engine/catalog.py); a failure that maps to no issue type
+is a fault of this module, raised, never dropped.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from tongji.engine.catalog import BUILTIN
 from tongji.spec import Row, Spec
 from tongji.spec.codes import uscc_valid
 
@@ -74,15 +76,25 @@ def _workbook_schema(spec: Spec) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, name="工会统计报表")
 
 
+class UnmappedCheck(RuntimeError):
+    """A pandera failure no issue type reports (a check without an issue code, a failure of a whole column): a
+    bug in the schema. The CLI reports it as an internal error (exit 3) rather than let a problem go unsaid."""
+
+
 def schema_failures(wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Run the schema once; return (pos, code, rule) for every failing cell. `pos` is the frame row."""
     try:
         workbook_schema(spec).validate(wide, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases.filter(pl.col("index").is_not_null())
-        return fc.select(
+        fails = exc.failure_cases.select(
             pl.col("index").cast(pl.Int64).alias("pos"),
-            pl.col("column").alias("code"),
-            pl.col("check").replace({"not_nullable": "required"}).alias("rule"),
+            pl.col("column").cast(pl.Utf8).alias("code"),
+            pl.col("check").cast(pl.Utf8).replace({"not_nullable": "required"}).alias("rule"),
         )
+        unmapped = fails.filter(pl.col("pos").is_null() | ~pl.col("rule").is_in(list(BUILTIN)))
+        if unmapped.height:
+            what = unmapped.row(0, named=True)
+            raise UnmappedCheck(f"pandera check {what['rule']!r} on column {what['code']!r} maps to no issue type"
+                                f" ({unmapped.height} failure(s))") from None
+        return fails
     return pl.DataFrame(schema={"pos": pl.Int64, "code": pl.Utf8, "rule": pl.Utf8})

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.engine.catalog import BUILTIN, severity
+from tongji.engine.catalog import BUILTIN, MESSAGE_LANG, Catalog, IssueType
 from tongji.engine.parse import clean_text, limits, parse_values
 from tongji.engine.plugin_checks import plugin_issues
 from tongji.engine.reader import Stack, discover, read_workbooks
 from tongji.engine.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
-from tongji.engine.rules import evaluate, fmt_number, rule_message
+from tongji.engine.rules import evaluate, fmt_number, rule_params
 from tongji.engine.schema import PERIOD_RE, schema_failures
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGES, lang, t
@@ -21,12 +21,12 @@ from tongji.spec import Spec, load_spec
 from tongji.spec.codes import area_prefix, normalize_period
 from tongji.spec.registry import Registry, load_registry
 
-SEVERITY = {code: sev for code, (sev, _) in BUILTIN.items()}
+SEVERITY = {code: kind.severity for code, kind in BUILTIN.items()}
 SUMMARY, BENJI = "0", "9"  # 组织类型 of a summary workbook and of a 本级 one
 _INTERNAL = {  # the issue frame before file and unit columns are joined on
     "file_id": pl.Int32, "severity": pl.Utf8, "rule": pl.Utf8, "sheet": pl.Utf8, "ref": pl.Utf8,
-    "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "diff": pl.Float64, "cells": pl.List(pl.Utf8),
-    "explained": pl.Utf8,
+    "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64,
+    "cells": pl.List(pl.Utf8), "explained": pl.Utf8,
 }
 
 
@@ -79,7 +79,7 @@ def validate(
 
 
 def fmt_expr(key: str, **kw: pl.Expr) -> pl.Expr:
-    """A message from i18n.MESSAGES built column-wise, so a million notices cost no Python loop."""
+    """A UI string of i18n.MESSAGES (not an issue's: those are rendered by the catalog) built column-wise."""
     template = MESSAGES[key][1 if lang() == "en" else 0]
     parts = re.split(r"\{(\w+)\}", template)
     exprs = [pl.lit(p) if i % 2 == 0 else kw[p].cast(pl.Utf8).fill_null("") for i, p in enumerate(parts)]
@@ -161,10 +161,11 @@ def _cover_text(spec: Spec) -> pl.Expr:
 
 def _reading_problems(stack: Stack, cells: pl.DataFrame) -> pl.DataFrame:
     rows = [{
-        "file_id": p.file_id, "severity": severity(p.rule), "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
-        "code": p.code, "value": None, "message": t(p.message or p.rule, **p.kw), "diff": None,
+        "file_id": p.file_id, "severity": kind.severity, "rule": p.rule, "sheet": p.sheet, "ref": p.cell,
+        "code": p.code, "value": None, "message": kind.text(MESSAGE_LANG, p.message or None, **p.kw),
+        "params": kind.params_json(p.message or None, **p.kw), "diff": None,
         "cells": [f"{p.sheet}!{p.cell}"] if p.cell else [], "explained": None,
-    } for p in stack.problems]
+    } for p in stack.problems for kind in [BUILTIN[p.rule]]]
     df = _frame(rows)
     if not df.height:
         return df
@@ -187,24 +188,27 @@ def _without_unreadable(cells: pl.DataFrame, reading: pl.DataFrame) -> pl.DataFr
     return cells.with_columns(cells["value"].scatter(rows, None))
 
 
-def _cell_issue(df: pl.DataFrame, rule: pl.Expr, message: pl.Expr) -> pl.DataFrame:
-    severity = rule.replace_strict(SEVERITY, default="错误")
+def _cell_issue(df: pl.DataFrame, kind: IssueType, **kw: pl.Expr) -> pl.DataFrame:
     return df.select(
-        "file_id", severity.alias("severity"), rule.alias("rule"), "sheet", "ref", "code",
-        pl.coalesce("error", "raw").alias("value"), message.alias("message"), pl.lit(None, pl.Float64).alias("diff"),
+        "file_id", pl.lit(kind.severity).alias("severity"), pl.lit(kind.code).alias("rule"), "sheet", "ref", "code",
+        pl.coalesce("error", "raw").alias("value"), *_message(kind, **kw), pl.lit(None, pl.Float64).alias("diff"),
         pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")).alias("cells"),
         pl.lit(None, pl.Utf8).alias("explained"),
     )
 
 
+def _message(kind: IssueType, **kw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The `message` and `params` columns of issues of one type, column-wise (a million notices, no loop)."""
+    return kind.expr(MESSAGE_LANG, **kw).alias("message"), kind.params_expr(**kw).alias("params")
+
+
 def _by_rule(df: pl.DataFrame, keys: Iterable[str], **kw: pl.Expr) -> pl.DataFrame:
-    """Cell issues whose message depends on the rule id: one vectorised message per rule."""
+    """Cell issues of several types (the `rule` column): one vectorised pass per type."""
     out = []
     for key in keys:
         part = df.filter(pl.col("rule") == key)
         if part.height:
-            args = {k: v for k, v in kw.items() if "{" + k + "}" in "".join(MESSAGES[key])}
-            out.append(_cell_issue(part, pl.col("rule"), fmt_expr(key, **args)))
+            out.append(_cell_issue(part, BUILTIN[key], **kw))
     return pl.concat(out) if out else pl.DataFrame(schema=_INTERNAL)
 
 
@@ -225,8 +229,7 @@ def _schema_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Da
         return pl.DataFrame(schema=_INTERNAL)
     ids = wide.select(pl.col("file_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("pos"))
     df = fails.join(ids, on="pos").join(cells, on=["file_id", "code"], how="inner")
-    keys = ["negative", "not-whole", "too-many-decimals", "required", "bad-enum", "bad-uscc", "bad-period",
-            "bad-date", "bad-area"]
+    keys = fails["rule"].unique(maintain_order=True).to_list()  # schema_failures let no unmapped check through
     return _by_rule(df.join(_names(spec), on="code", how="left"), keys, raw=pl.col("raw"), name=pl.col("name"))
 
 
@@ -242,7 +245,7 @@ def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, scopes: di
     fails = evaluate(wide, spec, scopes)
     if not fails.height:
         return pl.DataFrame(schema=_INTERNAL)
-    rules = {r.id: r for r in spec.rules}
+    rules, kinds = {r.id: r for r in spec.rules}, Catalog.of(spec)
     ids = wide["file_id"].to_list()
     failing = {ids[p] for p in fails["pos"].to_list()}
     where = {
@@ -258,10 +261,11 @@ def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, scopes: di
         found = [where[(fid, c)] for c in codes if (fid, c) in where]
         notes = [w[3] for w in found if w[3] and str(w[3]).strip()]
         first = where.get((fid, rule.check.codes[0]), ("", "", None, None))
+        params = rule_params(rule, values[fid], left, right, diff)
         rows.append({
             "file_id": fid, "severity": rule.severity, "rule": rid, "sheet": first[0], "ref": first[1],
             "code": rule.check.codes[0], "value": first[2],
-            "message": rule_message(rule, values[fid], left, right, diff),
+            "message": kinds[rid].text(MESSAGE_LANG, **params), "params": kinds[rid].params_json(**params),
             "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None,
             "cells": [f"{w[0]}!{w[1]}" for w in found],
             "explained": "；".join(notes) if notes and rule.severity != "错误" else None,
@@ -307,7 +311,7 @@ def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
     return hits.join(where, on=["file_id", "code"], how="left").select(
         "file_id", pl.col("rule").replace_strict(SEVERITY, return_dtype=pl.Utf8).alias("severity"), "rule",
         pl.col("sheet").fill_null(spec.cover.sheet), pl.col("ref").fill_null(""), "code",
-        pl.col("raw").alias("value"), "message", pl.lit(None, pl.Float64).alias("diff"),
+        pl.col("raw").alias("value"), "message", "params", pl.lit(None, pl.Float64).alias("diff"),
         pl.when(pl.col("ref").is_not_null()).then(pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")))
         .otherwise(pl.lit([], dtype=pl.List(pl.Utf8))).alias("cells"),
         pl.lit(None, pl.Utf8).alias("explained"),
@@ -315,8 +319,7 @@ def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
 
 
 def _cover_rule(df: pl.DataFrame, code: str, rule: str, **kw: pl.Expr) -> pl.DataFrame:
-    return df.select("file_id", pl.lit(code).alias("code"), pl.lit(rule).alias("rule"),
-                     fmt_expr(rule, **kw).alias("message"))
+    return df.select("file_id", pl.lit(code).alias("code"), pl.lit(rule).alias("rule"), *_message(BUILTIN[rule], **kw))
 
 
 def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
@@ -339,14 +342,12 @@ def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
         pl.col("所在地区划代码").alias("parent_area"))
     df = w.filter(pl.col("FM02").is_not_null()).join(reg, on="FM02", how="left").join(areas, on="parent", how="left")
     known = pl.col("parent").is_not_null()
-    blank = pl.lit(t("blank"))
     outside = known & (pl.col("parent_prefix") != "") & ~pl.col("FM07").str.starts_with(pl.col("parent_prefix"))
     return [
         _cover_rule(df.filter(~known), "FM02", "unknown-unit", unit=pl.col("FM02")),
         _cover_rule(df.filter(pl.col("state") == "撤销"), "FM02", "revoked-unit", unit=pl.col("FM02")),
         _cover_rule(df.filter(known & (pl.col("FM03").fill_null("") != pl.col("parent"))), "FM03", "wrong-parent",
-                    raw=pl.coalesce(pl.col("FM03"), blank),
-                    parent=pl.when(pl.col("parent") == "").then(blank).otherwise(pl.col("parent"))),
+                    raw=pl.col("FM03"), parent=pl.col("parent")),  # blank ones read （空）: see the catalog
         _cover_rule(df.filter(outside.fill_null(False)), "FM07", "area-outside-parent",
                     raw=pl.col("FM07"), parent=pl.col("parent_area")),
     ]
@@ -380,9 +381,10 @@ def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: 
                      .select("code", pl.concat_str("sheet", pl.lit("!"), "ref")).iter_rows())
         for code, total, detail_sum in found:
             sheet, _, ref = where.get(code, "!").partition("!")
-            rows.append({"file_id": fid, "severity": SEVERITY["summary-edited"], "rule": "summary-edited",
+            kind, params = BUILTIN["summary-edited"], {"total": fmt_number(total), "sum": fmt_number(detail_sum)}
+            rows.append({"file_id": fid, "severity": kind.severity, "rule": kind.code,
                          "sheet": sheet, "ref": ref, "code": code, "value": fmt_number(total),
-                         "message": t("summary-edited", total=fmt_number(total), sum=fmt_number(detail_sum)),
+                         "message": kind.text(MESSAGE_LANG, **params), "params": kind.params_json(**params),
                          "diff": total - detail_sum, "cells": [f"{sheet}!{ref}"] if ref else [], "explained": None})
     return _frame(rows)
 
@@ -429,6 +431,7 @@ def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame
         skipped,
         files.select("file_id", "file").join(wide, on="file_id").drop("file_id"),
         {str(f): h for f, h in zip(stack.files, stack.hashes, strict=True) if h},
+        Catalog.of(spec),
     )
 
 

@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tongji.engine.labels import norm
 from tongji.engine.report import SEVERITY_ORDER as RANK
 from tongji.errors import TongjiError
-from tongji.i18n import SEVERITY, lang, severity, t
+from tongji.i18n import SEVERITY, chosen, severity, t
 from tongji.output.files import ensure_dir, save_workbook
 from tongji.output.formula_results import put_results, saved_results
 from tongji.output.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
@@ -50,25 +50,27 @@ _FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit)  # the user or Python st
 _LISTED = 5  # failed copies named in one message; an unusable output folder is said once, by ensure_dir
 
 
-def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
-    """Write an annotated copy of `source` (issues: this workbook's rows only); return the path written.
+def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: str | None = None) -> Path:
+    """Write an annotated copy of `source` (issues: this workbook's rows only, their messages as they are to be
+    read: ValidationReport.issues_in(lang)); return the path written. Labels are in `lang` ("zh" or "en"; by
+    default the language of this run).
 
     The copy is always .xlsx: an .xls, a corrupt or encrypted source gets a new workbook holding only
     问题清单, and an .xlsm loses its macros (openpyxl's macro passthrough orders zip entries by a set,
     which would break byte-identical reruns, and a review copy has no use for macros). A source that is
     itself last round's annotated copy loses last round's marks first (_strip_previous).
     """
-    source, target = Path(source), _as_xlsx(Path(target))
+    source, target, lang = Path(source), _as_xlsx(Path(target)), chosen(lang)
     if _same_file(source, target):
-        raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source"))
+        raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
     rows = _sorted_rows(issues)
     loaded = _load(source)
     if loaded is not None:
         wb, results = loaded
         try:
             strip_previous(wb)
-            _mark_cells(wb, rows)
-            _add_list_sheet(wb, rows)
+            _mark_cells(wb, rows, lang)
+            _add_list_sheet(wb, rows, lang)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 save_workbook(wb, target)
@@ -80,7 +82,7 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
     try:
         wb = openpyxl.Workbook()
         wb.remove(wb.active)
-        _add_list_sheet(wb, rows)
+        _add_list_sheet(wb, rows, lang)
         return save_workbook(wb, target)
     except (TongjiError, *_FATAL):
         raise
@@ -88,35 +90,36 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path) -> Path:
         raise TongjiError("annotate-failed", path=source.name, detail=_first_line(exc)) from None
 
 
-def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None) -> list[Path]:
+def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, lang: str | None = None) -> list[Path]:
     """Annotated copies of every file with an error or an unexplained warning (the ones to send back).
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
     Every target is checked against every input before anything is written, so a refused run writes nothing.
     A copy that cannot be written (a file open in Excel, say) does not stop the others: they are written
-    first, then one TongjiError names the ones missing.
+    first, then one TongjiError names the ones missing. Messages are written as given (ValidationReport.issues_in),
+    labels in `lang`.
     """
-    out_dir = Path(out_dir)
+    out_dir, lang = Path(out_dir), chosen(lang)
     sources = sorted({str(f) for f in issues.get_column("file").drop_nulls().to_list()})
     unexplained = pl.col("explained").is_null() if "explained" in issues.columns else pl.lit(True)
     wanted = issues.filter((pl.col("severity") == "错误") | ((pl.col("severity") == "警告") & unexplained))
-    chosen = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
-    plans = _plan_targets(chosen, out_dir, root)
+    returned = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
+    plans = _plan_targets(returned, out_dir, root)
     for _, target in plans:
         if any(_same_file(Path(s), target) for s in sources):
-            raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source"))
+            raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
     if plans:
         ensure_dir(out_dir)  # an unusable folder is one setup error, not one failure per workbook
     written, failed = [], []
     for s, target in plans:
         try:
-            written.append(annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target))
+            written.append(annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target, lang))
         except TongjiError as exc:
             failed.append(str(exc))
     if failed:
-        more = t("annotate-more", n=len(failed) - _LISTED) if len(failed) > _LISTED else ""
+        more = t("annotate-more", lang=lang, n=len(failed) - _LISTED) if len(failed) > _LISTED else ""
         raise TongjiError("annotate-some-failed", n=len(written), folder=out_dir, m=len(failed),
-                          items=("; " if lang() == "en" else "；").join(failed[:_LISTED]) + more)
+                          items=("; " if lang == "en" else "；").join(failed[:_LISTED]) + more)
     return written
 
 
@@ -203,7 +206,7 @@ def _severity_zh(value: object) -> str:
 # ---- colouring and commenting the cells ---------------------------------------------------------
 
 
-def _mark_cells(wb, rows: list[dict]) -> None:
+def _mark_cells(wb, rows: list[dict], lang: str) -> None:
     per_cell: dict[tuple[str, int, int], list[dict]] = defaultdict(list)
     for row in rows:
         for ws, r, c in _targets(wb, row):
@@ -216,7 +219,7 @@ def _mark_cells(wb, rows: list[dict]) -> None:
         if worst in FILLS:
             record(wb, title, cell)
             cell.fill = _fill(worst)
-        cell.comment = _comment(cell.comment, [_comment_line(x) for x in found])
+        cell.comment = _comment(cell.comment, [_comment_line(x, lang) for x in found])
 
 
 def _targets(wb, row: dict) -> list[tuple[Worksheet, int, int]]:
@@ -250,13 +253,13 @@ def _fill(sev: str) -> PatternFill:
     return PatternFill(fill_type="solid", start_color=FILLS[sev], end_color=FILLS[sev])
 
 
-def _comment_line(row: dict) -> str:
-    en = lang() == "en"
-    sev, rule = severity(row["severity"]), row.get("rule") or ""
+def _comment_line(row: dict, lang: str) -> str:
+    en = lang == "en"
+    sev, rule = severity(row["severity"], lang), row.get("rule") or ""
     head = f"[{sev}] " + (f"{rule}{': ' if en else '：'}" if rule else "")
     line = head + str(row.get("message") or "")
     if row.get("explained"):
-        note = t("explained", note=row["explained"])
+        note = t("explained", lang=lang, note=row["explained"])
         line += f" ({note})" if en else f"（{note}）"
     return " ".join(xml_safe(line).splitlines())  # one line per issue: the next round takes exactly ours away
 
@@ -279,15 +282,15 @@ def _display_width(text: str) -> int:
 # ---- the 问题清单 sheet -----------------------------------------------------------------------------
 
 
-def _add_list_sheet(wb, rows: list[dict]) -> None:
+def _add_list_sheet(wb, rows: list[dict], lang: str) -> None:
     ws = wb.create_sheet(LIST_SHEET, 0)
-    en = lang() == "en"
+    en = lang == "en"
     ws.append([en_h if en else zh_h for zh_h, en_h, _ in HEADERS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill(fill_type="solid", start_color="D9D9D9", end_color="D9D9D9")
     for n, row in enumerate(rows, start=1):
-        _list_row(wb, ws, n, row)
+        _list_row(wb, ws, n, row, lang)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
     _set_widths(ws)
@@ -295,12 +298,12 @@ def _add_list_sheet(wb, rows: list[dict]) -> None:
     _make_active(wb, ws)
 
 
-def _list_row(wb, ws: Worksheet, n: int, row: dict) -> None:
+def _list_row(wb, ws: Worksheet, n: int, row: dict, lang: str) -> None:
     ref = row.get("cell") or next(iter(row.get("cells") or []), "") or ""
     diff = row.get("diff")
     diff = None if isinstance(diff, float) and math.isnan(diff) else diff  # NaN would corrupt the sheet XML
     values = [
-        n, severity(row["severity"]), row.get("rule"), row.get("sheet"), ref, row.get("code"),
+        n, severity(row["severity"], lang), row.get("rule"), row.get("sheet"), ref, row.get("code"),
         row.get("name"), row.get("value"), row.get("message"), diff, row.get("explained"),
     ]
     r = n + 1  # below the header; ws.max_row would scan every cell on every row
@@ -380,6 +383,6 @@ _TEXT = {
 }
 
 
-def _text(key: str) -> str:
+def _text(key: str, lang: str) -> str:
     zh, en = _TEXT[key]
-    return en if lang() == "en" else zh
+    return en if lang == "en" else zh

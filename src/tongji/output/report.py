@@ -1,4 +1,7 @@
-"""The issue list as .xlsx, .csv or .json (`tongji validate --report FILE`)."""
+"""The issue list as .xlsx, .csv or .json (`tongji validate --report FILE`).
+
+The JSON document names its format (`"schema": "tongji.issues/1"`, engine/catalog.py REPORT_SCHEMA; docs/checks.md
+describes it) so that a program reading it can tell a change of fields."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ import openpyxl
 import polars as pl
 from openpyxl.styles import Font, PatternFill
 
+from tongji.engine.catalog import REPORT_SCHEMA
 from tongji.errors import TongjiError
-from tongji.i18n import lang
+from tongji.i18n import chosen
 from tongji.output.files import atomic_path, put, save_workbook, write_bytes
 from tongji.output.marks import FILLS
 from tongji.output.printing import table_pages
@@ -31,29 +35,39 @@ BOOK_HEADERS = {
 }
 
 
-def _label(table: dict, key: str) -> str:
-    return table[key][1 if lang() == "en" else 0]
+def _label(table: dict, key: str, lang: str | None = None) -> str:
+    return table[key][1 if chosen(lang) == "en" else 0]
 
 
 def _flat(issues: pl.DataFrame) -> pl.DataFrame:
     return issues.with_columns(pl.col("cells").list.join(";"))
 
 
-def write_report(report, path: Path) -> Path:
-    path = Path(path)
+def write_report(report, path: Path, lang: str | None = None) -> Path:
+    """The issue list in `lang` ("zh" or "en"; by default the language of this run), by the file's suffix."""
+    path, lang = Path(path), chosen(lang)
     suffix = path.suffix.lower()
+    issues = report.issues_in(lang)
     if suffix == ".json":
-        rows = report.issues.to_dicts()
-        return write_bytes(path, (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        return write_bytes(path, json_bytes(issues))
     if suffix == ".csv":
-        df = csv_frame(_flat(report.issues))
-        df = df.rename({c: _label(HEADERS, c) for c in df.columns})
+        df = csv_frame(_flat(issues).drop("params"))
+        df = df.rename({c: _label(HEADERS, c, lang) for c in df.columns})
         with atomic_path(path) as tmp:
             tmp.write_bytes(b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))  # BOM: Excel opens it as UTF-8
         return path
     if suffix == ".xlsx":
-        return save_workbook(_workbook(report), path)
+        return save_workbook(_workbook(issues, report.workbooks, lang), path)
     raise TongjiError("report-format", path=path)
+
+
+def json_bytes(issues: pl.DataFrame) -> bytes:
+    """The JSON issue report: {"schema": REPORT_SCHEMA, "issues": [...]}, each issue's params as an object."""
+    rows = issues.to_dicts()
+    for row in rows:
+        row["params"] = json.loads(row["params"]) if row.get("params") else {}
+    doc = {"schema": REPORT_SCHEMA, "issues": rows}
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def csv_frame(df: pl.DataFrame) -> pl.DataFrame:
@@ -66,19 +80,19 @@ def csv_frame(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(safe(n) for n, dtype in df.schema.items() if dtype == pl.Utf8)
 
 
-def _workbook(report) -> openpyxl.Workbook:
+def _workbook(issues: pl.DataFrame, workbooks: pl.DataFrame, lang: str) -> openpyxl.Workbook:
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.title = "问题清单" if lang() != "en" else "Issues"
-    _table(ws, _flat(report.issues), HEADERS, "severity")
-    _table(wb.create_sheet("工作簿" if lang() != "en" else "Workbooks"),
-           report.workbooks.drop("org_type"), BOOK_HEADERS, None)
+    ws.title = "问题清单" if lang != "en" else "Issues"
+    _table(ws, _flat(issues), HEADERS, "severity", lang)
+    _table(wb.create_sheet("工作簿" if lang != "en" else "Workbooks"), workbooks.drop("org_type"), BOOK_HEADERS, None,
+           lang)
     return wb
 
 
-def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None) -> None:
+def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str | None = None) -> None:
     cols = [c for c in headers if c in df.columns]
-    ws.append([_label(headers, c) for c in cols])
+    ws.append([_label(headers, c, lang) for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for n, row in enumerate(df.select(cols).iter_rows(named=True), start=2):

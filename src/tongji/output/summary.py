@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -23,8 +24,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 import tongji
+from tongji.engine.catalog import Catalog
 from tongji.engine.summary import DETAIL_KEYS, Summary
 from tongji.errors import TongjiError
+from tongji.i18n import chosen
 from tongji.output.files import ensure_dir, put, save_workbook, write_bytes
 from tongji.output.printing import form_pages, table_pages
 from tongji.output.report import HEADERS, _flat, _label, _table, csv_frame
@@ -73,9 +76,11 @@ def summary_stem(summary: Summary) -> str:
     return _ILLEGAL.sub("_", f"{summary.unit}_{summary.period}")
 
 
-def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)) -> list[Path]:
+def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",),
+                  lang: str | None = None) -> list[Path]:
     """Write the summary in each format (an output format of `spec.writers`, the plugins that built the spec:
-    xlsx, csv, json, html…), plus 明细/汇总 parquet and the manifest, into `out_dir`; return their paths.
+    xlsx, csv, json, html…), plus 明细/汇总 parquet and the manifest, into `out_dir`; return their paths. Every
+    writer sees the issues' messages in `lang` ("zh" or "en"; by default the language of this run).
 
     Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind.
     """
@@ -84,6 +89,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
     if unknown:
         raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
     out_dir = ensure_dir(Path(out_dir))
+    summary = replace(summary, issues=Catalog.of(spec).render(summary.issues, chosen(lang)))
     stem = summary_stem(summary)
     stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
     try:
@@ -126,7 +132,7 @@ def write_json(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
         "unit": summary.unit, "name": summary.name, "period": summary.period, "level": summary.level,
         "totals": summary.totals.to_dicts(), "indicators": summary.indicators.to_dicts(),
         "completeness": summary.completeness.to_dicts(), "units": summary.units.to_dicts(),
-        "issues": summary.issues.drop("cells").to_dicts(),
+        "issues": summary.issues.drop("cells", "params", strict=False).to_dicts(),
     }
     text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return [write_bytes(out_dir / f"{summary_stem(summary)}_汇总.json", text.encode("utf-8"))]

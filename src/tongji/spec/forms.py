@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tongji.engine.catalog import BUILTIN as ISSUE_TYPES
 from tongji.errors import TongjiError
 from tongji.spec.expr import CODE, Expr, ExprError, parse
 
@@ -227,6 +228,8 @@ class SpecBuilder:
             if rid in seen:
                 raise _conflict(rid, seen[rid], r["_plugin"])
             seen[rid] = r["_plugin"]
+            if rid in ISSUE_TYPES:  # a rule is an issue type: its id must not take a built-in code's place
+                raise TongjiError("plugin-rule-clash", plugin=r["_plugin"], code=rid, where=r["_where"])
             _known_keys(r, "rule")
             check, when = _parse_rule(r)
             for key, expr in (("check", check), ("when", when)):
@@ -278,6 +281,8 @@ class SpecBuilder:
                 raise _conflict(c.id, seen[c.id], c.plugin)
             seen[c.id] = c.plugin
             where = {"_where": f"{c.plugin}:0", "_plugin": c.plugin}
+            if c.id in ISSUE_TYPES:  # a check is an issue type too
+                raise TongjiError("plugin-rule-clash", plugin=c.plugin, code=c.id, where=where["_where"])
             if not callable(c.function):
                 raise _invalid(where, f"检查 {c.id} 的第二个参数应为函数")
             if c.severity not in SEVERITIES:
