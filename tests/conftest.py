@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tongji.definitions.codes import uscc_check_char
 from tongji.i18n import set_lang
-from tongji.spec.codes import uscc_check_char
 
 os.environ["TONGJI_ENTRY_POINTS"] = "0"  # plugins pip-installed on this machine must not change the tests
 os.environ.pop("TONGJI_PLUGINS_DIR", None)

@@ -16,7 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from tongji.errors import TongjiError
 from tongji.i18n import set_lang
-from tongji.output.annotate import annotate_all, annotate_workbook
+from tongji.writing.annotate import annotate_all, annotate_workbook
 
 RED, YELLOW = "FFC7CE", "FFC000"  # warnings amber, unlike the pale-yellow input cells
 SCHEMA = {

@@ -20,10 +20,10 @@ from openpyxl.styles import PatternFill
 from typer.testing import CliRunner
 
 import tongji
-import tongji.output.annotate as annotate
+import tongji.writing.annotate as annotate
 from test_annotate import RED, fill_of, frame, issue, list_rows, make_source, sample_issues
 from tongji.errors import TongjiError
-from tongji.output.annotate import annotate_all, annotate_workbook
+from tongji.writing.annotate import annotate_all, annotate_workbook
 from workbooks import cell_of, make_workbook
 
 PALE = "FFF2CC"  # the templates' input cells

@@ -1,4 +1,4 @@
-"""The issue catalog (engine/catalog.py): every issue type declared once, rendered in the reader's language."""
+"""The issue catalog (issues/catalog.py): every issue type declared once, rendered in the reader's language."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 
 import tongji
-from tongji.engine import schema
-from tongji.engine.catalog import BUILTIN, Catalog
-from tongji.engine.report import ISSUE_COLUMNS
+from tongji.checking import schema
+from tongji.definitions import load_spec
 from tongji.i18n import MESSAGES
-from tongji.output.annotate import annotate_all
-from tongji.output.report import write_report
-from tongji.spec import load_spec
+from tongji.issues.catalog import BUILTIN, Catalog
+from tongji.issues.report import ISSUE_COLUMNS
+from tongji.writing.annotate import annotate_all
+from tongji.writing.issue_report import write_report
 from workbooks import cell_of, cover, make_workbook
 
 # --- every issue type declared once -----------------------------------------------------------------
@@ -70,7 +70,7 @@ def test_a_declarative_rule_is_an_issue_type_of_the_same_catalog():
 
 def test_issue_text_lives_in_the_catalog_only():
     variants = {v for kind in BUILTIN.values() for v in kind.variants}
-    assert not (set(BUILTIN) | variants) & set(MESSAGES), "issue messages belong to engine/catalog.py"
+    assert not (set(BUILTIN) | variants) & set(MESSAGES), "issue messages belong to issues/catalog.py"
     assert set(BUILTIN) >= {"missing-row", "summary-edited", "jf20-previous", "duplicate-unit"}
 
 
@@ -114,7 +114,7 @@ def test_one_report_is_written_in_chinese_then_in_english(tmp_path):
 
 def test_a_summary_is_written_in_the_language_asked_for(tmp_path):
     from test_summary_writer import make_summary
-    from tongji.output.summary import write_summary
+    from tongji.writing.summary_files import write_summary
 
     kind = BUILTIN["missing-unit"]
     given = {"unit": "0106009", "name": "丙工会"}
@@ -185,7 +185,7 @@ def test_a_python_plugin_rule_with_a_built_in_issue_code_is_refused(tmp_path):
     folder = tmp_path / "插件"
     folder.mkdir()
     (folder / "my_checks.py").write_text(
-        "from tongji.hookspecs import hookimpl\n\n\n@hookimpl\ndef register_rules(register):\n"
+        "from tongji.plugins.hookspecs import hookimpl\n\n\n@hookimpl\ndef register_rules(register):\n"
         "    register({'id': 'missing-unit', 'severity': '错误', 'check': 'HY03 <= HY01', 'message': '会员多'})\n",
         encoding="utf-8")
     with pytest.raises(TongjiError) as exc:

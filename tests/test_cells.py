@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import tongji
-from tongji.spec.codes import uscc_valid
+from tongji.definitions.codes import uscc_valid
 from workbooks import cell_of, cover, make_workbook, uscc
 
 

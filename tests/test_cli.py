@@ -167,7 +167,7 @@ def test_outputs_are_ordinary_files(tmp_path):
     import os
     import stat
 
-    from tongji.output.files import write_bytes
+    from tongji.writing.files import write_bytes
 
     old = os.umask(0o022)
     try:

@@ -7,9 +7,9 @@ import io
 import openpyxl
 import pytest
 
-from tongji.output.files import save_workbook
-from tongji.output.template import BENJI, write_template
-from tongji.spec import load_spec
+from tongji.definitions import load_spec
+from tongji.writing.files import save_workbook
+from tongji.writing.template import BENJI, write_template
 from tongji_samples.fastfill import Stamp
 
 PERIOD = "2025"

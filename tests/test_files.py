@@ -6,7 +6,7 @@ import zipfile
 
 import openpyxl
 
-from tongji.output.files import save_workbook
+from tongji.writing.files import save_workbook
 
 
 def test_rows_are_spliced_into_their_sheet_after_a_chartsheet(tmp_path):

@@ -184,8 +184,8 @@ def test_every_command_line_parses(guide):
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
 def test_rule_ids_named_in_the_guide_exist(guide):
-    from tongji.engine.catalog import BUILTIN
-    from tongji.spec import load_spec
+    from tongji.definitions import load_spec
+    from tongji.issues.catalog import BUILTIN
 
     known = set(BUILTIN) | {r.id for r in load_spec().rules}
     named = set(re.findall(r"`([a-z][a-z0-9]*(?:-[a-z0-9]+)+)`", text(guide)))
@@ -196,7 +196,7 @@ def sample_street(root: Path) -> Path:
     """The folders of section 2 for 翠苑街道 (330106004), from the bundled sample city; returns 2025年报."""
     import shutil
 
-    from tongji.spec.forms import data_dir
+    from tongji.definitions.forms import data_dir
 
     samples = data_dir("samples")
     folder = root / "2025年报"
@@ -221,7 +221,7 @@ def test_quoted_output_is_what_the_commands_print(guide, lang, tmp_path, monkeyp
     """The template, validate and 街道 rollup runs of the guide, on the sample city: every line they print is quoted."""
     monkeypatch.chdir(sample_street(tmp_path))
     # 132 templates take seconds to write; what the command prints does not depend on their content
-    monkeypatch.setattr("tongji.output.template.write_template", lambda path, *args: path)
+    monkeypatch.setattr("tongji.writing.template.write_template", lambda path, *args: path)
     quoted = {line.rstrip() for line in text(guide).splitlines()}
     for argv in (guide_command(guide, "template", "--registry"),
                  guide_command(guide, "validate", "--annotate"),

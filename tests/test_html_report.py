@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from city import build
 from tongji import cli, plugins
-from tongji.engine.rollup import rollup, rollup_all
-from tongji.output.summary import write_summary
-from tongji.spec import load_spec
+from tongji.aggregating.rollup import rollup, rollup_all
+from tongji.definitions import load_spec
+from tongji.writing.summary_files import write_summary
 
 PLUGIN = Path(__file__).resolve().parent.parent / "plugins" / "html_report"
 SHAPE = [[2, 1], [1, 2]]  # 2 区; 街道 with 2, 1, 1 and 2 grassroots units

@@ -9,9 +9,9 @@ import pickle
 import pkgutil
 
 import tongji
-from tongji.engine.labels import name_index
-from tongji.engine.schema import workbook_schema
-from tongji.spec import Spec, load_spec
+from tongji.checking.schema import workbook_schema
+from tongji.definitions import Spec, load_spec
+from tongji.reading.labels import name_index
 
 
 def test_derived_values_are_made_once_per_spec_and_kept_with_it():

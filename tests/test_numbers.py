@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tongji import plugins
-from tongji.engine.rollup import rollup_all
-from tongji.engine.validate import validate
+from tongji.aggregating.rollup import rollup_all
+from tongji.checking.validate import validate
 from workbooks import make_workbook
 
 HUGE = ["NaN", "nan", "inf", "-Infinity", "1E+308", "1E+20", "9" * 400, "1,000,000,000,000,000"]

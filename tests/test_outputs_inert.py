@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 from city import build
 from tongji import cli
-from tongji.output.files import _insert_rows
-from tongji.output.text import csv_safe, terminal_safe, xml_safe
+from tongji.writing.files import _insert_rows
+from tongji.writing.text import csv_safe, terminal_safe, xml_safe
 from workbooks import cover, make_workbook
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-x", "@a", "[/oops]", "\x1b[31m红\x1b[0m", "a<b&c", "ctl\x01\x0b\x1fz",

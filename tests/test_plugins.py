@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tongji import cli, plugins
+from tongji.definitions import load_spec
 from tongji.errors import TongjiError
-from tongji.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES, FIXTURES = ROOT / "plugins", Path(__file__).resolve().parent / "plugins"
@@ -33,9 +33,9 @@ def use(tmp_path, *sources: Path):
 
 def test_hangzhou_rows_rule_and_indicator_everywhere(tmp_path):
     from city import build, values_for
-    from tongji.engine.rollup import rollup_all
-    from tongji.output.template import make_templates
-    from tongji.spec.registry import load_registry
+    from tongji.aggregating.rollup import rollup_all
+    from tongji.definitions.registry import load_registry
+    from tongji.writing.template import make_templates
     from workbooks import cell_of, make_workbook
 
     use(tmp_path, EXAMPLES / "hangzhou_internet.toml")
@@ -162,8 +162,8 @@ def test_misspelt_hook_fails_loudly(tmp_path):
 
 def test_unknown_output_format_and_plugin_format(tmp_path):
     from city import build
-    from tongji.engine.rollup import rollup
-    from tongji.output.summary import write_summary
+    from tongji.aggregating.rollup import rollup
+    from tongji.writing.summary_files import write_summary
 
     host = use(tmp_path, FIXTURES / "command.py")
     assert set(host.writers) == {"xlsx", "parquet", "csv", "json", "txt"}
@@ -222,6 +222,6 @@ def test_every_hook_is_documented():
         body = section[1].split("\n### ", 1)[0]
         assert f"{name}(" in body and "@hookimpl" in body, name
         assert "```" in body, f"{name} has no example"
-        from tongji import hookspecs
+        from tongji.plugins import hookspecs
 
         assert getattr(hookspecs, name).__doc__, f"{name} has no docstring"

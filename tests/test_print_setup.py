@@ -15,13 +15,13 @@ from openpyxl.utils import range_boundaries
 
 from city import build
 from conftest import write_template_registry
-from tongji.engine.rollup import rollup
-from tongji.engine.validate import validate
-from tongji.output.report import write_report
-from tongji.output.summary import write_summary
-from tongji.output.template import GUIDE_SHEET, make_templates
-from tongji.spec import load_spec
-from tongji.spec.registry import load_registry
+from tongji.aggregating.rollup import rollup
+from tongji.checking.validate import validate
+from tongji.definitions import load_spec
+from tongji.definitions.registry import load_registry
+from tongji.writing.issue_report import write_report
+from tongji.writing.summary_files import write_summary
+from tongji.writing.template import GUIDE_SHEET, make_templates
 
 FORMS = ("封面", "会员", "建会", "帮扶", "经费")
 TABLES = ("明细", "完整性", "校验", "指标")

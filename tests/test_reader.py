@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import tongji
-from tongji.engine import reader
-from tongji.engine.reader import col_letter, discover, read_workbooks
-from tongji.spec import load_spec
+from tongji.definitions import load_spec
+from tongji.reading import workbooks as reader
+from tongji.reading.workbooks import col_letter, discover, read_workbooks
 from workbooks import cell_of, make_workbook
 
 

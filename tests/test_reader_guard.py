@@ -8,7 +8,7 @@ import polars as pl
 import tongji
 from hostile import MEMBER_PART, far_cell, rezip, unit
 from tongji import plugins
-from tongji.engine import reader
+from tongji.reading import workbooks as reader
 
 
 def test_a_worker_killed_by_a_file_is_reported_and_the_rest_read(tmp_path, monkeypatch):

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tongji import cli
+from tongji.definitions.registry import load_registry, parse_levels
 from tongji.errors import TongjiError
-from tongji.spec.registry import load_registry, parse_levels
 
 HEADER = "单位代码,单位名称,上级代码,层级,组织类型,所在地区划代码,状态\n"
 GOOD = HEADER + """C,市总,,市,9,330100000000,正常

@@ -25,11 +25,11 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_checks_doc_is_generated_from_the_code():
-    from tongji.engine.catalog import Catalog
-    from tongji.spec import load_spec
+    from tongji.definitions import load_spec
+    from tongji.issues.catalog import Catalog
 
     assert (ROOT / "docs" / "checks.md").read_text(encoding="utf-8") == Catalog.of(load_spec()).markdown(), (
-        "docs/checks.md is stale: run `python -m tongji.engine.catalog > docs/checks.md`")
+        "docs/checks.md is stale: run `python -m tongji.issues.catalog > docs/checks.md`")
 
 
 def test_no_module_extends_a_message_table_at_import():

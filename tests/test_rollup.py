@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from city import build
 from tongji import cli
-from tongji.engine.rollup import rollup, rollup_all
+from tongji.aggregating.rollup import rollup, rollup_all
+from tongji.definitions import load_spec
 from tongji.errors import TongjiError
-from tongji.output.summary import write_summary
-from tongji.spec import load_spec
+from tongji.writing.summary_files import write_summary
 from workbooks import cell_of
 
 SHAPE = [[2, 1], [1, 2]]  # 2 区; 街道 with 2, 1, 1 and 2 grassroots units

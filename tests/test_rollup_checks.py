@@ -7,9 +7,9 @@ import polars as pl
 
 from city import build, values_for
 from test_rollup import level_by_level
-from tongji.engine.node_checks import total_cells
-from tongji.engine.rollup import rollup_all
-from tongji.spec import load_spec
+from tongji.aggregating.rollup import rollup_all
+from tongji.checking.totals import total_cells
+from tongji.definitions import load_spec
 
 KEYS = ["unit", "severity", "rule", "cell", "cells", "code", "value", "message", "diff"]
 

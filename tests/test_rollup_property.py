@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from city import build
-from tongji.engine.rollup import rollup_all
-from tongji.spec import load_spec
+from tongji.aggregating.rollup import rollup_all
+from tongji.definitions import load_spec
 
 SPEC = load_spec()
 CODES = [r for r in SPEC.numeric_rows() if r.filled]

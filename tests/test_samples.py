@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 
 import tongji
-from tongji.engine.rollup import rollup_all
-from tongji.spec.forms import data_dir
-from tongji.spec.registry import load_registry
+from tongji.aggregating.rollup import rollup_all
+from tongji.definitions.forms import data_dir
+from tongji.definitions.registry import load_registry
 from tongji_samples import ANSWERS, ROLLUP, ROLLUP_PREVIOUS, SUMMARY_FOLDER, VALIDATE
 
 SAMPLES = data_dir("samples")

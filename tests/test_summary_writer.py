@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 
 import tongji
-from tongji.engine.report import ISSUE_COLUMNS
-from tongji.engine.summary import DETAIL_KEYS, Summary
-from tongji.output import summary as writer
-from tongji.output.summary import write_summary, write_summary_workbook
-from tongji.spec import load_spec
+from tongji.aggregating.summary import DETAIL_KEYS, Summary
+from tongji.definitions import load_spec
+from tongji.issues.report import ISSUE_COLUMNS
+from tongji.writing import summary_files as writer
+from tongji.writing.summary_files import write_summary, write_summary_workbook
 
 SHEETS = ["封面", "会员", "建会", "帮扶", "经费", "明细", "完整性", "校验", "指标"]
 STREET = "0106001"

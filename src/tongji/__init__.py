@@ -15,10 +15,11 @@ except PackageNotFoundError:  # running from a checkout without install
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from tongji.engine.rollup import rollup, rollup_all
-    from tongji.engine.validate import validate
+    from tongji.aggregating.rollup import rollup, rollup_all
+    from tongji.checking.validate import validate
 
-_LAZY = {"validate": "tongji.engine.validate", "rollup": "tongji.engine.rollup", "rollup_all": "tongji.engine.rollup"}
+_LAZY = {"validate": "tongji.checking.validate", "rollup": "tongji.aggregating.rollup",
+         "rollup_all": "tongji.aggregating.rollup"}
 
 
 def __getattr__(name: str):

@@ -11,19 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tongji.engine.report import ValidationReport
-from tongji.engine.rollup import rollup
-from tongji.engine.summary import Summary
-from tongji.engine.validate import validate
+from tongji.aggregating.rollup import rollup
+from tongji.aggregating.summary import Summary
+from tongji.checking.validate import validate
+from tongji.definitions import load_spec
+from tongji.definitions.codes import previous_period
+from tongji.definitions.forms import data_dir
+from tongji.definitions.registry import load_registry
 from tongji.i18n import lang
-from tongji.output.annotate import annotate_all
-from tongji.output.files import ensure_dir
-from tongji.output.report import write_report
-from tongji.output.summary import write_summary
-from tongji.spec import load_spec
-from tongji.spec.codes import previous_period
-from tongji.spec.forms import data_dir
-from tongji.spec.registry import load_registry
+from tongji.issues.report import ValidationReport
+from tongji.writing.annotate import annotate_all
+from tongji.writing.files import ensure_dir
+from tongji.writing.issue_report import write_report
+from tongji.writing.summary_files import write_summary
 
 PERIOD = "2025"
 SUMMARY_FOLDER = "汇总"  # last period's summary workbooks in a sample set: <last period>/汇总/

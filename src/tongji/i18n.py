@@ -1,6 +1,6 @@
 """Everything a user reads but issues, in Chinese first and English with `--lang en` or TONGJI_LANG=en.
 
-Issue messages are declared with their issue types in engine/catalog.py."""
+Issue messages are declared with their issue types in issues/catalog.py."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def status(name: str, lang: str | None = None) -> str:
     return STATUS.get(name, name) if chosen(lang) == "en" else name
 
 
-# Everything but issues (engine/catalog.py declares those): rollup's reasons, setup errors, the terminal, the CLI.
+# Everything but issues (issues/catalog.py declares those): rollup's reasons, setup errors, the terminal, the CLI.
 MESSAGES: dict[str, tuple[str, str]] = {
     # rollup
     "previous-period": ("上期汇总表 {path} 的报告期是 {found}，应早于本期 {period}（同为年报、季报或月报）", "Previous summary {path} is for {found}; it must be an earlier period of the same kind than {period}"),

@@ -6,17 +6,17 @@ docs/plugins.md documents every hook, every object a hook receives and every iss
 
 from __future__ import annotations
 
-from tongji.engine.plugin_checks import REGISTRY_COLUMNS, RETURNED
-from tongji.engine.report import ISSUE_COLUMNS, ValidationReport
-from tongji.engine.rules import fmt_number
-from tongji.engine.summary import DETAIL_KEYS, Summary
+from tongji.aggregating.summary import DETAIL_KEYS, Summary
+from tongji.checking.plugin_checks import REGISTRY_COLUMNS, RETURNED
+from tongji.checking.rules import fmt_number
+from tongji.definitions import Form, Indicator, Row, Rule, Spec
+from tongji.definitions.forms import SCOPES, SEVERITIES, Check
+from tongji.definitions.registry import Registry
 from tongji.errors import PluginError
-from tongji.hookspecs import HOOK_API_VERSION, hookimpl
-from tongji.output.files import atomic_path, save_workbook, write_bytes
-from tongji.output.summary import TRANSFER_NOTE, summary_stem
-from tongji.spec import Form, Indicator, Row, Rule, Spec
-from tongji.spec.forms import SCOPES, SEVERITIES, Check
-from tongji.spec.registry import Registry
+from tongji.issues.report import ISSUE_COLUMNS, ValidationReport
+from tongji.plugins.hookspecs import HOOK_API_VERSION, hookimpl
+from tongji.writing.files import atomic_path, save_workbook, write_bytes
+from tongji.writing.summary_files import TRANSFER_NOTE, summary_stem
 
 ISSUE_FIELDS = {
     "file": "工作簿路径（汇总自身的问题为空）",

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import openpyxl
 
-from tongji.engine.report import ValidationReport
-from tongji.engine.summary import Summary
+from tongji.aggregating.summary import Summary
+from tongji.definitions.codes import uscc_check_char
+from tongji.issues.report import ValidationReport
 from tongji.plugins import Host
-from tongji.spec.codes import uscc_check_char
 
 __all__ = ["BENJI_VALUES", "GOOD_VALUES", "City", "fill_template", "load_plugin", "make_city", "rollup",
            "run_command", "validate", "write_outputs"]
@@ -96,8 +96,8 @@ def make_city(root: str | Path, host: Host, streets: Iterable[int] = (2, 1), per
     """Write a registry and one filled template per unit under `root`: one 市 (330100), one 区 (330106) and a
     街道 per entry of `streets`, holding that many grassroots units. Every unit gets GOOD_VALUES (BENJI_VALUES for
     本级); `values` and `cover` change them: a dict for every unit, or a function (code, registry row) → dict."""
-    from tongji.output.template import make_templates
-    from tongji.spec.registry import load_registry
+    from tongji.definitions.registry import load_registry
+    from tongji.writing.template import make_templates
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -168,7 +168,7 @@ def _inputs(where) -> list[Path]:
 def validate(host: Host, inputs, registry: str | Path | None = None, period: str | None = None) -> ValidationReport:
     """Validate a City (its registry and period too) or files and folders, with the host's forms, rules and
     checks."""
-    from tongji.engine.validate import validate as run
+    from tongji.checking.validate import validate as run
 
     if isinstance(inputs, City):
         registry, period = registry or inputs.registry, period or inputs.period
@@ -178,7 +178,7 @@ def validate(host: Host, inputs, registry: str | Path | None = None, period: str
 def rollup(host: Host, inputs, registry: str | Path | None = None, period: str | None = None,
            unit: str | None = None) -> dict[str, Summary]:
     """Roll up every node of a City (or of `unit`'s subtree), bottom-up: {unit code: Summary}."""
-    from tongji.engine.rollup import rollup_all
+    from tongji.aggregating.rollup import rollup_all
 
     if isinstance(inputs, City):
         registry, period = registry or inputs.registry, period or inputs.period
@@ -187,7 +187,7 @@ def rollup(host: Host, inputs, registry: str | Path | None = None, period: str |
 
 def write_outputs(host: Host, summary: Summary, out_dir: str | Path, formats: Iterable[str] = ("xlsx",)) -> list[Path]:
     """Write one summary in these output formats (the plugin's own among them); returns the paths written."""
-    from tongji.output.summary import write_summary
+    from tongji.writing.summary_files import write_summary
 
     return write_summary(summary, Path(out_dir), host.spec, tuple(formats))
 

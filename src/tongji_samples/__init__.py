@@ -26,8 +26,8 @@ and kinds of union), `dice` (the random stream), `tree` (the registry), `values`
 (writing them fast) and `make` (`make_city`, which runs them in order).
 """
 
+from tongji.definitions.codes import previous_period
 from tongji.demo import SUMMARY_FOLDER
-from tongji.spec.codes import previous_period
 from tongji_samples.city import City
 from tongji_samples.jobs import BENJI_FOLDER
 from tongji_samples.make import make_city

@@ -22,9 +22,9 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 
-from tongji.output.files import FIXED_TIME, save_workbook
-from tongji.output.template import BENJI, write_template
-from tongji.spec import Spec
+from tongji.definitions import Spec
+from tongji.writing.files import FIXED_TIME, save_workbook
+from tongji.writing.template import BENJI, write_template
 
 # The registry fields a template names; in the stamp's template each is the text @@<field>@@.
 FIELDS = ("单位代码", "单位名称", "上级代码", "组织类型", "所在地区划代码")
@@ -112,7 +112,7 @@ def _zip_info(name: str, attrs: int) -> zipfile.ZipInfo:
 def _place_slots(wb, spec: Spec, value_codes: set[str]) -> dict[tuple[str, str], Slot]:
     """Put a numeric placeholder in every per-unit cell of the form sheets; return (sheet, cell) → Slot.
 
-    Column B holds the code; the value is in C on the cover, in D on the forms (engine/reader.py's contract)."""
+    Column B holds the code; the value is in C on the cover, in D on the forms (reading/workbooks.py's contract)."""
     cover_codes = {r.code for r in spec.cover.rows}
     kinds = {f.sheet: f.is_cover for f in spec.forms}
     slots = {}

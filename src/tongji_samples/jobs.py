@@ -9,9 +9,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tongji.output.files import write_bytes
-from tongji.output.template import BENJI, template_name
-from tongji.spec import Spec
+from tongji.definitions import Spec
+from tongji.writing.files import write_bytes
+from tongji.writing.template import BENJI, template_name
 from tongji_samples.dice import Dice
 from tongji_samples.fastfill import Stamp
 from tongji_samples.tree import Unit

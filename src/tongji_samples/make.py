@@ -6,12 +6,12 @@ import os
 import shutil
 from pathlib import Path
 
+from tongji.definitions import Spec, load_spec
+from tongji.definitions.codes import normalize_period, previous_period
+from tongji.definitions.registry import Registry
 from tongji.demo import SUMMARY_FOLDER
 from tongji.errors import TongjiError
-from tongji.output.files import ensure_dir
-from tongji.spec import Spec, load_spec
-from tongji.spec.codes import normalize_period, previous_period
-from tongji.spec.registry import Registry
+from tongji.writing.files import ensure_dir
 from tongji_samples.city import City
 from tongji_samples.dice import Dice
 from tongji_samples.jobs import make_jobs, typed_value, write_all
@@ -115,8 +115,8 @@ def _check_options(units: int, mistakes: float, districts: int, streets: int, pe
 def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, period: str, registry: Registry,
                     spec: Spec, workers: int) -> None:
     """Last period's workbooks, rolled up; only the summary workbooks stay, in out/<period>/汇总/."""
-    from tongji.engine.rollup import rollup_all
-    from tongji.output.summary import write_summary
+    from tongji.aggregating.rollup import rollup_all
+    from tongji.writing.summary_files import write_summary
 
     folder = out / period
     jobs = make_jobs(dice, tree, values, folder, period, spec)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tongji.spec.codes import USCC_CHARS, uscc_check_char
-from tongji.spec.registry import Registry, load_registry
+from tongji.definitions.codes import USCC_CHARS, uscc_check_char
+from tongji.definitions.registry import Registry, load_registry
 from tongji_samples.dice import Dice
 from tongji_samples.names import DISTRICTS, HOSPITALS, KINDS, NUMERALS, STREETS, Kind
 

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tongji.errors import TongjiError
 from tongji.i18n import t
-from tongji.output.text import terminal_safe
+from tongji.writing.text import terminal_safe
 
 PROGRESS_MIN = 5  # fewer files than this finish before a bar would be seen
 LEVELS_HELP = "层级名称自上而下，逗号分隔（默认 市,区,街道,基层；也可设 TONGJI_LEVELS）"

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import typer
 
+from tongji.aggregating.summary import Summary
+from tongji.checking.rules import fmt_number
 from tongji.cli.common import console, friendly, progress, shown, workers
 from tongji.cli.samples import sample_generator
 from tongji.cli.validate import show
 from tongji.demo import run_demo
-from tongji.engine.rules import fmt_number
-from tongji.engine.summary import Summary
 from tongji.i18n import t
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from tongji.cli.common import console, friendly
 from tongji.errors import TongjiError
 from tongji.i18n import t
-from tongji.output.text import terminal_safe
+from tongji.writing.text import terminal_safe
 
 plugin_app = typer.Typer(help="插件开发工具", no_args_is_help=True)
 
@@ -52,7 +52,7 @@ def new_command(
     out: Path = typer.Option(Path("."), "--out", "-o", help="在此文件夹下创建插件项目"),
 ) -> None:
     """生成一个插件项目：pyproject（含入口点）、一个钩子、一个测试；pip install 后即被 tongji 加载。"""
-    from tongji.output.scaffold import scaffold
+    from tongji.plugins.scaffold import scaffold
 
     folder = scaffold(name, out)
     console().print(t("plugin-created", path=folder, name=name))

@@ -7,17 +7,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from tongji.aggregating.rollup import rollup, rollup_all
+from tongji.aggregating.summary import Summary
+from tongji.checking.rules import fmt_number
 from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
-from tongji.engine.rollup import rollup, rollup_all
-from tongji.engine.rules import fmt_number
-from tongji.engine.summary import Summary
+from tongji.definitions import load_spec
+from tongji.definitions.registry import load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import lang, t
-from tongji.output.files import ensure_dir
-from tongji.output.paths import refuse_overlap
-from tongji.output.text import terminal_safe
-from tongji.spec import load_spec
-from tongji.spec.registry import load_registry
+from tongji.writing.files import ensure_dir
+from tongji.writing.paths import refuse_overlap
+from tongji.writing.text import terminal_safe
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +46,7 @@ def rollup_command(
     formats = [f.strip() for item in formats for f in item.split(",") if f.strip()]
     _check_formats(formats)
     ensure_dir(out)  # an unwritable folder is said before any workbook is read
-    from tongji.output.summary import write_summary
+    from tongji.writing.summary_files import write_summary
 
     con, spec = console(), load_spec()
     options = {"registry": registry, "period": period, "include_errors": include_errors,

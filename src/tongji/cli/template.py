@@ -15,8 +15,8 @@ def template(
     levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
 ) -> None:
     """生成填报模板：每个基层工会一份，街道及以上每个工会各一份本级报表。"""
-    from tongji.output.template import make_templates
-    from tongji.spec.registry import load_registry
+    from tongji.definitions.registry import load_registry
+    from tongji.writing.template import make_templates
 
     paths = make_templates(load_registry(registry, levels), period, out, unit=unit)
     # soft_wrap: a long output path must stay on one line for people and for scripts alike

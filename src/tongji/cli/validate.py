@@ -8,13 +8,13 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from tongji.checking.validate import validate
 from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
-from tongji.engine.report import ValidationReport
-from tongji.engine.validate import validate
 from tongji.i18n import lang, severity, status, t
-from tongji.output.paths import refuse_overlap
-from tongji.output.report import write_report
-from tongji.output.text import terminal_safe
+from tongji.issues.report import ValidationReport
+from tongji.writing.issue_report import write_report
+from tongji.writing.paths import refuse_overlap
+from tongji.writing.text import terminal_safe
 
 MAX_SHOWN = 200  # issues printed on the terminal; the full list goes to --report
 ALL_BOOKS_UP_TO = 50  # beyond this many workbooks, only those needing attention are listed
@@ -39,7 +39,7 @@ def validate_command(
     if report is not None:
         write_report_check(report)
     if registry is not None:
-        from tongji.spec.registry import load_registry
+        from tongji.definitions.registry import load_registry
 
         registry = load_registry(registry, levels)
     with progress(out, t("cli-reading")) as (on_total, tick):
@@ -50,7 +50,7 @@ def validate_command(
         write_report(result, report, lang())
         out.print(shown("cli-report-written", path=report))
     if annotate is not None:
-        from tongji.output.annotate import annotate_all
+        from tongji.writing.annotate import annotate_all
 
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
         written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang())
@@ -93,7 +93,7 @@ def show(out, result: ValidationReport) -> None:
 def _issues(out, result: ValidationReport) -> None:
     table = Table(*[t(k) for k in ("col-file", "col-severity", "col-cell", "col-code", "col-message",
                                    "col-diff")], title=t("cli-issues"))
-    from tongji.engine.rules import fmt_number
+    from tongji.checking.rules import fmt_number
 
     for r in result.catalog.render(result.issues.head(MAX_SHOWN), lang()).iter_rows(named=True):
         colour = STYLE[r["severity"]]

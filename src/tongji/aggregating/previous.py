@@ -1,0 +1,91 @@
+"""Year on year: last period's summary of the same node gives 上期数, 同比 and the cross-period checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from tongji.aggregating.summary import Summary
+from tongji.checking.rules import fmt_number
+from tongji.checking.validate import validate
+from tongji.definitions import Spec
+from tongji.definitions.codes import normalize_period
+from tongji.errors import TongjiError
+from tongji.i18n import t
+from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
+
+JUMP = 1000  # a count going from 0 to more than this is an outlier (domain.md §5)
+
+
+def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> tuple[dict[str, float], pl.DataFrame]:
+    """Totals and 明细 of last period's summary workbook (which must be of an earlier period of the same kind)."""
+    from tongji.aggregating.summary import read_detail
+
+    path = Path(path)
+    if not path.is_file():
+        raise TongjiError("previous-missing", path=path)
+    values = validate([path], spec=spec).values
+    if not values.height or "明细" not in _sheets(path):
+        raise TongjiError("previous-not-summary", path=path)
+    row = values.row(0, named=True)
+    earlier = normalize_period(str(row.get("FM04") or ""))
+    if period and (earlier is None or len(earlier) != len(period) or earlier >= period):
+        raise TongjiError("previous-period", path=path, found=row.get("FM04") or t("blank"), period=period)
+    totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
+    return totals, read_detail(path, spec)
+
+
+def _sheets(path: Path) -> list[str]:
+    import fastexcel
+
+    return fastexcel.read_excel(path).sheet_names
+
+
+def period_issues(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> list[dict]:
+    """Cross-period checks of domain.md §5 for each workbook whose unit is in last period's 明细."""
+    prev = previous.select("单位代码", *[pl.col(c).alias(f"prev_{c}") for c in spec.rows if c in previous.columns
+                                        and spec.rows[c].kind != "text"])
+    df = books.filter(pl.col("kind") != "汇总").join(prev, left_on="unit", right_on="单位代码", how="inner")
+    out: list[dict] = []
+    for r in df.iter_rows(named=True):
+        if abs(r["JF20"] - r["prev_JF21"]) > 0.01:
+            out.append(_issue(r, "JF20", "jf20-previous", value=fmt_number(r["JF20"]),
+                              previous=fmt_number(r["prev_JF21"])))
+        if r["prev_HY03"] > 0 and abs(r["HY03"] / r["prev_HY03"] - 1) > 0.5:
+            out.append(_issue(r, "HY03", "hy03-change", value=fmt_number(r["HY03"]),
+                              previous=fmt_number(r["prev_HY03"])))
+        expected = r["prev_BF01"] + r["BF05"] - r["BF06"]
+        if abs(r["BF01"] - expected) > 0.5:
+            out.append(_issue(r, "BF01", "bf01-flow", value=fmt_number(r["BF01"]), expected=fmt_number(expected)))
+        for row in spec.numeric_rows():
+            if row.kind == "count" and r.get(f"prev_{row.code}") == 0 and r[row.code] > JUMP:
+                out.append(_issue(r, row.code, "count-jump", name=row.name, value=fmt_number(r[row.code])))
+    return out
+
+
+def _issue(book: dict, code: str, rule: str, **kw) -> dict:
+    kind = BUILTIN[rule]
+    return {"file": book["file"], "unit": book["unit"], "code": code, "rule": rule, "severity": kind.severity,
+            "message": kind.text(MESSAGE_LANG, **kw), "params": kw, "value": fmt_number(book[code])}
+
+
+def add_previous(summary: Summary, prev_totals: dict[str, float], spec: Spec) -> None:
+    """上期数 and 同比 for every total (relative change; blank where last period was 0) and every rate
+    (the change in percentage points)."""
+    from tongji.aggregating.rollup import indicators_frame, totals_frame
+
+    prev = totals_frame(pl.DataFrame({c: [v] for c, v in prev_totals.items()}), spec)
+    summary.totals = _with_change(summary.totals, prev.select("code", pl.col("value").alias("previous")), "code")
+    prev_ind = indicators_frame(prev, spec).select("id", pl.col("value").alias("previous"))
+    ind = _with_change(summary.indicators, prev_ind, "id")
+    # a rate's 同比 is its change in percentage points (提高 1.2 个百分点), an amount's the relative change
+    points = pl.when(pl.col("previous").is_not_null()).then(pl.col("value") - pl.col("previous"))
+    summary.indicators = ind.with_columns(pl.when(pl.col("unit") == "%").then(points).otherwise(pl.col("change"))
+                                          .alias("change"))
+    summary.has_previous = True
+
+
+def _with_change(df: pl.DataFrame, prev: pl.DataFrame, key: str) -> pl.DataFrame:
+    change = pl.when(pl.col("previous").fill_null(0) != 0).then(pl.col("value") / pl.col("previous") - 1)
+    return df.join(prev, on=key, how="left", maintain_order="left").with_columns(change.alias("change"))

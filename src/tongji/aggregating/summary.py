@@ -1,0 +1,131 @@
+"""The result of a rollup: one node's totals, detail, indicators, completeness and issues as DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import fastexcel
+import polars as pl
+
+from tongji.definitions import Spec
+from tongji.definitions.expr import to_polars
+from tongji.reading.screen import Limits, quiet_stderr, screen
+
+DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
+KIND_GRASSROOTS, KIND_BENJI = "基层", "本级"
+
+
+@dataclass
+class Summary:
+    """One node's summary.
+
+    cover:        FM01…FM12 as text (FM05 = "0": a summary workbook).
+    totals:       code, name, sheet, unit, value (Float64); with `previous`: also previous, change.
+    detail:       DETAIL_KEYS then one Float64 column per numeric code: one row per included grassroots unit
+                  and per included 本级 workbook anywhere beneath (and of) the node. totals = column sums.
+    indicators:   id, name, numerator, denominator, value, unit, note; with previous: previous, change.
+    completeness: child, child_name, expected, received, accepted, returned, missing (last row 合计).
+    units:        unit, name, child, status, file, reason: every unit expected or received, and what happened.
+    issues:       ISSUE_COLUMNS of engine.report: validation issues of the inputs and rollup's own.
+    inputs:       file, sha256, unit, kind (基层/本级/汇总), status (采用/退回/未采用), reason.
+    registry:     the Registry the rollup used (never written: writers may ask for it).
+    covers:       单位代码, 类型, FM01…FM12 of each workbook this rollup accepted (never written); see unit_table.
+    """
+
+    unit: str
+    name: str
+    period: str
+    level: str
+    cover: dict[str, str]
+    totals: pl.DataFrame
+    detail: pl.DataFrame
+    indicators: pl.DataFrame
+    completeness: pl.DataFrame
+    units: pl.DataFrame
+    issues: pl.DataFrame
+    inputs: pl.DataFrame
+    has_previous: bool = False
+    children: list[str] = field(default_factory=list)
+    registry: Any = field(default=None, repr=False)
+    covers: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool((self.issues["severity"] == "错误").any())
+
+    def total(self, code: str) -> float | None:
+        row = self.totals.filter(pl.col("code") == code)
+        return row["value"][0] if row.height else None
+
+    def rate(self, indicator: str) -> float | None:
+        row = self.indicators.filter(pl.col("id") == indicator)
+        return row["value"][0] if row.height else None
+
+
+def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
+    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
+
+    明细 has a row per unit (100,000 in a 市), so it is screened with the column limit only; the other
+    limits still guard the calamine process against a forged file (reading/screen/)."""
+    codes = [r.code for r in spec.numeric_rows()]
+    limits = Limits.of(spec)
+    limits = replace(limits, mb=max(limits.mb, 1024), rows=1_048_576, cols=max(limits.cols, len(codes) + 10))
+    try:
+        data = Path(path).read_bytes()
+        verdict = screen(data, limits, lambda name: name == "明细")
+        if verdict.whole or "明细" in verdict.sheets:
+            raise ValueError("beyond the reading limits")
+        with quiet_stderr():
+            raw = fastexcel.read_excel(data).load_sheet("明细", header_row=0, dtypes="string").to_polars()
+    except BaseException as exc:  # a Rust panic too: a summary without a readable 明细 cannot be checked or carried up
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raw = pl.DataFrame()
+    missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
+    raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
+    return raw.filter(pl.col("单位代码").is_not_null()).select(
+        *[pl.col(k).fill_null("") for k in DETAIL_KEYS],
+        *[pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0) for c in codes],
+    )
+
+
+def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
+    codes = [r.code for r in spec.numeric_rows()]
+    row = detail.select([pl.col(c).sum() for c in codes]).row(0, named=True) if detail.height else {}
+    return {c: _round(spec, c, row.get(c) or 0.0) for c in codes}
+
+
+def _round(spec: Spec, code: str, value: float) -> float:
+    """Counts are whole, amounts have two decimals: a sum of 10,000 floats must not show 0.30000000000000004."""
+    return float(round(value)) if spec.rows[code].kind != "amount" else round(value, 2)
+
+
+def summary_mismatches(totals: dict, detail: pl.DataFrame, spec: Spec) -> list[tuple[str, float, float]]:
+    """(code, total, sum of 明细) wherever a summary's total is not the sum of its own 明细: edited by hand."""
+    sums = column_sums(detail, spec)
+    return [(c, totals.get(c) or 0.0, v) for c, v in sums.items() if abs((totals.get(c) or 0.0) - v) > 0.005]
+
+
+def unit_table(summary: Summary, spec: Spec) -> pl.DataFrame:
+    """One row per row of 明细, for writers: DETAIL_KEYS, the unit's registry fields (层级, 所在地区划代码, 状态),
+    its cover as filled (FM01…FM12: null for a unit carried up in a child's summary workbook), every numeric
+    code, and the unit's own value of every derived indicator (null where its denominator is 0).
+
+    明细 itself is not widened: the summary workbook and its parquet stay as they are."""
+    df = summary.detail
+    cover_codes = [r.code for r in spec.cover.rows]
+    if summary.registry is not None:
+        frame = summary.registry.frame
+        df = df.join(frame.select("单位代码", *[c for c in frame.columns if c not in DETAIL_KEYS]),
+                     on="单位代码", how="left", maintain_order="left")
+    if summary.covers is not None and summary.covers.height:
+        covers = summary.covers.select("单位代码", "类型", *[c for c in cover_codes if c in summary.covers.columns])
+        df = df.join(covers, on=["单位代码", "类型"], how="left", maintain_order="left")
+    df = df.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in cover_codes if c not in df.columns])
+    rates = []
+    for ind in spec.indicators:
+        num, den = to_polars(ind.numerator.left, {}), to_polars(ind.denominator.left, {})
+        rates.append(pl.when(den != 0).then(num / den).otherwise(None).cast(pl.Float64).alias(ind.id))
+    return df.with_columns(rates)

@@ -1,0 +1,1 @@
+"""Checking the stacked table: types and ranges (pandera), rules, cover and registry, Python checks, totals."""

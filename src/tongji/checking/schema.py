@@ -1,0 +1,100 @@
+"""The pandera schema of one workbook, built from the forms in `schemas/` (never written by hand).
+
+It is applied once to the wide table: one row per workbook, one column per indicator code.
+Each check's `error` is the issue code it reports as (issues/catalog.py); a failure that maps to no issue type
+is a fault of this module, raised, never dropped.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from tongji.definitions import Row, Spec
+from tongji.definitions.codes import uscc_valid
+from tongji.issues.catalog import BUILTIN
+
+PERIOD_RE = r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$"
+
+
+def _expr_check(make_expr, error: str) -> pa.Check:
+    """A vectorised check: `make_expr(col)` is True where the value is acceptable (nulls pass)."""
+
+    def check(data):
+        col = pl.col(data.key)
+        return data.lazyframe.select(make_expr(col) | col.is_null())
+
+    return pa.Check(check, error=error)
+
+
+def _uscc_ok(col: pl.Expr) -> pl.Expr:
+    """An 18-character code is a 统一社会信用代码 and must be valid; shorter ones are registry codes."""
+    return (col.str.len_chars() != 18) | col.map_elements(uscc_valid, return_dtype=pl.Boolean)
+
+
+def _two_decimals(col: pl.Expr) -> pl.Expr:
+    """Whole cents, allowing the float noise of large amounts (299840834.72 reads as …834.720000029)."""
+    cents = col * 100
+    return (cents.round(0) - cents).abs() <= pl.max_horizontal(pl.lit(1e-6), cents.abs() * 1e-12)
+
+
+def parse_date(col: pl.Expr) -> pl.Expr:
+    text = (
+        col.str.replace_all(r"[年月./]", "-").str.replace("日", "").str.replace(r"[ T].*$", "")
+        .str.replace(r"^([0-9]{4})([0-9]{2})([0-9]{2})$", "$1-$2-$3")
+    )
+    return text.str.to_date("%Y-%m-%d", strict=False)
+
+
+def _column(row: Row, spec: Spec) -> pa.Column:
+    if row.kind in ("count", "amount", "flag"):
+        checks = []
+        if not row.signed:
+            checks.append(pa.Check.ge(0, error="negative"))
+        if row.kind == "count":
+            checks.append(_expr_check(lambda c: c.round(0) == c, "not-whole"))
+        if row.kind == "amount":
+            checks.append(_expr_check(_two_decimals, "too-many-decimals"))
+        return pa.Column(pl.Float64, checks=checks, nullable=True, required=False)
+    checks = {
+        "enum": lambda: [pa.Check.isin(sorted(spec.enums[row.enum]), error="bad-enum")],
+        "unitcode": lambda: [_expr_check(_uscc_ok, "bad-uscc")],
+        "period": lambda: [_expr_check(lambda c: c.str.contains(PERIOD_RE), "bad-period")],
+        "date": lambda: [_expr_check(lambda c: parse_date(c).is_not_null(), "bad-date")],
+        "area": lambda: [_expr_check(lambda c: c.str.contains(r"^[0-9]{12}$"), "bad-area")],
+    }.get(row.kind, list)()
+    return pa.Column(pl.Utf8, checks=checks, nullable=not row.required, required=False)
+
+
+def workbook_schema(spec: Spec) -> pa.DataFrameSchema:
+    """The pandera schema of one workbook's wide row (made once per spec)."""
+    return spec.derive(_workbook_schema)
+
+
+def _workbook_schema(spec: Spec) -> pa.DataFrameSchema:
+    columns = {r.code: _column(r, spec) for f in spec.forms for r in f.rows}
+    return pa.DataFrameSchema(columns, name="工会统计报表")
+
+
+class UnmappedCheck(RuntimeError):
+    """A pandera failure no issue type reports (a check without an issue code, a failure of a whole column): a
+    bug in the schema. The CLI reports it as an internal error (exit 3) rather than let a problem go unsaid."""
+
+
+def schema_failures(wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """Run the schema once; return (pos, code, rule) for every failing cell. `pos` is the frame row."""
+    try:
+        workbook_schema(spec).validate(wide, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fails = exc.failure_cases.select(
+            pl.col("index").cast(pl.Int64).alias("pos"),
+            pl.col("column").cast(pl.Utf8).alias("code"),
+            pl.col("check").cast(pl.Utf8).replace({"not_nullable": "required"}).alias("rule"),
+        )
+        unmapped = fails.filter(pl.col("pos").is_null() | ~pl.col("rule").is_in(list(BUILTIN)))
+        if unmapped.height:
+            what = unmapped.row(0, named=True)
+            raise UnmappedCheck(f"pandera check {what['rule']!r} on column {what['code']!r} maps to no issue type"
+                                f" ({unmapped.height} failure(s))") from None
+        return fails
+    return pl.DataFrame(schema={"pos": pl.Int64, "code": pl.Utf8, "rule": pl.Utf8})

@@ -1,1 +1,0 @@
-"""What runs: reading workbooks, validating the stacked table, building reports."""

@@ -1,0 +1,1 @@
+"""Issues: every issue type declared once (the catalog), and the validation report that holds them."""

@@ -1,0 +1,433 @@
+"""Every issue type tongji reports, declared once: its code, severity, category, Chinese and English
+templates, parameters and variants (one code with several messages: which reading limit was met, say).
+Declarative rules (schemas/rules.toml and plugins' TOML or Python) join as issue types of their own.
+Severities, every message and docs/checks.md come from here.
+
+An issue is kept as its code (the issue frame's `rule` column) and its parameters (`params`: a JSON object
+as text), and rendered in the reader's language when written: `Catalog.of(spec).render(issues, "en")`.
+The frame's `message` column is the Chinese rendering made when the issue was found (MESSAGE_LANG).
+
+`python -m tongji.issues.catalog > docs/checks.md` writes the list the docs show; a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from tongji.i18n import MESSAGES
+
+if TYPE_CHECKING:  # the spec's builder refuses rule ids that clash with these codes, so it imports this module
+    from tongji.definitions import Rule, Spec
+
+ERROR, WARNING, NOTICE = "错误", "警告", "提示"
+SEVERITIES = (ERROR, WARNING, NOTICE)
+RULE_CATEGORY = "审核关系"
+MESSAGE_LANG = "zh"  # the language of the `message` made with each issue (rendering it again costs a JSON decode)
+VARIANT = "variant"  # the params key naming which of a type's messages an issue has
+REPORT_SCHEMA = "tongji.issues/1"  # the JSON issue report's format (writing/issue_report.py); bump on a change
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+RULE_TERMS = ("左边", "右边", "差额", "left", "right", "diff")  # a rule message may quote its two sides
+
+
+def placeholders(template: str) -> list[str]:
+    return _PLACEHOLDER.findall(template)
+
+
+@dataclass(frozen=True, eq=False)
+class IssueType:
+    """One kind of issue. `params` are the names its templates use ({name}); a placeholder that is not a
+    param stays as written. `variants` maps a variant's name to its (Chinese, English) templates. A param in
+    `blank` reads （空）/(blank) when empty."""
+
+    code: str
+    severity: str
+    category: str
+    params: tuple[str, ...]
+    zh: str
+    en: str
+    variants: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    blank: tuple[str, ...] = ()
+    source: str = "tongji"
+    rule: Rule | None = None  # the declarative rule this type was made from, if any (its check is documented)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"{self.code}: severity {self.severity!r}")
+
+    def template(self, lang: str, variant: str | None = None) -> str:
+        zh, en = self.variants.get(variant or "", (self.zh, self.en))
+        return en if lang == "en" and en else zh
+
+    def text(self, lang: str, variant: str | None = None, **params: object) -> str:
+        """The message of one issue (for issues found one at a time; frames use `expr` or `render`)."""
+        blank = MESSAGES["blank"][1 if lang == "en" else 0]
+
+        def value(name: str) -> str:
+            v = params.get(name)
+            if name in self.blank and (v is None or v == ""):
+                return blank
+            return "" if v is None else str(v)
+
+        return "".join(value(p) if i % 2 and p in self.params else (f"{{{p}}}" if i % 2 else p)
+                       for i, p in enumerate(_PLACEHOLDER.split(self.template(lang, variant))))
+
+    def expr(self, lang: str, variant: str | None = None, **params: pl.Expr) -> pl.Expr:
+        """The message built column-wise from one expression per param, so a million notices cost no Python loop."""
+        blank = pl.lit(MESSAGES["blank"][1 if lang == "en" else 0])
+        parts = []
+        for i, p in enumerate(_PLACEHOLDER.split(self.template(lang, variant))):
+            if i % 2 == 0:
+                parts.append(pl.lit(p))
+            elif p in self.params and p in params:
+                col = params[p].cast(pl.Utf8)
+                empty = col.is_null() | (col == "")
+                parts.append(pl.when(empty).then(blank).otherwise(col) if p in self.blank else col.fill_null(""))
+            elif p in self.params:
+                parts.append(blank if p in self.blank else pl.lit(""))
+            else:
+                parts.append(pl.lit(f"{{{p}}}"))
+        return pl.concat_str(parts)
+
+    def params_json(self, variant: str | None = None, **params: object) -> str:
+        """The `params` cell of one issue: its declared params (as text) and its variant, if any."""
+        out = {k: None if v is None else str(v) for k, v in params.items() if k in self.params}
+        if variant:
+            out[VARIANT] = variant
+        return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+    def params_expr(self, **params: pl.Expr) -> pl.Expr:
+        """The `params` column of issues found column-wise."""
+        mine = [v.cast(pl.Utf8).alias(k) for k, v in params.items() if k in self.params]
+        return pl.struct(mine).struct.json_encode() if mine else pl.lit("{}")
+
+    def render(self, params: pl.Expr, lang: str) -> pl.Expr:
+        """Messages from a `params` column of this type's issues."""
+        if not self.params and not self.variants:
+            return pl.lit(self.template(lang))
+        names = [*self.params, *([VARIANT] if self.variants else [])]
+        decoded = params.str.json_decode(pl.Struct({n: pl.Utf8 for n in names}))
+        fields = {p: decoded.struct.field(p) for p in self.params}
+        message = self.expr(lang, **fields)
+        for name in self.variants:
+            message = pl.when(decoded.struct.field(VARIANT) == name).then(self.expr(lang, name, **fields)) \
+                .otherwise(message)
+        return message
+
+
+def rule_type(rule: Rule, codes: Iterable[str] = (), source: str = "") -> IssueType:
+    """A declarative rule as an issue type; its params are the indicator codes and sides its messages quote."""
+    known = set(codes) | set(RULE_TERMS)
+    quoted = placeholders(rule.message) + placeholders(rule.message_en)
+    return IssueType(rule.id, rule.severity, RULE_CATEGORY, tuple(dict.fromkeys(p for p in quoted if p in known)),
+                     rule.message, rule.message_en or rule.message, source=source or rule.source, rule=rule)
+
+
+def _checked(types: Iterable[IssueType]) -> dict[str, IssueType]:
+    """The built-in types by code; a template naming an undeclared param (or a param no template uses) is a
+    mistake here, not a blank in a message."""
+    out: dict[str, IssueType] = {}
+    for t in types:
+        templates = [t.zh, t.en, *(x for pair in t.variants.values() for x in pair)]
+        used = {p for s in templates for p in placeholders(s)}
+        if used != set(t.params) or t.code in out:
+            raise ValueError(f"issue type {t.code}: params {t.params} but templates use {sorted(used)}")
+        out[t.code] = t
+    return out
+
+
+BUILTIN: dict[str, IssueType] = _checked([
+    # 文件
+    IssueType("file-empty", ERROR, "文件", (),
+              "文件是空的（0 字节）",
+              "The file is empty (0 bytes)"),
+    IssueType("not-workbook", ERROR, "文件", ("detail",),
+              "不是 Excel 工作簿（{detail}）",
+              "Not an Excel workbook ({detail})"),
+    IssueType("encrypted", ERROR, "文件", (),
+              "工作簿设有打开密码，请去掉密码后重新报送",
+              "The workbook is password-protected; remove the password"),
+    IssueType("unreadable", ERROR, "文件", ("detail",),
+              "工作簿无法读取（技术细节：{detail}）",
+              "The workbook cannot be read (technical detail: {detail})",
+              variants={
+                  "unreadable-file": (
+                      "文件无法打开，可能正被其他程序占用或没有读取权限（技术细节：{detail}）",
+                      "The file cannot be opened; another program may hold it, or it may not be readable (technical detail: {detail})",
+                  ),
+                  "unreadable-damaged": (
+                      "工作簿已损坏，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
+                      "The workbook is damaged and cannot be read; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+                  ),
+                  "unreadable-xml": (
+                      "工作簿内部的表格数据（XML）有错误，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
+                      "The workbook's sheet data (XML) is malformed; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+                  ),
+                  "unreadable-crash": (
+                      "读取程序无法处理这个工作簿（文件可能已损坏）；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
+                      "The reading library failed on this workbook (it may be damaged); open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+                  ),
+              }),
+    IssueType("too-large", ERROR, "文件", ("limit", "sheet"),
+              "工作簿解压后超过 {limit} MB（读取上限），未读取；请删去其中的图片等大文件后重新报送",
+              "The workbook unpacks to more than {limit} MB (the reading limit) and was not read; remove pictures or other large content",
+              variants={
+                  "too-large-rows": (
+                      "工作表“{sheet}”第 {limit} 行以下还有内容（读取上限 {limit} 行），该表未读取；请删去表格下方多余的行",
+                      "Sheet '{sheet}' has content below row {limit} (the reading limit) and was not read; delete the extra rows",
+                  ),
+                  "too-large-cols": (
+                      "工作表“{sheet}”第 {limit} 列以右还有内容（读取上限 {limit} 列），该表未读取；请删去右侧多余的列",
+                      "Sheet '{sheet}' has content right of column {limit} (the reading limit) and was not read; delete the extra columns",
+                  ),
+                  "too-large-cells": (
+                      "工作表“{sheet}”的单元格超过读取上限（{limit} 个），该表未读取",
+                      "Sheet '{sheet}' has more cells than the reading limit ({limit}) and was not read",
+                  ),
+                  "too-large-time": (
+                      "读取工作簿超过 {limit} 秒（读取时限），未读取",
+                      "Reading the workbook took more than {limit} seconds (the time limit); it was not read",
+                  ),
+              }),
+    # 表式
+    IssueType("missing-sheet", ERROR, "表式", ("sheet",),
+              "缺少工作表“{sheet}”",
+              "Sheet '{sheet}' is missing"),
+    IssueType("near-duplicate-sheet", WARNING, "表式", ("sheet", "other"),
+              "有两张名称几乎相同的工作表“{sheet}”和“{other}”，已读取“{sheet}”；请删去多余的一张",
+              "Two sheets have nearly the same name, '{sheet}' and '{other}'; '{sheet}' was read; delete the other"),
+    IssueType("header-not-found", ERROR, "表式", ("sheet", "value"),
+              "工作表“{sheet}”找不到表头（需要“代码”和“{value}”两列）",
+              "Sheet '{sheet}' has no header row (columns 代码 and {value} are needed)"),
+    IssueType("missing-row", ERROR, "表式", ("code", "name"),
+              "缺少指标行 {code} {name}",
+              "Indicator row {code} {name} is missing"),
+    IssueType("extra-row", WARNING, "表式", ("text",),
+              "多出的指标行“{text}”不在标准报表中，未读取",
+              "Row '{text}' is not on the standard form and was not read"),
+    IssueType("extra-rows-more", WARNING, "表式", ("n",),
+              "另有 {n} 行不在标准报表中，未读取，不再逐行列出",
+              "{n} more rows are not on the standard form and were not read; they are not listed one by one"),
+    IssueType("duplicate-row", ERROR, "表式", ("code", "other"),
+              "指标 {code} 出现了两次（另见第 {other} 行）",
+              "Indicator {code} appears twice (also row {other})"),
+    # 单元格
+    IssueType("not-a-number", ERROR, "单元格", ("raw",),
+              "“{raw}”不是数字",
+              "'{raw}' is not a number"),
+    IssueType("text-number", NOTICE, "单元格", ("raw", "value"),
+              "“{raw}”是文本，已按数字 {value} 读取",
+              "'{raw}' is text; read as the number {value}"),
+    IssueType("negative", ERROR, "单元格", ("name", "raw"),
+              "{name}不能为负数（{raw}）",
+              "{name} cannot be negative ({raw})"),
+    IssueType("not-whole", ERROR, "单元格", ("name", "raw"),
+              "{name}应为整数（{raw}）",
+              "{name} must be a whole number ({raw})"),
+    IssueType("too-many-decimals", NOTICE, "单元格", ("raw",),
+              "金额“{raw}”超过两位小数",
+              "Amount '{raw}' has more than two decimals"),
+    IssueType("bad-flag", ERROR, "单元格", ("raw",),
+              "“{raw}”不是“是/否”",
+              "'{raw}' is not 是/否 (yes/no)"),
+    IssueType("cell-error", ERROR, "单元格", ("raw",),
+              "单元格是错误值 {raw}",
+              "The cell holds the error value {raw}"),
+    IssueType("formula-no-value", ERROR, "单元格", (),
+              "单元格是公式但没有计算结果（文件未在 Excel/WPS 中打开保存过），请打开后保存再报送",
+              "The cell is a formula with no computed value (never saved in Excel/WPS); open and save it"),
+    IssueType("merged-cell", ERROR, "单元格", ("range",),
+              "填报单元格被合并（{range}），只有左上角单元格有值",
+              "Input cells are merged ({range}); only the top-left holds a value"),
+    IssueType("benji-in-grassroots", ERROR, "单元格", ("name", "raw"),
+              "{name}只由本级工会填报，基层工会应为空或 0（现为 {raw}）",
+              "{name} is for 本级 workbooks only; a grassroots union leaves it empty (found {raw})"),
+    IssueType("implausible-number", ERROR, "单元格", ("raw", "limit"),
+              "“{raw}”超出任何统计数可能的范围（此类单元格不超过 {limit}）",
+              "'{raw}' is beyond what any statistic can hold (at most {limit} in such a cell)"),
+    # 封面
+    IssueType("required", ERROR, "封面", ("name",),
+              "{name}未填写",
+              "{name} is not filled in"),
+    IssueType("bad-enum", ERROR, "封面", ("name", "raw"),
+              "{name}“{raw}”不在代码表中",
+              "{name} '{raw}' is not a valid code"),
+    IssueType("bad-uscc", ERROR, "封面", ("raw",),
+              "单位代码“{raw}”不是有效的统一社会信用代码（校验位不符）",
+              "Unit code '{raw}' is not a valid unified social credit code"),
+    IssueType("bad-period", ERROR, "封面", ("raw",),
+              "报告期“{raw}”格式不对（应为 2025、2025Q2 或 2025-06）",
+              "Period '{raw}' is malformed (2025, 2025Q2 or 2025-06)"),
+    IssueType("wrong-period", ERROR, "封面", ("raw", "period"),
+              "报告期为 {raw}，本次收集的是 {period}",
+              "Period is {raw}; collecting {period}"),
+    IssueType("bad-date", ERROR, "封面", ("raw",),
+              "报出日期“{raw}”不是日期",
+              "Report date '{raw}' is not a date"),
+    IssueType("bad-area", WARNING, "封面", ("raw",),
+              "区划代码“{raw}”应为 12 位数字",
+              "Area code '{raw}' must be 12 digits"),
+    IssueType("unknown-version", WARNING, "封面", ("raw",),
+              "模板版本“{raw}”无法识别，请使用最新模板",
+              "Template version '{raw}' is not recognised; use the current template"),
+    IssueType("old-version", WARNING, "封面", ("raw", "current"),
+              "模板版本 {raw} 已过时（当前 {current}），请使用最新模板",
+              "Template version {raw} is old (current {current})"),
+    # 名册
+    IssueType("unknown-unit", ERROR, "名册", ("unit",),
+              "单位代码 {unit} 不在名册中",
+              "Unit {unit} is not in the registry"),
+    IssueType("revoked-unit", WARNING, "名册", ("unit",),
+              "单位 {unit} 在名册中已撤销",
+              "Unit {unit} is marked 撤销 in the registry"),
+    IssueType("wrong-parent", ERROR, "名册", ("raw", "parent"),
+              "上级工会代码为 {raw}，名册中该单位的上级是 {parent}",
+              "Parent code is {raw}; the registry says {parent}", blank=("raw", "parent")),
+    IssueType("area-outside-parent", WARNING, "名册", ("raw", "parent"),
+              "区划代码 {raw} 不在上级工会所在区划 {parent} 之内",
+              "Area code {raw} is outside the parent's area {parent}"),
+    IssueType("duplicate-unit", ERROR, "名册", ("unit", "files"),
+              "单位 {unit} 报送了多份工作簿：{files}",
+              "Unit {unit} sent several workbooks: {files}"),
+    # 汇总
+    IssueType("missing-unit", WARNING, "汇总", ("unit", "name", "child"),
+              "名册中的单位 {unit} {name} 没有报送",
+              "Registry unit {unit} {name} sent nothing",
+              variants={
+                  "missing-in-summary": (
+                      "单位 {unit} {name} 不在下级 {child} 的汇总表中（在下级被退回或缺报）",
+                      "Unit {unit} {name} is not in the summary of {child} (returned or missing there)",
+                  ),
+              }),
+    IssueType("superseded", NOTICE, "汇总", (),
+              "同一单位有更新的报表（按报出日期），本份未采用",
+              "A newer workbook of the same unit (by 报出日期) was used instead"),
+    IssueType("summary-edited", ERROR, "汇总", ("total", "sum"),
+              "汇总表的合计（{total}）不等于其明细之和（{sum}），汇总表可能被手工改动",
+              "Summary total ({total}) differs from the sum of its 明细 ({sum}): edited by hand?"),
+    IssueType("not-under-node", WARNING, "汇总", ("unit", "node"),
+              "单位 {unit} 不属于 {node} 的下级，未汇总",
+              "Unit {unit} is not beneath {node}; not summed"),
+    # 跨期
+    IssueType("jf20-previous", ERROR, "跨期", ("value", "previous"),
+              "年初结余（{value}）不等于上期年末结余（{previous}）",
+              "Opening balance ({value}) differs from last period's closing balance ({previous})"),
+    IssueType("hy03-change", WARNING, "跨期", ("previous", "value"),
+              "会员人数由上期 {previous} 变为 {value}，变动超过 50%，请核实",
+              "Members changed from {previous} to {value}, more than 50%: please check"),
+    IssueType("count-jump", WARNING, "跨期", ("name", "value"),
+              "{name}由上期 0 跳到 {value}，请核实",
+              "{name} jumped from 0 last period to {value}: please check"),
+    IssueType("bf01-flow", WARNING, "跨期", ("value", "expected"),
+              "在档困难职工户数（{value}）不等于上期户数＋本期新建档－本期脱困（{expected}）",
+              "Hardship households ({value}) differ from last period + new − exited ({expected})"),
+])
+
+
+def severity(code: str) -> str:
+    """The severity of a built-in issue code."""
+    return BUILTIN[code].severity
+
+
+class Catalog:
+    """The issue types of one spec: the built-in ones and one per declarative rule (built-in or a plugin's)."""
+
+    def __init__(self, types: Iterable[IssueType]):
+        self.types = {t.code: t for t in types}
+
+    @classmethod
+    def of(cls, spec: Spec | None = None) -> Catalog:
+        if spec is None:
+            return cls(BUILTIN.values())
+        return cls([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules)])
+
+    def __getitem__(self, code: str) -> IssueType:
+        return self.types[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.types
+
+    def render(self, issues: pl.DataFrame, lang: str) -> pl.DataFrame:
+        """`issues` with `message` in `lang` ("zh" or "en"), rendered from each row's code and params.
+
+        One vectorised pass per issue type present (about 1.5 s a million issues, mostly decoding params). A row
+        without params, or of a code this catalog does not know (a frame made by hand, a plugin's own), keeps the
+        message it has, and so does every row in MESSAGE_LANG, made in that language with the issue."""
+        if lang == MESSAGE_LANG or "params" not in issues.columns or not issues.height:
+            return issues
+        work = issues.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "rule", "params")
+        work = work.filter(pl.col("params").is_not_null() & pl.col("rule").is_in(list(self.types)))
+        parts = [part.select("_i", self.types[code].render(pl.col("params"), lang).alias("message"))
+                 for (code,), part in work.partition_by("rule", as_dict=True, maintain_order=True).items()]
+        if not parts:
+            return issues
+        found = pl.concat(parts)
+        return issues.with_columns(issues["message"].clone().scatter(found["_i"], found["message"]))
+
+    def markdown(self) -> str:
+        return markdown(self)
+
+
+def markdown(catalog: Catalog) -> str:
+    """docs/checks.md: every issue type, its variants, and the JSON report's format."""
+    rows = [t for t in catalog.types.values() if t.category != RULE_CATEGORY]
+    rules = [t for t in catalog.types.values() if t.category == RULE_CATEGORY]
+    lines = [
+        "# 审核规则与问题代码 (checks and issue codes)",
+        "",
+        "本页由 `python -m tongji.issues.catalog > docs/checks.md` 从代码（`src/tongji/issues/catalog.py`）与"
+        " `schemas/rules.toml` 生成，请勿手改。",
+        "错误 blocks acceptance (退回); 警告 must be explained in 说明 (then 已说明); 提示 is for information.",
+        "Each issue keeps its code (`rule`) and its parameters (`params`); its message is written in the reader's"
+        " language (`--lang`).",
+        "",
+        "## 内置检查 (built-in)",
+        "",
+        "A code with several messages has variants (↳), named by `params.variant`.",
+        "",
+        "| 代码 code | 严重程度 | 类别 | 参数 params | 说明 (zh) | message (en) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in rows:
+        lines.append(f"| `{t.code}` | {t.severity} | {t.category} | {_names(t.params)} | {t.zh} | {t.en} |")
+        lines += [f"| ↳ `{name}` | | | | {zh} | {en} |" for name, (zh, en) in t.variants.items()]
+    lines += ["", "## 审核关系 (rules in schemas/rules.toml)", "",
+              "A rule's params are the indicator codes its messages quote, and 左边/右边/差额 (left, right, diff).", "",
+              "| 代码 code | 严重程度 | 关系 | 条件 | 范围 | 说明 (zh) | message (en) |", "|---|---|---|---|---|---|---|"]
+    for t in rules:
+        r = t.rule
+        when = r.when.text if r is not None and r.when else ""
+        check, scope = (f"`{r.check.text}`", r.scope) if r is not None else ("", "")
+        lines.append(f"| `{t.code}` | {t.severity} | {check} | {when} | {scope} | {t.zh} | {t.en} |")
+    text = "\n".join(lines).replace("{", "`{").replace("}", "}`")
+    return text + "\n" + JSON_REPORT
+
+
+def _names(params: tuple[str, ...]) -> str:
+    return ", ".join(f"`{p}`" for p in params)
+
+
+JSON_REPORT = f"""
+## 问题清单 JSON (the issue report as JSON)
+
+`--report 问题清单.json` 写出一个对象：`"schema": "{REPORT_SCHEMA}"` 标明格式版本，`"issues"` 是问题清单，每条问题除各列外还有
+`params`（问题说明的参数）。
+
+`tongji validate --report 问题清单.json` writes one object: `"schema": "{REPORT_SCHEMA}"` names this format (a
+change of its fields changes the number), and `"issues"` lists every issue with the columns of the other report
+formats (`file`, `unit`, `unit_name`, `severity`, `rule`, `sheet`, `cell`, `cells`, `code`, `name`, `value`,
+`message`, `diff`, `explained`) and `params`, the parameters of its message as an object (`variant` names which
+message of a code with several). `rule` is the issue code above; `message` is written in the language asked for.
+"""
+
+
+if __name__ == "__main__":
+    # run as a script only: a module import here would be a cycle (the spec's builder imports this module)
+    from tongji.definitions import load_spec
+
+    print(Catalog.of(load_spec()).markdown(), end="")

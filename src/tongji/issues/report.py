@@ -1,0 +1,58 @@
+"""The result of validation: issues and per-workbook status as polars DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from tongji.issues.catalog import Catalog
+
+# `rule` is the issue code (issues/catalog.py), `params` its message's parameters as a JSON object, `message`
+# the Chinese rendering; writers render the message in the reader's language from code and params.
+ISSUE_COLUMNS = {
+    "file": pl.Utf8, "unit": pl.Utf8, "unit_name": pl.Utf8, "severity": pl.Utf8, "rule": pl.Utf8,
+    "sheet": pl.Utf8, "cell": pl.Utf8, "cells": pl.List(pl.Utf8), "code": pl.Utf8, "name": pl.Utf8,
+    "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64, "explained": pl.Utf8,
+}
+SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
+
+
+@dataclass
+class ValidationReport:
+    """`issues`: one row per problem (columns ISSUE_COLUMNS). `workbooks`: one row per file with
+    unit, status (通过 / 有警告 / 退回) and counts. `skipped`: checks not run and why.
+    `values`: one row per readable workbook, its cover (FM01…FM12) and every numeric cell as read.
+    `sha256`: file → SHA-256 of the bytes that were read (rollup's manifests list it).
+    `catalog`: the issue types the issues are of, to render them in either language (`issues_in`)."""
+
+    issues: pl.DataFrame
+    workbooks: pl.DataFrame
+    skipped: list[str] = field(default_factory=list)
+    values: pl.DataFrame = field(default_factory=pl.DataFrame)
+    sha256: dict[str, str] = field(default_factory=dict)
+    catalog: Catalog = field(default_factory=Catalog.of)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool((self.workbooks["status"] == "退回").any())
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.has_errors else 0
+
+    def issues_in(self, lang: str) -> pl.DataFrame:
+        """The issues with their messages in `lang` ("zh" or "en"): one report, written in either language."""
+        return self.catalog.render(self.issues, lang)
+
+    def flatten(self, fields: list[str], severity: str | None = None) -> list[list]:
+        """Issues as plain lists for one-line assertions: report.flatten(["cell", "rule"])."""
+        df = self.issues if severity is None else self.issues.filter(pl.col("severity") == severity)
+        return [list(r) for r in df.select(fields).iter_rows()]
+
+    def for_file(self, name: str) -> ValidationReport:
+        """This report narrowed to the files whose path ends with `name`."""
+        keep = pl.col("file").str.ends_with(name)
+        return ValidationReport(self.issues.filter(keep), self.workbooks.filter(keep), self.skipped,
+                                self.values.filter(keep) if "file" in self.values.columns else self.values,
+                                {f: h for f, h in self.sha256.items() if f.endswith(name)}, self.catalog)

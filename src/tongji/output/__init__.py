@@ -1,1 +1,0 @@
-"""Writing files: templates, annotated copies, issue reports. Always atomic, always reproducible."""

@@ -1,0 +1,397 @@
+"""Finding, loading and asking plugins; the built-in forms, rules, indicators and writers are plugin `tongji`.
+
+Plugins come from the `tongji` entry-point group (pip-installed packages) and from a plugins folder
+(`--plugins-dir` or TONGJI_PLUGINS_DIR) holding declarative .toml files, .py modules, packages, or
+pip-style project folders. TONGJI_LOAD_PLUGINS=a,b loads only those. A plugin that fails to load is
+recorded with its error; commands that need the forms refuse to run with it, `tongji plugins` shows it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import os
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pluggy
+
+from tongji.definitions import declarative
+from tongji.definitions.forms import BUILTIN, Check, Spec, SpecBuilder
+from tongji.errors import PluginError, TongjiError
+from tongji.plugins import hookspecs
+from tongji.plugins.hookspecs import hookimpl
+
+GROUP = "tongji"
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    source: str
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class Writer:
+    """An output format: `write` takes any of summary, out_dir, spec, units, registry, by name."""
+
+    name: str
+    write: Callable
+    plugin: str
+    description: str = ""
+
+    def run(self, summary, out_dir: Path, spec: Spec) -> list[Path]:
+        """Call the writer with the arguments it names; `units` is built only for a writer that asks."""
+        wanted = _parameters(self.write)
+        given = {"summary": summary, "out_dir": Path(out_dir), "spec": spec,
+                 "registry": getattr(summary, "registry", None)}
+        if wanted is None or "units" in wanted:
+            from tongji.aggregating.summary import unit_table
+
+            given["units"] = unit_table(summary, spec)
+        return list(guarded(self.plugin, f"输出格式 {self.name}", self.write, given))
+
+
+def _parameters(fn: Callable) -> set[str] | None:
+    """The argument names `fn` takes; None when it takes **kwargs (then it gets everything)."""
+    params = inspect.signature(fn).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def guarded(plugin: str, where: str, fn: Callable, available: dict):
+    """Call a plugin's function (writer, check) with the arguments it names: its PluginError is its own one-line
+    message; any other exception is the plugin's bug, reported with its name, never as a traceback."""
+    wanted = _parameters(fn)
+    try:
+        return fn(**(available if wanted is None else {k: v for k, v in available.items() if k in wanted}))
+    except PluginError as exc:
+        exc.plugin = exc.plugin or plugin
+        raise
+    except TongjiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's own bug is its error, named
+        if plugin == BUILTIN:  # tongji's own bug: the CLI's crash report, not blamed on a plugin
+            raise
+        raise TongjiError("plugin-failed", name=plugin, hook=where, error=f"{type(exc).__name__}: {exc}") from None
+
+
+class DeclarativePlugin:
+    """A .toml file as a plugin: the same format and loader as the built-in schemas/."""
+
+    def __init__(self, *paths: Path):
+        self.paths = [Path(p) for p in paths]
+        self.data = [declarative.read(p) for p in self.paths]
+
+    @hookimpl
+    def register_forms(self, register):
+        for d in self.data:
+            for form in d["form"]:
+                register(form)
+            for ext in d["extend"]:
+                register(dict(ext, extend=ext.get("form", "")))
+
+    @hookimpl
+    def register_rules(self, register):
+        for d in self.data:
+            for rule in d["rule"]:
+                register(rule)
+
+    @hookimpl
+    def register_indicators(self, register):
+        for d in self.data:
+            for ind in d["indicator"]:
+                register(ind)
+
+    @hookimpl
+    def register_config(self, register):
+        for d in self.data:
+            for name, value, _ in d["config"]:
+                register(name, value)
+
+    def meta(self) -> dict:
+        return {k: v for d in self.data for k, v in d["meta"].items()}
+
+
+class Host:
+    """One plugin manager and what its plugins registered."""
+
+    def __init__(self, plugins_dir: str | Path | None = None, entry_points: bool | None = None,
+                 only: str | None = None, environment: bool = True):
+        """`environment=False` ignores TONGJI_PLUGINS_DIR, TONGJI_LOAD_PLUGINS and TONGJI_ENTRY_POINTS
+        (tongji.testing: a plugin's test must not depend on the machine it runs on)."""
+        env = os.environ if environment else {}
+        self.pm = pluggy.PluginManager(GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.only = {n.strip() for n in (only if only is not None else env.get("TONGJI_LOAD_PLUGINS", ""))
+                     .split(",") if n.strip()}
+        from tongji.plugins import builtin
+
+        self._add(BUILTIN, builtin.plugin(), "内置")
+        if entry_points if entry_points is not None else env.get("TONGJI_ENTRY_POINTS", "1") != "0":
+            self._entry_points()
+        folder = plugins_dir or env.get("TONGJI_PLUGINS_DIR")
+        if folder:
+            self._folder(Path(folder))
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def add(self, name: str, plugin, source: str = "") -> None:
+        """Register a plugin object by hand (a test, an embedding application); errors are recorded."""
+        self._add(name, _as_plugin(plugin), source or name)
+        self.__dict__.pop("spec", None)
+        self.__dict__.pop("writers", None)
+
+    def _wanted(self, name: str) -> bool:
+        return not self.only or name in self.only
+
+    def _add(self, name: str, load, source: str) -> None:
+        """Register one plugin; `load` is the plugin object or a function that imports it."""
+        if not self._wanted(name) and name != BUILTIN:
+            return
+        if name in self.infos:
+            self.infos[f"{name}（{source}）"] = PluginInfo(name, source, error=_t("plugin-duplicate-name", name=name))
+            return
+        info = self.infos[name] = PluginInfo(name, source)
+        try:
+            plugin = load() if isinstance(load, _Loader) else load
+            self.pm.register(plugin, name=name)
+            self.pm.check_pending()  # a misspelt hook name fails here, loudly
+        except pluggy.PluginValidationError as exc:
+            self._drop(name)
+            info.error = _t("plugin-bad-hook", detail=str(exc).splitlines()[0])
+        except Exception as exc:  # noqa: BLE001 - any plugin failure is reported by name, not raised
+            self._drop(name)
+            info.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+
+    def _drop(self, name: str) -> None:
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+
+    def _entry_points(self) -> None:
+        for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name):
+            self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"entry point {ep.value}")
+
+    def _folder(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise TongjiError("plugins-dir-missing", path=folder)
+        for path in sorted(folder.iterdir()):
+            if not path.name.startswith((".", "_")):
+                self.add_path(path)
+
+    def add_path(self, path: Path) -> None:
+        """One entry of a plugins folder: a .toml or .py file, a package folder, a pip-style project folder."""
+        path = Path(path)
+        if path.suffix == ".toml":
+            self._add(path.stem, _Loader(lambda p=path: DeclarativePlugin(p)), f"文件 {path}")
+        elif path.suffix == ".py":
+            self._add(path.stem, _Loader(lambda p=path: _import_file(p)), f"文件 {path}")
+        elif (path / "__init__.py").exists():
+            self._add(path.name, _Loader(lambda p=path: _import_file(p / "__init__.py", p.name)), f"文件夹 {path}")
+        elif (path / "pyproject.toml").exists():
+            for name, value in _project_entry_points(path):
+                self._add(name, _Loader(lambda p=path, v=value: _import_from_project(p, v)), f"项目 {path}")
+        self.__dict__.pop("spec", None)
+        self.__dict__.pop("writers", None)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {n: i.error for n, i in self.infos.items() if i.error}
+
+    def require_healthy(self) -> None:
+        """Commands that use the forms refuse to run without a plugin the user asked for."""
+        if self.errors:
+            name, error = next(iter(self.errors.items()))
+            raise TongjiError("plugin-broken", name=name, error=error)
+
+    # --- asking --------------------------------------------------------------------------------
+
+    def _call(self, hook: str, make_register: Callable[[str], Callable]) -> None:
+        """Call one hook through pluggy, plugin by plugin in pluggy's order (tryfirst/trylast; the built-in
+        plugin is tryfirst), each with its own `register`, so that every registration is attributed."""
+        for name, caller in self._callers(hook):
+            guarded(name, hook, lambda register, c=caller: c(register=register), {"register": make_register(name)})
+
+    def _callers(self, hook: str) -> list[tuple[str, Callable]]:
+        """(plugin name, a pluggy hook caller of that plugin alone), in call order: argument subsetting and the
+        plugin's own hook wrappers apply as in `pm.hook.NAME(...)`."""
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        # tryfirst before the others, trylast after; otherwise in load order (pluggy alone would call the
+        # plugin loaded last first, and two regions' new sheets would come out in reverse)
+        rank = sorted(range(len(impls)), key=lambda i: (-impls[i].tryfirst + impls[i].trylast, i))
+        names = list(dict.fromkeys(impls[i].plugin_name for i in rank))
+        everyone = dict(self.pm.list_name_plugin())
+        return [(name, self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p]))
+                for name in names]
+
+    def _note(self, plugin: str, kind: str, what: str) -> None:
+        self.infos[plugin].registered.setdefault(kind, []).append(what)
+
+    @cached_property
+    def spec(self) -> Spec:
+        self.require_healthy()
+        builder = SpecBuilder()
+        from tongji.plugins import builtin
+
+        builder.meta |= builtin.plugin().meta()
+
+        def forms(plugin):
+            def register(form: dict) -> None:
+                item = dict(form, _plugin=plugin, _where=form.get("_where", f"{plugin}:0"))
+                if "extend" in item:
+                    item["form"] = item.pop("extend")
+                    builder.extends.append(item)
+                    for r in item.get("rows", []):
+                        self._note(plugin, "指标行", f"{item['form']}.{r.get('code')}")
+                else:
+                    builder.forms.append(item)
+                    self._note(plugin, "表", f"{item.get('id')} {item.get('sheet', '')}")
+            return register
+
+        def items(target: list, kind: str):
+            def make(plugin):
+                def register(item: dict) -> None:
+                    target.append(dict(item, _plugin=plugin, _where=item.get("_where", f"{plugin}:0")))
+                    self._note(plugin, kind, str(item.get("id")))
+                return register
+            return make
+
+        def config(plugin):
+            def register(name: str, value: float) -> None:
+                builder.add_config(name, value, plugin)
+                self._note(plugin, "配置", f"{name}={value}")
+            return register
+
+        def checks(plugin):
+            def register(id: str, check: Callable, severity: str = "错误", message: str = "",  # noqa: A002
+                         message_en: str = "", scope: str = "全部") -> None:
+                builder.checks.append(Check(id, check, severity, message, message_en, scope, plugin))
+                self._note(plugin, "检查", id)
+            return register
+
+        try:
+            self._call("register_forms", forms)
+            self._call("register_rules", items(builder.rules, "审核关系"))
+            self._call("register_indicators", items(builder.indicators, "派生指标"))
+            self._call("register_config", config)
+            self._call("register_checks", checks)
+            spec = builder.build()
+        except TongjiError as exc:
+            self._blame(exc)
+            raise
+        spec.writers = self.writers
+        return spec
+
+    def _blame(self, exc: TongjiError) -> None:
+        """A declarative file's mistake or a clash marks the plugin that made it as failed in `tongji plugins`."""
+        name = getattr(exc, "plugin", None) or exc.kw.get("name")
+        if name in self.infos and name != BUILTIN:
+            self.infos[name].error = str(exc)
+
+    @cached_property
+    def writers(self) -> dict[str, Writer]:
+        self.require_healthy()
+        found: dict[str, Writer] = {}
+
+        def make(plugin):
+            def register(name: str, writer: Callable, description: str = "") -> None:
+                if name in found:
+                    first = found[name].plugin
+                    raise TongjiError("plugin-conflict", what=f"输出格式 {name}", first=first, second=plugin)
+                found[name] = Writer(name, writer, plugin, description)
+                self._note(plugin, "输出格式", name)
+            return register
+
+        self._call("register_output_formats", make)
+        return found
+
+    def add_commands(self, app) -> None:
+        for name, caller in self._callers("register_commands"):
+            before = {c.name for c in app.registered_commands}
+            try:
+                caller(app=app)
+            except Exception as exc:  # noqa: BLE001 - a plugin's broken command must not take the CLI down
+                self.infos[name].error = f"{type(exc).__name__}: {exc}"
+                continue
+            added = [c.name or c.callback.__name__ for c in app.registered_commands if c.name not in before]
+            self.infos[name].registered.setdefault("命令", []).extend(added)
+
+
+class _Loader:
+    """Marks a function that imports a plugin, as opposed to a plugin object."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def __call__(self):
+        return self.fn()
+
+
+def _import_file(path: Path, name: str | None = None):
+    name = f"tongji_plugin_{name or path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _as_plugin(obj):
+    """What an entry point names, as a plugin: a module or object with hooks, or a package folder holding only
+    declarative .toml files (a pip package shipping its forms and rules as data)."""
+    folders = [Path(p) for p in getattr(obj, "__path__", [])]
+    tomls = sorted(f for folder in folders if folder.is_dir() for f in folder.glob("*.toml"))
+    has_hooks = any(hasattr(getattr(obj, n, None), f"{GROUP}_impl") for n in dir(obj))
+    if tomls and not has_hooks:
+        return DeclarativePlugin(*tomls)
+    return obj
+
+
+def _project_entry_points(folder: Path) -> list[tuple[str, str]]:
+    data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    return sorted(data.get("project", {}).get("entry-points", {}).get(GROUP, {}).items())
+
+
+def _import_from_project(folder: Path, value: str):
+    """A pip-style project in the plugins folder works without installing it: import from its source."""
+    for root in (folder / "src", folder):
+        if root.is_dir() and str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+    module_name, _, attr = value.partition(":")
+    module = importlib.import_module(module_name)
+    return _as_plugin(getattr(module, attr) if attr else module)
+
+
+def _t(key: str, **kw) -> str:
+    from tongji.i18n import t
+
+    return t(key, **kw)
+
+
+_host: Host | None = None
+
+
+def host() -> Host:
+    global _host
+    if _host is None:
+        _host = Host()
+    return _host
+
+
+def configure(plugins_dir: str | Path | None = None, entry_points: bool | None = None,
+              only: str | None = None) -> Host:
+    """Start over with these settings (the CLI's --plugins-dir; tests)."""
+    global _host
+    _host = Host(plugins_dir, entry_points, only)
+    return _host

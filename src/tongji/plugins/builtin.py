@@ -1,0 +1,54 @@
+"""The built-in plugin `tongji`: the standard forms, rules and indicators of schemas/, and the writers.
+
+It registers through the same hooks as any outside plugin (datasette's DEFAULT_PLUGINS idea), first
+(tryfirst), so that plugins extend what it declared."""
+
+from __future__ import annotations
+
+import functools
+
+from tongji.definitions.forms import data_dir
+from tongji.plugins.hookspecs import hookimpl
+
+SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml")
+
+
+class Builtin:
+    def __init__(self) -> None:
+        from tongji.plugins import DeclarativePlugin
+
+        folder = data_dir("schemas")
+        self.schemas = DeclarativePlugin(*[folder / name for name in SCHEMAS])
+
+    def meta(self) -> dict:
+        return self.schemas.meta()
+
+    @hookimpl(tryfirst=True)  # the built-in forms come first: plugins extend them
+    def register_forms(self, register):
+        self.schemas.register_forms(register)
+
+    @hookimpl(tryfirst=True)
+    def register_rules(self, register):
+        self.schemas.register_rules(register)
+
+    @hookimpl(tryfirst=True)
+    def register_indicators(self, register):
+        self.schemas.register_indicators(register)
+
+    @hookimpl(tryfirst=True)
+    def register_config(self, register):
+        self.schemas.register_config(register)
+
+    @hookimpl(tryfirst=True)
+    def register_output_formats(self, register):
+        from tongji.writing import summary_files as out
+
+        register("xlsx", out.write_xlsx, "标准汇总工作簿（可作为上一级的输入）")
+        register("parquet", out.write_parquet, "明细与合计 Parquet（总会写出）")
+        register("csv", out.write_csv, "合计与明细 CSV（UTF-8）")
+        register("json", out.write_json, "合计、指标、完整性与校验 JSON")
+
+
+@functools.cache
+def plugin() -> Builtin:
+    return Builtin()

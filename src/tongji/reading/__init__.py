@@ -1,0 +1,1 @@
+"""Reading workbooks: finding them, screening them against the limits, reading every cell as text, parsing values."""

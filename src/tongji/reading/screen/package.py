@@ -1,0 +1,243 @@
+"""Screening zip packages (xlsx, xlsm, ods): true unpacked sizes and each read sheet's furthest cell."""
+
+from __future__ import annotations
+
+import functools
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from io import BytesIO
+
+from tongji.reading.screen.limits import Limits, Over, Verdict, beyond, check_time
+
+
+def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[str], bool]) -> Verdict:
+    try:
+        infos = zipfile.ZipFile(BytesIO(data)).infolist()
+    except Exception:  # noqa: BLE001 - a directory we cannot follow is not handed to calamine either
+        raise Over("not-workbook", detail="压缩包已损坏") from None
+    parts = {i.filename: b"".join(_inflate(data, i, limits.bytes)) for i in infos
+             if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
+    names = _sheet_paths(parts)
+    read = [i for i in infos if _is_read(i.filename, names, wanted)]
+    if sum(i.file_size for i in read) > limits.bytes:  # what the headers admit to: no need to inflate
+        raise Over("too-large")
+    verdict, left = Verdict(), limits.bytes
+    for info in read:
+        name = info.filename
+        if name.startswith("xl/worksheets/"):
+            found, size = _grid_xlsx(lambda i=info, left=left: _inflate(data, i, left), limits, deadline)
+            if found:  # a sheet we cannot name might be any form sheet: then read nothing
+                sheet = names.get(name, name.rsplit("/", 1)[-1])
+                if name not in names:
+                    raise Over(found[0], **(found[1] | {"sheet": sheet}))
+                verdict.sheets.setdefault(sheet, (found[0], found[1] | {"sheet": sheet}))
+        else:
+            body = parts.get(name) or b"".join(_inflate(data, info, left))
+            size = len(body)
+            if size > left:
+                raise Over("too-large")
+            if name == "content.xml":
+                _grid_ods(body, limits, deadline, verdict)
+        left -= size
+        check_time(deadline, limits)
+    return verdict
+
+
+def _is_read(name: str, names: dict[str, str], wanted: Callable[[str], bool]) -> bool:
+    """Whether calamine reads this part: the XML parts it opens every workbook with, and the wanted sheets."""
+    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        return name not in names or wanted(names[name])
+    return name.endswith((".xml", ".rels")) and not name.startswith(
+        ("docProps/", "xl/theme/", "xl/drawings/", "xl/charts/", "xl/media/"))
+
+
+_PIECE = 1 << 20
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, left: int) -> Iterator[bytes]:
+    """The entry's bytes in pieces, inflated from its raw data: a header may understate the size, the data
+    cannot. More than `left` bytes raise Over; data that does not inflate ends the entry (calamine will
+    say why)."""
+    at = info.header_offset
+    if data[at:at + 4] != b"PK\x03\x04" or len(data) < at + 30:
+        return
+    n, m = struct.unpack_from("<HH", data, at + 26)
+    raw = memoryview(data)[at + 30 + n + m:at + 30 + n + m + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        if len(raw) > left:
+            raise Over("too-large")
+        for start in range(0, len(raw), _PIECE):
+            yield bytes(raw[start:start + _PIECE])
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:  # a method calamine may not know: go by the header
+        if info.file_size > left:
+            raise Over("too-large")
+        return
+    inflater, size = zlib.decompressobj(-15), 0
+    try:
+        for start in range(0, len(raw), 1 << 16):
+            piece = inflater.decompress(raw[start:start + (1 << 16)], _PIECE)
+            while True:
+                size += len(piece)
+                if size > left:
+                    raise Over("too-large")
+                yield piece
+                if not inflater.unconsumed_tail:
+                    break
+                piece = inflater.decompress(inflater.unconsumed_tail, _PIECE)
+    except zlib.error:
+        return
+
+
+_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\b(?:\w+:)?id="([^"]*)"')
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_ATTR = re.compile(rb'\b(Id|Target)="([^"]*)"')
+
+
+def _sheet_paths(parts: dict[str, bytes]) -> dict[str, str]:
+    """Worksheet part path → sheet name, from xl/workbook.xml and its relationships."""
+    targets = {}
+    for attrs in _REL_TAG.findall(parts.get("xl/_rels/workbook.xml.rels", b"")):
+        got = dict(_ATTR.findall(attrs))
+        if b"Id" in got and b"Target" in got:
+            target = got[b"Target"].decode("utf-8", "replace").lstrip("/")
+            targets[got[b"Id"]] = target if target.startswith("xl/") else "xl/" + target
+    return {targets[rid]: _unescape(name.decode("utf-8", "replace"))
+            for name, rid in _SHEET_TAG.findall(parts.get("xl/workbook.xml", b"")) if rid in targets}
+
+
+def _unescape(s: str) -> str:
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace(
+        "&amp;", "&")
+
+
+# <row ...>, <c ...> or <c .../>; a namespace prefix is allowed, as calamine allows it
+_XLSX_TAG = re.compile(rb"<(?:\w+:)?(row|c)(?=[\s/>])([^>]*)>")
+_REF = re.compile(rb'\br="([A-Za-z]*)([0-9]*)"')
+
+
+_ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')  # a reference not as Excel writes one
+
+
+def _whole_tags(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The same bytes re-cut so that no tag is split between two pieces."""
+    carry = b""
+    for piece in pieces:
+        buf = carry + piece
+        cut = buf.rfind(b"<")
+        if cut >= 0 and buf.find(b">", cut) < 0 and len(buf) - cut < 1 << 16:
+            buf, carry = buf[:cut], buf[cut:]
+        else:
+            carry = b""
+        yield buf
+    yield carry
+
+
+def _grid_xlsx(pieces: Callable[[], Iterator[bytes]], limits: Limits, deadline: float
+               ) -> tuple[tuple[str, dict] | None, int]:
+    """The first limit a worksheet's valued cells break, if any, as (message key, kw); and its size.
+
+    First a cheap pass: where every cell names its place, as Excel writes it, and no reference is long
+    enough to be beyond the limits (empty cells included), the sheet is inside them. Otherwise the sheet
+    is inflated again and walked cell by cell."""
+    size, cells, plain = 0, 0, True
+    far = _far_refs(limits)
+    for xml in _whole_tags(pieces()):
+        size += len(xml)
+        check_time(deadline, limits)
+        n = xml.count(b'<c r="')
+        cells += n
+        plain = plain and n == xml.count(b"<c ") + xml.count(b"<c>") and not _ODD_REF.search(xml) and not any(
+            beyond(int(r), _col_index(c), 0, limits) for c, r in far.findall(xml))
+    if plain and cells <= limits.rows * limits.cols:
+        return None, size
+    row = col = cells = 0
+    for xml in _whole_tags(pieces()):
+        for n, m in enumerate(_XLSX_TAG.finditer(xml)):
+            ref = _REF.search(m.group(2))
+            if m.group(1) == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                col = 0
+                continue
+            col = _col_index(ref.group(1)) if ref and ref.group(1) else col + 1
+            at_row = int(ref.group(2)) if ref and ref.group(2) else row
+            if m.group(2).endswith(b"/"):
+                continue  # an empty cell: it places the next one, but calamine keeps no slot for it
+            cells += 1
+            over = beyond(at_row, col, cells, limits)
+            if over:
+                return over, size
+            if n & 0xFFFF == 0:
+                check_time(deadline, limits)
+    return None, size
+
+
+@functools.lru_cache(maxsize=8)
+def _far_refs(limits: Limits) -> re.Pattern:
+    """Cell references long enough to be beyond the limits (a first sieve; _beyond decides)."""
+    # limits beyond Excel's own grid (XFD, 1048576) still make a valid pattern
+    letters, digits = min(len(_letters(limits.cols)), 3), min(len(str(limits.rows)), 7)
+    return re.compile(rb'<c r="([A-Z]{%d,3}(?=[0-9])|[A-Z]{1,3}(?=[0-9]{%d}))([0-9]+)"' % (letters, digits))
+
+
+def _letters(col: int) -> str:
+    s = ""
+    while col:
+        col, r = divmod(col - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper()[:8]:
+        n = n * 26 + ch - 64
+    return n if len(letters) <= 8 else 10**9
+
+
+# content.xml of an .ods: tables, rows and cells, each possibly repeated
+_ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
+_ODS_NAME = re.compile(rb'\btable:name="([^"]*)"')
+_ROWS_REPEATED = re.compile(rb'\btable:number-rows-repeated="([0-9]+)"')
+_COLS_REPEATED = re.compile(rb'\btable:number-columns-repeated="([0-9]+)"')
+_ODS_ERROR = re.compile(rb'\bcalcext:value-type="error"')
+_ODS_TEXT = re.compile(rb"\s*<text:p[^>]*>([^<]*)")
+_ERROR_TEXT = re.compile(r"^(#[A-Z0-9/!?]+|Err:[0-9]+)$")
+
+
+def _grid_ods(xml: bytes, limits: Limits, deadline: float, verdict: Verdict) -> None:
+    """Bounds per table as for xlsx, and the cells whose formula ended in an error (calamine reads them as "")."""
+    sheet, row, last, col = "", 0, 0, 0
+    cells = 0
+    for n, m in enumerate(_ODS_TAG.finditer(xml)):
+        closing, tag, attrs = m.groups()
+        if tag == b"table":
+            if not closing:
+                name = _ODS_NAME.search(attrs)
+                sheet, row, cells = _unescape(name.group(1).decode("utf-8", "replace")) if name else "", 0, 0
+            continue
+        if closing:
+            continue
+        if tag == b"table-row":
+            rep = _ROWS_REPEATED.search(attrs)
+            first, row, col = row + 1, row + (int(rep.group(1)) if rep else 1), 0
+            last = row
+            continue
+        rep = _COLS_REPEATED.search(attrs)
+        first_col, col = col, col + (int(rep.group(1)) if rep else 1)
+        if attrs.endswith(b"/") and b"value-type" not in attrs:
+            continue  # empty, however often repeated
+        cells += (col - first_col) * (last - first + 1)
+        over = sheet not in verdict.sheets and beyond(last, col, cells, limits)
+        if over:
+            verdict.sheets[sheet] = (over[0], over[1] | {"sheet": sheet})
+        if b"table:formula" in attrs:
+            text = _ODS_TEXT.match(xml, m.end())
+            value = _unescape(text.group(1).decode("utf-8", "replace")).strip() if text else ""
+            if _ODS_ERROR.search(attrs) or _ERROR_TEXT.match(value):
+                verdict.errors.setdefault(sheet, {})[(first, first_col)] = value or "#ERROR"
+        if n & 0xFFFF == 0:
+            check_time(deadline, limits)

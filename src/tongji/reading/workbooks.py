@@ -1,0 +1,450 @@
+"""Read every workbook with fastexcel into one long table of cells, keeping file, sheet and Excel row.
+
+Values are read as text (pitfall 1: fastexcel's coercion loses "1,234"); parsing happens later,
+vectorised, on the stacked table. Per-workbook Python here is I/O and header finding only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+import re
+import time
+import zipfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from tongji.definitions import Form, Spec
+from tongji.definitions.expr import CODE
+from tongji.errors import TongjiError
+from tongji.reading.labels import (
+    CODE_LABELS,
+    COVER_VALUE_LABELS,
+    NAME_LABELS,
+    NOTE_LABELS,
+    VALUE_LABELS,
+    name_index,
+    norm,
+    norm_name,
+)
+from tongji.reading.screen import Limits, quiet_stderr, screen
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+_HEADER_SCAN = 40  # rows searched for the header labels
+EXTRA_ROWS_SHOWN = 5  # extra-row issues named per sheet; the rest are counted in one
+_EXCEL_ERRORS = {
+    "Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
+    "Ref": "#REF!", "Value": "#VALUE!", "GettingData": "#GETTING_DATA",
+}
+
+
+def col_letter(index: int) -> str:
+    s = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def discover(paths: Iterable[str | Path]) -> list[Path]:
+    """Workbooks under the given files and folders (recursive), in a stable order.
+
+    A file named explicitly is always taken, so a wrong file gets a message instead of vanishing;
+    in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
+    resource forks macOS leaves on shared drives (._x.xlsx); any other name is a file someone saved.
+    """
+    found: dict[Path, None] = {}
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", "._")):
+                    found[f] = None
+        elif p.is_file():
+            found[p] = None
+        else:
+            raise TongjiError("path-missing", path=p)
+    return list(found)
+
+
+@dataclass
+class Problem:
+    """An issue met while reading: `rule` is its code in issues/catalog.py; `message` names the variant of its
+    text when one code has several (which limit was met), else is empty; `kw` are its params."""
+
+    file_id: int
+    rule: str
+    kw: dict = field(default_factory=dict)
+    sheet: str = ""
+    cell: str = ""
+    code: str = ""
+    message: str = ""
+
+
+@dataclass
+class Stack:
+    cells: pl.DataFrame  # file_id, sheet, row, col, code, raw, note, error
+    files: list[Path]
+    readable: list[bool]
+    problems: list[Problem]
+    hashes: list[str]  # SHA-256 of each file's bytes as read ("" if it could not be read)
+
+
+CELL_SCHEMA = {
+    "file_id": pl.Int32, "sheet": pl.Utf8, "row": pl.Int32, "col": pl.Utf8, "code": pl.Utf8,
+    "raw": pl.Utf8, "note": pl.Utf8, "error": pl.Utf8,
+}
+
+
+PARALLEL_MIN = 1500  # below this, starting worker processes costs more than it saves
+CHUNK = 500
+
+
+def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | None = None, *,
+                   workers: int = 1) -> Stack:
+    """Read all files into one Stack, in this process unless asked otherwise.
+
+    With `workers` > 1 a big batch (PARALLEL_MIN files or more) is read in chunks by that many worker processes;
+    the caller's script then needs the usual `if __name__ == "__main__":` guard, so the library default is 1."""
+    if workers <= 1 or len(files) < PARALLEL_MIN:
+        return Stack(files=files, **_read_chunk(0, files, spec, tick))
+    chunks = [(start, files[start:start + CHUNK]) for start in range(0, len(files), CHUNK)]
+    results = {}
+    with _pool(workers) as pool:
+        futures = {pool.submit(_read_chunk, start, chunk, spec): start for start, chunk in chunks}
+        for future in as_completed(futures):
+            try:
+                results[futures[future]] = future.result()
+            except BrokenProcessPool:  # a worker died (an abort the screen did not foresee): see below
+                continue
+            for _ in range(len(dict(chunks)[futures[future]]) if tick else 0):
+                tick()
+    for start, chunk in chunks:  # every chunk the dead worker's pool left unread is read again, guarded
+        if start not in results:
+            results[start] = _read_guarded(start, chunk, spec)
+            for _ in range(len(chunk) if tick else 0):
+                tick()
+    return Stack(files=files, **_joined([results[start] for start, _ in chunks]))
+
+
+def _pool(n_workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
+    return ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _read_guarded(start: int, files: list[Path], spec: Spec) -> dict:
+    """Read files in a process of their own; if it dies, halve them until the one that kills it is found, and
+    report that file as unreadable. A file costs a dozen process starts this way, and only when one has died."""
+    try:
+        with _pool(1) as pool:
+            return pool.submit(_read_chunk, start, files, spec).result()
+    except BrokenProcessPool:
+        if len(files) == 1:
+            return {"cells": pl.DataFrame(schema=CELL_SCHEMA), "readable": [False], "hashes": [""],
+                    "problems": [Problem(start, "unreadable", {"detail": "读取进程异常终止 (the reading process died)"},
+                                         message="unreadable-crash")]}
+    half = len(files) // 2
+    return _joined([_read_guarded(start, files[:half], spec), _read_guarded(start + half, files[half:], spec)])
+
+
+def _joined(parts: list[dict]) -> dict:
+    """Results of consecutive runs of files as one."""
+    return {"cells": pl.concat([p["cells"] for p in parts]),
+            **{key: [x for p in parts for x in p[key]] for key in ("readable", "problems", "hashes")}}
+
+
+def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> dict:
+    """Read files numbered from `start` (in this process or a worker): the Stack's fields but `files`."""
+    frames: list[pl.DataFrame] = []
+    cells: list[tuple] = []  # one tuple per indicator row, in CELL_SCHEMA order
+    problems: list[Problem] = []
+    readable, hashes = [], []
+    for file_id, path in enumerate(files, start=start):
+        ok, digest = _read_one(file_id, path, spec, cells, problems)
+        readable.append(ok)
+        hashes.append(digest)
+        if len(cells) > 100_000:  # a list of Python tuples costs ten times its frame: keep it short
+            frames.append(pl.DataFrame(cells, schema=CELL_SCHEMA, orient="row"))
+            cells = []
+        if tick:
+            tick()
+    frames.append(pl.DataFrame(cells, schema=CELL_SCHEMA, orient="row"))
+    return {"cells": pl.concat(frames), "readable": readable, "problems": problems, "hashes": hashes}
+
+
+def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems: list[Problem]) -> tuple[bool, str]:
+    """Append the workbook's cells; return whether it was read and the SHA-256 of its bytes.
+
+    The file is read into memory once: hashed for the manifests, sniffed, screened against the limits
+    (reading/screen/) and only then handed to calamine."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(file_id, "unreadable", {"detail": _first_line(exc)}, message="unreadable-file"))
+        return False, ""
+    digest = hashlib.sha256(data).hexdigest()
+    bad = _sniff(data, path)
+    if bad:
+        problems.append(Problem(file_id, bad[0], bad[1]))
+        return False, digest
+    limits = Limits.of(spec)
+    deadline = time.monotonic() + limits.seconds
+    first, known = len(cells), len(problems)
+    try:
+        forms = {norm(f.sheet) for f in spec.forms}
+        verdict = screen(data, limits, lambda name: norm(name) in forms)
+        if verdict.whole:
+            raise _Refused(*verdict.whole)
+        with quiet_stderr():
+            reader = fastexcel.read_excel(data)
+        names = reader.sheet_names
+        unknown = next((k for k in verdict.sheets if k not in names), None)
+        if unknown is not None:  # the screen and calamine disagree on a name: read none of it
+            raise _Refused(*verdict.sheets[unknown])
+        blanks: dict[str, list[str]] = {}
+        benji = False
+        for form in spec.forms:
+            actual, twin = _match_sheet(form.sheet, names)
+            if actual is None:
+                problems.append(Problem(file_id, "missing-sheet", {"sheet": form.sheet}, sheet=form.sheet))
+                continue
+            if twin is not None:
+                problems.append(Problem(file_id, "near-duplicate-sheet", {"sheet": actual, "other": twin},
+                                        sheet=form.sheet))
+            if actual in verdict.sheets:
+                problem = _limit_problem(file_id, *verdict.sheets[actual])
+                problem.sheet = form.sheet
+                problems.append(problem)
+                continue
+            with quiet_stderr():
+                sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
+            empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual))
+            if form.is_cover:
+                benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])
+            if empty:
+                blanks[actual] = empty
+            if time.monotonic() > deadline:
+                raise _Refused("too-large-time", {"limit": f"{limits.seconds:g}"})
+    except BaseException as exc:  # a Rust panic is a BaseException: one bad workbook must not stop the batch
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        del cells[first:]  # a half-read workbook contributes nothing
+        del problems[known:]
+        problems.append(_limit_problem(file_id, exc.key, exc.kw) if isinstance(exc, _Refused)
+                        else _diagnose(file_id, data, exc))
+        return False, digest
+    if blanks and path.suffix.lower() in (".xlsx", ".xlsm"):
+        problems.extend(_inspect_blanks(file_id, data, blanks, spec))
+    return True, digest
+
+
+class _Refused(Exception):
+    """A limit met after calamine opened the workbook."""
+
+    def __init__(self, key: str, kw: dict):
+        self.key, self.kw = key, kw
+
+
+def _limit_problem(file_id: int, key: str, kw: dict) -> Problem:
+    """The screen's finding as an issue: every limit is `too-large`, a container it could not follow `unreadable`."""
+    rule = next((r for r in ("too-large", "unreadable") if key.startswith(r)), key)
+    return Problem(file_id, rule, kw, message=key)
+
+
+def _match_sheet(wanted: str, names: list[str]) -> tuple[str | None, str | None]:
+    """The sheet to read for the form sheet `wanted` (its exact name first, else one equal but for spaces,
+    width or script), and a second one that also matches loosely: "会员 " beside "会员" is worth a word."""
+    loose = [n for n in names if norm(n) == norm(wanted)]
+    actual = wanted if wanted in names else (loose[0] if loose else None)
+    return actual, next((n for n in loose if n != actual), None)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _sniff(data: bytes, path: Path) -> tuple[str, dict] | None:
+    """Tell a password, an empty file or a non-workbook apart before calamine gives a cryptic error."""
+    head = data[:8]
+    if head.startswith(b"\xd0\xcf\x11\xe0") and "EncryptedPackage".encode("utf-16-le") in data:
+        return "encrypted", {}
+    if not data:
+        return "file-empty", {}
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return None  # a zip (xlsx, ods) or a compound file (xls): calamine decides
+    return "not-workbook", {"detail": f"文件类型 {path.suffix or '无扩展名'}"}
+
+
+def _diagnose(file_id: int, data: bytes, exc: BaseException) -> Problem:
+    """Why calamine could not read a workbook, in the user's words; the library's text is only the detail."""
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = set(z.namelist())
+                if "xl/workbook.xml" not in names and "content.xml" not in names:
+                    return Problem(file_id, "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"})
+        except Exception:  # noqa: BLE001 - zipfile has many ways to say a zip is broken
+            return Problem(file_id, "not-workbook", {"detail": "压缩包已损坏"})
+    detail = _first_line(exc)
+    if not isinstance(exc, Exception):  # a panic inside the reading library
+        key = "unreadable-crash"
+    elif re.search(r"xml|escape|entity|utf-?8", detail, re.I):
+        key = "unreadable-xml"
+    else:  # calamine's "Cannot detect file format" is said of a damaged workbook.xml too
+        key = "unreadable-damaged"
+    return Problem(file_id, "unreadable", {"detail": detail}, message=key)
+
+
+def _find_header(rows: list[tuple], value_labels: set[str]) -> tuple[int, dict[str, int]] | None:
+    """The first row holding a code label and a value label; exact labels first, folded ones after."""
+    return _scan_header(rows, value_labels, lambda v: v) or _scan_header(rows, value_labels, norm)
+
+
+def _scan_header(rows: list[tuple], value_labels: set[str], fold) -> tuple[int, dict[str, int]] | None:
+    for i, row in enumerate(rows[:_HEADER_SCAN]):
+        labels = {fold(v): j for j, v in enumerate(row) if v}
+        code = next((labels[x] for x in CODE_LABELS if x in labels), None)
+        value = next((labels[x] for x in value_labels if x in labels), None)
+        if code is not None and value is not None:
+            return i, {
+                "code": code, "value": value,
+                "name": next((labels[x] for x in NAME_LABELS if x in labels), None),
+                "note": next((labels[x] for x in NOTE_LABELS if x in labels), None),
+            }
+    return None
+
+
+def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple], problems: list[Problem],
+                benji: bool, formula_errors: dict[tuple[int, int], str] | None = None) -> list[str]:
+    """Append this sheet's indicator rows to `cells`; return value cells whose emptiness needs explaining.
+
+    本级 rows of a grassroots workbook are meant to be empty, so why they are empty does not matter.
+    `formula_errors` are an .ods sheet's formula errors by (Excel row, column), which calamine reads as "".
+    """
+    batch, errors = sheet.to_arrow_with_errors()
+    columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+    rows = list(zip(*columns, strict=True))
+    value_labels = COVER_VALUE_LABELS if form.is_cover else VALUE_LABELS
+    found = _find_header(rows, value_labels)
+    if found is None:
+        value = "内容" if form.is_cover else "本期数"
+        problems.append(Problem(file_id, "header-not-found", {"sheet": form.sheet, "value": value}, sheet=form.sheet))
+        return []
+    start, at = found
+    offset = sheet.available_columns()[0].absolute_index if columns else 0
+    vcol = col_letter(offset + at["value"])
+    cell_errors = {}
+    if errors is not None:
+        for e in errors.errors:
+            if e.position[1] == at["value"]:
+                kind = e.detail.rsplit("Error(", 1)[-1].rstrip(")'")
+                cell_errors[e.position[0]] = _EXCEL_ERRORS.get(kind, "#" + kind)
+    for (row, col), text in (formula_errors or {}).items():
+        if col == offset + at["value"]:
+            cell_errors[row - 1] = text
+    codes = {r.code for r in form.rows}  # JH00 is not filled by anyone, but summaries carry it
+    expect_empty = set() if benji else {r.code for r in form.rows if r.level == "本级"}
+    by_name = name_index(spec)[form.sheet]
+    seen: dict[str, int] = {}
+    empty = []
+    extras: list[Problem] = []
+    for i in range(start + 1, len(rows)):
+        row = rows[i]
+        code = (row[at["code"]] or "").strip().upper()
+        name = row[at["name"]] if at["name"] is not None else None
+        if code not in codes:
+            code = by_name.get(norm_name(name), "") if name else ""
+            if code not in codes:
+                _maybe_extra(file_id, form, row, at, i, vcol, extras)
+                continue
+        raw = row[at["value"]]
+        if code in seen:
+            problems.append(Problem(file_id, "duplicate-row",
+                                    {"code": code, "other": seen[code]}, form.sheet, f"{vcol}{i + 1}", code))
+            continue
+        seen[code] = i + 1
+        note = row[at["note"]] if at["note"] is not None else None
+        err = cell_errors.get(i)
+        cells.append((file_id, form.sheet, i + 1, vcol, code, raw, note, err))
+        if raw is None and err is None and code not in expect_empty:
+            empty.append(f"{vcol}{i + 1}")
+    # rows pasted below a form would otherwise give one warning each: name a few, count the rest from
+    # the first one not named
+    problems.extend(extras[:EXTRA_ROWS_SHOWN])
+    if len(extras) > EXTRA_ROWS_SHOWN:
+        problems.append(Problem(file_id, "extra-rows-more", {"n": len(extras) - EXTRA_ROWS_SHOWN}, form.sheet,
+                                extras[EXTRA_ROWS_SHOWN].cell))
+    return empty
+
+
+def _maybe_extra(file_id: int, form: Form, row: tuple, at: dict, i: int, vcol: str, problems: list[Problem]) -> None:
+    """A row that is not on the form is worth a word only if it carries a value or looks like a code."""
+    code = (row[at["code"]] or "").strip()
+    if row[at["value"]] is None and not CODE.match(code.upper()):
+        return
+    label = " ".join(str(row[j]) for j in (at["name"], at["code"]) if j is not None and row[j])
+    problems.append(Problem(file_id, "extra-row", {"text": label or f"第 {i + 1} 行"},
+                            form.sheet, f"{vcol}{i + 1}", code.upper() if CODE.match(code.upper()) else ""))
+
+
+# --- why is a value cell empty? (pitfalls 3 and 4: formulas never calculated, merged cells) ---
+
+_SHEET_TAG = re.compile(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
+_REL_TAG = re.compile(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"')
+_REL_TAG2 = re.compile(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
+_MERGE = re.compile(r'<mergeCell\b[^>]*ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+
+
+def _inspect_blanks(file_id: int, data: bytes, blanks: dict[str, list[str]], spec: Spec) -> list[Problem]:
+    out: list[Problem] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            targets = dict(_REL_TAG.findall(rels)) | {k: v for v, k in _REL_TAG2.findall(rels)}
+            for name, rid in _SHEET_TAG.findall(wb):
+                name = _unescape(name)
+                if name not in blanks or rid not in targets:
+                    continue
+                target = targets[rid].lstrip("/")
+                xml = z.read(target if target.startswith("xl/") else "xl/" + target).decode("utf-8", "replace")
+                out.extend(_blank_reasons(file_id, spec, name, xml, blanks[name]))
+    except Exception:  # noqa: BLE001 - the values were read; an odd package only costs us the explanation
+        pass
+    return out
+
+
+def _unescape(s: str) -> str:
+    return s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+
+
+def _blank_reasons(file_id: int, spec: Spec, sheet: str, xml: str, refs: list[str]) -> list[Problem]:
+    """Why each blank value cell is blank: inside a merged range, or a formula never calculated (else: typed so)."""
+    canonical = next(f.sheet for f in spec.forms if norm(f.sheet) == norm(sheet))
+    places = {ref: re.match(r"([A-Z]+)([0-9]+)", ref).groups() for ref in refs}
+    merged = {}
+    for c1, r1, c2, r2 in _MERGE.findall(xml):
+        for ref, (col, row) in places.items():
+            if c1 <= col <= c2 and len(c1) == len(col) and int(r1) <= int(row) <= int(r2):
+                merged[ref] = f"{c1}{r1}:{c2}{r2}"
+    uncalculated = set()
+    if "<f" in xml:  # one pass over the cells, and only in a sheet that holds a formula at all
+        wanted = set(refs)
+        uncalculated = {ref for ref, inner in _CELL.findall(xml)
+                        if ref in wanted and "<f" in inner and "<v>" not in inner}
+    out = []
+    for ref in refs:
+        if ref in merged:
+            out.append(Problem(file_id, "merged-cell", {"range": merged[ref]}, canonical, ref))
+        elif ref in uncalculated:
+            out.append(Problem(file_id, "formula-no-value", {}, canonical, ref))
+    return out

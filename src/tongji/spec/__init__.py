@@ -1,5 +1,0 @@
-"""What users declare: forms, rules, indicators, the registry. Nothing here reads workbooks."""
-
-from tongji.spec.forms import Form, Indicator, Row, Rule, Spec, load_spec
-
-__all__ = ["Form", "Indicator", "Row", "Rule", "Spec", "load_spec"]

@@ -1,0 +1,1 @@
+"""Writing files: templates, issue reports, annotated copies, summaries. Always atomic, always reproducible."""

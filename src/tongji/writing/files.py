@@ -1,0 +1,149 @@
+"""Atomic, reproducible file writing: a temporary name renamed into place, no timestamps inside."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from openpyxl.cell import Cell
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from tongji.errors import TongjiError
+from tongji.writing.text import xml_safe
+
+FIXED_TIME = dt.datetime(2000, 1, 1)  # stands in for "now" inside files, so reruns are byte-identical
+
+# sheet name → (blocks of rows, each its first row number and its XML in pieces; the sheet's new dimension)
+ExtraRows = dict[str, tuple[list[tuple[int, Iterable[bytes]]], str]]
+
+
+def ensure_dir(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TongjiError("output-unwritable", path=folder, detail=exc.strerror or exc) from None
+    if not os.access(folder, os.W_OK):
+        raise TongjiError("output-unwritable", path=folder, detail="没有写权限")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it onto `target` only if the block succeeds."""
+    target = Path(target)
+    ensure_dir(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tongji-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise TongjiError("output-unwritable", path=target, detail=exc.strerror or exc) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes(target: Path, data: bytes) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return target
+
+
+def put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
+    """Write a value that came from a workbook or a registry: text stays text and XML-safe.
+
+    openpyxl makes any str starting with "=" a formula, so a unit named '=HYPERLINK(...)' would be live."""
+    cell = ws.cell(row, col)
+    if isinstance(value, str):
+        cell.value = xml_safe(value) or None  # nothing left is an empty cell, as readers see it anyway
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
+def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path:
+    """Save an openpyxl workbook atomically with fixed document and zip timestamps.
+
+    `extra_rows` maps a sheet name to (blocks, new dimension like "A1:CQ100002"), each block a first row number
+    and the XML of consecutive rows from there, in pieces: rows put among what openpyxl wrote, for sheets too
+    big to build cell by cell (a 市 明细 has a row per unit: 230 MB of XML at 100,000 units). Such a sheet is
+    streamed into the zip piece by piece and deflated at level 1, four times faster than the default."""
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.lastModifiedBy = "tongji"
+    wb.properties.creator = "tongji"
+    buf = io.BytesIO()
+    # stored, not deflated: _fix_zip_times rewrites every part anyway, and deflating twice cost seconds a 市
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
+    # openpyxl names the parts sheet1.xml, sheet2.xml, … in the order of the workbook's sheets
+    worksheets = [ws.title for ws in wb.worksheets]  # openpyxl numbers worksheets only, not chartsheets
+    parts = {f"xl/worksheets/sheet{worksheets.index(name) + 1}.xml": rows
+             for name, rows in (extra_rows or {}).items()}
+    return write_bytes(target, _fix_zip_times(buf.getvalue(), parts))
+
+
+def _insert_rows(body: bytes, blocks: list[tuple[int, Iterable[bytes]]], dimension: str) -> Iterator[bytes]:
+    """The sheet, in pieces, with each block of rows put in row order among the (few) rows openpyxl wrote."""
+    # openpyxl writes <dimension ref="A1:BZ2" /> from the rows it holds; read-only readers trust it
+    body, found = _DIMENSION.subn(f'<dimension ref="{dimension}"/>'.encode(), body, count=1)
+    if not found:
+        raise ValueError("no <dimension> in the sheet to put rows into")
+    if b"<sheetData/>" in body:
+        head, tail = body.split(b"<sheetData/>", 1)
+        written = b""
+    else:
+        head, rest = body.split(b"<sheetData>", 1)
+        written, tail = rest.split(b"</sheetData>", 1)
+    rows = [(int(_ROW_NUMBER.match(r).group(1)), [r]) for r in re.split(rb"(?=<row )", written) if r]
+    yield head + b"<sheetData>"
+    for _, pieces in sorted(rows + blocks, key=lambda r: r[0]):
+        yield from pieces
+    yield b"</sheetData>" + tail
+
+
+_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
+
+
+def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = _fix_core(body)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            if extra_rows and info.filename in extra_rows:
+                fixed._compresslevel = 1  # the name in Python 3.11 and 3.12; 3.13 keeps it as an alias
+                with dst.open(fixed, "w") as part:
+                    for piece in _insert_rows(body, *extra_rows[info.filename]):
+                        part.write(piece)
+            else:
+                dst.writestr(fixed, body)
+    return out.getvalue()
+
+
+def _fix_core(body: bytes) -> bytes:
+    """openpyxl stamps dcterms:modified with the save time whatever we set; put the fixed time back."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", body)

@@ -1,0 +1,108 @@
+"""The issue list as .xlsx, .csv or .json (`tongji validate --report FILE`).
+
+The JSON document names its format (`"schema": "tongji.issues/1"`, issues/catalog.py REPORT_SCHEMA; docs/checks.md
+describes it) so that a program reading it can tell a change of fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+from openpyxl.styles import Font, PatternFill
+
+from tongji.errors import TongjiError
+from tongji.i18n import chosen
+from tongji.issues.catalog import REPORT_SCHEMA
+from tongji.writing.files import atomic_path, put, save_workbook, write_bytes
+from tongji.writing.marks import FILLS
+from tongji.writing.printing import table_pages
+from tongji.writing.text import FORMULA_START, PLAIN_NUMBER
+
+# column → (中文, English); JSON keeps the English keys so machines can rely on them
+HEADERS = {
+    "file": ("文件", "File"), "unit": ("单位代码", "Unit"), "unit_name": ("单位名称", "Unit name"),
+    "severity": ("严重程度", "Severity"), "rule": ("规则", "Rule"), "sheet": ("工作表", "Sheet"),
+    "cell": ("单元格", "Cell"), "code": ("指标代码", "Code"), "name": ("指标名称", "Indicator"),
+    "value": ("填报值", "Value"), "message": ("问题说明", "Message"), "diff": ("差额", "Imbalance"),
+    "explained": ("已说明", "Explained"), "cells": ("涉及单元格", "Cells"),
+}
+BOOK_HEADERS = {
+    "file": ("文件", "File"), "unit": ("单位代码", "Unit"), "unit_name": ("单位名称", "Unit name"),
+    "status": ("状态", "Status"), "errors": ("错误", "Errors"), "warnings": ("警告", "Warnings"),
+    "explained": ("已说明", "Explained"), "notices": ("提示", "Notices"),
+}
+
+
+def _label(table: dict, key: str, lang: str | None = None) -> str:
+    return table[key][1 if chosen(lang) == "en" else 0]
+
+
+def _flat(issues: pl.DataFrame) -> pl.DataFrame:
+    return issues.with_columns(pl.col("cells").list.join(";"))
+
+
+def write_report(report, path: Path, lang: str | None = None) -> Path:
+    """The issue list in `lang` ("zh" or "en"; by default the language of this run), by the file's suffix."""
+    path, lang = Path(path), chosen(lang)
+    suffix = path.suffix.lower()
+    issues = report.issues_in(lang)
+    if suffix == ".json":
+        return write_bytes(path, json_bytes(issues))
+    if suffix == ".csv":
+        df = csv_frame(_flat(issues).drop("params"))
+        df = df.rename({c: _label(HEADERS, c, lang) for c in df.columns})
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))  # BOM: Excel opens it as UTF-8
+        return path
+    if suffix == ".xlsx":
+        return save_workbook(_workbook(issues, report.workbooks, lang), path)
+    raise TongjiError("report-format", path=path)
+
+
+def json_bytes(issues: pl.DataFrame) -> bytes:
+    """The JSON issue report: {"schema": REPORT_SCHEMA, "issues": [...]}, each issue's params as an object."""
+    rows = issues.to_dicts()
+    for row in rows:
+        row["params"] = json.loads(row["params"]) if row.get("params") else {}
+    doc = {"schema": REPORT_SCHEMA, "issues": rows}
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def csv_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """text.csv_safe on every text column, done by polars (a 市 明细 has a row per unit); numbers untouched."""
+    def safe(name: str) -> pl.Expr:
+        col = pl.col(name)
+        risky = col.str.contains(FORMULA_START) & ~col.str.contains(PLAIN_NUMBER)
+        return pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name)
+
+    return df.with_columns(safe(n) for n, dtype in df.schema.items() if dtype == pl.Utf8)
+
+
+def _workbook(issues: pl.DataFrame, workbooks: pl.DataFrame, lang: str) -> openpyxl.Workbook:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "问题清单" if lang != "en" else "Issues"
+    _table(ws, _flat(issues), HEADERS, "severity", lang)
+    _table(wb.create_sheet("工作簿" if lang != "en" else "Workbooks"), workbooks.drop("org_type"), BOOK_HEADERS, None,
+           lang)
+    return wb
+
+
+def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str | None = None) -> None:
+    cols = [c for c in headers if c in df.columns]
+    ws.append([_label(headers, c, lang) for c in cols])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for n, row in enumerate(df.select(cols).iter_rows(named=True), start=2):
+        for j, c in enumerate(cols, start=1):
+            put(ws, n, j, row[c])
+        if colour_by and row[colour_by] in FILLS:  # ws.max_row scans every cell: count rows instead
+            ws.cell(n, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=FILLS[row[colour_by]])
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    widths = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}
+    for i, c in enumerate(cols, start=1):
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = widths.get(c, 12)
+    table_pages(ws)

@@ -1,0 +1,320 @@
+"""Fillable xlsx templates, one per expected unit.
+
+The layout is a contract with reading/workbooks.py, which finds each sheet's header row by its labels:
+no cell above the header may read 代码, 本期数 or 内容, and every filled indicator sits on its own row
+with its code in column B and its value in column D (column C on the cover).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tongji.definitions import Form, Row, Spec, load_spec
+from tongji.definitions.codes import normalize_period
+from tongji.definitions.registry import Registry
+from tongji.errors import TongjiError
+from tongji.writing.files import ensure_dir, put, save_workbook
+from tongji.writing.printing import form_pages, text_pages
+
+DATA_HEADER = ("指标名称", "代码", "计量单位", "本期数", "说明")
+COVER_HEADER = ("项目", "代码", "内容", "说明")
+GUIDE_SHEET = "填表说明"
+LISTS_SHEET = "_lists"
+BENJI = "9"  # 组织类型 of a 本级 workbook
+FLAG_VALUES = ("是", "否")
+COVER_NOTE = "请填写带底色的单元格，其余各项已预填，请勿修改"
+SIGNATURE = "单位负责人：            统计负责人：            填表人：            报出日期："
+
+DATA_WIDTHS = {"A": 36, "B": 9, "C": 10, "D": 18, "E": 40}
+COVER_WIDTHS = {"A": 18, "B": 9, "C": 40, "D": 44}
+# Cover rows the template fills and locks, so they always match the registry and the collection.
+PREFILLED = ("FM01", "FM02", "FM03", "FM04", "FM05", "FM07", "FM12")
+NUMBER_FORMATS = {"count": "0", "amount": "0.00", "flag": "@"}
+
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+BENJI_FILL = PatternFill("solid", fgColor="D9D9D9")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+UNLOCKED = Protection(locked=False)
+LOCKED = Protection(locked=True)
+
+# A4 portrait holds about 95 character widths between 0.5" margins; long lines wrap inside the column
+GUIDE_WIDTH = 90
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+_ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+
+
+# --- which units, which files ---
+
+
+def make_templates(
+    registry: Registry, period: str, out_dir: Path, unit: str | None = None, spec: Spec | None = None
+) -> list[Path]:
+    """Write one template per active unit (or only `unit`) into `out_dir`; return the paths written.
+
+    Units on the registry's last level get a grassroots workbook; every level above gets a 本级 one.
+    """
+    spec = spec or load_spec()
+    period = _period(period)
+    units = _units(registry, unit)  # before creating the folder: a typo should leave nothing behind
+    ensure_dir(Path(out_dir))
+    leaf = registry.levels[-1]
+    paths = []
+    for row in units:
+        prepared = dict(row, 组织类型=_org_type(row, leaf, spec))
+        paths.append(write_template(Path(out_dir) / template_name(prepared, period), spec, prepared, period))
+    return paths
+
+
+def template_name(unit: dict, period: str) -> str:
+    suffix = "本级" if unit.get("组织类型") == BENJI else ""
+    return _ILLEGAL.sub("_", f"{unit['单位代码']}_{unit['单位名称']}{suffix}_{period}") + ".xlsx"
+
+
+def _period(text: str) -> str:
+    period = normalize_period(text or "")
+    if period is None:
+        raise TongjiError("period-invalid", period=text)
+    return period
+
+
+def _units(registry: Registry, code: str | None) -> list[dict]:
+    if code is None:
+        return [r for r in registry.frame.iter_rows(named=True) if r["状态"] != "撤销"]
+    row = registry.get(code.strip())
+    if row is None:
+        raise TongjiError("unit-not-in-registry", unit=code)
+    if row["状态"] == "撤销":  # asking for a revoked unit is almost surely a typo; say so
+        raise TongjiError("revoked-unit", unit=code)
+    return [row]
+
+
+def _org_type(unit: dict, leaf: str, spec: Spec) -> str:
+    """FM05: 9 above the last level; otherwise the registry's code (or its label), default 1."""
+    if unit["层级"] != leaf:
+        return BENJI
+    value = (unit.get("组织类型") or "").strip()
+    names = {name: code for code, name in spec.enums.get("组织类型", {}).items()}
+    code = names.get(value, value.split(" ")[0])
+    # A grassroots unit is never 本级; a blank or unknown entry falls back to 单独基层工会.
+    return code if code in spec.enums.get("组织类型", {}) and code != BENJI else "1"
+
+
+# --- one workbook ---
+
+
+def write_template(path: Path, spec: Spec, unit: dict, period: str) -> Path:
+    """Write one template. `unit` is a registry row; its 组织类型 "9" makes it a 本级 workbook."""
+    period = _period(period)
+    lists = _list_entries(spec)
+    wb = Workbook()
+    wb.remove(wb.active)
+    _cover_sheet(wb.create_sheet(spec.cover.sheet), spec, unit, period, lists)
+    for form in spec.data_forms:
+        _form_sheet(wb.create_sheet(form.sheet), spec, form, unit, period, lists)
+    _guide_sheet(wb.create_sheet(GUIDE_SHEET), spec)
+    _lists_sheet(wb.create_sheet(LISTS_SHEET), lists)
+    wb.active = 0
+    return save_workbook(wb, Path(path))
+
+
+def _top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: str) -> int:
+    """Title, the statistical-form marks top right, one info line; returns the header row number."""
+    ws.cell(1, 1, form.title).font = Font(bold=True, size=14)
+    marks = [("表号", form.table_no), *spec.marks.items()]
+    for i, (key, value) in enumerate(marks, start=1):
+        ws.cell(i, width, f"{key}：{value}").alignment = Alignment(horizontal="right")
+    info = len(marks) + 1
+    put(ws, info, 1, left)  # the unit's name, from the registry
+    put(ws, info, width, right).alignment = Alignment(horizontal="right")
+    return info + 1
+
+
+def _header(ws: Worksheet, row: int, labels: tuple[str, ...]) -> None:
+    for col, label in enumerate(labels, start=1):
+        cell = ws.cell(row, col, label)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+
+
+def _form_sheet(ws: Worksheet, spec: Spec, form: Form, unit: dict, period: str, lists: dict) -> None:
+    benji = unit.get("组织类型") == BENJI
+    name = unit["单位名称"] + ("（本级）" if benji else "")
+    header = _top(ws, spec, form, len(DATA_HEADER), f"填报单位：{name}", f"报告期：{period}")
+    _header(ws, header, DATA_HEADER)
+    r = header
+    for row in form.rows:
+        if row.filled:
+            r += 1
+            _data_row(ws, r, row, benji, lists)
+    ws.cell(r + 2, 1, SIGNATURE)
+    _finish(ws, header, DATA_WIDTHS)
+
+
+def _data_row(ws: Worksheet, r: int, row: Row, benji: bool, lists: dict) -> None:
+    for col, value in enumerate((row.name, row.code, row.unit), start=1):
+        cell = ws.cell(r, col, value)
+        cell.border = BOX
+    ws.cell(r, 3).alignment = Alignment(horizontal="center")
+    value, note = ws.cell(r, 4), ws.cell(r, 5)
+    value.number_format = NUMBER_FORMATS.get(row.kind, "General")
+    for cell in (value, note):
+        cell.border = BOX
+    if row.level == "本级" and not benji:
+        note.value = "本级填报"
+        for cell in (value, note):
+            cell.fill, cell.protection = BENJI_FILL, LOCKED
+        return
+    for cell in (value, note):
+        cell.fill, cell.protection = INPUT_FILL, UNLOCKED
+    dv = _value_validation(row, lists)
+    ws.add_data_validation(dv)
+    dv.add(value)
+
+
+def _value_validation(row: Row, lists: dict) -> DataValidation:
+    if row.kind == "count":
+        dv = DataValidation("whole", "0", operator="greaterThanOrEqual")
+        prompt, error = "请填写不小于 0 的整数，不填按 0 计", "应为不小于 0 的整数"
+    elif row.kind == "flag":
+        dv = DataValidation("list", _list_ref(lists, "是否"))
+        prompt, error = "请从下拉列表选择“是”或“否”", "只能填写“是”或“否”"
+    elif row.signed:
+        dv = DataValidation("decimal", "-999999999999.99", "999999999999.99", operator="between")
+        prompt, error = "金额（元），保留两位小数，可为负数；不填按 0 计", "应为金额数字（元）"
+    else:
+        dv = DataValidation("decimal", "0", operator="greaterThanOrEqual")
+        prompt, error = "金额（元），保留两位小数，不小于 0；不填按 0 计", "应为不小于 0 的金额（元）"
+    return _messages(dv, row, prompt, error)
+
+
+def _messages(dv: DataValidation, row: Row, prompt: str, error: str | None) -> DataValidation:
+    dv.allow_blank = True
+    dv.showInputMessage = True
+    dv.promptTitle = f"{row.code} {row.name}"[:32]  # Excel rejects titles over 32 characters
+    dv.prompt = (f"{row.hint}。" if row.hint else "") + prompt
+    if error:
+        dv.showErrorMessage = True
+        dv.errorStyle = "stop"
+        dv.errorTitle = "输入有误"
+        dv.error = f"{row.name}：{error}"
+    return dv
+
+
+# --- the cover ---
+
+
+def _cover_values(spec: Spec, unit: dict, period: str) -> dict[str, str]:
+    """FM01, FM02, FM03, FM04, FM05, FM07, FM12 in the order of PREFILLED."""
+    values = (
+        unit["单位名称"],
+        unit["单位代码"],
+        unit.get("上级代码") or "",
+        period,
+        unit.get("组织类型") or "1",
+        unit.get("所在地区划代码") or "",
+        spec.version,
+    )
+    return dict(zip(PREFILLED, values, strict=True))
+
+
+def _cover_sheet(ws: Worksheet, spec: Spec, unit: dict, period: str, lists: dict) -> None:
+    header = _top(ws, spec, spec.cover, len(COVER_HEADER), COVER_NOTE, "")
+    _header(ws, header, COVER_HEADER)
+    values = _cover_values(spec, unit, period)
+    for r, row in enumerate(spec.cover.rows, start=header + 1):
+        for col, text in enumerate((row.name, row.code, None, row.hint or None), start=1):
+            ws.cell(r, col, text).border = BOX
+        value = ws.cell(r, 3)
+        value.number_format = "@"  # codes keep their leading zeros
+        if row.code in values:
+            put(ws, r, 3, values[row.code] or None)
+            continue
+        value.fill, value.protection = INPUT_FILL, UNLOCKED
+        dv = _cover_validation(row, lists)
+        ws.add_data_validation(dv)
+        dv.add(value)
+    _finish(ws, header, COVER_WIDTHS)
+
+
+def _cover_validation(row: Row, lists: dict) -> DataValidation:
+    required = "（必填）" if row.required else ""
+    if row.kind == "enum" and row.enum in lists:
+        dv = DataValidation("list", _list_ref(lists, row.enum))
+        return _messages(dv, row, f"请从下拉列表选择{required}", "请从下拉列表中选择")
+    # Dates stay text ("2026-01-15") so every spreadsheet program hands the reader the same thing.
+    return _messages(DataValidation(), row, f"请填写{row.name}{required}", None)
+
+
+# --- instructions and lists ---
+
+
+def _guide_lines(spec: Spec) -> list[str]:
+    signed = "、".join(f"“{r.name}”" for r in spec.numeric_rows() if r.signed)
+    prefilled = "、".join(r.name for r in spec.cover.rows if r.code in PREFILLED)
+    return [
+        "填表说明",
+        "1. 请在各表“本期数”列带底色的单元格中填写；空白单元格按 0 读取。",
+        "2. 人数、户数、单位数等填整数；金额以元为单位，保留两位小数。"
+        + (f"{signed}可以为负数，其余不能为负。" if signed else ""),
+        "3. 是否类指标（如“建立女职工委员会”）请从下拉列表选择“是”或“否”。",
+        "4. 审核提示有疑问的数值（警告），如数据属实，请在同一行“说明”列写明原因。",
+        "5. 灰色单元格为本级指标，只由街道及以上工会的本级报表填报，基层工会不填。",
+        f"6. 封面中的{prefilled}已预填，请勿修改；请填写其余带底色的项目。",
+        "7. 不要重命名工作表，不要修改表头，不要插入或删除行，不要合并单元格。",
+        "8. 填好后请用 Excel 或 WPS 保存，再报送。",
+        "",
+        f"模板版本：{spec.version}",
+    ]
+
+
+def _guide_sheet(ws: Worksheet, spec: Spec) -> None:
+    for r, line in enumerate(_guide_lines(spec), start=1):
+        ws.cell(r, 1, line).alignment = WRAP
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = GUIDE_WIDTH
+    ws.protection.sheet = True
+    text_pages(ws)
+
+
+def _list_entries(spec: Spec) -> dict[str, list[str]]:
+    """Dropdown lists, one column each on the hidden sheet: inline lists over 255 characters corrupt files."""
+    lists = {"是否": list(FLAG_VALUES)}
+    for name, codes in spec.enums.items():
+        lists[name] = [f"{code} {label}" for code, label in codes.items()]
+    return lists
+
+
+def _list_ref(lists: dict[str, list[str]], name: str) -> str:
+    col = get_column_letter(list(lists).index(name) + 1)
+    return f"'{LISTS_SHEET}'!${col}$1:${col}${len(lists[name])}"
+
+
+def _lists_sheet(ws: Worksheet, lists: dict[str, list[str]]) -> None:
+    for col, entries in enumerate(lists.values(), start=1):
+        for r, entry in enumerate(entries, start=1):
+            ws.cell(r, col, entry)
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+
+
+def _finish(ws: Worksheet, header: int, widths: dict[str, int]) -> None:
+    """Widths, frozen header, protection without a password, A4 pages (printing.form_pages)."""
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = f"A{header + 1}"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # still allowed: widening a column does no harm
+    ws.protection.formatRows = False
+    form_pages(ws, header)

@@ -1,0 +1,20 @@
+"""docs/architecture.md names the modules of each stage: a test fails when one of them disappears."""
+
+from __future__ import annotations
+
+import re
+
+from test_repo import ROOT
+
+
+def test_every_module_the_architecture_page_names_exists():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = []
+    for folder, body in re.findall(r"\*\*`(src/[a-z_/]+)`\*\* — (.*?)(?=\n\n|\Z)", text, re.S):
+        assert (ROOT / folder).exists(), folder
+        for name in re.findall(r"`([a-z_/]+(?:\.py|/))`", body):
+            path = ROOT / name if name.startswith("src/") else ROOT / folder / name
+            named.append(path)
+    assert len(named) > 30
+    missing = [str(p.relative_to(ROOT)) for p in named if not p.exists()]
+    assert not missing, missing
