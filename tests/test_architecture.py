@@ -18,3 +18,18 @@ def test_every_module_the_architecture_page_names_exists():
     assert len(named) > 30
     missing = [str(p.relative_to(ROOT)) for p in named if not p.exists()]
     assert not missing, missing
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """A name with a leading underscore is its module's own business: share it under a public name instead."""
+    import ast
+
+    src = ROOT / "src"
+    modules = {".".join(p.relative_to(src).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in src.rglob("*.py")}
+    found = []
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in modules and node.module != name:
+                found += [f"{name} ← {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    assert found == []

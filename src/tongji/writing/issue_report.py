@@ -35,11 +35,11 @@ BOOK_HEADERS = {
 }
 
 
-def _label(table: dict, key: str, lang: str | None = None) -> str:
+def header_label(table: dict, key: str, lang: str | None = None) -> str:
     return table[key][1 if chosen(lang) == "en" else 0]
 
 
-def _flat(issues: pl.DataFrame) -> pl.DataFrame:
+def flat_issues(issues: pl.DataFrame) -> pl.DataFrame:
     return issues.with_columns(pl.col("cells").list.join(";"))
 
 
@@ -51,8 +51,8 @@ def write_report(report, path: Path, lang: str | None = None) -> Path:
     if suffix == ".json":
         return write_bytes(path, json_bytes(issues))
     if suffix == ".csv":
-        df = csv_frame(_flat(issues).drop("params"))
-        df = df.rename({c: _label(HEADERS, c, lang) for c in df.columns})
+        df = csv_frame(flat_issues(issues).drop("params"))
+        df = df.rename({c: header_label(HEADERS, c, lang) for c in df.columns})
         with atomic_path(path) as tmp:
             tmp.write_bytes(b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))  # BOM: Excel opens it as UTF-8
         return path
@@ -84,15 +84,15 @@ def _workbook(issues: pl.DataFrame, workbooks: pl.DataFrame, lang: str) -> openp
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "问题清单" if lang != "en" else "Issues"
-    _table(ws, _flat(issues), HEADERS, "severity", lang)
-    _table(wb.create_sheet("工作簿" if lang != "en" else "Workbooks"), workbooks.drop("org_type"), BOOK_HEADERS, None,
-           lang)
+    write_table(ws, flat_issues(issues), HEADERS, "severity", lang)
+    books = wb.create_sheet("工作簿" if lang != "en" else "Workbooks")
+    write_table(books, workbooks.drop("org_type"), BOOK_HEADERS, None, lang)
     return wb
 
 
-def _table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str | None = None) -> None:
+def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str | None = None) -> None:
     cols = [c for c in headers if c in df.columns]
-    ws.append([_label(headers, c, lang) for c in cols])
+    ws.append([header_label(headers, c, lang) for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for n, row in enumerate(df.select(cols).iter_rows(named=True), start=2):

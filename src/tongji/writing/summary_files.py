@@ -30,17 +30,17 @@ from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
 from tongji.writing.files import ensure_dir, put, save_workbook, write_bytes
-from tongji.writing.issue_report import HEADERS, _flat, _label, _table, csv_frame
+from tongji.writing.issue_report import HEADERS, csv_frame, flat_issues, header_label, write_table
 from tongji.writing.printing import form_pages, table_pages
 from tongji.writing.template import (
-    _ILLEGAL,
     COVER_HEADER,
     COVER_WIDTHS,
     DATA_HEADER,
     DATA_WIDTHS,
     SIGNATURE,
-    _header,
-    _top,
+    UNSAFE_IN_NAMES,
+    form_top,
+    header_row,
 )
 from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
 
@@ -73,7 +73,7 @@ XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 
 
 def summary_stem(summary: Summary) -> str:
-    return _ILLEGAL.sub("_", f"{summary.unit}_{summary.period}")
+    return UNSAFE_IN_NAMES.sub("_", f"{summary.unit}_{summary.period}")
 
 
 def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",),
@@ -176,7 +176,7 @@ def write_summary_workbook(summary: Summary, path: Path, spec: Spec) -> Path:
         _form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
     rows = _detail_sheet(wb.create_sheet(DETAIL_SHEET), summary.detail, spec)
     done = _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary)
-    _table(wb.create_sheet(ISSUES_SHEET), _flat(summary.issues), HEADERS, "severity")
+    write_table(wb.create_sheet(ISSUES_SHEET), flat_issues(summary.issues), HEADERS, "severity")
     _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary)
     wb.active = 0
     return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, COMPLETENESS_SHEET: done})
@@ -190,9 +190,9 @@ def _number(value: float | None, kind: str) -> int | float | None:
 
 
 def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
-    header = _top(ws, spec, spec.cover, len(COVER_HEADER), f"填报单位：{summary.name}", "")
+    header = form_top(ws, spec, spec.cover, len(COVER_HEADER), f"填报单位：{summary.name}", "")
     ws["A1"].value += "（汇总）"
-    _header(ws, header, COVER_HEADER)
+    header_row(ws, header, COVER_HEADER)
     for r, row in enumerate(spec.cover.rows, start=header + 1):
         ws.cell(r, 1, row.name)
         ws.cell(r, 2, row.code)
@@ -205,9 +205,9 @@ def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
 
 def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values: dict[str, dict]) -> None:
     labels = DATA_HEADER + (PREVIOUS_HEADER if summary.has_previous else ())
-    header = _top(ws, spec, form, len(labels), f"填报单位：{summary.name}", f"报告期：{summary.period}")
+    header = form_top(ws, spec, form, len(labels), f"填报单位：{summary.name}", f"报告期：{summary.period}")
     ws["A1"].value += "（汇总）"
-    _header(ws, header, labels)
+    header_row(ws, header, labels)
     r = header
     for row in form.rows:  # all rows, JH00 too: it is a total like any other
         r += 1
@@ -297,7 +297,7 @@ def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int
     for start, df, headers in tables:
         cols = [c for c in headers if c in df.columns]
         for j, c in enumerate(cols, start=1):
-            ws.cell(start, j, _label(headers, c)).font = Font(bold=True)
+            ws.cell(start, j, header_label(headers, c)).font = Font(bold=True)
         body = df.select(cols).with_columns(pl.col(pl.Utf8).replace("", None))
         blocks.append((start + 1, rows_xml(body, start + 1, ["count"] * sum(t != pl.Utf8 for t in body.dtypes))))
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 10})
@@ -312,7 +312,7 @@ def _indicator_sheet(ws: Worksheet, summary: Summary) -> None:
     skip = () if summary.has_previous else ("previous", "change")
     cols = [c for c in INDICATOR_HEADERS if c in df.columns and c not in skip]
     for j, c in enumerate(cols, start=1):
-        ws.cell(1, j, _label(INDICATOR_HEADERS, c)).font = Font(bold=True)
+        ws.cell(1, j, header_label(INDICATOR_HEADERS, c)).font = Font(bold=True)
     for r, row in enumerate(df.iter_rows(named=True), start=2):
         fmt = "0.00%" if row.get("unit") == "%" else "0.00"  # a rate is a ratio (0.913), shown as 91.30%
         for j, c in enumerate(cols, start=1):

@@ -50,7 +50,7 @@ LOCKED = Protection(locked=True)
 GUIDE_WIDTH = 90
 WRAP = Alignment(wrap_text=True, vertical="top")
 
-_ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
 
 # --- which units, which files ---
@@ -77,7 +77,7 @@ def make_templates(
 
 def template_name(unit: dict, period: str) -> str:
     suffix = "本级" if unit.get("组织类型") == BENJI else ""
-    return _ILLEGAL.sub("_", f"{unit['单位代码']}_{unit['单位名称']}{suffix}_{period}") + ".xlsx"
+    return UNSAFE_IN_NAMES.sub("_", f"{unit['单位代码']}_{unit['单位名称']}{suffix}_{period}") + ".xlsx"
 
 
 def _period(text: str) -> str:
@@ -127,7 +127,7 @@ def write_template(path: Path, spec: Spec, unit: dict, period: str) -> Path:
     return save_workbook(wb, Path(path))
 
 
-def _top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: str) -> int:
+def form_top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: str) -> int:
     """Title, the statistical-form marks top right, one info line; returns the header row number."""
     ws.cell(1, 1, form.title).font = Font(bold=True, size=14)
     marks = [("表号", form.table_no), *spec.marks.items()]
@@ -139,7 +139,7 @@ def _top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: st
     return info + 1
 
 
-def _header(ws: Worksheet, row: int, labels: tuple[str, ...]) -> None:
+def header_row(ws: Worksheet, row: int, labels: tuple[str, ...]) -> None:
     for col, label in enumerate(labels, start=1):
         cell = ws.cell(row, col, label)
         cell.font = Font(bold=True)
@@ -151,8 +151,8 @@ def _header(ws: Worksheet, row: int, labels: tuple[str, ...]) -> None:
 def _form_sheet(ws: Worksheet, spec: Spec, form: Form, unit: dict, period: str, lists: dict) -> None:
     benji = unit.get("组织类型") == BENJI
     name = unit["单位名称"] + ("（本级）" if benji else "")
-    header = _top(ws, spec, form, len(DATA_HEADER), f"填报单位：{name}", f"报告期：{period}")
-    _header(ws, header, DATA_HEADER)
+    header = form_top(ws, spec, form, len(DATA_HEADER), f"填报单位：{name}", f"报告期：{period}")
+    header_row(ws, header, DATA_HEADER)
     r = header
     for row in form.rows:
         if row.filled:
@@ -230,8 +230,8 @@ def _cover_values(spec: Spec, unit: dict, period: str) -> dict[str, str]:
 
 
 def _cover_sheet(ws: Worksheet, spec: Spec, unit: dict, period: str, lists: dict) -> None:
-    header = _top(ws, spec, spec.cover, len(COVER_HEADER), COVER_NOTE, "")
-    _header(ws, header, COVER_HEADER)
+    header = form_top(ws, spec, spec.cover, len(COVER_HEADER), COVER_NOTE, "")
+    header_row(ws, header, COVER_HEADER)
     values = _cover_values(spec, unit, period)
     for r, row in enumerate(spec.cover.rows, start=header + 1):
         for col, text in enumerate((row.name, row.code, None, row.hint or None), start=1):
