@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.summary import Summary
 from tongji.checking.rules import fmt_number
 from tongji.checking.validate import validate
@@ -73,8 +74,6 @@ def _issue(book: dict, code: str, rule: str, **kw) -> dict:
 def add_previous(summary: Summary, prev_totals: dict[str, float], spec: Spec) -> None:
     """上期数 and 同比 for every total (relative change; blank where last period was 0) and every rate
     (the change in percentage points)."""
-    from tongji.aggregating.rollup import indicators_frame, totals_frame
-
     prev = totals_frame(pl.DataFrame({c: [v] for c, v in prev_totals.items()}), spec)
     summary.totals = _with_change(summary.totals, prev.select("code", pl.col("value").alias("previous")), "code")
     prev_ind = indicators_frame(prev, spec).select("id", pl.col("value").alias("previous"))

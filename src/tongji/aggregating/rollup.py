@@ -14,21 +14,20 @@ from pathlib import Path
 
 import polars as pl
 
+from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNUSED, completeness_frame
+from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.previous import add_previous, period_issues, read_previous
 from tongji.aggregating.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary, column_sums, read_detail
 from tongji.checking.schema import parse_date
 from tongji.checking.totals import totals_issues
 from tongji.checking.validate import BENJI, SUMMARY, fmt_expr, validate
 from tongji.definitions import Spec, load_spec
-from tongji.definitions.expr import to_polars
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport
 from tongji.reading.workbooks import read_workbooks
-
-ACCEPTED, RETURNED, UNUSED = "采用", "退回", "未采用"
 
 
 def rollup(
@@ -532,71 +531,6 @@ def _canonical(period: str) -> str:
     if canonical is None:
         raise TongjiError("period-invalid", period=period)
     return canonical
-
-
-def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    sums = column_sums(detail, spec)
-    rows = [r for r in spec.numeric_rows()]
-    return pl.DataFrame({
-        "code": [r.code for r in rows], "name": [r.name for r in rows], "sheet": [r.sheet for r in rows],
-        "unit": [r.unit for r in rows], "value": [sums[r.code] for r in rows],
-    }, schema={"code": pl.Utf8, "name": pl.Utf8, "sheet": pl.Utf8, "unit": pl.Utf8, "value": pl.Float64})
-
-
-def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    """Every rate from the summed numerator and denominator; no value (and a note) when the denominator is 0."""
-    wide = totals.select("code", pl.col("value").cast(pl.Float64)).transpose(column_names="code")
-    terms = _indicator_terms(spec)
-    values = wide.select(terms).row(0, named=True) if terms else {}
-    rows = []
-    for i, ind in enumerate(spec.indicators):
-        num, den = values[f"n{i}"], values[f"d{i}"]
-        value = None if not den else num / den
-        rows.append({"id": ind.id, "name": ind.name, "numerator": num, "denominator": den, "value": value,
-                     "unit": ind.unit, "note": "" if den else t("zero-denominator", formula=ind.denominator.text)})
-    return pl.DataFrame(rows, schema={"id": pl.Utf8, "name": pl.Utf8, "numerator": pl.Float64,
-                                      "denominator": pl.Float64, "value": pl.Float64, "unit": pl.Utf8, "note": pl.Utf8})
-
-
-def _indicator_terms(spec: Spec) -> list[pl.Expr]:
-    """Every indicator's numerator and denominator as polars expressions, for one select over the totals: made
-    once per spec, as rollup asks for them at every node."""
-    return spec.derive(_terms)
-
-
-def _terms(spec: Spec) -> list[pl.Expr]:
-    terms = []
-    for i, ind in enumerate(spec.indicators):
-        terms += [to_polars(ind.numerator.left, {}).alias(f"n{i}"), to_polars(ind.denominator.left, {}).alias(f"d{i}")]
-    return terms
-
-
-def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl.DataFrame:
-    """Expected (registry) vs received vs accepted vs returned vs missing, per child and overall.
-
-    A unit with one accepted and one returned workbook counts once, as accepted. One lazy query over all
-    units: a 街道 with thousands of units must not cost thousands of filters, and every node runs it."""
-    below = registry.children(node)
-    children = [*below, node]
-    kids = pl.LazyFrame({
-        "child": children,
-        "child_name": [*registry.names(below), registry.get(node)["单位名称"] + "（本级）"],
-        "expected": [*registry.sizes(below), 1],
-    }, schema={"child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64})
-    flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
-             (pl.col("status") == "缺报").any().alias("mis")]
-    # a grassroots child is one unit: its flags are the child's; a 区's units are grouped first
-    per_unit = units.lazy().group_by("child", *([] if registry.is_leaf(children[0]) else ["unit"])).agg(flags)
-    counts = per_unit.group_by("child").agg(
-        pl.col("acc").sum().alias("accepted"), (pl.col("ret") & ~pl.col("acc")).sum().alias("returned"),
-        pl.col("mis").sum().alias("missing"))
-    n = ["accepted", "returned", "missing"]
-    df = kids.join(counts, on="child", how="left", maintain_order="left").with_columns(
-        pl.col(n).fill_null(0).cast(pl.Int64)).select(
-        "child", "child_name", "expected", (pl.col("accepted") + pl.col("returned")).alias("received"), *n)
-    total = df.select(pl.lit("合计").alias("child"), pl.lit("").alias("child_name"),
-                      *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing")])
-    return pl.concat([df, total]).collect()
 
 
 def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:
