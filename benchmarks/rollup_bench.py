@@ -66,7 +66,7 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
     the detail rows (as one did) must not hold the benchmark for days."""
     from tongji.aggregating.rollup import Context
     from tongji.cli.common import workers
-    from tongji.definitions import load_spec
+    from tongji.plugins import load_spec
     from tongji.writing.summary_files import write_summary
 
     spec = load_spec()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xlwt
 
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 from workbooks import GOOD, cover, make_workbook, uscc
 
 MEMBER_PART = "xl/worksheets/sheet2.xml"  # make_workbook writes 封面 first, then 会员

@@ -33,3 +33,43 @@ def test_no_private_name_is_imported_from_another_module():
             if isinstance(node, ast.ImportFrom) and node.module in modules and node.module != name:
                 found += [f"{name} ← {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
     assert found == []
+
+
+def test_no_import_cycles_not_even_inside_functions():
+    """Every import counts, at the top of a module or inside a function; only `if TYPE_CHECKING:` (for type hints)
+    and `if __name__ == "__main__":` (a script's own run) are left out."""
+    import ast
+
+    src = ROOT / "src"
+    modules = {".".join(p.relative_to(src).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in src.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in list(ast.walk(tree)):
+            test = ast.dump(node.test) if isinstance(node, ast.If) else ""
+            if "TYPE_CHECKING" in test or "__main__" in test:
+                node.body = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for a in node.names:
+                    target = f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                    if target in modules and target != name:
+                        graph[name].add(target)
+            elif isinstance(node, ast.Import):
+                graph[name] |= {a.name for a in node.names if a.name in modules and a.name != name}
+
+    def path_back(start: str) -> list[str] | None:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    return trail + [start]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, trail + [nxt]))
+        return None
+
+    cycles = [c for c in map(path_back, sorted(graph)) if c]
+    assert cycles == [], " → ".join(cycles[0])

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 import tongji
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 from workbooks import GOOD, HEADER_ROW, cell_of, cover, make_workbook
 
 

@@ -11,10 +11,10 @@ import pytest
 
 import tongji
 from tongji.checking import schema
-from tongji.definitions import load_spec
 from tongji.i18n import MESSAGES
 from tongji.issues.catalog import BUILTIN, Catalog
 from tongji.issues.report import ISSUE_COLUMNS
+from tongji.plugins import load_spec
 from tongji.writing.annotate import annotate_all
 from tongji.writing.issue_report import write_report
 from workbooks import cell_of, cover, make_workbook

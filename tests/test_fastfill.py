@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 from tongji.writing.files import save_workbook
 from tongji.writing.template import BENJI, write_template
 from tongji_samples.fastfill import Stamp

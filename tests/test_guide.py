@@ -184,8 +184,8 @@ def test_every_command_line_parses(guide):
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
 def test_rule_ids_named_in_the_guide_exist(guide):
-    from tongji.definitions import load_spec
     from tongji.issues.catalog import BUILTIN
+    from tongji.plugins import load_spec
 
     known = set(BUILTIN) | {r.id for r in load_spec().rules}
     named = set(re.findall(r"`([a-z][a-z0-9]*(?:-[a-z0-9]+)+)`", text(guide)))

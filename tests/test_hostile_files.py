@@ -20,7 +20,7 @@ import pytest
 
 import tongji
 from hostile import MEMBER_PART, before_end, bomb, far_cell, make_xls, patch_record, rezip, unit
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 from tongji.reading.workbooks import discover
 from workbooks import cell_of
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from city import build
 from tongji import cli, plugins
 from tongji.aggregating.rollup import rollup, rollup_all
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 from tongji.writing.summary_files import write_summary
 
 PLUGIN = Path(__file__).resolve().parent.parent / "plugins" / "html_report"

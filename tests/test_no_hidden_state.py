@@ -10,7 +10,8 @@ import pkgutil
 
 import tongji
 from tongji.checking.schema import workbook_schema
-from tongji.definitions import Spec, load_spec
+from tongji.definitions import Spec
+from tongji.plugins import load_spec
 from tongji.reading.labels import name_index
 
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tongji import cli, plugins
-from tongji.definitions import load_spec
 from tongji.errors import TongjiError
+from tongji.plugins import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES, FIXTURES = ROOT / "plugins", Path(__file__).resolve().parent / "plugins"

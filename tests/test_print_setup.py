@@ -17,8 +17,8 @@ from city import build
 from conftest import write_template_registry
 from tongji.aggregating.rollup import rollup
 from tongji.checking.validate import validate
-from tongji.definitions import load_spec
 from tongji.definitions.registry import load_registry
+from tongji.plugins import load_spec
 from tongji.writing.issue_report import write_report
 from tongji.writing.summary_files import write_summary
 from tongji.writing.template import GUIDE_SHEET, make_templates

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tongji
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 from tongji.reading import workbooks as reader
 from tongji.reading.workbooks import col_letter, discover, read_workbooks
 from workbooks import cell_of, make_workbook

@@ -25,8 +25,8 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_checks_doc_is_generated_from_the_code():
-    from tongji.definitions import load_spec
     from tongji.issues.catalog import Catalog
+    from tongji.plugins import load_spec
 
     assert (ROOT / "docs" / "checks.md").read_text(encoding="utf-8") == Catalog.of(load_spec()).markdown(), (
         "docs/checks.md is stale: run `python -m tongji.issues.catalog > docs/checks.md`")

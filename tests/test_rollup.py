@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from city import build
 from tongji import cli
 from tongji.aggregating.rollup import rollup, rollup_all
-from tongji.definitions import load_spec
 from tongji.errors import TongjiError
+from tongji.plugins import load_spec
 from tongji.writing.summary_files import write_summary
 from workbooks import cell_of
 

@@ -9,7 +9,7 @@ from city import build, values_for
 from test_rollup import level_by_level
 from tongji.aggregating.rollup import rollup_all
 from tongji.checking.totals import total_cells
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 
 KEYS = ["unit", "severity", "rule", "cell", "cells", "code", "value", "message", "diff"]
 

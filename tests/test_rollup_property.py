@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from city import build
 from tongji.aggregating.rollup import rollup_all
-from tongji.definitions import load_spec
+from tongji.plugins import load_spec
 
 SPEC = load_spec()
 CODES = [r for r in SPEC.numeric_rows() if r.filled]

@@ -49,7 +49,7 @@ def run(tmp_path, values=None, **kw):
 
 
 def test_every_rule_in_the_rule_file_has_a_case():
-    from tongji.definitions import load_spec
+    from tongji.plugins import load_spec
 
     assert {r.id for r in load_spec().rules} == {c[0] for c in CASES}
 

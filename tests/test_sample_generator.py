@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 import tongji
 from tongji.aggregating.rollup import rollup_all
-from tongji.definitions import load_spec
 from tongji.definitions.codes import area_prefix, uscc_valid
 from tongji.definitions.registry import load_registry
 from tongji.errors import TongjiError
+from tongji.plugins import load_spec
 from tongji_samples import SUMMARY_FOLDER, make_city, previous_period
 
 PERIOD = "2025"

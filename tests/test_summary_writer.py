@@ -12,8 +12,8 @@ import pytest
 
 import tongji
 from tongji.aggregating.summary import DETAIL_KEYS, Summary
-from tongji.definitions import load_spec
 from tongji.issues.report import ISSUE_COLUMNS
+from tongji.plugins import load_spec
 from tongji.writing import summary_files as writer
 from tongji.writing.summary_files import write_summary, write_summary_workbook
 

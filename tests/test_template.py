@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 import tongji
 from conftest import TEMPLATE_UNITS, write_template_registry
 from tongji import cli
-from tongji.definitions import load_spec
 from tongji.definitions.registry import load_registry
 from tongji.errors import TongjiError
+from tongji.plugins import load_spec
 from tongji.reading.workbooks import read_workbooks
-from tongji.writing.template import DATA_HEADER, make_templates
+from tongji.writing.form_layout import DATA_HEADER
+from tongji.writing.template import make_templates
 from workbooks import GOOD
 
 U = TEMPLATE_UNITS

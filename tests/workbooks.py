@@ -9,8 +9,8 @@ from pathlib import Path
 
 import openpyxl
 
-from tongji.definitions import load_spec
 from tongji.definitions.codes import uscc_check_char
+from tongji.plugins import load_spec
 
 GOOD = {
     "HY01": 100, "HY02": 40, "HY03": 90, "HY04": 35, "HY05": 10, "HY06": 8, "HY07": 1, "HY08": 2,

@@ -14,12 +14,12 @@ from pathlib import Path
 from tongji.aggregating.rollup import rollup
 from tongji.aggregating.summary import Summary
 from tongji.checking.validate import validate
-from tongji.definitions import load_spec
 from tongji.definitions.codes import previous_period
 from tongji.definitions.forms import data_dir
 from tongji.definitions.registry import load_registry
 from tongji.i18n import lang
 from tongji.issues.report import ValidationReport
+from tongji.plugins import load_spec
 from tongji.writing.annotate import annotate_all
 from tongji.writing.files import ensure_dir
 from tongji.writing.issue_report import write_report
@@ -39,19 +39,12 @@ class DemoResult:
     summaries: list[tuple[Summary, Path]] = field(default_factory=list)
 
 
-def run_demo(out_dir: Path, tick=None, on_files=None, units: int | None = None, seed: int = 2025, *,
+def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = None,
              workers: int = 1) -> DemoResult:
-    """The bundled sample city, or with `units` a fresh one made by the sample generator in out_dir/示例市.
-    `workers` processes read the workbooks (and write a fresh city's), as in `tongji.validate`."""
+    """The demo on a sample city: the bundled one, or `samples` (a folder as `tongji samples make` writes it, with
+    registry.csv, 2025/ and 2024/汇总/). `workers` processes read the workbooks, as in `tongji.validate`."""
     out = ensure_dir(Path(out_dir))
-    if units:
-        from tongji_samples import make_city  # the [samples] extra: numpy
-
-        city = make_city(out / "示例市", units=units, seed=seed, period=PERIOD, previous=True, force=True,
-                         workers=workers)
-        samples = city.registry.parent
-    else:
-        samples = data_dir("samples")
+    samples = Path(samples) if samples is not None else data_dir("samples")
     inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
     previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
     _with_report_plugin()

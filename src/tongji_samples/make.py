@@ -6,11 +6,12 @@ import os
 import shutil
 from pathlib import Path
 
-from tongji.definitions import Spec, load_spec
+from tongji.definitions import Spec
 from tongji.definitions.codes import normalize_period, previous_period
 from tongji.definitions.registry import Registry
 from tongji.demo import SUMMARY_FOLDER
 from tongji.errors import TongjiError
+from tongji.plugins import load_spec
 from tongji.writing.files import ensure_dir
 from tongji_samples.city import City
 from tongji_samples.dice import Dice

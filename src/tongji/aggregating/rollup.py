@@ -21,12 +21,13 @@ from tongji.aggregating.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS,
 from tongji.checking.schema import parse_date
 from tongji.checking.totals import totals_issues
 from tongji.checking.validate import BENJI, SUMMARY, fmt_expr, validate
-from tongji.definitions import Spec, load_spec
+from tongji.definitions import Spec
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport
+from tongji.plugins import load_spec
 from tongji.reading.workbooks import read_workbooks
 
 

@@ -11,13 +11,14 @@ import polars as pl
 from tongji.checking.plugin_checks import plugin_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.schema import PERIOD_RE, schema_failures
-from tongji.definitions import Spec, load_spec
+from tongji.definitions import Spec
 from tongji.definitions.codes import area_prefix, normalize_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGES, lang, t
 from tongji.issues.catalog import BUILTIN, MESSAGE_LANG, Catalog, IssueType
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
+from tongji.plugins import load_spec
 from tongji.reading.values import clean_text, limits, parse_values
 from tongji.reading.workbooks import Stack, discover, read_workbooks
 

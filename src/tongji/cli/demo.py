@@ -11,7 +11,7 @@ from tongji.checking.rules import fmt_number
 from tongji.cli.common import console, friendly, progress, shown, workers
 from tongji.cli.samples import sample_generator
 from tongji.cli.validate import show
-from tongji.demo import run_demo
+from tongji.demo import PERIOD, run_demo
 from tongji.i18n import t
 
 
@@ -26,10 +26,13 @@ def demo_command(
 ) -> None:
     """演示：审核示例城市的工作簿，写出问题清单和退回工作簿的标注副本，再逐级汇总街道、区、市。"""
     con = console()
-    if units:
-        sample_generator()  # said before anything is written: a fresh city needs the samples extra
+    samples = None
+    if units:  # a fresh city, made by the sample generator (the samples extra) before anything else is written
+        city = sample_generator().make_city(Path(out) / "示例市", units=units, seed=seed, period=PERIOD,
+                                            previous=True, force=True, workers=workers())
+        samples = city.registry.parent
     with progress(con, t("cli-reading")) as (on_total, tick):
-        result = run_demo(out, tick=tick, on_files=on_total, units=units, seed=seed, workers=workers())
+        result = run_demo(out, tick=tick, on_files=on_total, samples=samples, workers=workers())
     con.print(shown("demo-inputs", path=result.inputs))
     show(con, result.report)
     con.print(shown("demo-outputs", report=result.issues_file, n=len(result.annotated),

@@ -11,10 +11,10 @@ from tongji.aggregating.rollup import rollup, rollup_all
 from tongji.aggregating.summary import Summary
 from tongji.checking.rules import fmt_number
 from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
-from tongji.definitions import load_spec
 from tongji.definitions.registry import load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import lang, t
+from tongji.plugins import load_spec
 from tongji.writing.files import ensure_dir
 from tongji.writing.paths import refuse_overlap
 from tongji.writing.text import terminal_safe

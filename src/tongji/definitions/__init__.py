@@ -1,5 +1,5 @@
 """What users declare: forms, rules, indicators, the registry. Nothing here reads workbooks."""
 
-from tongji.definitions.forms import Form, Indicator, Row, Rule, Spec, load_spec
+from tongji.definitions.forms import Form, Indicator, Row, Rule, Spec
 
-__all__ = ["Form", "Indicator", "Row", "Rule", "Spec", "load_spec"]
+__all__ = ["Form", "Indicator", "Row", "Rule", "Spec"]

@@ -340,12 +340,3 @@ def _known_keys(item: dict, kind: str) -> None:
     for key in item:
         if not key.startswith("_") and key not in KEYS[kind]:
             raise _invalid(item, f"未知的键“{key}”（可用：{'、'.join(sorted(KEYS[kind]))}）", key)
-
-
-def load_spec() -> Spec:
-    """The default spec: the forms, rules, indicators, checks and writers of the built-in schemas and of the
-    plugins configured with `tongji.plugins.configure()` (the CLI's --plugins-dir) or, without that, of the
-    environment (entry points, TONGJI_PLUGINS_DIR). A library call given `spec=` uses that one only."""
-    from tongji.plugins import host
-
-    return host().spec

@@ -428,6 +428,6 @@ message of a code with several). `rule` is the issue code above; `message` is wr
 
 if __name__ == "__main__":
     # run as a script only: a module import here would be a cycle (the spec's builder imports this module)
-    from tongji.definitions import load_spec
+    from tongji.plugins import load_spec
 
     print(Catalog.of(load_spec()).markdown(), end="")

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pluggy
 
-from tongji.definitions import declarative
 from tongji.definitions.forms import BUILTIN, Check, Spec, SpecBuilder
 from tongji.errors import PluginError, TongjiError
 from tongji.plugins import hookspecs
-from tongji.plugins.hookspecs import hookimpl
+from tongji.plugins.declarative import DeclarativePlugin
 
 GROUP = "tongji"
 
@@ -84,42 +83,6 @@ def guarded(plugin: str, where: str, fn: Callable, available: dict):
             raise
         raise TongjiError("plugin-failed", name=plugin, hook=where, error=f"{type(exc).__name__}: {exc}") from None
 
-
-class DeclarativePlugin:
-    """A .toml file as a plugin: the same format and loader as the built-in schemas/."""
-
-    def __init__(self, *paths: Path):
-        self.paths = [Path(p) for p in paths]
-        self.data = [declarative.read(p) for p in self.paths]
-
-    @hookimpl
-    def register_forms(self, register):
-        for d in self.data:
-            for form in d["form"]:
-                register(form)
-            for ext in d["extend"]:
-                register(dict(ext, extend=ext.get("form", "")))
-
-    @hookimpl
-    def register_rules(self, register):
-        for d in self.data:
-            for rule in d["rule"]:
-                register(rule)
-
-    @hookimpl
-    def register_indicators(self, register):
-        for d in self.data:
-            for ind in d["indicator"]:
-                register(ind)
-
-    @hookimpl
-    def register_config(self, register):
-        for d in self.data:
-            for name, value, _ in d["config"]:
-                register(name, value)
-
-    def meta(self) -> dict:
-        return {k: v for d in self.data for k, v in d["meta"].items()}
 
 
 class Host:
@@ -395,3 +358,10 @@ def configure(plugins_dir: str | Path | None = None, entry_points: bool | None =
     global _host
     _host = Host(plugins_dir, entry_points, only)
     return _host
+
+
+def load_spec() -> Spec:
+    """The default spec: the forms, rules, indicators, checks and writers of the built-in schemas and of the
+    plugins configured with `tongji.plugins.configure()` (the CLI's --plugins-dir) or, without that, of the
+    environment (entry points, TONGJI_PLUGINS_DIR). A library call given `spec=` uses that one only."""
+    return host().spec

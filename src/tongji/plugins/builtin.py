@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 from tongji.definitions.forms import data_dir
+from tongji.plugins.declarative import DeclarativePlugin
 from tongji.plugins.hookspecs import hookimpl
 
 SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml")
@@ -15,8 +16,6 @@ SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml")
 
 class Builtin:
     def __init__(self) -> None:
-        from tongji.plugins import DeclarativePlugin
-
         folder = data_dir("schemas")
         self.schemas = DeclarativePlugin(*[folder / name for name in SCHEMAS])
 

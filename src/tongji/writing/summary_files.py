@@ -30,9 +30,7 @@ from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
 from tongji.writing.files import ensure_dir, put, save_workbook, write_bytes
-from tongji.writing.issue_report import HEADERS, csv_frame, flat_issues, header_label, write_table
-from tongji.writing.printing import form_pages, table_pages
-from tongji.writing.template import (
+from tongji.writing.form_layout import (
     COVER_HEADER,
     COVER_WIDTHS,
     DATA_HEADER,
@@ -42,6 +40,8 @@ from tongji.writing.template import (
     form_top,
     header_row,
 )
+from tongji.writing.issue_report import HEADERS, csv_frame, flat_issues, header_label, write_table
+from tongji.writing.printing import form_pages, table_pages
 from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
 
 DETAIL_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET = "明细", "完整性", "校验", "指标"

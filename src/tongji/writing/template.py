@@ -7,50 +7,51 @@ with its code in column B and its value in column D (column C on the cover).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tongji.definitions import Form, Row, Spec, load_spec
+from tongji.definitions import Form, Row, Spec
 from tongji.definitions.codes import normalize_period
 from tongji.definitions.registry import Registry
 from tongji.errors import TongjiError
+from tongji.plugins import load_spec
 from tongji.writing.files import ensure_dir, put, save_workbook
+from tongji.writing.form_layout import (
+    BOX,
+    COVER_HEADER,
+    COVER_WIDTHS,
+    DATA_HEADER,
+    DATA_WIDTHS,
+    SIGNATURE,
+    UNSAFE_IN_NAMES,
+    form_top,
+    header_row,
+)
 from tongji.writing.printing import form_pages, text_pages
 
-DATA_HEADER = ("指标名称", "代码", "计量单位", "本期数", "说明")
-COVER_HEADER = ("项目", "代码", "内容", "说明")
 GUIDE_SHEET = "填表说明"
 LISTS_SHEET = "_lists"
 BENJI = "9"  # 组织类型 of a 本级 workbook
 FLAG_VALUES = ("是", "否")
 COVER_NOTE = "请填写带底色的单元格，其余各项已预填，请勿修改"
-SIGNATURE = "单位负责人：            统计负责人：            填表人：            报出日期："
 
-DATA_WIDTHS = {"A": 36, "B": 9, "C": 10, "D": 18, "E": 40}
-COVER_WIDTHS = {"A": 18, "B": 9, "C": 40, "D": 44}
 # Cover rows the template fills and locks, so they always match the registry and the collection.
 PREFILLED = ("FM01", "FM02", "FM03", "FM04", "FM05", "FM07", "FM12")
 NUMBER_FORMATS = {"count": "0", "amount": "0.00", "flag": "@"}
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BENJI_FILL = PatternFill("solid", fgColor="D9D9D9")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-THIN = Side(style="thin", color="808080")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 
 # A4 portrait holds about 95 character widths between 0.5" margins; long lines wrap inside the column
 GUIDE_WIDTH = 90
 WRAP = Alignment(wrap_text=True, vertical="top")
-
-UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
 
 # --- which units, which files ---
@@ -125,27 +126,6 @@ def write_template(path: Path, spec: Spec, unit: dict, period: str) -> Path:
     _lists_sheet(wb.create_sheet(LISTS_SHEET), lists)
     wb.active = 0
     return save_workbook(wb, Path(path))
-
-
-def form_top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: str) -> int:
-    """Title, the statistical-form marks top right, one info line; returns the header row number."""
-    ws.cell(1, 1, form.title).font = Font(bold=True, size=14)
-    marks = [("表号", form.table_no), *spec.marks.items()]
-    for i, (key, value) in enumerate(marks, start=1):
-        ws.cell(i, width, f"{key}：{value}").alignment = Alignment(horizontal="right")
-    info = len(marks) + 1
-    put(ws, info, 1, left)  # the unit's name, from the registry
-    put(ws, info, width, right).alignment = Alignment(horizontal="right")
-    return info + 1
-
-
-def header_row(ws: Worksheet, row: int, labels: tuple[str, ...]) -> None:
-    for col, label in enumerate(labels, start=1):
-        cell = ws.cell(row, col, label)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.border = BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center")
 
 
 def _form_sheet(ws: Worksheet, spec: Spec, form: Form, unit: dict, period: str, lists: dict) -> None:
