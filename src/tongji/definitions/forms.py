@@ -12,7 +12,6 @@ from tongji.definitions.expr import CODE, Expr, ExprError, parse
 from tongji.errors import TongjiError
 from tongji.issues.catalog import BUILTIN as ISSUE_TYPES
 
-NUMERIC_BUILTIN = "tongji"  # the plugin name of the built-in forms, rules, indicators and writers
 SEVERITIES = ("错误", "警告", "提示")
 SCOPES = ("全部", "基层", "本级", "汇总")  # which workbooks a rule or check applies to, by 组织类型
 # the keys each declarative item may have: a misspelt one (servity) is refused, not silently ignored
