@@ -64,7 +64,7 @@ def aggregate(folder: str, out: str, write_budget: str = "inf", profile: str = "
 
     Writing stops after the node that crosses `write_budget` seconds: a writer that grows with the square of
     the detail rows (as one did) must not hold the benchmark for days."""
-    from tongji.aggregating.rollup import Context
+    from tongji.aggregating.tree import Context
     from tongji.cli.common import workers
     from tongji.plugins import load_spec
     from tongji.writing.summary_files import write_summary

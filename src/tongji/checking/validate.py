@@ -12,7 +12,7 @@ from tongji.checking.plugin_checks import plugin_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.schema import PERIOD_RE, schema_failures
 from tongji.definitions import Spec
-from tongji.definitions.codes import area_prefix, normalize_period
+from tongji.definitions.codes import area_prefix, canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGES, lang, t
@@ -64,10 +64,7 @@ def validate(
         paths = [paths]
     paths = list(paths)
     if period is not None:
-        canonical = normalize_period(str(period))
-        if canonical is None:
-            raise TongjiError("period-invalid", period=period)
-        period = canonical
+        period = canonical_period(period)
     if registry is not None and not isinstance(registry, Registry):
         registry = load_registry(registry)
     files = discover(paths)

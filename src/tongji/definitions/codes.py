@@ -29,11 +29,17 @@ def normalize_period(text: str) -> str | None:
     return s if _PERIOD.match(s) else None
 
 
-def previous_period(period: str) -> str:
-    """The same period a year before: 2025 → 2024, 2025Q2 → 2024Q2, 2025-06 → 2024-06."""
+def canonical_period(period: str) -> str:
+    """The period in canonical form; a malformed one (2025年第五季度) is the user's mistake, said in Chinese."""
     canonical = normalize_period(str(period))
     if not canonical:
         raise TongjiError("period-invalid", period=period)
+    return canonical
+
+
+def previous_period(period: str) -> str:
+    """The same period a year before: 2025 → 2024, 2025Q2 → 2024Q2, 2025-06 → 2024-06."""
+    canonical = canonical_period(period)
     return f"{int(canonical[:4]) - 1}{canonical[4:]}"
 
 

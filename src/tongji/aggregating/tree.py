@@ -1,0 +1,444 @@
+"""The walk up the registry tree (Context): grassroots and 本级 workbooks and child summaries → each node's Summary.
+
+Every input is validated once (one stacked table). Each node's detail is the rows of the units it includes,
+its own grassroots children's workbooks, its own 本级 workbook, and the detail carried up in child summaries
+(or, where a child's summary is not among the inputs, that child summarised here from deeper workbooks).
+Totals are the column sums of the detail in unit-code order, so level-by-level and `--all` agree exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNUSED, completeness_frame
+from tongji.aggregating.indicators import indicators_frame, totals_frame
+from tongji.aggregating.previous import add_previous, period_issues, read_previous
+from tongji.aggregating.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary, column_sums, read_detail
+from tongji.checking.schema import parse_date
+from tongji.checking.totals import totals_issues
+from tongji.checking.validate import BENJI, SUMMARY, fmt_expr, validate
+from tongji.definitions import Spec
+from tongji.definitions.codes import canonical_period
+from tongji.definitions.registry import Registry, load_registry
+from tongji.errors import TongjiError
+from tongji.i18n import t
+from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
+from tongji.issues.report import ISSUE_COLUMNS, ValidationReport
+from tongji.plugins import load_spec
+from tongji.reading.workbooks import read_workbooks
+
+
+@dataclass
+class Context:
+    """Everything read once and shared by every node's summary."""
+
+    spec: Spec
+    registry: Registry
+    period: str
+    report: ValidationReport
+    books: pl.DataFrame  # one row per readable workbook: file, unit, kind, accepted, reason, numeric codes
+    include_errors: bool
+    prefer_latest: bool
+    memo: dict[str, Summary] = field(default_factory=dict)
+    used: dict[str, str] = field(default_factory=dict)  # file → node whose summary took it
+    details: dict[str, pl.DataFrame] = field(default_factory=dict)  # summary file → its 明细
+    extra_issues: list[dict] = field(default_factory=list)
+    previous: pl.DataFrame | None = None  # last period's 明细, when given
+    edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
+
+    @classmethod
+    def build(
+        cls,
+        inputs: Iterable[str | Path] | str | Path,
+        *,
+        registry: str | Path | Registry,
+        period: str,
+        include_errors: bool = False,
+        prefer_latest: bool = False,
+        previous: str | Path | None = None,
+        spec: Spec | None = None,
+        workers: int = 1,
+        tick: Callable[[], None] | None = None,
+        on_files: Callable[[int], None] | None = None,
+    ) -> Context:
+        """Read and validate every input once (the arguments are rollup_all's)."""
+        spec = spec or load_spec()
+        if not isinstance(registry, Registry):
+            registry = load_registry(registry)
+        period = canonical_period(period)
+        prev = read_previous(previous, spec, period)[1] if previous is not None else None
+        report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
+                          on_files=on_files)
+        ctx = cls(spec, registry, period, report, pl.DataFrame(), include_errors, prefer_latest, previous=prev)
+        ctx.books = ctx._books()
+        ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
+        ctx._index()
+        return ctx
+
+    def _index(self) -> None:
+        """What every node looks up, built once: a node never scans every workbook. Each workbook's fate and
+        each input's manifest line are computed here for all of them at once; a node picks its own rows."""
+        keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10"]
+        self.by_file = {r["file"]: r for r in self.books.select(keys).iter_rows(named=True)}
+        self.by_unit: dict[tuple[str, str], list[dict]] = {}
+        for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
+            self.by_unit.setdefault((r["unit"], r["kind"]), []).append(r)
+        self.rows = self._detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")))
+        self.row_of = {f: i for i, f in enumerate(self.rows["file"].to_list())}
+        self.used_by: dict[str, list[str]] = {}  # node → files it took itself
+        self.below: dict[str, pl.DataFrame] = {}  # node → manifest lines of the files under it, once summarised
+        # grassroots workbooks go by the registry parent of their unit (the node that takes them), 本级 by kind
+        fates = self._fates().with_columns(pl.col("unit").replace_strict(self._parents(), default=None).alias("_at"))
+        self.by_parent = {k: df.drop("_at", "kind") for (k,), df in
+                          fates.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
+        self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fates.partition_by("kind", as_dict=True).items()}
+        self.input_info = self._input_lines().sort("file")
+        accepted = self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总"))  # a unit's own workbook, for writers
+        self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"),
+                                      *[r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"],
+                                                                                     keep="first", maintain_order=True)
+        self.info_of = {f: i for i, f in enumerate(self.input_info["file"].to_list())}
+
+    def _fates(self) -> pl.DataFrame:
+        """What happened to each workbook, as the completeness sheet lists it (UNIT_SCHEMA, plus ok and kind)."""
+        names = dict(self.registry.frame.select("单位代码", "单位名称").iter_rows())
+        errors = pl.col("errors")
+        return self.books.select(
+            "unit", pl.col("unit").replace_strict(names, default="").alias("name"), pl.col("unit").alias("child"),
+            pl.when("ok").then(pl.lit(ACCEPTED)).when("superseded").then(pl.lit(UNUSED))
+            .otherwise(pl.lit(RETURNED)).alias("status"), "file",
+            pl.when(pl.col("ok") & (errors > 0)).then(fmt_expr("reason-included", n=errors))
+            .when("ok").then(pl.lit("")).when("superseded").then(pl.lit(t("reason-superseded")))
+            .otherwise(fmt_expr("reason-errors", n=errors)).alias("reason"), "ok", "kind")
+
+    def _input_lines(self) -> pl.DataFrame:
+        """Every input's line in the manifests (INPUT_KEYS), with its 报出日期 FM10."""
+        hashes = pl.DataFrame(list(self.report.sha256.items()), schema={"file": pl.Utf8, "sha256": pl.Utf8},
+                              orient="row")
+        df = self.books.select("file", "unit", "kind", "ok", "errors", "FM10").join(
+            hashes, on="file", how="full", coalesce=True)
+        known = pl.col("kind").is_not_null()  # validation read it as a workbook
+        return df.select(
+            "file", pl.col("sha256").fill_null(""), pl.col("unit").fill_null(""), pl.col("kind").fill_null(""),
+            pl.when("ok").then(pl.lit(ACCEPTED)).when(known).then(pl.lit(RETURNED)).otherwise(pl.lit(UNUSED))
+            .alias("status"),
+            pl.when(known & ~pl.col("ok")).then(fmt_expr("reason-errors", n=pl.col("errors"))).otherwise(pl.lit(""))
+            .alias("reason"), "FM10",
+        )
+
+    # --- which workbooks count ------------------------------------------------------------------
+
+    def _books(self) -> pl.DataFrame:
+        codes = [r.code for r in self.spec.numeric_rows()]
+        values = self.report.values
+        status = self.report.workbooks.select("file", "status", "errors")
+        kind = (pl.when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
+                .when(pl.col("FM05") == BENJI).then(pl.lit(KIND_BENJI)).otherwise(pl.lit(KIND_GRASSROOTS)))
+        books = values.join(status, on="file").with_columns(
+            pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"),
+            pl.col(codes).fill_null(0.0),
+            parse_date(pl.col("FM10")).cast(pl.Utf8).alias("FM10"),  # 2026年1月5日 and 2026-01-05 compare alike
+        )
+        # duplicate-unit errors do not count against the newest workbook when --prefer-latest is given
+        dup_only = self._duplicate_only_errors()
+        books = books.join(dup_only, on="file", how="left").with_columns(pl.col("dup_errors").fill_null(0))
+        if self.prefer_latest:
+            latest = books.sort("FM10", "file", nulls_last=False).group_by("unit").agg(pl.col("file").last())
+            is_latest = pl.col("file").is_in(latest["file"].implode())
+            errors = pl.when(is_latest).then(pl.col("errors") - pl.col("dup_errors")).otherwise(pl.col("errors"))
+            superseded = ~is_latest & (pl.col("dup_errors") > 0)
+            books = books.with_columns(errors.alias("errors"), superseded.alias("superseded"))
+        else:
+            books = books.with_columns(pl.lit(False).alias("superseded"))
+        if self.previous is not None:
+            books = self._period_checks(books)
+        ok = (pl.col("errors") == 0) | pl.lit(self.include_errors)
+        return books.with_columns((ok & ~pl.col("superseded")).alias("ok"))
+
+    def _period_checks(self, books: pl.DataFrame) -> pl.DataFrame:
+        """Cross-period checks run before acceptance, so that their errors return the workbook too."""
+        found = period_issues(books, self.previous, self.spec)
+        by_file: dict[str, list[dict]] = {}
+        for i in found:
+            by_file.setdefault(i["file"], []).append(i)
+        for file, items in by_file.items():
+            cells = _locate(Path(file), [i["code"] for i in items], self.spec)
+            for i in items:
+                self.extra_issues.append(_issue(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
+                                                cell=cells.get(i["code"], ""), value=i["value"],
+                                                name=self.spec.rows[i["code"]].name))
+        errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
+                              schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")
+        extra = errors.group_by("file").agg(pl.col("n").sum())
+        return books.join(extra, on="file", how="left").with_columns(
+            (pl.col("errors") + pl.col("n").fill_null(0)).alias("errors")).drop("n")
+
+    def _duplicate_only_errors(self) -> pl.DataFrame:
+        dup = self.report.issues.filter(pl.col("rule") == "duplicate-unit")
+        return dup.group_by("file").agg(pl.len().cast(pl.Int64).alias("dup_errors"))
+
+    def workbooks_of(self, unit: str, kind: str) -> list[dict]:
+        return self.by_unit.get((unit, kind), [])
+
+    def _take_files(self, node: str, files: list[str]) -> None:
+        self.used_by.setdefault(node, []).extend(files)
+        for f in files:
+            self.used[f] = node
+
+    def summarize_all(self, unit: str | None = None) -> dict[str, Summary]:
+        """Every node of the tree bottom-up, or of `unit`'s subtree: the aggregation step of `rollup --all`."""
+        if unit is not None and unit not in self.registry:
+            raise TongjiError("unit-not-in-registry", unit=unit)
+        tops = {unit} if unit else set(self.registry.roots())
+        below = set(self.registry.subtree(unit)) if unit else None
+        nodes = [n for n in self.registry.nodes_bottom_up() if below is None or n in below]
+        # the collector is left alone: at 10,000 units it ran once (1 ms) while summarising, the work being polars'
+        summaries = {node: self.summarize(node, top=node in tops) for node in nodes}
+        self.add_totals_checks(summaries)
+        return summaries
+
+    def add_totals_checks(self, summaries: dict[str, Summary]) -> None:
+        """Each summary's 校验 gets the checks on the totals of the summaries made here beneath it (all at once),
+        as it would have had from validating their workbooks level by level."""
+        found = totals_issues(list(self.memo.values()), self.spec)
+        if not found.height:
+            return
+        by_unit = {k: df for (k,), df in found.partition_by("unit", as_dict=True).items()}
+        for node, summary in summaries.items():
+            parts = [by_unit[c] for c in self._made_below(node) if c in by_unit]
+            if parts:
+                summary.issues = pl.concat([summary.issues, *parts])
+
+    def _made_below(self, node: str) -> list[str]:
+        """Nodes beneath `node` whose summaries were made here (not read from a child's summary workbook)."""
+        out, stack = [], [c for c in self.registry.children(node) if c in self.memo]
+        while stack:
+            child = stack.pop()
+            out.append(child)
+            stack.extend(c for c in self.registry.children(child) if c in self.memo)
+        return sorted(out)
+
+    # --- one node -------------------------------------------------------------------------------
+
+    def summarize(self, node: str, top: bool = False) -> Summary:
+        if node in self.memo and not top:
+            return self.memo[node]
+        parts, files, units = [], [], []
+        children = self.registry.children(node)
+        leaves = {c for c in children if self.registry.is_leaf(c)}
+        if leaves:  # grassroots children: thousands under one 街道, taken together
+            taken, child_units = self._take([c for c in children if c in leaves], node, KIND_GRASSROOTS)
+            files.extend(taken)
+            units.append(child_units)
+        for child in children:
+            if child not in leaves:
+                detail, child_units = self._child(node, child)
+                parts.append(detail)
+                units.append(child_units)
+        taken, own_units = self._take([node], node, KIND_BENJI)
+        files.extend(taken)
+        units.append(own_units)
+        mine = _rows_at(self.rows, [self.row_of[f] for f in files]).drop("file")
+        detail = pl.concat([p for p in [mine, *parts] if p.height] or [self._empty_detail()]).sort("单位代码")
+        summary = self._summary(node, detail, pl.concat(units), top)
+        self.memo[node] = summary
+        return summary
+
+    def _child(self, node: str, child: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The rows a child node contributes to `node`, and what happened to its units."""
+        given = self.workbooks_of(child, "汇总")
+        if given:
+            return self._from_child_summary(node, child, given)
+        inner = self.summarize(child)  # no summary given: summarise the child here from deeper workbooks
+        return inner.detail, inner.units.with_columns(pl.lit(child).alias("child"))
+
+    def _take(self, units: list[str], node: str, kind: str) -> tuple[list[str], pl.DataFrame]:
+        """The units' own workbooks (grassroots or 本级): the files taken (accepted), and each unit's fate.
+
+        Each unit is its own "child" in the completeness count (a 本级 workbook is the node's own)."""
+        mine = self.by_parent.get(node) if kind == KIND_GRASSROOTS else self.by_kind.get(kind)
+        books = pl.DataFrame(schema=UNIT_SCHEMA | {"ok": pl.Boolean}) if mine is None else mine.filter(
+            pl.col("unit").is_in(units))  # not a revoked unit's workbook: the top node lists it as 已撤销
+        self._take_files(node, books["file"].to_list())
+        sent = set(books["unit"].to_list())
+        gone = [_unit(u, self.registry.get(u)["单位名称"], u, "缺报", "", t("reason-missing")) for u in units
+                if u not in sent]
+        fates = pl.concat([books.drop("ok"), pl.DataFrame(gone, schema=UNIT_SCHEMA)]).sort("unit", "file")
+        return books.filter("ok")["file"].to_list(), fates
+
+    def _detail_rows(self, books: pl.DataFrame) -> pl.DataFrame:
+        """Detail rows of every accepted grassroots and 本级 workbook at once (with their file)."""
+        codes = [r.code for r in self.spec.numeric_rows()]
+        grassroots = pl.col("kind") == KIND_GRASSROOTS
+        # flags count grassroots unions doing something (职代会建制率 = JH04 / JH00): a 本级 office is not one
+        flags = {r.code for r in self.spec.numeric_rows() if r.kind == "flag"}
+
+        def value(code: str) -> pl.Expr:
+            col = pl.col(code).cast(pl.Float64)
+            return (pl.when(grassroots).then(col).otherwise(0.0) if code in flags else col).alias(code)
+
+        return books.select(
+            "file", pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
+            pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
+            pl.col("kind").alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
+            *[value(c) for c in codes if c != "JH00"],
+            pl.when(grassroots).then(1.0).otherwise(0.0).alias("JH00"),
+        ).select("file", *DETAIL_KEYS, *codes)
+
+    def _parents(self) -> dict[str, str]:
+        return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
+
+    def _empty_detail(self) -> pl.DataFrame:
+        schema = {k: pl.Utf8 for k in DETAIL_KEYS} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
+        return pl.DataFrame(schema=schema)
+
+    def _from_child_summary(self, node: str, child: str,
+                            given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
+        """Take the child's summary (the first acceptable one). A returned summary returns the units in it;
+        validation has already compared its totals with its own 明细 (summary-edited)."""
+        self._take_files(node, [b["file"] for b in given])
+        chosen = next((b for b in given if b["ok"]), None)
+        book = chosen or given[0]
+        if chosen is not None:
+            status, reason = ACCEPTED, t("reason-summary")
+        else:
+            edited = book["file"] in self.edited
+            status, reason = RETURNED, t("reason-edited") if edited else t("reason-errors", n=book["errors"])
+        detail = self.detail_of(book["file"])
+        inside = set(detail["单位代码"].to_list())
+        units = [
+            _unit(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason) if u in inside
+            else _unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", t("reason-not-in-summary"))
+            for u in self.registry.subtree(child)
+        ]
+        return (detail if chosen is not None else self._empty_detail()), pl.DataFrame(units, schema=UNIT_SCHEMA)
+
+    def detail_of(self, file: str) -> pl.DataFrame:
+        """A summary workbook's 明细 sheet as a detail frame."""
+        if file not in self.details:
+            self.details[file] = read_detail(Path(file), self.spec)
+        return self.details[file]
+
+    # --- the summary ----------------------------------------------------------------------------
+
+    def _summary(self, node: str, detail: pl.DataFrame, units_df: pl.DataFrame, top: bool) -> Summary:
+        reg = self.registry.get(node)
+        totals = totals_frame(detail, self.spec)
+        inputs = self._inputs_under(node)
+        if top:
+            unused = self._unused(node)
+            units_df = pl.concat([units_df, unused])
+            inputs = pl.concat([inputs, self._inputs(set(unused["file"].to_list()))]).sort("file")
+        all_issues = self._issues(inputs["file"], self._missing_issues(units_df))
+        # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
+        cover = {
+            "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
+            "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": inputs["FM10"].max() or "",
+            "FM12": self.spec.version,
+        }
+        summary = Summary(
+            unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
+            detail=detail, indicators=indicators_frame(totals, self.spec),
+            completeness=completeness_frame(node, units_df, self.registry), units=units_df, issues=all_issues,
+            inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
+            covers=self.covers,
+        )
+        if self.previous is not None:
+            below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
+            add_previous(summary, column_sums(below, self.spec), self.spec)
+        return summary
+
+    def _inputs_under(self, node: str) -> pl.DataFrame:
+        """The manifest lines of every file the node's summary took or returned, its children's included: built
+        from the children's (known once they are summarised), so the 市 does not look up 100,000 files."""
+        if node not in self.below:
+            parts = [self._inputs(set(self.used_by.get(node, [])))]
+            parts += [self._inputs_under(c) for c in self.registry.children(node) if not self.registry.is_leaf(c)]
+            self.below[node] = pl.concat(parts).sort("file")
+        return self.below[node]
+
+    def _unused(self, node: str) -> pl.DataFrame:
+        """Inputs no node took: unknown units, units of another node, unreadable files."""
+        rows = []
+        below = set(self.registry.subtree(node))
+        left = self.report.workbooks.filter(~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
+        for b in left.iter_rows(named=True):
+            unit = b["unit"] or ""
+            reg = self.registry.get(unit) if unit else None
+            if reg is None and unit:
+                status, reason = "未知单位", t("reason-unknown")
+            elif reg is None:
+                status, reason = "无法读取", t("reason-unreadable")
+            elif reg["状态"] == "撤销":
+                status, reason = "已撤销", t("reason-revoked")
+            elif unit not in below:
+                status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"] or t("blank"))
+                self.extra_issues.append(_issue(b["file"], unit, "not-under-node", {"unit": unit, "node": node},
+                                                code="FM02"))
+            else:
+                status, reason = UNUSED, t("reason-covered")
+            rows.append(_unit(unit, b["unit_name"] or "", "", status, b["file"], reason))
+        return pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)
+
+    def _missing_issues(self, units: pl.DataFrame) -> list[dict]:
+        """A unit absent from a child's summary did perhaps report, and was returned down there."""
+        not_in_summary = t("reason-not-in-summary")
+        return [_issue("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
+                       variant="missing-in-summary" if r["reason"] == not_in_summary else None)
+                for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
+
+    def _issues(self, listed: pl.Series, extra: list[dict]) -> pl.DataFrame:
+        base = self.report.issues.filter(pl.col("file").is_in(listed.implode()))
+        files = set(listed.to_list()) if self.prefer_latest or self.extra_issues else set()
+        if self.prefer_latest:  # the conflict was resolved as asked: say which file was set aside, no error
+            superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
+            base = base.filter(pl.col("rule") != "duplicate-unit")
+            extra = extra + [_issue(f, self.by_file[f]["unit"], "superseded")
+                             for f in sorted(superseded)]
+        mine = [i for i in self.extra_issues if i["file"] in files]
+        rows = extra + mine
+        if not rows:
+            return base
+        return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
+
+    def _inputs(self, files: set[str]) -> pl.DataFrame:
+        # rows picked by position (input_info is in file order), not joined: a join would hash all 100,000
+        # inputs of the city for every node
+        known = sorted(self.info_of[f] for f in files if f in self.info_of)
+        lines = _rows_at(self.input_info, known)
+        other = [f for f in files if f not in self.info_of]
+        if not other:
+            return lines
+        other = pl.DataFrame({"file": other}, schema={"file": pl.Utf8}).with_columns(
+            [pl.lit("").alias(k) for k in ("sha256", "unit", "kind", "reason")] + [pl.lit(UNUSED).alias("status")])
+        return pl.concat([lines, other], how="diagonal").sort("file")
+
+
+UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
+               "reason": pl.Utf8}
+
+def _rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
+    """The rows at these positions; the list becomes one Series, not one per column (the 明细 has ninety)."""
+    return df.select(pl.all().gather(pl.Series(positions, dtype=pl.UInt32)))
+
+
+def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str) -> dict:
+    return {"unit": unit, "name": name, "child": child, "status": status, "file": file, "reason": reason}
+
+
+def _issue(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,
+           code: str = "", cell: str = "", value: str | None = None, diff: float | None = None, name: str = "") -> dict:
+    kind, params = BUILTIN[rule], params or {}
+    return {"file": file, "unit": unit, "unit_name": "", "severity": kind.severity, "rule": rule,
+            "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
+            "code": code, "name": name, "value": value, "message": kind.text(MESSAGE_LANG, variant, **params),
+            "params": kind.params_json(variant, **params), "diff": diff, "explained": None}
+
+
+def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:
+    cells = read_workbooks([path], spec).cells.filter(pl.col("code").is_in(codes))
+    return {c: f"{s}!{col}{r}" for c, s, col, r in cells.select("code", "sheet", "col", "row").iter_rows()}
