@@ -20,13 +20,13 @@ from tongji.aggregating.previous import add_previous, period_issues, read_previo
 from tongji.aggregating.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary, column_sums, read_detail
 from tongji.checking.schema import parse_date
 from tongji.checking.totals import totals_issues
-from tongji.checking.validate import BENJI, SUMMARY, fmt_expr, validate
+from tongji.checking.validate import BENJI, SUMMARY, validate
 from tongji.definitions import Spec
 from tongji.definitions.codes import canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
-from tongji.i18n import t
-from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
+from tongji.i18n import MESSAGE_LANG, params_json, render, render_column
+from tongji.issues.catalog import BUILTIN
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport
 from tongji.plugins import load_spec
 from tongji.reading.workbooks import read_workbooks
@@ -107,13 +107,15 @@ class Context:
         """What happened to each workbook, as the completeness sheet lists it (UNIT_SCHEMA, plus ok and kind)."""
         names = dict(self.registry.frame.select("单位代码", "单位名称").iter_rows())
         errors = pl.col("errors")
-        return self.books.select(
+        reason = (pl.when(pl.col("ok") & (errors > 0)).then(pl.lit("reason-included")).when("ok").then(pl.lit(""))
+                  .when("superseded").then(pl.lit("reason-superseded")).otherwise(pl.lit("reason-errors")))
+        counted = reason.is_in(["reason-included", "reason-errors"])
+        fates = self.books.select(
             "unit", pl.col("unit").replace_strict(names, default="").alias("name"), pl.col("unit").alias("child"),
             pl.when("ok").then(pl.lit(ACCEPTED)).when("superseded").then(pl.lit(UNUSED))
-            .otherwise(pl.lit(RETURNED)).alias("status"), "file",
-            pl.when(pl.col("ok") & (errors > 0)).then(fmt_expr("reason-included", n=errors))
-            .when("ok").then(pl.lit("")).when("superseded").then(pl.lit(t("reason-superseded")))
-            .otherwise(fmt_expr("reason-errors", n=errors)).alias("reason"), "ok", "kind")
+            .otherwise(pl.lit(RETURNED)).alias("status"), "file", pl.lit("").alias("reason"),
+            reason.alias("reason_code"), _count_params(counted, errors).alias("reason_params"), "ok", "kind")
+        return render_column(fates, "reason", MESSAGE_LANG)
 
     def _input_lines(self) -> pl.DataFrame:
         """Every input's line in the manifests (INPUT_KEYS), with its 报出日期 FM10."""
@@ -122,13 +124,15 @@ class Context:
         df = self.books.select("file", "unit", "kind", "ok", "errors", "FM10").join(
             hashes, on="file", how="full", coalesce=True)
         known = pl.col("kind").is_not_null()  # validation read it as a workbook
-        return df.select(
+        returned = known & ~pl.col("ok")
+        lines = df.select(
             "file", pl.col("sha256").fill_null(""), pl.col("unit").fill_null(""), pl.col("kind").fill_null(""),
             pl.when("ok").then(pl.lit(ACCEPTED)).when(known).then(pl.lit(RETURNED)).otherwise(pl.lit(UNUSED))
-            .alias("status"),
-            pl.when(known & ~pl.col("ok")).then(fmt_expr("reason-errors", n=pl.col("errors"))).otherwise(pl.lit(""))
-            .alias("reason"), "FM10",
+            .alias("status"), pl.lit("").alias("reason"),
+            pl.when(returned).then(pl.lit("reason-errors")).otherwise(pl.lit("")).alias("reason_code"),
+            _count_params(returned, pl.col("errors")).alias("reason_params"), "FM10",
         )
+        return render_column(lines, "reason", MESSAGE_LANG)
 
     # --- which workbooks count ------------------------------------------------------------------
 
@@ -265,7 +269,7 @@ class Context:
             pl.col("unit").is_in(units))  # not a revoked unit's workbook: the top node lists it as 已撤销
         self._take_files(node, books["file"].to_list())
         sent = set(books["unit"].to_list())
-        gone = [_unit(u, self.registry.get(u)["单位名称"], u, "缺报", "", t("reason-missing")) for u in units
+        gone = [_unit(u, self.registry.get(u)["单位名称"], u, "缺报", "", "reason-missing") for u in units
                 if u not in sent]
         fates = pl.concat([books.drop("ok"), pl.DataFrame(gone, schema=UNIT_SCHEMA)]).sort("unit", "file")
         return books.filter("ok")["file"].to_list(), fates
@@ -304,15 +308,16 @@ class Context:
         chosen = next((b for b in given if b["ok"]), None)
         book = chosen or given[0]
         if chosen is not None:
-            status, reason = ACCEPTED, t("reason-summary")
+            status, reason, n = ACCEPTED, "reason-summary", {}
+        elif book["file"] in self.edited:
+            status, reason, n = RETURNED, "reason-edited", {}
         else:
-            edited = book["file"] in self.edited
-            status, reason = RETURNED, t("reason-edited") if edited else t("reason-errors", n=book["errors"])
+            status, reason, n = RETURNED, "reason-errors", {"n": book["errors"]}
         detail = self.detail_of(book["file"])
         inside = set(detail["单位代码"].to_list())
         units = [
-            _unit(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason) if u in inside
-            else _unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", t("reason-not-in-summary"))
+            _unit(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason, **n) if u in inside
+            else _unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", "reason-not-in-summary")
             for u in self.registry.subtree(child)
         ]
         return (detail if chosen is not None else self._empty_detail()), pl.DataFrame(units, schema=UNIT_SCHEMA)
@@ -369,26 +374,26 @@ class Context:
         for b in left.iter_rows(named=True):
             unit = b["unit"] or ""
             reg = self.registry.get(unit) if unit else None
+            params = {}
             if reg is None and unit:
-                status, reason = "未知单位", t("reason-unknown")
+                status, reason = "未知单位", "reason-unknown"
             elif reg is None:
-                status, reason = "无法读取", t("reason-unreadable")
+                status, reason = "无法读取", "reason-unreadable"
             elif reg["状态"] == "撤销":
-                status, reason = "已撤销", t("reason-revoked")
+                status, reason = "已撤销", "reason-revoked"
             elif unit not in below:
-                status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"] or t("blank"))
+                status, reason, params = "不属本级", "reason-elsewhere", {"parent": reg["上级代码"]}
                 self.extra_issues.append(_issue(b["file"], unit, "not-under-node", {"unit": unit, "node": node},
                                                 code="FM02"))
             else:
-                status, reason = UNUSED, t("reason-covered")
-            rows.append(_unit(unit, b["unit_name"] or "", "", status, b["file"], reason))
+                status, reason = UNUSED, "reason-covered"
+            rows.append(_unit(unit, b["unit_name"] or "", "", status, b["file"], reason, **params))
         return pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)
 
     def _missing_issues(self, units: pl.DataFrame) -> list[dict]:
         """A unit absent from a child's summary did perhaps report, and was returned down there."""
-        not_in_summary = t("reason-not-in-summary")
         return [_issue("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
-                       variant="missing-in-summary" if r["reason"] == not_in_summary else None)
+                       variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
                 for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
     def _issues(self, listed: pl.Series, extra: list[dict]) -> pl.DataFrame:
@@ -414,20 +419,33 @@ class Context:
         if not other:
             return lines
         other = pl.DataFrame({"file": other}, schema={"file": pl.Utf8}).with_columns(
-            [pl.lit("").alias(k) for k in ("sha256", "unit", "kind", "reason")] + [pl.lit(UNUSED).alias("status")])
+            [pl.lit("").alias(k) for k in ("sha256", "unit", "kind", "reason", "reason_code")]
+            + [pl.lit(UNUSED).alias("status"), pl.lit(params_json()).alias("reason_params")])
         return pl.concat([lines, other], how="diagonal").sort("file")
 
 
+# `reason` is the text in MESSAGE_LANG; `reason_code` (a key of i18n.MESSAGES) and `reason_params` render it in
+# the reader's language when a summary is written
 UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
-               "reason": pl.Utf8}
+               "reason": pl.Utf8, "reason_code": pl.Utf8, "reason_params": pl.Utf8}
+
 
 def _rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
     """The rows at these positions; the list becomes one Series, not one per column (the 明细 has ninety)."""
     return df.select(pl.all().gather(pl.Series(positions, dtype=pl.UInt32)))
 
 
-def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str) -> dict:
-    return {"unit": unit, "name": name, "child": child, "status": status, "file": file, "reason": reason}
+def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str, **params: object) -> dict:
+    """One unit's fate; `reason` is a key of i18n.MESSAGES ("" for none) and `params` its parameters."""
+    return {"unit": unit, "name": name, "child": child, "status": status, "file": file,
+            "reason": render(reason, MESSAGE_LANG, params) if reason else "", "reason_code": reason,
+            "reason_params": params_json(**params)}
+
+
+def _count_params(counted: pl.Expr, errors: pl.Expr) -> pl.Expr:
+    """`reason_params` of reasons that count errors ({"n":"2"}), column-wise; "{}" for the others."""
+    n = pl.concat_str(pl.lit('{"n":"'), errors.cast(pl.Utf8), pl.lit('"}'))  # params_json(n=...), column-wise
+    return pl.when(counted).then(n).otherwise(pl.lit(params_json()))
 
 
 def _issue(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,

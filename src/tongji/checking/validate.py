@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from tongji.definitions import Spec
 from tongji.definitions.codes import area_prefix, canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
-from tongji.i18n import MESSAGES, lang, t
+from tongji.i18n import t
 from tongji.issues.catalog import BUILTIN, MESSAGE_LANG, Catalog, IssueType
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
@@ -74,14 +73,6 @@ def validate(
         on_files(len(files))
     stack = read_workbooks(files, spec, tick, workers=workers)
     return check_stack(stack, spec, registry, period)
-
-
-def fmt_expr(key: str, **kw: pl.Expr) -> pl.Expr:
-    """A UI string of i18n.MESSAGES (not an issue's: those are rendered by the catalog) built column-wise."""
-    template = MESSAGES[key][1 if lang() == "en" else 0]
-    parts = re.split(r"\{(\w+)\}", template)
-    exprs = [pl.lit(p) if i % 2 == 0 else kw[p].cast(pl.Utf8).fill_null("") for i, p in enumerate(parts)]
-    return pl.concat_str([e for e in exprs])
 
 
 def _frame(rows: list[dict]) -> pl.DataFrame:
