@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tongji.i18n import render
 from tongji.issues.catalog import Catalog
 
 # `rule` is the issue code (issues/catalog.py), `params` its message's parameters as a JSON object, `message`
@@ -21,7 +22,8 @@ SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
 @dataclass
 class ValidationReport:
     """`issues`: one row per problem (columns ISSUE_COLUMNS). `workbooks`: one row per file with
-    unit, status (通过 / 有警告 / 退回) and counts. `skipped`: checks not run and why.
+    unit, status (通过 / 有警告 / 退回) and counts. `skipped`: checks not run, as keys of i18n.MESSAGES
+    (needs-registry, needs-period; `skipped_in` says why in either language).
     `values`: one row per readable workbook, its cover (FM01…FM12) and every numeric cell as read.
     `sha256`: file → SHA-256 of the bytes that were read (rollup's manifests list it).
     `catalog`: the issue types the issues are of, to render them in either language (`issues_in`)."""
@@ -44,6 +46,10 @@ class ValidationReport:
     def issues_in(self, lang: str) -> pl.DataFrame:
         """The issues with their messages in `lang` ("zh" or "en"): one report, written in either language."""
         return self.catalog.render(self.issues, lang)
+
+    def skipped_in(self, lang: str) -> list[str]:
+        """Why checks were skipped, in `lang` ("zh" or "en")."""
+        return [render(key, lang) for key in self.skipped]
 
     def flatten(self, fields: list[str], severity: str | None = None) -> list[list]:
         """Issues as plain lists for one-line assertions: report.flatten(["cell", "rule"])."""
