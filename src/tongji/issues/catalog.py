@@ -1,6 +1,7 @@
 """Every issue type tongji reports, declared once: its code, severity, category, Chinese and English
 templates, parameters and variants (one code with several messages: which reading limit was met, say).
-Declarative rules (schemas/rules.toml and plugins' TOML or Python) join as issue types of their own.
+Declarative rules (schemas/rules.toml and plugins' TOML or Python) and plugins' Python checks join as issue
+types of their own.
 Severities, every message and docs/checks.md come from here.
 
 An issue is kept as its code (the issue frame's `rule` column) and its parameters (`params`: a JSON object
@@ -24,10 +25,12 @@ from tongji.i18n import MESSAGES
 
 if TYPE_CHECKING:  # the spec's builder refuses rule ids that clash with these codes, so it imports this module
     from tongji.definitions import Rule, Spec
+    from tongji.definitions.forms import Check
 
 ERROR, WARNING, NOTICE = "错误", "警告", "提示"
 SEVERITIES = (ERROR, WARNING, NOTICE)
 RULE_CATEGORY = "审核关系"
+CHECK_CATEGORY = "检查"  # a plugin's Python check
 MESSAGE_LANG = "zh"  # the language of the `message` made with each issue (rendering it again costs a JSON decode)
 VARIANT = "variant"  # the params key naming which of a type's messages an issue has
 REPORT_SCHEMA = "tongji.issues/1"  # the JSON issue report's format (writing/issue_report.py); bump on a change
@@ -126,6 +129,13 @@ def rule_type(rule: Rule, codes: Iterable[str] = (), source: str = "") -> IssueT
     quoted = placeholders(rule.message) + placeholders(rule.message_en)
     return IssueType(rule.id, rule.severity, RULE_CATEGORY, tuple(dict.fromkeys(p for p in quoted if p in known)),
                      rule.message, rule.message_en or rule.message, source=source or rule.source, rule=rule)
+
+
+def check_type(check: Check) -> IssueType:
+    """A plugin's Python check as an issue type. The check writes each issue's message itself (its own, or the
+    check's with the workbook's values put in), in Chinese and in English: the two are the params."""
+    return IssueType(check.id, check.severity, CHECK_CATEGORY, ("message", "message_en"), "{message}",
+                     "{message_en}", source=check.plugin)
 
 
 def _checked(types: Iterable[IssueType]) -> dict[str, IssueType]:
@@ -335,7 +345,8 @@ def severity(code: str) -> str:
 
 
 class Catalog:
-    """The issue types of one spec: the built-in ones and one per declarative rule (built-in or a plugin's)."""
+    """The issue types of one spec: the built-in ones, one per declarative rule (built-in or a plugin's) and one
+    per Python check."""
 
     def __init__(self, types: Iterable[IssueType]):
         self.types = {t.code: t for t in types}
@@ -344,7 +355,8 @@ class Catalog:
     def of(cls, spec: Spec | None = None) -> Catalog:
         if spec is None:
             return cls(BUILTIN.values())
-        return cls([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules)])
+        return cls([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules),
+                    *(check_type(c) for c in spec.checks)])
 
     def __getitem__(self, code: str) -> IssueType:
         return self.types[code]
@@ -375,7 +387,7 @@ class Catalog:
 
 def markdown(catalog: Catalog) -> str:
     """docs/checks.md: every issue type, its variants, and the JSON report's format."""
-    rows = [t for t in catalog.types.values() if t.category != RULE_CATEGORY]
+    rows = [t for t in catalog.types.values() if t.category not in (RULE_CATEGORY, CHECK_CATEGORY)]
     rules = [t for t in catalog.types.values() if t.category == RULE_CATEGORY]
     lines = [
         "# 审核规则与问题代码 (checks and issue codes)",
