@@ -260,6 +260,36 @@ def test_a_writer_gets_the_units_with_their_area_and_rates(tmp_path):
     assert row["入会率"] == pytest.approx(90 / 100)
 
 
+def test_a_writer_that_asks_for_lang_gets_the_language_written_in(tmp_path):
+    """One writer names `lang`, one does not (pluggy-style: each gets what it names); both write in one process."""
+    from tongji.plugin import hookimpl, write_bytes
+
+    got = []
+
+    class Writers:
+        @hookimpl
+        def register_output_formats(self, register):
+            def titled(summary, out_dir, lang):
+                reasons = summary.units.filter(pl.col("status") == "缺报")["reason"].to_list()
+                got.append((lang, reasons[0]))
+                return [write_bytes(out_dir / f"{summary.unit}.{lang}.txt", lang.encode())]
+
+            def plain(summary, out_dir):
+                return [write_bytes(out_dir / f"{summary.unit}.txt", summary.name.encode())]
+            register("titled", titled)
+            register("plain", plain)
+
+    host = load_plugin(Writers(), name="langs")
+    city = make_city(tmp_path, host, streets=(2,))
+    files = [f for unit, f in city.files.items() if unit != city.grassroots()[0]]  # one unit sent nothing
+    top = rollup(host, files, registry=city.registry, period=city.period)[city.top]
+    english = write_outputs(host, top, tmp_path / "en", ["titled", "plain"], lang="en")
+    chinese = write_outputs(host, top, tmp_path / "zh", ["titled", "plain"])
+    assert got == [("en", "not received"), ("zh", "未报送")]
+    assert {p.name for p in english} >= {f"{city.top}.en.txt", f"{city.top}.txt"}
+    assert {p.name for p in chinese} >= {f"{city.top}.zh.txt", f"{city.top}.txt"}
+
+
 # --- declarative files ------------------------------------------------------------------------------
 
 def broken(tmp_path, text: str):
