@@ -50,6 +50,11 @@ def params_json(**params: object) -> str:
                       separators=(",", ":"))
 
 
+def params_expr(**params: pl.Expr) -> pl.Expr:
+    """`params_json`, column-wise."""
+    return pl.struct([v.cast(pl.Utf8).alias(k) for k, v in params.items()]).struct.json_encode()
+
+
 def render_column(df: pl.DataFrame, column: str, lang: str) -> pl.DataFrame:
     """`column` made in `lang` from `<column>_code` (a key of MESSAGES; "" for no text) and `<column>_params`
     (`params_json`). A frame without those columns (made by hand) keeps the text it has.

@@ -110,6 +110,11 @@ def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
     return {c: _round(spec, c, row.get(c) or 0.0) for c in codes}
 
 
+def rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
+    """The rows at these positions; the list becomes one Series, not one per column (the 明细 has ninety)."""
+    return df.select(pl.all().gather(pl.Series(positions, dtype=pl.UInt32)))
+
+
 def _round(spec: Spec, code: str, value: float) -> float:
     """Counts are whole, amounts have two decimals: a sum of 10,000 floats must not show 0.30000000000000004."""
     return float(round(value)) if spec.rows[code].kind != "amount" else round(value, 2)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from tongji.i18n import render
-from tongji.issues.catalog import Catalog
+from tongji.issues.catalog import BUILTIN, MESSAGE_LANG, Catalog
 
 # `rule` is the issue code (issues/catalog.py), `params` its message's parameters as a JSON object, `message`
 # the Chinese rendering; writers render the message in the reader's language from code and params.
@@ -17,6 +17,17 @@ ISSUE_COLUMNS = {
     "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64, "explained": pl.Utf8,
 }
 SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
+
+
+def issue_row(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,
+              code: str = "", cell: str = "", value: str | None = None, diff: float | None = None,
+              name: str = "") -> dict:
+    """One issue of a built-in type found one at a time (rollup's own), as a row of ISSUE_COLUMNS."""
+    kind, params = BUILTIN[rule], params or {}
+    return {"file": file, "unit": unit, "unit_name": "", "severity": kind.severity, "rule": rule,
+            "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
+            "code": code, "name": name, "value": value, "message": kind.text(MESSAGE_LANG, variant, **params),
+            "params": kind.params_json(variant, **params), "diff": diff, "explained": None}
 
 
 @dataclass
