@@ -12,8 +12,8 @@ from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNUSED
 from tongji.aggregating.previous import period_issues
 from tongji.aggregating.summary import KIND_BENJI, KIND_GRASSROOTS
 from tongji.checking.schema import parse_date
-from tongji.checking.validate import BENJI, SUMMARY
 from tongji.definitions import Spec
+from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.registry import Registry
 from tongji.i18n import MESSAGE_LANG, params_expr, params_json, render_column
 from tongji.issues.report import ValidationReport, issue_row

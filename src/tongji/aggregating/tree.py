@@ -30,9 +30,9 @@ from tongji.aggregating.summary import (
     rows_at,
 )
 from tongji.checking.totals import totals_issues
-from tongji.checking.validate import SUMMARY, validate
+from tongji.checking.validate import validate
 from tongji.definitions import Spec
-from tongji.definitions.codes import canonical_period
+from tongji.definitions.codes import SUMMARY, canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row

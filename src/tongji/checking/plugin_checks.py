@@ -11,12 +11,12 @@ import polars as pl
 
 from tongji.checking.rules import fmt_number
 from tongji.definitions import Spec
+from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.forms import SEVERITIES, Check
 from tongji.definitions.registry import COLUMNS, Registry
 from tongji.errors import TongjiError
 from tongji.issues.catalog import IssueType, check_type
 
-SUMMARY, BENJI = "0", "9"  # 组织类型 of a summary workbook and of a 本级 one (as in checking/validate.py)
 RETURNED = ("file", "code", "cell", "severity", "message", "message_en", "value")  # what a check may return
 REGISTRY_COLUMNS = [c for c in COLUMNS if c != "单位代码"]  # 单位代码 is the cover's FM02
 
