@@ -13,7 +13,8 @@ from tongji.checking.validate import validate
 from tongji.definitions import Spec
 from tongji.definitions.codes import normalize_period
 from tongji.errors import TongjiError
-from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
+from tongji.i18n import MESSAGE_LANG
+from tongji.issues.catalog import BUILTIN
 
 JUMP = 1000  # a count going from 0 to more than this is an outlier (domain.md §5)
 

@@ -15,7 +15,7 @@ from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.forms import SEVERITIES, Check
 from tongji.definitions.registry import COLUMNS, Registry
 from tongji.errors import TongjiError
-from tongji.issues.catalog import IssueType, check_type
+from tongji.issues.issue_type import IssueType, check_type
 
 RETURNED = ("file", "code", "cell", "severity", "message", "message_en", "value")  # what a check may return
 REGISTRY_COLUMNS = [c for c in COLUMNS if c != "单位代码"]  # 单位代码 is the cover's FM02

@@ -15,7 +15,9 @@ from tongji.definitions import Spec
 from tongji.definitions.codes import BENJI, SUMMARY, canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
-from tongji.issues.catalog import BUILTIN, MESSAGE_LANG, Catalog, IssueType
+from tongji.i18n import MESSAGE_LANG
+from tongji.issues.catalog import BUILTIN, Catalog
+from tongji.issues.issue_type import IssueType
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
 from tongji.reading.values import clean_text, limits, parse_values

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tongji.i18n import render
-from tongji.issues.catalog import BUILTIN, MESSAGE_LANG, Catalog
+from tongji.i18n import MESSAGE_LANG, render
+from tongji.issues.catalog import BUILTIN, Catalog
 
 # `rule` is the issue code (issues/catalog.py), `params` its message's parameters as a JSON object, `message`
 # the Chinese rendering; writers render the message in the reader's language from code and params.
