@@ -120,8 +120,11 @@ def test_registry_match_passes_and_skips_are_reported(tmp_path, registry):
     report = run(tmp_path / "in", cover_values=cover(A), registry=registry)
     assert report.issues.height == 0 and report.skipped == []
     bare = tongji.validate(tmp_path / "in")
-    assert bare.skipped == [
+    assert bare.skipped == ["needs-registry", "needs-period"]
+    assert bare.skipped_in("zh") == [
         "未提供名册（--registry），已跳过名册相关检查", "未提供报告期（--period），已跳过报告期检查"]
+    assert bare.skipped_in("en") == [
+        "No registry (--registry): registry checks skipped", "No period (--period): period check skipped"]
 
 
 def test_same_unit_twice_returns_both(tmp_path):

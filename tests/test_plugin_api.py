@@ -162,6 +162,31 @@ def test_a_check_returns_a_workbook_and_marks_its_cell(tmp_path):
     assert top.detail.filter(pl.col("类型") == "基层").height == 1  # the returned workbook is not summed
 
 
+def test_a_checks_messages_are_kept_in_both_languages(tmp_path):
+    """The check writes both; the report keeps both (as params) and is written in either, in one process."""
+    from tongji.plugin import hookimpl
+
+    def members_round(table):
+        odd = table.filter(pl.col("HY03") % 10 != 0)
+        return [{"file": f, "code": "HY03", "message": "会员数有零头", "message_en": "Members are not rounded"}
+                for f in odd["file"]] + odd.select("file", pl.lit("HY01").alias("code")).to_dicts()
+
+    class Bilingual:
+        @hookimpl
+        def register_checks(self, register):
+            register("members-round", members_round, "警告", "会员人数 {HY03} 不是 10 的倍数",
+                     "{HY03} members: not a multiple of 10")
+
+    host = load_plugin(Bilingual(), name="two")
+    city = make_city(tmp_path, host, streets=(1,), values=lambda code, u: {"HY03": 85} if u["层级"] == "基层" else {})
+    report = validate(host, city)
+    mine = report.issues.filter(pl.col("rule") == "members-round").sort("code", descending=True)
+    assert mine["message"].to_list() == ["会员数有零头", "会员人数 85 不是 10 的倍数"]
+    english = report.issues_in("en").filter(pl.col("rule") == "members-round").sort("code", descending=True)
+    assert english["message"].to_list() == ["Members are not rounded", "85 members: not a multiple of 10"]
+    assert report.issues_in("zh")["message"].equals(report.issues["message"])
+
+
 def test_a_check_asks_for_the_registry_and_the_period(tmp_path):
     seen = {}
 
@@ -233,6 +258,36 @@ def test_a_writer_gets_the_units_with_their_area_and_rates(tmp_path):
     row = units.filter(pl.col("类型") == "基层").row(0, named=True)
     assert row["所在地区划代码"].startswith("330106001") and row["FM06"] == "170"
     assert row["入会率"] == pytest.approx(90 / 100)
+
+
+def test_a_writer_that_asks_for_lang_gets_the_language_written_in(tmp_path):
+    """One writer names `lang`, one does not (pluggy-style: each gets what it names); both write in one process."""
+    from tongji.plugin import hookimpl, write_bytes
+
+    got = []
+
+    class Writers:
+        @hookimpl
+        def register_output_formats(self, register):
+            def titled(summary, out_dir, lang):
+                reasons = summary.units.filter(pl.col("status") == "缺报")["reason"].to_list()
+                got.append((lang, reasons[0]))
+                return [write_bytes(out_dir / f"{summary.unit}.{lang}.txt", lang.encode())]
+
+            def plain(summary, out_dir):
+                return [write_bytes(out_dir / f"{summary.unit}.txt", summary.name.encode())]
+            register("titled", titled)
+            register("plain", plain)
+
+    host = load_plugin(Writers(), name="langs")
+    city = make_city(tmp_path, host, streets=(2,))
+    files = [f for unit, f in city.files.items() if unit != city.grassroots()[0]]  # one unit sent nothing
+    top = rollup(host, files, registry=city.registry, period=city.period)[city.top]
+    english = write_outputs(host, top, tmp_path / "en", ["titled", "plain"], lang="en")
+    chinese = write_outputs(host, top, tmp_path / "zh", ["titled", "plain"])
+    assert got == [("en", "not received"), ("zh", "未报送")]
+    assert {p.name for p in english} >= {f"{city.top}.en.txt", f"{city.top}.txt"}
+    assert {p.name for p in chinese} >= {f"{city.top}.zh.txt", f"{city.top}.txt"}
 
 
 # --- declarative files ------------------------------------------------------------------------------

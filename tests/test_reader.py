@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tongji
 from tongji.plugins import load_spec
-from tongji.reading import workbooks as reader
+from tongji.reading import workers as reading_workers
 from tongji.reading.workbooks import col_letter, discover, read_workbooks
 from workbooks import cell_of, make_workbook
 
@@ -37,8 +37,8 @@ def test_parallel_reading_gives_the_same_report(tmp_path, monkeypatch):
         make_workbook(tmp_path / f"{i}.xlsx", {"HY02": 100 + i}, )
     (tmp_path / "bad.xlsx").write_text("garbage")
     serial = tongji.validate(tmp_path)
-    monkeypatch.setattr(reader, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(reader, "CHUNK", 3)
+    monkeypatch.setattr(reading_workers, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(reading_workers, "CHUNK", 3)
     parallel = tongji.validate(tmp_path, workers=2)
     assert parallel.issues.equals(serial.issues)
     assert parallel.workbooks.equals(serial.workbooks)
@@ -51,14 +51,14 @@ def test_the_library_starts_no_process_unless_asked(tmp_path, monkeypatch):
     for i in range(3):
         make_workbook(tmp_path / f"{i}.xlsx", {"HY02": 100 + i})
     pools = []
-    real_pool = reader._pool
+    real_pool = reading_workers._pool
 
     def counted(n):
         pools.append(n)
         return real_pool(n)
 
-    monkeypatch.setattr(reader, "_pool", counted)
-    monkeypatch.setattr(reader, "PARALLEL_MIN", 2)  # as if the batch were 2,000 files
+    monkeypatch.setattr(reading_workers, "_pool", counted)
+    monkeypatch.setattr(reading_workers, "PARALLEL_MIN", 2)  # as if the batch were 2,000 files
     monkeypatch.setenv("TONGJI_WORKERS", "4")
     one = tongji.validate(tmp_path)
     assert pools == [] and one.workbooks.height == 3

@@ -8,7 +8,7 @@ import polars as pl
 import tongji
 from hostile import MEMBER_PART, far_cell, rezip, unit
 from tongji import plugins
-from tongji.reading import workbooks as reader
+from tongji.reading import workers as reading_workers
 
 
 def test_a_worker_killed_by_a_file_is_reported_and_the_rest_read(tmp_path, monkeypatch):
@@ -21,8 +21,8 @@ def test_a_worker_killed_by_a_file_is_reported_and_the_rest_read(tmp_path, monke
     for n in range(6):
         unit(books / f"{n}.xlsx", n)
     rezip(unit(books / "3.xlsx", 3), MEMBER_PART, far_cell("XFD1048576", 1048576))
-    monkeypatch.setattr(reader, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(reader, "CHUNK", 4)
+    monkeypatch.setattr(reading_workers, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(reading_workers, "CHUNK", 4)
     report = tongji.validate(books, workers=2)
     status = dict(report.workbooks.select(pl.col("file").str.extract(r"(\d)\.xlsx$"), "status").iter_rows())
     assert status == {"0": "通过", "1": "通过", "2": "通过", "3": "退回", "4": "通过", "5": "通过"}

@@ -221,7 +221,7 @@ def test_rerun_is_byte_identical(tmp_path, summary):
 def test_failure_leaves_nothing(tmp_path, summary, monkeypatch):
     (tmp_path / "old.txt").write_text("keep")
 
-    def broken(summary, path, spec):
+    def broken(summary, path, spec, lang):
         assert len(list(tmp_path.glob(".tongji-stage-*/*.parquet"))) == 2  # the parquet files were staged
         raise RuntimeError("disk full")
 

@@ -17,7 +17,7 @@ from tongji.checking.validate import validate
 from tongji.definitions.codes import previous_period
 from tongji.definitions.forms import data_dir
 from tongji.definitions.registry import load_registry
-from tongji.i18n import lang
+from tongji.i18n import chosen
 from tongji.issues.report import ValidationReport
 from tongji.plugins import load_spec
 from tongji.writing.annotate import annotate_all
@@ -40,19 +40,22 @@ class DemoResult:
 
 
 def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = None,
-             workers: int = 1) -> DemoResult:
+             workers: int = 1, lang: str | None = None) -> DemoResult:
     """The demo on a sample city: the bundled one, or `samples` (a folder as `tongji samples make` writes it, with
-    registry.csv, 2025/ and 2024/汇总/). `workers` processes read the workbooks, as in `tongji.validate`."""
+    registry.csv, 2025/ and 2024/汇总/). `workers` processes read the workbooks, as in `tongji.validate`; every
+    output is written in `lang` ("zh" or "en"; by default the language of this run)."""
+    lang = chosen(lang)
     out = ensure_dir(Path(out_dir))
     samples = Path(samples) if samples is not None else data_dir("samples")
     inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
     previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
     _with_report_plugin()
     report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
-    issues_file = write_report(report, out / "问题清单.xlsx", lang())
-    annotated = annotate_all(report.issues_in(lang()), out / "退回工作簿", root=inputs, lang=lang())
+    issues_file = write_report(report, out / "问题清单.xlsx", lang)
+    annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang)
     result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
-    result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=workers)
+    result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=workers,
+                                           lang=lang)
     return result
 
 
@@ -69,7 +72,7 @@ def _with_report_plugin() -> None:
 
 
 def roll_level_by_level(report: ValidationReport, registry, out: Path, previous: Path | None = None, *,
-                        workers: int = 1) -> list[tuple[Summary, Path]]:
+                        workers: int = 1, lang: str | None = None) -> list[tuple[Summary, Path]]:
     """Each node from its children's workbooks or summaries and its 本级 workbook; with `previous` (a folder of
     last year's summary workbooks) each node against its own summary of last year, where there is one."""
     files: dict[tuple[str, bool], list[str]] = {}  # a unit may send two workbooks: both go to its parent
@@ -91,7 +94,7 @@ def roll_level_by_level(report: ValidationReport, registry, out: Path, previous:
         before = previous / f"{node}_{last}_汇总.xlsx" if previous else None
         summary = rollup(inputs, registry=registry, unit=node, period=PERIOD, spec=spec, workers=workers,
                          previous=before if before and before.is_file() else None)
-        paths = write_summary(summary, out, spec, formats)
+        paths = write_summary(summary, out, spec, formats, lang)
         written[node] = next(p for p in paths if p.suffix == ".xlsx")
         done.append((summary, written[node]))
     return done

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from tongji.i18n import t
+from tongji.i18n import lang, t
 
 
 class TongjiError(Exception):
-    """A setup or usage problem the user must fix (exit code 2). Carries a message key."""
+    """A setup or usage problem the user must fix (exit code 2). Carries a message key and its parameters; the
+    message is made when shown, in the language of the run. A parameter named in `blank` reads （空）/(blank)
+    when empty."""
 
     exit_code = 2
 
-    def __init__(self, key: str, **kw: object):
-        self.key, self.kw = key, kw
+    def __init__(self, key: str, *, blank: tuple[str, ...] = (), **kw: object):
+        self.key, self.kw, self.blank = key, kw, blank
         super().__init__(key)
 
     def __str__(self) -> str:
-        return t(self.key, **self.kw)
+        return t(self.key, **{k: t("blank") if k in self.blank and v in (None, "") else v for k, v in self.kw.items()})
 
 
 class PluginError(TongjiError):
@@ -31,7 +33,5 @@ class PluginError(TongjiError):
         self.plugin: str | None = None  # set by the host: which plugin raised it
 
     def __str__(self) -> str:
-        from tongji.i18n import lang
-
         text = self.message_en if lang() == "en" and self.message_en else self.message
         return t("plugin-said", name=self.plugin, message=text) if self.plugin else text

@@ -1,12 +1,21 @@
 """Everything a user reads but issues, in Chinese first and English with `--lang en` or TONGJI_LANG=en.
 
-Issue messages are declared with their issue types in issues/catalog.py."""
+Issue messages are declared with their issue types in issues/catalog.py. The language of a run (`set_lang`, the
+CLI's --lang) is for the terminal and for setup errors shown there; library calls never read it. Text that goes
+into data (rollup's reasons, an indicator's note) is kept as a key of MESSAGES and its parameters, and rendered
+in the reader's language when written (`render_column`), as issues are.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
+
+import polars as pl
 
 _lang: str | None = None
+MESSAGE_LANG = "zh"  # the language of the text made with the data (an issue's message, a reason), kept beside its key
 
 
 def set_lang(lang: str | None) -> None:
@@ -27,6 +36,44 @@ def chosen(language: str | None = None) -> str:
 def t(key: str, /, lang: str | None = None, **kw: object) -> str:
     zh, en = MESSAGES[key]
     return (en if chosen(lang) == "en" else zh).format(**kw)
+
+
+def render(key: str, lang: str, params: Mapping[str, object] | None = None) -> str:
+    """MESSAGES[key] in `lang` ("zh" or "en"); an empty parameter reads （空）/(blank)."""
+    blank = MESSAGES["blank"][1 if lang == "en" else 0]
+    return t(key, lang=lang, **{k: blank if v is None or v == "" else v for k, v in (params or {}).items()})
+
+
+def params_json(**params: object) -> str:
+    """The parameters of a message kept with the data, as a JSON object of text (what `render_column` reads)."""
+    return json.dumps({k: None if v is None else str(v) for k, v in params.items()}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def params_expr(**params: pl.Expr) -> pl.Expr:
+    """`params_json`, column-wise."""
+    return pl.struct([v.cast(pl.Utf8).alias(k) for k, v in params.items()]).struct.json_encode()
+
+
+def render_column(df: pl.DataFrame, column: str, lang: str) -> pl.DataFrame:
+    """`column` made in `lang` from `<column>_code` (a key of MESSAGES; "" for no text) and `<column>_params`
+    (`params_json`). A frame without those columns (made by hand) keeps the text it has.
+
+    One rendering per distinct key and parameters: a 市 lists 100,000 units but a handful of reasons."""
+    code, params = f"{column}_code", f"{column}_params"
+    if code not in df.columns or not df.height:
+        return df
+    pairs = df.select(code, params).unique().iter_rows()
+    texts = {f"{c}\n{p}": render(c, lang, json.loads(p)) if c else "" for c, p in pairs}
+    key = pl.concat_str(pl.col(code), pl.lit("\n"), pl.col(params))
+    return df.with_columns(key.replace_strict(texts, return_dtype=pl.Utf8).alias(column))
+
+
+def text_in(df: pl.DataFrame, column: str, lang: str) -> pl.DataFrame:
+    """The frame as a writer shows it: `column` in `lang`, without its key and parameters."""
+    if lang != MESSAGE_LANG:  # the text in MESSAGE_LANG was made with the data
+        df = render_column(df, column, lang)
+    return df.drop(f"{column}_code", f"{column}_params", strict=False)
 
 
 SEVERITY = {"错误": "error", "警告": "warning", "提示": "notice"}

@@ -185,11 +185,13 @@ def rollup(host: Host, inputs, registry: str | Path | None = None, period: str |
     return rollup_all(_inputs(inputs), registry=registry, period=period, spec=host.spec, unit=unit)
 
 
-def write_outputs(host: Host, summary: Summary, out_dir: str | Path, formats: Iterable[str] = ("xlsx",)) -> list[Path]:
-    """Write one summary in these output formats (the plugin's own among them); returns the paths written."""
+def write_outputs(host: Host, summary: Summary, out_dir: str | Path, formats: Iterable[str] = ("xlsx",),
+                  lang: str = "zh") -> list[Path]:
+    """Write one summary in these output formats (the plugin's own among them) in `lang` ("zh" or "en"); returns
+    the paths written."""
     from tongji.writing.summary_files import write_summary
 
-    return write_summary(summary, Path(out_dir), host.spec, tuple(formats))
+    return write_summary(summary, Path(out_dir), host.spec, tuple(formats), lang)
 
 
 def run_command(host: Host, args: list[str]) -> tuple[int, str]:

@@ -5,8 +5,20 @@ from __future__ import annotations
 import polars as pl
 
 from tongji.definitions.registry import Registry
+from tongji.i18n import MESSAGE_LANG, params_json, render
 
 ACCEPTED, RETURNED, UNUSED = "采用", "退回", "未采用"
+# every unit expected or received, and what happened to it (Summary.units): `reason` is the text in MESSAGE_LANG;
+# `reason_code` (a key of i18n.MESSAGES) and `reason_params` render it in the reader's language when written
+UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
+               "reason": pl.Utf8, "reason_code": pl.Utf8, "reason_params": pl.Utf8}
+
+
+def unit_row(unit: str, name: str, child: str, status: str, file: str, reason: str, **params: object) -> dict:
+    """One unit's fate (UNIT_SCHEMA); `reason` is a key of i18n.MESSAGES ("" for none) and `params` its parameters."""
+    return {"unit": unit, "name": name, "child": child, "status": status, "file": file,
+            "reason": render(reason, MESSAGE_LANG, params) if reason else "", "reason_code": reason,
+            "reason_params": params_json(**params)}
 
 
 def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl.DataFrame:

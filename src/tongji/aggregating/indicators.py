@@ -8,7 +8,7 @@ import polars as pl
 from tongji.aggregating.summary import column_sums
 from tongji.definitions import Spec
 from tongji.definitions.expr import to_polars
-from tongji.i18n import t
+from tongji.i18n import MESSAGE_LANG, params_json, render
 
 
 def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
@@ -21,7 +21,8 @@ def totals_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 
 
 def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    """Every rate from the summed numerator and denominator; no value (and a note) when the denominator is 0."""
+    """Every rate from the summed numerator and denominator; no value (and a note) when the denominator is 0.
+    The note is in MESSAGE_LANG, with its key and parameters (`note_code`, `note_params`) to write it in another."""
     wide = totals.select("code", pl.col("value").cast(pl.Float64)).transpose(column_names="code")
     terms = indicator_terms(spec)
     values = wide.select(terms).row(0, named=True) if terms else {}
@@ -29,10 +30,13 @@ def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     for i, ind in enumerate(spec.indicators):
         num, den = values[f"n{i}"], values[f"d{i}"]
         value = None if not den else num / den
+        code, params = ("", {}) if den else ("zero-denominator", {"formula": ind.denominator.text})
         rows.append({"id": ind.id, "name": ind.name, "numerator": num, "denominator": den, "value": value,
-                     "unit": ind.unit, "note": "" if den else t("zero-denominator", formula=ind.denominator.text)})
+                     "unit": ind.unit, "note": render(code, MESSAGE_LANG, params) if code else "",
+                     "note_code": code, "note_params": params_json(**params)})
     return pl.DataFrame(rows, schema={"id": pl.Utf8, "name": pl.Utf8, "numerator": pl.Float64,
-                                      "denominator": pl.Float64, "value": pl.Float64, "unit": pl.Utf8, "note": pl.Utf8})
+                                      "denominator": pl.Float64, "value": pl.Float64, "unit": pl.Utf8, "note": pl.Utf8,
+                                      "note_code": pl.Utf8, "note_params": pl.Utf8})
 
 
 def indicator_terms(spec: Spec) -> list[pl.Expr]:

@@ -13,8 +13,8 @@ from tongji.checking.validate import validate
 from tongji.definitions import Spec
 from tongji.definitions.codes import normalize_period
 from tongji.errors import TongjiError
-from tongji.i18n import t
-from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
+from tongji.i18n import MESSAGE_LANG
+from tongji.issues.catalog import BUILTIN
 
 JUMP = 1000  # a count going from 0 to more than this is an outlier (domain.md §5)
 
@@ -32,7 +32,7 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> tu
     row = values.row(0, named=True)
     earlier = normalize_period(str(row.get("FM04") or ""))
     if period and (earlier is None or len(earlier) != len(period) or earlier >= period):
-        raise TongjiError("previous-period", path=path, found=row.get("FM04") or t("blank"), period=period)
+        raise TongjiError("previous-period", path=path, found=row.get("FM04"), period=period, blank=("found",))
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
     return totals, read_detail(path, spec)
 

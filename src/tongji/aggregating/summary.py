@@ -11,6 +11,8 @@ import polars as pl
 
 from tongji.definitions import Spec
 from tongji.definitions.expr import to_polars
+from tongji.i18n import text_in
+from tongji.issues.catalog import Catalog
 from tongji.reading.screen import Limits, quiet_stderr, screen
 
 DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
@@ -25,11 +27,16 @@ class Summary:
     totals:       code, name, sheet, unit, value (Float64); with `previous`: also previous, change.
     detail:       DETAIL_KEYS then one Float64 column per numeric code: one row per included grassroots unit
                   and per included 本级 workbook anywhere beneath (and of) the node. totals = column sums.
-    indicators:   id, name, numerator, denominator, value, unit, note; with previous: previous, change.
+    indicators:   id, name, numerator, denominator, value, unit, note, note_code, note_params; with previous:
+                  previous, change.
     completeness: child, child_name, expected, received, accepted, returned, missing (last row 合计).
-    units:        unit, name, child, status, file, reason: every unit expected or received, and what happened.
-    issues:       ISSUE_COLUMNS of engine.report: validation issues of the inputs and rollup's own.
-    inputs:       file, sha256, unit, kind (基层/本级/汇总), status (采用/退回/未采用), reason.
+    units:        unit, name, child, status, file, reason, reason_code, reason_params: every unit expected or
+                  received, and what happened.
+    issues:       ISSUE_COLUMNS of issues/report.py: validation issues of the inputs and rollup's own.
+    inputs:       file, sha256, unit, kind (基层/本级/汇总), status (采用/退回/未采用), reason, reason_code,
+                  reason_params.
+    A note or reason is text in i18n.MESSAGE_LANG, kept with its key of i18n.MESSAGES (`*_code`) and parameters
+    (`*_params`), so that `in_lang` writes it in either language, as an issue's message is.
     registry:     the Registry the rollup used (never written: writers may ask for it).
     covers:       单位代码, 类型, FM01…FM12 of each workbook this rollup accepted (never written); see unit_table.
     """
@@ -54,6 +61,12 @@ class Summary:
     @property
     def has_errors(self) -> bool:
         return bool((self.issues["severity"] == "错误").any())
+
+    def in_lang(self, lang: str, catalog: Catalog) -> Summary:
+        """This summary as writers see it: issues, reasons and notes in `lang` ("zh" or "en"), without the keys
+        and parameters they were rendered from. The summary itself is left as it is."""
+        return replace(self, issues=catalog.render(self.issues, lang), units=text_in(self.units, "reason", lang),
+                       inputs=text_in(self.inputs, "reason", lang), indicators=text_in(self.indicators, "note", lang))
 
     def total(self, code: str) -> float | None:
         row = self.totals.filter(pl.col("code") == code)
@@ -95,6 +108,11 @@ def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
     codes = [r.code for r in spec.numeric_rows()]
     row = detail.select([pl.col(c).sum() for c in codes]).row(0, named=True) if detail.height else {}
     return {c: _round(spec, c, row.get(c) or 0.0) for c in codes}
+
+
+def rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
+    """The rows at these positions; the list becomes one Series, not one per column (the 明细 has ninety)."""
+    return df.select(pl.all().gather(pl.Series(positions, dtype=pl.UInt32)))
 
 
 def _round(spec: Spec, code: str, value: float) -> float:

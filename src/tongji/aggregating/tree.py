@@ -4,6 +4,7 @@ Every input is validated once (one stacked table). Each node's detail is the row
 its own grassroots children's workbooks, its own 本级 workbook, and the detail carried up in child summaries
 (or, where a child's summary is not among the inputs, that child summarised here from deeper workbooks).
 Totals are the column sums of the detail in unit-code order, so level-by-level and `--all` agree exactly.
+Which workbooks count is acceptance.py's; the inputs each summary lists, manifest.py's.
 """
 
 from __future__ import annotations
@@ -14,22 +15,28 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNUSED, completeness_frame
+from tongji.aggregating.acceptance import accept, fates
+from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNIT_SCHEMA, UNUSED, completeness_frame, unit_row
 from tongji.aggregating.indicators import indicators_frame, totals_frame
-from tongji.aggregating.previous import add_previous, period_issues, read_previous
-from tongji.aggregating.summary import DETAIL_KEYS, KIND_BENJI, KIND_GRASSROOTS, Summary, column_sums, read_detail
-from tongji.checking.schema import parse_date
+from tongji.aggregating.manifest import Manifest
+from tongji.aggregating.previous import add_previous, read_previous
+from tongji.aggregating.summary import (
+    DETAIL_KEYS,
+    KIND_BENJI,
+    KIND_GRASSROOTS,
+    Summary,
+    column_sums,
+    read_detail,
+    rows_at,
+)
 from tongji.checking.totals import totals_issues
-from tongji.checking.validate import BENJI, SUMMARY, fmt_expr, validate
+from tongji.checking.validate import validate
 from tongji.definitions import Spec
-from tongji.definitions.codes import canonical_period
+from tongji.definitions.codes import SUMMARY, canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
-from tongji.i18n import t
-from tongji.issues.catalog import BUILTIN, MESSAGE_LANG
-from tongji.issues.report import ISSUE_COLUMNS, ValidationReport
+from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row
 from tongji.plugins import load_spec
-from tongji.reading.workbooks import read_workbooks
 
 
 @dataclass
@@ -40,7 +47,7 @@ class Context:
     registry: Registry
     period: str
     report: ValidationReport
-    books: pl.DataFrame  # one row per readable workbook: file, unit, kind, accepted, reason, numeric codes
+    books: pl.DataFrame  # one row per readable workbook (acceptance.accept): file, unit, kind, ok, numeric codes
     include_errors: bool
     prefer_latest: bool
     memo: dict[str, Summary] = field(default_factory=dict)
@@ -73,15 +80,16 @@ class Context:
         prev = read_previous(previous, spec, period)[1] if previous is not None else None
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
-        ctx = cls(spec, registry, period, report, pl.DataFrame(), include_errors, prefer_latest, previous=prev)
-        ctx.books = ctx._books()
+        books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev)
+        ctx = cls(spec, registry, period, report, books, include_errors, prefer_latest, extra_issues=found,
+                  previous=prev)
         ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
         ctx._index()
         return ctx
 
     def _index(self) -> None:
         """What every node looks up, built once: a node never scans every workbook. Each workbook's fate and
-        each input's manifest line are computed here for all of them at once; a node picks its own rows."""
+        each input's manifest line are made here for all of them at once; a node picks its own rows."""
         keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10"]
         self.by_file = {r["file"]: r for r in self.books.select(keys).iter_rows(named=True)}
         self.by_unit: dict[tuple[str, str], list[dict]] = {}
@@ -90,96 +98,17 @@ class Context:
         self.rows = self._detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")))
         self.row_of = {f: i for i, f in enumerate(self.rows["file"].to_list())}
         self.used_by: dict[str, list[str]] = {}  # node → files it took itself
-        self.below: dict[str, pl.DataFrame] = {}  # node → manifest lines of the files under it, once summarised
         # grassroots workbooks go by the registry parent of their unit (the node that takes them), 本级 by kind
-        fates = self._fates().with_columns(pl.col("unit").replace_strict(self._parents(), default=None).alias("_at"))
+        fate = fates(self.books, self.registry).with_columns(
+            pl.col("unit").replace_strict(self._parents(), default=None).alias("_at"))
         self.by_parent = {k: df.drop("_at", "kind") for (k,), df in
-                          fates.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
-        self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fates.partition_by("kind", as_dict=True).items()}
-        self.input_info = self._input_lines().sort("file")
+                          fate.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
+        self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fate.partition_by("kind", as_dict=True).items()}
+        self.manifest = Manifest(self.books, self.report.sha256)
         accepted = self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总"))  # a unit's own workbook, for writers
         self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"),
                                       *[r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"],
                                                                                      keep="first", maintain_order=True)
-        self.info_of = {f: i for i, f in enumerate(self.input_info["file"].to_list())}
-
-    def _fates(self) -> pl.DataFrame:
-        """What happened to each workbook, as the completeness sheet lists it (UNIT_SCHEMA, plus ok and kind)."""
-        names = dict(self.registry.frame.select("单位代码", "单位名称").iter_rows())
-        errors = pl.col("errors")
-        return self.books.select(
-            "unit", pl.col("unit").replace_strict(names, default="").alias("name"), pl.col("unit").alias("child"),
-            pl.when("ok").then(pl.lit(ACCEPTED)).when("superseded").then(pl.lit(UNUSED))
-            .otherwise(pl.lit(RETURNED)).alias("status"), "file",
-            pl.when(pl.col("ok") & (errors > 0)).then(fmt_expr("reason-included", n=errors))
-            .when("ok").then(pl.lit("")).when("superseded").then(pl.lit(t("reason-superseded")))
-            .otherwise(fmt_expr("reason-errors", n=errors)).alias("reason"), "ok", "kind")
-
-    def _input_lines(self) -> pl.DataFrame:
-        """Every input's line in the manifests (INPUT_KEYS), with its 报出日期 FM10."""
-        hashes = pl.DataFrame(list(self.report.sha256.items()), schema={"file": pl.Utf8, "sha256": pl.Utf8},
-                              orient="row")
-        df = self.books.select("file", "unit", "kind", "ok", "errors", "FM10").join(
-            hashes, on="file", how="full", coalesce=True)
-        known = pl.col("kind").is_not_null()  # validation read it as a workbook
-        return df.select(
-            "file", pl.col("sha256").fill_null(""), pl.col("unit").fill_null(""), pl.col("kind").fill_null(""),
-            pl.when("ok").then(pl.lit(ACCEPTED)).when(known).then(pl.lit(RETURNED)).otherwise(pl.lit(UNUSED))
-            .alias("status"),
-            pl.when(known & ~pl.col("ok")).then(fmt_expr("reason-errors", n=pl.col("errors"))).otherwise(pl.lit(""))
-            .alias("reason"), "FM10",
-        )
-
-    # --- which workbooks count ------------------------------------------------------------------
-
-    def _books(self) -> pl.DataFrame:
-        codes = [r.code for r in self.spec.numeric_rows()]
-        values = self.report.values
-        status = self.report.workbooks.select("file", "status", "errors")
-        kind = (pl.when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
-                .when(pl.col("FM05") == BENJI).then(pl.lit(KIND_BENJI)).otherwise(pl.lit(KIND_GRASSROOTS)))
-        books = values.join(status, on="file").with_columns(
-            pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"),
-            pl.col(codes).fill_null(0.0),
-            parse_date(pl.col("FM10")).cast(pl.Utf8).alias("FM10"),  # 2026年1月5日 and 2026-01-05 compare alike
-        )
-        # duplicate-unit errors do not count against the newest workbook when --prefer-latest is given
-        dup_only = self._duplicate_only_errors()
-        books = books.join(dup_only, on="file", how="left").with_columns(pl.col("dup_errors").fill_null(0))
-        if self.prefer_latest:
-            latest = books.sort("FM10", "file", nulls_last=False).group_by("unit").agg(pl.col("file").last())
-            is_latest = pl.col("file").is_in(latest["file"].implode())
-            errors = pl.when(is_latest).then(pl.col("errors") - pl.col("dup_errors")).otherwise(pl.col("errors"))
-            superseded = ~is_latest & (pl.col("dup_errors") > 0)
-            books = books.with_columns(errors.alias("errors"), superseded.alias("superseded"))
-        else:
-            books = books.with_columns(pl.lit(False).alias("superseded"))
-        if self.previous is not None:
-            books = self._period_checks(books)
-        ok = (pl.col("errors") == 0) | pl.lit(self.include_errors)
-        return books.with_columns((ok & ~pl.col("superseded")).alias("ok"))
-
-    def _period_checks(self, books: pl.DataFrame) -> pl.DataFrame:
-        """Cross-period checks run before acceptance, so that their errors return the workbook too."""
-        found = period_issues(books, self.previous, self.spec)
-        by_file: dict[str, list[dict]] = {}
-        for i in found:
-            by_file.setdefault(i["file"], []).append(i)
-        for file, items in by_file.items():
-            cells = _locate(Path(file), [i["code"] for i in items], self.spec)
-            for i in items:
-                self.extra_issues.append(_issue(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
-                                                cell=cells.get(i["code"], ""), value=i["value"],
-                                                name=self.spec.rows[i["code"]].name))
-        errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
-                              schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")
-        extra = errors.group_by("file").agg(pl.col("n").sum())
-        return books.join(extra, on="file", how="left").with_columns(
-            (pl.col("errors") + pl.col("n").fill_null(0)).alias("errors")).drop("n")
-
-    def _duplicate_only_errors(self) -> pl.DataFrame:
-        dup = self.report.issues.filter(pl.col("rule") == "duplicate-unit")
-        return dup.group_by("file").agg(pl.len().cast(pl.Int64).alias("dup_errors"))
 
     def workbooks_of(self, unit: str, kind: str) -> list[dict]:
         return self.by_unit.get((unit, kind), [])
@@ -242,7 +171,7 @@ class Context:
         taken, own_units = self._take([node], node, KIND_BENJI)
         files.extend(taken)
         units.append(own_units)
-        mine = _rows_at(self.rows, [self.row_of[f] for f in files]).drop("file")
+        mine = rows_at(self.rows, [self.row_of[f] for f in files]).drop("file")
         detail = pl.concat([p for p in [mine, *parts] if p.height] or [self._empty_detail()]).sort("单位代码")
         summary = self._summary(node, detail, pl.concat(units), top)
         self.memo[node] = summary
@@ -265,7 +194,7 @@ class Context:
             pl.col("unit").is_in(units))  # not a revoked unit's workbook: the top node lists it as 已撤销
         self._take_files(node, books["file"].to_list())
         sent = set(books["unit"].to_list())
-        gone = [_unit(u, self.registry.get(u)["单位名称"], u, "缺报", "", t("reason-missing")) for u in units
+        gone = [unit_row(u, self.registry.get(u)["单位名称"], u, "缺报", "", "reason-missing") for u in units
                 if u not in sent]
         fates = pl.concat([books.drop("ok"), pl.DataFrame(gone, schema=UNIT_SCHEMA)]).sort("unit", "file")
         return books.filter("ok")["file"].to_list(), fates
@@ -304,15 +233,16 @@ class Context:
         chosen = next((b for b in given if b["ok"]), None)
         book = chosen or given[0]
         if chosen is not None:
-            status, reason = ACCEPTED, t("reason-summary")
+            status, reason, n = ACCEPTED, "reason-summary", {}
+        elif book["file"] in self.edited:
+            status, reason, n = RETURNED, "reason-edited", {}
         else:
-            edited = book["file"] in self.edited
-            status, reason = RETURNED, t("reason-edited") if edited else t("reason-errors", n=book["errors"])
+            status, reason, n = RETURNED, "reason-errors", {"n": book["errors"]}
         detail = self.detail_of(book["file"])
         inside = set(detail["单位代码"].to_list())
         units = [
-            _unit(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason) if u in inside
-            else _unit(u, self.registry.get(u)["单位名称"], child, "缺报", "", t("reason-not-in-summary"))
+            unit_row(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason, **n) if u in inside
+            else unit_row(u, self.registry.get(u)["单位名称"], child, "缺报", "", "reason-not-in-summary")
             for u in self.registry.subtree(child)
         ]
         return (detail if chosen is not None else self._empty_detail()), pl.DataFrame(units, schema=UNIT_SCHEMA)
@@ -328,11 +258,11 @@ class Context:
     def _summary(self, node: str, detail: pl.DataFrame, units_df: pl.DataFrame, top: bool) -> Summary:
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
-        inputs = self._inputs_under(node)
+        inputs = self.manifest.under(node, self.registry, self.used_by)
         if top:
             unused = self._unused(node)
             units_df = pl.concat([units_df, unused])
-            inputs = pl.concat([inputs, self._inputs(set(unused["file"].to_list()))]).sort("file")
+            inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
         all_issues = self._issues(inputs["file"], self._missing_issues(units_df))
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
@@ -352,15 +282,6 @@ class Context:
             add_previous(summary, column_sums(below, self.spec), self.spec)
         return summary
 
-    def _inputs_under(self, node: str) -> pl.DataFrame:
-        """The manifest lines of every file the node's summary took or returned, its children's included: built
-        from the children's (known once they are summarised), so the 市 does not look up 100,000 files."""
-        if node not in self.below:
-            parts = [self._inputs(set(self.used_by.get(node, [])))]
-            parts += [self._inputs_under(c) for c in self.registry.children(node) if not self.registry.is_leaf(c)]
-            self.below[node] = pl.concat(parts).sort("file")
-        return self.below[node]
-
     def _unused(self, node: str) -> pl.DataFrame:
         """Inputs no node took: unknown units, units of another node, unreadable files."""
         rows = []
@@ -369,26 +290,26 @@ class Context:
         for b in left.iter_rows(named=True):
             unit = b["unit"] or ""
             reg = self.registry.get(unit) if unit else None
+            params = {}
             if reg is None and unit:
-                status, reason = "未知单位", t("reason-unknown")
+                status, reason = "未知单位", "reason-unknown"
             elif reg is None:
-                status, reason = "无法读取", t("reason-unreadable")
+                status, reason = "无法读取", "reason-unreadable"
             elif reg["状态"] == "撤销":
-                status, reason = "已撤销", t("reason-revoked")
+                status, reason = "已撤销", "reason-revoked"
             elif unit not in below:
-                status, reason = "不属本级", t("reason-elsewhere", parent=reg["上级代码"] or t("blank"))
-                self.extra_issues.append(_issue(b["file"], unit, "not-under-node", {"unit": unit, "node": node},
-                                                code="FM02"))
+                status, reason, params = "不属本级", "reason-elsewhere", {"parent": reg["上级代码"]}
+                self.extra_issues.append(issue_row(b["file"], unit, "not-under-node", {"unit": unit, "node": node},
+                                                   code="FM02"))
             else:
-                status, reason = UNUSED, t("reason-covered")
-            rows.append(_unit(unit, b["unit_name"] or "", "", status, b["file"], reason))
+                status, reason = UNUSED, "reason-covered"
+            rows.append(unit_row(unit, b["unit_name"] or "", "", status, b["file"], reason, **params))
         return pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)
 
     def _missing_issues(self, units: pl.DataFrame) -> list[dict]:
         """A unit absent from a child's summary did perhaps report, and was returned down there."""
-        not_in_summary = t("reason-not-in-summary")
-        return [_issue("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
-                       variant="missing-in-summary" if r["reason"] == not_in_summary else None)
+        return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
+                          variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
                 for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
     def _issues(self, listed: pl.Series, extra: list[dict]) -> pl.DataFrame:
@@ -397,48 +318,9 @@ class Context:
         if self.prefer_latest:  # the conflict was resolved as asked: say which file was set aside, no error
             superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
             base = base.filter(pl.col("rule") != "duplicate-unit")
-            extra = extra + [_issue(f, self.by_file[f]["unit"], "superseded")
-                             for f in sorted(superseded)]
+            extra = extra + [issue_row(f, self.by_file[f]["unit"], "superseded") for f in sorted(superseded)]
         mine = [i for i in self.extra_issues if i["file"] in files]
         rows = extra + mine
         if not rows:
             return base
         return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
-
-    def _inputs(self, files: set[str]) -> pl.DataFrame:
-        # rows picked by position (input_info is in file order), not joined: a join would hash all 100,000
-        # inputs of the city for every node
-        known = sorted(self.info_of[f] for f in files if f in self.info_of)
-        lines = _rows_at(self.input_info, known)
-        other = [f for f in files if f not in self.info_of]
-        if not other:
-            return lines
-        other = pl.DataFrame({"file": other}, schema={"file": pl.Utf8}).with_columns(
-            [pl.lit("").alias(k) for k in ("sha256", "unit", "kind", "reason")] + [pl.lit(UNUSED).alias("status")])
-        return pl.concat([lines, other], how="diagonal").sort("file")
-
-
-UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
-               "reason": pl.Utf8}
-
-def _rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
-    """The rows at these positions; the list becomes one Series, not one per column (the 明细 has ninety)."""
-    return df.select(pl.all().gather(pl.Series(positions, dtype=pl.UInt32)))
-
-
-def _unit(unit: str, name: str, child: str, status: str, file: str, reason: str) -> dict:
-    return {"unit": unit, "name": name, "child": child, "status": status, "file": file, "reason": reason}
-
-
-def _issue(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,
-           code: str = "", cell: str = "", value: str | None = None, diff: float | None = None, name: str = "") -> dict:
-    kind, params = BUILTIN[rule], params or {}
-    return {"file": file, "unit": unit, "unit_name": "", "severity": kind.severity, "rule": rule,
-            "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
-            "code": code, "name": name, "value": value, "message": kind.text(MESSAGE_LANG, variant, **params),
-            "params": kind.params_json(variant, **params), "diff": diff, "explained": None}
-
-
-def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:
-    cells = read_workbooks([path], spec).cells.filter(pl.col("code").is_in(codes))
-    return {c: f"{s}!{col}{r}" for c, s, col, r in cells.select("code", "sheet", "col", "row").iter_rows()}

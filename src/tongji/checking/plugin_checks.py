@@ -11,12 +11,12 @@ import polars as pl
 
 from tongji.checking.rules import fmt_number
 from tongji.definitions import Spec
+from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.forms import SEVERITIES, Check
 from tongji.definitions.registry import COLUMNS, Registry
 from tongji.errors import TongjiError
-from tongji.i18n import lang
+from tongji.issues.issue_type import IssueType, check_type
 
-SUMMARY, BENJI = "0", "9"  # 组织类型 of a summary workbook and of a 本级 one (as in checking/validate.py)
 RETURNED = ("file", "code", "cell", "severity", "message", "message_en", "value")  # what a check may return
 REGISTRY_COLUMNS = [c for c in COLUMNS if c != "单位代码"]  # 单位代码 is the cover's FM02
 
@@ -55,6 +55,7 @@ def plugin_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
         where[(fid, code)] = where[(fid, sheet, ref)] = (sheet, ref, code, raw, note)
     out = []
     for check in spec.checks:
+        kind = check_type(check)
         mine = table if check.scope == "全部" else table.filter(pl.col("类型") == check.scope)
         found = guarded(check.plugin, f"检查 {check.id}", check.function,
                         {"table": mine.drop("file_id"), "spec": spec, "registry": registry, "period": period})
@@ -62,7 +63,7 @@ def plugin_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
             fid = file_ids.get(str(issue["file"]))
             if fid is None:
                 raise _bad(check, f"file “{issue['file']}” 不是本次审核的工作簿")
-            out.append(_row(check, issue, fid, rows_of[str(issue["file"])], where, spec.cover.sheet))
+            out.append(_row(check, kind, issue, fid, rows_of[str(issue["file"])], where, spec.cover.sheet))
     return pl.DataFrame(out, schema=schema) if out else pl.DataFrame(schema=schema)
 
 
@@ -84,7 +85,7 @@ def _returned(check: Check, found) -> list[dict]:
     return list(found)
 
 
-def _row(check: Check, issue: dict, fid: int, values: dict, where: dict, cover_sheet: str) -> dict:
+def _row(check: Check, kind: IssueType, issue: dict, fid: int, values: dict, where: dict, cover_sheet: str) -> dict:
     code, cell = issue.get("code") or "", issue.get("cell") or ""
     if cell:
         sheet, _, ref = cell.partition("!")
@@ -96,10 +97,11 @@ def _row(check: Check, issue: dict, fid: int, values: dict, where: dict, cover_s
     severity = issue.get("severity") or check.severity
     note = found[4] if found and sheet != cover_sheet else None  # the cover's 说明 column holds hints
     value = issue.get("value")
+    messages = {"message": _message(check, issue, values, "zh"), "message_en": _message(check, issue, values, "en")}
     return {
         "file_id": fid, "severity": severity, "rule": check.id, "sheet": sheet, "ref": ref, "code": code,
         "value": str(value) if value is not None else (found[3] if found else None),
-        "message": _message(check, issue, values), "diff": None,
+        "message": messages["message"], "params": kind.params_json(**messages), "diff": None,
         "cells": [f"{sheet}!{ref}"] if ref else [],
         "explained": str(note).strip() if severity != "错误" and note and str(note).strip() else None,
     }
@@ -108,9 +110,9 @@ def _row(check: Check, issue: dict, fid: int, values: dict, where: dict, cover_s
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
-def _message(check: Check, issue: dict, values: dict) -> str:
-    """The issue's own message, else the check's, with {FM07} or {HY03} put in from the workbook's row."""
-    english = lang() == "en"
+def _message(check: Check, issue: dict, values: dict, lang: str) -> str:
+    """The issue's own message, else the check's, in `lang`, with {FM07} or {HY03} put in from the workbook's row."""
+    english = lang == "en"
     text = (english and issue.get("message_en")) or issue.get("message") or \
         (english and check.message_en) or check.message or check.id
 

@@ -8,7 +8,7 @@ import polars as pl
 
 from tongji.definitions import Rule, Spec
 from tongji.definitions.expr import to_polars
-from tongji.issues.catalog import placeholders
+from tongji.issues.issue_type import placeholders
 
 _EPS = 1e-9
 

@@ -9,7 +9,8 @@ import polars as pl
 from tongji.aggregating.summary import Summary
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.definitions import Spec
-from tongji.issues.catalog import MESSAGE_LANG, Catalog
+from tongji.i18n import MESSAGE_LANG
+from tongji.issues.catalog import Catalog
 from tongji.issues.report import ISSUE_COLUMNS
 
 SUMMARY_SCOPES = {"基层": pl.lit(False), "本级": pl.lit(False), "汇总": pl.lit(True)}  # these are all summaries

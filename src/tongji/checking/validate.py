@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import polars as pl
 
+from tongji.checking.cover import cover_issues
 from tongji.checking.plugin_checks import plugin_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
-from tongji.checking.schema import PERIOD_RE, schema_failures
+from tongji.checking.schema import schema_failures
 from tongji.definitions import Spec
-from tongji.definitions.codes import area_prefix, canonical_period
+from tongji.definitions.codes import BENJI, SUMMARY, canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
-from tongji.i18n import MESSAGES, lang, t
-from tongji.issues.catalog import BUILTIN, MESSAGE_LANG, Catalog, IssueType
+from tongji.i18n import MESSAGE_LANG
+from tongji.issues.catalog import BUILTIN, Catalog
+from tongji.issues.issue_type import IssueType
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
 from tongji.reading.values import clean_text, limits, parse_values
 from tongji.reading.workbooks import Stack, discover, read_workbooks
 
-SEVERITY = {code: kind.severity for code, kind in BUILTIN.items()}
-SUMMARY, BENJI = "0", "9"  # 组织类型 of a summary workbook and of a 本级 one
 _INTERNAL = {  # the issue frame before file and unit columns are joined on
     "file_id": pl.Int32, "severity": pl.Utf8, "rule": pl.Utf8, "sheet": pl.Utf8, "ref": pl.Utf8,
     "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64,
@@ -76,14 +75,6 @@ def validate(
     return check_stack(stack, spec, registry, period)
 
 
-def fmt_expr(key: str, **kw: pl.Expr) -> pl.Expr:
-    """A UI string of i18n.MESSAGES (not an issue's: those are rendered by the catalog) built column-wise."""
-    template = MESSAGES[key][1 if lang() == "en" else 0]
-    parts = re.split(r"\{(\w+)\}", template)
-    exprs = [pl.lit(p) if i % 2 == 0 else kw[p].cast(pl.Utf8).fill_null("") for i, p in enumerate(parts)]
-    return pl.concat_str([e for e in exprs])
-
-
 def _frame(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_INTERNAL) if rows else pl.DataFrame(schema=_INTERNAL)
 
@@ -108,12 +99,12 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
         _benji_issues(cells, wide, spec),
         _rule_issues(wide, cells, spec, scopes),
         _missing_rows(stack, cells, spec),
-        _cover_issues(wide, cells, spec, registry, period, stack.files),
+        cover_issues(wide, cells, spec, registry, period, stack.files),
         _summary_issues(wide, cells, spec, stack.files),
         plugin_issues(wide, cells, spec, registry, period, stack.files, _INTERNAL),
     ]
     issues = pl.concat([p.select(list(_INTERNAL)) for p in parts])
-    skipped = ([t("needs-registry")] if registry is None else []) + ([t("needs-period")] if period is None else [])
+    skipped = (["needs-registry"] if registry is None else []) + (["needs-period"] if period is None else [])
     return _assemble(spec, stack, wide, issues, skipped)
 
 
@@ -189,15 +180,10 @@ def _without_unreadable(cells: pl.DataFrame, reading: pl.DataFrame) -> pl.DataFr
 def _cell_issue(df: pl.DataFrame, kind: IssueType, **kw: pl.Expr) -> pl.DataFrame:
     return df.select(
         "file_id", pl.lit(kind.severity).alias("severity"), pl.lit(kind.code).alias("rule"), "sheet", "ref", "code",
-        pl.coalesce("error", "raw").alias("value"), *_message(kind, **kw), pl.lit(None, pl.Float64).alias("diff"),
+        pl.coalesce("error", "raw").alias("value"), *kind.columns(**kw), pl.lit(None, pl.Float64).alias("diff"),
         pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")).alias("cells"),
         pl.lit(None, pl.Utf8).alias("explained"),
     )
-
-
-def _message(kind: IssueType, **kw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """The `message` and `params` columns of issues of one type, column-wise (a million notices, no loop)."""
-    return kind.expr(MESSAGE_LANG, **kw).alias("message"), kind.params_expr(**kw).alias("params")
 
 
 def _by_rule(df: pl.DataFrame, keys: Iterable[str], **kw: pl.Expr) -> pl.DataFrame:
@@ -292,76 +278,6 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame
                                    pl.lit(None, pl.Utf8).alias("error"), pl.lit("missing-row").alias("rule"))
     out = _by_rule(missing, ["missing-row"], code=pl.col("code"), name=pl.col("name"))
     return out.with_columns(pl.lit([], dtype=pl.List(pl.Utf8)).alias("cells"))
-
-
-def _cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
-                  period: str | None, files: list[Path]) -> pl.DataFrame:
-    """Period, template version, registry and duplicate checks: each one vectorised over all covers."""
-    w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07", "FM12")
-    found = [_version_issues(w, cells, spec), _duplicate_issues(w, files)]
-    if period:
-        bad = w.filter(pl.col("FM04").str.contains(PERIOD_RE) & (pl.col("FM04") != period))
-        found.append(_cover_rule(bad, "FM04", "wrong-period", raw=pl.col("FM04"), period=pl.lit(period)))
-    if registry is not None:
-        found.extend(_registry_issues(w, registry))
-    hits = pl.concat(found)
-    where = cells.select("file_id", "code", "sheet", "ref", "raw").filter(pl.col("sheet") == spec.cover.sheet)
-    return hits.join(where, on=["file_id", "code"], how="left").select(
-        "file_id", pl.col("rule").replace_strict(SEVERITY, return_dtype=pl.Utf8).alias("severity"), "rule",
-        pl.col("sheet").fill_null(spec.cover.sheet), pl.col("ref").fill_null(""), "code",
-        pl.col("raw").alias("value"), "message", "params", pl.lit(None, pl.Float64).alias("diff"),
-        pl.when(pl.col("ref").is_not_null()).then(pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")))
-        .otherwise(pl.lit([], dtype=pl.List(pl.Utf8))).alias("cells"),
-        pl.lit(None, pl.Utf8).alias("explained"),
-    )
-
-
-def _cover_rule(df: pl.DataFrame, code: str, rule: str, **kw: pl.Expr) -> pl.DataFrame:
-    return df.select("file_id", pl.lit(code).alias("code"), pl.lit(rule).alias("rule"), *_message(BUILTIN[rule], **kw))
-
-
-def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    """FM12 not a version we accept; a cover without the row already has its missing-row error."""
-    has_row = cells.filter(pl.col("code") == "FM12").select("file_id")
-    bad = w.join(has_row, on="file_id").filter(~pl.col("FM12").fill_null("").is_in(spec.accepted_versions))
-    old = pl.col("FM12").fill_null("").str.contains(r"^[0-9]{4}\.[0-9]+$") & (pl.col("FM12") < spec.version)
-    return pl.concat([
-        _cover_rule(bad.filter(old), "FM12", "old-version", raw=pl.col("FM12"), current=pl.lit(spec.version)),
-        _cover_rule(bad.filter(~old.fill_null(False)), "FM12", "unknown-version", raw=pl.col("FM12")),
-    ])
-
-
-def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
-    reg = registry.frame.select(
-        pl.col("单位代码").alias("FM02"), pl.col("上级代码").alias("parent"), pl.col("状态").alias("state"))
-    areas = registry.frame.select(
-        pl.col("单位代码").alias("parent"),
-        pl.col("所在地区划代码").map_elements(area_prefix, return_dtype=pl.Utf8).alias("parent_prefix"),
-        pl.col("所在地区划代码").alias("parent_area"))
-    df = w.filter(pl.col("FM02").is_not_null()).join(reg, on="FM02", how="left").join(areas, on="parent", how="left")
-    known = pl.col("parent").is_not_null()
-    outside = known & (pl.col("parent_prefix") != "") & ~pl.col("FM07").str.starts_with(pl.col("parent_prefix"))
-    return [
-        _cover_rule(df.filter(~known), "FM02", "unknown-unit", unit=pl.col("FM02")),
-        _cover_rule(df.filter(pl.col("state") == "撤销"), "FM02", "revoked-unit", unit=pl.col("FM02")),
-        _cover_rule(df.filter(known & (pl.col("FM03").fill_null("") != pl.col("parent"))), "FM03", "wrong-parent",
-                    raw=pl.col("FM03"), parent=pl.col("parent")),  # blank ones read （空）: see the catalog
-        _cover_rule(df.filter(outside.fill_null(False)), "FM07", "area-outside-parent",
-                    raw=pl.col("FM07"), parent=pl.col("parent_area")),
-    ]
-
-
-def _duplicate_issues(w: pl.DataFrame, files: list[Path]) -> pl.DataFrame:
-    """Two workbooks of one kind for one unit and period: both are returned, each naming all the files.
-
-    A 街道's summary and its own 本级 workbook share a unit code but are different submissions."""
-    names = pl.DataFrame({"file_id": range(len(files)), "name": [f.name for f in files]},
-                         schema={"file_id": pl.Int32, "name": pl.Utf8})
-    kind = pl.col("FM05").fill_null("1").replace_strict({SUMMARY: SUMMARY, BENJI: BENJI}, default="1")
-    key = [pl.col("FM02"), kind, pl.col("FM04").fill_null("")]  # last year's file left in the folder is no duplicate
-    dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over(key) > 1)).join(names, on="file_id")
-    dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over(key).alias("files"))
-    return _cover_rule(dup, "FM02", "duplicate-unit", unit=pl.col("FM02"), files=pl.col("files"))
 
 
 def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: list[Path]) -> pl.DataFrame:

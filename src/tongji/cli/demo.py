@@ -12,7 +12,7 @@ from tongji.cli.common import console, friendly, progress, shown, workers
 from tongji.cli.samples import sample_generator
 from tongji.cli.validate import show
 from tongji.demo import PERIOD, run_demo
-from tongji.i18n import t
+from tongji.i18n import lang, t
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +32,7 @@ def demo_command(
                                             previous=True, force=True, workers=workers())
         samples = city.registry.parent
     with progress(con, t("cli-reading")) as (on_total, tick):
-        result = run_demo(out, tick=tick, on_files=on_total, samples=samples, workers=workers())
+        result = run_demo(out, tick=tick, on_files=on_total, samples=samples, workers=workers(), lang=lang())
     con.print(shown("demo-inputs", path=result.inputs))
     show(con, result.report)
     con.print(shown("demo-outputs", report=result.issues_file, n=len(result.annotated),

@@ -70,7 +70,7 @@ def show(out, result: ValidationReport) -> None:
     books = result.workbooks
     counts = {s: int((books["status"] == s).sum()) for s in ("通过", "有警告", "退回")}
     out.print(t("cli-summary", n=books.height, ok=counts["通过"], warn=counts["有警告"], bad=counts["退回"]))
-    for note in result.skipped:
+    for note in result.skipped_in(lang()):
         out.print(f"[yellow]{terminal_safe(note)}[/yellow]")
     table = Table(*[t(k) for k in ("col-file", "col-unit", "col-name", "col-status", "col-errors",
                                    "col-warnings", "col-explained", "col-notices")])

@@ -6,6 +6,7 @@ import re
 
 from tongji.errors import TongjiError
 
+SUMMARY, BENJI = "0", "9"  # 组织类型 (FM05) of a summary workbook and of a 本级 one
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _PERIOD = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))?$")

@@ -1,131 +1,40 @@
 """Every issue type tongji reports, declared once: its code, severity, category, Chinese and English
 templates, parameters and variants (one code with several messages: which reading limit was met, say).
-Declarative rules (schemas/rules.toml and plugins' TOML or Python) join as issue types of their own.
-Severities, every message and docs/checks.md come from here.
+Declarative rules (schemas/rules.toml and plugins' TOML or Python) and plugins' Python checks join as issue
+types of their own. Severities, every message and docs/checks.md come from here; what an issue type is and
+how its messages are made is issues/issue_type.py.
 
 An issue is kept as its code (the issue frame's `rule` column) and its parameters (`params`: a JSON object
 as text), and rendered in the reader's language when written: `Catalog.of(spec).render(issues, "en")`.
-The frame's `message` column is the Chinese rendering made when the issue was found (MESSAGE_LANG).
+The frame's `message` column is the Chinese rendering made when the issue was found (i18n.MESSAGE_LANG).
 
 `python -m tongji.issues.catalog > docs/checks.md` writes the list the docs show; a test keeps it current.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from tongji.i18n import MESSAGES
+from tongji.i18n import MESSAGE_LANG
+from tongji.issues.issue_type import (
+    CHECK_CATEGORY,
+    ERROR,
+    NOTICE,
+    RULE_CATEGORY,
+    WARNING,
+    IssueType,
+    check_type,
+    placeholders,
+    rule_type,
+)
 
 if TYPE_CHECKING:  # the spec's builder refuses rule ids that clash with these codes, so it imports this module
-    from tongji.definitions import Rule, Spec
+    from tongji.definitions import Spec
 
-ERROR, WARNING, NOTICE = "错误", "警告", "提示"
-SEVERITIES = (ERROR, WARNING, NOTICE)
-RULE_CATEGORY = "审核关系"
-MESSAGE_LANG = "zh"  # the language of the `message` made with each issue (rendering it again costs a JSON decode)
-VARIANT = "variant"  # the params key naming which of a type's messages an issue has
 REPORT_SCHEMA = "tongji.issues/1"  # the JSON issue report's format (writing/issue_report.py); bump on a change
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-RULE_TERMS = ("左边", "右边", "差额", "left", "right", "diff")  # a rule message may quote its two sides
-
-
-def placeholders(template: str) -> list[str]:
-    return _PLACEHOLDER.findall(template)
-
-
-@dataclass(frozen=True, eq=False)
-class IssueType:
-    """One kind of issue. `params` are the names its templates use ({name}); a placeholder that is not a
-    param stays as written. `variants` maps a variant's name to its (Chinese, English) templates. A param in
-    `blank` reads （空）/(blank) when empty."""
-
-    code: str
-    severity: str
-    category: str
-    params: tuple[str, ...]
-    zh: str
-    en: str
-    variants: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    blank: tuple[str, ...] = ()
-    source: str = "tongji"
-    rule: Rule | None = None  # the declarative rule this type was made from, if any (its check is documented)
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"{self.code}: severity {self.severity!r}")
-
-    def template(self, lang: str, variant: str | None = None) -> str:
-        zh, en = self.variants.get(variant or "", (self.zh, self.en))
-        return en if lang == "en" and en else zh
-
-    def text(self, lang: str, variant: str | None = None, **params: object) -> str:
-        """The message of one issue (for issues found one at a time; frames use `expr` or `render`)."""
-        blank = MESSAGES["blank"][1 if lang == "en" else 0]
-
-        def value(name: str) -> str:
-            v = params.get(name)
-            if name in self.blank and (v is None or v == ""):
-                return blank
-            return "" if v is None else str(v)
-
-        return "".join(value(p) if i % 2 and p in self.params else (f"{{{p}}}" if i % 2 else p)
-                       for i, p in enumerate(_PLACEHOLDER.split(self.template(lang, variant))))
-
-    def expr(self, lang: str, variant: str | None = None, **params: pl.Expr) -> pl.Expr:
-        """The message built column-wise from one expression per param, so a million notices cost no Python loop."""
-        blank = pl.lit(MESSAGES["blank"][1 if lang == "en" else 0])
-        parts = []
-        for i, p in enumerate(_PLACEHOLDER.split(self.template(lang, variant))):
-            if i % 2 == 0:
-                parts.append(pl.lit(p))
-            elif p in self.params and p in params:
-                col = params[p].cast(pl.Utf8)
-                empty = col.is_null() | (col == "")
-                parts.append(pl.when(empty).then(blank).otherwise(col) if p in self.blank else col.fill_null(""))
-            elif p in self.params:
-                parts.append(blank if p in self.blank else pl.lit(""))
-            else:
-                parts.append(pl.lit(f"{{{p}}}"))
-        return pl.concat_str(parts)
-
-    def params_json(self, variant: str | None = None, **params: object) -> str:
-        """The `params` cell of one issue: its declared params (as text) and its variant, if any."""
-        out = {k: None if v is None else str(v) for k, v in params.items() if k in self.params}
-        if variant:
-            out[VARIANT] = variant
-        return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
-
-    def params_expr(self, **params: pl.Expr) -> pl.Expr:
-        """The `params` column of issues found column-wise."""
-        mine = [v.cast(pl.Utf8).alias(k) for k, v in params.items() if k in self.params]
-        return pl.struct(mine).struct.json_encode() if mine else pl.lit("{}")
-
-    def render(self, params: pl.Expr, lang: str) -> pl.Expr:
-        """Messages from a `params` column of this type's issues."""
-        if not self.params and not self.variants:
-            return pl.lit(self.template(lang))
-        names = [*self.params, *([VARIANT] if self.variants else [])]
-        decoded = params.str.json_decode(pl.Struct({n: pl.Utf8 for n in names}))
-        fields = {p: decoded.struct.field(p) for p in self.params}
-        message = self.expr(lang, **fields)
-        for name in self.variants:
-            message = pl.when(decoded.struct.field(VARIANT) == name).then(self.expr(lang, name, **fields)) \
-                .otherwise(message)
-        return message
-
-
-def rule_type(rule: Rule, codes: Iterable[str] = (), source: str = "") -> IssueType:
-    """A declarative rule as an issue type; its params are the indicator codes and sides its messages quote."""
-    known = set(codes) | set(RULE_TERMS)
-    quoted = placeholders(rule.message) + placeholders(rule.message_en)
-    return IssueType(rule.id, rule.severity, RULE_CATEGORY, tuple(dict.fromkeys(p for p in quoted if p in known)),
-                     rule.message, rule.message_en or rule.message, source=source or rule.source, rule=rule)
 
 
 def _checked(types: Iterable[IssueType]) -> dict[str, IssueType]:
@@ -335,7 +244,8 @@ def severity(code: str) -> str:
 
 
 class Catalog:
-    """The issue types of one spec: the built-in ones and one per declarative rule (built-in or a plugin's)."""
+    """The issue types of one spec: the built-in ones, one per declarative rule (built-in or a plugin's) and one
+    per Python check."""
 
     def __init__(self, types: Iterable[IssueType]):
         self.types = {t.code: t for t in types}
@@ -344,7 +254,8 @@ class Catalog:
     def of(cls, spec: Spec | None = None) -> Catalog:
         if spec is None:
             return cls(BUILTIN.values())
-        return cls([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules)])
+        return cls([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules),
+                    *(check_type(c) for c in spec.checks)])
 
     def __getitem__(self, code: str) -> IssueType:
         return self.types[code]
@@ -375,7 +286,7 @@ class Catalog:
 
 def markdown(catalog: Catalog) -> str:
     """docs/checks.md: every issue type, its variants, and the JSON report's format."""
-    rows = [t for t in catalog.types.values() if t.category != RULE_CATEGORY]
+    rows = [t for t in catalog.types.values() if t.category not in (RULE_CATEGORY, CHECK_CATEGORY)]
     rules = [t for t in catalog.types.values() if t.category == RULE_CATEGORY]
     lines = [
         "# 审核规则与问题代码 (checks and issue codes)",

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tongji.issues.catalog import Catalog
+from tongji.i18n import MESSAGE_LANG, render
+from tongji.issues.catalog import BUILTIN, Catalog
 
 # `rule` is the issue code (issues/catalog.py), `params` its message's parameters as a JSON object, `message`
 # the Chinese rendering; writers render the message in the reader's language from code and params.
@@ -18,10 +19,22 @@ ISSUE_COLUMNS = {
 SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
 
 
+def issue_row(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,
+              code: str = "", cell: str = "", value: str | None = None, diff: float | None = None,
+              name: str = "") -> dict:
+    """One issue of a built-in type found one at a time (rollup's own), as a row of ISSUE_COLUMNS."""
+    kind, params = BUILTIN[rule], params or {}
+    return {"file": file, "unit": unit, "unit_name": "", "severity": kind.severity, "rule": rule,
+            "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
+            "code": code, "name": name, "value": value, "message": kind.text(MESSAGE_LANG, variant, **params),
+            "params": kind.params_json(variant, **params), "diff": diff, "explained": None}
+
+
 @dataclass
 class ValidationReport:
     """`issues`: one row per problem (columns ISSUE_COLUMNS). `workbooks`: one row per file with
-    unit, status (通过 / 有警告 / 退回) and counts. `skipped`: checks not run and why.
+    unit, status (通过 / 有警告 / 退回) and counts. `skipped`: checks not run, as keys of i18n.MESSAGES
+    (needs-registry, needs-period; `skipped_in` says why in either language).
     `values`: one row per readable workbook, its cover (FM01…FM12) and every numeric cell as read.
     `sha256`: file → SHA-256 of the bytes that were read (rollup's manifests list it).
     `catalog`: the issue types the issues are of, to render them in either language (`issues_in`)."""
@@ -44,6 +57,10 @@ class ValidationReport:
     def issues_in(self, lang: str) -> pl.DataFrame:
         """The issues with their messages in `lang` ("zh" or "en"): one report, written in either language."""
         return self.catalog.render(self.issues, lang)
+
+    def skipped_in(self, lang: str) -> list[str]:
+        """Why checks were skipped, in `lang` ("zh" or "en")."""
+        return [render(key, lang) for key in self.skipped]
 
     def flatten(self, fields: list[str], severity: str | None = None) -> list[list]:
         """Issues as plain lists for one-line assertions: report.flatten(["cell", "rule"])."""

@@ -40,18 +40,19 @@ class PluginInfo:
 
 @dataclass
 class Writer:
-    """An output format: `write` takes any of summary, out_dir, spec, units, registry, by name."""
+    """An output format: `write` takes any of summary, out_dir, spec, units, registry, lang, by name."""
 
     name: str
     write: Callable
     plugin: str
     description: str = ""
 
-    def run(self, summary, out_dir: Path, spec: Spec) -> list[Path]:
-        """Call the writer with the arguments it names; `units` is built only for a writer that asks."""
+    def run(self, summary, out_dir: Path, spec: Spec, lang: str) -> list[Path]:
+        """Call the writer with the arguments it names; `units` is built only for a writer that asks. `lang` is the
+        language ("zh" or "en") the summary is written in: a writer that does not name it still works."""
         wanted = _parameters(self.write)
         given = {"summary": summary, "out_dir": Path(out_dir), "spec": spec,
-                 "registry": getattr(summary, "registry", None)}
+                 "registry": getattr(summary, "registry", None), "lang": lang}
         if wanted is None or "units" in wanted:
             from tongji.aggregating.summary import unit_table
 

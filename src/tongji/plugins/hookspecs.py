@@ -19,9 +19,10 @@ import pluggy
 hookspec = pluggy.HookspecMarker("tongji")
 hookimpl = pluggy.HookimplMarker("tongji")
 
-HOOK_API_VERSION = 2
+HOOK_API_VERSION = 3
 """The version of the hooks below: 1 had the six `register_*` hooks called directly; 2 calls them through
-pluggy, adds `register_checks`, and passes writers the registry, the units table and the cover."""
+pluggy, adds `register_checks`, and passes writers the registry, the units table and the cover; 3 passes
+writers the language they write in (`lang`)."""
 
 Register = Callable[..., None]
 
@@ -75,11 +76,18 @@ def register_checks(register: Register) -> None:
 @hookspec
 def register_output_formats(register: Register) -> None:
     """Add summary output formats. register(name, writer, description) where
-    writer(summary, out_dir, spec, units, registry) -> list[pathlib.Path] writes the files (atomically) and
-    returns them; the writer names only the arguments it needs. `tongji rollup --format NAME` picks it.
+    writer(summary, out_dir, spec, units, registry, lang) -> list[pathlib.Path] writes the files (atomically)
+    and returns them; the writer names only the arguments it needs. `tongji rollup --format NAME` picks it.
+
+        def write_title(summary, out_dir, lang):
+            title = "Summary of" if lang == "en" else "汇总："
+            return [write_bytes(out_dir / f"{summary.unit}.md", f"# {title} {summary.name}\\n".encode())]
 
     .. versionchanged:: 2 writers may ask for `units` (one row per unit in 明细, with its registry and cover
-       fields and its own indicator values) and `registry`."""
+       fields and its own indicator values) and `registry`.
+    .. versionchanged:: 3 writers may ask for `lang`, "zh" or "en": the language the summary is written in
+       (`--lang`, TONGJI_LANG, `write_summary(lang=)`). The summary's issue messages, reasons and notes are
+       already in it."""
 
 
 @hookspec

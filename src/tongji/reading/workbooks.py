@@ -1,20 +1,18 @@
 """Read every workbook with fastexcel into one long table of cells, keeping file, sheet and Excel row.
 
 Values are read as text (pitfall 1: fastexcel's coercion loses "1,234"); parsing happens later,
-vectorised, on the stacked table. Per-workbook Python here is I/O and header finding only.
+vectorised, on the stacked table. Per-workbook Python here is I/O and header finding only. A big batch is read
+by worker processes (reading/workers.py); why a value cell read empty is blanks.py's question.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import multiprocessing
 import re
 import time
 import zipfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import polars as pl
 from tongji.definitions import Form, Spec
 from tongji.definitions.expr import CODE
 from tongji.errors import TongjiError
+from tongji.reading.blanks import blank_reasons
 from tongji.reading.labels import (
     CODE_LABELS,
     COVER_VALUE_LABELS,
@@ -35,6 +34,7 @@ from tongji.reading.labels import (
     norm_name,
 )
 from tongji.reading.screen import Limits, quiet_stderr, screen
+from tongji.reading.workers import read_in_chunks
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 _HEADER_SCAN = 40  # rows searched for the header labels
@@ -103,61 +103,20 @@ CELL_SCHEMA = {
 }
 
 
-PARALLEL_MIN = 1500  # below this, starting worker processes costs more than it saves
-CHUNK = 500
-
-
 def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | None = None, *,
                    workers: int = 1) -> Stack:
     """Read all files into one Stack, in this process unless asked otherwise.
 
-    With `workers` > 1 a big batch (PARALLEL_MIN files or more) is read in chunks by that many worker processes;
-    the caller's script then needs the usual `if __name__ == "__main__":` guard, so the library default is 1."""
-    if workers <= 1 or len(files) < PARALLEL_MIN:
-        return Stack(files=files, **_read_chunk(0, files, spec, tick))
-    chunks = [(start, files[start:start + CHUNK]) for start in range(0, len(files), CHUNK)]
-    results = {}
-    with _pool(workers) as pool:
-        futures = {pool.submit(_read_chunk, start, chunk, spec): start for start, chunk in chunks}
-        for future in as_completed(futures):
-            try:
-                results[futures[future]] = future.result()
-            except BrokenProcessPool:  # a worker died (an abort the screen did not foresee): see below
-                continue
-            for _ in range(len(dict(chunks)[futures[future]]) if tick else 0):
-                tick()
-    for start, chunk in chunks:  # every chunk the dead worker's pool left unread is read again, guarded
-        if start not in results:
-            results[start] = _read_guarded(start, chunk, spec)
-            for _ in range(len(chunk) if tick else 0):
-                tick()
-    return Stack(files=files, **_joined([results[start] for start, _ in chunks]))
+    With `workers` > 1 a big batch is read in chunks by that many worker processes (reading/workers.py); the
+    caller's script then needs the usual `if __name__ == "__main__":` guard, so the library default is 1."""
+    return Stack(files=files, **read_in_chunks(_read_chunk, files, spec, tick, workers=workers, died=_died))
 
 
-def _pool(n_workers: int) -> ProcessPoolExecutor:
-    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
-    return ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-def _read_guarded(start: int, files: list[Path], spec: Spec) -> dict:
-    """Read files in a process of their own; if it dies, halve them until the one that kills it is found, and
-    report that file as unreadable. A file costs a dozen process starts this way, and only when one has died."""
-    try:
-        with _pool(1) as pool:
-            return pool.submit(_read_chunk, start, files, spec).result()
-    except BrokenProcessPool:
-        if len(files) == 1:
-            return {"cells": pl.DataFrame(schema=CELL_SCHEMA), "readable": [False], "hashes": [""],
-                    "problems": [Problem(start, "unreadable", {"detail": "读取进程异常终止 (the reading process died)"},
-                                         message="unreadable-crash")]}
-    half = len(files) // 2
-    return _joined([_read_guarded(start, files[:half], spec), _read_guarded(start + half, files[half:], spec)])
-
-
-def _joined(parts: list[dict]) -> dict:
-    """Results of consecutive runs of files as one."""
-    return {"cells": pl.concat([p["cells"] for p in parts]),
-            **{key: [x for p in parts for x in p[key]] for key in ("readable", "problems", "hashes")}}
+def _died(file_id: int) -> dict:
+    """What is known of a file whose reading process died: it is unreadable."""
+    return {"cells": pl.DataFrame(schema=CELL_SCHEMA), "readable": [False], "hashes": [""],
+            "problems": [Problem(file_id, "unreadable", {"detail": "读取进程异常终止 (the reading process died)"},
+                                 message="unreadable-crash")]}
 
 
 def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> dict:
@@ -241,7 +200,8 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
                         else _diagnose(file_id, data, exc))
         return False, digest
     if blanks and path.suffix.lower() in (".xlsx", ".xlsm"):
-        problems.extend(_inspect_blanks(file_id, data, blanks, spec))
+        problems.extend(Problem(file_id, rule, kw, sheet, ref)
+                        for rule, kw, sheet, ref in blank_reasons(data, blanks, spec))
     return True, digest
 
 
@@ -393,58 +353,3 @@ def _maybe_extra(file_id: int, form: Form, row: tuple, at: dict, i: int, vcol: s
     label = " ".join(str(row[j]) for j in (at["name"], at["code"]) if j is not None and row[j])
     problems.append(Problem(file_id, "extra-row", {"text": label or f"第 {i + 1} 行"},
                             form.sheet, f"{vcol}{i + 1}", code.upper() if CODE.match(code.upper()) else ""))
-
-
-# --- why is a value cell empty? (pitfalls 3 and 4: formulas never calculated, merged cells) ---
-
-_SHEET_TAG = re.compile(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
-_REL_TAG = re.compile(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"')
-_REL_TAG2 = re.compile(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
-_MERGE = re.compile(r'<mergeCell\b[^>]*ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
-_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
-
-
-def _inspect_blanks(file_id: int, data: bytes, blanks: dict[str, list[str]], spec: Spec) -> list[Problem]:
-    out: list[Problem] = []
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
-            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-            targets = dict(_REL_TAG.findall(rels)) | {k: v for v, k in _REL_TAG2.findall(rels)}
-            for name, rid in _SHEET_TAG.findall(wb):
-                name = _unescape(name)
-                if name not in blanks or rid not in targets:
-                    continue
-                target = targets[rid].lstrip("/")
-                xml = z.read(target if target.startswith("xl/") else "xl/" + target).decode("utf-8", "replace")
-                out.extend(_blank_reasons(file_id, spec, name, xml, blanks[name]))
-    except Exception:  # noqa: BLE001 - the values were read; an odd package only costs us the explanation
-        pass
-    return out
-
-
-def _unescape(s: str) -> str:
-    return s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-
-
-def _blank_reasons(file_id: int, spec: Spec, sheet: str, xml: str, refs: list[str]) -> list[Problem]:
-    """Why each blank value cell is blank: inside a merged range, or a formula never calculated (else: typed so)."""
-    canonical = next(f.sheet for f in spec.forms if norm(f.sheet) == norm(sheet))
-    places = {ref: re.match(r"([A-Z]+)([0-9]+)", ref).groups() for ref in refs}
-    merged = {}
-    for c1, r1, c2, r2 in _MERGE.findall(xml):
-        for ref, (col, row) in places.items():
-            if c1 <= col <= c2 and len(c1) == len(col) and int(r1) <= int(row) <= int(r2):
-                merged[ref] = f"{c1}{r1}:{c2}{r2}"
-    uncalculated = set()
-    if "<f" in xml:  # one pass over the cells, and only in a sheet that holds a formula at all
-        wanted = set(refs)
-        uncalculated = {ref for ref, inner in _CELL.findall(xml)
-                        if ref in wanted and "<f" in inner and "<v>" not in inner}
-    out = []
-    for ref in refs:
-        if ref in merged:
-            out.append(Problem(file_id, "merged-cell", {"range": merged[ref]}, canonical, ref))
-        elif ref in uncalculated:
-            out.append(Problem(file_id, "formula-no-value", {}, canonical, ref))
-    return out

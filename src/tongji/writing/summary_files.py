@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -80,7 +79,8 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
                   lang: str | None = None) -> list[Path]:
     """Write the summary in each format (an output format of `spec.writers`, the plugins that built the spec:
     xlsx, csv, json, html…), plus 明细/汇总 parquet and the manifest, into `out_dir`; return their paths. Every
-    writer sees the issues' messages in `lang` ("zh" or "en"; by default the language of this run).
+    writer is given `lang` ("zh" or "en"; by default the language of this run) and sees the summary in it: the
+    issues' messages, rollup's reasons and the indicators' notes (Summary.in_lang).
 
     Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind.
     """
@@ -88,8 +88,8 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
     unknown = [f for f in formats if f not in writers]
     if unknown:
         raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
-    out_dir = ensure_dir(Path(out_dir))
-    summary = replace(summary, issues=Catalog.of(spec).render(summary.issues, chosen(lang)))
+    out_dir, lang = ensure_dir(Path(out_dir)), chosen(lang)
+    summary = summary.in_lang(lang, Catalog.of(spec))
     stem = summary_stem(summary)
     stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
     try:
@@ -98,7 +98,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
                   write_bytes(stage / f"{stem}_manifest.json", manifest_bytes(summary, totals))]
         for fmt in dict.fromkeys(formats):
             if fmt != "parquet":
-                staged[:0] = writers[fmt].run(summary, stage, spec)
+                staged[:0] = writers[fmt].run(summary, stage, spec, lang)
         finals = [out_dir / p.name for p in staged]
         for src, dst in zip(staged, finals, strict=True):
             try:
@@ -116,8 +116,8 @@ def write_parquet(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
             write_bytes(out_dir / f"{stem}_汇总.parquet", parquet_bytes(summary.totals))]
 
 
-def write_xlsx(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
-    return [write_summary_workbook(summary, out_dir / f"{summary_stem(summary)}_汇总.xlsx", spec)]
+def write_xlsx(summary: Summary, out_dir: Path, spec: Spec, lang: str) -> list[Path]:
+    return [write_summary_workbook(summary, out_dir / f"{summary_stem(summary)}_汇总.xlsx", spec, lang)]
 
 
 def write_csv(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
@@ -166,8 +166,10 @@ def manifest_bytes(summary: Summary, totals_parquet: bytes) -> bytes:
 # --- the workbook ---
 
 
-def write_summary_workbook(summary: Summary, path: Path, spec: Spec) -> Path:
-    """Sheets: 封面, the data forms (values = totals), 明细, 完整性, 校验, 指标."""
+def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str | None = None) -> Path:
+    """Sheets: 封面, the data forms (values = totals), 明细, 完整性, 校验, 指标. The headers of the last three are in
+    `lang` (by default the language of this run); their text is the summary's, as `Summary.in_lang` gives it."""
+    lang = chosen(lang)
     wb = Workbook()
     wb.remove(wb.active)
     _cover_sheet(wb.create_sheet(spec.cover.sheet), summary, spec)
@@ -175,9 +177,9 @@ def write_summary_workbook(summary: Summary, path: Path, spec: Spec) -> Path:
     for form in spec.data_forms:
         _form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
     rows = _detail_sheet(wb.create_sheet(DETAIL_SHEET), summary.detail, spec)
-    done = _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary)
-    write_table(wb.create_sheet(ISSUES_SHEET), flat_issues(summary.issues), HEADERS, "severity")
-    _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary)
+    done = _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary, lang)
+    write_table(wb.create_sheet(ISSUES_SHEET), flat_issues(summary.issues), HEADERS, "severity", lang)
+    _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary, lang)
     wb.active = 0
     return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, COMPLETENESS_SHEET: done})
 
@@ -289,7 +291,7 @@ def _text_element(col: pl.Expr) -> pl.Expr:
     return pl.when(keep).then(pl.format('<t xml:space="preserve">{}</t>', text)).otherwise(pl.format("<t>{}</t>", text))
 
 
-def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
+def _completeness_sheet(ws: Worksheet, summary: Summary, lang: str) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
     """Per child, then the fate of every unit: bold headers by openpyxl, the rows as XML (a 市 lists all its units)."""
     units_at = summary.completeness.height + 3  # one blank row between the two tables
     blocks = []
@@ -297,7 +299,7 @@ def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int
     for start, df, headers in tables:
         cols = [c for c in headers if c in df.columns]
         for j, c in enumerate(cols, start=1):
-            ws.cell(start, j, header_label(headers, c)).font = Font(bold=True)
+            ws.cell(start, j, header_label(headers, c, lang)).font = Font(bold=True)
         body = df.select(cols).with_columns(pl.col(pl.Utf8).replace("", None))
         blocks.append((start + 1, rows_xml(body, start + 1, ["count"] * sum(t != pl.Utf8 for t in body.dtypes))))
     _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 10})
@@ -307,12 +309,12 @@ def _completeness_sheet(ws: Worksheet, summary: Summary) -> tuple[list[tuple[int
     return blocks, f"A1:G{units_at + summary.units.height}"
 
 
-def _indicator_sheet(ws: Worksheet, summary: Summary) -> None:
+def _indicator_sheet(ws: Worksheet, summary: Summary, lang: str) -> None:
     df = summary.indicators
     skip = () if summary.has_previous else ("previous", "change")
     cols = [c for c in INDICATOR_HEADERS if c in df.columns and c not in skip]
     for j, c in enumerate(cols, start=1):
-        ws.cell(1, j, header_label(INDICATOR_HEADERS, c)).font = Font(bold=True)
+        ws.cell(1, j, header_label(INDICATOR_HEADERS, c, lang)).font = Font(bold=True)
     for r, row in enumerate(df.iter_rows(named=True), start=2):
         fmt = "0.00%" if row.get("unit") == "%" else "0.00"  # a rate is a ratio (0.913), shown as 91.30%
         for j, c in enumerate(cols, start=1):

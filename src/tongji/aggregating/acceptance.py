@@ -1,0 +1,98 @@
+"""Which workbooks count: each readable workbook accepted, returned (its errors) or set aside (a newer one of its
+unit, --prefer-latest), and its fate as the 完整性 sheet lists it. Cross-period checks run here, before
+acceptance, so that their errors return a workbook like any other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNUSED
+from tongji.aggregating.previous import period_issues
+from tongji.aggregating.summary import KIND_BENJI, KIND_GRASSROOTS
+from tongji.checking.schema import parse_date
+from tongji.definitions import Spec
+from tongji.definitions.codes import BENJI, SUMMARY
+from tongji.definitions.registry import Registry
+from tongji.i18n import MESSAGE_LANG, params_expr, params_json, render_column
+from tongji.issues.report import ValidationReport, issue_row
+from tongji.reading.workbooks import read_workbooks
+
+
+def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer_latest: bool,
+           previous: pl.DataFrame | None) -> tuple[pl.DataFrame, list[dict]]:
+    """One row per readable workbook (its values, unit, kind 基层/本级/汇总, errors, superseded, ok), and the
+    issues of the cross-period checks against `previous` (last period's 明细), when given."""
+    codes = [r.code for r in spec.numeric_rows()]
+    status = report.workbooks.select("file", "status", "errors")
+    kind = (pl.when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
+            .when(pl.col("FM05") == BENJI).then(pl.lit(KIND_BENJI)).otherwise(pl.lit(KIND_GRASSROOTS)))
+    books = report.values.join(status, on="file").with_columns(
+        pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"),
+        pl.col(codes).fill_null(0.0),
+        parse_date(pl.col("FM10")).cast(pl.Utf8).alias("FM10"),  # 2026年1月5日 and 2026-01-05 compare alike
+    )
+    # duplicate-unit errors do not count against the newest workbook when --prefer-latest is given
+    books = books.join(_duplicate_only_errors(report), on="file", how="left").with_columns(
+        pl.col("dup_errors").fill_null(0))
+    if prefer_latest:
+        latest = books.sort("FM10", "file", nulls_last=False).group_by("unit").agg(pl.col("file").last())
+        is_latest = pl.col("file").is_in(latest["file"].implode())
+        errors = pl.when(is_latest).then(pl.col("errors") - pl.col("dup_errors")).otherwise(pl.col("errors"))
+        superseded = ~is_latest & (pl.col("dup_errors") > 0)
+        books = books.with_columns(errors.alias("errors"), superseded.alias("superseded"))
+    else:
+        books = books.with_columns(pl.lit(False).alias("superseded"))
+    found: list[dict] = []
+    if previous is not None:
+        books, found = _period_checks(books, previous, spec)
+    ok = (pl.col("errors") == 0) | pl.lit(include_errors)
+    return books.with_columns((ok & ~pl.col("superseded")).alias("ok")), found
+
+
+def fates(books: pl.DataFrame, registry: Registry) -> pl.DataFrame:
+    """What happened to each workbook, as the completeness sheet lists it (UNIT_SCHEMA, plus ok and kind)."""
+    names = dict(registry.frame.select("单位代码", "单位名称").iter_rows())
+    errors = pl.col("errors")
+    reason = (pl.when(pl.col("ok") & (errors > 0)).then(pl.lit("reason-included")).when("ok").then(pl.lit(""))
+              .when("superseded").then(pl.lit("reason-superseded")).otherwise(pl.lit("reason-errors")))
+    counted = reason.is_in(["reason-included", "reason-errors"])
+    out = books.select(
+        "unit", pl.col("unit").replace_strict(names, default="").alias("name"), pl.col("unit").alias("child"),
+        pl.when("ok").then(pl.lit(ACCEPTED)).when("superseded").then(pl.lit(UNUSED))
+        .otherwise(pl.lit(RETURNED)).alias("status"), "file", pl.lit("").alias("reason"),
+        reason.alias("reason_code"),
+        pl.when(counted).then(params_expr(n=errors)).otherwise(pl.lit(params_json())).alias("reason_params"),
+        "ok", "kind")
+    return render_column(out, "reason", MESSAGE_LANG)
+
+
+def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> tuple[pl.DataFrame, list[dict]]:
+    """The books with the errors of the cross-period checks added, and those checks' issues (at their cells)."""
+    found = period_issues(books, previous, spec)
+    by_file: dict[str, list[dict]] = {}
+    for i in found:
+        by_file.setdefault(i["file"], []).append(i)
+    issues = []
+    for file, items in by_file.items():
+        cells = _locate(Path(file), [i["code"] for i in items], spec)
+        for i in items:
+            issues.append(issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
+                                    cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name))
+    errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
+                          schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")
+    extra = errors.group_by("file").agg(pl.col("n").sum())
+    books = books.join(extra, on="file", how="left").with_columns(
+        (pl.col("errors") + pl.col("n").fill_null(0)).alias("errors")).drop("n")
+    return books, issues
+
+
+def _duplicate_only_errors(report: ValidationReport) -> pl.DataFrame:
+    dup = report.issues.filter(pl.col("rule") == "duplicate-unit")
+    return dup.group_by("file").agg(pl.len().cast(pl.Int64).alias("dup_errors"))
+
+
+def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:
+    cells = read_workbooks([path], spec).cells.filter(pl.col("code").is_in(codes))
+    return {c: f"{s}!{col}{r}" for c, s, col, r in cells.select("code", "sheet", "col", "row").iter_rows()}

@@ -1,0 +1,129 @@
+"""One run, two languages: library calls keep text as keys and parameters, and writers render it in the language
+they are given. Nothing here calls set_lang except to show that library calls ignore it."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import polars as pl
+import pytest
+
+import tongji
+from city import build
+from tongji import i18n
+from tongji.errors import TongjiError
+from tongji.plugins import load_spec
+from tongji.writing.issue_report import write_report
+from tongji.writing.summary_files import write_summary
+from workbooks import cover, make_workbook, uscc
+
+STREET, BARE_STREET = "330101001", "330101002"  # the second has no 本级 workbook: 建会率 has no denominator
+
+REASONS = {  # a unit's fate in the 完整性 sheet, in each language
+    "zh": {"未报送", "有 1 个错误，退回修改", "单位代码不在名册中"},
+    "en": {"not received", "1 errors: returned", "unit not in the registry"},
+}
+NOTE = {"zh": "分母（JH21）为 0，不计算", "en": "Denominator (JH21) is 0: no value"}
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    """A 区 of two 街道: one grassroots unit returned (an error), one missing, a stray unit not in the registry."""
+    city = build(tmp_path_factory.mktemp("langs"), [[2, 1]])
+    returned, missing = city.children[STREET]
+    values = city.units[returned]["values"]
+    city.write(returned, city.units[returned]["file"], {**values, "HY02": values["HY01"] + 1})
+    city.units[missing]["file"].unlink()
+    city.units[BARE_STREET]["file"].unlink()
+    make_workbook(city.folder / "stray.xlsx", cover_values=cover(uscc("81330101001M99999"), FM03=STREET))
+    return city
+
+
+def run(city) -> tuple:
+    report = tongji.validate(city.folder, registry=city.registry, period="2025")
+    return report, tongji.rollup_all(city.folder, registry=city.registry, period="2025")
+
+
+def completeness(path) -> tuple[str, set[str]]:
+    """The 原因 header and the reasons of the unit table of a summary workbook's 完整性 sheet."""
+    rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if i and r[0] in ("单位代码", "Unit"))
+    return rows[start][5], {r[5] for r in rows[start + 1:] if r[5]}
+
+
+def written(report, summaries, folder, lang: str | None) -> dict:
+    """Everything a reader of `lang` gets: the issue report three ways, and two summaries as xlsx and json."""
+    out, spec = {}, load_spec()
+    for suffix in ("xlsx", "csv", "json"):
+        out[suffix] = write_report(report, folder / f"问题清单.{suffix}", lang)
+    for node in ("330100", BARE_STREET):
+        paths = write_summary(summaries[node], folder / node, spec, ("xlsx", "json"), lang)
+        out[node] = {p.name.rsplit(".", 1)[-1] if "manifest" not in p.name else "manifest": p for p in paths}
+    return out
+
+
+def check_language(report, paths: dict, lang: str) -> None:
+    messages = report.issues_in(lang)["message"].to_list()
+    assert any("Female employees" in m for m in messages) == (lang == "en")
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert [i["message"] for i in doc["issues"]] == messages
+    csv = pl.read_csv(paths["csv"])
+    assert csv[{"zh": "问题说明", "en": "Message"}[lang]].to_list() == messages
+    sheet = openpyxl.load_workbook(paths["xlsx"]).worksheets[0]
+    assert [c.value for c in sheet["K"][1:]] == messages
+
+    header, reasons = completeness(paths["330100"]["xlsx"])
+    assert header == {"zh": "原因", "en": "Reason"}[lang] and REASONS[lang] <= reasons
+    assert not REASONS["en" if lang == "zh" else "zh"] & reasons
+    top = json.loads(paths["330100"]["json"].read_text(encoding="utf-8"))
+    assert REASONS[lang] <= {u["reason"] for u in top["units"]}
+    manifest = json.loads(paths["330100"]["manifest"].read_text(encoding="utf-8"))
+    returned = {"zh": "有 1 个错误，退回修改", "en": "1 errors: returned"}[lang]
+    assert returned in {i["reason"] for i in manifest["inputs"]}
+    bare = openpyxl.load_workbook(paths[BARE_STREET]["xlsx"])["指标"]
+    assert NOTE[lang] in [c.value for c in bare["G"]]
+    assert {i["note"] for i in json.loads(paths[BARE_STREET]["json"].read_text(encoding="utf-8"))["indicators"]} \
+        >= {NOTE[lang]}
+
+
+def test_one_report_and_one_rollup_are_written_in_chinese_then_english(city, tmp_path):
+    report, summaries = run(city)
+    before = summaries["330100"].units.clone()
+    for lang in ("zh", "en"):
+        check_language(report, written(report, summaries, tmp_path / lang, lang), lang)
+    assert summaries["330100"].units.equals(before)  # writing renders; the summary keeps its keys and text
+    assert REASONS["zh"] <= set(before["reason"].to_list())
+    bare = tongji.validate(city.folder)
+    assert bare.skipped_in("en") == ["No registry (--registry): registry checks skipped",
+                                     "No period (--period): period check skipped"]
+    assert bare.skipped_in("zh")[0] == "未提供名册（--registry），已跳过名册相关检查"
+
+
+def test_library_calls_ignore_the_language_of_the_run(city, tmp_path):
+    """--lang en sets the run's language for the terminal; validate and rollup_all, and writers told "zh",
+    write Chinese all the same."""
+    i18n.set_lang("en")
+    report, summaries = run(city)
+    check_language(report, written(report, summaries, tmp_path, "zh"), "zh")
+    assert tongji.validate(city.folder).skipped == ["needs-registry", "needs-period"]
+
+
+def test_library_calls_never_ask_for_the_language_of_the_run(city, tmp_path, monkeypatch):
+    """Not even to fall back on it: a writer given a language has no reason to look."""
+    def asked():
+        raise AssertionError("a library call read the run's language")
+
+    monkeypatch.setattr(i18n, "lang", asked)
+    report, summaries = run(city)
+    written(report, summaries, tmp_path / "zh", "zh")
+    written(report, summaries, tmp_path / "en", "en")
+    report.skipped_in("en")
+
+
+def test_a_setup_error_is_said_in_the_language_it_is_shown_in():
+    error = TongjiError("previous-period", path="上期.xlsx", found="", period="2025", blank=("found",))
+    assert str(error) == "上期汇总表 上期.xlsx 的报告期是 （空），应早于本期 2025（同为年报、季报或月报）"
+    i18n.set_lang("en")
+    assert str(error) == ("Previous summary 上期.xlsx is for (blank); it must be an earlier period of the same kind "
+                          "than 2025")
