@@ -245,3 +245,62 @@ def test_the_data_folder_holds_everything_and_a_restart_keeps_it(world, tmp_path
     assert (world.data / "portal.db").exists()
     zipfile.ZipFile(next((world.data / "files").rglob("*.xlsx"))).testzip()
     assert Path(world.portal.store.path(world.portal.db().scalar(select(Submission.sha256)), ".xlsx")).exists()
+
+
+def test_the_authorization_matrix(world, tmp_path):
+    """Every route × every role × own and other units: what one may not see is 404, what one sees but may not
+    do is 403, and nothing changes."""
+    a, b = world.unit(STREET, 0), world.unit(OTHER_STREET, 0)
+    world.client(a).upload(a, world.workbook(a, tmp_path))
+    world.client(b).upload(b, world.workbook(b, tmp_path))
+    street = world.client(STREET)
+    assert "无可汇总" in street.post(f"/board/{STREET}/rollup").text
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.post(f"/board/{STREET}/rollup")
+    name = f"{STREET}_2025_汇总.xlsx"
+    roles = {"unit": a, "other unit": b, "node": STREET, "other node": OTHER_STREET, "ancestor": DISTRICT,
+             "admin": "admin"}
+    ok, hidden, refused = 200, 404, 403
+    gets = {
+        f"/units/{a}": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        f"/units/{a}/template": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        "/submissions/1": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        "/submissions/1/file": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        "/submissions/1/annotated": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        f"/board/{STREET}": dict(node=ok, ancestor=ok, admin=ok),
+        f"/board/{STREET}/reminders": dict(node=ok, ancestor=ok, admin=ok),
+        f"/rollups/1/files/{name}": dict(node=ok, ancestor=ok, admin=ok),
+        "/rollups/1/files/..%2F..%2Fportal.db": {},
+        "/submissions/999": {}, "/units/nobody": {}, "/board/nobody": {},
+        "/admin": dict(admin=ok),
+    }
+    done, wrong_state = 303, 400  # submission 1 is approved (locked); rollup 1 is superseded by the node's next
+    posts = {
+        f"/units/{a}/upload": dict(unit=wrong_state, node=refused, ancestor=refused, admin=refused),
+        "/submissions/1/review": dict(unit=refused, node=wrong_state, ancestor=wrong_state, admin=wrong_state),
+        f"/board/{STREET}/rollup": dict(node=done, ancestor=refused, admin=done),
+        "/rollups/1/report-up": dict(node=wrong_state, ancestor=refused, admin=refused),
+        "/admin/deadline": dict(admin=done), f"/admin/accounts/{OTHER_STREET}/reset": dict(admin=ok),
+    }
+    with world.portal.db() as db:
+        before = [(s.id, s.version, s.review) for s in db.scalars(select(Submission))]
+    seen = {}
+    for role, login in roles.items():
+        me = world.client(login)
+        for url, allowed in gets.items():
+            seen[role, url] = me.client.get(url, follow_redirects=False).status_code
+            assert seen[role, url] == allowed.get(role, hidden), (role, url)
+        for url, allowed in posts.items():
+            me.get("/")
+            data = {"csrf": me.csrf, "action": "approve", "reason": "x", "deadline": "2030-01-01"}
+            files = {"file": ("a.xlsx", world.workbook(a, tmp_path))} if url.endswith("upload") else None
+            status = me.client.post(url, data=data, files=files, follow_redirects=False).status_code
+            assert status == allowed.get(role, hidden), (role, url, status)
+    with world.portal.db() as db:
+        assert [(s.id, s.version, s.review) for s in db.scalars(select(Submission))] == before
+    anonymous = world.client("admin").client
+    anonymous.cookies.clear()
+    for url in [u for u in [*gets, *posts] if "%2F" not in u]:  # a path with a slash matches no route at all
+        response = anonymous.request("GET" if url in gets else "POST", url, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/login", url

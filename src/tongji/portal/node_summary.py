@@ -65,6 +65,8 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
         raise Refused("rollup-leaf")
     period = portal.period(db)
     files = inputs(portal, db, node)
+    if not files:
+        raise Refused("rollup-nothing")
     summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec)
     made = Rollup(unit=node, period=period, folder="", account_id=account.id,
                   errors=int((summary.issues["severity"] == "错误").sum()))

@@ -105,6 +105,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review-not-latest": ("只能审核最新一版", "Only the latest version can be reviewed"),
     "review-wrong-state": ("当前状态（{state}）下不能这样操作", "Not possible in the current state ({state})"),
     "review-needs-reason": ("退回时请写明原因", "Give a reason to return it"),
+    "rollup-nothing": ("还没有已审核的工作簿或下级上报的汇总表，无可汇总", "No approved workbook or reported child summary yet: nothing to roll up"),
     "rollup-leaf": ("基层单位没有下级可汇总", "A grassroots unit has nothing to roll up"),
     "rollup-has-errors": ("汇总表有 {n} 个错误，不能上报", "The summary has {n} errors and cannot be reported up"),
     "rollup-not-latest": ("只能上报最新的汇总表", "Only the latest summary can be reported up"),

@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tongji.errors import TongjiError
 from tongji.portal import accounts, board, node_summary, submissions
 from tongji.portal.db import Account, Rollup, Submission
 from tongji.portal.service import Portal, audit, history, settle
@@ -369,6 +370,8 @@ class Web:
     async def error(self, request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code in (301, 302, 303):
             return RedirectResponse(exc.headers["Location"], exc.status_code)
+        if isinstance(exc, TongjiError):  # a setup problem met by a page (a registry changed under it): said
+            return self.page(request, "message.html", 400, message=str(exc))
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         key = {404: "not-found", 403: "forbidden", 413: "upload-too-large"}.get(status, "server-error")
         if status == 400 and getattr(exc, "detail", "") == "csrf":
