@@ -65,6 +65,12 @@ def submit(portal: Portal, db: Session, account: Account, upload: Upload) -> Sub
     if current is not None and current.review == APPROVED:
         raise Refused("upload-locked")
     report = _check(portal, upload.data, suffix, period)
+    return keep(portal, db, account, upload, suffix, report)
+
+
+def keep(portal: Portal, db: Session, account: Account, upload: Upload, suffix: str, report) -> Submission:
+    """Store a checked upload and record it as the unit's next version (`report`: its validation alone)."""
+    unit, period = account.unit, portal.period(db)
     found = report.workbooks["unit"].drop_nulls().to_list()
     if found and found[0] != unit:
         raise Refused("upload-other-unit", found=found[0], unit=unit)  # another unit's data is never kept here
