@@ -6,7 +6,7 @@ Every demo account has the same password, so that any role can be tried; a real 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -41,7 +41,7 @@ def _fill(portal, db, folder: Path, workers: int) -> None:
     create_accounts(db, portal.registry, password=DEMO_PASSWORD)
     by_unit = {a.unit: a for a in db.scalars(select(Account)) if a.unit}
     report = validate([folder], registry=portal.registry, period=PERIOD, spec=portal.spec, workers=workers)
-    deadline = datetime.fromisoformat(DEADLINE)
+    deadline = portal.deadline(db)
     for n, row in enumerate(report.workbooks.sort("file").iter_rows(named=True)):
         account = by_unit.get(row["unit"])
         path = Path(row["file"])

@@ -5,7 +5,7 @@ Made once by `create_app`; every page and every action is a function of it and t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -41,9 +41,12 @@ class Portal:
         return self.setting(db, "period")
 
     def deadline(self, db: Session) -> datetime | None:
-        """The end of the deadline day (local office time is not known: the day is taken whole, to 23:59:59)."""
+        """The end of the deadline day in the server's time zone (the office's), as UTC like every stored time."""
         text = self.setting(db, "deadline")
-        return datetime.fromisoformat(text).replace(hour=23, minute=59, second=59) if text else None
+        if not text:
+            return None
+        end = datetime.fromisoformat(text).replace(hour=23, minute=59, second=59).astimezone()
+        return end.astimezone(UTC).replace(tzinfo=None)
 
     def sees(self, account: Account, unit: str | None) -> bool:
         """Whether `account` may see `unit`'s data: its own unit, its subtree for a node, everything for admin."""
@@ -93,3 +96,12 @@ def audit(db: Session, account: Account, action: str, unit: str | None = None, s
 
 def history(db: Session, unit: str) -> list[Audit]:
     return list(db.scalars(select(Audit).where(Audit.unit == unit).order_by(Audit.id)))
+
+
+def local(moment: datetime | None) -> str:
+    """A stored (UTC) time as the office reads it: the server's time zone, to the minute."""
+    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def deadline_day(moment: datetime | None) -> str:
+    return moment.replace(tzinfo=UTC).astimezone().date().isoformat() if moment else ""

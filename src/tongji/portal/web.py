@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from tongji.errors import TongjiError
 from tongji.portal import accounts, board, node_summary, submissions
 from tongji.portal.db import Account, Rollup, Submission
-from tongji.portal.service import Portal, audit, history, settle
+from tongji.portal.service import Portal, audit, deadline_day, history, local, settle
 from tongji.portal.submissions import Refused, Upload
 from tongji.portal.texts import text
 from tongji.writing.template import make_templates
@@ -47,6 +47,7 @@ class Web:
         self.env = Environment(loader=PackageLoader("tongji.portal", "templates"),
                                autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(_=lambda key, **kw: text(key, lang, **kw), lang=lang, portal_files=self.files_of)
+        self.env.filters.update(local=local, day=deadline_day)
 
     def files_of(self, made: Rollup) -> list[str]:
         folder = self.portal.data / made.folder
