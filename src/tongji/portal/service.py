@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tongji.definitions.forms import Spec
 from tongji.definitions.registry import Registry
 from tongji.issues.catalog import Catalog
+from tongji.portal.checker import Checker
 from tongji.portal.db import Account, Audit, Setting
 from tongji.portal.store import Store
 
@@ -29,9 +30,11 @@ class Portal:
     store: Store
     upload_limit: int = UPLOAD_LIMIT
     catalog: Catalog = field(init=False)
+    checker: Checker = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog.of(self.spec)
+        self.checker = Checker(self)
 
     def setting(self, db: Session, key: str) -> str:
         found = db.get(Setting, key)

@@ -7,7 +7,6 @@ locked against new uploads until unlocked) or returns it with a reason (退回).
 from __future__ import annotations
 
 import io
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tongji.checking.validate import validate
 from tongji.issues.report import ISSUE_COLUMNS
 from tongji.portal.db import Account, Submission
 from tongji.portal.service import Portal, audit
@@ -64,7 +62,7 @@ def submit(portal: Portal, db: Session, account: Account, upload: Upload) -> Sub
     current = latest(db, unit, period)
     if current is not None and current.review == APPROVED:
         raise Refused("upload-locked")
-    report = _check(portal, upload.data, suffix, period)
+    report = portal.checker.check(upload.data, suffix, unit, period)
     return keep(portal, db, account, upload, suffix, report)
 
 
@@ -95,14 +93,6 @@ def keep(portal: Portal, db: Session, account: Account, upload: Upload, suffix: 
         db.commit()
         return sub
     raise Refused("upload-busy")
-
-
-def _check(portal: Portal, data: bytes, suffix: str, period: str):
-    """validate() on a private temporary copy: the stored file is written only once the upload is kept."""
-    with tempfile.TemporaryDirectory(dir=portal.data / "tmp") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        return validate([path], registry=portal.registry, period=period, spec=portal.spec)
 
 
 def _display_name(name: str) -> str:
