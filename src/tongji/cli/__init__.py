@@ -40,11 +40,11 @@ def _configure(plugins_dir: str | None) -> None:
 
 def _register() -> None:
     """Add the subcommands (once): imported late so `tongji --help` stays quick."""
-    from tongji.cli import demo, plugins, rollup, samples, template, validate
+    from tongji.cli import demo, plugins, rollup, samples, serve, template, validate
 
     if app.registered_commands:
         return
-    for module in (template, validate, rollup, demo, samples, plugins):
+    for module in (template, validate, rollup, demo, samples, plugins, serve):
         module.register(app)
 
 

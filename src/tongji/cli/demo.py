@@ -23,9 +23,14 @@ def demo_command(
     out: Path = typer.Argument(Path("tongji-demo"), help="输出文件夹（默认 ./tongji-demo）"),
     units: int = typer.Option(None, "--units", help="不用自带样例，按此数量新生成一个示例城市"),
     seed: int = typer.Option(2025, "--seed", help="生成示例城市的随机种子"),
+    serve: bool = typer.Option(False, "--serve", help="改为启动在线报送门户的演示（示例城市，已有部分单位上报）"),
+    host: str = typer.Option("127.0.0.1", "--host", help="与 --serve 同用：监听地址"),
+    port: int = typer.Option(8000, "--port", help="与 --serve 同用：端口"),
 ) -> None:
     """演示：审核示例城市的工作簿，写出问题清单和退回工作簿的标注副本，再逐级汇总街道、区、市。"""
     con = console()
+    if serve:
+        return _serve(con, Path(out) / "门户", host, port)
     samples = None
     if units:  # a fresh city, made by the sample generator (the samples extra) before anything else is written
         city = sample_generator().make_city(Path(out) / "示例市", units=units, seed=seed, period=PERIOD,
@@ -54,3 +59,17 @@ def _change(summary: Summary, code: str) -> str | None:
         return None
     change = summary.totals.filter(summary.totals["code"] == code)["change"]
     return None if not len(change) or change[0] is None else f"{change[0]:+.1%}"
+
+
+def _serve(con, data: Path, host: str, port: int) -> None:
+    import uvicorn
+
+    from tongji.portal.demo_state import DEMO_PASSWORD, demo_portal
+
+    app = demo_portal(data, lang(), workers())
+    registry = app.state.portal.registry
+    district = registry.children(registry.roots()[0])[0]
+    street = registry.children(district)[0]
+    con.print(shown("demo-serve", url=f"http://{host}:{port}", password=DEMO_PASSWORD, street=street,
+                    district=district, unit=registry.children(street)[1], data=data))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -72,7 +72,12 @@ XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 
 
 def summary_stem(summary: Summary) -> str:
-    return UNSAFE_IN_NAMES.sub("_", f"{summary.unit}_{summary.period}")
+    return stem_for(summary.unit, summary.period)
+
+
+def stem_for(unit: str, period: str) -> str:
+    """What a summary's files are called: <单位代码>_<报告期>, safe in any file system."""
+    return UNSAFE_IN_NAMES.sub("_", f"{unit}_{period}")
 
 
 def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",),

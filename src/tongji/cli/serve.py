@@ -1,0 +1,65 @@
+"""`tongji serve`: the collection portal on this machine; `tongji serve accounts`: the account list to hand out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tongji.cli.common import console, friendly, shown
+from tongji.errors import TongjiError
+from tongji.i18n import lang
+
+serve_app = typer.Typer(help="在线报送门户：各单位上传、即时审核，统计员审核、退回、汇总、上报", no_args_is_help=False,
+                        invoke_without_command=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(serve_app, name="serve")
+    serve_app.callback(invoke_without_command=True)(friendly(serve_command))
+    serve_app.command("accounts")(friendly(accounts_command))
+
+
+def serve_command(
+    ctx: typer.Context,
+    registry: Path = typer.Option(None, "--registry", "-r", help="单位名册（xlsx 或 csv）"),
+    period: str = typer.Option(None, "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
+    data: Path = typer.Option(Path("tongji-portal"), "--data", help="数据文件夹：上传的文件、汇总表和数据库"),
+    database: str = typer.Option(None, "--database", help="数据库地址（SQLAlchemy URL），默认是数据文件夹中的 SQLite"),
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认只允许本机访问；0.0.0.0 允许局域网访问）"),
+    port: int = typer.Option(8000, "--port", help="端口"),
+    deadline: str = typer.Option(None, "--deadline", help="报送截止日期 YYYY-MM-DD，用于迟报和及时率"),
+) -> None:
+    """启动在线报送门户（浏览器打开 http://HOST:PORT）。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    if registry is None or period is None:
+        raise TongjiError("serve-needs", options="--registry、--period")
+    import uvicorn
+
+    from tongji.portal import create_app
+
+    app = create_app(registry, period, data=data, database=database, deadline=deadline, lang=lang())
+    console().print(shown("serve-listening", url=f"http://{host}:{port}", data=data))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def accounts_command(
+    registry: Path = typer.Option(..., "--registry", "-r", help="单位名册（xlsx 或 csv）"),
+    period: str = typer.Option(..., "--period", "-p", help="报告期"),
+    out: Path = typer.Option(..., "--out", "-o", help="账号清单 xlsx（含一次性密码，请妥善分发后删除）"),
+    data: Path = typer.Option(Path("tongji-portal"), "--data", help="数据文件夹"),
+    database: str = typer.Option(None, "--database", help="数据库地址（SQLAlchemy URL）"),
+    reset: bool = typer.Option(False, "--reset", help="为所有账号重新生成一次性密码"),
+) -> None:
+    """生成账号清单：每个单位一个账号（账号即单位代码）和一次性密码，首次登录须改密码。"""
+    from tongji.portal import create_app
+    from tongji.portal.accounts import create_accounts
+    from tongji.portal.board import account_list
+
+    app = create_app(registry, period, data=data, database=database, lang=lang())
+    portal = app.state.portal
+    with portal.db() as db:
+        made = create_accounts(db, portal.registry, reset=reset)
+    account_list(made, out)
+    console().print(shown("accounts-written", n=len(made), path=out))

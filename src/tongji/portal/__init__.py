@@ -1,0 +1,54 @@
+"""The collection portal (`tongji serve`): units submit and see at once what is wrong; statisticians review,
+approve and roll up in a browser. `create_app` returns the ASGI app; uvicorn serves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tongji.definitions.codes import canonical_period
+from tongji.definitions.forms import Spec
+from tongji.definitions.registry import Registry, load_registry
+
+
+def create_app(registry: str | Path | Registry, period: str, *, data: str | Path = "tongji-portal",
+               database: str | None = None, deadline: str | None = None, spec: Spec | None = None,
+               lang: str = "zh"):
+    """The portal's ASGI app for one collection.
+
+    Args:
+        registry: the 名册 (a path or a loaded Registry): who reports, and the tree of nodes.
+        period: the report period (2025, 2025Q2, 2025-06).
+        data: the folder holding the uploaded files, annotated copies, summaries and (by default) the database.
+        database: a SQLAlchemy URL; by default SQLite in `data`/portal.db.
+        deadline: the last day to report (YYYY-MM-DD), for 迟报 and 及时率; the administrator may change it.
+        spec: forms, rules and writers (default: the built-in ones and the configured plugins).
+        lang: "zh" or "en", for every page.
+    """
+    from datetime import date
+
+    from tongji.errors import TongjiError
+    from tongji.plugins import load_spec
+    from tongji.portal.db import open_database
+    from tongji.portal.service import Portal, settle
+    from tongji.portal.store import Store
+    from tongji.portal.web import make_app
+
+    if deadline is not None:
+        try:
+            deadline = date.fromisoformat(str(deadline)).isoformat()
+        except ValueError:
+            raise TongjiError("deadline-invalid", deadline=deadline) from None
+    data = Path(data)
+    for sub in ("tmp", "annotated", "exports", "rollups", "templates"):
+        (data / sub).mkdir(parents=True, exist_ok=True)
+    registry = registry if isinstance(registry, Registry) else load_registry(registry)
+    factory = open_database(database or f"sqlite:///{(data / 'portal.db').resolve()}")
+    with factory() as db:
+        settle(db, canonical_period(period), deadline)
+    portal = Portal(registry, spec or load_spec(), data, factory, Store(data))
+    app = make_app(portal, "en" if lang == "en" else "zh")
+    app.state.portal = portal
+    return app
+
+
+__all__ = ["create_app"]

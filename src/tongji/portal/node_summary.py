@@ -1,0 +1,93 @@
+"""A node's rollup in the portal: the same library call and writer as `tongji rollup`, on the approved versions of
+its units and the summaries its child nodes reported up (上报), or, where a child has not, that child's own units.
+
+The inputs are stored files, so `tongji rollup <the same files> --unit N` writes the same bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongji.aggregating.rollup import rollup
+from tongji.portal.db import Account, Rollup, now
+from tongji.portal.service import Portal, audit
+from tongji.portal.submissions import APPROVED, Refused, latest
+from tongji.writing.summary_files import stem_for, write_summary
+
+FORMATS = ("xlsx", "html")  # html when the report plugin is loaded
+
+
+def reported(db: Session, unit: str, period: str) -> Rollup | None:
+    """The summary `unit` last reported up, if any."""
+    return db.scalar(select(Rollup).where(Rollup.unit == unit, Rollup.period == period,
+                                          Rollup.submitted_at.is_not(None)).order_by(Rollup.id.desc()).limit(1))
+
+
+def last_made(db: Session, unit: str, period: str) -> Rollup | None:
+    return db.scalar(select(Rollup).where(Rollup.unit == unit, Rollup.period == period)
+                     .order_by(Rollup.id.desc()).limit(1))
+
+
+def inputs(portal: Portal, db: Session, node: str) -> list[Path]:
+    """The node's own approved 本级 version, each approved unit below it, and each child's reported summary in
+    place of that child's subtree."""
+    period, found = portal.period(db), []
+
+    def own(unit: str) -> None:
+        sub = latest(db, unit, period)
+        if sub is not None and sub.review == APPROVED:
+            found.append(portal.store.path(sub.sha256, sub.suffix))
+
+    def walk(unit: str) -> None:
+        own(unit)
+        for child in portal.registry.children(unit):
+            up = None if portal.registry.is_leaf(child) else reported(db, child, period)
+            if up is not None:
+                found.append(summary_file(portal, up))
+            else:
+                walk(child)
+
+    walk(node)
+    return found
+
+
+def summary_file(portal: Portal, made: Rollup) -> Path:
+    return portal.data / made.folder / f"{stem_for(made.unit, made.period)}_汇总.xlsx"
+
+
+def make(portal: Portal, db: Session, account: Account, node: str, lang: str, address: str = "") -> Rollup:
+    """Roll up `node` now and keep the files in a folder of their own under the data folder."""
+    if account.role not in ("node", "admin") or account.role == "node" and account.unit != node:
+        raise Refused("not-allowed")
+    if portal.registry.is_leaf(node):
+        raise Refused("rollup-leaf")
+    period = portal.period(db)
+    files = inputs(portal, db, node)
+    if not files:
+        raise Refused("rollup-nothing")
+    summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec)
+    made = Rollup(unit=node, period=period, folder="", account_id=account.id,
+                  errors=int((summary.issues["severity"] == "错误").sum()))
+    db.add(made)
+    db.flush()
+    made.folder = f"rollups/{node}/{made.id}"
+    formats = [f for f in FORMATS if f in portal.spec.writers]
+    write_summary(summary, portal.data / made.folder, portal.spec, formats, lang)
+    audit(db, account, "rollup", node, None, f"{len(files)} 个输入，{made.errors} 个错误", address)
+    db.commit()
+    return made
+
+
+def submit_up(portal: Portal, db: Session, account: Account, made: Rollup, address: str = "") -> None:
+    """上报: the parent now rolls up from this summary. A summary with errors is not reported."""
+    if account.role != "node" or account.unit != made.unit:
+        raise Refused("not-allowed")
+    if made.errors:
+        raise Refused("rollup-has-errors", n=made.errors)
+    if made.id != last_made(db, made.unit, made.period).id:
+        raise Refused("rollup-not-latest")
+    made.submitted_at = now()
+    audit(db, account, "report-up", made.unit, None, f"rollup {made.id}", address)
+    db.commit()

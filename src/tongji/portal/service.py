@@ -1,0 +1,110 @@
+"""What the portal holds for one collection: the registry, the period, the plugins' spec, the database and the store.
+
+Made once by `create_app`; every page and every action is a function of it and the signed-in account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tongji.definitions.forms import Spec
+from tongji.definitions.registry import Registry
+from tongji.issues.catalog import Catalog
+from tongji.portal.checker import Checker
+from tongji.portal.db import Account, Audit, Setting
+from tongji.portal.store import Store
+
+UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes; a filled workbook is well under 1 MB
+
+
+@dataclass
+class Portal:
+    registry: Registry
+    spec: Spec
+    data: Path
+    db: sessionmaker
+    store: Store
+    upload_limit: int = UPLOAD_LIMIT
+    catalog: Catalog = field(init=False)
+    checker: Checker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.catalog = Catalog.of(self.spec)
+        self.checker = Checker(self)
+
+    def setting(self, db: Session, key: str) -> str:
+        found = db.get(Setting, key)
+        return found.value if found else ""
+
+    def period(self, db: Session) -> str:
+        return self.setting(db, "period")
+
+    def deadline(self, db: Session) -> datetime | None:
+        """The end of the deadline day in the server's time zone (the office's), as UTC like every stored time."""
+        text = self.setting(db, "deadline")
+        if not text:
+            return None
+        end = datetime.fromisoformat(text).replace(hour=23, minute=59, second=59).astimezone()
+        return end.astimezone(UTC).replace(tzinfo=None)
+
+    def sees(self, account: Account, unit: str | None) -> bool:
+        """Whether `account` may see `unit`'s data: its own unit, its subtree for a node, everything for admin."""
+        if unit is None or unit not in self.registry:
+            return account.role == "admin"
+        if account.role == "admin":
+            return True
+        if account.unit == unit:
+            return True
+        return account.role == "node" and self.below(account.unit, unit)
+
+    def below(self, node: str | None, unit: str) -> bool:
+        """Whether `unit` is strictly beneath `node` in the registry."""
+        row = self.registry.get(unit)
+        seen = set()
+        while row and row["上级代码"] and row["上级代码"] not in seen:
+            parent = row["上级代码"]
+            if parent == node:
+                return True
+            seen.add(parent)
+            row = self.registry.get(parent)
+        return False
+
+    def name(self, unit: str | None) -> str:
+        row = self.registry.get(unit) if unit else None
+        return row["单位名称"] if row else ""
+
+
+def settle(db: Session, period: str, deadline: str | None) -> None:
+    """Keep the period and deadline the server was started with (the administrator may change the deadline)."""
+    for key, value in (("period", period), ("deadline", deadline)):
+        if value is None:
+            continue
+        found = db.get(Setting, key)
+        if found is None:
+            db.add(Setting(key=key, value=value))
+        else:
+            found.value = value
+    db.commit()
+
+
+def audit(db: Session, account: Account, action: str, unit: str | None = None, submission: int | None = None,
+          detail: str = "", address: str = "") -> None:
+    db.add(Audit(login=account.login, action=action, unit=unit, submission_id=submission, detail=detail,
+                 address=address))
+
+
+def history(db: Session, unit: str) -> list[Audit]:
+    return list(db.scalars(select(Audit).where(Audit.unit == unit).order_by(Audit.id)))
+
+
+def local(moment: datetime | None) -> str:
+    """A stored (UTC) time as the office reads it: the server's time zone, to the minute."""
+    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def deadline_day(moment: datetime | None) -> str:
+    return moment.replace(tzinfo=UTC).astimezone().date().isoformat() if moment else ""

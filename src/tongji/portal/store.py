@@ -1,0 +1,72 @@
+"""Uploaded files, stored by the SHA-256 of their bytes: never overwritten, never modified, never named by a client.
+
+A file is written to a temporary name in the same folder, flushed to disk and renamed, so a crash leaves either
+the whole file or none; the database refers to a file only after it is in place."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS = b"application/vnd.oasis.opendocument.spreadsheet"
+SUFFIXES = (".xlsx", ".xls", ".ods")
+
+
+def sniff(data: bytes) -> str | None:
+    """The workbook kind from the bytes themselves (".xlsx", ".xls", ".ods"), whatever the file is called."""
+    if data.startswith(OLE):
+        return ".xls"
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as z:
+            names = set(z.namelist())
+            if "mimetype" in names and z.read("mimetype").strip() == ODS:
+                return ".ods"
+            if "xl/workbook.xml" in names:
+                return ".xlsx"
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+        return None
+    return None
+
+
+class Store:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        (self.root / "files").mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str, suffix: str) -> Path:
+        # names come from the database, but are never trusted as paths
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256) or suffix not in SUFFIXES:
+            raise ValueError("not a stored file")
+        return self.root / "files" / sha256[:2] / f"{sha256}{suffix}"
+
+    def put(self, data: bytes, suffix: str) -> tuple[str, Path]:
+        """Store `data` once; the same bytes uploaded again are the same file."""
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha, suffix)
+        if target.exists():
+            return sha, target
+        target.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return sha, target
+
+    def check(self, sha256: str, suffix: str) -> bool:
+        """Whether the stored bytes still have their SHA-256."""
+        path = self.path(sha256, suffix)
+        return path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256

@@ -1,0 +1,139 @@
+"""Uploads checked by the same library call as `tongji validate`, kept as versions, and reviewed.
+
+A unit's latest version is the one that counts. The checker's verdict (通过 / 有警告 / 退回) sets where a version
+starts: an error returns it at once; otherwise it waits for review (待审). A statistician approves it (已审核,
+locked against new uploads until unlocked) or returns it with a reason (退回)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tongji.issues.report import ISSUE_COLUMNS
+from tongji.portal.db import Account, Submission
+from tongji.portal.service import Portal, audit
+from tongji.portal.store import sniff
+from tongji.writing.annotate import annotate_workbook
+
+PENDING, RETURNED, APPROVED = "待审", "退回", "已审核"
+
+
+class Refused(Exception):
+    """An upload or an action that is not allowed; `key` names the message shown (portal/texts.py)."""
+
+    def __init__(self, key: str, **kw: object):
+        super().__init__(key)
+        self.key, self.kw = key, kw
+
+
+@dataclass
+class Upload:
+    filename: str
+    data: bytes
+    address: str = ""
+
+
+def latest(db: Session, unit: str, period: str) -> Submission | None:
+    return db.scalar(select(Submission).where(Submission.unit == unit, Submission.period == period)
+                     .order_by(Submission.version.desc()).limit(1))
+
+
+def versions(db: Session, unit: str, period: str) -> list[Submission]:
+    return list(db.scalars(select(Submission).where(Submission.unit == unit, Submission.period == period)
+                           .order_by(Submission.version.desc())))
+
+
+def submit(portal: Portal, db: Session, account: Account, upload: Upload) -> Submission:
+    """Check the upload as `tongji validate` would and keep it as the unit's next version."""
+    unit, period = account.unit, portal.period(db)
+    if unit is None:
+        raise Refused("upload-no-unit")
+    if len(upload.data) > portal.upload_limit:
+        raise Refused("upload-too-large", limit=portal.upload_limit // (1024 * 1024))
+    suffix = sniff(upload.data)
+    if suffix is None:
+        raise Refused("upload-not-workbook")
+    current = latest(db, unit, period)
+    if current is not None and current.review == APPROVED:
+        raise Refused("upload-locked")
+    report = portal.checker.check(upload.data, suffix, unit, period)
+    return keep(portal, db, account, upload, suffix, report)
+
+
+def keep(portal: Portal, db: Session, account: Account, upload: Upload, suffix: str, report) -> Submission:
+    """Store a checked upload and record it as the unit's next version (`report`: its validation alone)."""
+    unit, period = account.unit, portal.period(db)
+    found = report.workbooks["unit"].drop_nulls().to_list()
+    if found and found[0] != unit:
+        raise Refused("upload-other-unit", found=found[0], unit=unit)  # another unit's data is never kept here
+    sha, _ = portal.store.put(upload.data, suffix)
+    row = report.workbooks.row(0, named=True) if report.workbooks.height else {"status": "退回", "errors": 1,
+                                                                              "warnings": 0}
+    issues = report.issues.with_columns(pl.lit("").alias("file"))
+    for _ in range(3):  # two uploads of one unit at once: the version number is unique, the loser takes the next
+        version = (db.scalar(select(func.max(Submission.version)).where(
+            Submission.unit == unit, Submission.period == period)) or 0) + 1
+        sub = Submission(unit=unit, period=period, version=version, sha256=sha, suffix=suffix,
+                         size=len(upload.data), filename=_display_name(upload.filename), account_id=account.id,
+                         verdict=row["status"], errors=row["errors"], warnings=row["warnings"],
+                         issues_json=issues.write_json(), review=RETURNED if row["status"] == "退回" else PENDING)
+        db.add(sub)
+        try:
+            db.flush()
+        except IntegrityError:
+            db.rollback()
+            continue
+        audit(db, account, "upload", unit, sub.id, f"v{version} {sha[:12]} {sub.verdict}", upload.address)
+        db.commit()
+        return sub
+    raise Refused("upload-busy")
+
+
+def _display_name(name: str) -> str:
+    """The client's file name as text to show: the last path part, no control characters, at most 120 characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable())[:120] or "upload"
+
+
+def issues_of(portal: Portal, sub: Submission, lang: str) -> pl.DataFrame:
+    """The issues of a version, their messages rendered in `lang` from code and parameters."""
+    frame = pl.read_json(io.StringIO(sub.issues_json), schema=ISSUE_COLUMNS) if sub.issues_json != "[]" else \
+        pl.DataFrame(schema=ISSUE_COLUMNS)
+    return portal.catalog.render(frame, lang)
+
+
+def annotated(portal: Portal, sub: Submission, lang: str) -> Path:
+    """The annotated copy of a version in `lang`, made once and kept beside the store."""
+    target = portal.data / "annotated" / f"{sub.sha256}-{sub.id}-{lang}.xlsx"
+    if not target.exists():
+        target.parent.mkdir(exist_ok=True)
+        source = portal.store.path(sub.sha256, sub.suffix)
+        annotate_workbook(source, issues_of(portal, sub, lang).with_columns(pl.lit(str(source)).alias("file")),
+                          target, lang)
+    return target
+
+
+def review(portal: Portal, db: Session, account: Account, sub: Submission, action: str, reason: str = "",
+           address: str = "") -> None:
+    """approve / return / unlock the latest version of a unit below `account`'s node."""
+    if not (account.role == "admin" or account.role == "node" and portal.below(account.unit, sub.unit)):
+        raise Refused("not-allowed")  # a node reviews the units beneath it, never its own 本级
+    if sub.id != latest(db, sub.unit, sub.period).id:
+        raise Refused("review-not-latest")
+    moves = {"approve": ((PENDING,), APPROVED), "return": ((PENDING, APPROVED), RETURNED),
+             "unlock": ((APPROVED,), PENDING)}
+    allowed, target = moves[action]
+    if sub.review not in allowed or (action == "approve" and sub.verdict == "退回"):
+        raise Refused("review-wrong-state", state=sub.review)
+    if action == "return" and not reason.strip():
+        raise Refused("review-needs-reason")
+    sub.review = target
+    sub.reason = reason.strip()[:2000] if action == "return" else sub.reason
+    audit(db, account, action, sub.unit, sub.id, reason.strip()[:2000], address)
+    db.commit()

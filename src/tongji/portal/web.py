@@ -1,0 +1,448 @@
+"""The portal's pages and actions (Starlette): each route checks who is signed in and what they may see.
+
+Anything of another unit is "not found" (404), never "forbidden", so ids cannot be probed; an action a visible
+object does not allow is 403. Every state change is a POST carrying the session's CSRF token."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date, timedelta
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tongji.errors import TongjiError
+from tongji.portal import accounts, board, node_summary, submissions
+from tongji.portal.db import Account, Rollup, Submission
+from tongji.portal.service import Portal, audit, deadline_day, history, local, settle
+from tongji.portal.submissions import Refused, Upload
+from tongji.portal.texts import text
+from tongji.writing.template import make_templates
+
+COOKIE, LOGIN_CSRF = "tongji_session", "tongji_login_csrf"
+SESSION_AGE = timedelta(hours=12)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Web:
+    def __init__(self, portal: Portal, lang: str):
+        self.portal, self.lang = portal, lang
+        self.env = Environment(loader=PackageLoader("tongji.portal", "templates"),
+                               autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(_=lambda key, **kw: text(key, lang, **kw), lang=lang, portal_files=self.files_of)
+        self.env.filters.update(local=local, day=deadline_day)
+
+    def files_of(self, made: Rollup) -> list[str]:
+        folder = self.portal.data / made.folder
+        return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+    # plumbing -----------------------------------------------------------------------------------------------
+    def page(self, request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+        context.setdefault("me", getattr(request.state, "account", None))
+        context.setdefault("csrf", getattr(request.state, "csrf", ""))
+        html = self.env.get_template(template).render(portal=self.portal, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def signed_in(self, request: Request) -> Account:
+        """The account of this request, or a redirect to sign in; a forced password change comes first."""
+        with self.portal.db() as db:
+            found = accounts.session_of(db, request.cookies.get(COOKIE), SESSION_AGE)
+        if found is None:
+            raise HTTPException(303, headers={"Location": "/login"})
+        session, account = found
+        request.state.account, request.state.csrf = account, session.csrf
+        if account.must_change and request.url.path != "/password":
+            raise HTTPException(303, headers={"Location": "/password"})
+        return account
+
+    async def form(self, request: Request, limit: int = 64 * 1024, files: int = 0):
+        """The posted form, refused unless it carries this session's CSRF token. A form with files must be
+        closed by the caller (its uploads are spooled to temporary files)."""
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit() or int(length) > limit:
+            raise HTTPException(413)
+        form = await request.form(max_files=files, max_fields=20)
+        if not hmac.compare_digest(str(form.get("csrf", "")), request.state.csrf or "-"):
+            await form.close()
+            raise HTTPException(400, detail="csrf")
+        return form
+
+    def refused(self, request: Request, exc: Refused, status: int = 400) -> HTMLResponse:
+        return self.page(request, "message.html", status, message=text(exc.key, self.lang, **exc.kw))
+
+    @staticmethod
+    def address(request: Request) -> str:
+        return request.client.host if request.client else ""
+
+    def visible_submission(self, db, account: Account, sub_id: str) -> Submission:
+        sub = db.get(Submission, int(sub_id)) if sub_id.isdigit() else None
+        if sub is None or not self.portal.sees(account, sub.unit):
+            raise HTTPException(404)
+        return sub
+
+    def visible_unit(self, account: Account, code: str) -> str:
+        if code not in self.portal.registry or not self.portal.sees(account, code):
+            raise HTTPException(404)
+        return code
+
+    # sign-in --------------------------------------------------------------------------------------------------
+    async def home(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        if account.role == "admin":
+            return RedirectResponse("/admin", 303)
+        where = "board" if account.role == "node" else "units"
+        return RedirectResponse(f"/{where}/{account.unit}", 303)
+
+    async def login(self, request: Request) -> Response:
+        token = request.cookies.get(LOGIN_CSRF) or secrets.token_urlsafe(24)
+        problem = ""
+        if request.method == "POST":
+            form = await request.form(max_files=0, max_fields=5)
+            if not hmac.compare_digest(str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF, "-")):
+                raise HTTPException(400, detail="csrf")
+            with self.portal.db() as db:
+                account, why = accounts.sign_in(db, str(form.get("login", "")), str(form.get("password", "")))
+                if account is not None:
+                    response = RedirectResponse("/", 303)
+                    self.set_cookie(request, response, COOKIE, accounts.open_session(db, account))
+                    response.delete_cookie(LOGIN_CSRF)
+                    return response
+            problem = text("login-bad" if why == "bad" else "login-locked", self.lang)
+        response = self.page(request, "login.html", 401 if problem else 200, login_csrf=token, problem=problem,
+                             me=None)
+        self.set_cookie(request, response, LOGIN_CSRF, token)
+        return response
+
+    @staticmethod
+    def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+        response.set_cookie(name, value, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                            max_age=int(SESSION_AGE.total_seconds()))
+
+    async def logout(self, request: Request) -> Response:
+        self.signed_in(request)
+        await self.form(request)
+        with self.portal.db() as db:
+            accounts.close_session(db, request.cookies.get(COOKIE))
+        response = RedirectResponse("/login", 303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    async def password(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        problem = ""
+        if request.method == "POST":
+            form = await self.form(request)
+            new, again = str(form.get("password", "")), str(form.get("again", ""))
+            if len(new) < accounts.MIN_PASSWORD:
+                problem = text("password-short", self.lang)
+            elif new != again:
+                problem = text("password-differ", self.lang)
+            else:
+                with self.portal.db() as db:
+                    accounts.set_password(db, db.get(Account, account.id), new)
+                    response = RedirectResponse("/", 303)
+                    self.set_cookie(request, response, COOKIE, accounts.open_session(db, db.get(Account, account.id)))
+                    return response
+        return self.page(request, "password.html", 400 if problem else 200, problem=problem)
+
+    # a unit ---------------------------------------------------------------------------------------------------
+    async def unit(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        code = self.visible_unit(account, request.path_params["code"])
+        with self.portal.db() as db:
+            period = self.portal.period(db)
+            items = submissions.versions(db, code, period)
+            log = history(db, code)
+            deadline = self.portal.deadline(db)
+        return self.page(request, "unit.html", code=code, name=self.portal.name(code), versions=items,
+                         latest=items[0] if items else None, log=log, period=period, deadline=deadline,
+                         own=account.unit == code, limit=self.portal.upload_limit // (1024 * 1024))
+
+    async def upload(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        code = self.visible_unit(account, request.path_params["code"])
+        if account.unit != code:
+            raise HTTPException(403)
+        form = await self.form(request, limit=self.portal.upload_limit + 64 * 1024, files=1)
+        try:
+            file = form.get("file")
+            if file is None or isinstance(file, str) or not file.filename:
+                return self.refused(request, Refused("upload-missing"))
+            data, filename = await file.read(self.portal.upload_limit + 1), file.filename
+        finally:
+            await form.close()
+        try:
+            sub = await run_in_threadpool(self.submit, account.id, Upload(filename, data, self.address(request)))
+        except Refused as exc:
+            return self.refused(request, exc, 413 if exc.key == "upload-too-large" else 400)
+        return RedirectResponse(f"/submissions/{sub.id}", 303)
+
+    def submit(self, account_id: int, upload: Upload) -> Submission:
+        with self.portal.db() as db:
+            return submissions.submit(self.portal, db, db.get(Account, account_id), upload)
+
+    async def template(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        code = self.visible_unit(account, request.path_params["code"])
+        with self.portal.db() as db:
+            period = self.portal.period(db)
+        folder = self.portal.data / "templates" / period / code
+        made = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+        if not made:
+            made = await run_in_threadpool(make_templates, self.portal.registry, period, folder, unit=code,
+                                           spec=self.portal.spec)
+        return download(made[0], made[0].name)
+
+    # a submission ---------------------------------------------------------------------------------------------
+    async def submission(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        with self.portal.db() as db:
+            sub = self.visible_submission(db, account, request.path_params["id"])
+            latest = submissions.latest(db, sub.unit, sub.period)
+            log = [a for a in history(db, sub.unit) if a.submission_id == sub.id]
+        issues = submissions.issues_of(self.portal, sub, self.lang).to_dicts()
+        reviewer = account.role == "admin" or account.role == "node" and self.portal.below(account.unit, sub.unit)
+        return self.page(request, "submission.html", sub=sub, issues=issues, is_latest=latest.id == sub.id,
+                         reviewer=reviewer, log=log, name=self.portal.name(sub.unit))
+
+    async def original(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        with self.portal.db() as db:
+            sub = self.visible_submission(db, account, request.path_params["id"])
+        return download(self.portal.store.path(sub.sha256, sub.suffix), f"{sub.unit}_v{sub.version}{sub.suffix}")
+
+    async def annotated(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        with self.portal.db() as db:
+            sub = self.visible_submission(db, account, request.path_params["id"])
+        path = await run_in_threadpool(submissions.annotated, self.portal, sub, self.lang)
+        return download(path, f"{sub.unit}_v{sub.version}_标注.xlsx")
+
+    async def review(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        form = await self.form(request)
+        action = str(form.get("action", ""))
+        if action not in ("approve", "return", "unlock"):
+            raise HTTPException(400)
+        try:
+            with self.portal.db() as db:
+                sub = self.visible_submission(db, account, request.path_params["id"])
+                submissions.review(self.portal, db, db.get(Account, account.id), sub, action,
+                                   str(form.get("reason", "")), self.address(request))
+        except Refused as exc:
+            return self.refused(request, exc, 403 if exc.key == "not-allowed" else 400)
+        return RedirectResponse(f"/submissions/{sub.id}", 303)
+
+    # a node -----------------------------------------------------------------------------------------------------
+    def node_of(self, request: Request) -> tuple[Account, str]:
+        account = self.signed_in(request)
+        code = self.visible_unit(account, request.path_params["code"])
+        if account.role == "unit" or self.portal.registry.is_leaf(code):
+            raise HTTPException(404)
+        return account, code
+
+    async def board(self, request: Request) -> Response:
+        account, code = self.node_of(request)
+        with self.portal.db() as db:
+            items = board.states(self.portal, db, code)
+            made = list(db.scalars(select(Rollup).where(Rollup.unit == code).order_by(Rollup.id.desc()).limit(10)))
+            period, deadline = self.portal.period(db), self.portal.deadline(db)
+        wanted = request.query_params.get("state", "")
+        children = [i for i in items if self.portal.registry.get(i.unit)["上级代码"] == code
+                    and not self.portal.registry.is_leaf(i.unit)]
+        shown = [i for i in items[1:] if not wanted or i.state == wanted or wanted == "迟报" and i.late]
+        return self.page(request, "board.html", code=code, name=self.portal.name(code), items=shown,
+                         own=items[0], total=board.progress(items),
+                         children=[(c, board.progress([i for i in items if i.unit == c.unit or
+                                                       self.portal.below(c.unit, i.unit)])) for c in children],
+                         wanted=wanted, rollups=made, period=period, deadline=deadline,
+                         mine=account.unit == code)
+
+    async def reminders(self, request: Request) -> Response:
+        _, code = self.node_of(request)
+        with self.portal.db() as db:
+            items = board.states(self.portal, db, code)
+            period = self.portal.period(db)
+        target = self.portal.data / "exports" / f"{code}_{period}_催报名单_{secrets.token_hex(4)}.xlsx"
+        await run_in_threadpool(board.reminder_list, self.portal, items, target)
+        return download(target, f"{code}_{period}_催报名单.xlsx", remove=True)
+
+    async def rollup(self, request: Request) -> Response:
+        account, code = self.node_of(request)
+        await self.form(request)
+        try:
+            await run_in_threadpool(self.make_rollup, account.id, code, self.address(request))
+        except Refused as exc:
+            return self.refused(request, exc, 403 if exc.key == "not-allowed" else 400)
+        return RedirectResponse(f"/board/{code}", 303)
+
+    def make_rollup(self, account_id: int, code: str, address: str) -> Rollup:
+        with self.portal.db() as db:
+            return node_summary.make(self.portal, db, db.get(Account, account_id), code, self.lang, address)
+
+    def visible_rollup(self, db, account: Account, made_id: str) -> Rollup:
+        made = db.get(Rollup, int(made_id)) if made_id.isdigit() else None
+        if made is None or account.role == "unit" or not self.portal.sees(account, made.unit):
+            raise HTTPException(404)
+        return made
+
+    async def rollup_file(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        with self.portal.db() as db:
+            made = self.visible_rollup(db, account, request.path_params["id"])
+        folder = self.portal.data / made.folder
+        files = {p.name: p for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+        name = request.path_params["name"]
+        if name not in files:  # only a file that is there, by its exact name: no path ever comes from the URL
+            raise HTTPException(404)
+        return download(files[name], name)
+
+    async def report_up(self, request: Request) -> Response:
+        account = self.signed_in(request)
+        await self.form(request)
+        try:
+            with self.portal.db() as db:
+                made = self.visible_rollup(db, account, request.path_params["id"])
+                node_summary.submit_up(self.portal, db, db.get(Account, account.id), made, self.address(request))
+        except Refused as exc:
+            return self.refused(request, exc, 403 if exc.key == "not-allowed" else 400)
+        return RedirectResponse(f"/board/{made.unit}", 303)
+
+    # administration --------------------------------------------------------------------------------------------
+    def admin_only(self, request: Request) -> Account:
+        account = self.signed_in(request)
+        if account.role != "admin":
+            raise HTTPException(404)
+        return account
+
+    async def admin(self, request: Request) -> Response:
+        self.admin_only(request)
+        with self.portal.db() as db:
+            everyone = list(db.scalars(select(Account).order_by(Account.login)))
+            period, deadline = self.portal.period(db), self.portal.deadline(db)
+        return self.page(request, "admin.html", accounts=everyone, period=period, deadline=deadline,
+                         roots=self.portal.registry.roots(), note=request.query_params.get("note", ""))
+
+    async def admin_deadline(self, request: Request) -> Response:
+        account = self.admin_only(request)
+        form = await self.form(request)
+        try:
+            day = date.fromisoformat(str(form.get("deadline", "")))
+        except ValueError:
+            raise HTTPException(400) from None
+        with self.portal.db() as db:
+            settle(db, self.portal.period(db), day.isoformat())
+            audit(db, account, "deadline", None, None, day.isoformat(), self.address(request))
+            db.commit()
+        return RedirectResponse("/admin", 303)
+
+    async def admin_reset(self, request: Request) -> Response:
+        account = self.admin_only(request)
+        await self.form(request)
+        with self.portal.db() as db:
+            target = db.scalar(select(Account).where(Account.login == request.path_params["login"]))
+            if target is None:
+                raise HTTPException(404)
+            password = accounts.one_time_password()
+            target.password_hash, target.must_change = accounts.HASHER.hash(password), True
+            target.failed_logins, target.locked_until = 0, None
+            audit(db, account, "reset", target.unit, None, target.login, self.address(request))
+            db.commit()
+        return self.page(request, "message.html", message=text("new-one-time", self.lang, login=target.login,
+                                                                password=password))
+
+    async def error(self, request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException) and exc.status_code in (301, 302, 303):
+            return RedirectResponse(exc.headers["Location"], exc.status_code)
+        if isinstance(exc, TongjiError):  # a setup problem met by a page (a registry changed under it): said
+            return self.page(request, "message.html", 400, message=str(exc))
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        key = {404: "not-found", 403: "forbidden", 413: "upload-too-large"}.get(status, "server-error")
+        if status == 400 and getattr(exc, "detail", "") == "csrf":
+            key = "csrf"
+        elif status == 400:
+            key = "not-allowed"
+        message = text(key, self.lang, limit=self.portal.upload_limit // (1024 * 1024))
+        response = self.page(request, "message.html", status, message=message)
+        if status == 500:  # made outside the middleware, so it gets the headers here
+            response.headers.update(SECURITY_HEADERS)
+        return response
+
+
+def download(path: Path, name: str, remove: bool = False) -> Response:
+    from starlette.background import BackgroundTask
+
+    task = BackgroundTask(path.unlink, missing_ok=True) if remove else None
+    return FileResponse(path, filename=name, background=task,
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                        if name.endswith(".xlsx") else None)
+
+
+def routes(web: Web) -> list:
+    get, post = ["GET"], ["POST"]
+    return [
+        Route("/", web.home, methods=get),
+        Route("/login", web.login, methods=["GET", "POST"]),
+        Route("/logout", web.logout, methods=post),
+        Route("/password", web.password, methods=["GET", "POST"]),
+        Route("/units/{code}", web.unit, methods=get),
+        Route("/units/{code}/upload", web.upload, methods=post),
+        Route("/units/{code}/template", web.template, methods=get),
+        Route("/submissions/{id}", web.submission, methods=get),
+        Route("/submissions/{id}/file", web.original, methods=get),
+        Route("/submissions/{id}/annotated", web.annotated, methods=get),
+        Route("/submissions/{id}/review", web.review, methods=post),
+        Route("/board/{code}", web.board, methods=get),
+        Route("/board/{code}/reminders", web.reminders, methods=get),
+        Route("/board/{code}/rollup", web.rollup, methods=post),
+        Route("/rollups/{id}/files/{name}", web.rollup_file, methods=get),
+        Route("/rollups/{id}/report-up", web.report_up, methods=post),
+        Route("/admin", web.admin, methods=get),
+        Route("/admin/deadline", web.admin_deadline, methods=post),
+        Route("/admin/accounts/{login}/reset", web.admin_reset, methods=post),
+        Mount("/static", StaticFiles(packages=[("tongji.portal", "static")]), name="static"),
+    ]
+
+
+class SecurityHeaders:
+    """CSP without inline script, no framing, no sniffing, nothing cached: on every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *HEADER_BYTES]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+HEADER_BYTES = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+
+def make_app(portal: Portal, lang: str) -> Starlette:
+    web = Web(portal, lang)
+    return Starlette(routes=routes(web), middleware=[Middleware(SecurityHeaders)],
+                     exception_handlers={Exception: web.error, HTTPException: web.error})

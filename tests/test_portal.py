@@ -1,0 +1,306 @@
+"""The collection portal: a unit submits and sees what is wrong by cell; the 街道 reviews, rolls up and reports up."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from portal_kit import DISTRICT, OTHER_STREET, STREET, make_world
+from tongji.portal.db import Audit, Submission
+
+
+@pytest.fixture
+def world(tmp_path):
+    return make_world(tmp_path)
+
+
+def test_a_unit_sees_its_errors_by_cell_fixes_them_and_passes(world, tmp_path):
+    unit = world.unit()
+    me = world.client(unit)
+    bad = world.workbook(unit, tmp_path, HY04=999)
+    page = me.upload(unit, bad, "第一次.xlsx")
+    assert page.status_code == 200 and page.url.path == "/submissions/1"
+    assert 'id="verdict">退回<' in page.text
+    assert "会员!D11" in page.text and "hy04-le-hy03" in page.text and "hy04-le-hy02" in page.text
+
+    copy = me.get("/submissions/1/annotated")
+    assert copy.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(copy.content))
+    assert book["会员"]["D11"].comment is not None and "问题清单" in book.sheetnames
+
+    page = me.upload(unit, world.workbook(unit, tmp_path), "改好了.xlsx")
+    assert 'id="verdict">通过<' in page.text
+    versions = me.get(f"/units/{unit}").text
+    with world.portal.db() as db:
+        subs = list(db.scalars(select(Submission).order_by(Submission.version)))
+    assert [(s.version, s.verdict, s.review) for s in subs] == [(1, "退回", "退回"), (2, "通过", "待审")]
+    assert all(s.sha256 in versions for s in subs) and "改好了.xlsx" in versions
+    stored = world.portal.store.path(subs[0].sha256, ".xlsx")
+    assert stored.read_bytes() == bad  # kept as uploaded, by its hash
+
+
+def test_the_english_portal_renders_the_same_issue_in_english(tmp_path):
+    from tongji.portal import create_app
+    from tongji.portal.accounts import create_accounts
+
+    world = make_world(tmp_path)
+    app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    with app.state.portal.db() as db:
+        passwords = {a["login"]: a["password"] for a in create_accounts(db, app.state.portal.registry, reset=True)}
+    world.app, world.passwords = app, passwords
+    unit = world.unit()
+    page = world.client(unit).upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    assert 'id="verdict">returned<' in page.text and "Female members" in page.text
+
+
+def test_uploads_that_are_refused_leave_nothing_behind(world, tmp_path):
+    unit, other = world.unit(), world.unit(OTHER_STREET)
+    me = world.client(unit)
+    page = me.upload(unit, world.workbook(other, tmp_path))
+    assert page.status_code == 400 and other in page.text and "不是本单位" in page.text
+    page = me.upload(unit, b"not a workbook at all", "报表.xlsx")
+    assert page.status_code == 400 and "不是 Excel" in page.text
+    world.portal.upload_limit = 1000
+    page = me.upload(unit, world.workbook(unit, tmp_path))
+    assert page.status_code == 413 and "MB" in page.text
+    with world.portal.db() as db:
+        assert db.scalars(select(Submission)).all() == []
+    assert not any((world.data / "files").rglob("*.xlsx"))
+
+
+def test_a_hostile_file_name_is_only_text(world, tmp_path):
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path), "../../<img src=x onerror=alert(1)>.xlsx")
+    page = me.get(f"/units/{unit}")
+    assert "<img" not in page.text and "<td>&lt;img src=x onerror=alert(1)&gt;.xlsx</td>" in page.text
+    stored = [p.name for p in (world.data / "files").rglob("*") if p.is_file()]
+    assert len(stored) == 1 and len(stored[0]) == 64 + len(".xlsx")
+
+
+def test_review_return_approve_lock_and_unlock_with_an_audit_log(world, tmp_path):
+    unit = world.unit()
+    me, street = world.client(unit), world.client(STREET)
+    me.upload(unit, world.workbook(unit, tmp_path))
+    page = street.get("/submissions/1")
+    assert 'id="approve"' in page.text
+    assert street.post("/submissions/1/review", {"action": "return", "reason": ""}).status_code == 400
+    street.post("/submissions/1/review", {"action": "return", "reason": "会员人数与去年差距过大，请核实"})
+    assert "退回原因：会员人数与去年差距过大，请核实" in me.get(f"/units/{unit}").text
+
+    me.upload(unit, world.workbook(unit, tmp_path, HY03=151))
+    street.get("/submissions/2")
+    assert street.post("/submissions/1/review", {"action": "approve"}).status_code == 400  # not the latest
+    street.post("/submissions/2/review", {"action": "approve"})
+    assert 'id="review">已审核<' in me.get("/submissions/2").text
+    refused = me.upload(unit, world.workbook(unit, tmp_path))
+    assert refused.status_code == 400 and "锁定" in refused.text
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "unlock"})
+    assert me.upload(unit, world.workbook(unit, tmp_path)).url.path == "/submissions/3"
+    with world.portal.db() as db:
+        log = [(a.login, a.action, a.unit, a.submission_id) for a in db.scalars(select(Audit).order_by(Audit.id))]
+    assert log == [(unit, "upload", unit, 1), (STREET, "return", unit, 1), (unit, "upload", unit, 2),
+                   (STREET, "approve", unit, 2), (STREET, "unlock", unit, 2), (unit, "upload", unit, 3)]
+    assert "审核通过" in street.get("/submissions/2").text  # the audit shown on the submission's page
+
+
+def test_a_unit_cannot_review_and_an_error_cannot_be_approved(world, tmp_path):
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    me.get("/submissions/1")
+    assert me.post("/submissions/1/review", {"action": "approve"}).status_code == 403
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    assert street.post("/submissions/1/review", {"action": "approve"}).status_code == 400
+
+
+def test_state_changes_need_the_sessions_csrf_token(world, tmp_path):
+    unit = world.unit()
+    me, street = world.client(unit), world.client(STREET)
+    me.upload(unit, world.workbook(unit, tmp_path))
+    for url, data in [("/submissions/1/review", {"action": "approve"}), (f"/board/{STREET}/rollup", {}),
+                      ("/logout", {})]:
+        assert street.post(url, data, csrf=False).status_code == 400
+        assert street.post(url, {**data, "csrf": me.csrf}).status_code == 400  # another session's token
+    files = {"file": ("a.xlsx", world.workbook(unit, tmp_path))}
+    assert me.post(f"/units/{unit}/upload", csrf=False, files=files).status_code == 400
+    with world.portal.db() as db:
+        assert [s.review for s in db.scalars(select(Submission))] == ["待审"]
+
+
+def test_sign_in_is_throttled_and_a_new_sign_in_gets_a_new_session(world):
+    unit = world.unit()
+    me = world.client(unit)
+    first = me.client.cookies.get("tongji_session")
+    me.post("/logout")
+    assert me.get(f"/units/{unit}").url.path == "/login"
+    for _ in range(5):
+        assert me.sign_in(unit, "wrong-password").status_code == 401
+    page = me.sign_in(unit, world.passwords[unit])
+    assert page.status_code == 401 and "锁定" in page.text
+    with world.portal.db() as db:
+        from tongji.portal.db import Account
+
+        account = db.scalar(select(Account).where(Account.login == unit))
+        account.locked_until = None
+        db.commit()
+    me.sign_in(unit, world.passwords[unit])
+    assert me.client.cookies.get("tongji_session") not in (None, first)
+
+
+def test_the_board_counts_states_and_lateness_and_exports_the_reminder_list(tmp_path):
+    world = make_world(tmp_path, deadline="2020-01-20")  # long past: every upload is late
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    world.client(a).upload(a, world.workbook(a, tmp_path))
+    world.client(b).upload(b, world.workbook(b, tmp_path, HY04=999))
+    street = world.client(STREET)
+    page = street.get(f"/board/{STREET}")
+    # expected: the 街道's own 本级 and its two units; received 2, returned 1, pending 1, missing 1 (本级)
+    cells = ["3", "2", "0", "1", "1", "1", "3", "66.7%", "0.0%"]
+    assert "".join(f"<td>{c}</td>" for c in cells) in page.text.replace("\n", "")
+    assert street.get(f"/board/{STREET}?state=退回").text.count("data-unit=") == 1
+    book = openpyxl.load_workbook(io.BytesIO(street.get(f"/board/{STREET}/reminders").content))
+    rows = [r for r in book["催报名单"].iter_rows(values_only=True)]
+    assert rows[0][:4] == ("单位代码", "单位名称", "层级", "状态")
+    assert [(r[0], r[3]) for r in rows[1:]] == [(STREET, "未报（迟报）"), (b, "退回（迟报）")]
+    assert not list((world.data / "exports").iterdir())  # the export is not left on the server
+
+
+def test_rollup_in_the_portal_writes_what_tongji_rollup_writes(world, tmp_path):
+    from typer.testing import CliRunner
+
+    from tongji.cli import _register, app
+    from tongji.portal.node_summary import inputs
+
+    street = world.client(STREET)
+    for unit in (world.unit(STREET, 0), world.unit(STREET, 1), STREET):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    for sub_id in (1, 2):
+        street.get(f"/submissions/{sub_id}")
+        street.post(f"/submissions/{sub_id}/review", {"action": "approve"})
+    district = world.client(DISTRICT)
+    district.get("/submissions/3")
+    district.post("/submissions/3/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    page = street.post(f"/board/{STREET}/rollup")
+    assert 'id="report-up"' in page.text
+    folder = next((world.data / "rollups" / STREET).iterdir())
+    with world.portal.db() as db:
+        files = inputs(world.portal, db, STREET)
+    assert len(files) == 3
+    _register()
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(app, ["rollup", *map(str, files), "-r", str(world.city.registry), "--unit", STREET,
+                                      "-p", "2025", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    ours = {p.name: p.read_bytes() for p in folder.iterdir()}
+    theirs = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert ours == theirs and f"{STREET}_2025_汇总.xlsx" in ours
+
+    name = f"{STREET}_2025_汇总.xlsx"
+    assert street.get(f"/rollups/1/files/{name}").content == ours[name]
+    street.post("/rollups/1/report-up")
+    assert "已上报" in district.get(f"/board/{DISTRICT}").text
+    with world.portal.db() as db:
+        assert inputs(world.portal, db, DISTRICT) == [folder / name]  # the 区 rolls up from the report
+
+
+def test_unit_names_from_the_registry_are_escaped(tmp_path):
+    world = make_world(tmp_path)
+    text = world.city.registry.read_text(encoding="utf-8").replace("第1街道第1工会", "<script>alert(1)</script>")
+    world.city.registry.write_text(text, encoding="utf-8")
+    from tongji.definitions.registry import load_registry
+
+    world.portal.registry = load_registry(world.city.registry)
+    page = world.client(STREET).get(f"/board/{STREET}")
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_every_response_carries_the_security_headers(world):
+    page = world.client(world.unit()).get("/")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    cookie = page.history[0].headers.get("set-cookie", "") if page.history else ""
+    login = world.client(world.unit(), change_password=False).last
+    set_cookie = " ".join(r.headers.get("set-cookie", "") for r in [*login.history, login])
+    assert "HttpOnly" in set_cookie and "SameSite=strict" in set_cookie, (cookie, set_cookie)
+
+
+def test_the_data_folder_holds_everything_and_a_restart_keeps_it(world, tmp_path):
+    from tongji.portal import create_app
+
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    again = create_app(world.city.registry, "2025", data=world.data, spec=world.portal.spec)
+    world.app = again
+    assert 'id="verdict">通过<' in world.client(unit).get("/submissions/1").text
+    assert (world.data / "portal.db").exists()
+    zipfile.ZipFile(next((world.data / "files").rglob("*.xlsx"))).testzip()
+    assert Path(world.portal.store.path(world.portal.db().scalar(select(Submission.sha256)), ".xlsx")).exists()
+
+
+def test_the_authorization_matrix(world, tmp_path):
+    """Every route × every role × own and other units: what one may not see is 404, what one sees but may not
+    do is 403, and nothing changes."""
+    a, b = world.unit(STREET, 0), world.unit(OTHER_STREET, 0)
+    world.client(a).upload(a, world.workbook(a, tmp_path))
+    world.client(b).upload(b, world.workbook(b, tmp_path))
+    street = world.client(STREET)
+    assert "无可汇总" in street.post(f"/board/{STREET}/rollup").text
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.post(f"/board/{STREET}/rollup")
+    name = f"{STREET}_2025_汇总.xlsx"
+    roles = {"unit": a, "other unit": b, "node": STREET, "other node": OTHER_STREET, "ancestor": DISTRICT,
+             "admin": "admin"}
+    ok, hidden, refused = 200, 404, 403
+    gets = {
+        f"/units/{a}": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        f"/units/{a}/template": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        "/submissions/1": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        "/submissions/1/file": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        "/submissions/1/annotated": dict(unit=ok, node=ok, ancestor=ok, admin=ok),
+        f"/board/{STREET}": dict(node=ok, ancestor=ok, admin=ok),
+        f"/board/{STREET}/reminders": dict(node=ok, ancestor=ok, admin=ok),
+        f"/rollups/1/files/{name}": dict(node=ok, ancestor=ok, admin=ok),
+        "/rollups/1/files/..%2F..%2Fportal.db": {},
+        "/submissions/999": {}, "/units/nobody": {}, "/board/nobody": {},
+        "/admin": dict(admin=ok),
+    }
+    done, wrong_state = 303, 400  # submission 1 is approved (locked); rollup 1 is superseded by the node's next
+    posts = {
+        f"/units/{a}/upload": dict(unit=wrong_state, node=refused, ancestor=refused, admin=refused),
+        "/submissions/1/review": dict(unit=refused, node=wrong_state, ancestor=wrong_state, admin=wrong_state),
+        f"/board/{STREET}/rollup": dict(node=done, ancestor=refused, admin=done),
+        "/rollups/1/report-up": dict(node=wrong_state, ancestor=refused, admin=refused),
+        "/admin/deadline": dict(admin=done), f"/admin/accounts/{OTHER_STREET}/reset": dict(admin=ok),
+    }
+    with world.portal.db() as db:
+        before = [(s.id, s.version, s.review) for s in db.scalars(select(Submission))]
+    seen = {}
+    for role, login in roles.items():
+        me = world.client(login)
+        for url, allowed in gets.items():
+            seen[role, url] = me.client.get(url, follow_redirects=False).status_code
+            assert seen[role, url] == allowed.get(role, hidden), (role, url)
+        for url, allowed in posts.items():
+            me.get("/")
+            data = {"csrf": me.csrf, "action": "approve", "reason": "x", "deadline": "2030-01-01"}
+            files = {"file": ("a.xlsx", world.workbook(a, tmp_path))} if url.endswith("upload") else None
+            status = me.client.post(url, data=data, files=files, follow_redirects=False).status_code
+            assert status == allowed.get(role, hidden), (role, url, status)
+    with world.portal.db() as db:
+        assert [(s.id, s.version, s.review) for s in db.scalars(select(Submission))] == before
+    anonymous = world.client("admin").client
+    anonymous.cookies.clear()
+    for url in [u for u in [*gets, *posts] if "%2F" not in u]:  # a path with a slash matches no route at all
+        response = anonymous.request("GET" if url in gets else "POST", url, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/login", url

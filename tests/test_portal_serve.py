@@ -1,0 +1,113 @@
+"""`tongji serve` and `tongji demo --serve` as a user runs them: real processes, real sockets."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import httpx2
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from portal_kit import make_world
+from tongji.cli import _register, app
+
+
+def run(*args: str):
+    _register()
+    return CliRunner().invoke(app, list(args))
+
+
+def test_serve_without_a_registry_is_one_chinese_line_and_exit_2():
+    result = run("serve", "--period", "2025")
+    assert result.exit_code == 2 and "启动门户需要 --registry、--period" in result.output
+
+
+def test_a_malformed_deadline_is_said(tmp_path):
+    world = make_world(tmp_path)
+    result = run("serve", "-r", str(world.city.registry), "-p", "2025", "--deadline", "1月20日",
+                 "--data", str(tmp_path / "d"))
+    assert result.exit_code == 2 and "截止日期“1月20日”格式不对" in result.output
+
+
+def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path):
+    world = make_world(tmp_path)
+    data, out = tmp_path / "served", tmp_path / "账号.xlsx"
+    result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(out), "--data", str(data))
+    assert result.exit_code == 0, result.output
+    rows = list(openpyxl.load_workbook(out)["账号清单"].iter_rows(values_only=True))
+    assert rows[0] == ("单位代码", "单位名称", "层级", "账号", "一次性密码")
+    logins = {r[3]: r[4] for r in rows[1:]}
+    assert set(logins) == {"admin", *world.city.units}
+    again = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "2.xlsx"),
+                "--data", str(data))
+    assert again.exit_code == 0 and "已生成 0 个账号" in again.output  # nobody's password changes by accident
+
+    from starlette.testclient import TestClient
+
+    from tongji.portal import create_app
+
+    served = create_app(world.city.registry, "2025", data=data)
+    client = TestClient(served)
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    unit = next(iter(world.city.grassroots()))
+    page = client.post("/login", data={"csrf": token, "login": unit, "password": logins[unit]})
+    assert page.url.path == "/password"  # a one-time password must be changed first
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    port = free_port()
+    env = {**os.environ, "TONGJI_WORKERS": "1"}
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-c", "from tongji.cli import main; main()", "demo",
+                                    str(tmp_path / "demo"), "--serve", "--port", str(port)],
+                                   stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(url + "/login", timeout=1)
+            break
+        except httpx2.TransportError:
+            if process.poll() is not None:
+                pytest.fail(log.read_text(encoding="utf-8"))
+            time.sleep(0.3)
+    yield url, log
+    process.terminate()
+    process.wait(10)
+
+
+def test_demo_serve_answers_on_localhost_with_a_realistic_state(demo_server):
+    url, log = demo_server
+    assert "所有演示账号的密码都是 tongji2025" in log.read_text(encoding="utf-8")
+    def sign_in(client, login):
+        page = client.get("/login")
+        assert page.status_code == 200 and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        token = client.cookies["tongji_login_csrf"]
+        return client.post("/login", data={"csrf": token, "login": login, "password": "tongji2025"})
+
+    with httpx2.Client(base_url=url, follow_redirects=True) as client:
+        board = sign_in(client, "330106001")
+        assert board.url.path == "/board/330106001"
+        states = re.findall(r'<td class="state-(\S+?)">', board.text)
+        assert {"已审核", "退回"} <= set(states)
+        assert client.get("/board/330106").status_code == 404  # a 街道 does not see its 区
+    with httpx2.Client(base_url=url, follow_redirects=True) as client:
+        district = sign_in(client, "330106")
+        assert district.url.path == "/board/330106"
+        assert "已上报" in district.text and "未上报" in district.text
+
