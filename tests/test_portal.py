@@ -282,6 +282,7 @@ def test_the_authorization_matrix(world, tmp_path):
         f"/board/{STREET}/rollup": dict(node=done, ancestor=refused, admin=done),
         "/rollups/1/report-up": dict(node=wrong_state, ancestor=refused, admin=refused),
         "/admin/deadline": dict(admin=done), f"/admin/accounts/{OTHER_STREET}/reset": dict(admin=ok),
+        "/admin/period": dict(admin=wrong_state),  # posted with no period: said, nothing changed
     }
     with world.portal.db() as db:
         before = [(s.id, s.version, s.review) for s in db.scalars(select(Submission))]
@@ -304,3 +305,16 @@ def test_the_authorization_matrix(world, tmp_path):
     for url in [u for u in [*gets, *posts] if "%2F" not in u]:  # a path with a slash matches no route at all
         response = anonymous.request("GET" if url in gets else "POST", url, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login", url
+
+
+def test_a_new_period_starts_a_new_round(world, tmp_path):
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    admin = world.client("admin")
+    admin.get("/admin")
+    assert admin.post("/admin/period", {"period": "2025年第五季度"}).status_code == 400
+    admin.post("/admin/period", {"period": "2026"})
+    page = world.client(STREET).get(f"/board/{STREET}")
+    assert "报告期 2026" in page.text and page.text.count('class="state-未报"') == 2
+    with world.portal.db() as db:
+        assert [a.action for a in db.scalars(select(Audit).order_by(Audit.id))] == ["upload", "period"]

@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 import uvicorn
 
-from portal_kit import DISTRICT, STREET, make_world
+from portal_kit import CITY, DISTRICT, STREET, make_world
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
@@ -58,6 +58,7 @@ def shot(page, name: str) -> None:
 
 def sign_in(browser, url: str, world, login: str):
     page = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
+    page.on("dialog", lambda d: d.accept())  # "return?", "report up?": the user says yes
     page.goto(url + "/login")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", world.passwords[login])
@@ -108,7 +109,6 @@ def test_a_collection_round_in_the_browser(served, browser, tmp_path):
     street.goto(f"{url}/board/{STREET}")
     shot(street, "board")
     street.click(f"tr[data-unit='{second}'] td:last-child a")
-    street.on("dialog", lambda d: d.accept())
     street.fill("#return-reason", "会员人数与花名册不符，请核实")
     street.click("#return")
     assert street.inner_text("#review") == "退回"
@@ -132,11 +132,18 @@ def test_a_collection_round_in_the_browser(served, browser, tmp_path):
     assert district.inner_text(f".up-{STREET}") == "已上报"
     shot(district, "district")
 
-    # the 街道's summary in the portal has the totals `tongji rollup --all` gives on the same approved workbooks
+    district.click("#rollup")
+    district.click("#report-up")
+    city = sign_in(browser, url, world, CITY)
+    assert city.inner_text(f".up-{DISTRICT}") == "已上报"
+    city.click("#rollup")
+    assert city.locator("#rollups a").count() >= 2
+
+    # every level's summary in the portal has the totals `tongji rollup --all` gives on the same approved workbooks
     import tongji
 
     approved = [world.city.files[unit], world.city.files[STREET]]
-    expected = tongji.rollup_all(approved, registry=world.city.registry, period="2025", unit=STREET,
-                                 spec=world.portal.spec)[STREET].totals
-    made = next((world.data / "rollups" / STREET).iterdir()) / f"{STREET}_2025_汇总.parquet"
-    assert pl.read_parquet(made).equals(expected)
+    expected = tongji.rollup_all(approved, registry=world.city.registry, period="2025", spec=world.portal.spec)
+    for node in (STREET, DISTRICT, CITY):
+        made = next((world.data / "rollups" / node).iterdir()) / f"{node}_2025_汇总.parquet"
+        assert pl.read_parquet(made).equals(expected[node].totals), node

@@ -127,6 +127,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act-report-up": ("上报", "report up"),
     "act-reset": ("重置密码", "reset password"),
     "act-deadline": ("修改截止日期", "change deadline"),
+    "act-period": ("更换报告期", "change period"),
+    "period-bad": ("报告期格式不对，应为 2025、2025Q2 或 2025-06", "The period is malformed: use 2025, 2025Q2 or 2025-06"),
+    "period-hint": ("更换报告期即开始新一轮收表；各期的报表都保留。", "A new period starts a new round; every period's workbooks are kept."),
 }
 
 
