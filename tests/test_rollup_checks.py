@@ -7,7 +7,7 @@ import polars as pl
 
 from city import build, values_for
 from test_rollup import level_by_level
-from tongji.aggregating.rollup import rollup_all
+from tongji.aggregating.rollup import rollup, rollup_all
 from tongji.aggregating.summary import TRANSFER_NOTE
 from tongji.checking.totals import total_cells
 from tongji.plugins import load_spec
@@ -117,3 +117,10 @@ def test_python_checks_on_summaries_made_in_memory_agree_with_level_by_level(tmp
     assert flagged.select("unit", "severity", "cell").rows() == [(biggest, "错误", "会员!D10")]
     jf04 = every[district].issues.filter(pl.col("rule") == "summary-seen", pl.col("code") == "JF04")
     assert set(jf04["explained"]) == {TRANSFER_NOTE}  # a 警告 beside the summary's note is explained
+
+    # rollup of one node sums a child that sent no summary in memory too, and returns it the same way
+    alone = rollup(city.folder, registry=city.registry, unit=district, period="2025", spec=spec)
+    assert alone.detail["单位代码"].sort().to_list() == every[district].detail["单位代码"].sort().to_list()
+    # --include-errors takes it, as it takes a workbook with errors
+    taken = rollup_all(city.folder, registry=city.registry, period="2025", spec=spec, include_errors=True)
+    assert set(city.subtree(biggest)) <= set(taken[district].detail["单位代码"])
