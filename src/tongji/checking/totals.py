@@ -23,14 +23,18 @@ SUMMARY_SCOPES = {"基层": pl.lit(False), "本级": pl.lit(False), "汇总": pl
 def total_cells(spec: Spec) -> dict[str, str]:
     """Where a summary workbook holds each total (column D of its form sheets, below the title, the form marks,
     one info line and the header): the cells a check on that workbook names. writing/summary_files.py writes there."""
-    first = 1 + len(spec.marks) + 3  # title row 1 carries 表号; then the other marks, the info line, the header
+    first = _first_row(spec)
     return {row.code: f"{form.sheet}!D{first + i}" for form in spec.data_forms for i, row in enumerate(form.rows)}
 
 
 def cover_cells(spec: Spec) -> dict[str, str]:
-    """Where a summary workbook holds each cover field (column C of 封面, from the row the totals start on)."""
-    first = 1 + len(spec.marks) + 3
+    """Where a summary workbook holds each cover field (column C of 封面, below the same title and header)."""
+    first = _first_row(spec)
     return {row.code: f"{spec.cover.sheet}!C{first + i}" for i, row in enumerate(spec.cover.rows)}
+
+
+def _first_row(spec: Spec) -> int:
+    return 1 + len(spec.marks) + 3  # title row 1 carries 表号; then the other marks, the info line, the header
 
 
 def summary_issues(summaries: list[Summary], spec: Spec, registry: Registry | None,
@@ -116,7 +120,9 @@ def read_back(summaries: list[Summary], spec: Spec) -> tuple[pl.DataFrame, pl.Da
 
 
 def _text(value: int | float | None) -> str | None:
-    """A number as the reader gets it from the workbook's cell: 12 and 12.0 as "12", 0.5 as "0.5"."""
+    """A number as its cell's text: 12 and 12.0 as "12", 0.5 as "0.5". An amount read back from the workbook
+    may carry one more digit of binary noise (9466141.060000001, as openpyxl writes it): only the issue's
+    `value` text differs then."""
     if value is None:
         return None
     return str(int(value)) if float(value).is_integer() else repr(float(value))
