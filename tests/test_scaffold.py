@@ -1,9 +1,10 @@
 """`tongji plugin new` makes a project that installs with pip in a clean virtual environment and passes its own test.
 
-The in-process test in test_plugin_api.py cannot see a dependency the project forgot: this machine's environment has
-everything. Here the project goes into a fresh venv without system site packages, tongji comes in through the
-project's own requirement (`tongji @ file:///…` for a tongji installed from a folder, as in CI), the rest from the
-package index. About a minute with a reachable index; skipped when the index cannot be reached.
+The scaffold's other tests (in-process in test_plugin_api.py, `pip install --no-deps --target` in test_plugins.py)
+run in this environment, which has everything: they cannot see a dependency the project forgot. Here the project
+goes into a fresh venv without system site packages, tongji comes in through the project's own requirement
+(`tongji @ file:///…` for a tongji installed from a folder, as in CI), the rest from the package index.
+35 s to a minute with a reachable index; skipped when the index cannot be reached.
 """
 
 from __future__ import annotations
