@@ -372,6 +372,78 @@ def test_a_pip_package_ships_its_toml_in_a_data_folder(tmp_path):
         sys.path[:] = [p for p in sys.path if "tongji-hz" not in p]
 
 
+BOTH_HOOK = '''import polars as pl
+
+from tongji.plugin import hookimpl
+
+
+def members_round(table):
+    return table.filter(pl.col("类型") == "基层", pl.col("HY03") % 10 != 0).select("file", pl.lit("HY03").alias("code"))
+
+
+@hookimpl
+def register_checks(register):
+    register("both-members-round", members_round, "警告", "会员人数 {HY03} 不是 10 的倍数")
+
+
+@hookimpl
+def register_rules(register):  # the .toml file implements this hook too
+    register({"id": "both-hy05-le-hy03", "severity": "警告", "check": "HY05 <= HY03"})
+'''
+BOTH_RULE = '[[rule]]\nid = "both-hy04-le-half"\nseverity = "警告"\ncheck = "HY04 * 2 <= HY03"\n'
+
+
+def package_with_hooks_and_toml(tmp_path: Path, rule: str) -> Path:
+    """A pip-style project whose entry point names a package holding both hooks and a .toml file."""
+    project = tmp_path / "插件" / "tongji-both"
+    package = project / "src" / "tongji_both"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(BOTH_HOOK, encoding="utf-8")
+    (package / "rules.toml").write_text(rule, encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "tongji-both"\nversion = "0.1"\n[project.entry-points.tongji]\nboth = "tongji_both"\n',
+        encoding="utf-8")
+    return project
+
+
+@pytest.fixture
+def forget_tongji_both():
+    yield
+    for name in [m for m in sys.modules if m.startswith("tongji_both")]:
+        sys.modules.pop(name)
+    sys.path[:] = [p for p in sys.path if "tongji-both" not in p]
+
+
+def test_a_package_with_hooks_and_toml_loads_both(tmp_path, forget_tongji_both):
+    host = load_plugin(package_with_hooks_and_toml(tmp_path, BOTH_RULE))
+    assert host.errors == {}
+    _ = host.spec  # what each plugin registered is recorded as the spec is built
+    assert host.infos["both"].registered == {"审核关系": ["both-hy04-le-half", "both-hy05-le-hy03"],
+                                             "检查": ["both-members-round"]}
+    assert list(host.infos) == ["tongji", "both"]  # one plugin, not one per part
+    city = make_city(tmp_path / "city", host, streets=(1,),
+                     values=lambda code, u: {"HY03": 85, "HY04": 50} if u["层级"] == "基层" else {})
+    report = validate(host, city)
+    fired = report.issues.filter(pl.col("rule").str.starts_with("both-")).select("unit", "rule", "cell")
+    grassroots = sorted(c for c, u in city.units.items() if u["层级"] == "基层")
+    assert sorted(fired.rows()) == sorted([(u, "both-hy04-le-half", "会员!D11") for u in grassroots]
+                                          + [(u, "both-members-round", "会员!D10") for u in grassroots])
+
+
+@pytest.mark.parametrize("rule, line, detail", [
+    (BOTH_RULE.replace("severity", "servity"), 3, "未知的键“servity”"),  # found when the spec is built
+    (BOTH_RULE.replace('check = "', 'check = '), 4, ""),  # TOML syntax: found when the package is loaded
+], ids=["unknown-key", "toml-syntax"])
+def test_a_mistake_in_a_packages_toml_names_its_line_and_fails_the_plugin(tmp_path, forget_tongji_both, rule,
+                                                                          line, detail):
+    host = load_plugin(package_with_hooks_and_toml(tmp_path, rule))
+    with pytest.raises(TongjiError) as exc:
+        _ = host.spec
+    error = host.errors["both"]  # `tongji plugins` shows it as failed, with this message
+    assert error.startswith(f"定义文件 rules.toml 第 {line} 行有误") and detail in error, error
+    assert error in str(exc.value)
+
+
 # --- the scaffold ---------------------------------------------------------------------------------
 
 def test_the_scaffold_depends_on_this_tongji_and_its_test_passes(tmp_path):

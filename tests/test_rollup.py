@@ -41,16 +41,16 @@ def streets(city):
     return [c for c, u in city.units.items() if u["层级"] == "街道"]
 
 
-def level_by_level(city, out: Path, period: str = "2025") -> dict:
+def level_by_level(city, out: Path, period: str = "2025", spec=None) -> dict:
     """What three statisticians do: 街道 from grassroots files, 区 from 街道 summaries, 市 from 区 summaries."""
-    spec, done = load_spec(), {}
+    spec, done = spec or load_spec(), {}
     for level in ("街道", "区", "市"):
         for node in [c for c, u in city.units.items() if u["层级"] == level]:
             children = city.children.get(node, [])
             inputs = [city.units[node]["file"]]
             for c in children:
                 inputs.append(city.units[c]["file"] if city.units[c]["层级"] == "基层" else done[c][1])
-            summary = rollup(inputs, registry=city.registry, unit=node, period=period)
+            summary = rollup(inputs, registry=city.registry, unit=node, period=period, spec=spec)
             paths = write_summary(summary, out, spec)
             done[node] = (summary, next(p for p in paths if p.suffix == ".xlsx"))
     return done

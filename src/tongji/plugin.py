@@ -6,7 +6,7 @@ docs/plugins.md documents every hook, every object a hook receives and every iss
 
 from __future__ import annotations
 
-from tongji.aggregating.summary import DETAIL_KEYS, Summary
+from tongji.aggregating.summary import DETAIL_KEYS, TRANSFER_NOTE, Summary
 from tongji.checking.plugin_checks import REGISTRY_COLUMNS, RETURNED
 from tongji.checking.rules import fmt_number
 from tongji.definitions import Form, Indicator, Row, Rule, Spec
@@ -16,7 +16,7 @@ from tongji.errors import PluginError
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport
 from tongji.plugins.hookspecs import HOOK_API_VERSION, hookimpl
 from tongji.writing.files import atomic_path, save_workbook, write_bytes
-from tongji.writing.summary_files import TRANSFER_NOTE, summary_stem
+from tongji.writing.summary_files import summary_stem
 
 ISSUE_FIELDS = {
     "file": "工作簿路径（汇总自身的问题为空）",

@@ -17,6 +17,10 @@ from tongji.reading.screen import Limits, quiet_stderr, screen
 
 DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
 KIND_GRASSROOTS, KIND_BENJI = "基层", "本级"
+# what a summary workbook holds beside its totals and how it rounds them: written by writing/summary_files.py,
+# and what checking/totals.py reads into a summary made in memory as validating its workbook would
+TRANSFER_NOTE = "简单汇总：上下级之间的补助收支未抵销"  # domain.md §4: JF04/JF17 are not eliminated
+TRANSFER_CODES = ("JF04", "JF17")
 
 
 @dataclass
@@ -75,6 +79,18 @@ class Summary:
     def rate(self, indicator: str) -> float | None:
         row = self.indicators.filter(pl.col("id") == indicator)
         return row["value"][0] if row.height else None
+
+
+def workbook_name(summary: Summary) -> str:
+    """The name a summary's workbook is written under: what stands for it when it was made in memory."""
+    return f"{summary.unit}_{summary.period}_汇总.xlsx"
+
+
+def as_written(value: float | None, kind: str) -> int | float | None:
+    """Counts and flags as whole numbers, amounts to the cent: sums of floats carry noise like 0.30000000000000004."""
+    if value is None:
+        return None
+    return int(round(value)) if kind in ("count", "flag") else round(value, 2)
 
 
 def read_detail(path: Path, spec: Spec) -> pl.DataFrame:

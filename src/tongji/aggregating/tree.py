@@ -28,8 +28,9 @@ from tongji.aggregating.summary import (
     column_sums,
     read_detail,
     rows_at,
+    workbook_name,
 )
-from tongji.checking.totals import totals_issues
+from tongji.checking.totals import summary_issues
 from tongji.checking.validate import validate
 from tongji.definitions import Spec
 from tongji.definitions.codes import SUMMARY, canonical_period
@@ -56,6 +57,7 @@ class Context:
     extra_issues: list[dict] = field(default_factory=list)
     previous: pl.DataFrame | None = None  # last period's 明细, when given
     edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
+    checked: dict[str, pl.DataFrame] = field(default_factory=dict)  # node made here for its parent → its issues
 
     @classmethod
     def build(
@@ -131,25 +133,32 @@ class Context:
         return summaries
 
     def add_totals_checks(self, summaries: dict[str, Summary]) -> None:
-        """Each summary's 校验 gets the checks on the totals of the summaries made here beneath it (all at once),
-        as it would have had from validating their workbooks level by level."""
-        found = totals_issues(list(self.memo.values()), self.spec)
-        if not found.height:
-            return
-        by_unit = {k: df for (k,), df in found.partition_by("unit", as_dict=True).items()}
+        """Each summary's 校验 gets the checks on the summaries made here beneath it, as it would have had from
+        validating their workbooks level by level."""
         for node, summary in summaries.items():
-            parts = [by_unit[c] for c in self._made_below(node) if c in by_unit]
+            parts = [self.checked[c] for c in self._made_below(node) if self.checked[c].height]
             if parts:
                 summary.issues = pl.concat([summary.issues, *parts])
 
     def _made_below(self, node: str) -> list[str]:
         """Nodes beneath `node` whose summaries were made here (not read from a child's summary workbook)."""
-        out, stack = [], [c for c in self.registry.children(node) if c in self.memo]
+        out, stack = [], [c for c in self.registry.children(node) if c in self.checked]
         while stack:
             child = stack.pop()
             out.append(child)
-            stack.extend(c for c in self.registry.children(child) if c in self.memo)
+            stack.extend(c for c in self.registry.children(child) if c in self.checked)
         return sorted(out)
+
+    def _check(self, nodes: list[str]) -> None:
+        """Run on the summaries of `nodes`, made here for their parent, the checks their workbooks would get
+        from the parent (rules, and checks written in Python), all at once; each node's issues are kept."""
+        nodes = [n for n in nodes if n not in self.checked]
+        if not nodes:
+            return
+        found = summary_issues([self.memo[n] for n in nodes], self.spec, self.registry, self.period)
+        by_unit = {k: df for (k,), df in found.partition_by("unit", as_dict=True).items()}
+        for node in nodes:
+            self.checked[node] = by_unit.get(node, found.clear())
 
     # --- one node -------------------------------------------------------------------------------
 
@@ -163,6 +172,8 @@ class Context:
             taken, child_units = self._take([c for c in children if c in leaves], node, KIND_GRASSROOTS)
             files.extend(taken)
             units.append(child_units)
+        # the children summarised here are checked together, before their parent takes them
+        self._check([c for c in children if c not in leaves and c in self.memo and not self.workbooks_of(c, "汇总")])
         for child in children:
             if child not in leaves:
                 detail, child_units = self._child(node, child)
@@ -183,7 +194,17 @@ class Context:
         if given:
             return self._from_child_summary(node, child, given)
         inner = self.summarize(child)  # no summary given: summarise the child here from deeper workbooks
-        return inner.detail, inner.units.with_columns(pl.lit(child).alias("child"))
+        units = inner.units.with_columns(pl.lit(child).alias("child"))
+        self._check([child])
+        errors = int((self.checked[child]["severity"] == "错误").sum())
+        if errors and not self.include_errors:  # returned, as its workbook would be level by level
+            returned = pl.col("status") == ACCEPTED
+            return self._empty_detail(), units.with_columns(
+                pl.when(returned).then(pl.lit(RETURNED)).otherwise("status").alias("status"),
+                pl.when(returned).then(pl.lit(workbook_name(inner))).otherwise("file").alias("file"),
+                *[pl.when(returned).then(pl.lit(value)).otherwise(column).alias(column) for column, value in
+                  unit_row("", "", "", "", "", "reason-errors", n=errors).items() if column.startswith("reason")])
+        return inner.detail, units
 
     def _take(self, units: list[str], node: str, kind: str) -> tuple[list[str], pl.DataFrame]:
         """The units' own workbooks (grassroots or 本级): the files taken (accepted), and each unit's fate.

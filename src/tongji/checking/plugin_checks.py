@@ -5,6 +5,7 @@ and an 错误 returns the workbook in rollup."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -18,10 +19,16 @@ from tongji.errors import TongjiError
 from tongji.issues.issue_type import IssueType, check_type
 
 RETURNED = ("file", "code", "cell", "severity", "message", "message_en", "value")  # what a check may return
+FOUND = {  # an issue as plugin_issues gives it, by file_id (validation joins on the file and the unit)
+    "file_id": pl.Int32, "severity": pl.Utf8, "rule": pl.Utf8, "sheet": pl.Utf8, "ref": pl.Utf8, "code": pl.Utf8,
+    "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64, "cells": pl.List(pl.Utf8),
+    "explained": pl.Utf8,
+}
 REGISTRY_COLUMNS = [c for c in COLUMNS if c != "单位代码"]  # 单位代码 is the cover's FM02
 
 
-def check_table(wide: pl.DataFrame, spec: Spec, registry: Registry | None, files: list[Path]) -> pl.DataFrame:
+def check_table(wide: pl.DataFrame, spec: Spec, registry: Registry | None,
+                files: Sequence[Path | str]) -> pl.DataFrame:
     """One row per readable workbook: file, 类型 (基层/本级/汇总), FM01…FM12, the unit's registry columns
     (null without a registry or for a unit not in it), then every numeric code. `file_id` is kept for joining
     back and dropped before a plugin sees the table."""
@@ -41,8 +48,9 @@ def check_table(wide: pl.DataFrame, spec: Spec, registry: Registry | None, files
 
 
 def plugin_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
-                  period: str | None, files: list[Path], schema: dict) -> pl.DataFrame:
-    """Every Python check's issues in validation's internal issue frame (`schema`)."""
+                  period: str | None, files: Sequence[Path | str], schema: dict = FOUND) -> pl.DataFrame:
+    """Every Python check's issues in validation's internal issue frame (`schema`), from the wide table and
+    the cells of the workbooks `files` (file_id is the position in `files`)."""
     if not spec.checks:
         return pl.DataFrame(schema=schema)
     from tongji.plugins import guarded

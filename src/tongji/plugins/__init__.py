@@ -97,6 +97,7 @@ class Host:
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        self.owner: dict[str, str] = {}  # pluggy's name of each registered part → the plugin it belongs to
         self.only = {n.strip() for n in (only if only is not None else env.get("TONGJI_LOAD_PLUGINS", ""))
                      .split(",") if n.strip()}
         from tongji.plugins import builtin
@@ -129,19 +130,29 @@ class Host:
         info = self.infos[name] = PluginInfo(name, source)
         try:
             plugin = load() if isinstance(load, _Loader) else load
-            self.pm.register(plugin, name=name)
+            # a package with hooks and .toml files is two parts to pluggy (one object cannot implement a hook
+            # twice), one plugin to everyone else: registrations, errors and `tongji plugins` use `name`
+            for i, part in enumerate(plugin.parts if isinstance(plugin, _Parts) else [plugin]):
+                key = name if i == 0 else f"{name}#{i}"
+                self.owner[key] = name
+                self.pm.register(part, name=key)
             self.pm.check_pending()  # a misspelt hook name fails here, loudly
         except pluggy.PluginValidationError as exc:
             self._drop(name)
             info.error = _t("plugin-bad-hook", detail=str(exc).splitlines()[0])
+        except TongjiError as exc:  # a declarative file's syntax: its own message names the file and line
+            self._drop(name)
+            info.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - any plugin failure is reported by name, not raised
             self._drop(name)
             info.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
     def _drop(self, name: str) -> None:
-        plugin = self.pm.get_plugin(name)
-        if plugin is not None:
-            self.pm.unregister(plugin)
+        for key in [k for k, owner in self.owner.items() if owner == name]:
+            plugin = self.pm.get_plugin(key)
+            if plugin is not None:
+                self.pm.unregister(plugin)
+            del self.owner[key]
 
     def _entry_points(self) -> None:
         for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name):
@@ -196,7 +207,8 @@ class Host:
         rank = sorted(range(len(impls)), key=lambda i: (-impls[i].tryfirst + impls[i].trylast, i))
         names = list(dict.fromkeys(impls[i].plugin_name for i in rank))
         everyone = dict(self.pm.list_name_plugin())
-        return [(name, self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p]))
+        return [(self.owner.get(name, name),
+                 self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p]))
                 for name in names]
 
     def _note(self, plugin: str, kind: str, what: str) -> None:
@@ -311,15 +323,23 @@ def _import_file(path: Path, name: str | None = None):
     return module
 
 
+@dataclass
+class _Parts:
+    """One plugin made of several objects registered with pluggy: a package's .toml files and its hooks."""
+
+    parts: list
+
+
 def _as_plugin(obj):
-    """What an entry point names, as a plugin: a module or object with hooks, or a package folder holding only
-    declarative .toml files (a pip package shipping its forms and rules as data)."""
+    """What an entry point names, as a plugin: a module or object with hooks, a package folder of declarative
+    .toml files (a pip package shipping its forms and rules as data), or a package with both: its .toml files
+    are registered first (in file-name order), then its hooks, all under the plugin's one name."""
     folders = [Path(p) for p in getattr(obj, "__path__", [])]
     tomls = sorted(f for folder in folders if folder.is_dir() for f in folder.glob("*.toml"))
+    if not tomls:
+        return obj
     has_hooks = any(hasattr(getattr(obj, n, None), f"{GROUP}_impl") for n in dir(obj))
-    if tomls and not has_hooks:
-        return DeclarativePlugin(*tomls)
-    return obj
+    return _Parts([DeclarativePlugin(*tomls), obj]) if has_hooks else DeclarativePlugin(*tomls)
 
 
 def _project_entry_points(folder: Path) -> list[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """`tongji plugin new NAME`: a plugin project that installs with pip and passes its own test.
 
 tongji is not on the package index: the project depends on the tongji that made it, by its path
-(`tongji @ file:///…`) when that tongji was installed from a folder, else on its version."""
+(`tongji @ file:///…`) when that tongji was installed from a local folder or file, else on its version.
+tests/test_scaffold.py installs the project in a fresh venv and runs its test there."""
 
 from __future__ import annotations
 
@@ -86,8 +87,9 @@ def scaffold(name: str, out: Path) -> Path:
 
 
 def tongji_requirement() -> str:
-    """`tongji @ file:///path` for a tongji installed from a folder (pip install -e . or pip install .),
-    else `tongji>=VERSION` (a wheel: the docs say to install the same one first)."""
+    """`tongji @ file:///path` for a tongji installed from a local path (pip install -e ., pip install . or a
+    wheel file), else `tongji>=VERSION` (installed from an index or a remote URL: the docs say to install the
+    same one first)."""
     try:
         dist = importlib.metadata.distribution("tongji")
     except importlib.metadata.PackageNotFoundError:

@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 import tongji
-from tongji.aggregating.summary import DETAIL_KEYS, Summary
+from tongji.aggregating.summary import DETAIL_KEYS, TRANSFER_CODES, TRANSFER_NOTE, Summary, as_written
 from tongji.definitions import Form, Spec
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
@@ -45,8 +45,6 @@ from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
 
 DETAIL_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET = "明细", "完整性", "校验", "指标"
 PREVIOUS_HEADER = ("上期数", "同比")
-TRANSFER_NOTE = "简单汇总：上下级之间的补助收支未抵销"  # domain.md §4: JF04/JF17 are not eliminated
-TRANSFER_CODES = ("JF04", "JF17")
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
 CHANGE_FORMAT = "0.0%"
 
@@ -189,13 +187,6 @@ def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str |
     return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, COMPLETENESS_SHEET: done})
 
 
-def _number(value: float | None, kind: str) -> int | float | None:
-    """Counts and flags as whole numbers, amounts to the cent: sums of floats carry noise like 0.30000000000000004."""
-    if value is None:
-        return None
-    return int(round(value)) if kind in ("count", "flag") else round(value, 2)
-
-
 def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
     header = form_top(ws, spec, spec.cover, len(COVER_HEADER), f"填报单位：{summary.name}", "")
     ws["A1"].value += "（汇总）"
@@ -223,10 +214,10 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
         ws.cell(r, 1, row.name)
         ws.cell(r, 2, row.code)
         ws.cell(r, 3, row.unit).alignment = Alignment(horizontal="center")
-        ws.cell(r, 4, _number(total.get("value"), row.kind)).number_format = fmt
+        ws.cell(r, 4, as_written(total.get("value"), row.kind)).number_format = fmt
         ws.cell(r, 5, TRANSFER_NOTE if row.code in TRANSFER_CODES else None)
         if summary.has_previous:
-            ws.cell(r, 6, _number(total.get("previous"), row.kind)).number_format = fmt
+            ws.cell(r, 6, as_written(total.get("previous"), row.kind)).number_format = fmt
             ws.cell(r, 7, total.get("change")).number_format = CHANGE_FORMAT
     ws.cell(r + 2, 1, SIGNATURE)
     _widths(ws, DATA_WIDTHS | {"F": 18, "G": 10})
