@@ -157,6 +157,12 @@ def test_sign_in_is_throttled_and_a_new_sign_in_gets_a_new_session(world):
 
 def test_the_board_counts_states_and_lateness_and_exports_the_reminder_list(tmp_path):
     world = make_world(tmp_path, deadline="2020-01-20")  # long past: every upload is late
+    lines = world.city.registry.read_text(encoding="utf-8").splitlines()
+    contacts = [lines[0] + ",联系人,联系电话", *[f"{line},王{n},0571-8000{n:04d}" for n, line in enumerate(lines[1:])]]
+    world.city.registry.write_text("\n".join(contacts) + "\n", encoding="utf-8")
+    from tongji.definitions.registry import load_registry
+
+    world.portal.registry = load_registry(world.city.registry)
     a, b = world.unit(STREET, 0), world.unit(STREET, 1)
     world.client(a).upload(a, world.workbook(a, tmp_path))
     world.client(b).upload(b, world.workbook(b, tmp_path, HY04=999))
@@ -168,8 +174,9 @@ def test_the_board_counts_states_and_lateness_and_exports_the_reminder_list(tmp_
     assert street.get(f"/board/{STREET}?state=退回").text.count("data-unit=") == 1
     book = openpyxl.load_workbook(io.BytesIO(street.get(f"/board/{STREET}/reminders").content))
     rows = [r for r in book["催报名单"].iter_rows(values_only=True)]
-    assert rows[0][:4] == ("单位代码", "单位名称", "层级", "状态")
+    assert rows[0] == ("单位代码", "单位名称", "层级", "状态", "退回原因", "联系人", "联系电话")
     assert [(r[0], r[3]) for r in rows[1:]] == [(STREET, "未报（迟报）"), (b, "退回（迟报）")]
+    assert rows[1][5:] == ("王2", "0571-80000002")
     assert not list((world.data / "exports").iterdir())  # the export is not left on the server
 
 

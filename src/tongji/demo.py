@@ -49,7 +49,7 @@ def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = 
     samples = Path(samples) if samples is not None else data_dir("samples")
     inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
     previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
-    _with_report_plugin()
+    with_report_plugin()
     report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx", lang)
     annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang)
@@ -59,7 +59,7 @@ def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = 
     return result
 
 
-def _with_report_plugin() -> None:
+def with_report_plugin() -> None:
     """Write the HTML report too when the example plugin ships alongside (in a checkout or a wheel)."""
     from tongji import plugins
 

@@ -16,6 +16,7 @@ from tongji.errors import TongjiError
 
 COLUMNS = ["单位代码", "单位名称", "上级代码", "层级", "组织类型", "所在地区划代码", "状态"]
 REQUIRED = ["单位代码", "单位名称", "上级代码", "层级"]
+CONTACTS = ["联系人", "联系电话"]  # optional: kept when the registry has them (the portal's 催报名单 lists them)
 DEFAULT_LEVELS = ("市", "区", "街道", "基层")
 
 
@@ -118,7 +119,7 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit("").alias(col))
     frame = (
-        frame.select(COLUMNS)
+        frame.select(COLUMNS + [c for c in CONTACTS if c in frame.columns])
         .with_columns(pl.all().fill_null("").str.strip_chars())
         .filter(pl.col("单位代码") != "")
         .with_columns(pl.col("状态").replace("", "正常"))

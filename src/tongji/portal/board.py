@@ -11,6 +11,7 @@ import openpyxl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tongji.definitions.registry import CONTACTS
 from tongji.portal.db import Rollup, Submission, now
 from tongji.portal.service import Portal
 from tongji.portal.submissions import APPROVED, PENDING, RETURNED
@@ -18,7 +19,6 @@ from tongji.writing.files import put, save_workbook
 from tongji.writing.printing import table_pages
 
 MISSING = "未报"
-CONTACT_COLUMNS = ("联系人", "联系电话")  # optional registry columns, shown on the 催报 list when present
 
 
 @dataclass
@@ -89,7 +89,7 @@ def reminder_list(portal: Portal, items: list[UnitState], target: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "催报名单"
-    extra = [c for c in CONTACT_COLUMNS if c in portal.registry.frame.columns]
+    extra = [c for c in CONTACTS if c in portal.registry.frame.columns]
     header = ["单位代码", "单位名称", "层级", "状态", "退回原因", *extra]
     for c, text in enumerate(header, 1):
         put(ws, 1, c, text)

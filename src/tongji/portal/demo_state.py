@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tongji.checking.validate import validate
 from tongji.definitions.forms import data_dir
+from tongji.demo import with_report_plugin
 from tongji.portal import create_app
 from tongji.portal.accounts import create_accounts
 from tongji.portal.db import Account, Submission
@@ -29,6 +30,7 @@ RETURN_REASON = "会员人数比上年减少较多，请核实后重新上传"
 def demo_portal(data: Path, lang: str = "zh", workers: int = 1):
     """The demo portal's ASGI app in `data`; the state is made once, and kept when the demo is run again."""
     samples = data_dir("samples")
+    with_report_plugin()  # the 街道's rollup comes with its HTML report, as in `tongji demo`
     app = create_app(samples / "registry.csv", PERIOD, data=data, deadline=DEADLINE, lang=lang)
     portal = app.state.portal
     with portal.db() as db:
