@@ -82,3 +82,13 @@ def test_no_module_is_longer_than_a_reader_can_hold():
     src = ROOT / "src" / "tongji"
     lengths = {str(p.relative_to(src)): len(p.read_text(encoding="utf-8").splitlines()) for p in src.rglob("*.py")}
     assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
+
+
+def test_no_two_modules_share_a_name():
+    """`validate.py` in two stages reads as one thing in two places: each module's name says which it is."""
+    names: dict[str, list[str]] = {}
+    package = ROOT / "src" / "tongji"
+    for path in sorted(package.rglob("*.py")):
+        if path.name != "__init__.py":
+            names.setdefault(path.stem, []).append(str(path.relative_to(package)))
+    assert not {n: where for n, where in names.items() if len(where) > 1}

@@ -153,7 +153,7 @@ def test_main_turns_usage_errors_into_exit_2(monkeypatch, capsys):
 
 
 def test_big_batches_list_only_workbooks_needing_attention(tmp_path, monkeypatch):
-    from tongji.cli import validate as command
+    from tongji.cli import validate_command as command
 
     monkeypatch.setattr(command, "ALL_BOOKS_UP_TO", 1)
     make_workbook(tmp_path / "a.xlsx")

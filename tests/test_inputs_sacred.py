@@ -62,7 +62,7 @@ def test_outputs_beside_the_inputs_are_fine(batch, tmp_path):
 def test_a_crash_exits_3_with_one_line_and_a_log(batch, monkeypatch, capsys, failure):
     import sys
 
-    import tongji.cli.validate as command
+    import tongji.cli.validate_command as command
 
     def crash(*args, **kwargs):
         raise failure

@@ -279,7 +279,7 @@ def test_cli_rollup_shows_progress_on_a_terminal_only(city, tmp_path, monkeypatc
 
     from rich.console import Console
 
-    import tongji.cli.rollup as command
+    import tongji.cli.rollup_command as command
 
     screen = io.StringIO()
     monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))

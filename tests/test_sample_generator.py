@@ -210,7 +210,7 @@ def test_options_are_checked_and_nothing_is_overwritten(tmp_path):
 
 
 def test_cli_make(tmp_path):
-    from tongji.cli.samples import register
+    from tongji.cli.samples_command import register
 
     app = typer.Typer()
     register(app)
@@ -307,7 +307,7 @@ def test_last_quarter_is_clean(tmp_path):
 
 
 def test_cli_make_previous(tmp_path):
-    from tongji.cli.samples import register
+    from tongji.cli.samples_command import register
 
     app = typer.Typer()
     register(app)

@@ -40,11 +40,20 @@ def _configure(plugins_dir: str | None) -> None:
 
 def _register() -> None:
     """Add the subcommands (once): imported late so `tongji --help` stays quick."""
-    from tongji.cli import demo, plugins, rollup, samples, serve, template, validate
+    from tongji.cli import (
+        demo_command,
+        plugins_command,
+        rollup_command,
+        samples_command,
+        serve_command,
+        template_command,
+        validate_command,
+    )
 
     if app.registered_commands:
         return
-    for module in (template, validate, rollup, demo, samples, plugins, serve):
+    for module in (template_command, validate_command, rollup_command, demo_command, samples_command,
+                   plugins_command, serve_command):
         module.register(app)
 
 

@@ -25,7 +25,7 @@ import pluggy
 from tongji.definitions.forms import BUILTIN, Check, Spec, SpecBuilder
 from tongji.errors import PluginError, TongjiError
 from tongji.plugins import hookspecs
-from tongji.plugins.declarative import DeclarativePlugin
+from tongji.plugins.toml_plugin import DeclarativePlugin
 
 GROUP = "tongji"
 

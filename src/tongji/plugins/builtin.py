@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 
 from tongji.definitions.forms import data_dir
-from tongji.plugins.declarative import DeclarativePlugin
 from tongji.plugins.hookspecs import hookimpl
+from tongji.plugins.toml_plugin import DeclarativePlugin
 
 SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml")
 

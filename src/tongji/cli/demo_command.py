@@ -9,8 +9,8 @@ import typer
 from tongji.aggregating.summary import Summary
 from tongji.checking.rules import fmt_number
 from tongji.cli.common import console, friendly, progress, shown, workers
-from tongji.cli.samples import sample_generator
-from tongji.cli.validate import show
+from tongji.cli.samples_command import sample_generator
+from tongji.cli.validate_command import show
 from tongji.demo import PERIOD, run_demo
 from tongji.i18n import lang, t
 
