@@ -325,3 +325,33 @@ def test_a_new_period_starts_a_new_round(world, tmp_path):
     assert "报告期 2026" in page.text and page.text.count('class="state-未报"') == 2
     with world.portal.db() as db:
         assert [a.action for a in db.scalars(select(Audit).order_by(Audit.id))] == ["upload", "period"]
+
+
+def test_uploads_checked_together_get_the_verdicts_they_get_alone(world, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    jobs = [(a, world.workbook(a, tmp_path)), (a, world.workbook(a, tmp_path)),  # one unit twice at once
+            (b, world.workbook(b, tmp_path, HY04=999)), (STREET, world.workbook(STREET, tmp_path))]
+    checker = world.portal.checker
+
+    def check(job):
+        return checker.check(job[1], ".xlsx", job[0], "2025")
+
+    alone = [check(job) for job in jobs]
+    sizes, validate = [], checker._validate
+
+    def counted(batch):
+        sizes.append(len(batch))
+        return validate(batch)
+
+    checker._validate = counted
+    with ThreadPoolExecutor(len(jobs) * 5) as pool:
+        together = list(pool.map(check, jobs * 5))
+    assert max(sizes) > 1 and sum(sizes) >= len(jobs) * 5  # some were checked together
+    for one, report in zip(jobs * 5, together, strict=True):
+        expected = alone[jobs.index(one)]
+        assert report.flatten(["cell", "rule"]) == expected.flatten(["cell", "rule"])
+        assert report.workbooks["status"].to_list() == expected.workbooks["status"].to_list()
+    assert [r.workbooks["status"][0] for r in alone] == ["通过", "通过", "退回", "通过"]
+    assert not any((r.issues["rule"] == "duplicate-unit").any() for r in together)
