@@ -25,7 +25,7 @@ def run(*args: str):
 
 def test_serve_without_a_registry_is_one_chinese_line_and_exit_2():
     result = run("serve", "--period", "2025")
-    assert result.exit_code == 2 and "启动门户需要 --registry、--period" in result.output
+    assert result.exit_code == 2 and "启动门户需要 --registry 和 --period" in result.output
 
 
 def test_a_malformed_deadline_is_said(tmp_path):

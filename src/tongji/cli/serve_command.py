@@ -34,7 +34,7 @@ def serve_command(
     if ctx.invoked_subcommand is not None:
         return
     if registry is None or period is None:
-        raise TongjiError("serve-needs", options="--registry、--period")
+        raise TongjiError("serve-needs")
     import uvicorn
 
     from tongji.portal import create_app
