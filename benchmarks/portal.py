@@ -3,7 +3,8 @@
     python benchmarks/portal.py [--units 200] [--concurrency 20]
 
 A city of `--units` grassroots units is made with tongji.testing (every workbook valid but one in ten, which has an
-error); the portal runs in its own process under uvicorn, as `tongji serve` runs it; `--concurrency` clients sign in,
+error); the portal runs in its own process under uvicorn, as `tongji serve` runs it (checking in a process of its
+own, or with `--in-thread` in a thread of the server); `--concurrency` clients sign in,
 then all upload at once, each waiting for its verdict page. Printed: the verdict latency (from sending the file to
 reading the verdict) p50/p95/max, uploads per second, and whether the database holds exactly one submission per
 unit with the verdict the checker gives. Stops by itself.
@@ -31,7 +32,7 @@ from tongji.portal import create_app
 from tongji.portal.accounts import create_accounts
 from tongji.testing import load_plugin
 spec = load_plugin(builtins_only=True).spec
-app = create_app(sys.argv[1], "2025", data=sys.argv[2], spec=spec)
+app = create_app(sys.argv[1], "2025", data=sys.argv[2], spec=spec, check_process=sys.argv[5] == "1")
 with app.state.portal.db() as db:
     create_accounts(db, app.state.portal.registry, password=sys.argv[4])
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
@@ -49,11 +50,12 @@ def make_city(root: Path, units: int):
     return city
 
 
-def serve(city, data: Path) -> tuple[subprocess.Popen, str]:
+def serve(city, data: Path, process: bool) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-c", SERVER, str(city.registry), str(data), str(port), PASSWORD])
+    process = subprocess.Popen([sys.executable, "-c", SERVER, str(city.registry), str(data), str(port), PASSWORD,
+                                "1" if process else "0"])
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -86,12 +88,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--in-thread", action="store_true",
+                        help="check in a thread of the server (as on one core), not in a process of its own")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         city = make_city(Path(tmp) / "city", args.units)
         codes = city.grassroots()
         files = {c: city.files[c].read_bytes() for c in codes}
-        process, url = serve(city, Path(tmp) / "data")
+        process, url = serve(city, Path(tmp) / "data", not args.in_thread)
         try:
             with ThreadPoolExecutor(args.concurrency) as pool:
                 clients = dict(zip(codes, pool.map(lambda c: signed_in(url, c), codes), strict=True))
@@ -107,6 +111,7 @@ def main() -> None:
     times = sorted(t for t, _ in results)
     verdicts = [v for _, v in results]
     p95 = times[max(0, int(len(times) * 0.95) - 1)]
+    print("checking", "thread" if args.in_thread else "process")
     print("units concurrency p50_s p95_s max_s uploads_per_s passed returned other lost")
     print(f"{len(codes)} {args.concurrency} {statistics.median(times):.3f} {p95:.3f} {times[-1]:.3f} "
           f"{len(codes) / wall:.1f} {verdicts.count('通过')} {verdicts.count('退回')} "

@@ -355,3 +355,39 @@ def test_uploads_checked_together_get_the_verdicts_they_get_alone(world, tmp_pat
         assert report.workbooks["status"].to_list() == expected.workbooks["status"].to_list()
     assert [r.workbooks["status"][0] for r in alone] == ["通过", "通过", "退回", "通过"]
     assert not any((r.issues["rule"] == "duplicate-unit").any() for r in together)
+
+
+def test_a_checking_process_gives_the_verdicts_a_thread_gives(world, tmp_path):
+    from tongji.portal.checker import Checker
+
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    jobs = [(a, world.workbook(a, tmp_path)), (b, world.workbook(b, tmp_path, HY04=999))]
+    in_thread = [world.portal.checker.check(data, ".xlsx", unit, "2025") for unit, data in jobs]
+    checker = Checker(world.portal, process=True)
+    try:
+        in_process = [checker.check(data, ".xlsx", unit, "2025") for unit, data in jobs]
+        assert checker.pool is not None
+    finally:
+        checker.close()
+    for one, other in zip(in_thread, in_process, strict=True):
+        assert one.flatten(["cell", "rule", "message"]) == other.flatten(["cell", "rule", "message"])
+        assert one.workbooks.drop("file").equals(other.workbooks.drop("file"))  # files: temporary names
+    assert checker.pool is None
+
+
+def test_a_checking_process_that_dies_is_replaced(world, tmp_path):
+    import os
+    import signal
+
+    from tongji.portal.checker import Checker
+
+    unit = world.unit()
+    data = world.workbook(unit, tmp_path)
+    checker = Checker(world.portal, process=True)
+    try:
+        assert checker.check(data, ".xlsx", unit, "2025").workbooks["status"][0] == "通过"
+        for pid in list(checker.pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        assert checker.check(data, ".xlsx", unit, "2025").workbooks["status"][0] == "通过"
+    finally:
+        checker.close()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx2
 import openpyxl
@@ -111,3 +112,57 @@ def test_demo_serve_answers_on_localhost_with_a_realistic_state(demo_server):
         assert district.url.path == "/board/330106"
         assert "已上报" in district.text and "未上报" in district.text
 
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc to find the child process")
+def test_the_checking_process_goes_when_the_server_is_killed(tmp_path):
+    world = make_world(tmp_path)
+    port = free_port()
+    registry = str(world.city.registry)
+    server = subprocess.Popen([sys.executable, "-c", "from tongji.cli import main; main()", "serve", "-r", registry,
+                               "-p", "2025", "--data", str(world.data), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx2.get(url + "/login", timeout=1)
+                break
+            except httpx2.TransportError:
+                time.sleep(0.1)
+        unit = world.unit()
+        with httpx2.Client(base_url=url, follow_redirects=True, timeout=60) as client:
+            client.get("/login")
+            client.post("/login", data={"csrf": client.cookies["tongji_login_csrf"], "login": unit,
+                                        "password": world.passwords[unit]})
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/password").text).group(1)
+            client.post("/password", data={"csrf": token, "password": "new-password-1", "again": "new-password-1"})
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/units/{unit}").text).group(1)
+            page = client.post(f"/units/{unit}/upload", data={"csrf": token},
+                               files={"file": ("a.xlsx", world.workbook(unit, tmp_path))})
+            assert 'id="verdict">通过<' in page.text
+        checking = [p for p in children(server.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
+        if (os.cpu_count() or 1) > 1:
+            assert len(checking) == 1
+    finally:
+        server.kill()
+        server.wait(10)
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in checking) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in checking)

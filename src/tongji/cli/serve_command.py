@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -39,7 +40,8 @@ def serve_command(
 
     from tongji.portal import create_app
 
-    app = create_app(registry, period, data=data, database=database, deadline=deadline, lang=lang())
+    app = create_app(registry, period, data=data, database=database, deadline=deadline, lang=lang(),
+                     check_process=(os.cpu_count() or 1) > 1)
     console().print(shown("serve-listening", url=f"http://{host}:{port}", data=data))
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -12,7 +12,7 @@ from tongji.definitions.registry import Registry, load_registry
 
 def create_app(registry: str | Path | Registry, period: str, *, data: str | Path = "tongji-portal",
                database: str | None = None, deadline: str | None = None, spec: Spec | None = None,
-               lang: str = "zh"):
+               lang: str = "zh", check_process: bool = False):
     """The portal's ASGI app for one collection.
 
     Args:
@@ -23,6 +23,8 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
         deadline: the last day to report (YYYY-MM-DD), for 迟报 and 及时率; the administrator may change it.
         spec: forms, rules and writers (default: the built-in ones and the configured plugins).
         lang: "zh" or "en", for every page.
+        check_process: check uploads in a process of its own (started at the first upload), so that checking and
+            answering pages use two cores; `tongji serve` does where there are two.
     """
     from datetime import date
 
@@ -45,7 +47,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     factory = open_database(database or f"sqlite:///{(data / 'portal.db').resolve()}")
     with factory() as db:
         settle(db, canonical_period(period), deadline)
-    portal = Portal(registry, spec or load_spec(), data, factory, Store(data))
+    portal = Portal(registry, spec or load_spec(), data, factory, Store(data), check_process=check_process)
     app = make_app(portal, "en" if lang == "en" else "zh")
     app.state.portal = portal
     return app

@@ -8,9 +8,15 @@ a duplicate is checked again alone, so a verdict never depends on what else arri
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
 import queue
 import tempfile
 import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,19 +35,39 @@ class Job:
     done: threading.Event = field(default_factory=threading.Event)
     report: ValidationReport | None = None
     error: BaseException | None = None
+    tries: int = 0
 
 
 class Checker:
-    def __init__(self, portal):
-        self.portal = portal
+    """With `process`, the checking runs in a process of its own (spawned at the first upload, stopped with the
+    app, and gone by itself if the server dies), so that checking and answering pages use two cores; otherwise,
+    or when a plugin's functions cannot be sent to another process, in a thread of the server."""
+
+    def __init__(self, portal, process: bool = False):
+        self.portal, self.process = portal, process
         self.jobs: queue.Queue[Job] = queue.Queue()
         self.thread: threading.Thread | None = None
+        self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.Lock()
+
+    def _renew(self, broken: ProcessPoolExecutor) -> None:
+        with self.lock:
+            if self.pool is broken:
+                self.pool = _pool(self.portal)
+
+    def close(self) -> None:
+        with self.lock:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                self.pool = None
 
     def check(self, data: bytes, suffix: str, unit: str, period: str) -> ValidationReport:
         """The report `validate` gives on this workbook alone (blocks until it is checked)."""
         job = Job(data, suffix, unit, period)
         with self.lock:
+            if self.process and self.pool is None:
+                self.pool = _pool(self.portal)
+                self.process = self.pool is not None
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="tongji-checker", daemon=True)
                 self.thread.start()
@@ -76,6 +102,13 @@ class Checker:
                 if len(batch) > 1 and (report.issues["rule"] == "duplicate-unit").any():
                     report = self._validate([job])[0]
                 job.report = report
+        except BrokenProcessPool:  # the checking process died: a new one checks each alone, once more
+            for job in batch:
+                job.tries += 1
+                if job.tries < 3:
+                    self._check([job])
+                else:  # this workbook kills it each time
+                    job.error = BrokenProcessPool("the workbook stops the checking process")
         except BaseException as exc:  # noqa: BLE001 - said to every waiting request, never kills the thread
             for job in batch:
                 job.error = job.error or exc
@@ -84,10 +117,53 @@ class Checker:
                 job.done.set()
 
     def _validate(self, batch: list[Job]) -> list[ValidationReport]:
-        portal = self.portal
-        with tempfile.TemporaryDirectory(dir=portal.data / "tmp") as tmp:
-            paths = [Path(tmp) / f"upload-{i:06d}{job.suffix}" for i, job in enumerate(batch)]
-            for path, job in zip(paths, batch, strict=True):
-                path.write_bytes(job.data)
-            report = validate(paths, registry=portal.registry, period=batch[0].period, spec=portal.spec)
-            return [report.for_file(path.name) for path in paths]
+        work = ([(job.data, job.suffix) for job in batch], batch[0].period, str(self.portal.data / "tmp"))
+        pool = self.pool
+        if pool is None:
+            parts = check_files(*work, self.portal.registry, self.portal.spec)
+        else:
+            try:
+                parts = pool.submit(_check_in_process, *work).result()
+            except BrokenProcessPool:
+                self._renew(pool)
+                raise
+        return [ValidationReport(issues, books, catalog=self.portal.catalog) for books, issues in parts]
+
+
+def _pool(portal) -> ProcessPoolExecutor | None:
+    try:
+        state = pickle.dumps((portal.registry, portal.spec))
+    except Exception:  # noqa: BLE001 - a plugin's function that cannot be pickled: check in a thread instead
+        return None
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
+                               initargs=(state, os.getpid()))
+
+
+_STATE: tuple = ()
+
+
+def _start(state: bytes, parent: int) -> None:
+    global _STATE
+    _STATE = pickle.loads(state)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A server killed outright (kill -9) cannot stop its checking process: it notices and goes."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def _check_in_process(files, period, tmp):
+    return check_files(files, period, tmp, *_STATE)
+
+
+def check_files(files: list[tuple[bytes, str]], period: str, tmp: str, registry, spec) -> list[tuple]:
+    """(workbooks, issues) of each file, all checked in one validate call."""
+    with tempfile.TemporaryDirectory(dir=tmp) as folder:
+        paths = [Path(folder) / f"upload-{i:06d}{suffix}" for i, (_, suffix) in enumerate(files)]
+        for path, (data, _) in zip(paths, files, strict=True):
+            path.write_bytes(data)
+        report = validate(paths, registry=registry, period=period, spec=spec)
+        return [(part.workbooks, part.issues) for part in (report.for_file(p.name) for p in paths)]

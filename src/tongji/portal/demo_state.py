@@ -6,6 +6,7 @@ Every demo account has the same password, so that any role can be tried; a real 
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def demo_portal(data: Path, lang: str = "zh", workers: int = 1):
     """The demo portal's ASGI app in `data`; the state is made once, and kept when the demo is run again."""
     samples = data_dir("samples")
     with_report_plugin()  # the 街道's rollup comes with its HTML report, as in `tongji demo`
-    app = create_app(samples / "registry.csv", PERIOD, data=data, deadline=DEADLINE, lang=lang)
+    app = create_app(samples / "registry.csv", PERIOD, data=data, deadline=DEADLINE, lang=lang,
+                     check_process=(os.cpu_count() or 1) > 1)
     portal = app.state.portal
     with portal.db() as db:
         if db.scalar(select(Account).limit(1)) is None:

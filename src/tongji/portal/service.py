@@ -29,12 +29,13 @@ class Portal:
     db: sessionmaker
     store: Store
     upload_limit: int = UPLOAD_LIMIT
+    check_process: bool = False
     catalog: Catalog = field(init=False)
     checker: Checker = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog.of(self.spec)
-        self.checker = Checker(self)
+        self.checker = Checker(self, self.check_process)
 
     def setting(self, db: Session, key: str) -> str:
         found = db.get(Setting, key)

@@ -5,6 +5,7 @@ object does not allow is 403. Every state change is a POST carrying the session'
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 from datetime import timedelta
@@ -318,5 +319,11 @@ HEADER_BYTES = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.it
 
 def make_app(portal: Portal, lang: str) -> Starlette:
     web = Web(portal, lang)
-    return Starlette(routes=routes(web), middleware=[Middleware(SecurityHeaders)],
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        portal.checker.close()  # the checking process stops with the server
+
+    return Starlette(routes=routes(web), middleware=[Middleware(SecurityHeaders)], lifespan=lifespan,
                      exception_handlers={Exception: web.error, HTTPException: web.error})
