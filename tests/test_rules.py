@@ -105,6 +105,44 @@ def test_benji_cells_in_a_grassroots_workbook_are_errors(tmp_path):
     assert report.flatten(["cell", "rule"]) == [[cell_of("JH23"), "benji-in-grassroots"]]
 
 
+def test_service_spending_is_part_of_total_expenditure(tmp_path):
+    """JF23 事业支出 (v2): a union running a service unit balances only with it in JF10."""
+    with_service = {"JF07": 8000, "JF01": 143799.5, "JF10": 125000, "JF23": 8000}
+    assert run(tmp_path / "good", with_service).issues.height == 0
+    failing = run(tmp_path / "bad", with_service | {"JF23": 0})
+    assert failing.flatten(["cell", "rule"]) == [[cell_of("JF10"), "jf10-sum"]]
+    row = failing.issues.row(0, named=True)
+    assert row["diff"] == pytest.approx(8000) and cell_of("JF23") in row["cells"]
+
+
+# a 本级 office invests 100,000, recovers 30,000 and sets aside 5,000 of 后备金: 68799.5 − 75000 = −6200.5
+BENJI_MOVES = {"JH01": 0, "JH02": 0, "JH21": 120, "JH22": 40, "JH23": 9000, "JH24": 3,
+               "JF24": 100000, "JF25": 30000, "JF26": 5000}
+
+
+def test_benji_balance_counts_investment_and_reserve(tmp_path):
+    passing = run(tmp_path / "good", BENJI_MOVES | {"JF21": -6200.5}, cover_values=cover(FM05="9"))
+    assert passing.issues.height == 0
+    failing = run(tmp_path / "bad", BENJI_MOVES, cover_values=cover(FM05="9"))
+    assert failing.flatten(["cell", "rule"]) == [[cell_of("JF21"), "jf21-balance"]]
+    row = failing.issues.row(0, named=True)
+    assert row["diff"] == pytest.approx(75000)
+    assert {cell_of(c) for c in ("JF24", "JF25", "JF26")} <= set(row["cells"])
+
+
+def test_investment_lines_are_benji_only(tmp_path):
+    report = run(tmp_path, {"JF24": 1000, "JF21": 67799.5})
+    assert report.flatten(["cell", "rule"]) == [[cell_of("JF24"), "benji-in-grassroots"]]
+
+
+def test_the_funds_form_names_its_accounting_edition():
+    from tongji.plugins import load_spec
+
+    funds = next(f for f in load_spec().forms if f.id == "JF")
+    assert funds.basis == "工会会计制度（2010）收入支出表"
+    assert [r.code for r in funds.rows if r.level == "本级"] == ["JF17", "JF18", "JF24", "JF25", "JF26"]
+
+
 def test_english_messages(tmp_path):
     """The language is the writer's, not the validation's: one report renders in either."""
     report = run(tmp_path, {"HY02": 101})

@@ -106,6 +106,19 @@ def test_values_are_plausible(city):
             assert v["JH21"] >= 2 * len(below) and v["JH23"] >= sum(u["HY01"] for u in below)
 
 
+def test_offices_and_service_units_use_the_v2_lines(city):
+    """The 市 office invests and sets 后备金 aside, a 区 sets some aside, a union earning 事业收入 spends most of it
+    on 事业支出; no grassroots union has an 本级 line. The workbooks still pass every rule (test above)."""
+    offices = {code: v for code, v in city.values.items() if len(code) < 18}
+    top = next(v for code, v in offices.items() if len(code) == 6 and code.endswith("0100"))
+    assert top["JF24"] > 0 and top["JF26"] > 0
+    assert all(v["JF26"] > 0 for code, v in offices.items() if len(code) == 6)
+    assert all(v["JF24"] == v["JF25"] == v["JF26"] == 0 for code, v in offices.items() if len(code) == 9)
+    for v in grassroots(city).values():
+        assert (v["JF23"] > 0) == (v["JF07"] > 0 and v["JF11"] + v["JF23"] > 0)
+        assert v.get("JF24", 0) == v.get("JF25", 0) == v.get("JF26", 0) == 0
+
+
 def test_city_total_is_the_sum_of_accepted_workbooks(city):
     summaries = rollup_all(city.folder, registry=city.registry, period=PERIOD)
     top = summaries["330100"]

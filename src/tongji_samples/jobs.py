@@ -21,6 +21,8 @@ BENJI_FOLDER = "本级"
 # A worker process takes about half a second to start and a workbook about 2 ms to write: below this many
 # workbooks one process is done first.
 PARALLEL_MIN = 1000
+# lines added to the forms after the sample city was first drawn: see Dice.later
+LATER_ROWS = frozenset({"JF23", "JF24", "JF25", "JF26"})
 
 
 @dataclass
@@ -68,7 +70,8 @@ def _cells(dice: Dice, v: dict[str, int], spec: Spec, benji: bool) -> dict[str, 
     cells = {}
     for code in value_codes(spec, benji):
         value = v.get(code, 0)
-        empty = value == 0 and sloppy and dice.chance(0.5)
+        draw = dice.later if code in LATER_ROWS else dice
+        empty = value == 0 and sloppy and draw.chance(0.5)
         cells[code] = None if empty else typed_value(code, value, spec)
     return cells
 

@@ -14,6 +14,7 @@ from tongji_samples.values import (
     months,
     other_spending,
     pair,
+    service_spending,
     up_the_tree,
     whole_yuan,
 )
@@ -102,8 +103,10 @@ def _past_funds(dice: Dice, unit: Unit, v: dict[str, int], p: dict[str, int], si
     # whatever was not spent is this year's opening balance; last year opened with a little at least
     spend = max(round(jf01 * dice.between(0.75, 1.1)), jf12, jf01 - v["JF20"] + round(jf01 * dice.between(0.02, 0.1)))
     rest = other_spending(dice, spend - jf12)
+    jf23 = service_spending(income["JF07"], rest)
     out = {"JF01": jf01, **income, "JF11": rest[0], "JF12": jf12, "JF13": jf13, "JF14": jf14, "JF15": rest[1],
-           "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": v["JF20"] - jf01 + spend, "JF22": jf22}
+           "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": v["JF20"] - jf01 + spend, "JF22": jf22,
+           "JF23": jf23}
     return close_books(out)
 
 

@@ -16,7 +16,7 @@ SEVERITIES = ("错误", "警告", "提示")
 SCOPES = ("全部", "基层", "本级", "汇总")  # which workbooks a rule or check applies to, by 组织类型
 # the keys each declarative item may have: a misspelt one (servity) is refused, not silently ignored
 KEYS = {
-    "form": {"id", "sheet", "title", "table_no", "unit", "rows"},
+    "form": {"id", "sheet", "title", "table_no", "unit", "rows", "basis"},
     "extend": {"form", "rows"},
     "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint"},
     "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
@@ -57,6 +57,7 @@ class Form:
     title: str
     table_no: str
     rows: tuple[Row, ...]
+    basis: str = ""  # what the lines follow, such as the accounting edition of 经费 (工会会计制度 收入支出表)
 
     @property
     def is_cover(self) -> bool:
@@ -188,7 +189,8 @@ class SpecBuilder:
             form_owner[f["id"]] = f["_plugin"]
             _known_keys(f, "form")
             rows = tuple(self._row(r, f, owner) for r in f.get("rows", []))
-            forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows)
+            forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows,
+                                  f.get("basis", ""))
         for ext in self.extends:
             _known_keys(ext, "extend")
             base = forms.get(ext.get("form", ""))
@@ -196,7 +198,7 @@ class SpecBuilder:
                 raise _invalid(ext, f"表“{ext.get('form', '')}”不存在，无法添加指标行（已有：{'、'.join(forms)}）")
             info = {"id": base.id, "sheet": base.sheet, "_where": ext["_where"], "_plugin": ext["_plugin"]}
             added = tuple(self._row(r, info, owner) for r in ext.get("rows", []))
-            forms[base.id] = Form(base.id, base.sheet, base.title, base.table_no, base.rows + added)
+            forms[base.id] = Form(base.id, base.sheet, base.title, base.table_no, base.rows + added, base.basis)
         return list(forms.values())
 
     @staticmethod
