@@ -20,7 +20,7 @@ def run(tmp_path, values=None, cover_values=None, **kw):
     ("HY13", -1, "negative", "错误"),
     ("HY13", 1.5, "not-whole", "错误"),
     ("JF09", 1000.001, "too-many-decimals", "提示"),
-    ("JH03", "也许", "bad-flag", "错误"),
+    ("JH03", "也许", "not-a-number", "错误"),  # a count of units: a number, or 是/否 from a one-unit union
 ])
 def test_bad_cells(tmp_path, code, raw, rule, severity):
     report = run(tmp_path, {code: raw})
@@ -141,7 +141,8 @@ def test_same_unit_twice_returns_both(tmp_path):
 
 def test_parent_code_blank_only_at_the_top(tmp_path, registry):
     city = cover("330100", FM01="示例市总工会", FM03=None, FM05="9", FM07="330100000000")
-    benji = {"JH01": 0, "JH02": 0, "JH21": 100, "JH22": 30, "JH23": 8000, "JH24": 2}
+    benji = {"JH01": 0, "JH02": 0, "JH21": 100, "JH22": 30, "JH23": 8000, "JH24": 2,
+             **{f"JH{i:02d}": 0 for i in range(3, 11)}}  # an office covers no unit of its own
     make_workbook(tmp_path / "city" / "city.xlsx", benji, city)
     assert tongji.validate(tmp_path / "city", registry=registry, period="2025").issues.height == 0
     report = run(tmp_path / "unit", cover_values=cover(A, FM03=None), registry=registry)

@@ -119,6 +119,15 @@ def test_offices_and_service_units_use_the_v2_lines(city):
         assert v.get("JF24", 0) == v.get("JF25", 0) == v.get("JF26", 0) == 0
 
 
+def test_joint_unions_count_their_covered_units(city):
+    """民主管理 counts units (v2): a 联合 union has a 职代会 in some of the firms it covers, never more than all."""
+    joint = [v for v in grassroots(city).values() if v["JH01"] > 1]
+    assert joint
+    for v in joint:
+        assert all(0 <= v[f"JH{i:02d}"] <= v["JH01"] for i in range(3, 11))
+    assert any(1 < v["JH04"] < v["JH01"] for v in joint)
+
+
 def test_city_total_is_the_sum_of_accepted_workbooks(city):
     summaries = rollup_all(city.folder, registry=city.registry, period=PERIOD)
     top = summaries["330100"]
@@ -183,6 +192,8 @@ def test_clean_workbooks_hold_the_values_meant(city):
                     assert r[3].value is None, (path.name, row.code)
                 else:
                     want = meant.get(row.code, "否" if row.kind == "flag" else 0)  # a 本级 office has no flags
+                    if row.yes_no and cover["FM05"] == "1":  # a 单独基层工会 answers its unit counts 是/否
+                        want = {1: "是", 0: "否"}[want]
                     assert r[3].value == want or (r[3].value is None and want in (0, "否")), (path.name, row.code)
         checked += 1
     assert checked >= 30

@@ -50,7 +50,7 @@ def make_jobs(dice: Dice, tree: list[Unit], values: dict, root: Path, period: st
         row = {"单位代码": u.code, "单位名称": u.name, "上级代码": u.parent, "组织类型": BENJI if benji else u.org,
                "所在地区划代码": u.area}
         name = template_name(row, period)
-        cells = _cells(dice, values[u.code], spec, benji)
+        cells = _cells(dice, values[u.code], spec, benji, single=u.org == "1" and not benji)
         cover = {
             "FM06": f"{u.nature} {spec.enums['单位性质'][u.nature]}", "FM08": dice.person(), "FM09": dice.phone(),
             "FM10": (end + dt.timedelta(days=dice.int(3, 25))).isoformat(), "FM11": dice.person(),
@@ -64,8 +64,9 @@ def _period_end(period: str) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _cells(dice: Dice, v: dict[str, int], spec: Spec, benji: bool) -> dict[str, object]:
-    """What is typed in each value cell; some people leave zero cells empty (read as 0)."""
+def _cells(dice: Dice, v: dict[str, int], spec: Spec, benji: bool, single: bool = False) -> dict[str, object]:
+    """What is typed in each value cell; some people leave zero cells empty (read as 0). A 单独基层工会 answers
+    its 民主管理 counts 是/否, as its template allows."""
     sloppy = dice.chance(0.3)
     cells = {}
     for code in value_codes(spec, benji):
@@ -73,6 +74,8 @@ def _cells(dice: Dice, v: dict[str, int], spec: Spec, benji: bool) -> dict[str, 
         draw = dice.later if code in LATER_ROWS else dice
         empty = value == 0 and sloppy and draw.chance(0.5)
         cells[code] = None if empty else typed_value(code, value, spec)
+        if single and spec.rows[code].yes_no and not empty:
+            cells[code] = "是" if value else "否"
     return cells
 
 

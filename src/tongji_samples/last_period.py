@@ -54,7 +54,8 @@ def _past_organising(dice: Dice, unit: Unit, v: dict[str, int], p: dict[str, int
     hy01 = p["HY01"]
     jh01 = max(2, v["JH01"] - dice.int(0, 2)) if unit.org == "2" else v["JH01"]
     jh02 = min(jh01, v["JH02"]) if unit.org == "2" else int(hy01 > 25)
-    flags = {code: int(v[code] and not dice.chance(0.05)) for code in FLAG_ODDS}
+    # the same draws as when these were flags; a unit that has a system now had it in as many units or fewer
+    flags = {code: min(jh01, v[code]) if v[code] and not dice.chance(0.05) else 0 for code in FLAG_ODDS}
     jh11 = min(hy01, max(3, round(v["JH11"] * dice.between(0.9, 1.05)))) if flags["JH04"] and v["JH11"] else 0
     jh12 = min(jh11, round(jh11 * v["JH12"] / v["JH11"])) if jh11 else 0
     return {"JH01": jh01, "JH02": jh02, **flags, "JH11": jh11, "JH12": jh12}

@@ -108,7 +108,15 @@ def _organising(dice: Dice, kind: Kind, v: dict[str, int]) -> dict[str, int]:
         flags["JH05"] = 0  # 厂务公开 mostly goes with a 职代会
     jh11 = min(hy01, max(3, round(3 * math.sqrt(hy01) * dice.between(0.8, 1.2)))) if flags["JH04"] else 0
     jh12 = min(jh11, round(jh11 * v["HY02"] / hy01 * dice.between(0.85, 1.1)))
-    return {"JH02": jh02, **flags, "JH11": jh11, "JH12": jh12}
+    return {"JH02": jh02, **covered_units(dice.later, flags, jh01), "JH11": jh11, "JH12": jh12}
+
+
+def covered_units(dice: Dice, flags: dict[str, int], jh01: int) -> dict[str, int]:
+    """民主管理 as counts of covered units: a union covering one unit has 0 or 1; a 联合 union where the system
+    exists has it in some of its units (dice: the later stream, see Dice.later)."""
+    if jh01 <= 1:
+        return flags
+    return {code: dice.int(max(1, jh01 // 4), jh01) if flag else 0 for code, flag in flags.items()}
 
 
 def _assistance(dice: Dice, members: dict[str, int], frac: float) -> dict[str, int]:

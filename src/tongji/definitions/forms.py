@@ -18,7 +18,7 @@ SCOPES = ("全部", "基层", "本级", "汇总")  # which workbooks a rule or c
 KEYS = {
     "form": {"id", "sheet", "title", "table_no", "unit", "rows", "basis"},
     "extend": {"form", "rows"},
-    "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint"},
+    "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint", "yes_no"},
     "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
 }
@@ -48,6 +48,7 @@ class Row:
     required: bool = False
     enum: str = ""
     hint: str = ""
+    yes_no: bool = False  # a count of units that a one-unit union may answer 是/否 (read as 1/0)
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,10 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("bad-flag", ERROR, "单元格", ("raw",),
               "“{raw}”不是“是/否”",
               "'{raw}' is not 是/否 (yes/no)"),
+    IssueType("yes-for-several-units", ERROR, "单元格", ("name", "raw", "units"),
+              "覆盖 {units} 个单位的工会，{name}应填单位个数；“{raw}”只适用于覆盖一个单位的单独基层工会",
+              "A union covering {units} units gives {name} as a number of units; '{raw}' is only for a union "
+              "covering one unit"),
     IssueType("cell-error", ERROR, "单元格", ("raw",),
               "单元格是错误值 {raw}",
               "The cell holds the error value {raw}"),
