@@ -128,6 +128,26 @@ def test_joint_unions_count_their_covered_units(city):
     assert any(1 < v["JH04"] < v["JH01"] for v in joint)
 
 
+def test_cover_codes_pass_the_deeper_checks(city):
+    """Every clean grassroots workbook carries a union code (81, its county, a valid organisation code), a host
+    code unless it is a 联合 union, a 行业 门类 and a 统计负责人; none draws a code warning (see the test above)."""
+    from tongji.definitions.codes import org_code_valid, uscc_valid
+
+    seen = 0
+    for path in sorted(city.folder.rglob("*.xlsx")):
+        if path.name in city.seeded or len(path.name.split("_")[0]) != 18:
+            continue
+        cover = {r[1].value: r[2].value for r in openpyxl.load_workbook(path)["封面"].iter_rows(min_row=2)
+                 if r[1].value}
+        union, host = cover["FM13"], cover["FM14"]
+        assert uscc_valid(union) and org_code_valid(union) and union[:8] == "81" + cover["FM07"][:6], path.name
+        assert (host is None) == (cover["FM05"] == "2"), path.name
+        assert host is None or (uscc_valid(host) and org_code_valid(host) and host[:2] != "81")
+        assert cover["FM15"] in tuple("ABCDEFGHIJKLMNOPQRST") and cover["FM16"]
+        seen += 1
+    assert seen >= 20
+
+
 def test_city_total_is_the_sum_of_accepted_workbooks(city):
     summaries = rollup_all(city.folder, registry=city.registry, period=PERIOD)
     top = summaries["330100"]

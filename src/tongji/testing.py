@@ -47,7 +47,8 @@ GOOD_VALUES: dict[str, float | str] = {
 BENJI_VALUES: dict[str, float | str] = GOOD_VALUES | {"JH21": 40, "JH22": 12, "JH23": 3000, "JH24": 1}
 """A 本级 workbook's values (the rows only 本级 fills, too)."""
 
-FILLED_COVER = {"FM06": "170", "FM08": "张三", "FM09": "0571-88880000", "FM10": "2026-01-15", "FM11": "李四"}
+FILLED_COVER = {"FM06": "170", "FM08": "张三", "FM09": "0571-88880000", "FM10": "2026-01-15", "FM11": "李四",
+                "FM15": "C", "FM16": "王五"}
 
 
 def load_plugin(*plugins, name: str | None = None, builtins_only: bool = False) -> Host:

@@ -12,6 +12,7 @@ from pathlib import Path
 from tongji.definitions import Spec
 from tongji.writing.files import write_bytes
 from tongji.writing.template import BENJI, template_name
+from tongji_samples.codes import cover_codes
 from tongji_samples.dice import Dice
 from tongji_samples.fastfill import Stamp
 from tongji_samples.tree import Unit
@@ -54,6 +55,7 @@ def make_jobs(dice: Dice, tree: list[Unit], values: dict, root: Path, period: st
         cover = {
             "FM06": f"{u.nature} {spec.enums['单位性质'][u.nature]}", "FM08": dice.person(), "FM09": dice.phone(),
             "FM10": (end + dt.timedelta(days=dice.int(3, 25))).isoformat(), "FM11": dice.person(),
+            **cover_codes(dice.later, u), "FM16": dice.later.person(),
         }
         jobs.append(Job(u.code, row, folder, name, cells, cover))
     return jobs

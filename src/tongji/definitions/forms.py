@@ -319,7 +319,8 @@ def _parse_rule(r: dict) -> tuple[Expr, Expr | None]:
 
 
 BUILTIN = "tongji"  # the plugin name of the built-in forms, rules, indicators and writers
-KINDS = ("count", "amount", "flag", "text", "date", "period", "enum", "unitcode", "area", "version")
+KINDS = ("count", "amount", "flag", "text", "date", "period", "enum", "unitcode", "area", "version", "uscc",
+         "industry")
 
 
 def _invalid(item: dict, detail: str, key: str | None = None) -> TongjiError:

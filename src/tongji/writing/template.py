@@ -236,6 +236,9 @@ def _cover_validation(row: Row, lists: dict) -> DataValidation:
     if row.kind == "enum" and row.enum in lists:
         dv = DataValidation("list", _list_ref(lists, row.enum))
         return _messages(dv, row, f"请从下拉列表选择{required}", "请从下拉列表中选择")
+    if row.kind == "industry" and row.enum in lists:  # the 门类 listed; a deeper code is typed
+        dv = DataValidation("list", _list_ref(lists, row.enum))
+        return _messages(dv, row, f"请从下拉列表选择门类，或填写行业代码{required}", None)
     # Dates stay text ("2026-01-15") so every spreadsheet program hands the reader the same thing.
     return _messages(DataValidation(), row, f"请填写{row.name}{required}", None)
 
