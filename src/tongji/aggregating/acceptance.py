@@ -79,7 +79,8 @@ def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> t
         cells = _locate(Path(file), [i["code"] for i in items], spec)
         for i in items:
             issues.append(issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
-                                    cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name))
+                                    cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name,
+                                    kind=i["kind"]))
     errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
                           schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")
     extra = errors.group_by("file").agg(pl.col("n").sum())

@@ -23,6 +23,7 @@ KEYS = {
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
+PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
 
 
 def data_dir(name: str) -> Path:
@@ -76,6 +77,11 @@ class Rule:
     scope: str = "全部"
     tolerance: float = 0.0
     source: str = ""
+
+    @property
+    def cross_period(self) -> bool:
+        """A rule reading last period's values (prev(JF21)): run by rollup when the previous period is given."""
+        return bool(self.check.previous or (self.when and self.when.previous))
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,9 @@ class SpecBuilder:
             _known_keys(r, "rule")
             check, when = _parse_rule(r)
             for key, expr in (("check", check), ("when", when)):
+                for name in expr.previous if expr else []:
+                    if name not in numeric:
+                        raise _invalid(r, f"prev({name}) 中的“{name}”不是数值指标代码", key)
                 for name in expr.names if expr else []:
                     if name in text:
                         raise _invalid(r, f"“{name}”是封面上的文字，审核关系只能比较数值指标"
@@ -246,6 +255,8 @@ class SpecBuilder:
                 raise _invalid(r, f"范围（scope）应为 {'/'.join(SCOPES)}", "scope")
             for key in ("message", "message_en"):
                 for name in re.findall(r"\{([^{}]*)\}", r.get(key, "")):
+                    if name.startswith(PREVIOUS_WORD) and name[len(PREVIOUS_WORD):] in numeric:
+                        continue  # {上期JF21}: last period's value, in a rule that reads it
                     if name not in numeric and name not in text and name not in MESSAGE_WORDS:
                         words = "、".join(MESSAGE_WORDS[:3])
                         raise _invalid(r, f"说明中的“{{{name}}}”既不是指标代码，也不是 {words}", key)

@@ -248,18 +248,10 @@ BUILTIN: dict[str, IssueType] = _checked([
               "单位 {unit} 不属于 {node} 的下级，未汇总",
               "Unit {unit} is not beneath {node}; not summed"),
     # 跨期
-    IssueType("jf20-previous", ERROR, "跨期", ("value", "previous"),
-              "年初结余（{value}）不等于上期年末结余（{previous}）",
-              "Opening balance ({value}) differs from last period's closing balance ({previous})"),
-    IssueType("hy03-change", WARNING, "跨期", ("previous", "value"),
-              "会员人数由上期 {previous} 变为 {value}，变动超过 50%，请核实",
-              "Members changed from {previous} to {value}, more than 50%: please check"),
+    # the other cross-period checks (jf20-previous, hy03-change, bf01-flow) are rules using prev(), in rules.toml
     IssueType("count-jump", WARNING, "跨期", ("name", "value"),
               "{name}由上期 0 跳到 {value}，请核实",
               "{name} jumped from 0 last period to {value}: please check"),
-    IssueType("bf01-flow", WARNING, "跨期", ("value", "expected"),
-              "在档困难职工户数（{value}）不等于上期户数＋本期新建档－本期脱困（{expected}）",
-              "Hardship households ({value}) differ from last period + new − exited ({expected})"),
 ])
 
 
