@@ -91,6 +91,17 @@ def test_messages_quote_last_periods_value(tmp_path, last_year):
     assert top.issues["message"].to_list() == ["会员人数由上期 90 变为 44，变动超过 50%，请核实"]
 
 
+def test_a_swing_explained_in_the_note_is_explained(tmp_path, last_year):
+    host = load_plugin(builtins_only=True)
+    city, unit = this_year(tmp_path, host, {"HY03": 44, "HY12": 40})
+    wb = openpyxl.load_workbook(city.files[unit])
+    sheet, ref = cell_of(city.files[unit], "HY03").split("!")
+    wb[sheet][ref].offset(column=1).value = "本年改制，部分职工转出"
+    wb.save(city.files[unit])
+    top = rollup(host, city, previous=last_year)[city.top]
+    assert top.issues.select("rule", "explained").rows() == [("hy03-change", "本年改制，部分职工转出")]
+
+
 def test_a_plugin_adds_its_own_cross_period_rule(tmp_path, last_year):
     plugin = tmp_path / "跨期.toml"
     plugin.write_text(PLUGIN, encoding="utf-8")
