@@ -35,23 +35,29 @@ class City:
             code, FM01=u["单位名称"], FM03=u["上级代码"] or None, FM05=u["org"], FM07=u["area"], **cover_over))
 
     def expected(self, node: str) -> dict[str, float]:
-        """Totals of `node` by plain addition: flags count 是, JH00 counts grassroots units."""
+        """Totals of `node` by plain addition: 是 counts 1 (a flag only in grassroots unions; a count of units
+        answered 是/否, JH03–JH10, wherever it is typed), JH00 counts grassroots units."""
+        from tongji.plugins import load_spec
+
+        rows = load_spec().rows
         total: dict[str, float] = {}
         for code in self.subtree(node):
             unit = self.units[code]
             for k, v in unit["values"].items():
-                if isinstance(v, str):  # a flag counts grassroots unions only
-                    v = 1 if v == "是" and unit["层级"] == "基层" else 0
+                if isinstance(v, str):
+                    counts = rows[k].yes_no or unit["层级"] == "基层"
+                    v = 1 if v == "是" and counts else 0
                 total[k] = total.get(k, 0) + v
             total["JH00"] = total.get("JH00", 0) + (1 if unit["层级"] == "基层" else 0)
         return total
 
 
 def values_for(k: int, benji: bool) -> dict:
+    """GOOD scaled by k; JH01 is then k covered units, so 民主管理 (是/否 for one unit) counts k or 0 of them."""
     scaled = {c: v * k for c, v in GOOD.items() if not isinstance(v, str)}
     if benji:
         scaled |= {c: v * k for c, v in BENJI_EXTRA.items()}
-    return scaled | FLAGS
+    return scaled | ({c: k if v == "是" else 0 for c, v in FLAGS.items()} if k > 1 else FLAGS)
 
 
 def build(root: Path, shape: list[list[int]], period: str = "2025", values=None) -> City:

@@ -41,8 +41,8 @@ TYPES = [
     ("superseded", "提示", "汇总", (), None, {},
      "同一单位有更新的报表（按报出日期），本份未采用",
      "A newer workbook of the same unit (by 报出日期) was used instead"),
-    ("hy03-change", "警告", "跨期", ("previous", "value"), None, {"previous": "100", "value": "30"},
-     "会员人数由上期 100 变为 30，变动超过 50%，请核实", "Members changed from 100 to 30, more than 50%: please check"),
+    ("count-jump", "警告", "跨期", ("name", "value"), None, {"name": "会员人数", "value": "1200"},
+     "会员人数由上期 0 跳到 1200，请核实", "会员人数 jumped from 0 last period to 1200: please check"),
 ]
 
 
@@ -71,7 +71,7 @@ def test_a_declarative_rule_is_an_issue_type_of_the_same_catalog():
 def test_issue_text_lives_in_the_catalog_only():
     variants = {v for kind in BUILTIN.values() for v in kind.variants}
     assert not (set(BUILTIN) | variants) & set(MESSAGES), "issue messages belong to issues/catalog.py"
-    assert set(BUILTIN) >= {"missing-row", "summary-edited", "jf20-previous", "duplicate-unit"}
+    assert set(BUILTIN) >= {"missing-row", "summary-edited", "count-jump", "duplicate-unit"}
 
 
 def test_a_row_the_catalog_cannot_render_keeps_its_message():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import tongji
-from tongji.definitions.codes import uscc_valid
-from workbooks import cell_of, cover, make_workbook, uscc
+from tongji.definitions.codes import make_uscc, uscc_valid
+from workbooks import HOST_CODE, UNION_CODE, cell_of, cover, make_workbook, uscc
 
 
 def run(tmp_path, values=None, cover_values=None, **kw):
@@ -20,7 +20,7 @@ def run(tmp_path, values=None, cover_values=None, **kw):
     ("HY13", -1, "negative", "错误"),
     ("HY13", 1.5, "not-whole", "错误"),
     ("JF09", 1000.001, "too-many-decimals", "提示"),
-    ("JH03", "也许", "bad-flag", "错误"),
+    ("JH03", "也许", "not-a-number", "错误"),  # a count of units: a number, or 是/否 from a one-unit union
 ])
 def test_bad_cells(tmp_path, code, raw, rule, severity):
     report = run(tmp_path, {code: raw})
@@ -58,6 +58,13 @@ def test_blank_cells_read_as_zero(tmp_path):
     assert report.issues.height == 0
 
 
+def _with_bad_org_check(prefix: str, area: str) -> str:
+    """A code whose own check character is right but whose organisation code (positions 9–17) is not."""
+    good = make_uscc(prefix, area, "MA2C3D4E")
+    wrong = "0" if good[16] != "0" else "1"
+    return uscc(good[:16] + wrong)
+
+
 @pytest.mark.parametrize(("code", "raw", "rule", "severity"), [
     ("FM08", None, "required", "错误"),
     ("FM06", "999", "bad-enum", "错误"),
@@ -69,6 +76,16 @@ def test_blank_cells_read_as_zero(tmp_path):
     ("FM12", "2025.1", "old-version", "警告"),
     ("FM12", "我的表", "unknown-version", "警告"),
     ("FM04", "2024", "wrong-period", "错误"),
+    # the cover items of v2 and the deeper code checks
+    ("FM13", UNION_CODE[:-1] + "0", "bad-credit-code", "错误"),
+    ("FM14", "91330106MA1B2C3D", "bad-credit-code", "错误"),
+    ("FM15", "制造", "bad-industry", "警告"),
+    ("FM13", HOST_CODE, "credit-not-union", "警告"),  # the host firm's 91 code where the union's belongs
+    ("FM13", make_uscc("81", "330108", "MA2C3D4E"), "credit-area", "警告"),  # registered in another county
+    ("FM13", _with_bad_org_check("81", "330106"), "credit-org-code", "警告"),
+    ("FM14", _with_bad_org_check("91", "330106"), "credit-org-code", "警告"),
+    ("FM07", "330106350001", "area-level", "警告"),  # 350: no kind of 乡级 unit
+    ("FM10", "2028-01-05", "form-lapsed", "警告"),  # after 有效期至 2027年12月
 ])
 def test_cover_checks(tmp_path, code, raw, rule, severity):
     report = run(tmp_path, cover_values=cover(**{code: raw}))
@@ -80,6 +97,48 @@ def test_cover_checks(tmp_path, code, raw, rule, severity):
 def test_cover_accepts_labels_and_variants(tmp_path):
     report = run(tmp_path, cover_values=cover(FM05="1 单独基层工会", FM06="私营", FM04="2025年", FM10="2026年1月5日"))
     assert report.issues.height == 0
+
+
+@pytest.mark.parametrize("over", [
+    {"FM13": None, "FM14": None, "FM15": None, "FM16": None},  # all optional: a 联合 union has no host code
+    {"FM15": "C 制造业"}, {"FM15": "C1311"}, {"FM15": "13"},  # the 门类 from the list, or a deeper code
+    {"FM13": make_uscc("89", "330106", "MA2C3D4E")},  # 89: a union other than a grassroots one
+    {"FM07": "330106101001", "FM03": "330106001"},  # 101: a 镇
+    {"FM06": "159 其他有限责任公司"}, {"FM06": "700"},  # the 登记注册类型 list
+    {"FM10": "2027-12-31"},  # the last day of 有效期至 2027年12月
+])
+def test_cover_v2_items_pass(tmp_path, over):
+    assert run(tmp_path, cover_values=cover(**over)).issues.height == 0
+
+
+def test_gig_worker_lines_use_the_campaign_names():
+    from tongji.plugins import load_spec
+
+    rows = load_spec().rows
+    assert [rows[c].name for c in ("HY07", "HY08", "HY09", "HY10")] == [
+        "其中：货车司机", "其中：网约车司机", "其中：快递员", "其中：网约送餐员"]
+
+
+def test_there_is_no_900_in_the_nature_list(tmp_path):
+    report = run(tmp_path, cover_values=cover(FM06="900"))
+    assert report.flatten(["cell", "rule"]) == [[cell_of("FM06"), "bad-enum"]]
+
+
+def test_form_marks_say_filed_and_lapse():
+    from tongji.definitions.codes import form_lapse_date
+    from tongji.plugins import load_spec
+
+    marks = load_spec().marks
+    assert list(marks) == ["制定机关", "备案机关", "备案文号", "有效期至"]
+    assert str(form_lapse_date(marks["有效期至"])) == "2027-12-31"
+    assert form_lapse_date("2027年2月") .day == 28 and form_lapse_date("长期有效") is None
+
+
+def test_org_code_test_vector():
+    from tongji.definitions.codes import org_code_valid
+
+    assert org_code_valid("91350100M000100Y43")  # positions 9–17: M000100Y4, check 4
+    assert not org_code_valid("91350100M000100Y53")
 
 
 def test_uscc_test_vector():
@@ -140,8 +199,9 @@ def test_same_unit_twice_returns_both(tmp_path):
 
 
 def test_parent_code_blank_only_at_the_top(tmp_path, registry):
-    city = cover("330100", FM01="示例市总工会", FM03=None, FM05="9", FM07="330100000000")
-    benji = {"JH01": 0, "JH02": 0, "JH21": 100, "JH22": 30, "JH23": 8000, "JH24": 2}
+    city = cover("330100", FM01="示例市总工会", FM03=None, FM05="9", FM07="330100000000", FM13=None, FM14=None)
+    benji = {"JH01": 0, "JH02": 0, "JH21": 100, "JH22": 30, "JH23": 8000, "JH24": 2,
+             **{f"JH{i:02d}": 0 for i in range(3, 11)}}  # an office covers no unit of its own
     make_workbook(tmp_path / "city" / "city.xlsx", benji, city)
     assert tongji.validate(tmp_path / "city", registry=registry, period="2025").issues.height == 0
     report = run(tmp_path / "unit", cover_values=cover(A, FM03=None), registry=registry)

@@ -24,8 +24,8 @@ RATES = {
     "入会率": lambda t: t["HY03"] / t["HY01"], "女会员占比": lambda t: t["HY04"] / t["HY03"],
     "实名制入库率": lambda t: t["HY12"] / t["HY03"], "新就业形态会员占比": lambda t: t["HY06"] / t["HY03"],
     "建会率": lambda t: t["JH01"] / t["JH21"], "25人以上单位建会率": lambda t: t["JH02"] / t["JH22"],
-    "辖区职工入会率": lambda t: t["HY03"] / t["JH23"], "职代会建制率": lambda t: t["JH04"] / t["JH00"],
-    "集体合同签订率": lambda t: t["JH06"] / t["JH00"], "脱困率": lambda t: t["BF06"] / (t["BF01"] + t["BF06"]),
+    "辖区职工入会率": lambda t: t["HY03"] / t["JH23"], "职代会建制率": lambda t: t["JH04"] / t["JH01"],
+    "集体合同签订率": lambda t: t["JH06"] / t["JH01"], "脱困率": lambda t: t["BF06"] / (t["BF01"] + t["BF06"]),
     "户均帮扶金额": lambda t: t["BF07"] / t["BF01"], "职工活动支出占比": lambda t: t["JF11"] / t["JF10"],
     "维权支出占比": lambda t: t["JF12"] / t["JF10"],
 }
@@ -72,7 +72,9 @@ def test_every_total_and_rate_at_every_level(city, tmp_path):
         assert summary.issues.height == 0, summary.issues
     top = done["330100"][0]
     assert top.total("JH00") == 6  # accepted grassroots units
-    assert top.total("JH03") == 6  # a flag adds up to a count of units
+    # 民主管理 counts covered units wherever they are typed (是 from a one-unit union, a number from the others), so
+    # numerator and denominator (JH01, summed from the same workbooks) stay comparable: here every unit has one
+    assert top.total("JH03") == top.total("JH01") == 49
     assert top.detail.height == 6 + 7  # every grassroots unit and every 本级 workbook of the tree
 
 

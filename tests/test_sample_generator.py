@@ -106,6 +106,48 @@ def test_values_are_plausible(city):
             assert v["JH21"] >= 2 * len(below) and v["JH23"] >= sum(u["HY01"] for u in below)
 
 
+def test_offices_and_service_units_use_the_v2_lines(city):
+    """The 市 office invests and sets 后备金 aside, a 区 sets some aside, a union earning 事业收入 spends most of it
+    on 事业支出; no grassroots union has an 本级 line. The workbooks still pass every rule (test above)."""
+    offices = {code: v for code, v in city.values.items() if len(code) < 18}
+    top = next(v for code, v in offices.items() if len(code) == 6 and code.endswith("0100"))
+    assert top["JF24"] > 0 and top["JF26"] > 0
+    assert all(v["JF26"] > 0 for code, v in offices.items() if len(code) == 6)
+    assert all(v["JF24"] == v["JF25"] == v["JF26"] == 0 for code, v in offices.items() if len(code) == 9)
+    for v in grassroots(city).values():
+        assert (v["JF23"] > 0) == (v["JF07"] > 0 and v["JF11"] + v["JF23"] > 0)
+        assert v.get("JF24", 0) == v.get("JF25", 0) == v.get("JF26", 0) == 0
+
+
+def test_joint_unions_count_their_covered_units(city):
+    """民主管理 counts units (v2): a 联合 union has a 职代会 in some of the firms it covers, never more than all."""
+    joint = [v for v in grassroots(city).values() if v["JH01"] > 1]
+    assert joint
+    for v in joint:
+        assert all(0 <= v[f"JH{i:02d}"] <= v["JH01"] for i in range(3, 11))
+    assert any(1 < v["JH04"] < v["JH01"] for v in joint)
+
+
+def test_cover_codes_pass_the_deeper_checks(city):
+    """Every clean grassroots workbook carries a union code (81, its county, a valid organisation code), a host
+    code unless it is a 联合 union, a 行业 门类 and a 统计负责人; none draws a code warning (see the test above)."""
+    from tongji.definitions.codes import org_code_valid, uscc_valid
+
+    seen = 0
+    for path in sorted(city.folder.rglob("*.xlsx")):
+        if path.name in city.seeded or len(path.name.split("_")[0]) != 18:
+            continue
+        cover = {r[1].value: r[2].value for r in openpyxl.load_workbook(path)["封面"].iter_rows(min_row=2)
+                 if r[1].value}
+        union, host = cover["FM13"], cover["FM14"]
+        assert uscc_valid(union) and org_code_valid(union) and union[:8] == "81" + cover["FM07"][:6], path.name
+        assert (host is None) == (cover["FM05"] == "2"), path.name
+        assert host is None or (uscc_valid(host) and org_code_valid(host) and host[:2] != "81")
+        assert cover["FM15"] in tuple("ABCDEFGHIJKLMNOPQRST") and cover["FM16"]
+        seen += 1
+    assert seen >= 20
+
+
 def test_city_total_is_the_sum_of_accepted_workbooks(city):
     summaries = rollup_all(city.folder, registry=city.registry, period=PERIOD)
     top = summaries["330100"]
@@ -170,6 +212,8 @@ def test_clean_workbooks_hold_the_values_meant(city):
                     assert r[3].value is None, (path.name, row.code)
                 else:
                     want = meant.get(row.code, "否" if row.kind == "flag" else 0)  # a 本级 office has no flags
+                    if row.yes_no and cover["FM05"] == "1":  # a 单独基层工会 answers its unit counts 是/否
+                        want = {1: "是", 0: "否"}[want]
                     assert r[3].value == want or (r[3].value is None and want in (0, "否")), (path.name, row.code)
         checked += 1
     assert checked >= 30

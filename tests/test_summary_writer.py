@@ -151,7 +151,7 @@ def test_cover_values_are_text(book):
     assert _rows(ws)[header - 1] == ("项目", "代码", "内容", "说明")
     assert not {v for row in _rows(ws)[: header - 1] for v in row} & {"代码", "本期数", "内容"}
     cells = {ws.cell(r, 2).value: ws.cell(r, 3) for r in range(header + 1, ws.max_row + 1)}
-    assert [c for c in cells] == [f"FM{i:02d}" for i in range(1, 13)]
+    assert [c for c in cells] == [f"FM{i:02d}" for i in range(1, 17)]
     assert cells["FM02"].value == STREET and cells["FM05"].value == "0"
     assert cells["FM02"].number_format == "@" and cells["FM06"].value is None
 

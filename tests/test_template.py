@@ -187,12 +187,18 @@ def test_protection_and_input_cells(grassroots):
     assert ws.cell(HEADER_ROW, 4).protection.locked
 
 
+def test_a_unit_count_takes_a_number_or_yes_no(grassroots):
+    ws = grassroots[SPEC.rows["JH04"].sheet]
+    dv = validation_of(ws, ws.cell(row_of(ws, "JH04"), 4).coordinate)
+    assert not dv.showErrorMessage  # a 联合 union types its number; the list only offers 是/否
+    assert "单位个数" in dv.prompt and "是" in dv.prompt
+
+
 def test_value_formats_and_validations(grassroots):
     checks = {  # code: (number format, type, operator, formula1)
         "HY01": ("0", "whole", "greaterThanOrEqual", "0"),
         "BF07": ("0.00", "decimal", "greaterThanOrEqual", "0"),
         "JF08": ("0.00", "decimal", "between", None),  # signed: 投资收益 may be negative
-        "JH03": ("@", "list", None, None),
     }
     for code, (fmt, kind, op, f1) in checks.items():
         ws = grassroots[SPEC.rows[code].sheet]
@@ -202,7 +208,9 @@ def test_value_formats_and_validations(grassroots):
         assert f1 is None or dv.formula1 == f1
         assert dv.showInputMessage and dv.prompt and dv.showErrorMessage, code
         assert "应为" in dv.error or "只能" in dv.error, code
+    # a count of units, or 是/否 from the list in a 单独基层工会 (see test_a_unit_count_takes_a_number_or_yes_no)
     flag = validation_of(grassroots["建会"], f"D{row_of(grassroots['建会'], 'JH03')}")
+    assert grassroots["建会"][f"D{row_of(grassroots['建会'], 'JH03')}"].number_format == "0"
     assert "_lists" in flag.formula1 and list_entries(grassroots, flag.formula1) == ["是", "否"]
     signed = validation_of(grassroots["经费"], f"D{row_of(grassroots['经费'], 'JF08')}")
     assert float(signed.formula1) < 0 < float(signed.formula2)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
-from tongji.definitions.codes import uscc_check_char
+from tongji.definitions.codes import make_uscc, uscc_check_char
 from tongji.plugins import load_spec
 from tongji.testing import GOOD_VALUES
 
@@ -21,13 +21,21 @@ def uscc(body17: str) -> str:
     return body17 + uscc_check_char(body17)
 
 
+UNION_CODE = make_uscc("81", "330106", "MA2C3D4E")  # a union's legal-person code, registered in 330106
+HOST_CODE = make_uscc("91", "330106", "MA1B2C3D")  # the firm it is the union of
+
+
 def cover(code: str = "", **over) -> dict:
     base = {
         "FM01": "示例市第一机械厂工会", "FM02": code or uscc("81330106MC0000001"), "FM03": "330106001",
         "FM04": "2025", "FM05": "1", "FM06": "170", "FM07": "330106001001", "FM08": "张三",
         "FM09": "0571-88880000", "FM10": "2026-01-15", "FM11": "李四", "FM12": load_spec().version,
+        "FM13": UNION_CODE, "FM14": HOST_CODE, "FM15": "C", "FM16": "王五",
     }
     base.update(over)
+    area = str(base.get("FM07") or "")
+    if "FM13" not in over and area[:6].isdigit() and len(area) == 12:  # registered in the unit's own county
+        base["FM13"] = make_uscc("81", area[:6], "MA2C3D4E")
     return base
 
 

@@ -47,7 +47,8 @@ GOOD_VALUES: dict[str, float | str] = {
 BENJI_VALUES: dict[str, float | str] = GOOD_VALUES | {"JH21": 40, "JH22": 12, "JH23": 3000, "JH24": 1}
 """A 本级 workbook's values (the rows only 本级 fills, too)."""
 
-FILLED_COVER = {"FM06": "170", "FM08": "张三", "FM09": "0571-88880000", "FM10": "2026-01-15", "FM11": "李四"}
+FILLED_COVER = {"FM06": "170", "FM08": "张三", "FM09": "0571-88880000", "FM10": "2026-01-15", "FM11": "李四",
+                "FM15": "C", "FM16": "王五"}
 
 
 def load_plugin(*plugins, name: str | None = None, builtins_only: bool = False) -> Host:
@@ -176,13 +177,15 @@ def validate(host: Host, inputs, registry: str | Path | None = None, period: str
 
 
 def rollup(host: Host, inputs, registry: str | Path | None = None, period: str | None = None,
-           unit: str | None = None) -> dict[str, Summary]:
-    """Roll up every node of a City (or of `unit`'s subtree), bottom-up: {unit code: Summary}."""
+           unit: str | None = None, previous: str | Path | None = None) -> dict[str, Summary]:
+    """Roll up every node of a City (or of `unit`'s subtree), bottom-up: {unit code: Summary}. `previous`, the
+    top node's summary workbook of last period, adds 同比 and runs the cross-period rules (those using prev())."""
     from tongji.aggregating.rollup import rollup_all
 
     if isinstance(inputs, City):
         registry, period = registry or inputs.registry, period or inputs.period
-    return rollup_all(_inputs(inputs), registry=registry, period=period, spec=host.spec, unit=unit)
+    return rollup_all(_inputs(inputs), registry=registry, period=period, spec=host.spec, unit=unit,
+                      previous=previous)
 
 
 def write_outputs(host: Host, summary: Summary, out_dir: str | Path, formats: Iterable[str] = ("xlsx",),

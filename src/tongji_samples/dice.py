@@ -13,7 +13,18 @@ class Dice:
     """The one random stream, with the few shapes of draw the city needs."""
 
     def __init__(self, seed: int | list[int]) -> None:
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
+        self._later: Dice | None = None
+
+    @property
+    def later(self) -> Dice:
+        """A stream of its own for what the forms gained after the sample city was first drawn (the lines and
+        cover items of domain v2): drawing those here leaves every earlier draw where it was, so the city keeps
+        its units, its values, its seeded mistakes and the examples the guides quote."""
+        if self._later is None:
+            self._later = Dice([*(self.seed if isinstance(self.seed, list) else [self.seed]), 2])
+        return self._later
 
     def chance(self, p: float) -> bool:
         return bool(self.rng.random() < p)

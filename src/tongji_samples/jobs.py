@@ -12,6 +12,7 @@ from pathlib import Path
 from tongji.definitions import Spec
 from tongji.writing.files import write_bytes
 from tongji.writing.template import BENJI, template_name
+from tongji_samples.codes import cover_codes
 from tongji_samples.dice import Dice
 from tongji_samples.fastfill import Stamp
 from tongji_samples.tree import Unit
@@ -21,6 +22,8 @@ BENJI_FOLDER = "本级"
 # A worker process takes about half a second to start and a workbook about 2 ms to write: below this many
 # workbooks one process is done first.
 PARALLEL_MIN = 1000
+# lines added to the forms after the sample city was first drawn: see Dice.later
+LATER_ROWS = frozenset({"JF23", "JF24", "JF25", "JF26"})
 
 
 @dataclass
@@ -48,10 +51,11 @@ def make_jobs(dice: Dice, tree: list[Unit], values: dict, root: Path, period: st
         row = {"单位代码": u.code, "单位名称": u.name, "上级代码": u.parent, "组织类型": BENJI if benji else u.org,
                "所在地区划代码": u.area}
         name = template_name(row, period)
-        cells = _cells(dice, values[u.code], spec, benji)
+        cells = _cells(dice, values[u.code], spec, benji, single=u.org == "1" and not benji)
         cover = {
             "FM06": f"{u.nature} {spec.enums['单位性质'][u.nature]}", "FM08": dice.person(), "FM09": dice.phone(),
             "FM10": (end + dt.timedelta(days=dice.int(3, 25))).isoformat(), "FM11": dice.person(),
+            **cover_codes(dice.later, u), "FM16": dice.later.person(),
         }
         jobs.append(Job(u.code, row, folder, name, cells, cover))
     return jobs
@@ -62,14 +66,18 @@ def _period_end(period: str) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _cells(dice: Dice, v: dict[str, int], spec: Spec, benji: bool) -> dict[str, object]:
-    """What is typed in each value cell; some people leave zero cells empty (read as 0)."""
+def _cells(dice: Dice, v: dict[str, int], spec: Spec, benji: bool, single: bool = False) -> dict[str, object]:
+    """What is typed in each value cell; some people leave zero cells empty (read as 0). A 单独基层工会 answers
+    its 民主管理 counts 是/否, as its template allows."""
     sloppy = dice.chance(0.3)
     cells = {}
     for code in value_codes(spec, benji):
         value = v.get(code, 0)
-        empty = value == 0 and sloppy and dice.chance(0.5)
+        draw = dice.later if code in LATER_ROWS else dice
+        empty = value == 0 and sloppy and draw.chance(0.5)
         cells[code] = None if empty else typed_value(code, value, spec)
+        if single and spec.rows[code].yes_no and not empty:
+            cells[code] = "是" if value else "否"
     return cells
 
 

@@ -108,7 +108,15 @@ def _organising(dice: Dice, kind: Kind, v: dict[str, int]) -> dict[str, int]:
         flags["JH05"] = 0  # 厂务公开 mostly goes with a 职代会
     jh11 = min(hy01, max(3, round(3 * math.sqrt(hy01) * dice.between(0.8, 1.2)))) if flags["JH04"] else 0
     jh12 = min(jh11, round(jh11 * v["HY02"] / hy01 * dice.between(0.85, 1.1)))
-    return {"JH02": jh02, **flags, "JH11": jh11, "JH12": jh12}
+    return {"JH02": jh02, **covered_units(dice.later, flags, jh01), "JH11": jh11, "JH12": jh12}
+
+
+def covered_units(dice: Dice, flags: dict[str, int], jh01: int) -> dict[str, int]:
+    """民主管理 as counts of covered units: a union covering one unit has 0 or 1; a 联合 union where the system
+    exists has it in some of its units (dice: the later stream, see Dice.later)."""
+    if jh01 <= 1:
+        return flags
+    return {code: dice.int(max(1, jh01 // 4), jh01) if flag else 0 for code, flag in flags.items()}
 
 
 def _assistance(dice: Dice, members: dict[str, int], frac: float) -> dict[str, int]:
@@ -154,9 +162,19 @@ def _funds(dice: Dice, unit: Unit, v: dict[str, int], frac: float, ratio: float)
     jf12 = jf13 + jf14 + round(jf01 * dice.between(0.03, 0.12))
     spend = min(room, max(round(jf01 * dice.between(0.75, 1.1)), jf12))
     rest = other_spending(dice, spend - jf12)
+    jf23 = service_spending(income["JF07"], rest)
     out = {"JF01": jf01, **income, "JF11": rest[0], "JF12": jf12, "JF13": jf13, "JF14": jf14, "JF15": rest[1],
-           "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": jf20, "JF22": jf22}
+           "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": jf20, "JF22": jf22, "JF23": jf23}
     return close_books(out)
+
+
+def service_spending(jf07: int, rest: list[int]) -> int:
+    """JF23 事业支出: a union that earns 事业收入 (JF07) from the service unit it runs spends most of it there;
+    it comes out of 职工活动 (rest[0]) so the total spent stays the same. No dice are thrown: the lines of v2
+    leave every other draw, and so the seeded mistakes, where they were."""
+    jf23 = min(rest[0], round(jf07 * 0.8))
+    rest[0] -= jf23
+    return jf23
 
 
 def other_spending(dice: Dice, amount: int) -> list[int]:
@@ -186,9 +204,15 @@ def grassroots_income(dice: Dice, unit: Unit, v: dict[str, int], jf22: int, rati
     return income
 
 
+SPENDING = ("JF11", "JF12", "JF15", "JF16", "JF17", "JF18", "JF19", "JF23")
+
+
 def close_books(v: dict[str, int]) -> dict[str, int]:
-    v["JF10"] = sum(v[c] for c in ("JF11", "JF12", "JF15", "JF16", "JF17", "JF18", "JF19"))
-    v["JF21"] = v["JF20"] + v["JF01"] - v["JF10"]
+    """JF10 and JF21 from the lines: a 本级 office also moves money to and from 投资 and 后备金 (JF24–JF26)."""
+    for code in (*SPENDING, "JF24", "JF25", "JF26"):
+        v.setdefault(code, 0)
+    v["JF10"] = sum(v[c] for c in SPENDING)
+    v["JF21"] = v["JF20"] + v["JF01"] - v["JF10"] - v["JF24"] + v["JF25"] - v["JF26"]
     return v
 
 
@@ -221,7 +245,18 @@ def _benji_values(dice: Dice, unit: Unit, below: list[dict], direct: list[dict],
     v |= {"JF01": jf01, "JF02": 0, **income, "JF11": rest[0], "JF12": rest[1], "JF13": 0, "JF14": 0,
           "JF15": rest[2], "JF16": rest[3], "JF17": jf17, "JF18": jf18, "JF19": rest[4], "JF20": jf20,
           "JF22": round(v["HY13"] * dice.between(130_000, 180_000) * 100 * frac)}
+    v |= _reserves(unit, jf20)
     return close_books(v)
+
+
+def _reserves(unit: Unit, jf20: int) -> dict[str, int]:
+    """JF24–JF26 of an office: the 市 sets 后备金 aside from its opening balance and invests a tenth of it;
+    a 区 sets aside less; a 街道 office moves none. No dice, as in service_spending."""
+    if unit.level == "街道":
+        return {}
+    if unit.level == "市":
+        return {"JF24": round(jf20 * 0.1, -6), "JF26": round(jf20 * 0.03, -2)}
+    return {"JF26": round(jf20 * 0.02, -2)}
 
 
 def _denominators(dice: Dice, unit: Unit, below: list[dict]) -> dict[str, int]:

@@ -76,10 +76,14 @@ def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> t
         by_file.setdefault(i["file"], []).append(i)
     issues = []
     for file, items in by_file.items():
-        cells = _locate(Path(file), [i["code"] for i in items], spec)
+        cells, notes = _locate(Path(file), [i["code"] for i in items], spec)
         for i in items:
-            issues.append(issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
-                                    cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name))
+            row = issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
+                            cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name,
+                            kind=i["kind"])
+            if i["severity"] != "错误" and notes.get(i["code"]):  # a swing explained in 说明 is 已说明
+                row["explained"] = notes[i["code"]]
+            issues.append(row)
     errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
                           schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")
     extra = errors.group_by("file").agg(pl.col("n").sum())
@@ -93,6 +97,9 @@ def _duplicate_only_errors(report: ValidationReport) -> pl.DataFrame:
     return dup.group_by("file").agg(pl.len().cast(pl.Int64).alias("dup_errors"))
 
 
-def _locate(path: Path, codes: list[str], spec: Spec) -> dict[str, str]:
+def _locate(path: Path, codes: list[str], spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
+    """Where each code's value is (经费!D28), and what its 说明 says."""
     cells = read_workbooks([path], spec).cells.filter(pl.col("code").is_in(codes))
-    return {c: f"{s}!{col}{r}" for c, s, col, r in cells.select("code", "sheet", "col", "row").iter_rows()}
+    rows = cells.select("code", "sheet", "col", "row", "note").iter_rows()
+    found = [(c, f"{s}!{col}{r}", (note or "").strip()) for c, s, col, r, note in rows]
+    return {c: ref for c, ref, _ in found}, {c: note for c, _, note in found if note}

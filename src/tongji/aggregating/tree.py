@@ -224,7 +224,7 @@ class Context:
         """Detail rows of every accepted grassroots and 本级 workbook at once (with their file)."""
         codes = [r.code for r in self.spec.numeric_rows()]
         grassroots = pl.col("kind") == KIND_GRASSROOTS
-        # flags count grassroots unions doing something (职代会建制率 = JH04 / JH00): a 本级 office is not one
+        # a plugin's flags count grassroots unions doing something: a 本级 office is not one
         flags = {r.code for r in self.spec.numeric_rows() if r.kind == "flag"}
 
         def value(code: str) -> pl.Expr:

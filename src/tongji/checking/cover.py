@@ -1,5 +1,6 @@
 """The checks of a workbook's cover (封面), each vectorised over every cover of the batch: the report period, the
-template version, the unit against the registry, and two workbooks of one unit."""
+template version, the unit against the registry, two workbooks of one unit, the deeper code checks and the form's
+有效期至."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from pathlib import Path
 
 import polars as pl
 
-from tongji.checking.schema import PERIOD_RE
+from tongji.checking.schema import PERIOD_RE, parse_date
 from tongji.definitions import Spec
-from tongji.definitions.codes import BENJI, SUMMARY, area_prefix
+from tongji.definitions.codes import (
+    BENJI,
+    SUMMARY,
+    UNION_PREFIXES,
+    area_level_ok,
+    area_prefix,
+    form_lapse_date,
+    org_code_valid,
+    uscc_valid,
+)
 from tongji.definitions.registry import Registry
 from tongji.issues.catalog import BUILTIN
 
@@ -19,8 +29,9 @@ SEVERITY = {code: kind.severity for code, kind in BUILTIN.items()}  # of the cod
 def cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
                  period: str | None, files: list[Path]) -> pl.DataFrame:
     """Period, template version, registry and duplicate checks: each one vectorised over all covers."""
-    w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07", "FM12")
-    found = [_version_issues(w, cells, spec), _duplicate_issues(w, files)]
+    w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07", "FM10", "FM12", *_CODES)
+    found = [_version_issues(w, cells, spec), _duplicate_issues(w, files), *_code_issues(w, spec),
+             _lapsed_issues(w, spec)]
     if period:
         bad = w.filter(pl.col("FM04").str.contains(PERIOD_RE) & (pl.col("FM04") != period))
         found.append(_cover_rule(bad, "FM04", "wrong-period", raw=pl.col("FM04"), period=pl.lit(period)))
@@ -40,6 +51,40 @@ def cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: 
 
 def _cover_rule(df: pl.DataFrame, code: str, rule: str, **kw: pl.Expr) -> pl.DataFrame:
     return df.select("file_id", pl.lit(code).alias("code"), pl.lit(rule).alias("rule"), *BUILTIN[rule].columns(**kw))
+
+
+_CODES = ("FM13", "FM14")  # the union's own 统一社会信用代码 and its host unit's
+
+
+def _code_issues(w: pl.DataFrame, spec: Spec) -> list[pl.DataFrame]:
+    """The deeper checks of domain.md §3, each a warning: a union's code starts 81/89 and is registered in its
+    county (positions 3–8 against FM07); positions 9–17 are an organisation code with its own check character;
+    FM07's 乡级 digits are of a known type. A code that is no valid 统一社会信用代码 at all is bad-credit-code."""
+    names = {r.code: r.name for r in spec.cover.rows}
+    valid = {c: pl.col(c).fill_null("").map_elements(uscc_valid, return_dtype=pl.Boolean) for c in _CODES}
+    union = w.filter(valid["FM13"])
+    area = pl.col("FM07").fill_null("")
+    elsewhere = area.str.contains(r"^[0-9]{12}$") & (pl.col("FM13").str.slice(2, 6) != area.str.slice(0, 6))
+    out = [
+        _cover_rule(union.filter(~pl.col("FM13").str.slice(0, 2).is_in(UNION_PREFIXES)), "FM13", "credit-not-union",
+                    raw=pl.col("FM13")),
+        _cover_rule(union.filter(elsewhere), "FM13", "credit-area", raw=pl.col("FM13"),
+                    area=pl.col("FM13").str.slice(2, 6), county=area.str.slice(0, 6)),
+        _cover_rule(w.filter(~area.map_elements(area_level_ok, return_dtype=pl.Boolean)), "FM07", "area-level",
+                    raw=pl.col("FM07")),
+    ]
+    for code in _CODES:
+        bad = w.filter(valid[code] & ~pl.col(code).fill_null("").map_elements(org_code_valid, return_dtype=pl.Boolean))
+        out.append(_cover_rule(bad, code, "credit-org-code", name=pl.lit(names[code]), raw=pl.col(code)))
+    return out
+
+
+def _lapsed_issues(w: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """报出日期 after the form mark's 有效期至: the form was no longer approved (filed) when it was filled."""
+    until = form_lapse_date(spec.marks.get("有效期至", ""))
+    late = parse_date(pl.col("FM10")) > until if until else pl.lit(False)
+    return _cover_rule(w.filter(late.fill_null(False)), "FM10", "form-lapsed", raw=pl.col("FM10"),
+                       until=pl.lit(spec.marks.get("有效期至", "")))
 
 
 def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:

@@ -7,7 +7,7 @@ import math
 import polars as pl
 
 from tongji.definitions import Rule, Spec
-from tongji.definitions.expr import to_polars
+from tongji.definitions.expr import previous_column, to_polars
 from tongji.issues.issue_type import placeholders
 
 _EPS = 1e-9
@@ -29,12 +29,14 @@ def _fails(rule: Rule, spec: Spec, left: pl.Expr, right: pl.Expr) -> pl.Expr:
     return ~ok
 
 
-def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr]) -> pl.DataFrame:
+def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr], cross_period: bool = False) -> pl.DataFrame:
     """One row per (workbook, failed rule): pos, rule, left, right, diff.
 
-    `scopes` maps 基层, 本级 and 汇总 to the rows of `wide` that are such workbooks; 全部 applies to all."""
+    `scopes` maps 基层, 本级 and 汇总 to the rows of `wide` that are such workbooks; 全部 applies to all.
+    The rules of one workbook by default; with `cross_period`, the rules reading prev() instead, on a frame that
+    also has last period's values (columns prev_JF21, ...)."""
     frames = []
-    for rule in spec.rules:
+    for rule in (r for r in spec.rules if r.cross_period == cross_period):
         left = to_polars(rule.check.left, spec.params)
         right = to_polars(rule.check.right, spec.params)
         fails = _fails(rule, spec, left, right)
@@ -77,8 +79,11 @@ def rule_params(rule: Rule, values: dict[str, float | None], left: float, right:
     extra = {"左边": left, "右边": right, "差额": diff, "left": left, "right": right, "diff": diff}
     out = {}
     for key in dict.fromkeys(placeholders(rule.message) + placeholders(rule.message_en)):
+        last = previous_column(key.removeprefix("上期")) if key.startswith("上期") else None
         if key in extra:
             out[key] = fmt_number(extra[key])
         elif key in values:
             out[key] = fmt_number(values.get(key))
+        elif last in values:
+            out[key] = fmt_number(values.get(last))
     return out

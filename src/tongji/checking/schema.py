@@ -27,6 +27,10 @@ def _expr_check(make_expr, error: str) -> pa.Check:
     return pa.Check(check, error=error)
 
 
+# 国民经济行业分类: the 门类 letter (C), a deeper code with or without it (C13, C131, 1311), a name may follow
+INDUSTRY_RE = r"^(?:[A-T]|[A-T]?[0-9]{2,4})(?:\s.*)?$"
+
+
 def _uscc_ok(col: pl.Expr) -> pl.Expr:
     """An 18-character code is a 统一社会信用代码 and must be valid; shorter ones are registry codes."""
     return (col.str.len_chars() != 18) | col.map_elements(uscc_valid, return_dtype=pl.Boolean)
@@ -59,6 +63,9 @@ def _column(row: Row, spec: Spec) -> pa.Column:
     checks = {
         "enum": lambda: [pa.Check.isin(sorted(spec.enums[row.enum]), error="bad-enum")],
         "unitcode": lambda: [_expr_check(_uscc_ok, "bad-uscc")],
+        "uscc": lambda: [_expr_check(lambda c: c.map_elements(uscc_valid, return_dtype=pl.Boolean),
+                                     "bad-credit-code")],
+        "industry": lambda: [_expr_check(lambda c: c.str.contains(INDUSTRY_RE), "bad-industry")],
         "period": lambda: [_expr_check(lambda c: c.str.contains(PERIOD_RE), "bad-period")],
         "date": lambda: [_expr_check(lambda c: parse_date(c).is_not_null(), "bad-date")],
         "area": lambda: [_expr_check(lambda c: c.str.contains(r"^[0-9]{12}$"), "bad-area")],

@@ -20,9 +20,10 @@ from tongji.issues.catalog import BUILTIN, Catalog
 from tongji.issues.issue_type import IssueType
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
-from tongji.reading.values import clean_text, limits, parse_values
+from tongji.reading.values import YES, clean_text, limits, parse_values
 from tongji.reading.workbooks import Stack, discover, read_workbooks
 
+COVERED = "JH01"  # 覆盖单位数: what a count of covered units (a row with yes_no) is out of
 _INTERNAL = {  # the issue frame before file and unit columns are joined on
     "file_id": pl.Int32, "severity": pl.Utf8, "rule": pl.Utf8, "sheet": pl.Utf8, "ref": pl.Utf8,
     "code": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64,
@@ -97,6 +98,7 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
         _parse_issues(cells, spec),
         _schema_issues(wide, cells, spec),
         _benji_issues(cells, wide, spec),
+        _yes_for_several_units(cells, wide, spec),
         _rule_issues(wide, cells, spec, scopes),
         _missing_rows(stack, cells, spec),
         cover_issues(wide, cells, spec, registry, period, stack.files),
@@ -223,6 +225,20 @@ def _benji_issues(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.Dat
     df = cells.filter(pl.col("code").is_in(benji) & (pl.col("value").fill_null(0) != 0)).join(grassroots, on="file_id")
     df = df.with_columns(pl.lit("benji-in-grassroots").alias("rule")).join(_names(spec), on="code", how="left")
     return _by_rule(df, ["benji-in-grassroots"], raw=pl.col("raw"), name=pl.col("name"))
+
+
+def _yes_for_several_units(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """是 in a count of covered units (JH04) of a union covering more than one unit: how many of them is not
+    a guess we make (否 is 0 however many units there are)."""
+    codes = [r.code for r in spec.numeric_rows() if r.yes_no]
+    if not codes or COVERED not in wide.columns:
+        return pl.DataFrame(schema=_INTERNAL)
+    said_yes = pl.col("raw").str.strip_chars().str.to_lowercase().is_in([w for w in YES if not w.isdigit()])
+    several = wide.filter(pl.col(COVERED).fill_null(0) > 1).select("file_id", pl.col(COVERED).alias("units"))
+    df = cells.filter(pl.col("code").is_in(codes) & said_yes).join(several, on="file_id")
+    df = df.with_columns(pl.lit("yes-for-several-units").alias("rule")).join(_names(spec), on="code", how="left")
+    units = pl.col("units").map_elements(fmt_number, return_dtype=pl.Utf8)
+    return _by_rule(df, ["yes-for-several-units"], raw=pl.col("raw"), name=pl.col("name"), units=units)
 
 
 def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr]) -> pl.DataFrame:

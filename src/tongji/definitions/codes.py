@@ -51,3 +51,54 @@ def area_prefix(area: str) -> str:
         if a[size:].strip("0") == "":
             return a[:size]
     return a
+
+
+ORG_CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # GB 11714: digits, then A = 10 … Z = 35
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+UNION_PREFIXES = ("81", "89")  # 登记管理部门 8 工会; 机构类别 1 基层工会, 9 其他
+
+
+def org_code_check_char(first8: str) -> str:
+    """The check character of a GB 11714 organisation code (positions 9–17 of a 统一社会信用代码)."""
+    total = sum(ORG_CODE_CHARS.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def org_code_valid(uscc: str) -> bool:
+    """True when positions 9–17 of an 18-character code are an organisation code with the right check char."""
+    body = uscc[8:17]
+    if len(uscc) != 18 or any(c not in ORG_CODE_CHARS for c in body[:8]):
+        return False
+    return org_code_check_char(body[:8]) == body[8]
+
+
+def make_uscc(prefix: str, area: str, org8: str) -> str:
+    """A valid 统一社会信用代码: 2-character prefix (81 a grassroots union), 6-digit area, an 8-character
+    organisation code body; both check characters computed."""
+    first17 = f"{prefix}{area}{org8}{org_code_check_char(org8)}"
+    return first17 + uscc_check_char(first17)
+
+
+def area_level_ok(area: str) -> bool:
+    """Digits 7–9 of a 12-digit 统计用区划代码 name a 乡级 unit of a known type: 000 (none), 001–099 街道,
+    100–199 镇, 200–299 乡, 400–599 farms, parks and similar; 300–399 and 600–999 are not used."""
+    if len(area) != 12 or not area.isdigit():
+        return True  # bad-area says what is wrong with it
+    town = int(area[6:9])
+    return town < 300 or 400 <= town < 600
+
+
+def form_lapse_date(text: str):
+    """The last day a form's 有效期至 mark covers: 2027年12月 → 2027-12-31; None when it cannot be read."""
+    import calendar
+    import datetime as dt
+
+    found = re.match(r"^\s*(\d{4})\s*[年.\-/]\s*(\d{1,2})(?:\s*[月.\-/]\s*(\d{1,2}))?", text or "")
+    if not found:
+        return None
+    year, month = int(found.group(1)), int(found.group(2))
+    if not 1 <= month <= 12:
+        return None
+    day = int(found.group(3)) if found.group(3) else calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))

@@ -1,7 +1,7 @@
 """Declarative files: the built-in schemas/*.toml and a region's plugin .toml share one format.
 
     [meta]            version, accepted_versions, marks, enums (the built-in forms file only)
-    [[form]]          a new form sheet: id, sheet, title, table_no, unit, rows = [{code, name, kind, ...}]
+    [[form]]          a new form sheet: id, sheet, title, table_no, unit, basis, rows = [{code, name, kind, ...}]
     [[extend]]        rows added to an existing form: form = "JH", rows = [...]
     [[rule]]          id, severity, check, when, scope, tolerance, message, message_en
     [[indicator]]     id, name, numerator, denominator, unit, from

@@ -4,9 +4,11 @@
     sum     := term (('+' | '-') term)*
     term    := unary (('*' | '/') unary)*
     unary   := '-' unary | atom
-    atom    := NUMBER ['%'] | NAME | 'abs' '(' sum ')' | '(' sum ')'
+    atom    := NUMBER ['%'] | NAME | 'abs' '(' sum ')' | 'prev' '(' CODE ')' | '(' sum ')'
 
-A NAME is an indicator code (HY03) or a parameter from the rule file (留成比例).
+A NAME is an indicator code (HY03) or a parameter from the rule file (留成比例). `prev(JF21)` is last period's
+value of a code, from last period's summary: a rule using it is a cross-period check, run only when rollup is
+given the previous period (`--previous`). Its message quotes last period's value as {上期JF21}.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class ExprError(ValueError):
 
 @dataclass(frozen=True)
 class Node:
-    op: str  # "num", "name", "neg", "abs", "+", "-", "*", "/"
+    op: str  # "num", "name", "prev", "neg", "abs", "+", "-", "*", "/"
     args: tuple = ()
     value: float | str | None = None
 
@@ -46,6 +48,7 @@ class Expr:
     cmp: str | None = None
     right: Node | None = None
     names: list[str] = field(default_factory=list)
+    previous: list[str] = field(default_factory=list)  # the codes read through prev(): last period's values
 
     @property
     def codes(self) -> list[str]:
@@ -67,9 +70,10 @@ def parse(text: str) -> Expr:
     if p.i < len(tokens):
         raise ExprError("多余的内容", text, tokens[p.i][1])
     names: list[str] = []
+    previous: list[str] = []
     for node in (left, right):
-        _collect(node, names)
-    return Expr(text, left, cmp, right, names)
+        _collect(node, names, previous)
+    return Expr(text, left, cmp, right, names, previous)
 
 
 def _tokenize(text: str) -> list[tuple[str, int]]:
@@ -132,18 +136,33 @@ class _Parser:
             node = self.sum()
             self.take(")")
             return Node("abs", (node,))
+        if tok == "prev" and self.peek() == "(":
+            self.take("(")
+            at = self.tokens[self.i][1] if self.i < len(self.tokens) else len(self.text)
+            code = self.take()
+            if not CODE.match(code):
+                raise ExprError("prev( ) 中应为一个指标代码，如 prev(JF21)", self.text, at)
+            self.take(")")
+            return Node("prev", value=code)
         if tok in _CMP or tok in "+-*/)":
             raise ExprError("此处应为指标代码、数字或括号", self.text, pos)
         return Node("name", value=tok)
 
 
-def _collect(node: Node | None, out: list[str]) -> None:
+def _collect(node: Node | None, out: list[str], previous: list[str]) -> None:
     if node is None:
         return
     if node.op == "name" and node.value not in out:
         out.append(node.value)
+    if node.op == "prev" and node.value not in previous:
+        previous.append(node.value)
     for arg in node.args:
-        _collect(arg, out)
+        _collect(arg, out, previous)
+
+
+def previous_column(code: str) -> str:
+    """The column holding last period's value of `code` in the frame a cross-period rule is evaluated on."""
+    return f"prev_{code}"
 
 
 def to_polars(node: Node, params: dict[str, float]) -> pl.Expr:
@@ -154,6 +173,8 @@ def to_polars(node: Node, params: dict[str, float]) -> pl.Expr:
         if node.value in params:
             return pl.lit(float(params[node.value]), dtype=pl.Float64)
         return pl.col(node.value)
+    if node.op == "prev":
+        return pl.col(previous_column(node.value))
     if node.op == "neg":
         return -to_polars(node.args[0], params)
     if node.op == "abs":

@@ -16,13 +16,14 @@ SEVERITIES = ("错误", "警告", "提示")
 SCOPES = ("全部", "基层", "本级", "汇总")  # which workbooks a rule or check applies to, by 组织类型
 # the keys each declarative item may have: a misspelt one (servity) is refused, not silently ignored
 KEYS = {
-    "form": {"id", "sheet", "title", "table_no", "unit", "rows"},
+    "form": {"id", "sheet", "title", "table_no", "unit", "rows", "basis"},
     "extend": {"form", "rows"},
-    "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint"},
+    "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint", "yes_no"},
     "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
+PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
 
 
 def data_dir(name: str) -> Path:
@@ -48,6 +49,7 @@ class Row:
     required: bool = False
     enum: str = ""
     hint: str = ""
+    yes_no: bool = False  # a count of units that a one-unit union may answer 是/否 (read as 1/0)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Form:
     title: str
     table_no: str
     rows: tuple[Row, ...]
+    basis: str = ""  # what the lines follow, such as the accounting edition of 经费 (工会会计制度 收入支出表)
 
     @property
     def is_cover(self) -> bool:
@@ -74,6 +77,11 @@ class Rule:
     scope: str = "全部"
     tolerance: float = 0.0
     source: str = ""
+
+    @property
+    def cross_period(self) -> bool:
+        """A rule reading last period's values (prev(JF21)): run by rollup when the previous period is given."""
+        return bool(self.check.previous or (self.when and self.when.previous))
 
 
 @dataclass(frozen=True)
@@ -188,7 +196,8 @@ class SpecBuilder:
             form_owner[f["id"]] = f["_plugin"]
             _known_keys(f, "form")
             rows = tuple(self._row(r, f, owner) for r in f.get("rows", []))
-            forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows)
+            forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows,
+                                  f.get("basis", ""))
         for ext in self.extends:
             _known_keys(ext, "extend")
             base = forms.get(ext.get("form", ""))
@@ -196,7 +205,7 @@ class SpecBuilder:
                 raise _invalid(ext, f"表“{ext.get('form', '')}”不存在，无法添加指标行（已有：{'、'.join(forms)}）")
             info = {"id": base.id, "sheet": base.sheet, "_where": ext["_where"], "_plugin": ext["_plugin"]}
             added = tuple(self._row(r, info, owner) for r in ext.get("rows", []))
-            forms[base.id] = Form(base.id, base.sheet, base.title, base.table_no, base.rows + added)
+            forms[base.id] = Form(base.id, base.sheet, base.title, base.table_no, base.rows + added, base.basis)
         return list(forms.values())
 
     @staticmethod
@@ -231,6 +240,9 @@ class SpecBuilder:
             _known_keys(r, "rule")
             check, when = _parse_rule(r)
             for key, expr in (("check", check), ("when", when)):
+                for name in expr.previous if expr else []:
+                    if name not in numeric:
+                        raise _invalid(r, f"prev({name}) 中的“{name}”不是数值指标代码", key)
                 for name in expr.names if expr else []:
                     if name in text:
                         raise _invalid(r, f"“{name}”是封面上的文字，审核关系只能比较数值指标"
@@ -243,6 +255,8 @@ class SpecBuilder:
                 raise _invalid(r, f"范围（scope）应为 {'/'.join(SCOPES)}", "scope")
             for key in ("message", "message_en"):
                 for name in re.findall(r"\{([^{}]*)\}", r.get(key, "")):
+                    if name.startswith(PREVIOUS_WORD) and name[len(PREVIOUS_WORD):] in numeric:
+                        continue  # {上期JF21}: last period's value, in a rule that reads it
                     if name not in numeric and name not in text and name not in MESSAGE_WORDS:
                         words = "、".join(MESSAGE_WORDS[:3])
                         raise _invalid(r, f"说明中的“{{{name}}}”既不是指标代码，也不是 {words}", key)
@@ -316,7 +330,8 @@ def _parse_rule(r: dict) -> tuple[Expr, Expr | None]:
 
 
 BUILTIN = "tongji"  # the plugin name of the built-in forms, rules, indicators and writers
-KINDS = ("count", "amount", "flag", "text", "date", "period", "enum", "unitcode", "area", "version")
+KINDS = ("count", "amount", "flag", "text", "date", "period", "enum", "unitcode", "area", "version", "uscc",
+         "industry")
 
 
 def _invalid(item: dict, detail: str, key: str | None = None) -> TongjiError:

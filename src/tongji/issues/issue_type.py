@@ -122,7 +122,8 @@ class IssueType:
 
 def rule_type(rule: Rule, codes: Iterable[str] = (), source: str = "") -> IssueType:
     """A declarative rule as an issue type; its params are the indicator codes and sides its messages quote."""
-    known = set(codes) | set(RULE_TERMS)
+    codes = set(codes)
+    known = codes | set(RULE_TERMS) | {f"上期{c}" for c in codes}  # {上期JF21}: last period's value
     quoted = placeholders(rule.message) + placeholders(rule.message_en)
     return IssueType(rule.id, rule.severity, RULE_CATEGORY, tuple(dict.fromkeys(p for p in quoted if p in known)),
                      rule.message, rule.message_en or rule.message, source=source or rule.source, rule=rule)

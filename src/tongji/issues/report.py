@@ -8,6 +8,7 @@ import polars as pl
 
 from tongji.i18n import MESSAGE_LANG, render
 from tongji.issues.catalog import BUILTIN, Catalog
+from tongji.issues.issue_type import IssueType
 
 # `rule` is the issue code (issues/catalog.py), `params` its message's parameters as a JSON object, `message`
 # the Chinese rendering; writers render the message in the reader's language from code and params.
@@ -21,9 +22,10 @@ SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
 
 def issue_row(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,
               code: str = "", cell: str = "", value: str | None = None, diff: float | None = None,
-              name: str = "") -> dict:
-    """One issue of a built-in type found one at a time (rollup's own), as a row of ISSUE_COLUMNS."""
-    kind, params = BUILTIN[rule], params or {}
+              name: str = "", kind: IssueType | None = None) -> dict:
+    """One issue found one at a time (rollup's own), as a row of ISSUE_COLUMNS: of a built-in type, or of `kind`
+    (a declarative rule's, such as a cross-period rule)."""
+    kind, params = kind or BUILTIN[rule], params or {}
     return {"file": file, "unit": unit, "unit_name": "", "severity": kind.severity, "rule": rule,
             "sheet": cell.split("!")[0] if cell else "", "cell": cell, "cells": [cell] if cell else [],
             "code": code, "name": name, "value": value, "message": kind.text(MESSAGE_LANG, variant, **params),

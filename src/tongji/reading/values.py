@@ -17,10 +17,15 @@ _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 _THOUSANDS = r"^[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
 YES = ["是", "1", "y", "yes", "√", "✓", "true", "有"]
 NO = ["否", "0", "n", "no", "×", "✗", "x", "false", "无"]
+ANSWERS = [w for w in YES + NO if not w.isdigit()]  # the words of a 是/否 answer, not the digits of a count
 
 
 def kinds(spec: Spec) -> dict[str, str]:
     return {r.code: r.kind for f in spec.forms for r in f.rows}
+
+
+def yes_no_codes(spec: Spec) -> list[str]:
+    return [r.code for f in spec.forms for r in f.rows if r.yes_no]
 
 
 PARSE_ISSUES = pl.Enum(["cell-error", "bad-flag", "not-a-number", "implausible-number", "text-number"])
@@ -58,10 +63,13 @@ def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     counted = pl.col("summary") if "summary" in cells.columns else pl.lit(False)
     flag = (pl.when(flag_text.is_in(YES)).then(1.0).when(flag_text.is_in(NO)).then(0.0)
             .when(counted).then(unthousand.cast(pl.Float64, strict=False)))
+    # a count of covered units that a 单独基层工会 answers 是/否 (JH04 建立职代会制度的单位): 1 or 0
+    answered = pl.col("code").is_in(yes_no_codes(spec)) & flag_text.is_in(ANSWERS)
     limit = pl.col("kind").cast(pl.Utf8).replace_strict(limits(spec), default=None, return_dtype=pl.Float64)
     df = df.with_columns(
         pl.when(pl.col("error").is_not_null()).then(None)
         .when(pl.col("text").is_null()).then(0.0)
+        .when(answered).then(pl.when(flag_text.is_in(YES)).then(1.0).otherwise(0.0))
         .when(numeric).then(unthousand.cast(pl.Float64, strict=False))
         .when(pl.col("kind") == "flag").then(flag)
         .otherwise(None)
@@ -77,6 +85,6 @@ def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
         .when(pl.col("implausible")).then(pl.lit("implausible-number"))
         .when(pl.col("value").is_null() & (pl.col("kind") == "flag")).then(pl.lit("bad-flag"))
         .when(pl.col("value").is_null()).then(pl.lit("not-a-number"))
-        .when(numeric & ~pl.col("raw").str.contains(_PLAIN_NUMBER)).then(pl.lit("text-number"))
+        .when(numeric & ~answered & ~pl.col("raw").str.contains(_PLAIN_NUMBER)).then(pl.lit("text-number"))
     )
     return df.with_columns(issue.cast(PARSE_ISSUES).alias("parse_issue")).drop("text", "implausible")

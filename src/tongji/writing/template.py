@@ -164,6 +164,9 @@ def _data_row(ws: Worksheet, r: int, row: Row, benji: bool, lists: dict) -> None
 
 
 def _value_validation(row: Row, lists: dict) -> DataValidation:
+    if row.yes_no:  # a number or 是/否: the list offers the words and lets a number through
+        dv = DataValidation("list", _list_ref(lists, "是否"))
+        return _messages(dv, row, "请填写单位个数（不小于 0 的整数）；单独基层工会也可选“是”或“否”", None)
     if row.kind == "count":
         dv = DataValidation("whole", "0", operator="greaterThanOrEqual")
         prompt, error = "请填写不小于 0 的整数，不填按 0 计", "应为不小于 0 的整数"
@@ -233,6 +236,9 @@ def _cover_validation(row: Row, lists: dict) -> DataValidation:
     if row.kind == "enum" and row.enum in lists:
         dv = DataValidation("list", _list_ref(lists, row.enum))
         return _messages(dv, row, f"请从下拉列表选择{required}", "请从下拉列表中选择")
+    if row.kind == "industry" and row.enum in lists:  # the 门类 listed; a deeper code is typed
+        dv = DataValidation("list", _list_ref(lists, row.enum))
+        return _messages(dv, row, f"请从下拉列表选择门类，或填写行业代码{required}", None)
     # Dates stay text ("2026-01-15") so every spreadsheet program hands the reader the same thing.
     return _messages(DataValidation(), row, f"请填写{row.name}{required}", None)
 
@@ -248,7 +254,8 @@ def _guide_lines(spec: Spec) -> list[str]:
         "1. 请在各表“本期数”列带底色的单元格中填写；空白单元格按 0 读取。",
         "2. 人数、户数、单位数等填整数；金额以元为单位，保留两位小数。"
         + (f"{signed}可以为负数，其余不能为负。" if signed else ""),
-        "3. 是否类指标（如“建立女职工委员会”）请从下拉列表选择“是”或“否”。",
+        "3. 是否类指标请从下拉列表选择“是”或“否”。“建立职代会制度的单位”等民主管理指标填覆盖单位中做到的单位个数，"
+        "单独基层工会也可选“是”（计 1）或“否”（计 0）。",
         "4. 审核提示有疑问的数值（警告），如数据属实，请在同一行“说明”列写明原因。",
         "5. 灰色单元格为本级指标，只由街道及以上工会的本级报表填报，基层工会不填。",
         f"6. 封面中的{prefilled}已预填，请勿修改；请填写其余带底色的项目。",

@@ -1,0 +1,139 @@
+"""Cross-period rules as data (domain.md §5, v2): prev(CODE) in the grammar, the built-in checks in rules.toml and
+a plugin's own, each failing and passing at its cell when rollup is given last period's summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tongji.definitions.expr import ExprError, parse
+from tongji.errors import TongjiError
+from tongji.testing import load_plugin, make_city, rollup, validate, write_outputs
+
+# this year's books open with last year's closing balance (68799.5) and close on it plus income − spending
+NOW = {"JF20": 68799.5, "JF21": 68799.5 + 135799.5 - 117000}
+# rule id, values of one grassroots unit that break it, the code of the cell reported, values that keep it
+CASES = [
+    ("jf20-previous", {"JF20": 68800.5, "JF21": 87600.0}, "JF20", {}),
+    ("hy03-change", {"HY03": 44, "HY12": 40}, "HY03", {"HY03": 45, "HY12": 40}),  # 90 → 45 is exactly 50%
+    ("bf01-flow", {"BF01": 4}, "BF01", {"BF01": 4, "BF05": 2}),  # 3 + 2 − 1
+]
+PLUGIN = '''
+[[rule]]
+id = "hy12-not-down"
+severity = "警告"
+when = "prev(HY12) > 0"
+check = "HY12 >= prev(HY12) * 90%"
+message = "实名制入库会员数由上期 {上期HY12} 降到 {HY12}，请核实"
+'''
+
+
+@pytest.fixture(scope="module")
+def last_year(tmp_path_factory) -> Path:
+    """The 市's summary workbook of 2024: every unit with GOOD_VALUES (BENJI_VALUES for 本级)."""
+    root = tmp_path_factory.mktemp("last")
+    host = load_plugin(builtins_only=True)
+    city = make_city(root / "city", host, period="2024")
+    top = rollup(host, city)[city.top]
+    return next(p for p in write_outputs(host, top, root / "汇总") if p.suffix == ".xlsx")
+
+
+def this_year(root: Path, host, changed: dict):
+    """This year's city, one grassroots unit (the first) with `changed` values."""
+    first: list[str] = []
+
+    def values(code: str, row: dict) -> dict:
+        if row["层级"] == "基层" and not first:
+            first.append(code)
+        return NOW | (changed if first and code == first[0] else {})
+
+    city = make_city(root, host, values=values)
+    return city, first[0]
+
+
+def cell_of(path: Path, code: str) -> str:
+    for ws in openpyxl.load_workbook(path).worksheets:
+        for row in ws.iter_rows():
+            if len(row) > 3 and row[1].value == code:
+                return f"{ws.title}!{row[3].coordinate}"
+    raise AssertionError(code)
+
+
+def period_issues(host, city, last: Path) -> list[list[str]]:
+    top = rollup(host, city, previous=last)[city.top]
+    return top.issues.select("file", "rule", "cell", "severity").rows()
+
+
+@pytest.mark.parametrize(("rule", "bad", "code", "good"), CASES, ids=[c[0] for c in CASES])
+def test_cross_period_rule_fails_and_passes(tmp_path, last_year, rule, bad, code, good):
+    host = load_plugin(builtins_only=True)
+    city, unit = this_year(tmp_path / "bad", host, bad)
+    found = period_issues(host, city, last_year)
+    path = city.files[unit]
+    severity = {"jf20-previous": "错误"}.get(rule, "警告")
+    assert (str(path), rule, cell_of(path, code), severity) in found
+    city, _ = this_year(tmp_path / "good", host, good)
+    assert rule not in {r for _, r, _, _ in period_issues(host, city, last_year)}
+
+
+def test_a_clean_year_passes_every_cross_period_rule(tmp_path, last_year):
+    host = load_plugin(builtins_only=True)
+    city, _ = this_year(tmp_path, host, {})
+    assert period_issues(host, city, last_year) == []
+
+
+def test_messages_quote_last_periods_value(tmp_path, last_year):
+    host = load_plugin(builtins_only=True)
+    city, _ = this_year(tmp_path, host, {"HY03": 44, "HY12": 40})
+    top = rollup(host, city, previous=last_year)[city.top]
+    assert top.issues["message"].to_list() == ["会员人数由上期 90 变为 44，变动超过 50%，请核实"]
+
+
+def test_a_swing_explained_in_the_note_is_explained(tmp_path, last_year):
+    host = load_plugin(builtins_only=True)
+    city, unit = this_year(tmp_path, host, {"HY03": 44, "HY12": 40})
+    wb = openpyxl.load_workbook(city.files[unit])
+    sheet, ref = cell_of(city.files[unit], "HY03").split("!")
+    wb[sheet][ref].offset(column=1).value = "本年改制，部分职工转出"
+    wb.save(city.files[unit])
+    top = rollup(host, city, previous=last_year)[city.top]
+    assert top.issues.select("rule", "explained").rows() == [("hy03-change", "本年改制，部分职工转出")]
+
+
+def test_a_plugin_adds_its_own_cross_period_rule(tmp_path, last_year):
+    plugin = tmp_path / "跨期.toml"
+    plugin.write_text(PLUGIN, encoding="utf-8")
+    host = load_plugin(plugin)
+    assert not host.errors
+    city, unit = this_year(tmp_path / "city", host, {"HY12": 71})  # 80 → 71: more than 10% down
+    found = period_issues(host, city, last_year)
+    path = city.files[unit]
+    assert (str(path), "hy12-not-down", cell_of(path, "HY12"), "警告") in found
+    top = rollup(host, city, previous=last_year)[city.top]
+    assert "实名制入库会员数由上期 80 降到 71，请核实" in top.issues["message"].to_list()
+    city, _ = this_year(tmp_path / "ok", host, {"HY12": 72})
+    assert "hy12-not-down" not in {r for _, r, _, _ in period_issues(host, city, last_year)}
+
+
+def test_validate_alone_leaves_cross_period_rules_to_rollup(tmp_path):
+    host = load_plugin(builtins_only=True)
+    city, _ = this_year(tmp_path, host, {"JF20": 1.0, "JF21": 1.0 + 135799.5 - 117000})
+    assert validate(host, city).issues.height == 0  # no last period: nothing to compare with
+
+
+def test_prev_in_the_grammar():
+    expr = parse("abs(HY03 - prev(HY03)) <= prev(HY03) * 50%")
+    assert expr.previous == ["HY03"] and expr.codes == ["HY03"]
+    assert parse("JF20 = prev(JF21)").codes == ["JF20"]  # last period's JF21 is no cell of this workbook
+    with pytest.raises(ExprError, match="prev"):
+        parse("prev(HY03 + 1) > 0")
+
+
+def test_a_rule_reading_an_unknown_code_last_period_is_refused(tmp_path):
+    plugin = tmp_path / "bad.toml"
+    plugin.write_text(PLUGIN.replace("prev(HY12) * 90%", "prev(ZZ99) * 90%"), encoding="utf-8")
+    host = load_plugin(plugin)
+    with pytest.raises(TongjiError, match="ZZ99"):
+        host.spec  # noqa: B018
