@@ -133,8 +133,11 @@ def test_demo_runs_on_the_bundled_samples(tmp_path):
     assert summaries == sorted(f"{c}_2025_汇总.xlsx" for c in nodes)
     # every level against its own summary of last year (samples/2024/汇总): 同比 on every line
     assert result.output.count("（同比 ") == len(nodes)
-    assert "市汇总 示例市总工会：采用 123/132 份，基层工会 111 个，会员 25404 人（同比 +0.9%）" in result.output
-    assert "街道汇总 翠苑街道总工会：采用 14/16 份，基层工会 13 个，会员 598 人（同比 -2.0%）" in result.output
+    # 及时率 against the samples' deadline: units on time (报出日期 ≤ 2026-01-20) over units expected
+    assert "市汇总 示例市总工会：采用 123/132 份，及时率 71.2%，基层工会 111 个，会员 25404 人（同比 +0.9%）" \
+        in result.output
+    assert "街道汇总 翠苑街道总工会：采用 14/16 份，及时率 81.2%，基层工会 13 个，会员 598 人（同比 -2.0%）" \
+        in result.output
     # the cross-period mistake (年初结余 ≠ last year's 年末结余) is caught at its 街道 and returned
     checks = openpyxl.load_workbook(tmp_path / "out" / "汇总" / "330106004_2025_汇总.xlsx")["校验"]
     rules = [row[4] for row in checks.iter_rows(min_row=2, values_only=True)]

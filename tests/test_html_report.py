@@ -298,3 +298,22 @@ def count_colours(rows: list[bytes], colours: set[bytes]) -> dict[str, int]:
             if pixel in counts:
                 counts[pixel] += 1
     return {c.hex(): n for c, n in counts.items()}
+
+
+def test_report_shows_late_units_and_rates(host, tmp_path):
+    """With a deadline, 完整性 in the report has 迟报, 报送率 and 及时率, and names each late unit with its date."""
+    late_city = build(tmp_path / "late", [[2]])
+    street = late_city.children["330101"][0]
+    unit = late_city.children[street][1]
+    late_city.write(unit, late_city.units[unit]["file"], FM10="2026-02-03")
+    summary = rollup(late_city.folder, registry=late_city.registry, unit=street, period="2025", deadline="2026-01-20")
+    write_summary(summary, tmp_path / "out", load_spec(), ("html",))
+    page = (tmp_path / "out" / f"{street}_2025_报告.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="completeness">'):]
+    assert all(h in section for h in ("<th class=\"num\">迟报</th>", "报送率", "及时率"))
+    assert "66.67%" in section  # 及时率: 2 of 3 (two grassroots units and the 街道's own) on time
+    assert "采用（迟报，2026-02-03）" in section and unit in section
+    without = rollup(late_city.folder, registry=late_city.registry, unit=street, period="2025")
+    write_summary(without, tmp_path / "plain", load_spec(), ("html",))
+    plain = (tmp_path / "plain" / f"{street}_2025_报告.html").read_text(encoding="utf-8")
+    assert "及时率" not in plain and "报送率" in plain

@@ -205,7 +205,7 @@ def test_rollup_in_the_portal_writes_what_tongji_rollup_writes(world, tmp_path):
     _register()
     out = tmp_path / "cli"
     result = CliRunner().invoke(app, ["rollup", *map(str, files), "-r", str(world.city.registry), "--unit", STREET,
-                                      "-p", "2025", "-o", str(out)])
+                                      "-p", "2025", "-o", str(out), "--deadline", "2099-01-20"])
     assert result.exit_code == 0, result.output
     ours = {p.name: p.read_bytes() for p in folder.iterdir()}
     theirs = {p.name: p.read_bytes() for p in out.iterdir()}

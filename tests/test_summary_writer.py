@@ -43,9 +43,9 @@ def make_summary(has_previous: bool = False) -> Summary:
     spec = load_spec()
     rows = spec.numeric_rows()
     keys = [
-        ("91330106MA0000101X", "甲公司工会", STREET, "基层", "1"),
-        ("91330106MA0000102X", "乙园区联合工会", STREET, "基层", "2"),
-        (STREET, "示例街道总工会", "0106", "本级", "9"),
+        ("91330106MA0000101X", "甲公司工会", STREET, "基层", "1", "2026-01-12"),
+        ("91330106MA0000102X", "乙园区联合工会", STREET, "基层", "2", "2026-01-22"),
+        (STREET, "示例街道总工会", "0106", "本级", "9", "2026-01-15"),
     ]
     detail = pl.DataFrame(
         {k: [unit[n] for unit in keys] for n, k in enumerate(DETAIL_KEYS)}
@@ -165,7 +165,7 @@ def test_detail_reads_back_as_rollup_reads_it(book, summary):
     back = df.select(pl.col(codes).cast(pl.Float64))
     assert back.rows() == summary.detail.select(codes).rows()
     ws = openpyxl.load_workbook(book)["明细"]
-    assert ws.freeze_panes == "F3" and ws["F1"].value == "HY01" and ws["F2"].value == "职工人数"
+    assert ws.freeze_panes == "G3" and ws["G1"].value == "HY01" and ws["G2"].value == "职工人数"
 
 
 def test_previous_columns_only_with_previous(tmp_path):

@@ -26,6 +26,7 @@ from tongji.writing.issue_report import write_report
 from tongji.writing.summary_files import write_summary
 
 PERIOD = "2025"
+DEADLINE = "2026-01-20"  # the samples' collection: 基层 workbooks were due by this day (及时率)
 SUMMARY_FOLDER = "汇总"  # last period's summary workbooks in a sample set: <last period>/汇总/
 
 
@@ -93,7 +94,7 @@ def roll_level_by_level(report: ValidationReport, registry, out: Path, previous:
         inputs += files.get((node, True), [])
         before = previous / f"{node}_{last}_汇总.xlsx" if previous else None
         summary = rollup(inputs, registry=registry, unit=node, period=PERIOD, spec=spec, workers=workers,
-                         previous=before if before and before.is_file() else None)
+                         deadline=DEADLINE, previous=before if before and before.is_file() else None)
         paths = write_summary(summary, out, spec, formats, lang)
         written[node] = next(p for p in paths if p.suffix == ".xlsx")
         done.append((summary, written[node]))

@@ -111,6 +111,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
     "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),
     "period-invalid": ("报告期“{period}”格式不对，应为 2025、2025Q2 或 2025-06", "Period '{period}' is malformed: use 2025, 2025Q2 or 2025-06"),
+    "bad-deadline": ("报送截止日期“{value}”格式不对，应为 2026-01-20 这样的日期", "Deadline '{value}' is malformed: use a date like 2026-01-20"),
     "registry-missing": ("名册文件不存在：{path}", "Registry file not found: {path}"),
     "registry-unreadable": ("名册文件无法读取：{path}（{detail}）", "Registry cannot be read: {path} ({detail})"),
     "registry-empty": ("名册中没有任何单位（只有表头）：{path}", "The registry lists no units (only a header): {path}"),
@@ -181,9 +182,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rollup-written": ("已写出 {n} 个单位的汇总（{files} 个文件）：{path}", "Wrote summaries of {n} units ({files} files) to {path}"),
     "col-child": ("下级单位", "Child"), "col-expected": ("应报", "Expected"), "col-received": ("已报", "Received"),
     "col-accepted": ("采用", "Accepted"), "col-returned": ("退回", "Returned"), "col-missing": ("缺报", "Missing"),
+    "col-late": ("迟报", "Late"), "col-reported-rate": ("报送率", "Reported"), "col-timely-rate": ("及时率", "On time"),
     "demo-summary": (
-        "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人，入会率 {rate} → {path}",
-        "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members ({rate}) → {path}",
+        "{level}汇总 {name}：采用 {accepted}/{expected} 份，及时率 {timely}，基层工会 {units} 个，会员 {members} 人，入会率 {rate} → {path}",
+        "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units} grassroots unions, {members} members ({rate}) → {path}",
     ),
     "and-more": (" 等共 {n} 项", " … {n} in all"),
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
@@ -199,9 +201,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "explained": ("已说明：{note}", "explained: {note}"),
     # demo
     "demo-summary-previous": (
-        "{level}汇总 {name}：采用 {accepted}/{expected} 份，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
+        "{level}汇总 {name}：采用 {accepted}/{expected} 份，及时率 {timely}，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
         "入会率 {rate} → {path}",
-        "{level} summary {name}: {accepted}/{expected} accepted, {units} grassroots unions, {members} members "
+        "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units} grassroots unions, {members} members "
         "({change} year on year; {rate}) → {path}",
     ),
     # template

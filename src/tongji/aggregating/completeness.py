@@ -1,4 +1,5 @@
-"""完整性: for each child of a node, the units expected, received, accepted, returned and missing."""
+"""完整性: for each child of a node, the units expected, received, accepted, returned and missing; with a deadline,
+those received late (迟报), and 报送率 and 及时率 (domain.md §5)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,33 @@ def unit_row(unit: str, name: str, child: str, status: str, file: str, reason: s
             "reason_params": params_json(**params)}
 
 
-def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl.DataFrame:
-    """Expected (registry) vs received vs accepted vs returned vs missing, per child and overall.
+LATE = "迟报"
+
+
+def dated(units: pl.DataFrame, dates: pl.DataFrame, deadline: str | None) -> pl.DataFrame:
+    """Each unit's 报出日期 that counts and whether it was late. `dates` (unit, file, date) holds the date of
+    every workbook by its file, and of every unit carried up in a child's 明细 by unit (file ""): a unit's own
+    date wins. Of a unit's workbooks, the one taken counts (采用); if none was, the earliest."""
+    by_unit = dates.filter(pl.col("file") == "").select("unit", pl.col("date").alias("_unit_date"))
+    by_file = dates.filter(pl.col("file") != "").select("file", pl.col("date").alias("_file_date"))
+    df = (units.drop("date", "late", strict=False)
+          .join(by_unit.unique("unit", keep="first"), on="unit", how="left", maintain_order="left")
+          .join(by_file.unique("file", keep="first"), on="file", how="left", maintain_order="left"))
+    date = pl.coalesce(pl.col("_unit_date").replace("", None), pl.col("_file_date").replace("", None))
+    received = pl.col("status").is_in([ACCEPTED, RETURNED])
+    df = df.with_columns(pl.when(received).then(date).otherwise(None).alias("date"))
+    taken = pl.col("date").filter(pl.col("status") == ACCEPTED).min()
+    df = df.with_columns(pl.coalesce(taken, pl.col("date").min()).over("unit").alias("_counts"))
+    late = received & pl.lit(deadline is not None) & (pl.col("_counts") > pl.lit(deadline or ""))
+    return df.with_columns(pl.when(late.fill_null(False)).then(pl.lit(LATE)).otherwise(pl.lit("")).alias("late"),
+                           pl.col("date").fill_null("")).drop("_unit_date", "_file_date", "_counts")
+
+
+def completeness_frame(node: str, units: pl.DataFrame, registry: Registry, deadline: str | None = None
+                       ) -> pl.DataFrame:
+    """Expected (registry) vs received vs accepted vs returned vs missing, per child and overall; with a
+    deadline, the units received late (`units` from `dated`), 报送率 = received / expected and 及时率 = received
+    on time / expected.
 
     A unit with one accepted and one returned workbook counts once, as accepted. One lazy query over all
     units: a 街道 with thousands of units must not cost thousands of filters, and every node runs it."""
@@ -34,16 +60,23 @@ def completeness_frame(node: str, units: pl.DataFrame, registry: Registry) -> pl
         "expected": [*registry.sizes(below), 1],
     }, schema={"child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64})
     flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
-             (pl.col("status") == "缺报").any().alias("mis")]
+             (pl.col("status") == "缺报").any().alias("mis"), (pl.col("late") == LATE).any().alias("lat")]
+    if "late" not in units.columns:
+        units = units.with_columns(pl.lit("").alias("late"))
     # a grassroots child is one unit: its flags are the child's; a 区's units are grouped first
     per_unit = units.lazy().group_by("child", *([] if registry.is_leaf(children[0]) else ["unit"])).agg(flags)
     counts = per_unit.group_by("child").agg(
         pl.col("acc").sum().alias("accepted"), (pl.col("ret") & ~pl.col("acc")).sum().alias("returned"),
-        pl.col("mis").sum().alias("missing"))
-    n = ["accepted", "returned", "missing"]
+        pl.col("mis").sum().alias("missing"), ((pl.col("acc") | pl.col("ret")) & pl.col("lat")).sum().alias("late"))
+    n = ["accepted", "returned", "missing", "late"]
     df = kids.join(counts, on="child", how="left", maintain_order="left").with_columns(
         pl.col(n).fill_null(0).cast(pl.Int64)).select(
         "child", "child_name", "expected", (pl.col("accepted") + pl.col("returned")).alias("received"), *n)
     total = df.select(pl.lit("合计").alias("child"), pl.lit("").alias("child_name"),
-                      *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing")])
-    return pl.concat([df, total]).collect()
+                      *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing", "late")])
+    share = pl.when(pl.col("expected") > 0).then(pl.col("received") / pl.col("expected"))
+    timely = pl.when(pl.col("expected") > 0).then((pl.col("received") - pl.col("late")) / pl.col("expected"))
+    out = pl.concat([df, total]).with_columns(share.alias("reported_rate"), timely.alias("timely_rate"))
+    if deadline is None:  # without a deadline nothing is late, and 及时率 is not known
+        out = out.with_columns(pl.lit(None, pl.Int64).alias("late"), pl.lit(None, pl.Float64).alias("timely_rate"))
+    return out.collect()

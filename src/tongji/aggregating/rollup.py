@@ -6,6 +6,7 @@ The work is done by aggregating/tree.py (the Context: inputs read once, the walk
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 
 from tongji.aggregating.summary import Summary
@@ -28,6 +29,7 @@ def rollup(
     workers: int = 1,
     tick: Callable[[], None] | None = None,
     on_files: Callable[[int], None] | None = None,
+    deadline: str | date | None = None,
 ) -> Summary:
     """Summarise one node of the registry tree from its children's workbooks and summaries.
 
@@ -43,6 +45,8 @@ def rollup(
         workers: Processes reading the workbooks (see `validate`); 1, the default, reads in this process.
         tick: Called once for every workbook read (a progress bar).
         on_files: Called once, with the number of workbooks found, before reading starts.
+        deadline: 报送截止日期 (2026-01-20, or a date): a unit whose 报出日期 is later is 迟报, and 完整性 gives
+            及时率; by default the configured 报送截止日期, if any.
 
     Returns:
         The node's Summary: totals, indicators, 明细, completeness, issues and the inputs' manifest.
@@ -52,7 +56,7 @@ def rollup(
     """
     ctx = Context.build(inputs, registry=registry, period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
-                        on_files=on_files)
+                        on_files=on_files, deadline=deadline)
     if unit not in ctx.registry:
         raise TongjiError("unit-not-in-registry", unit=unit)
     summary = ctx.summarize(unit, top=True)
@@ -73,6 +77,7 @@ def rollup_all(
     workers: int = 1,
     tick: Callable[[], None] | None = None,
     on_files: Callable[[int], None] | None = None,
+    deadline: str | date | None = None,
 ) -> dict[str, Summary]:
     """Summarise every node of the registry tree bottom-up from one set of workbooks.
 
@@ -89,6 +94,8 @@ def rollup_all(
         workers: Processes reading the workbooks (see `validate`); 1, the default, reads in this process.
         tick: Called once for every workbook read (a progress bar).
         on_files: Called once, with the number of workbooks found, before reading starts.
+        deadline: 报送截止日期 (2026-01-20, or a date): a unit whose 报出日期 is later is 迟报, and 完整性 gives
+            及时率; by default the configured 报送截止日期, if any.
 
     Returns:
         Every node's Summary by 单位代码, children before their parents.
@@ -98,5 +105,5 @@ def rollup_all(
     """
     ctx = Context.build(inputs, registry=registry, period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
-                        on_files=on_files)
+                        on_files=on_files, deadline=deadline)
     return ctx.summarize_all(unit)

@@ -15,7 +15,7 @@ from tongji.i18n import text_in
 from tongji.issues.catalog import Catalog
 from tongji.reading.screen import Limits, quiet_stderr, screen
 
-DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型"]  # then one column per numeric code
+DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型", "报出日期"]  # then one column per numeric code
 KIND_GRASSROOTS, KIND_BENJI = "基层", "本级"
 # what a summary workbook holds beside its totals and how it rounds them: written by writing/summary_files.py,
 # and what checking/totals.py reads into a summary made in memory as validating its workbook would
@@ -33,9 +33,10 @@ class Summary:
                   and per included 本级 workbook anywhere beneath (and of) the node. totals = column sums.
     indicators:   id, name, numerator, denominator, value, unit, note, note_code, note_params; with previous:
                   previous, change.
-    completeness: child, child_name, expected, received, accepted, returned, missing (last row 合计).
-    units:        unit, name, child, status, file, reason, reason_code, reason_params: every unit expected or
-                  received, and what happened.
+    completeness: child, child_name, expected, received, accepted, returned, missing, late, reported_rate,
+                  timely_rate (last row 合计); late and timely_rate are null without a deadline.
+    units:        unit, name, child, status, file, reason, reason_code, reason_params, date (the 报出日期 that
+                  counts), late ("迟报" or ""): every unit expected or received, and what happened.
     issues:       ISSUE_COLUMNS of issues/report.py: validation issues of the inputs and rollup's own.
     inputs:       file, sha256, unit, kind (基层/本级/汇总), status (采用/退回/未采用), reason, reason_code,
                   reason_params.

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from tongji.aggregating.acceptance import accept, fates
-from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNIT_SCHEMA, UNUSED, completeness_frame, unit_row
+from tongji.aggregating.completeness import (
+    ACCEPTED,
+    RETURNED,
+    UNIT_SCHEMA,
+    UNUSED,
+    completeness_frame,
+    dated,
+    unit_row,
+)
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.manifest import Manifest
 from tongji.aggregating.previous import add_previous, read_previous
@@ -34,6 +43,7 @@ from tongji.checking.totals import summary_issues
 from tongji.checking.validate import validate
 from tongji.definitions import Spec
 from tongji.definitions.codes import SUMMARY, canonical_period
+from tongji.definitions.forms import parse_deadline
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row
@@ -58,6 +68,7 @@ class Context:
     previous: pl.DataFrame | None = None  # last period's 明细, when given
     edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
     checked: dict[str, pl.DataFrame] = field(default_factory=dict)  # node made here for its parent → its issues
+    deadline: str | None = None  # 报送截止日期 (YYYY-MM-DD): a unit's workbook dated after it is 迟报
 
     @classmethod
     def build(
@@ -73,9 +84,13 @@ class Context:
         workers: int = 1,
         tick: Callable[[], None] | None = None,
         on_files: Callable[[int], None] | None = None,
+        deadline: str | date | None = None,
     ) -> Context:
         """Read and validate every input once (the arguments are rollup_all's)."""
         spec = spec or load_spec()
+        day = parse_deadline(deadline) if deadline is not None else spec.deadline
+        if deadline is not None and day is None:
+            raise TongjiError("bad-deadline", value=deadline)
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
         period = canonical_period(period)
@@ -84,7 +99,7 @@ class Context:
                           on_files=on_files)
         books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev)
         ctx = cls(spec, registry, period, report, books, include_errors, prefer_latest, extra_issues=found,
-                  previous=prev)
+                  previous=prev, deadline=day)
         ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
         ctx._index()
         return ctx
@@ -107,6 +122,7 @@ class Context:
                           fate.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
         self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fate.partition_by("kind", as_dict=True).items()}
         self.manifest = Manifest(self.books, self.report.sha256)
+        self.dates = self.books.select("unit", "file", pl.col("FM10").fill_null("").alias("date"))
         accepted = self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总"))  # a unit's own workbook, for writers
         self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"),
                                       *[r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"],
@@ -184,7 +200,7 @@ class Context:
         units.append(own_units)
         mine = rows_at(self.rows, [self.row_of[f] for f in files]).drop("file")
         detail = pl.concat([p for p in [mine, *parts] if p.height] or [self._empty_detail()]).sort("单位代码")
-        summary = self._summary(node, detail, pl.concat(units), top)
+        summary = self._summary(node, detail, pl.concat([u.select(list(UNIT_SCHEMA)) for u in units]), top)
         self.memo[node] = summary
         return summary
 
@@ -235,6 +251,7 @@ class Context:
             "file", pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
             pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
             pl.col("kind").alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
+            pl.col("FM10").fill_null("").alias("报出日期"),
             *[value(c) for c in codes if c != "JH00"],
             pl.when(grassroots).then(1.0).otherwise(0.0).alias("JH00"),
         ).select("file", *DETAIL_KEYS, *codes)
@@ -285,6 +302,9 @@ class Context:
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
         all_issues = self._issues(inputs["file"], self._missing_issues(units_df))
+        carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
+                                pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
+        units_df = dated(units_df, pl.concat([carried, self.dates]), self.deadline)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
@@ -294,7 +314,8 @@ class Context:
         summary = Summary(
             unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
             detail=detail, indicators=indicators_frame(totals, self.spec),
-            completeness=completeness_frame(node, units_df, self.registry), units=units_df, issues=all_issues,
+            completeness=completeness_frame(node, units_df, self.registry, self.deadline), units=units_df,
+            issues=all_issues,
             inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
             covers=self.covers,
         )

@@ -44,11 +44,12 @@ def demo_command(
                 folder=Path(out) / "退回工作簿"))
     for summary, path in result.summaries:
         total = summary.completeness.row(-1, named=True)
-        rate = summary.rate("入会率")
+        rate, timely = summary.rate("入会率"), total["timely_rate"]
         change = _change(summary, "HY03")
         key = "demo-summary" if change is None else "demo-summary-previous"
         con.print(shown(key, change=change, name=summary.name, level=summary.level, accepted=total["accepted"],
-                    expected=total["expected"], units=fmt_number(summary.total("JH00")),
+                    expected=total["expected"], timely="—" if timely is None else f"{timely:.1%}",
+                    units=fmt_number(summary.total("JH00")),
                     members=fmt_number(summary.total("HY03")), rate="—" if rate is None else f"{rate:.1%}",
                     path=path), soft_wrap=True)
 

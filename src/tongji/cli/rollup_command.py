@@ -34,6 +34,8 @@ def rollup_command(
     include_errors: bool = typer.Option(False, "--include-errors", help="有错误的工作簿也汇总（默认退回不汇总）"),
     prefer_latest: bool = typer.Option(False, "--prefer-latest", help="同一单位多份报表时采用报出日期最新的一份"),
     previous: Path = typer.Option(None, "--previous", help="上期同一单位的汇总表，用于上期数、同比和跨期审核"),
+    deadline: str = typer.Option(None, "--deadline", help="报送截止日期（如 2026-01-20）：报出日期晚于它的单位为迟报，"
+                                 "完整性给出及时率；默认取配置中的报送截止日期"),
     levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
     formats: list[str] = typer.Option(["xlsx"], "--format", "-f",
                                       help="输出格式，可重复或用逗号分隔：xlsx、csv、json、parquet 及插件注册的格式"),
@@ -50,7 +52,8 @@ def rollup_command(
 
     con, spec = console(), load_spec()
     options = {"registry": registry, "period": period, "include_errors": include_errors,
-               "prefer_latest": prefer_latest, "previous": previous, "spec": spec, "workers": workers()}
+               "prefer_latest": prefer_latest, "previous": previous, "spec": spec, "workers": workers(),
+               "deadline": deadline}
     with progress(con, t("cli-reading")) as (on_total, tick):
         if all_nodes:
             summaries = rollup_all(inputs, unit=unit, tick=tick, on_files=on_total, **options)
@@ -78,12 +81,18 @@ def _check_formats(formats: list[str]) -> None:
         raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
 
 
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
 def show(con, s: Summary) -> None:
     con.print(shown("rollup-title", name=s.name, unit=s.unit, period=s.period))
-    table = Table(*[t(k) for k in ("col-child", "col-name", "col-expected", "col-received", "col-accepted",
-                                   "col-returned", "col-missing")])
-    for r in s.completeness.iter_rows():
-        table.add_row(*[terminal_safe(str(v)) for v in r])  # names from the registry
+    timely = s.completeness["late"].null_count() < s.completeness.height  # the rollup had a deadline
+    cols = ["child", "child_name", "expected", "received", "accepted", "returned", "missing",
+            *(["late"] if timely else []), "reported_rate", *(["timely_rate"] if timely else [])]
+    table = Table(*[t("col-" + c.replace("_", "-").replace("child-name", "name")) for c in cols])
+    for r in s.completeness.select(cols).iter_rows(named=True):
+        table.add_row(*[_percent(r[c]) if c.endswith("rate") else terminal_safe(str(r[c])) for c in cols])
     con.print(table)
     key = {c: s.total(c) for c in ("JH00", "HY01", "HY03", "JF01", "JF10")}
     rate = s.rate("入会率")

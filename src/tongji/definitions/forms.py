@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,18 @@ KEYS = {
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
+DEADLINE = "报送截止日期"  # the one configuration value that is a date (domain.md §5, timeliness)
+
+
+def parse_deadline(value: object) -> str | None:
+    """A deadline as YYYY-MM-DD: a TOML date, or text like 2026-01-20 or 2026年1月20日; None if it is not one."""
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    found = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", str(value))
+    try:
+        return date(*map(int, found.groups())).isoformat() if found else None
+    except ValueError:  # 2026-02-30
+        return None
 
 
 def data_dir(name: str) -> Path:
@@ -123,6 +136,7 @@ class Spec:
     rows: dict[str, Row] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     writers: dict[str, Any] = field(default_factory=dict)  # output format → plugins.Writer
+    deadline: str | None = None  # 报送截止日期 as YYYY-MM-DD, from configuration; a run may give its own
     _derived: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -166,23 +180,31 @@ class SpecBuilder:
         self.rules: list[dict] = []
         self.indicators: list[dict] = []
         self.checks: list[Check] = []
-        self.config: dict[str, tuple[float, str, str]] = {}  # name → (value, plugin, where)
+        self.config: dict[str, tuple[float | str, str, str]] = {}  # name → (value, plugin, where)
 
-    def add_config(self, name: str, value: float, plugin: str, where: str = "") -> None:
-        """Plugins may change a built-in default (a province's 留成比例), but two plugins may not clash."""
+    def add_config(self, name: str, value: float | date | str, plugin: str, where: str = "") -> None:
+        """Plugins may change a built-in default (a province's 留成比例), but two plugins may not clash.
+        Every value is a number but 报送截止日期, a date (`2026-01-20` in TOML, or that text)."""
         if name in self.config and self.config[name][1] not in (BUILTIN, plugin):
             raise _conflict(name, self.config[name][1], plugin)
+        if name == DEADLINE:
+            day = parse_deadline(value)
+            if day is None:
+                file, _, line = (where or f"{plugin}:?").rpartition(":")
+                raise TongjiError("spec-invalid", file=file, line=line, detail=f"{name} = {value}")
+            self.config[name] = (day, plugin, where)
+            return
         self.config[name] = (float(value), plugin, where)
 
     def build(self) -> Spec:
         forms = self._forms()
-        params = {k: v[0] for k, v in self.config.items()}
+        params = {k: v[0] for k, v in self.config.items() if k != DEADLINE}
         accepted = self.meta["accepted_versions"] or [self.meta["version"]]
         return Spec(
             version=self.meta["version"], accepted_versions=list(accepted),
             marks=dict(self.meta["marks"]), enums={k: dict(v) for k, v in self.meta["enums"].items()},
             forms=forms, rules=self._rules(forms, params), params=params, indicators=self._indicators(forms),
-            checks=self._checks(),
+            checks=self._checks(), deadline=self.config.get(DEADLINE, (None,))[0],
         )
 
     def _forms(self) -> list[Form]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tongji.aggregating.rollup import rollup
 from tongji.portal.db import Account, Rollup, now
-from tongji.portal.service import Portal, audit
+from tongji.portal.service import Portal, audit, deadline_day
 from tongji.portal.submissions import APPROVED, Refused, latest
 from tongji.writing.summary_files import stem_for, write_summary
 
@@ -67,7 +67,9 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
     files = inputs(portal, db, node)
     if not files:
         raise Refused("rollup-nothing")
-    summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec)
+    # 完整性 counts 迟报 by each workbook's 报出日期, as `tongji rollup --deadline` does; the board goes by upload time
+    deadline = deadline_day(portal.deadline(db)) or None
+    summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec, deadline=deadline)
     made = Rollup(unit=node, period=period, folder="", account_id=account.id,
                   errors=int((summary.issues["severity"] == "错误").sum()))
     db.add(made)

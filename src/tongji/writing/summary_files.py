@@ -51,11 +51,13 @@ CHANGE_FORMAT = "0.0%"
 COMPLETENESS_HEADERS = {
     "child": ("下级单位", "Child"), "child_name": ("名称", "Name"), "expected": ("应报", "Expected"),
     "received": ("已报", "Received"), "accepted": ("采用", "Accepted"), "returned": ("退回", "Returned"),
-    "missing": ("缺报", "Missing"),
+    "missing": ("缺报", "Missing"), "late": ("迟报", "Late"), "reported_rate": ("报送率", "Reported"),
+    "timely_rate": ("及时率", "On time"),
 }
 UNITS_HEADERS = {
     "unit": ("单位代码", "Unit"), "name": ("单位名称", "Unit name"), "child": ("所属下级", "Child"),
     "status": ("状态", "Status"), "file": ("文件", "File"), "reason": ("原因", "Reason"),
+    "date": ("报出日期", "Dated"), "late": ("及时性", "Timeliness"),
 }
 INDICATOR_HEADERS = {
     "id": ("指标", "Indicator"), "name": ("名称", "Name"), "numerator": ("分子", "Numerator"),
@@ -235,7 +237,7 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list
     kinds = [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
     for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1):
         ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
-    ws.freeze_panes = "F3"
+    ws.freeze_panes = f"{get_column_letter(len(DETAIL_KEYS) + 1)}3"  # keys and names stay in view
     table_pages(ws, "1:2")  # codes and names
     # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
     # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
@@ -288,21 +290,31 @@ def _text_element(col: pl.Expr) -> pl.Expr:
 
 
 def _completeness_sheet(ws: Worksheet, summary: Summary, lang: str) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
-    """Per child, then the fate of every unit: bold headers by openpyxl, the rows as XML (a 市 lists all its units)."""
-    units_at = summary.completeness.height + 3  # one blank row between the two tables
-    blocks = []
-    tables = ((1, summary.completeness, COMPLETENESS_HEADERS), (units_at, summary.units, UNITS_HEADERS))
-    for start, df, headers in tables:
-        cols = [c for c in headers if c in df.columns]
-        for j, c in enumerate(cols, start=1):
-            ws.cell(start, j, header_label(headers, c, lang)).font = Font(bold=True)
-        body = df.select(cols).with_columns(pl.col(pl.Utf8).replace("", None))
-        blocks.append((start + 1, rows_xml(body, start + 1, ["count"] * sum(t != pl.Utf8 for t in body.dtypes))))
-    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 10})
+    """Per child (a few hundred rows at most, written by openpyxl: its rates are percentages), then the fate of
+    every unit: bold headers by openpyxl, those rows as XML (a 市 lists all its units)."""
+    per_child = summary.completeness
+    # without a deadline: no 迟报, no 及时率 (nor in a Summary made by older code)
+    timely = "late" in per_child.columns and per_child["late"].null_count() < per_child.height
+    cols = [c for c in COMPLETENESS_HEADERS if c in per_child.columns and (timely or c not in ("late", "timely_rate"))]
+    for j, c in enumerate(cols, start=1):
+        ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = Font(bold=True)
+    for r, row in enumerate(per_child.select(cols).iter_rows(), start=2):
+        for j, (c, value) in enumerate(zip(cols, row, strict=True), start=1):
+            cell = put(ws, r, j, None if value == "" else value)
+            if c.endswith("_rate"):
+                cell.number_format = "0.00%"
+    units_at = per_child.height + 3  # one blank row between the two tables
+    units = [c for c in UNITS_HEADERS if c in summary.units.columns and (timely or c != "late")]
+    for j, c in enumerate(units, start=1):
+        ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = Font(bold=True)
+    body = summary.units.select(pl.col(units).cast(pl.Utf8).replace("", None))
+    blocks = [(units_at + 1, rows_xml(body, units_at + 1, []))]
+    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 12, "H": 10, "I": 10, "J": 10})
     ws.freeze_panes = "A2"
     # row 1 heads the first table only; a title row cannot change halfway down the sheet
     table_pages(ws)
-    return blocks, f"A1:G{units_at + summary.units.height}"
+    last = get_column_letter(max(len(cols), len(units)))
+    return blocks, f"A1:{last}{units_at + summary.units.height}"
 
 
 def _indicator_sheet(ws: Worksheet, summary: Summary, lang: str) -> None:

@@ -25,8 +25,9 @@ SEVERITY_RANK = {"错误": 0, "警告": 1, "提示": 2}
 SEVERITY_CLASS = {"错误": "error", "警告": "warning", "提示": "notice"}
 ACCEPTED, TOTAL_ROW = "采用", "合计"
 UNASSIGNED = "其他（未能归属下级）"
-COMPLETENESS = (("expected", "应报"), ("received", "已报"), ("accepted", "采用"), ("returned", "退回"),
-                ("missing", "缺报"))
+COMPLETENESS = (("expected", "应报", "count"), ("received", "已报", "count"), ("accepted", "采用", "count"),
+                ("returned", "退回", "count"), ("missing", "缺报", "count"), ("late", "迟报", "count"),
+                ("reported_rate", "报送率", "%"), ("timely_rate", "及时率", "%"))
 
 e = html.escape
 
@@ -240,26 +241,35 @@ def _indicators(summary: Summary) -> str:
 
 
 def _completeness(summary: Summary) -> str:
-    headers = [("下级单位", ""), ("名称", "")] + [(label, "num") for _, label in COMPLETENESS]
+    table = summary.completeness
+    # 迟报 and 及时率 only when the rollup had a deadline; a summary of an older tongji has no rates at all
+    shown = [c for c in COMPLETENESS if c[0] in table.columns and table[c[0]].null_count() < table.height]
+    headers = [("下级单位", ""), ("名称", "")] + [(label, "num") for _, label, _ in shown]
     body, foot = [], ""
-    for r in summary.completeness.iter_rows(named=True):
-        bad = {key for key in ("returned", "missing") if r[key]}  # a gap stands out in red
-        nums = "".join(f'<td class="num{" bad" if key in bad else ""}">{e(fmt(r[key], "count"))}</td>'
-                       for key, _ in COMPLETENESS)
+    for r in table.iter_rows(named=True):
+        bad = {key for key in ("returned", "missing", "late") if r[key]}  # a gap stands out in red
+        nums = "".join(f'<td class="num{" bad" if key in bad else ""}">{e(fmt(r[key], kind))}</td>'
+                       for key, _, kind in shown)
         if r["child"] == TOTAL_ROW:
             foot = f'<tr><td colspan="2">{e(TOTAL_ROW)}</td>{nums}</tr>'
         else:
             body.append(f'<tr data-child="{e(r["child"])}"><td class="code">{e(r["child"])}</td>'
                         f'<td>{e(r["child_name"])}</td>{nums}</tr>')
     parts = [f'<section id="completeness">\n<h2>完整性</h2>\n{_table(headers, body, foot)}']
-    gaps = summary.units.filter(pl.col("status") != ACCEPTED).sort("child", "status", "unit", "file")
+    late = pl.col("late") == "迟报" if "late" in summary.units.columns else pl.lit(False)
+    gaps = summary.units.filter((pl.col("status") != ACCEPTED) | late).sort("child", "status", "unit", "file")
     if gaps.height:
         rows = [f'<tr><td class="code">{e(u["unit"])}</td><td>{e(u["name"] or "")}</td>'
-                f'<td class="code">{e(u["child"] or "—")}</td><td>{e(u["status"])}</td>'
+                f'<td class="code">{e(u["child"] or "—")}</td><td>{e(_status(u))}</td>'
                 f'<td class="muted">{e(u["reason"] or "")}</td></tr>' for u in gaps.iter_rows(named=True)]
-        parts.append("<h3>未采用的单位</h3>\n" + _table(
+        parts.append("<h3>未采用或迟报的单位</h3>\n" + _table(
             [("单位代码", ""), ("单位名称", ""), ("所属下级", ""), ("状态", ""), ("原因", "")], rows))
     return "\n".join(parts) + "\n</section>"
+
+
+def _status(unit: dict) -> str:
+    late = unit.get("late") == "迟报"
+    return f'{unit["status"]}（迟报，{unit["date"]}）' if late else unit["status"]
 
 
 def _issues(summary: Summary) -> str:
