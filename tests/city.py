@@ -28,11 +28,13 @@ class City:
             out.extend(self.subtree(c))
         return out
 
-    def write(self, code: str, path: Path, values: dict | None = None, **cover_over) -> Path:
-        """A workbook for `code` with its proper cover; `values` replace the unit's own."""
+    def write(self, code: str, path: Path, values: dict | None = None, notes: dict | None = None,
+              **cover_over) -> Path:
+        """A workbook for `code` with its proper cover; `values` replace the unit's own; `notes` fill 说明."""
         u = self.units[code]
         return make_workbook(path, values or u["values"], cover(
-            code, FM01=u["单位名称"], FM03=u["上级代码"] or None, FM05=u["org"], FM07=u["area"], **cover_over))
+            code, FM01=u["单位名称"], FM03=u["上级代码"] or None, FM05=u["org"], FM07=u["area"], **cover_over),
+            notes=notes)
 
     def expected(self, node: str) -> dict[str, float]:
         """Totals of `node` by plain addition: 是 counts 1 (a flag only in grassroots unions; a count of units

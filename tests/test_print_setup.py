@@ -24,7 +24,7 @@ from tongji.writing.summary_files import write_summary
 from tongji.writing.template import GUIDE_SHEET, make_templates
 
 FORMS = ("封面", "会员", "建会", "帮扶", "经费")
-TABLES = ("明细", "完整性", "校验", "指标")
+TABLES = ("明细", "说明", "完整性", "校验", "指标")
 A4 = 9
 
 
@@ -91,10 +91,10 @@ def test_summary_sheets_survive_the_splicing(books):
 
 
 def test_spliced_sheets_keep_their_page_setup_in_the_xml(books):
-    """明细 and 完整性 are spliced as raw XML; what Excel reads must still be there, in schema order."""
+    """明细, 说明 and 完整性 are spliced as raw XML; what Excel reads must still be there, in schema order."""
     with zipfile.ZipFile(books["summary"]) as z:
         workbook = z.read("xl/workbook.xml").decode()
-        for n in (6, 7):  # 明细, 完整性
+        for n in (6, 7, 8):  # 明细, 说明, 完整性
             xml = z.read(f"xl/worksheets/sheet{n}.xml").decode()
             assert '<pageSetUpPr fitToPage="1"' in xml
             order = [xml.index(tag) for tag in ("</sheetData>", "<printOptions", "<pageMargins", "<pageSetup")]
@@ -102,7 +102,7 @@ def test_spliced_sheets_keep_their_page_setup_in_the_xml(books):
             assert re.search(r'<pageSetup [^>]*orientation="landscape"', xml)
             assert re.search(r'<pageSetup [^>]*fitToWidth="1"', xml)
     titles = re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d)">([^<]*)<', workbook)
-    assert ("5", "'明细'!$1:$2") in titles and ("6", "'完整性'!$1:$1") in titles
+    assert ("5", "'明细'!$1:$2") in titles and ("6", "'说明'!$1:$1") in titles and ("7", "'完整性'!$1:$1") in titles
 
 
 def test_report_sheets(books):

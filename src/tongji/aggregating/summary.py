@@ -9,6 +9,7 @@ from typing import Any
 import fastexcel
 import polars as pl
 
+from tongji.aggregating.notes import NOTE_SCHEMA, NOTES_SHEET, empty_notes, total_note
 from tongji.definitions import Spec
 from tongji.definitions.expr import to_polars
 from tongji.i18n import text_in
@@ -44,6 +45,8 @@ class Summary:
     (`*_params`), so that `in_lang` writes it in either language, as an issue's message is.
     registry:     the Registry the rollup used (never written: writers may ask for it).
     covers:       单位代码, 类型, FM01…FM12 of each workbook this rollup accepted (never written); see unit_table.
+    notes:        单位代码, 类型, 单位名称, 代码, 说明: every 说明 the units in 明细 wrote beside a value
+                  (the 说明 sheet).
     """
 
     unit: str
@@ -62,6 +65,12 @@ class Summary:
     children: list[str] = field(default_factory=list)
     registry: Any = field(default=None, repr=False)
     covers: pl.DataFrame | None = field(default=None, repr=False)
+    notes: pl.DataFrame = field(default_factory=empty_notes)
+
+    def note_of(self, code: str) -> str | None:
+        """The 说明 beside this summary's total of `code`: the 简单汇总 note of JF04/JF17, and the units'
+        explanations of that line (aggregating/notes.py), so a warning explained below is explained here."""
+        return total_note(self.notes, code, TRANSFER_NOTE if code in TRANSFER_CODES else None)
 
     @property
     def has_errors(self) -> bool:
@@ -95,30 +104,48 @@ def as_written(value: float | None, kind: str) -> int | float | None:
 
 
 def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
-    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
-
-    明细 has a row per unit (100,000 in a 市), so it is screened with the column limit only; the other
-    limits still guard the calamine process against a forged file (reading/screen/)."""
+    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below."""
     codes = [r.code for r in spec.numeric_rows()]
-    limits = Limits.of(spec)
-    limits = replace(limits, mb=max(limits.mb, 1024), rows=1_048_576, cols=max(limits.cols, len(codes) + 10))
-    try:
-        data = Path(path).read_bytes()
-        verdict = screen(data, limits, lambda name: name == "明细")
-        if verdict.whole or "明细" in verdict.sheets:
-            raise ValueError("beyond the reading limits")
-        with quiet_stderr():
-            raw = fastexcel.read_excel(data).load_sheet("明细", header_row=0, dtypes="string").to_polars()
-    except BaseException as exc:  # a Rust panic too: a summary without a readable 明细 cannot be checked or carried up
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        raw = pl.DataFrame()
+    raw = read_sheet(path, "明细", spec)
     missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
     raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
     return raw.filter(pl.col("单位代码").is_not_null()).select(
         *[pl.col(k).fill_null("") for k in DETAIL_KEYS],
         *[pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0) for c in codes],
     )
+
+
+def read_notes(path: Path, spec: Spec) -> pl.DataFrame:
+    """The 说明 sheet of a summary workbook: the units' explanations it carries (none in an older summary)."""
+    raw = read_sheet(path, NOTES_SHEET, spec)
+    if not all(c in raw.columns for c in NOTE_SCHEMA):
+        return empty_notes()
+    return raw.filter(pl.col("单位代码").is_not_null() & pl.col("说明").is_not_null()).select(
+        [pl.col(c).fill_null("") for c in NOTE_SCHEMA])
+
+
+def read_sheet(path: Path, sheet: str, spec: Spec) -> pl.DataFrame:
+    """One table sheet of a summary workbook as text, headers in row 1; empty if it cannot be read or is absent.
+
+    明细 has a row per unit (100,000 in a 市), so it is screened with the column limit only; the other
+    limits still guard the calamine process against a forged file (reading/screen/)."""
+    limits = Limits.of(spec)
+    limits = replace(limits, mb=max(limits.mb, 1024), rows=1_048_576,
+                     cols=max(limits.cols, len(spec.numeric_rows()) + 10))
+    try:
+        data = Path(path).read_bytes()
+        verdict = screen(data, limits, lambda name: name == sheet)
+        if verdict.whole or sheet in verdict.sheets:
+            raise ValueError("beyond the reading limits")
+        with quiet_stderr():
+            book = fastexcel.read_excel(data)
+            if sheet not in book.sheet_names:  # a summary written before the sheet existed
+                return pl.DataFrame()
+            return book.load_sheet(sheet, header_row=0, dtypes="string").to_polars()
+    except BaseException as exc:  # a Rust panic too: a summary without a readable 明细 cannot be checked or carried up
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return pl.DataFrame()
 
 
 def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:

@@ -28,6 +28,7 @@ from tongji.aggregating.completeness import (
 )
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.manifest import Manifest
+from tongji.aggregating.notes import carried as carried_notes
 from tongji.aggregating.previous import add_previous, read_previous
 from tongji.aggregating.summary import (
     DETAIL_KEYS,
@@ -36,6 +37,7 @@ from tongji.aggregating.summary import (
     Summary,
     column_sums,
     read_detail,
+    read_notes,
     rows_at,
     workbook_name,
 )
@@ -123,6 +125,11 @@ class Context:
         self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fate.partition_by("kind", as_dict=True).items()}
         self.manifest = Manifest(self.books, self.report.sha256)
         self.dates = self.books.select("unit", "file", pl.col("FM10").fill_null("").alias("date"))
+        own = self.books.filter(pl.col("kind") != "汇总").select("file", pl.col("unit").alias("单位代码"),
+                                                                 pl.col("kind").alias("类型"))
+        self.own_notes = self.report.notes.join(own, on="file").select(
+            "file", "单位代码", "类型", pl.col("code").alias("代码"), pl.col("note").alias("说明"))
+        self.carried_notes: list[pl.DataFrame] = []  # the 说明 sheets of the child summaries taken
         accepted = self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总"))  # a unit's own workbook, for writers
         self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"),
                                       *[r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"],
@@ -277,6 +284,8 @@ class Context:
         else:
             status, reason, n = RETURNED, "reason-errors", {"n": book["errors"]}
         detail = self.detail_of(book["file"])
+        if chosen is not None:
+            self.carried_notes.append(read_notes(Path(book["file"]), self.spec))
         inside = set(detail["单位代码"].to_list())
         units = [
             unit_row(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason, **n) if u in inside
@@ -305,6 +314,8 @@ class Context:
         carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
                                 pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
         units_df = dated(units_df, pl.concat([carried, self.dates]), self.deadline)
+        taken = self.own_notes.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
+        notes = carried_notes(pl.concat([taken.drop("file"), *self.carried_notes], how="diagonal"), detail)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
@@ -316,7 +327,7 @@ class Context:
             detail=detail, indicators=indicators_frame(totals, self.spec),
             completeness=completeness_frame(node, units_df, self.registry, self.deadline), units=units_df,
             issues=all_issues,
-            inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
+            inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry, notes=notes,
             covers=self.covers,
         )
         if self.previous is not None:

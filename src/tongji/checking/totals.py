@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tongji.aggregating.summary import TRANSFER_CODES, TRANSFER_NOTE, Summary, as_written, workbook_name
+from tongji.aggregating.summary import Summary, as_written, workbook_name
 from tongji.checking.plugin_checks import plugin_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.definitions import Spec
@@ -61,13 +61,15 @@ def totals_issues(summaries: list[Summary], spec: Spec) -> pl.DataFrame:
         involved = rule.check.codes + [c for c in (rule.when.codes if rule.when else []) if c not in rule.check.codes]
         first = rule.check.codes[0]
         params = rule_params(rule, values[pos], left, right, diff)
+        notes = [n for n in (s.note_of(c) for c in involved) if n]  # as validating the workbook reads them
         rows.append({
             "file": "", "unit": s.unit, "unit_name": s.name, "severity": rule.severity, "rule": rid,
             "sheet": spec.rows[first].sheet, "cell": cells.get(first, ""),
             "cells": [cells[c] for c in involved if c in cells], "code": first, "name": spec.rows[first].name,
             "value": fmt_number(values[pos].get(first)), "message": kinds[rid].text(MESSAGE_LANG, **params),
             "params": kinds[rid].params_json(**params),
-            "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None, "explained": None,
+            "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None,
+            "explained": "；".join(notes) if notes and rule.severity != "错误" else None,
         })
     return pl.DataFrame(rows, schema=ISSUE_COLUMNS)
 
@@ -107,7 +109,7 @@ def read_back(summaries: list[Summary], spec: Spec) -> tuple[pl.DataFrame, pl.Da
             rows.append((fid, row.code, where[row.code], str(s.cover.get(row.code, "") or "") or None, None, None))
         for code, kind in kinds.items():
             value = as_written(totals.get(code), kind)
-            note = TRANSFER_NOTE if code in TRANSFER_CODES else None
+            note = s.note_of(code)  # what the workbook has beside the total: the 简单汇总 note, the units' 说明
             rows.append((fid, code, where[code], _text(value), None if value is None else float(value), note))
     cells = pl.DataFrame(rows, schema={"file_id": pl.Int32, "code": pl.Utf8, "cell": pl.Utf8, "raw": pl.Utf8,
                                        "value": pl.Float64, "note": pl.Utf8}, orient="row").with_columns(

@@ -13,6 +13,7 @@ from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.schema import schema_failures
 from tongji.definitions import Spec
 from tongji.definitions.codes import BENJI, SUMMARY, canonical_period
+from tongji.definitions.forms import BENJI_HINT
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGE_LANG
@@ -107,7 +108,15 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
     ]
     issues = pl.concat([p.select(list(_INTERNAL)) for p in parts])
     skipped = (["needs-registry"] if registry is None else []) + (["needs-period"] if period is None else [])
-    return _assemble(spec, stack, wide, issues, skipped)
+    return _assemble(spec, stack, wide, issues, skipped, _notes(cells, spec))
+
+
+def _notes(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """Every 说明 written beside a value (not the template's own hint): rollup carries a unit's explanations up
+    with its 明细."""
+    note = pl.col("note").cast(pl.Utf8).str.strip_chars().fill_null("")
+    numeric = pl.col("code").is_in([r.code for r in spec.numeric_rows()])
+    return cells.filter(numeric & ~note.is_in(["", BENJI_HINT])).select("file_id", "code", note.alias("note"))
 
 
 # --- the wide table: one row per readable workbook, one column per code -----------------------
@@ -322,7 +331,7 @@ def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: 
 # --- the report -------------------------------------------------------------------------------
 
 def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame,
-              skipped: list[str]) -> ValidationReport:
+              skipped: list[str], notes: pl.DataFrame) -> ValidationReport:
     files = pl.DataFrame({
         "file_id": list(range(len(stack.files))),
         "file": [str(f) for f in stack.files],
@@ -362,6 +371,7 @@ def _assemble(spec: Spec, stack: Stack, wide: pl.DataFrame, issues: pl.DataFrame
         files.select("file_id", "file").join(wide, on="file_id").drop("file_id"),
         {str(f): h for f, h in zip(stack.files, stack.hashes, strict=True) if h},
         Catalog.of(spec),
+        notes.join(files.select("file_id", "file"), on="file_id").select("file", "code", "note"),
     )
 
 

@@ -25,6 +25,7 @@ KEYS = {
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
+BENJI_HINT = "本级填报"  # what a template prints in 说明 beside a line only 本级 fills: a hint, not an explanation
 DEADLINE = "报送截止日期"  # the one configuration value that is a date (domain.md §5, timeliness)
 
 

@@ -18,6 +18,7 @@ ISSUE_COLUMNS = {
     "value": pl.Utf8, "message": pl.Utf8, "params": pl.Utf8, "diff": pl.Float64, "explained": pl.Utf8,
 }
 SEVERITY_ORDER = {"错误": 0, "警告": 1, "提示": 2}
+NOTE_COLUMNS = {"file": pl.Utf8, "code": pl.Utf8, "note": pl.Utf8}
 
 
 def issue_row(file: str, unit: str, rule: str, params: dict | None = None, *, variant: str | None = None,
@@ -39,7 +40,8 @@ class ValidationReport:
     (needs-registry, needs-period; `skipped_in` says why in either language).
     `values`: one row per readable workbook, its cover (FM01…FM12) and every numeric cell as read.
     `sha256`: file → SHA-256 of the bytes that were read (rollup's manifests list it).
-    `catalog`: the issue types the issues are of, to render them in either language (`issues_in`)."""
+    `catalog`: the issue types the issues are of, to render them in either language (`issues_in`).
+    `notes`: file, code, note: every 说明 written beside a value (rollup carries them up)."""
 
     issues: pl.DataFrame
     workbooks: pl.DataFrame
@@ -47,6 +49,7 @@ class ValidationReport:
     values: pl.DataFrame = field(default_factory=pl.DataFrame)
     sha256: dict[str, str] = field(default_factory=dict)
     catalog: Catalog = field(default_factory=Catalog.of)
+    notes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NOTE_COLUMNS))
 
     @property
     def has_errors(self) -> bool:
@@ -74,4 +77,5 @@ class ValidationReport:
         keep = pl.col("file").str.ends_with(name)
         return ValidationReport(self.issues.filter(keep), self.workbooks.filter(keep), self.skipped,
                                 self.values.filter(keep) if "file" in self.values.columns else self.values,
-                                {f: h for f, h in self.sha256.items() if f.endswith(name)}, self.catalog)
+                                {f: h for f, h in self.sha256.items() if f.endswith(name)}, self.catalog,
+                                self.notes.filter(keep))

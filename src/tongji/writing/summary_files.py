@@ -23,7 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 import tongji
-from tongji.aggregating.summary import DETAIL_KEYS, TRANSFER_CODES, TRANSFER_NOTE, Summary, as_written
+from tongji.aggregating.notes import NOTES_SHEET
+from tongji.aggregating.summary import DETAIL_KEYS, Summary, as_written
 from tongji.definitions import Form, Spec
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
@@ -138,6 +139,7 @@ def write_json(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
         "totals": summary.totals.to_dicts(), "indicators": summary.indicators.to_dicts(),
         "completeness": summary.completeness.to_dicts(), "units": summary.units.to_dicts(),
         "issues": summary.issues.drop("cells", "params", strict=False).to_dicts(),
+        "notes": summary.notes.to_dicts(),
     }
     text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return [write_bytes(out_dir / f"{summary_stem(summary)}_汇总.json", text.encode("utf-8"))]
@@ -182,11 +184,12 @@ def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str |
     for form in spec.data_forms:
         _form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
     rows = _detail_sheet(wb.create_sheet(DETAIL_SHEET), summary.detail, spec)
+    notes = _notes_sheet(wb.create_sheet(NOTES_SHEET), summary.notes, spec)
     done = _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary, lang)
     write_table(wb.create_sheet(ISSUES_SHEET), flat_issues(summary.issues), HEADERS, "severity", lang)
     _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary, lang)
     wb.active = 0
-    return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, COMPLETENESS_SHEET: done})
+    return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, NOTES_SHEET: notes, COMPLETENESS_SHEET: done})
 
 
 def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
@@ -217,7 +220,7 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
         ws.cell(r, 2, row.code)
         ws.cell(r, 3, row.unit).alignment = Alignment(horizontal="center")
         ws.cell(r, 4, as_written(total.get("value"), row.kind)).number_format = fmt
-        ws.cell(r, 5, TRANSFER_NOTE if row.code in TRANSFER_CODES else None)
+        put(ws, r, 5, summary.note_of(row.code))  # units' explanations are their text: never a formula
         if summary.has_previous:
             ws.cell(r, 6, as_written(total.get("previous"), row.kind)).number_format = fmt
             ws.cell(r, 7, total.get("change")).number_format = CHANGE_FORMAT
@@ -241,11 +244,33 @@ def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list
     table_pages(ws, "1:2")  # codes and names
     # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
     # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
-    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10}
+    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11}
             | {get_column_letter(col): 12 if kind == "amount" else 8
                for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1)})
     last = f"{get_column_letter(len(DETAIL_KEYS) + len(codes))}{detail.height + 2}"
     return [(3, rows_xml(detail.select(*DETAIL_KEYS, *codes), 3, kinds))], f"A1:{last}"
+
+
+def _notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
+    """Every unit's 说明, one row per unit and line, carried up from level to level (aggregating/notes.py).
+    The headers are fixed, as 明细's are: the next level reads them back whatever the language."""
+    headers = ["单位代码", "单位名称", "类型", "表", "代码", "指标名称", "说明"]
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    rows = spec.rows
+    body = notes.select(
+        "单位代码", "单位名称", "类型",
+        pl.col("代码").replace_strict({c: r.sheet for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
+        .alias("表"),
+        "代码",
+        pl.col("代码").replace_strict({c: r.name for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
+        .alias("指标名称"),
+        "说明")
+    _widths(ws, {"A": 22, "B": 30, "C": 6, "D": 6, "E": 6, "F": 24, "G": 60})
+    ws.freeze_panes = "A2"
+    table_pages(ws)
+    return [(2, rows_xml(body, 2, []))], f"A1:G{notes.height + 1}"
 
 
 def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000) -> Iterator[bytes]:

@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tongji.definitions import Form, Row, Spec
 from tongji.definitions.codes import normalize_period
+from tongji.definitions.forms import BENJI_HINT
 from tongji.definitions.registry import Registry
 from tongji.errors import TongjiError
 from tongji.plugins import load_spec
@@ -152,7 +153,7 @@ def _data_row(ws: Worksheet, r: int, row: Row, benji: bool, lists: dict) -> None
     for cell in (value, note):
         cell.border = BOX
     if row.level == "本级" and not benji:
-        note.value = "本级填报"
+        note.value = BENJI_HINT
         for cell in (value, note):
             cell.fill, cell.protection = BENJI_FILL, LOCKED
         return
