@@ -17,18 +17,23 @@ from tongji.definitions.expr import previous_column
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGE_LANG
 from tongji.issues.catalog import BUILTIN, Catalog
+from tongji.issues.report import ISSUE_COLUMNS
 
 JUMP = 1000  # a count going from 0 to more than this is an outlier (domain.md §5)
 
 
-def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> tuple[dict[str, float], pl.DataFrame]:
-    """Totals and 明细 of last period's summary workbook (which must be of an earlier period of the same kind)."""
+def read_previous(path: str | Path, spec: Spec,
+                  period: str | None = None) -> tuple[dict[str, float], pl.DataFrame, list[dict]]:
+    """Totals and 明细 of last period's summary workbook (which must be of an earlier period of the same kind),
+    and what is to be said of it in every summary that compares with it: a summary of an older template version
+    is read through its concordance, with that notice (old-version-read)."""
     from tongji.aggregating.summary import read_detail
 
     path = Path(path)
     if not path.is_file():
         raise TongjiError("previous-missing", path=path)
-    values = validate([path], spec=spec).values
+    report = validate([path], spec=spec)
+    values = report.values
     if not values.height or "明细" not in _sheets(path):
         raise TongjiError("previous-not-summary", path=path)
     row = values.row(0, named=True)
@@ -36,7 +41,8 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> tu
     if period and (earlier is None or len(earlier) != len(period) or earlier >= period):
         raise TongjiError("previous-period", path=path, found=row.get("FM04"), period=period, blank=("found",))
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
-    return totals, read_detail(path, spec)
+    notes = report.issues.filter(pl.col("rule") == "old-version-read").select(list(ISSUE_COLUMNS)).to_dicts()
+    return totals, read_detail(path, spec, row.get("FM12")), notes
 
 
 def _sheets(path: Path) -> list[str]:

@@ -56,6 +56,7 @@ class Context:
     details: dict[str, pl.DataFrame] = field(default_factory=dict)  # summary file → its 明细
     extra_issues: list[dict] = field(default_factory=list)
     previous: pl.DataFrame | None = None  # last period's 明细, when given
+    previous_notes: list[dict] = field(default_factory=list)  # said of last period's summary (old-version-read)
     edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
     checked: dict[str, pl.DataFrame] = field(default_factory=dict)  # node made here for its parent → its issues
 
@@ -79,12 +80,12 @@ class Context:
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
         period = canonical_period(period)
-        prev = read_previous(previous, spec, period)[1] if previous is not None else None
+        _, prev, notes = read_previous(previous, spec, period) if previous is not None else (None, None, [])
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
         books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev)
         ctx = cls(spec, registry, period, report, books, include_errors, prefer_latest, extra_issues=found,
-                  previous=prev)
+                  previous=prev, previous_notes=notes)
         ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
         ctx._index()
         return ctx
@@ -92,7 +93,7 @@ class Context:
     def _index(self) -> None:
         """What every node looks up, built once: a node never scans every workbook. Each workbook's fate and
         each input's manifest line are made here for all of them at once; a node picks its own rows."""
-        keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10"]
+        keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10", "FM12"]
         self.by_file = {r["file"]: r for r in self.books.select(keys).iter_rows(named=True)}
         self.by_unit: dict[tuple[str, str], list[dict]] = {}
         for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
@@ -271,7 +272,7 @@ class Context:
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
         if file not in self.details:
-            self.details[file] = read_detail(Path(file), self.spec)
+            self.details[file] = read_detail(Path(file), self.spec, self.by_file.get(file, {}).get("FM12"))
         return self.details[file]
 
     # --- the summary ----------------------------------------------------------------------------
@@ -284,7 +285,7 @@ class Context:
             unused = self._unused(node)
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
-        all_issues = self._issues(inputs["file"], self._missing_issues(units_df))
+        all_issues = self._issues(inputs["file"], self._missing_issues(units_df) + self.previous_notes)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,

@@ -209,6 +209,12 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("unknown-version", WARNING, "封面", ("raw",),
               "模板版本“{raw}”无法识别，请使用最新模板",
               "Template version '{raw}' is not recognised; use the current template"),
+    IssueType("old-version-read", NOTICE, "封面", ("raw", "title", "current"),
+              "模板版本 {raw}（{title}）是旧版，已按版本对照读入当前版本 {current}：新增的指标行按 0 计，"
+              "改名、拆分的指标按对照关系取值；下次请使用当前模板",
+              "Template version {raw} ({title}) is an older one, read through its concordance as version {current}: "
+              "lines it lacked read as 0, renamed and split lines as the concordance says; use the current template "
+              "next time"),
     IssueType("old-version", WARNING, "封面", ("raw", "current"),
               "模板版本 {raw} 已过时（当前 {current}），请使用最新模板",
               "Template version {raw} is old (current {current})"),

@@ -1,0 +1,152 @@
+"""Template versions and their concordance (domain.md §11): a workbook or last year's summary of an older known
+version is read as the current forms, with a notice naming the version; an unknown version is still reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tongji.aggregating.summary import in_version
+from tongji.checking.validate import validate
+from tongji.definitions.concordance import layout_of
+from tongji.errors import TongjiError
+from tongji.plugins import load_spec
+from tongji.testing import load_plugin, make_city, rollup
+from tongji.writing.annotate import annotate_workbook
+from tongji.writing.summary_files import write_summary
+from workbooks import GOOD, cell_of, cover, make_workbook
+
+OLD = "2026.1"
+# a version before 2026.1, as a region's plugin declares it: HY10 was HY15, JF11 and JF15 were one line JF30,
+# HY12 came only in 2026.1, BF21 was dropped
+OLDER = '''
+[[concordance]]
+version = "2025.1"
+next = "2026.1"
+title = "2025年版"
+added = ["HY12"]
+dropped = ["BF21"]
+
+[concordance.renamed]
+HY15 = "HY10"
+
+[concordance.split]
+JF30 = ["JF11", "JF15"]
+
+[concordance.names]
+HY15 = "外卖骑手"
+'''
+
+
+def old_workbook(path: Path, values: dict | None = None, cover_values: dict | None = None, version: str = OLD,
+                 spec=None) -> Path:
+    spec = spec or load_spec()
+    return make_workbook(path, values, cover(FM12=version, **(cover_values or {})), spec=layout_of(spec, version))
+
+
+def test_old_version_is_read_through_its_concordance(tmp_path):
+    """A 2026.1 workbook: no 事业支出 row (read 0, not missing), 单位性质 900 of the old list (190 now), 是 in a
+    line that now counts units, from a union covering three: it passes, with one notice at its own FM12 cell."""
+    old = layout_of(load_spec(), OLD)
+    path = old_workbook(tmp_path / "old.xlsx", {"JH01": 3, "JH04": "是"}, {"FM06": "900"})
+    report = validate([path])
+    assert report.flatten(["cell", "rule", "severity"]) == [[cell_of("FM12", old), "old-version-read", "提示"]]
+    assert "2026.1（2026年版统计报表）" in report.issues["message"][0] and "2027.1" in report.issues["message"][0]
+    row = report.values.row(0, named=True)
+    assert (row["JF23"], row["JF24"], row["FM06"], row["JH04"], row["HY10"]) == (0.0, 0.0, "190", 1.0, GOOD["HY10"])
+    assert row["FM13"] is None and report.workbooks["status"].to_list() == ["通过"]
+
+
+def test_without_a_concordance_the_same_workbook_is_reported(tmp_path):
+    """The failing case: the same old layout calling itself a version nobody declared."""
+    old = layout_of(load_spec(), OLD)
+    path = make_workbook(tmp_path / "old.xlsx", {"JH01": 3, "JH04": "是"}, cover(FM12="2025.1"), spec=old)
+    found = validate([path]).flatten(["rule", "code"])
+    assert ["old-version", "FM12"] in found and ["missing-row", "JF23"] in found
+    assert ["yes-for-several-units", "JH04"] in found
+    unknown = make_workbook(tmp_path / "unknown.xlsx", cover_values=cover(FM12="我的表"))
+    assert validate([unknown]).flatten(["cell", "rule"]) == [[cell_of("FM12"), "unknown-version"]]
+
+
+def test_an_error_in_an_old_workbook_is_at_its_own_cell(tmp_path):
+    """JF21 sits a row higher in 2026.1 (no JF23 above it): the balance error and its annotation are there."""
+    old = layout_of(load_spec(), OLD)
+    path = old_workbook(tmp_path / "old.xlsx", {"JF21": GOOD["JF21"] + 5})
+    report = validate([path])
+    assert report.flatten(["cell", "rule"], severity="错误") == [[cell_of("JF21", old), "jf21-balance"]]
+    assert cell_of("JF21", old) == "经费!D26" and cell_of("JF21") == "经费!D27"
+    target = annotate_workbook(path, report.issues, tmp_path / "标注.xlsx")
+    ws = openpyxl.load_workbook(target)["经费"]
+    assert ws["D26"].comment is not None and "年末结余" in ws["D26"].comment.text
+    assert ws["D27"].comment is None
+
+
+def test_a_plugin_version_chains_renamed_split_and_dropped_lines(tmp_path):
+    """2025.1 → 2026.1 → 2027.1: a renamed line carries its value, a split one goes to its first part (the other
+    reads 0), an added one reads 0, a dropped one is set aside without a word."""
+    (tmp_path / "older.toml").write_text(OLDER, encoding="utf-8")
+    host = load_plugin(tmp_path / "older.toml")
+    assert host.errors == {}
+    spec = host.spec
+    assert spec.versions["2025.1"].renamed == {"HY15": "HY10"}
+    assert "JF23" in spec.versions["2025.1"].added and "HY12" in spec.versions["2025.1"].added
+    joined = GOOD["JF11"] + GOOD["JF15"]
+    path = old_workbook(tmp_path / "older.xlsx", {"HY15": 1, "JF30": joined}, version="2025.1", spec=spec)
+    wb = openpyxl.load_workbook(path)
+    wb["帮扶"].append(["旧的一行", "BF21", "人", 5])
+    wb.save(path)
+    report = validate([path], spec=spec)
+    assert report.flatten(["rule"]) == [["old-version-read"]]
+    row = report.values.row(0, named=True)
+    assert (row["HY10"], row["JF11"], row["JF15"], row["HY12"], row["JF23"]) == (1.0, joined, 0.0, 0.0, 0.0)
+
+
+def test_a_workbook_without_codes_is_read_by_its_old_names(tmp_path):
+    (tmp_path / "older.toml").write_text(OLDER, encoding="utf-8")
+    spec = load_plugin(tmp_path / "older.toml").spec
+    path = old_workbook(tmp_path / "older.xlsx", {"HY15": 1, "JF30": GOOD["JF11"] + GOOD["JF15"]},
+                        version="2025.1", spec=spec)
+    wb = openpyxl.load_workbook(path)
+    for row in wb["会员"].iter_rows(min_row=6):
+        row[1].value = None  # no codes: rows are known by their names
+    wb.save(path)
+    report = validate([path], spec=spec)
+    assert report.values.row(0, named=True)["HY10"] == 1.0
+    assert report.flatten(["rule"]) == [["old-version-read"]]
+
+
+@pytest.mark.parametrize(("text", "detail"), [
+    ('added = ["ZZ99"]', "ZZ99 不是当前表式的指标代码"),
+    ('next = "2030.1"', "接不到当前版本"),
+])
+def test_a_bad_concordance_is_refused_with_its_file(tmp_path, text, detail):
+    body = f'[[concordance]]\nversion = "2024.1"\n{text}\n' + ('next = "2027.1"\n' if "next" not in text else "")
+    (tmp_path / "bad.toml").write_text(body, encoding="utf-8")
+    with pytest.raises(TongjiError) as exc:
+        _ = load_plugin(tmp_path / "bad.toml").spec
+    assert detail in str(exc.value) and "bad.toml" in str(exc.value)
+
+
+def test_last_years_old_summary_gives_the_right_year_on_year(tmp_path):
+    """Last year's 市 summary in the 2026.1 layout (no JF23 column in its 明细, JH04 a flag of each union): rollup
+    with --previous reads it through the concordance; 同比 is right and the notice names the version."""
+    host = load_plugin(builtins_only=True)
+    spec = host.spec
+    last = make_city(tmp_path / "last", host, period="2024", values=lambda code, row: {"HY03": 80, "HY12": 80})
+    top = rollup(host, last)[last.top]
+    old, layout = in_version(top, spec, OLD)
+    prev = next(p for p in write_summary(old, tmp_path / "2024", layout, ("xlsx",)) if p.suffix == ".xlsx")
+    header = [c.value for c in next(openpyxl.load_workbook(prev)["明细"].iter_rows(max_row=1))]
+    assert "JF23" not in header and "JF21" in header
+    now = make_city(tmp_path / "now", host, values={"JF20": GOOD["JF21"], "JF21": GOOD["JF21"] * 2 - GOOD["JF20"]})
+    summary = rollup(host, now, previous=prev)[now.top]
+    hy03 = summary.totals.filter(summary.totals["code"] == "HY03").row(0, named=True)
+    assert hy03["previous"] == top.total("HY03") and hy03["value"] != hy03["previous"]
+    assert hy03["change"] == pytest.approx(hy03["value"] / hy03["previous"] - 1)
+    jf23 = summary.totals.filter(summary.totals["code"] == "JF23").row(0, named=True)
+    assert jf23["previous"] == 0.0
+    notes = summary.issues.filter(summary.issues["rule"] == "old-version-read")
+    assert notes["file"].to_list() == [str(prev)] and notes["severity"].to_list() == ["提示"]
+    assert not summary.issues.filter(summary.issues["rule"] == "jf20-previous").height
