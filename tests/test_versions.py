@@ -150,3 +150,42 @@ def test_last_years_old_summary_gives_the_right_year_on_year(tmp_path):
     notes = summary.issues.filter(summary.issues["rule"] == "old-version-read")
     assert notes["file"].to_list() == [str(prev)] and notes["severity"].to_list() == ["提示"]
     assert not summary.issues.filter(summary.issues["rule"] == "jf20-previous").height
+
+
+def test_a_childs_old_version_summary_is_rolled_up_through_the_concordance(tmp_path):
+    """A 街道 sends its summary in the 2026.1 layout: the 区 reads its totals and its 明细 through the concordance
+    (not as hand-edited), and adds up to what it would from the current layout."""
+    host = load_plugin(builtins_only=True)
+    spec = host.spec
+    city = make_city(tmp_path / "city", host)
+    everything = rollup(host, city)
+    street, other = city.streets()
+    old, layout = in_version(everything[street], spec, OLD)
+    sent = [next(p for p in write_summary(old, tmp_path / "old", layout, ("xlsx",)) if p.suffix == ".xlsx"),
+            next(p for p in write_summary(everything[other], tmp_path / "new", spec, ("xlsx",)) if p.suffix == ".xlsx"),
+            city.files["330106"]]
+    district = rollup(host, sent, registry=city.registry, period=city.period, unit="330106")["330106"]
+    issues = district.issues.select("rule", "file").rows()
+    assert issues == [("old-version-read", str(sent[0]))]
+    for code in ("HY03", "JF10", "JF21", "JH04"):
+        assert district.total(code) == everything["330106"].total(code), code
+
+
+def test_the_bundled_last_year_is_old_and_still_gives_year_on_year():
+    """samples/2024 holds last year's summaries as last year's collection made them (template 2026.1): a 街道's
+    rollup with --previous reads one through the concordance, with the notice, and 上期数 is its 明细's sum."""
+    from tongji.aggregating.rollup import rollup as rollup_one
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    prev = samples / "2024" / "汇总" / "330106004_2024_汇总.xlsx"
+    wb = openpyxl.load_workbook(prev, read_only=True)
+    assert [r[2] for r in wb["封面"].iter_rows(values_only=True) if r[1] == "FM12"] == [OLD]
+    assert "JF23" not in next(wb["明细"].iter_rows(max_row=1, values_only=True))
+    street = samples / "2025" / "翠苑街道总工会"
+    summary = rollup_one([street, *(samples / "2025" / "本级").glob("330106004_*")], registry=samples / "registry.csv",
+                         unit="330106004", period="2025", previous=prev)
+    assert summary.issues.filter(summary.issues["rule"] == "old-version-read")["file"].to_list() == [str(prev)]
+    totals = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
+    last = {r[1]: r[3] for r in wb["会员"].iter_rows(values_only=True) if r[1]}  # the 2024 summary's own totals
+    assert totals["HY03"]["previous"] == last["HY03"] > 0 and totals["JF23"]["previous"] == 0.0
+    assert totals["HY03"]["change"] == pytest.approx(totals["HY03"]["value"] / last["HY03"] - 1)
