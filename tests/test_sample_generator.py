@@ -347,7 +347,7 @@ def test_last_quarter_is_clean(tmp_path):
     top = rollup_all(city.folder, registry=city.registry, period="2025Q2", previous=city.previous_summary())["330100"]
     # last period's summaries are of the template version of last period's collection: read through its concordance
     assert top.has_previous and top.issues.select("rule", "file").rows() == [
-        ("old-version-read", str(city.previous_summary()))]
+        ("previous-old-version", str(city.previous_summary()))]
     with pytest.raises(TongjiError, match="--force"):
         make_city(tmp_path, units=6, seed=3, period="2025Q2", previous=True)
 

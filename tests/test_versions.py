@@ -147,8 +147,15 @@ def test_last_years_old_summary_gives_the_right_year_on_year(tmp_path):
     assert hy03["change"] == pytest.approx(hy03["value"] / hy03["previous"] - 1)
     jf23 = summary.totals.filter(summary.totals["code"] == "JF23").row(0, named=True)
     assert jf23["previous"] == 0.0
-    notes = summary.issues.filter(summary.issues["rule"] == "old-version-read")
+    notes = summary.issues.filter(summary.issues["rule"] == "previous-old-version")
     assert notes["file"].to_list() == [str(prev)] and notes["severity"].to_list() == ["提示"]
+    assert "JH03、JH04" in notes["message"][0] and "不计算同比" in notes["message"][0]
+    # JH04 counted unions answering 是 last year and counts covered units now: 上期数 shown, no 同比
+    jh04 = summary.totals.filter(summary.totals["code"] == "JH04").row(0, named=True)
+    assert jh04["previous"] == top.total("JH04") and jh04["change"] is None
+    rate = summary.indicators.filter(summary.indicators["id"] == "职代会建制率").row(0, named=True)
+    assert rate["previous"] is not None and rate["change"] is None
+    assert summary.indicators.filter(summary.indicators["id"] == "入会率")["change"][0] is not None
     assert not summary.issues.filter(summary.issues["rule"] == "jf20-previous").height
 
 
@@ -184,7 +191,7 @@ def test_the_bundled_last_year_is_old_and_still_gives_year_on_year():
     street = samples / "2025" / "翠苑街道总工会"
     summary = rollup_one([street, *(samples / "2025" / "本级").glob("330106004_*")], registry=samples / "registry.csv",
                          unit="330106004", period="2025", previous=prev)
-    assert summary.issues.filter(summary.issues["rule"] == "old-version-read")["file"].to_list() == [str(prev)]
+    assert summary.issues.filter(summary.issues["rule"] == "previous-old-version")["file"].to_list() == [str(prev)]
     totals = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
     last = {r[1]: r[3] for r in wb["会员"].iter_rows(values_only=True) if r[1]}  # the 2024 summary's own totals
     assert totals["HY03"]["previous"] == last["HY03"] > 0 and totals["JF23"]["previous"] == 0.0

@@ -56,7 +56,8 @@ class Context:
     details: dict[str, pl.DataFrame] = field(default_factory=dict)  # summary file → its 明细
     extra_issues: list[dict] = field(default_factory=list)
     previous: pl.DataFrame | None = None  # last period's 明细, when given
-    previous_notes: list[dict] = field(default_factory=list)  # said of last period's summary (old-version-read)
+    previous_notes: list[dict] = field(default_factory=list)  # said of last period's summary (an older version)
+    incomparable: tuple[str, ...] = ()  # lines whose meaning changed since last period's summary: no 同比
     edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
     checked: dict[str, pl.DataFrame] = field(default_factory=dict)  # node made here for its parent → its issues
 
@@ -80,12 +81,14 @@ class Context:
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
         period = canonical_period(period)
-        _, prev, notes = read_previous(previous, spec, period) if previous is not None else (None, None, [])
+        last = read_previous(previous, spec, period) if previous is not None else None
+        prev = last.detail if last else None
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
         books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev)
         ctx = cls(spec, registry, period, report, books, include_errors, prefer_latest, extra_issues=found,
-                  previous=prev, previous_notes=notes)
+                  previous=prev, previous_notes=last.notes if last else [],
+                  incomparable=last.incomparable if last else ())
         ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
         ctx._index()
         return ctx
@@ -301,7 +304,7 @@ class Context:
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
-            add_previous(summary, column_sums(below, self.spec), self.spec)
+            add_previous(summary, column_sums(below, self.spec), self.spec, self.incomparable)
         return summary
 
     def _unused(self, node: str) -> pl.DataFrame:

@@ -255,6 +255,16 @@ BUILTIN: dict[str, IssueType] = _checked([
               "Unit {unit} is not beneath {node}; not summed"),
     # 跨期
     # the other cross-period checks (jf20-previous, hy03-change, bf01-flow) are rules using prev(), in rules.toml
+    IssueType("previous-old-version", NOTICE, "跨期", ("raw", "title", "current", "codes"),
+              "上期汇总表是旧版模板 {raw}（{title}），已按版本对照读入当前版本 {current}；{codes} 的口径已变"
+              "（旧版为各工会填“是/否”，数的是工会；现在数的是覆盖单位），只列上期数，不计算同比",
+              "Last period's summary is of the older template {raw} ({title}), read through its concordance as version "
+              "{current}; {codes} changed meaning (the old form asked each union 是/否, counting unions; now they "
+              "count covered units): last period's figures are shown, with no year-on-year change",
+              variants={"previous-old-version-same": (
+                  "上期汇总表是旧版模板 {raw}（{title}），已按版本对照读入当前版本 {current}",
+                  "Last period's summary is of the older template {raw} ({title}), read through its concordance as "
+                  "version {current}")}),
     IssueType("count-jump", WARNING, "跨期", ("name", "value"),
               "{name}由上期 0 跳到 {value}，请核实",
               "{name} jumped from 0 last period to {value}: please check"),
