@@ -84,12 +84,15 @@ class Concordance:
                  for name, m in self.enums.items()}
         for name, m in later.enums.items():
             enums[name] = m | enums.get(name, {})
+        # a line this version printed as the next one did keeps the wording the next one has for it
+        names = {c: n for c, n in later.names.items() if c not in self.added and self.parts(c) == (c,)} | self.names
         return replace(self, next=later.next, added=tuple(dict.fromkeys(added)), renamed=renamed, split=split,
-                       dropped=tuple(dropped), flags=tuple(dict.fromkeys(flags)), enums=enums)
+                       dropped=tuple(dropped), flags=tuple(dict.fromkeys(flags)), enums=enums, names=names)
 
 
 def parse(item: dict) -> Concordance:
-    """A registered `[[concordance]]` item as a Concordance; its shape is checked by `check`."""
+    """A registered `[[concordance]]` item as a Concordance (its keys are checked by the builder, its codes by
+    `problems`)."""
     return Concordance(
         version=str(item.get("version", "")), next=str(item.get("next", "")), title=item.get("title", ""),
         added=tuple(item.get("added", [])), renamed=dict(item.get("renamed", {})),
