@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import openpyxl
@@ -150,11 +151,16 @@ def test_a_failure_of_a_whole_column_is_raised_not_filtered_out():
 
 def test_validate_stops_on_an_unmapped_failure_instead_of_passing_the_workbook(tmp_path, monkeypatch):
     make_workbook(tmp_path / "unit.xlsx", {"HY01": 100})
-    real = schema.workbook_schema(load_spec())
-    extra = pa.Column(pl.Float64, checks=[pa.Check.le(10, error="no-such-issue")], nullable=True, required=False)
-    monkeypatch.setattr(schema, "workbook_schema", lambda spec: real.update_column("HY01", checks=extra.checks))
+    rules = schema._all_rules
+
+    def with_unmapped(spec):  # a check on HY01 whose failure no issue type reports
+        dtype, nullable, checks = rules(spec)["HY01"]
+        return rules(spec) | {"HY01": (dtype, nullable, [*checks, (lambda c: c <= 10, "no-such-issue")])}
+
+    monkeypatch.setattr(schema, "_all_rules", with_unmapped)
+    fresh = dataclasses.replace(load_spec())  # nothing derived yet: the schema is made with the extra check
     with pytest.raises(schema.UnmappedCheck):
-        tongji.validate(tmp_path)
+        tongji.validate(tmp_path, spec=fresh)
 
 
 # --- a plugin rule cannot take a built-in issue code ------------------------------------------------

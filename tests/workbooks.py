@@ -40,9 +40,10 @@ def cover(code: str = "", **over) -> dict:
 
 
 def make_workbook(path: Path, values: dict | None = None, cover_values: dict | None = None,
-                  drop: tuple[str, ...] = (), notes: dict | None = None) -> Path:
-    """Write a filled workbook. `values` override GOOD (None leaves a cell empty); `drop` leaves rows out."""
-    spec = load_spec()
+                  drop: tuple[str, ...] = (), notes: dict | None = None, spec=None) -> Path:
+    """Write a filled workbook. `values` override GOOD (None leaves a cell empty); `drop` leaves rows out;
+    `spec` lays it out as another template version (definitions/concordance.layout_of)."""
+    spec = spec or load_spec()
     vals = {**GOOD, **(values or {})}
     cov = cover_values if cover_values is not None else cover()
     notes = notes or {}
@@ -79,9 +80,9 @@ def make_workbook(path: Path, values: dict | None = None, cover_values: dict | N
     return path
 
 
-def cell_of(code: str) -> str:
-    """Where make_workbook puts a code's value, e.g. '会员!D8'."""
-    spec = load_spec()
+def cell_of(code: str, spec=None) -> str:
+    """Where make_workbook puts a code's value, e.g. '会员!D8' (in the layout of `spec`)."""
+    spec = spec or load_spec()
     for form in spec.forms:
         r = HEADER_ROW + 1
         for row in form.rows:

@@ -14,7 +14,6 @@ from tongji_samples.values import (
     months,
     other_spending,
     pair,
-    service_spending,
     up_the_tree,
     whole_yuan,
 )
@@ -54,8 +53,8 @@ def _past_organising(dice: Dice, unit: Unit, v: dict[str, int], p: dict[str, int
     hy01 = p["HY01"]
     jh01 = max(2, v["JH01"] - dice.int(0, 2)) if unit.org == "2" else v["JH01"]
     jh02 = min(jh01, v["JH02"]) if unit.org == "2" else int(hy01 > 25)
-    # the same draws as when these were flags; a unit that has a system now had it in as many units or fewer
-    flags = {code: min(jh01, v[code]) if v[code] and not dice.chance(0.05) else 0 for code in FLAG_ODDS}
+    # last period's template asked 是/否 of the union itself (version 2026.1): a unit that has a system now had it
+    flags = {code: 1 if v[code] and not dice.chance(0.05) else 0 for code in FLAG_ODDS}
     jh11 = min(hy01, max(3, round(v["JH11"] * dice.between(0.9, 1.05)))) if flags["JH04"] and v["JH11"] else 0
     jh12 = min(jh11, round(jh11 * v["JH12"] / v["JH11"])) if jh11 else 0
     return {"JH01": jh01, "JH02": jh02, **flags, "JH11": jh11, "JH12": jh12}
@@ -104,10 +103,10 @@ def _past_funds(dice: Dice, unit: Unit, v: dict[str, int], p: dict[str, int], si
     # whatever was not spent is this year's opening balance; last year opened with a little at least
     spend = max(round(jf01 * dice.between(0.75, 1.1)), jf12, jf01 - v["JF20"] + round(jf01 * dice.between(0.02, 0.1)))
     rest = other_spending(dice, spend - jf12)
-    jf23 = service_spending(income["JF07"], rest)
+    # last period's form (template 2026.1) had no 事业支出 line, JF23: what a service unit spent stayed in JF11
     out = {"JF01": jf01, **income, "JF11": rest[0], "JF12": jf12, "JF13": jf13, "JF14": jf14, "JF15": rest[1],
            "JF16": rest[2], "JF17": 0, "JF18": 0, "JF19": rest[3], "JF20": v["JF20"] - jf01 + spend, "JF22": jf22,
-           "JF23": jf23}
+           "JF23": 0}
     return close_books(out)
 
 

@@ -21,6 +21,8 @@ from tongji_samples.mistakes import ANSWERS, seed_cross_period, seed_mistakes, w
 from tongji_samples.tree import Unit, build_tree, write_registry
 from tongji_samples.values import draw_values
 
+LAST_VERSION = "2026.1"  # the template of last period's collection: before 事业支出 and the counts of covered units
+
 
 def make_city(
     out: Path,
@@ -115,8 +117,11 @@ def _check_options(units: int, mistakes: float, districts: int, streets: int, pe
 
 def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, period: str, registry: Registry,
                     spec: Spec, workers: int) -> None:
-    """Last period's workbooks, rolled up; only the summary workbooks stay, in out/<period>/汇总/."""
+    """Last period's workbooks, rolled up; only the summary workbooks stay, in out/<period>/汇总/, written in the
+    layout of the template version last period's collection used (LAST_VERSION): what the statistician kept from
+    last year, read through its concordance this year."""
     from tongji.aggregating.rollup import rollup_all
+    from tongji.aggregating.summary import in_version
     from tongji.writing.summary_files import write_summary
 
     folder = out / period
@@ -131,7 +136,8 @@ def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, perio
             df = getattr(summary, name)
             setattr(summary, name, df.with_columns(df["file"].map_elements(
                 lambda f: Path(os.path.relpath(f, out)).as_posix() if f else f, return_dtype=df["file"].dtype)))
-        for path in write_summary(summary, target, spec, ("xlsx",)):
+        old, layout = in_version(summary, spec, LAST_VERSION)
+        for path in write_summary(old, target, layout, ("xlsx",)):
             if path.suffix != ".xlsx":
                 path.unlink()  # parquet and manifest name workbooks that are not kept
     for child in folder.iterdir():

@@ -4,6 +4,7 @@ that read prev(), evaluated on this period's workbooks joined with last period's
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -17,18 +18,32 @@ from tongji.definitions.expr import previous_column
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGE_LANG
 from tongji.issues.catalog import BUILTIN, Catalog
+from tongji.issues.report import issue_row
 
 JUMP = 1000  # a count going from 0 to more than this is an outlier (domain.md §5)
 
 
-def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> tuple[dict[str, float], pl.DataFrame]:
-    """Totals and 明细 of last period's summary workbook (which must be of an earlier period of the same kind)."""
+class Previous(NamedTuple):
+    """Last period's summary as read: its totals and 明细 (through its version's concordance, if older), what is
+    said of it in every summary compared with it, and the lines whose meaning changed since (no 同比 for them)."""
+
+    totals: dict[str, float]
+    detail: pl.DataFrame
+    notes: list[dict]
+    incomparable: tuple[str, ...]
+
+
+def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Previous:
+    """Last period's summary workbook (which must be of an earlier period of the same kind). One of an older
+    template version is read through its concordance (domain.md §11), with the notice previous-old-version; the
+    lines that were 是/否 of each union then and count units now (JH03–JH10 of 2026.1) get no 同比."""
     from tongji.aggregating.summary import read_detail
 
     path = Path(path)
     if not path.is_file():
         raise TongjiError("previous-missing", path=path)
-    values = validate([path], spec=spec).values
+    report = validate([path], spec=spec)
+    values = report.values
     if not values.height or "明细" not in _sheets(path):
         raise TongjiError("previous-not-summary", path=path)
     row = values.row(0, named=True)
@@ -36,7 +51,17 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> tu
     if period and (earlier is None or len(earlier) != len(period) or earlier >= period):
         raise TongjiError("previous-period", path=path, found=row.get("FM04"), period=period, blank=("found",))
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
-    return totals, read_detail(path, spec)
+    old = spec.versions.get(str(row.get("FM12") or "").strip())
+    detail = read_detail(path, spec, row.get("FM12"))
+    if old is None:
+        return Previous(totals, detail, [], ())
+    cell = report.issues.filter(pl.col("rule") == "old-version-read")["cell"].to_list()
+    params = {"raw": old.version, "title": old.title or old.version, "current": spec.version,
+              "codes": "、".join(old.flags)}
+    note = issue_row(str(path), str(row.get("FM02") or ""), "previous-old-version", params, code="FM12",
+                     variant=None if old.flags else "previous-old-version-same", cell=cell[0] if cell else "",
+                     value=old.version)
+    return Previous(totals, detail, [note], old.flags)
 
 
 def _sheets(path: Path) -> list[str]:
@@ -95,9 +120,11 @@ def _issue(book: dict, code: str, rule: str, **kw) -> dict:
             "message": kind.text(MESSAGE_LANG, **kw), "params": kw, "value": fmt_number(book[code]), "kind": kind}
 
 
-def add_previous(summary: Summary, prev_totals: dict[str, float], spec: Spec) -> None:
+def add_previous(summary: Summary, prev_totals: dict[str, float], spec: Spec,
+                 incomparable: tuple[str, ...] = ()) -> None:
     """上期数 and 同比 for every total (relative change; blank where last period was 0) and every rate
-    (the change in percentage points)."""
+    (the change in percentage points). `incomparable` lines changed meaning since last period: they and the rates
+    made of them show 上期数 but no 同比."""
     prev = totals_frame(pl.DataFrame({c: [v] for c, v in prev_totals.items()}), spec)
     summary.totals = _with_change(summary.totals, prev.select("code", pl.col("value").alias("previous")), "code")
     prev_ind = indicators_frame(prev, spec).select("id", pl.col("value").alias("previous"))
@@ -106,7 +133,16 @@ def add_previous(summary: Summary, prev_totals: dict[str, float], spec: Spec) ->
     points = pl.when(pl.col("previous").is_not_null()).then(pl.col("value") - pl.col("previous"))
     summary.indicators = ind.with_columns(pl.when(pl.col("unit") == "%").then(points).otherwise(pl.col("change"))
                                           .alias("change"))
+    if incomparable:
+        rates = [i.id for i in spec.indicators if set(i.numerator.names + i.denominator.names) & set(incomparable)]
+        summary.totals = _no_change(summary.totals, "code", incomparable)
+        summary.indicators = _no_change(summary.indicators, "id", rates)
     summary.has_previous = True
+
+
+def _no_change(df: pl.DataFrame, key: str, keys) -> pl.DataFrame:
+    return df.with_columns(pl.when(pl.col(key).is_in(list(keys))).then(None).otherwise(pl.col("change"))
+                           .alias("change"))
 
 
 def _with_change(df: pl.DataFrame, prev: pl.DataFrame, key: str) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import polars as pl
 
 from tongji.aggregating.notes import NOTE_SCHEMA, NOTES_SHEET, empty_notes, total_note
 from tongji.definitions import Spec
+from tongji.definitions.concordance import layout_of
 from tongji.definitions.expr import to_polars
 from tongji.i18n import text_in
 from tongji.issues.catalog import Catalog
@@ -103,10 +104,19 @@ def as_written(value: float | None, kind: str) -> int | float | None:
     return int(round(value)) if kind in ("count", "flag") else round(value, 2)
 
 
-def read_detail(path: Path, spec: Spec) -> pl.DataFrame:
-    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below."""
+def read_detail(path: Path, spec: Spec, version: str | None = None) -> pl.DataFrame:
+    """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
+
+    A summary of an older template `version` (its FM12) is read through that version's concordance: its columns
+    under their current codes, the lines it lacked at 0 (domain.md §11), so last year's summary stays comparable."""
     codes = [r.code for r in spec.numeric_rows()]
     raw = read_sheet(path, "明细", spec)
+    old = spec.versions.get((version or "").strip())
+    if old is not None:
+        moved = {c: new for c, new in old.code_map().items() if c in raw.columns}
+        raw = raw.drop([c for c, new in moved.items() if new is None])
+        raw = raw.drop([new for new in moved.values() if new in raw.columns and new not in moved])
+        raw = raw.rename({c: new for c, new in moved.items() if new is not None})
     missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
     raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
     return raw.filter(pl.col("单位代码").is_not_null()).select(
@@ -146,6 +156,19 @@ def read_sheet(path: Path, sheet: str, spec: Spec) -> pl.DataFrame:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         return pl.DataFrame()
+
+
+def in_version(summary: Summary, spec: Spec, version: str) -> tuple[Summary, Spec]:
+    """The summary and the spec laid out as an older template `version` was (definitions/concordance.layout_of):
+    what last year's summary workbook looked like, for the samples and the tests. Lines that version lacked are
+    left out; a renamed line goes back to its old code (a split one to the old code of its first part)."""
+    old = spec.versions[version]
+    back = {new: code for code, new in old.renamed.items()} | {parts[0]: code for code, parts in old.split.items()}
+    gone = list(old.read_as_zero())
+    detail = summary.detail.drop([c for c in gone if c in summary.detail.columns])
+    totals = summary.totals.filter(~pl.col("code").is_in(gone)).with_columns(pl.col("code").replace(back))
+    return (replace(summary, detail=detail.rename({k: v for k, v in back.items() if k in detail.columns}),
+                    totals=totals, cover=summary.cover | {"FM12": version}), layout_of(spec, version))
 
 
 def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:

@@ -68,6 +68,8 @@ class Context:
     details: dict[str, pl.DataFrame] = field(default_factory=dict)  # summary file → its 明细
     extra_issues: list[dict] = field(default_factory=list)
     previous: pl.DataFrame | None = None  # last period's 明细, when given
+    previous_notes: list[dict] = field(default_factory=list)  # said of last period's summary (an older version)
+    incomparable: tuple[str, ...] = ()  # lines whose meaning changed since last period's summary: no 同比
     edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
     checked: dict[str, pl.DataFrame] = field(default_factory=dict)  # node made here for its parent → its issues
     deadline: str | None = None  # 报送截止日期 (YYYY-MM-DD): a unit's workbook dated after it is 迟报
@@ -96,12 +98,14 @@ class Context:
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
         period = canonical_period(period)
-        prev = read_previous(previous, spec, period)[1] if previous is not None else None
+        last = read_previous(previous, spec, period) if previous is not None else None
+        prev = last.detail if last else None
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
         books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev)
         ctx = cls(spec, registry, period, report, books, include_errors, prefer_latest, extra_issues=found,
-                  previous=prev, deadline=day)
+                  previous=prev, previous_notes=last.notes if last else [],
+                  incomparable=last.incomparable if last else (), deadline=day)
         ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
         ctx._index()
         return ctx
@@ -109,7 +113,7 @@ class Context:
     def _index(self) -> None:
         """What every node looks up, built once: a node never scans every workbook. Each workbook's fate and
         each input's manifest line are made here for all of them at once; a node picks its own rows."""
-        keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10"]
+        keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10", "FM12"]
         self.by_file = {r["file"]: r for r in self.books.select(keys).iter_rows(named=True)}
         self.by_unit: dict[tuple[str, str], list[dict]] = {}
         for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
@@ -297,7 +301,7 @@ class Context:
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
         if file not in self.details:
-            self.details[file] = read_detail(Path(file), self.spec)
+            self.details[file] = read_detail(Path(file), self.spec, self.by_file.get(file, {}).get("FM12"))
         return self.details[file]
 
     # --- the summary ----------------------------------------------------------------------------
@@ -310,7 +314,7 @@ class Context:
             unused = self._unused(node)
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
-        all_issues = self._issues(inputs["file"], self._missing_issues(units_df))
+        all_issues = self._issues(inputs["file"], self._missing_issues(units_df) + self.previous_notes)
         carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
                                 pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
         units_df = dated(units_df, pl.concat([carried, self.dates]), self.deadline)
@@ -332,7 +336,7 @@ class Context:
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
-            add_previous(summary, column_sums(below, self.spec), self.spec)
+            add_previous(summary, column_sums(below, self.spec), self.spec, self.incomparable)
         return summary
 
     def _unused(self, node: str) -> pl.DataFrame:

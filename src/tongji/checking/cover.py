@@ -88,13 +88,19 @@ def _lapsed_issues(w: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 
 
 def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    """FM12 not a version we accept; a cover without the row already has its missing-row error."""
+    """FM12 an older version known by its concordance: read through it, and said (a notice). FM12 neither current
+    nor known: reported as today. A cover without the row already has its missing-row error."""
     has_row = cells.filter(pl.col("code") == "FM12").select("file_id")
-    bad = w.join(has_row, on="file_id").filter(~pl.col("FM12").fill_null("").is_in(spec.accepted_versions))
-    old = pl.col("FM12").fill_null("").str.contains(r"^[0-9]{4}\.[0-9]+$") & (pl.col("FM12") < spec.version)
+    version = pl.col("FM12").fill_null("").str.strip_chars()
+    bad = w.join(has_row, on="file_id").filter(~version.is_in(spec.accepted_versions))
+    known = version.is_in(list(spec.versions))
+    old = version.str.contains(r"^[0-9]{4}\.[0-9]+$") & (version < spec.version) & ~known
+    titles = {v: c.title or v for v, c in spec.versions.items()}
     return pl.concat([
+        _cover_rule(bad.filter(known), "FM12", "old-version-read", raw=version, current=pl.lit(spec.version),
+                    title=version.replace_strict(titles, default="", return_dtype=pl.Utf8)),
         _cover_rule(bad.filter(old), "FM12", "old-version", raw=pl.col("FM12"), current=pl.lit(spec.version)),
-        _cover_rule(bad.filter(~old.fill_null(False)), "FM12", "unknown-version", raw=pl.col("FM12")),
+        _cover_rule(bad.filter(~old.fill_null(False) & ~known), "FM12", "unknown-version", raw=pl.col("FM12")),
     ])
 
 

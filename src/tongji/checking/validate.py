@@ -11,6 +11,7 @@ from tongji.checking.cover import cover_issues
 from tongji.checking.plugin_checks import plugin_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.schema import schema_failures
+from tongji.checking.versions import not_on_form, old_flags, read_through
 from tongji.definitions import Spec
 from tongji.definitions.codes import BENJI, SUMMARY, canonical_period
 from tongji.definitions.forms import BENJI_HINT
@@ -91,7 +92,7 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
     reading = _reading_problems(stack, cells)
     cells = _without_unreadable(cells, reading)
     readable = [i for i, ok in enumerate(stack.readable) if ok]
-    wide = _wide(cells, spec, readable)
+    wide = read_through(_wide(cells, spec, readable), spec)  # an older template version: domain.md §11
     kind = pl.col("FM05").fill_null("1")
     scopes = {"基层": ~kind.is_in([SUMMARY, BENJI]), "本级": kind == BENJI, "汇总": kind == SUMMARY}
     parts = [
@@ -101,7 +102,7 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
         _benji_issues(cells, wide, spec),
         _yes_for_several_units(cells, wide, spec),
         _rule_issues(wide, cells, spec, scopes),
-        _missing_rows(stack, cells, spec),
+        _missing_rows(stack, cells, spec, not_on_form(wide, spec)),
         cover_issues(wide, cells, spec, registry, period, stack.files),
         _summary_issues(wide, cells, spec, stack.files),
         plugin_issues(wide, cells, spec, registry, period, stack.files, _INTERNAL),
@@ -245,6 +246,7 @@ def _yes_for_several_units(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) 
     said_yes = pl.col("raw").str.strip_chars().str.to_lowercase().is_in([w for w in YES if not w.isdigit()])
     several = wide.filter(pl.col(COVERED).fill_null(0) > 1).select("file_id", pl.col(COVERED).alias("units"))
     df = cells.filter(pl.col("code").is_in(codes) & said_yes).join(several, on="file_id")
+    df = df.join(old_flags(wide, spec), on=["file_id", "code"], how="anti")
     df = df.with_columns(pl.lit("yes-for-several-units").alias("rule")).join(_names(spec), on="code", how="left")
     units = pl.col("units").map_elements(fmt_number, return_dtype=pl.Utf8)
     return _by_rule(df, ["yes-for-several-units"], raw=pl.col("raw"), name=pl.col("name"), units=units)
@@ -282,8 +284,9 @@ def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, scopes: di
     return _frame(rows)
 
 
-def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    """Rows of a form that was read (sheet and header found) but lack an indicator row."""
+def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec, not_on_form: pl.DataFrame) -> pl.DataFrame:
+    """Rows of a form that was read (sheet and header found) but lack an indicator row; `not_on_form` are the
+    (file_id, code) an older template version never had."""
     not_read = ("missing-sheet", "header-not-found", "too-large", "unreadable")
     unread = {(p.file_id, p.sheet) for p in stack.problems if p.rule in not_read}
     rows = [(r.code, r.name, f.sheet) for f in spec.forms for r in f.rows if r.filled]
@@ -298,7 +301,8 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame
         skip = pl.DataFrame(list(unread), schema={"file_id": pl.Int32, "sheet": pl.Utf8}, orient="row")
         expected = expected.join(skip, on=["file_id", "sheet"], how="anti")
     present = cells.select("file_id", "code").filter(pl.col("file_id").is_in(short["file_id"].implode()))
-    missing = expected.join(present, on=["file_id", "code"], how="anti")
+    missing = expected.join(present, on=["file_id", "code"], how="anti").join(not_on_form, on=["file_id", "code"],
+                                                                              how="anti")
     missing = missing.with_columns(pl.lit("").alias("ref"), pl.lit(None, pl.Utf8).alias("raw"),
                                    pl.lit(None, pl.Utf8).alias("error"), pl.lit("missing-row").alias("rule"))
     out = _by_rule(missing, ["missing-row"], code=pl.col("code"), name=pl.col("name"))
@@ -313,7 +317,7 @@ def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: 
     rows = []
     for totals in wide.filter(pl.col("FM05") == SUMMARY).iter_rows(named=True):
         fid = totals["file_id"]
-        found = summary_mismatches(totals, read_detail(files[fid], spec), spec)
+        found = summary_mismatches(totals, read_detail(files[fid], spec, totals["FM12"]), spec)
         if not found:
             continue
         where = dict(cells.filter((pl.col("file_id") == fid) & pl.col("code").is_in([c for c, _, _ in found]))

@@ -5,6 +5,8 @@
     [[extend]]        rows added to an existing form: form = "JH", rows = [...]
     [[rule]]          id, severity, check, when, scope, tolerance, message, message_en
     [[indicator]]     id, name, numerator, denominator, unit, from
+    [[concordance]]   an older template version: version, next, added, renamed, split, dropped, names, flags,
+                      enums, marks (definitions/concordance.py)
     [config]          defaults such as "留成比例" = 0.6   ([params] is read the same way)
 
 Each item comes back with `_where` ("file.toml:12") so mistakes are reported with their line.
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from tongji.errors import TongjiError
 
-SECTIONS = ("form", "extend", "rule", "indicator")
+SECTIONS = ("form", "extend", "rule", "indicator", "concordance")
 
 
 def read(path: Path) -> dict:
@@ -56,7 +58,7 @@ def _located(item: dict, path: Path, text: str, section: str, index: int) -> dic
         found = _KEY.match(lines[i])
         if found and found.group(1).strip('"') not in keys:
             keys[found.group(1).strip('"')] = i + 1
-    anchor = "id" if "id" in item else "form"
+    anchor = next((k for k in ("id", "form", "version") if k in item), "form")
     at = keys.get(anchor) or (start + 1 if mine else _line(text, item.get(anchor, "")))
     item = dict(item, _where=f"{path.name}:{at}", _lines={k: f"{path.name}:{n}" for k, n in keys.items()})
     if "rows" in item:

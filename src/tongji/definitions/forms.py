@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tongji.definitions import concordance
 from tongji.definitions.expr import CODE, Expr, ExprError, parse
 from tongji.errors import TongjiError
 from tongji.issues.catalog import BUILTIN as ISSUE_TYPES
@@ -22,6 +23,7 @@ KEYS = {
     "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint", "yes_no"},
     "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
+    "concordance": concordance.KEYS,
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
@@ -138,6 +140,8 @@ class Spec:
     checks: list[Check] = field(default_factory=list)
     writers: dict[str, Any] = field(default_factory=dict)  # output format → plugins.Writer
     deadline: str | None = None  # 报送截止日期 as YYYY-MM-DD, from configuration; a run may give its own
+    # older template versions known by their concordance, each composed into one step to `version`
+    versions: dict[str, concordance.Concordance] = field(default_factory=dict)
     _derived: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -181,6 +185,7 @@ class SpecBuilder:
         self.rules: list[dict] = []
         self.indicators: list[dict] = []
         self.checks: list[Check] = []
+        self.concordances: list[dict] = []  # [[concordance]] items: template versions older than the current
         self.config: dict[str, tuple[float | str, str, str]] = {}  # name → (value, plugin, where)
 
     def add_config(self, name: str, value: float | date | str, plugin: str, where: str = "") -> None:
@@ -205,8 +210,29 @@ class SpecBuilder:
             version=self.meta["version"], accepted_versions=list(accepted),
             marks=dict(self.meta["marks"]), enums={k: dict(v) for k, v in self.meta["enums"].items()},
             forms=forms, rules=self._rules(forms, params), params=params, indicators=self._indicators(forms),
-            checks=self._checks(), deadline=self.config.get(DEADLINE, (None,))[0],
+            checks=self._checks(), versions=self._versions(forms), deadline=self.config.get(DEADLINE, (None,))[0],
         )
+
+    def _versions(self, forms: list[Form]) -> dict[str, concordance.Concordance]:
+        """Each older version's concordance, composed into one step to the current version and checked against
+        the current forms: a code or an enum value it names must exist."""
+        current, seen = self.meta["version"], {}
+        for item in self.concordances:
+            _known_keys(item, "concordance")
+            version = str(item.get("version", ""))
+            if version in seen:
+                raise _conflict(f"模板版本 {version}", seen[version], item["_plugin"])
+            if not version or version == current:
+                raise _invalid(item, f"对照关系的版本“{version}”应为当前版本 {current} 以前的一个版本", "version")
+            seen[version] = item["_plugin"]
+        items = {str(i["version"]): i for i in self.concordances}
+        steps = concordance.chain([concordance.parse(i) for i in self.concordances], current)
+        codes = {r.code for f in forms for r in f.rows}
+        for version, step in steps.items():
+            found = concordance.problems(step, current, codes, self.meta["enums"])
+            if found:
+                raise _invalid(items[version], found[0])
+        return steps
 
     def _forms(self) -> list[Form]:
         owner: dict[str, str] = {}  # code → plugin, to name both sides of a clash

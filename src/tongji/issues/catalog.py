@@ -209,6 +209,12 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("unknown-version", WARNING, "封面", ("raw",),
               "模板版本“{raw}”无法识别，请使用最新模板",
               "Template version '{raw}' is not recognised; use the current template"),
+    IssueType("old-version-read", NOTICE, "封面", ("raw", "title", "current"),
+              "模板版本 {raw}（{title}）是旧版，已按版本对照读入当前版本 {current}：新增的指标行按 0 计，"
+              "改名、拆分的指标按对照关系取值；下次请使用当前模板",
+              "Template version {raw} ({title}) is an older one, read through its concordance as version {current}: "
+              "lines it lacked read as 0, renamed and split lines as the concordance says; use the current template "
+              "next time"),
     IssueType("old-version", WARNING, "封面", ("raw", "current"),
               "模板版本 {raw} 已过时（当前 {current}），请使用最新模板",
               "Template version {raw} is old (current {current})"),
@@ -249,6 +255,16 @@ BUILTIN: dict[str, IssueType] = _checked([
               "Unit {unit} is not beneath {node}; not summed"),
     # 跨期
     # the other cross-period checks (jf20-previous, hy03-change, bf01-flow) are rules using prev(), in rules.toml
+    IssueType("previous-old-version", NOTICE, "跨期", ("raw", "title", "current", "codes"),
+              "上期汇总表是旧版模板 {raw}（{title}），已按版本对照读入当前版本 {current}；{codes} 的口径已变"
+              "（旧版为各工会填“是/否”，数的是工会；现在数的是覆盖单位），只列上期数，不计算同比",
+              "Last period's summary is of the older template {raw} ({title}), read through its concordance as version "
+              "{current}; {codes} changed meaning (the old form asked each union 是/否, counting unions; now they "
+              "count covered units): last period's figures are shown, with no year-on-year change",
+              variants={"previous-old-version-same": (
+                  "上期汇总表是旧版模板 {raw}（{title}），已按版本对照读入当前版本 {current}",
+                  "Last period's summary is of the older template {raw} ({title}), read through its concordance as "
+                  "version {current}")}),
     IssueType("count-jump", WARNING, "跨期", ("name", "value"),
               "{name}由上期 0 跳到 {value}，请核实",
               "{name} jumped from 0 last period to {value}: please check"),

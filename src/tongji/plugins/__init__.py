@@ -225,7 +225,10 @@ class Host:
         def forms(plugin):
             def register(form: dict) -> None:
                 item = dict(form, _plugin=plugin, _where=form.get("_where", f"{plugin}:0"))
-                if "extend" in item:
+                if "concordance" in item:
+                    builder.concordances.append(item)
+                    self._note(plugin, "模板版本", str(item.get("version")))
+                elif "extend" in item:
                     item["form"] = item.pop("extend")
                     builder.extends.append(item)
                     for r in item.get("rows", []):

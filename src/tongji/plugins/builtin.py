@@ -17,7 +17,9 @@ SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml")
 class Builtin:
     def __init__(self) -> None:
         folder = data_dir("schemas")
-        self.schemas = DeclarativePlugin(*[folder / name for name in SCHEMAS])
+        # older template versions and their concordance to the current one: one file each
+        olds = sorted((folder / "versions").glob("*.toml"))
+        self.schemas = DeclarativePlugin(*[folder / name for name in SCHEMAS], *olds)
 
     def meta(self) -> dict:
         return self.schemas.meta()

@@ -35,6 +35,10 @@ def register_forms(register: Register) -> None:
         {"id": "AK", "sheet": "安康杯", "title": "...", "rows": [{"code": "AK01", "name": "...", "kind": "count"}]}
     or rows for an existing form: {"extend": "JH", "rows": [{"code": "JH31", "name": "互联网企业数", "kind": "count"}]}.
     Codes are two capital letters and two digits, unique across every form and plugin.
+    An older template version, read through its concordance to the next (domain.md §11):
+        {"concordance": "2026.1", "version": "2026.1", "next": "2027.1", "added": ["JF23"],
+         "renamed": {}, "split": {}, "dropped": [], "names": {"HY10": "外卖配送员"}, "flags": [], "enums": {}}
+    (the keys of definitions/concordance.py's Concordance); a workbook of that version is read as the current one.
     """
 
 

@@ -22,6 +22,8 @@ class DeclarativePlugin:
                 register(form)
             for ext in d["extend"]:
                 register(dict(ext, extend=ext.get("form", "")))
+            for old in d["concordance"]:  # an older template version, read through its concordance
+                register(dict(old, concordance=str(old.get("version", ""))))
 
     @hookimpl
     def register_rules(self, register):

@@ -20,6 +20,7 @@ import fastexcel
 import polars as pl
 
 from tongji.definitions import Form, Spec
+from tongji.definitions.concordance import Concordance
 from tongji.definitions.expr import CODE
 from tongji.errors import TongjiError
 from tongji.reading.blanks import blank_reasons
@@ -168,7 +169,7 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
         if unknown is not None:  # the screen and calamine disagree on a name: read none of it
             raise _Refused(*verdict.sheets[unknown])
         blanks: dict[str, list[str]] = {}
-        benji = False
+        benji, old = False, None
         for form in spec.forms:
             actual, twin = _match_sheet(form.sheet, names)
             if actual is None:
@@ -184,9 +185,11 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
                 continue
             with quiet_stderr():
                 sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
-            empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual))
+            empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual), old)
             if form.is_cover:
                 benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])
+                # an older template version is read through its concordance (domain.md §11)
+                old = next((spec.versions.get(str(c[5]).strip()) for c in cells[first:] if c[4] == "FM12"), None)
             if empty:
                 blanks[actual] = empty
             if time.monotonic() > deadline:
@@ -283,8 +286,12 @@ def _scan_header(rows: list[tuple], value_labels: set[str], fold) -> tuple[int, 
 
 
 def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple], problems: list[Problem],
-                benji: bool, formula_errors: dict[tuple[int, int], str] | None = None) -> list[str]:
+                benji: bool, formula_errors: dict[tuple[int, int], str] | None = None,
+                old: Concordance | None = None) -> list[str]:
     """Append this sheet's indicator rows to `cells`; return value cells whose emptiness needs explaining.
+
+    A workbook of an older template version (`old`) is read through its concordance: an old code (or old row
+    name) is kept under its current code, at the row it has in the file; a dropped one is passed over.
 
     本级 rows of a grassroots workbook are meant to be empty, so why they are empty does not matter.
     `formula_errors` are an .ods sheet's formula errors by (Excel row, column), which calamine reads as "".
@@ -313,6 +320,8 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     codes = {r.code for r in form.rows}  # JH00 is not filled by anyone, but summaries carry it
     expect_empty = set() if benji else {r.code for r in form.rows if r.level == "本级"}
     by_name = name_index(spec)[form.sheet]
+    mapped = old.code_map() if old else {}
+    old_names = {norm_name(n): c for c, n in old.names.items()} if old else {}
     seen: dict[str, int] = {}
     empty = []
     extras: list[Problem] = []
@@ -320,11 +329,15 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
         row = rows[i]
         code = (row[at["code"]] or "").strip().upper()
         name = row[at["name"]] if at["name"] is not None else None
-        if code not in codes:
-            code = by_name.get(norm_name(name), "") if name else ""
-            if code not in codes:
-                _maybe_extra(file_id, form, row, at, i, vcol, extras)
+        if code not in codes and code not in mapped:
+            code = (by_name.get(norm_name(name)) or old_names.get(norm_name(name), "")) if name else ""
+        if code in mapped:
+            code = mapped[code]
+            if code is None:  # a line the current forms dropped
                 continue
+        if code not in codes:
+            _maybe_extra(file_id, form, row, at, i, vcol, extras)
+            continue
         raw = row[at["value"]]
         if code in seen:
             problems.append(Problem(file_id, "duplicate-row",
