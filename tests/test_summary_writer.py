@@ -17,7 +17,7 @@ from tongji.plugins import load_spec
 from tongji.writing import summary_files as writer
 from tongji.writing.summary_files import write_summary, write_summary_workbook
 
-SHEETS = ["封面", "会员", "建会", "帮扶", "经费", "明细", "完整性", "校验", "指标"]
+SHEETS = ["封面", "会员", "建会", "帮扶", "经费", "明细", "完整性", "校验", "指标", "分组"]
 STREET = "0106001"
 READING_RULES = {"missing-sheet", "header-not-found", "missing-row", "extra-row", "duplicate-row",
                  "not-a-number", "bad-flag", "text-number", "cell-error"}

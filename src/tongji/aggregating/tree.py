@@ -17,6 +17,7 @@ import polars as pl
 
 from tongji.aggregating.acceptance import accept, fates
 from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNIT_SCHEMA, UNUSED, completeness_frame, unit_row
+from tongji.aggregating.groups import balance_issues, groups_frame
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.manifest import Manifest
 from tongji.aggregating.previous import add_previous, read_previous
@@ -26,6 +27,7 @@ from tongji.aggregating.summary import (
     KIND_GRASSROOTS,
     Summary,
     column_sums,
+    detail_keys,
     read_detail,
     rows_at,
     workbook_name,
@@ -235,15 +237,17 @@ class Context:
             "file", pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
             pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
             pl.col("kind").alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
+            *[pl.col(g.field).fill_null("").str.strip_chars().alias(g.column)
+              for g in self.spec.groupings if g.cover and g.column not in DETAIL_KEYS],
             *[value(c) for c in codes if c != "JH00"],
             pl.when(grassroots).then(1.0).otherwise(0.0).alias("JH00"),
-        ).select("file", *DETAIL_KEYS, *codes)
+        ).select("file", *detail_keys(self.spec), *codes)
 
     def _parents(self) -> dict[str, str]:
         return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
 
     def _empty_detail(self) -> pl.DataFrame:
-        schema = {k: pl.Utf8 for k in DETAIL_KEYS} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
+        schema = {k: pl.Utf8 for k in detail_keys(self.spec)} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
         return pl.DataFrame(schema=schema)
 
     def _from_child_summary(self, node: str, child: str,
@@ -284,7 +288,9 @@ class Context:
             unused = self._unused(node)
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
-        all_issues = self._issues(inputs["file"], self._missing_issues(units_df))
+        groups = groups_frame(detail, self.spec)
+        own = self._missing_issues(units_df) + balance_issues(node, reg["单位名称"], groups, self.spec)
+        all_issues = self._issues(inputs["file"], own)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
@@ -296,7 +302,7 @@ class Context:
             detail=detail, indicators=indicators_frame(totals, self.spec),
             completeness=completeness_frame(node, units_df, self.registry), units=units_df, issues=all_issues,
             inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
-            covers=self.covers,
+            covers=self.covers, groups=groups,
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))

@@ -9,6 +9,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tongji.definitions.expr import CODE, Expr, ExprError, parse
+from tongji.definitions.groupings import (
+    GROUPING_KEYS,
+    GroupColumn,
+    Grouping,
+    GroupingError,
+    make_columns,
+    make_grouping,
+)
 from tongji.errors import TongjiError
 from tongji.issues.catalog import BUILTIN as ISSUE_TYPES
 
@@ -21,6 +29,7 @@ KEYS = {
     "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint", "yes_no"},
     "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
+    "grouping": GROUPING_KEYS,
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
@@ -123,6 +132,8 @@ class Spec:
     rows: dict[str, Row] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     writers: dict[str, Any] = field(default_factory=dict)  # output format → plugins.Writer
+    groupings: list[Grouping] = field(default_factory=list)  # the 分组 sheet's groupings (groupings.py)
+    group_columns: list[GroupColumn] = field(default_factory=list)  # and its columns
     _derived: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +177,7 @@ class SpecBuilder:
         self.rules: list[dict] = []
         self.indicators: list[dict] = []
         self.checks: list[Check] = []
+        self.groupings: list[dict] = []
         self.config: dict[str, tuple[float, str, str]] = {}  # name → (value, plugin, where)
 
     def add_config(self, name: str, value: float, plugin: str, where: str = "") -> None:
@@ -178,12 +190,35 @@ class SpecBuilder:
         forms = self._forms()
         params = {k: v[0] for k, v in self.config.items()}
         accepted = self.meta["accepted_versions"] or [self.meta["version"]]
+        indicators = self._indicators(forms)
+        enums = {k: dict(v) for k, v in self.meta["enums"].items()}
+        groupings, columns = self._groupings(forms, enums, indicators)
         return Spec(
             version=self.meta["version"], accepted_versions=list(accepted),
-            marks=dict(self.meta["marks"]), enums={k: dict(v) for k, v in self.meta["enums"].items()},
-            forms=forms, rules=self._rules(forms, params), params=params, indicators=self._indicators(forms),
-            checks=self._checks(),
+            marks=dict(self.meta["marks"]), enums=enums,
+            forms=forms, rules=self._rules(forms, params), params=params, indicators=indicators,
+            checks=self._checks(), groupings=groupings, group_columns=columns,
         )
+
+    def _groupings(self, forms: list[Form], enums: dict, indicators: list[Indicator]) -> tuple[list, list]:
+        """The 分组 sheet's groupings (any plugin's) and columns (the built-in file's [[breakdown]])."""
+        rows = {r.code: r for f in forms for r in f.rows}
+        numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
+        out, seen = [], {}
+        for g in self.groupings:
+            if g.get("id") in seen:
+                raise _conflict(f"分组 {g['id']}", seen[g["id"]], g["_plugin"])
+            seen[g.get("id")] = g["_plugin"]
+            _known_keys(g, "grouping")
+            try:
+                out.append(make_grouping(g, rows, enums, numeric))
+            except GroupingError as exc:
+                raise _invalid(g, str(exc), exc.key) from None
+        try:
+            columns = make_columns(self.meta.get("breakdown", []), numeric, {i.id: i for i in indicators})
+        except GroupingError as exc:
+            raise _invalid({"_where": "groupings.toml:?", "_plugin": BUILTIN}, str(exc)) from None
+        return out, columns
 
     def _forms(self) -> list[Form]:
         owner: dict[str, str] = {}  # code → plugin, to name both sides of a clash
