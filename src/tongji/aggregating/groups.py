@@ -85,7 +85,8 @@ def balance_issues(unit: str, name: str, groups: pl.DataFrame, spec: Spec) -> li
 def sheet_unbalanced(path: Path, totals: dict, spec: Spec) -> list[tuple[str, str, float, float, str]]:
     """(grouping, code, sum of its rows, total, first cell) wherever the 分组 sheet of a summary workbook does
     not add up to `totals` (the sums of its 明细): each grouping (and the 总计 line, a grouping of one row)
-    must. Columns are found by the codes of CODE_ROW; a workbook without the sheet (written before it) has nothing to check."""
+    must. Columns are found by the codes of CODE_ROW; a workbook without the sheet (written before it) has
+    nothing to check."""
     try:
         data = Path(path).read_bytes()
         verdict = screen(data, Limits.of(spec), lambda name: name == GROUPS_SHEET)
