@@ -101,7 +101,9 @@ def register_output_formats(register: Register) -> None:
        fields and its own indicator values) and `registry`.
     .. versionchanged:: 3 writers may ask for `lang`, "zh" or "en": the language the summary is written in
        (`--lang`, TONGJI_LANG, `write_summary(lang=)`). The summary's issue messages, reasons and notes are
-       already in it."""
+       already in it.
+    .. versionchanged:: 4 `summary.groups` is the 分组 sheet; `summary.detail` carries, after DETAIL_KEYS, the cover
+       fields the groupings read (单位性质, 所在单位行业): `tongji.plugin.detail_keys(spec)` lists its text columns."""
 
 
 @hookspec
