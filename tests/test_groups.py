@@ -166,6 +166,7 @@ def test_the_sheet_is_written_in_either_language_and_byte_identical(tree, tmp_pa
     assert [c.value for c in ws[3]][:4] == ["Grouping", "Group", "Grassroots unions", "Employees"]
     assert ws["A5"].value == "Total" and ws["A6"].value == "By type of union"
     assert ws["B6"].value == "Single-employer union"
+    assert "Manufacturing" in [c.value for c in ws["B"]] and "Unclassified" in [c.value for c in ws["B"]]
 
 
 def test_a_hand_edited_groups_sheet_is_an_error(tree, tmp_path):
@@ -181,6 +182,9 @@ def test_a_hand_edited_groups_sheet_is_an_error(tree, tmp_path):
     wb.save(book)
     report = tongji.validate([book], registry=city.registry, period="2025")
     assert report.flatten(["rule", "cell", "code"]) == [["groups-unbalanced", f"分组!D{row}", "HY01"]]
+    del wb["分组"]  # a summary written before the sheet existed has nothing to check
+    wb.save(book)
+    assert tongji.validate([book], registry=city.registry, period="2025").issues.height == 0
 
 
 PLUGIN = """
@@ -234,3 +238,26 @@ def test_a_grouping_with_a_mistake_is_refused_with_its_line(tmp_path):
     host = plugins.configure(plugins_dir=folder, entry_points=False)
     with pytest.raises(TongjiError, match=r"bad.toml.*4.*ZZ99"):
         _ = host.spec
+
+
+class SizeOfMembership:
+    """A Python plugin's grouping through the hook, by a number of the 会员 form."""
+
+    from tongji.plugin import hookimpl
+
+    @hookimpl
+    def register_groupings(self, register):
+        register({"id": "会员规模", "name": "按会员人数", "field": "HY03",
+                  "groups": [{"name": "500人以上", "when": "HY03 > 500"},
+                             {"name": "500人及以下", "when": "HY03 <= 500"}]})
+
+
+def test_a_python_plugin_adds_a_grouping_through_the_hook(tree):
+    from tongji.testing import load_plugin
+
+    city, _, _ = tree
+    spec = load_plugin(SizeOfMembership(), name="size").spec
+    summary = rollup_all(city.folder, registry=city.registry, period="2025", spec=spec)["330100"]
+    got = rows(summary)
+    assert got[("会员规模", "500人以上")]["JH00"] == 2  # g3 (540) and g4 (1080)
+    assert got[("会员规模", "500人及以下")]["HY03"] == 90 + 270 + 180
