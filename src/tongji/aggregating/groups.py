@@ -60,13 +60,14 @@ def groups_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 
 
 def unbalanced(groups: pl.DataFrame, spec: Spec) -> list[tuple[str, str, float, float]]:
-    """(grouping, code, sum of its groups, 总计) wherever a grouping's groups do not add up to the total."""
+    """(grouping's name, code, sum of its groups, 总计) wherever a grouping's groups do not add up to the total."""
     sums = [c.key for c in spec.group_columns if not c.rate]
     if not groups.height or not sums:
         return []
     total = groups.filter(pl.col("grouping") == "").select(sums).row(0, named=True)
-    by = groups.filter(pl.col("grouping") != "").group_by("grouping", maintain_order=True).agg(pl.col(sums).sum())
-    return [(r["grouping"], c, r[c], total[c]) for r in by.iter_rows(named=True) for c in sums
+    by = (groups.filter(pl.col("grouping") != "").group_by("grouping", maintain_order=True)
+          .agg(pl.col("grouping_name").first(), pl.col(sums).sum()))
+    return [(r["grouping_name"], c, r[c], total[c]) for r in by.iter_rows(named=True) for c in sums
             if abs(r[c] - total[c]) > 0.005]
 
 
