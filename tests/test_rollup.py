@@ -29,7 +29,7 @@ RATES = {
     "户均帮扶金额": lambda t: t["BF07"] / t["BF01"], "职工活动支出占比": lambda t: t["JF11"] / t["JF10"],
     "维权支出占比": lambda t: t["JF12"] / t["JF10"],
 }
-DATA_SHEETS = ("会员", "建会", "帮扶", "经费", "明细")
+DATA_SHEETS = ("会员", "建会", "帮扶", "经费", "明细", "分组")
 
 
 @pytest.fixture(scope="module")

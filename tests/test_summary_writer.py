@@ -17,7 +17,7 @@ from tongji.plugins import load_spec
 from tongji.writing import summary_files as writer
 from tongji.writing.summary_files import write_summary, write_summary_workbook
 
-SHEETS = ["封面", "会员", "建会", "帮扶", "经费", "明细", "说明", "完整性", "校验", "指标"]
+SHEETS = ["封面", "会员", "建会", "帮扶", "经费", "明细", "说明", "完整性", "校验", "指标", "分组"]
 STREET = "0106001"
 READING_RULES = {"missing-sheet", "header-not-found", "missing-row", "extra-row", "duplicate-row",
                  "not-a-number", "bad-flag", "text-number", "cell-error"}
@@ -165,7 +165,7 @@ def test_detail_reads_back_as_rollup_reads_it(book, summary):
     back = df.select(pl.col(codes).cast(pl.Float64))
     assert back.rows() == summary.detail.select(codes).rows()
     ws = openpyxl.load_workbook(book)["明细"]
-    assert ws.freeze_panes == "G3" and ws["G1"].value == "HY01" and ws["G2"].value == "职工人数"
+    assert ws.freeze_panes == "C3" and ws["G1"].value == "HY01" and ws["G2"].value == "职工人数"
 
 
 def test_previous_columns_only_with_previous(tmp_path):

@@ -6,7 +6,7 @@ docs/plugins.md documents every hook, every object a hook receives and every iss
 
 from __future__ import annotations
 
-from tongji.aggregating.summary import DETAIL_KEYS, TRANSFER_NOTE, Summary
+from tongji.aggregating.summary import DETAIL_KEYS, TRANSFER_NOTE, Summary, detail_keys
 from tongji.checking.plugin_checks import REGISTRY_COLUMNS, RETURNED
 from tongji.checking.rules import fmt_number
 from tongji.definitions import Form, Indicator, Row, Rule, Spec
@@ -53,6 +53,6 @@ value."""
 __all__ = [
     "CHECK_RETURNS", "CHECK_TABLE", "DETAIL_KEYS", "HOOK_API_VERSION", "ISSUE_COLUMNS", "ISSUE_FIELDS", "SCOPES",
     "SEVERITIES", "TRANSFER_NOTE", "Check", "Form", "Indicator", "PluginError", "Registry", "Row", "Rule", "Spec",
-    "Summary", "ValidationReport", "atomic_path", "fmt_number", "hookimpl", "save_workbook", "summary_stem",
-    "write_bytes",
+    "Summary", "ValidationReport", "atomic_path", "detail_keys", "fmt_number", "hookimpl", "save_workbook",
+    "summary_stem", "write_bytes",
 ]

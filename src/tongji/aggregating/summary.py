@@ -48,6 +48,7 @@ class Summary:
     covers:       单位代码, 类型, FM01…FM12 of each workbook this rollup accepted (never written); see unit_table.
     notes:        单位代码, 类型, 单位名称, 代码, 说明: every 说明 the units in 明细 wrote beside a value
                   (the 说明 sheet).
+    groups:       the 分组 sheet (aggregating/groups.py): one row per grouping and group, the 总计 first.
     """
 
     unit: str
@@ -72,6 +73,7 @@ class Summary:
         """The 说明 beside this summary's total of `code`: the 简单汇总 note of JF04/JF17, and the units'
         explanations of that line (aggregating/notes.py), so a warning explained below is explained here."""
         return total_note(self.notes, code, TRANSFER_NOTE if code in TRANSFER_CODES else None)
+    groups: pl.DataFrame | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -80,8 +82,15 @@ class Summary:
     def in_lang(self, lang: str, catalog: Catalog) -> Summary:
         """This summary as writers see it: issues, reasons and notes in `lang` ("zh" or "en"), without the keys
         and parameters they were rendered from. The summary itself is left as it is."""
+        groups = self.groups
+        if groups is not None:
+            english = [c for c in groups.columns if c.endswith("_en")]
+            if lang == "en":
+                groups = groups.with_columns(pl.col(c).alias(c.removesuffix("_en")) for c in english)
+            groups = groups.drop(english)
         return replace(self, issues=catalog.render(self.issues, lang), units=text_in(self.units, "reason", lang),
-                       inputs=text_in(self.inputs, "reason", lang), indicators=text_in(self.indicators, "note", lang))
+                       inputs=text_in(self.inputs, "reason", lang), indicators=text_in(self.indicators, "note", lang),
+                       groups=groups)
 
     def total(self, code: str) -> float | None:
         row = self.totals.filter(pl.col("code") == code)
@@ -104,6 +113,13 @@ def as_written(value: float | None, kind: str) -> int | float | None:
     return int(round(value)) if kind in ("count", "flag") else round(value, 2)
 
 
+def detail_keys(spec: Spec) -> list[str]:
+    """DETAIL_KEYS, then the cover fields a grouping of the 分组 sheet reads (单位性质, 所在单位行业): carried up
+    in 明细 with each unit, so a summary of summaries groups its units as one made from their workbooks."""
+    carried = [g.column for g in spec.groupings if g.cover and g.column not in DETAIL_KEYS]
+    return DETAIL_KEYS + list(dict.fromkeys(carried))
+
+
 def read_detail(path: Path, spec: Spec, version: str | None = None) -> pl.DataFrame:
     """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
 
@@ -117,10 +133,11 @@ def read_detail(path: Path, spec: Spec, version: str | None = None) -> pl.DataFr
         raw = raw.drop([c for c, new in moved.items() if new is None])
         raw = raw.drop([new for new in moved.values() if new in raw.columns and new not in moved])
         raw = raw.rename({c: new for c, new in moved.items() if new is not None})
-    missing = [c for c in DETAIL_KEYS + codes if c not in raw.columns]
+    keys = detail_keys(spec)  # a summary written before a key was carried reads it blank: its units are 未分类
+    missing = [c for c in keys + codes if c not in raw.columns]
     raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
     return raw.filter(pl.col("单位代码").is_not_null()).select(
-        *[pl.col(k).fill_null("") for k in DETAIL_KEYS],
+        *[pl.col(k).fill_null("") for k in keys],
         *[pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0) for c in codes],
     )
 
@@ -203,7 +220,7 @@ def unit_table(summary: Summary, spec: Spec) -> pl.DataFrame:
     cover_codes = [r.code for r in spec.cover.rows]
     if summary.registry is not None:
         frame = summary.registry.frame
-        df = df.join(frame.select("单位代码", *[c for c in frame.columns if c not in DETAIL_KEYS]),
+        df = df.join(frame.select("单位代码", *[c for c in frame.columns if c not in detail_keys(spec)]),
                      on="单位代码", how="left", maintain_order="left")
     if summary.covers is not None and summary.covers.height:
         covers = summary.covers.select("单位代码", "类型", *[c for c in cover_codes if c in summary.covers.columns])

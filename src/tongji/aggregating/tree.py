@@ -26,6 +26,7 @@ from tongji.aggregating.completeness import (
     dated,
     unit_row,
 )
+from tongji.aggregating.groups import balance_issues, groups_frame
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.manifest import Manifest
 from tongji.aggregating.notes import carried as carried_notes
@@ -36,6 +37,7 @@ from tongji.aggregating.summary import (
     KIND_GRASSROOTS,
     Summary,
     column_sums,
+    detail_keys,
     read_detail,
     read_notes,
     rows_at,
@@ -263,15 +265,17 @@ class Context:
             pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
             pl.col("kind").alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
             pl.col("FM10").fill_null("").alias("报出日期"),
+            *[pl.col(g.field).fill_null("").str.strip_chars().alias(g.column)
+              for g in self.spec.groupings if g.cover and g.column not in DETAIL_KEYS],
             *[value(c) for c in codes if c != "JH00"],
             pl.when(grassroots).then(1.0).otherwise(0.0).alias("JH00"),
-        ).select("file", *DETAIL_KEYS, *codes)
+        ).select("file", *detail_keys(self.spec), *codes)
 
     def _parents(self) -> dict[str, str]:
         return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
 
     def _empty_detail(self) -> pl.DataFrame:
-        schema = {k: pl.Utf8 for k in DETAIL_KEYS} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
+        schema = {k: pl.Utf8 for k in detail_keys(self.spec)} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
         return pl.DataFrame(schema=schema)
 
     def _from_child_summary(self, node: str, child: str,
@@ -314,7 +318,9 @@ class Context:
             unused = self._unused(node)
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
-        all_issues = self._issues(inputs["file"], self._missing_issues(units_df) + self.previous_notes)
+        groups = groups_frame(detail, self.spec)
+        own = self._missing_issues(units_df) + balance_issues(node, reg["单位名称"], groups, self.spec)
+        all_issues = self._issues(inputs["file"], own + self.previous_notes)
         carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
                                 pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
         units_df = dated(units_df, pl.concat([carried, self.dates]), self.deadline)
@@ -332,7 +338,7 @@ class Context:
             completeness=completeness_frame(node, units_df, self.registry, self.deadline), units=units_df,
             issues=all_issues,
             inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry, notes=notes,
-            covers=self.covers,
+            covers=self.covers, groups=groups,
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))

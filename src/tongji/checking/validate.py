@@ -310,14 +310,18 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec, not_on_form: pl
 
 
 def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: list[Path]) -> pl.DataFrame:
-    """A summary workbook's totals must be the sums of its own 明细; otherwise it was edited by hand.
-    Only summaries (a few files per batch) have their 明细 read."""
-    from tongji.aggregating.summary import read_detail, summary_mismatches
+    """A summary workbook's totals must be the sums of its own 明细, and each grouping of its 分组 sheet must add up
+    to them; otherwise it was edited by hand. Only summaries (a few files per batch) have their 明细 read."""
+    from tongji.aggregating.groups import sheet_unbalanced
+    from tongji.aggregating.summary import column_sums, read_detail, summary_mismatches
 
     rows = []
     for totals in wide.filter(pl.col("FM05") == SUMMARY).iter_rows(named=True):
         fid = totals["file_id"]
-        found = summary_mismatches(totals, read_detail(files[fid], spec, totals["FM12"]), spec)
+        detail = read_detail(files[fid], spec, totals["FM12"])
+        # the 分组 sheet against the 明细 it was made from: an edited total is summary-edited, not this too
+        rows += _groups_rows(fid, sheet_unbalanced(files[fid], column_sums(detail, spec), spec), spec)
+        found = summary_mismatches(totals, detail, spec)
         if not found:
             continue
         where = dict(cells.filter((pl.col("file_id") == fid) & pl.col("code").is_in([c for c, _, _ in found]))
@@ -330,6 +334,19 @@ def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: 
                          "message": kind.text(MESSAGE_LANG, **params), "params": kind.params_json(**params),
                          "diff": total - detail_sum, "cells": [f"{sheet}!{ref}"] if ref else [], "explained": None})
     return _frame(rows)
+
+
+def _groups_rows(fid: int, found: list, spec: Spec) -> list[dict]:
+    """groups-unbalanced: a grouping of the summary's 分组 sheet that does not add up to its totals."""
+    kind, rows = BUILTIN["groups-unbalanced"], []
+    for grouping, code, got, total, cell in found:
+        params = {"grouping": grouping, "name": spec.rows[code].name, "sum": fmt_number(got),
+                  "total": fmt_number(total)}
+        sheet, _, ref = cell.partition("!")
+        rows.append({"file_id": fid, "severity": kind.severity, "rule": kind.code, "sheet": sheet, "ref": ref,
+                     "code": code, "value": fmt_number(got), "message": kind.text(MESSAGE_LANG, **params),
+                     "params": kind.params_json(**params), "diff": got - total, "cells": [cell], "explained": None})
+    return rows
 
 
 # --- the report -------------------------------------------------------------------------------

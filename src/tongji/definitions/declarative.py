@@ -7,6 +7,8 @@
     [[indicator]]     id, name, numerator, denominator, unit, from
     [[concordance]]   an older template version: version, next, added, renamed, split, dropped, names, flags,
                       enums, marks (definitions/concordance.py)
+    [[grouping]]      a grouping of the 分组 sheet: id, name, name_en, field, enum, prefix, names_en, groups
+    [[breakdown]]     the 分组 sheet's columns: code or indicator, name, name_en (the built-in file only)
     [config]          defaults such as "留成比例" = 0.6   ([params] is read the same way)
 
 Each item comes back with `_where` ("file.toml:12") so mistakes are reported with their line.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from tongji.errors import TongjiError
 
-SECTIONS = ("form", "extend", "rule", "indicator", "concordance")
+SECTIONS = ("form", "extend", "rule", "indicator", "concordance", "grouping")
 
 
 def read(path: Path) -> dict:
@@ -35,7 +37,8 @@ def read(path: Path) -> dict:
         raise TongjiError("spec-invalid", file=path.name, line=line, detail=str(exc)) from None
     except OSError as exc:
         raise TongjiError("spec-invalid", file=path.name, line="?", detail=exc.strerror or str(exc)) from None
-    out: dict = {"meta": {k: data[k] for k in ("version", "accepted_versions", "marks", "enums") if k in data}}
+    out: dict = {"meta": {k: data[k] for k in ("version", "accepted_versions", "marks", "enums", "breakdown")
+                   if k in data}}
     out["meta"] |= data.get("meta", {})
     out["plugin"] = data.get("plugin", {})
     for section in SECTIONS:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tongji.definitions import concordance
-from tongji.definitions.expr import CODE, Expr, ExprError, parse
-from tongji.errors import TongjiError
-from tongji.issues.catalog import BUILTIN as ISSUE_TYPES
+from tongji.definitions.expr import Expr
+from tongji.definitions.groupings import GROUPING_KEYS, GroupColumn, Grouping
 
 SEVERITIES = ("错误", "警告", "提示")
 SCOPES = ("全部", "基层", "本级", "汇总")  # which workbooks a rule or check applies to, by 组织类型
@@ -24,6 +23,7 @@ KEYS = {
     "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
     "concordance": concordance.KEYS,
+    "grouping": GROUPING_KEYS,
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
@@ -142,6 +142,8 @@ class Spec:
     deadline: str | None = None  # 报送截止日期 as YYYY-MM-DD, from configuration; a run may give its own
     # older template versions known by their concordance, each composed into one step to `version`
     versions: dict[str, concordance.Concordance] = field(default_factory=dict)
+    groupings: list[Grouping] = field(default_factory=list)  # the 分组 sheet's groupings (groupings.py)
+    group_columns: list[GroupColumn] = field(default_factory=list)  # and its columns
     _derived: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -170,235 +172,3 @@ class Spec:
 
     def numeric_rows(self) -> list[Row]:
         return [r for f in self.data_forms for r in f.rows]
-
-
-class SpecBuilder:
-    """Collects what plugins register (the built-in forms too) and builds one checked Spec.
-
-    Every item is a dict as written in a declarative file, with `_where` ("file.toml:12") and `_plugin`,
-    so that a mistake or a clash is reported with the file, the line and the plugin that made it."""
-
-    def __init__(self) -> None:
-        self.meta: dict = {"version": "0", "accepted_versions": [], "marks": {}, "enums": {}}
-        self.forms: list[dict] = []
-        self.extends: list[dict] = []
-        self.rules: list[dict] = []
-        self.indicators: list[dict] = []
-        self.checks: list[Check] = []
-        self.concordances: list[dict] = []  # [[concordance]] items: template versions older than the current
-        self.config: dict[str, tuple[float | str, str, str]] = {}  # name → (value, plugin, where)
-
-    def add_config(self, name: str, value: float | date | str, plugin: str, where: str = "") -> None:
-        """Plugins may change a built-in default (a province's 留成比例), but two plugins may not clash.
-        Every value is a number but 报送截止日期, a date (`2026-01-20` in TOML, or that text)."""
-        if name in self.config and self.config[name][1] not in (BUILTIN, plugin):
-            raise _conflict(name, self.config[name][1], plugin)
-        if name == DEADLINE:
-            day = parse_deadline(value)
-            if day is None:
-                file, _, line = (where or f"{plugin}:?").rpartition(":")
-                raise TongjiError("spec-invalid", file=file, line=line, detail=f"{name} = {value}")
-            self.config[name] = (day, plugin, where)
-            return
-        self.config[name] = (float(value), plugin, where)
-
-    def build(self) -> Spec:
-        forms = self._forms()
-        params = {k: v[0] for k, v in self.config.items() if k != DEADLINE}
-        accepted = self.meta["accepted_versions"] or [self.meta["version"]]
-        return Spec(
-            version=self.meta["version"], accepted_versions=list(accepted),
-            marks=dict(self.meta["marks"]), enums={k: dict(v) for k, v in self.meta["enums"].items()},
-            forms=forms, rules=self._rules(forms, params), params=params, indicators=self._indicators(forms),
-            checks=self._checks(), versions=self._versions(forms), deadline=self.config.get(DEADLINE, (None,))[0],
-        )
-
-    def _versions(self, forms: list[Form]) -> dict[str, concordance.Concordance]:
-        """Each older version's concordance, composed into one step to the current version and checked against
-        the current forms: a code or an enum value it names must exist."""
-        current, seen = self.meta["version"], {}
-        for item in self.concordances:
-            _known_keys(item, "concordance")
-            version = str(item.get("version", ""))
-            if version in seen:
-                raise _conflict(f"模板版本 {version}", seen[version], item["_plugin"])
-            if not version or version == current:
-                raise _invalid(item, f"对照关系的版本“{version}”应为当前版本 {current} 以前的一个版本", "version")
-            seen[version] = item["_plugin"]
-        items = {str(i["version"]): i for i in self.concordances}
-        steps = concordance.chain([concordance.parse(i) for i in self.concordances], current)
-        codes = {r.code for f in forms for r in f.rows}
-        for version, step in steps.items():
-            found = concordance.problems(step, current, codes, self.meta["enums"])
-            if found:
-                raise _invalid(items[version], found[0])
-        return steps
-
-    def _forms(self) -> list[Form]:
-        owner: dict[str, str] = {}  # code → plugin, to name both sides of a clash
-        forms: dict[str, Form] = {}
-        form_owner: dict[str, str] = {}
-        for f in self.forms:
-            if f["id"] in forms:
-                first = form_owner[f["id"]]
-                raise _conflict(f"表 {f['id']}", first, f["_plugin"])
-            form_owner[f["id"]] = f["_plugin"]
-            _known_keys(f, "form")
-            rows = tuple(self._row(r, f, owner) for r in f.get("rows", []))
-            forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows,
-                                  f.get("basis", ""))
-        for ext in self.extends:
-            _known_keys(ext, "extend")
-            base = forms.get(ext.get("form", ""))
-            if base is None:
-                raise _invalid(ext, f"表“{ext.get('form', '')}”不存在，无法添加指标行（已有：{'、'.join(forms)}）")
-            info = {"id": base.id, "sheet": base.sheet, "_where": ext["_where"], "_plugin": ext["_plugin"]}
-            added = tuple(self._row(r, info, owner) for r in ext.get("rows", []))
-            forms[base.id] = Form(base.id, base.sheet, base.title, base.table_no, base.rows + added, base.basis)
-        return list(forms.values())
-
-    @staticmethod
-    def _row(r: dict, form: dict, owner: dict[str, str]) -> Row:
-        code = r.get("code", "")
-        where = {"_where": r.get("_where", form["_where"]), "_plugin": form["_plugin"]}
-        _known_keys(dict(r, **where), "row")
-        if not CODE.match(code):
-            raise _invalid(where, f"指标代码“{code}”应为两个大写字母加两位数字")
-        if code in owner:
-            if owner[code] != form["_plugin"]:
-                raise _conflict(code, owner[code], form["_plugin"])
-            raise _invalid(where, f"指标代码 {code} 重复")
-        if r.get("kind") not in KINDS:
-            raise _invalid(where, f"指标 {code} 的类型“{r.get('kind')}”应为 {'、'.join(KINDS)} 之一")
-        owner[code] = form["_plugin"]
-        extra = {k: v for k, v in r.items() if k not in ("code", "name", "kind") and not k.startswith("_")}
-        extra.setdefault("unit", form.get("unit", ""))
-        return Row(code=code, name=r["name"], kind=r["kind"], form=form["id"], sheet=form["sheet"], **extra)
-
-    def _rules(self, forms: list[Form], params: dict[str, float]) -> list[Rule]:
-        numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
-        text = {r.code for f in forms if f.is_cover for r in f.rows}
-        rules, seen = [], {}
-        for r in self.rules:
-            rid = r.get("id", "")
-            if rid in seen:
-                raise _conflict(rid, seen[rid], r["_plugin"])
-            seen[rid] = r["_plugin"]
-            if rid in ISSUE_TYPES:  # a rule is an issue type: its id must not take a built-in code's place
-                raise TongjiError("plugin-rule-clash", plugin=r["_plugin"], code=rid, where=r["_where"])
-            _known_keys(r, "rule")
-            check, when = _parse_rule(r)
-            for key, expr in (("check", check), ("when", when)):
-                for name in expr.previous if expr else []:
-                    if name not in numeric:
-                        raise _invalid(r, f"prev({name}) 中的“{name}”不是数值指标代码", key)
-                for name in expr.names if expr else []:
-                    if name in text:
-                        raise _invalid(r, f"“{name}”是封面上的文字，审核关系只能比较数值指标"
-                                       "（检查文字请用 Python 插件的 register_checks）", key)
-                    if name not in numeric and name not in params:
-                        raise _invalid(r, f"未知的指标代码或参数“{name}”", key)
-            if r.get("severity") not in SEVERITIES:
-                raise _invalid(r, f"严重程度应为 {'/'.join(SEVERITIES)}", "severity")
-            if r.get("scope", "全部") not in SCOPES:
-                raise _invalid(r, f"范围（scope）应为 {'/'.join(SCOPES)}", "scope")
-            for key in ("message", "message_en"):
-                for name in re.findall(r"\{([^{}]*)\}", r.get(key, "")):
-                    if name.startswith(PREVIOUS_WORD) and name[len(PREVIOUS_WORD):] in numeric:
-                        continue  # {上期JF21}: last period's value, in a rule that reads it
-                    if name not in numeric and name not in text and name not in MESSAGE_WORDS:
-                        words = "、".join(MESSAGE_WORDS[:3])
-                        raise _invalid(r, f"说明中的“{{{name}}}”既不是指标代码，也不是 {words}", key)
-            rules.append(Rule(
-                id=rid, severity=r["severity"], check=check, when=when, message=r.get("message", rid),
-                message_en=r.get("message_en", ""), scope=r.get("scope", "全部"),
-                tolerance=float(r.get("tolerance", 0.0)), source=r["_where"],
-            ))
-        return rules
-
-    def _indicators(self, forms: list[Form]) -> list[Indicator]:
-        numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
-        out, seen = [], {}
-        for d in self.indicators:
-            if d.get("id") in seen:
-                raise _conflict(d["id"], seen[d["id"]], d["_plugin"])
-            seen[d.get("id")] = d["_plugin"]
-            _known_keys(d, "indicator")
-            num, den = (_parse_side(d, key) for key in ("numerator", "denominator"))
-            for key, expr in (("numerator", num), ("denominator", den)):
-                for name in expr.names:
-                    if name not in numeric:
-                        raise _invalid(d, f"未知的指标代码“{name}”", key)
-            if num.cmp or den.cmp:
-                raise _invalid(d, "派生指标的分子、分母不能含比较符号")
-            out.append(Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层")))
-        return out
-
-    def _checks(self) -> list[Check]:
-        """Python checks: ids unique among checks and rules, severity and scope known."""
-        seen = {r.get("id", ""): r["_plugin"] for r in self.rules}
-        for c in self.checks:
-            if c.id in seen:
-                raise _conflict(c.id, seen[c.id], c.plugin)
-            seen[c.id] = c.plugin
-            where = {"_where": f"{c.plugin}:0", "_plugin": c.plugin}
-            if c.id in ISSUE_TYPES:  # a check is an issue type too
-                raise TongjiError("plugin-rule-clash", plugin=c.plugin, code=c.id, where=where["_where"])
-            if not callable(c.function):
-                raise _invalid(where, f"检查 {c.id} 的第二个参数应为函数")
-            if c.severity not in SEVERITIES:
-                raise _invalid(where, f"检查 {c.id} 的严重程度应为 {'/'.join(SEVERITIES)}")
-            if c.scope not in SCOPES:
-                raise _invalid(where, f"检查 {c.id} 的范围应为 {'/'.join(SCOPES)}")
-        return list(self.checks)
-
-
-def _parse_side(d: dict, key: str) -> Expr:
-    if key not in d:
-        raise _invalid(d, f"派生指标 {d.get('id', '')} 缺少 {key}")
-    try:
-        return parse(d[key])
-    except ExprError as exc:
-        raise _invalid(d, str(exc), key) from None
-
-
-def _parse_rule(r: dict) -> tuple[Expr, Expr | None]:
-    try:
-        check = parse(r["check"])
-    except KeyError:
-        raise _invalid(r, f"审核关系 {r.get('id', '')} 缺少 check") from None
-    except ExprError as exc:
-        raise _invalid(r, str(exc), "check") from None
-    try:
-        when = parse(r["when"]) if r.get("when") else None
-    except ExprError as exc:
-        raise _invalid(r, str(exc), "when") from None
-    if check.cmp is None:
-        raise _invalid(r, "审核关系需要比较符号（<=、>=、=、≈ 等）", "check")
-    return check, when
-
-
-BUILTIN = "tongji"  # the plugin name of the built-in forms, rules, indicators and writers
-KINDS = ("count", "amount", "flag", "text", "date", "period", "enum", "unitcode", "area", "version", "uscc",
-         "industry")
-
-
-def _invalid(item: dict, detail: str, key: str | None = None) -> TongjiError:
-    """A mistake in one item, at the line of `key` when the item came from a file (else the item's line)."""
-    where = item.get("_lines", {}).get(key) or item.get("_where", "?:?")
-    file, _, line = where.rpartition(":")
-    error = TongjiError("spec-invalid", file=file or "?", line=line or "?", detail=detail)
-    error.plugin = item.get("_plugin")  # `tongji plugins` shows that plugin as failed
-    return error
-
-
-def _conflict(what: str, first: str, second: str) -> TongjiError:
-    error = TongjiError("plugin-conflict", what=what, first=first, second=second)
-    error.plugin = second
-    return error
-
-
-def _known_keys(item: dict, kind: str) -> None:
-    for key in item:
-        if not key.startswith("_") and key not in KEYS[kind]:
-            raise _invalid(item, f"未知的键“{key}”（可用：{'、'.join(sorted(KEYS[kind]))}）", key)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pluggy
 
-from tongji.definitions.forms import BUILTIN, Check, Spec, SpecBuilder
+from tongji.definitions.builder import BUILTIN, SpecBuilder
+from tongji.definitions.forms import Check, Spec
 from tongji.errors import PluginError, TongjiError
 from tongji.plugins import hookspecs
 from tongji.plugins.toml_plugin import DeclarativePlugin
@@ -263,6 +264,7 @@ class Host:
             self._call("register_forms", forms)
             self._call("register_rules", items(builder.rules, "审核关系"))
             self._call("register_indicators", items(builder.indicators, "派生指标"))
+            self._call("register_groupings", items(builder.groupings, "分组"))
             self._call("register_config", config)
             self._call("register_checks", checks)
             spec = builder.build()

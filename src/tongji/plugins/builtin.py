@@ -11,7 +11,7 @@ from tongji.definitions.forms import data_dir
 from tongji.plugins.hookspecs import hookimpl
 from tongji.plugins.toml_plugin import DeclarativePlugin
 
-SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml")
+SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml", "groupings.toml")
 
 
 class Builtin:
@@ -35,6 +35,10 @@ class Builtin:
     @hookimpl(tryfirst=True)
     def register_indicators(self, register):
         self.schemas.register_indicators(register)
+
+    @hookimpl(tryfirst=True)
+    def register_groupings(self, register):
+        self.schemas.register_groupings(register)
 
     @hookimpl(tryfirst=True)
     def register_config(self, register):

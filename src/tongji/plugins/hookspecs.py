@@ -19,10 +19,10 @@ import pluggy
 hookspec = pluggy.HookspecMarker("tongji")
 hookimpl = pluggy.HookimplMarker("tongji")
 
-HOOK_API_VERSION = 3
+HOOK_API_VERSION = 4
 """The version of the hooks below: 1 had the six `register_*` hooks called directly; 2 calls them through
 pluggy, adds `register_checks`, and passes writers the registry, the units table and the cover; 3 passes
-writers the language they write in (`lang`)."""
+writers the language they write in (`lang`); 4 adds `register_groupings` (the summary's 分组 sheet)."""
 
 Register = Callable[..., None]
 
@@ -55,6 +55,20 @@ def register_rules(register: Register) -> None:
 def register_indicators(register: Register) -> None:
     """Add derived indicators. register(indicator) with {"id", "name", "numerator", "denominator",
     "unit" ("%" or "元"), "from" (lowest level)}. Rollup computes them from summed numerator and denominator."""
+
+
+@hookspec
+def register_groupings(register: Register) -> None:
+    """Add a grouping to the summary's 分组 sheet. register(grouping) with a dict as a [[grouping]] of a
+    declarative file: {"id", "name", "name_en", "field" (a cover code or a numeric code), "groups": [{"name",
+    "name_en", "values": [...]} for a cover field, or {"name", "name_en", "when": "JH31 > 0"} for numbers],
+    optional "prefix" (compare the first n characters), "enum" (one group per value of an enumeration) and
+    "names_en" (English names of the enumeration's values)}. A unit no group takes is 未分类.
+
+        register({"id": "互联网企业", "field": "JH31",
+                  "groups": [{"name": "互联网企业", "when": "JH31 > 0"}, {"name": "其他", "when": "JH31 = 0"}]})
+
+    .. versionadded:: 4"""
 
 
 @hookspec
@@ -91,7 +105,9 @@ def register_output_formats(register: Register) -> None:
        fields and its own indicator values) and `registry`.
     .. versionchanged:: 3 writers may ask for `lang`, "zh" or "en": the language the summary is written in
        (`--lang`, TONGJI_LANG, `write_summary(lang=)`). The summary's issue messages, reasons and notes are
-       already in it."""
+       already in it.
+    .. versionchanged:: 4 `summary.groups` is the 分组 sheet; `summary.detail` carries, after DETAIL_KEYS, the cover
+       fields the groupings read (单位性质, 所在单位行业): `tongji.plugin.detail_keys(spec)` lists its text columns."""
 
 
 @hookspec

@@ -38,6 +38,12 @@ class DeclarativePlugin:
                 register(ind)
 
     @hookimpl
+    def register_groupings(self, register):
+        for d in self.data:
+            for grouping in d["grouping"]:
+                register(grouping)
+
+    @hookimpl
     def register_config(self, register):
         for d in self.data:
             for name, value, _ in d["config"]:

@@ -23,8 +23,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 import tongji
+from tongji.aggregating.groups import GROUPS_SHEET
 from tongji.aggregating.notes import NOTES_SHEET
-from tongji.aggregating.summary import DETAIL_KEYS, Summary, as_written
+from tongji.aggregating.summary import DETAIL_KEYS, Summary, as_written, detail_keys
 from tongji.definitions import Form, Spec
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
@@ -40,6 +41,7 @@ from tongji.writing.form_layout import (
     form_top,
     header_row,
 )
+from tongji.writing.group_sheet import groups_sheet
 from tongji.writing.issue_report import HEADERS, csv_frame, flat_issues, header_label, write_table
 from tongji.writing.printing import form_pages, table_pages
 from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
@@ -127,10 +129,14 @@ def write_xlsx(summary: Summary, out_dir: Path, spec: Spec, lang: str) -> list[P
 
 
 def write_csv(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
-    """Totals and 明细 as UTF-8 CSV with a BOM, so Excel opens the Chinese correctly; no text cell is a formula."""
+    """Totals, 明细 and 分组 as UTF-8 CSV with a BOM, so Excel opens the Chinese correctly; no text cell is a
+    formula."""
     stem = summary_stem(summary)
+    parts = [("汇总", summary.totals), ("明细", summary.detail)]
+    if summary.groups is not None:
+        parts.append((GROUPS_SHEET, summary.groups))
     return [write_bytes(out_dir / f"{stem}_{part}.csv", b"\xef\xbb\xbf" + csv_frame(df).write_csv().encode("utf-8"))
-            for part, df in (("汇总", summary.totals), ("明细", summary.detail))]
+            for part, df in parts]
 
 
 def write_json(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
@@ -138,6 +144,7 @@ def write_json(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
         "unit": summary.unit, "name": summary.name, "period": summary.period, "level": summary.level,
         "totals": summary.totals.to_dicts(), "indicators": summary.indicators.to_dicts(),
         "completeness": summary.completeness.to_dicts(), "units": summary.units.to_dicts(),
+        "groups": summary.groups.to_dicts() if summary.groups is not None else [],
         "issues": summary.issues.drop("cells", "params", strict=False).to_dicts(),
         "notes": summary.notes.to_dicts(),
     }
@@ -174,8 +181,8 @@ def manifest_bytes(summary: Summary, totals_parquet: bytes) -> bytes:
 
 
 def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str | None = None) -> Path:
-    """Sheets: 封面, the data forms (values = totals), 明细, 完整性, 校验, 指标. The headers of the last three are in
-    `lang` (by default the language of this run); their text is the summary's, as `Summary.in_lang` gives it."""
+    """Sheets: 封面, the data forms (values = totals), 明细, 完整性, 校验, 指标, 分组. The headers of the last four
+    are in `lang` (by default the language of this run); their text is the summary's, as `Summary.in_lang` gives it."""
     lang = chosen(lang)
     wb = Workbook()
     wb.remove(wb.active)
@@ -188,6 +195,7 @@ def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str |
     done = _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary, lang)
     write_table(wb.create_sheet(ISSUES_SHEET), flat_issues(summary.issues), HEADERS, "severity", lang)
     _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary, lang)
+    groups_sheet(wb.create_sheet(GROUPS_SHEET), summary, spec, lang)
     wb.active = 0
     return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, NOTES_SHEET: notes, COMPLETENESS_SHEET: done})
 
@@ -232,23 +240,25 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
 
 def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
     """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
-    codes = [c for c in detail.columns if c not in DETAIL_KEYS]
-    ws.append([*DETAIL_KEYS, *codes])
-    ws.append([None] * len(DETAIL_KEYS) + [spec.rows[c].name if c in spec.rows else None for c in codes])
+    keys = [k for k in detail_keys(spec) if k in detail.columns]  # a Summary made by hand may lack the carried ones
+    codes = [c for c in detail.columns if c not in keys]
+    ws.append([*keys, *codes])
+    ws.append([None] * len(keys) + [spec.rows[c].name if c in spec.rows else None for c in codes])
     for cell in (*ws[1], *ws[2]):
         cell.font = Font(bold=True)
     kinds = [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
-    for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1):
+    for col, kind in enumerate(kinds, start=len(keys) + 1):
         ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
-    ws.freeze_panes = f"{get_column_letter(len(DETAIL_KEYS) + 1)}3"  # keys and names stay in view
+    ws.freeze_panes = "C3"  # each row's unit (code and name) and the codes and names above stay in view
     table_pages(ws, "1:2")  # codes and names
     # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
     # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
-    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11}
+    carried = {get_column_letter(col): 10 for col in range(len(DETAIL_KEYS) + 1, len(keys) + 1)}  # 单位性质, 行业
+    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
             | {get_column_letter(col): 12 if kind == "amount" else 8
-               for col, kind in enumerate(kinds, start=len(DETAIL_KEYS) + 1)})
-    last = f"{get_column_letter(len(DETAIL_KEYS) + len(codes))}{detail.height + 2}"
-    return [(3, rows_xml(detail.select(*DETAIL_KEYS, *codes), 3, kinds))], f"A1:{last}"
+               for col, kind in enumerate(kinds, start=len(keys) + 1)})
+    last = f"{get_column_letter(len(keys) + len(codes))}{detail.height + 2}"
+    return [(3, rows_xml(detail.select(*keys, *codes), 3, kinds))], f"A1:{last}"
 
 
 def _notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
