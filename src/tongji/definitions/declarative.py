@@ -5,6 +5,7 @@
     [[extend]]        rows added to an existing form: form = "JH", rows = [...]
     [[rule]]          id, severity, check, when, scope, tolerance, message, message_en
     [[indicator]]     id, name, numerator, denominator, unit, from
+    [[peer_ratio]]    id, name, name_en, numerator, denominator, unit: a ratio compared across peer units
     [config]          defaults such as "留成比例" = 0.6   ([params] is read the same way)
 
 Each item comes back with `_where` ("file.toml:12") so mistakes are reported with their line.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from tongji.errors import TongjiError
 
-SECTIONS = ("form", "extend", "rule", "indicator")
+SECTIONS = ("form", "extend", "rule", "indicator", "peer_ratio")
 
 
 def read(path: Path) -> dict:

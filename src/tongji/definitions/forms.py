@@ -21,6 +21,7 @@ KEYS = {
     "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint", "yes_no"},
     "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
+    "peer_ratio": {"id", "name", "name_en", "numerator", "denominator", "unit"},
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
@@ -95,6 +96,18 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class PeerRatio:
+    """A ratio each grassroots unit is compared on with its peers (domain.md §10): numerator / denominator."""
+
+    id: str
+    name: str
+    numerator: Expr
+    denominator: Expr
+    unit: str = "%"
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
 class Check:
     """A check written in Python (hook register_checks): `function(table, ...)` returns issues."""
 
@@ -123,6 +136,7 @@ class Spec:
     rows: dict[str, Row] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     writers: dict[str, Any] = field(default_factory=dict)  # output format → plugins.Writer
+    peer_ratios: list[PeerRatio] = field(default_factory=list)
     _derived: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -165,6 +179,7 @@ class SpecBuilder:
         self.extends: list[dict] = []
         self.rules: list[dict] = []
         self.indicators: list[dict] = []
+        self.peer_ratios: list[dict] = []
         self.checks: list[Check] = []
         self.config: dict[str, tuple[float, str, str]] = {}  # name → (value, plugin, where)
 
@@ -182,7 +197,7 @@ class SpecBuilder:
             version=self.meta["version"], accepted_versions=list(accepted),
             marks=dict(self.meta["marks"]), enums={k: dict(v) for k, v in self.meta["enums"].items()},
             forms=forms, rules=self._rules(forms, params), params=params, indicators=self._indicators(forms),
-            checks=self._checks(),
+            checks=self._checks(), peer_ratios=self._peer_ratios(forms),
         )
 
     def _forms(self) -> list[Form]:
@@ -268,22 +283,12 @@ class SpecBuilder:
         return rules
 
     def _indicators(self, forms: list[Form]) -> list[Indicator]:
-        numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
-        out, seen = [], {}
-        for d in self.indicators:
-            if d.get("id") in seen:
-                raise _conflict(d["id"], seen[d["id"]], d["_plugin"])
-            seen[d.get("id")] = d["_plugin"]
-            _known_keys(d, "indicator")
-            num, den = (_parse_side(d, key) for key in ("numerator", "denominator"))
-            for key, expr in (("numerator", num), ("denominator", den)):
-                for name in expr.names:
-                    if name not in numeric:
-                        raise _invalid(d, f"未知的指标代码“{name}”", key)
-            if num.cmp or den.cmp:
-                raise _invalid(d, "派生指标的分子、分母不能含比较符号")
-            out.append(Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层")))
-        return out
+        return [Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层"))
+                for d, num, den in _ratios(self.indicators, forms, "indicator", "派生指标")]
+
+    def _peer_ratios(self, forms: list[Form]) -> list[PeerRatio]:
+        return [PeerRatio(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("name_en", ""))
+                for d, num, den in _ratios(self.peer_ratios, forms, "peer_ratio", "同类比较的比率")]
 
     def _checks(self) -> list[Check]:
         """Python checks: ids unique among checks and rules, severity and scope known."""
@@ -302,6 +307,27 @@ class SpecBuilder:
             if c.scope not in SCOPES:
                 raise _invalid(where, f"检查 {c.id} 的范围应为 {'/'.join(SCOPES)}")
         return list(self.checks)
+
+
+def _ratios(items: list[dict], forms: list[Form], kind: str, what: str) -> list[tuple[dict, Expr, Expr]]:
+    """Each item of a numerator over a denominator (an indicator, a peer ratio), checked: id unique, keys known,
+    both sides expressions over numeric codes without a comparison."""
+    numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
+    out, seen = [], {}
+    for d in items:
+        if d.get("id") in seen:
+            raise _conflict(d["id"], seen[d["id"]], d["_plugin"])
+        seen[d.get("id")] = d["_plugin"]
+        _known_keys(d, kind)
+        num, den = (_parse_side(d, key) for key in ("numerator", "denominator"))
+        for key, expr in (("numerator", num), ("denominator", den)):
+            for name in expr.names:
+                if name not in numeric:
+                    raise _invalid(d, f"未知的指标代码“{name}”", key)
+        if num.cmp or den.cmp:
+            raise _invalid(d, f"{what}的分子、分母不能含比较符号")
+        out.append((d, num, den))
+    return out
 
 
 def _parse_side(d: dict, key: str) -> Expr:

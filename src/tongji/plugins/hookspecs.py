@@ -19,10 +19,10 @@ import pluggy
 hookspec = pluggy.HookspecMarker("tongji")
 hookimpl = pluggy.HookimplMarker("tongji")
 
-HOOK_API_VERSION = 3
+HOOK_API_VERSION = 4
 """The version of the hooks below: 1 had the six `register_*` hooks called directly; 2 calls them through
 pluggy, adds `register_checks`, and passes writers the registry, the units table and the cover; 3 passes
-writers the language they write in (`lang`)."""
+writers the language they write in (`lang`); 4 adds `register_peer_ratios`."""
 
 Register = Callable[..., None]
 
@@ -51,6 +51,16 @@ def register_rules(register: Register) -> None:
 def register_indicators(register: Register) -> None:
     """Add derived indicators. register(indicator) with {"id", "name", "numerator", "denominator",
     "unit" ("%" or "元"), "from" (lowest level)}. Rollup computes them from summed numerator and denominator."""
+
+
+@hookspec
+def register_peer_ratios(register: Register) -> None:
+    """Add ratios on which each grassroots unit is compared with its peers (same 单位性质 group and size class of
+    HY01; median and MAD, thresholds in config). register(ratio) with {"id", "name", "numerator", "denominator",
+    "unit" ("%" or "元"), "name_en"}, e.g. {"id": "人均经费", "name": "人均经费收入", "numerator": "JF01",
+    "denominator": "HY03", "unit": "元"}. A unit whose denominator is 0 is not compared.
+
+    .. versionadded:: 4"""
 
 
 @hookspec
