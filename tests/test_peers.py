@@ -48,7 +48,8 @@ def test_a_unit_far_from_its_peers_is_a_warning(tmp_path):
     status = report.workbooks.filter(pl.col("unit") == far).row(0, named=True)
     assert (status["status"], status["warnings"], status["errors"]) == ("有警告", 2, 0)
     english = report.issues_in("en").filter(pl.col("rule") == "peer-outlier-far")["message"][0]
-    assert english.startswith("The membership rate is 20.0%, very far from the median 89.5% of its peers")
+    assert english == ("The membership rate is 20.0%, very far from the median 89.5% of its peers (domestic firms, "
+                       "100–499 employees, 10 units; robust z = -18.8): check it or explain it in 说明")
 
 
 def test_a_warning_explained_in_the_note_is_explained(tmp_path):
@@ -172,3 +173,25 @@ def test_nearly_empty_workbooks_are_not_copies(tmp_path):
     for i in (1, 2):
         make_workbook(tmp_path / f"{i}.xlsx", zeros, cover(unit(i)))
     assert "copied-workbook" not in tongji.validate(tmp_path).issues["rule"].to_list()
+
+
+def test_rollup_reports_peer_findings_and_still_takes_the_unit(tmp_path):
+    """In rollup the peers are the batch's grassroots workbooks too; a warning does not return a workbook."""
+    from tongji.testing import make_city, rollup
+
+    host = load_plugin(builtins_only=True)
+    far: list[str] = []
+
+    def values(code: str, row: dict) -> dict:
+        if row["层级"] == "基层" and not far:
+            far.append(code)
+            return {"HY03": 20, "HY04": 8, "HY12": 20}
+        return {}
+
+    city = make_city(tmp_path, host, streets=(10,), values=values)
+    top = rollup(host, city)[city.top]
+    found = top.issues.filter(pl.col("rule").str.starts_with("peer"))
+    assert found.select("unit", "rule", "cell").rows() == [(far[0], "peer-outlier-far", "会员!D10"),  # a template
+                                                           (far[0], "peer-outlier-far", "经费!D8")]
+    assert top.units.filter(pl.col("unit") == far[0])["status"].to_list() == ["采用"]
+    assert top.total("HY03") == 20 + 9 * 90 + 3 * 90  # and the 本级 workbooks of 街道, 区 and 市

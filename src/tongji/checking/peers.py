@@ -18,6 +18,9 @@ from tongji.issues.catalog import BUILTIN
 # the peer group: the first digit of the 单位性质 (登记注册类型) code is its major class
 GROUPS = {"1": "内资企业", "2": "港澳台商投资企业", "3": "外商投资企业", "4": "事业单位", "5": "机关",
           "6": "个体经济组织", "7": "社会组织"}
+GROUPS_EN = {"1": "domestic firms", "2": "Hong Kong, Macao and Taiwan firms", "3": "foreign firms",
+             "4": "public institutions", "5": "government bodies", "6": "individual businesses",
+             "7": "social organisations"}
 SIZES = ((25, "1–24"), (100, "25–99"), (500, "100–499"), (1000, "500–999"))  # 职工人数 HY01; 1000+ above
 SIZE_CODE = "HY01"
 CONSISTENCY = 0.6745  # makes the MAD of a normal sample comparable to its standard deviation
@@ -54,13 +57,14 @@ def _ratio_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec) -> pl.Dat
     if not spec.peer_ratios or not book.height:
         return pl.DataFrame(schema=FOUND)
     p = spec.params
-    peers = book.select("file_id", pl.col("FM06").fill_null("").str.slice(0, 1)
-                        .replace_strict(GROUPS, default=None).alias("group"), _size().alias("size"),
+    major = pl.col("FM06").fill_null("").str.slice(0, 1)
+    peers = book.select("file_id", major.replace_strict(GROUPS, default=None).alias("group"),
+                        major.replace_strict(GROUPS_EN, default=None).alias("group_en"), _size().alias("size"),
                         *dict.fromkeys(c for r in spec.peer_ratios for c in r.numerator.codes + r.denominator.codes))
     parts = []
     for i, r in enumerate(spec.peer_ratios):  # a handful of ratios, each over every unit at once
         num, den = to_polars(r.numerator.left, p), to_polars(r.denominator.left, p)
-        parts.append(peers.select("file_id", "group", "size", pl.lit(i).alias("ratio"),
+        parts.append(peers.select("file_id", "group", "group_en", "size", pl.lit(i).alias("ratio"),
                                   pl.when(den > 0).then(num.fill_null(0) / den).alias("x")))
     keys = ["ratio", "group", "size"]
     df = pl.concat(parts).drop_nulls(["x", "group", "size"]).with_columns(
@@ -92,8 +96,8 @@ def _ratio_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec) -> pl.Dat
     med = pl.struct(pl.col("median").alias("x"), "unit").map_elements(lambda s: _fmt(s["x"], s["unit"]),
                                                                      return_dtype=pl.Utf8)
     params = {"name": pl.col("name"), "name_en": pl.col("name_en"), "value": fmt, "median": med,
-              "group": pl.col("group"), "size": pl.col("size"), "n": pl.col("n").cast(pl.Utf8),
-              "z": pl.col("z").round(1).cast(pl.Utf8)}
+              "group": pl.col("group"), "group_en": pl.col("group_en"), "size": pl.col("size"),
+              "n": pl.col("n").cast(pl.Utf8), "z": pl.col("z").round(1).cast(pl.Utf8)}
     far = pl.col("z").abs() >= p[WARNING_Z]
     out = [_frame(hits.filter(~far), "peer-outlier", params),
            _frame(hits.filter(far), "peer-outlier-far", params, explained=pl.when(pl.col("notes") != "").then("notes"))]
