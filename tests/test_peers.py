@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 import tongji
+from tongji.errors import TongjiError
 from tongji.testing import load_plugin
 from workbooks import GOOD, cover, make_workbook, uscc
 
@@ -195,3 +197,13 @@ def test_rollup_reports_peer_findings_and_still_takes_the_unit(tmp_path):
                                                            (far[0], "peer-outlier-far", "经费!D8")]
     assert top.units.filter(pl.col("unit") == far[0])["status"].to_list() == ["采用"]
     assert top.total("HY03") == 20 + 9 * 90 + 3 * 90  # and the 本级 workbooks of 街道, 区 and 市
+
+
+def test_a_peer_ratio_naming_an_unknown_code_is_refused_at_its_line(tmp_path):
+    plugin = tmp_path / "坏.toml"
+    plugin.write_text('[[peer_ratio]]\nid = "坏"\nname = "坏"\nnumerator = "HY99"\ndenominator = "HY03"\n',
+                      encoding="utf-8")
+    with pytest.raises(TongjiError) as caught:
+        load_plugin(plugin).spec  # noqa: B018 - building the spec is what refuses it
+    assert "坏.toml" in str(caught.value) and "HY99" in str(caught.value)
+    assert caught.value.kw["line"] == "4"
