@@ -65,8 +65,9 @@ def values_for(k: int, benji: bool) -> dict:
 def build(root: Path, shape: list[list[int]], period: str = "2025", values=None) -> City:
     """shape[d][s] = number of grassroots units under 街道 s of 区 d.
 
-    `values(i, benji)` gives unit i its values; by default GOOD scaled by a deterministic factor."""
-    values = values or (lambda i, benji: values_for(1 + i % 7, benji))
+    `values(i, benji)` gives unit i its values; by default GOOD scaled by a deterministic factor, and a
+    互助保障给付金额 (BF20) of its own, so that no two units are copies of one another (copied-workbook)."""
+    values = values or (lambda i, benji: values_for(1 + i % 7, benji) | {"BF20": GOOD["BF20"] * (1 + i % 7) + i})
     city = City(root / "名册.csv", root / "收到")
     rows = []
 

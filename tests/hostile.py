@@ -29,8 +29,9 @@ def rezip(path: Path, part: str, change) -> Path:
 
 
 def unit(path: Path, n: int, values: dict | None = None) -> Path:
-    """A good workbook of its own unit, so that no two files of a batch are one unit's."""
-    return make_workbook(path, values, cover(uscc(f"81330106MC{n:07d}")))
+    """A good workbook of its own unit, so that no two files of a batch are one unit's, nor copies of one another
+    (a 互助保障给付金额 BF20 of its own)."""
+    return make_workbook(path, {"BF20": GOOD["BF20"] + n, **(values or {})}, cover(uscc(f"81330106MC{n:07d}")))
 
 
 def make_xls(path: Path, extra=None) -> Path:

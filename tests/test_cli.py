@@ -123,10 +123,10 @@ def test_unwritable_output_is_a_setup_error(batch, tmp_path):
 def test_demo_runs_on_the_bundled_samples(tmp_path):
     result = invoke("demo", tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert "共 131 份工作簿：通过 124，有警告 0，退回 7" in result.output
+    assert "共 131 份工作簿：通过 121，有警告 3，退回 7" in result.output  # 有警告: the copied pair, the far aid
     assert (tmp_path / "out" / "问题清单.xlsx").exists()
     copies = sorted(p.name for p in (tmp_path / "out" / "退回工作簿").rglob("*.xlsx"))
-    assert len(copies) == 7
+    assert len(copies) == 10  # 7 returned, 3 with warnings
     summaries = sorted(p.name for p in (tmp_path / "out" / "汇总").glob("*_汇总.xlsx"))
     nodes = ["330100", "330106", "330108", "330115", *[f"330106{i:03d}" for i in (1, 2, 3, 4)],
              "330108001", "330108002", "330115001", "330115002"]
@@ -134,7 +134,7 @@ def test_demo_runs_on_the_bundled_samples(tmp_path):
     # every level against its own summary of last year (samples/2024/汇总): 同比 on every line
     assert result.output.count("（同比 ") == len(nodes)
     # 及时率 against the samples' deadline: units on time (报出日期 ≤ 2026-01-20) over units expected
-    assert "市汇总 示例市总工会：采用 123/132 份，及时率 71.2%，基层工会 111 个，会员 25404 人（同比 +0.9%）" \
+    assert "市汇总 示例市总工会：采用 123/132 份，及时率 71.2%，基层工会 111 个，会员 25300 人（同比 +0.5%）" \
         in result.output
     assert "街道汇总 翠苑街道总工会：采用 14/16 份，及时率 81.2%，基层工会 13 个，会员 598 人（同比 -2.0%）" \
         in result.output

@@ -215,7 +215,7 @@ def test_every_hook_is_documented():
     """Walk the plugin manager's hooks: each has a section with its signature and an example in docs/plugins.md."""
     doc = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
     hooks = [name for name in dir(plugins.host().pm.hook) if name.startswith("register_")]
-    assert len(hooks) == 8
+    assert len(hooks) == 9
     for name in hooks:
         section = doc.split(f"### {name}\n", 1)
         assert len(section) == 2, f"docs/plugins.md has no section for {name}"

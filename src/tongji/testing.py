@@ -96,7 +96,9 @@ def make_city(root: str | Path, host: Host, streets: Iterable[int] = (2, 1), per
               cover: dict | Callable[[str, dict], dict] | None = None) -> City:
     """Write a registry and one filled template per unit under `root`: one 市 (330100), one 区 (330106) and a
     街道 per entry of `streets`, holding that many grassroots units. Every unit gets GOOD_VALUES (BENJI_VALUES for
-    本级); `values` and `cover` change them: a dict for every unit, or a function (code, registry row) → dict."""
+    本级), the grassroots ones each with a 互助保障给付金额 (BF20) 1 元 apart, so that no two are copies of one
+    another (copied-workbook); `values` and `cover` change them: a dict for every unit, or a function (code,
+    registry row) → dict."""
     from tongji.definitions.registry import load_registry
     from tongji.writing.template import make_templates
 
@@ -120,11 +122,14 @@ def make_city(root: str | Path, host: Host, streets: Iterable[int] = (2, 1), per
     city.registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
     spec = host.spec
     templates = make_templates(load_registry(city.registry), period, root / "模板", spec=spec)
+    grassroots = [c for c, u in city.units.items() if u["层级"] == "基层"]
     for path in templates:
         code = path.name.split("_", 1)[0]
         unit = city.units[code]
         own = _pick(values, code, unit)
         base = GOOD_VALUES if unit["层级"] == "基层" else BENJI_VALUES
+        if unit["层级"] == "基层":
+            base = base | {"BF20": base["BF20"] + grassroots.index(code)}
         target = city.folder / (unit["上级代码"] or "top") / path.name
         city.files[code] = fill_template(path, {**base, **own}, {**FILLED_COVER, **_pick(cover, code, unit)}, target)
     return city

@@ -9,7 +9,9 @@ milliseconds each, so that benchmarks can make cities of 100,000 units with the 
 Everything is drawn from `numpy.random.default_rng(seed)` in one fixed order, so a seed gives the same files
 byte for byte. Money is drawn in integer 分 (cents) so that every identity of 经费 holds exactly.
 A share `mistakes` of grassroots units carries one seeded mistake; `City.seeded` names the rules that must
-catch each file, `City.missing` the units left without a workbook. Clean workbooks pass every rule.
+catch each file, `City.missing` the units left without a workbook. Clean workbooks pass every rule. A few more
+units stand out only beside their peers (domain.md §10: a copied workbook and its source, head counts rounded to
+hundreds, aid typed in 分): drawn on a stream of their own after everything else, and in `City.seeded` too.
 
 With `previous=True` the same tree is also filled for last period (the year before, or the same quarter or
 month a year before), with values that flow into this period's: last year's 年末结余 is this year's 年初结余,

@@ -17,7 +17,13 @@ from tongji_samples.city import City
 from tongji_samples.dice import Dice
 from tongji_samples.jobs import make_jobs, typed_value, write_all
 from tongji_samples.last_period import past_values
-from tongji_samples.mistakes import ANSWERS, seed_cross_period, seed_mistakes, write_answers
+from tongji_samples.mistakes import (
+    ANSWERS,
+    seed_cross_period,
+    seed_mistakes,
+    seed_odd_units,
+    write_answers,
+)
 from tongji_samples.tree import Unit, build_tree, write_registry
 from tongji_samples.values import draw_values
 
@@ -89,6 +95,8 @@ def make_city(
         before = past_values(past, tree, values, period, ratio)
         if mistakes > 0:
             seed_cross_period(past, jobs, tree, values, city)
+    if mistakes > 0:  # units standing out among their peers: a stream of their own too
+        seed_odd_units(Dice([seed, 2]), jobs, tree, values, before if previous else None, city, spec)
     for unit in tree:
         if unit.code in values:
             city.values[unit.code] = {c: typed_value(c, v, spec) for c, v in values[unit.code].items()}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from tongji.definitions import Spec
 from tongji_samples.city import City
 from tongji_samples.dice import Dice
-from tongji_samples.jobs import Job
+from tongji_samples.jobs import Job, typed_value
 from tongji_samples.tree import Unit
 
 DUPLICATE_SUFFIX = "_重复"
@@ -111,6 +112,73 @@ def seed_cross_period(dice: Dice, jobs: list[Job], tree: list[Unit], values: dic
     job.cells["JF20"] = (v["JF20"] + delta) / 100
     job.cells["JF21"] = (v["JF21"] + delta) / 100
     city.seeded_rollup[job.name] = ["jf20-previous"]
+
+
+# the count cells a union estimating its people would round; the others (units covered, staff) stay exact
+HEAPED_CODES = ("HY01", "HY02", "HY03", "HY04", "HY05", "HY06", "HY11", "HY12", "JH11", "JH12", "BF11", "BF15",
+                "BF19")
+
+
+def seed_odd_units(dice: Dice, jobs: list[Job], tree: list[Unit], values: dict, before: dict | None, city: City,
+                   spec: Spec) -> None:
+    """Clean units that only a look across the batch finds (domain.md §10): one sends a copy of a neighbour's
+    workbook under its own cover (copied-workbook, on both), one gives its head counts rounded down to hundreds
+    (heaped-figures), one types its 帮扶资金总额 in 分, not 元 (peer-outlier-far). Drawn after last period's
+    values (`before`) and the cross-period mistake, so those stay as they were; last year each was typed right."""
+    units = {u.code: u for u in tree}
+    taken = set(city.seeded) | set(city.seeded_rollup)
+    clean = [j for j in jobs if units[j.unit].level == "基层" and j.name not in taken]
+    if len(clean) < 4:
+        return
+    copier = dice.pick(clean)
+    same = [j for j in clean if j is not copier and units[j.unit].parent == units[copier.unit].parent
+            and units[j.unit].org == units[copier.unit].org]
+    if same:
+        source = dice.pick(same)
+        values[copier.unit] = dict(values[source.unit])
+        copier.cells = dict(source.cells)
+        if before is not None:  # last year it copied too, all but one amount: this year's figures flow from it
+            before[copier.unit] = before[source.unit] | {"BF20": before[source.unit]["BF20"] + 100}
+        city.seeded[copier.name] = city.seeded[source.name] = ["copied-workbook"]
+    counts = {r.code for r in spec.numeric_rows() if r.kind == "count"}
+    rounded = [j for j in clean if j.name not in city.seeded and _heaps(values[j.unit], counts)]
+    if rounded:
+        job = dice.pick(rounded)
+        v = values[job.unit]
+        for code in HEAPED_CODES:
+            if v[code] >= 100:
+                v[code] = job.cells[code] = v[code] // 100 * 100
+        city.seeded[job.name] = ["heaped-figures"]
+    _far_aid(dice, [j for j in clean if j.name not in city.seeded], jobs, units, values, city, spec)
+
+
+def _heaps(v: dict[str, int], counts: set[str]) -> bool:
+    """Rounding this unit's HEAPED_CODES down to hundreds leaves at least 6 of 100 or more and breaks no rule: no
+    other count of 100 or more is left exact, and 货车司机…网约送餐员 stay within the rounded 新就业形态 members."""
+    exact = [c for c in counts - set(HEAPED_CODES) if v.get(c, 0) >= 100]
+    return (sum(v[c] >= 100 for c in HEAPED_CODES) >= 6 and not exact
+            and sum(v[c] for c in ("HY07", "HY08", "HY09", "HY10")) <= (v["HY06"] // 100 * 100 or v["HY06"]))
+
+
+def _far_aid(dice: Dice, clean: list[Job], jobs: list[Job], units: dict[str, Unit], values: dict, city: City,
+             spec: Spec) -> None:
+    """帮扶资金总额 in 分: 100 times the aid per household of its peers, in a group with room to be judged."""
+    from tongji.checking.peers import SIZES
+
+    def peers(job: Job) -> tuple[str, int]:
+        return units[job.unit].nature[0], sum(values[job.unit]["HY01"] >= upper for upper, _ in SIZES)
+
+    groups: dict[tuple[str, int], int] = {}
+    for job in jobs:
+        if units[job.unit].level == "基层" and values[job.unit]["BF01"] > 0:
+            groups[peers(job)] = groups.get(peers(job), 0) + 1
+    room = spec.params["同类比较_最少单位数"] + 3  # a returned unit or two may leave the group
+    big = [j for j in clean if values[j.unit]["BF01"] > 0 and values[j.unit]["BF07"] > 0 and groups[peers(j)] >= room]
+    if big:
+        job = dice.pick(big)
+        values[job.unit]["BF07"] *= 100
+        job.cells["BF07"] = typed_value("BF07", values[job.unit]["BF07"], spec)
+        city.seeded[job.name] = ["peer-outlier-far"]
 
 
 VALIDATE, ROLLUP, ROLLUP_PREVIOUS = "tongji validate", "tongji rollup", "tongji rollup --previous"

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.checking.cover import cover_issues
+from tongji.checking.peers import peer_issues
 from tongji.checking.plugin_checks import plugin_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.schema import schema_failures
@@ -108,6 +109,8 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
         plugin_issues(wide, cells, spec, registry, period, stack.files, _INTERNAL),
     ]
     issues = pl.concat([p.select(list(_INTERNAL)) for p in parts])
+    returned = issues.filter(pl.col("severity") == "错误")["file_id"].unique()
+    issues = pl.concat([issues, peer_issues(wide, cells, spec, stack.files, returned).select(list(_INTERNAL))])
     skipped = (["needs-registry"] if registry is None else []) + (["needs-period"] if period is None else [])
     return _assemble(spec, stack, wide, issues, skipped, _notes(cells, spec))
 

@@ -18,6 +18,7 @@ from tongji.definitions.forms import (
     Check,
     Form,
     Indicator,
+    PeerRatio,
     Row,
     Rule,
     Spec,
@@ -40,6 +41,7 @@ class SpecBuilder:
         self.extends: list[dict] = []
         self.rules: list[dict] = []
         self.indicators: list[dict] = []
+        self.peer_ratios: list[dict] = []
         self.checks: list[Check] = []
         self.concordances: list[dict] = []  # [[concordance]] items: template versions older than the current
         self.groupings: list[dict] = []
@@ -72,6 +74,7 @@ class SpecBuilder:
             forms=forms, rules=self._rules(forms, params), params=params, indicators=indicators,
             checks=self._checks(), groupings=groupings, group_columns=columns,
             versions=self._versions(forms), deadline=self.config.get(DEADLINE, (None,))[0],
+            peer_ratios=self._peer_ratios(forms),
         )
 
     def _versions(self, forms: list[Form]) -> dict[str, concordance.Concordance]:
@@ -198,22 +201,12 @@ class SpecBuilder:
         return rules
 
     def _indicators(self, forms: list[Form]) -> list[Indicator]:
-        numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
-        out, seen = [], {}
-        for d in self.indicators:
-            if d.get("id") in seen:
-                raise _conflict(d["id"], seen[d["id"]], d["_plugin"])
-            seen[d.get("id")] = d["_plugin"]
-            _known_keys(d, "indicator")
-            num, den = (_parse_side(d, key) for key in ("numerator", "denominator"))
-            for key, expr in (("numerator", num), ("denominator", den)):
-                for name in expr.names:
-                    if name not in numeric:
-                        raise _invalid(d, f"未知的指标代码“{name}”", key)
-            if num.cmp or den.cmp:
-                raise _invalid(d, "派生指标的分子、分母不能含比较符号")
-            out.append(Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层")))
-        return out
+        return [Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层"))
+                for d, num, den in _ratios(self.indicators, forms, "indicator", "派生指标")]
+
+    def _peer_ratios(self, forms: list[Form]) -> list[PeerRatio]:
+        return [PeerRatio(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("name_en", ""))
+                for d, num, den in _ratios(self.peer_ratios, forms, "peer_ratio", "同类比较的比率")]
 
     def _checks(self) -> list[Check]:
         """Python checks: ids unique among checks and rules, severity and scope known."""
@@ -232,6 +225,27 @@ class SpecBuilder:
             if c.scope not in SCOPES:
                 raise _invalid(where, f"检查 {c.id} 的范围应为 {'/'.join(SCOPES)}")
         return list(self.checks)
+
+
+def _ratios(items: list[dict], forms: list[Form], kind: str, what: str) -> list[tuple[dict, Expr, Expr]]:
+    """Each item of a numerator over a denominator (an indicator, a peer ratio), checked: id unique, keys known,
+    both sides expressions over numeric codes without a comparison."""
+    numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
+    out, seen = [], {}
+    for d in items:
+        if d.get("id") in seen:
+            raise _conflict(d["id"], seen[d["id"]], d["_plugin"])
+        seen[d.get("id")] = d["_plugin"]
+        _known_keys(d, kind)
+        num, den = (_parse_side(d, key) for key in ("numerator", "denominator"))
+        for key, expr in (("numerator", num), ("denominator", den)):
+            for name in expr.names:
+                if name not in numeric:
+                    raise _invalid(d, f"未知的指标代码“{name}”", key)
+        if num.cmp or den.cmp:
+            raise _invalid(d, f"{what}的分子、分母不能含比较符号")
+        out.append((d, num, den))
+    return out
 
 
 def _parse_side(d: dict, key: str) -> Expr:

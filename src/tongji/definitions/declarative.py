@@ -9,6 +9,7 @@
                       enums, marks (definitions/concordance.py)
     [[grouping]]      a grouping of the 分组 sheet: id, name, name_en, field, enum, prefix, names_en, groups
     [[breakdown]]     the 分组 sheet's columns: code or indicator, name, name_en (the built-in file only)
+    [[peer_ratio]]    id, name, name_en, numerator, denominator, unit: a ratio compared across peer units
     [config]          defaults such as "留成比例" = 0.6   ([params] is read the same way)
 
 Each item comes back with `_where` ("file.toml:12") so mistakes are reported with their line.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from tongji.errors import TongjiError
 
-SECTIONS = ("form", "extend", "rule", "indicator", "concordance", "grouping")
+SECTIONS = ("form", "extend", "rule", "indicator", "concordance", "grouping", "peer_ratio")
 
 
 def read(path: Path) -> dict:

@@ -24,6 +24,7 @@ KEYS = {
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
     "concordance": concordance.KEYS,
     "grouping": GROUPING_KEYS,
+    "peer_ratio": {"id", "name", "name_en", "numerator", "denominator", "unit"},
 }
 MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # placeholders of a rule message beside codes
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
@@ -111,6 +112,18 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class PeerRatio:
+    """A ratio each grassroots unit is compared on with its peers (domain.md §10): numerator / denominator."""
+
+    id: str
+    name: str
+    numerator: Expr
+    denominator: Expr
+    unit: str = "%"
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
 class Check:
     """A check written in Python (hook register_checks): `function(table, ...)` returns issues."""
 
@@ -144,6 +157,7 @@ class Spec:
     versions: dict[str, concordance.Concordance] = field(default_factory=dict)
     groupings: list[Grouping] = field(default_factory=list)  # the 分组 sheet's groupings (groupings.py)
     group_columns: list[GroupColumn] = field(default_factory=list)  # and its columns
+    peer_ratios: list[PeerRatio] = field(default_factory=list)
     _derived: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -271,6 +271,24 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("count-jump", WARNING, "跨期", ("name", "value"),
               "{name}由上期 0 跳到 {value}，请核实",
               "{name} jumped from 0 last period to {value}: please check"),
+    # 同类比较 (across the units of one batch: schemas/peers.toml)
+    IssueType("peer-outlier", NOTICE, "同类比较", ("name", "name_en", "value", "median", "group", "group_en", "size",
+                                                 "n", "z"),
+              "{name}为 {value}，与同类单位（{group}，职工 {size} 人，{n} 家）的中位数 {median} 相差较大（稳健 z = {z}）",
+              "The {name_en} is {value}, far from the median {median} of its peers ({group_en}, {size} employees, "
+              "{n} units; robust z = {z})"),
+    IssueType("peer-outlier-far", WARNING, "同类比较", ("name", "name_en", "value", "median", "group", "group_en",
+                                                     "size", "n", "z"),
+              "{name}为 {value}，远离同类单位（{group}，职工 {size} 人，{n} 家）的中位数 {median}（稳健 z = {z}），"
+              "请核实或在说明栏说明",
+              "The {name_en} is {value}, very far from the median {median} of its peers ({group_en}, {size} employees, "
+              "{n} units; robust z = {z}): check it or explain it in 说明"),
+    IssueType("heaped-figures", NOTICE, "同类比较", ("n", "cells"),
+              "{n} 个人数、户数等计数格都是 100 的整倍数（{cells}），像是估计数而不是实数，请核实",
+              "{n} count cells are all multiples of 100 ({cells}): estimates rather than counts? Please check"),
+    IssueType("copied-workbook", WARNING, "同类比较", ("others",),
+              "全部数值与 {others} 完全相同，可能是复制的工作簿，请核实",
+              "Every value is the same as in {others}: a copied workbook? Please check"),
 ])
 
 

@@ -265,6 +265,7 @@ class Host:
             self._call("register_rules", items(builder.rules, "审核关系"))
             self._call("register_indicators", items(builder.indicators, "派生指标"))
             self._call("register_groupings", items(builder.groupings, "分组"))
+            self._call("register_peer_ratios", items(builder.peer_ratios, "同类比较"))
             self._call("register_config", config)
             self._call("register_checks", checks)
             spec = builder.build()

@@ -11,7 +11,7 @@ from tongji.definitions.forms import data_dir
 from tongji.plugins.hookspecs import hookimpl
 from tongji.plugins.toml_plugin import DeclarativePlugin
 
-SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml", "groupings.toml")
+SCHEMAS = ("forms.toml", "rules.toml", "indicators.toml", "groupings.toml", "peers.toml")
 
 
 class Builtin:
@@ -39,6 +39,10 @@ class Builtin:
     @hookimpl(tryfirst=True)
     def register_groupings(self, register):
         self.schemas.register_groupings(register)
+
+    @hookimpl(tryfirst=True)
+    def register_peer_ratios(self, register):
+        self.schemas.register_peer_ratios(register)
 
     @hookimpl(tryfirst=True)
     def register_config(self, register):

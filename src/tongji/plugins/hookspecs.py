@@ -22,7 +22,8 @@ hookimpl = pluggy.HookimplMarker("tongji")
 HOOK_API_VERSION = 4
 """The version of the hooks below: 1 had the six `register_*` hooks called directly; 2 calls them through
 pluggy, adds `register_checks`, and passes writers the registry, the units table and the cover; 3 passes
-writers the language they write in (`lang`); 4 adds `register_groupings` (the summary's 分组 sheet)."""
+writers the language they write in (`lang`); 4 adds `register_groupings` (the summary's 分组 sheet) and
+`register_peer_ratios` (outliers across peers)."""
 
 Register = Callable[..., None]
 
@@ -67,6 +68,16 @@ def register_groupings(register: Register) -> None:
 
         register({"id": "互联网企业", "field": "JH31",
                   "groups": [{"name": "互联网企业", "when": "JH31 > 0"}, {"name": "其他", "when": "JH31 = 0"}]})
+
+    .. versionadded:: 4"""
+
+
+@hookspec
+def register_peer_ratios(register: Register) -> None:
+    """Add ratios on which each grassroots unit is compared with its peers (same 单位性质 group and size class of
+    HY01; median and MAD, thresholds in config). register(ratio) with {"id", "name", "numerator", "denominator",
+    "unit" ("%" or "元"), "name_en"}, e.g. {"id": "人均经费", "name": "人均经费收入", "numerator": "JF01",
+    "denominator": "HY03", "unit": "元"}. A unit whose denominator is 0 is not compared.
 
     .. versionadded:: 4"""
 

@@ -44,6 +44,12 @@ class DeclarativePlugin:
                 register(grouping)
 
     @hookimpl
+    def register_peer_ratios(self, register):
+        for d in self.data:
+            for ratio in d["peer_ratio"]:
+                register(ratio)
+
+    @hookimpl
     def register_config(self, register):
         for d in self.data:
             for name, value, _ in d["config"]:
