@@ -188,3 +188,20 @@ def test_demo_on_a_fresh_generated_city(tmp_path):
     assert (tmp_path / "out" / "示例市" / "2024" / "汇总" / "330100_2024_汇总.xlsx").exists()
     reports = sorted((tmp_path / "out" / "汇总").glob("*_报告.html"))
     assert reports and all(p.stat().st_size > 1000 for p in reports)
+
+
+def test_help_starts_none_of_the_engine():
+    """`tongji --help` lists the commands without importing the engine (polars, pandera, openpyxl) or starting
+    the plugin host where no plugin could add a command: it answers at once."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.argv = ['tongji', '--help']\nfrom tongji.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('polars', 'pandera', 'openpyxl', 'fastexcel', 'tongji.plugins') "
+            "if m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if k != "TONGJI_PLUGINS_DIR"} | {"TONGJI_ENTRY_POINTS": "0"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "validate" in done.stdout and "rollup" in done.stdout  # the commands are listed
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-300:]

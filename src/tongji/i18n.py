@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # polars is imported where frames are rendered: `tongji --help` needs none of it
+    import polars as pl
 
 _lang: str | None = None
 MESSAGE_LANG = "zh"  # the language of the text made with the data (an issue's message, a reason), kept beside its key
@@ -52,6 +54,8 @@ def params_json(**params: object) -> str:
 
 def params_expr(**params: pl.Expr) -> pl.Expr:
     """`params_json`, column-wise."""
+    import polars as pl
+
     return pl.struct([v.cast(pl.Utf8).alias(k) for k, v in params.items()]).struct.json_encode()
 
 
@@ -65,6 +69,8 @@ def render_column(df: pl.DataFrame, column: str, lang: str) -> pl.DataFrame:
         return df
     pairs = df.select(code, params).unique().iter_rows()
     texts = {f"{c}\n{p}": render(c, lang, json.loads(p)) if c else "" for c, p in pairs}
+    import polars as pl
+
     key = pl.concat_str(pl.col(code), pl.lit("\n"), pl.col(params))
     return df.with_columns(key.replace_strict(texts, return_dtype=pl.Utf8).alias(column))
 

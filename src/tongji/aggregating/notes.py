@@ -27,13 +27,13 @@ def carried(candidates: pl.DataFrame, detail: pl.DataFrame) -> pl.DataFrame:
             .sort("代码", "单位代码", "类型").select(list(NOTE_SCHEMA)))
 
 
-def total_note(notes: pl.DataFrame, code: str, own: str | None = None) -> str | None:
-    """What a summary writes in 说明 beside its total of `code`: its own note (the 简单汇总 note of JF04/JF17),
-    then the units' explanations of that line, the first few quoted and the rest counted."""
-    mine = notes.filter(pl.col("代码") == code)
-    parts = [own] if own else []
-    for name, note in mine.head(QUOTED).select("单位名称", "说明").iter_rows():
-        parts.append(f"{name}：{note if len(note) <= LONGEST else note[:LONGEST] + '…'}")
-    if mine.height > QUOTED:
-        parts.append(f"另有 {mine.height - QUOTED} 个单位的说明，见“{NOTES_SHEET}”表")
-    return "；".join(parts) or None
+def total_notes(notes: pl.DataFrame) -> dict[str, str]:
+    """What a summary writes in 说明 beside its total of each line the units explained: the first few
+    explanations quoted, the rest counted. One pass over the notes, however many lines the forms have."""
+    out = {}
+    for code, part in notes.partition_by("代码", as_dict=True, maintain_order=True).items():
+        quoted = [f"{name}：{note if len(note) <= LONGEST else note[:LONGEST] + '…'}"
+                  for name, note in part.head(QUOTED).select("单位名称", "说明").iter_rows()]
+        more = [f"另有 {part.height - QUOTED} 个单位的说明，见“{NOTES_SHEET}”表"] if part.height > QUOTED else []
+        out[code[0]] = "；".join(quoted + more)
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 import fastexcel
 import polars as pl
 
-from tongji.aggregating.notes import NOTE_SCHEMA, NOTES_SHEET, empty_notes, total_note
+from tongji.aggregating.notes import NOTE_SCHEMA, NOTES_SHEET, empty_notes, total_notes
 from tongji.definitions import Spec
 from tongji.definitions.concordance import layout_of
 from tongji.definitions.expr import to_polars
@@ -68,11 +68,15 @@ class Summary:
     registry: Any = field(default=None, repr=False)
     covers: pl.DataFrame | None = field(default=None, repr=False)
     notes: pl.DataFrame = field(default_factory=empty_notes)
+    _notes_by_code: tuple | None = field(default=None, init=False, repr=False, compare=False)  # (notes, text by code)
 
     def note_of(self, code: str) -> str | None:
         """The 说明 beside this summary's total of `code`: the 简单汇总 note of JF04/JF17, and the units'
         explanations of that line (aggregating/notes.py), so a warning explained below is explained here."""
-        return total_note(self.notes, code, TRANSFER_NOTE if code in TRANSFER_CODES else None)
+        if self._notes_by_code is None or self._notes_by_code[0] is not self.notes:
+            self._notes_by_code = (self.notes, total_notes(self.notes))
+        parts = [TRANSFER_NOTE if code in TRANSFER_CODES else "", self._notes_by_code[1].get(code, "")]
+        return "；".join(p for p in parts if p) or None
     groups: pl.DataFrame | None = None
 
     @property

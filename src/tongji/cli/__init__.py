@@ -57,6 +57,21 @@ def _register() -> None:
         module.register(app)
 
 
+def _plugin_commands() -> None:
+    """Commands plugins add. The plugin host (and with it the engine) starts only where a plugin could add one:
+    an entry point of the group or a plugins folder. Without either, `tongji --help` imports none of it."""
+    import importlib.metadata
+    import os
+
+    folder = _configured.get("dir") or os.environ.get("TONGJI_PLUGINS_DIR")
+    entry_points = os.environ.get("TONGJI_ENTRY_POINTS", "1") != "0" and importlib.metadata.entry_points(
+        group="tongji")
+    if folder or entry_points:
+        from tongji.plugins import host
+
+        host().add_commands(app)
+
+
 def _option_from(argv: list[str], name: str) -> str | None:
     """A top-level option needed before commands are added: --plugins-dir (plugins may add commands), --lang."""
     for i, arg in enumerate(argv):
@@ -71,14 +86,14 @@ def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
     set_lang(_option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
     try:
-        _configure(_option_from(sys.argv[1:], "--plugins-dir"))
+        plugins_dir = _option_from(sys.argv[1:], "--plugins-dir")
+        if plugins_dir:
+            _configure(plugins_dir)
+        _register()
+        _plugin_commands()
     except TongjiError as exc:
         print(f"{t('error-prefix')}{exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    _register()
-    from tongji.plugins import host
-
-    host().add_commands(app)
     try:
         # without standalone mode click hands back typer.Exit's code instead of exiting
         code = app(standalone_mode=False)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from tongji.aggregating.summary import Summary
-from tongji.checking.rules import fmt_number
 from tongji.cli.common import console, friendly, progress, shown, workers
 from tongji.cli.samples_command import sample_generator
 from tongji.cli.validate_command import show
-from tongji.demo import PERIOD, run_demo
 from tongji.i18n import lang, t
+
+if TYPE_CHECKING:  # the stages are imported when the demo runs, not for `tongji --help`
+    from tongji.aggregating.summary import Summary
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +29,9 @@ def demo_command(
     port: int = typer.Option(8000, "--port", help="与 --serve 同用：端口"),
 ) -> None:
     """演示：审核示例城市的工作簿，写出问题清单和退回工作簿的标注副本，再逐级汇总街道、区、市。"""
+    from tongji.checking.rules import fmt_number
+    from tongji.demo import PERIOD, run_demo
+
     con = console()
     if serve:
         return _serve(con, Path(out) / "门户", host, port)

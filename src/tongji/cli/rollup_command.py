@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from tongji.aggregating.rollup import rollup, rollup_all
-from tongji.aggregating.summary import Summary
-from tongji.checking.rules import fmt_number
 from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
-from tongji.definitions.registry import load_registry
 from tongji.errors import TongjiError
 from tongji.i18n import lang, t
-from tongji.plugins import load_spec
-from tongji.writing.files import ensure_dir
 from tongji.writing.paths import refuse_overlap
 from tongji.writing.text import terminal_safe
+
+if TYPE_CHECKING:  # the stages are imported when a command runs, not for `tongji --help`
+    from tongji.aggregating.summary import Summary
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +38,11 @@ def rollup_command(
                                       help="输出格式，可重复或用逗号分隔：xlsx、csv、json、parquet 及插件注册的格式"),
 ) -> None:
     """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
+    from tongji.aggregating.rollup import rollup, rollup_all
+    from tongji.definitions.registry import load_registry
+    from tongji.plugins import load_spec
+    from tongji.writing.files import ensure_dir
+
     if not all_nodes and not unit:
         raise TongjiError("rollup-needs-unit")
     refuse_overlap([*inputs, *([previous] if previous else [])], [out])
@@ -86,6 +88,10 @@ def _percent(value: float | None) -> str:
 
 
 def show(con, s: Summary) -> None:
+    from rich.table import Table
+
+    from tongji.checking.rules import fmt_number
+
     con.print(shown("rollup-title", name=s.name, unit=s.unit, period=s.period))
     timely = s.completeness["late"].null_count() < s.completeness.height  # the rollup had a deadline
     cols = ["child", "child_name", "expected", "received", "accepted", "returned", "missing",

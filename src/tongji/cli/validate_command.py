@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import typer
-from rich.table import Table
 
-from tongji.checking.validate import validate
 from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
 from tongji.i18n import lang, severity, status, t
-from tongji.issues.report import ValidationReport
-from tongji.writing.issue_report import write_report
 from tongji.writing.paths import refuse_overlap
 from tongji.writing.text import terminal_safe
+
+if TYPE_CHECKING:  # the checking and writing stages are imported when a command runs, not for `tongji --help`
+    from tongji.issues.report import ValidationReport
 
 MAX_SHOWN = 200  # issues printed on the terminal; the full list goes to --report
 ALL_BOOKS_UP_TO = 50  # beyond this many workbooks, only those needing attention are listed
@@ -34,6 +33,9 @@ def validate_command(
     levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
 ) -> None:
     """审核工作簿：退出码 0 无错误，1 有工作簿需退回，2 用法或设置错误。"""
+    from tongji.checking.validate import validate
+    from tongji.writing.issue_report import write_report
+
     out = console()
     refuse_overlap(paths, [report, annotate])
     if report is not None:
@@ -67,6 +69,9 @@ def write_report_check(path: Path) -> None:
 
 
 def show(out, result: ValidationReport) -> None:
+    import polars as pl
+    from rich.table import Table
+
     books = result.workbooks
     counts = {s: int((books["status"] == s).sum()) for s in ("通过", "有警告", "退回")}
     out.print(t("cli-summary", n=books.height, ok=counts["通过"], warn=counts["有警告"], bad=counts["退回"]))
@@ -91,6 +96,8 @@ def show(out, result: ValidationReport) -> None:
 
 
 def _issues(out, result: ValidationReport) -> None:
+    from rich.table import Table
+
     table = Table(*[t(k) for k in ("col-file", "col-severity", "col-cell", "col-code", "col-message",
                                    "col-diff")], title=t("cli-issues"))
     from tongji.checking.rules import fmt_number
