@@ -39,8 +39,10 @@ def peer_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: list
     book = wide.filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI]))
     where = cells.select("file_id", "code", "sheet", "ref", "note")
     ok = book.filter(~pl.col("file_id").is_in(returned.implode()))
-    parts = [_ratio_issues(ok, where, spec), _heaped_issues(book, where, spec),
-             _copied_issues(book, where, spec, files)]
+    judged = ok.height >= spec.params[MIN_UNITS]  # fewer than one group's worth: no peers to compare with
+    parts = [_ratio_issues(ok, where, spec) if judged else pl.DataFrame(schema=FOUND),
+             _heaped_issues(book, where, spec),
+             _copied_issues(book, where, spec, files) if book.height > 1 else pl.DataFrame(schema=FOUND)]
     return pl.concat([p.select(list(FOUND)) for p in parts if p.height] or [pl.DataFrame(schema=FOUND)])
 
 
