@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(serve_app, name="serve")
     serve_app.callback(invoke_without_command=True)(friendly(serve_command))
     serve_app.command("accounts")(friendly(accounts_command))
+    serve_app.command("backup")(friendly(backup_command))
+    serve_app.command("restore")(friendly(restore_command))
+    serve_app.command("check")(friendly(check_command))
 
 
 def serve_command(
@@ -65,3 +68,44 @@ def accounts_command(
         made = create_accounts(db, portal.registry, reset=reset)
     account_list(made, out)
     console().print(shown("accounts-written", n=len(made), path=out))
+
+
+def backup_command(
+    out: Path = typer.Argument(..., help="备份文件（.zip）"),
+    data: Path = typer.Option(Path("tongji-portal"), "--data", help="数据文件夹"),
+    database: str = typer.Option(None, "--database", help="数据库地址（SQLAlchemy URL）"),
+) -> None:
+    """备份：数据库、上传的文件和汇总表，连同每个文件的 SHA-256，写成一个 zip；门户运行时也可备份。"""
+    from tongji.portal.backup import backup
+
+    made = backup(data, out, database)
+    console().print(shown("backup-written", path=made.path, submissions=made.rows["submission"],
+                          rollups=made.rows["rollup"], accounts=made.rows["account"], files=made.files))
+
+
+def restore_command(
+    archive: Path = typer.Argument(..., help="tongji serve backup 写出的备份文件"),
+    data: Path = typer.Option(Path("tongji-portal"), "--data", help="恢复到的数据文件夹（须为空）"),
+    database: str = typer.Option(None, "--database", help="恢复到的数据库（须为空），默认是数据文件夹中的 SQLite"),
+) -> None:
+    """恢复：先核对备份中每个文件的 SHA-256，再恢复到空的数据文件夹和数据库。"""
+    from tongji.portal.backup import restore
+
+    made = restore(archive, data, database)
+    console().print(shown("restore-done", path=made.path, submissions=made.rows["submission"],
+                          rollups=made.rows["rollup"], accounts=made.rows["account"], files=made.files))
+
+
+def check_command(
+    data: Path = typer.Option(Path("tongji-portal"), "--data", help="数据文件夹"),
+    database: str = typer.Option(None, "--database", help="数据库地址（SQLAlchemy URL）"),
+) -> None:
+    """检查数据文件夹：每个文件与其 SHA-256 是否相符，数据库记录的文件是否都在。退出码 0 完好，1 有问题。"""
+    from tongji.portal.backup import check
+
+    found = check(data, database)
+    con = console()
+    for key, params in found:
+        con.print(shown(key, **params))
+    con.print(shown("check-found", n=len(found)) if found else shown("check-ok", path=data))
+    raise typer.Exit(1 if found else 0)

@@ -35,16 +35,20 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def stored_name(sha256: str, suffix: str) -> str:
+    """Where a file is kept, inside the data folder. Names come from the database, but are never trusted as paths."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256) or suffix not in SUFFIXES:
+        raise ValueError("not a stored file")
+    return f"files/{sha256[:2]}/{sha256}{suffix}"
+
+
 class Store:
     def __init__(self, root: Path):
         self.root = Path(root)
         (self.root / "files").mkdir(parents=True, exist_ok=True)
 
     def path(self, sha256: str, suffix: str) -> Path:
-        # names come from the database, but are never trusted as paths
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256) or suffix not in SUFFIXES:
-            raise ValueError("not a stored file")
-        return self.root / "files" / sha256[:2] / f"{sha256}{suffix}"
+        return self.root / stored_name(sha256, suffix)
 
     def put(self, data: bytes, suffix: str) -> tuple[str, Path]:
         """Store `data` once; the same bytes uploaded again are the same file."""

@@ -1,0 +1,158 @@
+"""`tongji serve backup`, `restore` and `check`: a backup restores onto an empty data folder with the same board;
+a damaged backup or a damaged stored file is found and named."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import zipfile
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from portal_kit import DISTRICT, STREET, make_world
+from tongji import cli
+from tongji.portal import create_app
+from tongji.portal.backup import backup
+from tongji.portal.db import Account, Rollup, Submission
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A 街道 with two uploads (one approved, one returned by the checker), a rollup of the 街道, and its 本级."""
+    tmp = tmp_path_factory.mktemp("backup")
+    world = make_world(tmp)
+    good, bad = world.unit(STREET, 0), world.unit(STREET, 1)
+    world.client(good).upload(good, world.workbook(good, tmp))
+    world.client(bad).upload(bad, world.workbook(bad, tmp, HY04=99999))
+    world.client(STREET).upload(STREET, world.workbook(STREET, tmp))
+    street = world.client(STREET)
+    with world.portal.db() as db:
+        first = db.scalar(select(Submission).where(Submission.unit == good))
+    street.get(f"/submissions/{first.id}")
+    street.post(f"/submissions/{first.id}/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    return world
+
+
+def invoke(*args):
+    cli._register()
+    return CliRunner().invoke(cli.app, [str(a) for a in args])
+
+
+def state(app) -> dict:
+    """What the board is made of: every submission's unit, version, verdict and review, and the rollups."""
+    with app.state.portal.db() as db:
+        subs = [(s.unit, s.version, s.sha256, s.verdict, s.review, s.errors) for s in
+                db.scalars(select(Submission).order_by(Submission.id))]
+        rollups = [(r.unit, r.folder, r.errors) for r in db.scalars(select(Rollup).order_by(Rollup.id))]
+        logins = sorted(a.login for a in db.scalars(select(Account)))
+    return {"submissions": subs, "rollups": rollups, "logins": logins}
+
+
+def test_backup_restores_onto_an_empty_folder_with_the_same_board(world, tmp_path):
+    result = invoke("serve", "backup", tmp_path / "备份.zip", "--data", world.data)
+    assert result.exit_code == 0, result.output
+    assert "3 份上报、1 次汇总" in result.output
+    result = invoke("serve", "restore", tmp_path / "备份.zip", "--data", tmp_path / "restored")
+    assert result.exit_code == 0, result.output
+    again = create_app(world.city.registry, "2025", data=tmp_path / "restored", spec=world.portal.spec)
+    assert state(again) == state(world.app)
+    for sha in {s[2] for s in state(world.app)["submissions"]}:
+        found = list((tmp_path / "restored" / "files").rglob(f"{sha}.*"))
+        assert len(found) == 1 and hashlib.sha256(found[0].read_bytes()).hexdigest() == sha
+    folder = state(world.app)["rollups"][0][1]
+    assert sorted(p.name for p in (tmp_path / "restored" / folder).iterdir()) == sorted(
+        p.name for p in (world.data / folder).iterdir())
+    # the same people sign in with the same passwords and see the same board
+    from portal_kit import World
+
+    restored = World(world.city, again, dict(world.passwords), tmp_path / "restored")
+    page = restored.client(DISTRICT).get(f"/board/{STREET}")
+    assert page.status_code == 200 and world.unit(STREET, 0) in page.text
+    check = invoke("serve", "check", "--data", tmp_path / "restored")
+    assert check.exit_code == 0 and "完好" in check.output
+
+
+def test_restore_refuses_a_folder_that_holds_data(world, tmp_path):
+    backup(world.data, tmp_path / "b.zip")
+    result = invoke("serve", "restore", tmp_path / "b.zip", "--data", world.data)
+    assert result.exit_code == 2 and "只能恢复到空的数据文件夹" in result.output
+
+
+def test_a_damaged_backup_restores_nothing(world, tmp_path):
+    backup(world.data, tmp_path / "b.zip")
+    damaged = None
+    with zipfile.ZipFile(tmp_path / "b.zip") as src, zipfile.ZipFile(tmp_path / "bad.zip", "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if damaged is None and info.filename.startswith("files/") and info.filename.endswith(".xlsx"):
+                body = body[:-10] + b"0123456789"  # a flipped tail: the zip is fine, the workbook is not
+                damaged = info.filename
+            dst.writestr(info, body)
+    result = invoke("serve", "restore", tmp_path / "bad.zip", "--data", tmp_path / "restored")
+    assert result.exit_code == 2 and "已损坏" in result.output and damaged in result.output
+    assert not (tmp_path / "restored").exists()
+
+
+def test_an_archive_cannot_write_outside_the_data_folder(world, tmp_path):
+    body = b"x"
+    manifest = {"format": 1, "tables": {}, "files": {"database.json": hashlib.sha256(b"{}").hexdigest(),
+                                                      "../evil.txt": hashlib.sha256(body).hexdigest()}}
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as z:
+        z.writestr("database.json", b"{}")
+        z.writestr("../evil.txt", body)
+        z.writestr("manifest.json", json.dumps(manifest))
+    result = invoke("serve", "restore", tmp_path / "evil.zip", "--data", tmp_path / "restored")
+    assert result.exit_code == 2 and "不是 tongji 门户的备份" in result.output
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_check_finds_a_damaged_stored_file(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit(STREET, 0)
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    stored = next((world.data / "files").rglob("*.xlsx"))
+    assert invoke("serve", "check", "--data", world.data).exit_code == 0
+    stored.write_bytes(stored.read_bytes()[:-1] + b"!")
+    result = invoke("serve", "check", "--data", world.data)
+    assert result.exit_code == 1 and stored.name in result.output.replace("\n", "") and "已损坏" in result.output
+    stored.unlink()
+    result = invoke("serve", "check", "--data", world.data)
+    assert result.exit_code == 1 and f"单位 {unit} 第 1 版" in result.output
+
+
+def test_a_backup_taken_while_units_upload_is_consistent(tmp_path):
+    """Uploads keep arriving while the backup runs: every submission the backup holds has its file in it."""
+    world = make_world(tmp_path)
+    units = [world.unit(STREET, n) for n in range(2)]
+    clients = {u: world.client(u) for u in units}
+    data = {u: world.workbook(u, tmp_path) for u in units}
+    stop, uploaded = threading.Event(), [0]
+
+    def keep_uploading():
+        while not stop.is_set():
+            for u in units:
+                clients[u].upload(u, data[u])
+                uploaded[0] += 1
+
+    thread = threading.Thread(target=keep_uploading)
+    thread.start()
+    made = []
+    try:
+        while uploaded[0] < 8 and len(made) < 200:  # backups keep being taken while uploads keep arriving
+            made.append(backup(world.data, tmp_path / f"b{len(made)}.zip"))
+    finally:
+        stop.set()
+        thread.join()
+    held = set()
+    for m in made:
+        with zipfile.ZipFile(m.path) as z:
+            rows = json.loads(z.read("database.json"))
+            names = set(z.namelist())
+        assert all(f"files/{r['sha256'][:2]}/{r['sha256']}{r['suffix']}" in names for r in rows["submission"])
+        held.add(len(rows["submission"]))
+    assert len(held) > 1  # the backups did catch the uploads at different moments
