@@ -158,3 +158,31 @@ def test_a_cluster_out_of_reach_or_half_asked_for_is_one_line(batch):
     gone = runner.invoke(cli.app, ["validate", str(batch), "--dask", "tcp://127.0.0.1:9"], env={"TONGJI_DASK": ""})
     assert gone.exit_code == 2 and "连接不上 Dask 调度器 tcp://127.0.0.1:9" in gone.output
     assert "Traceback" not in gone.output
+
+
+def test_a_file_that_kills_a_dask_worker_is_found_and_the_rest_read(tmp_path):
+    """A workbook aborting calamine kills the Dask worker reading it; Dask gives the chunk up (KilledWorker) and
+    the local guard reads it again, finding the file, as with local worker processes (test_reader_guard.py)."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from hostile import MEMBER_PART, far_cell, rezip, unit
+    from tongji import plugins
+    from tongji.reading.cluster import Dask
+
+    folder = tmp_path / "插件"
+    folder.mkdir()  # limits so lax that the screen lets the far cell through: calamine aborts on it
+    (folder / "lax.toml").write_text('[config]\n"工作表行数上限" = 2000000\n"工作表列数上限" = 20000\n',
+                                     encoding="utf-8")
+    plugins.configure(folder, entry_points=False)
+    books = tmp_path / "books"
+    for n in range(6):
+        unit(books / f"{n}.xlsx", n)
+    rezip(unit(books / "3.xlsx", 3), MEMBER_PART, far_cell("XFD1048576", 1048576))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as c:
+        report = tongji.validate(books, workers=Dask(c.scheduler_address, size=4))
+    status = dict(report.workbooks.select(pl.col("file").str.extract(r"(\d)\.xlsx$"), "status").iter_rows())
+    assert status == {"0": "通过", "1": "通过", "2": "通过", "3": "退回", "4": "通过", "5": "通过"}
+    crash = report.for_file("3.xlsx").issues
+    assert crash.select("rule", "severity").rows() == [("unreadable", "错误")]
