@@ -106,7 +106,8 @@ def test_the_samples_checked_in_chunks_of_any_size_give_the_same_report(chunk, m
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as c:
+    # the scheduler's HTTP server on any free port: 8787 may be another cluster's
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as c:
         yield c.scheduler_address
 
 
@@ -164,7 +165,6 @@ def test_a_file_that_kills_a_dask_worker_is_found_and_the_rest_read(tmp_path):
     """A workbook aborting calamine kills the Dask worker reading it; Dask gives the chunk up (KilledWorker) and
     the local guard reads it again, finding the file, as with local worker processes (test_reader_guard.py)."""
     distributed = pytest.importorskip("distributed")
-    import dask
 
     from hostile import MEMBER_PART, far_cell, rezip, unit
     from tongji import plugins
@@ -179,8 +179,8 @@ def test_a_file_that_kills_a_dask_worker_is_found_and_the_rest_read(tmp_path):
     for n in range(6):
         unit(books / f"{n}.xlsx", n)
     rezip(unit(books / "3.xlsx", 3), MEMBER_PART, far_cell("XFD1048576", 1048576))
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as c:
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
+                                  scheduler_kwargs={"allowed_failures": 0}) as c:  # no retries: each kills one
         report = tongji.validate(books, workers=Dask(c.scheduler_address, size=4))
     status = dict(report.workbooks.select(pl.col("file").str.extract(r"(\d)\.xlsx$"), "status").iter_rows())
     assert status == {"0": "通过", "1": "通过", "2": "通过", "3": "退回", "4": "通过", "5": "通过"}

@@ -53,7 +53,7 @@ class Dask:
 
             def submit() -> None:
                 for start, files in queue:
-                    sent = [Sent(f, f.read_bytes()) for f in files] if self.send_bytes else files
+                    sent = [Sent.of(f) for f in files] if self.send_bytes else files
                     future = client.submit(task, start, sent, *shared, pure=False)
                     starts[future.key] = start
                     running.add(future)

@@ -66,10 +66,18 @@ class Processes:
 @dataclass(frozen=True)
 class Sent:
     """A file's bytes, sent to a worker that cannot see its path: read like a Path (`read_bytes`, `name`,
-    `suffix`)."""
+    `suffix`). A file this process could not read is sent with the reason, and the worker reports it unreadable."""
 
     path: Path
-    data: bytes
+    data: bytes = b""
+    error: str = ""
+
+    @classmethod
+    def of(cls, path: Path) -> Sent:
+        try:
+            return cls(path, path.read_bytes())
+        except OSError as exc:
+            return cls(path, error=str(exc))
 
     @property
     def name(self) -> str:
@@ -80,6 +88,8 @@ class Sent:
         return self.path.suffix
 
     def read_bytes(self) -> bytes:
+        if self.error:
+            raise OSError(self.error)
         return self.data
 
 
