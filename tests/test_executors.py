@@ -77,6 +77,17 @@ def test_chunks_in_worker_processes_give_the_same_report_and_files(batch, tmp_pa
     assert outputs(one, tmp_path / "1") == outputs(many, tmp_path / "n")
 
 
+def test_the_samples_in_worker_processes_give_the_same_report_and_summaries(tmp_path, monkeypatch):
+    registry = SAMPLES / "registry.csv"
+    one = tongji.validate(SAMPLES / PERIOD, registry=registry, period=PERIOD)
+    monkeypatch.setattr(reading_workers, "PARALLEL_MIN", 2)
+    many = tongji.validate(SAMPLES / PERIOD, registry=registry, period=PERIOD, workers=Processes(2, size=40))
+    same(one, many)
+    assert outputs(one, tmp_path / "1") == outputs(many, tmp_path / "n")
+    local = rolled_up(tmp_path / "local", 1)
+    assert local and rolled_up(tmp_path / "processes", Processes(2, size=40)) == local
+
+
 def test_the_checks_across_workbooks_name_the_exact_cells(batch):
     report = tongji.validate(batch)
     usual = cell_of("FM02")
