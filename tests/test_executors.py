@@ -104,6 +104,23 @@ def test_the_checks_across_workbooks_name_the_exact_cells(batch):
     assert ["not-workbook"] in report.flatten(["rule"])
 
 
+def test_a_chunk_sends_back_workbooks_not_cells(batch):
+    """What leaves a worker: one row per workbook, and of the cells only those off the chunk's common layout."""
+    from tongji.checking.workbook_checks import check_chunk
+    from tongji.plugins import load_spec
+    from tongji.reading.workbooks import discover
+
+    files = discover([batch])
+    out = check_chunk(0, files, load_spec(), None)
+    assert "cells" not in out and out["wide"].height == 42  # 43 files, one no workbook
+    names = {i: f.name for i, f in enumerate(files)}
+    moved = out["moved"].with_columns(pl.col("file_id").replace_strict(names, return_dtype=pl.Utf8).alias("file"))
+    cover_codes = [r.code for r in load_spec().cover.rows]
+    assert sorted(moved.filter(pl.col("file") == "40.xlsx")["code"]) == sorted(cover_codes)  # its cover, 2 rows down
+    assert moved.filter(pl.col("file") == "09.xlsx").rows() == [(9, "BF20", None, None, "09.xlsx")]  # left out
+    assert set(moved["file"]) == {"40.xlsx", "09.xlsx"}
+
+
 @pytest.mark.parametrize("chunk", [1, 5, 500])
 def test_the_samples_checked_in_chunks_of_any_size_give_the_same_report(chunk, monkeypatch):
     registry = SAMPLES / "registry.csv"
