@@ -164,14 +164,16 @@ def test_the_commands_take_a_cluster(cluster, batch, tmp_path, monkeypatch):
 
     cli._register()
     runner = CliRunner()
-    local = runner.invoke(cli.app, ["validate", str(batch), "--report", str(tmp_path / "a.csv")])
-    remote = runner.invoke(cli.app, ["validate", str(batch), "--report", str(tmp_path / "b.csv"), "--dask", cluster,
+    monkeypatch.chdir(batch.parent)  # a path relative to here, not to the workers' own working folder
+    local = runner.invoke(cli.app, ["validate", batch.name, "--report", str(tmp_path / "a.csv")])
+    remote = runner.invoke(cli.app, ["validate", batch.name, "--report", str(tmp_path / "b.csv"), "--dask", cluster,
                                      "--dask-send-bytes"])
     assert local.exit_code == remote.exit_code == 1
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     monkeypatch.setenv("TONGJI_DASK", cluster)
-    by_env = runner.invoke(cli.app, ["validate", str(batch), "--report", str(tmp_path / "c.csv")])
+    by_env = runner.invoke(cli.app, ["validate", batch.name, "--report", str(tmp_path / "c.csv")])
     assert by_env.exit_code == 1 and (tmp_path / "c.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+    assert "unreadable" not in (tmp_path / "c.csv").read_text(encoding="utf-8-sig")
 
 
 def test_a_cluster_out_of_reach_or_half_asked_for_is_one_line(batch):

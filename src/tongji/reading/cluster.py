@@ -1,6 +1,7 @@
 """Chunks on a Dask cluster (`--dask tcp://scheduler:8786`, or TONGJI_DASK): for batches bigger than one machine.
 
-The workers read the files from the same paths as this process (a shared folder mounted alike everywhere), or,
+The workers read the files from the same absolute paths as this process (a shared folder mounted alike
+everywhere; a worker's working folder is its own, so a relative path is made absolute here), or,
 with `send_bytes`, are sent each file's bytes by this process. Only a few chunks are in flight at a time, so this
 process never holds more than those. A chunk whose worker died (a file that aborts calamine kills the worker
 process; Dask retries it on others, then gives up) is read again here by the guard of reading/workers.py, in local
@@ -53,7 +54,7 @@ class Dask:
 
             def submit() -> None:
                 for start, files in queue:
-                    sent = [Sent.of(f) for f in files] if self.send_bytes else files
+                    sent = [Sent.of(f) for f in files] if self.send_bytes else [f.absolute() for f in files]
                     future = client.submit(task, start, sent, *shared, pure=False)
                     starts[future.key] = start
                     running.add(future)
