@@ -216,3 +216,26 @@ def test_a_file_that_kills_a_dask_worker_is_found_and_the_rest_read(tmp_path):
     assert status == {"0": "通过", "1": "通过", "2": "通过", "3": "退回", "4": "通过", "5": "通过"}
     crash = report.for_file("3.xlsx").issues
     assert crash.select("rule", "severity").rows() == [("unreadable", "错误")]
+
+
+class Flags:
+    """A plugin's check that names cells by code, without a value: the issue quotes each cell's text as read."""
+
+    from tongji.plugin import hookimpl
+
+    @hookimpl
+    def register_checks(self, register):
+        def every(table):
+            return [{"file": f, "code": c} for f in table["file"] for c in ("HY01", "HY02", "JH03", "HY11")]
+
+        register("look-here", every, "提示", "看一看")
+
+
+def test_a_plugins_issue_quotes_the_cells_text_as_read(tmp_path):
+    from tongji.testing import load_plugin, validate
+
+    make_workbook(tmp_path / "a.xlsx", {"HY01": "1,234", "HY02": 40, "HY11": 2.5})
+    report = validate(load_plugin(Flags(), name="flags"), tmp_path)
+    quoted = report.issues.filter(pl.col("rule") == "look-here").select("cell", "value").rows()
+    assert quoted == [(cell_of("HY01"), "1,234"), (cell_of("HY02"), "40"), (cell_of("HY11"), "2.5"),
+                      (cell_of("JH03"), "是")]

@@ -84,7 +84,8 @@ def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry 
         chunks["issues"],
         batch_cover_issues(wide, where, spec, registry, files),
         _summary_issues(wide, where, spec, files),
-        plugin_issues(wide, partial(_cells_of, where, wide, spec), spec, registry, period, files, ISSUE_FRAME),
+        plugin_issues(wide, partial(where.of_files, wide=wide, numeric=[r.code for r in spec.numeric_rows()]),
+                      spec, registry, period, files, ISSUE_FRAME),
     ]
     issues = pl.concat([p.select(list(ISSUE_FRAME)) for p in parts])
     returned = issues.filter(pl.col("severity") == "错误")["file_id"].unique()
@@ -92,15 +93,6 @@ def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry 
     skipped = (["needs-registry"] if registry is None else []) + (["needs-period"] if period is None else [])
     return _assemble(spec, files, chunks["hashes"], wide, issues, skipped, chunks["notes"])
 
-
-def _cells_of(where: Where, wide: pl.DataFrame, spec: Spec, file_ids: list[int]) -> pl.DataFrame:
-    """The cells of a few workbooks, for a plugin's issues: a value cell's text is its number as read."""
-    numeric = [r.code for r in spec.numeric_rows()]
-    values = (wide.filter(pl.col("file_id").is_in(file_ids)).select("file_id", *numeric)
-              .unpivot(index="file_id", variable_name="code", value_name="value")
-              .select("file_id", "code", pl.col("value").map_elements(fmt_number, return_dtype=pl.Utf8).alias("text")))
-    return (where.of_files(file_ids).join(values, on=["file_id", "code"], how="left", maintain_order="left")
-            .with_columns(pl.coalesce("raw", "text").alias("raw")).drop("text"))
 
 def _summary_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Path]) -> pl.DataFrame:
     """A summary workbook's totals must be the sums of its own 明细, and each grouping of its 分组 sheet must add up

@@ -22,6 +22,20 @@ NOTES = {"file_id": pl.Int32, "code": pl.Utf8, "note": pl.Utf8}
 COVER = {"file_id": pl.Int32, "code": pl.Utf8, "raw": pl.Utf8}
 
 
+def number_text(value: pl.Expr) -> pl.Expr:
+    """A value as the text a cell holding it reads as: 12.0 as "12", 0.5 as "0.5"."""
+    whole = value == value.round(0)
+    return pl.when(whole).then(value.round(0).cast(pl.Int64).cast(pl.Utf8)).otherwise(value.cast(pl.Utf8))
+
+
+def typed_otherwise(cells: pl.DataFrame, codes: list[str]) -> pl.DataFrame:
+    """(file_id, code, raw) of the value cells whose text is not simply their number ("1,234", 是, "约20"): the
+    text a plugin's issue quotes; any other cell's text is its number's (`number_text`)."""
+    raw = pl.col("raw").str.strip_chars()
+    differs = raw.is_not_null() & (raw != number_text(pl.col("value"))).fill_null(True)
+    return cells.filter(pl.col("code").is_in(codes) & differs).select("file_id", "code", "raw")
+
+
 def chunk_layout(cells: pl.DataFrame, spec: Spec, start: int, readable: list[int]) -> dict[str, pl.DataFrame]:
     """The layout of a chunk whose first file is `start`, and its cells that are elsewhere (or absent: no sheet,
     no ref) among its `readable` workbooks. `cells` has file_id, code, sheet, ref."""
@@ -45,12 +59,14 @@ def chunk_layout(cells: pl.DataFrame, spec: Spec, start: int, readable: list[int
 class Where:
     """The cells of a batch, compactly: `layout` (first, code, sheet, ref) of each chunk from its first file on,
     `moved` (file_id, code, sheet, ref) the cells elsewhere or absent, `notes` (file_id, code, note) every 说明
-    beside a value, `cover` (file_id, code, raw) the cover's text as typed."""
+    beside a value, `cover` (file_id, code, raw) the cover's text as typed, `typed` (file_id, code, raw) the value
+    cells whose text is not their number's."""
 
     layout: pl.DataFrame
     moved: pl.DataFrame
     notes: pl.DataFrame
     cover: pl.DataFrame
+    typed: pl.DataFrame
 
     def join(self, df: pl.DataFrame) -> pl.DataFrame:
         """`df` (with file_id and code) with the cell's sheet, ref, note and raw text (cover) beside each row;
@@ -67,12 +83,20 @@ class Where:
         return df.drop(drop).join(found, on=KEY, how="left", maintain_order="left").with_columns(
             pl.when(pl.col("ref").is_not_null()).then(pl.col("sheet")).alias("sheet"))
 
-    def of_files(self, file_ids: list[int]) -> pl.DataFrame:
-        """Every cell of these workbooks: file_id, code, sheet, ref, note, raw (the cover's)."""
+    def of_files(self, file_ids: list[int], wide: pl.DataFrame, numeric: list[str]) -> pl.DataFrame:
+        """Every cell of these workbooks: file_id, code, sheet, ref, note, raw (its text as read: from `wide`, the
+        table of workbooks, where the text is the number's)."""
         ids = pl.DataFrame({"file_id": file_ids}, schema={"file_id": pl.Int32})
         codes = self.layout.select("code").unique(maintain_order=True)
-        return self.join(ids.join(codes, how="cross")).filter(pl.col("ref").is_not_null())
+        values = (wide.filter(pl.col("file_id").is_in(file_ids)).select("file_id", *numeric)
+                  .unpivot(index="file_id", variable_name="code", value_name="value")
+                  .select(*KEY, number_text(pl.col("value")).alias("number")))
+        typed = self.typed.rename({"raw": "typed"})
+        return (self.join(ids.join(codes, how="cross")).filter(pl.col("ref").is_not_null())
+                .join(typed, on=KEY, how="left", maintain_order="left")
+                .join(values, on=KEY, how="left", maintain_order="left")
+                .with_columns(pl.coalesce("raw", "typed", "number").alias("raw")).drop("typed", "number"))
 
     @classmethod
     def of(cls, result: dict) -> Where:
-        return cls(result["layout"], result["moved"], result["notes"], result["cover"])
+        return cls(result["layout"], result["moved"], result["notes"], result["cover"], result["typed"])
