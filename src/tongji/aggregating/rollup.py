@@ -14,6 +14,7 @@ from tongji.aggregating.tree import Context
 from tongji.definitions import Spec
 from tongji.definitions.registry import Registry
 from tongji.errors import TongjiError
+from tongji.reading.workers import Executor
 
 
 def rollup(
@@ -26,7 +27,7 @@ def rollup(
     prefer_latest: bool = False,
     previous: str | Path | None = None,
     spec: Spec | None = None,
-    workers: int = 1,
+    workers: int | Executor = 1,
     tick: Callable[[], None] | None = None,
     on_files: Callable[[int], None] | None = None,
     deadline: str | date | None = None,
@@ -42,7 +43,8 @@ def rollup(
         prefer_latest: Of two workbooks of one unit, take the one with the latest 报出日期.
         previous: The node's own summary workbook of last period: 上期数, 同比 and the cross-period checks.
         spec: Forms, rules and indicators; by default those of the built-in schemas and loaded plugins.
-        workers: Processes reading the workbooks (see `validate`); 1, the default, reads in this process.
+        workers: Processes reading and checking the workbooks, or an Executor such as a Dask cluster (see
+            `validate`); 1, the default, works in this process.
         tick: Called once for every workbook read (a progress bar).
         on_files: Called once, with the number of workbooks found, before reading starts.
         deadline: 报送截止日期 (2026-01-20, or a date): a unit whose 报出日期 is later is 迟报, and 完整性 gives
@@ -74,7 +76,7 @@ def rollup_all(
     prefer_latest: bool = False,
     previous: str | Path | None = None,
     spec: Spec | None = None,
-    workers: int = 1,
+    workers: int | Executor = 1,
     tick: Callable[[], None] | None = None,
     on_files: Callable[[int], None] | None = None,
     deadline: str | date | None = None,
@@ -91,7 +93,8 @@ def rollup_all(
         prefer_latest: Of two workbooks of one unit, take the one with the latest 报出日期.
         previous: The top node's summary workbook of last period: every node gets its 上期数 from its 明细.
         spec: Forms, rules and indicators; by default those of the built-in schemas and loaded plugins.
-        workers: Processes reading the workbooks (see `validate`); 1, the default, reads in this process.
+        workers: Processes reading and checking the workbooks, or an Executor such as a Dask cluster (see
+            `validate`); 1, the default, works in this process.
         tick: Called once for every workbook read (a progress bar).
         on_files: Called once, with the number of workbooks found, before reading starts.
         deadline: 报送截止日期 (2026-01-20, or a date): a unit whose 报出日期 is later is 迟报, and 完整性 gives

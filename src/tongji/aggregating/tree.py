@@ -52,6 +52,7 @@ from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row
 from tongji.plugins import load_spec
+from tongji.reading.workers import Executor
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Context:
         prefer_latest: bool = False,
         previous: str | Path | None = None,
         spec: Spec | None = None,
-        workers: int = 1,
+        workers: int | Executor = 1,
         tick: Callable[[], None] | None = None,
         on_files: Callable[[int], None] | None = None,
         deadline: str | date | None = None,

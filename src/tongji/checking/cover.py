@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.checking.schema import PERIOD_RE, parse_date
+from tongji.checking.where import Where
 from tongji.definitions import Spec
 from tongji.definitions.codes import (
     BENJI,
@@ -26,20 +27,31 @@ from tongji.issues.catalog import BUILTIN
 SEVERITY = {code: kind.severity for code, kind in BUILTIN.items()}  # of the codes found here
 
 
-def cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
-                 period: str | None, files: list[Path]) -> pl.DataFrame:
-    """Period, template version, registry and duplicate checks: each one vectorised over all covers."""
+def cover_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, period: str | None) -> pl.DataFrame:
+    """Each workbook's own cover checks (period, template version, the codes, 有效期至), vectorised over a chunk's
+    covers; `cells` are its cells, for where each finding sits."""
     w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07", "FM10", "FM12", *_CODES)
-    found = [_version_issues(w, cells, spec), _duplicate_issues(w, files), *_code_issues(w, spec),
-             _lapsed_issues(w, spec)]
+    found = [_version_issues(w, cells, spec), *_code_issues(w, spec), _lapsed_issues(w, spec)]
     if period:
         bad = w.filter(pl.col("FM04").str.contains(PERIOD_RE) & (pl.col("FM04") != period))
         found.append(_cover_rule(bad, "FM04", "wrong-period", raw=pl.col("FM04"), period=pl.lit(period)))
+    where = cells.select("file_id", "code", "sheet", "ref", "raw").filter(pl.col("sheet") == spec.cover.sheet)
+    return _located(pl.concat(found).join(where, on=["file_id", "code"], how="left", maintain_order="left"), spec)
+
+
+def batch_cover_issues(wide: pl.DataFrame, where: Where, spec: Spec, registry: Registry | None,
+                       files: list[Path]) -> pl.DataFrame:
+    """The cover checks that need the whole batch: two workbooks of one unit, and each unit against the registry."""
+    w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07")
+    found = [_duplicate_issues(w, files)]
     if registry is not None:
         found.extend(_registry_issues(w, registry))
-    hits = pl.concat(found)
-    where = cells.select("file_id", "code", "sheet", "ref", "raw").filter(pl.col("sheet") == spec.cover.sheet)
-    return hits.join(where, on=["file_id", "code"], how="left").select(
+    return _located(where.join(pl.concat(found)), spec)
+
+
+def _located(hits: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """Cover findings, with the sheet, cell and text of the cover row they are about, as issues."""
+    return hits.select(
         "file_id", pl.col("rule").replace_strict(SEVERITY, return_dtype=pl.Utf8).alias("severity"), "rule",
         pl.col("sheet").fill_null(spec.cover.sheet), pl.col("ref").fill_null(""), "code",
         pl.col("raw").alias("value"), "message", "params", pl.lit(None, pl.Float64).alias("diff"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.checking.plugin_checks import FOUND
+from tongji.checking.where import Where
 from tongji.definitions import Spec
 from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.expr import to_polars
@@ -31,13 +32,12 @@ HEAPED_CELLS, COPIED_CELLS = "凑整_最少格数", "雷同_最少非零格数"
 ROUND = 100  # heaped: counts of at least this, all multiples of it
 
 
-def peer_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: list[Path],
+def peer_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Path],
                 returned: pl.Series) -> pl.DataFrame:
     """The three peer checks over the grassroots workbooks of the batch (summaries and 本级 are not peers).
     A workbook `returned` for an 错误 is left out of the ratios: its figures go back anyway, a peer finding
     would repeat the error, and they should not move its group's median."""
     book = wide.filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI]))
-    where = cells.select("file_id", "code", "sheet", "ref", "note")
     ok = book.filter(~pl.col("file_id").is_in(returned.implode()))
     judged = ok.height >= spec.params[MIN_UNITS]  # fewer than one group's worth: no peers to compare with
     parts = [_ratio_issues(ok, where, spec) if judged else pl.DataFrame(schema=FOUND),
@@ -54,7 +54,7 @@ def _size() -> pl.Expr:
     return out.otherwise(pl.lit(f"{SIZES[-1][0]}+"))
 
 
-def _ratio_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+def _ratio_issues(book: pl.DataFrame, where: Where, spec: Spec) -> pl.DataFrame:
     """Each ratio of each unit against its group's median, in robust z; groups too small are not judged."""
     if not spec.peer_ratios or not book.height:
         return pl.DataFrame(schema=FOUND)
@@ -82,8 +82,8 @@ def _ratio_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec) -> pl.Dat
     codes = pl.DataFrame([(i, c, k) for i, r in enumerate(spec.peer_ratios)
                           for k, c in enumerate(dict.fromkeys(r.numerator.codes + r.denominator.codes))],
                          schema={"ratio": pl.Int32, "code": pl.Utf8, "k": pl.Int64}, orient="row")
-    located = (hits.with_columns(pl.col("ratio").cast(pl.Int32)).join(codes, on="ratio")
-               .join(where, on=["file_id", "code"], how="left").sort("file_id", "ratio", "k")
+    located = (where.join(hits.with_columns(pl.col("ratio").cast(pl.Int32)).join(codes, on="ratio"))
+               .sort("file_id", "ratio", "k")
                .group_by("file_id", "ratio", maintain_order=True).agg(
                    pl.col("code").first(), pl.col("sheet").first(), pl.col("ref").first(),
                    (pl.col("sheet") + "!" + pl.col("ref")).drop_nulls().alias("cells"),
@@ -110,7 +110,7 @@ def _fmt(x: float, unit: str) -> str:
     return f"{x * 100:.1f}%" if unit == "%" else f"{x:.2f} {unit}".rstrip()
 
 
-def _heaped_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+def _heaped_issues(book: pl.DataFrame, where: Where, spec: Spec) -> pl.DataFrame:
     """Every count cell of ROUND or more a multiple of ROUND, and enough of them: estimates, not counts. Small
     counts (one covered unit, two full-time staff) say nothing either way, so they are left out."""
     counts = [r.code for r in spec.numeric_rows() if r.kind == "count" and r.code in book.columns]
@@ -123,7 +123,7 @@ def _heaped_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec) -> pl.Da
     heaped = heaped.filter(pl.col("round") & (pl.col("n") >= spec.params[HEAPED_CELLS])).select("file_id", "n")
     if not heaped.height:
         return pl.DataFrame(schema=FOUND)
-    found = (long.join(heaped, on="file_id").join(where, on=["file_id", "code"], how="left")
+    found = (where.join(long.join(heaped, on="file_id"))
              .with_columns(pl.col("code").replace_strict(order, return_dtype=pl.Int32).alias("k"))
              .sort("file_id", "k").group_by("file_id", maintain_order=True).agg(
                  pl.col("code").first(), pl.col("sheet").first(), pl.col("ref").first(), pl.col("n").first(),
@@ -132,7 +132,7 @@ def _heaped_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec) -> pl.Da
     return _frame(found.sort("file_id"), "heaped-figures", params)
 
 
-def _copied_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec, files: list[Path]) -> pl.DataFrame:
+def _copied_issues(book: pl.DataFrame, where: Where, spec: Spec, files: list[Path]) -> pl.DataFrame:
     """Two units (two 单位代码) whose value cells are all the same, with enough of them nonzero: one of the two
     workbooks was most likely copied from the other. A blank cell counts as 0, as it adds up."""
     codes = [r.code for r in spec.numeric_rows() if r.code in book.columns]
@@ -148,10 +148,8 @@ def _copied_issues(book: pl.DataFrame, where: pl.DataFrame, spec: Spec, files: l
     if not pairs.height:
         return pl.DataFrame(schema=FOUND)
     other = pl.format("单位 {}（{}）", "FM02_o", "name_o")
-    found = (pairs.sort("file_id", "file_id_o").group_by("file_id", maintain_order=True)
-             .agg(other.str.join("、").alias("others"))
-             .with_columns(pl.lit("FM02").alias("code"))
-             .join(where, on=["file_id", "code"], how="left")
+    found = (where.join(pairs.sort("file_id", "file_id_o").group_by("file_id", maintain_order=True)
+                        .agg(other.str.join("、").alias("others")).with_columns(pl.lit("FM02").alias("code")))
              .with_columns(pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")).list.drop_nulls().alias("cells")))
     return _frame(found.with_columns(pl.col("sheet").fill_null(spec.cover.sheet)), "copied-workbook",
                   {"others": pl.col("others")})

@@ -5,7 +5,7 @@ and an 错误 returns the workbook in rollup."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -47,10 +47,12 @@ def check_table(wide: pl.DataFrame, spec: Spec, registry: Registry | None,
     return df.select("file_id", "file", "类型", *cover, *REGISTRY_COLUMNS, *numeric)
 
 
-def plugin_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry: Registry | None,
-                  period: str | None, files: Sequence[Path | str], schema: dict = FOUND) -> pl.DataFrame:
+def plugin_issues(wide: pl.DataFrame, cells_of: Callable[[list[int]], pl.DataFrame], spec: Spec,
+                  registry: Registry | None, period: str | None, files: Sequence[Path | str],
+                  schema: dict = FOUND) -> pl.DataFrame:
     """Every Python check's issues in validation's internal issue frame (`schema`), from the wide table and
-    the cells of the workbooks `files` (file_id is the position in `files`)."""
+    the cells of the workbooks `files` (file_id is the position in `files`): `cells_of(file_ids)` gives those
+    workbooks' cells (file_id, code, sheet, ref, raw, note), asked only for the workbooks the checks name."""
     if not spec.checks:
         return pl.DataFrame(schema=schema)
     from tongji.plugins import guarded
@@ -58,20 +60,24 @@ def plugin_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, registry:
     table = check_table(wide, spec, registry, files)
     file_ids = dict(table.select("file", "file_id").iter_rows())
     rows_of = {r["file"]: r for r in table.drop("file_id").iter_rows(named=True)}
-    where = {}  # (file_id, code) and (file_id, sheet, ref) → (sheet, ref, code, raw, note)
-    for fid, code, sheet, ref, raw, note in cells.select("file_id", "code", "sheet", "ref", "raw", "note").iter_rows():
-        where[(fid, code)] = where[(fid, sheet, ref)] = (sheet, ref, code, raw, note)
-    out = []
+    found = []
     for check in spec.checks:
         kind = check_type(check)
         mine = table if check.scope == "全部" else table.filter(pl.col("类型") == check.scope)
-        found = guarded(check.plugin, f"检查 {check.id}", check.function,
-                        {"table": mine.drop("file_id"), "spec": spec, "registry": registry, "period": period})
-        for issue in _returned(check, found):
+        returned = guarded(check.plugin, f"检查 {check.id}", check.function,
+                           {"table": mine.drop("file_id"), "spec": spec, "registry": registry, "period": period})
+        for issue in _returned(check, returned):
             fid = file_ids.get(str(issue["file"]))
             if fid is None:
                 raise _bad(check, f"file “{issue['file']}” 不是本次审核的工作簿")
-            out.append(_row(check, kind, issue, fid, rows_of[str(issue["file"])], where, spec.cover.sheet))
+            found.append((check, kind, issue, fid))
+    where = {}  # (file_id, code) and (file_id, sheet, ref) → (sheet, ref, code, raw, note)
+    named = sorted({fid for *_, fid in found})
+    for fid, code, sheet, ref, raw, note in cells_of(named).select("file_id", "code", "sheet", "ref", "raw",
+                                                                   "note").iter_rows():
+        where[(fid, code)] = where[(fid, sheet, ref)] = (sheet, ref, code, raw, note)
+    out = [_row(check, kind, issue, fid, rows_of[str(issue["file"])], where, spec.cover.sheet)
+           for check, kind, issue, fid in found]
     return pl.DataFrame(out, schema=schema) if out else pl.DataFrame(schema=schema)
 
 

@@ -81,7 +81,7 @@ def checks_issues(summaries: list[Summary], spec: Spec, registry: Registry | Non
     if not summaries or not spec.checks:
         return pl.DataFrame(schema=ISSUE_COLUMNS)
     wide, cells = read_back(summaries, spec)
-    found = plugin_issues(wide, cells, spec, registry, period, [workbook_name(s) for s in summaries])
+    found = plugin_issues(wide, lambda _: cells, spec, registry, period, [workbook_name(s) for s in summaries])
     units = pl.DataFrame({"file_id": range(len(summaries)), "unit": [s.unit for s in summaries],
                           "unit_name": [s.name for s in summaries]}, schema={"file_id": pl.Int32, "unit": pl.Utf8,
                                                                               "unit_name": pl.Utf8})

@@ -7,6 +7,7 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,6 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tongji.errors import TongjiError
 from tongji.i18n import t
 from tongji.writing.text import terminal_safe
+
+if TYPE_CHECKING:  # the cluster module is imported when a command is pointed at one, not for `tongji --help`
+    from tongji.reading.cluster import Dask
 
 PROGRESS_MIN = 5  # fewer files than this finish before a bar would be seen
 LEVELS_HELP = "层级名称自上而下，逗号分隔（默认 市,区,街道,基层；也可设 TONGJI_LEVELS）"
@@ -26,6 +30,22 @@ def workers() -> int:
     core (at most MAX_WORKERS). The library itself uses one process unless given `workers=`."""
     env = os.environ.get("TONGJI_WORKERS", "")
     return max(1, int(env)) if env.isdigit() else min(os.cpu_count() or 1, MAX_WORKERS)
+
+
+DASK_HELP = "Dask 集群调度器地址（如 tcp://10.0.0.5:8786；也可设 TONGJI_DASK）：在集群各节点上读取并审核工作簿"
+SEND_BYTES_HELP = "把工作簿内容发给 Dask 各节点（各节点看不到同一共享路径时用）"
+
+
+def executor(dask: str | None = None, send_bytes: bool = False) -> int | Dask:
+    """Where a command reads and checks: the Dask cluster of `--dask` or TONGJI_DASK, else local processes."""
+    if dask or send_bytes or os.environ.get("TONGJI_DASK", "").strip():
+        from tongji.reading.cluster import from_env
+
+        cluster = from_env(dask, send_bytes)
+        if cluster is None:
+            raise TongjiError("dask-send-bytes-alone")
+        return cluster
+    return workers()
 
 
 def console() -> Console:

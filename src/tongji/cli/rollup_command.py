@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
+from tongji.cli.common import DASK_HELP, LEVELS_HELP, SEND_BYTES_HELP, console, executor, friendly, progress, shown
 from tongji.errors import TongjiError
 from tongji.i18n import lang, t
 from tongji.writing.paths import refuse_overlap
@@ -36,6 +36,8 @@ def rollup_command(
     levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
     formats: list[str] = typer.Option(["xlsx"], "--format", "-f",
                                       help="输出格式，可重复或用逗号分隔：xlsx、csv、json、parquet 及插件注册的格式"),
+    dask: str = typer.Option(None, "--dask", help=DASK_HELP),
+    send_bytes: bool = typer.Option(False, "--dask-send-bytes", help=SEND_BYTES_HELP),
 ) -> None:
     """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
     from tongji.aggregating.rollup import rollup, rollup_all
@@ -54,7 +56,8 @@ def rollup_command(
 
     con, spec = console(), load_spec()
     options = {"registry": registry, "period": period, "include_errors": include_errors,
-               "prefer_latest": prefer_latest, "previous": previous, "spec": spec, "workers": workers(),
+               "prefer_latest": prefer_latest, "previous": previous, "spec": spec,
+               "workers": executor(dask, send_bytes),
                "deadline": deadline}
     with progress(con, t("cli-reading")) as (on_total, tick):
         if all_nodes:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown, workers
+from tongji.cli.common import DASK_HELP, LEVELS_HELP, SEND_BYTES_HELP, console, executor, friendly, progress, shown
 from tongji.i18n import lang, severity, status, t
 from tongji.writing.paths import refuse_overlap
 from tongji.writing.text import terminal_safe
@@ -31,6 +31,8 @@ def validate_command(
     report: Path = typer.Option(None, "--report", help="把完整问题清单写入 .xlsx / .csv / .json"),
     annotate: Path = typer.Option(None, "--annotate", help="为有问题的工作簿写出标注副本到此文件夹"),
     levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
+    dask: str = typer.Option(None, "--dask", help=DASK_HELP),
+    send_bytes: bool = typer.Option(False, "--dask-send-bytes", help=SEND_BYTES_HELP),
 ) -> None:
     """审核工作簿：退出码 0 无错误，1 有工作簿需退回，2 用法或设置错误。"""
     from tongji.checking.validate import validate
@@ -45,7 +47,7 @@ def validate_command(
 
         registry = load_registry(registry, levels)
     with progress(out, t("cli-reading")) as (on_total, tick):
-        result = validate(paths, registry=registry, period=period, workers=workers(), tick=tick,
+        result = validate(paths, registry=registry, period=period, workers=executor(dask, send_bytes), tick=tick,
                           on_files=on_total)
     show(out, result)
     if report is not None:

@@ -35,7 +35,7 @@ from tongji.reading.labels import (
     norm_name,
 )
 from tongji.reading.screen import Limits, quiet_stderr, screen
-from tongji.reading.workers import read_in_chunks
+from tongji.reading.workers import Executor, run_in_chunks
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 _HEADER_SCAN = 40  # rows searched for the header labels
@@ -105,22 +105,22 @@ CELL_SCHEMA = {
 
 
 def read_workbooks(files: list[Path], spec: Spec, tick: Callable[[], None] | None = None, *,
-                   workers: int = 1) -> Stack:
+                   workers: int | Executor = 1) -> Stack:
     """Read all files into one Stack, in this process unless asked otherwise.
 
     With `workers` > 1 a big batch is read in chunks by that many worker processes (reading/workers.py); the
     caller's script then needs the usual `if __name__ == "__main__":` guard, so the library default is 1."""
-    return Stack(files=files, **read_in_chunks(_read_chunk, files, spec, tick, workers=workers, died=_died))
+    return Stack(files=files, **run_in_chunks(read_chunk, files, (spec,), tick, workers=workers, died=died))
 
 
-def _died(file_id: int) -> dict:
+def died(file_id: int, path: Path | None = None) -> dict:
     """What is known of a file whose reading process died: it is unreadable."""
     return {"cells": pl.DataFrame(schema=CELL_SCHEMA), "readable": [False], "hashes": [""],
             "problems": [Problem(file_id, "unreadable", {"detail": "读取进程异常终止 (the reading process died)"},
                                  message="unreadable-crash")]}
 
 
-def _read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> dict:
+def read_chunk(start: int, files: list[Path], spec: Spec, tick: Callable[[], None] | None = None) -> dict:
     """Read files numbered from `start` (in this process or a worker): the Stack's fields but `files`."""
     frames: list[pl.DataFrame] = []
     cells: list[tuple] = []  # one tuple per indicator row, in CELL_SCHEMA order
