@@ -105,14 +105,16 @@ def check_stack(stack: Stack, spec: Spec, registry: Registry | None, period: str
         _rule_issues(wide, cells, spec, scopes),
         _missing_rows(stack, cells, spec, not_on_form(wide, spec)),
         cover_issues(wide, cells, spec, registry, period, stack.files),
-        _summary_issues(wide, cells, spec, stack.files),
+        _summary_issues(wide, cells, spec, stack.files, details := {}),
         plugin_issues(wide, cells, spec, registry, period, stack.files, _INTERNAL),
     ]
     issues = pl.concat([p.select(list(_INTERNAL)) for p in parts])
     returned = issues.filter(pl.col("severity") == "错误")["file_id"].unique()
     issues = pl.concat([issues, peer_issues(wide, cells, spec, stack.files, returned).select(list(_INTERNAL))])
     skipped = (["needs-registry"] if registry is None else []) + (["needs-period"] if period is None else [])
-    return _assemble(spec, stack, wide, issues, skipped, _notes(cells, spec))
+    report = _assemble(spec, stack, wide, issues, skipped, _notes(cells, spec))
+    report.details = details
+    return report
 
 
 def _notes(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
@@ -312,16 +314,18 @@ def _missing_rows(stack: Stack, cells: pl.DataFrame, spec: Spec, not_on_form: pl
     return out.with_columns(pl.lit([], dtype=pl.List(pl.Utf8)).alias("cells"))
 
 
-def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: list[Path]) -> pl.DataFrame:
+def _summary_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, files: list[Path],
+                    details: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """A summary workbook's totals must be the sums of its own 明细, and each grouping of its 分组 sheet must add up
-    to them; otherwise it was edited by hand. Only summaries (a few files per batch) have their 明细 read."""
+    to them; otherwise it was edited by hand. Only summaries (a few files per batch) have their 明细 read, into
+    `details` (file → 明细), which rollup takes up rather than read a national 明细 twice."""
     from tongji.aggregating.groups import sheet_unbalanced
     from tongji.aggregating.summary import column_sums, read_detail, summary_mismatches
 
     rows = []
     for totals in wide.filter(pl.col("FM05") == SUMMARY).iter_rows(named=True):
         fid = totals["file_id"]
-        detail = read_detail(files[fid], spec, totals["FM12"])
+        detail = details[str(files[fid])] = read_detail(files[fid], spec, totals["FM12"])
         # the 分组 sheet against the 明细 it was made from: an edited total is summary-edited, not this too
         rows += _groups_rows(fid, sheet_unbalanced(files[fid], column_sums(detail, spec), spec), spec)
         found = summary_mismatches(totals, detail, spec)
