@@ -168,6 +168,20 @@ def test_next_level_rollup_and_previous_read_continued_summaries(monkeypatch, tm
     assert s.totals.filter(pl.col("code") == "HY01")["previous"][0] == last[CITY][0].total("HY01")
 
 
+def test_rollup_reads_a_child_summarys_detail_once(small_sheets, monkeypatch, tmp_path):
+    """Validation reads the 明细 to compare it with the totals; rollup takes that, not a second read."""
+    from tongji.aggregating import summary as module
+
+    spec = load_spec()
+    child = synthetic_summary(25, spec)
+    path = write_summary_workbook(child, tmp_path / "区.xlsx", spec)
+    read, sheets = module.read_sheet, []
+    monkeypatch.setattr(module, "read_sheet", lambda path, sheet, spec: sheets.append(sheet) or read(path, sheet, spec))
+    s = rollup([path], registry=registry_for(child), unit=CITY, period="2025")
+    assert s.detail.height == 25 and s.total("HY01") == child.total("HY01")
+    assert sheets.count("明细") == 1
+
+
 def test_rerun_is_byte_identical(small_sheets, tmp_path):
     spec = load_spec()
     summary = synthetic_summary(25, spec, notes=12)
