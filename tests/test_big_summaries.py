@@ -7,6 +7,7 @@ a synthetic 明细 of 1.1 million rows at Excel's real limit."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import fastexcel
 import openpyxl
@@ -136,6 +137,19 @@ def test_a_unit_dropped_from_a_continuation_sheet_is_summary_edited(small_sheets
     assert edited.height == sum(1 for r in spec.numeric_rows() if dropped[r.code])
     hy01 = edited.filter(pl.col("code") == "HY01").row(0, named=True)
     assert hy01["diff"] == pytest.approx(dropped["HY01"]) and hy01["cell"].startswith("会员!D")
+
+
+def test_issues_go_on_in_a_second_sheet(small_sheets, tmp_path):
+    spec = load_spec()
+    issue = {"file": "甲.xlsx", "unit_name": "甲公司工会", "severity": "警告", "rule": "HY03<=HY01", "sheet": "会员",
+             "cell": "会员!D9", "cells": ["会员!D9"], "code": "HY03", "name": "会员人数", "value": "33",
+             "message": "会员人数大于职工人数", "diff": 1.0, "explained": None}
+    issues = pl.DataFrame([issue | {"unit": f"U{k:09d}"} for k in range(12)], schema=ISSUE_COLUMNS)
+    path = write_summary_workbook(replace(synthetic_summary(3, spec), issues=issues), tmp_path / "i.xlsx", spec)
+    wb = openpyxl.load_workbook(path)
+    assert [wb[s].max_row for s in ("校验", "校验2")] == [10, 4] and "校验3" not in wb.sheetnames
+    assert [c.value for c in wb["校验2"][1]][:2] == ["文件", "单位代码"] and wb["校验2"]["B2"].value == "U000000009"
+    assert wb["校验2"]["D2"].fill.fgColor.rgb == wb["校验"]["D2"].fill.fgColor.rgb != "00000000"  # 警告 coloured
 
 
 def test_a_sheet_that_fits_has_no_continuation(small_sheets, tmp_path):
