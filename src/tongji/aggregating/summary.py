@@ -17,10 +17,13 @@ from tongji.i18n import text_in
 from tongji.issues.catalog import Catalog
 from tongji.reading.screen import Limits, quiet_stderr, screen
 
+DETAIL_SHEET = "明细"
 DETAIL_KEYS = ["单位代码", "单位名称", "上级代码", "类型", "组织类型", "报出日期"]  # then one column per numeric code
 KIND_GRASSROOTS, KIND_BENJI = "基层", "本级"
 # what a summary workbook holds beside its totals and how it rounds them: written by writing/summary_files.py,
 # and what checking/totals.py reads into a summary made in memory as validating its workbook would
+# a sheet of 明细 read back: Excel's rows of ~100 codes, each cell as polars writes it (about 2.6 GB), in time
+SHEET_MB, SHEET_SECONDS = 4096, 300
 TRANSFER_NOTE = "简单汇总：上下级之间的补助收支未抵销"  # domain.md §4: JF04/JF17 are not eliminated
 TRANSFER_CODES = ("JF04", "JF17")
 
@@ -156,27 +159,40 @@ def read_notes(path: Path, spec: Spec) -> pl.DataFrame:
 
 
 def read_sheet(path: Path, sheet: str, spec: Spec) -> pl.DataFrame:
-    """One table sheet of a summary workbook as text, headers in row 1; empty if it cannot be read or is absent.
+    """One table sheet of a summary workbook as text, headers in row 1, and below it the rows of its continuation
+    sheets (明细2, 明细3 …: writing/unit_sheets.py), each under the same headers; empty if it cannot be read or is
+    absent. A continuation that cannot be read makes the whole table unreadable: never half a 明细.
 
-    明细 has a row per unit (100,000 in a 市), so it is screened with the column limit only; the other
-    limits still guard the calamine process against a forged file (reading/screen/)."""
+    明细 has a row per unit (100,000 in a 市, 2.8 million in the country), so each sheet is screened on its own,
+    within Excel's rows and the bytes a full sheet of codes takes; the other limits still guard the calamine
+    process against a forged file (reading/screen/)."""
     limits = Limits.of(spec)
-    limits = replace(limits, mb=max(limits.mb, 1024), rows=1_048_576,
+    limits = replace(limits, mb=max(limits.mb, SHEET_MB), rows=1_048_576, seconds=max(limits.seconds, SHEET_SECONDS),
                      cols=max(limits.cols, len(spec.numeric_rows()) + 10))
     try:
         data = Path(path).read_bytes()
-        verdict = screen(data, limits, lambda name: name == sheet)
-        if verdict.whole or sheet in verdict.sheets:
+        if screen(data, limits, lambda s: False).whole:  # the parts calamine opens every workbook with
             raise ValueError("beyond the reading limits")
         with quiet_stderr():
             book = fastexcel.read_excel(data)
-            if sheet not in book.sheet_names:  # a summary written before the sheet existed
-                return pl.DataFrame()
-            return book.load_sheet(sheet, header_row=0, dtypes="string").to_polars()
+        frames, name = [], sheet  # no sheet: a summary written before it existed
+        while name in book.sheet_names:
+            verdict = screen(data, limits, lambda s, name=name: s == name)
+            if verdict.whole or name in verdict.sheets:
+                raise ValueError("beyond the reading limits")
+            with quiet_stderr():
+                frames.append(book.load_sheet(name, header_row=0, dtypes="string").to_polars())
+            name = continuation(sheet, len(frames) + 1)
+        return pl.concat(frames, how="diagonal") if frames else pl.DataFrame()
     except BaseException as exc:  # a Rust panic too: a summary without a readable 明细 cannot be checked or carried up
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         return pl.DataFrame()
+
+
+def continuation(sheet: str, n: int) -> str:
+    """The name of the n-th sheet of a table (1 is the sheet itself): 明细, 明细2, 明细3 …"""
+    return sheet if n == 1 else f"{sheet}{n}"
 
 
 def in_version(summary: Summary, spec: Spec, version: str) -> tuple[Summary, Spec]:

@@ -110,6 +110,7 @@ class Context:
                   previous=prev, previous_notes=last.notes if last else [],
                   incomparable=last.incomparable if last else (), deadline=day)
         ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
+        ctx.details = dict(report.details)  # read once: a national 明细 takes minutes
         ctx._index()
         return ctx
 

@@ -83,7 +83,7 @@ def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry 
     parts = [
         chunks["issues"],
         batch_cover_issues(wide, where, spec, registry, files),
-        _summary_issues(wide, where, spec, files),
+        _summary_issues(wide, where, spec, files, details := {}),
         plugin_issues(wide, partial(where.of_files, wide=wide, numeric=[r.code for r in spec.numeric_rows()]),
                       spec, registry, period, files, ISSUE_FRAME),
     ]
@@ -91,19 +91,23 @@ def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry 
     returned = issues.filter(pl.col("severity") == "错误")["file_id"].unique()
     issues = pl.concat([issues, peer_issues(wide, where, spec, files, returned).select(list(ISSUE_FRAME))])
     skipped = (["needs-registry"] if registry is None else []) + (["needs-period"] if period is None else [])
-    return _assemble(spec, files, chunks["hashes"], wide, issues, skipped, chunks["notes"])
+    report = _assemble(spec, files, chunks["hashes"], wide, issues, skipped, chunks["notes"])
+    report.details = details
+    return report
 
 
-def _summary_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Path]) -> pl.DataFrame:
+def _summary_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Path],
+                    details: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """A summary workbook's totals must be the sums of its own 明细, and each grouping of its 分组 sheet must add up
-    to them; otherwise it was edited by hand. Only summaries (a few files per batch) have their 明细 read."""
+    to them; otherwise it was edited by hand. Only summaries (a few files per batch) have their 明细 read, into
+    `details` (file → 明细), which rollup takes up rather than read a national 明细 twice."""
     from tongji.aggregating.groups import sheet_unbalanced
     from tongji.aggregating.summary import column_sums, read_detail, summary_mismatches
 
     rows = []
     for totals in wide.filter(pl.col("FM05") == SUMMARY).iter_rows(named=True):
         fid = totals["file_id"]
-        detail = read_detail(files[fid], spec, totals["FM12"])
+        detail = details[str(files[fid])] = read_detail(files[fid], spec, totals["FM12"])
         # the 分组 sheet against the 明细 it was made from: an edited total is summary-edited, not this too
         rows += _groups_rows(fid, sheet_unbalanced(files[fid], column_sums(detail, spec), spec), spec)
         found = summary_mismatches(totals, detail, spec)

@@ -41,7 +41,8 @@ class ValidationReport:
     `values`: one row per readable workbook, its cover (FM01…FM12) and every numeric cell as read.
     `sha256`: file → SHA-256 of the bytes that were read (rollup's manifests list it).
     `catalog`: the issue types the issues are of, to render them in either language (`issues_in`).
-    `notes`: file, code, note: every 说明 written beside a value (rollup carries them up)."""
+    `notes`: file, code, note: every 说明 written beside a value (rollup carries them up).
+    `details`: summary file → its 明细 (all its sheets) as read to compare with its totals; rollup reuses it."""
 
     issues: pl.DataFrame
     workbooks: pl.DataFrame
@@ -50,6 +51,7 @@ class ValidationReport:
     sha256: dict[str, str] = field(default_factory=dict)
     catalog: Catalog = field(default_factory=Catalog.of)
     notes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NOTE_COLUMNS))
+    details: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)  # summary file → its 明细 as read
 
     @property
     def has_errors(self) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from openpyxl.cell import Cell
+from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -135,12 +136,24 @@ def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None) -> bytes:
             fixed.external_attr = info.external_attr
             if extra_rows and info.filename in extra_rows:
                 fixed._compresslevel = 1  # the name in Python 3.11 and 3.12; 3.13 keeps it as an alias
+                # zipfile learns the size of a streamed part at its end; from this hint it chooses ZIP64 up front,
+                # needed past 2 GiB (a full sheet of a national 明细) and only there: Excel refuses ZIP64 headers
+                # on a workbook that does not need them
+                fixed.file_size = size_hint(extra_rows[info.filename][1])
                 with dst.open(fixed, "w") as part:
                     for piece in _insert_rows(body, *extra_rows[info.filename]):
                         part.write(piece)
             else:
                 dst.writestr(fixed, body)
     return out.getvalue()
+
+
+def size_hint(dimension: str, per_cell: int = 64) -> int:
+    """A generous size of a sheet's XML from its dimension ("A1:CG51428"): `per_cell` bytes a cell, where the
+    rows of writing/unit_sheets.py take about 30 (amounts with their reference and tags)."""
+    last = dimension.rsplit(":", 1)[-1]
+    letters = last.rstrip("0123456789")
+    return column_index_from_string(letters) * int(last[len(letters):] or 1) * per_cell
 
 
 def _fix_core(body: bytes) -> bytes:

@@ -2,7 +2,8 @@
 
 The workbook is a contract with reading/workbooks.py, like the templates (writing/template.py): its form sheets
 use the template's header labels and columns, so a summary is itself an input to `tongji validate` and to
-the next level's rollup. The 明细 sheet is read back by rollup to check the totals against their detail.
+the next level's rollup. The 明细 sheet is read back by rollup to check the totals against their detail; it and
+the other sheets with a row per unit are writing/unit_sheets.py's, continued on further sheets past Excel's limit.
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 import tongji
 from tongji.aggregating.groups import GROUPS_SHEET
-from tongji.aggregating.notes import NOTES_SHEET
-from tongji.aggregating.summary import DETAIL_KEYS, Summary, as_written, detail_keys
+from tongji.aggregating.summary import Summary, as_written
 from tongji.definitions import Form, Spec
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
@@ -42,33 +40,20 @@ from tongji.writing.form_layout import (
     header_row,
 )
 from tongji.writing.group_sheet import groups_sheet
-from tongji.writing.issue_report import HEADERS, csv_frame, flat_issues, header_label, write_table
+from tongji.writing.issue_report import csv_frame, header_label
 from tongji.writing.printing import form_pages, table_pages
-from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
+from tongji.writing.unit_sheets import FORMATS, unit_sheets, widths
 
-DETAIL_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET = "明细", "完整性", "校验", "指标"
+INDICATORS_SHEET = "指标"
 PREVIOUS_HEADER = ("上期数", "同比")
-FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
 CHANGE_FORMAT = "0.0%"
 
-COMPLETENESS_HEADERS = {
-    "child": ("下级单位", "Child"), "child_name": ("名称", "Name"), "expected": ("应报", "Expected"),
-    "received": ("已报", "Received"), "accepted": ("采用", "Accepted"), "returned": ("退回", "Returned"),
-    "missing": ("缺报", "Missing"), "late": ("迟报", "Late"), "reported_rate": ("报送率", "Reported"),
-    "timely_rate": ("及时率", "On time"),
-}
-UNITS_HEADERS = {
-    "unit": ("单位代码", "Unit"), "name": ("单位名称", "Unit name"), "child": ("所属下级", "Child"),
-    "status": ("状态", "Status"), "file": ("文件", "File"), "reason": ("原因", "Reason"),
-    "date": ("报出日期", "Dated"), "late": ("及时性", "Timeliness"),
-}
 INDICATOR_HEADERS = {
     "id": ("指标", "Indicator"), "name": ("名称", "Name"), "numerator": ("分子", "Numerator"),
     "denominator": ("分母", "Denominator"), "value": ("数值", "Value"), "unit": ("单位", "Unit"),
     "note": ("说明", "Note"), "previous": ("上期", "Previous"), "change": ("同比", "Change"),
 }
 INPUT_KEYS = ("file", "sha256", "unit", "kind", "status", "reason")
-XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 
 
 # --- the files ---
@@ -190,14 +175,11 @@ def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str |
     values = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
     for form in spec.data_forms:
         _form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
-    rows = _detail_sheet(wb.create_sheet(DETAIL_SHEET), summary.detail, spec)
-    notes = _notes_sheet(wb.create_sheet(NOTES_SHEET), summary.notes, spec)
-    done = _completeness_sheet(wb.create_sheet(COMPLETENESS_SHEET), summary, lang)
-    write_table(wb.create_sheet(ISSUES_SHEET), flat_issues(summary.issues), HEADERS, "severity", lang)
+    rows = unit_sheets(wb, summary, spec, lang)  # 明细, 说明, 完整性, 校验 and their continuations
     _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary, lang)
     groups_sheet(wb.create_sheet(GROUPS_SHEET), summary, spec, lang)
     wb.active = 0
-    return save_workbook(wb, Path(path), {DETAIL_SHEET: rows, NOTES_SHEET: notes, COMPLETENESS_SHEET: done})
+    return save_workbook(wb, Path(path), rows)
 
 
 def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
@@ -209,7 +191,7 @@ def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
         ws.cell(r, 2, row.code)
         value = put(ws, r, 3, str(summary.cover.get(row.code, "") or "") or None)
         value.number_format = "@"  # codes keep their leading zeros
-    _widths(ws, COVER_WIDTHS)
+    widths(ws, COVER_WIDTHS)
     ws.freeze_panes = f"A{header + 1}"
     form_pages(ws, header)
 
@@ -233,123 +215,9 @@ def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values:
             ws.cell(r, 6, as_written(total.get("previous"), row.kind)).number_format = fmt
             ws.cell(r, 7, total.get("change")).number_format = CHANGE_FORMAT
     ws.cell(r + 2, 1, SIGNATURE)
-    _widths(ws, DATA_WIDTHS | {"F": 18, "G": 10})
+    widths(ws, DATA_WIDTHS | {"F": 18, "G": 10})
     ws.freeze_panes = f"A{header + 1}"
     form_pages(ws, header)
-
-
-def _detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
-    """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
-    keys = [k for k in detail_keys(spec) if k in detail.columns]  # a Summary made by hand may lack the carried ones
-    codes = [c for c in detail.columns if c not in keys]
-    ws.append([*keys, *codes])
-    ws.append([None] * len(keys) + [spec.rows[c].name if c in spec.rows else None for c in codes])
-    for cell in (*ws[1], *ws[2]):
-        cell.font = Font(bold=True)
-    kinds = [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
-    for col, kind in enumerate(kinds, start=len(keys) + 1):
-        ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
-    ws.freeze_panes = "C3"  # each row's unit (code and name) and the codes and names above stay in view
-    table_pages(ws, "1:2")  # codes and names
-    # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
-    # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
-    carried = {get_column_letter(col): 10 for col in range(len(DETAIL_KEYS) + 1, len(keys) + 1)}  # 单位性质, 行业
-    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
-            | {get_column_letter(col): 12 if kind == "amount" else 8
-               for col, kind in enumerate(kinds, start=len(keys) + 1)})
-    last = f"{get_column_letter(len(keys) + len(codes))}{detail.height + 2}"
-    return [(3, rows_xml(detail.select(*keys, *codes), 3, kinds))], f"A1:{last}"
-
-
-def _notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
-    """Every unit's 说明, one row per unit and line, carried up from level to level (aggregating/notes.py).
-    The headers are fixed, as 明细's are: the next level reads them back whatever the language."""
-    headers = ["单位代码", "单位名称", "类型", "表", "代码", "指标名称", "说明"]
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    rows = spec.rows
-    body = notes.select(
-        "单位代码", "单位名称", "类型",
-        pl.col("代码").replace_strict({c: r.sheet for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
-        .alias("表"),
-        "代码",
-        pl.col("代码").replace_strict({c: r.name for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
-        .alias("指标名称"),
-        "说明")
-    _widths(ws, {"A": 22, "B": 30, "C": 6, "D": 6, "E": 6, "F": 24, "G": 60})
-    ws.freeze_panes = "A2"
-    table_pages(ws)
-    return [(2, rows_xml(body, 2, []))], f"A1:G{notes.height + 1}"
-
-
-def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000) -> Iterator[bytes]:
-    """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
-    the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once.
-    Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
-    whole numbers, amounts rounded to the cent; an empty value is no cell at all."""
-    cells = []
-    for j, name in enumerate(df.columns):
-        ref = pl.lit(get_column_letter(j + 1)) + pl.col("_row")
-        col = pl.col(name)
-        if df.schema[name] == pl.Utf8:
-            col = clean_text(col)
-            cell = pl.format('<c r="{}" t="inlineStr"><is>{}</is></c>', ref, _text_element(col))
-        else:
-            kind = kinds[j - (len(df.columns) - len(kinds))]
-            whole = kind in ("count", "flag")
-            value = col.round(0).cast(pl.Int64).cast(pl.Utf8) if whole else col.round(2).cast(pl.Utf8)
-            cell = pl.format('<c r="{}"><v>{}</v></c>', ref, value)
-        cells.append(pl.when(col.is_null()).then(pl.lit("")).otherwise(cell))
-    xml = pl.format("<row r=\"{}\">", pl.col("_row")) + pl.concat_str(cells) + pl.lit("</row>")
-    for start in range(0, df.height, chunk):
-        part = df.slice(start, chunk)
-        part = part.with_columns(pl.int_range(first + start, first + start + part.height).cast(pl.Utf8).alias("_row"))
-        yield "".join(part.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
-
-
-def clean_text(col: pl.Expr) -> pl.Expr:
-    """What files.put does to openpyxl's text, done by polars: the same name reads the same in every sheet."""
-    col = col.str.replace_all(ESCAPE_SEQUENCE, "").str.replace_all(XML_ILLEGAL, "")
-    col = col.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
-    return pl.when(col == "").then(None).otherwise(col)
-
-
-def _text_element(col: pl.Expr) -> pl.Expr:
-    text = col
-    for char, entity in XML_ENTITIES:
-        text = text.str.replace_all(char, entity, literal=True)
-    # without xml:space a reader may drop a leading or trailing space
-    keep = col.str.contains(r"^\s|\s$")
-    return pl.when(keep).then(pl.format('<t xml:space="preserve">{}</t>', text)).otherwise(pl.format("<t>{}</t>", text))
-
-
-def _completeness_sheet(ws: Worksheet, summary: Summary, lang: str) -> tuple[list[tuple[int, Iterator[bytes]]], str]:
-    """Per child (a few hundred rows at most, written by openpyxl: its rates are percentages), then the fate of
-    every unit: bold headers by openpyxl, those rows as XML (a 市 lists all its units)."""
-    per_child = summary.completeness
-    # without a deadline: no 迟报, no 及时率 (nor in a Summary made by older code)
-    timely = "late" in per_child.columns and per_child["late"].null_count() < per_child.height
-    cols = [c for c in COMPLETENESS_HEADERS if c in per_child.columns and (timely or c not in ("late", "timely_rate"))]
-    for j, c in enumerate(cols, start=1):
-        ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = Font(bold=True)
-    for r, row in enumerate(per_child.select(cols).iter_rows(), start=2):
-        for j, (c, value) in enumerate(zip(cols, row, strict=True), start=1):
-            cell = put(ws, r, j, None if value == "" else value)
-            if c.endswith("_rate"):
-                cell.number_format = "0.00%"
-    units_at = per_child.height + 3  # one blank row between the two tables
-    units = [c for c in UNITS_HEADERS if c in summary.units.columns and (timely or c != "late")]
-    for j, c in enumerate(units, start=1):
-        ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = Font(bold=True)
-    body = summary.units.select(pl.col(units).cast(pl.Utf8).replace("", None))
-    blocks = [(units_at + 1, rows_xml(body, units_at + 1, []))]
-    _widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 12, "H": 10, "I": 10, "J": 10})
-    ws.freeze_panes = "A2"
-    # row 1 heads the first table only; a title row cannot change halfway down the sheet
-    table_pages(ws)
-    last = get_column_letter(max(len(cols), len(units)))
-    return blocks, f"A1:{last}{units_at + summary.units.height}"
 
 
 def _indicator_sheet(ws: Worksheet, summary: Summary, lang: str) -> None:
@@ -371,10 +239,4 @@ def _indicator_sheet(ws: Worksheet, summary: Summary, lang: str) -> None:
                 cell.number_format = CHANGE_FORMAT
     ws.freeze_panes = "A2"
     table_pages(ws)
-    _widths(ws, {"A": 20, "B": 24, "C": 14, "D": 14, "E": 12, "F": 8, "G": 40, "H": 12, "I": 10})
-
-
-def _widths(ws: Worksheet, widths: dict[str, float]) -> None:
-    for col, width in widths.items():
-        ws.column_dimensions[col].width = width
-
+    widths(ws, {"A": 20, "B": 24, "C": 14, "D": 14, "E": 12, "F": 8, "G": 40, "H": 12, "I": 10})

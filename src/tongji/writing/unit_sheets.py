@@ -1,0 +1,194 @@
+"""A summary's sheets with a row per unit or issue (明细, 说明, 完整性, 校验), continued past Excel's last row.
+
+A 市 明细 lists every unit of the city, a national one about 2.8 million 基层工会, and Excel and WPS stop at
+1,048,576 rows a sheet. So a table that does not fit goes on in further sheets named after the first (明细2,
+明细3 …), each beginning with the same header rows, right after it in the workbook: a statistician sees every unit
+in Excel, and the next level's rollup reads the first sheet and its continuations as one table
+(aggregating/summary.read_sheet). The rows of the big tables are made as XML by polars (rows_xml) and put into
+the sheets as files.save_workbook streams them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import polars as pl
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tongji.aggregating.notes import NOTES_SHEET
+from tongji.aggregating.summary import DETAIL_KEYS, DETAIL_SHEET, Summary, continuation, detail_keys
+from tongji.definitions import Spec
+from tongji.writing.files import ExtraRows, put
+from tongji.writing.issue_report import HEADERS, flat_issues, header_label, write_table
+from tongji.writing.printing import table_pages
+from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
+
+SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
+COMPLETENESS_SHEET, ISSUES_SHEET = "完整性", "校验"
+FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
+XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+Rows = tuple[list[tuple[int, Iterator[bytes]]], str]  # a sheet's rows as XML from a row on, and its new dimension
+
+COMPLETENESS_HEADERS = {
+    "child": ("下级单位", "Child"), "child_name": ("名称", "Name"), "expected": ("应报", "Expected"),
+    "received": ("已报", "Received"), "accepted": ("采用", "Accepted"), "returned": ("退回", "Returned"),
+    "missing": ("缺报", "Missing"), "late": ("迟报", "Late"), "reported_rate": ("报送率", "Reported"),
+    "timely_rate": ("及时率", "On time"),
+}
+UNITS_HEADERS = {
+    "unit": ("单位代码", "Unit"), "name": ("单位名称", "Unit name"), "child": ("所属下级", "Child"),
+    "status": ("状态", "Status"), "file": ("文件", "File"), "reason": ("原因", "Reason"),
+    "date": ("报出日期", "Dated"), "late": ("及时性", "Timeliness"),
+}
+
+
+
+def unit_sheets(wb: Workbook, summary: Summary, spec: Spec, lang: str) -> ExtraRows:
+    """明细, 说明, 完整性 and 校验, each with as many continuation sheets as its rows need; the rows to put into the
+    sheets (all but 校验's, which openpyxl writes) for files.save_workbook."""
+    rows = spread(wb, DETAIL_SHEET, summary.detail, SHEET_ROWS - 2, lambda ws, part, n: detail_sheet(ws, part, spec))
+    rows |= spread(wb, NOTES_SHEET, summary.notes, SHEET_ROWS - 1, lambda ws, part, n: notes_sheet(ws, part, spec))
+    # 完整性 begins with the table per child (one row each and a 合计) and a blank row
+    rows |= spread(wb, COMPLETENESS_SHEET, summary.units, SHEET_ROWS - 1,
+                   lambda ws, part, n: completeness_sheet(ws, summary, part, lang, n == 1),
+                   first=max(SHEET_ROWS - summary.completeness.height - 3, 0))
+    spread(wb, ISSUES_SHEET, flat_issues(summary.issues), SHEET_ROWS - 1,
+           lambda ws, part, n: write_table(ws, part, HEADERS, "severity", lang))
+    return rows
+
+
+def spread(wb: Workbook, name: str, df: pl.DataFrame, room: int,
+           write: Callable[[Worksheet, pl.DataFrame, int], Rows | None], first: int | None = None) -> ExtraRows:
+    """`df` written by `write` on sheet `name` and on as many continuation sheets as it needs, `room` rows on each
+    (`first` on the first sheet), in order: the first sheet even for no rows. What `write` returns, by sheet."""
+    out, start, n, size = {}, 0, 1, room if first is None else first
+    while n == 1 or start < df.height:
+        title = continuation(name, n)
+        done = write(wb.create_sheet(title), df.slice(start, size), n)
+        if done is not None:
+            out[title] = done
+        start, n, size = start + size, n + 1, room
+    return out
+
+
+def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
+    """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
+    keys = [k for k in detail_keys(spec) if k in detail.columns]  # a Summary made by hand may lack the carried ones
+    codes = [c for c in detail.columns if c not in keys]
+    ws.append([*keys, *codes])
+    ws.append([None] * len(keys) + [spec.rows[c].name if c in spec.rows else None for c in codes])
+    for cell in (*ws[1], *ws[2]):
+        cell.font = Font(bold=True)
+    kinds = [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
+    for col, kind in enumerate(kinds, start=len(keys) + 1):
+        ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
+    ws.freeze_panes = "C3"  # each row's unit (code and name) and the codes and names above stay in view
+    table_pages(ws, "1:2")  # codes and names
+    # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
+    # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
+    carried = {get_column_letter(col): 10 for col in range(len(DETAIL_KEYS) + 1, len(keys) + 1)}  # 单位性质, 行业
+    widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
+            | {get_column_letter(col): 12 if kind == "amount" else 8
+               for col, kind in enumerate(kinds, start=len(keys) + 1)})
+    last = f"{get_column_letter(len(keys) + len(codes))}{detail.height + 2}"
+    return [(3, rows_xml(detail.select(*keys, *codes), 3, kinds))], f"A1:{last}"
+
+
+def notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> Rows:
+    """Every unit's 说明, one row per unit and line, carried up from level to level (aggregating/notes.py).
+    The headers are fixed, as 明细's are: the next level reads them back whatever the language."""
+    headers = ["单位代码", "单位名称", "类型", "表", "代码", "指标名称", "说明"]
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    rows = spec.rows
+    body = notes.select(
+        "单位代码", "单位名称", "类型",
+        pl.col("代码").replace_strict({c: r.sheet for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
+        .alias("表"),
+        "代码",
+        pl.col("代码").replace_strict({c: r.name for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
+        .alias("指标名称"),
+        "说明")
+    widths(ws, {"A": 22, "B": 30, "C": 6, "D": 6, "E": 6, "F": 24, "G": 60})
+    ws.freeze_panes = "A2"
+    table_pages(ws)
+    return [(2, rows_xml(body, 2, []))], f"A1:G{notes.height + 1}"
+
+
+def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000) -> Iterator[bytes]:
+    """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
+    the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once.
+    Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
+    whole numbers, amounts rounded to the cent; an empty value is no cell at all."""
+    cells = []
+    for j, name in enumerate(df.columns):
+        ref = pl.lit(get_column_letter(j + 1)) + pl.col("_row")
+        col = pl.col(name)
+        if df.schema[name] == pl.Utf8:
+            col = clean_text(col)
+            cell = pl.format('<c r="{}" t="inlineStr"><is>{}</is></c>', ref, _text_element(col))
+        else:
+            kind = kinds[j - (len(df.columns) - len(kinds))]
+            whole = kind in ("count", "flag")
+            value = col.round(0).cast(pl.Int64).cast(pl.Utf8) if whole else col.round(2).cast(pl.Utf8)
+            cell = pl.format('<c r="{}"><v>{}</v></c>', ref, value)
+        cells.append(pl.when(col.is_null()).then(pl.lit("")).otherwise(cell))
+    xml = pl.format("<row r=\"{}\">", pl.col("_row")) + pl.concat_str(cells) + pl.lit("</row>")
+    for start in range(0, df.height, chunk):
+        part = df.slice(start, chunk)
+        part = part.with_columns(pl.int_range(first + start, first + start + part.height).cast(pl.Utf8).alias("_row"))
+        yield "".join(part.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
+
+
+def clean_text(col: pl.Expr) -> pl.Expr:
+    """What files.put does to openpyxl's text, done by polars: the same name reads the same in every sheet."""
+    col = col.str.replace_all(ESCAPE_SEQUENCE, "").str.replace_all(XML_ILLEGAL, "")
+    col = col.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+    return pl.when(col == "").then(None).otherwise(col)
+
+
+def _text_element(col: pl.Expr) -> pl.Expr:
+    text = col
+    for char, entity in XML_ENTITIES:
+        text = text.str.replace_all(char, entity, literal=True)
+    # without xml:space a reader may drop a leading or trailing space
+    keep = col.str.contains(r"^\s|\s$")
+    return pl.when(keep).then(pl.format('<t xml:space="preserve">{}</t>', text)).otherwise(pl.format("<t>{}</t>", text))
+
+
+def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lang: str, first: bool) -> Rows:
+    """Per child (a few hundred rows at most, written by openpyxl: its rates are percentages), then the fate of
+    every unit (`units`, this sheet's part): bold headers by openpyxl, those rows as XML (a 市 lists all its
+    units). A continuation sheet holds the units only, under their header in row 1."""
+    per_child = summary.completeness
+    # without a deadline: no 迟报, no 及时率 (nor in a Summary made by older code)
+    timely = "late" in per_child.columns and per_child["late"].null_count() < per_child.height
+    cols = [c for c in COMPLETENESS_HEADERS if c in per_child.columns and (timely or c not in ("late", "timely_rate"))]
+    for j, c in enumerate(cols if first else [], start=1):
+        ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = Font(bold=True)
+    for r, row in enumerate(per_child.select(cols).iter_rows() if first else [], start=2):
+        for j, (c, value) in enumerate(zip(cols, row, strict=True), start=1):
+            cell = put(ws, r, j, None if value == "" else value)
+            if c.endswith("_rate"):
+                cell.number_format = "0.00%"
+    units_at = per_child.height + 3 if first else 1  # one blank row between the two tables
+    heads = [c for c in UNITS_HEADERS if c in units.columns and (timely or c != "late")]
+    for j, c in enumerate(heads, start=1):
+        ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = Font(bold=True)
+    body = units.select(pl.col(heads).cast(pl.Utf8).replace("", None))
+    blocks = [(units_at + 1, rows_xml(body, units_at + 1, []))]
+    widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 12, "H": 10, "I": 10, "J": 10})
+    ws.freeze_panes = "A2"
+    # row 1 heads the first table only; a title row cannot change halfway down the sheet
+    table_pages(ws)
+    last = get_column_letter(max(len(cols) if first else 0, len(heads)))
+    return blocks, f"A1:{last}{units_at + units.height}"
+
+
+def widths(ws: Worksheet, table: dict[str, float]) -> None:
+    for col, width in table.items():
+        ws.column_dimensions[col].width = width
