@@ -18,10 +18,10 @@ import common
 
 def tongji_validate(folder: str) -> dict:
     import tongji
-    from tongji.cli.common import workers
+    from tongji.cli.common import executor
 
     report = tongji.validate(common.books(folder), registry=common.registry(folder), period=common.PERIOD,
-                             workers=workers())  # as `tongji validate` chooses them (TONGJI_WORKERS)
+                             workers=executor())  # as `tongji validate` chooses (TONGJI_WORKERS, TONGJI_DASK)
     assert report.workbooks.height > 0
     return {}
 
