@@ -1,4 +1,5 @@
-"""`tongji serve`: the collection portal on this machine; `tongji serve accounts`: the account list to hand out."""
+"""`tongji serve`: the collection portal on this machine; `tongji serve accounts`: the account list to hand out;
+`tongji serve migrate`: the database brought to the newest schema."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(serve_app, name="serve")
     serve_app.callback(invoke_without_command=True)(friendly(serve_command))
     serve_app.command("accounts")(friendly(accounts_command))
+    serve_app.command("migrate")(friendly(migrate_command))
 
 
 def serve_command(
@@ -65,3 +67,15 @@ def accounts_command(
         made = create_accounts(db, portal.registry, reset=reset)
     account_list(made, out)
     console().print(shown("accounts-written", n=len(made), path=out))
+
+
+def migrate_command(
+    data: Path = typer.Option(Path("tongji-portal"), "--data", help="数据文件夹（默认数据库在其中）"),
+    database: str = typer.Option(None, "--database", help="数据库地址（SQLAlchemy URL），默认是数据文件夹中的 SQLite"),
+) -> None:
+    """把门户数据库升级到本版 tongji 的结构（先停止门户、备份数据库）。"""
+    from tongji.portal import migrate_database
+
+    url, before, after = migrate_database(data=data, database=database)
+    key = "migrate-created" if before is None else "migrate-current" if before == after else "migrate-done"
+    console().print(shown(key, url=url, before=before, after=after))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -17,8 +17,26 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
+class UTCTime(TypeDecorator):
+    """A moment, which the portal always handles as UTC without tzinfo. PostgreSQL keeps it as `timestamptz`, so a
+    server or a session in Asia/Shanghai reads the same instant; SQLite keeps the UTC text as before."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        # a naive time sent to a timestamptz column would be read in the session's zone, not as UTC
+        return moment if dialect.name == "postgresql" else moment.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return value.astimezone(UTC).replace(tzinfo=None) if value is not None and value.tzinfo else value
+
+
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UTCTime}
 
 
 class Account(Base):
@@ -71,6 +89,7 @@ class Submission(Base):
 
 
 Index("submission_unit_period", Submission.unit, Submission.period)
+Index("submission_period", Submission.period)  # the board reads every submission of the period
 
 
 class Rollup(Base):
@@ -110,21 +129,13 @@ class Setting(Base):
 
 
 def open_database(url: str) -> sessionmaker:
-    """The tables are made when missing; a session factory is returned."""
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    """A session factory on `url`, whose schema is the newest: a new, empty database is given it; one of an older
+    schema is refused, naming `tongji serve migrate` (portal/migrate.py)."""
+    from tongji.portal.migrate import connect, require_current
+
+    engine = connect(url)
+    require_current(engine, url)
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def _sqlite_pragmas(connection, _record) -> None:
-    # WAL lets the board be read while an upload is written; foreign keys are off in SQLite unless asked.
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
 
 
 def engine_of(factory: sessionmaker) -> Engine:
