@@ -146,8 +146,9 @@ def postgres_server():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request):
     """The portal's database URL: None (SQLite in the data folder, the default) or a new, empty PostgreSQL
-    database on the session's server. Engines opened during the test are held, then closed before it is dropped:
-    an engine collected with open connections would leave psycopg warning of them in some later test."""
+    database on the session's server, its sessions in Asia/Shanghai. Engines opened during the test are held,
+    then closed before it is dropped: one collected with open connections would leave psycopg warning of them in
+    some later test."""
     if request.param == "sqlite":
         yield None
         return
@@ -168,6 +169,8 @@ def database(request):
 
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # sessions read times in Beijing, as on an office's server: the portal's UTC must not depend on it
+        connection.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'Asia/Shanghai'"))
     event.listen(Engine, "engine_connect", seen)
     try:
         yield f"postgresql+psycopg://postgres@/{name}?host={server}"
