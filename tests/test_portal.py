@@ -112,6 +112,21 @@ def test_review_return_approve_lock_and_unlock_with_an_audit_log(world, tmp_path
     assert "审核通过" in street.get("/submissions/2").text  # the audit shown on the submission's page
 
 
+def test_a_nul_character_typed_into_a_form_is_dropped_on_every_database(world, tmp_path):
+    """PostgreSQL's text cannot hold NUL (SQLite's can): a login or a reason typed with one is read without it."""
+    unit = world.unit()
+    me = world.client(unit)
+    me.post("/logout")
+    page = me.sign_in(unit[:4] + "\x00" + unit[4:], world.passwords[unit] + "\x00")
+    assert page.status_code == 200 and page.url.path != "/login"
+    me.upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    assert street.post("/submissions/1/review", {"action": "return", "reason": "请核实\x00金额"}).status_code == 200
+    with world.portal.db() as db:
+        assert db.scalar(select(Submission.reason)) == "请核实金额"
+
+
 def test_a_unit_cannot_review_and_an_error_cannot_be_approved(world, tmp_path):
     unit = world.unit()
     me = world.client(unit)
