@@ -36,6 +36,18 @@ def test_a_malformed_deadline_is_said(tmp_path):
     assert result.exit_code == 2 and "截止日期“1月20日”格式不对" in result.output
 
 
+def test_a_unit_code_too_long_for_the_database_is_said_before_anything_is_kept(tmp_path, database):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    long = unit + "0" * (33 - len(unit))  # 33 characters: PostgreSQL would refuse it at the first account
+    world.city.registry.write_text(world.city.registry.read_text(encoding="utf-8").replace(unit, long),
+                                   encoding="utf-8")
+    result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "a.xlsx"),
+                 "--data", str(tmp_path / "served"), *(["--database", database] if database else []))
+    assert result.exit_code == 2 and f"名册中这些单位代码超过 32 个字符，门户无法保存：{long}" in result.output
+    assert not (tmp_path / "a.xlsx").exists()
+
+
 def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database):
     world = make_world(tmp_path)  # the city's own portal on SQLite; the served one on `database`
     data, out = tmp_path / "served", tmp_path / "账号.xlsx"

@@ -129,6 +129,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "serve-needs": ("启动门户需要 --registry 和 --period", "The portal needs --registry and --period"),
     "deadline-invalid": ("截止日期“{deadline}”格式不对，应为 2026-01-20", "Deadline '{deadline}' is malformed: use 2026-01-20"),
     "serve-listening": ("在线报送门户已启动：{url}（数据文件夹 {data}；按 Ctrl+C 停止）", "The portal is running at {url} (data in {data}; Ctrl+C stops it)"),
+    "portal-code-long": ("名册中这些单位代码超过 {n} 个字符，门户无法保存：{codes}", "These registry unit codes are longer than {n} characters, which the portal cannot keep: {codes}"),
     "database-url": ("数据库地址 {url} 无法使用（{detail}）：SQLite 写 sqlite:///路径，PostgreSQL 写 postgresql+psycopg://用户:密码@主机/库名", "Database URL {url} cannot be used ({detail}): write sqlite:///path for SQLite, postgresql+psycopg://user:password@host/name for PostgreSQL"),
     "database-unreachable": ("连不上数据库 {url}（{detail}）：请确认数据库服务已启动、地址和密码正确", "Cannot reach the database {url} ({detail}): check that its server is running and the address and password are right"),
     "database-old": ("数据库 {url} 的结构是旧版本（{found}），本版 tongji 需要 {head}：请停止门户、备份数据库，再运行 tongji serve migrate（带上启动门户时的 --data 或 --database）", "The database {url} has an older schema ({found}); this tongji needs {head}: stop the portal, back up the database, then run tongji serve migrate (with the --data or --database the portal was started with)"),

@@ -30,7 +30,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
 
     from tongji.errors import TongjiError
     from tongji.plugins import load_spec
-    from tongji.portal.db import open_database
+    from tongji.portal.db import UNIT, open_database
     from tongji.portal.service import Portal, settle
     from tongji.portal.store import Store
     from tongji.portal.web import make_app
@@ -44,6 +44,9 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     for sub in ("tmp", "annotated", "exports", "rollups", "templates"):
         (data / sub).mkdir(parents=True, exist_ok=True)
     registry = registry if isinstance(registry, Registry) else load_registry(registry)
+    long_codes = [c for c in registry.frame["单位代码"].to_list() if len(c) > UNIT]
+    if long_codes:
+        raise TongjiError("portal-code-long", n=UNIT, codes="、".join(long_codes[:5]))
     factory = open_database(database_url(data, database))
     with factory() as db:
         settle(db, canonical_period(period), deadline)

@@ -35,6 +35,9 @@ class UTCTime(TypeDecorator):
         return value.astimezone(UTC).replace(tzinfo=None) if value is not None and value.tzinfo else value
 
 
+UNIT = 32  # characters of a 单位代码; PostgreSQL refuses a longer one where SQLite would keep it
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCTime}
 
@@ -47,7 +50,7 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(8))
-    unit: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit: Mapped[str | None] = mapped_column(String(UNIT), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     must_change: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
@@ -71,7 +74,7 @@ class Submission(Base):
     __tablename__ = "submission"
     __table_args__ = (UniqueConstraint("unit", "period", "version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(UNIT))
     period: Mapped[str] = mapped_column(String(16))
     version: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
@@ -97,7 +100,7 @@ class Rollup(Base):
 
     __tablename__ = "rollup"
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit: Mapped[str] = mapped_column(String(32), index=True)
+    unit: Mapped[str] = mapped_column(String(UNIT), index=True)
     period: Mapped[str] = mapped_column(String(16))
     folder: Mapped[str] = mapped_column(String(255))  # under the data folder
     made_at: Mapped[datetime] = mapped_column(default=now)
@@ -114,7 +117,7 @@ class Audit(Base):
     at: Mapped[datetime] = mapped_column(default=now)
     login: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
-    unit: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit: Mapped[str | None] = mapped_column(String(UNIT), index=True)
     submission_id: Mapped[int | None]
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
