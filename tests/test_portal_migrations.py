@@ -162,3 +162,24 @@ def test_times_are_kept_as_utc_whatever_zone_the_session_reads_in(city, tmp_path
         assert db.scalar(select(Audit.at)) == moment
         if database:  # PostgreSQL: the stored instant itself, read in UTC by the server
             assert db.execute(text("SELECT at AT TIME ZONE 'UTC' FROM audit")).scalar() == moment
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_migrations(tmp_path):
+    """Installed from a wheel, `tongji serve migrate` finds its scripts inside the package, not beside src/."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    from tongji.portal.migrate import MIGRATIONS
+
+    root = Path(__file__).resolve().parent.parent
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q",
+                            "-w", str(tmp_path), str(root)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    names = set(zipfile.ZipFile(next(tmp_path.glob("tongji-*.whl"))).namelist())
+    shipped = {f"tongji/portal/{p.relative_to(MIGRATIONS.parent).as_posix()}" for p in MIGRATIONS.rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assert {"tongji/portal/migrations/env.py", "tongji/portal/migrations/versions/0002_utc_times_and_period_index.py"
+            } <= shipped <= names
