@@ -79,7 +79,7 @@ def template_registry(tmp_path) -> Path:
 # --- end of template fixtures ---------------------------------------------------------------------
 
 
-# --- portal databases (tests/test_portal.py, tests/test_portal_serve.py, tests/test_portal_migrations.py) -------
+# --- portal databases (tests/test_portal.py, tests/test_portal_serve.py, tests/test_portal_database.py) -------
 
 
 def _postgres_bin() -> Path | None:

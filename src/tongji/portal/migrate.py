@@ -22,7 +22,8 @@ LOCK = 0x746F6E676A69  # PostgreSQL advisory lock: two servers starting at once 
 def connect(url: str) -> Engine:
     """An engine on `url`, tried once, so a wrong address or a stopped server is one clear line."""
     try:
-        engine = create_engine(url)
+        # pre-ping: a connection the database server closed (restarted, or an idle timeout) is replaced unseen
+        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise TongjiError("database-url", url=shown_url(url), detail=str(exc).splitlines()[0]) from None
     if engine.dialect.name == "sqlite":

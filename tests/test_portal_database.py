@@ -183,3 +183,21 @@ def test_the_wheel_carries_the_migrations(tmp_path):
                if p.is_file() and "__pycache__" not in p.parts}
     assert {"tongji/portal/migrations/env.py", "tongji/portal/migrations/versions/0002_utc_times_and_period_index.py"
             } <= shipped <= names
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has no server to drop them
+def test_the_portal_answers_after_the_database_server_dropped_its_connections(tmp_path, database):
+    """A PostgreSQL restart (or an idle timeout) closes the pooled connections: the next page still answers."""
+    from portal_kit import make_world
+
+    world = make_world(tmp_path, database)
+    unit = world.unit()
+    me = world.client(unit)
+    admin = create_engine(database, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        dropped = connection.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                          " WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    admin.dispose()
+    assert dropped >= 1
+    page = me.get(f"/units/{unit}")
+    assert page.status_code == 200 and unit in page.text
