@@ -201,3 +201,16 @@ def test_the_portal_answers_after_the_database_server_dropped_its_connections(tm
     assert dropped >= 1
     page = me.get(f"/units/{unit}")
     assert page.status_code == 200 and unit in page.text
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # several processes share PostgreSQL only
+def test_two_migrations_at_once_on_a_new_database_make_its_tables_once(database):
+    """Two servers started together on a new database: one makes the tables, the other finds them made."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from tongji.cli import main; main()", "serve", "migrate", "--database", database]
+    both = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    said = sorted(p.communicate(timeout=120)[0] for p in both)
+    assert [p.returncode for p in both] == [0, 0], said
+    assert "原是空库，已建立最新结构 0002" in said[0] and "已是最新结构 0002，无需升级" in said[1]
