@@ -13,7 +13,7 @@ from tongji.cli import _register, app
 from tongji.errors import TongjiError
 from tongji.portal import create_app, database_url
 from tongji.portal.db import Account, Audit, Base, Submission
-from tongji.portal.migrate import connect, head, revision, upgrade
+from tongji.portal.migrate import MIGRATIONS, connect, head, revision, upgrade
 from tongji.testing import load_plugin, make_city
 
 LAST_NIGHT = datetime(2025, 12, 31, 16, 30)  # UTC: 1 January, 00:30 in Beijing
@@ -214,3 +214,34 @@ def test_two_migrations_at_once_on_a_new_database_make_its_tables_once(database)
     said = sorted(p.communicate(timeout=120)[0] for p in both)
     assert [p.returncode for p in both] == [0, 0], said
     assert "原是空库，已建立最新结构 0002" in said[0] and "已是最新结构 0002，无需升级" in said[1]
+
+
+RETYPE_ROLE = '''
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+
+
+def upgrade():
+    with op.batch_alter_table("account") as batch:  # SQLite: a copy; PostgreSQL: ALTER COLUMN
+        batch.alter_column("role", type_=sa.String(16), existing_type=sa.String(8))
+'''
+
+
+def test_a_migration_that_copies_a_table_others_refer_to_keeps_their_rows(old, tmp_path):
+    """SQLite alters `account` by copying it and dropping the old one, which submissions refer to."""
+    import shutil
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0003_wider_role.py").write_text(RETYPE_ROLE, encoding="utf-8")
+    engine = connect(old)
+    assert upgrade(engine, scripts=scripts) == ("0001", "0003")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM submission JOIN account ON account.id = account_id")
+                                  ).scalar() == 1
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again for the portal
+    engine.dispose()

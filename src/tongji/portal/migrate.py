@@ -54,11 +54,11 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def _config(connection: Connection):
+def _config(connection: Connection, scripts: Path = MIGRATIONS):
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(scripts))
     config.attributes["connection"] = connection
     return config
 
@@ -79,19 +79,33 @@ def revision(connection: Connection) -> str | None:
     return found
 
 
-def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
-    """Bring the database to `target` (the newest schema by default); returns (revision before, revision after)."""
+def upgrade(engine: Engine, target: str = "head", scripts: Path = MIGRATIONS) -> tuple[str | None, str]:
+    """Bring the database to `target` (the newest schema by default); returns (revision before, revision after).
+    `scripts`: the migrations' folder (a test's copy with one more)."""
     from alembic import command
 
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
-        before = revision(connection)
-        config = _config(connection)
-        if before == FIRST and not inspect(connection).has_table("alembic_version"):
-            command.stamp(config, FIRST)
-        command.upgrade(config, target)
-        return before, revision(connection)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # SQLite alters a table by copying it: the old one is dropped under its references (SQLite's advice)
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
+                before = revision(connection)
+                config = _config(connection, scripts)
+                if before == FIRST and not inspect(connection).has_table("alembic_version"):
+                    command.stamp(config, FIRST)
+                command.upgrade(config, target)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if sqlite else []
+                if broken:
+                    raise RuntimeError(f"a migration left rows without the row they refer to: {broken[:5]}")
+                return before, revision(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def require_current(engine: Engine, url: str) -> None:
