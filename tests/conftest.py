@@ -77,3 +77,107 @@ def template_registry(tmp_path) -> Path:
 
 
 # --- end of template fixtures ---------------------------------------------------------------------
+
+
+# --- portal databases (tests/test_portal.py, tests/test_portal_serve.py, tests/test_portal_database.py) -------
+
+
+def _postgres_bin() -> Path | None:
+    """Where initdb and pg_ctl are: on PATH, or Debian's /usr/lib/postgresql/<version>/bin (newest)."""
+    import shutil
+
+    if shutil.which("initdb") and shutil.which("pg_ctl"):
+        return Path(shutil.which("initdb")).parent
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]) if
+                   p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server on a unix socket in a temporary folder, for the whole session. Yields the
+    folder holding the socket, or the reason none could be started (a string), so tests can skip saying why."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    binaries = _postgres_bin()
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        yield "psycopg is not installed"
+        return
+    if binaries is None:
+        yield "PostgreSQL is not installed (initdb and pg_ctl not found; apt-get install postgresql)"
+        return
+    as_user = []
+    folder = Path(tempfile.mkdtemp(prefix="tongji-pg-"))  # not under pytest's folder: the server's user reads it
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            yield "running as root and there is no postgres user to run the server as"
+            return
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    started = False
+    try:
+        subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                        "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True, timeout=120)
+        options = f"-k {folder} -c listen_addresses='' -c fsync=off -c max_connections=200"
+        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                        str(folder / "server.log"), "-w", "-t", "60", "start"], check=True, capture_output=True,
+                       timeout=120)
+        started = True
+        yield folder
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        yield f"PostgreSQL could not be started: {exc} {detail.decode(errors='replace')[-300:]}"
+    finally:
+        if started:
+            subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                           capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request):
+    """The portal's database URL: None (SQLite in the data folder, the default) or a new, empty PostgreSQL
+    database on the session's server, its sessions in Asia/Shanghai. Engines opened during the test are held,
+    then closed before it is dropped: one collected with open connections would leave psycopg warning of them in
+    some later test."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, event, text
+    from sqlalchemy.engine import Engine
+
+    server = request.getfixturevalue("postgres_server")
+    if isinstance(server, str):
+        pytest.skip(server)
+    admin = create_engine(f"postgresql+psycopg://postgres@/postgres?host={server}", isolation_level="AUTOCOMMIT")
+    name = f"portal_{uuid.uuid4().hex[:12]}"
+    engines: dict[int, Engine] = {}
+
+    def seen(connection) -> None:
+        engines.setdefault(id(connection.engine), connection.engine)
+
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # sessions read times in Beijing, as on an office's server: the portal's UTC must not depend on it
+        connection.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'Asia/Shanghai'"))
+    event.listen(Engine, "engine_connect", seen)
+    try:
+        yield f"postgresql+psycopg://postgres@/{name}?host={server}"
+    finally:
+        event.remove(Engine, "engine_connect", seen)
+        for engine in engines.values():
+            engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -22,6 +22,11 @@ class World:
     app: object
     passwords: dict[str, str]
     data: Path
+    database: str | None = None  # a SQLAlchemy URL; None: SQLite in the data folder
+
+    def options(self) -> list[str]:
+        """`--data` and, on another database, `--database`, for a `tongji serve` command line."""
+        return ["--data", str(self.data), *(["--database", self.database] if self.database else [])]
 
     @property
     def portal(self):
@@ -77,10 +82,12 @@ class Browser:
         return self.post(f"/units/{code}/upload", files={"file": (name, content)})
 
 
-def make_world(tmp: Path, deadline: str | None = "2099-01-20", **city) -> World:
+def make_world(tmp: Path, database: str | None = None, deadline: str | None = "2099-01-20", **city) -> World:
+    """A city and its portal; `database` is the `database` fixture's URL (None: SQLite in the data folder)."""
     host = load_plugin(builtins_only=True)
     made = make_city(tmp / "city", host, **city)
-    app = create_app(made.registry, made.period, data=tmp / "data", deadline=deadline, spec=host.spec)
+    app = create_app(made.registry, made.period, data=tmp / "data", database=database, deadline=deadline,
+                     spec=host.spec)
     with app.state.portal.db() as db:
         passwords = {a["login"]: a["password"] for a in create_accounts(db, app.state.portal.registry)}
-    return World(made, app, passwords, tmp / "data")
+    return World(made, app, passwords, tmp / "data", database)

@@ -15,8 +15,9 @@ from tongji.portal.db import Audit, Submission
 
 
 @pytest.fixture
-def world(tmp_path):
-    return make_world(tmp_path)
+def world(tmp_path, database):
+    """The portal on each database: SQLite (the default) and PostgreSQL (skipped where no server can start)."""
+    return make_world(tmp_path, database)
 
 
 def test_a_unit_sees_its_errors_by_cell_fixes_them_and_passes(world, tmp_path):
@@ -44,12 +45,13 @@ def test_a_unit_sees_its_errors_by_cell_fixes_them_and_passes(world, tmp_path):
     assert stored.read_bytes() == bad  # kept as uploaded, by its hash
 
 
-def test_the_english_portal_renders_the_same_issue_in_english(tmp_path):
+def test_the_english_portal_renders_the_same_issue_in_english(tmp_path, database):
     from tongji.portal import create_app
     from tongji.portal.accounts import create_accounts
 
-    world = make_world(tmp_path)
-    app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    world = make_world(tmp_path, database)
+    app = create_app(world.city.registry, "2025", data=world.data, database=database, lang="en",
+                     spec=world.portal.spec)
     with app.state.portal.db() as db:
         passwords = {a["login"]: a["password"] for a in create_accounts(db, app.state.portal.registry, reset=True)}
     world.app, world.passwords = app, passwords
@@ -110,6 +112,21 @@ def test_review_return_approve_lock_and_unlock_with_an_audit_log(world, tmp_path
     assert "审核通过" in street.get("/submissions/2").text  # the audit shown on the submission's page
 
 
+def test_a_nul_character_typed_into_a_form_is_dropped_on_every_database(world, tmp_path):
+    """PostgreSQL's text cannot hold NUL (SQLite's can): a login or a reason typed with one is read without it."""
+    unit = world.unit()
+    me = world.client(unit)
+    me.post("/logout")
+    page = me.sign_in(unit[:4] + "\x00" + unit[4:], world.passwords[unit] + "\x00")
+    assert page.status_code == 200 and page.url.path != "/login"
+    me.upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    assert street.post("/submissions/1/review", {"action": "return", "reason": "请核实\x00金额"}).status_code == 200
+    with world.portal.db() as db:
+        assert db.scalar(select(Submission.reason)) == "请核实金额"
+
+
 def test_a_unit_cannot_review_and_an_error_cannot_be_approved(world, tmp_path):
     unit = world.unit()
     me = world.client(unit)
@@ -155,8 +172,8 @@ def test_sign_in_is_throttled_and_a_new_sign_in_gets_a_new_session(world):
     assert me.client.cookies.get("tongji_session") not in (None, first)
 
 
-def test_the_board_counts_states_and_lateness_and_exports_the_reminder_list(tmp_path):
-    world = make_world(tmp_path, deadline="2020-01-20")  # long past: every upload is late
+def test_the_board_counts_states_and_lateness_and_exports_the_reminder_list(tmp_path, database):
+    world = make_world(tmp_path, database, deadline="2020-01-20")  # long past: every upload is late
     lines = world.city.registry.read_text(encoding="utf-8").splitlines()
     contacts = [lines[0] + ",联系人,联系电话", *[f"{line},王{n},0571-8000{n:04d}" for n, line in enumerate(lines[1:])]]
     world.city.registry.write_text("\n".join(contacts) + "\n", encoding="utf-8")
@@ -219,8 +236,8 @@ def test_rollup_in_the_portal_writes_what_tongji_rollup_writes(world, tmp_path):
         assert inputs(world.portal, db, DISTRICT) == [folder / name]  # the 区 rolls up from the report
 
 
-def test_unit_names_from_the_registry_are_escaped(tmp_path):
-    world = make_world(tmp_path)
+def test_unit_names_from_the_registry_are_escaped(tmp_path, database):
+    world = make_world(tmp_path, database)
     text = world.city.registry.read_text(encoding="utf-8").replace("第1街道第1工会", "<script>alert(1)</script>")
     world.city.registry.write_text(text, encoding="utf-8")
     from tongji.definitions.registry import load_registry
@@ -245,10 +262,10 @@ def test_the_data_folder_holds_everything_and_a_restart_keeps_it(world, tmp_path
 
     unit = world.unit()
     world.client(unit).upload(unit, world.workbook(unit, tmp_path))
-    again = create_app(world.city.registry, "2025", data=world.data, spec=world.portal.spec)
+    again = create_app(world.city.registry, "2025", data=world.data, database=world.database, spec=world.portal.spec)
     world.app = again
     assert 'id="verdict">通过<' in world.client(unit).get("/submissions/1").text
-    assert (world.data / "portal.db").exists()
+    assert (world.data / "portal.db").exists() == (world.database is None)  # SQLite's file, unless told otherwise
     zipfile.ZipFile(next((world.data / "files").rglob("*.xlsx"))).testzip()
     with world.portal.db() as db:
         assert Path(world.portal.store.path(db.scalar(select(Submission.sha256)), ".xlsx")).exists()

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from portal_kit import DISTRICT, STREET, make_world
 from tongji import cli
 from tongji.portal import create_app
-from tongji.portal.backup import backup
+from tongji.portal.backup import backup, restore
 from tongji.portal.db import Account, Rollup, Submission
 
 
@@ -156,3 +156,46 @@ def test_a_backup_taken_while_units_upload_is_consistent(tmp_path):
         assert all(f"files/{r['sha256'][:2]}/{r['sha256']}{r['suffix']}" in names for r in rows["submission"])
         held.add(len(rows["submission"]))
     assert len(held) > 1  # the backups did catch the uploads at different moments
+
+
+def _populated(tmp, database=None):
+    world = make_world(tmp, database)
+    good, bad = world.unit(STREET, 0), world.unit(STREET, 1)
+    world.client(good).upload(good, world.workbook(good, tmp))
+    world.client(bad).upload(bad, world.workbook(bad, tmp, HY04=99999))
+    street = world.client(STREET)
+    with world.portal.db() as db:
+        first = db.scalar(select(Submission).where(Submission.unit == good))
+    street.get(f"/submissions/{first.id}")
+    street.post(f"/submissions/{first.id}/review", {"action": "approve"})
+    return world
+
+
+def test_a_backup_of_either_database_restores_into_sqlite(tmp_path, database):
+    """The backup holds rows, not a database file: one taken on PostgreSQL restores into SQLite, times intact."""
+    world = _populated(tmp_path / "a", database)
+    backup(world.data, tmp_path / "b.zip", database)
+    restore(tmp_path / "b.zip", tmp_path / "restored")
+    again = create_app(world.city.registry, "2025", data=tmp_path / "restored", spec=world.portal.spec)
+    assert state(again) == state(world.app)
+    with world.portal.db() as db, again.state.portal.db() as other:
+        times = [s.uploaded_at for s in db.scalars(select(Submission).order_by(Submission.id))]
+        assert [s.uploaded_at for s in other.scalars(select(Submission).order_by(Submission.id))] == times
+
+
+def test_a_sqlite_backup_restores_into_either_database(tmp_path, database):
+    """Restored into PostgreSQL, the next upload takes the next id: the sequences follow the restored rows."""
+    world = _populated(tmp_path / "a")
+    backup(world.data, tmp_path / "b.zip")
+    restore(tmp_path / "b.zip", tmp_path / "restored", database)
+    again = create_app(world.city.registry, "2025", data=tmp_path / "restored", database=database,
+                       spec=world.portal.spec)
+    assert state(again) == state(world.app)
+    from portal_kit import World
+
+    restored = World(world.city, again, dict(world.passwords), tmp_path / "restored", database)
+    unit = world.unit(STREET, 1)
+    restored.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    with again.state.portal.db() as db:
+        ids = [s.id for s in db.scalars(select(Submission).order_by(Submission.id))]
+    assert ids == list(range(1, len(ids) + 1)) and len(ids) == len(state(world.app)["submissions"]) + 1

@@ -26,8 +26,8 @@ SHOTS = os.environ.get("TONGJI_PORTAL_SCREENSHOTS")
 
 
 @pytest.fixture
-def served(tmp_path):
-    world = make_world(tmp_path)
+def served(tmp_path, database):
+    world = make_world(tmp_path, database)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -36,24 +36,38 @@ def test_a_malformed_deadline_is_said(tmp_path):
     assert result.exit_code == 2 and "截止日期“1月20日”格式不对" in result.output
 
 
-def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path):
+def test_a_unit_code_too_long_for_the_database_is_said_before_anything_is_kept(tmp_path, database):
     world = make_world(tmp_path)
+    unit = world.unit()
+    long = unit + "0" * (33 - len(unit))  # 33 characters: PostgreSQL would refuse it at the first account
+    world.city.registry.write_text(world.city.registry.read_text(encoding="utf-8").replace(unit, long),
+                                   encoding="utf-8")
+    result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "a.xlsx"),
+                 "--data", str(tmp_path / "served"), *(["--database", database] if database else []))
+    assert result.exit_code == 2 and f"名册中这些单位代码超过 32 个字符，门户无法保存：{long}" in result.output
+    assert not (tmp_path / "a.xlsx").exists()
+
+
+def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database):
+    world = make_world(tmp_path)  # the city's own portal on SQLite; the served one on `database`
     data, out = tmp_path / "served", tmp_path / "账号.xlsx"
-    result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(out), "--data", str(data))
+    on = ["--database", database] if database else []
+    result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(out), "--data", str(data),
+                 *on)
     assert result.exit_code == 0, result.output
     rows = list(openpyxl.load_workbook(out)["账号清单"].iter_rows(values_only=True))
     assert rows[0] == ("单位代码", "单位名称", "层级", "账号", "一次性密码")
     logins = {r[3]: r[4] for r in rows[1:]}
     assert set(logins) == {"admin", *world.city.units}
     again = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "2.xlsx"),
-                "--data", str(data))
+                "--data", str(data), *on)
     assert again.exit_code == 0 and "已生成 0 个账号" in again.output  # nobody's password changes by accident
 
     from starlette.testclient import TestClient
 
     from tongji.portal import create_app
 
-    served = create_app(world.city.registry, "2025", data=data)
+    served = create_app(world.city.registry, "2025", data=data, database=database)
     client = TestClient(served)
     page = client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -130,12 +144,12 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc to find the child process")
-def test_the_checking_process_goes_when_the_server_is_killed(tmp_path):
-    world = make_world(tmp_path)
+def test_the_checking_process_goes_when_the_server_is_killed(tmp_path, database):
+    world = make_world(tmp_path, database)
     port = free_port()
     registry = str(world.city.registry)
     server = subprocess.Popen([sys.executable, "-c", "from tongji.cli import main; main()", "serve", "-r", registry,
-                               "-p", "2025", "--data", str(world.data), "--port", str(port)],
+                               "-p", "2025", *world.options(), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,4 +1,5 @@
-"""`tongji serve`: the collection portal on this machine; `tongji serve accounts`: the account list to hand out."""
+"""`tongji serve`: the collection portal on this machine; `tongji serve accounts`: the account list to hand out;
+`tongji serve migrate`: the database brought to the newest schema."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def register(app: typer.Typer) -> None:
     serve_app.command("backup")(friendly(backup_command))
     serve_app.command("restore")(friendly(restore_command))
     serve_app.command("check")(friendly(check_command))
+    serve_app.command("migrate")(friendly(migrate_command))
 
 
 def serve_command(
@@ -109,3 +111,15 @@ def check_command(
         con.print(shown(key, **params))
     con.print(shown("check-found", n=len(found)) if found else shown("check-ok", path=data))
     raise typer.Exit(1 if found else 0)
+
+
+def migrate_command(
+    data: Path = typer.Option(Path("tongji-portal"), "--data", help="数据文件夹（默认数据库在其中）"),
+    database: str = typer.Option(None, "--database", help="数据库地址（SQLAlchemy URL），默认是数据文件夹中的 SQLite"),
+) -> None:
+    """把门户数据库升级到本版 tongji 的结构（先停止门户、备份数据库）。"""
+    from tongji.portal import migrate_database
+
+    url, before, after = migrate_database(data=data, database=database)
+    key = "migrate-created" if before is None else "migrate-current" if before == after else "migrate-done"
+    console().print(shown(key, url=url, before=before, after=after))

@@ -30,7 +30,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
 
     from tongji.errors import TongjiError
     from tongji.plugins import load_spec
-    from tongji.portal.db import open_database
+    from tongji.portal.db import UNIT, open_database
     from tongji.portal.service import Portal, settle
     from tongji.portal.store import Store
     from tongji.portal.web import make_app
@@ -44,7 +44,10 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     for sub in ("tmp", "annotated", "exports", "rollups", "templates"):
         (data / sub).mkdir(parents=True, exist_ok=True)
     registry = registry if isinstance(registry, Registry) else load_registry(registry)
-    factory = open_database(database or f"sqlite:///{(data / 'portal.db').resolve()}")
+    long_codes = [c for c in registry.frame["单位代码"].to_list() if len(c) > UNIT]
+    if long_codes:
+        raise TongjiError("portal-code-long", n=UNIT, codes="、".join(long_codes[:5]))
+    factory = open_database(database_url(data, database))
     with factory() as db:
         settle(db, canonical_period(period), deadline)
     portal = Portal(registry, spec or load_spec(), data, factory, Store(data), check_process=check_process)
@@ -53,4 +56,25 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     return app
 
 
-__all__ = ["create_app"]
+def database_url(data: str | Path, database: str | None) -> str:
+    """`database`, or by default SQLite in the data folder."""
+    return database or f"sqlite:///{(Path(data) / 'portal.db').resolve()}"
+
+
+def migrate_database(data: str | Path = "tongji-portal", database: str | None = None) -> tuple[str, str | None, str]:
+    """Bring the portal's database to the newest schema (`tongji serve migrate`); its rows are kept.
+    Returns (the URL as it may be shown, the revision before or None for an empty database, the revision after)."""
+    from tongji.portal.migrate import connect, shown_url, upgrade
+
+    if database is None:
+        Path(data).mkdir(parents=True, exist_ok=True)
+    url = database_url(data, database)
+    engine = connect(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    return shown_url(url), before, after
+
+
+__all__ = ["create_app", "migrate_database"]

@@ -22,6 +22,7 @@ from sqlalchemy import DateTime, func, select, text
 
 from tongji.errors import TongjiError
 from tongji.portal.db import Account, Audit, Rollup, Setting, Submission, engine_of, open_database
+from tongji.portal.migrate import head
 from tongji.portal.store import SUFFIXES, stored_name
 
 FORMAT = 1
@@ -62,7 +63,8 @@ def backup(data: Path, out: Path, database: str | None = None) -> Made:
             for name in files:
                 z.write(data / name, name, compress_type=zipfile.ZIP_STORED)  # workbooks are compressed already
                 hashes[name] = _sha256(data / name)
-            manifest = {"format": FORMAT, "tables": {k: len(v) for k, v in rows.items()}, "files": hashes}
+            manifest = {"format": FORMAT, "schema": head(), "tables": {k: len(v) for k, v in rows.items()},
+                        "files": hashes}
             z.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
         os.replace(tmp, out)
     finally:
@@ -181,6 +183,8 @@ def _verified(z: zipfile.ZipFile, archive: Path) -> tuple[dict, dict]:
         raise TongjiError("restore-bad-archive", path=archive, detail=str(exc)) from None
     if manifest.get("format") != FORMAT:
         raise TongjiError("restore-bad-archive", path=archive, detail=f"format {manifest.get('format')}")
+    if manifest.get("schema") != head():  # rows of another schema: restore with the tongji that made it, migrate
+        raise TongjiError("restore-other-schema", path=archive, found=manifest.get("schema"), head=head())
     return manifest, rows
 
 
@@ -195,8 +199,13 @@ def _typed(table, row: dict) -> dict:
     out = {}
     for key, value in row.items():
         column = table.c[key]
-        out[key] = datetime.fromisoformat(value) if value is not None and isinstance(column.type, DateTime) else value
+        out[key] = datetime.fromisoformat(value) if value is not None and _is_time(column) else value
     return out
+
+
+def _is_time(column) -> bool:
+    kind = getattr(column.type, "impl", column.type)  # a TypeDecorator (db.UTCTime) stands for its impl
+    return isinstance(kind, DateTime)
 
 
 def check(data: Path, database: str | None = None) -> list[tuple[str, dict]]:

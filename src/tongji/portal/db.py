@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -17,8 +17,29 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
+class UTCTime(TypeDecorator):
+    """A moment, which the portal always handles as UTC without tzinfo. PostgreSQL keeps it as `timestamptz`, so a
+    server or a session in Asia/Shanghai reads the same instant; SQLite keeps the UTC text as before."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        # a naive time sent to a timestamptz column would be read in the session's zone, not as UTC
+        return moment if dialect.name == "postgresql" else moment.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return value.astimezone(UTC).replace(tzinfo=None) if value is not None and value.tzinfo else value
+
+
+UNIT = 32  # characters of a 单位代码; PostgreSQL refuses a longer one where SQLite would keep it
+
+
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UTCTime}
 
 
 class Account(Base):
@@ -29,7 +50,7 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(8))
-    unit: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit: Mapped[str | None] = mapped_column(String(UNIT), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     must_change: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
@@ -53,7 +74,7 @@ class Submission(Base):
     __tablename__ = "submission"
     __table_args__ = (UniqueConstraint("unit", "period", "version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(UNIT))
     period: Mapped[str] = mapped_column(String(16))
     version: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
@@ -71,6 +92,7 @@ class Submission(Base):
 
 
 Index("submission_unit_period", Submission.unit, Submission.period)
+Index("submission_period", Submission.period)  # the board reads every submission of the period
 
 
 class Rollup(Base):
@@ -78,7 +100,7 @@ class Rollup(Base):
 
     __tablename__ = "rollup"
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit: Mapped[str] = mapped_column(String(32), index=True)
+    unit: Mapped[str] = mapped_column(String(UNIT), index=True)
     period: Mapped[str] = mapped_column(String(16))
     folder: Mapped[str] = mapped_column(String(255))  # under the data folder
     made_at: Mapped[datetime] = mapped_column(default=now)
@@ -95,7 +117,7 @@ class Audit(Base):
     at: Mapped[datetime] = mapped_column(default=now)
     login: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
-    unit: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit: Mapped[str | None] = mapped_column(String(UNIT), index=True)
     submission_id: Mapped[int | None]
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
@@ -110,21 +132,13 @@ class Setting(Base):
 
 
 def open_database(url: str) -> sessionmaker:
-    """The tables are made when missing; a session factory is returned."""
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    """A session factory on `url`, whose schema is the newest: a new, empty database is given it; one of an older
+    schema is refused, naming `tongji serve migrate` (portal/migrate.py)."""
+    from tongji.portal.migrate import connect, require_current
+
+    engine = connect(url)
+    require_current(engine, url)
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def _sqlite_pragmas(connection, _record) -> None:
-    # WAL lets the board be read while an upload is written; foreign keys are off in SQLite unless asked.
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
 
 
 def engine_of(factory: sessionmaker) -> Engine:

@@ -117,7 +117,7 @@ class NodePages:
         account = self.admin_only(request)
         form = await self.form(request)
         try:
-            day = date.fromisoformat(str(form.get("deadline", "")))
+            day = date.fromisoformat(self.field(form, "deadline"))
         except ValueError:
             raise HTTPException(400) from None
         with self.portal.db() as db:
@@ -130,7 +130,7 @@ class NodePages:
         """A new period starts a new round: the boards and rollups show that period's submissions only."""
         account = self.admin_only(request)
         form = await self.form(request)
-        period = normalize_period(str(form.get("period", "")))
+        period = normalize_period(self.field(form, "period"))
         if not period:
             return self.page(request, "message.html", 400, message=text("period-bad", self.lang))
         with self.portal.db() as db:

@@ -84,6 +84,12 @@ class Web(NodePages):
             raise HTTPException(400, detail="csrf")
         return form
 
+    @staticmethod
+    def field(form, key: str) -> str:
+        """A form's text field. A NUL character is dropped: PostgreSQL's text cannot hold one (SQLite's can), and
+        no login, reason or date has one, so typing it must not make the page fail on one database only."""
+        return str(form.get(key, "")).replace("\x00", "")
+
     def refused(self, request: Request, exc: Refused, status: int = 400) -> HTMLResponse:
         return self.page(request, "message.html", status, message=text(exc.key, self.lang, **exc.kw))
 
@@ -118,7 +124,7 @@ class Web(NodePages):
             if not hmac.compare_digest(str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF, "-")):
                 raise HTTPException(400, detail="csrf")
             with self.portal.db() as db:
-                account, why = accounts.sign_in(db, str(form.get("login", "")), str(form.get("password", "")))
+                account, why = accounts.sign_in(db, self.field(form, "login"), self.field(form, "password"))
                 if account is not None:
                     response = RedirectResponse("/", 303)
                     self.set_cookie(request, response, COOKIE, accounts.open_session(db, account))
@@ -149,7 +155,7 @@ class Web(NodePages):
         problem = ""
         if request.method == "POST":
             form = await self.form(request)
-            new, again = str(form.get("password", "")), str(form.get("again", ""))
+            new, again = self.field(form, "password"), self.field(form, "again")
             if len(new) < accounts.MIN_PASSWORD:
                 problem = text("password-short", self.lang)
             elif new != again:
@@ -238,14 +244,14 @@ class Web(NodePages):
     async def review(self, request: Request) -> Response:
         account = self.signed_in(request)
         form = await self.form(request)
-        action = str(form.get("action", ""))
+        action = self.field(form, "action")
         if action not in ("approve", "return", "unlock"):
             raise HTTPException(400)
         try:
             with self.portal.db() as db:
                 sub = self.visible_submission(db, account, request.path_params["id"])
                 submissions.review(self.portal, db, db.get(Account, account.id), sub, action,
-                                   str(form.get("reason", "")), self.address(request))
+                                   self.field(form, "reason"), self.address(request))
         except Refused as exc:
             return self.refused(request, exc, 403 if exc.key == "not-allowed" else 400)
         return RedirectResponse(f"/submissions/{sub.id}", 303)
