@@ -79,13 +79,20 @@ def put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
     return cell
 
 
-def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path:
-    """Save an openpyxl workbook atomically with fixed document and zip timestamps.
+def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None,
+                  sheets: dict[str, bytes] | None = None) -> Path:
+    """Save an openpyxl workbook atomically with fixed document and zip timestamps (workbook_bytes)."""
+    return write_bytes(target, workbook_bytes(wb, extra_rows, sheets))
+
+
+def workbook_bytes(wb, extra_rows: ExtraRows | None = None, sheets: dict[str, bytes] | None = None) -> bytes:
+    """An openpyxl workbook as xlsx bytes with fixed document and zip timestamps.
 
     `extra_rows` maps a sheet name to (blocks, new dimension like "A1:CQ100002"), each block a first row number
     and the XML of consecutive rows from there, in pieces: rows put among what openpyxl wrote, for sheets too
     big to build cell by cell (a 市 明细 has a row per unit: 230 MB of XML at 100,000 units). Such a sheet is
-    streamed into the zip piece by piece and deflated at level 1, four times faster than the default."""
+    streamed into the zip piece by piece and deflated at level 1, four times faster than the default.
+    `sheets` maps a sheet name to the whole XML that replaces what openpyxl wrote for it (writing/stamp.py)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.lastModifiedBy = "tongji"
@@ -98,7 +105,8 @@ def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path
     worksheets = [ws.title for ws in wb.worksheets]  # openpyxl numbers worksheets only, not chartsheets
     parts = {f"xl/worksheets/sheet{worksheets.index(name) + 1}.xml": rows
              for name, rows in (extra_rows or {}).items()}
-    return write_bytes(target, _fix_zip_times(buf.getvalue(), parts))
+    whole = {f"xl/worksheets/sheet{worksheets.index(name) + 1}.xml": body for name, body in (sheets or {}).items()}
+    return _fix_zip_times(buf.getvalue(), parts, whole)
 
 
 def _insert_rows(body: bytes, blocks: list[tuple[int, Iterable[bytes]]], dimension: str) -> Iterator[bytes]:
@@ -124,11 +132,11 @@ _ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 
 
-def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None) -> bytes:
+def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None, whole: dict[str, bytes] | None = None) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            body = src.read(info.filename)
+            body = (whole or {}).get(info.filename) or src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 body = _fix_core(body)
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])

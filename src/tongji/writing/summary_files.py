@@ -18,35 +18,26 @@ from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 import tongji
 from tongji.aggregating.groups import GROUPS_SHEET
-from tongji.aggregating.summary import Summary, as_written
-from tongji.definitions import Form, Spec
+from tongji.aggregating.summary import Summary
+from tongji.definitions import Spec
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
 from tongji.writing.files import ensure_dir, put, save_workbook, write_bytes
-from tongji.writing.form_layout import (
-    COVER_HEADER,
-    COVER_WIDTHS,
-    DATA_HEADER,
-    DATA_WIDTHS,
-    SIGNATURE,
-    UNSAFE_IN_NAMES,
-    form_top,
-    header_row,
-)
+from tongji.writing.form_layout import UNSAFE_IN_NAMES
 from tongji.writing.group_sheet import groups_sheet
 from tongji.writing.issue_report import csv_frame, header_label
-from tongji.writing.printing import form_pages, table_pages
-from tongji.writing.unit_sheets import FORMATS, unit_sheets, widths
+from tongji.writing.printing import table_pages
+from tongji.writing.stamp import skeleton
+from tongji.writing.summary_forms import CHANGE_FORMAT, cover_sheet, form_sheet
+from tongji.writing.unit_sheets import unit_sheets, widths
 
 INDICATORS_SHEET = "指标"
-PREVIOUS_HEADER = ("上期数", "同比")
-CHANGE_FORMAT = "0.0%"
 
 INDICATOR_HEADERS = {
     "id": ("指标", "Indicator"), "name": ("名称", "Name"), "numerator": ("分子", "Numerator"),
@@ -165,59 +156,30 @@ def manifest_bytes(summary: Summary, totals_parquet: bytes) -> bytes:
 # --- the workbook ---
 
 
-def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str | None = None) -> Path:
+def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str | None = None,
+                           stamped: bool = True) -> Path:
     """Sheets: 封面, the data forms (values = totals), 明细, 完整性, 校验, 指标, 分组. The headers of the last four
-    are in `lang` (by default the language of this run); their text is the summary's, as `Summary.in_lang` gives it."""
+    are in `lang` (by default the language of this run); their text is the summary's, as `Summary.in_lang` gives it.
+
+    The form sheets are stamped into the spec's skeleton (writing/stamp.py); `stamped=False` builds them cell by
+    cell with openpyxl instead, the reference the skeleton is made from and tested against."""
     lang = chosen(lang)
-    wb = Workbook()
-    wb.remove(wb.active)
-    _cover_sheet(wb.create_sheet(spec.cover.sheet), summary, spec)
-    values = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
-    for form in spec.data_forms:
-        _form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
+    sheets = None
+    if stamped:
+        stamp = skeleton(spec, summary.has_previous)
+        wb, sheets = stamp.workbook(), stamp.stamped(summary)
+    else:
+        wb = Workbook()
+        wb.remove(wb.active)
+        cover_sheet(wb.create_sheet(spec.cover.sheet), summary, spec)
+        values = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
+        for form in spec.data_forms:
+            form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
     rows = unit_sheets(wb, summary, spec, lang)  # 明细, 说明, 完整性, 校验 and their continuations
     _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary, lang)
     groups_sheet(wb.create_sheet(GROUPS_SHEET), summary, spec, lang)
     wb.active = 0
-    return save_workbook(wb, Path(path), rows)
-
-
-def _cover_sheet(ws: Worksheet, summary: Summary, spec: Spec) -> None:
-    header = form_top(ws, spec, spec.cover, len(COVER_HEADER), f"填报单位：{summary.name}", "")
-    ws["A1"].value += "（汇总）"
-    header_row(ws, header, COVER_HEADER)
-    for r, row in enumerate(spec.cover.rows, start=header + 1):
-        ws.cell(r, 1, row.name)
-        ws.cell(r, 2, row.code)
-        value = put(ws, r, 3, str(summary.cover.get(row.code, "") or "") or None)
-        value.number_format = "@"  # codes keep their leading zeros
-    widths(ws, COVER_WIDTHS)
-    ws.freeze_panes = f"A{header + 1}"
-    form_pages(ws, header)
-
-
-def _form_sheet(ws: Worksheet, summary: Summary, spec: Spec, form: Form, values: dict[str, dict]) -> None:
-    labels = DATA_HEADER + (PREVIOUS_HEADER if summary.has_previous else ())
-    header = form_top(ws, spec, form, len(labels), f"填报单位：{summary.name}", f"报告期：{summary.period}")
-    ws["A1"].value += "（汇总）"
-    header_row(ws, header, labels)
-    r = header
-    for row in form.rows:  # all rows, JH00 too: it is a total like any other
-        r += 1
-        total = values.get(row.code, {})
-        fmt = FORMATS.get(row.kind, "General")
-        ws.cell(r, 1, row.name)
-        ws.cell(r, 2, row.code)
-        ws.cell(r, 3, row.unit).alignment = Alignment(horizontal="center")
-        ws.cell(r, 4, as_written(total.get("value"), row.kind)).number_format = fmt
-        put(ws, r, 5, summary.note_of(row.code))  # units' explanations are their text: never a formula
-        if summary.has_previous:
-            ws.cell(r, 6, as_written(total.get("previous"), row.kind)).number_format = fmt
-            ws.cell(r, 7, total.get("change")).number_format = CHANGE_FORMAT
-    ws.cell(r + 2, 1, SIGNATURE)
-    widths(ws, DATA_WIDTHS | {"F": 18, "G": 10})
-    ws.freeze_panes = f"A{header + 1}"
-    form_pages(ws, header)
+    return save_workbook(wb, Path(path), rows, sheets)
 
 
 def _indicator_sheet(ws: Worksheet, summary: Summary, lang: str) -> None:
