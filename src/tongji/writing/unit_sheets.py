@@ -29,6 +29,7 @@ from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
 COMPLETENESS_SHEET, ISSUES_SHEET = "完整性", "校验"
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
+BOLD = Font(bold=True)  # made once: a Font per header cell was a tenth of a small summary's cost
 XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 Rows = tuple[list[tuple[int, Iterator[bytes]]], str]  # a sheet's rows as XML from a row on, and its new dimension
 
@@ -81,7 +82,7 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     ws.append([*keys, *codes])
     ws.append([None] * len(keys) + [spec.rows[c].name if c in spec.rows else None for c in codes])
     for cell in (*ws[1], *ws[2]):
-        cell.font = Font(bold=True)
+        cell.font = BOLD
     kinds = [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
     for col, kind in enumerate(kinds, start=len(keys) + 1):
         ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
@@ -103,7 +104,7 @@ def notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> Rows:
     headers = ["单位代码", "单位名称", "类型", "表", "代码", "指标名称", "说明"]
     ws.append(headers)
     for cell in ws[1]:
-        cell.font = Font(bold=True)
+        cell.font = BOLD
     rows = spec.rows
     body = notes.select(
         "单位代码", "单位名称", "类型",
@@ -169,7 +170,7 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
     timely = "late" in per_child.columns and per_child["late"].null_count() < per_child.height
     cols = [c for c in COMPLETENESS_HEADERS if c in per_child.columns and (timely or c not in ("late", "timely_rate"))]
     for j, c in enumerate(cols if first else [], start=1):
-        ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = Font(bold=True)
+        ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = BOLD
     for r, row in enumerate(per_child.select(cols).iter_rows() if first else [], start=2):
         for j, (c, value) in enumerate(zip(cols, row, strict=True), start=1):
             cell = put(ws, r, j, None if value == "" else value)
@@ -178,7 +179,7 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
     units_at = per_child.height + 3 if first else 1  # one blank row between the two tables
     heads = [c for c in UNITS_HEADERS if c in units.columns and (timely or c != "late")]
     for j, c in enumerate(heads, start=1):
-        ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = Font(bold=True)
+        ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = BOLD
     body = units.select(pl.col(heads).cast(pl.Utf8).replace("", None))
     blocks = [(units_at + 1, rows_xml(body, units_at + 1, []))]
     widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 12, "H": 10, "I": 10, "J": 10})
