@@ -103,12 +103,16 @@ class Skeleton:
 
 
 def skeleton(spec: Spec, has_previous: bool) -> Skeleton:
-    """The skeleton of `spec`'s summaries, made once and kept with the spec."""
-    return spec.derive(_skeletons)[has_previous]
+    """The skeleton of `spec`'s summaries, made when first needed and kept with the spec: a job that writes one
+    summary builds one skeleton, about what building its form sheets the old way cost."""
+    made = spec.derive(_no_skeletons)
+    if has_previous not in made:
+        made[has_previous] = Skeleton.build(spec, has_previous)
+    return made[has_previous]
 
 
-def _skeletons(spec: Spec) -> dict[bool, Skeleton]:
-    return {True: Skeleton.build(spec, True), False: Skeleton.build(spec, False)}
+def _no_skeletons(spec: Spec) -> dict[bool, Skeleton]:
+    return {}
 
 
 def _cut(body: bytes, slots: list[Slot]) -> list:
