@@ -100,16 +100,25 @@ def _suspect(wide: pl.DataFrame, spec: Spec) -> pl.Series | None:
     """Which rows some check of the schema might fail, in one polars query (a pandera call costs a fixed 0.2 s
     here, whatever the rows: an upload checked alone paid it all). None when a column's type is not the
     schema's: pandera then looks at everything, as before."""
+    rules = spec.derive(_all_rules)
+    present = [code for code in rules if code in wide.columns]
+    if any(wide.schema[code] != rules[code][0] for code in present):
+        return None
+    # the wide table has every column (validate adds the missing ones): its query is made once per spec
+    where = spec.derive(_screen) if len(present) == len(rules) else _screen(spec, present)
+    return wide.select(where).to_series() if where is not None else pl.Series([False] * wide.height)
+
+
+def _screen(spec: Spec, codes: list[str] | None = None) -> pl.Expr | None:
+    """True where a row may fail a check of the columns `codes` (all of them by default)."""
     ok = []
-    for code, (dtype, nullable, checks) in spec.derive(_all_rules).items():
-        if code not in wide.columns:
+    for code, (_, nullable, checks) in spec.derive(_all_rules).items():
+        if codes is not None and code not in codes:
             continue
-        if wide.schema[code] != dtype:
-            return None
         col = pl.col(code)
         ok += [(make(col) | col.is_null()).fill_null(False) for make, _ in checks]
         ok += [] if nullable else [col.is_not_null()]
-    return wide.select(~pl.all_horizontal(ok) if ok else pl.repeat(False, wide.height)).to_series()
+    return ~pl.all_horizontal(ok) if ok else None
 
 
 class UnmappedCheck(RuntimeError):
