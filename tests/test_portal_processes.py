@@ -8,6 +8,7 @@ import hashlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2
 import openpyxl
@@ -27,8 +28,18 @@ def served(tmp_path, database):
     """The world's portal served by two processes on PostgreSQL, or by one on SQLite (which refuses two)."""
     world = make_world(tmp_path, database)
     server = Server(world, tmp_path / "server.log", workers=2 if database else 1).start()
-    yield world, server
-    server.stop()
+    try:
+        if database and Path("/proc/self/task").is_dir():  # uvicorn's supervisor and its two worker processes
+            assert len(workers(server.process.pid)) == 2
+        yield world, server
+    finally:
+        server.stop()
+
+
+def workers(pid: int) -> list[int]:
+    """The worker processes uvicorn started (not multiprocessing's resource tracker)."""
+    found = {int(p) for task in Path(f"/proc/{pid}/task").iterdir() for p in (task / "children").read_text().split()}
+    return [p for p in found if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
 
 
 def at_once(n: int, work) -> list:
