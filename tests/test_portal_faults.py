@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from portal_kit import STREET, make_world
@@ -19,6 +20,7 @@ from server_kit import Server, csrf
 from tongji.cli import _register, app
 from tongji.portal.db import Rollup, Submission
 from tongji.portal.store import Store
+from tongji.portal.web import make_app
 
 
 def check(world) -> CliRunner:
@@ -138,6 +140,8 @@ def test_an_unreachable_database_is_a_chinese_503_page_and_loses_nothing(tmp_pat
         page = me.client.post(f"/units/{unit}/upload", data={"csrf": me.csrf},
                               files={"file": ("a.xlsx", world.workbook(unit, tmp_path, HY04=1))})
         assert page.status_code == 503 and "数据库暂时无法连接" in page.text
+        english = TestClient(make_app(world.portal, "en"), cookies=dict(me.client.cookies)).get(f"/units/{unit}")
+        assert english.status_code == 503 and "The database cannot be reached just now" in english.text
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))

@@ -63,6 +63,9 @@ def test_several_workers_on_sqlite_are_refused_with_the_reason(tmp_path):
     assert not (tmp_path / "d").exists()  # refused before anything is made
     result = CliRunner().invoke(app, ["serve", "-r", str(world.city.registry), "-p", "2025", "--workers", "0"])
     assert result.exit_code == 2 and "--workers 须为正整数，而不是 0" in result.output
+    result = CliRunner().invoke(app, ["--lang", "en", "serve", "-r", str(world.city.registry), "-p", "2025",
+                                      "--data", str(tmp_path / "d"), "--workers", "3"])
+    assert result.exit_code == 2 and "--workers 3 needs PostgreSQL" in result.output
 
 
 def test_twenty_uploads_of_one_unit_at_once_are_versions_one_to_twenty(served, tmp_path):
