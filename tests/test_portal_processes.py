@@ -20,6 +20,7 @@ from portal_kit import STREET, make_world
 from server_kit import Server, csrf
 from tongji.cli import _register, app
 from tongji.portal.db import Account, Audit, Rollup, Submission
+from tongji.portal.submissions import review
 from tongji.testing import fill_template
 
 
@@ -180,3 +181,25 @@ def test_rollups_of_one_node_at_once_are_each_whole(served, tmp_path):
         books = list((world.data / m.folder).glob("*_汇总.xlsx"))
         assert len(books) == 1 and "明细" in openpyxl.load_workbook(books[0], read_only=True).sheetnames
     assert not list((world.data / "tmp").glob(".rollup-*"))  # nothing left half made
+
+
+def test_an_upload_checked_while_its_unit_was_approved_is_refused(tmp_path, database):
+    world = make_world(tmp_path, database)
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path))
+    world.client(STREET)
+    checker, check = world.portal.checker, world.portal.checker.check
+
+    def approved_meanwhile(*args):  # the statistician approves version 1 while version 2 is being checked
+        report = check(*args)
+        with world.portal.db() as db:
+            statistician = db.scalar(select(Account).where(Account.login == STREET))
+            review(world.portal, db, statistician, db.scalar(select(Submission)), "approve")
+        return report
+
+    checker.check = approved_meanwhile
+    page = me.upload(unit, world.workbook(unit, tmp_path, HY04=1))
+    assert page.status_code == 400 and "本期报表已审核锁定" in page.text
+    with world.portal.db() as db:
+        assert [(s.version, s.review) for s in db.scalars(select(Submission))] == [(1, "已审核")]

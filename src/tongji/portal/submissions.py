@@ -45,6 +45,7 @@ def lock_unit(db: Session, unit: str) -> None:
     write lock on SQLite (whose reads outside a write take none), so what is read after it is current."""
     db.execute(update(Account).where(Account.unit == unit).values(unit=Account.unit)
                .execution_options(synchronize_session=False))
+    db.expire_all()  # and the objects this session loaded before it are read again
 
 
 def store_full(exc: OSError) -> bool:
@@ -146,7 +147,6 @@ def review(portal: Portal, db: Session, account: Account, sub: Submission, actio
     if not (account.role == "admin" or account.role == "node" and portal.below(account.unit, sub.unit)):
         raise Refused("not-allowed")  # a node reviews the units beneath it, never its own 本级
     lock_unit(db, sub.unit)  # two statisticians at once: the second sees what the first did
-    db.refresh(sub)
     if sub.id != latest(db, sub.unit, sub.period).id:
         db.rollback()
         raise Refused("review-not-latest")
