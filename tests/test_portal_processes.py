@@ -5,8 +5,11 @@ wrong passwords of one account. Nothing lost, nothing twice."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -203,3 +206,21 @@ def test_an_upload_checked_while_its_unit_was_approved_is_refused(tmp_path, data
     assert page.status_code == 400 and "本期报表已审核锁定" in page.text
     with world.portal.db() as db:
         assert [(s.version, s.review) for s in db.scalars(select(Submission))] == [(1, "已审核")]
+
+
+def test_a_worker_restarted_after_a_crash_keeps_the_period_the_administrator_set(served):
+    world, server = served
+    if server.workers == 1:
+        pytest.skip("one process on SQLite: no worker to restart")
+    admin = server.client("admin")
+    admin.post("/admin/period", data={"csrf": csrf(admin.get("/admin").text), "period": "2026"})
+    before = workers(server.process.pid)
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (len(now := workers(server.process.pid)) < 2 or before[0] in now):
+        time.sleep(0.2)
+    assert len(now) == 2 and before[0] not in now  # uvicorn started a new worker
+    for _ in range(6):  # whichever worker answers
+        assert "报告期 2026" in server.client(STREET).get(f"/board/{STREET}").text
+    with world.portal.db() as db:
+        assert world.portal.period(db) == "2026"

@@ -33,8 +33,9 @@ def serve(options: dict, workers: int, host: str, port: int) -> None:
 
 
 def app_from_environment():
-    """The app in a worker process. Uploads are checked in the worker itself: the workers already share the cores."""
+    """The app in a worker process. Uploads are checked in the worker itself: the workers already share the cores.
+    A worker uvicorn restarts after a crash keeps the period and deadline the administrator may have changed."""
     from tongji.portal import create_app
 
     options = json.loads(os.environ[OPTIONS])
-    return create_app(options.pop("registry"), options.pop("period"), check_process=False, **options)
+    return create_app(options.pop("registry"), options.pop("period"), check_process=False, settled=True, **options)
