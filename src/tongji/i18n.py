@@ -129,6 +129,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "output-in-inputs": ("输出位置 {output} 在输入 {input} 之内：会覆盖或混入要读取的工作簿，请换一个文件夹", "Output {output} lies within the input {input}: it would overwrite or mix with the workbooks being read; choose another folder"),
     "internal-error": ("tongji 内部出错（{kind}：{detail}）。这不是工作簿的问题；请把日志 {log} 交给维护人员。退出码 3", "tongji failed internally ({kind}: {detail}). This is not a problem with the workbooks; please send the log {log} to the maintainers. Exit code 3"),
     "demo-serve": ("在线报送门户演示：{url}\n  所有演示账号的密码都是 {password}：管理员 admin，街道统计员 {street}，区统计员 {district}，基层单位 {unit}\n  数据在 {data}（删除该文件夹即从头开始）；按 Ctrl+C 停止", "Portal demo at {url}\n  every demo account's password is {password}: administrator admin, 街道 statistician {street}, 区 statistician {district}, a unit {unit}\n  data in {data} (delete it to start over); Ctrl+C stops it"),
+    "serve-workers-bad": ("--workers 须为正整数，而不是 {n}", "--workers must be a positive whole number, not {n}"),
+    "serve-workers-sqlite": ("--workers {n} 需要 PostgreSQL：SQLite 同一时刻只能有一个进程写入，多个进程只会互相等待。请用 --database postgresql+psycopg://… 启动，或去掉 --workers", "--workers {n} needs PostgreSQL: SQLite lets one process write at a time, so several would only wait for each other. Start with --database postgresql+psycopg://… or without --workers"),
     "serve-needs": ("启动门户需要 --registry 和 --period", "The portal needs --registry and --period"),
     "deadline-invalid": ("截止日期“{deadline}”格式不对，应为 2026-01-20", "Deadline '{deadline}' is malformed: use 2026-01-20"),
     "serve-listening": ("在线报送门户已启动：{url}（数据文件夹 {data}；按 Ctrl+C 停止）", "The portal is running at {url} (data in {data}; Ctrl+C stops it)"),

@@ -35,19 +35,28 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认只允许本机访问；0.0.0.0 允许局域网访问）"),
     port: int = typer.Option(8000, "--port", help="端口"),
     deadline: str = typer.Option(None, "--deadline", help="报送截止日期 YYYY-MM-DD，用于迟报和及时率"),
+    workers: int = typer.Option(1, "--workers", help="服务进程数；大于 1 时须用 PostgreSQL（--database）"),
 ) -> None:
     """启动在线报送门户（浏览器打开 http://HOST:PORT）。"""
     if ctx.invoked_subcommand is not None:
         return
     if registry is None or period is None:
         raise TongjiError("serve-needs")
+    from tongji.portal import create_app, database_url
+    from tongji.portal.processes import check_workers, serve
+
+    check_workers(workers, database_url(data, database))
+    # made here first even with workers: the database is migrated once and a setup mistake is one line
+    app = create_app(registry, period, data=data, database=database, deadline=deadline, lang=lang(),
+                     check_process=workers == 1 and (os.cpu_count() or 1) > 1)
+    console().print(shown("serve-listening", url=f"http://{host}:{port}", data=data))
+    if workers > 1:
+        app.state.portal.dispose()
+        serve({"registry": str(registry), "period": period, "data": str(data), "database": database,
+               "deadline": deadline, "lang": lang()}, workers, host, port)
+        return
     import uvicorn
 
-    from tongji.portal import create_app
-
-    app = create_app(registry, period, data=data, database=database, deadline=deadline, lang=lang(),
-                     check_process=(os.cpu_count() or 1) > 1)
-    console().print(shown("serve-listening", url=f"http://{host}:{port}", data=data))
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -12,7 +12,7 @@ from tongji.definitions.registry import Registry, load_registry
 
 def create_app(registry: str | Path | Registry, period: str, *, data: str | Path = "tongji-portal",
                database: str | None = None, deadline: str | None = None, spec: Spec | None = None,
-               lang: str = "zh", check_process: bool = False):
+               lang: str = "zh", check_process: bool = False, settled: bool = False):
     """The portal's ASGI app for one collection.
 
     Args:
@@ -25,6 +25,8 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
         lang: "zh" or "en", for every page.
         check_process: check uploads in a process of its own (started at the first upload), so that checking and
             answering pages use two cores; `tongji serve` does where there are two.
+        settled: keep the period and deadline the database holds (a worker process, started or restarted after
+            `tongji serve` stored them and the administrator perhaps changed them); `period` is then only a default.
     """
     from datetime import date
 
@@ -49,7 +51,8 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
         raise TongjiError("portal-code-long", n=UNIT, codes="、".join(long_codes[:5]))
     factory = open_database(database_url(data, database))
     with factory() as db:
-        settle(db, canonical_period(period), deadline)
+        if not settled:
+            settle(db, canonical_period(period), deadline)
     portal = Portal(registry, spec or load_spec(), data, factory, Store(data), check_process=check_process)
     app = make_app(portal, "en" if lang == "en" else "zh")
     app.state.portal = portal

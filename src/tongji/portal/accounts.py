@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from tongji.definitions.registry import Registry
@@ -63,23 +63,33 @@ def create_accounts(db: Session, registry: Registry, reset: bool = False, passwo
 
 def sign_in(db: Session, login: str, password: str) -> tuple[Account | None, str]:
     """(account, "") when the password is right; (None, reason) otherwise: "bad" or "locked".
-    After MAX_FAILURES wrong passwords the account is locked for LOCKOUT, right password or not."""
+    After MAX_FAILURES wrong passwords the account is locked for LOCKOUT, right password or not.
+
+    Each attempt takes one of the MAX_FAILURES tries in a single UPDATE before the password is verified, so
+    attempts at once in several processes are counted by the database: ten wrong passwords at once are five
+    "bad" and five "locked", never more tries than allowed."""
     account = db.scalar(select(Account).where(Account.login == login.strip()))
     if account is None:
         HASHER.hash(password)  # the same time is spent whether or not the login exists
         return None, "bad"
-    if account.locked_until and account.locked_until > now():
+    moment, row = now(), Account.id == account.id
+    unlocked = or_(Account.locked_until.is_(None), Account.locked_until <= moment)
+    db.execute(update(Account).where(row, Account.failed_logins >= MAX_FAILURES, unlocked)  # its lock ran out
+               .values(failed_logins=0, locked_until=None))
+    taken = db.execute(update(Account).where(row, Account.failed_logins < MAX_FAILURES).values(
+        failed_logins=Account.failed_logins + 1,
+        locked_until=case((Account.failed_logins + 1 >= MAX_FAILURES,  # bound as the column's UTC type
+                           literal(moment + LOCKOUT, Account.locked_until.type)), else_=None)))
+    db.commit()
+    if taken.rowcount != 1:
         return None, "locked"
     try:
         HASHER.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILURES:
-            account.locked_until, account.failed_logins = now() + LOCKOUT, 0
-        db.commit()
         return None, "bad"
-    account.failed_logins, account.locked_until = 0, None
+    db.execute(update(Account).where(row).values(failed_logins=0, locked_until=None))
     db.commit()
+    db.refresh(account)
     return account, ""
 
 

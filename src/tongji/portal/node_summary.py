@@ -5,6 +5,8 @@ The inputs are stored files, so `tongji rollup <the same files> --unit N` writes
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from tongji.aggregating.rollup import rollup
 from tongji.portal.db import Account, Rollup, now
 from tongji.portal.service import Portal, audit, deadline_day
-from tongji.portal.submissions import APPROVED, Refused, latest
+from tongji.portal.submissions import APPROVED, Refused, latest, lock_unit
 from tongji.writing.summary_files import stem_for, write_summary
 
 FORMATS = ("xlsx", "html")  # html when the report plugin is loaded
@@ -70,15 +72,25 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
     # 完整性 counts 迟报 by each workbook's 报出日期, as `tongji rollup --deadline` does; the board goes by upload time
     deadline = deadline_day(portal.deadline(db)) or None
     summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec, deadline=deadline)
-    made = Rollup(unit=node, period=period, folder="", account_id=account.id,
-                  errors=int((summary.issues["severity"] == "错误").sum()))
-    db.add(made)
-    db.flush()
-    made.folder = f"rollups/{node}/{made.id}"
-    formats = [f for f in FORMATS if f in portal.spec.writers]
-    write_summary(summary, portal.data / made.folder, portal.spec, formats, lang)
-    audit(db, account, "rollup", node, None, f"{len(files)} 个输入，{made.errors} 个错误", address)
-    db.commit()
+    # the files are written under a temporary name and renamed when whole; the row that names them is committed
+    # after, so a server killed meanwhile leaves a folder no row refers to, never a row with half its files
+    staging = Path(tempfile.mkdtemp(prefix=".rollup-", dir=portal.data / "tmp"))
+    try:
+        write_summary(summary, staging, portal.spec, [f for f in FORMATS if f in portal.spec.writers], lang)
+        lock_unit(db, node)  # rollups of one node at once are numbered one after the other
+        made = Rollup(unit=node, period=period, folder="", account_id=account.id,
+                      errors=int((summary.issues["severity"] == "错误").sum()))
+        db.add(made)
+        db.flush()
+        made.folder = f"rollups/{node}/{made.id}"
+        target = portal.data / made.folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)  # left by a server killed before its row was committed
+        staging.rename(target)
+        audit(db, account, "rollup", node, None, f"{len(files)} 个输入，{made.errors} 个错误", address)
+        db.commit()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return made
 
 
@@ -88,6 +100,7 @@ def submit_up(portal: Portal, db: Session, account: Account, made: Rollup, addre
         raise Refused("not-allowed")
     if made.errors:
         raise Refused("rollup-has-errors", n=made.errors)
+    lock_unit(db, made.unit)
     if made.id != last_made(db, made.unit, made.period).id:
         raise Refused("rollup-not-latest")
     made.submitted_at = now()

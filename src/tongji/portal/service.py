@@ -37,6 +37,10 @@ class Portal:
         self.catalog = Catalog.of(self.spec)
         self.checker = Checker(self, self.check_process)
 
+    def dispose(self) -> None:
+        """Close the database connections (a process handing over to its workers keeps none open)."""
+        self.db.kw["bind"].dispose()
+
     def setting(self, db: Session, key: str) -> str:
         found = db.get(Setting, key)
         return found.value if found else ""

@@ -60,15 +60,20 @@ class Store:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+                self.write(f, data)
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return sha, target
+
+    @staticmethod
+    def write(f, data: bytes) -> None:
+        """Write and flush to the disk; a full disk (ENOSPC) raises here, before the file has its name."""
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
     def check(self, sha256: str, suffix: str) -> bool:
         """Whether the stored bytes still have their SHA-256."""

@@ -6,13 +6,13 @@ locked against new uploads until unlocked) or returns it with a reason (退回).
 
 from __future__ import annotations
 
+import errno
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tongji.issues.report import ISSUE_COLUMNS
@@ -39,6 +39,19 @@ class Upload:
     address: str = ""
 
 
+def lock_unit(db: Session, unit: str) -> None:
+    """Hold `unit` until this transaction ends: uploads, reviews and rollups of one unit, in any number of server
+    processes, take their turn here. An UPDATE of the unit's account row locks that row on PostgreSQL and takes the
+    write lock on SQLite (whose reads outside a write take none), so what is read after it is current."""
+    db.execute(update(Account).where(Account.unit == unit).values(unit=Account.unit)
+               .execution_options(synchronize_session=False))
+    db.expire_all()  # and the objects this session loaded before it are read again
+
+
+def store_full(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 def latest(db: Session, unit: str, period: str) -> Submission | None:
     return db.scalar(select(Submission).where(Submission.unit == unit, Submission.period == period)
                      .order_by(Submission.version.desc()).limit(1))
@@ -62,37 +75,46 @@ def submit(portal: Portal, db: Session, account: Account, upload: Upload) -> Sub
     current = latest(db, unit, period)
     if current is not None and current.review == APPROVED:
         raise Refused("upload-locked")
-    report = portal.checker.check(upload.data, suffix, unit, period)
+    try:
+        report = portal.checker.check(upload.data, suffix, unit, period)
+    except OSError as exc:  # the data folder's disk is full: the upload is written nowhere
+        if store_full(exc):
+            raise Refused("store-full") from None
+        raise
     return keep(portal, db, account, upload, suffix, report)
 
 
 def keep(portal: Portal, db: Session, account: Account, upload: Upload, suffix: str, report) -> Submission:
-    """Store a checked upload and record it as the unit's next version (`report`: its validation alone)."""
+    """Store a checked upload and record it as the unit's next version (`report`: its validation alone).
+    The file is in place before its row is committed, and the version is numbered under the unit's lock, so
+    uploads of one unit at once get one version each, none lost and none twice."""
     unit, period = account.unit, portal.period(db)
     found = report.workbooks["unit"].drop_nulls().to_list()
     if found and found[0] != unit:
         raise Refused("upload-other-unit", found=found[0], unit=unit)  # another unit's data is never kept here
-    sha, _ = portal.store.put(upload.data, suffix)
+    try:
+        sha, _ = portal.store.put(upload.data, suffix)
+    except OSError as exc:
+        if store_full(exc):
+            raise Refused("store-full") from None
+        raise
     row = report.workbooks.row(0, named=True) if report.workbooks.height else {"status": "退回", "errors": 1,
                                                                               "warnings": 0}
     issues = report.issues.with_columns(pl.lit("").alias("file"))
-    for _ in range(3):  # two uploads of one unit at once: the version number is unique, the loser takes the next
-        version = (db.scalar(select(func.max(Submission.version)).where(
-            Submission.unit == unit, Submission.period == period)) or 0) + 1
-        sub = Submission(unit=unit, period=period, version=version, sha256=sha, suffix=suffix,
-                         size=len(upload.data), filename=_display_name(upload.filename), account_id=account.id,
-                         verdict=row["status"], errors=row["errors"], warnings=row["warnings"],
-                         issues_json=issues.write_json(), review=RETURNED if row["status"] == "退回" else PENDING)
-        db.add(sub)
-        try:
-            db.flush()
-        except IntegrityError:
-            db.rollback()
-            continue
-        audit(db, account, "upload", unit, sub.id, f"v{version} {sha[:12]} {sub.verdict}", upload.address)
-        db.commit()
-        return sub
-    raise Refused("upload-busy")
+    lock_unit(db, unit)
+    current = latest(db, unit, period)
+    if current is not None and current.review == APPROVED:  # approved while this one was being checked
+        db.rollback()
+        raise Refused("upload-locked")
+    sub = Submission(unit=unit, period=period, version=(current.version if current else 0) + 1, sha256=sha,
+                     suffix=suffix, size=len(upload.data), filename=_display_name(upload.filename),
+                     account_id=account.id, verdict=row["status"], errors=row["errors"], warnings=row["warnings"],
+                     issues_json=issues.write_json(), review=RETURNED if row["status"] == "退回" else PENDING)
+    db.add(sub)
+    db.flush()
+    audit(db, account, "upload", unit, sub.id, f"v{sub.version} {sha[:12]} {sub.verdict}", upload.address)
+    db.commit()
+    return sub
 
 
 def _display_name(name: str) -> str:
@@ -124,14 +146,18 @@ def review(portal: Portal, db: Session, account: Account, sub: Submission, actio
     """approve / return / unlock the latest version of a unit below `account`'s node."""
     if not (account.role == "admin" or account.role == "node" and portal.below(account.unit, sub.unit)):
         raise Refused("not-allowed")  # a node reviews the units beneath it, never its own 本级
+    lock_unit(db, sub.unit)  # two statisticians at once: the second sees what the first did
     if sub.id != latest(db, sub.unit, sub.period).id:
+        db.rollback()
         raise Refused("review-not-latest")
     moves = {"approve": ((PENDING,), APPROVED), "return": ((PENDING, APPROVED), RETURNED),
              "unlock": ((APPROVED,), PENDING)}
     allowed, target = moves[action]
     if sub.review not in allowed or (action == "approve" and sub.verdict == "退回"):
+        db.rollback()
         raise Refused("review-wrong-state", state=sub.review)
     if action == "return" and not reason.strip():
+        db.rollback()
         raise Refused("review-needs-reason")
     sub.review = target
     sub.reason = reason.strip()[:2000] if action == "return" else sub.reason

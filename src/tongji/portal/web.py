@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -197,7 +198,7 @@ class Web(NodePages):
         try:
             sub = await run_in_threadpool(self.submit, account.id, Upload(filename, data, self.address(request)))
         except Refused as exc:
-            return self.refused(request, exc, 413 if exc.key == "upload-too-large" else 400)
+            return self.refused(request, exc, {"upload-too-large": 413, "store-full": 503}.get(exc.key, 400))
         return RedirectResponse(f"/submissions/{sub.id}", 303)
 
     def submit(self, account_id: int, upload: Upload) -> Submission:
@@ -256,6 +257,13 @@ class Web(NodePages):
             return self.refused(request, exc, 403 if exc.key == "not-allowed" else 400)
         return RedirectResponse(f"/submissions/{sub.id}", 303)
 
+
+    async def database_down(self, request: Request, exc: Exception) -> Response:
+        """The database stopped or unreachable: 503 and a clear page. Every change is one transaction, so what
+        was acknowledged before is kept and what was cut off was never acknowledged."""
+        response = self.page(request, "message.html", 503, message=text("database-down", self.lang), me=None)
+        response.headers["Retry-After"] = "30"
+        return response
 
     async def error(self, request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code in (301, 302, 303):
@@ -332,4 +340,5 @@ def make_app(portal: Portal, lang: str) -> Starlette:
         portal.checker.close()  # the checking process stops with the server
 
     return Starlette(routes=routes(web), middleware=[Middleware(SecurityHeaders)], lifespan=lifespan,
-                     exception_handlers={Exception: web.error, HTTPException: web.error})
+                     exception_handlers={Exception: web.error, HTTPException: web.error,
+                                         OperationalError: web.database_down, InterfaceError: web.database_down})
