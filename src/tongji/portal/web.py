@@ -42,6 +42,15 @@ SECURITY_HEADERS = {
 }
 
 
+def same_token(sent: object, expected: str | None) -> bool:
+    """Whether a posted CSRF token is the expected one, in constant time. Compared as UTF-8 bytes:
+    hmac.compare_digest refuses a str with a non-ASCII character (a TypeError, a server error), and a token
+    typed or forged with one must be refused like any other wrong token."""
+    if not expected or not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 class Web(NodePages):
     def __init__(self, portal: Portal, lang: str):
         self.portal, self.lang = portal, lang
@@ -80,7 +89,7 @@ class Web(NodePages):
         if length is None or not length.isdigit() or int(length) > limit:
             raise HTTPException(413)
         form = await request.form(max_files=files, max_fields=20)
-        if not hmac.compare_digest(str(form.get("csrf", "")), request.state.csrf or "-"):
+        if not same_token(form.get("csrf"), request.state.csrf):
             await form.close()
             raise HTTPException(400, detail="csrf")
         return form
@@ -122,7 +131,7 @@ class Web(NodePages):
         problem = ""
         if request.method == "POST":
             form = await request.form(max_files=0, max_fields=5)
-            if not hmac.compare_digest(str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF, "-")):
+            if not same_token(form.get("csrf"), request.cookies.get(LOGIN_CSRF)):
                 raise HTTPException(400, detail="csrf")
             with self.portal.db() as db:
                 account, why = accounts.sign_in(db, self.field(form, "login"), self.field(form, "password"))

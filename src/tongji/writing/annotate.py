@@ -55,16 +55,19 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
     read: ValidationReport.issues_in(lang)); return the path written. Labels are in `lang` ("zh" or "en"; by
     default the language of this run).
 
-    The copy is always .xlsx: an .xls, a corrupt or encrypted source gets a new workbook holding only
-    问题清单, and an .xlsm loses its macros (openpyxl's macro passthrough orders zip entries by a set,
-    which would break byte-identical reruns, and a review copy has no use for macros). A source that is
-    itself last round's annotated copy loses last round's marks first (_strip_previous).
+    The copy is always .xlsx: an .xls, a corrupt or encrypted source, or one refused as too large to read,
+    gets a new workbook holding only 问题清单, and an .xlsm loses its macros (openpyxl's macro passthrough
+    orders zip entries by a set, which would break byte-identical reruns, and a review copy has no use for
+    macros). A source that is itself last round's annotated copy loses last round's marks first
+    (_strip_previous).
     """
     source, target, lang = Path(source), _as_xlsx(Path(target)), chosen(lang)
     if _same_file(source, target):
         raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
     rows = _sorted_rows(issues)
-    loaded = _load(source)
+    # a workbook or sheet the reader refused as too large (a zip bomb, a million rows) is never opened by
+    # openpyxl either, which would inflate all of it: the copy holds only the list
+    loaded = None if any(r.get("rule") == "too-large" for r in rows) else _load(source)
     if loaded is not None:
         wb, results = loaded
         try:
