@@ -124,7 +124,10 @@ def signed_in(url: str, login: str) -> httpx2.Client:
 
 
 def upload(client: httpx2.Client, code: str, data: bytes) -> tuple[float, str]:
-    page = client.get(f"/units/{code}")
+    try:
+        page = client.get(f"/units/{code}")
+    except httpx2.TransportError:  # a kept-alive connection the server closed while this client waited: once more
+        page = client.get(f"/units/{code}")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     start = time.perf_counter()
     verdict = client.post(f"/units/{code}/upload", data={"csrf": token}, files={"file": ("报表.xlsx", data)})
