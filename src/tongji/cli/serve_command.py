@@ -89,9 +89,7 @@ def backup_command(
     """备份：数据库、上传的文件和汇总表，连同每个文件的 SHA-256，写成一个 zip；门户运行时也可备份。"""
     from tongji.portal.backup import backup
 
-    made = backup(data, out, database)
-    console().print(shown("backup-written", path=made.path, submissions=made.rows["submission"],
-                          rollups=made.rows["rollup"], accounts=made.rows["account"], files=made.files))
+    _said("backup-written", backup(data, out, database))
 
 
 def restore_command(
@@ -102,9 +100,13 @@ def restore_command(
     """恢复：先核对备份中每个文件的 SHA-256，再恢复到空的数据文件夹和数据库。"""
     from tongji.portal.backup import restore
 
-    made = restore(archive, data, database)
-    console().print(shown("restore-done", path=made.path, submissions=made.rows["submission"],
-                          rollups=made.rows["rollup"], accounts=made.rows["account"], files=made.files))
+    _said("restore-done", restore(archive, data, database))
+
+
+def _said(key: str, made) -> None:
+    """What a backup or a restore moved: the same counts for both."""
+    console().print(shown(key, path=made.path, submissions=made.rows["submission"], rollups=made.rows["rollup"],
+                          accounts=made.rows["account"], files=made.files))
 
 
 def check_command(
