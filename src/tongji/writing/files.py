@@ -10,6 +10,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl.cell import Cell
@@ -79,34 +80,95 @@ def put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
     return cell
 
 
-def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None,
-                  sheets: dict[str, bytes] | None = None) -> Path:
+def save_workbook(wb, target: Path, extra_rows: ExtraRows | None = None) -> Path:
     """Save an openpyxl workbook atomically with fixed document and zip timestamps (workbook_bytes)."""
-    return write_bytes(target, workbook_bytes(wb, extra_rows, sheets))
+    return write_bytes(target, workbook_bytes(wb, extra_rows))
 
 
-def workbook_bytes(wb, extra_rows: ExtraRows | None = None, sheets: dict[str, bytes] | None = None) -> bytes:
+def workbook_bytes(wb, extra_rows: ExtraRows | None = None) -> bytes:
     """An openpyxl workbook as xlsx bytes with fixed document and zip timestamps.
 
     `extra_rows` maps a sheet name to (blocks, new dimension like "A1:CQ100002"), each block a first row number
     and the XML of consecutive rows from there, in pieces: rows put among what openpyxl wrote, for sheets too
     big to build cell by cell (a 市 明细 has a row per unit: 230 MB of XML at 100,000 units). Such a sheet is
-    streamed into the zip piece by piece and deflated at level 1, four times faster than the default.
-    `sheets` maps a sheet name to the whole XML that replaces what openpyxl wrote for it (writing/stamp.py)."""
+    streamed into the zip piece by piece and deflated at level 1, four times faster than the default."""
+    # openpyxl names the parts sheet1.xml, sheet2.xml, … in the order of the workbook's sheets
+    worksheets = [ws.title for ws in wb.worksheets]  # openpyxl numbers worksheets only, not chartsheets
+    rows = {f"xl/worksheets/sheet{worksheets.index(name) + 1}.xml": blocks
+            for name, blocks in (extra_rows or {}).items()}
+    entries = []
+    for name, attrs, body in workbook_parts(wb):
+        if name in rows:
+            entries.append(Part(name, attrs, _insert_rows(body, *rows[name]), size_hint(rows[name][1])))
+        else:
+            entries.append(Part(name, attrs, body))
+    return zip_bytes(entries)
+
+
+def workbook_parts(wb) -> list[tuple[str, int, bytes]]:
+    """The files of an openpyxl workbook, in order, as (name, external attributes, bytes), with fixed document
+    times: openpyxl writes them into this list instead of a zip, so the workbook is zipped once (zip_bytes)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.lastModifiedBy = "tongji"
     wb.properties.creator = "tongji"
-    buf = io.BytesIO()
-    # stored, not deflated: _fix_zip_times rewrites every part anyway, and deflating twice cost seconds a 市
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
-    # openpyxl names the parts sheet1.xml, sheet2.xml, … in the order of the workbook's sheets
-    worksheets = [ws.title for ws in wb.worksheets]  # openpyxl numbers worksheets only, not chartsheets
-    parts = {f"xl/worksheets/sheet{worksheets.index(name) + 1}.xml": rows
-             for name, rows in (extra_rows or {}).items()}
-    whole = {f"xl/worksheets/sheet{worksheets.index(name) + 1}.xml": body for name, body in (sheets or {}).items()}
-    return _fix_zip_times(buf.getvalue(), parts, whole)
+    parts = _Parts()
+    ExcelWriter(wb, parts).save()
+    return [(name, attrs, _fix_core(body) if name == "docProps/core.xml" else body)
+            for name, attrs, body in parts.items]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a zip: its name, its external attributes (as zipfile records them), and its bytes, or its
+    pieces with a generous size (`size`, see size_hint) when it is streamed."""
+
+    name: str
+    attrs: int
+    body: bytes | Iterable[bytes]
+    size: int = 0
+
+
+def zip_bytes(parts: Iterable[Part]) -> bytes:
+    """The parts deflated into one zip with a fixed time on each, so the same parts give the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for part in parts:
+            info = zipfile.ZipInfo(part.name, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = part.attrs
+            if isinstance(part.body, bytes):
+                dst.writestr(info, part.body)
+                continue
+            info._compresslevel = 1  # the name in Python 3.11 and 3.12; 3.13 keeps it as an alias
+            # zipfile learns the size of a streamed part at its end; from this hint it chooses ZIP64 up front,
+            # needed past 2 GiB (a full sheet of a national 明细) and only there: Excel refuses ZIP64 headers
+            # on a workbook that does not need them
+            info.file_size = part.size
+            with dst.open(info, "w") as stream:
+                for piece in part.body:
+                    stream.write(piece)
+    return out.getvalue()
+
+
+class _Parts:
+    """What openpyxl's ExcelWriter puts into a zip, kept in order as (name, external attributes, bytes), with
+    the attributes zipfile would give them: the workbook is then zipped once, with fixed times."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, int, bytes]] = []
+
+    def writestr(self, name: str, data: str | bytes) -> None:
+        self.items.append((name, 0o600 << 16, data.encode("utf-8") if isinstance(data, str) else data))
+
+    def write(self, filename: str, arcname: str) -> None:
+        self.items.append((arcname, (os.stat(filename).st_mode & 0xFFFF) << 16, Path(filename).read_bytes()))
+
+    def namelist(self) -> list[str]:
+        return [name for name, *_ in self.items]
+
+    def close(self) -> None:
+        pass
 
 
 def _insert_rows(body: bytes, blocks: list[tuple[int, Iterable[bytes]]], dimension: str) -> Iterator[bytes]:
@@ -130,30 +192,6 @@ def _insert_rows(body: bytes, blocks: list[tuple[int, Iterable[bytes]]], dimensi
 
 _ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
-
-
-def _fix_zip_times(data: bytes, extra_rows: ExtraRows | None = None, whole: dict[str, bytes] | None = None) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = (whole or {}).get(info.filename) or src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = _fix_core(body)
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            if extra_rows and info.filename in extra_rows:
-                fixed._compresslevel = 1  # the name in Python 3.11 and 3.12; 3.13 keeps it as an alias
-                # zipfile learns the size of a streamed part at its end; from this hint it chooses ZIP64 up front,
-                # needed past 2 GiB (a full sheet of a national 明细) and only there: Excel refuses ZIP64 headers
-                # on a workbook that does not need them
-                fixed.file_size = size_hint(extra_rows[info.filename][1])
-                with dst.open(fixed, "w") as part:
-                    for piece in _insert_rows(body, *extra_rows[info.filename]):
-                        part.write(piece)
-            else:
-                dst.writestr(fixed, body)
-    return out.getvalue()
 
 
 def size_hint(dimension: str, per_cell: int = 64) -> int:

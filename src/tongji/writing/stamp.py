@@ -1,4 +1,4 @@
-"""Summary workbooks stamped from a skeleton: the form sheets built by openpyxl once per spec, then copied.
+"""A summary workbook's form sheets stamped from a skeleton: built by openpyxl once per spec, then copied.
 
 Building the cover and the four data forms cell by cell, with their fonts, fills and borders, and serialising
 them through openpyxl cost about half of each summary workbook. The skeleton is those sheets built once by the
@@ -6,32 +6,26 @@ reference builder (writing/summary_forms.py) with a numeric placeholder in every
 to summary (填报单位, 报告期, the cover's values, every total, 说明, 上期数 and 同比), saved, and cut at those
 cells. A summary's sheets are the pieces joined with its cells, written as openpyxl writes them (numbers with
 "%.16g", text as inline strings, an empty cell kept only where it has a style); the style indexes are the
-skeleton's, and `Skeleton.workbook` starts each summary's workbook from the skeleton's style lists, so the sheets
-that openpyxl still writes add their styles after them and the indexes stay true.
+skeleton's: writing/summary_book.py builds and saves them inside the skeleton of the whole workbook.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import re
-import zipfile
 from dataclasses import dataclass
 from types import SimpleNamespace
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
-from openpyxl.utils.indexed_list import IndexedList
 
 from tongji.aggregating.summary import Summary, as_written
 from tongji.definitions import Spec
-from tongji.writing.files import workbook_bytes
 from tongji.writing.summary_forms import cover_sheet, form_sheet
 from tongji.writing.text import xml_safe
 
 FIRST = 7_000_000_000  # placeholders are FIRST + 1, FIRST + 2, …: no form sheet holds such a number
 PLACEHOLDER = re.compile(rb'<c r="([A-Z]+[0-9]+)"( s="[0-9]+")? t="n"><v>(7[0-9]{9})</v></c>')
-STYLE_LISTS = ("_fonts", "_fills", "_borders", "_alignments", "_protections", "_number_formats", "_cell_styles")
 
 
 @dataclass(frozen=True)
@@ -49,14 +43,12 @@ class Skeleton:
     """The form sheets of one spec, with or without last period's columns, cut into static XML and slots."""
 
     sheets: dict[str, list]  # title → [bytes, (ref and style, Slot), bytes, …, bytes]
-    prints: dict[str, tuple[str | None, str | None]]  # title → print title rows, print area
-    styles: dict[str, list]  # the workbook's style lists after the skeleton was saved
 
-    @classmethod
-    def build(cls, spec: Spec, has_previous: bool) -> Skeleton:
+    @staticmethod
+    def place(wb: Workbook, spec: Spec, has_previous: bool) -> list[Slot]:
+        """Add the cover and the data forms to `wb`, built by the reference builder with a placeholder in each
+        cell that changes; the slots, in the order of their placeholders."""
         blank = SimpleNamespace(name="", period="", cover={}, has_previous=has_previous, note_of=lambda code: None)
-        wb = Workbook()
-        wb.remove(wb.active)
         slots = []
         header = cover_sheet(wb.create_sheet(spec.cover.sheet), blank, spec)
         ws = wb[spec.cover.sheet]
@@ -73,26 +65,16 @@ class Skeleton:
                       for col, kind in enumerate(kinds, start=4)]
         for n, (ws, r, col, _) in enumerate(slots, start=1):
             ws.cell(r, col).value = FIRST + n  # the cell keeps its style
-        data = workbook_bytes(wb)
-        titles = {f"xl/worksheets/sheet{i}.xml": ws.title for i, ws in enumerate(wb.worksheets, start=1)}
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            sheets = {title: _cut(z.read(part), [s for *_, s in slots]) for part, title in titles.items()}
+        return [slot for *_, slot in slots]
+
+    @classmethod
+    def cut(cls, xml: dict[str, bytes], slots: list[Slot]) -> Skeleton:
+        """The saved form sheets (title → XML) cut at their placeholders."""
+        sheets = {title: _cut(body, slots) for title, body in xml.items()}
         found = sum(len(p) // 2 for p in sheets.values())
         if found != len(slots):
             raise RuntimeError(f"found {found} of {len(slots)} placeholder cells in the skeleton")
-        return cls(sheets, {ws.title: (ws.print_title_rows, ws.print_area) for ws in wb.worksheets},
-                   {name: list(getattr(wb, name)) for name in STYLE_LISTS})
-
-    def workbook(self) -> Workbook:
-        """A new workbook holding the skeleton's styles and its form sheets, empty: their XML is `sheets`'."""
-        wb = Workbook()
-        wb.remove(wb.active)
-        for name, items in self.styles.items():
-            setattr(wb, name, IndexedList(items))
-        for title, (titles, area) in self.prints.items():
-            ws = wb.create_sheet(title)
-            ws.print_title_rows, ws.print_area = titles, area
-        return wb
+        return cls(sheets)
 
     def stamped(self, summary: Summary) -> dict[str, bytes]:
         """The XML of each form sheet with `summary`'s cells."""
@@ -100,19 +82,6 @@ class Skeleton:
         return {title: b"".join(p if isinstance(p, bytes) else _cell(p[0], _value(p[1], summary, values))
                                 for p in pieces)
                 for title, pieces in self.sheets.items()}
-
-
-def skeleton(spec: Spec, has_previous: bool) -> Skeleton:
-    """The skeleton of `spec`'s summaries, made when first needed and kept with the spec: a job that writes one
-    summary builds one skeleton, about what building its form sheets the old way cost."""
-    made = spec.derive(_no_skeletons)
-    if has_previous not in made:
-        made[has_previous] = Skeleton.build(spec, has_previous)
-    return made[has_previous]
-
-
-def _no_skeletons(spec: Spec) -> dict[bool, Skeleton]:
-    return {}
 
 
 def _cut(body: bytes, slots: list[Slot]) -> list:

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 import tongji
 from tongji.aggregating.groups import GROUPS_SHEET
@@ -28,22 +26,12 @@ from tongji.definitions import Spec
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
-from tongji.writing.files import ensure_dir, put, save_workbook, write_bytes
+from tongji.writing.files import ensure_dir, save_workbook, write_bytes
 from tongji.writing.form_layout import UNSAFE_IN_NAMES
-from tongji.writing.group_sheet import groups_sheet
-from tongji.writing.issue_report import csv_frame, header_label
-from tongji.writing.printing import table_pages
-from tongji.writing.stamp import skeleton
-from tongji.writing.summary_forms import CHANGE_FORMAT, cover_sheet, form_sheet
-from tongji.writing.unit_sheets import unit_sheets, widths
+from tongji.writing.issue_report import csv_frame
+from tongji.writing.summary_book import summary_xlsx
+from tongji.writing.summary_forms import cover_sheet, form_sheet, table_sheets
 
-INDICATORS_SHEET = "指标"
-
-INDICATOR_HEADERS = {
-    "id": ("指标", "Indicator"), "name": ("名称", "Name"), "numerator": ("分子", "Numerator"),
-    "denominator": ("分母", "Denominator"), "value": ("数值", "Value"), "unit": ("单位", "Unit"),
-    "note": ("说明", "Note"), "previous": ("上期", "Previous"), "change": ("同比", "Change"),
-}
 INPUT_KEYS = ("file", "sha256", "unit", "kind", "status", "reason")
 
 
@@ -158,47 +146,22 @@ def manifest_bytes(summary: Summary, totals_parquet: bytes) -> bytes:
 
 def write_summary_workbook(summary: Summary, path: Path, spec: Spec, lang: str | None = None,
                            stamped: bool = True) -> Path:
-    """Sheets: 封面, the data forms (values = totals), 明细, 完整性, 校验, 指标, 分组. The headers of the last four
+    """Sheets: 封面, the data forms (values = totals), 明细, 说明, 完整性, 校验, 指标, 分组. The headers of the tables
     are in `lang` (by default the language of this run); their text is the summary's, as `Summary.in_lang` gives it.
 
-    The form sheets are stamped into the spec's skeleton (writing/stamp.py); `stamped=False` builds them cell by
-    cell with openpyxl instead, the reference the skeleton is made from and tested against."""
+    The workbook is stamped from the skeleton of the spec's summaries (writing/summary_book.py); `stamped=False`
+    builds it cell by cell with openpyxl instead, the reference the skeleton is made from and tested against, as
+    is a summary whose tables go on past one sheet (明细2 …)."""
     lang = chosen(lang)
-    sheets = None
-    if stamped:
-        stamp = skeleton(spec, summary.has_previous)
-        wb, sheets = stamp.workbook(), stamp.stamped(summary)
-    else:
-        wb = Workbook()
-        wb.remove(wb.active)
-        cover_sheet(wb.create_sheet(spec.cover.sheet), summary, spec)
-        values = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
-        for form in spec.data_forms:
-            form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
-    rows = unit_sheets(wb, summary, spec, lang)  # 明细, 说明, 完整性, 校验 and their continuations
-    _indicator_sheet(wb.create_sheet(INDICATORS_SHEET), summary, lang)
-    groups_sheet(wb.create_sheet(GROUPS_SHEET), summary, spec, lang)
+    data = summary_xlsx(summary, spec, lang) if stamped else None
+    if data is not None:
+        return write_bytes(Path(path), data)
+    wb = Workbook()
+    wb.remove(wb.active)
+    cover_sheet(wb.create_sheet(spec.cover.sheet), summary, spec)
+    values = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
+    for form in spec.data_forms:
+        form_sheet(wb.create_sheet(form.sheet), summary, spec, form, values)
+    rows = table_sheets(wb, summary, spec, lang)  # 明细, 说明, 完整性, 校验 and their continuations, 指标, 分组
     wb.active = 0
-    return save_workbook(wb, Path(path), rows, sheets)
-
-
-def _indicator_sheet(ws: Worksheet, summary: Summary, lang: str) -> None:
-    df = summary.indicators
-    skip = () if summary.has_previous else ("previous", "change")
-    cols = [c for c in INDICATOR_HEADERS if c in df.columns and c not in skip]
-    for j, c in enumerate(cols, start=1):
-        ws.cell(1, j, header_label(INDICATOR_HEADERS, c, lang)).font = Font(bold=True)
-    for r, row in enumerate(df.iter_rows(named=True), start=2):
-        fmt = "0.00%" if row.get("unit") == "%" else "0.00"  # a rate is a ratio (0.913), shown as 91.30%
-        for j, c in enumerate(cols, start=1):
-            value = None if row[c] == "" else row[c]  # rollup writes "" for "no note"
-            if isinstance(value, float):
-                value = value if c in ("value", "previous", "change") else round(value, 2)
-            cell = put(ws, r, j, value)
-            if c in ("value", "previous"):
-                cell.number_format = fmt
-            elif c == "change":
-                cell.number_format = CHANGE_FORMAT
-    ws.freeze_panes = "A2"
-    table_pages(ws)
-    widths(ws, {"A": 20, "B": 24, "C": 14, "D": 14, "E": 12, "F": 8, "G": 40, "H": 12, "I": 10})
+    return save_workbook(wb, Path(path), rows)

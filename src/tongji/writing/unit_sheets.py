@@ -10,6 +10,7 @@ the sheets as files.save_workbook streams them out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import polars as pl
@@ -75,15 +76,20 @@ def spread(wb: Workbook, name: str, df: pl.DataFrame, room: int,
     return out
 
 
-def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
-    """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
+def detail_columns(detail: pl.DataFrame, spec: Spec) -> tuple[list[str], list[str], list[str]]:
+    """明细's keys, its codes and their kinds (count, flag, amount)."""
     keys = [k for k in detail_keys(spec) if k in detail.columns]  # a Summary made by hand may lack the carried ones
     codes = [c for c in detail.columns if c not in keys]
+    return keys, codes, [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
+
+
+def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
+    """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
+    keys, codes, kinds = detail_columns(detail, spec)
     ws.append([*keys, *codes])
     ws.append([None] * len(keys) + [spec.rows[c].name if c in spec.rows else None for c in codes])
     for cell in (*ws[1], *ws[2]):
         cell.font = BOLD
-    kinds = [spec.rows[c].kind if c in spec.rows else "amount" for c in codes]
     for col, kind in enumerate(kinds, start=len(keys) + 1):
         ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
     ws.freeze_panes = "C3"  # each row's unit (code and name) and the codes and names above stay in view
@@ -94,8 +100,11 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
             | {get_column_letter(col): 12 if kind == "amount" else 8
                for col, kind in enumerate(kinds, start=len(keys) + 1)})
-    last = f"{get_column_letter(len(keys) + len(codes))}{detail.height + 2}"
-    return [(3, rows_xml(detail.select(*keys, *codes), 3, kinds))], f"A1:{last}"
+    return [(3, rows_xml(detail.select(*keys, *codes), 3, kinds))], detail_dimension(detail, keys, codes)
+
+
+def detail_dimension(detail: pl.DataFrame, keys: list[str], codes: list[str]) -> str:
+    return f"A1:{get_column_letter(len(keys) + len(codes))}{detail.height + 2}"
 
 
 def notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> Rows:
@@ -105,8 +114,19 @@ def notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> Rows:
     ws.append(headers)
     for cell in ws[1]:
         cell.font = BOLD
+    widths(ws, {"A": 22, "B": 30, "C": 6, "D": 6, "E": 6, "F": 24, "G": 60})
+    ws.freeze_panes = "A2"
+    table_pages(ws)
+    return [(2, rows_xml(notes_body(notes, spec), 2, []))], f"A1:G{notes.height + 1}"
+
+
+def notes_body(notes: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """The 说明 sheet's columns: each note with the sheet and the name of its line."""
+    if not notes.height:  # the usual case in a small summary: no lookup to build
+        return notes.select("单位代码", "单位名称", "类型", pl.col("代码").alias("表"), "代码",
+                            pl.col("代码").alias("指标名称"), "说明")
     rows = spec.rows
-    body = notes.select(
+    return notes.select(
         "单位代码", "单位名称", "类型",
         pl.col("代码").replace_strict({c: r.sheet for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
         .alias("表"),
@@ -114,10 +134,6 @@ def notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> Rows:
         pl.col("代码").replace_strict({c: r.name for c, r in rows.items()}, default="", return_dtype=pl.Utf8)
         .alias("指标名称"),
         "说明")
-    widths(ws, {"A": 22, "B": 30, "C": 6, "D": 6, "E": 6, "F": 24, "G": 60})
-    ws.freeze_panes = "A2"
-    table_pages(ws)
-    return [(2, rows_xml(body, 2, []))], f"A1:G{notes.height + 1}"
 
 
 def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000) -> Iterator[bytes]:
@@ -125,24 +141,31 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000
     the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once.
     Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
     whole numbers, amounts rounded to the cent; an empty value is no cell at all."""
-    cells = []
-    for j, name in enumerate(df.columns):
-        ref = pl.lit(get_column_letter(j + 1)) + pl.col("_row")
-        col = pl.col(name)
-        if df.schema[name] == pl.Utf8:
-            col = clean_text(col)
-            cell = pl.format('<c r="{}" t="inlineStr"><is>{}</is></c>', ref, _text_element(col))
-        else:
-            kind = kinds[j - (len(df.columns) - len(kinds))]
-            whole = kind in ("count", "flag")
-            value = col.round(0).cast(pl.Int64).cast(pl.Utf8) if whole else col.round(2).cast(pl.Utf8)
-            cell = pl.format('<c r="{}"><v>{}</v></c>', ref, value)
-        cells.append(pl.when(col.is_null()).then(pl.lit("")).otherwise(cell))
-    xml = pl.format("<row r=\"{}\">", pl.col("_row")) + pl.concat_str(cells) + pl.lit("</row>")
+    xml = _row_xml(tuple(df.columns), tuple(df.schema[name] == pl.Utf8 for name in df.columns), tuple(kinds))
     for start in range(0, df.height, chunk):
         part = df.slice(start, chunk)
         part = part.with_columns(pl.int_range(first + start, first + start + part.height).cast(pl.Utf8).alias("_row"))
-        yield "".join(part.select(xml.alias("x"))["x"].to_list()).encode("utf-8")
+        yield "".join(part.select(xml)["x"].to_list()).encode("utf-8")
+
+
+@functools.lru_cache(maxsize=64)
+def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str, ...]) -> pl.Expr:
+    """The expression of a row's XML, made once per layout of columns: for the few dozen rows of a 街道, building
+    the expression of 85 columns cost more than running it. A cell whose value is null is null, and the row
+    leaves it out."""
+    row, cells = pl.col("_row"), []
+    for j, (name, text) in enumerate(zip(columns, texts, strict=True)):
+        at = pl.lit(f'<c r="{get_column_letter(j + 1)}')
+        if text:
+            text = _text_element(clean_text(pl.col(name)))
+            cells.append(pl.concat_str([at, row, pl.lit('" t="inlineStr"><is>'), text, pl.lit("</is></c>")]))
+        else:
+            col = pl.col(name)
+            whole = kinds[j - (len(columns) - len(kinds))] in ("count", "flag")
+            value = col.round(0).cast(pl.Int64).cast(pl.Utf8) if whole else col.round(2).cast(pl.Utf8)
+            cells.append(pl.concat_str([at, row, pl.lit('"><v>'), value, pl.lit("</v></c>")]))
+    xml = pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")], ignore_nulls=True)
+    return xml.alias("x")
 
 
 def clean_text(col: pl.Expr) -> pl.Expr:
@@ -166,9 +189,7 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
     every unit (`units`, this sheet's part): bold headers by openpyxl, those rows as XML (a 市 lists all its
     units). A continuation sheet holds the units only, under their header in row 1."""
     per_child = summary.completeness
-    # without a deadline: no 迟报, no 及时率 (nor in a Summary made by older code)
-    timely = "late" in per_child.columns and per_child["late"].null_count() < per_child.height
-    cols = [c for c in COMPLETENESS_HEADERS if c in per_child.columns and (timely or c not in ("late", "timely_rate"))]
+    cols, heads = completeness_columns(per_child, units)
     for j, c in enumerate(cols if first else [], start=1):
         ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = BOLD
     for r, row in enumerate(per_child.select(cols).iter_rows() if first else [], start=2):
@@ -177,17 +198,27 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
             if c.endswith("_rate"):
                 cell.number_format = "0.00%"
     units_at = per_child.height + 3 if first else 1  # one blank row between the two tables
-    heads = [c for c in UNITS_HEADERS if c in units.columns and (timely or c != "late")]
     for j, c in enumerate(heads, start=1):
         ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = BOLD
-    body = units.select(pl.col(heads).cast(pl.Utf8).replace("", None))
-    blocks = [(units_at + 1, rows_xml(body, units_at + 1, []))]
+    blocks = [(units_at + 1, rows_xml(units_body(units, heads), units_at + 1, []))]
     widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 12, "H": 10, "I": 10, "J": 10})
     ws.freeze_panes = "A2"
     # row 1 heads the first table only; a title row cannot change halfway down the sheet
     table_pages(ws)
     last = get_column_letter(max(len(cols) if first else 0, len(heads)))
     return blocks, f"A1:{last}{units_at + units.height}"
+
+
+def completeness_columns(per_child: pl.DataFrame, units: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """The columns of 完整性's table per child and of its list of units: without a deadline no 迟报 and no 及时率
+    (nor in a Summary made by older code)."""
+    timely = "late" in per_child.columns and per_child["late"].null_count() < per_child.height
+    cols = [c for c in COMPLETENESS_HEADERS if c in per_child.columns and (timely or c not in ("late", "timely_rate"))]
+    return cols, [c for c in UNITS_HEADERS if c in units.columns and (timely or c != "late")]
+
+
+def units_body(units: pl.DataFrame, heads: list[str]) -> pl.DataFrame:
+    return units.select(pl.col(heads).cast(pl.Utf8).replace("", None))
 
 
 def widths(ws: Worksheet, table: dict[str, float]) -> None:
