@@ -211,3 +211,29 @@ def test_only_changing_cells_are_slots():
     assert b"7000000" not in static
     kinds = {p[1].kind for pieces in sk.sheets.values() for p in pieces if not isinstance(p, bytes)}
     assert kinds == {"name", "period", "cover", "value", "note", "previous", "change"}
+
+
+def test_small_frames_make_the_rows_polars_makes(monkeypatch):
+    """unit_sheets.rows_xml joins a small frame's cells in Python: byte for byte what the polars expression makes
+    of a 市's, for text that must be cleaned, escaped or keep its spaces, and numbers that round at the edge."""
+    from tongji.writing import unit_sheets
+
+    texts = [None, "", " lead", "trail ", "\u3000全角", "a\r\nb\rc", "x\x1b[31m红\x1b[0m", "\x00ctl\x0b", "&<>\"'",
+             "=SUM(A1)", "\t", "\n", " ", "\u00a0nbsp", "a\ufffeb", "\x1b]8;;http://x\x07link", "@派遣", "+1", "-2"]
+    n = len(texts)
+    counts = [1.5, 2.5, -0.5, None, 1e15, 0.49999999999999994, -2.5, 7.0, 0.0, -0.0, 3.5, None, 12.0, 1.0, 2.0, 3.0,
+              4.0, 5.0, 6.0]
+    amounts = [0.125, 1.005, 2.675, -0.0, None, 123456789.125, 1e-9, 0.1 + 0.2, -1.115, 1e16, 99.995, 5e-3, 0.0,
+               None, 1.0, 2.25, -3.375, 4.5, 1234.5678]
+    df = pl.DataFrame({"单位代码": texts, "名称": list(reversed(texts)), "HY01": counts[:n], "JF01": amounts[:n]},
+                      schema={"单位代码": pl.Utf8, "名称": pl.Utf8, "HY01": pl.Float64, "JF01": pl.Float64})
+    small = b"".join(unit_sheets.rows_xml(df, 3, ["count", "amount"]))
+    monkeypatch.setattr(unit_sheets, "SMALL", -1)
+    assert small == b"".join(unit_sheets.rows_xml(df, 3, ["count", "amount"]))
+    assert b"<t>=SUM(A1)</t>" in small and b'<t xml:space="preserve"> lead</t>' in small and b"\x1b" not in small
+    assert b"<t>&amp;&lt;&gt;\"'</t>" in small and b'<c r="C6"' not in small  # a null count is no cell
+    texts_only = df.select("单位代码", "名称")
+    monkeypatch.setattr(unit_sheets, "SMALL", 2_000)
+    small = b"".join(unit_sheets.rows_xml(texts_only, 2, []))
+    monkeypatch.setattr(unit_sheets, "SMALL", -1)
+    assert small == b"".join(unit_sheets.rows_xml(texts_only, 2, []))

@@ -129,8 +129,9 @@ class Part:
     size: int = 0
 
 
-def zip_bytes(parts: Iterable[Part]) -> bytes:
-    """The parts deflated into one zip with a fixed time on each, so the same parts give the same bytes."""
+def zip_bytes(parts: Iterable[Part], level: int | None = None) -> bytes:
+    """The parts deflated into one zip with a fixed time on each, so the same parts give the same bytes; at
+    zlib's default level, or `level` (a streamed part always at 1)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for part in parts:
@@ -138,7 +139,7 @@ def zip_bytes(parts: Iterable[Part]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = part.attrs
             if isinstance(part.body, bytes):
-                dst.writestr(info, part.body)
+                dst.writestr(info, part.body, compresslevel=level)
                 continue
             info._compresslevel = 1  # the name in Python 3.11 and 3.12; 3.13 keeps it as an alias
             # zipfile learns the size of a streamed part at its end; from this hint it chooses ZIP64 up front,

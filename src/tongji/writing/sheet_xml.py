@@ -24,7 +24,7 @@ from tongji.writing.issue_report import HEADERS, header_label
 from tongji.writing.marks import FILLS
 from tongji.writing.summary_forms import INDICATOR_HEADERS, indicator_columns, indicator_value
 from tongji.writing.text import xml_safe
-from tongji.writing.unit_sheets import COMPLETENESS_HEADERS, UNITS_HEADERS
+from tongji.writing.unit_sheets import COMPLETENESS_HEADERS, UNITS_HEADERS, UNSAFE
 
 TEXT_LIMIT = 32_767  # characters of a cell: openpyxl cuts longer text there, and so must we
 
@@ -33,7 +33,7 @@ def cell(ref: str, value: object, style: int = 0) -> str:
     """One <c> as openpyxl writes what files.put (or, for a number, ws.cell) gave it."""
     s = f' s="{style}"' if style else ""
     if isinstance(value, str):
-        text = xml_safe(value)[:TEXT_LIMIT]
+        text = (xml_safe(value) if UNSAFE.search(value) else value)[:TEXT_LIMIT]
         if not text:  # put leaves None typed as text
             return f'<c r="{ref}"{s} t="inlineStr" />' if style else ""
         space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
@@ -55,6 +55,11 @@ def row(r: int, cells: list[str]) -> str:
     return f'<row r="{r}">{body}</row>' if body else ""
 
 
+def columns(df: pl.DataFrame, cols: list[str]) -> zip:
+    """The rows of `cols`, read column by column: no query for a table of a few dozen rows."""
+    return zip(*(df.get_column(c).to_list() for c in cols), strict=True)
+
+
 def letters(n: int) -> list[str]:
     return [get_column_letter(j) for j in range(1, n + 1)]
 
@@ -68,7 +73,7 @@ def per_child_rows(per_child: pl.DataFrame, cols: list[str], lang: str, looks: d
     refs = letters(len(cols))
     styles = [looks["rate"] if c.endswith("_rate") else 0 for c in cols]
     out = [header(1, [header_label(COMPLETENESS_HEADERS, c, lang) for c in cols], looks["bold"])]
-    for r, values in enumerate(per_child.select(cols).iter_rows(), start=2):
+    for r, values in enumerate(columns(per_child, cols), start=2):
         out.append(row(r, [cell(f"{L}{r}", None if v == "" else v, s)
                            for L, v, s in zip(refs, values, styles, strict=True)]))
     return "".join(out)
@@ -83,7 +88,7 @@ def issue_rows(issues: pl.DataFrame, looks: dict[str, int]) -> tuple[str, str]:
     cols = [c for c in HEADERS if c in issues.columns]
     refs, at = letters(len(cols)), cols.index("severity")
     out = []
-    for r, values in enumerate(issues.select(cols).iter_rows(), start=2):
+    for r, values in enumerate(columns(issues, cols), start=2):
         cells = [cell(f"{L}{r}", v) for L, v in zip(refs, values, strict=True)]
         if values[at] in FILLS:
             cells[at] = cell(f"{refs[at]}{r}", values[at], looks[values[at]])

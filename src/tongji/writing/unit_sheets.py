@@ -11,7 +11,9 @@ the sheets as files.save_workbook streams them out.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
+from xml.sax.saxutils import escape
 
 import polars as pl
 from openpyxl import Workbook
@@ -25,9 +27,12 @@ from tongji.definitions import Spec
 from tongji.writing.files import ExtraRows, put
 from tongji.writing.issue_report import HEADERS, flat_issues, header_label, write_table
 from tongji.writing.printing import table_pages
-from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL
+from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, xml_safe
 
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
+SMALL = 2_000  # rows a frame may have for rows_xml to join its cells in Python (small_rows_xml)
+UNSAFE = re.compile(r"[\x00-\x1f\ufffe\uffff\ud800-\udfff]")  # what xml_safe might remove or change
+_EDGE_SPACE = re.compile(r"^\s|\s\Z")  # as _text_element's "^\s|\s$" in polars, where $ is the very end
 COMPLETENESS_SHEET, ISSUES_SHEET = "完整性", "校验"
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
 BOLD = Font(bold=True)  # made once: a Font per header cell was a tenth of a small summary's cost
@@ -140,8 +145,13 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 10_000
     """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
     the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once.
     Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
-    whole numbers, amounts rounded to the cent; an empty value is no cell at all."""
-    xml = _row_xml(tuple(df.columns), tuple(df.schema[name] == pl.Utf8 for name in df.columns), tuple(kinds))
+    whole numbers, amounts rounded to the cent; an empty value is no cell at all. A frame of a few hundred rows
+    (a 街道's) is joined by Python instead, the same bytes (small_rows_xml)."""
+    if df.height <= SMALL:
+        yield small_rows_xml(df, first, kinds)
+        return
+    schema = df.schema  # a new Schema each time it is asked for
+    xml = _row_xml(tuple(schema), tuple(dtype == pl.Utf8 for dtype in schema.values()), tuple(kinds))
     for start in range(0, df.height, chunk):
         part = df.slice(start, chunk)
         part = part.with_columns(pl.int_range(first + start, first + start + part.height).cast(pl.Utf8).alias("_row"))
@@ -166,6 +176,35 @@ def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str
             cells.append(pl.concat_str([at, row, pl.lit('"><v>'), value, pl.lit("</v></c>")]))
     xml = pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")], ignore_nulls=True)
     return xml.alias("x")
+
+
+def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
+    """rows_xml's bytes for a small frame: polars formats the numbers (two expressions, whatever the columns),
+    Python cleans the text as files.put does (text.xml_safe: the patterns clean_text gives polars) and joins the
+    cells. For a 街道's 明细 a third of the time of the one long expression."""
+    schema = df.schema
+    texts = [dtype == pl.Utf8 for dtype in schema.values()]
+    numbers = [name for name, text in zip(schema, texts, strict=True) if not text]
+    whole = [n for n, kind in zip(numbers, kinds[len(kinds) - len(numbers):], strict=True) if kind in ("count", "flag")]
+    amounts = [n for n in numbers if n not in set(whole)]
+    shown = df.with_columns(pl.col(whole).round(0).cast(pl.Int64).cast(pl.Utf8),
+                            pl.col(amounts).round(2).cast(pl.Utf8)) if numbers else df
+    refs = [get_column_letter(j) for j in range(1, len(schema) + 1)]
+    out = []
+    for r, values in enumerate(shown.iter_rows(), start=first):
+        cells = []
+        for ref, text, value in zip(refs, texts, values, strict=True):
+            if value is None:
+                continue
+            if not text:
+                cells.append(f'<c r="{ref}{r}"><v>{value}</v></c>')
+                continue
+            value = xml_safe(value) if UNSAFE.search(value) else value
+            if value:
+                space = ' xml:space="preserve"' if _EDGE_SPACE.search(value) else ""
+                cells.append(f'<c r="{ref}{r}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
+        out.append(f'<row r="{r}">{"".join(cells)}</row>')
+    return "".join(out).encode("utf-8")
 
 
 def clean_text(col: pl.Expr) -> pl.Expr:
