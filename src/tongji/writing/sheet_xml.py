@@ -32,6 +32,8 @@ TEXT_LIMIT = 32_767  # characters of a cell: openpyxl cuts longer text there, an
 def cell(ref: str, value: object, style: int = 0) -> str:
     """One <c> as openpyxl writes what files.put (or, for a number, ws.cell) gave it."""
     s = f' s="{style}"' if style else ""
+    if type(value) in (float, int) and math.isfinite(value):  # most cells: checked first
+        return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'  # as openpyxl: "%.16g"
     if isinstance(value, str):
         text = (xml_safe(value) if UNSAFE.search(value) else value)[:TEXT_LIMIT]
         if not text:  # put leaves None typed as text

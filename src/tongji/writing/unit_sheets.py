@@ -32,7 +32,7 @@ from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, xml_safe
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
 SMALL = 2_000  # rows a frame may have for rows_xml to join its cells in Python (small_rows_xml)
 UNSAFE = re.compile(r"[\x00-\x1f\ufffe\uffff\ud800-\udfff]")  # what xml_safe might remove or change
-_EDGE_SPACE = re.compile(r"^\s|\s\Z")  # as _text_element's "^\s|\s$" in polars, where $ is the very end
+EDGE_SPACE = re.compile(r"^\s|\s\Z")  # as _text_element's "^\s|\s$" in polars, where $ is the very end
 COMPLETENESS_SHEET, ISSUES_SHEET = "完整性", "校验"
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
 BOLD = Font(bold=True)  # made once: a Font per header cell was a tenth of a small summary's cost
@@ -180,8 +180,8 @@ def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str
 
 def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
     """rows_xml's bytes for a small frame: polars formats the numbers (two expressions, whatever the columns),
-    Python cleans the text as files.put does (text.xml_safe: the patterns clean_text gives polars) and joins the
-    cells. For a 街道's 明细 a third of the time of the one long expression."""
+    Python cleans the text as files.put does (text.xml_safe: the patterns clean_text gives polars) and fills a
+    row's template, cell by cell only where a value is empty. For a 街道's 明细 a tenth of the long expression."""
     schema = df.schema
     texts = [dtype == pl.Utf8 for dtype in schema.values()]
     numbers = [name for name, text in zip(schema, texts, strict=True) if not text]
@@ -189,22 +189,31 @@ def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
     amounts = [n for n in numbers if n not in set(whole)]
     shown = df.with_columns(pl.col(whole).round(0).cast(pl.Int64).cast(pl.Utf8),
                             pl.col(amounts).round(2).cast(pl.Utf8)) if numbers else df
-    refs = [get_column_letter(j) for j in range(1, len(schema) + 1)]
+    cells = [f'<c r="{get_column_letter(j)}{{0}}" t="inlineStr"><is>{{{j}}}</is></c>' if text
+             else f'<c r="{get_column_letter(j)}{{0}}"><v>{{{j}}}</v></c>' for j, text in enumerate(texts, start=1)]
+    template = '<row r="{0}">' + "".join(cells) + "</row>"
+    at = [j for j, text in enumerate(texts) if text]
     out = []
     for r, values in enumerate(shown.iter_rows(), start=first):
-        cells = []
-        for ref, text, value in zip(refs, texts, values, strict=True):
-            if value is None:
-                continue
-            if not text:
-                cells.append(f'<c r="{ref}{r}"><v>{value}</v></c>')
-                continue
-            value = xml_safe(value) if UNSAFE.search(value) else value
-            if value:
-                space = ' xml:space="preserve"' if _EDGE_SPACE.search(value) else ""
-                cells.append(f'<c r="{ref}{r}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
-        out.append(f'<row r="{r}">{"".join(cells)}</row>')
+        values = list(values)
+        for j in at:
+            values[j] = _text_xml(values[j])
+        if None in values:
+            out.append(f'<row r="{r}">' + "".join(c.format(r, *values) for c, v in zip(cells, values, strict=True)
+                                                   if v is not None) + "</row>")
+        else:
+            out.append(template.format(r, *values))
     return "".join(out).encode("utf-8")
+
+
+def _text_xml(value: str | None) -> str | None:
+    """A text cell's <t>, as _text_element makes it in polars; None for no cell."""
+    if value is None:
+        return None
+    value = xml_safe(value) if UNSAFE.search(value) else value
+    if not value:
+        return None
+    return f'<t xml:space="preserve">{escape(value)}</t>' if EDGE_SPACE.search(value) else f"<t>{escape(value)}</t>"
 
 
 def clean_text(col: pl.Expr) -> pl.Expr:
