@@ -181,6 +181,12 @@ def test_a_skeleton_is_built_once_per_shape_and_kept_with_the_spec(monkeypatch):
         summary_book.summary_xlsx(replace(summary, detail=summary.detail.drop("HY03", "HY04")), spec, "zh")
 
 
+def test_a_summary_made_by_hand_without_indicators_reads_back_as_the_reference(tmp_path):
+    spec, summary = load_spec(), make_summary()
+    summary = replace(summary, indicators=pl.DataFrame(), issues=summary.issues.clear())
+    same_workbook(written(summary, spec, "zh", tmp_path), written(summary, spec, "zh", tmp_path, stamped=False))
+
+
 def test_a_table_past_one_sheet_is_built_by_the_reference(monkeypatch):
     from tongji.writing import unit_sheets
 

@@ -109,7 +109,7 @@ def indicator_rows(summary: Summary, lang: str, looks: dict[str, int]) -> tuple[
         styles = [fmt if c in ("value", "previous") else looks["change"] if c == "change" else 0 for c in cols]
         out.append(row(r, [cell(f"{L}{r}", indicator_value(values, c), s)
                            for L, c, s in zip(refs, cols, styles, strict=True)]))
-    return "".join(out), f"A1:{refs[-1]}{summary.indicators.height + 1}"
+    return "".join(out), f"A1:{get_column_letter(max(len(cols), 1))}{summary.indicators.height + 1}"
 
 
 def group_rows(summary: Summary, spec: Spec, lang: str, static: dict[int, bytes],
