@@ -228,3 +228,21 @@ def test_a_unit_uploads_through_nginx_with_tls_and_reads_the_portals_own_message
         proxy.terminate()
         proxy.wait(30)
         server.stop()
+
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is absent")
+def test_systemd_reads_the_units_without_a_complaint(tmp_path):
+    """systemd's own reader: no unknown key or section, no bad value; the only complaint allowed is that the
+    program the units start (/opt/tongji/venv/bin/tongji) is not installed on this computer."""
+    names = ["tongji.service", "tongji-backup.service", "tongji-backup.timer"]
+    for name in names:
+        shutil.copy(DEPLOY / name, tmp_path / name)
+    done = subprocess.run([SYSTEMD_ANALYZE, "verify", *names], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert said, "systemd-analyze said nothing: it did not check the ExecStart lines"
+    absent = re.compile(r"[\w.-]+\.service: Command /opt/tongji/venv/bin/tongji is not executable: .*")
+    assert [line for line in said if not absent.fullmatch(line)] == []
