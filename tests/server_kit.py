@@ -74,9 +74,10 @@ class Server:
             pass
         self.process = None
 
-    def client(self, login: str) -> httpx2.Client:
-        """A client signed in as `login` (its one-time password changed once, as a user would)."""
-        client = httpx2.Client(base_url=self.url, follow_redirects=True, timeout=120)
+    def client(self, login: str, url: str | None = None, **options) -> httpx2.Client:
+        """A client signed in as `login` (its one-time password changed once, as a user would); `url`: through
+        a proxy in front of the server, `options` for httpx2.Client (verify=False for a self-signed certificate)."""
+        client = httpx2.Client(base_url=url or self.url, follow_redirects=True, timeout=120, **options)
         self.clients.append(client)
         client.get("/login")
         page = client.post("/login", data={"csrf": client.cookies["tongji_login_csrf"], "login": login,

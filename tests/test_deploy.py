@@ -1,5 +1,6 @@
 """The deployment files (deploy/, docs/deploy.md) agree with each other and with tongji: they are read as text,
-with no YAML or nginx at hand, so a renamed option, port or limit fails here before it fails on a server."""
+so a renamed option, port or limit fails here before it fails on a server; and deploy/nginx.conf is run, in front
+of a real `tongji serve`, where nginx is installed (.ci/run installs it)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import configparser
 import inspect
 import re
 import shlex
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
+import httpx2
 import pytest
 from typer.main import get_command
 
+from portal_kit import make_world
+from server_kit import Server, csrf, free_port
 from tongji.cli import _register, app
 from tongji.portal.service import UPLOAD_LIMIT
 from tongji.portal.web import Web
@@ -156,3 +163,86 @@ def test_the_guides_commands_are_tongjis():
     assert len(runs) >= 5
     for words in runs:
         check_command(words)
+
+
+NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+OPENSSL = shutil.which("openssl")
+
+
+@pytest.mark.skipif(NGINX is None or OPENSSL is None, reason="nginx or openssl is absent (.ci/run installs them)")
+def test_a_unit_uploads_through_nginx_with_tls_and_reads_the_portals_own_messages(tmp_path):
+    """deploy/nginx.conf as it is, only its ports, certificate and server name changed for the test, in front of a
+    real `tongji serve`: the redirect to https, the portal's pages and headers through TLS, a verdict, and an upload
+    over the portal's limit answered by the portal, not by nginx."""
+    world = make_world(tmp_path)
+    server = Server(world, tmp_path / "serve.log").start()
+    nginx = tmp_path / "nginx"
+    (nginx / "logs").mkdir(parents=True)
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(nginx / "tongji.key"), "-out", str(nginx / "tongji.crt")],
+                   check=True, capture_output=True)
+    plain, tls = free_port(), free_port()
+    site = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    for old, new in ((f"127.0.0.1:{PORT}", f"127.0.0.1:{server.port}"), ("listen 80;", f"listen 127.0.0.1:{plain};"),
+                     ("listen 443 ssl;", f"listen 127.0.0.1:{tls} ssl;"), ("/etc/nginx/tls/", f"{nginx}/"),
+                     ("tongji.example.gov.cn", "localhost")):
+        assert old in site
+        site = site.replace(old, new)
+    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)  # a machine without IPv6
+    temp = " ".join(f"{k}_temp_path {nginx}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (nginx / "nginx.conf").write_text(
+        f"user root; daemon off; pid {nginx}/nginx.pid; error_log {nginx}/logs/error.log;\n"
+        f"events {{ worker_connections 64; }}\nhttp {{ access_log off; {temp}\n{site}\n}}\n", encoding="utf-8")
+    with (nginx / "logs" / "out.log").open("wb") as out:
+        proxy = subprocess.Popen([NGINX, "-p", str(nginx), "-c", str(nginx / "nginx.conf")], stdout=out,
+                                 stderr=subprocess.STDOUT)
+    try:
+        url = f"https://127.0.0.1:{tls}"
+        for _ in range(100):
+            try:
+                httpx2.get(url + "/login", verify=False, timeout=2)
+                break
+            except httpx2.TransportError:
+                assert proxy.poll() is None, (nginx / "logs" / "out.log").read_text(encoding="utf-8")
+                time.sleep(0.1)
+        moved = httpx2.get(f"http://127.0.0.1:{plain}/login", headers={"Host": "localhost"}, timeout=5)
+        assert moved.status_code == 301 and moved.headers["location"] == "https://localhost/login"
+
+        cookies = httpx2.get(url + "/login", verify=False, timeout=5).headers.get_list("set-cookie")
+        assert cookies and all("secure" in c.lower() for c in cookies)  # the portal knows it is behind TLS
+        unit = world.unit()
+        me = server.client(unit, url, verify=False)
+        page = me.get(f"/units/{unit}")
+        assert page.status_code == 200 and str(page.url).startswith(url)
+        assert page.headers["strict-transport-security"] == "max-age=31536000"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        token = csrf(page.text)
+        page = me.post(f"/units/{unit}/upload", data={"csrf": token},
+                       files={"file": ("报表.xlsx", world.workbook(unit, tmp_path))})
+        assert page.status_code == 200 and 'id="verdict">通过<' in page.text
+        page = me.get(f"/units/{unit}")
+        big = b"PK\x03\x04" + b"\0" * (UPLOAD_LIMIT + 1)
+        page = me.post(f"/units/{unit}/upload", data={"csrf": csrf(page.text)}, files={"file": ("大.xlsx", big)})
+        assert page.status_code == 413 and "文件超过 20 MB" in page.text and "nginx" not in page.text
+    finally:
+        proxy.terminate()
+        proxy.wait(30)
+        server.stop()
+
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is absent")
+def test_systemd_reads_the_units_without_a_complaint(tmp_path):
+    """systemd's own reader: no unknown key or section, no bad value; the only complaint allowed is that the
+    program the units start (/opt/tongji/venv/bin/tongji) is not installed on this computer."""
+    names = ["tongji.service", "tongji-backup.service", "tongji-backup.timer"]
+    for name in names:
+        shutil.copy(DEPLOY / name, tmp_path / name)
+    done = subprocess.run([SYSTEMD_ANALYZE, "verify", *names], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert said, "systemd-analyze said nothing: it did not check the ExecStart lines"
+    absent = re.compile(r"[\w.-]+\.service: Command /opt/tongji/venv/bin/tongji is not executable: .*")
+    assert [line for line in said if not absent.fullmatch(line)] == []

@@ -392,6 +392,28 @@ def test_a_checking_process_gives_the_verdicts_a_thread_gives(world, tmp_path):
     assert checker.pool is None
 
 
+def test_the_checking_process_starts_with_the_server_and_checks_a_template_first(world, tmp_path):
+    from starlette.testclient import TestClient
+
+    checker = world.app.state.portal.checker
+    checker.process = True
+    sizes, validate = [], checker._validate
+
+    def counted(batch):
+        sizes.append(len(batch))
+        return validate(batch)
+
+    checker._validate = counted
+    with TestClient(world.app):  # the app's lifespan: the server starting
+        assert checker.warmed.wait(120) and sizes == [1]  # one template, before any upload
+        started = set(checker.pool._processes)
+        unit = world.unit()
+        page = world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+        assert 'id="verdict">通过<' in page.text
+        assert sizes == [1, 1] and set(checker.pool._processes) == started  # the same process, already warm
+    assert checker.pool is None  # and it stops with the server
+
+
 def test_a_checking_process_that_dies_is_replaced(world, tmp_path):
     import os
     import signal

@@ -23,7 +23,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
         deadline: the last day to report (YYYY-MM-DD), for 迟报 and 及时率; the administrator may change it.
         spec: forms, rules and writers (default: the built-in ones and the configured plugins).
         lang: "zh" or "en", for every page.
-        check_process: check uploads in a process of its own (started at the first upload), so that checking and
+        check_process: check uploads in a process of its own (started with the server), so that checking and
             answering pages use two cores; `tongji serve` does where there are two.
         settled: keep the period and deadline the database holds (a worker process, started or restarted after
             `tongji serve` stored them and the administrator perhaps changed them); `period` is then only a default.

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tongji.checking.validate import validate
 from tongji.issues.report import ValidationReport
+from tongji.writing.template import write_template
 
 MAX_BATCH = 200
 
@@ -39,7 +40,7 @@ class Job:
 
 
 class Checker:
-    """With `process`, the checking runs in a process of its own (spawned at the first upload, stopped with the
+    """With `process`, the checking runs in a process of its own (spawned when the server starts, stopped with the
     app, and gone by itself if the server dies), so that checking and answering pages use two cores; otherwise,
     or when a plugin's functions cannot be sent to another process, in a thread of the server."""
 
@@ -49,6 +50,7 @@ class Checker:
         self.thread: threading.Thread | None = None
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.Lock()
+        self.warmed = threading.Event()
 
     def _renew(self, broken: ProcessPoolExecutor) -> None:
         with self.lock:
@@ -61,23 +63,33 @@ class Checker:
                 self.pool.shutdown(wait=True, cancel_futures=True)
                 self.pool = None
 
-    def check(self, data: bytes, suffix: str, unit: str, period: str) -> ValidationReport:
-        """The report `validate` gives on this workbook alone (blocks until it is checked)."""
-        job = Job(data, suffix, unit, period)
+    def start(self) -> None:
+        """Start checking now, with the server, rather than at the first upload, and check a blank template first:
+        the first uploads then wait neither for the checking process to start nor for the checks to be built."""
+        self._started(warm=True)
+
+    def _started(self, warm: bool = False) -> None:
         with self.lock:
             if self.process and self.pool is None:
                 self.pool = _pool(self.portal)
                 self.process = self.pool is not None
             if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="tongji-checker", daemon=True)
+                self.thread = threading.Thread(target=self._run, args=(warm,), name="tongji-checker", daemon=True)
                 self.thread.start()
+
+    def check(self, data: bytes, suffix: str, unit: str, period: str) -> ValidationReport:
+        """The report `validate` gives on this workbook alone (blocks until it is checked)."""
+        job = Job(data, suffix, unit, period)
+        self._started()
         self.jobs.put(job)
         job.done.wait()
         if job.error is not None:
             raise job.error
         return job.report
 
-    def _run(self) -> None:
+    def _run(self, warm: bool) -> None:
+        if warm:
+            self._warm()
         waiting: list[Job] = []
         while True:
             if not waiting:
@@ -115,6 +127,22 @@ class Checker:
         finally:
             for job in batch:
                 job.done.set()
+
+    def _warm(self) -> None:
+        """Check the template of the registry's first grassroots unit and forget the report."""
+        registry = self.portal.registry
+        unit = next((r for r in registry.frame.iter_rows(named=True) if registry.is_leaf(r["单位代码"])), None)
+        try:
+            with self.portal.db() as db:
+                period = self.portal.period(db)
+            if unit is None or not period:
+                return
+            with tempfile.TemporaryDirectory(dir=self.portal.data / "tmp") as folder:
+                path = write_template(Path(folder) / "warm.xlsx", self.portal.spec, unit, period)
+                self._validate([Job(path.read_bytes(), ".xlsx", unit["单位代码"], period)])
+            self.warmed.set()
+        except Exception:  # noqa: BLE001 - only a warm-up: the first upload meets the same fault and says what it is
+            pass
 
     def _validate(self, batch: list[Job]) -> list[ValidationReport]:
         work = ([(job.data, job.suffix) for job in batch], batch[0].period, str(self.portal.data / "tmp"))

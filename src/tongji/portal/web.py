@@ -345,6 +345,7 @@ def make_app(portal: Portal, lang: str) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        portal.checker.start()
         yield
         portal.checker.close()  # the checking process stops with the server
 
