@@ -44,8 +44,15 @@ def died_checked(file_id: int, path: Path, spec: Spec, period: str | None) -> di
     return checked(Stack(files=[path], **died(file_id)), file_id, spec, period)
 
 
-def checked(stack: Stack, start: int, spec: Spec, period: str | None) -> dict:
-    """Every check of one workbook on its own, over the stacked cells of a chunk at once."""
+def read_values(files: list[Path], spec: Spec) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The workbooks' table of values as the checks see it (one row per readable workbook; an older template
+    version read through its concordance) and their cells, parsed, without checking them."""
+    _, cells, _, wide = _values(Stack(files=files, **read_chunk(0, files, spec)), 0, spec)
+    return wide, cells
+
+
+def _values(stack: Stack, start: int, spec: Spec) -> tuple[pl.DataFrame, pl.DataFrame, list[int], pl.DataFrame]:
+    """The reading problems, the parsed cells, the readable workbooks and their wide table."""
     is_summary = pl.col("raw").str.strip_chars().str.starts_with(SUMMARY)
     summaries = stack.cells.filter((pl.col("code") == "FM05") & is_summary)
     summary = pl.col("file_id").is_in(summaries["file_id"].implode())
@@ -55,6 +62,12 @@ def checked(stack: Stack, start: int, spec: Spec, period: str | None) -> dict:
     cells = _without_unreadable(cells, reading)
     readable = [start + i for i, ok in enumerate(stack.readable) if ok]
     wide = read_through(_wide(cells, spec, readable), spec)  # an older template version: domain.md §11
+    return reading, cells, readable, wide
+
+
+def checked(stack: Stack, start: int, spec: Spec, period: str | None) -> dict:
+    """Every check of one workbook on its own, over the stacked cells of a chunk at once."""
+    reading, cells, readable, wide = _values(stack, start, spec)
     kind = pl.col("FM05").fill_null("1")
     scopes = {"基层": ~kind.is_in([SUMMARY, BENJI]), "本级": kind == BENJI, "汇总": kind == SUMMARY}
     parts = [
