@@ -136,7 +136,7 @@ def _position(g: Grouping) -> pl.Expr:
     value = pl.col(g.column).cast(pl.Utf8).fill_null("").str.strip_chars()
     if g.prefix:
         value = value.str.slice(0, g.prefix).str.to_uppercase()
-    if all(group.values for group in g.groups):
+    if g.groups and all(group.values for group in g.groups):
         first: dict[str, int] = {}
         for i, group in enumerate(g.groups):
             for v in group.values:
