@@ -196,6 +196,8 @@ def _by_rule(df: pl.DataFrame, keys: Iterable[str], **kw: pl.Expr) -> pl.DataFra
 
 def _parse_issues(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     df = cells.filter(pl.col("parse_issue").is_not_null())
+    if not df.height:  # most chunks: every value read as a number
+        return pl.DataFrame(schema=ISSUE_FRAME)
     df = df.with_columns(pl.col("parse_issue").cast(pl.Utf8).alias("rule"))
     raw = pl.coalesce(pl.col("error"), pl.col("raw"))
     value = pl.col("value").map_elements(fmt_number, return_dtype=pl.Utf8)
@@ -219,6 +221,8 @@ def _benji_issues(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.Dat
     benji = [r.code for r in spec.numeric_rows() if r.level == "本级"]
     grassroots = wide.filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])).select("file_id")
     df = cells.filter(pl.col("code").is_in(benji) & (pl.col("value").fill_null(0) != 0)).join(grassroots, on="file_id")
+    if not df.height:
+        return pl.DataFrame(schema=ISSUE_FRAME)
     df = df.with_columns(pl.lit("benji-in-grassroots").alias("rule")).join(code_names(spec), on="code", how="left")
     return _by_rule(df, ["benji-in-grassroots"], raw=pl.col("raw"), name=pl.col("name"))
 
@@ -231,6 +235,8 @@ def _yes_for_several_units(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) 
         return pl.DataFrame(schema=ISSUE_FRAME)
     said_yes = pl.col("raw").str.strip_chars().str.to_lowercase().is_in([w for w in YES if not w.isdigit()])
     several = wide.filter(pl.col(COVERED).fill_null(0) > 1).select("file_id", pl.col(COVERED).alias("units"))
+    if not several.height:  # most unions cover one unit
+        return pl.DataFrame(schema=ISSUE_FRAME)
     df = cells.filter(pl.col("code").is_in(codes) & said_yes).join(several, on="file_id")
     df = df.join(old_flags(wide, spec), on=["file_id", "code"], how="anti")
     df = df.with_columns(pl.lit("yes-for-several-units").alias("rule")).join(code_names(spec), on="code", how="left")
@@ -283,6 +289,8 @@ def _missing_rows(stack: Stack, readable: list[int], cells: pl.DataFrame, spec: 
     complete = cells.select(pl.col("file_id").filter(pl.col("code").is_in(codes))).group_by("file_id").len("n")
     short = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
     short = short.join(complete.filter(pl.col("n") == len(set(codes))), on="file_id", how="anti")
+    if not short.height:  # every workbook has every row
+        return pl.DataFrame(schema=ISSUE_FRAME)
     expected = short.join(pl.DataFrame(rows, schema=["code", "name", "sheet"], orient="row"), how="cross")
     if unread:
         skip = pl.DataFrame(list(unread), schema={"file_id": pl.Int32, "sheet": pl.Utf8}, orient="row")
