@@ -109,19 +109,15 @@ def _notes(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 # --- the wide table: one row per readable workbook, one column per code -----------------------
 
 def _wide(cells: pl.DataFrame, spec: Spec, readable: list[int]) -> pl.DataFrame:
-    """Each form is pivoted on its own, its columns picked before its rows: one pivot of the whole stacked
-    table (8 million cells at 100,000 units) needs far more memory than a few of a part each."""
+    """The cover (text) and the value cells (numbers) pivoted apart, each with its columns picked before its rows.
+    A chunk holds at most a few hundred workbooks, so the value cells of all forms go in one pivot."""
     numeric_codes = [r.code for r in spec.numeric_rows()]
     cover_codes = [r.code for r in spec.cover.rows]
     out = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
-    for form in spec.forms:
-        if form.is_cover:
-            part = cells.select("file_id", "code", "raw", "kind").filter(pl.col("code").is_in(cover_codes))
-            part = part.with_columns(clean_text().alias("text"))
-            part = part.select("file_id", "code", _cover_text(spec).alias("value"))
-        else:
-            codes = [r.code for r in spec.numeric_rows() if r.sheet == form.sheet]
-            part = cells.select("file_id", "code", "value").filter(pl.col("code").is_in(codes))
+    cover = cells.select("file_id", "code", "raw", "kind").filter(pl.col("code").is_in(cover_codes))
+    cover = cover.with_columns(clean_text().alias("text")).select("file_id", "code", _cover_text(spec).alias("value"))
+    values = cells.select("file_id", "code", "value").filter(pl.col("code").is_in(numeric_codes))
+    for part in (cover, values):
         if part.height:
             out = out.join(part.pivot(on="code", index="file_id", values="value", aggregate_function="first"),
                            on="file_id", how="left")
