@@ -6,6 +6,8 @@ Prints, for each, the fastest of `--repeat` runs in this process after one warm-
 and in CPU seconds of this process (all its threads): on a shared machine the CPU time is the steadier figure,
 since it leaves out the time spent waiting for a core.
 - `tongji demo`: `tongji.demo.run_demo` on the bundled sample city (131 workbooks, 12 summaries);
+- one workbook validated alone (`tongji.validate` of one grassroots workbook with the registry and period): what
+  the portal pays for an upload checked on its own;
 - one 街道 of 60 units (a city made by the sample generator with one 区 and one 街道, no seeded mistake):
   `tongji.rollup` of the 街道 from its workbooks (read, validated, summed), and `write_summary` of it (xlsx);
 - the cost of one summary workbook: `write_summary_workbook` of that 街道's summary, stamped (the default) and
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
         books = sorted((folder / PERIOD).rglob("*.xlsx"))
         registry = tongji.definitions.registry.load_registry(folder / "registry.csv")
 
+        one = next(b for b in books if b.parent.name != "本级")  # a grassroots unit's, as the portal gets them
+        alone = timed(lambda: tongji.validate([one], registry=registry, period=PERIOD, spec=spec), repeat * 4)
+
         def roll():
             return tongji.rollup(books, registry=registry, unit=node, period=PERIOD, spec=spec)
 
@@ -80,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         stamped = timed(lambda: write_summary_workbook(summary, out / "s.xlsx", spec), repeat * 4)
         built = timed(lambda: write_summary_workbook(summary, out / "b.xlsx", spec, stamped=False), repeat * 4)
     rows = [("tongji demo (131 workbooks, 12 summaries)", demo, 1),
+            ("one workbook validated alone (ms)", alone, 1000),
             (f"one 街道 of {units - 1} units + 本级: rollup", rolled, 1),
             ("  its summary written (xlsx, parquet, manifest)", written, 1),
             ("  total", (rolled[0] + written[0], rolled[1] + written[1]), 1),

@@ -149,6 +149,8 @@ def test_last_years_old_summary_gives_the_right_year_on_year(tmp_path):
     assert jf23["previous"] == 0.0
     notes = summary.issues.filter(summary.issues["rule"] == "previous-old-version")
     assert notes["file"].to_list() == [str(prev)] and notes["severity"].to_list() == ["提示"]
+    fm12 = next(r[0].coordinate for r in openpyxl.load_workbook(prev)["封面"].iter_rows() if r[1].value == "FM12")
+    assert notes["cell"].to_list() == [f"封面!{fm12.replace('A', 'C')}"]  # the version's own cell
     assert "JH03、JH04" in notes["message"][0] and "不计算同比" in notes["message"][0]
     # JH04 counted unions answering 是 last year and counts covered units now: 上期数 shown, no 同比
     jh04 = summary.totals.filter(summary.totals["code"] == "JH04").row(0, named=True)

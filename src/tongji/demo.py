@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tongji.aggregating.rollup import rollup
 from tongji.aggregating.summary import Summary
+from tongji.checking.reuse import Remembered
 from tongji.checking.validate import validate
 from tongji.definitions.codes import previous_period
 from tongji.definitions.forms import data_dir
@@ -20,6 +21,7 @@ from tongji.definitions.registry import load_registry
 from tongji.i18n import chosen
 from tongji.issues.report import ValidationReport
 from tongji.plugins import load_spec
+from tongji.reading.workers import Executor
 from tongji.writing.annotate import annotate_all
 from tongji.writing.files import ensure_dir
 from tongji.writing.issue_report import write_report
@@ -51,6 +53,8 @@ def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = 
     inputs, registry = samples / PERIOD, load_registry(samples / "registry.csv")
     previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
     with_report_plugin()
+    # each workbook is read and checked once: the rollups below take its own checks again (checking/reuse.py)
+    workers = Remembered(workers)
     report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx", lang)
     annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang)
@@ -73,7 +77,7 @@ def with_report_plugin() -> None:
 
 
 def roll_level_by_level(report: ValidationReport, registry, out: Path, previous: Path | None = None, *,
-                        workers: int = 1, lang: str | None = None) -> list[tuple[Summary, Path]]:
+                        workers: int | Executor = 1, lang: str | None = None) -> list[tuple[Summary, Path]]:
     """Each node from its children's workbooks or summaries and its 本级 workbook; with `previous` (a folder of
     last year's summary workbooks) each node against its own summary of last year, where there is one."""
     files: dict[tuple[str, bool], list[str]] = {}  # a unit may send two workbooks: both go to its parent

@@ -35,28 +35,31 @@ _OTHER, _BENJI = 1_000, 1_001  # the positions of 未分类 and 本级 after a g
 def groups_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """LABELS, then one column per GroupColumn of the spec (sums as Float64, rates as ratios): the 总计 row, then
     every group of every grouping in declared order, each grouping's 未分类 and 本级 last. Empty groups are shown
-    with zeros, so the sheet has the same rows at every node and in every year."""
-    codes = _codes(spec)
-    sums = [c.key for c in spec.group_columns if not c.rate]
+    with zeros, so the sheet has the same rows at every node and in every year. Every node of a rollup makes
+    this sheet, most from a few dozen rows: what costs is the number of queries, so there are few."""
     if not spec.groupings or not spec.group_columns:
         return pl.DataFrame(schema=dict.fromkeys(LABELS, pl.Utf8))
-    numbers = detail.select([pl.col(c).cast(pl.Float64).fill_null(0.0) for c in codes])
-    stacked = pl.concat([
-        detail.select(pl.lit(g.id).alias("grouping"), _position(g).alias("_pos")).hstack(numbers)
-        for g in spec.groupings
-    ])
-    found = stacked.group_by("grouping", "_pos").agg(pl.col(codes).sum())
+    codes, positions, skeleton, finish = spec.derive(_plan)
     total = column_sums(detail, spec)
     first = {"grouping": "", "grouping_name": GRAND_TOTAL[0], "grouping_name_en": GRAND_TOTAL[1], "group": "",
              "group_name": "", "group_name_en": "", "_order": -1} | {c: total[c] for c in codes}
     rows = pl.DataFrame([first], schema=dict.fromkeys(LABELS, pl.Utf8) | {"_order": pl.Int64}
                         | dict.fromkeys(codes, pl.Float64))
-    skeleton = _skeleton(spec).join(found, on=["grouping", "_pos"], how="left", maintain_order="left")
-    skeleton = skeleton.with_columns([pl.col(c).fill_null(0.0) for c in codes]).select(*LABELS, "_order", *codes)
-    out = pl.concat([rows, skeleton.with_columns(_rounded(spec, codes))]).sort("_order", maintain_order=True)
-    rates = [_rate(spec, c.key) for c in spec.group_columns if c.rate]
-    return out.with_columns(rates).select(*LABELS, *[c.key for c in spec.group_columns]).with_columns(
-        [pl.col(c).cast(pl.Float64) for c in sums])
+    # each grouping's position of every 明细 row, stacked grouping after grouping, summed per group
+    found = (detail.select(*positions, *[pl.col(c).cast(pl.Float64).fill_null(0.0) for c in codes])
+             .unpivot(on=[g.id for g in spec.groupings], index=codes, variable_name="grouping", value_name="_pos")
+             .group_by("grouping", "_pos").agg(pl.col(codes).sum()))
+    placed = skeleton.join(found, on=["grouping", "_pos"], how="left", maintain_order="left").select(
+        *LABELS, "_order", *[pl.col(c).fill_null(0.0) for c in codes]).with_columns(_rounded(spec, codes))
+    return pl.concat([rows, placed]).sort("_order", maintain_order=True).select(finish)
+
+
+def _plan(spec: Spec) -> tuple[list[str], list[pl.Expr], pl.DataFrame, list[pl.Expr]]:
+    """What groups_frame asks of every node, made once per spec: the codes summed, each grouping's position
+    expression, the sheet's rows, and its columns as written (rates from the summed terms)."""
+    rates = {c.key: _rate(spec, c.key) for c in spec.group_columns if c.rate}
+    columns = [*LABELS, *[rates.get(c.key, pl.col(c.key).cast(pl.Float64)).alias(c.key) for c in spec.group_columns]]
+    return _codes(spec), [_position(g).alias(g.id) for g in spec.groupings], _skeleton(spec), columns
 
 
 def unbalanced(groups: pl.DataFrame, spec: Spec) -> list[tuple[str, str, float, float]]:
@@ -127,11 +130,20 @@ def _codes(spec: Spec) -> list[str]:
 
 
 def _position(g: Grouping) -> pl.Expr:
-    """The position of the group that takes each 明细 row: the first whose values or condition hold."""
-    expr = pl.when(pl.col("类型") == KIND_BENJI).then(pl.lit(_BENJI))
+    """The position of the group that takes each 明细 row: the first whose values or condition hold. Groups of
+    values only (an industry's 20 门类) are one lookup of the value, not a chain of twenty tests."""
+    benji = pl.col("类型") == KIND_BENJI
     value = pl.col(g.column).cast(pl.Utf8).fill_null("").str.strip_chars()
     if g.prefix:
         value = value.str.slice(0, g.prefix).str.to_uppercase()
+    if g.groups and all(group.values for group in g.groups):
+        first: dict[str, int] = {}
+        for i, group in enumerate(g.groups):
+            for v in group.values:
+                first.setdefault(v, i)
+        found = value.replace_strict(first, default=_OTHER, return_dtype=pl.Int32)
+        return pl.when(benji).then(pl.lit(_BENJI, pl.Int32)).otherwise(found)
+    expr = pl.when(benji).then(pl.lit(_BENJI))
     for i, group in enumerate(g.groups):
         test = value.is_in(list(group.values)) if group.values else _holds(group.when)
         expr = expr.when(test).then(pl.lit(i))

@@ -10,8 +10,9 @@ import polars as pl
 
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.summary import KIND_BENJI, KIND_GRASSROOTS, Summary
+from tongji.checking.cover import cover_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
-from tongji.checking.validate import validate
+from tongji.checking.workbook_checks import read_values
 from tongji.definitions import Spec
 from tongji.definitions.codes import normalize_period
 from tongji.definitions.expr import previous_column
@@ -42,8 +43,9 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
     path = Path(path)
     if not path.is_file():
         raise TongjiError("previous-missing", path=path)
-    report = validate([path], spec=spec)
-    values = report.values
+    # read as validation reads it (an older version through its concordance), not checked: what checks would find
+    # in it is not this rollup's to report; its 明细 is read below
+    values, cells = read_values([path], spec)
     if not values.height or "明细" not in _sheets(path):
         raise TongjiError("previous-not-summary", path=path)
     row = values.row(0, named=True)
@@ -55,7 +57,9 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
     detail = read_detail(path, spec, row.get("FM12"))
     if old is None:
         return Previous(totals, detail, [], ())
-    cell = report.issues.filter(pl.col("rule") == "old-version-read")["cell"].to_list()
+    found = cover_issues(values, cells, spec, None)
+    read = found.filter((pl.col("rule") == "old-version-read") & (pl.col("ref") != ""))
+    cell = read.select(pl.concat_str("sheet", pl.lit("!"), "ref"))[:, 0].to_list()
     params = {"raw": old.version, "title": old.title or old.version, "current": spec.version,
               "codes": "、".join(old.flags)}
     note = issue_row(str(path), str(row.get("FM02") or ""), "previous-old-version", params, code="FM12",

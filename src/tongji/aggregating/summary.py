@@ -143,10 +143,8 @@ def read_detail(path: Path, spec: Spec, version: str | None = None) -> pl.DataFr
     keys = detail_keys(spec)  # a summary written before a key was carried reads it blank: its units are 未分类
     missing = [c for c in keys + codes if c not in raw.columns]
     raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
-    return raw.filter(pl.col("单位代码").is_not_null()).select(
-        *[pl.col(k).fill_null("") for k in keys],
-        *[pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0) for c in codes],
-    )
+    numbers = pl.col(codes).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0)
+    return raw.filter(pl.col("单位代码").is_not_null()).select(pl.col(keys).fill_null(""), numbers)
 
 
 def read_notes(path: Path, spec: Spec) -> pl.DataFrame:

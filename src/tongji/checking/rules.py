@@ -29,30 +29,38 @@ def _fails(rule: Rule, spec: Spec, left: pl.Expr, right: pl.Expr) -> pl.Expr:
     return ~ok
 
 
+FAILS = {"pos": pl.Int64, "rule": pl.Utf8, "left": pl.Float64, "right": pl.Float64, "diff": pl.Float64}
+
+
 def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr], cross_period: bool = False) -> pl.DataFrame:
     """One row per (workbook, failed rule): pos, rule, left, right, diff.
 
     `scopes` maps 基层, 本级 and 汇总 to the rows of `wide` that are such workbooks; 全部 applies to all.
     The rules of one workbook by default; with `cross_period`, the rules reading prev() instead, on a frame that
-    also has last period's values (columns prev_JF21, ...)."""
-    frames = []
-    for rule in (r for r in spec.rules if r.cross_period == cross_period):
+    also has last period's values (columns prev_JF21, ...). Every rule is tried in one query; the sides are
+    computed only for the rules some row fails (a query has a fixed cost, and most batches fail few rules)."""
+    rules = [r for r in spec.derive(_compiled) if r[0].cross_period == cross_period]
+    masks = wide.select([(fails & scopes[rule.scope] if rule.scope in scopes else fails).fill_null(False).alias(
+        str(i)) for i, (rule, _, _, fails) in enumerate(rules)]) if rules else pl.DataFrame()
+    rows = wide.with_row_index("pos")
+    frames = [rows.filter(masks.get_column(str(i))).select(
+        pl.col("pos").cast(pl.Int64), pl.lit(rule.id).alias("rule"), left.alias("left"), right.alias("right"),
+        (left - right).alias("diff"))
+        for i, (rule, left, right, _) in enumerate(rules) if masks.get_column(str(i)).any()]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=FAILS)
+
+
+def _compiled(spec: Spec) -> list[tuple[Rule, pl.Expr, pl.Expr, pl.Expr]]:
+    """Each rule with its sides and where it fails (before its scope), as polars expressions: made once per spec."""
+    out = []
+    for rule in spec.rules:
         left = to_polars(rule.check.left, spec.params)
         right = to_polars(rule.check.right, spec.params)
         fails = _fails(rule, spec, left, right)
         if rule.when is not None:
             fails = fails & _holds(rule.when, spec)
-        if rule.scope in scopes:
-            fails = fails & scopes[rule.scope]
-        frames.append(
-            wide.lazy().with_row_index("pos").filter(fails.fill_null(False))
-            .select(pl.col("pos").cast(pl.Int64), pl.lit(rule.id).alias("rule"),
-                    left.alias("left"), right.alias("right"), (left - right).alias("diff"))
-        )
-    if not frames:
-        return pl.DataFrame(schema={"pos": pl.Int64, "rule": pl.Utf8, "left": pl.Float64,
-                                    "right": pl.Float64, "diff": pl.Float64})
-    return pl.concat(pl.collect_all(frames))
+        out.append((rule, left, right, fails))
+    return out
 
 
 def _holds(expr, spec: Spec) -> pl.Expr:

@@ -102,7 +102,8 @@ def _suspect(wide: pl.DataFrame, spec: Spec) -> pl.Series | None:
     schema's: pandera then looks at everything, as before."""
     rules = spec.derive(_all_rules)
     present = [code for code in rules if code in wide.columns]
-    if any(wide.schema[code] != rules[code][0] for code in present):
+    schema = wide.schema  # made afresh at each access
+    if any(schema[code] != rules[code][0] for code in present):
         return None
     # the wide table has every column (validate adds the missing ones): its query is made once per spec
     where = spec.derive(_screen) if len(present) == len(rules) else _screen(spec, present)

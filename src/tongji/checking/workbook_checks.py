@@ -44,8 +44,15 @@ def died_checked(file_id: int, path: Path, spec: Spec, period: str | None) -> di
     return checked(Stack(files=[path], **died(file_id)), file_id, spec, period)
 
 
-def checked(stack: Stack, start: int, spec: Spec, period: str | None) -> dict:
-    """Every check of one workbook on its own, over the stacked cells of a chunk at once."""
+def read_values(files: list[Path], spec: Spec) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The workbooks' table of values as the checks see it (one row per readable workbook; an older template
+    version read through its concordance) and their cells, parsed, without checking them."""
+    _, cells, _, wide = _values(Stack(files=files, **read_chunk(0, files, spec)), 0, spec)
+    return wide, cells
+
+
+def _values(stack: Stack, start: int, spec: Spec) -> tuple[pl.DataFrame, pl.DataFrame, list[int], pl.DataFrame]:
+    """The reading problems, the parsed cells, the readable workbooks and their wide table."""
     is_summary = pl.col("raw").str.strip_chars().str.starts_with(SUMMARY)
     summaries = stack.cells.filter((pl.col("code") == "FM05") & is_summary)
     summary = pl.col("file_id").is_in(summaries["file_id"].implode())
@@ -55,6 +62,12 @@ def checked(stack: Stack, start: int, spec: Spec, period: str | None) -> dict:
     cells = _without_unreadable(cells, reading)
     readable = [start + i for i, ok in enumerate(stack.readable) if ok]
     wide = read_through(_wide(cells, spec, readable), spec)  # an older template version: domain.md §11
+    return reading, cells, readable, wide
+
+
+def checked(stack: Stack, start: int, spec: Spec, period: str | None) -> dict:
+    """Every check of one workbook on its own, over the stacked cells of a chunk at once."""
+    reading, cells, readable, wide = _values(stack, start, spec)
     kind = pl.col("FM05").fill_null("1")
     scopes = {"基层": ~kind.is_in([SUMMARY, BENJI]), "本级": kind == BENJI, "汇总": kind == SUMMARY}
     parts = [
@@ -96,19 +109,15 @@ def _notes(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 # --- the wide table: one row per readable workbook, one column per code -----------------------
 
 def _wide(cells: pl.DataFrame, spec: Spec, readable: list[int]) -> pl.DataFrame:
-    """Each form is pivoted on its own, its columns picked before its rows: one pivot of the whole stacked
-    table (8 million cells at 100,000 units) needs far more memory than a few of a part each."""
+    """The cover (text) and the value cells (numbers) pivoted apart, each with its columns picked before its rows.
+    A chunk holds at most a few hundred workbooks, so the value cells of all forms go in one pivot."""
     numeric_codes = [r.code for r in spec.numeric_rows()]
     cover_codes = [r.code for r in spec.cover.rows]
     out = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
-    for form in spec.forms:
-        if form.is_cover:
-            part = cells.select("file_id", "code", "raw", "kind").filter(pl.col("code").is_in(cover_codes))
-            part = part.with_columns(clean_text().alias("text"))
-            part = part.select("file_id", "code", _cover_text(spec).alias("value"))
-        else:
-            codes = [r.code for r in spec.numeric_rows() if r.sheet == form.sheet]
-            part = cells.select("file_id", "code", "value").filter(pl.col("code").is_in(codes))
+    cover = cells.select("file_id", "code", "raw", "kind").filter(pl.col("code").is_in(cover_codes))
+    cover = cover.with_columns(clean_text().alias("text")).select("file_id", "code", _cover_text(spec).alias("value"))
+    values = cells.select("file_id", "code", "value").filter(pl.col("code").is_in(numeric_codes))
+    for part in (cover, values):
         if part.height:
             out = out.join(part.pivot(on="code", index="file_id", values="value", aggregate_function="first"),
                            on="file_id", how="left")
@@ -183,6 +192,8 @@ def _by_rule(df: pl.DataFrame, keys: Iterable[str], **kw: pl.Expr) -> pl.DataFra
 
 def _parse_issues(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     df = cells.filter(pl.col("parse_issue").is_not_null())
+    if not df.height:  # most chunks: every value read as a number
+        return pl.DataFrame(schema=ISSUE_FRAME)
     df = df.with_columns(pl.col("parse_issue").cast(pl.Utf8).alias("rule"))
     raw = pl.coalesce(pl.col("error"), pl.col("raw"))
     value = pl.col("value").map_elements(fmt_number, return_dtype=pl.Utf8)
@@ -206,6 +217,8 @@ def _benji_issues(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) -> pl.Dat
     benji = [r.code for r in spec.numeric_rows() if r.level == "本级"]
     grassroots = wide.filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI])).select("file_id")
     df = cells.filter(pl.col("code").is_in(benji) & (pl.col("value").fill_null(0) != 0)).join(grassroots, on="file_id")
+    if not df.height:
+        return pl.DataFrame(schema=ISSUE_FRAME)
     df = df.with_columns(pl.lit("benji-in-grassroots").alias("rule")).join(code_names(spec), on="code", how="left")
     return _by_rule(df, ["benji-in-grassroots"], raw=pl.col("raw"), name=pl.col("name"))
 
@@ -218,6 +231,8 @@ def _yes_for_several_units(cells: pl.DataFrame, wide: pl.DataFrame, spec: Spec) 
         return pl.DataFrame(schema=ISSUE_FRAME)
     said_yes = pl.col("raw").str.strip_chars().str.to_lowercase().is_in([w for w in YES if not w.isdigit()])
     several = wide.filter(pl.col(COVERED).fill_null(0) > 1).select("file_id", pl.col(COVERED).alias("units"))
+    if not several.height:  # most unions cover one unit
+        return pl.DataFrame(schema=ISSUE_FRAME)
     df = cells.filter(pl.col("code").is_in(codes) & said_yes).join(several, on="file_id")
     df = df.join(old_flags(wide, spec), on=["file_id", "code"], how="anti")
     df = df.with_columns(pl.lit("yes-for-several-units").alias("rule")).join(code_names(spec), on="code", how="left")
@@ -270,6 +285,8 @@ def _missing_rows(stack: Stack, readable: list[int], cells: pl.DataFrame, spec: 
     complete = cells.select(pl.col("file_id").filter(pl.col("code").is_in(codes))).group_by("file_id").len("n")
     short = pl.DataFrame({"file_id": readable}, schema={"file_id": pl.Int32})
     short = short.join(complete.filter(pl.col("n") == len(set(codes))), on="file_id", how="anti")
+    if not short.height:  # every workbook has every row
+        return pl.DataFrame(schema=ISSUE_FRAME)
     expected = short.join(pl.DataFrame(rows, schema=["code", "name", "sheet"], orient="row"), how="cross")
     if unread:
         skip = pl.DataFrame(list(unread), schema={"file_id": pl.Int32, "sheet": pl.Utf8}, orient="row")

@@ -292,6 +292,11 @@ BUILTIN: dict[str, IssueType] = _checked([
 ])
 
 
+def _of_spec(spec: Spec) -> Catalog:
+    return Catalog([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules),
+                    *(check_type(c) for c in spec.checks)])
+
+
 def severity(code: str) -> str:
     """The severity of a built-in issue code."""
     return BUILTIN[code].severity
@@ -306,10 +311,10 @@ class Catalog:
 
     @classmethod
     def of(cls, spec: Spec | None = None) -> Catalog:
+        """The built-in types, and those of `spec` (made once per spec: every validation and node asks)."""
         if spec is None:
             return cls(BUILTIN.values())
-        return cls([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules),
-                    *(check_type(c) for c in spec.checks)])
+        return spec.derive(_of_spec)
 
     def __getitem__(self, code: str) -> IssueType:
         return self.types[code]
