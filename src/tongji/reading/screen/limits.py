@@ -35,11 +35,14 @@ class Limits:
 class Verdict:
     """What the screen found. `whole` is (message key, kw) when the file must not be read at all;
     `sheets` maps a sheet that must not be read to its (message key, kw); `errors` holds .ods formula
-    errors, which calamine reads as empty text: sheet → {(Excel row, 0-based column): "#DIV/0!"}."""
+    errors, which calamine reads as empty text: sheet → {(Excel row, 0-based column): "#DIV/0!"}; `xml` the XML of
+    the small .xlsx sheets it inflated and found inside the limits, by sheet name (reading/blanks.py looks there
+    for why a cell is empty instead of inflating it again)."""
 
     whole: tuple[str, dict] | None = None
     sheets: dict[str, tuple[str, dict]] = field(default_factory=dict)
     errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    xml: dict[str, bytes] = field(default_factory=dict)
 
 
 class Over(Exception):
