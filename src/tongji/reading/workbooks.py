@@ -204,7 +204,7 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
         return False, digest
     if blanks and path.suffix.lower() in (".xlsx", ".xlsm"):
         problems.extend(Problem(file_id, rule, kw, sheet, ref)
-                        for rule, kw, sheet, ref in blank_reasons(data, blanks, spec))
+                        for rule, kw, sheet, ref in blank_reasons(data, blanks, spec, verdict.xml))
     return True, digest
 
 
