@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ def quiet_stderr():
     """Silence file descriptor 2 while calamine runs: a Rust panic prints its message (and with RUST_BACKTRACE
     a backtrace) there before it reaches Python as an exception, which becomes an issue in Chinese instead."""
     try:
-        saved, sink = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        saved, sink = os.dup(2), _devnull()
     except OSError:  # no stderr to silence
         yield
         return
@@ -74,8 +75,12 @@ def quiet_stderr():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(sink)
 
+
+@functools.cache
+def _devnull() -> int:
+    """/dev/null, opened once per process for every workbook's quiet_stderr."""
+    return os.open(os.devnull, os.O_WRONLY)
 
 
 def beyond(row: int, col: int, cells: int, limits: Limits) -> tuple[str, dict] | None:
