@@ -84,6 +84,21 @@ def test_a_far_cell_written_any_way_xml_allows_is_screened(tmp_path, cell):
     assert report.flatten(["rule", "sheet"]) == [["too-large", "会员"]]
 
 
+def test_a_zip_read_the_long_way_is_screened_alike(tmp_path):
+    """The screen reads a plain zip's directory itself and leaves any other (here one with an archive comment)
+    to zipfile: both ways a far cell is found and a good workbook read."""
+    for n, name in enumerate(("plain.xlsx", "comment.xlsx")):
+        rezip(unit(tmp_path / name, 30 + n), MEMBER_PART, far_cell("XFD1048576", 1048576))
+        unit(tmp_path / f"good-{name}", 40 + n)
+    for name in ("comment.xlsx", "good-comment.xlsx"):
+        with zipfile.ZipFile(tmp_path / name, "a") as z:
+            z.comment = "一个注释".encode()
+    report = tongji.validate(tmp_path)
+    assert report.flatten(["file", "rule", "sheet"]) == [
+        [str(tmp_path / name), "too-large", "会员"] for name in ("comment.xlsx", "plain.xlsx")]
+    assert report.workbooks["status"].to_list().count("通过") == 2
+
+
 def test_far_but_empty_cells_and_a_wide_dimension_are_harmless(tmp_path):
     """A formatted empty cell far away, or a sheet's <dimension> declaring the whole grid, cost calamine
     nothing (it sizes its grid from the cells holding values), so they are read as usual."""

@@ -9,13 +9,14 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from io import BytesIO
+from typing import NamedTuple
 
 from tongji.reading.screen.limits import Limits, Over, Verdict, beyond, check_time
 
 
 def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[str], bool]) -> Verdict:
     try:
-        infos = zipfile.ZipFile(BytesIO(data)).infolist()
+        infos = _directory(data) or zipfile.ZipFile(BytesIO(data)).infolist()
     except Exception:  # noqa: BLE001 - a directory we cannot follow is not handed to calamine either
         raise Over("not-workbook", detail="压缩包已损坏") from None
     parts = {i.filename: b"".join(_inflate(data, i, limits.bytes)) for i in infos
@@ -56,11 +57,48 @@ def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[s
     return verdict
 
 
+class _Entry(NamedTuple):
+    """What the screen uses of a zip entry, named as zipfile.ZipInfo names it."""
+
+    filename: str
+    compress_type: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+
+
+_END = struct.Struct("<4sHHHHIIH")
+_HEADER = struct.Struct("<4s4xHH8xIIHHH8xI")  # flags, method, sizes, name/extra/comment lengths, local header
+
+
+def _directory(data: bytes) -> list[_Entry] | None:
+    """The central directory read straight from the bytes, for the plain zip a spreadsheet program writes (as
+    zipfile would read it, without its per-entry overhead); None for anything else — a comment, zip64, data
+    before the zip, a spanned archive, a damaged directory — which zipfile then reads or refuses."""
+    end = len(data) - _END.size
+    if end < 0:
+        return None
+    sig, disk, start_disk, here, n, size, offset, comment = _END.unpack_from(data, end)
+    if sig != b"PK\x05\x06" or disk or start_disk or here != n or comment or offset + size != end:
+        return None
+    out, at = [], offset
+    for _ in range(n):
+        if data[at:at + 4] != b"PK\x01\x02" or at + 46 > end:
+            return None
+        _, flags, method, packed, unpacked, name, extra, note, local = _HEADER.unpack_from(data, at)
+        if 0xFFFFFFFF in (packed, unpacked, local):
+            return None  # zip64
+        text = data[at + 46:at + 46 + name].decode("utf-8" if flags & 0x800 else "cp437")
+        out.append(_Entry(text.split("\0", 1)[0], method, packed, unpacked, local))
+        at += 46 + name + extra + note
+    return out if at == end else None
+
+
 _DEFLATE_MOST = 1032  # deflate's largest ratio: a 258-byte match in two bits
 _WHOLE = 16 << 20  # a sheet that cannot inflate to more than this is inflated in one piece (and kept for blanks.py)
 
 
-def _most(info: zipfile.ZipInfo) -> int:
+def _most(info: _Entry | zipfile.ZipInfo) -> int:
     """The most this entry can inflate to, read as _inflate reads it."""
     if info.compress_type == zipfile.ZIP_STORED:
         return info.compress_size
@@ -69,7 +107,7 @@ def _most(info: zipfile.ZipInfo) -> int:
     return info.file_size  # a method calamine may not know: _inflate goes by the header too
 
 
-def _inflated(data: bytes, info: zipfile.ZipInfo) -> bytes:
+def _inflated(data: bytes, info: _Entry | zipfile.ZipInfo) -> bytes:
     """A small entry inflated in one call; as _inflate's pieces when it does not inflate cleanly."""
     raw = _raw(data, info)
     if raw is not None and info.compress_type == zipfile.ZIP_DEFLATED:
@@ -91,7 +129,7 @@ def _is_read(name: str, names: dict[str, str], wanted: Callable[[str], bool]) ->
 _PIECE = 1 << 20
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo, left: int) -> Iterator[bytes]:
+def _inflate(data: bytes, info: _Entry | zipfile.ZipInfo, left: int) -> Iterator[bytes]:
     """The entry's bytes in pieces, inflated from its raw data: a header may understate the size, the data
     cannot. More than `left` bytes raise Over; data that does not inflate ends the entry (calamine will
     say why)."""
@@ -124,7 +162,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, left: int) -> Iterator[bytes]:
         return
 
 
-def _raw(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
+def _raw(data: bytes, info: _Entry | zipfile.ZipInfo) -> memoryview | None:
     """The entry's data as stored, after its local header; None without a local header where the directory says."""
     at = info.header_offset
     if data[at:at + 4] != b"PK\x03\x04" or len(data) < at + 30:
