@@ -21,7 +21,7 @@ def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[s
         raise Over("not-workbook", detail="压缩包已损坏") from None
     parts = {i.filename: b"".join(_inflate(data, i, limits.bytes)) for i in infos
              if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
-    names = _sheet_paths(parts)
+    names = _sheet_paths(parts.get("xl/workbook.xml", b""), parts.get("xl/_rels/workbook.xml.rels", b""))
     read = [i for i in infos if _is_read(i.filename, names, wanted)]
     if sum(i.file_size for i in read) > limits.bytes:  # what the headers admit to: no need to inflate
         raise Over("too-large")
@@ -33,9 +33,12 @@ def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[s
         name = info.filename
         if name.startswith("xl/worksheets/"):
             whole = _inflated(data, info) if bounded and _most(info) <= _WHOLE else None
-            pieces = (lambda x=whole: iter((x,))) if whole is not None else (
-                lambda i=info, left=left: _inflate(data, i, left))
-            found, size = _grid_xlsx(pieces, limits, deadline)
+            if whole is not None and _plain(whole, limits):
+                found, size = None, len(whole)
+            else:
+                pieces = (lambda x=whole: iter((x,))) if whole is not None else (
+                    lambda i=info, left=left: _inflate(data, i, left))
+                found, size = _grid_xlsx(pieces, limits, deadline)
             if found:  # a sheet we cannot name might be any form sheet: then read nothing
                 sheet = names.get(name, name.rsplit("/", 1)[-1])
                 if name not in names:
@@ -176,16 +179,28 @@ _REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
 _ATTR = re.compile(rb'\b(Id|Target)="([^"]*)"')
 
 
-def _sheet_paths(parts: dict[str, bytes]) -> dict[str, str]:
-    """Worksheet part path → sheet name, from xl/workbook.xml and its relationships."""
+def _sheet_paths(workbook: bytes, rels: bytes) -> dict[str, str]:
+    """Worksheet part path → sheet name, from xl/workbook.xml and its relationships (not to be changed by the
+    caller). A batch of one template has the same two small parts in every workbook: those are read once."""
+    if len(workbook) + len(rels) <= 1 << 16:
+        return _known_sheet_paths(workbook, rels)
+    return _read_sheet_paths(workbook, rels)
+
+
+@functools.lru_cache(maxsize=16)
+def _known_sheet_paths(workbook: bytes, rels: bytes) -> dict[str, str]:
+    return _read_sheet_paths(workbook, rels)
+
+
+def _read_sheet_paths(workbook: bytes, rels: bytes) -> dict[str, str]:
     targets = {}
-    for attrs in _REL_TAG.findall(parts.get("xl/_rels/workbook.xml.rels", b"")):
+    for attrs in _REL_TAG.findall(rels):
         got = dict(_ATTR.findall(attrs))
         if b"Id" in got and b"Target" in got:
             target = got[b"Target"].decode("utf-8", "replace").lstrip("/")
             targets[got[b"Id"]] = target if target.startswith("xl/") else "xl/" + target
     return {targets[rid]: _unescape(name.decode("utf-8", "replace"))
-            for name, rid in _SHEET_TAG.findall(parts.get("xl/workbook.xml", b"")) if rid in targets}
+            for name, rid in _SHEET_TAG.findall(workbook) if rid in targets}
 
 
 def _unescape(s: str) -> str:
@@ -226,7 +241,7 @@ def _grid_xlsx(pieces: Callable[[], Iterator[bytes]], limits: Limits, deadline: 
         size += len(xml)
         check_time(deadline, limits)
         plain = plain and not odd.search(xml)
-    if plain and size <= 6 * limits.rows * limits.cols:  # each cell tag takes six bytes at least: `<c r="`
+    if plain and size <= 6 * limits.rows * limits.cols:
         return None, size
     row = col = cells = 0
     for xml in _whole_tags(pieces()):
@@ -247,6 +262,12 @@ def _grid_xlsx(pieces: Callable[[], Iterator[bytes]], limits: Limits, deadline: 
             if n & 0xFFFF == 0:
                 check_time(deadline, limits)
     return None, size
+
+
+def _plain(xml: bytes, limits: Limits) -> bool:
+    """The cheap pass over a sheet inflated whole: no odd cell tag, and too small for more cells than the limit
+    (each cell tag takes six bytes at least: `<c r="`)."""
+    return len(xml) <= 6 * limits.rows * limits.cols and not _odd_cells(limits).search(xml)
 
 
 @functools.lru_cache(maxsize=8)
