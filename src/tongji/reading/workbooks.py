@@ -325,9 +325,8 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     """
     batch, errors = sheet.to_arrow_with_errors()
     columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-    rows = list(zip(*columns, strict=True))
     value_labels = COVER_VALUE_LABELS if form.is_cover else VALUE_LABELS
-    found = _find_header(rows, value_labels)
+    found = _find_header(list(zip(*(c[:_HEADER_SCAN] for c in columns), strict=True)), value_labels)
     if found is None:
         value = "内容" if form.is_cover else "本期数"
         problems.append(Problem(file_id, "header-not-found", {"sheet": form.sheet, "value": value}, sheet=form.sheet))
@@ -353,28 +352,27 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     seen: dict[str, int] = {}
     empty = []
     extras: list[Problem] = []
-    at_code, at_name, at_value, at_note = at["code"], at["name"], at["value"], at["note"]
-    for i in range(start + 1, len(rows)):
-        row = rows[i]
-        code = row[at_code]
+    names, values = columns[at["name"]] if at["name"] is not None else None, columns[at["value"]]
+    notes = columns[at["note"]] if at["note"] is not None else None
+    for i, code in enumerate(columns[at["code"]][start + 1:], start + 1):  # column by column: no row tuples
         code = code.strip().upper() if code else ""
         if code not in codes and code not in mapped:
-            name = row[at_name] if at_name is not None else None
+            name = names[i] if names is not None else None
             code = (by_name.get(norm_name(name)) or old_names.get(norm_name(name), "")) if name else ""
         if code in mapped:
             code = mapped[code]
             if code is None:  # a line the current forms dropped
                 continue
         if code not in codes:
-            _maybe_extra(file_id, form, row, at, i, vcol, extras)
+            _maybe_extra(file_id, form, [c[i] for c in columns], at, i, vcol, extras)
             continue
-        raw = row[at_value]
+        raw = values[i]
         if code in seen:
             problems.append(Problem(file_id, "duplicate-row",
                                     {"code": code, "other": seen[code]}, form.sheet, f"{vcol}{i + 1}", code))
             continue
         seen[code] = i + 1
-        note = row[at_note] if at_note is not None else None
+        note = notes[i] if notes is not None else None
         err = cell_errors.get(i)
         cells.append((file_id, form.sheet, i + 1, vcol, code, raw, note, err))
         if raw is None and err is None and code not in expect_empty:
@@ -388,7 +386,7 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     return empty
 
 
-def _maybe_extra(file_id: int, form: Form, row: tuple, at: dict, i: int, vcol: str, problems: list[Problem]) -> None:
+def _maybe_extra(file_id: int, form: Form, row: list, at: dict, i: int, vcol: str, problems: list[Problem]) -> None:
     """A row that is not on the form is worth a word only if it carries a value or looks like a code."""
     code = (row[at["code"]] or "").strip()
     if row[at["value"]] is None and not CODE.match(code.upper()):
