@@ -90,13 +90,14 @@ def main() -> None:
     common.phase("read_cost", "raw", str(folder), str(args.n))  # warm the page cache
     print(f"{args.n} workbooks of city-{args.units}, 1 process each; load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'':24}{'wall s':>8}{'cpu s':>8}{'ms/book':>9}{'cpu ms/book':>13}{'×raw':>7}")
+    print(f"{'':24}{'wall s':>8}{'cpu s':>8}{'ms/book':>9}{'cpu ms/book':>13}{'×raw':>7}{'cpu ×raw':>10}")
     base = None
     for label, name in PHASES.items():
         r = common.phase("read_cost", name, str(folder), str(args.n), workers="1")
-        base = base or r["wall"]
+        base = base or r
         print(f"{label:24}{r['wall']:8.2f}{r['cpu']:8.2f}{r['wall'] / r['books'] * 1000:9.3f}"
-              f"{r['cpu'] / r['books'] * 1000:13.3f}{r['wall'] / base:7.2f}", flush=True)
+              f"{r['cpu'] / r['books'] * 1000:13.3f}{r['wall'] / base['wall']:7.2f}{r['cpu'] / base['cpu']:10.2f}",
+              flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
