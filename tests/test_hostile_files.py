@@ -84,6 +84,18 @@ def test_a_far_cell_written_any_way_xml_allows_is_screened(tmp_path, cell):
     assert report.flatten(["rule", "sheet"]) == [["too-large", "会员"]]
 
 
+def test_one_cell_written_again_and_again_is_counted(tmp_path):
+    """Every reference near, but more cells than the limit's rows × columns: refused, as calamine keeps each."""
+    spec = load_spec()
+    small = dataclasses.replace(spec, params=spec.params | {"工作表行数上限": 100, "工作表列数上限": 10})
+    again = b'<row r="99">' + b'<c r="A99"><v>1</v></c>' * 1001 + b"</row>"
+    rezip(unit(tmp_path / "again.xlsx", 50), MEMBER_PART, before_end(again))
+    unit(tmp_path / "good.xlsx", 51)
+    report = tongji.validate(tmp_path, spec=small)
+    assert report.flatten(["rule", "sheet"]) == [["too-large", "会员"]]
+    assert "1000" in report.issues["message"][0]
+
+
 def test_a_zip_read_the_long_way_is_screened_alike(tmp_path):
     """The screen reads a plain zip's directory itself and leaves any other (here one with an archive comment)
     to zipfile: both ways a far cell is found and a good workbook read."""

@@ -232,16 +232,17 @@ def _grid_xlsx(pieces: Callable[[], Iterator[bytes]], limits: Limits, deadline: 
                ) -> tuple[tuple[str, dict] | None, int]:
     """The first limit a worksheet's valued cells break, if any, as (message key, kw); and its size.
 
-    First a cheap pass, one regular expression in C: where every cell tag (`<c` or `<x:c`) names its place as Excel
-    writes it, inside the limits (empty cells included), and the sheet is too small to hold more cells than the
-    limit, it is inside them. Otherwise the sheet is inflated again and walked cell by cell."""
-    size, plain = 0, True
+    First a cheap pass, one regular expression and one count in C: where every cell tag (`<c` or `<x:c`) names its
+    place as Excel writes it, inside the limits (empty cells included), and there are no more of them than the
+    limit has cells, the sheet is inside them. Otherwise the sheet is inflated again and walked cell by cell."""
+    size, tags, plain = 0, 0, True
     odd = _odd_cells(limits)
     for xml in _whole_tags(pieces()):
         size += len(xml)
+        tags += xml.count(b'c r="')
         check_time(deadline, limits)
         plain = plain and not odd.search(xml)
-    if plain and size <= 6 * limits.rows * limits.cols:
+    if plain and tags <= limits.rows * limits.cols:
         return None, size
     row = col = cells = 0
     for xml in _whole_tags(pieces()):
@@ -265,9 +266,10 @@ def _grid_xlsx(pieces: Callable[[], Iterator[bytes]], limits: Limits, deadline: 
 
 
 def _plain(xml: bytes, limits: Limits) -> bool:
-    """The cheap pass over a sheet inflated whole: no odd cell tag, and too small for more cells than the limit
-    (each cell tag takes six bytes at least: `<c r="`)."""
-    return len(xml) <= 6 * limits.rows * limits.cols and not _odd_cells(limits).search(xml)
+    """The cheap pass over a sheet inflated whole: no odd cell tag, and no more cell tags than the limit has cells
+    (counted only in a sheet big enough to hold that many: each takes six bytes at least, `<c r="`)."""
+    most = limits.rows * limits.cols
+    return not _odd_cells(limits).search(xml) and (len(xml) <= 6 * most or xml.count(b'c r="') <= most)
 
 
 @functools.lru_cache(maxsize=8)
