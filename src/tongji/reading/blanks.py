@@ -20,6 +20,7 @@ _REL_TAG = re.compile(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"'
 _REL_TAG2 = re.compile(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
 _MERGE = re.compile(rb'<mergeCell\b[^>]*ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_FORMULA = re.compile(rb"<f[\s/>]")
 
 
 def blank_reasons(data: bytes, blanks: dict[str, list[str]], spec: Spec,
@@ -63,8 +64,9 @@ def _sheet_reasons(spec: Spec, sheet: str, xml: bytes, refs: list[str]) -> list[
         for ref, (col, row) in places.items():
             if c1 <= col <= c2 and len(c1) == len(col) and int(r1) <= int(row) <= int(r2):
                 merged[ref] = f"{c1}{r1}:{c2}{r2}"
-    # only in a sheet that holds a formula at all; each blank cell found where it is, not by walking every cell
-    uncalculated = {ref for ref in refs if _uncalculated(xml, ref)} if b"<f" in xml else set()
+    # only in a sheet that holds a formula at all (an <f> element: a data validation's <formula1> is none); each
+    # blank cell found where it is, not by walking every cell
+    uncalculated = {ref for ref in refs if _uncalculated(xml, ref)} if _FORMULA.search(xml) else set()
     out: list[Reason] = []
     for ref in refs:
         if ref in merged:
