@@ -122,6 +122,28 @@ def test_merged_cells_over_inputs(tmp_path):
     assert report.issues["message"][0] == f"填报单元格被合并（{top}:{below}），只有左上角单元格有值"
 
 
+def test_blank_cells_are_explained_alike_from_the_screen_xml_and_from_the_zip(tmp_path):
+    """blanks.py looks in the XML the screen inflated, and in the zip for a sheet it did not keep."""
+    from tongji.reading.blanks import blank_reasons
+    from tongji.reading.screen import Limits, screen
+
+    path = make_workbook(tmp_path / "unit.xlsx", {"HY06": 8, "HY07": None})
+    wb = openpyxl.load_workbook(path)
+    row = int(cell_of("JF01").split("D")[1])
+    wb["经费"].cell(row, 4).value = f"=SUM(D{row + 1}:D{row + 8})"
+    top, below = cell_of("HY06").split("!")[1], cell_of("HY07").split("!")[1]
+    wb["会员"].merge_cells(f"{top}:{below}")
+    wb.save(path)
+    data, spec = path.read_bytes(), load_spec()
+    blanks = {"会员": [below, "D8"], "经费": [f"D{row}", f"D{row + 1}"]}
+    kept = screen(data, Limits.of(spec)).xml
+    assert set(kept) >= {"会员", "经费"}
+    expected = [("merged-cell", {"range": f"{top}:{below}"}, "会员", below),
+                ("formula-no-value", {}, "经费", f"D{row}")]
+    assert blank_reasons(data, blanks, spec, kept) == blank_reasons(data, blanks, spec) == expected
+    assert blank_reasons(data, blanks, spec, {"会员": kept["会员"]}) == expected
+
+
 def test_excel_error_value(tmp_path):
     make_workbook(tmp_path / "unit.xlsx", {"HY13": "#DIV/0!"})
     report = tongji.validate(tmp_path)

@@ -68,6 +68,49 @@ def test_a_stray_far_cell_refuses_its_sheet_not_the_process(tmp_path, ref, row, 
         "请删去表格下方多余的行" if key == "rows" else "请删去右侧多余的列")
 
 
+NS = b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+@pytest.mark.parametrize("cell", [
+    b'<x:c %s r="XFD1048576"><x:v>1</x:v></x:c>' % NS,  # any namespace prefix
+    b'<y:c xmlns:y="urn:other" r="XFD1048576"><y:v>1</y:v></y:c>',  # even one bound elsewhere
+    b'<c\tr="XFD1048576"><v>1</v></c>', b'<c\nr="XFD1048576"><v>1</v></c>',  # any white space
+    b"<c r='XFD1048576'><v>1</v></c>", b'<c r = "XFD1048576"><v>1</v></c>',  # any quotes, spaces around =
+], ids=["prefix", "foreign-prefix", "tab", "newline", "single-quotes", "spaced"])
+def test_a_far_cell_written_any_way_xml_allows_is_screened(tmp_path, cell):
+    """calamine reads all of these as the cell XFD1048576 (each made it abort before the screen knew them)."""
+    rezip(unit(tmp_path / "far.xlsx", 2), MEMBER_PART, before_end(b'<row r="1048576">' + cell + b"</row>"))
+    report = tongji.validate(tmp_path)
+    assert report.flatten(["rule", "sheet"]) == [["too-large", "会员"]]
+
+
+def test_one_cell_written_again_and_again_is_counted(tmp_path):
+    """Every reference near, but more cells than the limit's rows × columns: refused, as calamine keeps each."""
+    spec = load_spec()
+    small = dataclasses.replace(spec, params=spec.params | {"工作表行数上限": 100, "工作表列数上限": 10})
+    again = b'<row r="99">' + b'<c r="A99"><v>1</v></c>' * 1001 + b"</row>"
+    rezip(unit(tmp_path / "again.xlsx", 50), MEMBER_PART, before_end(again))
+    unit(tmp_path / "good.xlsx", 51)
+    report = tongji.validate(tmp_path, spec=small)
+    assert report.flatten(["rule", "sheet"]) == [["too-large", "会员"]]
+    assert "1000" in report.issues["message"][0]
+
+
+def test_a_zip_read_the_long_way_is_screened_alike(tmp_path):
+    """The screen reads a plain zip's directory itself and leaves any other (here one with an archive comment)
+    to zipfile: both ways a far cell is found and a good workbook read."""
+    for n, name in enumerate(("plain.xlsx", "comment.xlsx")):
+        rezip(unit(tmp_path / name, 30 + n), MEMBER_PART, far_cell("XFD1048576", 1048576))
+        unit(tmp_path / f"good-{name}", 40 + n)
+    for name in ("comment.xlsx", "good-comment.xlsx"):
+        with zipfile.ZipFile(tmp_path / name, "a") as z:
+            z.comment = "一个注释".encode()
+    report = tongji.validate(tmp_path)
+    assert report.flatten(["file", "rule", "sheet"]) == [
+        [str(tmp_path / name), "too-large", "会员"] for name in ("comment.xlsx", "plain.xlsx")]
+    assert report.workbooks["status"].to_list().count("通过") == 2
+
+
 def test_far_but_empty_cells_and_a_wide_dimension_are_harmless(tmp_path):
     """A formatted empty cell far away, or a sheet's <dimension> declaring the whole grid, cost calamine
     nothing (it sizes its grid from the cells holding values), so they are read as usual."""

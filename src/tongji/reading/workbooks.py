@@ -34,7 +34,7 @@ from tongji.reading.labels import (
     norm,
     norm_name,
 )
-from tongji.reading.screen import Limits, quiet_stderr, screen
+from tongji.reading.screen import Limits, Verdict, quiet_stderr, screen
 from tongji.reading.workers import Executor, run_in_chunks
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -154,46 +154,16 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
     if bad:
         problems.append(Problem(file_id, bad[0], bad[1]))
         return False, digest
-    limits = Limits.of(spec)
+    facts = spec.derive(_Facts.of)
+    limits = facts.limits
     deadline = time.monotonic() + limits.seconds
     first, known = len(cells), len(problems)
     try:
-        forms = {norm(f.sheet) for f in spec.forms}
-        verdict = screen(data, limits, lambda name: norm(name) in forms)
+        verdict = screen(data, limits, lambda name: norm(name) in facts.sheets)
         if verdict.whole:
             raise _Refused(*verdict.whole)
-        with quiet_stderr():
-            reader = fastexcel.read_excel(data)
-        names = reader.sheet_names
-        unknown = next((k for k in verdict.sheets if k not in names), None)
-        if unknown is not None:  # the screen and calamine disagree on a name: read none of it
-            raise _Refused(*verdict.sheets[unknown])
-        blanks: dict[str, list[str]] = {}
-        benji, old = False, None
-        for form in spec.forms:
-            actual, twin = _match_sheet(form.sheet, names)
-            if actual is None:
-                problems.append(Problem(file_id, "missing-sheet", {"sheet": form.sheet}, sheet=form.sheet))
-                continue
-            if twin is not None:
-                problems.append(Problem(file_id, "near-duplicate-sheet", {"sheet": actual, "other": twin},
-                                        sheet=form.sheet))
-            if actual in verdict.sheets:
-                problem = _limit_problem(file_id, *verdict.sheets[actual])
-                problem.sheet = form.sheet
-                problems.append(problem)
-                continue
-            with quiet_stderr():
-                sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
-            empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual), old)
-            if form.is_cover:
-                benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])
-                # an older template version is read through its concordance (domain.md §11)
-                old = next((spec.versions.get(str(c[5]).strip()) for c in cells[first:] if c[4] == "FM12"), None)
-            if empty:
-                blanks[actual] = empty
-            if time.monotonic() > deadline:
-                raise _Refused("too-large-time", {"limit": f"{limits.seconds:g}"})
+        with quiet_stderr():  # once for the workbook: calamine runs from here to the last sheet
+            blanks = _read_forms(file_id, data, verdict, spec, cells, problems, deadline)
     except BaseException as exc:  # a Rust panic is a BaseException: one bad workbook must not stop the batch
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
@@ -204,8 +174,63 @@ def _read_one(file_id: int, path: Path, spec: Spec, cells: list[tuple], problems
         return False, digest
     if blanks and path.suffix.lower() in (".xlsx", ".xlsm"):
         problems.extend(Problem(file_id, rule, kw, sheet, ref)
-                        for rule, kw, sheet, ref in blank_reasons(data, blanks, spec))
+                        for rule, kw, sheet, ref in blank_reasons(data, blanks, spec, verdict.xml))
     return True, digest
+
+
+def _read_forms(file_id: int, data: bytes, verdict: Verdict, spec: Spec, cells: list[tuple],
+                problems: list[Problem], deadline: float) -> dict[str, list[str]]:
+    """Open the screened workbook with calamine and read each form's sheet; return the blank value cells to
+    explain, by sheet name as in the file."""
+    first = len(cells)
+    reader = fastexcel.read_excel(data)
+    names = reader.sheet_names
+    unknown = next((k for k in verdict.sheets if k not in names), None)
+    if unknown is not None:  # the screen and calamine disagree on a name: read none of it
+        raise _Refused(*verdict.sheets[unknown])
+    blanks: dict[str, list[str]] = {}
+    benji, old = False, None
+    for form in spec.forms:
+        actual, twin = _match_sheet(form.sheet, names)
+        if actual is None:
+            problems.append(Problem(file_id, "missing-sheet", {"sheet": form.sheet}, sheet=form.sheet))
+            continue
+        if twin is not None:
+            problems.append(Problem(file_id, "near-duplicate-sheet", {"sheet": actual, "other": twin},
+                                    sheet=form.sheet))
+        if actual in verdict.sheets:
+            problem = _limit_problem(file_id, *verdict.sheets[actual])
+            problem.sheet = form.sheet
+            problems.append(problem)
+            continue
+        sheet = reader.load_sheet(actual, header_row=None, dtypes="string", skip_rows=0)
+        empty = _read_sheet(file_id, form, sheet, spec, cells, problems, benji, verdict.errors.get(actual), old)
+        if form.is_cover:
+            benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])
+            # an older template version is read through its concordance (domain.md §11)
+            old = next((spec.versions.get(str(c[5]).strip()) for c in cells[first:] if c[4] == "FM12"), None)
+        if empty:
+            blanks[actual] = empty
+        if time.monotonic() > deadline:
+            raise _Refused("too-large-time", {"limit": f"{spec.derive(_Facts.of).limits.seconds:g}"})
+    return blanks
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What reading needs of a spec, made once per spec: the limits, the form sheets' names folded, and per form
+    its codes and the 本级 rows a grassroots workbook leaves empty."""
+
+    limits: Limits
+    sheets: frozenset[str]
+    codes: dict[str, frozenset[str]]
+    own_rows: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, spec: Spec) -> _Facts:
+        return cls(Limits.of(spec), frozenset(norm(f.sheet) for f in spec.forms),
+                   {f.sheet: frozenset(r.code for r in f.rows) for f in spec.forms},
+                   {f.sheet: frozenset(r.code for r in f.rows if r.level == "本级") for f in spec.forms})
 
 
 class _Refused(Exception):
@@ -268,12 +293,14 @@ def _diagnose(file_id: int, data: bytes, exc: BaseException) -> Problem:
 
 def _find_header(rows: list[tuple], value_labels: set[str]) -> tuple[int, dict[str, int]] | None:
     """The first row holding a code label and a value label; exact labels first, folded ones after."""
-    return _scan_header(rows, value_labels, lambda v: v) or _scan_header(rows, value_labels, norm)
+    return _scan_header(rows, value_labels) or _scan_header(rows, value_labels, norm)
 
 
-def _scan_header(rows: list[tuple], value_labels: set[str], fold) -> tuple[int, dict[str, int]] | None:
+def _scan_header(rows: list[tuple], value_labels: set[str], fold=None) -> tuple[int, dict[str, int]] | None:
     for i, row in enumerate(rows[:_HEADER_SCAN]):
-        labels = {fold(v): j for j, v in enumerate(row) if v}
+        if fold is None and (CODE_LABELS.isdisjoint(row) or value_labels.isdisjoint(row)):
+            continue  # labels as typed: a row without both kinds is passed over at C speed
+        labels = {fold(v) if fold else v: j for j, v in enumerate(row) if v}
         code = next((labels[x] for x in CODE_LABELS if x in labels), None)
         value = next((labels[x] for x in value_labels if x in labels), None)
         if code is not None and value is not None:
@@ -298,9 +325,8 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     """
     batch, errors = sheet.to_arrow_with_errors()
     columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-    rows = list(zip(*columns, strict=True))
     value_labels = COVER_VALUE_LABELS if form.is_cover else VALUE_LABELS
-    found = _find_header(rows, value_labels)
+    found = _find_header(list(zip(*(c[:_HEADER_SCAN] for c in columns), strict=True)), value_labels)
     if found is None:
         value = "内容" if form.is_cover else "本期数"
         problems.append(Problem(file_id, "header-not-found", {"sheet": form.sheet, "value": value}, sheet=form.sheet))
@@ -317,34 +343,36 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     for (row, col), text in (formula_errors or {}).items():
         if col == offset + at["value"]:
             cell_errors[row - 1] = text
-    codes = {r.code for r in form.rows}  # JH00 is not filled by anyone, but summaries carry it
-    expect_empty = set() if benji else {r.code for r in form.rows if r.level == "本级"}
+    facts = spec.derive(_Facts.of)
+    codes = facts.codes[form.sheet]  # JH00 is not filled by anyone, but summaries carry it
+    expect_empty = frozenset() if benji else facts.own_rows[form.sheet]
     by_name = name_index(spec)[form.sheet]
     mapped = old.code_map() if old else {}
     old_names = {norm_name(n): c for c, n in old.names.items()} if old else {}
     seen: dict[str, int] = {}
     empty = []
     extras: list[Problem] = []
-    for i in range(start + 1, len(rows)):
-        row = rows[i]
-        code = (row[at["code"]] or "").strip().upper()
-        name = row[at["name"]] if at["name"] is not None else None
+    names, values = columns[at["name"]] if at["name"] is not None else None, columns[at["value"]]
+    notes = columns[at["note"]] if at["note"] is not None else None
+    for i, code in enumerate(columns[at["code"]][start + 1:], start + 1):  # column by column: no row tuples
+        code = code.strip().upper() if code else ""
         if code not in codes and code not in mapped:
+            name = names[i] if names is not None else None
             code = (by_name.get(norm_name(name)) or old_names.get(norm_name(name), "")) if name else ""
         if code in mapped:
             code = mapped[code]
             if code is None:  # a line the current forms dropped
                 continue
         if code not in codes:
-            _maybe_extra(file_id, form, row, at, i, vcol, extras)
+            _maybe_extra(file_id, form, [c[i] for c in columns], at, i, vcol, extras)
             continue
-        raw = row[at["value"]]
+        raw = values[i]
         if code in seen:
             problems.append(Problem(file_id, "duplicate-row",
                                     {"code": code, "other": seen[code]}, form.sheet, f"{vcol}{i + 1}", code))
             continue
         seen[code] = i + 1
-        note = row[at["note"]] if at["note"] is not None else None
+        note = notes[i] if notes is not None else None
         err = cell_errors.get(i)
         cells.append((file_id, form.sheet, i + 1, vcol, code, raw, note, err))
         if raw is None and err is None and code not in expect_empty:
@@ -358,7 +386,7 @@ def _read_sheet(file_id: int, form: Form, sheet, spec: Spec, cells: list[tuple],
     return empty
 
 
-def _maybe_extra(file_id: int, form: Form, row: tuple, at: dict, i: int, vcol: str, problems: list[Problem]) -> None:
+def _maybe_extra(file_id: int, form: Form, row: list, at: dict, i: int, vcol: str, problems: list[Problem]) -> None:
     """A row that is not on the form is worth a word only if it carries a value or looks like a code."""
     code = (row[at["code"]] or "").strip()
     if row[at["value"]] is None and not CODE.match(code.upper()):

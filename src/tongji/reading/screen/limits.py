@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -35,11 +36,14 @@ class Limits:
 class Verdict:
     """What the screen found. `whole` is (message key, kw) when the file must not be read at all;
     `sheets` maps a sheet that must not be read to its (message key, kw); `errors` holds .ods formula
-    errors, which calamine reads as empty text: sheet → {(Excel row, 0-based column): "#DIV/0!"}."""
+    errors, which calamine reads as empty text: sheet → {(Excel row, 0-based column): "#DIV/0!"}; `xml` the XML of
+    the small .xlsx sheets it inflated and found inside the limits, by sheet name (reading/blanks.py looks there
+    for why a cell is empty instead of inflating it again)."""
 
     whole: tuple[str, dict] | None = None
     sheets: dict[str, tuple[str, dict]] = field(default_factory=dict)
     errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    xml: dict[str, bytes] = field(default_factory=dict)
 
 
 class Over(Exception):
@@ -61,7 +65,7 @@ def quiet_stderr():
     """Silence file descriptor 2 while calamine runs: a Rust panic prints its message (and with RUST_BACKTRACE
     a backtrace) there before it reaches Python as an exception, which becomes an issue in Chinese instead."""
     try:
-        saved, sink = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        saved, sink = os.dup(2), _devnull()
     except OSError:  # no stderr to silence
         yield
         return
@@ -71,8 +75,12 @@ def quiet_stderr():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(sink)
 
+
+@functools.cache
+def _devnull() -> int:
+    """/dev/null, opened once per process for every workbook's quiet_stderr."""
+    return os.open(os.devnull, os.O_WRONLY)
 
 
 def beyond(row: int, col: int, cells: int, limits: Limits) -> tuple[str, dict] | None:
