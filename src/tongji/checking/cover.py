@@ -15,11 +15,11 @@ from tongji.definitions.codes import (
     BENJI,
     SUMMARY,
     UNION_PREFIXES,
-    area_level_ok,
+    area_level_ok_expr,
     area_prefix,
     form_lapse_date,
-    org_code_valid,
-    uscc_valid,
+    org_code_valid_expr,
+    uscc_valid_expr,
 )
 from tongji.definitions.registry import Registry
 from tongji.issues.catalog import BUILTIN
@@ -78,7 +78,7 @@ def _code_issues(w: pl.DataFrame, spec: Spec) -> list[pl.DataFrame]:
     county (positions 3–8 against FM07); positions 9–17 are an organisation code with its own check character;
     FM07's 乡级 digits are of a known type. A code that is no valid 统一社会信用代码 at all is bad-credit-code."""
     names = {r.code: r.name for r in spec.cover.rows}
-    valid = {c: pl.col(c).fill_null("").map_elements(uscc_valid, return_dtype=pl.Boolean) for c in _CODES}
+    valid = {c: uscc_valid_expr(pl.col(c).fill_null("")) for c in _CODES}
     union = w.filter(valid["FM13"])
     area = pl.col("FM07").fill_null("")
     elsewhere = area.str.contains(r"^[0-9]{12}$") & (pl.col("FM13").str.slice(2, 6) != area.str.slice(0, 6))
@@ -87,11 +87,11 @@ def _code_issues(w: pl.DataFrame, spec: Spec) -> list[pl.DataFrame]:
                     raw=pl.col("FM13")),
         _cover_rule(union.filter(elsewhere), "FM13", "credit-area", raw=pl.col("FM13"),
                     area=pl.col("FM13").str.slice(2, 6), county=area.str.slice(0, 6)),
-        _cover_rule(w.filter(~area.map_elements(area_level_ok, return_dtype=pl.Boolean)), "FM07", "area-level",
+        _cover_rule(w.filter(~area_level_ok_expr(area)), "FM07", "area-level",
                     raw=pl.col("FM07")),
     ]
     for code in _CODES:
-        bad = w.filter(valid[code] & ~pl.col(code).fill_null("").map_elements(org_code_valid, return_dtype=pl.Boolean))
+        bad = w.filter(valid[code] & ~org_code_valid_expr(pl.col(code).fill_null("")))
         out.append(_cover_rule(bad, code, "credit-org-code", name=pl.lit(names[code]), raw=pl.col(code)))
     return out
 
@@ -124,11 +124,12 @@ def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Data
 def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
     reg = registry.frame.select(
         pl.col("单位代码").alias("FM02"), pl.col("上级代码").alias("parent"), pl.col("状态").alias("state"))
-    areas = registry.frame.select(
-        pl.col("单位代码").alias("parent"),
-        pl.col("所在地区划代码").map_elements(area_prefix, return_dtype=pl.Utf8).alias("parent_prefix"),
-        pl.col("所在地区划代码").alias("parent_area"))
-    df = w.filter(pl.col("FM02").is_not_null()).join(reg, on="FM02", how="left").join(areas, on="parent", how="left")
+    df = w.filter(pl.col("FM02").is_not_null()).join(reg, on="FM02", how="left")
+    # the areas of the parents this batch names, not of the whole registry (100,000 units: 0.1 s a batch)
+    areas = registry.frame.select(pl.col("单位代码").alias("parent"), pl.col("所在地区划代码").alias("parent_area"))
+    areas = areas.join(df.select("parent").unique(), on="parent", how="semi").with_columns(
+        pl.col("parent_area").map_elements(area_prefix, return_dtype=pl.Utf8).alias("parent_prefix"))
+    df = df.join(areas, on="parent", how="left")
     known = pl.col("parent").is_not_null()
     outside = known & (pl.col("parent_prefix") != "") & ~pl.col("FM07").str.starts_with(pl.col("parent_prefix"))
     return [

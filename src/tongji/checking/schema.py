@@ -13,7 +13,7 @@ import pandera.polars as pa
 import polars as pl
 
 from tongji.definitions import Row, Spec
-from tongji.definitions.codes import uscc_valid
+from tongji.definitions.codes import uscc_valid_expr
 from tongji.issues.catalog import BUILTIN
 
 PERIOD_RE = r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$"
@@ -35,7 +35,7 @@ INDUSTRY_RE = r"^(?:[A-T]|[A-T]?[0-9]{2,4})(?:\s.*)?$"
 
 def _uscc_ok(col: pl.Expr) -> pl.Expr:
     """An 18-character code is a 统一社会信用代码 and must be valid; shorter ones are registry codes."""
-    return (col.str.len_chars() != 18) | col.map_elements(uscc_valid, return_dtype=pl.Boolean)
+    return (col.str.len_chars() != 18) | uscc_valid_expr(col)
 
 
 def _two_decimals(col: pl.Expr) -> pl.Expr:
@@ -71,7 +71,7 @@ def _rules(row: Row, spec: Spec) -> tuple[type[pl.DataType], bool, list[Rule]]:
     checks = {
         "enum": [(lambda c: c.is_in(allowed), "bad-enum")],
         "unitcode": [(_uscc_ok, "bad-uscc")],
-        "uscc": [(lambda c: c.map_elements(uscc_valid, return_dtype=pl.Boolean), "bad-credit-code")],
+        "uscc": [(uscc_valid_expr, "bad-credit-code")],
         "industry": [(lambda c: c.str.contains(INDUSTRY_RE), "bad-industry")],
         "period": [(lambda c: c.str.contains(PERIOD_RE), "bad-period")],
         "date": [(lambda c: parse_date(c).is_not_null(), "bad-date")],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
+
 from tongji.errors import TongjiError
 
 SUMMARY, BENJI = "0", "9"  # 组织类型 (FM05) of a summary workbook and of a 本级 one
@@ -22,6 +24,25 @@ def uscc_valid(code: str) -> bool:
     if len(code) != 18 or any(c not in USCC_CHARS for c in code):
         return False
     return uscc_check_char(code[:17]) == code[17]
+
+
+def uscc_valid_expr(code: pl.Expr) -> pl.Expr:
+    """uscc_valid over a column, in polars: a chunk's covers hold hundreds of codes (null stays null)."""
+    shape = code.str.contains(f"^[{USCC_CHARS}]{{18}}$")
+    return shape & (code.str.slice(17, 1) == _check_char(code, USCC_CHARS, _USCC_WEIGHTS, _uscc_char))
+
+
+def _uscc_char(total: pl.Expr) -> pl.Expr:
+    return ((31 - total % 31) % 31).replace_strict(dict(enumerate(USCC_CHARS)), return_dtype=pl.Utf8)
+
+
+def _check_char(code: pl.Expr, chars: str, weights: tuple[int, ...], make) -> pl.Expr:
+    """The check character `make(total)` of the weighted sum of `code`'s first len(weights) characters (each
+    character's value is its place in `chars`; one not in it counts 0, and the shape test fails it)."""
+    value = {c: i for i, c in enumerate(chars)}
+    total = pl.sum_horizontal([code.str.slice(i, 1).replace_strict(value, default=0, return_dtype=pl.Int64) * w
+                               for i, w in enumerate(weights)])
+    return make(total)
 
 
 def normalize_period(text: str) -> str | None:
@@ -73,6 +94,18 @@ def org_code_valid(uscc: str) -> bool:
     return org_code_check_char(body[:8]) == body[8]
 
 
+def org_code_valid_expr(code: pl.Expr) -> pl.Expr:
+    """org_code_valid over a column, in polars (null stays null)."""
+    shape = (code.str.len_chars() == 18) & code.str.slice(8, 8).str.contains(f"^[{ORG_CODE_CHARS}]{{8}}$")
+    return shape & (code.str.slice(16, 1) == _check_char(code.str.slice(8, 8), ORG_CODE_CHARS, _ORG_WEIGHTS,
+                                                          _org_char))
+
+
+def _org_char(total: pl.Expr) -> pl.Expr:
+    check = 11 - total % 11
+    return pl.when(check == 10).then(pl.lit("X")).when(check == 11).then(pl.lit("0")).otherwise(check.cast(pl.Utf8))
+
+
 def make_uscc(prefix: str, area: str, org8: str) -> str:
     """A valid 统一社会信用代码: 2-character prefix (81 a grassroots union), 6-digit area, an 8-character
     organisation code body; both check characters computed."""
@@ -87,6 +120,16 @@ def area_level_ok(area: str) -> bool:
         return True  # bad-area says what is wrong with it
     town = int(area[6:9])
     return town < 300 or 400 <= town < 600
+
+
+def area_level_ok_expr(area: pl.Expr) -> pl.Expr:
+    """area_level_ok over a column, in polars; a code of other digits than 0-9 (rare) goes to area_level_ok."""
+    ascii_digits = area.str.contains(r"^[0-9]{12}$")
+    town = area.str.slice(6, 3).cast(pl.Int32, strict=False)
+    plain = area.str.contains(r"^[\x00-\x7f]*$")  # no other digit: not 12 digits is ok (bad-area says why)
+    other = pl.when(~plain).then(area).map_elements(area_level_ok, return_dtype=pl.Boolean)
+    return (pl.when(ascii_digits).then((town < 300) | ((town >= 400) & (town < 600)))
+            .when(plain).then(pl.lit(True)).otherwise(other))
 
 
 def form_lapse_date(text: str):
