@@ -2,25 +2,30 @@
 
 It is applied once to the wide table: one row per workbook, one column per indicator code.
 Each check's `error` is the issue code it reports as (issues/catalog.py); a failure that maps to no issue type
-is a fault of this module, raised, never dropped.
+is a fault of this module, raised, never dropped. pandera (and numpy with it, a fifth of a second to import) is
+imported only when the quick screen leaves rows for it: a batch of clean workbooks never needs it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
 
 from tongji.definitions import Row, Spec
 from tongji.definitions.codes import uscc_valid_expr
 from tongji.issues.catalog import BUILTIN
 
+if TYPE_CHECKING:
+    import pandera.polars as pa
+
 PERIOD_RE = r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$"
 
 
 def _expr_check(make_expr, error: str) -> pa.Check:
     """A vectorised check: `make_expr(col)` is True where the value is acceptable (nulls pass)."""
+    import pandera.polars as pa
 
     def check(data):
         col = pl.col(data.key)
@@ -90,6 +95,8 @@ def workbook_schema(spec: Spec) -> pa.DataFrameSchema:
 
 
 def _workbook_schema(spec: Spec) -> pa.DataFrameSchema:
+    import pandera.polars as pa
+
     columns = {code: pa.Column(dtype, checks=[_expr_check(make, error) for make, error in checks],
                                nullable=nullable, required=False)
                for code, (dtype, nullable, checks) in spec.derive(_all_rules).items()}
@@ -140,6 +147,8 @@ def schema_failures(wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 
 
 def _pandera_failures(wide: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    import pandera.polars as pa
+
     try:
         workbook_schema(spec).validate(wide, lazy=True)
     except pa.errors.SchemaErrors as exc:
