@@ -101,11 +101,14 @@ def _summary_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Pa
     """A summary workbook's totals must be the sums of its own 明细, and each grouping of its 分组 sheet must add up
     to them; otherwise it was edited by hand. Only summaries (a few files per batch) have their 明细 read, into
     `details` (file → 明细), which rollup takes up rather than read a national 明细 twice."""
+    summaries = wide.filter(pl.col("FM05") == SUMMARY)
+    if not summaries.height:  # a batch of units' workbooks: nothing to import (groups.py brings openpyxl)
+        return issue_frame([])
     from tongji.aggregating.groups import sheet_unbalanced
     from tongji.aggregating.summary import column_sums, read_detail, summary_mismatches
 
     rows = []
-    for totals in wide.filter(pl.col("FM05") == SUMMARY).iter_rows(named=True):
+    for totals in summaries.iter_rows(named=True):
         fid = totals["file_id"]
         detail = details[str(files[fid])] = read_detail(files[fid], spec, totals["FM12"])
         # the 分组 sheet against the 明细 it was made from: an edited total is summary-edited, not this too
