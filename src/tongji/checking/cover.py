@@ -76,24 +76,41 @@ _CODES = ("FM13", "FM14")  # the union's own 统一社会信用代码 and its ho
 def _code_issues(w: pl.DataFrame, spec: Spec) -> list[pl.DataFrame]:
     """The deeper checks of domain.md §3, each a warning: a union's code starts 81/89 and is registered in its
     county (positions 3–8 against FM07); positions 9–17 are an organisation code with its own check character;
-    FM07's 乡级 digits are of a known type. A code that is no valid 统一社会信用代码 at all is bad-credit-code."""
+    FM07's 乡级 digits are of a known type. A code that is no valid 统一社会信用代码 at all is bad-credit-code.
+    Every check is one column of one query (its expressions made once per spec); most chunks fail none."""
     names = {r.code: r.name for r in spec.cover.rows}
-    valid = {c: uscc_valid_expr(pl.col(c).fill_null("")) for c in _CODES}
-    union = w.filter(valid["FM13"])
+    first, then = spec.derive(_code_flags)
+    flags = w.with_columns(first).select(then)
+    if not flags.select(pl.any_horizontal(pl.all()).any()).item():
+        return []
     area = pl.col("FM07").fill_null("")
-    elsewhere = area.str.contains(r"^[0-9]{12}$") & (pl.col("FM13").str.slice(2, 6) != area.str.slice(0, 6))
     out = [
-        _cover_rule(union.filter(~pl.col("FM13").str.slice(0, 2).is_in(UNION_PREFIXES)), "FM13", "credit-not-union",
-                    raw=pl.col("FM13")),
-        _cover_rule(union.filter(elsewhere), "FM13", "credit-area", raw=pl.col("FM13"),
+        _cover_rule(w.filter(flags["credit-not-union"]), "FM13", "credit-not-union", raw=pl.col("FM13")),
+        _cover_rule(w.filter(flags["credit-area"]), "FM13", "credit-area", raw=pl.col("FM13"),
                     area=pl.col("FM13").str.slice(2, 6), county=area.str.slice(0, 6)),
-        _cover_rule(w.filter(~area_level_ok_expr(area)), "FM07", "area-level",
-                    raw=pl.col("FM07")),
+        _cover_rule(w.filter(flags["area-level"]), "FM07", "area-level", raw=pl.col("FM07")),
     ]
     for code in _CODES:
-        bad = w.filter(valid[code] & ~org_code_valid_expr(pl.col(code).fill_null("")))
-        out.append(_cover_rule(bad, code, "credit-org-code", name=pl.lit(names[code]), raw=pl.col(code)))
+        out.append(_cover_rule(w.filter(flags[f"credit-org-code {code}"]), code, "credit-org-code",
+                               name=pl.lit(names[code]), raw=pl.col(code)))
     return out
+
+
+def _code_flags(spec: Spec) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Where each check of _code_issues fails (never null), as one column each: the codes' own checks first, each
+    made once (polars would compute an expression again wherever it is used)."""
+    codes = [pl.col(c).fill_null("") for c in _CODES]
+    first = [uscc_valid_expr(c).alias(f"_valid {name}") for c, name in zip(codes, _CODES, strict=True)]
+    first += [org_code_valid_expr(c).alias(f"_org {name}") for c, name in zip(codes, _CODES, strict=True)]
+    area = pl.col("FM07").fill_null("")
+    elsewhere = area.str.contains(r"^[0-9]{12}$") & (pl.col("FM13").str.slice(2, 6) != area.str.slice(0, 6))
+    valid = pl.col("_valid FM13")
+    flags = {
+        "credit-not-union": valid & ~pl.col("FM13").str.slice(0, 2).is_in(UNION_PREFIXES),
+        "credit-area": valid & elsewhere,
+        "area-level": ~area_level_ok_expr(area),
+    } | {f"credit-org-code {c}": pl.col(f"_valid {c}") & ~pl.col(f"_org {c}") for c in _CODES}
+    return first, [expr.fill_null(False).alias(name) for name, expr in flags.items()]
 
 
 def _lapsed_issues(w: pl.DataFrame, spec: Spec) -> pl.DataFrame:

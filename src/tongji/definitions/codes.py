@@ -102,8 +102,8 @@ def org_code_valid_expr(code: pl.Expr) -> pl.Expr:
 
 
 def _org_char(total: pl.Expr) -> pl.Expr:
-    check = 11 - total % 11
-    return pl.when(check == 10).then(pl.lit("X")).when(check == 11).then(pl.lit("0")).otherwise(check.cast(pl.Utf8))
+    chars = {check: {10: "X", 11: "0"}.get(check, str(check)) for check in range(1, 12)}
+    return (11 - total % 11).replace_strict(chars, return_dtype=pl.Utf8)
 
 
 def make_uscc(prefix: str, area: str, org8: str) -> str:
