@@ -216,3 +216,10 @@ def test_large_amounts_with_cents_are_not_flagged(tmp_path):
     assert report.issues.height == 0, report.issues
     report = run(tmp_path / "b", {"JF09": 1000.004})
     assert [cell_of("JF09"), "too-many-decimals"] in report.flatten(["cell", "rule"])
+
+
+@pytest.mark.parametrize(("raw", "rules"), [("330106²01001", ["bad-area"]), ("３３０１０６００１００１", [])])
+def test_an_area_code_of_other_digits_is_read_not_a_crash(tmp_path, raw, rules):
+    """A superscript digit makes a code that is not a 区划代码 (never a crash); full-width digits read as digits."""
+    report = run(tmp_path, cover_values=cover(FM07=raw, FM13=make_uscc("81", "330106", "MA2C3D4E")))
+    assert report.flatten(["cell", "rule"]) == [[cell_of("FM07"), rule] for rule in rules]

@@ -116,7 +116,7 @@ def make_uscc(prefix: str, area: str, org8: str) -> str:
 def area_level_ok(area: str) -> bool:
     """Digits 7–9 of a 12-digit 统计用区划代码 name a 乡级 unit of a known type: 000 (none), 001–099 街道,
     100–199 镇, 200–299 乡, 400–599 farms, parks and similar; 300–399 and 600–999 are not used."""
-    if len(area) != 12 or not area.isdigit():
+    if len(area) != 12 or not area.isdecimal():  # isdigit() would take ² and int() then fail
         return True  # bad-area says what is wrong with it
     town = int(area[6:9])
     return town < 300 or 400 <= town < 600
