@@ -318,7 +318,8 @@ def test_no_download_route_serves_a_path_from_the_url(world, tmp_path):
                 assert b"SQLite format" not in body
         for url in [f"/submissions/{other_sha}/file", f"/submissions/{other_sha}", f"/rollups/1/files/{other_sha}.xlsx",
                     f"/submissions/{other_sha[:8]}/annotated", "/submissions/1%2F..%2F2/file", "/submissions/-1/file",
-                    "/submissions/01/file", "/submissions/1.0/file", "/submissions/%31/file"]:
+                    "/submissions/01/file", "/submissions/1.0/file", "/submissions/%31/file",
+                    "/submissions/%C2%B2/file", "/submissions/%C2%B9", "/rollups/%C2%B9/files/x.xlsx"]:  # ² and ¹
             status, body = raw_get(world, who, url.encode())
             visible_one = who is admin and url in ("/submissions/01/file", "/submissions/%31/file")
             assert status == (200 if visible_one else 404), (url, status)

@@ -29,7 +29,7 @@ def workers() -> int:
     """Worker processes a command reads (and the sample generator writes) with: TONGJI_WORKERS, else one per
     core (at most MAX_WORKERS). The library itself uses one process unless given `workers=`."""
     env = os.environ.get("TONGJI_WORKERS", "")
-    return max(1, int(env)) if env.isdigit() else min(os.cpu_count() or 1, MAX_WORKERS)
+    return max(1, int(env)) if env.isdecimal() else min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 DASK_HELP = "Dask 集群调度器地址（如 tcp://10.0.0.5:8786；也可设 TONGJI_DASK）：在集群各节点上读取并审核工作簿"

@@ -71,7 +71,7 @@ class NodePages:
             return node_summary.make(self.portal, db, db.get(Account, account_id), code, self.lang, address)
 
     def visible_rollup(self, db, account: Account, made_id: str) -> Rollup:
-        made = db.get(Rollup, int(made_id)) if made_id.isdigit() else None
+        made = db.get(Rollup, int(made_id)) if made_id.isdecimal() else None
         if made is None or account.role == "unit" or not self.portal.sees(account, made.unit):
             raise HTTPException(404)
         return made

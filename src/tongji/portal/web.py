@@ -86,7 +86,7 @@ class Web(NodePages):
         """The posted form, refused unless it carries this session's CSRF token. A form with files must be
         closed by the caller (its uploads are spooled to temporary files)."""
         length = request.headers.get("content-length")
-        if length is None or not length.isdigit() or int(length) > limit:
+        if length is None or not length.isdecimal() or int(length) > limit:
             raise HTTPException(413)
         form = await request.form(max_files=files, max_fields=20)
         if not same_token(form.get("csrf"), request.state.csrf):
@@ -108,7 +108,7 @@ class Web(NodePages):
         return request.client.host if request.client else ""
 
     def visible_submission(self, db, account: Account, sub_id: str) -> Submission:
-        sub = db.get(Submission, int(sub_id)) if sub_id.isdigit() else None
+        sub = db.get(Submission, int(sub_id)) if sub_id.isdecimal() else None
         if sub is None or not self.portal.sees(account, sub.unit):
             raise HTTPException(404)
         return sub
