@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from city import build
 from tongji import cli
-from tongji.aggregating.rollup import rollup, rollup_all
+from tongji.aggregating.rollup import rollup, rollup_all, rollup_each
 from tongji.errors import TongjiError
 from tongji.plugins import load_spec
 from tongji.writing.summary_files import write_summary
@@ -141,6 +141,31 @@ def test_all_limited_to_one_subtree(city):
     summaries = rollup_all(city.folder, registry=city.registry, period="2025", unit="330101")
     assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}
     assert_matches_plain_python(summaries["330101"], city.expected("330101"))
+
+
+def test_rollup_each_gives_rollup_all_summaries_and_lets_children_go(city):
+    """`rollup --all` writes each summary as soon as it is made (rollup_each): the summaries are rollup_all's, in
+    its order, and a child's summary is let go once its parent is made, so memory holds a level at a time."""
+    import gc
+    import weakref
+
+    from polars.testing import assert_frame_equal
+
+    every = rollup_all(city.folder, registry=city.registry, period="2025")
+    each = rollup_each(city.folder, registry=city.registry, period="2025")
+    assert len(each) == len(every)
+    seen, alive = [], {}
+    for s in each:
+        gc.collect()
+        if s.level == "市":  # its 区 and their 街道 were let go once it was made
+            assert [u for u, ref in alive.items() if ref() is not None] == []
+        alive[s.unit] = weakref.ref(s)
+        seen.append(s.unit)
+        for name in ("totals", "detail", "indicators", "completeness", "units", "issues", "inputs", "notes",
+                     "groups"):
+            assert_frame_equal(getattr(s, name), getattr(every[s.unit], name))
+        assert s.cover == every[s.unit].cover
+    assert seen == list(every)
 
 
 def test_edited_child_summary_is_an_error(city, tmp_path):

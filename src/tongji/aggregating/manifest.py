@@ -18,15 +18,17 @@ class Manifest:
     def __init__(self, books: pl.DataFrame, sha256: dict[str, str]):
         """`books` as acceptance.accept makes them; `sha256` for every file read (ValidationReport.sha256)."""
         self.lines = _input_lines(books, sha256).sort("file")
-        self.position = {f: i for i, f in enumerate(self.lines["file"].to_list())}
         self.below: dict[str, pl.DataFrame] = {}  # node → the lines of the files under it, once summarised
 
     def of(self, files: set[str]) -> pl.DataFrame:
         """The lines of these files; a file validation did not list is 未采用 with nothing known of it."""
-        # rows picked by position (the lines are in file order), not joined: a join would hash all 100,000
-        # inputs of the city for every node
-        lines = rows_at(self.lines, sorted(self.position[f] for f in files if f in self.position))
-        other = [f for f in files if f not in self.position]
+        # rows found by a binary search of the lines (in file order), not joined: a join would hash all 100,000
+        # inputs of the city for every node, and a dict of them would hold 100,000 Python strings
+        wanted, names = pl.Series(sorted(files), dtype=pl.Utf8), self.lines["file"]
+        at = names.search_sorted(wanted).clip(0, max(names.len() - 1, 0))
+        found = names.gather(at) == wanted if names.len() else pl.Series([False] * wanted.len())
+        lines = rows_at(self.lines, at.filter(found).to_list())
+        other = wanted.filter(~found).to_list()
         if not other:
             return lines
         other = pl.DataFrame({"file": other}, schema={"file": pl.Utf8}).with_columns(

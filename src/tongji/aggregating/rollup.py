@@ -1,4 +1,4 @@
-"""`rollup` and `rollup_all`: the library calls that sum a node, or every node, of the registry tree.
+"""`rollup`, `rollup_all` and `rollup_each`: the library calls that sum a node, or every node, of the registry tree.
 
 The work is done by aggregating/tree.py (the Context: inputs read once, the walk up the tree).
 """
@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from tongji.aggregating.summary import Summary
-from tongji.aggregating.tree import Context
+from tongji.aggregating.tree import Context, EachSummary
 from tongji.definitions import Spec
 from tongji.definitions.registry import Registry
 from tongji.errors import TongjiError
@@ -110,3 +110,37 @@ def rollup_all(
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
                         on_files=on_files, deadline=deadline)
     return ctx.summarize_all(unit)
+
+
+def rollup_each(
+    inputs: Iterable[str | Path] | str | Path,
+    *,
+    registry: str | Path | Registry,
+    period: str,
+    unit: str | None = None,
+    include_errors: bool = False,
+    prefer_latest: bool = False,
+    previous: str | Path | None = None,
+    spec: Spec | None = None,
+    workers: int | Executor = 1,
+    tick: Callable[[], None] | None = None,
+    on_files: Callable[[int], None] | None = None,
+    deadline: str | date | None = None,
+) -> EachSummary:
+    """rollup_all's summaries one at a time, for a caller that writes each and lets it go (`rollup --all`).
+
+    The inputs are read and validated when it is called; iterating then gives every node's Summary as soon as it
+    is final, children before their parents, the same as rollup_all's. A child's summary is let go once its
+    parent is made, so memory holds about one level of the tree at a time instead of every node's 明细.
+    The arguments are rollup_all's.
+
+    Returns:
+        The summaries to iterate once; `len()` says how many there will be.
+
+    Raises:
+        TongjiError: A setup problem (a unit not in the registry, a bad period, no inputs), said in Chinese.
+    """
+    ctx = Context.build(inputs, registry=registry, period=period, include_errors=include_errors,
+                        prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
+                        on_files=on_files, deadline=deadline)
+    return ctx.each_summary(unit)

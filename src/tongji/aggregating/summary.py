@@ -127,6 +127,36 @@ def detail_keys(spec: Spec) -> list[str]:
     return DETAIL_KEYS + list(dict.fromkeys(carried))
 
 
+def detail_rows(books: pl.DataFrame, spec: Spec, parents: dict[str, str]) -> pl.DataFrame:
+    """明细's rows of workbooks (file, unit, kind, FM…, the numeric codes: aggregating/acceptance.accept's books),
+    with their file; `parents` gives each unit's 上级代码."""
+    codes = [r.code for r in spec.numeric_rows()]
+    grassroots = pl.col("kind") == KIND_GRASSROOTS
+    # a plugin's flags count grassroots unions doing something: a 本级 office is not one
+    flags = {r.code for r in spec.numeric_rows() if r.kind == "flag"}
+
+    def value(code: str) -> pl.Expr:
+        col = pl.col(code).cast(pl.Float64)
+        return (pl.when(grassroots).then(col).otherwise(0.0) if code in flags else col).alias(code)
+
+    return books.select(
+        "file", pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
+        pl.col("unit").replace_strict(parents, default="").alias("上级代码"),
+        pl.col("kind").alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
+        pl.col("FM10").fill_null("").alias("报出日期"),
+        *[pl.col(g.field).fill_null("").str.strip_chars().alias(g.column)
+          for g in spec.groupings if g.cover and g.column not in DETAIL_KEYS],
+        *[value(c) for c in codes if c != "JH00"],
+        pl.when(grassroots).then(1.0).otherwise(0.0).alias("JH00"),
+    ).select("file", *detail_keys(spec), *codes)
+
+
+def empty_detail(spec: Spec) -> pl.DataFrame:
+    """A 明细 without rows."""
+    codes = {r.code: pl.Float64 for r in spec.numeric_rows()}
+    return pl.DataFrame(schema={k: pl.Utf8 for k in detail_keys(spec)} | codes)
+
+
 def read_detail(path: Path, spec: Spec, version: str | None = None) -> pl.DataFrame:
     """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
 

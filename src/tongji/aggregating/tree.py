@@ -9,8 +9,8 @@ Which workbooks count is acceptance.py's; the inputs each summary lists, manifes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -32,12 +32,12 @@ from tongji.aggregating.manifest import Manifest
 from tongji.aggregating.notes import carried as carried_notes
 from tongji.aggregating.previous import add_previous, read_previous
 from tongji.aggregating.summary import (
-    DETAIL_KEYS,
     KIND_BENJI,
     KIND_GRASSROOTS,
     Summary,
     column_sums,
-    detail_keys,
+    detail_rows,
+    empty_detail,
     read_detail,
     read_notes,
     rows_at,
@@ -53,6 +53,20 @@ from tongji.errors import TongjiError
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row
 from tongji.plugins import load_spec
 from tongji.reading.workers import Executor
+
+
+@dataclass
+class EachSummary:
+    """Context.each_summary's summaries: iterate once, children before their parents; len() says how many."""
+
+    nodes: list[str]
+    summaries: Iterator[Summary]
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Summary]:
+        return self.summaries
 
 
 @dataclass
@@ -106,32 +120,44 @@ class Context:
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
         books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev)
+        # the values as read are in `books` now, and the checksums go into the manifest lines: the report keeps
+        # only what the nodes look up (at 100,000 units the values alone are 90 MB)
+        workbooks = report.workbooks.select("file", "unit", "unit_name", "status")
+        sha256, report = report.sha256, replace(report, values=pl.DataFrame(), sha256={}, workbooks=workbooks)
         ctx = cls(spec, registry, period, report, books, include_errors, prefer_latest, extra_issues=found,
                   previous=prev, previous_notes=last.notes if last else [],
                   incomparable=last.incomparable if last else (), deadline=day)
         ctx.edited = set(report.issues.filter(pl.col("rule") == "summary-edited")["file"].to_list())
         ctx.details = dict(report.details)  # read once: a national 明细 takes minutes
-        ctx._index()
+        ctx._index(sha256)
         return ctx
 
-    def _index(self) -> None:
+    def _index(self, sha256: dict[str, str]) -> None:
         """What every node looks up, built once: a node never scans every workbook. Each workbook's fate and
-        each input's manifest line are made here for all of them at once; a node picks its own rows."""
+        each input's manifest line are made here for all of them at once; a node picks its own rows.
+
+        Only the few workbooks looked up one by one (child summaries, and the set-aside of --prefer-latest) are
+        Python dicts; a grassroots or 本级 workbook is a row of the frames, its detail row found by position."""
         keys = ["file", "unit", "kind", "ok", "superseded", "errors", "FM10", "FM12"]
-        self.by_file = {r["file"]: r for r in self.books.select(keys).iter_rows(named=True)}
-        self.by_unit: dict[tuple[str, str], list[dict]] = {}
+        few = self.books.filter((pl.col("kind") == "汇总") | pl.col("superseded")).select(keys)
+        self.by_file = {r["file"]: r for r in few.iter_rows(named=True)}
+        self.by_unit: dict[str, list[dict]] = {}  # unit → its summary workbooks, by file
         for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
-            self.by_unit.setdefault((r["unit"], r["kind"]), []).append(r)
-        self.rows = self._detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")))
-        self.row_of = {f: i for i, f in enumerate(self.rows["file"].to_list())}
+            if r["kind"] == "汇总":
+                self.by_unit.setdefault(r["unit"], []).append(r)
+        rows = detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")), self.spec, self._parents())
+        at = rows.select("file", pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"))
+        self.rows = rows.drop("file")
         self.used_by: dict[str, list[str]] = {}  # node → files it took itself
         # grassroots workbooks go by the registry parent of their unit (the node that takes them), 本级 by kind
         fate = fates(self.books, self.registry).with_columns(
-            pl.col("unit").replace_strict(self._parents(), default=None).alias("_at"))
+            pl.col("unit").replace_strict(self._parents(), default=None).alias("_at")).join(
+            at, on="file", how="left", maintain_order="left")  # an accepted workbook's row in self.rows
         self.by_parent = {k: df.drop("_at", "kind") for (k,), df in
                           fate.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
-        self.by_kind = {k: df.drop("_at", "kind") for (k,), df in fate.partition_by("kind", as_dict=True).items()}
-        self.manifest = Manifest(self.books, self.report.sha256)
+        self.by_kind = {k: df.drop("_at", "kind") for (k,), df in
+                        fate.filter(pl.col("kind") == KIND_BENJI).partition_by("kind", as_dict=True).items()}
+        self.manifest = Manifest(self.books, sha256)
         self.dates = self.books.select("unit", "file", pl.col("FM10").fill_null("").alias("date"))
         own = self.books.filter(pl.col("kind") != "汇总").select("file", pl.col("unit").alias("单位代码"),
                                                                  pl.col("kind").alias("类型"))
@@ -142,9 +168,12 @@ class Context:
         self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"),
                                       *[r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"],
                                                                                      keep="first", maintain_order=True)
+        # every node now takes its rows from the frames above: the wide table of values is not needed again
+        self.books = self.books.select(keys)
 
-    def workbooks_of(self, unit: str, kind: str) -> list[dict]:
-        return self.by_unit.get((unit, kind), [])
+    def summaries_of(self, unit: str) -> list[dict]:
+        """The unit's summary workbooks among the inputs (file, unit, kind, ok, errors, FM12 …), by file."""
+        return self.by_unit.get(unit, [])
 
     def _take_files(self, node: str, files: list[str]) -> None:
         self.used_by.setdefault(node, []).extend(files)
@@ -152,16 +181,36 @@ class Context:
             self.used[f] = node
 
     def summarize_all(self, unit: str | None = None) -> dict[str, Summary]:
-        """Every node of the tree bottom-up, or of `unit`'s subtree: the aggregation step of `rollup --all`."""
+        """Every node of the tree bottom-up, or of `unit`'s subtree, all kept: rollup_all's dict."""
+        return dict(self._each(unit, keep=True))
+
+    def each_summary(self, unit: str | None = None) -> EachSummary:
+        """Every node's summary as soon as it is final (its 校验 complete), deepest first, as summarize_all makes
+        them. What a parent needs of its children is let go once the parent is made, so a caller that writes each
+        summary and drops it holds about one level of summaries at a time, not the whole tree (`rollup --all`:
+        a 市 of 100,000 units holds some 300,000 rows of 明细 in its summaries, the 区's and 街道's included)."""
+        nodes = self.nodes(unit)
+        return EachSummary(nodes, (s for _, s in self._each(unit, keep=False)))
+
+    def nodes(self, unit: str | None = None) -> list[str]:
+        """The nodes summarised for `unit`'s subtree (or the whole tree), deepest first."""
         if unit is not None and unit not in self.registry:
             raise TongjiError("unit-not-in-registry", unit=unit)
-        tops = {unit} if unit else set(self.registry.roots())
         below = set(self.registry.subtree(unit)) if unit else None
-        nodes = [n for n in self.registry.nodes_bottom_up() if below is None or n in below]
+        return [n for n in self.registry.nodes_bottom_up() if below is None or n in below]
+
+    def _each(self, unit: str | None, keep: bool) -> Iterator[tuple[str, Summary]]:
+        tops = {unit} if unit else set(self.registry.roots())
         # the collector is left alone: at 10,000 units it ran once (1 ms) while summarising, the work being polars'
-        summaries = {node: self.summarize(node, top=node in tops) for node in nodes}
-        self.add_totals_checks(summaries)
-        return summaries
+        for node in self.nodes(unit):
+            summary = self.summarize(node, top=node in tops)
+            # the checks on the summaries made beneath it are all known once a node is made
+            self.add_totals_checks({node: summary})
+            if not keep:  # its children are never asked for again
+                for child in self.registry.children(node):
+                    self.memo.pop(child, None)
+                    self.manifest.below.pop(child, None)
+            yield node, summary
 
     def add_totals_checks(self, summaries: dict[str, Summary]) -> None:
         """Each summary's 校验 gets the checks on the summaries made here beneath it, as it would have had from
@@ -196,32 +245,32 @@ class Context:
     def summarize(self, node: str, top: bool = False) -> Summary:
         if node in self.memo and not top:
             return self.memo[node]
-        parts, files, units = [], [], []
+        parts, rows, units = [], [], []
         children = self.registry.children(node)
         leaves = {c for c in children if self.registry.is_leaf(c)}
         if leaves:  # grassroots children: thousands under one 街道, taken together
             taken, child_units = self._take([c for c in children if c in leaves], node, KIND_GRASSROOTS)
-            files.extend(taken)
+            rows.extend(taken)
             units.append(child_units)
         # the children summarised here are checked together, before their parent takes them
-        self._check([c for c in children if c not in leaves and c in self.memo and not self.workbooks_of(c, "汇总")])
+        self._check([c for c in children if c not in leaves and c in self.memo and not self.summaries_of(c)])
         for child in children:
             if child not in leaves:
                 detail, child_units = self._child(node, child)
                 parts.append(detail)
                 units.append(child_units)
         taken, own_units = self._take([node], node, KIND_BENJI)
-        files.extend(taken)
+        rows.extend(taken)
         units.append(own_units)
-        mine = rows_at(self.rows, [self.row_of[f] for f in files]).drop("file")
-        detail = pl.concat([p for p in [mine, *parts] if p.height] or [self._empty_detail()]).sort("单位代码")
+        mine = rows_at(self.rows, rows)
+        detail = pl.concat([p for p in [mine, *parts] if p.height] or [empty_detail(self.spec)]).sort("单位代码")
         summary = self._summary(node, detail, pl.concat([u.select(list(UNIT_SCHEMA)) for u in units]), top)
         self.memo[node] = summary
         return summary
 
     def _child(self, node: str, child: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The rows a child node contributes to `node`, and what happened to its units."""
-        given = self.workbooks_of(child, "汇总")
+        given = self.summaries_of(child)
         if given:
             return self._from_child_summary(node, child, given)
         inner = self.summarize(child)  # no summary given: summarise the child here from deeper workbooks
@@ -230,55 +279,31 @@ class Context:
         errors = int((self.checked[child]["severity"] == "错误").sum())
         if errors and not self.include_errors:  # returned, as its workbook would be level by level
             returned = pl.col("status") == ACCEPTED
-            return self._empty_detail(), units.with_columns(
+            return empty_detail(self.spec), units.with_columns(
                 pl.when(returned).then(pl.lit(RETURNED)).otherwise("status").alias("status"),
                 pl.when(returned).then(pl.lit(workbook_name(inner))).otherwise("file").alias("file"),
                 *[pl.when(returned).then(pl.lit(value)).otherwise(column).alias(column) for column, value in
                   unit_row("", "", "", "", "", "reason-errors", n=errors).items() if column.startswith("reason")])
         return inner.detail, units
 
-    def _take(self, units: list[str], node: str, kind: str) -> tuple[list[str], pl.DataFrame]:
-        """The units' own workbooks (grassroots or 本级): the files taken (accepted), and each unit's fate.
+    def _take(self, units: list[str], node: str, kind: str) -> tuple[list[int], pl.DataFrame]:
+        """The units' own workbooks (grassroots or 本级): the rows of self.rows taken (accepted), and each unit's
+        fate.
 
         Each unit is its own "child" in the completeness count (a 本级 workbook is the node's own)."""
         mine = self.by_parent.get(node) if kind == KIND_GRASSROOTS else self.by_kind.get(kind)
-        books = pl.DataFrame(schema=UNIT_SCHEMA | {"ok": pl.Boolean}) if mine is None else mine.filter(
-            pl.col("unit").is_in(units))  # not a revoked unit's workbook: the top node lists it as 已撤销
+        none = pl.DataFrame(schema=UNIT_SCHEMA | {"ok": pl.Boolean, "row": pl.UInt32})
+        # not a revoked unit's workbook: the top node lists it as 已撤销
+        books = none if mine is None else mine.filter(pl.col("unit").is_in(units))
         self._take_files(node, books["file"].to_list())
         sent = set(books["unit"].to_list())
         gone = [unit_row(u, self.registry.get(u)["单位名称"], u, "缺报", "", "reason-missing") for u in units
                 if u not in sent]
-        fates = pl.concat([books.drop("ok"), pl.DataFrame(gone, schema=UNIT_SCHEMA)]).sort("unit", "file")
-        return books.filter("ok")["file"].to_list(), fates
-
-    def _detail_rows(self, books: pl.DataFrame) -> pl.DataFrame:
-        """Detail rows of every accepted grassroots and 本级 workbook at once (with their file)."""
-        codes = [r.code for r in self.spec.numeric_rows()]
-        grassroots = pl.col("kind") == KIND_GRASSROOTS
-        # a plugin's flags count grassroots unions doing something: a 本级 office is not one
-        flags = {r.code for r in self.spec.numeric_rows() if r.kind == "flag"}
-
-        def value(code: str) -> pl.Expr:
-            col = pl.col(code).cast(pl.Float64)
-            return (pl.when(grassroots).then(col).otherwise(0.0) if code in flags else col).alias(code)
-
-        return books.select(
-            "file", pl.col("unit").alias("单位代码"), pl.col("FM01").fill_null("").alias("单位名称"),
-            pl.col("unit").replace_strict(self._parents(), default="").alias("上级代码"),
-            pl.col("kind").alias("类型"), pl.col("FM05").fill_null("").alias("组织类型"),
-            pl.col("FM10").fill_null("").alias("报出日期"),
-            *[pl.col(g.field).fill_null("").str.strip_chars().alias(g.column)
-              for g in self.spec.groupings if g.cover and g.column not in DETAIL_KEYS],
-            *[value(c) for c in codes if c != "JH00"],
-            pl.when(grassroots).then(1.0).otherwise(0.0).alias("JH00"),
-        ).select("file", *detail_keys(self.spec), *codes)
+        fates = pl.concat([books.drop("ok", "row"), pl.DataFrame(gone, schema=UNIT_SCHEMA)]).sort("unit", "file")
+        return books.filter("ok")["row"].to_list(), fates
 
     def _parents(self) -> dict[str, str]:
         return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
-
-    def _empty_detail(self) -> pl.DataFrame:
-        schema = {k: pl.Utf8 for k in detail_keys(self.spec)} | {r.code: pl.Float64 for r in self.spec.numeric_rows()}
-        return pl.DataFrame(schema=schema)
 
     def _from_child_summary(self, node: str, child: str,
                             given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
@@ -302,7 +327,7 @@ class Context:
             else unit_row(u, self.registry.get(u)["单位名称"], child, "缺报", "", "reason-not-in-summary")
             for u in self.registry.subtree(child)
         ]
-        return (detail if chosen is not None else self._empty_detail()), pl.DataFrame(units, schema=UNIT_SCHEMA)
+        return (detail if chosen is not None else empty_detail(self.spec)), pl.DataFrame(units, schema=UNIT_SCHEMA)
 
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""

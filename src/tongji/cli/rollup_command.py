@@ -40,7 +40,7 @@ def rollup_command(
     send_bytes: bool = typer.Option(False, "--dask-send-bytes", help=SEND_BYTES_HELP),
 ) -> None:
     """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
-    from tongji.aggregating.rollup import rollup, rollup_all
+    from tongji.aggregating.rollup import rollup, rollup_each
     from tongji.definitions.registry import load_registry
     from tongji.plugins import load_spec
     from tongji.writing.files import ensure_dir
@@ -61,19 +61,19 @@ def rollup_command(
                "deadline": deadline}
     with progress(con, t("cli-reading")) as (on_total, tick):
         if all_nodes:
-            summaries = rollup_all(inputs, unit=unit, tick=tick, on_files=on_total, **options)
+            summaries = rollup_each(inputs, unit=unit, tick=tick, on_files=on_total, **options)
         else:
-            summaries = {unit: rollup(inputs, unit=unit, tick=tick, on_files=on_total, **options)}
-    written = []
+            summaries = [rollup(inputs, unit=unit, tick=tick, on_files=on_total, **options)]
+    written, errors = [], False
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))
-        for s in summaries.values():
-            written += write_summary(s, out, spec, formats, lang())
+        for top in summaries:  # each written as soon as it is made, then let go: the 市 last
+            written += write_summary(top, out, spec, formats, lang())
+            errors = errors or top.has_errors
             tick()
-    top = list(summaries.values())[-1]
     show(con, top)
     con.print(shown("rollup-written", n=len(summaries), path=out, files=len(written)))
-    raise typer.Exit(1 if any(s.has_errors for s in summaries.values()) else 0)
+    raise typer.Exit(1 if errors else 0)
 
 
 def _check_formats(formats: list[str]) -> None:
