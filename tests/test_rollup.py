@@ -283,6 +283,22 @@ def test_manifest_lists_inputs_with_hashes(city, tmp_path):
     assert files[child]["status"] == "采用" and manifest["tongji_version"]
 
 
+def test_a_manifest_stays_json_whatever_a_file_name_holds():
+    """polars writes U+2028 in a string as it is; a line is cut at the newline alone, not where str.splitlines
+    would also cut (U+2028, U+0085 …)."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from tongji.writing.summary_files import INPUT_KEYS, manifest_bytes
+
+    names = ["a\u2028b.xlsx", "c\x85d.xlsx", "e\nf.xlsx", "plain.xlsx"]
+    inputs = pl.DataFrame({k: names if k == "file" else ["x"] * len(names) for k in INPUT_KEYS})
+    summary = SimpleNamespace(inputs=inputs, unit="330101", name="街道", period="2025")
+    manifest = json.loads(manifest_bytes(summary, b"").decode("utf-8"))
+    assert sorted(i["file"] for i in manifest["inputs"]) == sorted(names)
+
+
 # --- the command -------------------------------------------------------------------------------
 
 runner = CliRunner()

@@ -127,7 +127,7 @@ def manifest_bytes(summary: Summary, totals_parquet: bytes) -> bytes:
     """JSON with sorted keys, one input per line. The input lines are written by polars: a 市's manifest lists
     every workbook of the city, and the json module's indenting encoder is pure Python (seconds per 市)."""
     inputs = summary.inputs.select(INPUT_KEYS).sort([pl.col(k).fill_null("") for k in INPUT_KEYS])
-    lines = inputs.select(sorted(INPUT_KEYS)).write_ndjson().splitlines() if inputs.height else []
+    lines = inputs.select(sorted(INPUT_KEYS)).write_ndjson().removesuffix("\n").split("\n") if inputs.height else []
     fields = {
         "unit": summary.unit,
         "name": summary.name,
