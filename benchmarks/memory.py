@@ -33,16 +33,10 @@ def _peaks() -> dict:
 
 
 def cli(folder: str, out: str) -> dict:
-    """`tongji rollup --all` as a user runs it; exit code 0 means no workbook was returned."""
-    from tongji.cli import main
+    """`tongji rollup --all` as a user runs it (rollup_bench.cli_rollup), and its peaks."""
+    from rollup_bench import cli_rollup
 
-    sys.argv = ["tongji", "rollup", str(common.books(folder)), "-r", str(common.registry(folder)),
-                "-p", common.PERIOD, "-o", out, "--all"]
-    try:
-        main()
-    except SystemExit as exc:
-        if exc.code:
-            raise RuntimeError(f"tongji rollup --all exited with {exc.code}") from None
+    cli_rollup(folder, out)
     return _peaks()
 
 
