@@ -79,7 +79,9 @@ def _check_sample(folder: Path) -> None:
 def phase(module: str, function: str, *args: str, workers: str = "", cap: float = float("inf")) -> dict:
     """Run benchmarks/<module>.py's `function(*args)` in a fresh process; return what it returns (a dict) with
     `seconds` (its wall time), `peak_mib` (the largest single process: ru_maxrss of it and its children) and
-    `tree_mib` (the whole process tree, sampled every 50 ms from outside: the main process and its workers).
+    `tree_mib` (the whole process tree, sampled every 50 ms from outside: the main process and its workers) and
+    `tree_pss_mib` (the same, each process's proportional set size: a page shared by several processes, such as
+    polars' 170 MB library mapped into each worker, counted once across them rather than once in each).
 
     `workers` sets TONGJI_WORKERS, which the phases read through `tongji.cli.common.workers()` as the commands do.
     A phase still running after `cap` seconds is stopped (its own process group)
@@ -88,18 +90,20 @@ def phase(module: str, function: str, *args: str, workers: str = "", cap: float 
     with tempfile.TemporaryFile("w+") as out:  # a file, not a pipe: a chatty phase cannot fill it and stall
         proc = subprocess.Popen([sys.executable, str(Path(__file__)), module, function, *args], stdout=out,
                                 text=True, env=env, start_new_session=True)
-        tree, start = 0, time.perf_counter()
+        tree, pss, start = 0, 0, time.perf_counter()
         while proc.poll() is None:
-            tree = max(tree, _tree_rss(proc.pid))
+            tree, pss = max(tree, _tree_rss(proc.pid)), max(pss, _tree_rss(proc.pid, pss=True))
             if time.perf_counter() - start > cap:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                return {"seconds": cap, "peak_mib": float("nan"), "tree_mib": tree / 2**20, "killed": True}
+                return {"seconds": cap, "peak_mib": float("nan"), "tree_mib": tree / 2**20,
+                        "tree_pss_mib": pss / 2**20, "killed": True}
             time.sleep(0.05)
         if proc.returncode:
             raise RuntimeError(f"phase {module}.{function} failed ({proc.returncode})")
         out.seek(0)
-        return json.loads(out.read().strip().splitlines()[-1]) | {"tree_mib": tree / 2**20}
+        return json.loads(out.read().strip().splitlines()[-1]) | {"tree_mib": tree / 2**20,
+                                                                  "tree_pss_mib": pss / 2**20}
 
 
 def _run(module: str, function: str, args: list[str]) -> None:
@@ -112,16 +116,21 @@ def _run(module: str, function: str, args: list[str]) -> None:
     print(json.dumps({"seconds": seconds, "peak_mib": peak / 1024, **result}), flush=True)
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants now (0 once it has gone)."""
+def _tree_rss(pid: int, pss: bool = False) -> int:
+    """Resident bytes of `pid` and all its descendants now (0 once it has gone); with `pss`, their proportional
+    set sizes (each shared page divided among the processes mapping it)."""
     total, stack, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
     while stack:
         p = stack.pop()
         try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
+            if pss:
+                text = Path(f"/proc/{p}/smaps_rollup").read_text()
+                total += int(text.split("\nPss:", 1)[1].split()[0]) * 1024
+            else:
+                total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
             continue
     return total
 

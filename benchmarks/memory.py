@@ -3,7 +3,8 @@
     python benchmarks/memory.py --units 10000            # the cached city of 10,000 units (made if missing)
     python benchmarks/memory.py --units 100000 --no-steps
 
-Two phases, each in a fresh process (benchmarks/common.py: the process tree sampled every 50 ms from outside):
+Two phases, each in a fresh process (benchmarks/common.py: the process tree sampled every 50 ms from outside,
+its resident sizes summed and, counting the pages its processes share once, its proportional set sizes summed):
 `cli`, the command exactly as a user runs it (default workers), and `steps`, the same work through the library in
 the main process, its resident memory printed after each step (registry loaded, workbooks read and validated, each
 level of summaries made and written). Outputs go to a temporary folder, removed afterwards.
@@ -79,7 +80,8 @@ def main() -> None:
             r = common.phase("memory", name, str(folder), out)
         finally:
             shutil.rmtree(out, ignore_errors=True)
-        print(f"{name:6} {r['seconds']:7.1f} s  process tree {r['tree_mib']:6.0f} MiB  main process "
+        print(f"{name:6} {r['seconds']:7.1f} s  process tree {r['tree_mib']:6.0f} MiB (RSS summed), "
+              f"{r['tree_pss_mib']:6.0f} MiB (PSS: shared library pages counted once)  main process "
               f"{r['main_mib']:6.0f} MiB  largest worker {r['workers_mib']:6.0f} MiB", flush=True)
         for k, v in r.get("steps", {}).items():
             print(f"    {k:>16} {v:7.0f} MiB")
