@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import openpyxl
 import polars as pl
@@ -205,3 +207,16 @@ def test_help_starts_none_of_the_engine():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert "validate" in done.stdout and "rollup" in done.stdout  # the commands are listed
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-300:]
+
+
+def test_the_command_has_polars_give_back_freed_memory_at_once_unless_told_otherwise(monkeypatch, capsys):
+    """rollup's steps follow each other faster than jemalloc's default ten seconds of keeping freed pages."""
+    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    monkeypatch.setattr(sys, "argv", ["tongji", "--help"])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert os.environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0"
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:2")
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:2"

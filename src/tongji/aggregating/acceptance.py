@@ -28,7 +28,10 @@ def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer
     status = report.workbooks.select("file", "status", "errors")
     kind = (pl.when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
             .when(pl.col("FM05") == BENJI).then(pl.lit(KIND_BENJI)).otherwise(pl.lit(KIND_GRASSROOTS)))
-    books = report.values.join(status, on="file").with_columns(
+    # the workbooks' status put beside their values by position: a join would copy every column of the values
+    at = report.values.select("file").join(status.with_row_index("_at"), on="file", how="left",
+                                           maintain_order="left")
+    books = report.values.with_columns(*status["status", "errors"][at["_at"]].get_columns()).with_columns(
         pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"),
         pl.col(codes).fill_null(0.0),
         parse_date(pl.col("FM10")).cast(pl.Utf8).alias("FM10"),  # 2026年1月5日 and 2026-01-05 compare alike

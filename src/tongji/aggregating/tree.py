@@ -263,7 +263,10 @@ class Context:
         rows.extend(taken)
         units.append(own_units)
         mine = rows_at(self.rows, rows)
-        detail = pl.concat([p for p in [mine, *parts] if p.height] or [empty_detail(self.spec)]).sort("单位代码")
+        # the children's rows are not copied: a 市's 明细 shares the memory of its 区's, as theirs their 街道's
+        detail = pl.concat([p for p in [mine, *parts] if p.height] or [empty_detail(self.spec)], rechunk=False)
+        if not detail["单位代码"].is_sorted():
+            detail = detail.sort("单位代码", maintain_order=True)
         summary = self._summary(node, detail, pl.concat([u.select(list(UNIT_SCHEMA)) for u in units]), top)
         self.memo[node] = summary
         return summary

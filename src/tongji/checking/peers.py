@@ -37,36 +37,46 @@ def peer_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Path],
     """The three peer checks over the grassroots workbooks of the batch (summaries and 本级 are not peers).
     A workbook `returned` for an 错误 is left out of the ratios: its figures go back anyway, a peer finding
     would repeat the error, and they should not move its group's median."""
-    book = wide.filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI]))
+    # lazy: each check takes only its columns of the workbooks (a copy of the whole table is 80 MB at 100,000)
+    book = wide.lazy().filter(~pl.col("FM05").fill_null("1").is_in([SUMMARY, BENJI]))
     ok = book.filter(~pl.col("file_id").is_in(returned.implode()))
-    judged = ok.height >= spec.params[MIN_UNITS]  # fewer than one group's worth: no peers to compare with
+    judged = _height(ok) >= spec.params[MIN_UNITS]  # fewer than one group's worth: no peers to compare with
     parts = [_ratio_issues(ok, where, spec) if judged else pl.DataFrame(schema=FOUND),
              _heaped_issues(book, where, spec),
-             _copied_issues(book, where, spec, files) if book.height > 1 else pl.DataFrame(schema=FOUND)]
+             _copied_issues(book, where, spec, files) if _height(book) > 1 else pl.DataFrame(schema=FOUND)]
     return pl.concat([p.select(list(FOUND)) for p in parts if p.height] or [pl.DataFrame(schema=FOUND)])
 
 
+def _height(book: pl.LazyFrame) -> int:
+    return book.select(pl.len()).collect().item()
+
+
+SIZE_LABELS = [label for _, label in SIZES] + [f"{SIZES[-1][0]}+"]
+
+
 def _size() -> pl.Expr:
+    """The size class's number (SIZE_LABELS): a group is two small numbers, not two strings per unit and ratio."""
     staff = pl.col(SIZE_CODE)
-    out = pl.when(staff.is_null()).then(pl.lit(None, pl.Utf8))
-    for upper, label in SIZES:
-        out = out.when(staff < upper).then(pl.lit(label))
-    return out.otherwise(pl.lit(f"{SIZES[-1][0]}+"))
+    out = pl.when(staff.is_null()).then(pl.lit(None, pl.Int8))
+    for i, (upper, _) in enumerate(SIZES):
+        out = out.when(staff < upper).then(pl.lit(i, pl.Int8))
+    return out.otherwise(pl.lit(len(SIZES), pl.Int8))
 
 
-def _ratio_issues(book: pl.DataFrame, where: Where, spec: Spec) -> pl.DataFrame:
+def _ratio_issues(book: pl.LazyFrame, where: Where, spec: Spec) -> pl.DataFrame:
     """Each ratio of each unit against its group's median, in robust z; groups too small are not judged."""
-    if not spec.peer_ratios or not book.height:
+    if not spec.peer_ratios:
         return pl.DataFrame(schema=FOUND)
     p = spec.params
     major = pl.col("FM06").fill_null("").str.slice(0, 1)
-    peers = book.select("file_id", major.replace_strict(GROUPS, default=None).alias("group"),
-                        major.replace_strict(GROUPS_EN, default=None).alias("group_en"), _size().alias("size"),
-                        *dict.fromkeys(c for r in spec.peer_ratios for c in r.numerator.codes + r.denominator.codes))
+    peers = book.select("file_id", major.replace_strict(list(GROUPS), list(range(len(GROUPS))), default=None,
+                                                        return_dtype=pl.Int8).alias("group"), _size().alias("size"),
+                        *dict.fromkeys(c for r in spec.peer_ratios for c in r.numerator.codes + r.denominator.codes)
+                        ).collect()
     parts = []
     for i, r in enumerate(spec.peer_ratios):  # a handful of ratios, each over every unit at once
         num, den = to_polars(r.numerator.left, p), to_polars(r.denominator.left, p)
-        parts.append(peers.select("file_id", "group", "group_en", "size", pl.lit(i).alias("ratio"),
+        parts.append(peers.select("file_id", "group", "size", pl.lit(i, pl.Int8).alias("ratio"),
                                   pl.when(den > 0).then(num.fill_null(0) / den).alias("x")))
     keys = ["ratio", "group", "size"]
     df = pl.concat(parts).drop_nulls(["x", "group", "size"]).with_columns(
@@ -78,6 +88,10 @@ def _ratio_issues(book: pl.DataFrame, where: Where, spec: Spec) -> pl.DataFrame:
     hits = df.with_columns(z.alias("z")).filter(pl.col("z").abs() >= p[NOTICE_Z]).sort("file_id", "ratio")
     if not hits.height:
         return pl.DataFrame(schema=FOUND)
+    named = range(len(GROUPS))
+    hits = hits.with_columns(pl.col("group").replace_strict(named, list(GROUPS_EN.values())).alias("group_en"),
+                             pl.col("group").replace_strict(named, list(GROUPS.values())),
+                             pl.col("size").replace_strict(range(len(SIZE_LABELS)), SIZE_LABELS))
     # the cells each ratio reads, in order: the issue sits at the first (the numerator), and lists them all
     codes = pl.DataFrame([(i, c, k) for i, r in enumerate(spec.peer_ratios)
                           for k, c in enumerate(dict.fromkeys(r.numerator.codes + r.denominator.codes))],
@@ -110,19 +124,25 @@ def _fmt(x: float, unit: str) -> str:
     return f"{x * 100:.1f}%" if unit == "%" else f"{x:.2f} {unit}".rstrip()
 
 
-def _heaped_issues(book: pl.DataFrame, where: Where, spec: Spec) -> pl.DataFrame:
+def _heaped_issues(book: pl.LazyFrame, where: Where, spec: Spec) -> pl.DataFrame:
     """Every count cell of ROUND or more a multiple of ROUND, and enough of them: estimates, not counts. Small
     counts (one covered unit, two full-time staff) say nothing either way, so they are left out."""
-    counts = [r.code for r in spec.numeric_rows() if r.kind == "count" and r.code in book.columns]
-    if not counts or not book.height:
+    columns = book.collect_schema().names()
+    counts = [r.code for r in spec.numeric_rows() if r.kind == "count" and r.code in columns]
+    if not counts:
         return pl.DataFrame(schema=FOUND)
     order = {c: i for i, c in enumerate(counts)}
-    long = (book.select("file_id", *counts).unpivot(index="file_id", variable_name="code", value_name="v")
-            .filter(pl.col("v") >= ROUND))
-    heaped = long.group_by("file_id").agg(pl.len().alias("n"), ((pl.col("v") % ROUND) == 0).all().alias("round"))
-    heaped = heaped.filter(pl.col("round") & (pl.col("n") >= spec.params[HEAPED_CELLS])).select("file_id", "n")
+    # judged row by row across the columns: the long table of every count of the batch (6 million rows at
+    # 100,000 units) is made only of the few workbooks found
+    big = [(pl.col(c) >= ROUND).fill_null(False) for c in counts]
+    heaped = book.select("file_id", pl.sum_horizontal(big).alias("n"), pl.all_horizontal(
+        [~b | (pl.col(c) % ROUND == 0) for b, c in zip(big, counts, strict=True)]).alias("round"))
+    heaped = heaped.filter(pl.col("round") & (pl.col("n") > 0) & (pl.col("n") >= spec.params[HEAPED_CELLS])).collect()
     if not heaped.height:
         return pl.DataFrame(schema=FOUND)
+    heaped = heaped.select("file_id", pl.col("n").cast(pl.UInt32))
+    long = (book.join(heaped.lazy().select("file_id"), on="file_id", how="semi").select("file_id", *counts)
+            .unpivot(index="file_id", variable_name="code", value_name="v").filter(pl.col("v") >= ROUND).collect())
     found = (where.join(long.join(heaped, on="file_id"))
              .with_columns(pl.col("code").replace_strict(order, return_dtype=pl.Int32).alias("k"))
              .sort("file_id", "k").group_by("file_id", maintain_order=True).agg(
@@ -132,18 +152,22 @@ def _heaped_issues(book: pl.DataFrame, where: Where, spec: Spec) -> pl.DataFrame
     return _frame(found.sort("file_id"), "heaped-figures", params)
 
 
-def _copied_issues(book: pl.DataFrame, where: Where, spec: Spec, files: list[Path]) -> pl.DataFrame:
+def _copied_issues(book: pl.LazyFrame, where: Where, spec: Spec, files: list[Path]) -> pl.DataFrame:
     """Two units (two 单位代码) whose value cells are all the same, with enough of them nonzero: one of the two
     workbooks was most likely copied from the other. A blank cell counts as 0, as it adds up."""
-    codes = [r.code for r in spec.numeric_rows() if r.code in book.columns]
-    if not codes or not book.height:
+    columns = book.collect_schema().names()
+    codes = [r.code for r in spec.numeric_rows() if r.code in columns]
+    if not codes:
         return pl.DataFrame(schema=FOUND)
     names = pl.DataFrame({"file_id": range(len(files)), "name": [f.name for f in files]},
                          schema={"file_id": pl.Int32, "name": pl.Utf8})
     key = pl.concat_str([pl.col(c).fill_null(0).cast(pl.Utf8) for c in codes], separator="|")
     nonzero = pl.sum_horizontal([pl.col(c).fill_null(0) != 0 for c in codes])
+    same = pl.struct([pl.col(c).fill_null(0) for c in codes]).hash(0)  # equal values, equal hashes
+    # only workbooks whose hash another shares get the text of all their values, the key compared exactly
     b = (book.filter(pl.col("FM02").is_not_null() & (nonzero >= spec.params[COPIED_CELLS]))
-         .select("file_id", "FM02", key.alias("key")).join(names, on="file_id"))
+         .filter(pl.len().over(same) > 1).select("file_id", "FM02", key.alias("key")).collect()
+         .join(names, on="file_id"))
     pairs = b.join(b, on="key", suffix="_o").filter(pl.col("FM02") != pl.col("FM02_o"))
     if not pairs.height:
         return pl.DataFrame(schema=FOUND)

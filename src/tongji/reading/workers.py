@@ -143,5 +143,6 @@ def _joined(parts: list[dict]) -> dict:
     """Results of consecutive runs of files as one: frames stacked, lists joined."""
     if len(parts) == 1:
         return parts[0]
-    return {key: pl.concat([p[key] for p in parts], how="vertical_relaxed") if isinstance(value, pl.DataFrame) else
+    return {key: pl.concat([p[key] for p in parts], how="vertical_relaxed", rechunk=False)
+            if isinstance(value, pl.DataFrame) else
             [x for p in parts for x in p[key]] for key, value in parts[0].items()}
