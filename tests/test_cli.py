@@ -220,3 +220,29 @@ def test_the_command_has_polars_give_back_freed_memory_at_once_unless_told_other
     with pytest.raises(SystemExit):
         cli.main()
     assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:2"
+
+
+def test_rollup_writes_each_summary_beside_the_next_in_order_holding_few():
+    from tongji.cli.rollup_command import written_beside
+
+    made = []
+
+    def summaries():
+        for i in range(6):
+            made.append(i)
+            yield i
+
+    out = []
+    for summary, files in written_beside(summaries(), lambda s: [f"{s}.xlsx"]):
+        out.append((summary, files, len(made)))
+    # in order; the first is handed back once the third is made: at most three summaries are held
+    assert out == [(0, ["0.xlsx"], 3), (1, ["1.xlsx"], 4), (2, ["2.xlsx"], 5), (3, ["3.xlsx"], 6),
+                   (4, ["4.xlsx"], 6), (5, ["5.xlsx"], 6)]
+
+    def failing(s):
+        if s == 2:
+            raise OSError("disk full")
+        return [s]
+
+    with pytest.raises(OSError, match="disk full"):
+        list(written_beside(iter(range(6)), failing))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,13 +70,32 @@ def rollup_command(
     written, errors = [], False
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))
-        for top in summaries:  # each written as soon as it is made, then let go: the 市 last
-            written += write_summary(top, out, spec, formats, lang())
+        for top, files in written_beside(summaries, partial(write_summary, out_dir=out, spec=spec, formats=formats,
+                                                            lang=lang())):
+            written += files
             errors = errors or top.has_errors
             tick()
     show(con, top)
     con.print(shown("rollup-written", n=len(summaries), path=out, files=len(written)))
     raise typer.Exit(1 if errors else 0)
+
+
+def written_beside(summaries: Iterable[Summary], write: Callable[[Summary], list[Path]]) -> Iterator[tuple]:
+    """Each summary with the files `write` made of it, in order; written in a thread of its own while the next
+    summaries are made (most of both is polars and zlib, which let the other thread run). At most two wait to
+    be written, so a big city's summaries are still let go one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        waiting: deque = deque()
+        for summary in summaries:
+            waiting.append((summary, pool.submit(write, summary)))
+            if len(waiting) > 2:
+                done, future = waiting.popleft()
+                yield done, future.result()
+        while waiting:
+            done, future = waiting.popleft()
+            yield done, future.result()
 
 
 def _check_formats(formats: list[str]) -> None:
