@@ -211,6 +211,8 @@ class Context:
                     self.memo.pop(child, None)
                     self.manifest.below.pop(child, None)
             yield node, summary
+            if not keep and node in self.memo:  # written: its parent takes its 明细, units, totals and cover,
+                self.memo[node] = replace(summary, inputs=summary.inputs.clear())  # not its manifest's lines
 
     def add_totals_checks(self, summaries: dict[str, Summary]) -> None:
         """Each summary's 校验 gets the checks on the summaries made here beneath it, as it would have had from

@@ -26,7 +26,7 @@ from tongji.definitions import Spec
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
-from tongji.writing.files import ensure_dir, save_workbook, save_zip, write_bytes, write_pieces
+from tongji.writing.files import atomic_path, ensure_dir, save_workbook, save_zip, write_bytes, write_pieces
 from tongji.writing.form_layout import UNSAFE_IN_NAMES
 from tongji.writing.issue_report import csv_frame
 from tongji.writing.summary_book import summary_parts
@@ -84,8 +84,15 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
 
 def write_parquet(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
     stem = summary_stem(summary)
-    return [write_bytes(out_dir / f"{stem}_明细.parquet", parquet_bytes(summary.detail)),
+    return [_write_parquet(summary.detail, out_dir / f"{stem}_明细.parquet"),
             write_bytes(out_dir / f"{stem}_汇总.parquet", parquet_bytes(summary.totals))]
+
+
+def _write_parquet(df: pl.DataFrame, target: Path) -> Path:
+    """As parquet_bytes, straight into the file: a 市's 明细 is not held twice."""
+    with atomic_path(target) as tmp:
+        df.write_parquet(tmp, statistics=False)
+    return target
 
 
 def write_xlsx(summary: Summary, out_dir: Path, spec: Spec, lang: str) -> list[Path]:
