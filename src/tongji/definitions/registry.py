@@ -31,20 +31,27 @@ class Registry:
     path: Path | None = None
 
     def __post_init__(self) -> None:
-        # a unit's repeated values (上级代码, 层级, 组织类型, 所在地区划代码, 状态) are one string shared by all its
-        # siblings: 100,000 units each holding copies of their own took some 30 MB more
-        columns, shared, own = self.frame.columns, {}, ("单位代码", "单位名称", *CONTACTS)
-        self._by_code = {}
-        for row in self.frame.iter_rows():
-            unit = {c: v if c in own else shared.setdefault(v, v) for c, v in zip(columns, row, strict=True)}
-            self._by_code[unit["单位代码"]] = unit
+        # one Python list per column, not a dict per unit (100,000 dicts took some 70 MB); a unit's repeated
+        # values (上级代码, 层级, 组织类型, 所在地区划代码, 状态) are one string shared by all its siblings
+        own = ("单位代码", "单位名称", *CONTACTS)
+        self._columns = tuple(self.frame.columns)
+        self._values: dict[str, list] = {}
+        for column in self._columns:
+            values, shared = self.frame[column].to_list(), {}
+            self._values[column] = values if column in own else [shared.setdefault(v, v) for v in values]
+        codes, level, state = (self._values[c] for c in ("单位代码", "层级", "状态"))
+        self._row = {code: i for i, code in enumerate(codes)}  # a code listed twice: its last row, as before
         self._children: dict[str, list[str]] = {}
-        self._leaves = {c for c, r in self._by_code.items() if r["层级"] == self.levels[-1]}
+        self._leaves = {c for c, i in self._row.items() if level[i] == self.levels[-1]}
         self._sizes: dict[str, int] = dict.fromkeys(self._leaves, 1)  # a grassroots unit is a subtree of one
-        for code in sorted(self._by_code):
-            parent = self._by_code[code]["上级代码"]
-            if parent and self._by_code[code]["状态"] != "撤销":
-                self._children.setdefault(parent, []).append(code)
+        parents = self._values["上级代码"]
+        for code in sorted(self._row):
+            i = self._row[code]
+            if parents[i] and state[i] != "撤销":
+                self._children.setdefault(parents[i], []).append(code)
+
+    def _field(self, column: str, code: str):
+        return self._values[column][self._row[code]]
 
     def children(self, code: str) -> list[str]:
         """Active units directly below `code`, in code order."""
@@ -70,8 +77,8 @@ class Registry:
 
     def names(self, codes: list[str]) -> list[str]:
         """Each unit's 单位名称, for many units at once (a 街道 may have thousands)."""
-        by_code = self._by_code
-        return [by_code[c]["单位名称"] for c in codes]
+        row, names = self._row, self._values["单位名称"]
+        return [names[row[c]] for c in codes]
 
     def sizes(self, codes: list[str]) -> list[int]:
         """`size` of each unit: one for a grassroots unit, looked up without a call."""
@@ -80,17 +87,19 @@ class Registry:
 
     def nodes_bottom_up(self) -> list[str]:
         """Every active unit above the last level, deepest first: the order `rollup --all` works in."""
-        nodes = [c for c, r in self._by_code.items() if r["状态"] != "撤销" and not self.is_leaf(c)]
-        return sorted(nodes, key=lambda c: (-self.levels.index(self._by_code[c]["层级"]), c))
+        nodes = [c for c in self._row if self._field("状态", c) != "撤销" and not self.is_leaf(c)]
+        return sorted(nodes, key=lambda c: (-self.levels.index(self._field("层级", c)), c))
 
     def roots(self) -> list[str]:
-        return sorted(c for c, r in self._by_code.items() if not r["上级代码"] and r["状态"] != "撤销")
+        return sorted(c for c in self._row if not self._field("上级代码", c) and self._field("状态", c) != "撤销")
 
     def get(self, code: str) -> dict | None:
-        return self._by_code.get(code)
+        """The unit's row as a dict of its columns (a new dict each time), or None."""
+        i = self._row.get(code)
+        return None if i is None else {c: self._values[c][i] for c in self._columns}
 
     def __contains__(self, code: str) -> bool:
-        return code in self._by_code
+        return code in self._row
 
     def expected(self) -> pl.DataFrame:
         """Units that must send a workbook: every active unit below the top level."""
@@ -180,30 +189,32 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
     bad_level = sorted(set(frame["层级"].to_list()) - set(levels))
     if bad_level:
         raise TongjiError("registry-bad-level", items=_few(bad_level), levels="、".join(levels))
-    rows = {r["单位代码"]: r for r in frame.iter_rows(named=True)}
-    top = min(levels.index(r["层级"]) for r in rows.values())
-    orphans = [f"{c}（{r['层级']}）" for c, r in rows.items() if not r["上级代码"] and levels.index(r["层级"]) > top]
+    # two dicts of the units' parents and levels, not a dict per unit: 100,000 of those took 80 MB at their peak
+    parent = dict(zip(frame["单位代码"].to_list(), frame["上级代码"].to_list(), strict=True))
+    level = dict(zip(frame["单位代码"].to_list(), frame["层级"].to_list(), strict=True))
+    top = min(levels.index(v) for v in level.values())
+    orphans = [f"{c}（{level[c]}）" for c, p in parent.items() if not p and levels.index(level[c]) > top]
     if orphans:
         raise TongjiError("registry-no-parent", items=_few(orphans))
-    unknown = [f"{c}→{r['上级代码']}" for c, r in rows.items() if r["上级代码"] and r["上级代码"] not in rows]
+    unknown = [f"{c}→{p}" for c, p in parent.items() if p and p not in parent]
     if unknown:
         raise TongjiError("registry-unknown-parent", items=_few(unknown))
-    for code in rows:
-        seen, node = [code], rows[code]["上级代码"]
+    for code in parent:
+        seen, node = [code], parent[code]
         while node:
             if node in seen:
                 raise TongjiError("registry-cycle", items="→".join(seen[seen.index(node):] + [node]))
             seen.append(node)
-            node = rows[node]["上级代码"]
+            node = parent[node]
     leaf = levels[-1]
-    parents = {r["上级代码"] for r in rows.values()}
-    with_children = [c for c, r in rows.items() if r["层级"] == leaf and c in parents]
+    parents = set(parent.values())
+    with_children = [c for c, v in level.items() if v == leaf and c in parents]
     if with_children:
         raise TongjiError("registry-leaf-children", items=_few(with_children))
     skipped = [
-        f"{c}（{r['层级']}）→{r['上级代码']}（{rows[r['上级代码']]['层级']}）"
-        for c, r in rows.items()
-        if r["上级代码"] and levels.index(r["层级"]) != levels.index(rows[r["上级代码"]]["层级"]) + 1
+        f"{c}（{level[c]}）→{p}（{level[p]}）"
+        for c, p in parent.items()
+        if p and levels.index(level[c]) != levels.index(level[p]) + 1
     ]
     if skipped:
         raise TongjiError("registry-level-skip", items=_few(skipped))
