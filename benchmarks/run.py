@@ -4,13 +4,15 @@
     python benchmarks/run.py --quick        # 1,000 units, a few minutes
     python benchmarks/run.py --units 5000   # one city of that size (300000 runs here too; generation is cached)
     python benchmarks/run.py --no-dask      # without the Dask row
+    python benchmarks/run.py --units 100000 --no-dask --no-single   # only the two-process row (the big cities)
 
 For each city and each way of running, a row: `tongji validate` and `tongji rollup --all` with 1 local process,
 with 2 local worker processes (the default on this 2-core machine), and on a Dask LocalCluster of 2 worker
 processes; beside each, the raw fastexcel parse of every sheet of every workbook with the same number of processes
 (tongji starts workers only for 1,500 workbooks or more, so below that both sides use one); their ratios; peak
-memory of the phase's whole process tree (sampled every 50 ms; the Dask row's workers belong to the cluster, not
-to the phase, and are counted apart); the cost per unit. With two sizes or more, a national projection (2.8 million
+memory of the phase's whole process tree (sampled every 50 ms: resident sizes summed, and proportional set sizes
+summed, which count the pages the processes share once; the Dask row's workers belong to the cluster, not to the
+phase, and are counted apart); the cost per unit. With two sizes or more, a national projection (2.8 million
 基层工会) from the measured growth, printed as a projection. Cities are made by the sample generator
 (benchmarks/common.py) and cached in benchmarks/.cache/city-N/ (`--cache DIR`). Each phase runs in a fresh process,
 after a warm-up parse, so every phase reads from the page cache.
@@ -40,14 +42,14 @@ def rollup(folder: Path, workers: str) -> dict:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def measure(n: int, cache: Path, dask: bool) -> list[dict]:
+def measure(n: int, cache: Path, dask: bool, single: bool = True) -> list[dict]:
     """Make (or find) the city of n units; print and return its rows."""
     folder, made = common.city(n, cache)
     books = sum(1 for _ in common.books(folder).rglob("*.xlsx"))
     how = f"generated in {made:.1f} s" if made is not None else "found in the cache"
     print(f"city of {n} units: {books} workbooks in {folder}, {how}", file=sys.stderr, flush=True)
     common.phase("rollup_bench", "raw_parse", str(folder))  # warm the page cache
-    runs = [("1 process", "1", None), ("2 processes", "2", None)]
+    runs = ([("1 process", "1", None)] if single else []) + [("2 processes", "2", None)]
     if dask:
         runs.append(("dask 2 workers", "2", "dask"))
     rows = []
@@ -64,12 +66,14 @@ def measure(n: int, cache: Path, dask: bool) -> list[dict]:
             finally:
                 os.environ.pop("TONGJI_DASK", None)
         peak = max(val["tree_mib"], roll["tree_mib"]) + extra
+        pss = max(val["tree_pss_mib"], roll["tree_pss_mib"]) + extra
         row = {"units": n, "run": label, "procs": used, "raw": raw["seconds"], "validate": val["seconds"],
-               "rollup": roll["seconds"], "peak": peak}
+               "rollup": roll["seconds"], "peak": peak, "pss": pss}
         rows.append(row)
         print(f"{n:>8} {label:>15} {used:>5} {raw['seconds']:>8.2f} {val['seconds']:>11.2f} "
               f"{val['seconds'] / raw['seconds']:>6.2f} {roll['seconds']:>15.2f} "
-              f"{roll['seconds'] / raw['seconds']:>6.2f} {peak:>9.0f} {roll['seconds'] / n * 1000:>8.3f}", flush=True)
+              f"{roll['seconds'] / raw['seconds']:>6.2f} {peak:>9.0f} {pss:>8.0f} {roll['seconds'] / n * 1000:>8.3f}",
+              flush=True)
     return rows
 
 
@@ -119,6 +123,7 @@ def main() -> None:
     ap.add_argument("--units", type=int, action="append", help="a city of this many grassroots units (repeatable)")
     ap.add_argument("--cache", type=Path, default=common.CACHE, help="where cities are kept (city-N/)")
     ap.add_argument("--no-dask", action="store_true", help="leave out the Dask LocalCluster row")
+    ap.add_argument("--no-single", action="store_true", help="leave out the one-process row")
     args = ap.parse_args()
     sizes = args.units or ([1_000] if args.quick else SIZES)
     dask = not args.no_dask
@@ -129,10 +134,10 @@ def main() -> None:
             print("distributed is not installed (pip install 'tongji[dask]'): no Dask row", file=sys.stderr)
             dask = False
     print(f"{'units':>8} {'run':>15} {'procs':>5} {'raw s':>8} {'validate s':>11} {'×raw':>6} "
-          f"{'rollup --all s':>15} {'×raw':>6} {'peak MiB':>9} {'ms/unit':>8}", flush=True)
+          f"{'rollup --all s':>15} {'×raw':>6} {'peak MiB':>9} {'PSS MiB':>8} {'ms/unit':>8}", flush=True)
     rows = []
     for n in sizes:
-        rows += measure(n, args.cache, dask)
+        rows += measure(n, args.cache, dask, single=not args.no_single)
     project(rows)
 
 

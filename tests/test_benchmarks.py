@@ -22,7 +22,7 @@ def test_run_prints_a_row_for_the_city(tmp_path):
     assert header.split()[:3] == ["units", "run", "procs"]
     found = {}
     for line in rows:
-        m = re.match(rf"\s*{UNITS}\s+(1 process|2 processes|dask 2 workers)\s+(\d+)((?:\s+[\d.]+){{7}})$", line)
+        m = re.match(rf"\s*{UNITS}\s+(1 process|2 processes|dask 2 workers)\s+(\d+)((?:\s+[\d.]+){{8}})$", line)
         if m:
             found[m.group(1)] = (int(m.group(2)), [float(x) for x in m.group(3).split()])
     # a city this small is read in one process on both sides (tongji starts workers from 1,500 workbooks)

@@ -356,7 +356,9 @@ class Context:
         carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
                                 pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
         units_df = dated(units_df, pl.concat([carried, self.dates]), self.deadline)
-        taken = self.own_notes.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
+        taken = self.own_notes  # most batches write no 说明: then no Series of every file used so far per node
+        if taken.height:
+            taken = taken.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
         notes = carried_notes(pl.concat([taken.drop("file"), *self.carried_notes], how="diagonal"), detail)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
