@@ -239,3 +239,14 @@ def test_a_plugins_issue_quotes_the_cells_text_as_read(tmp_path):
     quoted = report.issues.filter(pl.col("rule") == "look-here").select("cell", "value").rows()
     assert quoted == [(cell_of("HY01"), "1,234"), (cell_of("HY02"), "40"), (cell_of("HY11"), "2.5"),
                       (cell_of("JH03"), "是")]
+
+
+def test_worker_processes_are_given_the_shared_arguments_once_not_with_every_chunk(monkeypatch, tmp_path):
+    from workbooks import count_calls
+
+    monkeypatch.setattr(reading_workers, "PARALLEL_MIN", 1)
+    files = [tmp_path / f"{i}.xlsx" for i in range(12)]
+    found = reading_workers.run_in_chunks(count_calls, files, ([],), workers=Processes(2, size=2),
+                                          died=lambda *a: {"calls": [0]})
+    # six chunks on two workers, each keeping one copy of the arguments: one of them has seen three or more
+    assert len(found["calls"]) == 6 and max(found["calls"]) >= 3

@@ -54,8 +54,8 @@ class Processes:
         return self.workers > 1 and n >= PARALLEL_MIN
 
     def run(self, task: Task, chunks: list[tuple[int, list[Path]]], args: tuple) -> Iterator[tuple[int, dict | None]]:
-        with _pool(self.workers) as pool:
-            futures = {pool.submit(task, start, chunk, *args): start for start, chunk in chunks}
+        with _pool(self.workers, args) as pool:
+            futures = {pool.submit(_with_kept, task, start, chunk): start for start, chunk in chunks}
             for future in as_completed(futures):
                 try:
                     yield futures[future], future.result()
@@ -120,17 +120,32 @@ def run_in_chunks(task: Task, files: list[Path], args: tuple, tick: Tick | None 
     return _joined([results[start] for start, _ in chunks])
 
 
-def _pool(n_workers: int) -> ProcessPoolExecutor:
+def _pool(n_workers: int, args: tuple = ()) -> ProcessPoolExecutor:
+    """Worker processes, each given the tasks' shared arguments once (_with_kept), not with every chunk: a spec
+    sent with each chunk arrived as a new object, and made its derived values again (60 ms a chunk)."""
     # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
-    return ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_keep,
+                               initargs=(args,))
+
+
+_KEPT: tuple = ()  # in a worker process: the arguments its pool was made with
+
+
+def _keep(args: tuple) -> None:
+    global _KEPT
+    _KEPT = args
+
+
+def _with_kept(task: Task, start: int, files: list[Path]) -> dict:
+    return task(start, files, *_KEPT)
 
 
 def _read_guarded(task: Task, start: int, files: list[Path], args: tuple, died: Callable[[int, Path], dict]) -> dict:
     """Read files in a process of their own; if it dies, halve them until the one that kills it is found, and
     give `died` for that file. A file costs a dozen process starts this way, and only when one has died."""
     try:
-        with _pool(1) as pool:
-            return pool.submit(task, start, files, *args).result()
+        with _pool(1, args) as pool:
+            return pool.submit(_with_kept, task, start, files).result()
     except BrokenProcessPool:
         if len(files) == 1:
             return died(start, files[0])
