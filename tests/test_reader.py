@@ -53,9 +53,9 @@ def test_the_library_starts_no_process_unless_asked(tmp_path, monkeypatch):
     pools = []
     real_pool = reading_workers._pool
 
-    def counted(n):
+    def counted(n, args=()):
         pools.append(n)
-        return real_pool(n)
+        return real_pool(n, args)
 
     monkeypatch.setattr(reading_workers, "_pool", counted)
     monkeypatch.setattr(reading_workers, "PARALLEL_MIN", 2)  # as if the batch were 2,000 files

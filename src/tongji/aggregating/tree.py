@@ -17,15 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.aggregating.acceptance import accept, fates
-from tongji.aggregating.completeness import (
-    ACCEPTED,
-    RETURNED,
-    UNIT_SCHEMA,
-    UNUSED,
-    completeness_frame,
-    dated,
-    unit_row,
-)
+from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNIT_SCHEMA, UNUSED, completeness_frame, dated, unit_row
 from tongji.aggregating.groups import balance_issues, groups_frame
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.manifest import Manifest
