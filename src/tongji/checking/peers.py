@@ -30,6 +30,7 @@ MIN_UNITS, MAD_FLOOR = "同类比较_最少单位数", "同类比较_离散下�
 NOTICE_Z, WARNING_Z = "同类比较_提示阈值", "同类比较_警告阈值"
 HEAPED_CELLS, COPIED_CELLS = "凑整_最少格数", "雷同_最少非零格数"
 ROUND = 100  # heaped: counts of at least this, all multiples of it
+HEAPED_STEP = 10_000  # workbooks looked at together for heaped figures
 
 
 def peer_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Path],
@@ -132,18 +133,18 @@ def _heaped_issues(book: pl.LazyFrame, where: Where, spec: Spec) -> pl.DataFrame
     if not counts:
         return pl.DataFrame(schema=FOUND)
     order = {c: i for i, c in enumerate(counts)}
-    # judged row by row across the columns: the long table of every count of the batch (6 million rows at
-    # 100,000 units) is made only of the few workbooks found
-    big = [(pl.col(c) >= ROUND).fill_null(False) for c in counts]
-    heaped = book.select("file_id", pl.sum_horizontal(big).alias("n"), pl.all_horizontal(
-        [~b | (pl.col(c) % ROUND == 0) for b, c in zip(big, counts, strict=True)]).alias("round"))
-    heaped = heaped.filter(pl.col("round") & (pl.col("n") > 0) & (pl.col("n") >= spec.params[HEAPED_CELLS])).collect()
-    if not heaped.height:
+    # the long table of the counts, 10,000 workbooks at a time: of a whole batch it is 6 million rows at 100,000
+    parts = []
+    for first in range(0, _height(book), HEAPED_STEP):
+        long = (book.slice(first, HEAPED_STEP).select("file_id", *counts)
+                .unpivot(index="file_id", variable_name="code", value_name="v").filter(pl.col("v") >= ROUND))
+        heaped = long.group_by("file_id").agg(pl.len().alias("n"), ((pl.col("v") % ROUND) == 0).all().alias("round"))
+        heaped = heaped.filter(pl.col("round") & (pl.col("n") >= spec.params[HEAPED_CELLS])).select("file_id", "n")
+        parts.append(long.join(heaped, on="file_id").collect())
+    long = pl.concat(parts) if parts else pl.DataFrame()
+    if not long.height:
         return pl.DataFrame(schema=FOUND)
-    heaped = heaped.select("file_id", pl.col("n").cast(pl.UInt32))
-    long = (book.join(heaped.lazy().select("file_id"), on="file_id", how="semi").select("file_id", *counts)
-            .unpivot(index="file_id", variable_name="code", value_name="v").filter(pl.col("v") >= ROUND).collect())
-    found = (where.join(long.join(heaped, on="file_id"))
+    found = (where.join(long)
              .with_columns(pl.col("code").replace_strict(order, return_dtype=pl.Int32).alias("k"))
              .sort("file_id", "k").group_by("file_id", maintain_order=True).agg(
                  pl.col("code").first(), pl.col("sheet").first(), pl.col("ref").first(), pl.col("n").first(),
