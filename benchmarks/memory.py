@@ -82,7 +82,8 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
         print(f"{name:6} {r['seconds']:7.1f} s  process tree {r['tree_mib']:6.0f} MiB (RSS summed), "
               f"{r['tree_pss_mib']:6.0f} MiB (PSS: shared library pages counted once)  main process "
-              f"{r['main_mib']:6.0f} MiB  largest worker {r['workers_mib']:6.0f} MiB", flush=True)
+              f"{r['main_mib']:6.0f} MiB  largest child {r['workers_mib']:6.0f} MiB (ru_maxrss: a spawned worker "
+              f"is forked first, so this counts the main process's pages of that moment)", flush=True)
         for k, v in r.get("steps", {}).items():
             print(f"    {k:>16} {v:7.0f} MiB")
     print(f"load average after: {os.getloadavg()}")

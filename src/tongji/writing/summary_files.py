@@ -89,9 +89,13 @@ def write_parquet(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
 
 
 def _write_parquet(df: pl.DataFrame, target: Path) -> Path:
-    """As parquet_bytes, straight into the file: a 市's 明细 is not held twice."""
+    """As parquet_bytes, straight into the file: a 市's 明细 is not held twice. polars says a full disk in its
+    own exception: it is an unwritable output like any other."""
     with atomic_path(target) as tmp:
-        df.write_parquet(tmp, statistics=False)
+        try:
+            df.write_parquet(tmp, statistics=False)
+        except pl.exceptions.PolarsError as exc:
+            raise OSError(str(exc).splitlines()[0]) from None
     return target
 
 
