@@ -3,9 +3,11 @@
     python benchmarks/read_cost.py --units 100000 --n 2000     # the first 2,000 workbooks of the cached city
     python benchmarks/read_cost.py --n 2000 --profile read     # also cProfile one phase, in this process
 
-Three phases, each in a fresh process after one warm-up parse (so all read from the page cache), each in one
+Four phases, each in a fresh process after one warm-up parse (so all read from the page cache), each in one
 process (TONGJI_WORKERS=1): the raw parse (fastexcel `load_sheet().to_polars()` of every sheet, as
-rollup_bench.py's `raw_parse`), tongji's reading alone (`read_workbooks`: bytes, hash, screen, calamine, header
+rollup_bench.py's `raw_parse`), the raw parse with what tongji owes every file before calamine sees it (its bytes
+read once, their SHA-256 for the manifests, the screen against hostile files: the floor of any reader that keeps
+those guarantees), tongji's reading alone (`read_workbooks`: bytes, hash, screen, calamine, header
 and rows, blank cells) and reading with every check of one workbook and of the batch (`tongji.validate`; the
 registry is loaded before the clock starts, since at a few thousand workbooks its load would count as much as
 their checks). Prints ms per workbook of wall time and of CPU time (the process's, its threads included: the
@@ -48,6 +50,30 @@ def raw(folder: str, n: str) -> dict:
     return _timed(parse) | {"books": len(files)}
 
 
+def floor(folder: str, n: str) -> dict:
+    import hashlib
+
+    import fastexcel
+
+    from tongji.plugins import load_spec
+    from tongji.reading.labels import norm
+    from tongji.reading.screen import Limits, screen
+
+    files, spec = _files(folder, n), load_spec()
+    limits, sheets = Limits.of(spec), frozenset(norm(f.sheet) for f in spec.forms)
+
+    def parse():
+        for f in files:
+            data = f.read_bytes()
+            hashlib.sha256(data).hexdigest()
+            screen(data, limits, lambda name: norm(name) in sheets)
+            reader = fastexcel.read_excel(data)
+            for name in reader.sheet_names:
+                reader.load_sheet(name).to_polars()
+
+    return _timed(parse) | {"books": len(files)}
+
+
 def read(folder: str, n: str) -> dict:
     from tongji.plugins import load_spec
     from tongji.reading.workbooks import read_workbooks
@@ -66,7 +92,8 @@ def validate(folder: str, n: str) -> dict:
                                           workers=1)) | {"books": len(files)}
 
 
-PHASES = {"raw fastexcel parse": "raw", "tongji read_workbooks": "read", "tongji.validate": "validate"}
+PHASES = {"raw fastexcel parse": "raw", "raw + bytes, hash, screen": "floor", "tongji read_workbooks": "read",
+          "tongji.validate": "validate"}
 
 
 def profile(folder: Path, n: int, phase: str) -> None:
