@@ -145,7 +145,7 @@ def _version() -> str:
 
     root = HERE.parent
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout
-    paths = ["src/tongji/engine", "src/tongji/output", "src/tongji/spec", "src/tongji/cli/rollup_command.py", "schemas"]
+    paths = ["src/tongji", "schemas", "plugins"]
     diff = subprocess.run(["git", "diff", "HEAD", "--", *paths], cwd=root, capture_output=True).stdout
     return head.strip() + (f" + uncommitted changes (diff {hashlib.sha256(diff).hexdigest()[:8]})" if diff else "")
 
