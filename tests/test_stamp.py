@@ -234,12 +234,12 @@ def test_small_frames_make_the_rows_polars_makes(monkeypatch):
     df = pl.DataFrame({"单位代码": texts, "名称": list(reversed(texts)), "HY01": counts[:n], "JF01": amounts[:n]},
                       schema={"单位代码": pl.Utf8, "名称": pl.Utf8, "HY01": pl.Float64, "JF01": pl.Float64})
     small = b"".join(unit_sheets.rows_xml(df, 3, ["count", "amount"]))
-    monkeypatch.setattr(unit_sheets, "SMALL", -1)
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
     assert small == b"".join(unit_sheets.rows_xml(df, 3, ["count", "amount"]))
     assert b"<t>=SUM(A1)</t>" in small and b'<t xml:space="preserve"> lead</t>' in small and b"\x1b" not in small
     assert b"<t>&amp;&lt;&gt;\"'</t>" in small and b'<c r="C6"' not in small  # a null count is no cell
     texts_only = df.select("单位代码", "名称")
-    monkeypatch.setattr(unit_sheets, "SMALL", 2_000)
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", 10_000)
     small = b"".join(unit_sheets.rows_xml(texts_only, 2, []))
-    monkeypatch.setattr(unit_sheets, "SMALL", -1)
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
     assert small == b"".join(unit_sheets.rows_xml(texts_only, 2, []))

@@ -30,7 +30,9 @@ from tongji.writing.printing import table_pages
 from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, xml_safe
 
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
-SMALL = 2_000  # rows a frame may have for rows_xml to join its cells in Python (small_rows_xml)
+# cells a frame may have for rows_xml to join them in Python (small_rows_xml); above it the polars expression is
+# faster: from about 130 rows of a 明细 (95 columns, most of them numbers), 1,200 of a 完整性 list (7 of text)
+SMALL_CELLS = 10_000
 UNSAFE = re.compile(r"[\x00-\x1f\ufffe\uffff\ud800-\udfff]")  # what xml_safe might remove or change
 EDGE_SPACE = re.compile(r"^\s|\s\Z")  # as _text_element's "^\s|\s$" in polars, where $ is the very end
 COMPLETENESS_SHEET, ISSUES_SHEET = "完整性", "校验"
@@ -146,9 +148,9 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 2_000)
     the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once
     (2,000 rows of 85 columns are about 5 MB of XML, held three times over: as polars' strings, joined, encoded).
     Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
-    whole numbers, amounts rounded to the cent; an empty value is no cell at all. A frame of a few hundred rows
-    (a 街道's) is joined by Python instead, the same bytes (small_rows_xml)."""
-    if df.height <= SMALL:
+    whole numbers, amounts rounded to the cent; an empty value is no cell at all. A small frame (SMALL_CELLS: a
+    small 街道's 明细) is joined by Python instead, the same bytes (small_rows_xml)."""
+    if df.height * df.width <= SMALL_CELLS:
         yield small_rows_xml(df, first, kinds)
         return
     schema = df.schema  # a new Schema each time it is asked for
@@ -182,7 +184,7 @@ def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str
 def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
     """rows_xml's bytes for a small frame: polars formats the numbers (two expressions, whatever the columns),
     Python cleans the text as files.put does (text.xml_safe: the patterns clean_text gives polars) and fills a
-    row's template, cell by cell only where a value is empty. For a 街道's 明细 a tenth of the long expression."""
+    row's template, cell by cell only where a value is empty: for a few thousand cells, faster than the expression."""
     schema = df.schema
     texts = [dtype == pl.Utf8 for dtype in schema.values()]
     numbers = [name for name, text in zip(schema, texts, strict=True) if not text]
