@@ -347,7 +347,9 @@ class Context:
         all_issues = self._issues(inputs["file"], own + self.previous_notes)
         carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
                                 pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
-        units_df = dated(units_df, pl.concat([carried, self.dates]), self.deadline)
+        # the dates of the node's own files only: dated() would otherwise sift every workbook's at every node
+        mine = self.dates.filter(pl.col("file").is_in(units_df["file"].implode()))
+        units_df = dated(units_df, pl.concat([carried, mine]), self.deadline)
         taken = self.own_notes  # most batches write no 说明: then no Series of every file used so far per node
         if taken.height:
             taken = taken.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
