@@ -250,3 +250,25 @@ def test_worker_processes_are_given_the_shared_arguments_once_not_with_every_chu
                                           died=lambda *a: {"calls": [0]})
     # six chunks on two workers, each keeping one copy of the arguments: one of them has seen three or more
     assert len(found["calls"]) == 6 and max(found["calls"]) >= 3
+
+
+def test_a_chunk_sends_only_the_cover_text_its_values_do_not_say(tmp_path):
+    """Of the cover a chunk sends back only the cells whose text as typed is not their value in the table of
+    workbooks (FM06's code with its label): at 100,000 units the whole cover is 1.6 million rows. The cells are
+    still quoted as typed, and a cell a workbook lacks is still no text."""
+    from tongji.checking.where import Where
+    from tongji.checking.workbook_checks import check_chunk
+    from tongji.plugins import load_spec
+    from tongji.reading.workbooks import discover
+
+    spec = load_spec()
+    make_workbook(tmp_path / "a.xlsx", cover_values=cover(FM02="U001", FM06="170 私营"))
+    make_workbook(tmp_path / "b.xlsx", cover_values=cover(FM02="U001"), drop=("FM09",))
+    out = check_chunk(0, discover([tmp_path]), spec, None)
+    assert out["cover"].select("file_id", "code", "raw").rows() == [(0, "FM06", "170 私营")]
+    assert out["wide"]["FM06"].to_list() == ["170", "170"]
+    asked = pl.DataFrame({"file_id": [0, 0, 1, 1, 1], "code": ["FM06", "FM02", "FM06", "FM09", "HY01"]},
+                         schema={"file_id": pl.Int32, "code": pl.Utf8})
+    assert Where.of(out, spec).join(asked)["raw"].to_list() == ["170 私营", "U001", "170", None, None]
+    twice = tongji.validate(tmp_path).issues.filter(pl.col("rule") == "duplicate-unit")
+    assert twice.select("code", "value").rows() == [("FM02", "U001"), ("FM02", "U001")]

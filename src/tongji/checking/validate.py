@@ -79,7 +79,7 @@ def validate(
 def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry | None,
                 period: str | None) -> ValidationReport:
     """The chunks' findings joined, and the checks across workbooks run on their table of workbooks."""
-    wide, where = chunks["wide"], Where.of(chunks)
+    wide, where = chunks["wide"], Where.of(chunks, spec)
     parts = [
         chunks["issues"],
         batch_cover_issues(wide, where, spec, registry, files),

@@ -36,6 +36,18 @@ def typed_otherwise(cells: pl.DataFrame, codes: list[str]) -> pl.DataFrame:
     return cells.filter(pl.col("code").is_in(codes) & differs).select("file_id", "code", "raw")
 
 
+def cover_otherwise(cells: pl.DataFrame, wide: pl.DataFrame, codes: list[str]) -> pl.DataFrame:
+    """(file_id, code, raw) of the cover cells whose text as typed is not their value in the table of workbooks
+    (FM06's "700 民办非企业（社会组织）" for 700): the text an issue quotes; any other cover cell's text is its
+    value (Where.join). Fifteen of a workbook's sixteen cover cells are not sent: 1.5 million rows at 100,000
+    units."""
+    codes = [c for c in codes if c in wide.columns]
+    values = wide.select(pl.col("file_id").cast(pl.Int32), *codes).unpivot(
+        index="file_id", variable_name="code", value_name="_value")
+    return (cells.filter(pl.col("code").is_in(codes)).select("file_id", "code", "raw")
+            .join(values, on=KEY, how="left").filter(~pl.col("raw").eq_missing(pl.col("_value"))).drop("_value"))
+
+
 def chunk_layout(cells: pl.DataFrame, spec: Spec, start: int, readable: list[int]) -> dict[str, pl.DataFrame]:
     """The layout of a chunk whose first file is `start`, and its cells that are elsewhere (or absent: no sheet,
     no ref) among its `readable` workbooks. `cells` has file_id, code, sheet, ref."""
@@ -59,14 +71,16 @@ def chunk_layout(cells: pl.DataFrame, spec: Spec, start: int, readable: list[int
 class Where:
     """The cells of a batch, compactly: `layout` (first, code, sheet, ref) of each chunk from its first file on,
     `moved` (file_id, code, sheet, ref) the cells elsewhere or absent, `notes` (file_id, code, note) every 说明
-    beside a value, `cover` (file_id, code, raw) the cover's text as typed, `typed` (file_id, code, raw) the value
-    cells whose text is not their number's."""
+    beside a value, `cover` (file_id, code, raw) the cover cells whose text as typed is not their value in
+    `covers` (file_id and the cover's codes: the table of workbooks' columns), `typed` (file_id, code, raw) the
+    value cells whose text is not their number's."""
 
     layout: pl.DataFrame
     moved: pl.DataFrame
     notes: pl.DataFrame
     cover: pl.DataFrame
     typed: pl.DataFrame
+    covers: pl.DataFrame
 
     def join(self, df: pl.DataFrame) -> pl.DataFrame:
         """`df` (with file_id and code) with the cell's sheet, ref, note and raw text (cover) beside each row;
@@ -81,8 +95,13 @@ class Where:
         found = std.join(moved, on=KEY, how="left", suffix="_m").select(
             *KEY, *(pl.when(pl.col("_moved")).then(pl.col(f"{c}_m")).otherwise(pl.col(c)).alias(c)
                     for c in ("sheet", "ref")))
-        found = (found.join(self.notes.filter(mine), on=KEY, how="left")
-                 .join(self.cover.filter(mine), on=KEY, how="left"))
+        values = self.covers.filter(mine).unpivot(index="file_id", variable_name="code", value_name="_value")
+        typed = self.cover.filter(mine).with_columns(pl.lit(True).alias("_typed"))
+        found = (found.join(self.notes.filter(mine), on=KEY, how="left").join(typed, on=KEY, how="left")
+                 .join(values.with_columns(pl.col("file_id").cast(pl.Int32)), on=KEY, how="left")
+                 .with_columns(pl.when(pl.col("_typed")).then(pl.col("raw"))  # the cell's text, as typed
+                               .when(pl.col("ref").is_not_null()).then(pl.col("_value")).alias("raw"))
+                 .drop("_typed", "_value"))
         drop = [c for c in ("sheet", "ref", "note", "raw") if c in df.columns]
         return df.drop(drop).join(found, on=KEY, how="left", maintain_order="left").with_columns(
             pl.when(pl.col("ref").is_not_null()).then(pl.col("sheet")).alias("sheet"))
@@ -102,5 +121,8 @@ class Where:
                 .with_columns(pl.coalesce("raw", "typed", "number").alias("raw")).drop("typed", "number"))
 
     @classmethod
-    def of(cls, result: dict) -> Where:
-        return cls(result["layout"], result["moved"], result["notes"], result["cover"], result["typed"])
+    def of(cls, result: dict, spec: Spec) -> Where:
+        """The chunks' findings (their `wide`, the table of workbooks, not copied)."""
+        codes = [r.code for r in spec.cover.rows if r.code in result["wide"].columns]
+        return cls(result["layout"], result["moved"], result["notes"], result["cover"], result["typed"],
+                   result["wide"].select("file_id", *codes))

@@ -15,7 +15,7 @@ from tongji.checking.cover import cover_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.schema import schema_failures
 from tongji.checking.versions import not_on_form, old_flags, read_through
-from tongji.checking.where import chunk_layout, typed_otherwise
+from tongji.checking.where import chunk_layout, cover_otherwise, typed_otherwise
 from tongji.definitions import Spec
 from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.forms import BENJI_HINT
@@ -84,7 +84,7 @@ def checked(stack: Stack, start: int, spec: Spec, period: str | None) -> dict:
     return {
         "wide": wide, "issues": pl.concat([p.select(list(ISSUE_FRAME)) for p in parts]),
         "notes": _notes(cells, spec),
-        "cover": cells.filter(pl.col("code").is_in(cover)).select("file_id", "code", "raw"),
+        "cover": cover_otherwise(cells, wide, cover),
         "typed": typed_otherwise(cells, [r.code for r in spec.numeric_rows()]),
         **chunk_layout(cells, spec, start, readable), "readable": stack.readable, "hashes": stack.hashes,
     }
