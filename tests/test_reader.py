@@ -74,3 +74,28 @@ def test_the_commands_choose_the_workers(monkeypatch):
     assert workers() == 3
     monkeypatch.setenv("TONGJI_WORKERS", "")
     assert 1 <= workers() <= MAX_WORKERS
+
+
+def test_folders_are_walked_in_the_order_and_reach_of_sorted_rglob(tmp_path):
+    """discover walks folders with os.scandir, not Path.rglob: the same files in the same order — nested folders,
+    names that sort differently as paths and as text, linked files taken, linked folders not entered, a folder
+    named like a workbook and a dangling link passed over."""
+    from tongji.reading.workbooks import EXCEL_SUFFIXES
+
+    root = tmp_path / "收到"
+    for name in ("b/2.xlsx", "b-c/1.xlsx", "b/a/9.XLSX", "a.xlsx", "B.ods", "b/x.txt", "z/z/z/z.xls", "~$a.xlsx"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"x")
+    (root / "d.xlsx").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "far.xlsx").write_bytes(b"x")
+    (root / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (root / "near.xlsx").symlink_to(tmp_path / "elsewhere" / "far.xlsx")
+    (root / "gone.xlsx").symlink_to(tmp_path / "nowhere.xlsx")
+    rglob = [p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() in EXCEL_SUFFIXES
+             and not p.name.startswith(("~$", "._"))]
+    found = discover([root])
+    assert found == rglob
+    assert [p.relative_to(root).as_posix() for p in found] == [
+        "B.ods", "a.xlsx", "b/2.xlsx", "b/a/9.XLSX", "b-c/1.xlsx", "near.xlsx", "z/z/z/z.xls"]
+    assert discover([root, root / "a.xlsx", str(root / "b" / "2.xlsx")]) == found  # named twice, listed once
