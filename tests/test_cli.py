@@ -172,14 +172,34 @@ def test_outputs_are_ordinary_files(tmp_path):
     import os
     import stat
 
+    from tongji.writing import files
     from tongji.writing.files import write_bytes
 
     old = os.umask(0o022)
+    files._umask.cache_clear()
     try:
         path = write_bytes(tmp_path / "x.json", b"{}")
     finally:
         os.umask(old)
+        files._umask.cache_clear()
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_writing_files_reads_the_umask_once_not_per_file(tmp_path, monkeypatch):
+    """Reading the umask means setting it: done per file, a file another thread (a portal request, rollup's
+    writer) made at that moment would have no mask."""
+    import os
+
+    from tongji.writing import files
+
+    calls = []
+    real = os.umask
+    monkeypatch.setattr(os, "umask", lambda mask: calls.append(mask) or real(mask))
+    files._umask.cache_clear()
+    for i in range(3):
+        files.write_bytes(tmp_path / f"{i}.json", b"{}")
+    files._umask.cache_clear()
+    assert len(calls) == 2 and calls[0] == 0o077  # read once; meanwhile a new file is private, not open to all
 
 
 def test_demo_on_a_fresh_generated_city(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import os
 import re
@@ -56,8 +57,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+@functools.cache
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process's umask, read once: reading it means setting it, and for that moment a file another thread
+    made (the portal's requests, rollup's writer thread) would get no mask at all."""
+    mask = os.umask(0o077)
     os.umask(mask)
     return mask
 
