@@ -63,17 +63,17 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
     resource forks macOS leaves on shared drives (._x.xlsx); any other name is a file someone saved.
     """
-    found: dict[str, None] = {}  # by path as text: a folder's 100,000 workbooks are made Paths once, at the end
+    found: dict[str, str] = {}  # by path as text (its case folded where the system's is): Paths made once, at the end
     for p in map(Path, paths):
         if p.is_dir():
             for name, path in _files_under(p):
                 if os.path.splitext(name)[1].lower() in EXCEL_SUFFIXES and not name.startswith(("~$", "._")):
-                    found[path] = None
+                    found.setdefault(os.path.normcase(path), path)
         elif p.is_file():
-            found[str(p)] = None
+            found.setdefault(os.path.normcase(p), str(p))
         else:
             raise TongjiError("path-missing", path=p)
-    return [Path(f) for f in found]
+    return [Path(f) for f in found.values()]
 
 
 def _files_under(folder: Path) -> list[tuple[str, str]]:
@@ -87,13 +87,13 @@ def _files_under(folder: Path) -> list[tuple[str, str]]:
         try:
             with os.scandir(where) as entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append((entry.path, (*parts, entry.name)))
+                    if entry.is_dir(follow_symlinks=False):  # Windows' Paths sort with their case folded
+                        folders.append((entry.path, (*parts, os.path.normcase(entry.name))))
                     elif entry.is_file():
-                        found.append(((*parts, entry.name), entry.path))
+                        found.append(((*parts, os.path.normcase(entry.name)), entry.name, entry.path))
         except OSError:
             continue
-    return [(parts[-1], path) for parts, path in sorted(found)]
+    return [(name, path) for _, name, path in sorted(found)]
 
 
 @dataclass
