@@ -98,7 +98,7 @@ class Where:
         values = self.covers.filter(mine).unpivot(index="file_id", variable_name="code", value_name="_value")
         typed = self.cover.filter(mine).with_columns(pl.lit(True).alias("_typed"))
         found = (found.join(self.notes.filter(mine), on=KEY, how="left").join(typed, on=KEY, how="left")
-                 .join(values.with_columns(pl.col("file_id").cast(pl.Int32)), on=KEY, how="left")
+                 .join(values, on=KEY, how="left")
                  .with_columns(pl.when(pl.col("_typed")).then(pl.col("raw"))  # the cell's text, as typed
                                .when(pl.col("ref").is_not_null()).then(pl.col("_value")).alias("raw"))
                  .drop("_typed", "_value"))
@@ -125,4 +125,4 @@ class Where:
         """The chunks' findings (their `wide`, the table of workbooks, not copied)."""
         codes = [r.code for r in spec.cover.rows if r.code in result["wide"].columns]
         return cls(result["layout"], result["moved"], result["notes"], result["cover"], result["typed"],
-                   result["wide"].select("file_id", *codes))
+                   result["wide"].select(pl.col("file_id").cast(pl.Int32), *codes))
