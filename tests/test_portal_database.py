@@ -54,7 +54,9 @@ def old(tmp_path, database):
 
 
 def options(url: str, tmp_path) -> list[str]:
-    return ["--data", str(tmp_path / "data")] if url.startswith("sqlite") else ["--database", url]
+    """The portal's data folder, always under tmp_path (the default is one in the working folder), and the
+    database when it is not SQLite in that folder."""
+    return ["--data", str(tmp_path / "data"), *([] if url.startswith("sqlite") else ["--database", url])]
 
 
 def test_an_older_schema_is_refused_then_migrated_with_its_rows(old, city, tmp_path):
