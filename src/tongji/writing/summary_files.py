@@ -66,7 +66,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
     stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
     try:
         totals = parquet_bytes(summary.totals)
-        staged = [*write_parquet(summary, stage, spec),
+        staged = [*write_parquet(summary, stage, spec, totals),
                   write_pieces(stage / f"{stem}_manifest.json", manifest_pieces(summary, totals))]
         for fmt in dict.fromkeys(formats):
             if fmt != "parquet":
@@ -82,10 +82,11 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def write_parquet(summary: Summary, out_dir: Path, spec: Spec) -> list[Path]:
-    stem = summary_stem(summary)
+def write_parquet(summary: Summary, out_dir: Path, spec: Spec, totals: bytes | None = None) -> list[Path]:
+    """明细 and 汇总 as parquet; `totals` is the 汇总's parquet_bytes when the caller has them already."""
+    stem, totals = summary_stem(summary), totals if totals is not None else parquet_bytes(summary.totals)
     return [_write_parquet(summary.detail, out_dir / f"{stem}_明细.parquet"),
-            write_bytes(out_dir / f"{stem}_汇总.parquet", parquet_bytes(summary.totals))]
+            write_bytes(out_dir / f"{stem}_汇总.parquet", totals)]
 
 
 def _write_parquet(df: pl.DataFrame, target: Path) -> Path:
