@@ -221,7 +221,7 @@ def test_only_changing_cells_are_slots():
 
 def test_small_frames_make_the_rows_polars_makes(monkeypatch):
     """unit_sheets.rows_xml joins a small frame's cells in Python: byte for byte what the polars expression makes
-    of a 市's, for text that must be cleaned, escaped or keep its spaces, and numbers that round at the edge."""
+    of a 市's (in one piece or several), for text that must be cleaned, escaped or keep its spaces, and numbers that round at the edge."""
     from tongji.writing import unit_sheets
 
     texts = [None, "", " lead", "trail ", "\u3000全角", "a\r\nb\rc", "x\x1b[31m红\x1b[0m", "\x00ctl\x0b", "&<>\"'",
@@ -236,6 +236,9 @@ def test_small_frames_make_the_rows_polars_makes(monkeypatch):
     small = b"".join(unit_sheets.rows_xml(df, 3, ["count", "amount"]))
     monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
     assert small == b"".join(unit_sheets.rows_xml(df, 3, ["count", "amount"]))
+    # a frame of several pieces (each made while the one before is deflated) gives them in order
+    pieces = list(unit_sheets.rows_xml(df, 3, ["count", "amount"], chunk=4))
+    assert len(pieces) == 5 and b"".join(pieces) == small
     assert b"<t>=SUM(A1)</t>" in small and b'<t xml:space="preserve"> lead</t>' in small and b"\x1b" not in small
     assert b"<t>&amp;&lt;&gt;\"'</t>" in small and b'<c r="C6"' not in small  # a null count is no cell
     texts_only = df.select("单位代码", "名称")
