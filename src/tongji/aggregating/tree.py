@@ -319,12 +319,14 @@ class Context:
         if chosen is not None:
             self.carried_notes.append(read_notes(Path(book["file"]), self.spec))
         inside = set(detail["单位代码"].to_list())
-        units = [
-            unit_row(u, self.registry.get(u)["单位名称"], child, status, book["file"], reason, **n) if u in inside
-            else unit_row(u, self.registry.get(u)["单位名称"], child, "缺报", "", "reason-not-in-summary")
-            for u in self.registry.subtree(child)
-        ]
-        return (detail if chosen is not None else empty_detail(self.spec)), pl.DataFrame(units, schema=UNIT_SCHEMA)
+        # every unit of the child's subtree has one of two fates: made once, not a row at a time (a 区 of 10,000)
+        units = self.registry.subtree(child)
+        taken = unit_row("", "", child, status, book["file"], reason, **n)
+        absent = unit_row("", "", child, "缺报", "", "reason-not-in-summary")
+        fates = [taken if u in inside else absent for u in units]
+        return (detail if chosen is not None else empty_detail(self.spec)), pl.DataFrame(
+            {"unit": units, "name": self.registry.names(units)}
+            | {c: [f[c] for f in fates] for c in UNIT_SCHEMA if c not in ("unit", "name")}, schema=UNIT_SCHEMA)
 
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
