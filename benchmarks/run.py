@@ -5,6 +5,7 @@
     python benchmarks/run.py --units 5000   # one city of that size (300000 runs here too; generation is cached)
     python benchmarks/run.py --no-dask      # without the Dask row
     python benchmarks/run.py --units 100000 --no-dask --no-single   # only the two-process row (the big cities)
+    python benchmarks/run.py --units 10000 --repeat 3   # each row's phases run 3 times in turn: the medians
 
 For each city and each way of running, a row: `tongji validate` and `tongji rollup --all` with 1 local process,
 with 2 local worker processes (the default on this 2-core machine), and on a Dask LocalCluster of 2 worker
@@ -15,7 +16,9 @@ summed, which count the pages the processes share once; the Dask row's workers b
 phase, and are counted apart); the cost per unit. With two sizes or more, a national projection (2.8 million
 基层工会) from the measured growth, printed as a projection. Cities are made by the sample generator
 (benchmarks/common.py) and cached in benchmarks/.cache/city-N/ (`--cache DIR`). Each phase runs in a fresh process,
-after a warm-up parse, so every phase reads from the page cache.
+after a warm-up parse, so every phase reads from the page cache. One run of a phase can stray by a quarter on this
+machine: with `--repeat N` a row's three phases run N times in turn (raw, validate, rollup, raw, …) and the row
+gives each phase's median and the ratios of the medians (peak memory: the largest of the N).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -42,7 +46,7 @@ def rollup(folder: Path, workers: str) -> dict:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def measure(n: int, cache: Path, dask: bool, single: bool = True) -> list[dict]:
+def measure(n: int, cache: Path, dask: bool, single: bool = True, repeat: int = 1) -> list[dict]:
     """Make (or find) the city of n units; print and return its rows."""
     folder, made = common.city(n, cache)
     books = sum(1 for _ in common.books(folder).rglob("*.xlsx"))
@@ -59,12 +63,13 @@ def measure(n: int, cache: Path, dask: bool, single: bool = True) -> list[dict]:
             if cluster is not None:
                 os.environ["TONGJI_DASK"], used = cluster.scheduler_address, workers
             try:
-                raw = common.phase("rollup_bench", "raw_parse_pool", str(folder), used)
-                val = common.phase("validate_bench", "tongji_validate", str(folder), workers=workers)
-                roll = rollup(folder, workers)
+                runs_of = [(common.phase("rollup_bench", "raw_parse_pool", str(folder), used),
+                            common.phase("validate_bench", "tongji_validate", str(folder), workers=workers),
+                            rollup(folder, workers)) for _ in range(repeat)]
                 extra = _cluster_mib(cluster)
             finally:
                 os.environ.pop("TONGJI_DASK", None)
+        raw, val, roll = (_median(list(phase)) for phase in zip(*runs_of, strict=True))
         peak = max(val["tree_mib"], roll["tree_mib"]) + extra
         pss = max(val["tree_pss_mib"], roll["tree_pss_mib"]) + extra
         row = {"units": n, "run": label, "procs": used, "raw": raw["seconds"], "validate": val["seconds"],
@@ -75,6 +80,12 @@ def measure(n: int, cache: Path, dask: bool, single: bool = True) -> list[dict]:
               f"{roll['seconds'] / raw['seconds']:>6.2f} {peak:>9.0f} {pss:>8.0f} {roll['seconds'] / n * 1000:>8.3f}",
               flush=True)
     return rows
+
+
+def _median(runs: list[dict]) -> dict:
+    """One phase's runs as one: the median time, the largest memory."""
+    return {"seconds": statistics.median(r["seconds"] for r in runs),
+            **{k: max(r[k] for r in runs) for k in ("tree_mib", "tree_pss_mib")}}
 
 
 class _nothing:
@@ -124,6 +135,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=common.CACHE, help="where cities are kept (city-N/)")
     ap.add_argument("--no-dask", action="store_true", help="leave out the Dask LocalCluster row")
     ap.add_argument("--no-single", action="store_true", help="leave out the one-process row")
+    ap.add_argument("--repeat", type=int, default=1, help="run each row's phases this many times: medians")
     args = ap.parse_args()
     sizes = args.units or ([1_000] if args.quick else SIZES)
     dask = not args.no_dask
@@ -135,9 +147,11 @@ def main() -> None:
             dask = False
     print(f"{'units':>8} {'run':>15} {'procs':>5} {'raw s':>8} {'validate s':>11} {'×raw':>6} "
           f"{'rollup --all s':>15} {'×raw':>6} {'peak MiB':>9} {'PSS MiB':>8} {'ms/unit':>8}", flush=True)
+    if args.repeat > 1:
+        print(f"each phase run {args.repeat} times in turn: the medians", file=sys.stderr, flush=True)
     rows = []
     for n in sizes:
-        rows += measure(n, args.cache, dask, single=not args.no_single)
+        rows += measure(n, args.cache, dask, single=not args.no_single, repeat=max(1, args.repeat))
     project(rows)
 
 

@@ -92,9 +92,9 @@ def run_demo(out: Path) -> Path:
 
 def template(out: Path, unit: str) -> None:
     """`tongji template --registry samples/registry.csv --period 2025 -o OUT --unit UNIT`."""
-    from tongji.writing.template import make_templates
     from tongji.definitions.forms import data_dir
     from tongji.definitions.registry import load_registry
+    from tongji.writing.template import make_templates
 
     make_templates(load_registry(data_dir("samples") / "registry.csv"), "2025", out, unit=unit)
 

@@ -221,7 +221,8 @@ def test_only_changing_cells_are_slots():
 
 def test_small_frames_make_the_rows_polars_makes(monkeypatch):
     """unit_sheets.rows_xml joins a small frame's cells in Python: byte for byte what the polars expression makes
-    of a 市's (in one piece or several), for text that must be cleaned, escaped or keep its spaces, and numbers that round at the edge."""
+    of a 市's (in one piece or several), for text that must be cleaned, escaped or keep its spaces, and numbers
+    that round at the edge."""
     from tongji.writing import unit_sheets
 
     texts = [None, "", " lead", "trail ", "\u3000全角", "a\r\nb\rc", "x\x1b[31m红\x1b[0m", "\x00ctl\x0b", "&<>\"'",
