@@ -1,5 +1,6 @@
 """完整性: for each child of a node, the units expected, received, accepted, returned and missing; with a deadline,
-those received late (迟报), and 报送率 and 及时率 (domain.md §5)."""
+those received late (迟报), and 报送率 and 及时率 (domain.md §5). Also what happened to each unit (its fate, a row
+of UNIT_SCHEMA), to the inputs no node took, and the issues a missing unit gives."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import polars as pl
 
 from tongji.definitions.registry import Registry
 from tongji.i18n import MESSAGE_LANG, params_json, render
+from tongji.issues.report import issue_row
 
 ACCEPTED, RETURNED, UNUSED = "采用", "退回", "未采用"
 # every unit expected or received, and what happened to it (Summary.units): `reason` is the text in MESSAGE_LANG;
@@ -80,3 +82,35 @@ def completeness_frame(node: str, units: pl.DataFrame, registry: Registry, deadl
     if deadline is None:  # without a deadline nothing is late, and 及时率 is not known
         out = out.with_columns(pl.lit(None, pl.Int64).alias("late"), pl.lit(None, pl.Float64).alias("timely_rate"))
     return out.collect()
+
+
+def unused_fates(left: pl.DataFrame, registry: Registry, node: str) -> tuple[pl.DataFrame, list[dict]]:
+    """What happened to the inputs no node took (`left`: file, unit, unit_name): unknown units, units of another
+    node, unreadable files, revoked units, units covered by a summary; and a not-under-node issue for each
+    workbook of a unit outside `node`."""
+    rows, issues = [], []
+    below = set(registry.subtree(node))
+    for b in left.iter_rows(named=True):
+        unit = b["unit"] or ""
+        reg = registry.get(unit) if unit else None
+        params = {}
+        if reg is None and unit:
+            status, reason = "未知单位", "reason-unknown"
+        elif reg is None:
+            status, reason = "无法读取", "reason-unreadable"
+        elif reg["状态"] == "撤销":
+            status, reason = "已撤销", "reason-revoked"
+        elif unit not in below:
+            status, reason, params = "不属本级", "reason-elsewhere", {"parent": reg["上级代码"]}
+            issues.append(issue_row(b["file"], unit, "not-under-node", {"unit": unit, "node": node}, code="FM02"))
+        else:
+            status, reason = UNUSED, "reason-covered"
+        rows.append(unit_row(unit, b["unit_name"] or "", "", status, b["file"], reason, **params))
+    return (pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)), issues
+
+
+def missing_issues(units: pl.DataFrame) -> list[dict]:
+    """A unit absent from a child's summary did perhaps report, and was returned down there."""
+    return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
+                      variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
+            for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]

@@ -17,7 +17,16 @@ from pathlib import Path
 import polars as pl
 
 from tongji.aggregating.acceptance import accept, fates
-from tongji.aggregating.completeness import ACCEPTED, RETURNED, UNIT_SCHEMA, UNUSED, completeness_frame, dated, unit_row
+from tongji.aggregating.completeness import (
+    ACCEPTED,
+    RETURNED,
+    UNIT_SCHEMA,
+    completeness_frame,
+    dated,
+    missing_issues,
+    unit_row,
+    unused_fates,
+)
 from tongji.aggregating.groups import balance_issues, groups_frame
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.manifest import Manifest
@@ -341,11 +350,14 @@ class Context:
         totals = totals_frame(detail, self.spec)
         inputs = self.manifest.under(node, self.registry, self.used_by)
         if top:
-            unused = self._unused(node)
+            left = self.report.workbooks.filter(
+                ~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
+            unused, elsewhere = unused_fates(left, self.registry, node)
+            self.extra_issues.extend(elsewhere)
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
         groups = groups_frame(detail, self.spec)
-        own = self._missing_issues(units_df) + balance_issues(node, reg["单位名称"], groups, self.spec)
+        own = missing_issues(units_df) + balance_issues(node, reg["单位名称"], groups, self.spec)
         all_issues = self._issues(inputs["file"], own + self.previous_notes)
         carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
                                 pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
@@ -374,36 +386,6 @@ class Context:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
             add_previous(summary, column_sums(below, self.spec), self.spec, self.incomparable)
         return summary
-
-    def _unused(self, node: str) -> pl.DataFrame:
-        """Inputs no node took: unknown units, units of another node, unreadable files."""
-        rows = []
-        below = set(self.registry.subtree(node))
-        left = self.report.workbooks.filter(~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-        for b in left.iter_rows(named=True):
-            unit = b["unit"] or ""
-            reg = self.registry.get(unit) if unit else None
-            params = {}
-            if reg is None and unit:
-                status, reason = "未知单位", "reason-unknown"
-            elif reg is None:
-                status, reason = "无法读取", "reason-unreadable"
-            elif reg["状态"] == "撤销":
-                status, reason = "已撤销", "reason-revoked"
-            elif unit not in below:
-                status, reason, params = "不属本级", "reason-elsewhere", {"parent": reg["上级代码"]}
-                self.extra_issues.append(issue_row(b["file"], unit, "not-under-node", {"unit": unit, "node": node},
-                                                   code="FM02"))
-            else:
-                status, reason = UNUSED, "reason-covered"
-            rows.append(unit_row(unit, b["unit_name"] or "", "", status, b["file"], reason, **params))
-        return pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)
-
-    def _missing_issues(self, units: pl.DataFrame) -> list[dict]:
-        """A unit absent from a child's summary did perhaps report, and was returned down there."""
-        return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
-                          variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
-                for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
 
     def _issues(self, listed: pl.Series, extra: list[dict]) -> pl.DataFrame:
         base = self.report.issues.filter(pl.col("file").is_in(listed.implode()))
