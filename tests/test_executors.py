@@ -108,7 +108,7 @@ def test_a_chunk_sends_back_workbooks_not_cells(batch):
     """What leaves a worker: one row per workbook, and of the cells only those off the chunk's common layout."""
     from tongji.checking.workbook_checks import check_chunk
     from tongji.plugins import load_spec
-    from tongji.reading.workbooks import discover
+    from tongji.reading.discover import discover
 
     files = discover([batch])
     out = check_chunk(0, files, load_spec(), None)
@@ -259,7 +259,7 @@ def test_a_chunk_sends_only_the_cover_text_its_values_do_not_say(tmp_path):
     from tongji.checking.where import Where
     from tongji.checking.workbook_checks import check_chunk
     from tongji.plugins import load_spec
-    from tongji.reading.workbooks import discover
+    from tongji.reading.discover import discover
 
     spec = load_spec()
     make_workbook(tmp_path / "a.xlsx", cover_values=cover(FM02="U001", FM06="170 私营"))

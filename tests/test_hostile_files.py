@@ -21,7 +21,7 @@ import pytest
 import tongji
 from hostile import MEMBER_PART, before_end, bomb, far_cell, make_xls, patch_record, rezip, unit
 from tongji.plugins import load_spec
-from tongji.reading.workbooks import discover
+from tongji.reading.discover import discover
 from workbooks import cell_of
 
 xlwt = pytest.importorskip("xlwt")

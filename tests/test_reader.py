@@ -5,7 +5,8 @@ from __future__ import annotations
 import tongji
 from tongji.plugins import load_spec
 from tongji.reading import workers as reading_workers
-from tongji.reading.workbooks import col_letter, discover, read_workbooks
+from tongji.reading.discover import discover
+from tongji.reading.workbooks import col_letter, read_workbooks
 from workbooks import cell_of, make_workbook
 
 
@@ -80,7 +81,7 @@ def test_folders_are_walked_in_the_order_and_reach_of_sorted_rglob(tmp_path):
     """discover walks folders with os.scandir, not Path.rglob: the same files in the same order — nested folders,
     names that sort differently as paths and as text, linked files taken, linked folders not entered, a folder
     named like a workbook and a dangling link passed over."""
-    from tongji.reading.workbooks import EXCEL_SUFFIXES
+    from tongji.reading.discover import EXCEL_SUFFIXES
 
     root = tmp_path / "收到"
     for name in ("b/2.xlsx", "b-c/1.xlsx", "b/a/9.XLSX", "a.xlsx", "B.ods", "b/x.txt", "z/z/z/z.xls", "~$a.xlsx"):

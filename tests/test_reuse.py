@@ -12,7 +12,7 @@ import tongji.checking.workbook_checks as workbook_checks
 from tongji.checking.reuse import Remembered
 from tongji.checking.validate import validate
 from tongji.definitions.registry import load_registry
-from tongji.reading.workbooks import discover
+from tongji.reading.discover import discover
 from tongji.reading.workers import Processes
 from workbooks import cover, make_workbook, uscc
 

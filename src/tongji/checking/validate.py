@@ -24,7 +24,7 @@ from tongji.i18n import MESSAGE_LANG
 from tongji.issues.catalog import BUILTIN, Catalog
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
-from tongji.reading.workbooks import discover
+from tongji.reading.discover import discover
 from tongji.reading.workers import Executor, run_in_chunks
 
 

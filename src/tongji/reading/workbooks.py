@@ -2,18 +2,18 @@
 
 Values are read as text (pitfall 1: fastexcel's coercion loses "1,234"); parsing happens later,
 vectorised, on the stacked table. Per-workbook Python here is I/O and header finding only. A big batch is read
-by worker processes (reading/workers.py); why a value cell read empty is blanks.py's question.
+by worker processes (reading/workers.py); why a value cell read empty is blanks.py's question; which files
+are workbooks, discover.py's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import time
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,6 @@ import polars as pl
 from tongji.definitions import Form, Spec
 from tongji.definitions.concordance import Concordance
 from tongji.definitions.expr import CODE
-from tongji.errors import TongjiError
 from tongji.reading.blanks import blank_reasons
 from tongji.reading.labels import (
     CODE_LABELS,
@@ -38,7 +37,6 @@ from tongji.reading.labels import (
 from tongji.reading.screen import Limits, Verdict, quiet_stderr, screen
 from tongji.reading.workers import Executor, run_in_chunks
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 _HEADER_SCAN = 40  # rows searched for the header labels
 EXTRA_ROWS_SHOWN = 5  # extra-row issues named per sheet; the rest are counted in one
 _EXCEL_ERRORS = {
@@ -54,46 +52,6 @@ def col_letter(index: int) -> str:
         index, r = divmod(index - 1, 26)
         s = chr(65 + r) + s
     return s
-
-
-def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Workbooks under the given files and folders (recursive), in a stable order.
-
-    A file named explicitly is always taken, so a wrong file gets a message instead of vanishing;
-    in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
-    resource forks macOS leaves on shared drives (._x.xlsx); any other name is a file someone saved.
-    """
-    found: dict[str, str] = {}  # by path as text (its case folded where the system's is): Paths made once, at the end
-    for p in map(Path, paths):
-        if p.is_dir():
-            for name, path in _files_under(p):
-                if os.path.splitext(name)[1].lower() in EXCEL_SUFFIXES and not name.startswith(("~$", "._")):
-                    found.setdefault(os.path.normcase(path), path)
-        elif p.is_file():
-            found.setdefault(os.path.normcase(p), str(p))
-        else:
-            raise TongjiError("path-missing", path=p)
-    return [Path(f) for f in found.values()]
-
-
-def _files_under(folder: Path) -> list[tuple[str, str]]:
-    """(name, path) of the files under `folder`, in the order and with the reach of `sorted(folder.rglob("*"))`
-    filtered by is_file(): linked folders are not entered, unreadable ones passed over. A directory entry says
-    whether it is a file without a stat, and paths sort by their parts as text (1.5 s before reading 100,000
-    workbooks, now 0.8)."""
-    found, folders = [], [(str(folder), ())]
-    while folders:
-        where, parts = folders.pop()
-        try:
-            with os.scandir(where) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):  # Windows' Paths sort with their case folded
-                        folders.append((entry.path, (*parts, os.path.normcase(entry.name))))
-                    elif entry.is_file():
-                        found.append(((*parts, os.path.normcase(entry.name)), entry.name, entry.path))
-        except OSError:
-            continue
-    return [(name, path) for _, name, path in sorted(found)]
 
 
 @dataclass

