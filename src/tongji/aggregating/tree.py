@@ -311,8 +311,7 @@ class Context:
     def _parents(self) -> dict[str, str]:
         return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
 
-    def _from_child_summary(self, node: str, child: str,
-                            given: pl.DataFrame) -> tuple[pl.DataFrame, list[dict], list[dict]]:
+    def _from_child_summary(self, node: str, child: str, given: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Take the child's summary (the first acceptable one). A returned summary returns the units in it;
         validation has already compared its totals with its own 明细 (summary-edited)."""
         self._take_files(node, [b["file"] for b in given])
@@ -332,10 +331,10 @@ class Context:
         units = self.registry.subtree(child)
         taken = unit_row("", "", child, status, book["file"], reason, **n)
         absent = unit_row("", "", child, "缺报", "", "reason-not-in-summary")
-        fates = [taken if u in inside else absent for u in units]
+        each = [taken if u in inside else absent for u in units]
         return (detail if chosen is not None else empty_detail(self.spec)), pl.DataFrame(
             {"unit": units, "name": self.registry.names(units)}
-            | {c: [f[c] for f in fates] for c in UNIT_SCHEMA if c not in ("unit", "name")}, schema=UNIT_SCHEMA)
+            | {c: [f[c] for f in each] for c in UNIT_SCHEMA if c not in ("unit", "name")}, schema=UNIT_SCHEMA)
 
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
