@@ -42,10 +42,15 @@ def cover_otherwise(cells: pl.DataFrame, wide: pl.DataFrame, codes: list[str]) -
     value (Where.join). Fifteen of a workbook's sixteen cover cells are not sent: 1.5 million rows at 100,000
     units."""
     codes = [c for c in codes if c in wide.columns]
-    values = wide.select(pl.col("file_id").cast(pl.Int32), *codes).unpivot(
-        index="file_id", variable_name="code", value_name="_value")
     return (cells.filter(pl.col("code").is_in(codes)).select("file_id", "code", "raw")
-            .join(values, on=KEY, how="left").filter(~pl.col("raw").eq_missing(pl.col("_value"))).drop("_value"))
+            .join(_cover_values(wide, codes), on=KEY, how="left")
+            .filter(~pl.col("raw").eq_missing(pl.col("_value"))).drop("_value"))
+
+
+def _cover_values(wide: pl.DataFrame, codes: list[str]) -> pl.DataFrame:
+    """(file_id, code, _value): the cover columns `codes` of the table of workbooks, a row per cell."""
+    return wide.select(pl.col("file_id").cast(pl.Int32), *codes).unpivot(
+        index="file_id", variable_name="code", value_name="_value")
 
 
 def chunk_layout(cells: pl.DataFrame, spec: Spec, start: int, readable: list[int]) -> dict[str, pl.DataFrame]:
@@ -95,7 +100,7 @@ class Where:
         found = std.join(moved, on=KEY, how="left", suffix="_m").select(
             *KEY, *(pl.when(pl.col("_moved")).then(pl.col(f"{c}_m")).otherwise(pl.col(c)).alias(c)
                     for c in ("sheet", "ref")))
-        values = self.covers.filter(mine).unpivot(index="file_id", variable_name="code", value_name="_value")
+        values = _cover_values(self.covers.filter(mine), self.covers.columns[1:])
         typed = self.cover.filter(mine).with_columns(pl.lit(True).alias("_typed"))
         found = (found.join(self.notes.filter(mine), on=KEY, how="left").join(typed, on=KEY, how="left")
                  .join(values, on=KEY, how="left")
