@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from city import build, values_for
-from tongji.aggregating.groups import balance_issues, groups_frame, unbalanced
+from tongji.aggregating.groups import balance_issues, groups_frame, groups_frames, unbalanced
 from tongji.aggregating.rollup import rollup, rollup_all
 from tongji.plugins import load_spec
 from tongji.writing.summary_files import write_summary
@@ -103,11 +103,11 @@ def test_every_grouping_adds_up_to_the_totals_at_every_node(tree):
 def test_the_write_time_guard_names_a_grouping_that_does_not_add_up(tree):
     _, _, summaries = tree
     spec, summary = load_spec(), summaries["330100"]
-    assert balance_issues(summary.unit, summary.name, summary.groups, spec) == []
+    assert balance_issues(summary.unit, summary.name, unbalanced(summary.groups, spec), spec) == []
     broken = summary.groups.with_columns(
         pl.when((pl.col("grouping") == "单位性质") & (pl.col("group_name") == "未分类"))
         .then(pl.col("HY01") - 600).otherwise(pl.col("HY01")).alias("HY01"))
-    found = balance_issues(summary.unit, summary.name, broken, spec)
+    found = balance_issues(summary.unit, summary.name, unbalanced(broken, spec), spec)
     assert [(i["rule"], i["code"], i["severity"], i["diff"]) for i in found] == [
         ("groups-unbalanced", "HY01", "错误", -600.0)]
     assert "单位性质" in found[0]["message"] and "职工人数" in found[0]["message"]
@@ -261,3 +261,19 @@ def test_a_python_plugin_adds_a_grouping_through_the_hook(tree):
     got = rows(summary)
     assert got[("会员规模", "500人以上")]["JH00"] == 2  # g3 (540) and g4 (1080)
     assert got[("会员规模", "500人及以下")]["HY03"] == 90 + 270 + 180
+
+
+def test_the_nodes_of_a_level_grouped_together_are_each_grouped_alone(tree):
+    """A level's 分组 sheets are made in one stacked query: no node's sheet takes another's rows, an empty 明细
+    among them gives zeros, and each node's balance is its own."""
+    _, _, summaries = tree
+    spec = load_spec()
+    streets = [s for s in summaries.values() if s.level == "街道"]
+    assert len(streets) == 3 and len({s.groups["HY01"][0] for s in streets}) == 3  # their totals differ
+    details = [s.detail for s in streets] + [streets[0].detail.clear()]
+    together, off = groups_frames(details, spec)
+    for detail, got in zip(details, together, strict=True):
+        assert got.equals(groups_frame(detail, spec))
+    assert off == [[], [], [], []]
+    assert together[-1]["HY01"].to_list() == [0.0] * together[-1].height
+    assert together[0].equals(streets[0].groups)  # as rollup_all made it, with its level

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import openpyxl
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -52,6 +53,20 @@ def test_late_units_and_rates_per_child(city):
     late = s.units.filter(s.units["late"] == "迟报")
     assert late["unit"].to_list() == sorted(city.late & set(city.children[street]))
     assert late["date"].to_list() == ["2026-01-21"]
+
+
+def test_the_streets_of_a_district_dated_and_counted_together_are_each_as_made_alone(city):
+    """rollup_all dates and counts the 街道 of a level in one query for them all: each gets its own 完整性 and its
+    own late units, as when it is rolled up alone."""
+    together = rollup_all(city.folder, registry=city.registry, period="2025", deadline=DEADLINE)
+    late = []
+    for street in city.children["330101"]:
+        alone = rollup(city.folder, registry=city.registry, unit=street, period="2025", deadline=DEADLINE)
+        assert together[street].completeness.equals(alone.completeness)
+        # alone, it is the top node: it also lists the other 街道's workbooks, as not its own (child "")
+        assert together[street].units.equals(alone.units.filter(pl.col("child") != ""))
+        late.append(set(together[street].units.filter(pl.col("late") == "迟报")["unit"].to_list()))
+    assert late[0] | late[1] == city.late and late[0] and late[1]
 
 
 def test_without_a_deadline_nothing_is_late(city):

@@ -27,61 +27,68 @@ def unit_row(unit: str, name: str, child: str, status: str, file: str, reason: s
 LATE = "迟报"
 
 
-def dated(units: pl.DataFrame, dates: pl.DataFrame, deadline: str | None) -> pl.DataFrame:
-    """Each unit's 报出日期 that counts and whether it was late. `dates` (unit, file, date) holds the date of
-    every workbook by its file, and of every unit carried up in a child's 明细 by unit (file ""): a unit's own
-    date wins. Of a unit's workbooks, the one taken counts (采用); if none was, the earliest."""
-    by_unit = dates.filter(pl.col("file") == "").select("unit", pl.col("date").alias("_unit_date"))
-    by_file = dates.filter(pl.col("file") != "").select("file", pl.col("date").alias("_file_date"))
+def dated(units: pl.DataFrame, carried: pl.DataFrame, files: pl.DataFrame, deadline: str | None) -> pl.DataFrame:
+    """Each unit's 报出日期 that counts and whether it was late, at each node (`_node`, as in `units`). `carried`
+    (_node, unit, date) holds the date of every unit carried up in a node's 明细, `files` (file, date) that of
+    every workbook: a unit's own date wins. Of a unit's workbooks, the one taken counts (采用); if none was, the
+    earliest."""
     df = (units.drop("date", "late", strict=False)
-          .join(by_unit.unique("unit", keep="first"), on="unit", how="left", maintain_order="left")
-          .join(by_file.unique("file", keep="first"), on="file", how="left", maintain_order="left"))
+          .join(carried.select("_node", "unit", pl.col("date").alias("_unit_date")).unique(["_node", "unit"],
+                keep="first"), on=["_node", "unit"], how="left", maintain_order="left")
+          .join(files.select("file", pl.col("date").alias("_file_date")).unique("file", keep="first"), on="file",
+                how="left", maintain_order="left"))
     date = pl.coalesce(pl.col("_unit_date").replace("", None), pl.col("_file_date").replace("", None))
     received = pl.col("status").is_in([ACCEPTED, RETURNED])
     df = df.with_columns(pl.when(received).then(date).otherwise(None).alias("date"))
     taken = pl.col("date").filter(pl.col("status") == ACCEPTED).min()
-    df = df.with_columns(pl.coalesce(taken, pl.col("date").min()).over("unit").alias("_counts"))
+    df = df.with_columns(pl.coalesce(taken, pl.col("date").min()).over("_node", "unit").alias("_counts"))
     late = received & pl.lit(deadline is not None) & (pl.col("_counts") > pl.lit(deadline or ""))
     return df.with_columns(pl.when(late.fill_null(False)).then(pl.lit(LATE)).otherwise(pl.lit("")).alias("late"),
                            pl.col("date").fill_null("")).drop("_unit_date", "_file_date", "_counts")
 
 
-def completeness_frame(node: str, units: pl.DataFrame, registry: Registry, deadline: str | None = None
-                       ) -> pl.DataFrame:
-    """Expected (registry) vs received vs accepted vs returned vs missing, per child and overall; with a
-    deadline, the units received late (`units` from `dated`), 报送率 = received / expected and 及时率 = received
-    on time / expected.
+def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registry, deadline: str | None = None
+                        ) -> list[pl.DataFrame]:
+    """Each node's 完整性: expected (registry) vs received vs accepted vs returned vs missing, per child and
+    overall; with a deadline, the units received late (`units` from `dated`, every node's, by `_node`), 报送率 =
+    received / expected and 及时率 = received on time / expected.
 
-    A unit with one accepted and one returned workbook counts once, as accepted. One lazy query over all
-    units: a 街道 with thousands of units must not cost thousands of filters, and every node runs it."""
-    below = registry.children(node)
-    children = [*below, node]
-    kids = pl.LazyFrame({
-        "child": children,
-        "child_name": [*registry.names(below), registry.get(node)["单位名称"] + "（本级）"],
-        "expected": [*registry.sizes(below), 1],
-    }, schema={"child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64})
+    A unit with one accepted and one returned workbook counts once, as accepted. One query for all the nodes
+    (a level's): a query costs some 100 µs however small the frame, and a 街道 may have thousands of units."""
+    kids = {"_node": [], "child": [], "child_name": [], "expected": []}
+    for node in nodes:
+        below = registry.children(node)
+        kids["_node"] += [node] * (len(below) + 1)
+        kids["child"] += [*below, node]
+        kids["child_name"] += [*registry.names(below), registry.get(node)["单位名称"] + "（本级）"]
+        kids["expected"] += [*registry.sizes(below), 1]
     flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
              (pl.col("status") == "缺报").any().alias("mis"), (pl.col("late") == LATE).any().alias("lat")]
     if "late" not in units.columns:
         units = units.with_columns(pl.lit("").alias("late"))
-    # a grassroots child is one unit: its flags are the child's; a 区's units are grouped first
-    per_unit = units.lazy().group_by("child", *([] if registry.is_leaf(children[0]) else ["unit"])).agg(flags)
-    counts = per_unit.group_by("child").agg(
+    # a grassroots child is one unit, its own child; a 区's units are each counted once
+    per_unit = units.lazy().group_by("_node", "child", "unit").agg(flags)
+    counts = per_unit.group_by("_node", "child").agg(
         pl.col("acc").sum().alias("accepted"), (pl.col("ret") & ~pl.col("acc")).sum().alias("returned"),
         pl.col("mis").sum().alias("missing"), ((pl.col("acc") | pl.col("ret")) & pl.col("lat")).sum().alias("late"))
     n = ["accepted", "returned", "missing", "late"]
-    df = kids.join(counts, on="child", how="left", maintain_order="left").with_columns(
-        pl.col(n).fill_null(0).cast(pl.Int64)).select(
-        "child", "child_name", "expected", (pl.col("accepted") + pl.col("returned")).alias("received"), *n)
-    total = df.select(pl.lit("合计").alias("child"), pl.lit("").alias("child_name"),
-                      *[pl.col(c).sum() for c in ("expected", "received", "accepted", "returned", "missing", "late")])
+    schema = {"_node": pl.Utf8, "child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64}
+    df = pl.LazyFrame(kids, schema=schema).join(counts, on=["_node", "child"], how="left", maintain_order="left"
+                                                ).with_columns(pl.col(n).fill_null(0).cast(pl.Int64)).select(
+        "_node", "child", "child_name", "expected", (pl.col("accepted") + pl.col("returned")).alias("received"), *n)
+    sums = ("expected", "received", "accepted", "returned", "missing", "late")
+    total = df.group_by("_node", maintain_order=True).agg(pl.col(sums).sum()).select(
+        "_node", pl.lit("合计").alias("child"), pl.lit("").alias("child_name"), *sums)
     share = pl.when(pl.col("expected") > 0).then(pl.col("received") / pl.col("expected"))
     timely = pl.when(pl.col("expected") > 0).then((pl.col("received") - pl.col("late")) / pl.col("expected"))
-    out = pl.concat([df, total]).with_columns(share.alias("reported_rate"), timely.alias("timely_rate"))
+    out = (pl.concat([df.with_columns(pl.lit(0).alias("_total")), total.with_columns(pl.lit(1).alias("_total"))])
+           .with_columns(share.alias("reported_rate"), timely.alias("timely_rate")))
     if deadline is None:  # without a deadline nothing is late, and 及时率 is not known
         out = out.with_columns(pl.lit(None, pl.Int64).alias("late"), pl.lit(None, pl.Float64).alias("timely_rate"))
-    return out.collect()
+    # each node's 合计 after its children
+    parts = out.sort("_total", maintain_order=True).drop("_total").collect().partition_by(
+        "_node", as_dict=True, include_key=False, maintain_order=True)
+    return [parts[(node,)] for node in nodes]
 
 
 def unused_fates(left: pl.DataFrame, registry: Registry, node: str) -> tuple[pl.DataFrame, list[dict]]:

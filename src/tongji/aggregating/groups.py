@@ -15,7 +15,7 @@ import fastexcel
 import polars as pl
 from openpyxl.utils import get_column_letter
 
-from tongji.aggregating.summary import KIND_BENJI, column_sums
+from tongji.aggregating.summary import KIND_BENJI, round_total
 from tongji.checking.rules import fmt_number
 from tongji.definitions import Spec
 from tongji.definitions.expr import Expr, to_polars
@@ -35,27 +35,42 @@ _OTHER, _BENJI = 1_000, 1_001  # the positions of 未分类 and 本级 after a g
 def groups_frame(detail: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """LABELS, then one column per GroupColumn of the spec (sums as Float64, rates as ratios): the 总计 row, then
     every group of every grouping in declared order, each grouping's 未分类 and 本级 last. Empty groups are shown
-    with zeros, so the sheet has the same rows at every node and in every year. Every node of a rollup makes
-    this sheet, most from a few dozen rows: what costs is the number of queries, so there are few."""
+    with zeros, so the sheet has the same rows at every node and in every year."""
+    return groups_frames([detail], spec)[0][0]
+
+
+def groups_frames(details: list[pl.DataFrame], spec: Spec) -> tuple[list[pl.DataFrame], list[list[tuple]]]:
+    """groups_frame of several nodes' 明细 (a level's), and where each does not add up (`unbalanced`). Every node
+    of a rollup makes this sheet, most from a few dozen rows: what costs is polars' price per query (some
+    100 µs), so the nodes are stacked and asked together, a few queries for all of them."""
     if not spec.groupings or not spec.group_columns:
-        return pl.DataFrame(schema=dict.fromkeys(LABELS, pl.Utf8))
+        return [pl.DataFrame(schema=dict.fromkeys(LABELS, pl.Utf8)) for _ in details], [[] for _ in details]
     codes, positions, skeleton, finish = spec.derive(_plan)
-    total = column_sums(detail, spec)
-    first = {"grouping": "", "grouping_name": GRAND_TOTAL[0], "grouping_name_en": GRAND_TOTAL[1], "group": "",
-             "group_name": "", "group_name_en": "", "_order": -1} | {c: total[c] for c in codes}
-    rows = pl.DataFrame([first], schema=dict.fromkeys(LABELS, pl.Utf8) | {"_order": pl.Int64}
+    stacked = pl.concat(details, how="vertical_relaxed").with_columns(
+        pl.Series("_i", [i for i, d in enumerate(details) for _ in range(d.height)], dtype=pl.UInt32))
+    values = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in codes]
+    sums = {r["_i"]: r for r in stacked.group_by("_i").agg(v.sum() for v in values).iter_rows(named=True)}
+    first = [{"grouping": "", "grouping_name": GRAND_TOTAL[0], "grouping_name_en": GRAND_TOTAL[1], "group": "",
+              "group_name": "", "group_name_en": "", "_i": i, "_order": -1}
+             | {c: round_total(spec, c, sums.get(i, {}).get(c) or 0.0) for c in codes} for i in range(len(details))]
+    rows = pl.DataFrame(first, schema=dict.fromkeys(LABELS, pl.Utf8) | {"_i": pl.UInt32, "_order": pl.Int64}
                         | dict.fromkeys(codes, pl.Float64))
-    # each grouping's position of every 明细 row, stacked grouping after grouping, summed per group
-    found = (detail.select(*positions, *[pl.col(c).cast(pl.Float64).fill_null(0.0) for c in codes])
-             .unpivot(on=[g.id for g in spec.groupings], index=codes, variable_name="grouping", value_name="_pos")
-             .group_by("grouping", "_pos").agg(pl.col(codes).sum()))
-    placed = skeleton.join(found, on=["grouping", "_pos"], how="left", maintain_order="left").select(
-        *LABELS, "_order", *[pl.col(c).fill_null(0.0) for c in codes]).with_columns(_rounded(spec, codes))
-    return pl.concat([rows, placed]).sort("_order", maintain_order=True).select(finish)
+    # each grouping's position of every 明细 row, stacked grouping after grouping, summed per node and group
+    found = (stacked.select("_i", *positions, *values)
+             .unpivot(on=[g.id for g in spec.groupings], index=["_i", *codes], variable_name="grouping",
+                      value_name="_pos")
+             .group_by("_i", "grouping", "_pos").agg(pl.col(codes).sum()))
+    every = pl.DataFrame({"_i": range(len(details))}, schema={"_i": pl.UInt32}).join(skeleton, how="cross")
+    placed = every.join(found, on=["_i", "grouping", "_pos"], how="left", maintain_order="left").select(
+        *LABELS, "_i", "_order", *[pl.col(c).fill_null(0.0) for c in codes]).with_columns(_rounded(spec, codes))
+    out = pl.concat([rows, placed]).sort("_i", "_order", maintain_order=True).select("_i", *finish)
+    off = _unbalanced(out, spec)
+    parts = out.partition_by("_i", as_dict=True, include_key=False, maintain_order=True)
+    return [parts[(i,)] for i in range(len(details))], [off.get(i, []) for i in range(len(details))]
 
 
 def _plan(spec: Spec) -> tuple[list[str], list[pl.Expr], pl.DataFrame, list[pl.Expr]]:
-    """What groups_frame asks of every node, made once per spec: the codes summed, each grouping's position
+    """What groups_frames asks of every node, made once per spec: the codes summed, each grouping's position
     expression, the sheet's rows, and its columns as written (rates from the summed terms)."""
     rates = {c.key: _rate(spec, c.key) for c in spec.group_columns if c.rate}
     columns = [*LABELS, *[rates.get(c.key, pl.col(c.key).cast(pl.Float64)).alias(c.key) for c in spec.group_columns]]
@@ -64,21 +79,33 @@ def _plan(spec: Spec) -> tuple[list[str], list[pl.Expr], pl.DataFrame, list[pl.E
 
 def unbalanced(groups: pl.DataFrame, spec: Spec) -> list[tuple[str, str, float, float]]:
     """(grouping's name, code, sum of its groups, 总计) wherever a grouping's groups do not add up to the total."""
-    sums = [c.key for c in spec.group_columns if not c.rate]
-    if not groups.height or not sums:
+    if not groups.height:
         return []
-    total = groups.filter(pl.col("grouping") == "").select(sums).row(0, named=True)
-    by = (groups.filter(pl.col("grouping") != "").group_by("grouping", maintain_order=True)
-          .agg(pl.col("grouping_name").first(), pl.col(sums).sum()))
-    return [(r["grouping_name"], c, r[c], total[c]) for r in by.iter_rows(named=True) for c in sums
-            if abs(r[c] - total[c]) > 0.005]
+    return _unbalanced(groups.with_columns(pl.lit(0, pl.UInt32).alias("_i")), spec).get(0, [])
 
 
-def balance_issues(unit: str, name: str, groups: pl.DataFrame, spec: Spec) -> list[dict]:
-    """groups-unbalanced for a summary made here: each grouping must add up to the totals (the guard as the
-    sheet is written; validate.py checks the same on a summary workbook read back)."""
+def _unbalanced(groups: pl.DataFrame, spec: Spec) -> dict[int, list[tuple[str, str, float, float]]]:
+    """unbalanced for the sheets of several nodes, stacked (their number in `_i`)."""
+    sums = [c.key for c in spec.group_columns if not c.rate]
+    if not sums:
+        return {}
+    total = groups.filter(pl.col("grouping") == "").select("_i", *[pl.col(c).alias(f"_total_{c}") for c in sums])
+    by = (groups.filter(pl.col("grouping") != "").group_by("_i", "grouping", maintain_order=True)
+          .agg(pl.col("grouping_name").first(), pl.col(sums).sum()).join(total, on="_i", maintain_order="left"))
+    off: dict[int, list[tuple[str, str, float, float]]] = {}
+    for r in by.iter_rows(named=True):
+        for c in sums:
+            if abs(r[c] - r[f"_total_{c}"]) > 0.005:
+                off.setdefault(r["_i"], []).append((r["grouping_name"], c, r[c], r[f"_total_{c}"]))
+    return off
+
+
+def balance_issues(unit: str, name: str, found: list[tuple[str, str, float, float]], spec: Spec) -> list[dict]:
+    """groups-unbalanced for a summary made here (`found`: what `unbalanced` gives): each grouping must add up
+    to the totals (the guard as the sheet is written; validate.py checks the same on a summary workbook read
+    back)."""
     out = []
-    for grouping, code, got, total in unbalanced(groups, spec):
+    for grouping, code, got, total in found:
         params = {"grouping": grouping, "name": spec.rows[code].name, "sum": fmt_number(got),
                   "total": fmt_number(total)}
         out.append(issue_row("", unit, "groups-unbalanced", params, code=code, name=spec.rows[code].name,
@@ -177,7 +204,7 @@ def group_key(g: Grouping, pos: int) -> str:
 
 
 def _rounded(spec: Spec, codes: list[str]) -> list[pl.Expr]:
-    """Counts whole, amounts to the cent, as the totals are (summary._round)."""
+    """Counts whole, amounts to the cent, as the totals are (summary.round_total)."""
     return [pl.col(c).round(0 if spec.rows[c].kind != "amount" else 2) for c in codes]
 
 

@@ -241,7 +241,7 @@ def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
     all the columns, not a hundred."""
     codes = [r.code for r in spec.numeric_rows()]
     row = detail.select(pl.col(codes).sum()).row(0, named=True) if detail.height else {}
-    return {c: _round(spec, c, row.get(c) or 0.0) for c in codes}
+    return {c: round_total(spec, c, row.get(c) or 0.0) for c in codes}
 
 
 def rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
@@ -249,7 +249,7 @@ def rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
     return df.select(pl.all().gather(pl.Series(positions, dtype=pl.UInt32)))
 
 
-def _round(spec: Spec, code: str, value: float) -> float:
+def round_total(spec: Spec, code: str, value: float) -> float:
     """Counts are whole, amounts have two decimals: a sum of 10,000 floats must not show 0.30000000000000004."""
     return float(round(value)) if spec.rows[code].kind != "amount" else round(value, 2)
 

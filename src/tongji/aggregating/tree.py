@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 
 import polars as pl
@@ -21,14 +22,13 @@ from tongji.aggregating.completeness import (
     ACCEPTED,
     RETURNED,
     UNIT_SCHEMA,
-    completeness_frame,
-    dated,
     missing_issues,
     unit_row,
     unused_fates,
 )
-from tongji.aggregating.groups import balance_issues, groups_frame
+from tongji.aggregating.groups import balance_issues
 from tongji.aggregating.indicators import indicators_frame, totals_frame
+from tongji.aggregating.level import Part, level_parts
 from tongji.aggregating.manifest import Manifest
 from tongji.aggregating.notes import carried as carried_notes
 from tongji.aggregating.previous import add_previous, read_previous
@@ -203,17 +203,27 @@ class Context:
     def _each(self, unit: str | None, keep: bool) -> Iterator[tuple[str, Summary]]:
         tops = {unit} if unit else set(self.registry.roots())
         # the collector is left alone: at 10,000 units it ran once (1 ms) while summarising, the work being polars'
-        for node in self.nodes(unit):
-            summary = self.summarize(node, top=node in tops)
-            # the checks on the summaries made beneath it are all known once a node is made
-            self.add_totals_checks({node: summary})
-            if not keep:  # its children are never asked for again
-                for child in self.registry.children(node):
-                    self.memo.pop(child, None)
-                    self.manifest.below.pop(child, None)
-            yield node, summary
-            if not keep and node in self.memo:  # written: its parent takes its 明细, units, totals and cover,
-                self.memo[node] = replace(summary, inputs=summary.inputs.clear())  # not its manifest's lines
+        for run in self._runs(self.nodes(unit), tops):
+            top = run[0] in tops
+            wanted = [n for n in run if top or n not in self.memo]
+            if wanted:
+                self._made(wanted, top)
+            for node in run:
+                summary = self.memo[node]
+                # the checks on the summaries made beneath it are all known once a node is made
+                self.add_totals_checks({node: summary})
+                if not keep:  # its children are never asked for again
+                    for child in self.registry.children(node):
+                        self.memo.pop(child, None)
+                        self.manifest.below.pop(child, None)
+                yield node, summary
+                if not keep and node in self.memo:  # written: its parent takes its 明细, units, totals and cover,
+                    self.memo[node] = replace(summary, inputs=summary.inputs.clear())  # not its manifest's lines
+
+    def _runs(self, nodes: list[str], tops: set[str]) -> Iterator[list[str]]:
+        """The nodes in runs of one level, made together; a top node alone (it takes what no other node took)."""
+        for _, run in groupby(nodes, key=lambda n: n if n in tops else self.registry.get(n)["层级"]):
+            yield list(run)
 
     def add_totals_checks(self, summaries: dict[str, Summary]) -> None:
         """Each summary's 校验 gets the checks on the summaries made here beneath it, as it would have had from
@@ -248,6 +258,21 @@ class Context:
     def summarize(self, node: str, top: bool = False) -> Summary:
         if node in self.memo and not top:
             return self.memo[node]
+        return self._made([node], top)[0]
+
+    def _made(self, nodes: list[str], top: bool = False) -> list[Summary]:
+        """The summaries of `nodes`, of one level, made together: their 分组, 报出日期 and 完整性 are each a few
+        polars queries for all of them, not for each (a query costs some 100 µs however small the frame)."""
+        gathered = [self._gather(node, top) for node in nodes]
+        parts = level_parts(nodes, [g[0] for g in gathered], [g[1] for g in gathered], self.dates, self.registry,
+                            self.spec, self.deadline)
+        for node, (detail, _, inputs, notes_known), part in zip(nodes, gathered, parts, strict=True):
+            self.memo[node] = self._summary(node, detail, part, inputs, notes_known)
+        return [self.memo[node] for node in nodes]
+
+    def _gather(self, node: str, top: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int]:
+        """What the node's summary is made of: its 明细, what happened to each unit, its manifest's lines, and how
+        many of the child summaries' 说明 sheets read so far are its own."""
         parts, rows, units = [], [], []
         children = self.registry.children(node)
         leaves = {c for c in children if self.registry.is_leaf(c)}
@@ -270,9 +295,16 @@ class Context:
         detail = pl.concat([p for p in [mine, *parts] if p.height] or [empty_detail(self.spec)], rechunk=False)
         if not detail["单位代码"].is_sorted():
             detail = detail.sort("单位代码", maintain_order=True)
-        summary = self._summary(node, detail, pl.concat([u.select(list(UNIT_SCHEMA)) for u in units]), top)
-        self.memo[node] = summary
-        return summary
+        units_df = pl.concat([u.select(list(UNIT_SCHEMA)) for u in units])
+        inputs = self.manifest.under(node, self.registry, self.used_by)
+        if top:
+            left = self.report.workbooks.filter(
+                ~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
+            unused, elsewhere = unused_fates(left, self.registry, node)
+            self.extra_issues.extend(elsewhere)
+            units_df = pl.concat([units_df, unused])
+            inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
+        return detail, units_df, inputs, len(self.carried_notes)
 
     def _child(self, node: str, child: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The rows a child node contributes to `node`, and what happened to its units."""
@@ -344,29 +376,17 @@ class Context:
 
     # --- the summary ----------------------------------------------------------------------------
 
-    def _summary(self, node: str, detail: pl.DataFrame, units_df: pl.DataFrame, top: bool) -> Summary:
+    def _summary(self, node: str, detail: pl.DataFrame, part: Part, inputs: pl.DataFrame, notes_known: int
+                 ) -> Summary:
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
-        inputs = self.manifest.under(node, self.registry, self.used_by)
-        if top:
-            left = self.report.workbooks.filter(
-                ~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-            unused, elsewhere = unused_fates(left, self.registry, node)
-            self.extra_issues.extend(elsewhere)
-            units_df = pl.concat([units_df, unused])
-            inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
-        groups = groups_frame(detail, self.spec)
-        own = missing_issues(units_df) + balance_issues(node, reg["单位名称"], groups, self.spec)
+        own = missing_issues(part.units) + balance_issues(node, reg["单位名称"], part.unbalanced, self.spec)
         all_issues = self._issues(inputs["file"], own + self.previous_notes)
-        carried = detail.select(pl.col("单位代码").alias("unit"), pl.lit("").alias("file"),
-                                pl.col("报出日期").alias("date"))  # the units' own dates, from children's 明细 too
-        # the dates of the node's own files only: dated() would otherwise sift every workbook's at every node
-        mine = self.dates.filter(pl.col("file").is_in(units_df["file"].implode()))
-        units_df = dated(units_df, pl.concat([carried, mine]), self.deadline)
         taken = self.own_notes  # most batches write no 说明: then no Series of every file used so far per node
         if taken.height:
             taken = taken.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-        notes = carried_notes(pl.concat([taken.drop("file"), *self.carried_notes], how="diagonal"), detail)
+        notes = carried_notes(pl.concat([taken.drop("file"), *self.carried_notes[:notes_known]], how="diagonal"),
+                              detail)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
@@ -376,10 +396,9 @@ class Context:
         summary = Summary(
             unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
             detail=detail, indicators=indicators_frame(totals, self.spec),
-            completeness=completeness_frame(node, units_df, self.registry, self.deadline), units=units_df,
-            issues=all_issues,
+            completeness=part.completeness, units=part.units, issues=all_issues,
             inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry, notes=notes,
-            covers=self.covers, groups=groups,
+            covers=self.covers, groups=part.groups,
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
@@ -398,3 +417,4 @@ class Context:
         if not rows:
             return base
         return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
+

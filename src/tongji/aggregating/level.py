@@ -1,0 +1,46 @@
+"""What the nodes of one level ask together (Context._made). polars costs some 100 µs a query however small the
+frame, and a rollup's hundred 街道 have a few dozen rows each: so each question is asked once for all the nodes,
+of their frames stacked one under another, and the answers are cut apart by node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from tongji.aggregating.completeness import completeness_frames, dated
+from tongji.aggregating.groups import groups_frames
+from tongji.definitions import Spec
+from tongji.definitions.registry import Registry
+
+
+@dataclass
+class Part:
+    """One node's answers: its 分组 sheet and where that does not add up, its units with their 报出日期, its 完整性."""
+
+    groups: pl.DataFrame
+    unbalanced: list[tuple]
+    units: pl.DataFrame
+    completeness: pl.DataFrame
+
+
+def level_parts(nodes: list[str], details: list[pl.DataFrame], units: list[pl.DataFrame], dates: pl.DataFrame,
+                registry: Registry, spec: Spec, deadline: str | None) -> list[Part]:
+    """Each node's Part, from its 明细 and its units' fates (UNIT_SCHEMA); `dates` (file, date) is every
+    workbook's 报出日期."""
+    groups, off = groups_frames(details, spec)
+    stacked = stack(nodes, units)
+    carried = stack(nodes, [d[["单位代码", "报出日期"]] for d in details]).rename(
+        {"单位代码": "unit", "报出日期": "date"})  # the units' own dates, from children's 明细 too
+    # the dates of the nodes' own files only: dated() would otherwise sift every workbook's
+    stacked = dated(stacked, carried, dates.filter(pl.col("file").is_in(stacked["file"].implode())), deadline)
+    done = completeness_frames(nodes, stacked, registry, deadline)
+    by_node = stacked.partition_by("_node", as_dict=True, include_key=False, maintain_order=True)
+    none = stacked.clear().drop("_node")
+    return [Part(groups[i], off[i], by_node.get((node,), none), done[i]) for i, node in enumerate(nodes)]
+
+
+def stack(nodes: list[str], frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The frames one under another, each row with its node (`_node`)."""
+    return pl.concat(frames).with_columns(
+        pl.Series("_node", [n for n, f in zip(nodes, frames, strict=True) for _ in range(f.height)], dtype=pl.Utf8))
