@@ -256,13 +256,15 @@ def test_rollup_writes_each_summary_beside_the_next_in_order_holding_few():
     out = []
     for summary, files in written_beside(summaries(), lambda s: [f"{s}.xlsx"]):
         out.append((summary, files, len(made)))
-    # in order; the first is handed back once the fourth is made: at most four summaries are held
-    assert out == [(0, ["0.xlsx"], 4), (1, ["1.xlsx"], 5), (2, ["2.xlsx"], 6), (3, ["3.xlsx"], 6),
+    # in order; the first is handed back once the third is made: at most three summaries are held
+    assert out == [(0, ["0.xlsx"], 3), (1, ["1.xlsx"], 4), (2, ["2.xlsx"], 5), (3, ["3.xlsx"], 6),
                    (4, ["4.xlsx"], 6), (5, ["5.xlsx"], 6)]
 
-    # two are written at once: each write waits for the other's start, which one writer would never reach
+    # with two writers two are written at once: each write waits for the other's start (one would wait alone)
     both = threading.Barrier(2, timeout=10)
-    assert [f for _, f in written_beside(iter(range(4)), lambda s: [both.wait() >= 0])] == [[True]] * 4
+    assert [f for _, f in written_beside(iter(range(4)), lambda s: [both.wait() >= 0], 2)] == [[True]] * 4
+    made.clear()
+    assert [len(made) for _ in written_beside(summaries(), lambda s: [], 2)] == [4, 5, 6, 6, 6, 6]
 
     def failing(s):
         if s == 2:

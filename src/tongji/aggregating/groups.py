@@ -46,7 +46,9 @@ def groups_frames(details: list[pl.DataFrame], spec: Spec) -> tuple[list[pl.Data
     if not spec.groupings or not spec.group_columns:
         return [pl.DataFrame(schema=dict.fromkeys(LABELS, pl.Utf8)) for _ in details], [[] for _ in details]
     codes, positions, skeleton, finish = spec.derive(_plan)
-    stacked = pl.concat(details, how="vertical_relaxed").with_columns(
+    # only the columns asked for are stacked: a level's 明细 whole would be a copy of every unit's row
+    needed = list(dict.fromkeys([*codes, *[name for p in positions for name in p.meta.root_names()]]))
+    stacked = pl.concat([d[needed] for d in details], how="vertical_relaxed").with_columns(
         pl.Series("_i", [i for i, d in enumerate(details) for _ in range(d.height)], dtype=pl.UInt32))
     values = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in codes]
     sums = {r["_i"]: r for r in stacked.group_by("_i").agg(v.sum() for v in values).iter_rows(named=True)}
@@ -55,11 +57,11 @@ def groups_frames(details: list[pl.DataFrame], spec: Spec) -> tuple[list[pl.Data
              | {c: round_total(spec, c, sums.get(i, {}).get(c) or 0.0) for c in codes} for i in range(len(details))]
     rows = pl.DataFrame(first, schema=dict.fromkeys(LABELS, pl.Utf8) | {"_i": pl.UInt32, "_order": pl.Int64}
                         | dict.fromkeys(codes, pl.Float64))
-    # each grouping's position of every 明细 row, stacked grouping after grouping, summed per node and group
-    found = (stacked.select("_i", *positions, *values)
-             .unpivot(on=[g.id for g in spec.groupings], index=["_i", *codes], variable_name="grouping",
-                      value_name="_pos")
-             .group_by("_i", "grouping", "_pos").agg(pl.col(codes).sum()))
+    # each grouping's position of every 明细 row, summed per node and group, grouping after grouping (not
+    # unpivoted first: a level of 100,000 units would be copied once per grouping)
+    placed = stacked.select("_i", *positions, *values)
+    found = pl.concat([placed.group_by("_i", g.id).agg(pl.col(codes).sum()).select(
+        "_i", pl.lit(g.id).alias("grouping"), pl.col(g.id).alias("_pos"), *codes) for g in spec.groupings])
     every = pl.DataFrame({"_i": range(len(details))}, schema={"_i": pl.UInt32}).join(skeleton, how="cross")
     placed = every.join(found, on=["_i", "grouping", "_pos"], how="left", maintain_order="left").select(
         *LABELS, "_i", "_order", *[pl.col(c).fill_null(0.0) for c in codes]).with_columns(_rounded(spec, codes))

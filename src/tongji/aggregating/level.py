@@ -35,7 +35,9 @@ def level_parts(nodes: list[str], details: list[pl.DataFrame], units: list[pl.Da
     # the dates of the nodes' own files only: dated() would otherwise sift every workbook's
     stacked = dated(stacked, carried, dates.filter(pl.col("file").is_in(stacked["file"].implode())), deadline)
     done = completeness_frames(nodes, stacked, registry, deadline)
-    by_node = stacked.partition_by("_node", as_dict=True, include_key=False, maintain_order=True)
+    # cut apart (a copy), unless there is one node: a 市 of 100,000 units is not copied for nothing
+    by_node = ({(nodes[0],): stacked.drop("_node")} if len(nodes) == 1 else
+               stacked.partition_by("_node", as_dict=True, include_key=False, maintain_order=True))
     none = stacked.clear().drop("_node")
     return [Part(groups[i], off[i], by_node.get((node,), none), done[i]) for i, node in enumerate(nodes)]
 

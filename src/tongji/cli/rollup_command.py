@@ -70,8 +70,8 @@ def rollup_command(
     written, errors = [], False
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))
-        for top, files in written_beside(summaries, partial(write_summary, out_dir=out, spec=spec, formats=formats,
-                                                            lang=lang())):
+        write = partial(write_summary, out_dir=out, spec=spec, formats=formats, lang=lang())
+        for top, files in written_beside(summaries, write, 2 if registry.frame.height <= SMALL_CITY else 1):
             written += files
             errors = errors or top.has_errors
             tick()
@@ -80,21 +80,25 @@ def rollup_command(
     raise typer.Exit(1 if errors else 0)
 
 
-WRITERS = 2  # threads writing summaries beside the one making them
+SMALL_CITY = 20_000  # units in the registry up to which two threads write the summaries
 
 
-def written_beside(summaries: Iterable[Summary], write: Callable[[Summary], list[Path]]) -> Iterator[tuple]:
-    """Each summary with the files `write` made of it, in order; written in two threads while the next summaries
-    are made (much of both is polars, zlib and the file system, which let the other threads run: at 1,000 units
-    two writers took 2.4 to 2.9 s to make and write the 111 summaries, one 3.0 to 3.5). At most three wait to be
-    written, so a big city's summaries are still let go a few at a time."""
+def written_beside(summaries: Iterable[Summary], write: Callable[[Summary], list[Path]], writers: int = 1
+                   ) -> Iterator[tuple]:
+    """Each summary with the files `write` made of it, in order; written in `writers` threads while the next
+    summaries are made (much of both is polars, zlib and the file system, which let the other threads run). At
+    most `writers` + 1 wait to be written, so a big city's summaries are still let go a few at a time.
+
+    Two writers pay in a small city: at 1,000 units making and writing the 111 summaries took 2.4 to 2.9 s with
+    two, 3.0 to 3.5 with one. In a city of 100,000 they gained nothing and held two big summaries at once
+    (907 MiB against 779 at the peak)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(WRITERS) as pool:
+    with ThreadPoolExecutor(writers) as pool:
         waiting: deque = deque()
         for summary in summaries:
             waiting.append((summary, pool.submit(write, summary)))
-            if len(waiting) > WRITERS + 1:
+            if len(waiting) > writers + 1:
                 done, future = waiting.popleft()
                 yield done, future.result()
         while waiting:
