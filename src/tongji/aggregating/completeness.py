@@ -31,7 +31,7 @@ def dated(units: pl.DataFrame, carried: pl.DataFrame, files: pl.DataFrame, deadl
     """Each unit's 报出日期 that counts and whether it was late, at each node (`_node`, as in `units`). `carried`
     (_node, unit, date) holds the date of every unit carried up in a node's 明细, `files` (file, date) that of
     every workbook: a unit's own date wins. Of a unit's workbooks, the one taken counts (采用); if none was, the
-    earliest."""
+    earliest. The rows stay in the order of `units` (level.py cuts them apart by position)."""
     df = (units.drop("date", "late", strict=False)
           .join(carried.select("_node", "unit", pl.col("date").alias("_unit_date")).unique(["_node", "unit"],
                 keep="first"), on=["_node", "unit"], how="left", maintain_order="left")
