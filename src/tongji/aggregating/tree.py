@@ -266,8 +266,12 @@ class Context:
         gathered = [self._gather(node, top) for node in nodes]
         parts = level_parts(nodes, [g[0] for g in gathered], [g[1] for g in gathered], self.dates, self.registry,
                             self.spec, self.deadline)
+        taken = self.own_notes  # most batches write no 说明: then no Series of every file used so far
+        if taken.height:  # a unit's own workbooks are taken by its parent alone: one filter for the level
+            taken = taken.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
         for node, (detail, _, inputs, notes_known), part in zip(nodes, gathered, parts, strict=True):
-            self.memo[node] = self._summary(node, detail, part, inputs, notes_known)
+            notes = pl.concat([taken.drop("file"), *self.carried_notes[:notes_known]], how="diagonal")
+            self.memo[node] = self._summary(node, detail, part, inputs, notes)
         return [self.memo[node] for node in nodes]
 
     def _gather(self, node: str, top: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int]:
@@ -376,17 +380,13 @@ class Context:
 
     # --- the summary ----------------------------------------------------------------------------
 
-    def _summary(self, node: str, detail: pl.DataFrame, part: Part, inputs: pl.DataFrame, notes_known: int
+    def _summary(self, node: str, detail: pl.DataFrame, part: Part, inputs: pl.DataFrame, notes: pl.DataFrame
                  ) -> Summary:
+        """The node's summary; `notes` are the 说明 its units may have written (those of its 明细 are kept)."""
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
         own = missing_issues(part.units) + balance_issues(node, reg["单位名称"], part.unbalanced, self.spec)
         all_issues = self._issues(inputs["file"], own + self.previous_notes)
-        taken = self.own_notes  # most batches write no 说明: then no Series of every file used so far per node
-        if taken.height:
-            taken = taken.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-        notes = carried_notes(pl.concat([taken.drop("file"), *self.carried_notes[:notes_known]], how="diagonal"),
-                              detail)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {
             "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
@@ -397,8 +397,8 @@ class Context:
             unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
             detail=detail, indicators=indicators_frame(totals, self.spec),
             completeness=part.completeness, units=part.units, issues=all_issues,
-            inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry, notes=notes,
-            covers=self.covers, groups=part.groups,
+            inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
+            notes=carried_notes(notes, detail), covers=self.covers, groups=part.groups,
         )
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
@@ -412,8 +412,7 @@ class Context:
             superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
             base = base.filter(pl.col("rule") != "duplicate-unit")
             extra = extra + [issue_row(f, self.by_file[f]["unit"], "superseded") for f in sorted(superseded)]
-        mine = [i for i in self.extra_issues if i["file"] in files]
-        rows = extra + mine
+        rows = extra + [i for i in self.extra_issues if i["file"] in files]
         if not rows:
             return base
         return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
