@@ -177,6 +177,16 @@ def test_unknown_output_format_and_plugin_format(tmp_path):
     assert str(exc.value) == "没有名为 pdf 的输出格式（可用：csv、json、parquet、txt、xlsx）"
 
 
+def test_two_summary_writers_only_for_a_small_city_in_our_own_formats(tmp_path):
+    from tongji.cli.rollup_command import SMALL_CITY, writer_threads
+
+    use(tmp_path, FIXTURES / "command.py")
+    spec = load_spec()
+    assert writer_threads(1_000, spec, ["xlsx", "csv", "json"]) == 2
+    assert writer_threads(SMALL_CITY + 1, spec, ["xlsx"]) == 1  # two big summaries would be held at once
+    assert writer_threads(1_000, spec, ["xlsx", "txt"]) == 1  # a plugin's writer may not expect company
+
+
 def test_plugin_commands_reach_the_cli(tmp_path, monkeypatch, capsys):
     folder = folder_with(tmp_path, FIXTURES / "command.py")
     monkeypatch.setattr("sys.argv", ["tongji", "--plugins-dir", str(folder), "hello", "--name", "北山"])

@@ -18,6 +18,7 @@ from tongji.writing.text import terminal_safe
 
 if TYPE_CHECKING:  # the stages are imported when a command runs, not for `tongji --help`
     from tongji.aggregating.summary import Summary
+    from tongji.definitions import Spec
 
 
 def register(app: typer.Typer) -> None:
@@ -71,7 +72,7 @@ def rollup_command(
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))
         write = partial(write_summary, out_dir=out, spec=spec, formats=formats, lang=lang())
-        for top, files in written_beside(summaries, write, 2 if registry.frame.height <= SMALL_CITY else 1):
+        for top, files in written_beside(summaries, write, writer_threads(registry.frame.height, spec, formats)):
             written += files
             errors = errors or top.has_errors
             tick()
@@ -81,6 +82,15 @@ def rollup_command(
 
 
 SMALL_CITY = 20_000  # units in the registry up to which two threads write the summaries
+
+
+def writer_threads(units: int, spec: Spec, formats: list[str]) -> int:
+    """Two threads write a small city's summaries in tongji's own formats, else one: in a big city two gained
+    nothing and held two big summaries at once, and a plugin's writer may not expect to run beside itself."""
+    from tongji.definitions.builder import BUILTIN
+
+    ours = all(spec.writers[f].plugin == BUILTIN for f in formats)
+    return 2 if ours and units <= SMALL_CITY else 1
 
 
 def written_beside(summaries: Iterable[Summary], write: Callable[[Summary], list[Path]], writers: int = 1
