@@ -15,7 +15,7 @@ import fastexcel
 import polars as pl
 from openpyxl.utils import get_column_letter
 
-from tongji.aggregating.summary import KIND_BENJI, round_total
+from tongji.aggregating.summary import KIND_BENJI, round_total, stack
 from tongji.checking.rules import fmt_number
 from tongji.definitions import Spec
 from tongji.definitions.expr import Expr, to_polars
@@ -48,8 +48,7 @@ def groups_frames(details: list[pl.DataFrame], spec: Spec) -> tuple[list[pl.Data
     codes, positions, skeleton, finish = spec.derive(_plan)
     # only the columns asked for are stacked: a level's 明细 whole would be a copy of every unit's row
     needed = list(dict.fromkeys([*codes, *[name for p in positions for name in p.meta.root_names()]]))
-    stacked = pl.concat([d[needed] for d in details], how="vertical_relaxed").with_columns(
-        pl.Series("_i", [i for i, d in enumerate(details) for _ in range(d.height)], dtype=pl.UInt32))
+    stacked = stack([d[needed] for d in details], "_i", range(len(details)), pl.UInt32)
     values = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in codes]
     sums = {r["_i"]: r for r in stacked.group_by("_i").agg(v.sum() for v in values).iter_rows(named=True)}
     first = [{"grouping": "", "grouping_name": GRAND_TOTAL[0], "grouping_name_en": GRAND_TOTAL[1], "group": "",

@@ -11,6 +11,7 @@ import polars as pl
 
 from tongji.aggregating.completeness import completeness_frames, dated
 from tongji.aggregating.groups import groups_frames
+from tongji.aggregating.summary import stack
 from tongji.definitions import Spec
 from tongji.definitions.registry import Registry
 
@@ -30,8 +31,8 @@ def level_parts(nodes: list[str], details: list[pl.DataFrame], units: list[pl.Da
     """Each node's Part, from its 明细 and its units' fates (UNIT_SCHEMA); `dates` (file, date) is every
     workbook's 报出日期."""
     groups, off = groups_frames(details, spec)
-    stacked = stack(nodes, units)
-    carried = stack(nodes, [d[["单位代码", "报出日期"]] for d in details]).rename(
+    stacked = stack(units, "_node", nodes)
+    carried = stack([d[["单位代码", "报出日期"]] for d in details], "_node", nodes).rename(
         {"单位代码": "unit", "报出日期": "date"})  # the units' own dates, from children's 明细 too
     # the dates of the nodes' own files only: dated() would otherwise sift every workbook's
     stacked = dated(stacked, carried, dates.filter(pl.col("file").is_in(stacked["file"].implode())), deadline)
@@ -41,8 +42,3 @@ def level_parts(nodes: list[str], details: list[pl.DataFrame], units: list[pl.Da
     stacked, starts = stacked.drop("_node"), [0, *accumulate(u.height for u in units)]
     return [Part(groups[i], off[i], stacked.slice(starts[i], units[i].height), done[i]) for i in range(len(nodes))]
 
-
-def stack(nodes: list[str], frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """The frames one under another, each row with its node (`_node`)."""
-    return pl.concat(frames).with_columns(
-        pl.Series("_node", [n for n, f in zip(nodes, frames, strict=True) for _ in range(f.height)], dtype=pl.Utf8))

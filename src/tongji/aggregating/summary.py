@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,12 @@ def column_sums(detail: pl.DataFrame, spec: Spec) -> dict[str, float]:
     codes = [r.code for r in spec.numeric_rows()]
     row = detail.select(pl.col(codes).sum()).row(0, named=True) if detail.height else {}
     return {c: round_total(spec, c, row.get(c) or 0.0) for c in codes}
+
+
+def stack(frames: list[pl.DataFrame], key: str, labels: Iterable, dtype: pl.DataType = pl.Utf8) -> pl.DataFrame:
+    """The frames one under another, each row with its frame's label in `key`: a level's nodes asked together."""
+    return pl.concat(frames, how="vertical_relaxed").with_columns(
+        pl.Series(key, [k for k, f in zip(labels, frames, strict=True) for _ in range(f.height)], dtype=dtype))
 
 
 def rows_at(df: pl.DataFrame, positions: list[int]) -> pl.DataFrame:
