@@ -137,7 +137,7 @@ def test_demo_runs_on_the_bundled_samples(tmp_path):
     # every level against its own summary of last year (samples/2024/汇总): 同比 on every line
     assert result.output.count("（同比 ") == len(nodes)
     # 及时率 against the samples' deadline: units on time (报出日期 ≤ 2026-01-20) over units expected
-    assert "市汇总 示例市总工会：采用 123/132 份，及时率 71.2%，基层工会 111 个，会员 25300 人（同比 +0.5%）" \
+    assert "市汇总 示例市总工会：采用 123/132 份，及时率 75.0%，基层工会 111 个，会员 25300 人（同比 +0.5%）" \
         in result.output
     assert "街道汇总 翠苑街道总工会：采用 14/16 份，及时率 81.2%，基层工会 13 个，会员 598 人（同比 -2.0%）" \
         in result.output

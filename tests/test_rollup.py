@@ -137,6 +137,43 @@ def test_returned_missing_unknown_and_wrong_parent(tmp_path):
     assert reason == "有 1 个错误，按 --include-errors 汇总"
 
 
+@pytest.mark.parametrize(("lang", "sheet_rows"), [("zh", None), ("en", None), ("zh", 5)])
+def test_level_by_level_knows_who_was_returned_below(lang, sheet_rows, monkeypatch, tmp_path):
+    """A 区 made from its 街道's summary tells a unit the 街道 returned (with the file, reason and 报出日期 the 街道
+    gave) from one that sent nothing, and counts both as a 区 made from the workbooks does; whatever language the
+    街道 wrote its summary in, and when its list of units continues on 完整性2."""
+    from tongji.writing import unit_sheets
+    from workbooks import cover, make_workbook
+
+    if sheet_rows:
+        monkeypatch.setattr(unit_sheets, "SHEET_ROWS", sheet_rows)
+    city = build(tmp_path / "c", [[3]])
+    street = streets(city)[0]
+    district = city.units[street]["上级代码"]
+    g1, g2, g3 = city.children[street]
+    Path(city.units[g3]["file"]).unlink()  # missing
+    make_workbook(Path(city.units[g2]["file"]), {"HY02": 10_000}, cover(  # an error: returned
+        g2, FM03=street, FM07=city.units[g2]["area"]))
+    spec, when = load_spec(), {"registry": city.registry, "period": "2025", "deadline": "2026-01-10"}
+    street_summary = rollup([city.units[u]["file"] for u in (street, g1, g2)], unit=street, **when)
+    book = next(p for p in write_summary(street_summary, tmp_path / "out", spec, lang=lang) if p.suffix == ".xlsx")
+    assert ("完整性2" in openpyxl.load_workbook(book, read_only=True).sheetnames) == bool(sheet_rows)
+
+    made = rollup([city.units[district]["file"], book], unit=district, **when)
+    fate = {r["unit"]: r for r in made.units.iter_rows(named=True)}
+    said = {"zh": "有 1 个错误，退回修改", "en": "1 errors: returned"}[lang]
+    assert [fate[g2][k] for k in ("status", "reason", "file", "date", "late")] == [
+        "退回", said, str(city.units[g2]["file"]), "2026-01-15", "迟报"]
+    assert [fate[g3][k] for k in ("status", "reason", "file", "date")] == ["缺报", "未报送", "", ""]
+    assert fate[g1]["status"] == "采用"
+    whole = rollup_all(city.folder, **when)[district]
+    assert made.completeness.equals(whole.completeness)
+    total = made.completeness.row(-1, named=True)
+    assert [total[k] for k in ("expected", "received", "accepted", "returned", "missing", "late")] == [5, 4, 3, 1, 1, 4]
+    assert made.issues.filter(made.issues["rule"] == "missing-unit")["message"].to_list() == [
+        f"名册中的单位 {g3} {city.units[g3]['单位名称']} 没有报送"]
+
+
 def test_all_limited_to_one_subtree(city):
     summaries = rollup_all(city.folder, registry=city.registry, period="2025", unit="330101")
     assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}

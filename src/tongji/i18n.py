@@ -107,6 +107,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-errors": ("有 {n} 个错误，退回修改", "{n} errors: returned"),
     "reason-summary": ("经下级汇总表报送", "received in the child's summary"),
     "reason-edited": ("汇总表与其明细不符", "summary does not match its 明细"),
+    "reason-listed": ("{text}", "{text}"),  # as the child's summary gave it, in the language it was written in
     "reason-not-in-summary": ("下级汇总表中没有该单位（在下级被退回或缺报）", "not in the child's summary (returned or missing there)"),
     "reason-unknown": ("单位代码不在名册中", "unit not in the registry"),
     "reason-unreadable": ("工作簿无法读取或没有封面", "workbook unreadable or without a cover"),

@@ -4,13 +4,24 @@ of UNIT_SCHEMA), to the inputs no node took, and the issues a missing unit gives
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
+from tongji.aggregating.summary import read_sheet
+from tongji.definitions import Spec
 from tongji.definitions.registry import Registry
 from tongji.i18n import MESSAGE_LANG, params_json, render
 from tongji.issues.report import issue_row
 
-ACCEPTED, RETURNED, UNUSED = "采用", "退回", "未采用"
+ACCEPTED, RETURNED, UNUSED, MISSING = "采用", "退回", "未采用", "缺报"
+COMPLETENESS_SHEET = "完整性"
+# the list of units below 完整性's table per child, its headers in either language (writing/unit_sheets.py)
+UNITS_HEADERS = {
+    "unit": ("单位代码", "Unit"), "name": ("单位名称", "Unit name"), "child": ("所属下级", "Child"),
+    "status": ("状态", "Status"), "file": ("文件", "File"), "reason": ("原因", "Reason"),
+    "date": ("报出日期", "Dated"), "late": ("及时性", "Timeliness"),
+}
 # every unit expected or received, and what happened to it (Summary.units): `reason` is the text in MESSAGE_LANG;
 # `reason_code` (a key of i18n.MESSAGES) and `reason_params` render it in the reader's language when written
 UNIT_SCHEMA = {"unit": pl.Utf8, "name": pl.Utf8, "child": pl.Utf8, "status": pl.Utf8, "file": pl.Utf8,
@@ -22,6 +33,46 @@ def unit_row(unit: str, name: str, child: str, status: str, file: str, reason: s
     return {"unit": unit, "name": name, "child": child, "status": status, "file": file,
             "reason": render(reason, MESSAGE_LANG, params) if reason else "", "reason_code": reason,
             "reason_params": params_json(**params)}
+
+
+def subtree_fates(units: list[str], names: list[str], inside: set[str], taken: dict, child: str,
+                  listed: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What happened to each unit of a child's subtree, given in the child's summary: a unit in its 明细 (`inside`)
+    has the summary's fate (`taken`, a unit_row); any other has the fate the summary's 完整性 gives it (`listed`,
+    from `listed_fates`), as if this rollup had read the unit's workbook itself: returned down there, with the
+    file and reason said there, or missing. Also the 报出日期 of those returned (unit, file, date): they may be
+    late."""
+    absent = unit_row("", "", child, MISSING, "", "reason-not-in-summary")
+    below: dict[str, dict] = {}
+    for r in listed.iter_rows(named=True) if listed is not None else ():
+        below.setdefault(r["unit"], r)
+    each = []
+    for u in units:
+        r = below.get(u) if u not in inside else None
+        if r is None:
+            each.append(taken if u in inside else absent)
+        elif r["status"] == RETURNED:
+            each.append(unit_row("", "", child, RETURNED, r["file"], "reason-listed", text=r["reason"]))
+        else:
+            each.append(unit_row("", "", child, MISSING, "", "reason-missing"))
+    frame = pl.DataFrame({"unit": units, "name": names}
+                         | {c: [f[c] for f in each] for c in UNIT_SCHEMA if c not in ("unit", "name")},
+                         schema=UNIT_SCHEMA)
+    returned = [(u, r["file"], r["date"]) for u, r in below.items() if r["status"] == RETURNED and r["file"]]
+    return frame, pl.DataFrame(returned, schema={"unit": pl.Utf8, "file": pl.Utf8, "date": pl.Utf8}, orient="row")
+
+
+def listed_fates(path: Path, spec: Spec) -> pl.DataFrame:
+    """The units a summary workbook's 完整性 lists as returned or missing (unit, status, file, reason, date), read
+    under headers in either language; none from a summary without that list."""
+    fields = ("unit", "status", "file", "reason", "date")
+    labels = {label: key for key, pair in UNITS_HEADERS.items() for label in pair}
+    raw = read_sheet(path, COMPLETENESS_SHEET, spec, starts=UNITS_HEADERS["unit"])
+    raw = raw.rename({c: labels[c] for c in raw.columns if c in labels})
+    if not {"unit", "status"} <= set(raw.columns):
+        return pl.DataFrame(schema=dict.fromkeys(fields, pl.Utf8))
+    return raw.select(pl.col(f).fill_null("") if f in raw.columns else pl.lit("").alias(f) for f in fields).filter(
+        pl.col("status").is_in([RETURNED, MISSING]) & (pl.col("unit") != ""))
 
 
 LATE = "迟报"
@@ -63,7 +114,7 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
         kids["child_name"] += [*registry.names(below), registry.get(node)["单位名称"] + "（本级）"]
         kids["expected"] += [*registry.sizes(below), 1]
     flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
-             (pl.col("status") == "缺报").any().alias("mis"), (pl.col("late") == LATE).any().alias("lat")]
+             (pl.col("status") == MISSING).any().alias("mis"), (pl.col("late") == LATE).any().alias("lat")]
     if "late" not in units.columns:
         units = units.with_columns(pl.lit("").alias("late"))
     # a grassroots child is one unit, its own child; a 区's units are each counted once
@@ -120,4 +171,4 @@ def missing_issues(units: pl.DataFrame) -> list[dict]:
     """A unit absent from a child's summary did perhaps report, and was returned down there."""
     return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
                       variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
-            for r in units.filter(pl.col("status") == "缺报").iter_rows(named=True)]
+            for r in units.filter(pl.col("status") == MISSING).iter_rows(named=True)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -187,10 +187,12 @@ def read_notes(path: Path, spec: Spec) -> pl.DataFrame:
         [pl.col(c).fill_null("") for c in NOTE_SCHEMA])
 
 
-def read_sheet(path: Path, sheet: str, spec: Spec) -> pl.DataFrame:
+def read_sheet(path: Path, sheet: str, spec: Spec, starts: Collection[str] = ()) -> pl.DataFrame:
     """One table sheet of a summary workbook as text, headers in row 1, and below it the rows of its continuation
     sheets (明细2, 明细3 …: writing/unit_sheets.py), each under the same headers; empty if it cannot be read or is
-    absent. A continuation that cannot be read makes the whole table unreadable: never half a 明细.
+    absent. A continuation that cannot be read makes the whole table unreadable: never half a 明细. With `starts`,
+    each sheet's table is headed by its first row whose first cell is one of them (完整性's list of units, below
+    its table per child).
 
     明细 has a row per unit (100,000 in a 市, 2.8 million in the country), so each sheet is screened on its own,
     within Excel's rows and the bytes a full sheet of codes takes; the other limits still guard the calamine
@@ -210,13 +212,24 @@ def read_sheet(path: Path, sheet: str, spec: Spec) -> pl.DataFrame:
             if verdict.whole or name in verdict.sheets:
                 raise ValueError("beyond the reading limits")
             with quiet_stderr():
-                frames.append(book.load_sheet(name, header_row=0, dtypes="string").to_polars())
+                frame = book.load_sheet(name, header_row=None if starts else 0, dtypes="string").to_polars()
+            frames.append(_headed(frame, starts) if starts else frame)
             name = continuation(sheet, len(frames) + 1)
         return pl.concat(frames, how="diagonal") if frames else pl.DataFrame()
     except BaseException as exc:  # a Rust panic too: a summary without a readable 明细 cannot be checked or carried up
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         return pl.DataFrame()
+
+
+def _headed(raw: pl.DataFrame, starts: Collection[str]) -> pl.DataFrame:
+    """The rows of `raw` (read without headers) below its first row whose first cell is one of `starts`, named
+    by that row; none without such a row."""
+    at = raw.get_column(raw.columns[0]).is_in(list(starts)).arg_true() if raw.width else pl.Series([])
+    if at.is_empty():
+        return pl.DataFrame()
+    head = raw.row(at[0])
+    return raw.slice(at[0] + 1).select(pl.col(c).alias(h) for c, h in zip(raw.columns, head, strict=True) if h)
 
 
 def continuation(sheet: str, n: int) -> str:

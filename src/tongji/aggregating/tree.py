@@ -22,7 +22,9 @@ from tongji.aggregating.completeness import (
     ACCEPTED,
     RETURNED,
     UNIT_SCHEMA,
+    listed_fates,
     missing_issues,
+    subtree_fates,
     unit_row,
     unused_fates,
 )
@@ -362,15 +364,14 @@ class Context:
         detail = self.detail_of(book["file"])
         if chosen is not None:
             self.carried_notes.append(read_notes(Path(book["file"]), self.spec))
-        inside = set(detail["单位代码"].to_list())
-        # every unit of the child's subtree has one of two fates: made once, not a row at a time (a 区 of 10,000)
-        units = self.registry.subtree(child)
+        inside, units = set(detail["单位代码"].to_list()), self.registry.subtree(child)
+        # a unit not in its 明细 was returned or missing down there: its 完整性 says which (read only then)
+        listed = listed_fates(Path(book["file"]), self.spec) if any(u not in inside for u in units) else None
         taken = unit_row("", "", child, status, book["file"], reason, **n)
-        absent = unit_row("", "", child, "缺报", "", "reason-not-in-summary")
-        each = [taken if u in inside else absent for u in units]
-        return (detail if chosen is not None else empty_detail(self.spec)), pl.DataFrame(
-            {"unit": units, "name": self.registry.names(units)}
-            | {c: [f[c] for f in each] for c in UNIT_SCHEMA if c not in ("unit", "name")}, schema=UNIT_SCHEMA)
+        fates, dates = subtree_fates(units, self.registry.names(units), inside, taken, child, listed)
+        if dates.height:  # the 报出日期 of a unit returned down there counts as its workbook's would
+            self.dates = pl.concat([self.dates, dates])
+        return (detail if chosen is not None else empty_detail(self.spec)), fates
 
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""

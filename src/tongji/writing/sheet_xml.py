@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 import polars as pl
 from openpyxl.utils import get_column_letter
 
+from tongji.aggregating.completeness import UNITS_HEADERS
 from tongji.aggregating.groups import CODE_ROW
 from tongji.aggregating.summary import Summary, as_written
 from tongji.definitions import Spec
@@ -24,7 +25,7 @@ from tongji.writing.issue_report import HEADERS, header_label
 from tongji.writing.marks import FILLS
 from tongji.writing.summary_forms import INDICATOR_HEADERS, indicator_columns, indicator_value
 from tongji.writing.text import xml_safe
-from tongji.writing.unit_sheets import COMPLETENESS_HEADERS, UNITS_HEADERS, UNSAFE
+from tongji.writing.unit_sheets import COMPLETENESS_HEADERS, UNSAFE
 
 TEXT_LIMIT = 32_767  # characters of a cell: openpyxl cuts longer text there, and so must we
 

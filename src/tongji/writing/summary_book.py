@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 
+from tongji.aggregating.completeness import COMPLETENESS_SHEET
 from tongji.aggregating.groups import GROUPS_SHEET
 from tongji.aggregating.notes import NOTES_SHEET
 from tongji.aggregating.summary import DETAIL_SHEET, Summary
@@ -35,7 +36,6 @@ from tongji.writing.stamp import Skeleton
 from tongji.writing.summary_forms import CHANGE_FORMAT, INDICATORS_SHEET, table_sheets
 from tongji.writing.unit_sheets import (
     BOLD,
-    COMPLETENESS_SHEET,
     ISSUES_SHEET,
     completeness_columns,
     detail_columns,

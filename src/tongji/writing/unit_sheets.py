@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tongji.aggregating.completeness import COMPLETENESS_SHEET, UNITS_HEADERS
 from tongji.aggregating.notes import NOTES_SHEET
 from tongji.aggregating.summary import DETAIL_KEYS, DETAIL_SHEET, Summary, continuation, detail_keys
 from tongji.definitions import Spec
@@ -36,7 +37,7 @@ SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute
 SMALL_CELLS = 10_000
 UNSAFE = re.compile(r"[\x00-\x1f\ufffe\uffff\ud800-\udfff]")  # what xml_safe might remove or change
 EDGE_SPACE = re.compile(r"^\s|\s\Z")  # as _text_element's "^\s|\s$" in polars, where $ is the very end
-COMPLETENESS_SHEET, ISSUES_SHEET = "完整性", "校验"
+ISSUES_SHEET = "校验"
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
 BOLD = Font(bold=True)  # made once: a Font per header cell was a tenth of a small summary's cost
 XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
@@ -47,11 +48,6 @@ COMPLETENESS_HEADERS = {
     "received": ("已报", "Received"), "accepted": ("采用", "Accepted"), "returned": ("退回", "Returned"),
     "missing": ("缺报", "Missing"), "late": ("迟报", "Late"), "reported_rate": ("报送率", "Reported"),
     "timely_rate": ("及时率", "On time"),
-}
-UNITS_HEADERS = {
-    "unit": ("单位代码", "Unit"), "name": ("单位名称", "Unit name"), "child": ("所属下级", "Child"),
-    "status": ("状态", "Status"), "file": ("文件", "File"), "reason": ("原因", "Reason"),
-    "date": ("报出日期", "Dated"), "late": ("及时性", "Timeliness"),
 }
 
 
