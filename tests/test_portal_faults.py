@@ -152,6 +152,32 @@ def test_an_unreachable_database_is_a_chinese_503_page_and_loses_nothing(tmp_pat
         assert [s.version for s in db.scalars(select(Submission))] == [1]  # kept; the cut-off upload not recorded
 
 
+def test_sqlite_busy_with_another_writer_is_a_busy_page_not_an_unreachable_one(tmp_path, monkeypatch):
+    """SQLite lets one process write at a time: an upload that waited its turn in vain says the server is busy,
+    asks to be tried again in seconds, and records nothing; once the writer is done the same upload is kept."""
+    import sqlite3
+
+    from tongji.portal import migrate
+
+    monkeypatch.setattr(migrate, "BUSY_MS", 200)  # SQLite's wait for the other writer, on connections made now
+    world = make_world(tmp_path)
+    unit = world.unit()
+    me = world.client(unit)
+    book = world.workbook(unit, tmp_path)
+    other = sqlite3.connect(world.data / "portal.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+        page = me.upload(unit, book)
+        assert page.status_code == 503 and "服务器正忙，本次操作未完成" in page.text
+        assert page.headers["retry-after"] == "5" and "数据库暂时无法连接" not in page.text
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert me.upload(unit, book).status_code == 200
+    with world.portal.db() as db:
+        assert [s.version for s in db.scalars(select(Submission))] == [1]
+
+
 def test_a_full_disk_refuses_the_upload_and_stores_nothing(tmp_path, monkeypatch):
     world = make_world(tmp_path)
     unit = world.unit()

@@ -16,6 +16,7 @@ from tongji.errors import TongjiError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 FIRST = "0001"  # the schema `create_all` made before migrations existed
+BUSY_MS = 10_000  # how long SQLite waits for another writer before it says "database is locked"
 LOCK = 0x746F6E676A69  # PostgreSQL advisory lock: two servers starting at once upgrade one after the other
 
 
@@ -50,7 +51,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_MS)}")
     cursor.close()
 
 

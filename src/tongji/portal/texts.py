@@ -100,6 +100,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload-locked": ("本期报表已审核锁定，需上级解锁后才能重新上传", "The approved workbook is locked; it must be unlocked before a new upload"),
     "upload-other-unit": ("工作簿封面的单位代码是 {found}，不是本单位（{unit}），未接收", "The workbook's cover names unit {found}, not yours ({unit}); not accepted"),
     "store-full": ("服务器磁盘已满，文件未保存，本次上传未被接收：请稍后重新上传，并告知管理员", "The server's disk is full: the file was not saved and the upload was not accepted; upload it again later and tell the administrator"),
+    "database-busy": ("服务器正忙，本次操作未完成（已接收的报表不受影响）：请稍等几秒再试", "The server is busy; this action was not done (what was already accepted is safe): try again in a few seconds"),
     "database-down": ("数据库暂时无法连接，本次操作未完成（已接收的报表不受影响）：请稍后再试，若持续出现请告知管理员", "The database cannot be reached just now; this action was not done (what was already accepted is safe): try again later, and tell the administrator if it goes on"),
     "upload-missing": ("请选择要上传的文件", "Choose a file to upload"),
     "not-allowed": ("你无权进行这个操作", "You may not do this"),

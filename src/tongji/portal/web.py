@@ -268,10 +268,13 @@ class Web(NodePages):
 
 
     async def database_down(self, request: Request, exc: Exception) -> Response:
-        """The database stopped or unreachable: 503 and a clear page. Every change is one transaction, so what
-        was acknowledged before is kept and what was cut off was never acknowledged."""
-        response = self.page(request, "message.html", 503, message=text("database-down", self.lang), me=None)
-        response.headers["Retry-After"] = "30"
+        """The database stopped or unreachable, or busy (SQLite's one writer at a time, after its wait): 503 and a
+        clear page saying which. Every change is one transaction, so what was acknowledged before is kept and what
+        was cut off was never acknowledged."""
+        busy = "database is locked" in str(getattr(exc, "orig", exc))
+        response = self.page(request, "message.html", 503, message=text("database-busy" if busy else "database-down",
+                                                                         self.lang), me=None)
+        response.headers["Retry-After"] = "5" if busy else "30"
         return response
 
     async def error(self, request: Request, exc: Exception) -> Response:
