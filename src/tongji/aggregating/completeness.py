@@ -168,7 +168,8 @@ def unused_fates(left: pl.DataFrame, registry: Registry, node: str) -> tuple[pl.
 
 
 def missing_issues(units: pl.DataFrame) -> list[dict]:
-    """A unit absent from a child's summary did perhaps report, and was returned down there."""
+    """A warning for each missing unit; one absent from a child's summary whose 完整性 does not list it either (a
+    summary of an older tongji, a registry that has changed since) is said to be perhaps returned down there."""
     return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
                       variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
             for r in units.filter(pl.col("status") == MISSING).iter_rows(named=True)]
