@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from portal_kit import STREET, make_world
 from server_kit import Server, csrf
 from tongji.cli import _register, app
+from tongji.portal import create_app
 from tongji.portal.db import Rollup, Submission
 from tongji.portal.store import Store
 from tongji.portal.web import make_app
@@ -118,6 +119,32 @@ def test_a_server_killed_in_the_middle_of_a_rollup_leaves_no_partial_summary(tmp
         assert len(books) == 1 and "明细" in openpyxl.load_workbook(books[0], read_only=True).sheetnames
     finally:
         server.stop()
+
+
+def test_a_starting_server_removes_what_a_crash_left_a_day_ago_and_nothing_else(tmp_path):
+    """Temporary files of cut-off uploads and folders left in tmp/ go once a day old, when a server starts; what
+    another server may still be writing (younger) stays, and so does every stored upload, however old."""
+    import os
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    (stored,) = [p for p in (world.data / "files").rglob("*") if p.is_file()]
+    leftovers = {name: world.data / "tmp" / name for name in (".rollup-old", ".rollup-new")}
+    leftovers |= {name: stored.parent / name for name in (".upload-old", ".upload-new")}
+    for name, path in leftovers.items():
+        if name.startswith(".rollup"):
+            path.mkdir()
+            (path / "330100_2025_汇总.xlsx").write_bytes(b"half")
+        else:
+            path.write_bytes(b"half")
+    day_ago = time.time() - 25 * 3600
+    for path in (stored, leftovers[".upload-old"], leftovers[".rollup-old"],
+                 leftovers[".rollup-old"] / "330100_2025_汇总.xlsx"):
+        os.utime(path, (day_ago, day_ago))
+    create_app(world.city.registry, "2025", data=world.data, spec=world.portal.spec)  # the server starts again
+    assert {name for name, path in leftovers.items() if path.exists()} == {".rollup-new", ".upload-new"}
+    assert stored.exists()
 
 
 def test_an_unreachable_database_is_a_chinese_503_page_and_loses_nothing(tmp_path, database):

@@ -3,6 +3,7 @@ approve and roll up in a browser. `create_app` returns the ASGI app; uvicorn ser
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tongji.definitions.codes import canonical_period
@@ -53,10 +54,35 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     with factory() as db:
         if not settled:
             settle(db, canonical_period(period), deadline)
-    portal = Portal(registry, spec or load_spec(), data, factory, Store(data), check_process=check_process)
+    before = time.time() - LEFTOVER_AGE  # what a server stopped mid-way left, once it is a day old
+    store = Store(data)
+    store.sweep(before)
+    sweep(data / "tmp", before)
+    portal = Portal(registry, spec or load_spec(), data, factory, store, check_process=check_process)
     app = make_app(portal, "en" if lang == "en" else "zh")
     app.state.portal = portal
     return app
+
+
+LEFTOVER_AGE = 24 * 3600  # seconds: a temporary file or folder this old is no server's work in progress
+
+
+def sweep(folder: Path, before: float) -> None:
+    """Delete what is in `folder` (the data folder's tmp/: a rollup being written, an upload being checked) and
+    was last changed before `before` (a time.time()): a server stopped mid-way left it, no row names it and
+    nothing reads it. Younger entries may be the work of another server process, and stay."""
+    import shutil
+
+    for p in folder.iterdir():
+        try:
+            if p.lstat().st_mtime >= before:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink()
+        except OSError:  # swept by another server process starting too, or not ours to delete: left
+            continue
 
 
 def database_url(data: str | Path, database: str | None) -> str:

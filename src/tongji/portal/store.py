@@ -81,6 +81,16 @@ class Store:
         f.flush()
         os.fsync(f.fileno())
 
+    def sweep(self, before: float) -> None:
+        """Delete the temporary files of uploads cut off by a crash (`.upload-…`, never read) last written before
+        `before` (a time.time()). Best effort: another server process starting may sweep the same files."""
+        for p in (self.root / "files").glob("*/.upload-*"):
+            try:
+                if p.lstat().st_mtime < before:
+                    p.unlink()
+            except OSError:
+                continue
+
     def check(self, sha256: str, suffix: str) -> bool:
         """Whether the stored bytes still have their SHA-256."""
         path = self.path(sha256, suffix)
