@@ -4,6 +4,8 @@ file store's disk full. What was acknowledged is kept; nothing half made is refe
 from __future__ import annotations
 
 import errno
+import os
+import sqlite3
 import threading
 import time
 
@@ -124,8 +126,6 @@ def test_a_server_killed_in_the_middle_of_a_rollup_leaves_no_partial_summary(tmp
 def test_a_starting_server_removes_what_a_crash_left_a_day_ago_and_nothing_else(tmp_path):
     """Temporary files of cut-off uploads and folders left in tmp/ go once a day old, when a server starts; what
     another server may still be writing (younger) stays, and so does every stored upload, however old."""
-    import os
-
     world = make_world(tmp_path)
     unit = world.unit()
     world.client(unit).upload(unit, world.workbook(unit, tmp_path))
@@ -182,8 +182,6 @@ def test_an_unreachable_database_is_a_chinese_503_page_and_loses_nothing(tmp_pat
 def test_sqlite_busy_with_another_writer_is_a_busy_page_not_an_unreachable_one(tmp_path, monkeypatch):
     """SQLite lets one process write at a time: an upload that waited its turn in vain says the server is busy,
     asks to be tried again in seconds, and records nothing; once the writer is done the same upload is kept."""
-    import sqlite3
-
     from tongji.portal import migrate
 
     monkeypatch.setattr(migrate, "BUSY_MS", 200)  # SQLite's wait for the other writer, on connections made now
