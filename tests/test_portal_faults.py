@@ -1,5 +1,6 @@
-"""Faults: the server killed (kill -9) in the middle of an upload and of a rollup, the database unreachable, the
-file store's disk full. What was acknowledged is kept; nothing half made is referenced."""
+"""Faults: the server killed (kill -9) in the middle of an upload and of a rollup, and what that leaves swept a day
+later; the database unreachable, or busy with another writer; the file store's disk full. What was acknowledged is
+kept; nothing half made is referenced."""
 
 from __future__ import annotations
 
