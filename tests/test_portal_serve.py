@@ -128,6 +128,24 @@ def test_demo_serve_answers_on_localhost_with_a_realistic_state(demo_server):
 
 
 
+def test_the_demo_portal_fills_the_database_it_is_given_once(tmp_path, database):
+    """`tongji demo --serve --database URL`: the demo's accounts and uploads go into that database (no SQLite file
+    beside the data), and a second start keeps what is there instead of filling it again."""
+    from sqlalchemy import func, select
+
+    from tongji.portal.db import Account, Submission
+    from tongji.portal.demo_state import demo_portal
+
+    data = tmp_path / "门户"
+    portal = demo_portal(data, database=database).state.portal
+    with portal.db() as db:
+        made = db.scalar(select(func.count()).select_from(Submission))
+        assert made > 100 and db.scalar(select(Account).where(Account.login == "330106001")) is not None
+    assert (data / "portal.db").exists() == (database is None)
+    with demo_portal(data, database=database).state.portal.db() as db:
+        assert db.scalar(select(func.count()).select_from(Submission)) == made
+
+
 def children(pid: int) -> set[int]:
     found = set()
     for task in Path(f"/proc/{pid}/task").iterdir():

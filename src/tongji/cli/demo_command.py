@@ -27,6 +27,8 @@ def demo_command(
     serve: bool = typer.Option(False, "--serve", help="改为启动在线报送门户的演示（示例城市，已有部分单位上报）"),
     host: str = typer.Option("127.0.0.1", "--host", help="与 --serve 同用：监听地址"),
     port: int = typer.Option(8000, "--port", help="与 --serve 同用：端口"),
+    database: str = typer.Option(None, "--database", help="与 --serve 同用：数据库地址（SQLAlchemy URL），"
+                                 "默认是输出文件夹中的 SQLite；库中已有账号时保留原状态"),
 ) -> None:
     """演示：审核示例城市的工作簿，写出问题清单和退回工作簿的标注副本，再逐级汇总街道、区、市。"""
     from tongji.checking.rules import fmt_number
@@ -34,7 +36,7 @@ def demo_command(
 
     con = console()
     if serve:
-        return _serve(con, Path(out) / "门户", host, port)
+        return _serve(con, Path(out) / "门户", host, port, database)
     samples = None
     if units:  # a fresh city, made by the sample generator (the samples extra) before anything else is written
         city = sample_generator().make_city(Path(out) / "示例市", units=units, seed=seed, period=PERIOD,
@@ -66,15 +68,19 @@ def _change(summary: Summary, code: str) -> str | None:
     return None if not len(change) or change[0] is None else f"{change[0]:+.1%}"
 
 
-def _serve(con, data: Path, host: str, port: int) -> None:
+def _serve(con, data: Path, host: str, port: int, database: str | None = None) -> None:
     import uvicorn
 
     from tongji.portal.demo_state import DEMO_PASSWORD, demo_portal
 
-    app = demo_portal(data, lang(), workers())
+    app = demo_portal(data, lang(), workers(), database)
     registry = app.state.portal.registry
     district = registry.children(registry.roots()[0])[0]
     street = registry.children(district)[0]
     con.print(shown("demo-serve", url=f"http://{host}:{port}", password=DEMO_PASSWORD, street=street,
                     district=district, unit=registry.children(street)[1], data=data))
+    if database:
+        from tongji.portal.migrate import shown_url
+
+        con.print(shown("demo-serve-database", url=shown_url(database)))
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -28,11 +28,12 @@ MISSING_EVERY, LATE_EVERY = 9, 6  # every 9th unit has not reported; every 6th u
 RETURN_REASON = "会员人数比上年减少较多，请核实后重新上传"
 
 
-def demo_portal(data: Path, lang: str = "zh", workers: int = 1):
-    """The demo portal's ASGI app in `data`; the state is made once, and kept when the demo is run again."""
+def demo_portal(data: Path, lang: str = "zh", workers: int = 1, database: str | None = None):
+    """The demo portal's ASGI app in `data`, on `database` (by default SQLite in `data`); the state is made once,
+    in a database without accounts, and kept when the demo is run again."""
     samples = data_dir("samples")
     with_report_plugin()  # the 街道's rollup comes with its HTML report, as in `tongji demo`
-    app = create_app(samples / "registry.csv", PERIOD, data=data, deadline=DEADLINE, lang=lang,
+    app = create_app(samples / "registry.csv", PERIOD, data=data, database=database, deadline=DEADLINE, lang=lang,
                      check_process=(os.cpu_count() or 1) > 1)
     portal = app.state.portal
     with portal.db() as db:
