@@ -92,6 +92,26 @@ def test_report_written_by_the_plugin(host, city, tmp_path):
     assert set(re.findall(r"https?://[^\s\"']+", page)) == {"http://www.w3.org/2000/svg"}  # a namespace name
 
 
+def test_report_shows_the_groups_sheet(host, city, tmp_path):
+    """分组 as the workbook has it: a row per grouping and group, whose 会员 add up, grouping by grouping, to the
+    总计 at the table's foot and to the summary's total."""
+    summary, spec = top_summary(city), load_spec()
+    write_summary(summary, tmp_path, spec, ("html",))
+    page = (tmp_path / REPORT).read_text(encoding="utf-8")
+    assert page.index('<section id="groups">') < page.index('<section id="completeness">')
+    section = re.search(r'<section id="groups">(.*?)</section>', page, re.S).group(1)
+    members = [c.name for c in spec.group_columns].index(next(c.name for c in spec.group_columns if c.key == "HY03"))
+    foot = re.search(r'<tfoot><tr><td colspan="2">总计</td>(.*?)</tr>', section).group(1)
+    total = int(re.findall(r'<td class="num">([^<]*)</td>', foot)[members].replace(",", ""))
+    assert total == summary.total("HY03") == city.expected(TOP)["HY03"]
+    sums: dict[str, int] = {}
+    for grouping, cells in re.findall(r'<tr data-grouping="([^"]+)"><td>[^<]*</td><td>[^<]*</td>(.*?)</tr>', section):
+        value = re.findall(r'<td class="num">([^<]*)</td>', cells)[members]
+        sums[grouping] = sums.get(grouping, 0) + int(value.replace(",", ""))
+    assert sums and set(sums) == set(summary.groups["grouping"].unique().to_list()) - {""}
+    assert set(sums.values()) == {total}
+
+
 def test_rerun_writes_identical_bytes(host, city, tmp_path):
     spec = load_spec()
     write_summary(top_summary(city), tmp_path / "a", spec, ("html",))

@@ -11,4 +11,4 @@ __all__ = ["register_output_formats", "write_html"]
 
 @hookimpl
 def register_output_formats(register):
-    register("html", write_html, "自包含 HTML 报告：合计、指标同比、完整性、问题清单与图表")
+    register("html", write_html, "自包含 HTML 报告：合计、指标同比、分组、完整性、问题清单与图表")

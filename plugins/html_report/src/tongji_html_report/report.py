@@ -42,7 +42,7 @@ def render(summary: Summary, spec: Spec) -> str:
     title = f"{summary.name} {period_label(summary.period)} 工会统计汇总报告"
     body = "\n".join([
         _header(summary, title), _key_figures(summary, spec), _charts(), _indicators(summary),
-        _completeness(summary), _issues(summary),
+        _groups(summary, spec), _completeness(summary), _issues(summary),
         '<footer>由 tongji 汇总生成 · 本报告为自包含文件，不引用任何外部资源</footer>',
     ])
     return (
@@ -238,6 +238,27 @@ def _indicators(summary: Summary) -> str:
         cells.append(f'<td class="muted">{e(r["note"] or "")}</td>')
         rows.append(f'<tr data-indicator="{e(r["id"])}">{"".join(cells)}</tr>')
     return f'<section id="indicators">\n<h2>派生指标</h2>\n{_table(headers, rows)}\n</section>'
+
+
+def _groups(summary: Summary, spec: Spec) -> str:
+    """The 分组 sheet's table: each grouping's groups, the 总计 (its first row) at the foot, as 完整性's 合计;
+    nothing for a summary without one."""
+    if summary.groups is None or not summary.groups.height:
+        return ""
+    columns = [c for c in spec.group_columns if c.key in summary.groups.columns]
+    kinds = {c.key: "%" if c.rate else kind_of(c.key, spec) for c in columns}
+    body, foot, last = [], "", None
+    for r in summary.groups.iter_rows(named=True):
+        nums = "".join(f'<td class="num">{e(fmt(r[c.key], kinds[c.key]))}</td>' for c in columns)
+        if r["grouping"] == "":
+            foot = f'<tr><td colspan="2">{e(r["grouping_name"])}</td>{nums}</tr>'
+            continue
+        name = r["grouping_name"] if r["grouping"] != last else ""  # named on its first group only
+        last = r["grouping"]
+        body.append(f'<tr data-grouping="{e(r["grouping"])}"><td>{e(name)}</td>'
+                    f'<td>{e(r["group_name"] or "")}</td>{nums}</tr>')
+    headers = [("分组", ""), ("组别", "")] + [(c.name, "num") for c in columns]
+    return f'<section id="groups">\n<h2>分组</h2>\n{_table(headers, body, foot)}\n</section>'
 
 
 def _completeness(summary: Summary) -> str:
