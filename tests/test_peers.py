@@ -154,11 +154,15 @@ def test_figures_with_one_exact_count_are_not_heaped(tmp_path):
 def test_two_units_with_identical_values_are_copied(tmp_path):
     make_workbook(tmp_path / "甲.xlsx", None, cover(unit(1)))
     make_workbook(tmp_path / "乙.xlsx", None, cover(unit(2), FM01="示例市第二机械厂工会"))
-    found = tongji.validate(tmp_path).issues.filter(pl.col("rule") == "copied-workbook")
+    report = tongji.validate(tmp_path)
+    found = report.issues.filter(pl.col("rule") == "copied-workbook")
     assert found.select("unit", "severity", "cell").rows() == [(unit(2), "警告", "封面!C7"),
                                                                 (unit(1), "警告", "封面!C7")]
     assert found.filter(pl.col("unit") == unit(1))["message"][0] == (
         f"全部数值与 单位 {unit(2)}（乙.xlsx） 完全相同，可能是复制的工作簿，请核实")
+    english = report.issues_in("en").filter((pl.col("rule") == "copied-workbook") & (pl.col("unit") == unit(1)))
+    assert english["message"].to_list() == [
+        f"Every value is the same as in unit {unit(2)} (乙.xlsx): a copied workbook? Please check"]
 
 
 def test_two_units_differing_in_one_cell_are_not_copied(tmp_path):

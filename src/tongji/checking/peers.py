@@ -172,12 +172,13 @@ def _copied_issues(book: pl.LazyFrame, where: Where, spec: Spec, files: list[Pat
     pairs = b.join(b, on="key", suffix="_o").filter(pl.col("FM02") != pl.col("FM02_o"))
     if not pairs.height:
         return pl.DataFrame(schema=FOUND)
-    other = pl.format("单位 {}（{}）", "FM02_o", "name_o")
+    others = {"others": pl.format("单位 {}（{}）", "FM02_o", "name_o").str.join("、"),
+              "others_en": pl.format("unit {} ({})", "FM02_o", "name_o").str.join(", ")}
     found = (where.join(pairs.sort("file_id", "file_id_o").group_by("file_id", maintain_order=True)
-                        .agg(other.str.join("、").alias("others")).with_columns(pl.lit("FM02").alias("code")))
+                        .agg(**others).with_columns(pl.lit("FM02").alias("code")))
              .with_columns(pl.concat_list(pl.col("sheet") + "!" + pl.col("ref")).list.drop_nulls().alias("cells")))
     return _frame(found.with_columns(pl.col("sheet").fill_null(spec.cover.sheet)), "copied-workbook",
-                  {"others": pl.col("others")})
+                  {name: pl.col(name) for name in others})
 
 
 def _frame(df: pl.DataFrame, code: str, params: dict[str, pl.Expr],

@@ -286,9 +286,9 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("heaped-figures", NOTICE, "同类比较", ("n", "cells"),
               "{n} 个人数、户数等计数格都是 100 的整倍数（{cells}），像是估计数而不是实数，请核实",
               "{n} count cells are all multiples of 100 ({cells}): estimates rather than counts? Please check"),
-    IssueType("copied-workbook", WARNING, "同类比较", ("others",),
+    IssueType("copied-workbook", WARNING, "同类比较", ("others", "others_en"),
               "全部数值与 {others} 完全相同，可能是复制的工作簿，请核实",
-              "Every value is the same as in {others}: a copied workbook? Please check"),
+              "Every value is the same as in {others_en}: a copied workbook? Please check"),
 ])
 
 
