@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from hostile import MEMBER_PART, before_end, bomb, rezip
 from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
+from tongji.portal.accounts import create_accounts
 from tongji.portal.db import Account, Audit, LoginSession, Submission
 from tongji.portal.submissions import issues_of
 from tongji.portal.web import COOKIE, same_token
@@ -156,6 +157,44 @@ def test_a_password_change_ends_the_other_sessions(world):
     stolen.cookies.clear()
     stolen.cookies.set(COOKIE, token)
     assert stolen.get(f"/units/{unit}", follow_redirects=False).headers["location"] == "/login"
+
+
+def signed_out(world, token: str) -> bool:
+    """Whether a session token now opens nothing."""
+    browser = TestClient(world.app, follow_redirects=False)
+    browser.cookies.set(COOKIE, token)
+    return browser.get("/password").headers.get("location") == "/login"
+
+
+def test_signing_out_before_the_first_password_change_ends_the_session(world):
+    unit = world.unit()
+    browser = world.client(unit, change_password=False)  # a one-time password: every page is /password
+    assert browser.last.url.path == "/password"
+    token = browser.client.cookies[COOKIE]
+    assert browser.post("/logout").url.path == "/login"
+    assert signed_out(world, token)
+
+
+def test_a_reset_password_ends_the_accounts_sessions(world):
+    unit = world.unit()
+    left_behind = world.client(unit).client.cookies[COOKIE]  # a browser still signed in, or a stolen cookie
+    admin = world.client("admin")
+    admin.get("/admin")
+    given = re.search(r"：(\w+)（", admin.post(f"/admin/accounts/{unit}/reset").text).group(1)
+    assert signed_out(world, left_behind)  # it cannot choose the next password before the unit does
+    unit_browser = stranger(world)
+    assert unit_browser.sign_in(unit, given).url.path == "/password"
+    with world.portal.db() as db:  # `tongji serve --reset` gives every account a new one-time password
+        create_accounts(db, world.portal.registry, reset=True)
+    assert signed_out(world, unit_browser.client.cookies[COOKIE])
+
+
+@pytest.mark.parametrize("url", ["/submissions/{}", "/submissions/{}/file", "/submissions/{}/annotated",
+                                 "/rollups/{}/files/x"])
+def test_an_id_too_big_for_the_database_is_not_found(world, url):
+    admin = world.client("admin")
+    for big in ("99999999999999999999", "9223372036854775808", "١٢"):
+        assert admin.client.get(url.format(big)).status_code == 404
 
 
 # --- XSS -------------------------------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ def create_accounts(db: Session, registry: Registry, reset: bool = False, passwo
             db.add(account)
         account.password_hash, account.must_change = hashed, password is None
         account.failed_logins, account.locked_until = 0, None
+        if account.id is not None:  # an account given a new password: its sessions end (reset_password)
+            db.execute(delete(LoginSession).where(LoginSession.account_id == account.id))
         row = registry.get(unit) if unit else None
         made.append({"login": login, "password": password_, "unit": unit or "", "role": role,
                      "name": row["单位名称"] if row else "", "level": row["层级"] if row else ""})
@@ -97,6 +99,16 @@ def set_password(db: Session, account: Account, password: str) -> None:
     account.password_hash, account.must_change = HASHER.hash(password), False
     db.execute(delete(LoginSession).where(LoginSession.account_id == account.id))  # other browsers sign out
     db.commit()
+
+
+def reset_password(db: Session, account: Account) -> str:
+    """A new one-time password for the account (returned; the caller commits), its lock lifted and every session
+    of it ended: a browser left signed in, or a stolen cookie, must not be the one to choose the next password."""
+    password = one_time_password()
+    account.password_hash, account.must_change = HASHER.hash(password), True
+    account.failed_logins, account.locked_until = 0, None
+    db.execute(delete(LoginSession).where(LoginSession.account_id == account.id))
+    return password
 
 
 def _digest(token: str) -> str:

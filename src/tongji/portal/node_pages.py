@@ -71,7 +71,7 @@ class NodePages:
             return node_summary.make(self.portal, db, db.get(Account, account_id), code, self.lang, address)
 
     def visible_rollup(self, db, account: Account, made_id: str) -> Rollup:
-        made = db.get(Rollup, int(made_id)) if made_id.isdecimal() else None
+        made = None if (found := row_id(made_id)) is None else db.get(Rollup, found)
         if made is None or account.role == "unit" or not self.portal.sees(account, made.unit):
             raise HTTPException(404)
         return made
@@ -146,13 +146,17 @@ class NodePages:
             target = db.scalar(select(Account).where(Account.login == request.path_params["login"]))
             if target is None:
                 raise HTTPException(404)
-            password = accounts.one_time_password()
-            target.password_hash, target.must_change = accounts.HASHER.hash(password), True
-            target.failed_logins, target.locked_until = 0, None
+            password = accounts.reset_password(db, target)
             audit(db, account, "reset", target.unit, None, target.login, self.address(request))
             db.commit()
         return self.page(request, "message.html", message=text("new-one-time", self.lang, login=target.login,
                                                                 password=password))
+
+
+def row_id(text: str) -> int | None:
+    """A row id from a URL, or None (found nowhere): digits only, and few enough for the database's 64-bit
+    integer (a longer number made SQLite raise, a server error instead of "not found")."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def download(path: Path, name: str, remove: bool = False) -> Response:

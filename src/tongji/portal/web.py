@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from tongji.errors import TongjiError
 from tongji.portal import accounts, submissions
 from tongji.portal.db import Account, Rollup, Submission
-from tongji.portal.node_pages import NodePages, download
+from tongji.portal.node_pages import NodePages, download, row_id
 from tongji.portal.service import Portal, deadline_day, history, local
 from tongji.portal.submissions import Refused, Upload
 from tongji.portal.texts import text
@@ -71,14 +71,15 @@ class Web(NodePages):
         return HTMLResponse(html, status_code=status)
 
     def signed_in(self, request: Request) -> Account:
-        """The account of this request, or a redirect to sign in; a forced password change comes first."""
+        """The account of this request, or a redirect to sign in; a forced password change comes first (signing
+        out aside: a one-time password's session on a shared computer must end when its user signs out)."""
         with self.portal.db() as db:
             found = accounts.session_of(db, request.cookies.get(COOKIE), SESSION_AGE)
         if found is None:
             raise HTTPException(303, headers={"Location": "/login"})
         session, account = found
         request.state.account, request.state.csrf = account, session.csrf
-        if account.must_change and request.url.path != "/password":
+        if account.must_change and request.url.path not in ("/password", "/logout"):
             raise HTTPException(303, headers={"Location": "/password"})
         return account
 
@@ -108,7 +109,7 @@ class Web(NodePages):
         return request.client.host if request.client else ""
 
     def visible_submission(self, db, account: Account, sub_id: str) -> Submission:
-        sub = db.get(Submission, int(sub_id)) if sub_id.isdecimal() else None
+        sub = None if (found := row_id(sub_id)) is None else db.get(Submission, found)
         if sub is None or not self.portal.sees(account, sub.unit):
             raise HTTPException(404)
         return sub
