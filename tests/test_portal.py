@@ -347,9 +347,10 @@ def test_a_new_period_starts_a_new_round(world, tmp_path):
 def test_uploads_checked_together_get_the_verdicts_they_get_alone(world, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    a, b, c = world.unit(STREET, 0), world.unit(STREET, 1), world.unit(OTHER_STREET, 0)
     jobs = [(a, world.workbook(a, tmp_path)), (a, world.workbook(a, tmp_path)),  # one unit twice at once
-            (b, world.workbook(b, tmp_path, HY04=999)), (STREET, world.workbook(STREET, tmp_path))]
+            (b, world.workbook(b, tmp_path, HY04=999)), (STREET, world.workbook(STREET, tmp_path)),
+            (c, copy_of(world, a, c, tmp_path))]  # another 街道's unit with a's figures: a copy, seen together
     checker = world.portal.checker
 
     def check(job):
@@ -370,8 +371,20 @@ def test_uploads_checked_together_get_the_verdicts_they_get_alone(world, tmp_pat
         expected = alone[jobs.index(one)]
         assert report.flatten(["cell", "rule"]) == expected.flatten(["cell", "rule"])
         assert report.workbooks["status"].to_list() == expected.workbooks["status"].to_list()
-    assert [r.workbooks["status"][0] for r in alone] == ["通过", "通过", "退回", "通过"]
-    assert not any((r.issues["rule"] == "duplicate-unit").any() for r in together)
+    assert [r.workbooks["status"][0] for r in alone] == ["通过", "通过", "退回", "通过", "通过"]
+    for rule in ("duplicate-unit", "copied-workbook"):
+        assert not any((r.issues["rule"] == rule).any() for r in together)
+    assert not any(c in message for r in together[:4] for message in r.issues["message"])  # c is never named
+
+
+def copy_of(world, source: str, unit: str, tmp_path) -> bytes:
+    """`unit`'s workbook with every figure of `source`'s."""
+    import openpyxl
+
+    values = {code: d for ws in openpyxl.load_workbook(world.city.files[source], data_only=True).worksheets
+              for code, _, d in ws.iter_rows(min_col=2, max_col=4, values_only=True)
+              if isinstance(code, str) and not code.startswith("FM") and isinstance(d, int | float)}
+    return world.workbook(unit, tmp_path, **values)
 
 
 def test_a_checking_process_gives_the_verdicts_a_thread_gives(world, tmp_path):

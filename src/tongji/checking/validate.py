@@ -76,6 +76,12 @@ def validate(
     return check_batch(chunks, files, spec, registry, period)
 
 
+# the rules whose finding on one workbook depends on the others checked with it (its duplicate, its peers, a copy
+# of it); a Python check of a plugin sees the whole batch too. The portal checks a workbook that one of these names
+# again alone, so that its verdict never depends on what else arrived at the same moment.
+ACROSS_WORKBOOKS = ("duplicate-unit", "copied-workbook", "peer-outlier", "peer-outlier-far")
+
+
 def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry | None,
                 period: str | None) -> ValidationReport:
     """The chunks' findings joined, and the checks across workbooks run on their table of workbooks."""

@@ -3,8 +3,9 @@
 A validate call has a fixed cost (the pandera schema, about a quarter of a second on a 2-core server) that does not
 grow with the number of workbooks, so checking twenty uploads one by one would take twenty times as long as
 checking them at once. One thread takes every upload waiting, checks them in one call, and answers each. Two
-uploads of the same unit never share a call (they would be each other's duplicate), and a workbook the batch calls
-a duplicate is checked again alone, so a verdict never depends on what else arrived at the same moment."""
+uploads of the same unit never share a call (they would be each other's duplicate), and a workbook that a check
+across workbooks names (a duplicate, a copy, an outlier among its peers, a plugin's check of the whole batch) is
+checked again alone, so a verdict never depends on, nor names, what else arrived at the same moment."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tongji.checking.validate import validate
+from tongji.checking.validate import ACROSS_WORKBOOKS, validate
 from tongji.issues.report import ValidationReport
 from tongji.writing.template import write_template
 
@@ -108,10 +109,11 @@ class Checker:
             self._check(batch)
 
     def _check(self, batch: list[Job]) -> None:
+        across = [*ACROSS_WORKBOOKS, *(check.id for check in self.portal.spec.checks)]
         try:
             reports = self._validate(batch)
             for job, report in zip(batch, reports, strict=True):
-                if len(batch) > 1 and (report.issues["rule"] == "duplicate-unit").any():
+                if len(batch) > 1 and report.issues["rule"].is_in(across).any():
                     report = self._validate([job])[0]
                 job.report = report
         except BrokenProcessPool:  # the checking process died: a new one checks each alone, once more
