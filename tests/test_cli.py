@@ -89,6 +89,17 @@ def test_annotate_writes_copies_and_leaves_inputs(batch, tmp_path):
     assert (batch / "bad.xlsx").read_bytes() == before
 
 
+def test_an_annotated_copy_never_lands_on_another_input(tmp_path):
+    folder = tmp_path / "in"
+    make_workbook(folder / "a.xlsx")  # a clean workbook: no annotated copy of its own
+    (folder / "a.xls").write_bytes(b"not a workbook")  # returned: its copy would be a.xlsx
+    before = (folder / "a.xlsx").read_bytes()
+    result = invoke("validate", folder / "a.xls", folder / "a.xlsx", "--annotate", folder)
+    assert result.exit_code == 2 and "a.xlsx" in result.output and "不能覆盖原文件" in result.output
+    assert (folder / "a.xlsx").read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["a.xls",
+                                                                                                       "a.xlsx"]
+
+
 @pytest.mark.parametrize("args", [("--lang", "en"), ()])
 def test_english(batch, args):
     env = {"TONGJI_LANG": "en"} if not args else None

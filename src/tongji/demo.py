@@ -57,7 +57,8 @@ def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = 
     workers = Remembered(workers)
     report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx", lang)
-    annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang)
+    annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang,
+                             inputs=report.workbooks["file"])
     result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
     result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=workers,
                                            lang=lang)

@@ -57,7 +57,8 @@ def validate_command(
         from tongji.writing.annotate import annotate_all
 
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
-        written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang())
+        written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang(),
+                               inputs=result.workbooks["file"])
         out.print(shown("cli-annotated", n=len(written), path=annotate))
     raise typer.Exit(result.exit_code)
 

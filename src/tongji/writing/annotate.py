@@ -11,6 +11,7 @@ import math
 import os
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import openpyxl
@@ -93,17 +94,20 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
         raise TongjiError("annotate-failed", path=source.name, detail=_first_line(exc)) from None
 
 
-def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, lang: str | None = None) -> list[Path]:
+def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, lang: str | None = None,
+                 inputs: Iterable[str | Path] = ()) -> list[Path]:
     """Annotated copies of every file with an error or an unexplained warning (the ones to send back).
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
-    Every target is checked against every input before anything is written, so a refused run writes nothing.
+    Every target is checked against every input (those with issues, and `inputs`: every file read, since a.xls's
+    copy is a.xlsx, which may be another unit's clean workbook) before anything is written, so a refused run
+    writes nothing.
     A copy that cannot be written (a file open in Excel, say) does not stop the others: they are written
     first, then one TongjiError names the ones missing. Messages are written as given (ValidationReport.issues_in),
     labels in `lang`.
     """
     out_dir, lang = Path(out_dir), chosen(lang)
-    sources = sorted({str(f) for f in issues.get_column("file").drop_nulls().to_list()})
+    sources = sorted({str(f) for f in issues.get_column("file").drop_nulls().to_list()} | {str(f) for f in inputs})
     unexplained = pl.col("explained").is_null() if "explained" in issues.columns else pl.lit(True)
     wanted = issues.filter((pl.col("severity") == "错误") | ((pl.col("severity") == "警告") & unexplained))
     returned = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
