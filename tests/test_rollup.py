@@ -371,6 +371,33 @@ def test_cli_rollup_shows_progress_on_a_terminal_only(city, tmp_path, monkeypatc
     assert piped.exit_code == 0 and "读取工作簿" not in piped.output and "写出汇总表" not in piped.output
 
 
+def test_rollup_all_takes_a_child_summary_as_it_is_and_never_replaces_an_input(city, tmp_path):
+    import shutil
+
+    import polars as pl
+
+    done = level_by_level(city, tmp_path / "below")
+    district = "330101"
+    street, *others = city.children[district]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    given = Path(shutil.copy(done[street][1], folder))  # the 街道's summary, in the folder the 区 writes to
+    before = given.read_bytes()
+    inputs = [given, city.units[district]["file"], *[city.units[u]["file"] for s in others
+                                                     for u in [s, *city.children[s]]]]
+    args = ["-r", city.registry, "-p", "2025", "--unit", district, "--all", "-o", folder]
+    result = invoke("rollup", *inputs, *args)
+    assert result.exit_code == 0, result.output
+    assert given.read_bytes() == before  # not made again from workbooks that are not there
+    assert sorted(p.name for p in folder.glob(f"{street}_*")) == [given.name]
+    made = pl.read_parquet(folder / f"{district}_2025_汇总.parquet")
+    assert made.equals(pl.read_parquet(tmp_path / "below" / f"{district}_2025_汇总.parquet"))
+    own = folder / f"{district}_2025_汇总.xlsx"  # last year's own summary given again: refused, kept
+    mine = own.read_bytes()
+    result = invoke("rollup", own, *inputs, *args)
+    assert result.exit_code == 2 and "会被本次写出的汇总表覆盖" in result.output and own.read_bytes() == mine
+
+
 @pytest.mark.parametrize("case", ["cycle", "unwritable", "empty", "no-unit", "unknown-node"])
 def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):
     registry, out, inputs, extra = city.registry, tmp_path / "out", city.folder, ["--unit", "330100"]

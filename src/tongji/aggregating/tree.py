@@ -196,11 +196,17 @@ class Context:
         return EachSummary(nodes, (s for _, s in self._each(unit, keep=False)))
 
     def nodes(self, unit: str | None = None) -> list[str]:
-        """The nodes summarised for `unit`'s subtree (or the whole tree), deepest first."""
+        """The nodes summarised for `unit`'s subtree (or the whole tree), deepest first; not one whose summary is
+        among the inputs, nor any beneath it: its parent takes it as it is (made here, it would be all zero)."""
         if unit is not None and unit not in self.registry:
             raise TongjiError("unit-not-in-registry", unit=unit)
         below = set(self.registry.subtree(unit)) if unit else None
-        return [n for n in self.registry.nodes_bottom_up() if below is None or n in below]
+        order = [n for n in self.registry.nodes_bottom_up() if below is None or n in below]
+        tops, parents, given = {unit} if unit else set(self.registry.roots()), self._parents(), set()
+        for n in reversed(order):  # parents first
+            if n not in tops and (self.summaries_of(n) or parents.get(n) in given):
+                given.add(n)
+        return [n for n in order if n not in given]
 
     def _each(self, unit: str | None, keep: bool) -> Iterator[tuple[str, Summary]]:
         tops = {unit} if unit else set(self.registry.roots())
@@ -332,9 +338,7 @@ class Context:
 
     def _take(self, units: list[str], node: str, kind: str) -> tuple[list[int], pl.DataFrame]:
         """The units' own workbooks (grassroots or 本级): the rows of self.rows taken (accepted), and each unit's
-        fate.
-
-        Each unit is its own "child" in the completeness count (a 本级 workbook is the node's own)."""
+        fate; each unit is its own "child" in the completeness count (a 本级 workbook is the node's own)."""
         mine = self.by_parent.get(node) if kind == KIND_GRASSROOTS else self.by_kind.get(kind)
         none = pl.DataFrame(schema=UNIT_SCHEMA | {"ok": pl.Boolean, "row": pl.UInt32})
         # not a revoked unit's workbook: the top node lists it as 已撤销
@@ -389,18 +393,14 @@ class Context:
         own = missing_issues(part.units) + balance_issues(node, reg["单位名称"], part.unbalanced, self.spec)
         all_issues = self._issues(inputs["file"], own + self.previous_notes)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
-        cover = {
-            "FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
-            "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": inputs["FM10"].max() or "",
-            "FM12": self.spec.version,
-        }
-        summary = Summary(
-            unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover, totals=totals,
-            detail=detail, indicators=indicators_frame(totals, self.spec),
-            completeness=part.completeness, units=part.units, issues=all_issues,
-            inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
-            notes=carried_notes(notes, detail), covers=self.covers, groups=part.groups,
-        )
+        cover = {"FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
+                 "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": inputs["FM10"].max() or "",
+                 "FM12": self.spec.version}
+        summary = Summary(unit=node, name=reg["单位名称"], period=self.period, level=reg["层级"], cover=cover,
+                          totals=totals, detail=detail, indicators=indicators_frame(totals, self.spec),
+                          completeness=part.completeness, units=part.units, issues=all_issues,
+                          inputs=inputs.drop("FM10"), children=self.registry.children(node), registry=self.registry,
+                          notes=carried_notes(notes, detail), covers=self.covers, groups=part.groups)
         if self.previous is not None:
             below = self.previous.filter(pl.col("单位代码").is_in(self.registry.subtree(node)))
             add_previous(summary, column_sums(below, self.spec), self.spec, self.incomparable)

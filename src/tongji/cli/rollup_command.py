@@ -13,7 +13,7 @@ import typer
 from tongji.cli.common import DASK_HELP, LEVELS_HELP, SEND_BYTES_HELP, console, executor, friendly, progress, shown
 from tongji.errors import TongjiError
 from tongji.i18n import lang, t
-from tongji.writing.paths import refuse_overlap
+from tongji.writing.paths import refuse_overlap, refuse_replacing
 from tongji.writing.text import terminal_safe
 
 if TYPE_CHECKING:  # the stages are imported when a command runs, not for `tongji --help`
@@ -56,7 +56,8 @@ def rollup_command(
     formats = [f.strip() for item in formats for f in item.split(",") if f.strip()]
     _check_formats(formats)
     ensure_dir(out)  # an unwritable folder is said before any workbook is read
-    from tongji.writing.summary_files import write_summary
+    from tongji.definitions.codes import canonical_period
+    from tongji.writing.summary_files import stem_for, write_summary
 
     con, spec = console(), load_spec()
     options = {"registry": registry, "period": period, "include_errors": include_errors,
@@ -68,6 +69,8 @@ def rollup_command(
             summaries = rollup_each(inputs, unit=unit, tick=tick, on_files=on_total, **options)
         else:
             summaries = [rollup(inputs, unit=unit, tick=tick, on_files=on_total, **options)]
+    nodes = summaries.nodes if all_nodes else [s.unit for s in summaries]
+    refuse_replacing(inputs, out, [stem_for(n, canonical_period(period)) for n in nodes])
     written, errors = [], False
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))

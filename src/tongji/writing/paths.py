@@ -21,3 +21,13 @@ def refuse_overlap(inputs: Iterable[Path], outputs: Iterable[Path | None]) -> No
         for src in sources:
             if target == src or (src.is_dir() and target.is_relative_to(src)):
                 raise TongjiError("output-in-inputs", output=out, input=src)
+
+
+def refuse_replacing(inputs: Iterable[Path], out: Path, stems: Iterable[str]) -> None:
+    """Raise if a file named among the inputs lies in `out` and is called like an output about to be written
+    there (<stem>_…): last year's own summary given as an input, say. A child's summary beside it is read, not
+    replaced, and may stay."""
+    folder, prefixes = Path(out).resolve(), tuple(f"{stem}_" for stem in stems)
+    for src in map(Path, inputs):
+        if src.is_file() and src.resolve().parent == folder and src.name.startswith(prefixes):
+            raise TongjiError("output-replaces-input", input=src, output=out)
