@@ -115,3 +115,22 @@ def bomb(path: Path, gigabytes: float, declared: int | None = None) -> Path:
         size = len(body) + copies * 2**20
         entries.append((info.filename, raw, 0, declared if declared is not None else size))
     return write_zip(path, entries)
+
+
+def with_unread_sheet(path: Path, rows: int) -> Path:
+    """The workbook with one more sheet, which no form reads, of `rows` rows of four cells (no r= attributes:
+    it deflates about 1,000 to 1)."""
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c><c><v>1</v></c><c><v>2</v></c><c><v>3</v></c></row>'
+    sheet = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             b'spreadsheetml/2006/main"><sheetData>' + row * rows + b"</sheetData></worksheet>")
+    kind = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+    rezip(path, "xl/workbook.xml", lambda x: x.replace(b"</sheets>", b'<sheet name="extra" sheetId="99" '
+                                                                    b'r:id="rIdX99"/></sheets>'))
+    rezip(path, "xl/_rels/workbook.xml.rels", lambda x: x.replace(b"</Relationships>", b'<Relationship Id="rIdX99" '
+          b'Type="' + kind + b'" Target="worksheets/sheet99.xml"/></Relationships>'))
+    rezip(path, "[Content_Types].xml", lambda x: x.replace(b"</Types>", b'<Override PartName="/xl/worksheets/'
+          b'sheet99.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+          b"</Types>"))
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        out.writestr("xl/worksheets/sheet99.xml", sheet)
+    return path

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from hostile import MEMBER_PART, before_end, bomb, rezip
+from hostile import MEMBER_PART, before_end, bomb, rezip, with_unread_sheet
 from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
 from tongji.portal.accounts import create_accounts
 from tongji.portal.db import Account, Audit, LoginSession, Submission
@@ -412,6 +412,22 @@ def test_a_hostile_upload_is_returned_quickly_and_cheaply_and_so_is_its_annotate
     copy = me.get(f"/submissions/{sub.id}/annotated")
     assert copy.status_code == 200 and time.perf_counter() - start < 30
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 400 * 1024  # KiB: no gigabytes inflated
+    assert openpyxl.load_workbook(io.BytesIO(copy.content)).sheetnames == ["问题清单"]
+
+
+def test_a_sheet_no_form_reads_cannot_make_the_annotated_copy_slow(world, tmp_path):
+    """The reader measures only the sheets it reads, so a workbook with a huge extra sheet is accepted; openpyxl
+    would load that sheet too to make the copy (at 200,000 rows, half a minute and 400 MiB in the server)."""
+    unit = world.unit()
+    path = tmp_path / "extra.xlsx"
+    path.write_bytes(world.workbook(unit, tmp_path))
+    with_unread_sheet(path, 200_000)
+    assert path.stat().st_size < 200_000
+    me = world.client(unit)
+    assert 'id="verdict">通过<' in me.upload(unit, path.read_bytes()).text
+    start = time.perf_counter()
+    copy = me.get("/submissions/1/annotated")
+    assert copy.status_code == 200 and time.perf_counter() - start < 5
     assert openpyxl.load_workbook(io.BytesIO(copy.content)).sheetnames == ["问题清单"]
 
 

@@ -21,6 +21,7 @@ from tongji.definitions.registry import load_registry
 from tongji.i18n import chosen
 from tongji.issues.report import ValidationReport
 from tongji.plugins import load_spec
+from tongji.reading.screen import Limits
 from tongji.reading.workers import Executor
 from tongji.writing.annotate import annotate_all
 from tongji.writing.files import ensure_dir
@@ -58,7 +59,7 @@ def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = 
     report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx", lang)
     annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang,
-                             inputs=report.workbooks["file"])
+                             inputs=report.workbooks["file"], limits=Limits.of(load_spec()))
     result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
     result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=workers,
                                            lang=lang)

@@ -54,11 +54,13 @@ def validate_command(
         write_report(result, report, lang())
         out.print(shown("cli-report-written", path=report))
     if annotate is not None:
+        from tongji.plugins import load_spec
+        from tongji.reading.screen import Limits
         from tongji.writing.annotate import annotate_all
 
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
         written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang(),
-                               inputs=result.workbooks["file"])
+                               inputs=result.workbooks["file"], limits=Limits.of(load_spec()))
         out.print(shown("cli-annotated", n=len(written), path=annotate))
     raise typer.Exit(result.exit_code)
 

@@ -19,6 +19,7 @@ from tongji.issues.report import ISSUE_COLUMNS
 from tongji.portal.db import Account, Submission
 from tongji.portal.service import Portal, audit
 from tongji.portal.store import sniff
+from tongji.reading.screen import Limits
 from tongji.writing.annotate import annotate_workbook
 
 PENDING, RETURNED, APPROVED = "待审", "退回", "已审核"
@@ -137,7 +138,7 @@ def annotated(portal: Portal, sub: Submission, lang: str) -> Path:
         target.parent.mkdir(exist_ok=True)
         source = portal.store.path(sub.sha256, sub.suffix)
         annotate_workbook(source, issues_of(portal, sub, lang).with_columns(pl.lit(str(source)).alias("file")),
-                          target, lang)
+                          target, lang, Limits.of(portal.spec))
     return target
 
 

@@ -26,6 +26,7 @@ from tongji.errors import TongjiError
 from tongji.i18n import SEVERITY, chosen, severity, t
 from tongji.issues.report import SEVERITY_ORDER as RANK
 from tongji.reading.labels import norm
+from tongji.reading.screen import Limits, screen
 from tongji.writing.files import ensure_dir, save_workbook
 from tongji.writing.formula_results import put_results, saved_results
 from tongji.writing.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
@@ -51,7 +52,8 @@ _FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit)  # the user or Python st
 _LISTED = 5  # failed copies named in one message; an unusable output folder is said once, by ensure_dir
 
 
-def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: str | None = None) -> Path:
+def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: str | None = None,
+                      limits: Limits | None = None) -> Path:
     """Write an annotated copy of `source` (issues: this workbook's rows only, their messages as they are to be
     read: ValidationReport.issues_in(lang)); return the path written. Labels are in `lang` ("zh" or "en"; by
     default the language of this run).
@@ -68,7 +70,7 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
     rows = _sorted_rows(issues)
     # a workbook or sheet the reader refused as too large (a zip bomb, a million rows) is never opened by
     # openpyxl either, which would inflate all of it: the copy holds only the list
-    loaded = None if any(r.get("rule") == "too-large" for r in rows) else _load(source)
+    loaded = None if any(r.get("rule") == "too-large" for r in rows) else _load(source, limits)
     if loaded is not None:
         wb, results = loaded
         try:
@@ -95,7 +97,7 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
 
 
 def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, lang: str | None = None,
-                 inputs: Iterable[str | Path] = ()) -> list[Path]:
+                 inputs: Iterable[str | Path] = (), limits: Limits | None = None) -> list[Path]:
     """Annotated copies of every file with an error or an unexplained warning (the ones to send back).
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
@@ -120,7 +122,7 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
     written, failed = [], []
     for s, target in plans:
         try:
-            written.append(annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target, lang))
+            written.append(annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target, lang, limits))
         except TongjiError as exc:
             failed.append(str(exc))
     if failed:
@@ -178,14 +180,19 @@ def _plan_targets(files: list[str], out_dir: Path, root: Path | None) -> list[tu
 # ---- reading the source ------------------------------------------------------------------------
 
 
-def _load(source: Path) -> tuple[openpyxl.Workbook, dict] | None:
-    """The source as an openpyxl workbook with its formulas' saved results, or None when openpyxl cannot read it.
+def _load(source: Path, limits: Limits | None) -> tuple[openpyxl.Workbook, dict] | None:
+    """The source as an openpyxl workbook with its formulas' saved results, or None when openpyxl cannot read it,
+    or when any of it is beyond the reading limits: openpyxl loads every sheet and part, also those the reader
+    never measured (a sheet no form reads, of a million rows, would cost the portal a minute and gigabytes).
 
     Reading the bytes ourselves means the file is never opened for writing, and a misnamed file
     (an .xlsx saved as .xls) is judged by its content rather than its extension.
     """
     try:
         data = source.read_bytes()
+        found = screen(data, limits or Limits.of(None), every_part=True)
+        if found.whole or found.sheets:
+            return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unsupported extensions (slicers, x14 validations) are dropped
             wb = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)

@@ -23,16 +23,18 @@ from tongji.reading.screen.package import screen_zip
 __all__ = ["LIMIT_KEYS", "Limits", "Verdict", "quiet_stderr", "screen"]
 
 
-def screen(data: bytes, limits: Limits, wanted: Callable[[str], bool] = lambda sheet: True) -> Verdict:
+def screen(data: bytes, limits: Limits, wanted: Callable[[str], bool] = lambda sheet: True,
+           every_part: bool = False) -> Verdict:
     """Measure `data` (an xlsx/xlsm/ods zip or an xls compound file). Never raises for bad input.
 
     Only the sheets `wanted` says will be read are measured, and counted against the size limit with the
     parts calamine reads on opening any workbook (workbook, styles, shared strings); pictures and sheets
-    that are never read cost nothing, however large."""
+    that are never read cost nothing, however large. With `every_part`, every sheet and every other part
+    (drawings, charts, pictures) is measured: what openpyxl loads to make an annotated copy."""
     deadline = time.monotonic() + limits.seconds
     try:
         if data.startswith(b"PK"):
-            return screen_zip(data, limits, deadline, wanted)
+            return screen_zip(data, limits, deadline, wanted, every_part)
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             if len(data) > limits.bytes:
                 raise Over("too-large")

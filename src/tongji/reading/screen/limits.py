@@ -23,8 +23,10 @@ class Limits:
     seconds: float
 
     @classmethod
-    def of(cls, spec: Spec) -> Limits:
-        get = {k: spec.params.get(name, default) for k, (name, default) in LIMIT_KEYS.items()}
+    def of(cls, spec: Spec | None) -> Limits:
+        """The limits the spec's configuration sets; the defaults for what it does not, or without a spec."""
+        params = spec.params if spec is not None else {}
+        get = {k: params.get(name, default) for k, (name, default) in LIMIT_KEYS.items()}
         return cls(get["bytes"], int(get["rows"]), int(get["cols"]), get["seconds"])
 
     @property

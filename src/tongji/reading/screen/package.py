@@ -14,7 +14,8 @@ from typing import NamedTuple
 from tongji.reading.screen.limits import Limits, Over, Verdict, beyond, check_time
 
 
-def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[str], bool]) -> Verdict:
+def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[str], bool],
+               every_part: bool = False) -> Verdict:
     try:
         infos = _directory(data) or zipfile.ZipFile(BytesIO(data)).infolist()
     except Exception:  # noqa: BLE001 - a directory we cannot follow is not handed to calamine either
@@ -22,7 +23,7 @@ def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[s
     parts = {i.filename: b"".join(_inflate(data, i, limits.bytes)) for i in infos
              if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
     names = _sheet_paths(parts.get("xl/workbook.xml", b""), parts.get("xl/_rels/workbook.xml.rels", b""))
-    read = [i for i in infos if _is_read(i.filename, names, wanted)]
+    read = [i for i in infos if every_part or _is_read(i.filename, names, wanted)]
     if sum(i.file_size for i in read) > limits.bytes:  # what the headers admit to: no need to inflate
         raise Over("too-large")
     # what the read parts can inflate to at most, whatever their headers say: when even that fits the limit,
