@@ -70,8 +70,14 @@ def check_language(report, paths: dict, lang: str) -> None:
     assert [i["message"] for i in doc["issues"]] == messages
     csv = pl.read_csv(paths["csv"])
     assert csv[{"zh": "问题说明", "en": "Message"}[lang]].to_list() == messages
-    sheet = openpyxl.load_workbook(paths["xlsx"]).worksheets[0]
+    book = openpyxl.load_workbook(paths["xlsx"])
+    sheet = book.worksheets[0]
     assert [c.value for c in sheet["K"][1:]] == messages
+    severity = {"zh": "错误", "en": "error"}[lang]  # as the terminal says it
+    assert {severity} == {c.value for c in sheet["D"][1:]} == set(csv[{"zh": "严重程度", "en": "Severity"}[lang]])
+    assert "FFC7CE" in {c.fill.fgColor.rgb[-6:] for c in sheet["D"][1:]}  # an error is red in either language
+    assert {"zh": "退回", "en": "returned"}[lang] in {c.value for c in book.worksheets[1]["D"][1:]}
+    assert {i["severity"] for i in doc["issues"]} == {"错误"}  # JSON: the catalog's values, for programs
 
     header, reasons = completeness(paths["330100"]["xlsx"])
     assert header == {"zh": "原因", "en": "Reason"}[lang] and REASONS[lang] <= reasons

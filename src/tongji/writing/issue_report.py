@@ -13,7 +13,7 @@ import polars as pl
 from openpyxl.styles import Font, PatternFill
 
 from tongji.errors import TongjiError
-from tongji.i18n import chosen
+from tongji.i18n import SEVERITY, STATUS, chosen
 from tongji.issues.catalog import REPORT_SCHEMA
 from tongji.writing.files import atomic_path, put, save_workbook, write_bytes
 from tongji.writing.marks import FILLS
@@ -35,6 +35,9 @@ BOOK_HEADERS = {
 }
 
 
+COLOURS = FILLS | {SEVERITY[zh]: fill for zh, fill in FILLS.items() if zh in SEVERITY}  # by severity, either language
+
+
 def header_label(table: dict, key: str, lang: str | None = None) -> str:
     return table[key][1 if chosen(lang) == "en" else 0]
 
@@ -47,9 +50,12 @@ def write_report(report, path: Path, lang: str | None = None) -> Path:
     """The issue list in `lang` ("zh" or "en"; by default the language of this run), by the file's suffix."""
     path, lang = Path(path), chosen(lang)
     suffix = path.suffix.lower()
-    issues = report.issues_in(lang)
-    if suffix == ".json":
+    issues, workbooks = report.issues_in(lang), report.workbooks
+    if suffix == ".json":  # for programs: severities stay as issues/catalog.py declares them, whatever the language
         return write_bytes(path, json_bytes(issues))
+    if lang == "en":  # for people: 错误 and 退回 read as error and returned, as on the terminal
+        issues = issues.with_columns(pl.col("severity").replace(SEVERITY))
+        workbooks = workbooks.with_columns(pl.col("status").replace(STATUS))
     if suffix == ".csv":
         df = csv_frame(flat_issues(issues).drop("params"))
         df = df.rename({c: header_label(HEADERS, c, lang) for c in df.columns})
@@ -57,7 +63,7 @@ def write_report(report, path: Path, lang: str | None = None) -> Path:
             tmp.write_bytes(b"\xef\xbb\xbf" + df.write_csv().encode("utf-8"))  # BOM: Excel opens it as UTF-8
         return path
     if suffix == ".xlsx":
-        return save_workbook(_workbook(issues, report.workbooks, lang), path)
+        return save_workbook(_workbook(issues, workbooks, lang), path)
     raise TongjiError("report-format", path=path)
 
 
@@ -98,8 +104,8 @@ def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang
     for n, row in enumerate(df.select(cols).iter_rows(named=True), start=2):
         for j, c in enumerate(cols, start=1):
             put(ws, n, j, row[c])
-        if colour_by and row[colour_by] in FILLS:  # ws.max_row scans every cell: count rows instead
-            ws.cell(n, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=FILLS[row[colour_by]])
+        if colour_by and row[colour_by] in COLOURS:  # ws.max_row scans every cell: count rows instead
+            ws.cell(n, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=COLOURS[row[colour_by]])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     widths = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}
