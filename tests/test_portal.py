@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal_kit import DISTRICT, OTHER_STREET, STREET, make_world
 from tongji.portal.db import Audit, Submission
@@ -58,6 +58,26 @@ def test_the_english_portal_renders_the_same_issue_in_english(tmp_path, database
     unit = world.unit()
     page = world.client(unit).upload(unit, world.workbook(unit, tmp_path, HY04=999))
     assert 'id="verdict">returned<' in page.text and "Female members" in page.text
+
+
+def test_an_upload_checked_while_the_period_changes_is_not_kept_under_the_new_one(world, tmp_path, monkeypatch):
+    from tongji.portal.service import settle
+
+    unit = world.unit()
+    me = world.client(unit)
+    checker, check = world.portal.checker, world.portal.checker.check
+
+    def period_changed_meanwhile(*args):
+        report = check(*args)  # checked for 2025 ...
+        with world.portal.db() as db:
+            settle(db, "2026", None)  # ... while the administrator starts 2026
+        return report
+
+    monkeypatch.setattr(checker, "check", period_changed_meanwhile)
+    page = me.upload(unit, world.workbook(unit, tmp_path))
+    assert page.status_code == 400 and "报告期刚刚改为 2026" in page.text
+    with world.portal.db() as db:
+        assert db.scalar(select(func.count(Submission.id))) == 0
 
 
 def test_uploads_that_are_refused_leave_nothing_behind(world, tmp_path):

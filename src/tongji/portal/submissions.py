@@ -82,14 +82,16 @@ def submit(portal: Portal, db: Session, account: Account, upload: Upload) -> Sub
         if store_full(exc):
             raise Refused("store-full") from None
         raise
-    return keep(portal, db, account, upload, suffix, report)
+    return keep(portal, db, account, upload, suffix, report, period)
 
 
-def keep(portal: Portal, db: Session, account: Account, upload: Upload, suffix: str, report) -> Submission:
-    """Store a checked upload and record it as the unit's next version (`report`: its validation alone).
-    The file is in place before its row is committed, and the version is numbered under the unit's lock, so
-    uploads of one unit at once get one version each, none lost and none twice."""
-    unit, period = account.unit, portal.period(db)
+def keep(portal: Portal, db: Session, account: Account, upload: Upload, suffix: str, report,
+         checked_for: str | None = None) -> Submission:
+    """Store a checked upload and record it as the unit's next version (`report`: its validation alone, for the
+    period `checked_for`, by default the current one). The file is in place before its row is committed, and the
+    version is numbered under the unit's lock, so uploads of one unit at once get one version each, none lost and
+    none twice."""
+    unit = account.unit
     found = report.workbooks["unit"].drop_nulls().to_list()
     if found and found[0] != unit:
         raise Refused("upload-other-unit", found=found[0], unit=unit)  # another unit's data is never kept here
@@ -103,6 +105,10 @@ def keep(portal: Portal, db: Session, account: Account, upload: Upload, suffix: 
                                                                               "warnings": 0}
     issues = report.issues.with_columns(pl.lit("").alias("file"))
     lock_unit(db, unit)
+    period = portal.period(db)
+    if checked_for is not None and period != checked_for:  # the period was changed while it was being checked
+        db.rollback()
+        raise Refused("upload-period-changed", period=period)
     current = latest(db, unit, period)
     if current is not None and current.review == APPROVED:  # approved while this one was being checked
         db.rollback()
