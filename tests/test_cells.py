@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 import tongji
@@ -169,6 +170,7 @@ def registry(tmp_path):
     ({"FM02": B}, "FM02", "revoked-unit", "警告"),
     ({"FM03": "330106002"}, "FM03", "wrong-parent", "错误"),
     ({"FM07": "330106002001"}, "FM07", "area-outside-parent", "警告"),
+    ({"FM05": "9"}, "FM05", "type-not-grassroots", "错误"),  # a grassroots union's workbook marked 本级
 ])
 def test_registry_checks(tmp_path, registry, over, code, rule, severity):
     report = run(tmp_path / "in", cover_values=cover(A, **over), registry=registry)
@@ -207,6 +209,15 @@ def test_parent_code_blank_only_at_the_top(tmp_path, registry):
     report = run(tmp_path / "unit", cover_values=cover(A, FM03=None), registry=registry)
     assert report.flatten(["cell", "rule"]) == [[cell_of("FM03"), "wrong-parent"]]
     assert report.issues["message"][0] == "上级工会代码为 （空），名册中该单位的上级是 330106001"
+
+
+def test_an_office_workbook_marked_grassroots_is_an_error(tmp_path, registry):
+    street = cover("330106001", FM01="北山街道总工会", FM03="330106", FM05="1", FM07="330106001000", FM13=None,
+                   FM14=None)
+    report = run(tmp_path, cover_values=street, registry=registry)
+    assert [cell_of("FM05"), "type-not-office"] in report.flatten(["cell", "rule"])
+    assert report.issues.filter(pl.col("rule") == "type-not-office")["message"].to_list() == [
+        "组织类型为 1，但名册中该单位是街道及以上的工会：其本级报表的组织类型为 9"]
 
 
 def test_large_amounts_with_cents_are_not_flagged(tmp_path):

@@ -139,15 +139,15 @@ def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Data
 
 
 def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
-    reg = registry.frame.select(
-        pl.col("单位代码").alias("FM02"), pl.col("上级代码").alias("parent"), pl.col("状态").alias("state"))
+    reg = registry.frame.select(pl.col("单位代码").alias("FM02"), pl.col("上级代码").alias("parent"),
+                                pl.col("状态").alias("state"), (pl.col("层级") == registry.levels[-1]).alias("leaf"))
     df = w.filter(pl.col("FM02").is_not_null()).join(reg, on="FM02", how="left")
     # the areas of the parents this batch names, not of the whole registry (100,000 units: 0.1 s a batch)
     areas = registry.frame.select(pl.col("单位代码").alias("parent"), pl.col("所在地区划代码").alias("parent_area"))
     areas = areas.join(df.select("parent").unique(), on="parent", how="semi").with_columns(
         pl.col("parent_area").map_elements(area_prefix, return_dtype=pl.Utf8).alias("parent_prefix"))
     df = df.join(areas, on="parent", how="left")
-    known = pl.col("parent").is_not_null()
+    known, office = pl.col("parent").is_not_null(), pl.col("FM05").is_in([SUMMARY, BENJI])
     outside = known & (pl.col("parent_prefix") != "") & ~pl.col("FM07").str.starts_with(pl.col("parent_prefix"))
     return [
         _cover_rule(df.filter(~known), "FM02", "unknown-unit", unit=pl.col("FM02")),
@@ -156,6 +156,10 @@ def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
                     raw=pl.col("FM03"), parent=pl.col("parent")),  # blank ones read （空）: see the catalog
         _cover_rule(df.filter(outside.fill_null(False)), "FM07", "area-outside-parent",
                     raw=pl.col("FM07"), parent=pl.col("parent_area")),
+        # a 本级 workbook of a grassroots union, or a grassroots one of a 街道: no node would ever take it
+        _cover_rule(df.filter(pl.col("leaf") & office), "FM05", "type-not-grassroots", raw=pl.col("FM05")),
+        _cover_rule(df.filter(~pl.col("leaf") & ~office & pl.col("FM05").is_not_null()), "FM05", "type-not-office",
+                    raw=pl.col("FM05")),
     ]
 
 

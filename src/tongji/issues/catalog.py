@@ -228,6 +228,14 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("wrong-parent", ERROR, "名册", ("raw", "parent"),
               "上级工会代码为 {raw}，名册中该单位的上级是 {parent}",
               "Parent code is {raw}; the registry says {parent}", blank=("raw", "parent")),
+    IssueType("type-not-grassroots", ERROR, "名册", ("raw",),
+              "组织类型为 {raw}，但名册中该单位是基层工会：基层工会报表的组织类型为 1、2 或 3",
+              "Organisation type is {raw}, but the registry has this unit as a grassroots union, whose workbook is "
+              "type 1, 2 or 3"),
+    IssueType("type-not-office", ERROR, "名册", ("raw",),
+              "组织类型为 {raw}，但名册中该单位是街道及以上的工会：其本级报表的组织类型为 9",
+              "Organisation type is {raw}, but the registry has this unit as a union office above the grassroots, "
+              "whose own workbook is type 9 (本级)"),
     IssueType("area-outside-parent", WARNING, "名册", ("raw", "parent"),
               "区划代码 {raw} 不在上级工会所在区划 {parent} 之内",
               "Area code {raw} is outside the parent's area {parent}"),
