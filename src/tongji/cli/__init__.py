@@ -24,6 +24,8 @@ def _root(
     lang: str = typer.Option(None, "--lang", help="界面语言 zh 或 en（也可设 TONGJI_LANG）"),
     plugins_dir: str = typer.Option(None, "--plugins-dir", help="插件文件夹（也可设 TONGJI_PLUGINS_DIR）"),
 ) -> None:
+    if lang is not None and not lang.lower().startswith(("zh", "en")):  # not Chinese said as if nothing was wrong
+        raise TongjiError("bad-lang", value=lang)
     set_lang(lang)
     if plugins_dir and plugins_dir != _configured.get("dir"):
         _configure(plugins_dir)
