@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from hostile import MEMBER_PART, before_end, bomb, rezip, with_unread_sheet
-from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
+from portal_kit import DISTRICT, OTHER_STREET, PASSWORD, STREET, Browser, make_world
 from tongji.portal.accounts import create_accounts
 from tongji.portal.db import Account, Audit, LoginSession, Submission
 from tongji.portal.submissions import issues_of
@@ -151,12 +151,28 @@ def test_a_password_change_ends_the_other_sessions(world):
     token = first.client.cookies[COOKIE]
     second = world.client(unit)
     second.get("/password")
-    assert second.post("/password", {"password": "another-password-2", "again": "another-password-2"}).url.path \
-        != "/password"
+    new = {"password": "another-password-2", "again": "another-password-2"}
+    assert second.post("/password", new | {"current": PASSWORD}).url.path != "/password"
     stolen = world.client("admin").client
     stolen.cookies.clear()
     stolen.cookies.set(COOKIE, token)
     assert stolen.get(f"/units/{unit}", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_a_session_alone_cannot_change_the_password(world):
+    """A browser left signed in (or a stolen cookie) must know the password to change it: else it could lock the
+    unit out of its own account. Wrong guesses count as failed sign-ins."""
+    unit = world.unit()
+    stolen = world.client(unit)
+    stolen.get("/password")
+    new = {"password": "thiefs-password", "again": "thiefs-password"}
+    for guess in ("", "a-guess"):
+        page = stolen.post("/password", new | ({"current": guess} if guess else {}))
+        assert page.status_code == 400 and "当前密码不对" in page.text
+    assert stranger(world).sign_in(unit, PASSWORD).url.path == f"/units/{unit}"  # unchanged
+    for n in range(5):
+        stolen.post("/password", new | {"current": f"guess-{n}"})
+    assert "暂时锁定" in stranger(world).sign_in(unit, PASSWORD).text  # five wrong guesses, as at the sign-in
 
 
 def signed_out(world, token: str) -> bool:

@@ -14,6 +14,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "new-password-why": ("第一次登录（或密码被重置）后请设置自己的密码，至少 8 位。", "After the first sign-in (or a reset) set a password of your own, at least 8 characters."),
     "password-again": ("再输一次", "Again"),
     "password-short": ("密码至少 8 位", "The password needs at least 8 characters"),
+    "password-current": ("当前密码不对", "The current password is wrong"),
+    "current-password": ("当前密码", "Current password"),
     "password-differ": ("两次输入不一致", "The two entries differ"),
     "save": ("保存", "Save"),
     "period": ("报告期", "Period"),

@@ -171,6 +171,8 @@ class Web(NodePages):
                 problem = text("password-short", self.lang)
             elif new != again:
                 problem = text("password-differ", self.lang)
+            elif not account.must_change and not self.knows_password(account, self.field(form, "current")):
+                problem = text("password-current", self.lang)  # a browser left signed in cannot take the account
             else:
                 with self.portal.db() as db:
                     accounts.set_password(db, db.get(Account, account.id), new)
@@ -178,6 +180,11 @@ class Web(NodePages):
                     self.set_cookie(request, response, COOKIE, accounts.open_session(db, db.get(Account, account.id)))
                     return response
         return self.page(request, "password.html", 400 if problem else 200, problem=problem)
+
+    def knows_password(self, account: Account, password: str) -> bool:
+        """Whether `password` is the account's own, counted as a sign-in attempt (so it locks the account alike)."""
+        with self.portal.db() as db:
+            return accounts.sign_in(db, account.login, password)[0] is not None
 
     # a unit ---------------------------------------------------------------------------------------------------
     async def unit(self, request: Request) -> Response:
