@@ -273,3 +273,23 @@ def test_rollup_writes_each_summary_beside_the_next_in_order_holding_few():
 
     with pytest.raises(OSError, match="disk full"):
         list(written_beside(iter(range(6)), failing))
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_its_bad_bytes_replaced(tmp_path):
+    """A zip unpacked from a GBK system gives names whose bytes are not UTF-8 (北干市场 in GBK here): the batch goes
+    on, and the terminal, the reports and the annotated copy show those bytes as U+FFFD."""
+    folder = tmp_path / "in"
+    gbk = os.fsdecode(b"\xb1\xb1\xb8\xc9\xca\xd0\xb3\xa1.xlsx")
+    make_workbook(folder / gbk)
+    make_workbook(folder / "good.xlsx")  # the same unit twice: each message names the other file
+    shown = "\ufffd" * 5 + "г\ufffd.xlsx"
+    result = invoke("validate", folder, "--report", tmp_path / "r.csv", "--annotate", tmp_path / "copies")
+    assert result.exit_code == 1, result.output
+    assert shown in result.output and "内部出错" not in result.output
+    csv = pl.read_csv(tmp_path / "r.csv")
+    assert sorted(csv["文件"].to_list()) == [str(folder / "good.xlsx"), str(folder / shown)]
+    assert all(shown in m for m in csv["问题说明"].to_list())
+    assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["good.xlsx", shown]
+    assert invoke("validate", folder, "--report", tmp_path / "r.xlsx").exit_code == 1
+    books = openpyxl.load_workbook(tmp_path / "r.xlsx")["工作簿"]
+    assert str(folder / shown) in [c.value for c in books["A"]]

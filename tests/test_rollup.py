@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -407,3 +409,28 @@ def test_revoked_unit_is_listed_not_summed(tmp_path):
     assert s.units.filter(s.units["unit"] == gone).select("status").item() == "已撤销"
     assert s.total("JH00") == 1
     assert s.completeness.row(-1, named=True)["expected"] == 2  # one grassroots unit and the 本级
+
+
+def test_file_names_that_are_not_utf8_are_rolled_up_and_listed_with_their_bad_bytes_replaced(tmp_path):
+    """A grassroots workbook and a 街道's summary whose names' bytes are not UTF-8 (GBK) are summed; the manifests
+    name them with U+FFFD for those bytes, with the checksum of the file read."""
+    city = build(tmp_path / "c", [[2]])
+    unit = next(c for c, u in city.units.items() if u["层级"] == "基层")
+    gbk = city.units[unit]["file"].with_name(os.fsdecode(b"\xb1\xb1\xb8\xc9.xlsx"))
+    city.write(unit, gbk, notes={"HY03": "含退休会员"})
+    city.units[unit]["file"].unlink()
+    shown = str(gbk.parent / "\ufffd\ufffd\ufffd\ufffd.xlsx")
+    result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--all",
+                    "-f", "xlsx,csv,json")
+    assert result.exit_code == 0, result.output
+    inputs = json.loads((tmp_path / "out" / "330101001_2025_manifest.json").read_text(encoding="utf-8"))["inputs"]
+    mine = next(i for i in inputs if i["unit"] == unit)
+    assert (mine["file"], mine["status"]) == (shown, "采用")
+    assert mine["sha256"] == hashlib.sha256(gbk.read_bytes()).hexdigest()
+    # a summary so named, as the next level up receives it: read again for its 说明 and 明细
+    street = tmp_path / "up" / os.fsdecode(b"\xbd\xd6\xb5\xc0.xlsx")
+    street.parent.mkdir()
+    (tmp_path / "out" / "330101001_2025_汇总.xlsx").rename(street)
+    summary = rollup([street, city.units["330101"]["file"]], registry=city.registry, unit="330101", period="2025")
+    assert summary.totals.equals(rollup_all(city.folder, registry=city.registry, period="2025")["330101"].totals)
+    assert summary.notes["说明"].to_list() == ["含退休会员"]
