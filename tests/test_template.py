@@ -88,6 +88,15 @@ def test_period_is_normalized_into_names_and_cover(template_registry, tmp_path):
     assert ws.cell(row_of(ws, "FM04"), 3).value == "2025Q2"
 
 
+def test_full_width_period_is_made_plain(app, template_registry, tmp_path):
+    args = ["template", "-r", str(template_registry), "-p", "２０２５Ｑ２", "-o", str(tmp_path), "--unit", U["g2"]]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    [path] = tmp_path.glob("*.xlsx")
+    assert path.name == f"{U['g2']}_乙园区联合工会_2025Q2.xlsx"
+    ws = openpyxl.load_workbook(path)["封面"]
+    assert ws.cell(row_of(ws, "FM04"), 3).value == "2025Q2"
+
+
 def test_unit_option_writes_one(template_registry, tmp_path):
     paths = make_templates(load_registry(template_registry), "2025", tmp_path / "out", unit=U["street"])
     assert [p.name for p in paths] == [f"{U['street']}_示例街道总工会本级_2025.xlsx"]
