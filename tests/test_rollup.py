@@ -16,6 +16,7 @@ from city import build
 from tongji import cli
 from tongji.aggregating.rollup import rollup, rollup_all, rollup_each
 from tongji.errors import TongjiError
+from tongji.i18n import t
 from tongji.plugins import load_spec
 from tongji.writing.summary_files import write_summary
 from workbooks import cell_of
@@ -373,7 +374,8 @@ def test_cli_rollup_shows_progress_on_a_terminal_only(city, tmp_path, monkeypatc
     assert piped.exit_code == 0 and "读取工作簿" not in piped.output and "写出汇总表" not in piped.output
 
 
-@pytest.mark.parametrize("case", ["cycle", "unwritable", "empty", "no-unit", "unknown-node"])
+@pytest.mark.parametrize("case", ["cycle", "unwritable", "empty", "no-unit", "unknown-node", "grassroots",
+                                  "grassroots-all"])
 def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):
     registry, out, inputs, extra = city.registry, tmp_path / "out", city.folder, ["--unit", "330100"]
     if case == "cycle":
@@ -387,15 +389,30 @@ def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):
         inputs.mkdir()
     elif case == "no-unit":
         extra = []
+    elif case.startswith("grassroots"):
+        grassroots = next(c for c, u in city.units.items() if u["层级"] == "基层")
+        extra = ["--unit", grassroots, *(["--all"] if case == "grassroots-all" else [])]
     else:
         extra = ["--unit", "000000"]
     result = invoke("rollup", inputs, "-r", registry, "-p", "2025", "-o", out, *extra)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     message = {"cycle": "名册中上下级关系成环", "unwritable": "无法写入", "empty": "没有找到任何工作簿",
-               "no-unit": "请用 --unit", "unknown-node": "名册中没有单位 000000"}[case]
+               "no-unit": "请用 --unit", "unknown-node": "名册中没有单位 000000",
+               "grassroots": "是基层工会，下面没有单位可汇总"}[case.removesuffix("-all")]
     assert message in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("call", [rollup, rollup_all, rollup_each])
+def test_a_grassroots_unit_has_nothing_to_roll_up(city, call):
+    unit = next(c for c, u in city.units.items() if u["层级"] == "基层")
+    with pytest.raises(TongjiError) as exc:
+        call(city.folder, registry=city.registry, unit=unit, period="2025")
+    assert exc.value.key == "unit-is-grassroots"
+    name = city.units[unit]["单位名称"]
+    assert t("unit-is-grassroots", lang="en", **exc.value.kw) == (
+        f"Unit {unit} ({name}) is a grassroots union: there is nothing below it to roll up; name a union above it")
 
 
 def test_revoked_unit_is_listed_not_summed(tmp_path):
