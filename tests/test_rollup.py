@@ -428,6 +428,18 @@ def test_revoked_unit_is_listed_not_summed(tmp_path):
     assert s.completeness.row(-1, named=True)["expected"] == 2  # one grassroots unit and the 本级
 
 
+@pytest.mark.parametrize("extra", [[], ["--all"]])
+def test_a_revoked_node_is_refused_as_a_template_for_it_is(tmp_path, extra):
+    city = build(tmp_path / "c", [[1, 1]])
+    gone = streets(city)[1]
+    text = city.registry.read_text(encoding="utf-8")
+    lines = [line[: line.rfind(",")] + ",撤销" if line.startswith(gone) else line for line in text.splitlines()]
+    city.registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--unit", gone,
+                    *extra)
+    assert (result.exit_code, result.output.strip()) == (2, f"错误：名册中单位 {gone} 已撤销")
+
+
 def test_file_names_that_are_not_utf8_are_rolled_up_and_listed_with_their_bad_bytes_replaced(tmp_path):
     """A grassroots workbook and a 街道's summary whose names' bytes are not UTF-8 (GBK) are summed; the manifests
     name them with U+FFFD for those bytes, with the checksum of the file read."""

@@ -364,6 +364,12 @@ def test_cli_invalid_period_exits_2(app, monkeypatch, capsys, template_registry,
     assert "报告期“2025年13月”格式不对" in err
 
 
+def test_cli_revoked_unit_exits_2(app, monkeypatch, capsys, template_registry, tmp_path):
+    code, err = run_main(monkeypatch, capsys, "template", "-r", str(template_registry), "-p", "2025",
+                         "-o", str(tmp_path / "out"), "--unit", U["g3"])
+    assert (code, err.strip()) == (2, f"错误：名册中单位 {U['g3']} 已撤销")
+
+
 def test_cli_missing_registry_exits_2(app, monkeypatch, capsys, tmp_path):
     code, err = run_main(monkeypatch, capsys, "template", "-r", str(tmp_path / "无.csv"), "-p", "2025",
                          "-o", str(tmp_path / "out"))

@@ -152,6 +152,8 @@ def _registry(registry: str | Path | Registry, unit: str | None) -> Registry:
     row = registry.get(unit)
     if row is None:
         raise TongjiError("unit-not-in-registry", unit=unit)
+    if row["状态"] == "撤销":  # as for a template: almost surely a typo, and --all would make no summary
+        raise TongjiError("revoked-unit", unit=unit)
     if registry.is_leaf(unit):  # its summary would be its own workbook alone, and --all would make none
         raise TongjiError("unit-is-grassroots", unit=unit, name=row["单位名称"])
     return registry
