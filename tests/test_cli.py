@@ -304,3 +304,19 @@ def test_a_full_width_period_is_the_same_period(tmp_path):
     assert pl.read_csv(tmp_path / "r.csv").height == 0
     result = invoke("validate", tmp_path / "in", "--period", "٢٠٢٥")  # digits, but not of a period
     assert result.exit_code == 2 and "报告期“٢٠٢٥”格式不对" in result.output
+
+
+def test_a_full_disk_is_a_setup_error(batch, tmp_path, monkeypatch):
+    """No space (or no inode) left for the temporary file an output is written to: exit 2 and 无法写入, as for any
+    output that cannot be written, not an internal error."""
+    import errno
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    result = invoke("validate", batch, "--report", tmp_path / "r.csv")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == f"错误：无法写入 {tmp_path / 'r.csv'}：{os.strerror(errno.ENOSPC)}"
+    assert "Traceback" not in result.output

@@ -415,6 +415,21 @@ def test_a_grassroots_unit_has_nothing_to_roll_up(city, call):
         f"Unit {unit} ({name}) is a grassroots union: there is nothing below it to roll up; name a union above it")
 
 
+def test_a_full_disk_is_a_setup_error(city, tmp_path, monkeypatch):
+    """No space (or no inode) left for the folder a summary is staged in: exit 2 and 无法写入, not an internal
+    error."""
+    import errno
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--all")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"错误：无法写入 {tmp_path / 'out'}：{os.strerror(errno.ENOSPC)}"
+
+
 def test_revoked_unit_is_listed_not_summed(tmp_path):
     city = build(tmp_path / "c", [[2]])
     street = streets(city)[0]

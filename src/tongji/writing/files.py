@@ -44,7 +44,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it onto `target` only if the block succeeds."""
     target = Path(target)
     ensure_dir(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=".tongji-", suffix=target.suffix, dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tongji-", suffix=target.suffix, dir=target.parent)
+    except OSError as exc:  # a full disk, or no inodes left: the folder exists but takes no new file
+        raise TongjiError("output-unwritable", path=target, detail=exc.strerror or exc) from None
     os.close(fd)
     try:
         yield Path(tmp)
