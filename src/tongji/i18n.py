@@ -118,6 +118,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
     "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),
     "dask-missing": ("未安装 Dask：请先安装 tongji[dask]（pip install \"tongji[dask]\"）", "Dask is not installed: install tongji[dask] first (pip install \"tongji[dask]\")"),
+    "dask-address": ("Dask 调度器地址“{address}”格式不对：应为 tcp://主机:端口 或 主机:端口，如 tcp://10.0.0.5:8786", "Dask scheduler address '{address}' is malformed: use tcp://host:port or host:port, e.g. tcp://10.0.0.5:8786"),
     "dask-unreachable": ("连接不上 Dask 调度器 {address}：{detail}", "Cannot reach the Dask scheduler at {address}: {detail}"),
     "dask-send-bytes-alone": ("--dask-send-bytes 需要同时给出 --dask 地址（或设置 TONGJI_DASK）", "--dask-send-bytes needs a --dask address (or TONGJI_DASK)"),
     "period-invalid": ("报告期“{period}”格式不对，应为 2025、2025Q2 或 2025-06", "Period '{period}' is malformed: use 2025, 2025Q2 or 2025-06"),
