@@ -105,7 +105,7 @@ def test_unit_option_writes_one(template_registry, tmp_path):
 
 @pytest.mark.parametrize(("unit", "period", "key"), [
     ("NOPE", "2025", "unit-not-in-registry"),
-    (U["g3"], "2025", "revoked-unit"),
+    (U["g3"], "2025", "unit-revoked"),
     (None, "2025Q5", "period-invalid"),
     (None, "去年", "period-invalid"),
 ])

@@ -168,7 +168,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-bad-level": ("名册中有未知层级：{items}（层级设置为 {levels}，可用 --levels 或 TONGJI_LEVELS 修改）", "Registry has unknown levels: {items} (levels are {levels}; set them with --levels or TONGJI_LEVELS)"),
     "levels-invalid": ("层级设置“{levels}”无效：至少两级、名称不重复，如 县,乡镇,基层", "Levels '{levels}' are invalid: at least two distinct names, e.g. 县,乡镇,基层"),
     "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),
-    "revoked-unit": ("名册中单位 {unit} 已撤销", "Unit {unit} is marked 撤销 (revoked) in the registry"),
+    "unit-revoked": ("名册中单位 {unit} 已撤销", "Unit {unit} is marked 撤销 (revoked) in the registry"),
     "unit-is-grassroots": ("单位 {unit}（{name}）是基层工会，下面没有单位可汇总；请指定它上面的一级工会", "Unit {unit} ({name}) is a grassroots union: there is nothing below it to roll up; name a union above it"),
     "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),

@@ -153,7 +153,7 @@ def _registry(registry: str | Path | Registry, unit: str | None) -> Registry:
     if row is None:
         raise TongjiError("unit-not-in-registry", unit=unit)
     if row["状态"] == "撤销":  # as for a template: almost surely a typo, and --all would make no summary
-        raise TongjiError("revoked-unit", unit=unit)
+        raise TongjiError("unit-revoked", unit=unit)
     if registry.is_leaf(unit):  # its summary would be its own workbook alone, and --all would make none
         raise TongjiError("unit-is-grassroots", unit=unit, name=row["单位名称"])
     return registry
