@@ -320,3 +320,14 @@ def test_a_full_disk_is_a_setup_error(batch, tmp_path, monkeypatch):
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1] == f"错误：无法写入 {tmp_path / 'r.csv'}：{os.strerror(errno.ENOSPC)}"
     assert "Traceback" not in result.output
+
+
+def test_a_folder_without_write_permission_is_said_in_english_in_english(batch, tmp_path, monkeypatch):
+    from tongji.writing import files
+
+    readable = os.access  # as root, a read-only folder is writable: the check is told it is not
+    monkeypatch.setattr(files.os, "access", lambda path, mode: mode != os.W_OK and readable(path, mode))
+    result = invoke("--lang", "en", "validate", batch, "--report", tmp_path / "out" / "r.csv")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: Cannot write {tmp_path / 'out'}: no permission to write there")

@@ -171,6 +171,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit-revoked": ("名册中单位 {unit} 已撤销", "Unit {unit} is marked 撤销 (revoked) in the registry"),
     "unit-is-grassroots": ("单位 {unit}（{name}）是基层工会，下面没有单位可汇总；请指定它上面的一级工会", "Unit {unit} ({name}) is a grassroots union: there is nothing below it to roll up; name a union above it"),
     "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
+    "output-no-permission": ("无法写入 {path}：没有写权限", "Cannot write {path}: no permission to write there"),
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),
     "plugin-rule-clash": ("插件 {plugin} 的审核关系 id“{code}”与内置问题代码重名（{where}），请给这条审核关系另起一个 id", "Plugin {plugin}: rule id '{code}' is a built-in issue code ({where}); give the rule another id"),
     "plugin-conflict": ("“{what}”被两个插件重复注册：{first} 和 {second}", "'{what}' is registered twice: by {first} and by {second}"),
@@ -264,7 +265,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cross-period checks); {seeded} file(s) carry a cross-period mistake that only rollup --previous finds",
     ),
     # sample data
-    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail}"),
+    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail_en}"),
     "samples-exists": ("{path} 已有文件；换一个目录，或加 --force 覆盖",
                        "{path} is not empty; choose another folder or add --force"),
 }

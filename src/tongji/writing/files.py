@@ -35,7 +35,7 @@ def ensure_dir(folder: Path) -> Path:
     except OSError as exc:
         raise TongjiError("output-unwritable", path=folder, detail=exc.strerror or exc) from None
     if not os.access(folder, os.W_OK):
-        raise TongjiError("output-unwritable", path=folder, detail="没有写权限")
+        raise TongjiError("output-no-permission", path=folder)
     return folder
 
 
