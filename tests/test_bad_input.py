@@ -8,6 +8,7 @@ import os
 import zipfile
 
 import openpyxl
+import polars as pl
 import pytest
 
 import tongji
@@ -33,6 +34,22 @@ def test_garbage_files_do_not_stop_the_batch(tmp_path):
     assert one(report, "archive.xlsx")[0] == [["not-workbook", "", "", "错误"]]
     assert report.for_file("archive.xlsx").issues["message"][0] == "不是 Excel 工作簿（压缩包里没有 Excel 工作簿）"
     assert report.exit_code == 1
+
+
+def test_why_a_file_is_no_workbook_is_said_in_english_too(tmp_path):
+    (tmp_path / "text.xlsx").write_text("这不是工作簿", encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "archive.xlsx", "w") as z:
+        z.writestr("readme.txt", "hello")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    (tmp_path / "cut.xlsx").write_bytes((tmp_path / "archive.xlsx").read_bytes()[:-30])  # its directory cut off
+    english = dict(tongji.validate(tmp_path).issues_in("en").select(pl.col("file").str.extract(r"(\w+\.xlsx)$"),
+                                                                     "message").iter_rows())
+    assert english == {
+        "text.xlsx": "Not an Excel workbook (file type .xlsx)",
+        "archive.xlsx": "Not an Excel workbook (a zip archive with no workbook in it)",
+        "broken.xlsx": "Not an Excel workbook (a damaged zip archive)",
+        "cut.xlsx": "Not an Excel workbook (a damaged zip archive)",
+    }
 
 
 def test_password_protected_workbook(tmp_path):

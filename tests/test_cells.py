@@ -73,6 +73,10 @@ def _with_bad_org_check(prefix: str, area: str) -> str:
     ("FM02", "91350100M000100Y4Z", "bad-uscc", "错误"),
     ("FM04", "2025年度", "bad-period", "错误"),
     ("FM10", "明天", "bad-date", "错误"),
+    ("FM10", "26-1-25", "bad-date", "错误"),  # not the year 0026, nor a guess at 2026
+    ("FM10", "26年1月25日", "bad-date", "错误"),
+    ("FM10", "1026-01-25", "bad-date", "错误"),  # four digits, but no year a report was sent in
+    ("FM10", "2126-01-25", "bad-date", "错误"),
     ("FM07", "3301", "bad-area", "警告"),
     ("FM12", "2025.1", "old-version", "警告"),
     ("FM12", "我的表", "unknown-version", "警告"),

@@ -284,3 +284,61 @@ def test_rollup_writes_each_summary_beside_the_next_in_order_holding_few():
 
     with pytest.raises(OSError, match="disk full"):
         list(written_beside(iter(range(6)), failing))
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_its_bad_bytes_replaced(tmp_path):
+    """A zip unpacked from a GBK system gives names whose bytes are not UTF-8 (北干市场 in GBK here): the batch goes
+    on, and the terminal, the reports and the annotated copy show those bytes as U+FFFD."""
+    folder = tmp_path / "in"
+    gbk = os.fsdecode(b"\xb1\xb1\xb8\xc9\xca\xd0\xb3\xa1.xlsx")
+    make_workbook(folder / gbk)
+    make_workbook(folder / "good.xlsx")  # the same unit twice: each message names the other file
+    shown = "\ufffd" * 5 + "г\ufffd.xlsx"
+    result = invoke("validate", folder, "--report", tmp_path / "r.csv", "--annotate", tmp_path / "copies")
+    assert result.exit_code == 1, result.output
+    assert shown in result.output and "内部出错" not in result.output
+    csv = pl.read_csv(tmp_path / "r.csv")
+    assert sorted(csv["文件"].to_list()) == [str(folder / "good.xlsx"), str(folder / shown)]
+    assert all(shown in m for m in csv["问题说明"].to_list())
+    assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["good.xlsx", shown]
+    assert invoke("validate", folder, "--report", tmp_path / "r.xlsx").exit_code == 1
+    books = openpyxl.load_workbook(tmp_path / "r.xlsx")["工作簿"]
+    assert str(folder / shown) in [c.value for c in books["A"]]
+
+
+def test_a_full_width_period_is_the_same_period(tmp_path):
+    """-p ２０２５ typed with a Chinese input method is 2025: the workbooks of 2025 are not returned for it."""
+    make_workbook(tmp_path / "in" / "good.xlsx")
+    result = invoke("validate", tmp_path / "in", "--period", "２０２５", "--report", tmp_path / "r.csv")
+    assert result.exit_code == 0, result.output
+    assert "共 1 份工作簿：通过 1，有警告 0，退回 0" in result.output
+    assert pl.read_csv(tmp_path / "r.csv").height == 0
+    result = invoke("validate", tmp_path / "in", "--period", "٢٠٢٥")  # digits, but not of a period
+    assert result.exit_code == 2 and "报告期“٢٠٢٥”格式不对" in result.output
+
+
+def test_a_full_disk_is_a_setup_error(batch, tmp_path, monkeypatch):
+    """No space (or no inode) left for the temporary file an output is written to: exit 2 and 无法写入, as for any
+    output that cannot be written, not an internal error."""
+    import errno
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    result = invoke("validate", batch, "--report", tmp_path / "r.csv")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == f"错误：无法写入 {tmp_path / 'r.csv'}：{os.strerror(errno.ENOSPC)}"
+    assert "Traceback" not in result.output
+
+
+def test_a_folder_without_write_permission_is_said_in_english_in_english(batch, tmp_path, monkeypatch):
+    from tongji.writing import files
+
+    readable = os.access  # as root, a read-only folder is writable: the check is told it is not
+    monkeypatch.setattr(files.os, "access", lambda path, mode: mode != os.W_OK and readable(path, mode))
+    result = invoke("--lang", "en", "validate", batch, "--report", tmp_path / "out" / "r.csv")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: Cannot write {tmp_path / 'out'}: no permission to write there")

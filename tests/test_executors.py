@@ -5,6 +5,8 @@ checks across workbooks name are exact even where a workbook's layout differs fr
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -189,6 +191,18 @@ def test_a_cluster_out_of_reach_or_half_asked_for_is_one_line(batch):
     gone = runner.invoke(cli.app, ["validate", str(batch), "--dask", "tcp://127.0.0.1:9"], env={"TONGJI_DASK": ""})
     assert gone.exit_code == 2 and "连接不上 Dask 调度器 tcp://127.0.0.1:9" in gone.output
     assert "Traceback" not in gone.output
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_a_malformed_dask_address_is_one_line_at_once(batch, how):
+    """`--dask foo` (no port) is said before distributed is asked: it would leave a half-made Client that holds
+    the exit for 40 s and prints a traceback from its __del__."""
+    code = "import sys; from tongji.cli import main; sys.argv[0] = 'tongji'; main()"
+    args, env = (["--dask", "foo"], {}) if how == "option" else ([], {"TONGJI_DASK": "foo"})
+    run = subprocess.run([sys.executable, "-c", code, "validate", str(batch), *args], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "TONGJI_LANG": "zh", **env}, timeout=20)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "错误：Dask 调度器地址“foo”格式不对：应为 tcp://主机:端口 或 主机:端口，如 tcp://10.0.0.5:8786"
 
 
 def test_a_file_that_kills_a_dask_worker_is_found_and_the_rest_read(tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from city import build
 from tongji import cli
 from tongji.aggregating.rollup import rollup, rollup_all, rollup_each
 from tongji.errors import TongjiError
+from tongji.i18n import t
 from tongji.plugins import load_spec
 from tongji.writing.summary_files import write_summary
 from workbooks import cell_of
@@ -398,7 +401,8 @@ def test_rollup_all_takes_a_child_summary_as_it_is_and_never_replaces_an_input(c
     assert result.exit_code == 2 and "会被本次写出的汇总表覆盖" in result.output and own.read_bytes() == mine
 
 
-@pytest.mark.parametrize("case", ["cycle", "unwritable", "empty", "no-unit", "unknown-node"])
+@pytest.mark.parametrize("case", ["cycle", "unwritable", "empty", "no-unit", "unknown-node", "grassroots",
+                                  "grassroots-all"])
 def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):
     registry, out, inputs, extra = city.registry, tmp_path / "out", city.folder, ["--unit", "330100"]
     if case == "cycle":
@@ -412,15 +416,45 @@ def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):
         inputs.mkdir()
     elif case == "no-unit":
         extra = []
+    elif case.startswith("grassroots"):
+        grassroots = next(c for c, u in city.units.items() if u["层级"] == "基层")
+        extra = ["--unit", grassroots, *(["--all"] if case == "grassroots-all" else [])]
     else:
         extra = ["--unit", "000000"]
     result = invoke("rollup", inputs, "-r", registry, "-p", "2025", "-o", out, *extra)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     message = {"cycle": "名册中上下级关系成环", "unwritable": "无法写入", "empty": "没有找到任何工作簿",
-               "no-unit": "请用 --unit", "unknown-node": "名册中没有单位 000000"}[case]
+               "no-unit": "请用 --unit", "unknown-node": "名册中没有单位 000000",
+               "grassroots": "是基层工会，下面没有单位可汇总"}[case.removesuffix("-all")]
     assert message in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("call", [rollup, rollup_all, rollup_each])
+def test_a_grassroots_unit_has_nothing_to_roll_up(city, call):
+    unit = next(c for c, u in city.units.items() if u["层级"] == "基层")
+    with pytest.raises(TongjiError) as exc:
+        call(city.folder, registry=city.registry, unit=unit, period="2025")
+    assert exc.value.key == "unit-is-grassroots"
+    name = city.units[unit]["单位名称"]
+    assert t("unit-is-grassroots", lang="en", **exc.value.kw) == (
+        f"Unit {unit} ({name}) is a grassroots union: there is nothing below it to roll up; name a union above it")
+
+
+def test_a_full_disk_is_a_setup_error(city, tmp_path, monkeypatch):
+    """No space (or no inode) left for the folder a summary is staged in: exit 2 and 无法写入, not an internal
+    error."""
+    import errno
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--all")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"错误：无法写入 {tmp_path / 'out'}：{os.strerror(errno.ENOSPC)}"
 
 
 def test_revoked_unit_is_listed_not_summed(tmp_path):
@@ -434,3 +468,40 @@ def test_revoked_unit_is_listed_not_summed(tmp_path):
     assert s.units.filter(s.units["unit"] == gone).select("status").item() == "已撤销"
     assert s.total("JH00") == 1
     assert s.completeness.row(-1, named=True)["expected"] == 2  # one grassroots unit and the 本级
+
+
+@pytest.mark.parametrize("extra", [[], ["--all"]])
+def test_a_revoked_node_is_refused_as_a_template_for_it_is(tmp_path, extra):
+    city = build(tmp_path / "c", [[1, 1]])
+    gone = streets(city)[1]
+    text = city.registry.read_text(encoding="utf-8")
+    lines = [line[: line.rfind(",")] + ",撤销" if line.startswith(gone) else line for line in text.splitlines()]
+    city.registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--unit", gone,
+                    *extra)
+    assert (result.exit_code, result.output.strip()) == (2, f"错误：名册中单位 {gone} 已撤销")
+
+
+def test_file_names_that_are_not_utf8_are_rolled_up_and_listed_with_their_bad_bytes_replaced(tmp_path):
+    """A grassroots workbook and a 街道's summary whose names' bytes are not UTF-8 (GBK) are summed; the manifests
+    name them with U+FFFD for those bytes, with the checksum of the file read."""
+    city = build(tmp_path / "c", [[2]])
+    unit = next(c for c, u in city.units.items() if u["层级"] == "基层")
+    gbk = city.units[unit]["file"].with_name(os.fsdecode(b"\xb1\xb1\xb8\xc9.xlsx"))
+    city.write(unit, gbk, notes={"HY03": "含退休会员"})
+    city.units[unit]["file"].unlink()
+    shown = str(gbk.parent / "\ufffd\ufffd\ufffd\ufffd.xlsx")
+    result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--all",
+                    "-f", "xlsx,csv,json")
+    assert result.exit_code == 0, result.output
+    inputs = json.loads((tmp_path / "out" / "330101001_2025_manifest.json").read_text(encoding="utf-8"))["inputs"]
+    mine = next(i for i in inputs if i["unit"] == unit)
+    assert (mine["file"], mine["status"]) == (shown, "采用")
+    assert mine["sha256"] == hashlib.sha256(gbk.read_bytes()).hexdigest()
+    # a summary so named, as the next level up receives it: read again for its 说明 and 明细
+    street = tmp_path / "up" / os.fsdecode(b"\xbd\xd6\xb5\xc0.xlsx")
+    street.parent.mkdir()
+    (tmp_path / "out" / "330101001_2025_汇总.xlsx").rename(street)
+    summary = rollup([street, city.units["330101"]["file"]], registry=city.registry, unit="330101", period="2025")
+    assert summary.totals.equals(rollup_all(city.folder, registry=city.registry, period="2025")["330101"].totals)
+    assert summary.notes["说明"].to_list() == ["含退休会员"]

@@ -17,6 +17,7 @@ from tongji.aggregating.rollup import rollup_all
 from tongji.definitions.codes import area_prefix, uscc_valid
 from tongji.definitions.registry import load_registry
 from tongji.errors import TongjiError
+from tongji.i18n import t
 from tongji.plugins import load_spec
 from tongji_samples import SUMMARY_FOLDER, make_city, previous_period
 
@@ -251,6 +252,16 @@ def test_options_are_checked_and_nothing_is_overwritten(tmp_path):
         make_city(tmp_path, units=3, seed=2)
     city = make_city(tmp_path, units=4, seed=2, mistakes=0, force=True)
     assert len(list(city.folder.rglob("*.xlsx"))) == 4 + 3
+
+
+def test_a_bad_option_is_said_in_english_in_english():
+    with pytest.raises(TongjiError) as exc:
+        make_city(Path("unused"), units=0)
+    assert t(exc.value.key, lang="en", **exc.value.kw) == "Invalid sample option: units=0: at least 1 grassroots union"
+    with pytest.raises(TongjiError) as exc:
+        make_city(Path("unused"), units=5, districts=3, streets=2)
+    assert t(exc.value.key, lang="en", **exc.value.kw) == (
+        "Invalid sample option: streets=2: no fewer streets than the 3 districts")
 
 
 def test_cli_make(tmp_path):

@@ -88,6 +88,15 @@ def test_period_is_normalized_into_names_and_cover(template_registry, tmp_path):
     assert ws.cell(row_of(ws, "FM04"), 3).value == "2025Q2"
 
 
+def test_full_width_period_is_made_plain(app, template_registry, tmp_path):
+    args = ["template", "-r", str(template_registry), "-p", "２０２５Ｑ２", "-o", str(tmp_path), "--unit", U["g2"]]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    [path] = tmp_path.glob("*.xlsx")
+    assert path.name == f"{U['g2']}_乙园区联合工会_2025Q2.xlsx"
+    ws = openpyxl.load_workbook(path)["封面"]
+    assert ws.cell(row_of(ws, "FM04"), 3).value == "2025Q2"
+
+
 def test_unit_option_writes_one(template_registry, tmp_path):
     paths = make_templates(load_registry(template_registry), "2025", tmp_path / "out", unit=U["street"])
     assert [p.name for p in paths] == [f"{U['street']}_示例街道总工会本级_2025.xlsx"]
@@ -96,7 +105,7 @@ def test_unit_option_writes_one(template_registry, tmp_path):
 
 @pytest.mark.parametrize(("unit", "period", "key"), [
     ("NOPE", "2025", "unit-not-in-registry"),
-    (U["g3"], "2025", "revoked-unit"),
+    (U["g3"], "2025", "unit-revoked"),
     (None, "2025Q5", "period-invalid"),
     (None, "去年", "period-invalid"),
 ])
@@ -353,6 +362,12 @@ def test_cli_invalid_period_exits_2(app, monkeypatch, capsys, template_registry,
                          "-o", str(tmp_path / "out"))
     assert code == 2
     assert "报告期“2025年13月”格式不对" in err
+
+
+def test_cli_revoked_unit_exits_2(app, monkeypatch, capsys, template_registry, tmp_path):
+    code, err = run_main(monkeypatch, capsys, "template", "-r", str(template_registry), "-p", "2025",
+                         "-o", str(tmp_path / "out"), "--unit", U["g3"])
+    assert (code, err.strip()) == (2, f"错误：名册中单位 {U['g3']} 已撤销")
 
 
 def test_cli_missing_registry_exits_2(app, monkeypatch, capsys, tmp_path):

@@ -118,6 +118,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
     "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),
     "dask-missing": ("未安装 Dask：请先安装 tongji[dask]（pip install \"tongji[dask]\"）", "Dask is not installed: install tongji[dask] first (pip install \"tongji[dask]\")"),
+    "dask-address": ("Dask 调度器地址“{address}”格式不对：应为 tcp://主机:端口 或 主机:端口，如 tcp://10.0.0.5:8786", "Dask scheduler address '{address}' is malformed: use tcp://host:port or host:port, e.g. tcp://10.0.0.5:8786"),
     "dask-unreachable": ("连接不上 Dask 调度器 {address}：{detail}", "Cannot reach the Dask scheduler at {address}: {detail}"),
     "dask-send-bytes-alone": ("--dask-send-bytes 需要同时给出 --dask 地址（或设置 TONGJI_DASK）", "--dask-send-bytes needs a --dask address (or TONGJI_DASK)"),
     "period-invalid": ("报告期“{period}”格式不对，应为 2025、2025Q2 或 2025-06", "Period '{period}' is malformed: use 2025, 2025Q2 or 2025-06"),
@@ -169,7 +170,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-bad-level": ("名册中有未知层级：{items}（层级设置为 {levels}，可用 --levels 或 TONGJI_LEVELS 修改）", "Registry has unknown levels: {items} (levels are {levels}; set them with --levels or TONGJI_LEVELS)"),
     "levels-invalid": ("层级设置“{levels}”无效：至少两级、名称不重复，如 县,乡镇,基层", "Levels '{levels}' are invalid: at least two distinct names, e.g. 县,乡镇,基层"),
     "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),
+    "unit-revoked": ("名册中单位 {unit} 已撤销", "Unit {unit} is marked 撤销 (revoked) in the registry"),
+    "unit-is-grassroots": ("单位 {unit}（{name}）是基层工会，下面没有单位可汇总；请指定它上面的一级工会", "Unit {unit} ({name}) is a grassroots union: there is nothing below it to roll up; name a union above it"),
     "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
+    "output-no-permission": ("无法写入 {path}：没有写权限", "Cannot write {path}: no permission to write there"),
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),
     "plugin-rule-clash": ("插件 {plugin} 的审核关系 id“{code}”与内置问题代码重名（{where}），请给这条审核关系另起一个 id", "Plugin {plugin}: rule id '{code}' is a built-in issue code ({where}); give the rule another id"),
     "plugin-conflict": ("“{what}”被两个插件重复注册：{first} 和 {second}", "'{what}' is registered twice: by {first} and by {second}"),
@@ -263,7 +267,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cross-period checks); {seeded} file(s) carry a cross-period mistake that only rollup --previous finds",
     ),
     # sample data
-    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail}"),
+    "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail_en}"),
     "samples-exists": ("{path} 已有文件；换一个目录，或加 --force 覆盖",
                        "{path} is not empty; choose another folder or add --force"),
 }

@@ -17,6 +17,7 @@ from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.registry import Registry
 from tongji.i18n import MESSAGE_LANG, params_expr, params_json, render_column
 from tongji.issues.report import ValidationReport, issue_row
+from tongji.reading.discover import path_of
 from tongji.reading.workbooks import read_workbooks
 
 
@@ -79,7 +80,7 @@ def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> t
         by_file.setdefault(i["file"], []).append(i)
     issues = []
     for file, items in by_file.items():
-        cells, notes = _locate(Path(file), [i["code"] for i in items], spec)
+        cells, notes = _locate(path_of(file), [i["code"] for i in items], spec)
         for i in items:
             row = issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
                             cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name,

@@ -12,7 +12,7 @@ from pathlib import Path
 from tongji.aggregating.summary import Summary
 from tongji.aggregating.tree import Context, EachSummary
 from tongji.definitions import Spec
-from tongji.definitions.registry import Registry
+from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.reading.workers import Executor
 
@@ -56,11 +56,9 @@ def rollup(
     Raises:
         TongjiError: A setup problem (a unit not in the registry, a bad period, no inputs), said in Chinese.
     """
-    ctx = Context.build(inputs, registry=registry, period=period, include_errors=include_errors,
+    ctx = Context.build(inputs, registry=_registry(registry, unit), period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
                         on_files=on_files, deadline=deadline)
-    if unit not in ctx.registry:
-        raise TongjiError("unit-not-in-registry", unit=unit)
     summary = ctx.summarize(unit, top=True)
     ctx.add_totals_checks({unit: summary})
     return summary
@@ -106,7 +104,7 @@ def rollup_all(
     Raises:
         TongjiError: A setup problem (a unit not in the registry, a bad period, no inputs), said in Chinese.
     """
-    ctx = Context.build(inputs, registry=registry, period=period, include_errors=include_errors,
+    ctx = Context.build(inputs, registry=_registry(registry, unit), period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
                         on_files=on_files, deadline=deadline)
     return ctx.summarize_all(unit)
@@ -140,7 +138,22 @@ def rollup_each(
     Raises:
         TongjiError: A setup problem (a unit not in the registry, a bad period, no inputs), said in Chinese.
     """
-    ctx = Context.build(inputs, registry=registry, period=period, include_errors=include_errors,
+    ctx = Context.build(inputs, registry=_registry(registry, unit), period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
                         on_files=on_files, deadline=deadline)
     return ctx.each_summary(unit)
+
+
+def _registry(registry: str | Path | Registry, unit: str | None) -> Registry:
+    """The registry, with the unit asked for looked up before any workbook is read (that can take minutes)."""
+    registry = registry if isinstance(registry, Registry) else load_registry(registry)
+    if unit is None:
+        return registry
+    row = registry.get(unit)
+    if row is None:
+        raise TongjiError("unit-not-in-registry", unit=unit)
+    if row["状态"] == "撤销":  # as for a template: almost surely a typo, and --all would make no summary
+        raise TongjiError("unit-revoked", unit=unit)
+    if registry.is_leaf(unit):  # its summary would be its own workbook alone, and --all would make none
+        raise TongjiError("unit-is-grassroots", unit=unit, name=row["单位名称"])
+    return registry

@@ -55,6 +55,7 @@ from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
 from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row
 from tongji.plugins import load_spec
+from tongji.reading.discover import path_of
 from tongji.reading.workers import Executor
 
 
@@ -162,8 +163,7 @@ class Context:
                         fate.filter(pl.col("kind") == KIND_BENJI).partition_by("kind", as_dict=True).items()}
         self.manifest = Manifest(self.books, sha256)
         self.dates = self.books.select("unit", "file", pl.col("FM10").fill_null("").alias("date"))
-        own = self.books.filter(pl.col("kind") != "汇总").select("file", pl.col("unit").alias("单位代码"),
-                                                                 pl.col("kind").alias("类型"))
+        own = self.books.filter(pl.col("kind") != "汇总").select("file", 单位代码="unit", 类型="kind")
         self.own_notes = self.report.notes.join(own, on="file").select(
             "file", "单位代码", "类型", pl.col("code").alias("代码"), pl.col("note").alias("说明"))
         self.carried_notes: list[pl.DataFrame] = []  # the 说明 sheets of the child summaries taken
@@ -367,10 +367,10 @@ class Context:
             status, reason, n = RETURNED, "reason-errors", {"n": book["errors"]}
         detail = self.detail_of(book["file"])
         if chosen is not None:
-            self.carried_notes.append(read_notes(Path(book["file"]), self.spec))
+            self.carried_notes.append(read_notes(path_of(book["file"]), self.spec))
         inside, units = set(detail["单位代码"].to_list()), self.registry.subtree(child)
         # a unit not in its 明细 was returned or missing down there: its 完整性 says which (read only then)
-        listed = listed_fates(Path(book["file"]), self.spec) if any(u not in inside for u in units) else None
+        listed = listed_fates(path_of(book["file"]), self.spec) if any(u not in inside for u in units) else None
         taken = unit_row("", "", child, status, book["file"], reason, **n)
         fates, dates = subtree_fates(units, self.registry.names(units), inside, taken, child, listed)
         if dates.height:  # the 报出日期 of a unit returned down there counts as its workbook's would
@@ -380,7 +380,7 @@ class Context:
     def detail_of(self, file: str) -> pl.DataFrame:
         """A summary workbook's 明细 sheet as a detail frame."""
         if file not in self.details:
-            self.details[file] = read_detail(Path(file), self.spec, self.by_file.get(file, {}).get("FM12"))
+            self.details[file] = read_detail(path_of(file), self.spec, self.by_file.get(file, {}).get("FM12"))
         return self.details[file]
 
     # --- the summary ----------------------------------------------------------------------------

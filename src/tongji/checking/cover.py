@@ -23,6 +23,7 @@ from tongji.definitions.codes import (
 )
 from tongji.definitions.registry import Registry
 from tongji.issues.catalog import BUILTIN
+from tongji.reading.discover import file_text
 
 SEVERITY = {code: kind.severity for code, kind in BUILTIN.items()}  # of the codes found here
 
@@ -167,7 +168,7 @@ def _duplicate_issues(w: pl.DataFrame, files: list[Path]) -> pl.DataFrame:
     """Two workbooks of one kind for one unit and period: both are returned, each naming all the files.
 
     A 街道's summary and its own 本级 workbook share a unit code but are different submissions."""
-    names = pl.DataFrame({"file_id": range(len(files)), "name": [f.name for f in files]},
+    names = pl.DataFrame({"file_id": range(len(files)), "name": [file_text(f.name) for f in files]},
                          schema={"file_id": pl.Int32, "name": pl.Utf8})
     kind = pl.col("FM05").fill_null("1").replace_strict({SUMMARY: SUMMARY, BENJI: BENJI}, default="1")
     key = [pl.col("FM02"), kind, pl.col("FM04").fill_null("")]  # last year's file left in the folder is no duplicate

@@ -15,6 +15,7 @@ from tongji.definitions import Spec
 from tongji.definitions.codes import BENJI, SUMMARY
 from tongji.definitions.expr import to_polars
 from tongji.issues.catalog import BUILTIN
+from tongji.reading.discover import file_text
 
 # the peer group: the first digit of the 单位性质 (登记注册类型) code is its major class
 GROUPS = {"1": "内资企业", "2": "港澳台商投资企业", "3": "外商投资企业", "4": "事业单位", "5": "机关",
@@ -160,7 +161,7 @@ def _copied_issues(book: pl.LazyFrame, where: Where, spec: Spec, files: list[Pat
     codes = [r.code for r in spec.numeric_rows() if r.code in columns]
     if not codes:
         return pl.DataFrame(schema=FOUND)
-    names = pl.DataFrame({"file_id": range(len(files)), "name": [f.name for f in files]},
+    names = pl.DataFrame({"file_id": range(len(files)), "name": [file_text(f.name) for f in files]},
                          schema={"file_id": pl.Int32, "name": pl.Utf8})
     key = pl.concat_str([pl.col(c).fill_null(0).cast(pl.Utf8) for c in codes], separator="|")
     nonzero = pl.sum_horizontal([pl.col(c).fill_null(0) != 0 for c in codes])

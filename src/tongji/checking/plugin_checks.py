@@ -17,6 +17,7 @@ from tongji.definitions.forms import SEVERITIES, Check
 from tongji.definitions.registry import COLUMNS, Registry
 from tongji.errors import TongjiError
 from tongji.issues.issue_type import IssueType, check_type
+from tongji.reading.discover import file_text
 
 RETURNED = ("file", "code", "cell", "severity", "message", "message_en", "value")  # what a check may return
 FOUND = {  # an issue as plugin_issues gives it, by file_id (validation joins on the file and the unit)
@@ -32,7 +33,7 @@ def check_table(wide: pl.DataFrame, spec: Spec, registry: Registry | None,
     """One row per readable workbook: file, 类型 (基层/本级/汇总), FM01…FM12, the unit's registry columns
     (null without a registry or for a unit not in it), then every numeric code. `file_id` is kept for joining
     back and dropped before a plugin sees the table."""
-    names = pl.DataFrame({"file_id": range(len(files)), "file": [str(f) for f in files]},
+    names = pl.DataFrame({"file_id": range(len(files)), "file": [file_text(f) for f in files]},
                          schema={"file_id": pl.Int32, "file": pl.Utf8})
     kind = (pl.when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
             .when(pl.col("FM05") == BENJI).then(pl.lit("本级")).otherwise(pl.lit("基层")))

@@ -54,7 +54,10 @@ def parse_date(col: pl.Expr) -> pl.Expr:
         col.str.replace_all(r"[年月./]", "-").str.replace("日", "").str.replace(r"[ T].*$", "")
         .str.replace(r"^([0-9]{4})([0-9]{2})([0-9]{2})$", "$1-$2-$3")
     )
-    return text.str.to_date("%Y-%m-%d", strict=False)
+    day = text.str.to_date("%Y-%m-%d", strict=False)
+    # %Y reads 26-1-25 as the year 26: a 报出日期 has its four-digit year, and one a report can bear
+    plausible = text.str.contains(r"^[0-9]{4}-") & day.dt.year().is_between(1949, 2100)
+    return pl.when(plausible).then(day)
 
 
 Rule = tuple[Callable[[pl.Expr], pl.Expr], str]  # (True where a value is acceptable, the issue code it fails as)

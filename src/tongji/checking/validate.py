@@ -24,7 +24,7 @@ from tongji.i18n import MESSAGE_LANG
 from tongji.issues.catalog import BUILTIN, Catalog
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
-from tongji.reading.discover import discover
+from tongji.reading.discover import discover, file_text
 from tongji.reading.workers import Executor, run_in_chunks
 
 
@@ -116,7 +116,7 @@ def _summary_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Pa
     rows = []
     for totals in summaries.iter_rows(named=True):
         fid = totals["file_id"]
-        detail = details[str(files[fid])] = read_detail(files[fid], spec, totals["FM12"])
+        detail = details[file_text(files[fid])] = read_detail(files[fid], spec, totals["FM12"])
         # the 分组 sheet against the 明细 it was made from: an edited total is summary-edited, not this too
         rows += _groups_rows(fid, sheet_unbalanced(files[fid], column_sums(detail, spec), spec), spec)
         found = summary_mismatches(totals, detail, spec)
@@ -155,7 +155,7 @@ def _assemble(spec: Spec, paths: list[Path], hashes: list[str], wide: pl.DataFra
               skipped: list[str], notes: pl.DataFrame) -> ValidationReport:
     files = pl.DataFrame({
         "file_id": list(range(len(paths))),
-        "file": [str(f) for f in paths],
+        "file": [file_text(f) for f in paths],
     }, schema={"file_id": pl.Int32, "file": pl.Utf8}).join(
         wide.select("file_id", pl.col("FM02").alias("unit"), pl.col("FM01").alias("unit_name"),
                     pl.col("FM05").alias("org_type")), on="file_id", how="left")
@@ -190,7 +190,7 @@ def _assemble(spec: Spec, paths: list[Path], hashes: list[str], wide: pl.DataFra
         books.select("file", "unit", "unit_name", "org_type", "status", "errors", "warnings", "explained", "notices"),
         skipped,
         _values(wide, files["file"]),
-        {str(f): h for f, h in zip(paths, hashes, strict=True) if h},
+        {file_text(f): h for f, h in zip(paths, hashes, strict=True) if h},
         Catalog.of(spec),
         notes.join(files.select("file_id", "file"), on="file_id").select("file", "code", "note"),
     )

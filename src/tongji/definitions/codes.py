@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import polars as pl
 
@@ -11,7 +12,7 @@ from tongji.errors import TongjiError
 SUMMARY, BENJI = "0", "9"  # 组织类型 (FM05) of a summary workbook and of a 本级 one
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_PERIOD = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))?$")
+_PERIOD = re.compile(r"^([0-9]{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))?$")
 
 
 def uscc_check_char(first17: str) -> str:
@@ -46,8 +47,10 @@ def _check_char(code: pl.Expr, chars: str, weights: tuple[int, ...], make) -> pl
 
 
 def normalize_period(text: str) -> str | None:
-    """'2025', '2025Q2', '2025-06' (also '2025q2', '2025年') → canonical form, or None."""
-    s = text.strip().upper().replace("年", "").replace("年报", "")
+    """'2025', '2025Q2', '2025-06' (also '2025q2', '2025年', full-width ２０２５) → canonical form, or None.
+    Full-width digits are made plain, as a cover's are when it is read (so its period compares equal); digits of
+    other scripts are not digits of a period."""
+    s = unicodedata.normalize("NFKC", text).strip().upper().replace("年", "").replace("年报", "")
     return s if _PERIOD.match(s) else None
 
 

@@ -11,6 +11,7 @@ processes, which finds the file. docs/scale.md says how to start a cluster and w
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from tongji.reading.workers import Sent, Task
 ENV = "TONGJI_DASK"
 IN_FLIGHT = 2  # chunks per worker thread queued at once: enough to keep every worker busy
 CONNECT_SECONDS = 20
+# what a scheduler listens on: a scheme of distributed's own, or none (tcp), then host:port. A malformed address
+# leaves distributed a half-made Client whose __del__ then holds the exit for 40 s and prints a traceback
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):([0-9]{1,5})$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,11 @@ class Dask:
     address: str
     send_bytes: bool = False
     size: int | None = None  # files per chunk; reading/workers.CHUNK when not given
+
+    def __post_init__(self) -> None:
+        form = _ADDRESS.match(self.address)
+        if not form or not 0 < int(form.group(1)) < 65536:
+            raise TongjiError("dask-address", address=self.address)
 
     @property
     def chunk(self) -> int:

@@ -49,3 +49,26 @@ def _files_under(folder: Path) -> list[tuple[str, str]]:
         except OSError:
             continue
     return [(name, path) for _, name, path in sorted(found)]
+
+
+def file_text(path: str | Path) -> str:
+    """A path as the text a workbook is known by in frames, reports and outputs. A name whose bytes are not UTF-8
+    (a zip made on a GBK system, say) reaches Python with lone surrogates, which polars, CSV and the terminal
+    cannot hold: those bytes are shown as U+FFFD, and `path_of` finds the file again."""
+    text = str(path)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate in a Windows name, not an escaped byte
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def path_of(text: str) -> Path:
+    """The file that `file_text` gave this text: a name with U+FFFD in it is looked for in its folder."""
+    path = Path(text)
+    if "\ufffd" not in text or path.exists() or path.parent == path:
+        return path
+    folder = path_of(str(path.parent))
+    try:
+        return next((p for p in folder.iterdir() if file_text(p.name) == path.name), path)
+    except OSError:
+        return path

@@ -247,7 +247,8 @@ def _sniff(data: bytes, path: Path) -> tuple[str, dict] | None:
         return "file-empty", {}
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return None  # a zip (xlsx, ods) or a compound file (xls): calamine decides
-    return "not-workbook", {"detail": f"文件类型 {path.suffix or '无扩展名'}"}
+    return "not-workbook", {"detail": f"文件类型 {path.suffix or '无扩展名'}",
+                            "detail_en": f"file type {path.suffix or 'without an extension'}"}
 
 
 def _diagnose(file_id: int, data: bytes, exc: BaseException) -> Problem:
@@ -257,9 +258,10 @@ def _diagnose(file_id: int, data: bytes, exc: BaseException) -> Problem:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 names = set(z.namelist())
                 if "xl/workbook.xml" not in names and "content.xml" not in names:
-                    return Problem(file_id, "not-workbook", {"detail": "压缩包里没有 Excel 工作簿"})
+                    return Problem(file_id, "not-workbook", {"detail": "压缩包里没有 Excel 工作簿",
+                                                             "detail_en": "a zip archive with no workbook in it"})
         except Exception:  # noqa: BLE001 - zipfile has many ways to say a zip is broken
-            return Problem(file_id, "not-workbook", {"detail": "压缩包已损坏"})
+            return Problem(file_id, "not-workbook", {"detail": "压缩包已损坏", "detail_en": "a damaged zip archive"})
     detail = _first_line(exc)
     if not isinstance(exc, Exception):  # a panic inside the reading library
         key = "unreadable-crash"

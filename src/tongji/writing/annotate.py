@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tongji.errors import TongjiError
 from tongji.i18n import SEVERITY, chosen, severity, t
 from tongji.issues.report import SEVERITY_ORDER as RANK
+from tongji.reading.discover import path_of
 from tongji.reading.labels import norm
 from tongji.reading.screen import Limits, screen
 from tongji.writing.files import ensure_dir, save_workbook
@@ -115,14 +116,14 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
     returned = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
     plans = _plan_targets(returned, out_dir, root)
     for _, target in plans:
-        if any(_same_file(Path(s), target) for s in sources):
+        if any(_same_file(path_of(s), target) for s in sources):
             raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
     if plans:
         ensure_dir(out_dir)  # an unusable folder is one setup error, not one failure per workbook
     written, failed = [], []
     for s, target in plans:
         try:
-            written.append(annotate_workbook(Path(s), issues.filter(pl.col("file") == s), target, lang, limits))
+            written.append(annotate_workbook(path_of(s), issues.filter(pl.col("file") == s), target, lang, limits))
         except TongjiError as exc:
             failed.append(str(exc))
     if failed:

@@ -35,7 +35,7 @@ def ensure_dir(folder: Path) -> Path:
     except OSError as exc:
         raise TongjiError("output-unwritable", path=folder, detail=exc.strerror or exc) from None
     if not os.access(folder, os.W_OK):
-        raise TongjiError("output-unwritable", path=folder, detail="没有写权限")
+        raise TongjiError("output-no-permission", path=folder)
     return folder
 
 
@@ -44,7 +44,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it onto `target` only if the block succeeds."""
     target = Path(target)
     ensure_dir(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=".tongji-", suffix=target.suffix, dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tongji-", suffix=target.suffix, dir=target.parent)
+    except OSError as exc:  # a full disk, or no inodes left: the folder exists but takes no new file
+        raise TongjiError("output-unwritable", path=target, detail=exc.strerror or exc) from None
     os.close(fd)
     try:
         yield Path(tmp)

@@ -63,7 +63,10 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
     out_dir, lang = ensure_dir(Path(out_dir)), chosen(lang)
     summary = summary.in_lang(lang, Catalog.of(spec))
     stem = summary_stem(summary)
-    stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
+    except OSError as exc:  # a full disk, or no inodes left
+        raise TongjiError("output-unwritable", path=out_dir, detail=exc.strerror or exc) from None
     try:
         totals = parquet_bytes(summary.totals)
         staged = [*write_parquet(summary, stage, spec, totals),

@@ -96,7 +96,7 @@ def _units(registry: Registry, code: str | None) -> list[dict]:
     if row is None:
         raise TongjiError("unit-not-in-registry", unit=code)
     if row["状态"] == "撤销":  # asking for a revoked unit is almost surely a typo; say so
-        raise TongjiError("revoked-unit", unit=code)
+        raise TongjiError("unit-revoked", unit=code)
     return [row]
 
 

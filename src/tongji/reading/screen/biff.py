@@ -18,7 +18,7 @@ def screen_xls(data: bytes, limits: Limits, deadline: float) -> Verdict:
         if stream is None:
             raise damaged
         if not stream:
-            raise Over("not-workbook", detail="文件里没有 Excel 工作表数据")
+            raise Over("not-workbook", detail="文件里没有 Excel 工作表数据", detail_en="no sheet data in the file")
         over = _biff_sheets(stream, limits, deadline)
         if over:  # calamine reads every sheet of an .xls as it opens it: one sheet too many is the whole file
             key, kw = next(iter(over.values()))

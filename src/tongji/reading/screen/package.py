@@ -19,7 +19,7 @@ def screen_zip(data: bytes, limits: Limits, deadline: float, wanted: Callable[[s
     try:
         infos = _directory(data) or zipfile.ZipFile(BytesIO(data)).infolist()
     except Exception:  # noqa: BLE001 - a directory we cannot follow is not handed to calamine either
-        raise Over("not-workbook", detail="压缩包已损坏") from None
+        raise Over("not-workbook", detail="压缩包已损坏", detail_en="a damaged zip archive") from None
     parts = {i.filename: b"".join(_inflate(data, i, limits.bytes)) for i in infos
              if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
     names = _sheet_paths(parts.get("xl/workbook.xml", b""), parts.get("xl/_rels/workbook.xml.rels", b""))
