@@ -309,10 +309,11 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_its_bad_bytes_repla
 def test_a_full_width_period_is_the_same_period(tmp_path):
     """-p ２０２５ typed with a Chinese input method is 2025: the workbooks of 2025 are not returned for it."""
     make_workbook(tmp_path / "in" / "good.xlsx")
-    result = invoke("validate", tmp_path / "in", "--period", "２０２５", "--report", tmp_path / "r.csv")
-    assert result.exit_code == 0, result.output
-    assert "共 1 份工作簿：通过 1，有警告 0，退回 0" in result.output
-    assert pl.read_csv(tmp_path / "r.csv").height == 0
+    for typed in ("２０２５", "2025年", "2025年报", "2025年度"):
+        result = invoke("validate", tmp_path / "in", "--period", typed, "--report", tmp_path / "r.csv")
+        assert result.exit_code == 0, (typed, result.output)
+        assert "共 1 份工作簿：通过 1，有警告 0，退回 0" in result.output
+        assert pl.read_csv(tmp_path / "r.csv").height == 0
     result = invoke("validate", tmp_path / "in", "--period", "٢٠٢٥")  # digits, but not of a period
     assert result.exit_code == 2 and "报告期“٢٠٢٥”格式不对" in result.output
 

@@ -47,10 +47,11 @@ def _check_char(code: pl.Expr, chars: str, weights: tuple[int, ...], make) -> pl
 
 
 def normalize_period(text: str) -> str | None:
-    """'2025', '2025Q2', '2025-06' (also '2025q2', '2025年', full-width ２０２５) → canonical form, or None.
-    Full-width digits are made plain, as a cover's are when it is read (so its period compares equal); digits of
-    other scripts are not digits of a period."""
-    s = unicodedata.normalize("NFKC", text).strip().upper().replace("年", "").replace("年报", "")
+    """'2025', '2025Q2', '2025-06' (also '2025q2', '2025年', '2025年报', '2025年度', full-width ２０２５) → canonical
+    form, or None. Full-width digits are made plain, as a cover's are when it is read (so its period compares
+    equal); digits of other scripts are not digits of a period."""
+    s = unicodedata.normalize("NFKC", text).strip().upper()
+    s = s.removesuffix("年报").removesuffix("年度").replace("年", "")
     return s if _PERIOD.match(s) else None
 
 
