@@ -42,8 +42,13 @@ def test_why_a_file_is_no_workbook_is_said_in_english_too(tmp_path):
         z.writestr("readme.txt", "hello")
     (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04" + b"\0" * 40)
     (tmp_path / "cut.xlsx").write_bytes((tmp_path / "archive.xlsx").read_bytes()[:-30])  # its directory cut off
-    english = dict(tongji.validate(tmp_path).issues_in("en").select(pl.col("file").str.extract(r"(\w+\.xlsx)$"),
+    # an .xls header, then junk
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 600)
+    english = dict(tongji.validate(tmp_path).issues_in("en").select(pl.col("file").str.extract(r"(\w+\.xlsx?)$"),
                                                                      "message").iter_rows())
+    assert english.pop("old.xls") == ("The workbook is damaged and cannot be read; open it in Excel or WPS, save it "
+                                      "again and resubmit (technical detail: OLE2 compound document structure is "
+                                      "broken)")
     assert english == {
         "text.xlsx": "Not an Excel workbook (file type .xlsx)",
         "archive.xlsx": "Not an Excel workbook (a zip archive with no workbook in it)",

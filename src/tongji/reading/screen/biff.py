@@ -12,7 +12,8 @@ _FREE = 0xFFFFFFFA  # sector numbers from here up mark ends and free sectors, ne
 
 
 def screen_xls(data: bytes, limits: Limits, deadline: float) -> Verdict:
-    damaged = Over("unreadable-damaged", detail="复合文档结构无法解析")
+    # a technical detail in the words the reading library uses for its own, in either language
+    damaged = Over("unreadable-damaged", detail="OLE2 compound document structure is broken")
     try:
         stream = _workbook_stream(data)
         if stream is None:
