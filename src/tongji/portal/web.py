@@ -28,7 +28,7 @@ from tongji.portal.node_pages import NodePages, download, row_id
 from tongji.portal.service import Portal, deadline_day, history, local
 from tongji.portal.submissions import Refused, Upload
 from tongji.portal.texts import text
-from tongji.writing.template import make_templates
+from tongji.writing.template import make_templates, unit_template_name
 
 COOKIE, LOGIN_CSRF = "tongji_session", "tongji_login_csrf"
 SESSION_AGE = timedelta(hours=12)
@@ -221,11 +221,14 @@ class Web(NodePages):
         with self.portal.db() as db:
             period = self.portal.period(db)
         folder = self.portal.data / "templates" / period / code
-        made = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
-        if not made:
-            made = await run_in_threadpool(make_templates, self.portal.registry, period, folder, unit=code,
-                                           spec=self.portal.spec)
-        return download(made[0], made[0].name)
+        # by its exact name: the folder may hold `.tongji-….xlsx`, another request's template being written (or
+        # one a crash left). Requests that all find none each write their own and rename it into place, which is
+        # atomic across processes too, and a template is the same bytes each time it is made.
+        path = folder / unit_template_name(self.portal.registry, period, code, self.portal.spec)
+        if not path.is_file():
+            await run_in_threadpool(make_templates, self.portal.registry, period, folder, unit=code,
+                                    spec=self.portal.spec)
+        return download(path, path.name)
 
     # a submission ---------------------------------------------------------------------------------------------
     async def submission(self, request: Request) -> Response:
