@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from sqlalchemy import select
+from starlette.testclient import TestClient
 
-from portal_kit import DISTRICT, OTHER_STREET, STREET, make_world
+from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
 from tongji.portal.db import Audit, Submission
+from tongji.portal.service import settle
 
 
 @pytest.fixture
@@ -430,3 +433,35 @@ def test_a_checking_process_that_dies_is_replaced(world, tmp_path):
         assert checker.check(data, ".xlsx", unit, "2025").workbooks["status"][0] == "通过"
     finally:
         checker.close()
+
+
+@pytest.fixture
+def beijing(monkeypatch):
+    """The server's time zone is the office's, ahead of UTC: the end of 9999-12-31 there is past year 9999 in the
+    sums that turn a local time into UTC."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_deadline_in_an_implausible_year_is_refused_and_one_stored_before_breaks_no_page(world, beijing):
+    world.client("admin")  # its first password changed
+    admin = Browser(TestClient(world.app, follow_redirects=True, raise_server_exceptions=False))
+    admin.sign_in("admin", world.passwords["admin"])
+    for typed in ("9999-12-31", "0001-01-01", "1月20日"):
+        admin.get("/admin")
+        page = admin.post("/admin/deadline", {"deadline": typed})
+        assert page.status_code == 400 and "截止日期应为 2000 年至 2100 年间的日期" in page.text, typed
+    assert "2099-01-20" in admin.get("/admin").text  # unchanged
+    with world.portal.db() as db:  # saved by a portal that did not refuse it yet
+        settle(db, "2025", "9999-12-31")
+    unit = world.unit()
+    me = world.client(unit)
+    pages = [admin.get("/admin"), admin.get(f"/board/{STREET}"), me.get(f"/units/{unit}")]
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    assert "截止日期 未设" in pages[1].text and "截止日期 未设" in pages[2].text  # as far as no deadline at all
+    admin.get("/admin")  # and the administrator can set a real one
+    assert admin.post("/admin/deadline", {"deadline": "2026-01-20"}).status_code == 200
+    assert "2026-01-20" in admin.get(f"/board/{STREET}").text
