@@ -465,3 +465,27 @@ def test_a_deadline_in_an_implausible_year_is_refused_and_one_stored_before_brea
     admin.get("/admin")  # and the administrator can set a real one
     assert admin.post("/admin/deadline", {"deadline": "2026-01-20"}).status_code == 200
     assert "2026-01-20" in admin.get(f"/board/{STREET}").text
+
+
+def test_a_wrong_method_is_no_such_page_and_a_post_without_its_length_is_said(world):
+    """An old link to /logout (a GET where only POST is) is not a server failure; a body sent in chunks, without
+    Content-Length, is not a file over the size limit."""
+    unit = world.unit()
+    me = world.client(unit)
+    for url in ("/logout", f"/units/{unit}/upload", "/submissions/1/review"):
+        page = me.get(url)
+        assert page.status_code == 405 and page.headers["allow"] == "POST", url
+        assert "没有这个页面" in page.text and "服务器出错" not in page.text, url
+    page = me.client.post("/static/portal.css")
+    assert page.status_code == 405 and "没有这个页面" in page.text
+    me.get(f"/units/{unit}")
+
+    def chunks():
+        yield f"csrf={me.csrf}".encode()
+
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for url in (f"/units/{unit}/upload", "/logout"):
+        page = me.client.post(url, content=chunks(), headers=form)
+        assert page.status_code == 411 and "请求没有说明长度" in page.text, url
+        assert "MB" not in page.text and "服务器出错" not in page.text, url
+    assert me.get(f"/units/{unit}").url.path == f"/units/{unit}"  # still signed in: the logout was not done

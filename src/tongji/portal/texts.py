@@ -96,6 +96,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "back": ("返回", "Back"),
     # refusals (portal/submissions.py, node_summary.py)
     "upload-no-unit": ("管理员账号不能上传工作簿", "The administrator account cannot upload workbooks"),
+    "length-required": ("请求没有说明长度（Content-Length），未接收：请在浏览器的页面上重新提交", "The request did not give its length (Content-Length) and was not accepted: send it again from the page in a browser"),
     "upload-too-large": ("文件超过 {limit} MB，未接收", "The file is over {limit} MB and was not accepted"),
     "upload-not-workbook": ("这不是 Excel、WPS 或 LibreOffice 工作簿（xlsx、xls、ods），未接收", "This is not an Excel, WPS or LibreOffice workbook (xlsx, xls, ods); not accepted"),
     "upload-locked": ("本期报表已审核锁定，需上级解锁后才能重新上传", "The approved workbook is locked; it must be unlocked before a new upload"),

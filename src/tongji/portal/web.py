@@ -87,7 +87,9 @@ class Web(NodePages):
         """The posted form, refused unless it carries this session's CSRF token. A form with files must be
         closed by the caller (its uploads are spooled to temporary files)."""
         length = request.headers.get("content-length")
-        if length is None or not length.isdecimal() or int(length) > limit:
+        if length is None or not length.isdecimal():  # sent in chunks: its size is known only once all read
+            raise HTTPException(411)
+        if int(length) > limit:
             raise HTTPException(413)
         form = await request.form(max_files=files, max_fields=20)
         if not same_token(form.get("csrf"), request.state.csrf):
@@ -287,13 +289,17 @@ class Web(NodePages):
         if isinstance(exc, TongjiError):  # a setup problem met by a page (a registry changed under it): said
             return self.page(request, "message.html", 400, message=str(exc))
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        key = {404: "not-found", 403: "forbidden", 413: "upload-too-large"}.get(status, "server-error")
+        # 405: a GET where only a POST is (an old link to /logout, a page reloaded): no such page, for its user
+        key = {404: "not-found", 405: "not-found", 403: "forbidden", 411: "length-required",
+               413: "upload-too-large"}.get(status, "server-error")
         if status == 400 and getattr(exc, "detail", "") == "csrf":
             key = "csrf"
         elif status == 400:
             key = "not-allowed"
         message = text(key, self.lang, limit=self.portal.upload_limit // (1024 * 1024))
         response = self.page(request, "message.html", status, message=message)
+        if status == 405 and exc.headers:  # the router says which methods there are; static files do not
+            response.headers.update(exc.headers)
         if status == 500:  # made outside the middleware, so it gets the headers here
             response.headers.update(SECURITY_HEADERS)
         return response
