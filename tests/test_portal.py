@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -61,6 +62,50 @@ def test_the_english_portal_renders_the_same_issue_in_english(tmp_path, database
     unit = world.unit()
     page = world.client(unit).upload(unit, world.workbook(unit, tmp_path, HY04=999))
     assert 'id="verdict">returned<' in page.text and "Female members" in page.text
+
+
+def audit_log(page) -> str:
+    found = re.search(r'<table class="audit">.*?</table>', page.text, re.S)
+    return found.group(0) if found else ""
+
+
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
+
+
+def test_the_english_portal_says_states_and_the_audit_log_in_english(tmp_path, database):
+    """A review refused in the current state names the state, and the audit log its uploads' verdicts and its
+    rollups, in the reader's language; the Chinese portal shows them as it always did."""
+    from tongji.portal import create_app
+    from tongji.portal.accounts import create_accounts
+
+    world = make_world(tmp_path, database)
+    chinese = world.app
+    world.app = create_app(world.city.registry, "2025", data=world.data, database=database, lang="en",
+                           spec=world.portal.spec)
+    with world.portal.db() as db:
+        world.passwords = {a["login"]: a["password"] for a in create_accounts(db, world.portal.registry,
+                                                                              reset=True)}
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    me.upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "approve"})
+    page = street.post("/submissions/2/review", {"action": "approve"})
+    assert page.status_code == 400 and "Not possible in the current state (approved)" in page.text
+    street.get(f"/board/{STREET}")
+    assert 'id="report-up"' in street.post(f"/board/{STREET}/rollup").text
+    street.post("/rollups/1/report-up")
+    logs = {url: audit_log(street.get(url)) for url in (f"/units/{unit}", "/submissions/2", f"/units/{STREET}")}
+    assert "v1 " in logs[f"/units/{unit}"] and " returned<" in logs[f"/units/{unit}"]
+    assert " passed<" in logs["/submissions/2"] and "1 input(s), 0 error(s)" in logs[f"/units/{STREET}"]
+    assert "rollup 1" in logs[f"/units/{STREET}"]
+    assert {url: CJK.findall(log) for url, log in logs.items()} == {url: [] for url in logs}
+    world.app = chinese
+    log = audit_log(world.client(STREET).get(f"/units/{STREET}"))
+    assert "1 个输入，0 个错误" in log and "汇总表 1" in log
+    assert " 退回<" in audit_log(world.client(STREET).get(f"/units/{unit}"))
 
 
 def test_uploads_that_are_refused_leave_nothing_behind(world, tmp_path):

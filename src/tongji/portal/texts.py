@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 TEXTS: dict[str, tuple[str, str]] = {
     "title": ("工会统计在线报送", "Union statistics portal"),
     "login": ("登录", "Sign in"),
@@ -123,6 +125,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "错误": ("错误", "error"),
     "警告": ("警告", "warning"),
     "提示": ("提示", "notice"),
+    "audit-rollup": ("{inputs} 个输入，{errors} 个错误", "{inputs} input(s), {errors} error(s)"),
+    "audit-report-up": ("汇总表 {id}", "rollup {id}"),
     "act-upload": ("上传", "upload"),
     "act-approve": ("审核通过", "approve"),
     "act-return": ("退回", "return"),
@@ -140,3 +144,21 @@ TEXTS: dict[str, tuple[str, str]] = {
 def text(key: str, lang: str, **kw: object) -> str:
     zh, en = TEXTS.get(key, (key, key))
     return (en if lang == "en" else zh).format(**kw) if kw else (en if lang == "en" else zh)
+
+
+# An audit row's detail is written as text, in Chinese ("v2 3f5a0c9e1b2d 通过", "3 个输入，0 个错误") or "rollup 7";
+# these shapes are shown in the reader's language, rows written before this one as well as new ones
+UPLOAD_DETAIL = re.compile(r"(v\d+ \w+) (通过|有警告|退回)")
+ROLLUP_DETAIL = re.compile(r"(\d+) 个输入，(\d+) 个错误")
+REPORT_UP_DETAIL = re.compile(r"rollup (\d+)")
+
+
+def audit_detail(action: str, detail: str, lang: str) -> str:
+    """An audit row's detail as `lang` shows it; a detail of another shape (a reason, a date, a login) as it is."""
+    if action == "upload" and (found := UPLOAD_DETAIL.fullmatch(detail)):
+        return f"{found[1]} {text(found[2], lang)}"
+    if action == "rollup" and (found := ROLLUP_DETAIL.fullmatch(detail)):
+        return text("audit-rollup", lang, inputs=found[1], errors=found[2])
+    if action == "report-up" and (found := REPORT_UP_DETAIL.fullmatch(detail)):
+        return text("audit-report-up", lang, id=found[1])
+    return detail

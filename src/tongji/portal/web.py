@@ -27,7 +27,7 @@ from tongji.portal.db import Account, Rollup, Submission
 from tongji.portal.node_pages import NodePages, download, row_id
 from tongji.portal.service import Portal, deadline_day, history, local
 from tongji.portal.submissions import Refused, Upload
-from tongji.portal.texts import text
+from tongji.portal.texts import audit_detail, text
 from tongji.writing.template import make_templates, unit_template_name
 
 COOKIE, LOGIN_CSRF = "tongji_session", "tongji_login_csrf"
@@ -56,7 +56,8 @@ class Web(NodePages):
         self.portal, self.lang = portal, lang
         self.env = Environment(loader=PackageLoader("tongji.portal", "templates"),
                                autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
-        self.env.globals.update(_=lambda key, **kw: text(key, lang, **kw), lang=lang, portal_files=self.files_of)
+        self.env.globals.update(_=lambda key, **kw: text(key, lang, **kw), lang=lang, portal_files=self.files_of,
+                                audit_detail=audit_detail)
         self.env.filters.update(local=local, day=deadline_day)
 
     def files_of(self, made: Rollup) -> list[str]:
@@ -104,7 +105,9 @@ class Web(NodePages):
         return str(form.get(key, "")).replace("\x00", "")
 
     def refused(self, request: Request, exc: Refused, status: int = 400) -> HTMLResponse:
-        return self.page(request, "message.html", status, message=text(exc.key, self.lang, **exc.kw))
+        # a state (待审, 退回, 已审核) is a word of the portal's own, said in the page's language like everywhere
+        kw = {k: text(v, self.lang) if k == "state" else v for k, v in exc.kw.items()}
+        return self.page(request, "message.html", status, message=text(exc.key, self.lang, **kw))
 
     @staticmethod
     def address(request: Request) -> str:
