@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from starlette.testclient import TestClient
 
-from portal_kit import DISTRICT, OTHER_STREET, STREET, make_world
+from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
 from tongji.portal.db import Audit, Submission
+from tongji.portal.service import settle
 
 
 @pytest.fixture
@@ -78,6 +82,50 @@ def test_an_upload_checked_while_the_period_changes_is_not_kept_under_the_new_on
     assert page.status_code == 400 and "报告期刚刚改为 2026" in page.text
     with world.portal.db() as db:
         assert db.scalar(select(func.count(Submission.id))) == 0
+
+
+def audit_log(page) -> str:
+    found = re.search(r'<table class="audit">.*?</table>', page.text, re.S)
+    return found.group(0) if found else ""
+
+
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
+
+
+def test_the_english_portal_says_states_and_the_audit_log_in_english(tmp_path, database):
+    """A review refused in the current state names the state, and the audit log its uploads' verdicts and its
+    rollups, in the reader's language; the Chinese portal shows them as it always did."""
+    from tongji.portal import create_app
+    from tongji.portal.accounts import create_accounts
+
+    world = make_world(tmp_path, database)
+    chinese = world.app
+    world.app = create_app(world.city.registry, "2025", data=world.data, database=database, lang="en",
+                           spec=world.portal.spec)
+    with world.portal.db() as db:
+        world.passwords = {a["login"]: a["password"] for a in create_accounts(db, world.portal.registry,
+                                                                              reset=True)}
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    me.upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "approve"})
+    page = street.post("/submissions/2/review", {"action": "approve"})
+    assert page.status_code == 400 and "Not possible in the current state (approved)" in page.text
+    street.get(f"/board/{STREET}")
+    assert 'id="report-up"' in street.post(f"/board/{STREET}/rollup").text
+    street.post("/rollups/1/report-up")
+    logs = {url: audit_log(street.get(url)) for url in (f"/units/{unit}", "/submissions/2", f"/units/{STREET}")}
+    assert "v1 " in logs[f"/units/{unit}"] and " returned<" in logs[f"/units/{unit}"]
+    assert " passed<" in logs["/submissions/2"] and "1 input(s), 0 error(s)" in logs[f"/units/{STREET}"]
+    assert "rollup 1" in logs[f"/units/{STREET}"]
+    assert {url: CJK.findall(log) for url, log in logs.items()} == {url: [] for url in logs}
+    world.app = chinese
+    log = audit_log(world.client(STREET).get(f"/units/{STREET}"))
+    assert "1 个输入，0 个错误" in log and "汇总表 1" in log
+    assert " 退回<" in audit_log(world.client(STREET).get(f"/units/{unit}"))
 
 
 def test_uploads_that_are_refused_leave_nothing_behind(world, tmp_path):
@@ -463,3 +511,59 @@ def test_a_checking_process_that_dies_is_replaced(world, tmp_path):
         assert checker.check(data, ".xlsx", unit, "2025").workbooks["status"][0] == "通过"
     finally:
         checker.close()
+
+
+@pytest.fixture
+def beijing(monkeypatch):
+    """The server's time zone is the office's, ahead of UTC: the end of 9999-12-31 there is past year 9999 in the
+    sums that turn a local time into UTC."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_deadline_in_an_implausible_year_is_refused_and_one_stored_before_breaks_no_page(world, beijing):
+    world.client("admin")  # its first password changed
+    admin = Browser(TestClient(world.app, follow_redirects=True, raise_server_exceptions=False))
+    admin.sign_in("admin", world.passwords["admin"])
+    for typed in ("9999-12-31", "0001-01-01", "1月20日"):
+        admin.get("/admin")
+        page = admin.post("/admin/deadline", {"deadline": typed})
+        assert page.status_code == 400 and "截止日期应为 2000 年至 2100 年间的日期" in page.text, typed
+    assert "2099-01-20" in admin.get("/admin").text  # unchanged
+    with world.portal.db() as db:  # saved by a portal that did not refuse it yet
+        settle(db, "2025", "9999-12-31")
+    unit = world.unit()
+    me = world.client(unit)
+    pages = [admin.get("/admin"), admin.get(f"/board/{STREET}"), me.get(f"/units/{unit}")]
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    assert "截止日期 未设" in pages[1].text and "截止日期 未设" in pages[2].text  # as far as no deadline at all
+    admin.get("/admin")  # and the administrator can set a real one
+    assert admin.post("/admin/deadline", {"deadline": "2026-01-20"}).status_code == 200
+    assert "2026-01-20" in admin.get(f"/board/{STREET}").text
+
+
+def test_a_wrong_method_is_no_such_page_and_a_post_without_its_length_is_said(world):
+    """An old link to /logout (a GET where only POST is) is not a server failure; a body sent in chunks, without
+    Content-Length, is not a file over the size limit."""
+    unit = world.unit()
+    me = world.client(unit)
+    for url in ("/logout", f"/units/{unit}/upload", "/submissions/1/review"):
+        page = me.get(url)
+        assert page.status_code == 405 and page.headers["allow"] == "POST", url
+        assert "没有这个页面" in page.text and "服务器出错" not in page.text, url
+    page = me.client.post("/static/portal.css")
+    assert page.status_code == 405 and "没有这个页面" in page.text
+    me.get(f"/units/{unit}")
+
+    def chunks():
+        yield f"csrf={me.csrf}".encode()
+
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for url in (f"/units/{unit}/upload", "/logout"):
+        page = me.client.post(url, content=chunks(), headers=form)
+        assert page.status_code == 411 and "请求没有说明长度" in page.text, url
+        assert "MB" not in page.text and "服务器出错" not in page.text, url
+    assert me.get(f"/units/{unit}").url.path == f"/units/{unit}"  # still signed in: the logout was not done

@@ -1,14 +1,17 @@
 """Faults: the server killed (kill -9) in the middle of an upload and of a rollup, and what that leaves swept a day
-later; the database unreachable, or busy with another writer; the file store's disk full. What was acknowledged is
-kept; nothing half made is referenced."""
+later; the database unreachable, or busy with another writer; the file store's disk full; a template's temporary
+file left beside it, and many first downloads of one template at once. What was acknowledged is kept; nothing half
+made is referenced or served."""
 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import openpyxl
@@ -222,3 +225,48 @@ def test_a_full_disk_refuses_the_upload_and_stores_nothing(tmp_path, monkeypatch
     monkeypatch.undo()
     page = me.upload(unit, world.workbook(unit, tmp_path))
     assert page.status_code == 200 and 'id="verdict">通过<' in page.text
+
+
+def test_a_temporary_file_left_beside_a_template_is_never_served(tmp_path):
+    """A crash while a template was written leaves `.tongji-….xlsx` in its folder; the unit still gets the real
+    template (the temporary name sorted first, and an empty file was served for ever)."""
+    world = make_world(tmp_path)
+    unit = world.unit()
+    folder = world.data / "templates" / "2025" / unit
+    folder.mkdir(parents=True)
+    (folder / ".tongji-k3j2x1.xlsx").write_bytes(b"")
+    page = world.client(unit).get(f"/units/{unit}/template")
+    assert page.status_code == 200 and page.content
+    assert "会员" in openpyxl.load_workbook(io.BytesIO(page.content), read_only=True).sheetnames
+    assert ".tongji-" not in page.headers["content-disposition"]
+
+
+def test_many_first_downloads_of_a_template_at_once_all_get_it(tmp_path, monkeypatch):
+    """Several requests for a template not made yet: each makes it under a temporary name of its own and renames
+    it into place, so none is served another's half-written or vanished temporary file."""
+    from tongji.writing import files
+
+    zip_into = files.zip_into
+
+    def slow_disk(*args, **kw):  # the temporary file stays empty a while, as on a busy server
+        time.sleep(0.1)
+        zip_into(*args, **kw)
+
+    monkeypatch.setattr(files, "zip_into", slow_disk)
+    world = make_world(tmp_path)
+    unit = world.unit()
+    cookies = dict(world.client(unit).client.cookies)
+    start = threading.Barrier(12)
+
+    def download(n):
+        client = TestClient(world.app, cookies=cookies, raise_server_exceptions=False)
+        start.wait(30)
+        time.sleep(n * 0.02)  # spread over the time one is written: later ones find the folder mid-write
+        page = client.get(f"/units/{unit}/template")
+        return page.status_code, page.content
+
+    with ThreadPoolExecutor(12) as pool:
+        pages = list(pool.map(download, range(12)))
+    assert [status for status, _ in pages] == [200] * 12
+    assert len({content for _, content in pages}) == 1 and pages[0][1]
+    assert [p.name for p in (world.data / "templates" / "2025" / unit).iterdir() if p.name.startswith(".")] == []

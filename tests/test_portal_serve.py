@@ -36,6 +36,16 @@ def test_a_malformed_deadline_is_said(tmp_path):
     assert result.exit_code == 2 and "截止日期“1月20日”格式不对" in result.output
 
 
+def test_a_deadline_in_an_implausible_year_is_said(tmp_path, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kw: None)  # had it started, the test ends all the same
+    world = make_world(tmp_path)
+    result = run("serve", "-r", str(world.city.registry), "-p", "2025", "--deadline", "9999-12-31",
+                 "--data", str(tmp_path / "d"))
+    assert result.exit_code == 2 and "截止日期“9999-12-31”不在 2000 年至 2100 年之间" in result.output
+
+
 def test_a_unit_code_too_long_for_the_database_is_said_before_anything_is_kept(tmp_path, database):
     world = make_world(tmp_path)
     unit = world.unit()

@@ -138,6 +138,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "serve-workers-sqlite": ("--workers {n} 需要 PostgreSQL：SQLite 同一时刻只能有一个进程写入，多个进程只会互相等待。请用 --database postgresql+psycopg://… 启动，或去掉 --workers", "--workers {n} needs PostgreSQL: SQLite lets one process write at a time, so several would only wait for each other. Start with --database postgresql+psycopg://… or without --workers"),
     "serve-needs": ("启动门户需要 --registry 和 --period", "The portal needs --registry and --period"),
     "deadline-invalid": ("截止日期“{deadline}”格式不对，应为 2026-01-20", "Deadline '{deadline}' is malformed: use 2026-01-20"),
+    "deadline-implausible": ("截止日期“{deadline}”不在 2000 年至 2100 年之间，请检查年份", "Deadline '{deadline}' is not between the years 2000 and 2100: check its year"),
     "serve-listening": ("在线报送门户已启动：{url}（数据文件夹 {data}；按 Ctrl+C 停止）", "The portal is running at {url} (data in {data}; Ctrl+C stops it)"),
     "backup-no-data": ("{path} 不是门户的数据文件夹（其中没有 files 文件夹）", "{path} is not a portal data folder (it has no files folder)"),
     "backup-missing-file": ("数据库记录的文件 {path} 不在数据文件夹中（共缺 {n} 个）：先用 tongji serve check 检查", "The file {path} named in the database is missing from the data folder ({n} missing): run tongji serve check"),

@@ -34,15 +34,18 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     from tongji.errors import TongjiError
     from tongji.plugins import load_spec
     from tongji.portal.db import UNIT, open_database
-    from tongji.portal.service import Portal, settle
+    from tongji.portal.service import Portal, deadline_date, settle
     from tongji.portal.store import Store
     from tongji.portal.web import make_app
 
     if deadline is not None:
         try:
-            deadline = date.fromisoformat(str(deadline)).isoformat()
+            day = date.fromisoformat(str(deadline))
         except ValueError:
             raise TongjiError("deadline-invalid", deadline=deadline) from None
+        if deadline_date(day.isoformat()) is None:
+            raise TongjiError("deadline-implausible", deadline=deadline)
+        deadline = day.isoformat()
     data = Path(data)
     for sub in ("tmp", "annotated", "exports", "rollups", "templates"):
         (data / sub).mkdir(parents=True, exist_ok=True)

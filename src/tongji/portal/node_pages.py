@@ -4,7 +4,6 @@ and the deadline. Mixed into web.Web, whose plumbing (signed_in, form, page) the
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from tongji.definitions.codes import normalize_period
 from tongji.portal import accounts, board, node_summary
 from tongji.portal.db import Account, Rollup
-from tongji.portal.service import audit, settle
+from tongji.portal.service import audit, deadline_date, settle
 from tongji.portal.submissions import Refused
 from tongji.portal.texts import text
 
@@ -116,10 +115,9 @@ class NodePages:
     async def admin_deadline(self, request: Request) -> Response:
         account = self.admin_only(request)
         form = await self.form(request)
-        try:
-            day = date.fromisoformat(self.field(form, "deadline"))
-        except ValueError:
-            raise HTTPException(400) from None
+        day = deadline_date(self.field(form, "deadline"))
+        if day is None:
+            return self.page(request, "message.html", 400, message=text("deadline-bad", self.lang))
         with self.portal.db() as db:
             settle(db, self.portal.period(db), day.isoformat())
             audit(db, account, "deadline", None, None, day.isoformat(), self.address(request))

@@ -16,6 +16,7 @@ from tongji.aggregating.rollup import rollup
 from tongji.portal.db import Account, Rollup, now
 from tongji.portal.service import Portal, audit, deadline_day
 from tongji.portal.submissions import APPROVED, Refused, latest, lock_unit
+from tongji.portal.texts import text
 from tongji.writing.summary_files import stem_for, write_summary
 
 FORMATS = ("xlsx", "html")  # html when the report plugin is loaded
@@ -87,7 +88,9 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(target, ignore_errors=True)  # left by a server killed before its row was committed
         staging.rename(target)
-        audit(db, account, "rollup", node, None, f"{len(files)} 个输入，{made.errors} 个错误", address)
+        # kept in Chinese, as every row before; texts.audit_detail shows it in the reader's language
+        audit(db, account, "rollup", node, None, text("audit-rollup", "zh", inputs=len(files), errors=made.errors),
+              address)
         db.commit()
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -5,7 +5,7 @@ Made once by `create_app`; every page and every action is a function of it and t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,6 +19,8 @@ from tongji.portal.db import Account, Audit, Setting
 from tongji.portal.store import Store
 
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes; a filled workbook is well under 1 MB
+# a deadline's plausible years: one outside is a typo, and 9999-12-31 ends past year 9999 in UTC+8's sums
+DEADLINE_YEARS = range(2000, 2101)
 
 
 @dataclass
@@ -50,11 +52,10 @@ class Portal:
 
     def deadline(self, db: Session) -> datetime | None:
         """The end of the deadline day in the server's time zone (the office's), as UTC like every stored time."""
-        text = self.setting(db, "deadline")
-        if not text:
+        day = deadline_date(self.setting(db, "deadline"))
+        if day is None:  # none, or an implausible one saved before such were refused: as far as none
             return None
-        end = datetime.fromisoformat(text).replace(hour=23, minute=59, second=59).astimezone()
-        return end.astimezone(UTC).replace(tzinfo=None)
+        return datetime.combine(day, time(23, 59, 59)).astimezone().astimezone(UTC).replace(tzinfo=None)
 
     def sees(self, account: Account, unit: str | None) -> bool:
         """Whether `account` may see `unit`'s data: its own unit, its subtree for a node, everything for admin."""
@@ -81,6 +82,15 @@ class Portal:
     def name(self, unit: str | None) -> str:
         row = self.registry.get(unit) if unit else None
         return row["单位名称"] if row else ""
+
+
+def deadline_date(text: str) -> date | None:
+    """A deadline as typed or stored (2026-01-20), or None if it is not a date in a plausible year."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if day.year in DEADLINE_YEARS else None
 
 
 def settle(db: Session, period: str, deadline: str | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 TEXTS: dict[str, tuple[str, str]] = {
     "title": ("工会统计在线报送", "Union statistics portal"),
     "login": ("登录", "Sign in"),
@@ -88,6 +90,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "accounts": ("账号", "Accounts"),
     "reset-password": ("重置密码", "Reset password"),
     "new-one-time": ("账号 {login} 的一次性密码：{password}（只显示这一次）", "One-time password of {login}: {password} (shown only once)"),
+    "deadline-bad": ("截止日期应为 2000 年至 2100 年间的日期，如 2026-01-20", "The deadline must be a date between the years 2000 and 2100, such as 2026-01-20"),
     "deadline-saved": ("截止日期已保存", "Deadline saved"),
     "home": ("首页", "Home"),
     "not-found": ("没有这个页面，或你无权查看。", "No such page, or you may not see it."),
@@ -97,6 +100,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "back": ("返回", "Back"),
     # refusals (portal/submissions.py, node_summary.py)
     "upload-no-unit": ("管理员账号不能上传工作簿", "The administrator account cannot upload workbooks"),
+    "length-required": ("请求没有说明长度（Content-Length），未接收：请在浏览器的页面上重新提交", "The request did not give its length (Content-Length) and was not accepted: send it again from the page in a browser"),
     "upload-too-large": ("文件超过 {limit} MB，未接收", "The file is over {limit} MB and was not accepted"),
     "upload-not-workbook": ("这不是 Excel、WPS 或 LibreOffice 工作簿（xlsx、xls、ods），未接收", "This is not an Excel, WPS or LibreOffice workbook (xlsx, xls, ods); not accepted"),
     "upload-period-changed": ("报告期刚刚改为 {period}，这份报表是按原报告期审核的，未保存，请重新上传", "The reporting period has just changed to {period}; this workbook was checked for the old one and was not kept. Please upload it again"),
@@ -124,6 +128,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "错误": ("错误", "error"),
     "警告": ("警告", "warning"),
     "提示": ("提示", "notice"),
+    "audit-rollup": ("{inputs} 个输入，{errors} 个错误", "{inputs} input(s), {errors} error(s)"),
+    "audit-report-up": ("汇总表 {id}", "rollup {id}"),
     "act-upload": ("上传", "upload"),
     "act-approve": ("审核通过", "approve"),
     "act-return": ("退回", "return"),
@@ -141,3 +147,21 @@ TEXTS: dict[str, tuple[str, str]] = {
 def text(key: str, lang: str, **kw: object) -> str:
     zh, en = TEXTS.get(key, (key, key))
     return (en if lang == "en" else zh).format(**kw) if kw else (en if lang == "en" else zh)
+
+
+# An audit row's detail is written as text, in Chinese ("v2 3f5a0c9e1b2d 通过", "3 个输入，0 个错误") or "rollup 7";
+# these shapes are shown in the reader's language, rows written before this one as well as new ones
+UPLOAD_DETAIL = re.compile(r"(v\d+ \w+) (通过|有警告|退回)")
+ROLLUP_DETAIL = re.compile(r"(\d+) 个输入，(\d+) 个错误")
+REPORT_UP_DETAIL = re.compile(r"rollup (\d+)")
+
+
+def audit_detail(action: str, detail: str, lang: str) -> str:
+    """An audit row's detail as `lang` shows it; a detail of another shape (a reason, a date, a login) as it is."""
+    if action == "upload" and (found := UPLOAD_DETAIL.fullmatch(detail)):
+        return f"{found[1]} {text(found[2], lang)}"
+    if action == "rollup" and (found := ROLLUP_DETAIL.fullmatch(detail)):
+        return text("audit-rollup", lang, inputs=found[1], errors=found[2])
+    if action == "report-up" and (found := REPORT_UP_DETAIL.fullmatch(detail)):
+        return text("audit-report-up", lang, id=found[1])
+    return detail

@@ -27,8 +27,8 @@ from tongji.portal.db import Account, Rollup, Submission
 from tongji.portal.node_pages import NodePages, download, row_id
 from tongji.portal.service import Portal, deadline_day, history, local
 from tongji.portal.submissions import Refused, Upload
-from tongji.portal.texts import text
-from tongji.writing.template import make_templates
+from tongji.portal.texts import audit_detail, text
+from tongji.writing.template import make_templates, unit_template_name
 
 COOKIE, LOGIN_CSRF = "tongji_session", "tongji_login_csrf"
 SESSION_AGE = timedelta(hours=12)
@@ -56,7 +56,8 @@ class Web(NodePages):
         self.portal, self.lang = portal, lang
         self.env = Environment(loader=PackageLoader("tongji.portal", "templates"),
                                autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
-        self.env.globals.update(_=lambda key, **kw: text(key, lang, **kw), lang=lang, portal_files=self.files_of)
+        self.env.globals.update(_=lambda key, **kw: text(key, lang, **kw), lang=lang, portal_files=self.files_of,
+                                audit_detail=audit_detail)
         self.env.filters.update(local=local, day=deadline_day)
 
     def files_of(self, made: Rollup) -> list[str]:
@@ -87,7 +88,9 @@ class Web(NodePages):
         """The posted form, refused unless it carries this session's CSRF token. A form with files must be
         closed by the caller (its uploads are spooled to temporary files)."""
         length = request.headers.get("content-length")
-        if length is None or not length.isdecimal() or int(length) > limit:
+        if length is None or not length.isdecimal():  # sent in chunks: its size is known only once all read
+            raise HTTPException(411)
+        if int(length) > limit:
             raise HTTPException(413)
         form = await request.form(max_files=files, max_fields=20)
         if not same_token(form.get("csrf"), request.state.csrf):
@@ -102,7 +105,9 @@ class Web(NodePages):
         return str(form.get(key, "")).replace("\x00", "")
 
     def refused(self, request: Request, exc: Refused, status: int = 400) -> HTMLResponse:
-        return self.page(request, "message.html", status, message=text(exc.key, self.lang, **exc.kw))
+        # a state (待审, 退回, 已审核) is a word of the portal's own, said in the page's language like everywhere
+        kw = {k: text(v, self.lang) if k == "state" else v for k, v in exc.kw.items()}
+        return self.page(request, "message.html", status, message=text(exc.key, self.lang, **kw))
 
     @staticmethod
     def address(request: Request) -> str:
@@ -228,11 +233,14 @@ class Web(NodePages):
         with self.portal.db() as db:
             period = self.portal.period(db)
         folder = self.portal.data / "templates" / period / code
-        made = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
-        if not made:
-            made = await run_in_threadpool(make_templates, self.portal.registry, period, folder, unit=code,
-                                           spec=self.portal.spec)
-        return download(made[0], made[0].name)
+        # by its exact name: the folder may hold `.tongji-….xlsx`, another request's template being written (or
+        # one a crash left). Requests that all find none each write their own and rename it into place, which is
+        # atomic across processes too, and a template is the same bytes each time it is made.
+        path = folder / unit_template_name(self.portal.registry, period, code, self.portal.spec)
+        if not path.is_file():
+            await run_in_threadpool(make_templates, self.portal.registry, period, folder, unit=code,
+                                    spec=self.portal.spec)
+        return download(path, path.name)
 
     # a submission ---------------------------------------------------------------------------------------------
     async def submission(self, request: Request) -> Response:
@@ -291,13 +299,17 @@ class Web(NodePages):
         if isinstance(exc, TongjiError):  # a setup problem met by a page (a registry changed under it): said
             return self.page(request, "message.html", 400, message=str(exc))
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        key = {404: "not-found", 403: "forbidden", 413: "upload-too-large"}.get(status, "server-error")
+        # 405: a GET where only a POST is (an old link to /logout, a page reloaded): no such page, for its user
+        key = {404: "not-found", 405: "not-found", 403: "forbidden", 411: "length-required",
+               413: "upload-too-large"}.get(status, "server-error")
         if status == 400 and getattr(exc, "detail", "") == "csrf":
             key = "csrf"
         elif status == 400:
             key = "not-allowed"
         message = text(key, self.lang, limit=self.portal.upload_limit // (1024 * 1024))
         response = self.page(request, "message.html", status, message=message)
+        if status == 405 and exc.headers:  # the router says which methods there are; static files do not
+            response.headers.update(exc.headers)
         if status == 500:  # made outside the middleware, so it gets the headers here
             response.headers.update(SECURITY_HEADERS)
         return response

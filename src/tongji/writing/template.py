@@ -69,12 +69,22 @@ def make_templates(
     period = _period(period)
     units = _units(registry, unit)  # before creating the folder: a typo should leave nothing behind
     ensure_dir(Path(out_dir))
-    leaf = registry.levels[-1]
     paths = []
     for row in units:
-        prepared = dict(row, 组织类型=_org_type(row, leaf, spec))
+        prepared = _prepared(registry, row, spec)
         paths.append(write_template(Path(out_dir) / template_name(prepared, period), spec, prepared, period))
     return paths
+
+
+def unit_template_name(registry: Registry, period: str, unit: str, spec: Spec | None = None) -> str:
+    """The name make_templates gives `unit`'s template, so a caller can find one made before by that name alone
+    (its folder may also hold another writer's temporary file)."""
+    spec = spec or load_spec()
+    return template_name(_prepared(registry, _units(registry, unit)[0], spec), _period(period))
+
+
+def _prepared(registry: Registry, row: dict, spec: Spec) -> dict:
+    return dict(row, 组织类型=_org_type(row, registry.levels[-1], spec))
 
 
 def template_name(unit: dict, period: str) -> str:
