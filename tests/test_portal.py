@@ -89,6 +89,18 @@ def audit_log(page) -> str:
     return found.group(0) if found else ""
 
 
+def test_a_unit_sees_the_address_of_its_own_actions_only(world, tmp_path):
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    rows = re.findall(r"<tr><td>.*?</tr>", audit_log(me.get(f"/units/{unit}")))
+    assert len(rows) == 2 and [("testclient" in row) for row in rows] == [True, False]  # uploaded, approved
+    assert audit_log(street.get(f"/units/{unit}")).count("testclient") == 2  # the statistician sees both
+
+
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
 
 
