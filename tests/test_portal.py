@@ -140,6 +140,23 @@ def test_the_english_portal_says_states_and_the_audit_log_in_english(tmp_path, d
     assert " 退回<" in audit_log(world.client(STREET).get(f"/units/{unit}"))
 
 
+def test_a_unit_revoked_since_its_account_was_made_is_told_it_does_not_report(world, tmp_path):
+    from tongji.portal import create_app
+
+    unit = world.unit()
+    world.client(unit)  # signed in once, its own password set
+    registry = world.city.registry
+    rows = [line.removesuffix(",正常") + ",撤销" if line.startswith(unit) else line
+            for line in registry.read_text(encoding="utf-8").splitlines()]
+    registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    world.app = create_app(registry, "2025", data=world.data, database=world.database, deadline="2099-01-20",
+                           spec=world.portal.spec)  # the server restarted with the new registry
+    page = world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    assert page.status_code == 400 and "本单位在名册中已撤销" in page.text
+    with world.portal.db() as db:
+        assert db.scalar(select(func.count(Submission.id))) == 0
+
+
 def test_uploads_that_are_refused_leave_nothing_behind(world, tmp_path):
     unit, other = world.unit(), world.unit(OTHER_STREET)
     me = world.client(unit)

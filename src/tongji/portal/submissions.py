@@ -68,6 +68,8 @@ def submit(portal: Portal, db: Session, account: Account, upload: Upload) -> Sub
     unit, period = account.unit, portal.period(db)
     if unit is None:
         raise Refused("upload-no-unit")
+    if (portal.registry.get(unit) or {}).get("状态") == "撤销":  # not expected: no board would ever show it
+        raise Refused("upload-revoked")
     if len(upload.data) > portal.upload_limit:
         raise Refused("upload-too-large", limit=portal.upload_limit // (1024 * 1024))
     suffix = sniff(upload.data)

@@ -104,6 +104,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload-too-large": ("文件超过 {limit} MB，未接收", "The file is over {limit} MB and was not accepted"),
     "upload-not-workbook": ("这不是 Excel、WPS 或 LibreOffice 工作簿（xlsx、xls、ods），未接收", "This is not an Excel, WPS or LibreOffice workbook (xlsx, xls, ods); not accepted"),
     "upload-period-changed": ("报告期刚刚改为 {period}，这份报表是按原报告期审核的，未保存，请重新上传", "The reporting period has just changed to {period}; this workbook was checked for the old one and was not kept. Please upload it again"),
+    "upload-revoked": ("本单位在名册中已撤销，不需要报送；如有疑问请联系上级工会", "This unit is marked 撤销 (revoked) in the registry and does not report; ask the union above if this is wrong"),
     "upload-locked": ("本期报表已审核锁定，需上级解锁后才能重新上传", "The approved workbook is locked; it must be unlocked before a new upload"),
     "upload-other-unit": ("工作簿封面的单位代码是 {found}，不是本单位（{unit}），未接收", "The workbook's cover names unit {found}, not yours ({unit}); not accepted"),
     "store-full": ("服务器磁盘已满，文件未保存，本次上传未被接收：请稍后重新上传，并告知管理员", "The server's disk is full: the file was not saved and the upload was not accepted; upload it again later and tell the administrator"),
