@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -34,6 +35,16 @@ def test_garbage_files_do_not_stop_the_batch(tmp_path):
     assert one(report, "archive.xlsx")[0] == [["not-workbook", "", "", "错误"]]
     assert report.for_file("archive.xlsx").issues["message"][0] == "不是 Excel 工作簿（压缩包里没有 Excel 工作簿）"
     assert report.exit_code == 1
+
+
+def test_a_link_that_leads_nowhere_is_said_unreadable_not_passed_over(tmp_path):
+    make_workbook(tmp_path / "in" / "good.xlsx")
+    (tmp_path / "in" / "gone.xlsx").symlink_to(tmp_path / "moved-away.xlsx")
+    (tmp_path / "in" / "folder.xlsx").symlink_to(tmp_path, target_is_directory=True)  # a linked folder: not entered
+    report = tongji.validate(tmp_path / "in")
+    assert sorted(Path(f).name for f in report.workbooks["file"]) == ["gone.xlsx", "good.xlsx"]
+    assert one(report, "gone.xlsx") == ([["unreadable", "", "", "错误"]], ["退回"])
+    assert report.for_file("gone.xlsx").issues["message"][0].startswith("文件无法打开")
 
 
 def test_why_a_file_is_no_workbook_is_said_in_english_too(tmp_path):

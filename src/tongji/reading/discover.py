@@ -33,7 +33,8 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 def _files_under(folder: Path) -> list[tuple[str, str]]:
     """(name, path) of the files under `folder`, in the order and with the reach of `sorted(folder.rglob("*"))`
-    filtered by is_file(): linked folders are not entered, unreadable ones passed over. A directory entry says
+    filtered by is_file(), and the links that lead nowhere: linked folders are not entered, unreadable ones passed
+    over. A directory entry says
     whether it is a file without a stat, and paths sort by their parts as text (1.5 s before reading 100,000
     workbooks, now 0.8)."""
     found, folders = [], [(str(folder), ())]
@@ -44,7 +45,8 @@ def _files_under(folder: Path) -> list[tuple[str, str]]:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):  # Windows' Paths sort with their case folded
                         folders.append((entry.path, (*parts, os.path.normcase(entry.name))))
-                    elif entry.is_file():
+                    # a dangling link is a workbook someone meant to send: read, it is said unreadable
+                    elif entry.is_file() or entry.is_symlink() and not entry.is_dir():
                         found.append(((*parts, os.path.normcase(entry.name)), entry.name, entry.path))
         except OSError:
             continue
