@@ -139,6 +139,33 @@ def test_bad_expression_is_reported_with_file_and_line(tmp_path):
         _ = plugins.configure(folder, entry_points=False).spec
 
 
+def test_a_division_by_zero_in_a_plugins_expression_is_no_value_not_infinity(tmp_path):
+    """A rule is not judged on a workbook where its divisor is 0, and a rate is blank: before, the rule returned
+    every workbook with "m inf", and the summary's JSON held NaN and Infinity, which no JSON reader accepts."""
+    import json
+
+    import tongji
+    from tongji.testing import load_plugin, make_city
+    from tongji.writing.summary_files import write_summary
+
+    plugin = write(tmp_path, "z.toml", '[[rule]]\nid = "by-zero"\nseverity = "错误"\n'
+                   'check = "HY03 / (HY01 - HY01) <= 100"\nmessage = "m"\n\n'
+                   '[[indicator]]\nid = "零率"\nname = "零率"\nnumerator = "HY03 / (HY02 - HY02)"\n'
+                   'denominator = "HY01"\nunit = "%"\nfrom = "基层"\n') / "z.toml"
+    host = load_plugin(plugin)
+    assert host.errors == {}
+    city = make_city(tmp_path / "c", host, streets=(2,))
+    report = tongji.validate(city.folder, registry=city.registry, period="2025", spec=host.spec)
+    assert "by-zero" not in report.issues["rule"].to_list() and report.exit_code == 0
+    summary = tongji.rollup(city.folder, registry=city.registry, unit="330106001", period="2025", spec=host.spec)
+    path = next(p for p in write_summary(summary, tmp_path / "out", host.spec, ("json",)) if p.suffix == ".json")
+    text = path.read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    rate = next(i for i in json.loads(text)["indicators"] if i["id"] == "零率")
+    assert rate["numerator"] is None and rate["value"] is None
+    assert rate["note"] == "HY03 / (HY02 - HY02) 中的除数为 0，不计算"
+
+
 def test_plugin_that_raises_on_import(tmp_path):
     folder = folder_with(tmp_path, FIXTURES / "broken_import.py")
     host = plugins.configure(folder, entry_points=False)

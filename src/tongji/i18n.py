@@ -100,6 +100,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "previous-period": ("上期汇总表 {path} 的报告期是 {found}，应早于本期 {period}（同为年报、季报或月报）", "Previous summary {path} is for {found}; it must be an earlier period of the same kind than {period}"),
     "previous-missing": ("上期汇总表不存在：{path}", "Previous summary not found: {path}"),
     "previous-not-summary": ("{path} 不是 tongji 汇总表（没有“明细”工作表）", "{path} is not a tongji summary (no 明细 sheet)"),
+    "divides-by-zero": ("{formula} 中的除数为 0，不计算", "{formula} divides by 0: no value"),
     "zero-denominator": ("分母（{formula}）为 0，不计算", "Denominator ({formula}) is 0: no value"),
     "reason-missing": ("未报送", "not received"),
     "reason-superseded": ("同一单位有报出日期更新的报表（--prefer-latest）", "a newer workbook of the unit was used (--prefer-latest)"),

@@ -28,9 +28,11 @@ def indicators_frame(totals: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     values = wide.select(terms).row(0, named=True) if terms else {}
     rows = []
     for i, ind in enumerate(spec.indicators):
-        num, den = values[f"n{i}"], values[f"d{i}"]
-        value = None if not den else num / den
-        code, params = ("", {}) if den else ("zero-denominator", {"formula": ind.denominator.text})
+        num, den = values[f"n{i}"], values[f"d{i}"]  # None: the formula divides by 0 somewhere inside
+        value = None if not den or num is None else num / den
+        code, params = ("", {}) if value is not None else (
+            ("zero-denominator", {"formula": ind.denominator.text}) if den == 0 else
+            ("divides-by-zero", {"formula": (ind.numerator if num is None else ind.denominator).text}))
         rows.append({"id": ind.id, "name": ind.name, "numerator": num, "denominator": den, "value": value,
                      "unit": ind.unit, "note": render(code, MESSAGE_LANG, params) if code else "",
                      "note_code": code, "note_params": params_json(**params)})

@@ -180,4 +180,6 @@ def to_polars(node: Node, params: dict[str, float]) -> pl.Expr:
     if node.op == "abs":
         return to_polars(node.args[0], params).abs()
     a, b = (to_polars(x, params) for x in node.args)
-    return {"+": a + b, "-": a - b, "*": a * b, "/": a / b}[node.op]
+    if node.op == "/":  # by zero: no value (a rule is then not judged, a rate is blank), never inf or NaN
+        return pl.when(b != 0).then(a / b)
+    return {"+": a + b, "-": a - b, "*": a * b}[node.op]
