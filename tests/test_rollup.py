@@ -401,6 +401,31 @@ def test_rollup_all_takes_a_child_summary_as_it_is_and_never_replaces_an_input(c
     assert result.exit_code == 2 and "会被本次写出的汇总表覆盖" in result.output and own.read_bytes() == mine
 
 
+def test_a_unit_moved_to_another_street_counts_once(tmp_path):
+    """街道 A's summary, made before unit X moved to 街道 B, still holds X; B's holds it too. The 区 takes X from B,
+    where the registry now puts it, and says that A's summary lists a unit no longer beneath A."""
+    city = build(tmp_path / "c", [[2, 2]])
+    a, b = city.children["330101"]
+    x = city.children[a][0]
+    moved = tmp_path / "新名册.csv"
+    moved.write_text("\n".join(line.replace(f",{a},基层", f",{b},基层") if line.startswith(f"{x},") else line
+                               for line in city.registry.read_text(encoding="utf-8").splitlines()) + "\n",
+                     encoding="utf-8")
+    spec, out = load_spec(), tmp_path / "out"
+    old = rollup([city.units[u]["file"] for u in [a, *city.children[a]]], registry=city.registry, unit=a,
+                 period="2025")
+    city.units[x]["上级代码"] = b
+    resent = city.write(x, tmp_path / "resent" / f"{x}.xlsx")  # to B, now its 街道
+    new = rollup([resent, *[city.units[u]["file"] for u in [b, *city.children[b]]]], registry=moved, unit=b,
+                 period="2025")
+    books = [next(p for p in write_summary(s, out, spec) if p.suffix == ".xlsx") for s in (old, new)]
+    district = rollup([*books, city.units["330101"]["file"]], registry=moved, unit="330101", period="2025")
+    assert district.detail["单位代码"].to_list().count(x) == 1
+    assert district.total("JH00") == 4 == old.total("JH00") + new.total("JH00") - 1  # four unions, not five
+    said = district.issues.filter(district.issues["rule"] == "outside-child-summary")
+    assert said.select("unit", "severity").rows() == [(a, "警告")] and x in said["message"][0]
+
+
 @pytest.mark.parametrize("case", ["cycle", "unwritable", "empty", "no-unit", "unknown-node", "grassroots",
                                   "grassroots-all"])
 def test_cli_setup_errors_exit_2_and_leave_nothing(city, tmp_path, case):

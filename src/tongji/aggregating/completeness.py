@@ -173,3 +173,16 @@ def missing_issues(units: pl.DataFrame) -> list[dict]:
     return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
                       variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
             for r in units.filter(pl.col("status") == MISSING).iter_rows(named=True)]
+
+
+def strays_apart(detail: pl.DataFrame, units: list[str], file: str, child: str, registry: Registry,
+                 issues: list[dict]) -> pl.DataFrame:
+    """A child summary's 明细 without the units the registry does not place beneath the child (a summary made with
+    an older registry still holds a unit moved to another 街道, whose own summary holds it too: it would count
+    twice); each one left out is said in `issues`."""
+    strays = detail.filter(~pl.col("单位代码").is_in(units))
+    for unit in strays["单位代码"].to_list():
+        row = registry.get(unit)
+        issues.append(issue_row(file, child, "outside-child-summary",
+                                {"unit": unit, "name": row["单位名称"] if row else "", "child": child}))
+    return detail.filter(pl.col("单位代码").is_in(units)) if strays.height else detail

@@ -24,6 +24,7 @@ from tongji.aggregating.completeness import (
     UNIT_SCHEMA,
     listed_fates,
     missing_issues,
+    strays_apart,
     subtree_fates,
     unit_row,
     unused_fates,
@@ -149,13 +150,14 @@ class Context:
         for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
             if r["kind"] == "汇总":
                 self.by_unit.setdefault(r["unit"], []).append(r)
-        rows = detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")), self.spec, self._parents())
+        rows = detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")), self.spec,
+                           self.registry.parents())
         at = rows.select("file", pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"))
         self.rows = rows.drop("file")
         self.used_by: dict[str, list[str]] = {}  # node → files it took itself
         # grassroots workbooks go by the registry parent of their unit (the node that takes them), 本级 by kind
         fate = fates(self.books, self.registry).with_columns(
-            pl.col("unit").replace_strict(self._parents(), default=None).alias("_at")).join(
+            pl.col("unit").replace_strict(self.registry.parents(), default=None).alias("_at")).join(
             at, on="file", how="left", maintain_order="left")  # an accepted workbook's row in self.rows
         self.by_parent = {k: df.drop("_at", "kind") for (k,), df in
                           fate.filter(pl.col("kind") == KIND_GRASSROOTS).partition_by("_at", as_dict=True).items()}
@@ -202,7 +204,7 @@ class Context:
             raise TongjiError("unit-not-in-registry", unit=unit)
         below = set(self.registry.subtree(unit)) if unit else None
         order = [n for n in self.registry.nodes_bottom_up() if below is None or n in below]
-        tops, parents, given = {unit} if unit else set(self.registry.roots()), self._parents(), set()
+        tops, parents, given = {unit} if unit else set(self.registry.roots()), self.registry.parents(), set()
         for n in reversed(order):  # parents first
             if n not in tops and (self.summaries_of(n) or parents.get(n) in given):
                 given.add(n)
@@ -350,9 +352,6 @@ class Context:
         fates = pl.concat([books.drop("ok", "row"), pl.DataFrame(gone, schema=UNIT_SCHEMA)]).sort("unit", "file")
         return books.filter("ok")["row"].to_list(), fates
 
-    def _parents(self) -> dict[str, str]:
-        return dict(self.registry.frame.select("单位代码", "上级代码").iter_rows())
-
     def _from_child_summary(self, node: str, child: str, given: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Take the child's summary (the first acceptable one). A returned summary returns the units in it;
         validation has already compared its totals with its own 明细 (summary-edited)."""
@@ -365,10 +364,11 @@ class Context:
             status, reason, n = RETURNED, "reason-edited", {}
         else:
             status, reason, n = RETURNED, "reason-errors", {"n": book["errors"]}
-        detail = self.detail_of(book["file"])
+        units, file = self.registry.subtree(child), book["file"]
+        detail = strays_apart(self.detail_of(file), units, file, child, self.registry, self.extra_issues)
         if chosen is not None:
             self.carried_notes.append(read_notes(path_of(book["file"]), self.spec))
-        inside, units = set(detail["单位代码"].to_list()), self.registry.subtree(child)
+        inside = set(detail["单位代码"].to_list())
         # a unit not in its 明细 was returned or missing down there: its 完整性 says which (read only then)
         listed = listed_fates(path_of(book["file"]), self.spec) if any(u not in inside for u in units) else None
         taken = unit_row("", "", child, status, book["file"], reason, **n)

@@ -57,6 +57,10 @@ class Registry:
         """Active units directly below `code`, in code order."""
         return self._children.get(code, [])
 
+    def parents(self) -> dict[str, str]:
+        """Every unit's 上级代码, by 单位代码."""
+        return dict(self.frame.select("单位代码", "上级代码").iter_rows())
+
     def is_leaf(self, code: str) -> bool:
         return code in self._leaves
 

@@ -261,6 +261,10 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("groups-unbalanced", ERROR, "汇总", ("grouping", "name", "sum", "total"),
               "分组“{grouping}”各组的{name}之和（{sum}）不等于总计（{total}），分组表可能被手工改动",
               "Groups of “{grouping}” add up to {sum} for {name}, not to the total ({total}): edited by hand?"),
+    IssueType("outside-child-summary", WARNING, "汇总", ("unit", "name", "child"),
+              "下级 {child} 的汇总表明细中有单位 {unit} {name}，但名册中它不在 {child} 之下，未计入（汇总表是按旧名册做的？）",
+              "The summary of {child} lists unit {unit} {name}, which the registry does not place under {child}: "
+              "not counted (was the summary made with an older registry?)"),
     IssueType("not-under-node", WARNING, "汇总", ("unit", "node"),
               "单位 {unit} 不属于 {node} 的下级，未汇总",
               "Unit {unit} is not beneath {node}; not summed"),
