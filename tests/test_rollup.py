@@ -255,6 +255,26 @@ def test_conflict_and_prefer_latest(tmp_path):
         (str(u["file"]), "superseded")]  # (the 区 and 市 本级 files in the folder are another node's)
     fates = dict(latest.units.filter(latest.units["unit"] == g).select("file", "status").iter_rows())
     assert fates == {str(city.folder / "again" / "newer.xlsx"): "采用", str(u["file"]): "未采用"}
+    # --include-errors overlooks errors, not a conflict: the unit is not summed twice
+    both = rollup(city.folder, registry=city.registry, unit=street, period="2025", include_errors=True)
+    assert both.total("JH00") == 0 and both.detail["单位代码"].to_list().count(g) == 0
+    assert rollup(city.folder, registry=city.registry, unit=street, period="2025", include_errors=True,
+                  prefer_latest=True).total("HY01") == latest.total("HY01")
+
+
+@pytest.mark.parametrize("folder", ["again", "a-again", "z-again"])
+def test_prefer_latest_never_chooses_between_equal_dates_by_the_path(tmp_path, folder):
+    from workbooks import cover, make_workbook
+
+    city = build(tmp_path / "c", [[1]])
+    street = streets(city)[0]
+    g = city.children[street][0]
+    u = city.units[g]
+    make_workbook(city.folder / folder / "same-day.xlsx", {"HY01": 500, "HY03": 450, "HY12": 400}, cover(
+        g, FM03=street, FM07=u["area"], FM10="2026-01-15"))  # the date the first one bears: which is newer?
+    tie = rollup(city.folder, registry=city.registry, unit=street, period="2025", prefer_latest=True)
+    assert tie.total("JH00") == 0 and tie.has_errors  # both returned, as without --prefer-latest
+    assert sorted(tie.units.filter(tie.units["unit"] == g)["status"].to_list()) == ["退回", "退回"]
 
 
 def test_other_period_and_other_node(city, tmp_path):

@@ -40,19 +40,21 @@ def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer
     # duplicate-unit errors do not count against the newest workbook when --prefer-latest is given
     books = books.join(_duplicate_only_errors(report), on="file", how="left").with_columns(
         pl.col("dup_errors").fill_null(0))
-    if prefer_latest:
-        latest = books.sort("FM10", "file", nulls_last=False).group_by("unit").agg(pl.col("file").last())
-        is_latest = pl.col("file").is_in(latest["file"].implode())
+    if prefer_latest:  # the one workbook with the newest 报出日期; a tie (or no date) stays a conflict: never the path
+        newest = (pl.col("FM10") == pl.col("FM10").max().over("unit", "kind")).fill_null(False)
+        is_latest = newest & (newest.sum().over("unit", "kind") == 1)
         errors = pl.when(is_latest).then(pl.col("errors") - pl.col("dup_errors")).otherwise(pl.col("errors"))
-        superseded = ~is_latest & (pl.col("dup_errors") > 0)
-        books = books.with_columns(errors.alias("errors"), superseded.alias("superseded"))
+        superseded = ~is_latest & (pl.col("dup_errors") > 0) & is_latest.any().over("unit", "kind")
+        books = books.with_columns(errors.alias("errors"), superseded.alias("superseded"), is_latest.alias("_latest"))
     else:
-        books = books.with_columns(pl.lit(False).alias("superseded"))
+        books = books.with_columns(pl.lit(False).alias("superseded"), pl.lit(False).alias("_latest"))
     found: list[dict] = []
     if previous is not None:
         books, found = _period_checks(books, previous, spec)
-    ok = (pl.col("errors") == 0) | pl.lit(include_errors)
-    return books.with_columns((ok & ~pl.col("superseded")).alias("ok")), found
+    # --include-errors takes a workbook despite its errors, never two of one unit: a conflict is no error to overlook
+    conflict = (pl.col("dup_errors") > 0) & ~pl.col("_latest")
+    ok = (pl.col("errors") == 0) | (pl.lit(include_errors) & ~conflict)
+    return books.with_columns((ok & ~pl.col("superseded")).alias("ok")).drop("_latest"), found
 
 
 def fates(books: pl.DataFrame, registry: Registry) -> pl.DataFrame:

@@ -411,10 +411,9 @@ class Context:
         files = set(listed.to_list()) if self.prefer_latest or self.extra_issues else set()
         if self.prefer_latest:  # the conflict was resolved as asked: say which file was set aside, no error
             superseded = [f for f, b in self.by_file.items() if b["superseded"] and f in files]
-            base = base.filter(pl.col("rule") != "duplicate-unit")
+            resolved = [b["unit"] for b in self.by_file.values() if b["superseded"]]  # not a tie of dates
+            base = base.filter((pl.col("rule") != "duplicate-unit") | ~pl.col("unit").is_in(resolved))
             extra = extra + [issue_row(f, self.by_file[f]["unit"], "superseded") for f in sorted(superseded)]
         rows = extra + [i for i in self.extra_issues if i["file"] in files]
-        if not rows:
-            return base
-        return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)])
+        return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)]) if rows else base
 
