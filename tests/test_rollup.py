@@ -177,6 +177,30 @@ def test_level_by_level_knows_who_was_returned_below(lang, sheet_rows, monkeypat
         f"名册中的单位 {g3} {city.units[g3]['单位名称']} 没有报送"]
 
 
+def test_level_by_level_keeps_both_returned_workbooks_of_a_unit(tmp_path):
+    """A unit that sent two workbooks, both returned as a conflict, is listed by its 街道 with both; a 区 made from
+    that summary keeps both too, so the earlier 报出日期 counts for 及时率 as in a rollup of the workbooks."""
+    city = build(tmp_path / "c", [[3]])
+    street = streets(city)[0]
+    district = city.units[street]["上级代码"]
+    g1 = city.children[street][0]
+    first = Path(city.units[g1]["file"])
+    late = city.write(g1, first.with_name("a_" + first.name), FM10="2026-02-15")  # first by name, after the deadline
+    timely = city.write(g1, first.with_name("b_" + first.name), FM10="2026-01-10")
+    first.unlink()
+    spec, when = load_spec(), {"registry": city.registry, "period": "2025", "deadline": "2026-01-20"}
+    inputs = [city.units[u]["file"] for u in (street, *city.children[street][1:])] + [late, timely]
+    book = next(p for p in write_summary(rollup(inputs, unit=street, **when), tmp_path / "out", spec)
+                if p.suffix == ".xlsx")
+    made = rollup([city.units[district]["file"], book], unit=district, **when)
+    whole = rollup_all(city.folder, **when)[district]
+    assert made.completeness.equals(whole.completeness)
+    total = made.completeness.row(-1, named=True)
+    assert [total[k] for k in ("received", "returned", "late", "timely_rate")] == [5, 1, 0, 1.0]
+    rows = made.units.filter(made.units["unit"] == g1).sort("file").select("status", "file", "date", "late").rows()
+    assert rows == [("退回", str(late), "2026-02-15", ""), ("退回", str(timely), "2026-01-10", "")]
+
+
 def test_all_limited_to_one_subtree(city):
     summaries = rollup_all(city.folder, registry=city.registry, period="2025", unit="330101")
     assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}

@@ -40,25 +40,30 @@ def subtree_fates(units: list[str], names: list[str], inside: set[str], taken: d
     """What happened to each unit of a child's subtree, given in the child's summary: a unit in its 明细 (`inside`)
     has the summary's fate (`taken`, a unit_row); any other has the fate the summary's 完整性 gives it (`listed`,
     from `listed_fates`), as if this rollup had read the unit's workbook itself: returned down there, with the
-    file and reason said there, or missing. Also the 报出日期 of those returned (unit, file, date): they may be
-    late."""
+    file and reason said there, or missing. A unit listed with several workbooks (two of one unit, both returned)
+    keeps a row for each, as a rollup of the workbooks themselves would. Also the 报出日期 of those returned (unit,
+    file, date): they may be late, and of a unit's returned workbooks the earliest counts."""
     absent = unit_row("", "", child, MISSING, "", "reason-not-in-summary")
-    below: dict[str, dict] = {}
+    below: dict[str, list[dict]] = {}
     for r in listed.iter_rows(named=True) if listed is not None else ():
-        below.setdefault(r["unit"], r)
-    each = []
-    for u in units:
-        r = below.get(u) if u not in inside else None
-        if r is None:
+        below.setdefault(r["unit"], []).append(r)
+    each, at = [], []
+    for u, name in zip(units, names, strict=True):
+        rows = below.get(u, []) if u not in inside else []
+        if not rows:
             each.append(taken if u in inside else absent)
-        elif r["status"] == RETURNED:
-            each.append(unit_row("", "", child, RETURNED, r["file"], "reason-listed", text=r["reason"]))
-        else:
-            each.append(unit_row("", "", child, MISSING, "", "reason-missing"))
-    frame = pl.DataFrame({"unit": units, "name": names}
+            at.append((u, name))
+        for r in rows:
+            if r["status"] == RETURNED:
+                each.append(unit_row("", "", child, RETURNED, r["file"], "reason-listed", text=r["reason"]))
+            else:
+                each.append(unit_row("", "", child, MISSING, "", "reason-missing"))
+            at.append((u, name))
+    frame = pl.DataFrame({"unit": [u for u, _ in at], "name": [n for _, n in at]}
                          | {c: [f[c] for f in each] for c in UNIT_SCHEMA if c not in ("unit", "name")},
                          schema=UNIT_SCHEMA)
-    returned = [(u, r["file"], r["date"]) for u, r in below.items() if r["status"] == RETURNED and r["file"]]
+    returned = [(u, r["file"], r["date"]) for u, rows in below.items() for r in rows
+                if r["status"] == RETURNED and r["file"]]
     return frame, pl.DataFrame(returned, schema={"unit": pl.Utf8, "file": pl.Utf8, "date": pl.Utf8}, orient="row")
 
 
