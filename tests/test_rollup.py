@@ -201,6 +201,32 @@ def test_level_by_level_keeps_both_returned_workbooks_of_a_unit(tmp_path):
     assert rows == [("退回", str(late), "2026-02-15", ""), ("退回", str(timely), "2026-01-10", "")]
 
 
+def test_a_workbook_whose_organisation_type_contradicts_the_registry_is_returned_not_missing(tmp_path):
+    """A grassroots union's workbook marked 本级 (9), and a 街道's own marked 1: each unit did submit, so it is
+    returned with its type-not-* error and its file named, never 缺报 with its file "covered by a child summary";
+    with --include-errors each is summed where the registry puts it."""
+    city = build(tmp_path / "c", [[3]])
+    street = streets(city)[0]
+    g1 = city.children[street][0]
+    for unit, org in ((g1, "9"), (street, "1")):
+        city.units[unit]["org"] = org
+        city.write(unit, city.units[unit]["file"])
+    inputs = [city.units[u]["file"] for u in (street, *city.children[street])]
+    s = rollup(inputs, registry=city.registry, unit=street, period="2025")
+    fate = {r["unit"]: r for r in s.units.iter_rows(named=True)}
+    assert len(fate) == s.units.height == 4  # one row a unit: no file left over as 未采用
+    for unit, rule in ((g1, "type-not-grassroots"), (street, "type-not-office")):
+        assert [fate[unit][k] for k in ("status", "file", "reason_code")] == [
+            "退回", str(city.units[unit]["file"]), "reason-errors"]
+        assert rule in s.issues.filter(s.issues["unit"] == unit)["rule"].to_list()
+    total = s.completeness.row(-1, named=True)
+    assert [total[k] for k in ("expected", "received", "accepted", "returned", "missing")] == [4, 4, 2, 2, 0]
+    assert "missing-unit" not in s.issues["rule"].to_list()
+    taken = rollup(inputs, registry=city.registry, unit=street, period="2025", include_errors=True)
+    assert (taken.total("JH00"), taken.total("HY03"), taken.total("JH21")) == (
+        3, city.expected(street)["HY03"], city.units[street]["values"]["JH21"])
+
+
 def test_all_limited_to_one_subtree(city):
     summaries = rollup_all(city.folder, registry=city.registry, period="2025", unit="330101")
     assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}
