@@ -227,6 +227,24 @@ def test_a_workbook_whose_organisation_type_contradicts_the_registry_is_returned
         3, city.expected(street)["HY03"], city.units[street]["values"]["JH21"])
 
 
+def test_an_input_no_child_summary_covers_is_not_said_to_be_covered(tmp_path):
+    """A 街道's own summary of an earlier run left among its inputs is not used, and no child summary covers it;
+    a grassroots workbook beside its 街道's summary, at the 区, is covered by that summary."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    district = city.units[street]["上级代码"]
+    spec, when = load_spec(), {"registry": city.registry, "period": "2025"}
+    made = write_summary(rollup(city.folder, unit=street, **when), city.folder / "汇总", spec)
+    book = next(p for p in made if p.suffix == ".xlsx")
+    again = rollup(city.folder, unit=street, **when)
+    mine = again.units.filter(again.units["file"] == str(book)).select("status", "reason").rows()
+    assert mine == [("未采用", "本次汇总未用到，也没有下级汇总表涵盖")]
+    above = rollup(city.folder, unit=district, **when)
+    grassroots = city.children[street][0]
+    assert above.units.filter(above.units["file"] == str(city.units[grassroots]["file"])).select(
+        "status", "reason").rows() == [("未采用", "已由下级汇总表涵盖")]
+
+
 def test_all_limited_to_one_subtree(city):
     summaries = rollup_all(city.folder, registry=city.registry, period="2025", unit="330101")
     assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}

@@ -115,6 +115,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-elsewhere": ("该单位属于 {parent}", "this unit belongs to {parent}"),
     "reason-revoked": ("该单位在名册中已撤销", "the unit is marked 撤销 in the registry"),
     "reason-covered": ("已由下级汇总表涵盖", "covered by a child summary"),
+    "reason-not-used": ("本次汇总未用到，也没有下级汇总表涵盖", "not used by this rollup, nor covered by a child summary"),
     # setup and usage (exit 2)
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
     "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),

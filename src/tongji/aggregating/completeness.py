@@ -4,6 +4,7 @@ of UNIT_SCHEMA), to the inputs no node took, and the issues a missing unit gives
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -147,12 +148,22 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
     return [parts[(node,)] for node in nodes]
 
 
-def unused_fates(left: pl.DataFrame, registry: Registry, node: str) -> tuple[pl.DataFrame, list[dict]]:
+def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: Collection[str]
+                 ) -> tuple[pl.DataFrame, list[dict]]:
     """What happened to the inputs no node took (`left`: file, unit, unit_name): unknown units, units of another
-    node, unreadable files, revoked units, units covered by a summary; and a not-under-node issue for each
-    workbook of a unit outside `node`."""
+    node, unreadable files, revoked units, units covered by a summary (one of `summarised`, the units whose
+    summaries are among the inputs, is the unit or above it below `node`), any other not used; and a
+    not-under-node issue for each workbook of a unit outside `node`."""
     rows, issues = [], []
     below = set(registry.subtree(node))
+
+    def covered(unit: str) -> bool:
+        while unit and unit != node:
+            if unit in summarised:
+                return True
+            unit = registry.get(unit)["上级代码"]
+        return False
+
     for b in left.iter_rows(named=True):
         unit = b["unit"] or ""
         reg = registry.get(unit) if unit else None
@@ -166,8 +177,8 @@ def unused_fates(left: pl.DataFrame, registry: Registry, node: str) -> tuple[pl.
         elif unit not in below:
             status, reason, params = "不属本级", "reason-elsewhere", {"parent": reg["上级代码"]}
             issues.append(issue_row(b["file"], unit, "not-under-node", {"unit": unit, "node": node}, code="FM02"))
-        else:
-            status, reason = UNUSED, "reason-covered"
+        else:  # e.g. `node`'s own summary of an earlier run, left among its inputs
+            status, reason = UNUSED, "reason-covered" if covered(unit) else "reason-not-used"
         rows.append(unit_row(unit, b["unit_name"] or "", "", status, b["file"], reason, **params))
     return (pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)), issues
 

@@ -312,7 +312,7 @@ class Context:
         if top:
             left = self.report.workbooks.filter(
                 ~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-            unused, elsewhere = unused_fates(left, self.registry, node)
+            unused, elsewhere = unused_fates(left, self.registry, node, self.by_unit)
             self.extra_issues.extend(elsewhere)
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
