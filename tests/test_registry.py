@@ -123,3 +123,18 @@ def test_registry_mistakes_exit_2_with_one_line(tmp_path):
     result = CliRunner().invoke(cli.app, ["validate", str(path), "--registry", str(path)])
     assert result.exit_code == 2
     assert "名册中没有任何单位" in result.output and "Traceback" not in result.output
+
+
+def test_an_active_unit_under_a_revoked_one_is_a_registry_error(tmp_path):
+    """A 街道 revoked while its grassroots units stay 正常 would leave them in nobody's subtree: not expected, their
+    workbooks said to belong elsewhere, their figures in no total. The registry is refused, naming both."""
+    rows = GOOD.replace("S,街道,D,街道,9,330106001000,正常", "S,街道,D,街道,9,330106001000,撤销")
+    path = write(tmp_path, rows)
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == "名册中这些单位未撤销，其上级却已撤销：G1→S"  # G2 is revoked with it
+    result = CliRunner().invoke(cli.app, ["--lang", "en", "validate", str(path), "--registry", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "active but their parent is marked 撤销 (revoked): G1→S" in result.output
+    revoked = rows.replace("G1,甲工会,S,基层,1,330106001001,正常", "G1,甲工会,S,基层,1,330106001001,撤销")
+    assert load_registry(write(tmp_path, revoked)).children("D") == []  # revoked with its units: fine

@@ -177,6 +177,74 @@ def test_level_by_level_knows_who_was_returned_below(lang, sheet_rows, monkeypat
         f"名册中的单位 {g3} {city.units[g3]['单位名称']} 没有报送"]
 
 
+def test_level_by_level_keeps_both_returned_workbooks_of_a_unit(tmp_path):
+    """A unit that sent two workbooks, both returned as a conflict, is listed by its 街道 with both; a 区 made from
+    that summary keeps both too, so the earlier 报出日期 counts for 及时率 as in a rollup of the workbooks."""
+    city = build(tmp_path / "c", [[3]])
+    street = streets(city)[0]
+    district = city.units[street]["上级代码"]
+    g1 = city.children[street][0]
+    first = Path(city.units[g1]["file"])
+    late = city.write(g1, first.with_name("a_" + first.name), FM10="2026-02-15")  # first by name, after the deadline
+    timely = city.write(g1, first.with_name("b_" + first.name), FM10="2026-01-10")
+    first.unlink()
+    spec, when = load_spec(), {"registry": city.registry, "period": "2025", "deadline": "2026-01-20"}
+    inputs = [city.units[u]["file"] for u in (street, *city.children[street][1:])] + [late, timely]
+    book = next(p for p in write_summary(rollup(inputs, unit=street, **when), tmp_path / "out", spec)
+                if p.suffix == ".xlsx")
+    made = rollup([city.units[district]["file"], book], unit=district, **when)
+    whole = rollup_all(city.folder, **when)[district]
+    assert made.completeness.equals(whole.completeness)
+    total = made.completeness.row(-1, named=True)
+    assert [total[k] for k in ("received", "returned", "late", "timely_rate")] == [5, 1, 0, 1.0]
+    rows = made.units.filter(made.units["unit"] == g1).sort("file").select("status", "file", "date", "late").rows()
+    assert rows == [("退回", str(late), "2026-02-15", ""), ("退回", str(timely), "2026-01-10", "")]
+
+
+def test_a_workbook_whose_organisation_type_contradicts_the_registry_is_returned_not_missing(tmp_path):
+    """A grassroots union's workbook marked 本级 (9), and a 街道's own marked 1: each unit did submit, so it is
+    returned with its type-not-* error and its file named, never 缺报 with its file "covered by a child summary";
+    with --include-errors each is summed where the registry puts it."""
+    city = build(tmp_path / "c", [[3]])
+    street = streets(city)[0]
+    g1 = city.children[street][0]
+    for unit, org in ((g1, "9"), (street, "1")):
+        city.units[unit]["org"] = org
+        city.write(unit, city.units[unit]["file"])
+    inputs = [city.units[u]["file"] for u in (street, *city.children[street])]
+    s = rollup(inputs, registry=city.registry, unit=street, period="2025")
+    fate = {r["unit"]: r for r in s.units.iter_rows(named=True)}
+    assert len(fate) == s.units.height == 4  # one row a unit: no file left over as 未采用
+    for unit, rule in ((g1, "type-not-grassroots"), (street, "type-not-office")):
+        assert [fate[unit][k] for k in ("status", "file", "reason_code")] == [
+            "退回", str(city.units[unit]["file"]), "reason-errors"]
+        assert rule in s.issues.filter(s.issues["unit"] == unit)["rule"].to_list()
+    total = s.completeness.row(-1, named=True)
+    assert [total[k] for k in ("expected", "received", "accepted", "returned", "missing")] == [4, 4, 2, 2, 0]
+    assert "missing-unit" not in s.issues["rule"].to_list()
+    taken = rollup(inputs, registry=city.registry, unit=street, period="2025", include_errors=True)
+    assert (taken.total("JH00"), taken.total("HY03"), taken.total("JH21")) == (
+        3, city.expected(street)["HY03"], city.units[street]["values"]["JH21"])
+
+
+def test_an_input_no_child_summary_covers_is_not_said_to_be_covered(tmp_path):
+    """A 街道's own summary of an earlier run left among its inputs is not used, and no child summary covers it;
+    a grassroots workbook beside its 街道's summary, at the 区, is covered by that summary."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    district = city.units[street]["上级代码"]
+    spec, when = load_spec(), {"registry": city.registry, "period": "2025"}
+    made = write_summary(rollup(city.folder, unit=street, **when), city.folder / "汇总", spec)
+    book = next(p for p in made if p.suffix == ".xlsx")
+    again = rollup(city.folder, unit=street, **when)
+    mine = again.units.filter(again.units["file"] == str(book)).select("status", "reason").rows()
+    assert mine == [("未采用", "本次汇总未用到，也没有下级汇总表涵盖")]
+    above = rollup(city.folder, unit=district, **when)
+    grassroots = city.children[street][0]
+    assert above.units.filter(above.units["file"] == str(city.units[grassroots]["file"])).select(
+        "status", "reason").rows() == [("未采用", "已由下级汇总表涵盖")]
+
+
 def test_all_limited_to_one_subtree(city):
     summaries = rollup_all(city.folder, registry=city.registry, period="2025", unit="330101")
     assert set(summaries) == {"330101", *[c for c in city.children["330101"]]}
@@ -520,7 +588,8 @@ def test_a_revoked_node_is_refused_as_a_template_for_it_is(tmp_path, extra):
     city = build(tmp_path / "c", [[1, 1]])
     gone = streets(city)[1]
     text = city.registry.read_text(encoding="utf-8")
-    lines = [line[: line.rfind(",")] + ",撤销" if line.startswith(gone) else line for line in text.splitlines()]
+    # the 街道 revoked with its grassroots unit (an active unit under a revoked one is a registry error)
+    lines = [line[: line.rfind(",")] + ",撤销" if gone in line.split(",")[:3:2] else line for line in text.splitlines()]
     city.registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--unit", gone,
                     *extra)

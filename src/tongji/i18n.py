@@ -115,6 +115,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-elsewhere": ("该单位属于 {parent}", "this unit belongs to {parent}"),
     "reason-revoked": ("该单位在名册中已撤销", "the unit is marked 撤销 in the registry"),
     "reason-covered": ("已由下级汇总表涵盖", "covered by a child summary"),
+    "reason-not-used": ("本次汇总未用到，也没有下级汇总表涵盖", "not used by this rollup, nor covered by a child summary"),
     # setup and usage (exit 2)
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
     "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),
@@ -169,6 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-cycle": ("名册中上下级关系成环：{items}", "Registry hierarchy has a cycle: {items}"),
     "registry-leaf-children": ("基层单位不能有下级：{items}", "Grassroots units cannot have children: {items}"),
     "registry-level-skip": ("名册层级跳级：{items}", "Registry skips a level: {items}"),
+    "registry-revoked-parent": ("名册中这些单位未撤销，其上级却已撤销：{items}", "These registry units are active but their parent is marked 撤销 (revoked): {items}"),
     "registry-bad-level": ("名册中有未知层级：{items}（层级设置为 {levels}，可用 --levels 或 TONGJI_LEVELS 修改）", "Registry has unknown levels: {items} (levels are {levels}; set them with --levels or TONGJI_LEVELS)"),
     "levels-invalid": ("层级设置“{levels}”无效：至少两级、名称不重复，如 县,乡镇,基层", "Levels '{levels}' are invalid: at least two distinct names, e.g. 县,乡镇,基层"),
     "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),

@@ -22,13 +22,19 @@ from tongji.reading.workbooks import read_workbooks
 
 
 def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer_latest: bool,
-           previous: pl.DataFrame | None) -> tuple[pl.DataFrame, list[dict]]:
+           previous: pl.DataFrame | None, registry: Registry | None = None) -> tuple[pl.DataFrame, list[dict]]:
     """One row per readable workbook (its values, unit, kind 基层/本级/汇总, errors, superseded, ok), and the
-    issues of the cross-period checks against `previous` (last period's 明细), when given."""
+    issues of the cross-period checks against `previous` (last period's 明细), when given. A unit in the
+    `registry` sends the kind of workbook its place there says, whatever its 组织类型 (FM05) claims."""
     codes = [r.code for r in spec.numeric_rows()]
     status = report.workbooks.select("file", "status", "errors")
-    kind = (pl.when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
-            .when(pl.col("FM05") == BENJI).then(pl.lit(KIND_BENJI)).otherwise(pl.lit(KIND_GRASSROOTS)))
+    leaves, nodes = _places(registry)
+    # a grassroots union's workbook marked 本级, or a 街道's own marked 1–3, is still that unit's submission: taken
+    # where the registry puts the unit (returned for its type-not-* error), never left for no node to take
+    kind = (pl.when(pl.col("FM02").is_in(leaves)).then(pl.lit(KIND_GRASSROOTS))
+            .when(pl.col("FM05") == SUMMARY).then(pl.lit("汇总"))
+            .when((pl.col("FM05") == BENJI) | pl.col("FM02").is_in(nodes)).then(pl.lit(KIND_BENJI))
+            .otherwise(pl.lit(KIND_GRASSROOTS)))
     # the workbooks' status put beside their values by position: a join would copy every column of the values
     at = report.values.select("file").join(status.with_row_index("_at"), on="file", how="left",
                                            maintain_order="left")
@@ -55,6 +61,15 @@ def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer
     conflict = (pl.col("dup_errors") > 0) & ~pl.col("_latest")
     ok = (pl.col("errors") == 0) | (pl.lit(include_errors) & ~conflict)
     return books.with_columns((ok & ~pl.col("superseded")).alias("ok")).drop("_latest"), found
+
+
+def _places(registry: Registry | None) -> tuple[pl.Series, pl.Series]:
+    """The registry's grassroots units (the last level) and the units above them."""
+    if registry is None:
+        return pl.Series([], dtype=pl.Utf8).implode(), pl.Series([], dtype=pl.Utf8).implode()
+    leaf = registry.frame["层级"] == registry.levels[-1]
+    codes = registry.frame["单位代码"]
+    return codes.filter(leaf).implode(), codes.filter(~leaf).implode()
 
 
 def fates(books: pl.DataFrame, registry: Registry) -> pl.DataFrame:

@@ -4,6 +4,7 @@ of UNIT_SCHEMA), to the inputs no node took, and the issues a missing unit gives
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -40,25 +41,30 @@ def subtree_fates(units: list[str], names: list[str], inside: set[str], taken: d
     """What happened to each unit of a child's subtree, given in the child's summary: a unit in its 明细 (`inside`)
     has the summary's fate (`taken`, a unit_row); any other has the fate the summary's 完整性 gives it (`listed`,
     from `listed_fates`), as if this rollup had read the unit's workbook itself: returned down there, with the
-    file and reason said there, or missing. Also the 报出日期 of those returned (unit, file, date): they may be
-    late."""
+    file and reason said there, or missing. A unit listed with several workbooks (two of one unit, both returned)
+    keeps a row for each, as a rollup of the workbooks themselves would. Also the 报出日期 of those returned (unit,
+    file, date): they may be late, and of a unit's returned workbooks the earliest counts."""
     absent = unit_row("", "", child, MISSING, "", "reason-not-in-summary")
-    below: dict[str, dict] = {}
+    below: dict[str, list[dict]] = {}
     for r in listed.iter_rows(named=True) if listed is not None else ():
-        below.setdefault(r["unit"], r)
-    each = []
-    for u in units:
-        r = below.get(u) if u not in inside else None
-        if r is None:
+        below.setdefault(r["unit"], []).append(r)
+    each, at = [], []
+    for u, name in zip(units, names, strict=True):
+        rows = below.get(u, []) if u not in inside else []
+        if not rows:
             each.append(taken if u in inside else absent)
-        elif r["status"] == RETURNED:
-            each.append(unit_row("", "", child, RETURNED, r["file"], "reason-listed", text=r["reason"]))
-        else:
-            each.append(unit_row("", "", child, MISSING, "", "reason-missing"))
-    frame = pl.DataFrame({"unit": units, "name": names}
+            at.append((u, name))
+        for r in rows:
+            if r["status"] == RETURNED:
+                each.append(unit_row("", "", child, RETURNED, r["file"], "reason-listed", text=r["reason"]))
+            else:
+                each.append(unit_row("", "", child, MISSING, "", "reason-missing"))
+            at.append((u, name))
+    frame = pl.DataFrame({"unit": [u for u, _ in at], "name": [n for _, n in at]}
                          | {c: [f[c] for f in each] for c in UNIT_SCHEMA if c not in ("unit", "name")},
                          schema=UNIT_SCHEMA)
-    returned = [(u, r["file"], r["date"]) for u, r in below.items() if r["status"] == RETURNED and r["file"]]
+    returned = [(u, r["file"], r["date"]) for u, rows in below.items() for r in rows
+                if r["status"] == RETURNED and r["file"]]
     return frame, pl.DataFrame(returned, schema={"unit": pl.Utf8, "file": pl.Utf8, "date": pl.Utf8}, orient="row")
 
 
@@ -142,12 +148,22 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
     return [parts[(node,)] for node in nodes]
 
 
-def unused_fates(left: pl.DataFrame, registry: Registry, node: str) -> tuple[pl.DataFrame, list[dict]]:
+def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: Collection[str]
+                 ) -> tuple[pl.DataFrame, list[dict]]:
     """What happened to the inputs no node took (`left`: file, unit, unit_name): unknown units, units of another
-    node, unreadable files, revoked units, units covered by a summary; and a not-under-node issue for each
-    workbook of a unit outside `node`."""
+    node, unreadable files, revoked units, units covered by a summary (one of `summarised`, the units whose
+    summaries are among the inputs, is the unit or above it below `node`), any other not used; and a
+    not-under-node issue for each workbook of a unit outside `node`."""
     rows, issues = [], []
     below = set(registry.subtree(node))
+
+    def covered(unit: str) -> bool:
+        while unit and unit != node:
+            if unit in summarised:
+                return True
+            unit = registry.get(unit)["上级代码"]
+        return False
+
     for b in left.iter_rows(named=True):
         unit = b["unit"] or ""
         reg = registry.get(unit) if unit else None
@@ -161,8 +177,8 @@ def unused_fates(left: pl.DataFrame, registry: Registry, node: str) -> tuple[pl.
         elif unit not in below:
             status, reason, params = "不属本级", "reason-elsewhere", {"parent": reg["上级代码"]}
             issues.append(issue_row(b["file"], unit, "not-under-node", {"unit": unit, "node": node}, code="FM02"))
-        else:
-            status, reason = UNUSED, "reason-covered"
+        else:  # e.g. `node`'s own summary of an earlier run, left among its inputs
+            status, reason = UNUSED, "reason-covered" if covered(unit) else "reason-not-used"
         rows.append(unit_row(unit, b["unit_name"] or "", "", status, b["file"], reason, **params))
     return (pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)), issues
 

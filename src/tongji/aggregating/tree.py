@@ -124,7 +124,8 @@ class Context:
         prev = last.detail if last else None
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
-        books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev)
+        books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev,
+                              registry=registry)
         # the values as read are in `books` now, and the checksums go into the manifest lines: the report keeps
         # only what the nodes look up (at 100,000 units the values alone are 90 MB)
         workbooks = report.workbooks.select("file", "unit", "unit_name", "status")
@@ -147,15 +148,15 @@ class Context:
         few = self.books.filter((pl.col("kind") == "汇总") | pl.col("superseded")).select(keys)
         self.by_file = {r["file"]: r for r in few.iter_rows(named=True)}
         self.by_unit: dict[str, list[dict]] = {}  # unit → its summary workbooks, by file
-        for r in sorted(self.by_file.values(), key=lambda r: r["file"]):
-            if r["kind"] == "汇总":
-                self.by_unit.setdefault(r["unit"], []).append(r)
+        for r in sorted((r for r in self.by_file.values() if r["kind"] == "汇总"), key=lambda r: r["file"]):
+            self.by_unit.setdefault(r["unit"], []).append(r)
         rows = detail_rows(self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总")), self.spec,
                            self.registry.parents())
         at = rows.select("file", pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"))
         self.rows = rows.drop("file")
         self.used_by: dict[str, list[str]] = {}  # node → files it took itself
-        # grassroots workbooks go by the registry parent of their unit (the node that takes them), 本级 by kind
+        # grassroots workbooks go by their unit's registry parent (the node that takes them), 本级 by kind (a
+        # registry unit's kind is its place there, not its 组织类型: acceptance.accept)
         fate = fates(self.books, self.registry).with_columns(
             pl.col("unit").replace_strict(self.registry.parents(), default=None).alias("_at")).join(
             at, on="file", how="left", maintain_order="left")  # an accepted workbook's row in self.rows
@@ -170,9 +171,8 @@ class Context:
             "file", "单位代码", "类型", pl.col("code").alias("代码"), pl.col("note").alias("说明"))
         self.carried_notes: list[pl.DataFrame] = []  # the 说明 sheets of the child summaries taken
         accepted = self.books.filter(pl.col("ok") & (pl.col("kind") != "汇总"))  # a unit's own workbook, for writers
-        self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"),
-                                      *[r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"],
-                                                                                     keep="first", maintain_order=True)
+        self.covers = accepted.select(pl.col("unit").alias("单位代码"), pl.col("kind").alias("类型"), *[
+            r.code for r in self.spec.cover.rows]).unique(["单位代码", "类型"], keep="first", maintain_order=True)
         # every node now takes its rows from the frames above: the wide table of values is not needed again
         self.books = self.books.select(keys)
 
@@ -314,7 +314,7 @@ class Context:
         if top:
             left = self.report.workbooks.filter(
                 ~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-            unused, elsewhere = unused_fates(left, self.registry, node)
+            unused, elsewhere = unused_fates(left, self.registry, node, self.by_unit)
             self.extra_issues.extend(elsewhere)
             units_df = pl.concat([units_df, unused])
             inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")

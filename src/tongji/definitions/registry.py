@@ -222,3 +222,9 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
     ]
     if skipped:
         raise TongjiError("registry-level-skip", items=_few(skipped))
+    # a revoked unit has no children in the tree: an active unit under it would be expected by nobody, its
+    # workbook said to belong elsewhere and its figures left out of every total
+    state = dict(zip(frame["单位代码"].to_list(), frame["状态"].to_list(), strict=True))
+    stranded = [f"{c}→{p}" for c, p in parent.items() if p and state[p] == "撤销" and state[c] != "撤销"]
+    if stranded:
+        raise TongjiError("registry-revoked-parent", items=_few(stranded))
