@@ -225,6 +225,12 @@ def test_a_workbook_whose_organisation_type_contradicts_the_registry_is_returned
     taken = rollup(inputs, registry=city.registry, unit=street, period="2025", include_errors=True)
     assert (taken.total("JH00"), taken.total("HY03"), taken.total("JH21")) == (
         3, city.expected(street)["HY03"], city.units[street]["values"]["JH21"])
+    # the same union's workbook marked 1 beside the one marked 9: two of one unit, whatever 组织类型 says
+    city.units[g1]["org"] = "1"
+    again = city.write(g1, tmp_path / "again" / "g1.xlsx")
+    both = rollup([*inputs, again], registry=city.registry, unit=street, period="2025", include_errors=True)
+    assert both.detail["单位代码"].to_list().count(g1) == 0 and both.total("JH00") == 2
+    assert both.issues.filter(both.issues["rule"] == "duplicate-unit")["unit"].to_list() == [g1, g1]
 
 
 def test_an_input_no_child_summary_covers_is_not_said_to_be_covered(tmp_path):

@@ -44,7 +44,7 @@ def batch_cover_issues(wide: pl.DataFrame, where: Where, spec: Spec, registry: R
                        files: list[Path]) -> pl.DataFrame:
     """The cover checks that need the whole batch: two workbooks of one unit, and each unit against the registry."""
     w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07")
-    found = [_duplicate_issues(w, files)]
+    found = [_duplicate_issues(w, files, registry)]
     if registry is not None:
         found.extend(_registry_issues(w, registry))
     return _located(where.join(pl.concat(found)), spec)
@@ -164,13 +164,18 @@ def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
     ]
 
 
-def _duplicate_issues(w: pl.DataFrame, files: list[Path]) -> pl.DataFrame:
+def _duplicate_issues(w: pl.DataFrame, files: list[Path], registry: Registry | None) -> pl.DataFrame:
     """Two workbooks of one kind for one unit and period: both are returned, each naming all the files.
 
-    A 街道's summary and its own 本级 workbook share a unit code but are different submissions."""
+    A 街道's summary and its own 本级 workbook share a unit code but are different submissions. A registry unit's
+    kind is its place there, as rollup takes it: a grassroots union's workbooks marked 1 and 9 are two of one kind."""
     names = pl.DataFrame({"file_id": range(len(files)), "name": [file_text(f.name) for f in files]},
                          schema={"file_id": pl.Int32, "name": pl.Utf8})
     kind = pl.col("FM05").fill_null("1").replace_strict({SUMMARY: SUMMARY, BENJI: BENJI}, default="1")
+    if registry is not None:
+        leaf, known = (pl.col("FM02").is_in(pl.Series(codes, dtype=pl.Utf8).implode())
+                       for codes in (sorted(registry.grassroots()), registry.frame["单位代码"].to_list()))
+        kind = pl.when(leaf).then(pl.lit("1")).when(known & (kind != SUMMARY)).then(pl.lit(BENJI)).otherwise(kind)
     key = [pl.col("FM02"), kind, pl.col("FM04").fill_null("")]  # last year's file left in the folder is no duplicate
     dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over(key) > 1)).join(names, on="file_id")
     dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over(key).alias("files"))
