@@ -67,8 +67,8 @@ def _places(registry: Registry | None) -> tuple[pl.Series, pl.Series]:
     """The registry's grassroots units (the last level) and the units above them."""
     if registry is None:
         return pl.Series([], dtype=pl.Utf8).implode(), pl.Series([], dtype=pl.Utf8).implode()
-    leaf = registry.frame["层级"] == registry.levels[-1]
     codes = registry.frame["单位代码"]
+    leaf = codes.is_in(pl.Series(sorted(registry.grassroots()), dtype=pl.Utf8).implode())
     return codes.filter(leaf).implode(), codes.filter(~leaf).implode()
 
 
