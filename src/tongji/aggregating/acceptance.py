@@ -68,7 +68,7 @@ def _places(registry: Registry | None) -> tuple[pl.Series, pl.Series]:
     if registry is None:
         return pl.Series([], dtype=pl.Utf8).implode(), pl.Series([], dtype=pl.Utf8).implode()
     codes = registry.frame["单位代码"]
-    leaf = codes.is_in(pl.Series(sorted(registry.grassroots()), dtype=pl.Utf8).implode())
+    leaf = codes.is_in(registry.grassroots().implode())
     return codes.filter(leaf).implode(), codes.filter(~leaf).implode()
 
 

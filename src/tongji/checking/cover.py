@@ -173,8 +173,8 @@ def _duplicate_issues(w: pl.DataFrame, files: list[Path], registry: Registry | N
                          schema={"file_id": pl.Int32, "name": pl.Utf8})
     kind = pl.col("FM05").fill_null("1").replace_strict({SUMMARY: SUMMARY, BENJI: BENJI}, default="1")
     if registry is not None:
-        leaf, known = (pl.col("FM02").is_in(pl.Series(codes, dtype=pl.Utf8).implode())
-                       for codes in (sorted(registry.grassroots()), registry.frame["单位代码"].to_list()))
+        leaf, known = (pl.col("FM02").is_in(codes.implode()) for codes in (registry.grassroots(),
+                                                                             registry.frame["单位代码"]))
         kind = pl.when(leaf).then(pl.lit("1")).when(known & (kind != SUMMARY)).then(pl.lit(BENJI)).otherwise(kind)
     key = [pl.col("FM02"), kind, pl.col("FM04").fill_null("")]  # last year's file left in the folder is no duplicate
     dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over(key) > 1)).join(names, on="file_id")

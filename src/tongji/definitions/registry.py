@@ -61,9 +61,9 @@ class Registry:
         """Every unit's 上级代码, by 单位代码."""
         return dict(self.frame.select("单位代码", "上级代码").iter_rows())
 
-    def grassroots(self) -> frozenset[str]:
-        """The units of the last level (基层), active or not."""
-        return frozenset(self._leaves)
+    def grassroots(self) -> pl.Series:
+        """The codes of the units of the last level (基层), active or not."""
+        return self.frame.filter(pl.col("层级") == self.levels[-1])["单位代码"]
 
     def is_leaf(self, code: str) -> bool:
         return code in self._leaves
