@@ -59,6 +59,9 @@ class SpecBuilder:
                 raise TongjiError("spec-invalid", file=file, line=line, detail=f"{name} = {value}")
             self.config[name] = (day, plugin, where)
             return
+        if not _is(value, NUMBER):
+            item = {"_where": where or f"{plugin}:0", "_plugin": plugin}
+            raise _invalid(item, f"配置项“{name}”的值应为数值，而不是“{value}”")
         self.config[name] = (float(value), plugin, where)
 
     def build(self) -> Spec:
@@ -123,11 +126,11 @@ class SpecBuilder:
         forms: dict[str, Form] = {}
         form_owner: dict[str, str] = {}
         for f in self.forms:
+            _known_keys(f, "form")
             if f["id"] in forms:
                 first = form_owner[f["id"]]
                 raise _conflict(f"表 {f['id']}", first, f["_plugin"])
             form_owner[f["id"]] = f["_plugin"]
-            _known_keys(f, "form")
             rows = tuple(self._row(r, f, owner) for r in f.get("rows", []))
             forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows,
                                   f.get("basis", ""))
@@ -164,13 +167,13 @@ class SpecBuilder:
         text = {r.code for f in forms if f.is_cover for r in f.rows}
         rules, seen = [], {}
         for r in self.rules:
+            _known_keys(r, "rule")
             rid = r.get("id", "")
             if rid in seen:
                 raise _conflict(rid, seen[rid], r["_plugin"])
             seen[rid] = r["_plugin"]
             if rid in ISSUE_TYPES:  # a rule is an issue type: its id must not take a built-in code's place
                 raise TongjiError("plugin-rule-clash", plugin=r["_plugin"], code=rid, where=r["_where"])
-            _known_keys(r, "rule")
             check, when = _parse_rule(r)
             for key, expr in (("check", check), ("when", when)):
                 for name in expr.previous if expr else []:
@@ -233,10 +236,10 @@ def _ratios(items: list[dict], forms: list[Form], kind: str, what: str) -> list[
     numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
     out, seen = [], {}
     for d in items:
+        _known_keys(d, kind)
         if d.get("id") in seen:
             raise _conflict(d["id"], seen[d["id"]], d["_plugin"])
         seen[d.get("id")] = d["_plugin"]
-        _known_keys(d, kind)
         num, den = (_parse_side(d, key) for key in ("numerator", "denominator"))
         for key, expr in (("numerator", num), ("denominator", den)):
             for name in expr.names:
@@ -294,6 +297,32 @@ def _conflict(what: str, first: str, second: str) -> TongjiError:
 
 
 def _known_keys(item: dict, kind: str) -> None:
+    """Every key known, of the right type, and the keys the item cannot do without present."""
     for key in item:
         if not key.startswith("_") and key not in KEYS[kind]:
             raise _invalid(item, f"未知的键“{key}”（可用：{'、'.join(sorted(KEYS[kind]))}）", key)
+    for key in REQUIRED.get(kind, ()):
+        if key not in item:
+            raise _invalid(item, f"缺少“{key}”")
+    if kind in REQUIRED:  # a grouping's and a concordance's keys are checked where they are made
+        for key, value in item.items():
+            wanted = TYPES.get(key)
+            if wanted and not _is(value, wanted):
+                raise _invalid(item, f"“{key}”应为{wanted}，而不是“{value}”", key)
+
+
+TEXT, NUMBER, FLAG, TABLES = "文字", "数值", " true 或 false", "表的数组（[{ code = …, … }, …]）"
+TYPES = dict.fromkeys(("id", "sheet", "title", "table_no", "unit", "basis", "form", "code", "name", "kind", "level",
+                       "enum", "hint", "severity", "check", "when", "scope", "message", "message_en", "numerator",
+                       "denominator", "from", "name_en"), TEXT)
+TYPES |= dict.fromkeys(("signed", "filled", "required", "yes_no"), FLAG) | {"tolerance": NUMBER, "rows": TABLES}
+REQUIRED = {"form": ("id", "sheet"), "extend": (), "row": ("code", "name", "kind"), "rule": ("id",),
+            "indicator": ("id",), "peer_ratio": ("id",)}
+
+
+def _is(value: object, wanted: str) -> bool:
+    if wanted == TABLES:
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    if wanted == NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, bool if wanted == FLAG else str)

@@ -232,8 +232,9 @@ class Host:
                 elif "extend" in item:
                     item["form"] = item.pop("extend")
                     builder.extends.append(item)
-                    for r in item.get("rows", []):
-                        self._note(plugin, "指标行", f"{item['form']}.{r.get('code')}")
+                    rows = item.get("rows") if isinstance(item.get("rows"), list) else []  # the builder says why
+                    for r in rows:
+                        self._note(plugin, "指标行", f"{item['form']}.{r.get('code') if isinstance(r, dict) else r}")
                 else:
                     builder.forms.append(item)
                     self._note(plugin, "表", f"{item.get('id')} {item.get('sheet', '')}")

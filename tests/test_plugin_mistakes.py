@@ -1,0 +1,46 @@
+"""A plugin author's mistakes: each is one clear message naming the plugin (a file's mistake, its file and line),
+exit code 2, never tongji's own crash; `tongji plugins` still lists the broken plugin with its error."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tongji import cli
+
+RULE = '[[rule]]\nid = "r"\nseverity = "错误"\n'
+
+
+def run(args: list[str]):
+    cli._register()
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.mark.parametrize("text, line, detail", [
+    (RULE + "check = 5\n", 4, "“check”应为文字"),
+    ('[[indicator]]\nid = "率"\nnumerator = 5\ndenominator = "HY01"\n', 3, "“numerator”应为文字"),
+    (RULE + 'check = "HY02 <= HY01"\ntolerance = "abc"\n', 5, "“tolerance”应为数值"),
+    (RULE + 'check = "HY02 <= HY01"\nmessage = 5\n', 5, "“message”应为文字"),
+    ('[[extend]]\nform = "JH"\nrows = [{ code = "JH41", kind = "count" }]\n', 3, "缺少“name”"),
+    ('[[extend]]\nform = "JH"\nrows = [{ code = 41, name = "甲", kind = "count" }]\n', 3, "“code”应为文字"),
+    ('[[form]]\nid = "AA"\nrows = []\n', 2, "缺少“sheet”"),
+    ('[[form]]\nsheet = "甲"\nrows = []\n', 1, "缺少“id”"),
+    ('\n[rule]\nid = "r"\n', 2, "“rule”应写成 [[rule]]"),
+    ('[[extend]]\nform = "JH"\nrows = "JH41"\n', 3, "“rows”应为表的数组"),
+    ("\n\nrule = 5\n", 3, "“rule”应写成 [[rule]]"),
+    ('[config]\n"留成比例" = "abc"\n', 2, "配置项“留成比例”的值应为数值"),
+], ids=["check-5", "numerator-5", "tolerance-text", "message-5", "row-without-name", "code-41", "form-without-sheet",
+        "form-without-id", "rule-as-table", "rows-text", "rule-5", "config-text"])
+def test_a_wrong_type_or_missing_key_is_named_with_its_line(tmp_path, template_registry, text, line, detail):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "x.toml").write_text(text, encoding="utf-8")
+    expected = f"定义文件 x.toml 第 {line} 行有误：{detail}"
+    result = run(["--plugins-dir", str(folder), "template", "-r", str(template_registry), "-p", "2025",
+                  "-o", str(tmp_path / "模板")])
+    assert result.exit_code == 2 and expected in result.output and "内部出错" not in result.output, result.output
+    listing = run(["--plugins-dir", str(folder), "plugins"])
+    assert listing.exit_code == 1 and expected in listing.output, listing.output
+    assert "内置" in listing.output  # the other plugins are still listed
