@@ -44,3 +44,43 @@ def test_a_wrong_type_or_missing_key_is_named_with_its_line(tmp_path, template_r
     listing = run(["--plugins-dir", str(folder), "plugins"])
     assert listing.exit_code == 1 and expected in listing.output, listing.output
     assert "内置" in listing.output  # the other plugins are still listed
+
+
+# --- a form's sheet name ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sheet, detail", [
+    ("会员", "已被表 HY（插件 tongji）使用"),  # a built-in form's: the template would get 会员1
+    ("_lists", "已被模板的下拉列表使用"),  # the template's own sheets
+    ("填表说明", "已被模板的填表说明使用"),
+    ("a/b", "不能用作 Excel 的工作表名"),
+    ("x[1]", "不能用作 Excel 的工作表名"),
+    ("表" * 32, "不能用作 Excel 的工作表名"),
+    ("'引号", "不能用作 Excel 的工作表名"),
+], ids=["built-in-form", "lists", "guide", "slash", "brackets", "too-long", "quote"])
+def test_a_forms_sheet_name_must_be_free_and_valid_in_excel(tmp_path, template_registry, sheet, detail):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    text = f'[[form]]\nid = "QQ"\nsheet = "{sheet}"\nrows = [{{ code = "QQ01", name = "甲", kind = "count" }}]\n'
+    (folder / "x.toml").write_text(text, encoding="utf-8")
+    result = run(["--plugins-dir", str(folder), "template", "-r", str(template_registry), "-p", "2025",
+                  "-o", str(tmp_path / "模板")])
+    expected = f"定义文件 x.toml 第 3 行有误：工作表名“{sheet}”{detail}"
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert not (tmp_path / "模板").exists()
+
+
+def test_two_plugin_forms_on_one_sheet_from_python(tmp_path):
+    from tongji.errors import TongjiError
+    from tongji.plugin import hookimpl
+    from tongji.testing import load_plugin
+
+    class Forms:
+        @hookimpl
+        def register_forms(self, register):
+            register({"id": "QA", "sheet": "安康杯", "rows": [{"code": "QA01", "name": "甲", "kind": "count"}]})
+            register({"id": "QB", "sheet": "安康杯", "rows": [{"code": "QB01", "name": "乙", "kind": "count"}]})
+
+    host = load_plugin(Forms(), name="twice")
+    with pytest.raises(TongjiError, match="工作表名“安康杯”已被表 QA（插件 twice）使用"):
+        _ = host.spec
+    assert "安康杯" in host.errors["twice"]

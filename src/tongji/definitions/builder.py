@@ -10,11 +10,15 @@ from tongji.definitions import concordance
 from tongji.definitions.expr import CODE, Expr, ExprError, parse
 from tongji.definitions.forms import (
     DEADLINE,
+    GUIDE_SHEET,
     KEYS,
+    LISTS_SHEET,
     MESSAGE_WORDS,
     PREVIOUS_WORD,
     SCOPES,
     SEVERITIES,
+    SHEET_NAME_BANNED,
+    SHEET_NAME_MAX,
     Check,
     Form,
     Indicator,
@@ -125,12 +129,15 @@ class SpecBuilder:
         owner: dict[str, str] = {}  # code → plugin, to name both sides of a clash
         forms: dict[str, Form] = {}
         form_owner: dict[str, str] = {}
+        sheets = {GUIDE_SHEET.casefold(): f"模板的{GUIDE_SHEET}", LISTS_SHEET.casefold(): "模板的下拉列表"}
         for f in self.forms:
             _known_keys(f, "form")
             if f["id"] in forms:
                 first = form_owner[f["id"]]
                 raise _conflict(f"表 {f['id']}", first, f["_plugin"])
             form_owner[f["id"]] = f["_plugin"]
+            _sheet_name(f, sheets)
+            sheets[f["sheet"].casefold()] = f"表 {f['id']}（插件 {f['_plugin']}）"
             rows = tuple(self._row(r, f, owner) for r in f.get("rows", []))
             forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows,
                                   f.get("basis", ""))
@@ -228,6 +235,17 @@ class SpecBuilder:
             if c.scope not in SCOPES:
                 raise _invalid(where, f"检查 {c.id} 的范围应为 {'/'.join(SCOPES)}")
         return list(self.checks)
+
+
+def _sheet_name(form: dict, taken: dict[str, str]) -> None:
+    """A form's sheet name as Excel takes it, and its own: Excel compares sheet names ignoring case."""
+    name = form["sheet"]
+    if name.casefold() in taken:
+        raise _invalid(form, f"工作表名“{name}”已被{taken[name.casefold()]}使用", "sheet")
+    bad = [c for c in SHEET_NAME_BANNED if c in name]
+    if not name.strip() or len(name) > SHEET_NAME_MAX or bad or name.startswith("'") or name.endswith("'"):
+        raise _invalid(form, f"工作表名“{name}”不能用作 Excel 的工作表名：应为 1 到 {SHEET_NAME_MAX} 个字，"
+                             f"不含 {' '.join(SHEET_NAME_BANNED)}，首尾不是单引号", "sheet")
 
 
 def _ratios(items: list[dict], forms: list[Form], kind: str, what: str) -> list[tuple[dict, Expr, Expr]]:

@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tongji.definitions import Form, Row, Spec
 from tongji.definitions.codes import normalize_period
-from tongji.definitions.forms import BENJI_HINT
+from tongji.definitions.forms import BENJI_HINT, GUIDE_SHEET, LISTS_SHEET
 from tongji.definitions.registry import Registry
 from tongji.errors import TongjiError
 from tongji.plugins import load_spec
@@ -35,8 +35,6 @@ from tongji.writing.form_layout import (
 )
 from tongji.writing.printing import form_pages, text_pages
 
-GUIDE_SHEET = "填表说明"
-LISTS_SHEET = "_lists"
 BENJI = "9"  # 组织类型 of a 本级 workbook
 FLAG_VALUES = ("是", "否")
 COVER_NOTE = "请填写带底色的单元格，其余各项已预填，请勿修改"
