@@ -84,3 +84,68 @@ def test_two_plugin_forms_on_one_sheet_from_python(tmp_path):
     with pytest.raises(TongjiError, match="工作表名“安康杯”已被表 QA（插件 twice）使用"):
         _ = host.spec
     assert "安康杯" in host.errors["twice"]
+
+
+# --- a plugin's commands ----------------------------------------------------------------------------
+
+COMMANDS = '''
+import typer
+from tongji.plugin import hookimpl
+
+
+@hookimpl
+def register_commands(app):
+    @app.command("{name}")
+    def command(n: int = 1) -> None:
+        print("{name} of plugin {plugin}", 1 / (n - 1))
+
+    @app.command()
+    def {plugin}_stops() -> None:
+        raise typer.Exit(4)
+'''
+
+
+def main(monkeypatch, capsys, folder, *args: str) -> tuple[int, str]:
+    """The console entry point, as the user runs it: crashes and plugin errors are handled there."""
+    cli._register()
+    monkeypatch.setattr(cli.app, "registered_commands", list(cli.app.registered_commands))  # plugins' go
+    monkeypatch.setattr("sys.argv", ["tongji", "--plugins-dir", str(folder), *args])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    out = capsys.readouterr()
+    return exc.value.code, out.out + out.err
+
+
+def commands(tmp_path, **plugins: str):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    for plugin, name in plugins.items():
+        (folder / f"{plugin}.py").write_text(COMMANDS.format(name=name, plugin=plugin), encoding="utf-8")
+    return folder
+
+
+def test_a_plugin_cannot_replace_a_built_in_command(tmp_path, monkeypatch, capsys):
+    folder = commands(tmp_path, sly="validate")
+    taken = "命令 validate 已由 tongji 提供，插件 sly 不能再注册它"
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    assert code == 2 and taken in out and "validate of plugin sly" not in out, out
+    code, out = main(monkeypatch, capsys, folder, "plugins")
+    assert code == 1 and taken in out
+
+
+def test_two_plugins_cannot_register_one_command(tmp_path, monkeypatch, capsys):
+    folder = commands(tmp_path, first="hello", second="hello")
+    code, out = main(monkeypatch, capsys, folder, "plugins")
+    assert code == 1 and "命令 hello 已由 first 提供，插件 second 不能再注册它" in out, out
+    code, out = main(monkeypatch, capsys, folder, "hello", "--n", "3")
+    assert code == 0 and "hello of plugin first 0.5" in out, out
+
+
+def test_a_plugin_commands_failure_names_the_plugin(tmp_path, monkeypatch, capsys):
+    folder = commands(tmp_path, boomer="boom")
+    code, out = main(monkeypatch, capsys, folder, "boom")
+    assert code == 2 and "插件 boomer 在 命令 boom 中出错：ZeroDivisionError" in out, out
+    assert "内部出错" not in out
+    assert main(monkeypatch, capsys, folder, "boomer-stops")[0] == 4  # typer's own exit is the command's to give
+    code, out = main(monkeypatch, capsys, folder, "boom", "--n", "x")
+    assert code == 2 and "内部出错" not in out  # a usage mistake stays one

@@ -184,6 +184,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-failed": ("插件 {name} 在 {hook} 中出错：{error}", "Plugin {name} failed in {hook}: {error}"),
     "plugin-broken": ("插件 {name} 无法加载：{error}（用 tongji plugins 查看；TONGJI_LOAD_PLUGINS 可只加载指定插件）", "Plugin {name} cannot be loaded: {error} (see tongji plugins; TONGJI_LOAD_PLUGINS restricts loading)"),
     "plugin-bad-hook": ("未知的钩子（可能拼写错误）：{detail}", "Unknown hook (misspelt?): {detail}"),
+    "plugin-command-taken": ("命令 {command} 已由 {owner} 提供，插件 {name} 不能再注册它", "The command {command} is {owner}'s already; plugin {name} cannot register it too"),
     "plugin-duplicate-name": ("插件名 {name} 重复，未加载", "Plugin name {name} is taken; not loaded"),
     "plugins-dir-missing": ("插件文件夹不存在：{path}", "Plugins folder not found: {path}"),
     "unknown-format": ("没有名为 {name} 的输出格式（可用：{known}）", "No output format named {name} (available: {known})"),
