@@ -3,6 +3,8 @@ exit code 2, never tongji's own crash; `tongji plugins` still lists the broken p
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from typer.testing import CliRunner
 
@@ -149,3 +151,54 @@ def test_a_plugin_commands_failure_names_the_plugin(tmp_path, monkeypatch, capsy
     assert main(monkeypatch, capsys, folder, "boomer-stops")[0] == 4  # typer's own exit is the command's to give
     code, out = main(monkeypatch, capsys, folder, "boom", "--n", "x")
     assert code == 2 and "内部出错" not in out  # a usage mistake stays one
+
+
+# --- an output format's files -------------------------------------------------------------------------
+
+def writer_plugin(returned):
+    """A plugin whose format `odd` writes a file and returns `returned(summary, out_dir)`."""
+    from tongji.plugin import hookimpl, summary_stem, write_bytes
+
+    class Plugin:
+        @hookimpl
+        def register_output_formats(self, register):
+            def odd(summary, out_dir):
+                return returned(out_dir, summary_stem(summary), write_bytes)
+            register("odd", odd)
+    return Plugin()
+
+
+@pytest.fixture(scope="module")
+def summary_of_a_street(tmp_path_factory):
+    from tongji.testing import load_plugin, make_city, rollup
+
+    host = load_plugin()
+    city = make_city(tmp_path_factory.mktemp("city"), host, streets=(1,))
+    return rollup(host, city)[city.top]
+
+
+@pytest.mark.parametrize("returned, formats, detail", [
+    (lambda out, stem, write: None, ["odd"],
+     "应返回它写进输出文件夹 out_dir 的文件的路径（pathlib.Path）列表，而不是 None"),
+    (lambda out, stem, write: ["not-a-path", 5], ["odd"], "而不是 ['not-a-path', 5]"),
+    (lambda out, stem, write: [write(out.parent / "x.txt", b"x")], ["odd"], "而不是 [PosixPath("),
+    (lambda out, stem, write: [out / "never-written.txt"], ["odd"], "而不是 [PosixPath("),
+    (lambda out, stem, write: [write(out / f"{stem}_汇总.csv", b"odd")], ["csv", "odd"],
+     "插件 odd 的输出格式 odd 写出的 {stem}_汇总.csv 与 csv 写出的文件重名"),
+    (lambda out, stem, write: [write(out / f"{stem}_汇总.csv", b"odd")], ["odd", "csv"],
+     "插件 odd 的输出格式 odd 写出的 {stem}_汇总.csv 与 csv 写出的文件重名"),
+    (lambda out, stem, write: [write(out / f"{stem}_manifest.json", b"{}")], ["odd"],
+     "插件 odd 的输出格式 odd 写出的 {stem}_manifest.json 与 manifest 写出的文件重名"),
+], ids=["none", "not-paths", "outside", "not-written", "after-csv", "before-csv", "manifest"])
+def test_a_writer_returning_the_wrong_files_writes_nothing(tmp_path, summary_of_a_street, returned, formats, detail):
+    from tongji.errors import TongjiError
+    from tongji.testing import load_plugin, write_outputs
+
+    if sys.platform == "win32" and "PosixPath" in detail:
+        detail = detail.replace("PosixPath", "WindowsPath")
+    host = load_plugin(writer_plugin(returned), name="odd")
+    stem = f"{summary_of_a_street.unit}_{summary_of_a_street.period}"
+    with pytest.raises(TongjiError) as exc:
+        write_outputs(host, summary_of_a_street, tmp_path / "out", formats)
+    assert detail.format(stem=stem) in str(exc.value), str(exc.value)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

@@ -184,6 +184,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-failed": ("插件 {name} 在 {hook} 中出错：{error}", "Plugin {name} failed in {hook}: {error}"),
     "plugin-broken": ("插件 {name} 无法加载：{error}（用 tongji plugins 查看；TONGJI_LOAD_PLUGINS 可只加载指定插件）", "Plugin {name} cannot be loaded: {error} (see tongji plugins; TONGJI_LOAD_PLUGINS restricts loading)"),
     "plugin-bad-hook": ("未知的钩子（可能拼写错误）：{detail}", "Unknown hook (misspelt?): {detail}"),
+    "plugin-bad-output": ("插件 {name} 的输出格式 {format} 应返回它写进输出文件夹 out_dir 的文件的路径（pathlib.Path）列表，而不是 {value}", "Output format {format} of plugin {name} should return a list of the paths (pathlib.Path) of the files it wrote into out_dir, not {value}"),
+    "plugin-output-clash": ("插件 {name} 的输出格式 {format} 写出的 {file} 与 {other} 写出的文件重名，没有写出任何文件", "Output format {format} of plugin {name} writes {file}, as {other} does; nothing was written"),
     "plugin-command-taken": ("命令 {command} 已由 {owner} 提供，插件 {name} 不能再注册它", "The command {command} is {owner}'s already; plugin {name} cannot register it too"),
     "plugin-duplicate-name": ("插件名 {name} 重复，未加载", "Plugin name {name} is taken; not loaded"),
     "plugins-dir-missing": ("插件文件夹不存在：{path}", "Plugins folder not found: {path}"),

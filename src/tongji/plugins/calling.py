@@ -33,7 +33,12 @@ class Writer:
             from tongji.aggregating.summary import unit_table
 
             given["units"] = unit_table(summary, spec)
-        return list(guarded(self.plugin, f"输出格式 {self.name}", self.write, given))
+        written = guarded(self.plugin, f"输出格式 {self.name}", self.write, given)
+        folder = Path(out_dir).resolve()
+        if not isinstance(written, list | tuple) or not all(
+                isinstance(p, Path) and p.resolve().parent == folder and p.is_file() for p in written):
+            raise TongjiError("plugin-bad-output", name=self.plugin, format=self.name, value=repr(written)[:120])
+        return list(written)
 
 
 def parameters(fn: Callable) -> set[str] | None:
