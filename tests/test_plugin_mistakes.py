@@ -202,3 +202,15 @@ def test_a_writer_returning_the_wrong_files_writes_nothing(tmp_path, summary_of_
         write_outputs(host, summary_of_a_street, tmp_path / "out", formats)
     assert detail.format(stem=stem) in str(exc.value), str(exc.value)
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+# --- a new plugin's name ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, detail", [
+    ("tongji", "插件名“tongji”是 tongji 内置插件的名字"),  # its own test would fail: the name is taken
+    ("samples", "已有名为 tongji_samples 的 Python 包"),  # installed, it would shadow tongji's sample maker
+], ids=["builtin", "samples"])
+def test_a_new_plugin_may_not_take_a_name_in_use(tmp_path, name, detail):
+    result = run(["plugin", "new", name, "-o", str(tmp_path)])
+    assert result.exit_code == 2 and detail in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
