@@ -214,3 +214,37 @@ def test_a_new_plugin_may_not_take_a_name_in_use(tmp_path, name, detail):
     result = run(["plugin", "new", name, "-o", str(tmp_path)])
     assert result.exit_code == 2 and detail in result.output, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+# --- where a mistake is said to be --------------------------------------------------------------------
+
+def test_a_python_plugins_mistake_names_the_plugin_not_a_file():
+    from tongji.errors import TongjiError
+    from tongji.plugin import hookimpl
+    from tongji.testing import load_plugin
+
+    class Rule:
+        @hookimpl
+        def register_rules(self, register):
+            register({"id": "r1", "severity": "错误", "check": "HY99 <= HY01"})
+
+    class Deadline:
+        @hookimpl
+        def register_config(self, register):
+            register("报送截止日期", "明天")
+
+    for plugin, detail in ((Rule(), "未知的指标代码或参数“HY99”"), (Deadline(), "报送截止日期 = 明天")):
+        host = load_plugin(plugin, name="h5")
+        with pytest.raises(TongjiError) as exc:
+            _ = host.spec
+        assert str(exc.value) == f"插件 h5 注册的内容有误：{detail}"  # not 定义文件 h5 第 0 行, which is nowhere
+        assert host.errors["h5"] == str(exc.value)
+
+
+def test_a_bad_deadline_in_a_file_names_its_line(tmp_path, template_registry):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "x.toml").write_text('\n[config]\n"报送截止日期" = "明天"\n', encoding="utf-8")
+    result = run(["--plugins-dir", str(folder), "template", "-r", str(template_registry), "-p", "2025",
+                  "-o", str(tmp_path / "模板")])
+    assert result.exit_code == 2 and "定义文件 x.toml 第 3 行有误：报送截止日期 = 明天" in result.output, result.output

@@ -190,6 +190,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-duplicate-name": ("插件名 {name} 重复，未加载", "Plugin name {name} is taken; not loaded"),
     "plugins-dir-missing": ("插件文件夹不存在：{path}", "Plugins folder not found: {path}"),
     "unknown-format": ("没有名为 {name} 的输出格式（可用：{known}）", "No output format named {name} (available: {known})"),
+    "plugin-invalid": ("插件 {name} 注册的内容有误：{detail}", "Plugin {name} registered something wrong: {detail}"),
     "spec-invalid": ("定义文件 {file} 第 {line} 行有误：{detail}", "Definition file {file} line {line}: {detail}"),
     "needs-registry": ("未提供名册（--registry），已跳过名册相关检查", "No registry (--registry): registry checks skipped"),
     "needs-period": ("未提供报告期（--period），已跳过报告期检查", "No period (--period): period check skipped"),

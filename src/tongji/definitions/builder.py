@@ -56,15 +56,14 @@ class SpecBuilder:
         Every value is a number but 报送截止日期, a date (`2026-01-20` in TOML, or that text)."""
         if name in self.config and self.config[name][1] not in (BUILTIN, plugin):
             raise _conflict(name, self.config[name][1], plugin)
+        item = {"_where": where or f"{plugin}:0", "_plugin": plugin}
         if name == DEADLINE:
             day = parse_deadline(value)
             if day is None:
-                file, _, line = (where or f"{plugin}:?").rpartition(":")
-                raise TongjiError("spec-invalid", file=file, line=line, detail=f"{name} = {value}")
+                raise _invalid(item, f"{name} = {value}")
             self.config[name] = (day, plugin, where)
             return
         if not _is(value, NUMBER):
-            item = {"_where": where or f"{plugin}:0", "_plugin": plugin}
             raise _invalid(item, f"配置项“{name}”的值应为数值，而不是“{value}”")
         self.config[name] = (float(value), plugin, where)
 
@@ -303,7 +302,10 @@ def _invalid(item: dict, detail: str, key: str | None = None) -> TongjiError:
     """A mistake in one item, at the line of `key` when the item came from a file (else the item's line)."""
     where = item.get("_lines", {}).get(key) or item.get("_where", "?:?")
     file, _, line = where.rpartition(":")
-    error = TongjiError("spec-invalid", file=file or "?", line=line or "?", detail=detail)
+    if item.get("_plugin") and not file.endswith(".toml"):  # a Python plugin's registration: no file to name
+        error = TongjiError("plugin-invalid", name=item["_plugin"], detail=detail)
+    else:
+        error = TongjiError("spec-invalid", file=file or "?", line=line or "?", detail=detail)
     error.plugin = item.get("_plugin")  # `tongji plugins` shows that plugin as failed
     return error
 

@@ -21,7 +21,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from tongji.definitions.forms import DEADLINE
+from tongji.definitions.forms import DEADLINE, parse_deadline
 from tongji.errors import TongjiError
 
 SECTIONS = ("form", "extend", "rule", "indicator", "concordance", "grouping", "peer_ratio")
@@ -55,9 +55,13 @@ def read(path: Path) -> dict:
         config |= data.get(section, {})
     out["config"] = [(k, v, f"{path.name}:{_line(text, k)}") for k, v in config.items()]
     for name, value, where in out["config"]:
-        if name != DEADLINE and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise TongjiError("spec-invalid", file=path.name, line=where.rpartition(":")[2],
-                              detail=f"配置项“{name}”的值应为数值，而不是“{value}”")
+        if name == DEADLINE and parse_deadline(value) is None:
+            detail = f"{name} = {value}"
+        elif name != DEADLINE and (isinstance(value, bool) or not isinstance(value, int | float)):
+            detail = f"配置项“{name}”的值应为数值，而不是“{value}”"
+        else:
+            continue
+        raise TongjiError("spec-invalid", file=path.name, line=where.rpartition(":")[2], detail=detail)
     return out
 
 
