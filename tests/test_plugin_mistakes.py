@@ -233,7 +233,7 @@ def test_a_python_plugins_mistake_names_the_plugin_not_a_file():
         def register_config(self, register):
             register("报送截止日期", "明天")
 
-    for plugin, detail in ((Rule(), "未知的指标代码或参数“HY99”"), (Deadline(), "报送截止日期 = 明天")):
+    for plugin, detail in ((Rule(), "未知的指标代码或参数“HY99”"), (Deadline(), "报送截止日期 = 明天：不是日期")):
         host = load_plugin(plugin, name="h5")
         with pytest.raises(TongjiError) as exc:
             _ = host.spec
@@ -248,3 +248,36 @@ def test_a_bad_deadline_in_a_file_names_its_line(tmp_path, template_registry):
     result = run(["--plugins-dir", str(folder), "template", "-r", str(template_registry), "-p", "2025",
                   "-o", str(tmp_path / "模板")])
     assert result.exit_code == 2 and "定义文件 x.toml 第 3 行有误：报送截止日期 = 明天" in result.output, result.output
+
+
+@pytest.mark.parametrize("text, english", [
+    (RULE + 'check = "HY99 <= HY01"\n', "Definition file x.toml line 4: unknown code or parameter 'HY99'"),
+    (RULE + "check = 5\n", "Definition file x.toml line 4: 'check' should be text, not '5'"),
+    ('\n[rule]\nid = "r"\n', "Definition file x.toml line 2: 'rule' should be written as [[rule]] tables"),
+    ('[[form]]\nid = "QQ"\nsheet = "会员"\nrows = []\n',
+     "Definition file x.toml line 3: the sheet name '会员' is taken by form HY (tongji)"),
+], ids=["unknown-code", "wrong-type", "misshapen", "sheet-taken"])
+def test_a_definition_mistake_is_said_in_english_in_english(tmp_path, template_registry, text, english):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "x.toml").write_text(text, encoding="utf-8")
+    result = run(["--lang", "en", "--plugins-dir", str(folder), "template", "-r", str(template_registry),
+                  "-p", "2025", "-o", str(tmp_path / "模板")])
+    assert result.exit_code == 2 and english in result.output, result.output
+
+
+def test_a_python_plugins_mistake_in_english():
+    from tongji.errors import TongjiError
+    from tongji.i18n import set_lang
+    from tongji.plugin import hookimpl
+    from tongji.testing import load_plugin
+
+    class Rule:
+        @hookimpl
+        def register_rules(self, register):
+            register({"id": "r1", "severity": "错误", "check": "HY99 <= HY01"})
+
+    with pytest.raises(TongjiError) as exc:
+        _ = load_plugin(Rule(), name="h5").spec
+    set_lang("en")
+    assert str(exc.value) == "Plugin h5 registered something wrong: unknown code or parameter 'HY99'"
