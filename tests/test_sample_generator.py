@@ -264,6 +264,21 @@ def test_a_bad_option_is_said_in_english_in_english():
         "Invalid sample option: streets=2: no fewer streets than the 3 districts")
 
 
+def test_a_negative_seed_is_a_bad_option_in_both_languages(tmp_path):
+    from tongji.cli.samples_command import register
+
+    with pytest.raises(TongjiError) as exc:
+        make_city(tmp_path, units=3, seed=-1)
+    assert str(exc.value) == "示例数据参数有误：seed=-1，随机种子不能为负数"
+    english = t(exc.value.key, lang="en", **exc.value.kw)
+    assert english == "Invalid sample option: seed=-1: the random seed cannot be negative"
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["samples", "make", str(tmp_path / "s"), "--units", "3", "--seed", "-1"])
+    assert result.exit_code == 2 and "随机种子不能为负数" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_make(tmp_path):
     from tongji.cli.samples_command import register
 

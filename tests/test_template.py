@@ -234,6 +234,23 @@ def test_every_input_value_cell_has_a_validation(grassroots):
                 assert dv is not None and dv.prompt, row.code
 
 
+def test_a_long_hint_and_name_are_cut_to_excels_limit(tmp_path, template_registry):
+    """Excel refuses a validation message over 255 characters: a plugin row's long hint is cut, its instruction
+    kept; the error message is cut too."""
+    from tongji.testing import load_plugin
+
+    plugin = tmp_path / "long.toml"
+    name, hint = "很长的名称" * 60, "说明" * 200
+    plugin.write_text(f'[[extend]]\nform = "HY"\nrows = [{{ code = "HY91", name = "{name}", kind = "count", '
+                      f'hint = "{hint}" }}]\n', encoding="utf-8")
+    spec = load_plugin(plugin).spec
+    [path] = make_templates(load_registry(template_registry), "2025", tmp_path / "out", U["g1"], spec=spec)
+    ws = openpyxl.load_workbook(path)[spec.rows["HY91"].sheet]
+    dv = validation_of(ws, f"D{row_of(ws, 'HY91')}")
+    assert len(dv.prompt) == 255 and dv.prompt.startswith("说明说明") and dv.prompt.endswith("不填按 0 计")
+    assert len(dv.error) == 255 and dv.error.startswith("很长的名称") and len(dv.promptTitle) <= 32
+
+
 def test_benji_rows_locked_in_grassroots_open_in_benji(grassroots, benji):
     for code in ("JH21", "JH24", "JF17", "JF18"):
         sheet = SPEC.rows[code].sheet

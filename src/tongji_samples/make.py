@@ -70,7 +70,7 @@ def make_city(
     period = normalize_period(str(period)) or ""
     districts = max(1, round(units / 40)) if districts is None else districts
     streets = max(districts, min(max(units, 1), round(units / 15))) if streets is None else streets
-    _check_options(units, mistakes, districts, streets, period, period_text)
+    _check_options(units, mistakes, districts, streets, period, period_text, seed)
     out = Path(out)
     folder = out / period
     last = previous_period(period) if previous else ""
@@ -109,7 +109,8 @@ def make_city(
     return city
 
 
-def _check_options(units: int, mistakes: float, districts: int, streets: int, period: str, text: str) -> None:
+def _check_options(units: int, mistakes: float, districts: int, streets: int, period: str, text: str,
+                   seed: int) -> None:
     problems = [  # what is wrong, in Chinese and in English (the message is made in the language of the run)
         (units < 1, f"units={units}，基层工会数至少为 1", f"units={units}: at least 1 grassroots union"),
         (not 0 <= mistakes <= 1, f"mistakes={mistakes}，应在 0 到 1 之间", f"mistakes={mistakes}: from 0 to 1"),
@@ -119,6 +120,7 @@ def _check_options(units: int, mistakes: float, districts: int, streets: int, pe
         (districts > 99 or streets > 999 * districts, "区或街道太多，区划代码放不下",
          "too many districts or streets for their area codes"),
         (not period, f"period={text}，应为 2025、2025Q2 或 2025-06", f"period={text}: use 2025, 2025Q2 or 2025-06"),
+        (seed < 0, f"seed={seed}，随机种子不能为负数", f"seed={seed}: the random seed cannot be negative"),
     ]
     for bad, detail, detail_en in problems:
         if bad:

@@ -10,11 +10,15 @@ from tongji.definitions import concordance
 from tongji.definitions.expr import CODE, Expr, ExprError, parse
 from tongji.definitions.forms import (
     DEADLINE,
+    GUIDE_SHEET,
     KEYS,
+    LISTS_SHEET,
     MESSAGE_WORDS,
     PREVIOUS_WORD,
     SCOPES,
     SEVERITIES,
+    SHEET_NAME_BANNED,
+    SHEET_NAME_MAX,
     Check,
     Form,
     Indicator,
@@ -52,13 +56,16 @@ class SpecBuilder:
         Every value is a number but 报送截止日期, a date (`2026-01-20` in TOML, or that text)."""
         if name in self.config and self.config[name][1] not in (BUILTIN, plugin):
             raise _conflict(name, self.config[name][1], plugin)
+        item = {"_where": where or f"{plugin}:0", "_plugin": plugin}
         if name == DEADLINE:
             day = parse_deadline(value)
             if day is None:
-                file, _, line = (where or f"{plugin}:?").rpartition(":")
-                raise TongjiError("spec-invalid", file=file, line=line, detail=f"{name} = {value}")
+                raise _invalid(item, (f"{name} = {value}：不是日期", f"{name} = {value}: not a date"))
             self.config[name] = (day, plugin, where)
             return
+        if not _is(value, NUMBER):
+            raise _invalid(item, (f"配置项“{name}”的值应为数值，而不是“{value}”",
+                                 f"the value of {name} should be a number, not '{value}'"))
         self.config[name] = (float(value), plugin, where)
 
     def build(self) -> Spec:
@@ -87,7 +94,9 @@ class SpecBuilder:
             if version in seen:
                 raise _conflict(f"模板版本 {version}", seen[version], item["_plugin"])
             if not version or version == current:
-                raise _invalid(item, f"对照关系的版本“{version}”应为当前版本 {current} 以前的一个版本", "version")
+                raise _invalid(item, (f"对照关系的版本“{version}”应为当前版本 {current} 以前的一个版本",
+                                     f"the concordance's version '{version}' should be one before {current}"),
+                               "version")
             seen[version] = item["_plugin"]
         items = {str(i["version"]): i for i in self.concordances}
         steps = concordance.chain([concordance.parse(i) for i in self.concordances], current)
@@ -122,12 +131,16 @@ class SpecBuilder:
         owner: dict[str, str] = {}  # code → plugin, to name both sides of a clash
         forms: dict[str, Form] = {}
         form_owner: dict[str, str] = {}
+        sheets = {GUIDE_SHEET.casefold(): (f"模板的{GUIDE_SHEET}", "the template's guide"),
+                  LISTS_SHEET.casefold(): ("模板的下拉列表", "the template's dropdown lists")}
         for f in self.forms:
+            _known_keys(f, "form")
             if f["id"] in forms:
                 first = form_owner[f["id"]]
                 raise _conflict(f"表 {f['id']}", first, f["_plugin"])
             form_owner[f["id"]] = f["_plugin"]
-            _known_keys(f, "form")
+            _sheet_name(f, sheets)
+            sheets[f["sheet"].casefold()] = (f"表 {f['id']}（插件 {f['_plugin']}）", f"form {f['id']} ({f['_plugin']})")
             rows = tuple(self._row(r, f, owner) for r in f.get("rows", []))
             forms[f["id"]] = Form(f["id"], f["sheet"], f.get("title", f["sheet"]), f.get("table_no", ""), rows,
                                   f.get("basis", ""))
@@ -135,7 +148,8 @@ class SpecBuilder:
             _known_keys(ext, "extend")
             base = forms.get(ext.get("form", ""))
             if base is None:
-                raise _invalid(ext, f"表“{ext.get('form', '')}”不存在，无法添加指标行（已有：{'、'.join(forms)}）")
+                raise _invalid(ext, (f"表“{ext.get('form', '')}”不存在，无法添加指标行（已有：{'、'.join(forms)}）",
+                                    f"no form '{ext.get('form', '')}' to add rows to (forms: {', '.join(forms)})"))
             info = {"id": base.id, "sheet": base.sheet, "_where": ext["_where"], "_plugin": ext["_plugin"]}
             added = tuple(self._row(r, info, owner) for r in ext.get("rows", []))
             forms[base.id] = Form(base.id, base.sheet, base.title, base.table_no, base.rows + added, base.basis)
@@ -147,13 +161,15 @@ class SpecBuilder:
         where = {"_where": r.get("_where", form["_where"]), "_plugin": form["_plugin"]}
         _known_keys(dict(r, **where), "row")
         if not CODE.match(code):
-            raise _invalid(where, f"指标代码“{code}”应为两个大写字母加两位数字")
+            raise _invalid(where, (f"指标代码“{code}”应为两个大写字母加两位数字",
+                                   f"the code '{code}' should be two capital letters and two digits"))
         if code in owner:
             if owner[code] != form["_plugin"]:
                 raise _conflict(code, owner[code], form["_plugin"])
-            raise _invalid(where, f"指标代码 {code} 重复")
+            raise _invalid(where, (f"指标代码 {code} 重复", f"the code {code} is there twice"))
         if r.get("kind") not in KINDS:
-            raise _invalid(where, f"指标 {code} 的类型“{r.get('kind')}”应为 {'、'.join(KINDS)} 之一")
+            raise _invalid(where, (f"指标 {code} 的类型“{r.get('kind')}”应为 {'、'.join(KINDS)} 之一",
+                                   f"the kind '{r.get('kind')}' of {code} should be one of {', '.join(KINDS)}"))
         owner[code] = form["_plugin"]
         extra = {k: v for k, v in r.items() if k not in ("code", "name", "kind") and not k.startswith("_")}
         extra.setdefault("unit", form.get("unit", ""))
@@ -164,35 +180,42 @@ class SpecBuilder:
         text = {r.code for f in forms if f.is_cover for r in f.rows}
         rules, seen = [], {}
         for r in self.rules:
+            _known_keys(r, "rule")
             rid = r.get("id", "")
             if rid in seen:
                 raise _conflict(rid, seen[rid], r["_plugin"])
             seen[rid] = r["_plugin"]
             if rid in ISSUE_TYPES:  # a rule is an issue type: its id must not take a built-in code's place
                 raise TongjiError("plugin-rule-clash", plugin=r["_plugin"], code=rid, where=r["_where"])
-            _known_keys(r, "rule")
             check, when = _parse_rule(r)
             for key, expr in (("check", check), ("when", when)):
                 for name in expr.previous if expr else []:
                     if name not in numeric:
-                        raise _invalid(r, f"prev({name}) 中的“{name}”不是数值指标代码", key)
+                        raise _invalid(r, (f"prev({name}) 中的“{name}”不是数值指标代码",
+                                           f"'{name}' in prev({name}) is not a numeric code"), key)
                 for name in expr.names if expr else []:
                     if name in text:
-                        raise _invalid(r, f"“{name}”是封面上的文字，审核关系只能比较数值指标"
-                                       "（检查文字请用 Python 插件的 register_checks）", key)
+                        raise _invalid(r, (f"“{name}”是封面上的文字，审核关系只能比较数值指标"
+                                        "（检查文字请用 Python 插件的 register_checks）",
+                                        f"'{name}' is text on the cover: a rule compares numeric codes only"
+                                        " (check text with a Python plugin's register_checks)"), key)
                     if name not in numeric and name not in params:
-                        raise _invalid(r, f"未知的指标代码或参数“{name}”", key)
+                        raise _invalid(r, (f"未知的指标代码或参数“{name}”", f"unknown code or parameter '{name}'"), key)
             if r.get("severity") not in SEVERITIES:
-                raise _invalid(r, f"严重程度应为 {'/'.join(SEVERITIES)}", "severity")
+                raise _invalid(r, (f"严重程度应为 {'/'.join(SEVERITIES)}",
+                                   f"severity should be {'/'.join(SEVERITIES)}"), "severity")
             if r.get("scope", "全部") not in SCOPES:
-                raise _invalid(r, f"范围（scope）应为 {'/'.join(SCOPES)}", "scope")
+                raise _invalid(r, (f"范围（scope）应为 {'/'.join(SCOPES)}", f"scope should be {'/'.join(SCOPES)}"),
+                               "scope")
             for key in ("message", "message_en"):
                 for name in re.findall(r"\{([^{}]*)\}", r.get(key, "")):
                     if name.startswith(PREVIOUS_WORD) and name[len(PREVIOUS_WORD):] in numeric:
                         continue  # {上期JF21}: last period's value, in a rule that reads it
                     if name not in numeric and name not in text and name not in MESSAGE_WORDS:
                         words = "、".join(MESSAGE_WORDS[:3])
-                        raise _invalid(r, f"说明中的“{{{name}}}”既不是指标代码，也不是 {words}", key)
+                        raise _invalid(r, (f"说明中的“{{{name}}}”既不是指标代码，也不是 {words}",
+                                           f"'{{{name}}}' in the message is neither a code nor one of "
+                                           f"{', '.join(MESSAGE_WORDS)}"), key)
             rules.append(Rule(
                 id=rid, severity=r["severity"], check=check, when=when, message=r.get("message", rid),
                 message_en=r.get("message_en", ""), scope=r.get("scope", "全部"),
@@ -219,12 +242,29 @@ class SpecBuilder:
             if c.id in ISSUE_TYPES:  # a check is an issue type too
                 raise TongjiError("plugin-rule-clash", plugin=c.plugin, code=c.id, where=where["_where"])
             if not callable(c.function):
-                raise _invalid(where, f"检查 {c.id} 的第二个参数应为函数")
+                raise _invalid(where, (f"检查 {c.id} 的第二个参数应为函数",
+                                       f"the second argument of check {c.id} should be a function"))
             if c.severity not in SEVERITIES:
-                raise _invalid(where, f"检查 {c.id} 的严重程度应为 {'/'.join(SEVERITIES)}")
+                raise _invalid(where, (f"检查 {c.id} 的严重程度应为 {'/'.join(SEVERITIES)}",
+                                       f"the severity of check {c.id} should be {'/'.join(SEVERITIES)}"))
             if c.scope not in SCOPES:
-                raise _invalid(where, f"检查 {c.id} 的范围应为 {'/'.join(SCOPES)}")
+                raise _invalid(where, (f"检查 {c.id} 的范围应为 {'/'.join(SCOPES)}",
+                                       f"the scope of check {c.id} should be {'/'.join(SCOPES)}"))
         return list(self.checks)
+
+
+def _sheet_name(form: dict, taken: dict[str, tuple[str, str]]) -> None:
+    """A form's sheet name as Excel takes it, and its own: Excel compares sheet names ignoring case."""
+    name = form["sheet"]
+    if name.casefold() in taken:
+        zh, en = taken[name.casefold()]
+        raise _invalid(form, (f"工作表名“{name}”已被{zh}使用", f"the sheet name '{name}' is taken by {en}"), "sheet")
+    bad = [c for c in SHEET_NAME_BANNED if c in name]
+    if not name.strip() or len(name) > SHEET_NAME_MAX or bad or name.startswith("'") or name.endswith("'"):
+        raise _invalid(form, (f"工作表名“{name}”不能用作 Excel 的工作表名：应为 1 到 {SHEET_NAME_MAX} 个字，"
+                              f"不含 {' '.join(SHEET_NAME_BANNED)}，首尾不是单引号",
+                              f"Excel takes no sheet named '{name}': 1 to {SHEET_NAME_MAX} characters, none of "
+                              f"{' '.join(SHEET_NAME_BANNED)}, no quote first or last"), "sheet")
 
 
 def _ratios(items: list[dict], forms: list[Form], kind: str, what: str) -> list[tuple[dict, Expr, Expr]]:
@@ -233,24 +273,25 @@ def _ratios(items: list[dict], forms: list[Form], kind: str, what: str) -> list[
     numeric = {r.code for f in forms if not f.is_cover for r in f.rows}
     out, seen = [], {}
     for d in items:
+        _known_keys(d, kind)
         if d.get("id") in seen:
             raise _conflict(d["id"], seen[d["id"]], d["_plugin"])
         seen[d.get("id")] = d["_plugin"]
-        _known_keys(d, kind)
         num, den = (_parse_side(d, key) for key in ("numerator", "denominator"))
         for key, expr in (("numerator", num), ("denominator", den)):
             for name in expr.names:
                 if name not in numeric:
-                    raise _invalid(d, f"未知的指标代码“{name}”", key)
+                    raise _invalid(d, (f"未知的指标代码“{name}”", f"unknown code '{name}'"), key)
         if num.cmp or den.cmp:
-            raise _invalid(d, f"{what}的分子、分母不能含比较符号")
+            raise _invalid(d, (f"{what}的分子、分母不能含比较符号",
+                               "a ratio's numerator and denominator cannot hold a comparison"))
         out.append((d, num, den))
     return out
 
 
 def _parse_side(d: dict, key: str) -> Expr:
     if key not in d:
-        raise _invalid(d, f"派生指标 {d.get('id', '')} 缺少 {key}")
+        raise _invalid(d, (f"派生指标 {d.get('id', '')} 缺少 {key}", f"{d.get('id', '')} has no {key}"))
     try:
         return parse(d[key])
     except ExprError as exc:
@@ -261,7 +302,7 @@ def _parse_rule(r: dict) -> tuple[Expr, Expr | None]:
     try:
         check = parse(r["check"])
     except KeyError:
-        raise _invalid(r, f"审核关系 {r.get('id', '')} 缺少 check") from None
+        raise _invalid(r, (f"审核关系 {r.get('id', '')} 缺少 check", f"rule {r.get('id', '')} has no check")) from None
     except ExprError as exc:
         raise _invalid(r, str(exc), "check") from None
     try:
@@ -269,7 +310,8 @@ def _parse_rule(r: dict) -> tuple[Expr, Expr | None]:
     except ExprError as exc:
         raise _invalid(r, str(exc), "when") from None
     if check.cmp is None:
-        raise _invalid(r, "审核关系需要比较符号（<=、>=、=、≈ 等）", "check")
+        raise _invalid(r, ("审核关系需要比较符号（<=、>=、=、≈ 等）", "a rule needs a comparison (<=, >=, =, ≈ …)"),
+                       "check")
     return check, when
 
 
@@ -278,11 +320,16 @@ KINDS = ("count", "amount", "flag", "text", "date", "period", "enum", "unitcode"
          "industry")
 
 
-def _invalid(item: dict, detail: str, key: str | None = None) -> TongjiError:
-    """A mistake in one item, at the line of `key` when the item came from a file (else the item's line)."""
+def _invalid(item: dict, detail: str | tuple[str, str], key: str | None = None) -> TongjiError:
+    """A mistake in one item, at the line of `key` when the item came from a file (else the item's line). The
+    detail is Chinese and English, or one text for both (an expression's own message)."""
+    zh, en = detail if isinstance(detail, tuple) else (detail, detail)
     where = item.get("_lines", {}).get(key) or item.get("_where", "?:?")
     file, _, line = where.rpartition(":")
-    error = TongjiError("spec-invalid", file=file or "?", line=line or "?", detail=detail)
+    if item.get("_plugin") and not file.endswith(".toml"):  # a Python plugin's registration: no file to name
+        error = TongjiError("plugin-invalid", name=item["_plugin"], detail=zh, detail_en=en)
+    else:
+        error = TongjiError("spec-invalid", file=file or "?", line=line or "?", detail=zh, detail_en=en)
     error.plugin = item.get("_plugin")  # `tongji plugins` shows that plugin as failed
     return error
 
@@ -294,6 +341,35 @@ def _conflict(what: str, first: str, second: str) -> TongjiError:
 
 
 def _known_keys(item: dict, kind: str) -> None:
+    """Every key known, of the right type, and the keys the item cannot do without present."""
     for key in item:
         if not key.startswith("_") and key not in KEYS[kind]:
-            raise _invalid(item, f"未知的键“{key}”（可用：{'、'.join(sorted(KEYS[kind]))}）", key)
+            raise _invalid(item, (f"未知的键“{key}”（可用：{'、'.join(sorted(KEYS[kind]))}）",
+                                  f"unknown key '{key}' (known: {', '.join(sorted(KEYS[kind]))})"), key)
+    for key in REQUIRED.get(kind, ()):
+        if key not in item:
+            raise _invalid(item, (f"缺少“{key}”", f"'{key}' is missing"))
+    if kind in REQUIRED:  # a grouping's and a concordance's keys are checked where they are made
+        for key, value in item.items():
+            wanted = TYPES.get(key)
+            if wanted and not _is(value, wanted):
+                raise _invalid(item, (f"“{key}”应为{wanted[0]}，而不是“{value}”",
+                                      f"'{key}' should be {wanted[1]}, not '{value}'"), key)
+
+
+TEXT, NUMBER, FLAG = ("文字", "text"), ("数值", "a number"), (" true 或 false", "true or false")
+TABLES = ("表的数组（[{ code = …, … }, …]）", "an array of tables ([{ code = …, … }, …])")
+TYPES = dict.fromkeys(("id", "sheet", "title", "table_no", "unit", "basis", "form", "code", "name", "kind", "level",
+                       "enum", "hint", "severity", "check", "when", "scope", "message", "message_en", "numerator",
+                       "denominator", "from", "name_en"), TEXT)
+TYPES |= dict.fromkeys(("signed", "filled", "required", "yes_no"), FLAG) | {"tolerance": NUMBER, "rows": TABLES}
+REQUIRED = {"form": ("id", "sheet"), "extend": (), "row": ("code", "name", "kind"), "rule": ("id",),
+            "indicator": ("id",), "peer_ratio": ("id",)}
+
+
+def _is(value: object, wanted: tuple[str, str]) -> bool:
+    if wanted == TABLES:
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    if wanted == NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, bool if wanted == FLAG else str)

@@ -21,6 +21,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from tongji.definitions.forms import DEADLINE, parse_deadline
 from tongji.errors import TongjiError
 
 SECTIONS = ("form", "extend", "rule", "indicator", "concordance", "grouping", "peer_ratio")
@@ -35,18 +36,44 @@ def read(path: Path) -> dict:
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"line (\d+)", str(exc))
         line = found.group(1) if found else "?"
-        raise TongjiError("spec-invalid", file=path.name, line=line, detail=str(exc)) from None
+        raise TongjiError("spec-invalid", file=path.name, line=line, detail=str(exc), detail_en=str(exc)) from None
     except OSError as exc:
-        raise TongjiError("spec-invalid", file=path.name, line="?", detail=exc.strerror or str(exc)) from None
+        detail = exc.strerror or str(exc)
+        raise TongjiError("spec-invalid", file=path.name, line="?", detail=detail, detail_en=detail) from None
     out: dict = {"meta": {k: data[k] for k in ("version", "accepted_versions", "marks", "enums", "breakdown")
                    if k in data}}
     out["meta"] |= data.get("meta", {})
     out["plugin"] = data.get("plugin", {})
     for section in SECTIONS:
-        out[section] = [_located(item, path, text, section, i) for i, item in enumerate(data.get(section, []))]
-    config = data.get("config", {}) | data.get("params", {})
+        items = data.get(section, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise _misshapen(path, text, section, (f"“{section}”应写成 [[{section}]] 的表",
+                                                   f"'{section}' should be written as [[{section}]] tables"))
+        out[section] = [_located(item, path, text, section, i) for i, item in enumerate(items)]
+    config = {}
+    for section in ("config", "params"):
+        if not isinstance(data.get(section, {}), dict):
+            raise _misshapen(path, text, section, (f"“{section}”应写成 [{section}] 下的“名称 = 数值”",
+                                                   f"'{section}' should be a [{section}] table of name = number"))
+        config |= data.get(section, {})
     out["config"] = [(k, v, f"{path.name}:{_line(text, k)}") for k, v in config.items()]
+    for name, value, where in out["config"]:
+        if name == DEADLINE and parse_deadline(value) is None:
+            zh, en = f"{name} = {value}：不是日期", f"{name} = {value}: not a date"
+        elif name != DEADLINE and (isinstance(value, bool) or not isinstance(value, int | float)):
+            zh = f"配置项“{name}”的值应为数值，而不是“{value}”"
+            en = f"the value of {name} should be a number, not '{value}'"
+        else:
+            continue
+        raise TongjiError("spec-invalid", file=path.name, line=where.rpartition(":")[2], detail=zh, detail_en=en)
     return out
+
+
+def _misshapen(path: Path, text: str, section: str, detail: tuple[str, str]) -> TongjiError:
+    """A section written in the wrong shape ([rule] for [[rule]], `rule = 5`), at the line that wrote it."""
+    found = re.search(rf"^[ \t]*(\[+\s*{section}\s*\]|{section}\s*=)", text, re.MULTILINE)
+    line = text.count("\n", 0, found.start()) + 1 if found else "?"
+    return TongjiError("spec-invalid", file=path.name, line=line, detail=detail[0], detail_en=detail[1])
 
 
 def _located(item: dict, path: Path, text: str, section: str, index: int) -> dict:
@@ -65,8 +92,10 @@ def _located(item: dict, path: Path, text: str, section: str, index: int) -> dic
     anchor = next((k for k in ("id", "form", "version") if k in item), "form")
     at = keys.get(anchor) or (start + 1 if mine else _line(text, item.get(anchor, "")))
     item = dict(item, _where=f"{path.name}:{at}", _lines={k: f"{path.name}:{n}" for k, n in keys.items()})
-    if "rows" in item:
-        item["rows"] = [dict(r, _where=f"{path.name}:{_line(text, r.get('code', ''), start)}") for r in item["rows"]]
+    if isinstance(item.get("rows"), list):  # the builder says what is wrong with rows of another shape
+        rows_at = keys.get("rows") or at
+        item["rows"] = [dict(r, _where=f"{path.name}:{_line(text, str(r.get('code', '')), start) or rows_at}")
+                        if isinstance(r, dict) else r for r in item["rows"]]
     return item
 
 

@@ -30,6 +30,11 @@ MESSAGE_WORDS = ("左边", "右边", "差额", "left", "right", "diff")  # place
 PREVIOUS_WORD = "上期"  # {上期JF21} in a message: last period's value of JF21
 BENJI_HINT = "本级填报"  # what a template prints in 说明 beside a line only 本级 fills: a hint, not an explanation
 DEADLINE = "报送截止日期"  # the one configuration value that is a date (domain.md §5, timeliness)
+# a template's own sheets besides the forms': a form may not take their names (writing/template.py makes them)
+GUIDE_SHEET = "填表说明"
+LISTS_SHEET = "_lists"
+SHEET_NAME_MAX = 31  # Excel's limit on a sheet's name
+SHEET_NAME_BANNED = "[]:*?/\\"  # characters Excel refuses in a sheet's name
 
 
 def parse_deadline(value: object) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-import inspect
 import os
 import sys
 import tomllib
@@ -24,8 +23,9 @@ import pluggy
 
 from tongji.definitions.builder import BUILTIN, SpecBuilder
 from tongji.definitions.forms import Check, Spec
-from tongji.errors import PluginError, TongjiError
+from tongji.errors import TongjiError
 from tongji.plugins import hookspecs
+from tongji.plugins.calling import Writer, command_name, guarded, guarded_command
 from tongji.plugins.toml_plugin import DeclarativePlugin
 
 GROUP = "tongji"
@@ -37,54 +37,6 @@ class PluginInfo:
     source: str
     registered: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
-
-
-@dataclass
-class Writer:
-    """An output format: `write` takes any of summary, out_dir, spec, units, registry, lang, by name."""
-
-    name: str
-    write: Callable
-    plugin: str
-    description: str = ""
-
-    def run(self, summary, out_dir: Path, spec: Spec, lang: str) -> list[Path]:
-        """Call the writer with the arguments it names; `units` is built only for a writer that asks. `lang` is the
-        language ("zh" or "en") the summary is written in: a writer that does not name it still works."""
-        wanted = _parameters(self.write)
-        given = {"summary": summary, "out_dir": Path(out_dir), "spec": spec,
-                 "registry": getattr(summary, "registry", None), "lang": lang}
-        if wanted is None or "units" in wanted:
-            from tongji.aggregating.summary import unit_table
-
-            given["units"] = unit_table(summary, spec)
-        return list(guarded(self.plugin, f"输出格式 {self.name}", self.write, given))
-
-
-def _parameters(fn: Callable) -> set[str] | None:
-    """The argument names `fn` takes; None when it takes **kwargs (then it gets everything)."""
-    params = inspect.signature(fn).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return None
-    return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-
-
-def guarded(plugin: str, where: str, fn: Callable, available: dict):
-    """Call a plugin's function (writer, check) with the arguments it names: its PluginError is its own one-line
-    message; any other exception is the plugin's bug, reported with its name, never as a traceback."""
-    wanted = _parameters(fn)
-    try:
-        return fn(**(available if wanted is None else {k: v for k, v in available.items() if k in wanted}))
-    except PluginError as exc:
-        exc.plugin = exc.plugin or plugin
-        raise
-    except TongjiError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a plugin's own bug is its error, named
-        if plugin == BUILTIN:  # tongji's own bug: the CLI's crash report, not blamed on a plugin
-            raise
-        raise TongjiError("plugin-failed", name=plugin, hook=where, error=f"{type(exc).__name__}: {exc}") from None
-
 
 
 class Host:
@@ -232,8 +184,9 @@ class Host:
                 elif "extend" in item:
                     item["form"] = item.pop("extend")
                     builder.extends.append(item)
-                    for r in item.get("rows", []):
-                        self._note(plugin, "指标行", f"{item['form']}.{r.get('code')}")
+                    rows = item.get("rows") if isinstance(item.get("rows"), list) else []  # the builder says why
+                    for r in rows:
+                        self._note(plugin, "指标行", f"{item['form']}.{r.get('code') if isinstance(r, dict) else r}")
                 else:
                     builder.forms.append(item)
                     self._note(plugin, "表", f"{item.get('id')} {item.get('sheet', '')}")
@@ -299,15 +252,27 @@ class Host:
         return found
 
     def add_commands(self, app) -> None:
+        """Each plugin's commands. A name already taken (a built-in command, another plugin's) is refused and the
+        plugin shown failed; a command's own failure is the plugin's error, named, as a writer's is."""
+        owners = {command_name(c): BUILTIN for c in app.registered_commands}
+        owners |= {g.name: BUILTIN for g in app.registered_groups}
         for name, caller in self._callers("register_commands"):
-            before = {c.name for c in app.registered_commands}
+            start = len(app.registered_commands)
             try:
                 caller(app=app)
+                added = app.registered_commands[start:]
+                for command in added:
+                    taken = owners.get(command_name(command))
+                    if taken:
+                        raise TongjiError("plugin-command-taken", command=command_name(command), owner=taken,
+                                          name=name)
+                    owners[command_name(command)] = name
+                    command.callback = guarded_command(name, command_name(command), command.callback)
             except Exception as exc:  # noqa: BLE001 - a plugin's broken command must not take the CLI down
-                self.infos[name].error = f"{type(exc).__name__}: {exc}"
+                del app.registered_commands[start:]  # none of a failed plugin's commands stays
+                self.infos[name].error = str(exc) if isinstance(exc, TongjiError) else f"{type(exc).__name__}: {exc}"
                 continue
-            added = [c.name or c.callback.__name__ for c in app.registered_commands if c.name not in before]
-            self.infos[name].registered.setdefault("命令", []).extend(added)
+            self.infos[name].registered.setdefault("命令", []).extend(command_name(c) for c in added)
 
 
 class _Loader:

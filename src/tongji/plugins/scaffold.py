@@ -7,10 +7,12 @@ tests/test_scaffold.py installs the project in a fresh venv and runs its test th
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import re
 from pathlib import Path
 
+from tongji.definitions.builder import BUILTIN
 from tongji.errors import TongjiError
 
 PYPROJECT = '''[build-system]
@@ -70,6 +72,10 @@ tongji 不在软件包索引上：若依赖写的是版本号，先 `pip install
 def scaffold(name: str, out: Path) -> Path:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise TongjiError("plugin-name-invalid", name=name)
+    if name == BUILTIN:  # its test would find the name taken by tongji's own forms and rules
+        raise TongjiError("plugin-name-builtin", name=name)
+    if importlib.util.find_spec(f"tongji_{name}") is not None:  # installed, it would shadow that package
+        raise TongjiError("plugin-package-taken", name=name, package=f"tongji_{name}")
     folder = Path(out) / f"tongji-{name}"
     if folder.exists():
         raise TongjiError("plugin-exists", path=folder)

@@ -23,6 +23,7 @@ import tongji
 from tongji.aggregating.groups import GROUPS_SHEET
 from tongji.aggregating.summary import Summary
 from tongji.definitions import Spec
+from tongji.definitions.builder import BUILTIN
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
@@ -71,9 +72,13 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
         totals = parquet_bytes(summary.totals)
         staged = [*write_parquet(summary, stage, spec, totals),
                   write_pieces(stage / f"{stem}_manifest.json", manifest_pieces(summary, totals))]
-        for fmt in dict.fromkeys(formats):
-            if fmt != "parquet":
-                staged[:0] = writers[fmt].run(summary, stage, spec, lang)
+        made_by = {p.name: "parquet" for p in staged} | {staged[-1].name: "manifest"}
+        for i, fmt in enumerate(dict.fromkeys(formats)):
+            if fmt != "parquet":  # each writer in a folder of its own: none overwrites another's file
+                written = writers[fmt].run(summary, ensure_dir(stage / str(i)), spec, lang)
+                for path in written:
+                    _claim(made_by, path.name, fmt, writers)
+                staged[:0] = written
         finals = [out_dir / p.name for p in staged]
         for src, dst in zip(staged, finals, strict=True):
             try:
@@ -83,6 +88,17 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
         return finals
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _claim(made_by: dict[str, str], name: str, fmt: str, writers: dict) -> None:
+    """One file name, one output: two formats writing one name would leave one's file holding the other's."""
+    if name not in made_by:
+        made_by[name] = fmt
+        return
+    other = made_by[name]
+    if writers[fmt].plugin == BUILTIN:  # a plugin's format wrote the name first: that plugin is told
+        fmt, other = other, fmt
+    raise TongjiError("plugin-output-clash", name=writers[fmt].plugin, format=fmt, file=name, other=other)
 
 
 def write_parquet(summary: Summary, out_dir: Path, spec: Spec, totals: bytes | None = None) -> list[Path]:

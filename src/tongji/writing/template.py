@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tongji.definitions import Form, Row, Spec
 from tongji.definitions.codes import normalize_period
-from tongji.definitions.forms import BENJI_HINT
+from tongji.definitions.forms import BENJI_HINT, GUIDE_SHEET, LISTS_SHEET
 from tongji.definitions.registry import Registry
 from tongji.errors import TongjiError
 from tongji.plugins import load_spec
@@ -35,8 +35,6 @@ from tongji.writing.form_layout import (
 )
 from tongji.writing.printing import form_pages, text_pages
 
-GUIDE_SHEET = "填表说明"
-LISTS_SHEET = "_lists"
 BENJI = "9"  # 组织类型 of a 本级 workbook
 FLAG_VALUES = ("是", "否")
 COVER_NOTE = "请填写带底色的单元格，其余各项已预填，请勿修改"
@@ -197,13 +195,22 @@ def _messages(dv: DataValidation, row: Row, prompt: str, error: str | None) -> D
     dv.allow_blank = True
     dv.showInputMessage = True
     dv.promptTitle = f"{row.code} {row.name}"[:32]  # Excel rejects titles over 32 characters
-    dv.prompt = (f"{row.hint}。" if row.hint else "") + prompt
+    hint = _cut(row.hint, MESSAGE_MAX - len(prompt) - 1) + "。" if row.hint else ""  # the instruction is kept
+    dv.prompt = _cut(hint + prompt, MESSAGE_MAX)
     if error:
         dv.showErrorMessage = True
         dv.errorStyle = "stop"
         dv.errorTitle = "输入有误"
-        dv.error = f"{row.name}：{error}"
+        dv.error = _cut(f"{row.name}：{error}", MESSAGE_MAX)
     return dv
+
+
+MESSAGE_MAX = 255  # Excel's limit on a data validation's message: past it, Excel says the file needs repair
+
+
+def _cut(text: str, room: int) -> str:
+    """`text` in at most `room` characters, an ellipsis where it was cut."""
+    return text if len(text) <= room else text[:max(room - 1, 0)] + "…"
 
 
 # --- the cover ---

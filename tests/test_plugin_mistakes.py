@@ -1,0 +1,283 @@
+"""A plugin author's mistakes: each is one clear message naming the plugin (a file's mistake, its file and line),
+exit code 2, never tongji's own crash; `tongji plugins` still lists the broken plugin with its error."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from tongji import cli
+
+RULE = '[[rule]]\nid = "r"\nseverity = "错误"\n'
+
+
+def run(args: list[str]):
+    cli._register()
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.mark.parametrize("text, line, detail", [
+    (RULE + "check = 5\n", 4, "“check”应为文字"),
+    ('[[indicator]]\nid = "率"\nnumerator = 5\ndenominator = "HY01"\n', 3, "“numerator”应为文字"),
+    (RULE + 'check = "HY02 <= HY01"\ntolerance = "abc"\n', 5, "“tolerance”应为数值"),
+    (RULE + 'check = "HY02 <= HY01"\nmessage = 5\n', 5, "“message”应为文字"),
+    ('[[extend]]\nform = "JH"\nrows = [{ code = "JH41", kind = "count" }]\n', 3, "缺少“name”"),
+    ('[[extend]]\nform = "JH"\nrows = [{ code = 41, name = "甲", kind = "count" }]\n', 3, "“code”应为文字"),
+    ('[[form]]\nid = "AA"\nrows = []\n', 2, "缺少“sheet”"),
+    ('[[form]]\nsheet = "甲"\nrows = []\n', 1, "缺少“id”"),
+    ('\n[rule]\nid = "r"\n', 2, "“rule”应写成 [[rule]]"),
+    ('[[extend]]\nform = "JH"\nrows = "JH41"\n', 3, "“rows”应为表的数组"),
+    ("\n\nrule = 5\n", 3, "“rule”应写成 [[rule]]"),
+    ('[config]\n"留成比例" = "abc"\n', 2, "配置项“留成比例”的值应为数值"),
+], ids=["check-5", "numerator-5", "tolerance-text", "message-5", "row-without-name", "code-41", "form-without-sheet",
+        "form-without-id", "rule-as-table", "rows-text", "rule-5", "config-text"])
+def test_a_wrong_type_or_missing_key_is_named_with_its_line(tmp_path, template_registry, text, line, detail):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "x.toml").write_text(text, encoding="utf-8")
+    expected = f"定义文件 x.toml 第 {line} 行有误：{detail}"
+    result = run(["--plugins-dir", str(folder), "template", "-r", str(template_registry), "-p", "2025",
+                  "-o", str(tmp_path / "模板")])
+    assert result.exit_code == 2 and expected in result.output and "内部出错" not in result.output, result.output
+    listing = run(["--plugins-dir", str(folder), "plugins"])
+    assert listing.exit_code == 1 and expected in listing.output, listing.output
+    assert "内置" in listing.output  # the other plugins are still listed
+
+
+# --- a form's sheet name ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sheet, detail", [
+    ("会员", "已被表 HY（插件 tongji）使用"),  # a built-in form's: the template would get 会员1
+    ("_lists", "已被模板的下拉列表使用"),  # the template's own sheets
+    ("填表说明", "已被模板的填表说明使用"),
+    ("a/b", "不能用作 Excel 的工作表名"),
+    ("x[1]", "不能用作 Excel 的工作表名"),
+    ("表" * 32, "不能用作 Excel 的工作表名"),
+    ("'引号", "不能用作 Excel 的工作表名"),
+], ids=["built-in-form", "lists", "guide", "slash", "brackets", "too-long", "quote"])
+def test_a_forms_sheet_name_must_be_free_and_valid_in_excel(tmp_path, template_registry, sheet, detail):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    text = f'[[form]]\nid = "QQ"\nsheet = "{sheet}"\nrows = [{{ code = "QQ01", name = "甲", kind = "count" }}]\n'
+    (folder / "x.toml").write_text(text, encoding="utf-8")
+    result = run(["--plugins-dir", str(folder), "template", "-r", str(template_registry), "-p", "2025",
+                  "-o", str(tmp_path / "模板")])
+    expected = f"定义文件 x.toml 第 3 行有误：工作表名“{sheet}”{detail}"
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert not (tmp_path / "模板").exists()
+
+
+def test_two_plugin_forms_on_one_sheet_from_python(tmp_path):
+    from tongji.errors import TongjiError
+    from tongji.plugin import hookimpl
+    from tongji.testing import load_plugin
+
+    class Forms:
+        @hookimpl
+        def register_forms(self, register):
+            register({"id": "QA", "sheet": "安康杯", "rows": [{"code": "QA01", "name": "甲", "kind": "count"}]})
+            register({"id": "QB", "sheet": "安康杯", "rows": [{"code": "QB01", "name": "乙", "kind": "count"}]})
+
+    host = load_plugin(Forms(), name="twice")
+    with pytest.raises(TongjiError, match="工作表名“安康杯”已被表 QA（插件 twice）使用"):
+        _ = host.spec
+    assert "安康杯" in host.errors["twice"]
+
+
+# --- a plugin's commands ----------------------------------------------------------------------------
+
+COMMANDS = '''
+import typer
+from tongji.plugin import hookimpl
+
+
+@hookimpl
+def register_commands(app):
+    @app.command("{name}")
+    def command(n: int = 1) -> None:
+        print("{name} of plugin {plugin}", 1 / (n - 1))
+
+    @app.command()
+    def {plugin}_stops() -> None:
+        raise typer.Exit(4)
+'''
+
+
+def main(monkeypatch, capsys, folder, *args: str) -> tuple[int, str]:
+    """The console entry point, as the user runs it: crashes and plugin errors are handled there."""
+    cli._register()
+    monkeypatch.setattr(cli.app, "registered_commands", list(cli.app.registered_commands))  # plugins' go
+    monkeypatch.setattr("sys.argv", ["tongji", "--plugins-dir", str(folder), *args])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    out = capsys.readouterr()
+    return exc.value.code, out.out + out.err
+
+
+def commands(tmp_path, **plugins: str):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    for plugin, name in plugins.items():
+        (folder / f"{plugin}.py").write_text(COMMANDS.format(name=name, plugin=plugin), encoding="utf-8")
+    return folder
+
+
+def test_a_plugin_cannot_replace_a_built_in_command(tmp_path, monkeypatch, capsys):
+    folder = commands(tmp_path, sly="validate")
+    taken = "命令 validate 已由 tongji 提供，插件 sly 不能再注册它"
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    assert code == 2 and taken in out and "validate of plugin sly" not in out, out
+    code, out = main(monkeypatch, capsys, folder, "plugins")
+    assert code == 1 and taken in out
+
+
+def test_two_plugins_cannot_register_one_command(tmp_path, monkeypatch, capsys):
+    folder = commands(tmp_path, first="hello", second="hello")
+    code, out = main(monkeypatch, capsys, folder, "plugins")
+    assert code == 1 and "命令 hello 已由 first 提供，插件 second 不能再注册它" in out, out
+    code, out = main(monkeypatch, capsys, folder, "hello", "--n", "3")
+    assert code == 0 and "hello of plugin first 0.5" in out, out
+
+
+def test_a_plugin_commands_failure_names_the_plugin(tmp_path, monkeypatch, capsys):
+    folder = commands(tmp_path, boomer="boom")
+    code, out = main(monkeypatch, capsys, folder, "boom")
+    assert code == 2 and "插件 boomer 在 命令 boom 中出错：ZeroDivisionError" in out, out
+    assert "内部出错" not in out
+    assert main(monkeypatch, capsys, folder, "boomer-stops")[0] == 4  # typer's own exit is the command's to give
+    code, out = main(monkeypatch, capsys, folder, "boom", "--n", "x")
+    assert code == 2 and "内部出错" not in out  # a usage mistake stays one
+
+
+# --- an output format's files -------------------------------------------------------------------------
+
+def writer_plugin(returned):
+    """A plugin whose format `odd` writes a file and returns `returned(summary, out_dir)`."""
+    from tongji.plugin import hookimpl, summary_stem, write_bytes
+
+    class Plugin:
+        @hookimpl
+        def register_output_formats(self, register):
+            def odd(summary, out_dir):
+                return returned(out_dir, summary_stem(summary), write_bytes)
+            register("odd", odd)
+    return Plugin()
+
+
+@pytest.fixture(scope="module")
+def summary_of_a_street(tmp_path_factory):
+    from tongji.testing import load_plugin, make_city, rollup
+
+    host = load_plugin()
+    city = make_city(tmp_path_factory.mktemp("city"), host, streets=(1,))
+    return rollup(host, city)[city.top]
+
+
+@pytest.mark.parametrize("returned, formats, detail", [
+    (lambda out, stem, write: None, ["odd"],
+     "应返回它写进输出文件夹 out_dir 的文件的路径（pathlib.Path）列表，而不是 None"),
+    (lambda out, stem, write: ["not-a-path", 5], ["odd"], "而不是 ['not-a-path', 5]"),
+    (lambda out, stem, write: [write(out.parent / "x.txt", b"x")], ["odd"], "而不是 [PosixPath("),
+    (lambda out, stem, write: [out / "never-written.txt"], ["odd"], "而不是 [PosixPath("),
+    (lambda out, stem, write: [write(out / f"{stem}_汇总.csv", b"odd")], ["csv", "odd"],
+     "插件 odd 的输出格式 odd 写出的 {stem}_汇总.csv 与 csv 写出的文件重名"),
+    (lambda out, stem, write: [write(out / f"{stem}_汇总.csv", b"odd")], ["odd", "csv"],
+     "插件 odd 的输出格式 odd 写出的 {stem}_汇总.csv 与 csv 写出的文件重名"),
+    (lambda out, stem, write: [write(out / f"{stem}_manifest.json", b"{}")], ["odd"],
+     "插件 odd 的输出格式 odd 写出的 {stem}_manifest.json 与 manifest 写出的文件重名"),
+], ids=["none", "not-paths", "outside", "not-written", "after-csv", "before-csv", "manifest"])
+def test_a_writer_returning_the_wrong_files_writes_nothing(tmp_path, summary_of_a_street, returned, formats, detail):
+    from tongji.errors import TongjiError
+    from tongji.testing import load_plugin, write_outputs
+
+    if sys.platform == "win32" and "PosixPath" in detail:
+        detail = detail.replace("PosixPath", "WindowsPath")
+    host = load_plugin(writer_plugin(returned), name="odd")
+    stem = f"{summary_of_a_street.unit}_{summary_of_a_street.period}"
+    with pytest.raises(TongjiError) as exc:
+        write_outputs(host, summary_of_a_street, tmp_path / "out", formats)
+    assert detail.format(stem=stem) in str(exc.value), str(exc.value)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+# --- a new plugin's name ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, detail", [
+    ("tongji", "插件名“tongji”是 tongji 内置插件的名字"),  # its own test would fail: the name is taken
+    ("samples", "已有名为 tongji_samples 的 Python 包"),  # installed, it would shadow tongji's sample maker
+], ids=["builtin", "samples"])
+def test_a_new_plugin_may_not_take_a_name_in_use(tmp_path, name, detail):
+    result = run(["plugin", "new", name, "-o", str(tmp_path)])
+    assert result.exit_code == 2 and detail in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- where a mistake is said to be --------------------------------------------------------------------
+
+def test_a_python_plugins_mistake_names_the_plugin_not_a_file():
+    from tongji.errors import TongjiError
+    from tongji.plugin import hookimpl
+    from tongji.testing import load_plugin
+
+    class Rule:
+        @hookimpl
+        def register_rules(self, register):
+            register({"id": "r1", "severity": "错误", "check": "HY99 <= HY01"})
+
+    class Deadline:
+        @hookimpl
+        def register_config(self, register):
+            register("报送截止日期", "明天")
+
+    for plugin, detail in ((Rule(), "未知的指标代码或参数“HY99”"), (Deadline(), "报送截止日期 = 明天：不是日期")):
+        host = load_plugin(plugin, name="h5")
+        with pytest.raises(TongjiError) as exc:
+            _ = host.spec
+        assert str(exc.value) == f"插件 h5 注册的内容有误：{detail}"  # not 定义文件 h5 第 0 行, which is nowhere
+        assert host.errors["h5"] == str(exc.value)
+
+
+def test_a_bad_deadline_in_a_file_names_its_line(tmp_path, template_registry):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "x.toml").write_text('\n[config]\n"报送截止日期" = "明天"\n', encoding="utf-8")
+    result = run(["--plugins-dir", str(folder), "template", "-r", str(template_registry), "-p", "2025",
+                  "-o", str(tmp_path / "模板")])
+    assert result.exit_code == 2 and "定义文件 x.toml 第 3 行有误：报送截止日期 = 明天" in result.output, result.output
+
+
+@pytest.mark.parametrize("text, english", [
+    (RULE + 'check = "HY99 <= HY01"\n', "Definition file x.toml line 4: unknown code or parameter 'HY99'"),
+    (RULE + "check = 5\n", "Definition file x.toml line 4: 'check' should be text, not '5'"),
+    ('\n[rule]\nid = "r"\n', "Definition file x.toml line 2: 'rule' should be written as [[rule]] tables"),
+    ('[[form]]\nid = "QQ"\nsheet = "会员"\nrows = []\n',
+     "Definition file x.toml line 3: the sheet name '会员' is taken by form HY (tongji)"),
+], ids=["unknown-code", "wrong-type", "misshapen", "sheet-taken"])
+def test_a_definition_mistake_is_said_in_english_in_english(tmp_path, template_registry, text, english):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "x.toml").write_text(text, encoding="utf-8")
+    result = run(["--lang", "en", "--plugins-dir", str(folder), "template", "-r", str(template_registry),
+                  "-p", "2025", "-o", str(tmp_path / "模板")])
+    assert result.exit_code == 2 and english in result.output, result.output
+
+
+def test_a_python_plugins_mistake_in_english():
+    from tongji.errors import TongjiError
+    from tongji.i18n import set_lang
+    from tongji.plugin import hookimpl
+    from tongji.testing import load_plugin
+
+    class Rule:
+        @hookimpl
+        def register_rules(self, register):
+            register({"id": "r1", "severity": "错误", "check": "HY99 <= HY01"})
+
+    with pytest.raises(TongjiError) as exc:
+        _ = load_plugin(Rule(), name="h5").spec
+    set_lang("en")
+    assert str(exc.value) == "Plugin h5 registered something wrong: unknown code or parameter 'HY99'"
