@@ -166,6 +166,24 @@ def test_a_division_by_zero_in_a_plugins_expression_is_no_value_not_infinity(tmp
     assert rate["note"] == "HY03 / (HY02 - HY02) 中的除数为 0，不计算"
 
 
+def test_a_plugin_row_name_that_looks_like_a_formula_stays_text(tmp_path):
+    """A row's name is the plugin's text: in the template and in a summary it is a string, never a live formula."""
+    import tongji
+    from tongji.testing import load_plugin, make_city
+    from tongji.writing.summary_files import write_summary
+
+    name = '=HYPERLINK("http://example.com","点")'
+    host = load_plugin(write(tmp_path, "f.toml", f'[[extend]]\nform = "JH"\nrows = [{{ code = "JH41", name = '
+                                                   f"'{name}', kind = \"count\" }}]\n") / "f.toml")
+    assert host.errors == {}
+    city = make_city(tmp_path / "c", host, streets=(1,))
+    summary = tongji.rollup(city.folder, registry=city.registry, unit="330106001", period="2025", spec=host.spec)
+    book = next(p for p in write_summary(summary, tmp_path / "out", host.spec) if p.suffix == ".xlsx")
+    for path in (next((tmp_path / "c" / "模板").glob("*.xlsx")), book):
+        cells = [c for row in openpyxl.load_workbook(path)["建会"].iter_rows() for c in row if c.value == name]
+        assert len(cells) == 1 and cells[0].data_type == "s", path
+
+
 def test_plugin_that_raises_on_import(tmp_path):
     folder = folder_with(tmp_path, FIXTURES / "broken_import.py")
     host = plugins.configure(folder, entry_points=False)

@@ -47,7 +47,7 @@ def cover_sheet(ws: Worksheet, summary, spec: Spec) -> int:
     ws["A1"].value += "（汇总）"
     header_row(ws, header, COVER_HEADER)
     for r, row in enumerate(spec.cover.rows, start=header + 1):
-        ws.cell(r, 1, row.name)
+        put(ws, r, 1, row.name)
         ws.cell(r, 2, row.code)
         value = put(ws, r, 3, str(summary.cover.get(row.code, "") or "") or None)
         value.number_format = "@"  # codes keep their leading zeros
@@ -69,7 +69,7 @@ def form_sheet(ws: Worksheet, summary, spec: Spec, form: Form, values: dict[str,
         r += 1
         total = values.get(row.code, {})
         fmt = FORMATS.get(row.kind, "General")
-        ws.cell(r, 1, row.name)
+        put(ws, r, 1, row.name)
         ws.cell(r, 2, row.code)
         ws.cell(r, 3, row.unit).alignment = Alignment(horizontal="center")
         ws.cell(r, 4, as_written(total.get("value"), row.kind)).number_format = fmt

@@ -152,9 +152,8 @@ def _form_sheet(ws: Worksheet, spec: Spec, form: Form, unit: dict, period: str, 
 
 
 def _data_row(ws: Worksheet, r: int, row: Row, benji: bool, lists: dict) -> None:
-    for col, value in enumerate((row.name, row.code, row.unit), start=1):
-        cell = ws.cell(r, col, value)
-        cell.border = BOX
+    for col, value in enumerate((row.name, row.code, row.unit), start=1):  # a plugin's text: never a formula
+        put(ws, r, col, value).border = BOX
     ws.cell(r, 3).alignment = Alignment(horizontal="center")
     value, note = ws.cell(r, 4), ws.cell(r, 5)
     value.number_format = NUMBER_FORMATS.get(row.kind, "General")
@@ -236,7 +235,7 @@ def _cover_sheet(ws: Worksheet, spec: Spec, unit: dict, period: str, lists: dict
     values = _cover_values(spec, unit, period)
     for r, row in enumerate(spec.cover.rows, start=header + 1):
         for col, text in enumerate((row.name, row.code, None, row.hint or None), start=1):
-            ws.cell(r, col, text).border = BOX
+            put(ws, r, col, text).border = BOX
         value = ws.cell(r, 3)
         value.number_format = "@"  # codes keep their leading zeros
         if row.code in values:
