@@ -54,11 +54,13 @@ def test_a_wrong_type_or_missing_key_is_named_with_its_line(tmp_path, template_r
     ("会员", "已被表 HY（插件 tongji）使用"),  # a built-in form's: the template would get 会员1
     ("_lists", "已被模板的下拉列表使用"),  # the template's own sheets
     ("填表说明", "已被模板的填表说明使用"),
+    ("明细", "已被汇总表的明细表使用"),  # a summary's: its 明细 would be a form, and the form 明细1
+    ("问题清单", "已被汇总表的问题清单表使用"),  # an annotated copy's list
     ("a/b", "不能用作 Excel 的工作表名"),
     ("x[1]", "不能用作 Excel 的工作表名"),
     ("表" * 32, "不能用作 Excel 的工作表名"),
     ("'引号", "不能用作 Excel 的工作表名"),
-], ids=["built-in-form", "lists", "guide", "slash", "brackets", "too-long", "quote"])
+], ids=["built-in-form", "lists", "guide", "detail", "issue-list", "slash", "brackets", "too-long", "quote"])
 def test_a_forms_sheet_name_must_be_free_and_valid_in_excel(tmp_path, template_registry, sheet, detail):
     folder = tmp_path / "插件"
     folder.mkdir()
@@ -281,3 +283,17 @@ def test_a_python_plugins_mistake_in_english():
         _ = load_plugin(Rule(), name="h5").spec
     set_lang("en")
     assert str(exc.value) == "Plugin h5 registered something wrong: unknown code or parameter 'HY99'"
+
+
+def test_the_summary_sheets_a_form_may_not_take_are_those_the_summaries_have():
+    from tongji.aggregating.completeness import COMPLETENESS_SHEET
+    from tongji.aggregating.groups import GROUPS_SHEET
+    from tongji.aggregating.notes import NOTES_SHEET
+    from tongji.aggregating.summary import DETAIL_SHEET
+    from tongji.definitions.forms import SUMMARY_SHEETS
+    from tongji.writing.marks import LIST_SHEET
+    from tongji.writing.summary_forms import INDICATORS_SHEET
+    from tongji.writing.unit_sheets import ISSUES_SHEET
+
+    assert set(SUMMARY_SHEETS) == {DETAIL_SHEET, NOTES_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET,
+                                   GROUPS_SHEET, LIST_SHEET}

@@ -19,6 +19,7 @@ from tongji.definitions.forms import (
     SEVERITIES,
     SHEET_NAME_BANNED,
     SHEET_NAME_MAX,
+    SUMMARY_SHEETS,
     Check,
     Form,
     Indicator,
@@ -132,7 +133,8 @@ class SpecBuilder:
         forms: dict[str, Form] = {}
         form_owner: dict[str, str] = {}
         sheets = {GUIDE_SHEET.casefold(): (f"模板的{GUIDE_SHEET}", "the template's guide"),
-                  LISTS_SHEET.casefold(): ("模板的下拉列表", "the template's dropdown lists")}
+                  LISTS_SHEET.casefold(): ("模板的下拉列表", "the template's dropdown lists"),
+                  **{name: (f"汇总表的{name}表", f"the summary's sheet {name}") for name in SUMMARY_SHEETS}}
         for f in self.forms:
             _known_keys(f, "form")
             if f["id"] in forms:

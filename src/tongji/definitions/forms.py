@@ -33,6 +33,8 @@ DEADLINE = "报送截止日期"  # the one configuration value that is a date (d
 # a template's own sheets besides the forms': a form may not take their names (writing/template.py makes them)
 GUIDE_SHEET = "填表说明"
 LISTS_SHEET = "_lists"
+# a summary's own sheets beside the forms', and an annotated copy's list (aggregating/, writing/ name them too)
+SUMMARY_SHEETS = ("明细", "说明", "完整性", "校验", "指标", "分组", "问题清单")
 SHEET_NAME_MAX = 31  # Excel's limit on a sheet's name
 SHEET_NAME_BANNED = "[]:*?/\\"  # characters Excel refuses in a sheet's name
 
