@@ -395,6 +395,9 @@ def test_previous_period(city, tmp_path):
     with pytest.raises(TongjiError, match="应早于本期 2025"):
         rollup(now, registry=city.registry, unit=street, period="2025",
                previous=level_by_level(city, tmp_path / "same")[street][1])
+    for given, said in ((tmp_path / "last", "不是文件夹"), (tmp_path / "nowhere.xlsx", "上期汇总表不存在")):
+        with pytest.raises(TongjiError, match=said):  # the folder of last year's summaries, a file not there
+            rollup(now, registry=city.registry, unit=street, period="2025", previous=given)
     assert s.has_previous
     jf20 = s.issues.filter(s.issues["rule"] == "jf20-previous")
     assert jf20.select("file", "cell", "severity").rows() == [(str(now / f"{g}.xlsx"), cell_of("JF20"), "错误")]

@@ -98,6 +98,7 @@ def status(name: str, lang: str | None = None) -> str:
 MESSAGES: dict[str, tuple[str, str]] = {
     # rollup
     "previous-period": ("上期汇总表 {path} 的报告期是 {found}，应早于本期 {period}（同为年报、季报或月报）", "Previous summary {path} is for {found}; it must be an earlier period of the same kind than {period}"),
+    "previous-folder": ("--previous 要给上期同一单位的汇总表文件（如 330106_2024_汇总.xlsx），不是文件夹：{path}", "--previous takes the file of the same unit's previous summary (such as 330106_2024_汇总.xlsx), not a folder: {path}"),
     "previous-missing": ("上期汇总表不存在：{path}", "Previous summary not found: {path}"),
     "previous-not-summary": ("{path} 不是 tongji 汇总表（没有“明细”工作表）", "{path} is not a tongji summary (no 明细 sheet)"),
     "divides-by-zero": ("{formula} 中的除数为 0，不计算", "{formula} divides by 0: no value"),

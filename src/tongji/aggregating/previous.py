@@ -41,6 +41,8 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
     from tongji.aggregating.summary import read_detail
 
     path = Path(path)
+    if path.is_dir():  # the folder of last period's summaries: --previous names the one of the unit rolled up
+        raise TongjiError("previous-folder", path=path)
     if not path.is_file():
         raise TongjiError("previous-missing", path=path)
     # read as validation reads it (an older version through its concordance), not checked: what checks would find
