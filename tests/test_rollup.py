@@ -140,6 +140,32 @@ def test_returned_missing_unknown_and_wrong_parent(tmp_path):
     assert reason == "有 1 个错误，按 --include-errors 汇总"
 
 
+
+def test_include_errors_leaves_a_cell_with_no_value_blank_never_zero(tmp_path):
+    """--include-errors sums a workbook whose cells hold #DIV/0! and a formula never calculated: those units'
+    cells are blank in 明细 (and null in its Parquet), not 0, and the totals add what is known."""
+    import polars as pl
+
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    g1, g2 = city.children[street]
+    city.write(g2, city.units[g2]["file"], {**city.units[g2]["values"], "HY13": "#DIV/0!", "JF01": "=1+1"})
+    s = rollup(city.folder, registry=city.registry, unit=street, period="2025", include_errors=True)
+    assert {(r, c) for r, c in s.issues.select("rule", "code").iter_rows()} >= {
+        ("cell-error", "HY13"), ("formula-no-value", "JF01")}
+    row = s.detail.filter(pl.col("单位代码") == g2).row(0, named=True)
+    assert (row["HY13"], row["JF01"], row["HY01"]) == (None, None, city.units[g2]["values"]["HY01"])
+    for code in ("HY13", "JF01"):
+        assert s.total(code) == city.units[g1]["values"][code] + city.units[street]["values"][code]
+    paths = write_summary(s, tmp_path / "out", load_spec())
+    book = openpyxl.load_workbook(next(p for p in paths if p.suffix == ".xlsx"), read_only=True)
+    rows = list(book["明细"].iter_rows(values_only=True))
+    header, mine = rows[0], next(r for r in rows if r[0] == g2)
+    assert (mine[header.index("HY13")], mine[header.index("JF01")]) == (None, None)
+    assert mine[header.index("HY01")] == city.units[g2]["values"]["HY01"]
+    parquet = pl.read_parquet(next(p for p in paths if p.name.endswith("_明细.parquet")))
+    assert parquet.filter(pl.col("单位代码") == g2)["HY13"].to_list() == [None]
+
 @pytest.mark.parametrize(("lang", "sheet_rows"), [("zh", None), ("en", None), ("zh", 5)])
 def test_level_by_level_knows_who_was_returned_below(lang, sheet_rows, monkeypatch, tmp_path):
     """A 区 made from its 街道's summary tells a unit the 街道 returned (with the file, reason and 报出日期 the 街道

@@ -39,8 +39,7 @@ def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer
     at = report.values.select("file").join(status.with_row_index("_at"), on="file", how="left",
                                            maintain_order="left")
     books = report.values.with_columns(*status["status", "errors"][at["_at"]].get_columns()).with_columns(
-        pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"),
-        pl.col(codes).fill_null(0.0),
+        pl.col("FM02").fill_null("").alias("unit"), kind.alias("kind"), *_unknown(report, codes),
         parse_date(pl.col("FM10")).cast(pl.Utf8).alias("FM10"),  # 2026年1月5日 and 2026-01-05 compare alike
     )
     # duplicate-unit errors do not count against the newest workbook when --prefer-latest is given
@@ -111,6 +110,19 @@ def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> t
     books = books.join(extra, on="file", how="left").with_columns(
         (pl.col("errors") + pl.col("n").fill_null(0)).alias("errors")).drop("n")
     return books, issues
+
+
+# cells whose value the workbook does not give: an error value, text that is no number, a formula never
+# calculated, a merged input cell. A blank input cell is 0; these are not, even when --include-errors sums them.
+UNKNOWN = ("cell-error", "not-a-number", "bad-flag", "implausible-number", "formula-no-value", "merged-cell")
+
+
+def _unknown(report: ValidationReport, codes: list[str]) -> list[pl.Expr]:
+    """Each code's column with its unknown cells null, and any other gap (a row the workbook lacks) 0."""
+    found = report.issues.filter(pl.col("rule").is_in(UNKNOWN) & pl.col("code").is_in(codes))
+    files = dict(found.group_by("code").agg(pl.col("file").unique()).iter_rows())
+    return [pl.when(pl.col("file").is_in(pl.Series(files[c], dtype=pl.Utf8).implode())).then(None)
+            .otherwise(pl.col(c).fill_null(0.0)).alias(c) if c in files else pl.col(c).fill_null(0.0) for c in codes]
 
 
 def _duplicate_only_errors(report: ValidationReport) -> pl.DataFrame:
