@@ -56,11 +56,14 @@ def test_a_wrong_type_or_missing_key_is_named_with_its_line(tmp_path, template_r
     ("填表说明", "已被模板的填表说明使用"),
     ("明细", "已被汇总表的明细表使用"),  # a summary's: its 明细 would be a form, and the form 明细1
     ("问题清单", "已被汇总表的问题清单表使用"),  # an annotated copy's list
+    ("明细2", "留给汇总表明细表的续表使用"),  # a 明细 past Excel's last row goes on there
+    ("校验12", "留给汇总表校验表的续表使用"),
     ("a/b", "不能用作 Excel 的工作表名"),
     ("x[1]", "不能用作 Excel 的工作表名"),
     ("表" * 32, "不能用作 Excel 的工作表名"),
     ("'引号", "不能用作 Excel 的工作表名"),
-], ids=["built-in-form", "lists", "guide", "detail", "issue-list", "slash", "brackets", "too-long", "quote"])
+], ids=["built-in-form", "lists", "guide", "detail", "issue-list", "continued", "continued-12", "slash", "brackets",
+     "too-long", "quote"])
 def test_a_forms_sheet_name_must_be_free_and_valid_in_excel(tmp_path, template_registry, sheet, detail):
     folder = tmp_path / "插件"
     folder.mkdir()
@@ -290,10 +293,12 @@ def test_the_summary_sheets_a_form_may_not_take_are_those_the_summaries_have():
     from tongji.aggregating.groups import GROUPS_SHEET
     from tongji.aggregating.notes import NOTES_SHEET
     from tongji.aggregating.summary import DETAIL_SHEET
-    from tongji.definitions.forms import SUMMARY_SHEETS
+    from tongji.definitions.forms import CONTINUED_SHEETS, SUMMARY_SHEETS
     from tongji.writing.marks import LIST_SHEET
     from tongji.writing.summary_forms import INDICATORS_SHEET
     from tongji.writing.unit_sheets import ISSUES_SHEET
 
     assert set(SUMMARY_SHEETS) == {DETAIL_SHEET, NOTES_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET, INDICATORS_SHEET,
                                    GROUPS_SHEET, LIST_SHEET}
+    # the tables unit_sheets continues past Excel's last row
+    assert set(CONTINUED_SHEETS) == {DETAIL_SHEET, NOTES_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET}

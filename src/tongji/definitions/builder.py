@@ -9,6 +9,7 @@ from datetime import date
 from tongji.definitions import concordance
 from tongji.definitions.expr import CODE, Expr, ExprError, parse
 from tongji.definitions.forms import (
+    CONTINUED_SHEETS,
     DEADLINE,
     GUIDE_SHEET,
     KEYS,
@@ -261,6 +262,11 @@ def _sheet_name(form: dict, taken: dict[str, tuple[str, str]]) -> None:
     if name.casefold() in taken:
         zh, en = taken[name.casefold()]
         raise _invalid(form, (f"工作表名“{name}”已被{zh}使用", f"the sheet name '{name}' is taken by {en}"), "sheet")
+    table = re.fullmatch(f"({'|'.join(CONTINUED_SHEETS)})[0-9]+", name)
+    if table:
+        raise _invalid(form, (f"工作表名“{name}”留给汇总表{table[1]}表的续表使用",
+                              f"the sheet name '{name}' is kept for the continuation of the summary's sheet "
+                              f"{table[1]}"), "sheet")
     bad = [c for c in SHEET_NAME_BANNED if c in name]
     if not name.strip() or len(name) > SHEET_NAME_MAX or bad or name.startswith("'") or name.endswith("'"):
         raise _invalid(form, (f"工作表名“{name}”不能用作 Excel 的工作表名：应为 1 到 {SHEET_NAME_MAX} 个字，"

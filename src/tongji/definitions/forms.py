@@ -35,6 +35,8 @@ GUIDE_SHEET = "填表说明"
 LISTS_SHEET = "_lists"
 # a summary's own sheets beside the forms', and an annotated copy's list (aggregating/, writing/ name them too)
 SUMMARY_SHEETS = ("明细", "说明", "完整性", "校验", "指标", "分组", "问题清单")
+# the tables that go on past Excel's last row in further sheets: 明细2, 校验3 … (aggregating/summary.continuation)
+CONTINUED_SHEETS = ("明细", "说明", "完整性", "校验")
 SHEET_NAME_MAX = 31  # Excel's limit on a sheet's name
 SHEET_NAME_BANNED = "[]:*?/\\"  # characters Excel refuses in a sheet's name
 
