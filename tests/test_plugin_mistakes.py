@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from tongji import cli
 
 RULE = '[[rule]]\nid = "r"\nseverity = "错误"\n'
+GROUPING = '[[grouping]]\nid = "g"\nfield = "FM05"\n'
+CONCORDANCE = '[[concordance]]\nversion = "2024.1"\nnext = "2027.1"\n'
 
 
 def run(args: list[str]):
@@ -33,8 +35,17 @@ def run(args: list[str]):
     ('[[extend]]\nform = "JH"\nrows = "JH41"\n', 3, "“rows”应为表的数组"),
     ("\n\nrule = 5\n", 3, "“rule”应写成 [[rule]]"),
     ('[config]\n"留成比例" = "abc"\n', 2, "配置项“留成比例”的值应为数值"),
+    (GROUPING + 'groups = "abc"\n', 4, "“groups”应为表的数组"),
+    (GROUPING + 'name = 5\nenum = "组织类型"\n', 4, "“name”应为文字"),
+    (GROUPING + 'groups = [{ name = "大", values = [true] }]\n', 4, "分组 g 的组“大”：name 和 when 应为文字"),
+    (CONCORDANCE + 'renamed = "x"\n', 4, "“renamed”应为文字的表"),
+    (CONCORDANCE + 'added = "HY01"\n', 4, "“added”应为文字的数组"),
+    (CONCORDANCE + 'split = { HY11 = "HY12" }\n', 4, "“split”应为文字数组的表"),
+    (CONCORDANCE + 'enums = { "单位性质" = "190" }\n', 4, "“enums”应为表的表"),
+    ('[[concordance]]\nversion = 2024.1\n', 2, "“version”应为文字"),
 ], ids=["check-5", "numerator-5", "tolerance-text", "message-5", "row-without-name", "code-41", "form-without-sheet",
-        "form-without-id", "rule-as-table", "rows-text", "rule-5", "config-text"])
+        "form-without-id", "rule-as-table", "rows-text", "rule-5", "config-text", "groups-text", "grouping-name-5",
+        "group-values-true", "renamed-text", "added-text", "split-text", "enums-text", "version-number"])
 def test_a_wrong_type_or_missing_key_is_named_with_its_line(tmp_path, template_registry, text, line, detail):
     folder = tmp_path / "插件"
     folder.mkdir()
@@ -261,7 +272,12 @@ def test_a_bad_deadline_in_a_file_names_its_line(tmp_path, template_registry):
     ('\n[rule]\nid = "r"\n', "Definition file x.toml line 2: 'rule' should be written as [[rule]] tables"),
     ('[[form]]\nid = "QQ"\nsheet = "会员"\nrows = []\n',
      "Definition file x.toml line 3: the sheet name '会员' is taken by form HY (tongji)"),
-], ids=["unknown-code", "wrong-type", "misshapen", "sheet-taken"])
+    (RULE + 'check = "HY02 <="\n', "line 4: the expression is incomplete: 'HY02 <=' (position 8)"),
+    ('[[grouping]]\nid = "g"\nfield = "HY01"\ngroups = [{ name = "大", when = "HY99 > 5" }]\n',
+     "line 4: grouping g: 'HY99' in a condition is no numeric indicator code"),
+    (CONCORDANCE + 'added = ["HY99"]\n',
+     "line 2: HY99 in the concordance of version 2024.1 is no code of the current forms"),
+], ids=["unknown-code", "wrong-type", "misshapen", "sheet-taken", "expression", "grouping", "concordance"])
 def test_a_definition_mistake_is_said_in_english_in_english(tmp_path, template_registry, text, english):
     folder = tmp_path / "插件"
     folder.mkdir()

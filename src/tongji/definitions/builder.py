@@ -122,11 +122,11 @@ class SpecBuilder:
             try:
                 out.append(make_grouping(g, rows, enums, numeric))
             except GroupingError as exc:
-                raise _invalid(g, str(exc), exc.key) from None
+                raise _invalid(g, (str(exc), exc.en), exc.key) from None
         try:
             columns = make_columns(self.meta.get("breakdown", []), numeric, {i.id: i for i in indicators})
         except GroupingError as exc:
-            raise _invalid({"_where": "groupings.toml:?", "_plugin": BUILTIN}, str(exc)) from None
+            raise _invalid({"_where": "groupings.toml:?", "_plugin": BUILTIN}, (str(exc), exc.en)) from None
         return out, columns
 
     def _forms(self) -> list[Form]:
@@ -303,7 +303,7 @@ def _parse_side(d: dict, key: str) -> Expr:
     try:
         return parse(d[key])
     except ExprError as exc:
-        raise _invalid(d, str(exc), key) from None
+        raise _invalid(d, (str(exc), exc.en), key) from None
 
 
 def _parse_rule(r: dict) -> tuple[Expr, Expr | None]:
@@ -312,11 +312,11 @@ def _parse_rule(r: dict) -> tuple[Expr, Expr | None]:
     except KeyError:
         raise _invalid(r, (f"审核关系 {r.get('id', '')} 缺少 check", f"rule {r.get('id', '')} has no check")) from None
     except ExprError as exc:
-        raise _invalid(r, str(exc), "check") from None
+        raise _invalid(r, (str(exc), exc.en), "check") from None
     try:
         when = parse(r["when"]) if r.get("when") else None
     except ExprError as exc:
-        raise _invalid(r, str(exc), "when") from None
+        raise _invalid(r, (str(exc), exc.en), "when") from None
     if check.cmp is None:
         raise _invalid(r, ("审核关系需要比较符号（<=、>=、=、≈ 等）", "a rule needs a comparison (<=, >=, =, ≈ …)"),
                        "check")
@@ -357,12 +357,11 @@ def _known_keys(item: dict, kind: str) -> None:
     for key in REQUIRED.get(kind, ()):
         if key not in item:
             raise _invalid(item, (f"缺少“{key}”", f"'{key}' is missing"))
-    if kind in REQUIRED:  # a grouping's and a concordance's keys are checked where they are made
-        for key, value in item.items():
-            wanted = TYPES.get(key)
-            if wanted and not _is(value, wanted):
-                raise _invalid(item, (f"“{key}”应为{wanted[0]}，而不是“{value}”",
-                                      f"'{key}' should be {wanted[1]}, not '{value}'"), key)
+    for key, value in item.items():
+        wanted = TYPES.get(key)
+        if wanted and not _is(value, wanted):
+            raise _invalid(item, (f"“{key}”应为{wanted[0]}，而不是“{value}”",
+                                  f"'{key}' should be {wanted[1]}, not '{value}'"), key)
 
 
 TEXT, NUMBER, FLAG = ("文字", "text"), ("数值", "a number"), (" true 或 false", "true or false")
@@ -370,14 +369,27 @@ TABLES = ("表的数组（[{ code = …, … }, …]）", "an array of tables ([
 TYPES = dict.fromkeys(("id", "sheet", "title", "table_no", "unit", "basis", "form", "code", "name", "kind", "level",
                        "enum", "hint", "severity", "check", "when", "scope", "message", "message_en", "numerator",
                        "denominator", "from", "name_en"), TEXT)
+TEXTS = ("文字的数组（[\"…\", …]）", "an array of text ([\"…\", …])")
+TEXT_TABLE = ("文字的表（{ 键 = \"…\", … }）", "a table of text ({ key = \"…\", … })")
+TEXTS_TABLE = ("文字数组的表（{ 键 = [\"…\", …], … }）", "a table of arrays of text ({ key = [\"…\", …], … })")
+TABLE_TABLE = ("表的表（{ 键 = { 键 = \"…\" }, … }）", "a table of tables ({ key = { key = \"…\" }, … })")
 TYPES |= dict.fromkeys(("signed", "filled", "required", "yes_no"), FLAG) | {"tolerance": NUMBER, "rows": TABLES}
+# a grouping's and a concordance's (the enums' and mark's keys are quoted in TOML, so their values are text too)
+TYPES |= dict.fromkeys(("field", "version", "next", "concordance"), TEXT) | {"groups": TABLES, "split": TEXTS_TABLE}
+TYPES |= dict.fromkeys(("added", "dropped", "flags"), TEXTS) | {"enums": TABLE_TABLE}
+TYPES |= dict.fromkeys(("renamed", "names", "marks", "names_en"), TEXT_TABLE)
 REQUIRED = {"form": ("id", "sheet"), "extend": (), "row": ("code", "name", "kind"), "rule": ("id",),
             "indicator": ("id",), "peer_ratio": ("id",)}
 
 
 def _is(value: object, wanted: tuple[str, str]) -> bool:
-    if wanted == TABLES:
-        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    inner = {TABLES: (list, dict), TEXTS: (list, str), TEXT_TABLE: (dict, str), TEXTS_TABLE: (dict, TEXTS),
+             TABLE_TABLE: (dict, TEXT_TABLE)}.get(wanted)
+    if inner:
+        outer, each = inner
+        values = value.values() if isinstance(value, dict) else value
+        return isinstance(value, outer) and all(_is(v, each) if isinstance(each, tuple) else isinstance(v, each)
+                                                for v in values)
     if wanted == NUMBER:
         return isinstance(value, int | float) and not isinstance(value, bool)
     return isinstance(value, bool if wanted == FLAG else str)

@@ -103,21 +103,27 @@ def parse(item: dict) -> Concordance:
     )
 
 
-def problems(c: Concordance, version: str, codes: set[str], enums: dict[str, dict[str, str]]) -> list[str]:
-    """What is wrong with a concordance composed to the current `version` (whose codes are `codes`)."""
+def problems(c: Concordance, version: str, codes: set[str],
+             enums: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+    """What is wrong with a concordance composed to the current `version` (whose codes are `codes`), in Chinese
+    and English."""
     out = []
     if c.next != version:
-        out.append(f"版本 {c.version} 的对照关系通向 {c.next}，接不到当前版本 {version}")
+        out.append((f"版本 {c.version} 的对照关系通向 {c.next}，接不到当前版本 {version}",
+                    f"the concordance of version {c.version} leads to {c.next}, not on to the current {version}"))
     for code in (*c.added, *c.renamed.values(), *(p for parts in c.split.values() for p in parts), *c.flags):
         if code not in codes:
-            out.append(f"版本 {c.version} 的对照关系中的 {code} 不是当前表式的指标代码")
+            out.append((f"版本 {c.version} 的对照关系中的 {code} 不是当前表式的指标代码",
+                        f"{code} in the concordance of version {c.version} is no code of the current forms"))
     for code in (*c.renamed, *c.split, *c.dropped):
         if not CODE.match(code):
-            out.append(f"版本 {c.version} 的旧代码“{code}”应为两个大写字母加两位数字")
+            out.append((f"版本 {c.version} 的旧代码“{code}”应为两个大写字母加两位数字",
+                        f"the old code '{code}' of version {c.version} should be two capital letters and two digits"))
     for name, mapping in c.enums.items():
         bad = [new for new in mapping.values() if new not in enums.get(name, {})]
         if bad:
-            out.append(f"版本 {c.version} 的 {name} 对照到当前代码表中没有的 {'、'.join(bad)}")
+            out.append((f"版本 {c.version} 的 {name} 对照到当前代码表中没有的 {'、'.join(bad)}",
+                        f"version {c.version} maps {name} to {', '.join(bad)}, not in the current code list"))
     return out
 
 

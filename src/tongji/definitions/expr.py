@@ -29,8 +29,10 @@ _CMP = {"<=": "<=", "≤": "<=", ">=": ">=", "≥": ">=", "<": "<", ">": ">", "=
 class ExprError(ValueError):
     """A rule or indicator expression that does not parse; `pos` is the character offset."""
 
-    def __init__(self, message: str, text: str, pos: int):
-        super().__init__(f"{message}: {text!r} (位置 {pos + 1})")
+    def __init__(self, message: tuple[str, str], text: str, pos: int):
+        zh, en = message
+        super().__init__(f"{zh}: {text!r} (位置 {pos + 1})")
+        self.en = f"{en}: {text!r} (position {pos + 1})"
         self.pos = pos
 
 
@@ -68,7 +70,7 @@ def parse(text: str) -> Expr:
         cmp = _CMP[p.take()]
         right = p.sum()
     if p.i < len(tokens):
-        raise ExprError("多余的内容", text, tokens[p.i][1])
+        raise ExprError(("多余的内容", "unexpected text"), text, tokens[p.i][1])
     names: list[str] = []
     previous: list[str] = []
     for node in (left, right):
@@ -82,7 +84,7 @@ def _tokenize(text: str) -> list[tuple[str, int]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise ExprError("无法识别的字符", text, pos)
+            raise ExprError(("无法识别的字符", "a character the grammar does not know"), text, pos)
         tokens.append((m.group(m.lastgroup), m.start(m.lastgroup)))
         pos = m.end()
     return tokens
@@ -97,10 +99,10 @@ class _Parser:
 
     def take(self, expected: str | None = None) -> str:
         if self.i >= len(self.tokens):
-            raise ExprError("表达式不完整", self.text, len(self.text))
+            raise ExprError(("表达式不完整", "the expression is incomplete"), self.text, len(self.text))
         tok, pos = self.tokens[self.i]
         if expected is not None and tok != expected:
-            raise ExprError(f"此处应为 {expected!r}", self.text, pos)
+            raise ExprError((f"此处应为 {expected!r}", f"expected {expected!r} here"), self.text, pos)
         self.i += 1
         return tok
 
@@ -141,11 +143,13 @@ class _Parser:
             at = self.tokens[self.i][1] if self.i < len(self.tokens) else len(self.text)
             code = self.take()
             if not CODE.match(code):
-                raise ExprError("prev( ) 中应为一个指标代码，如 prev(JF21)", self.text, at)
+                raise ExprError(("prev( ) 中应为一个指标代码，如 prev(JF21)",
+                                 "prev( ) takes one indicator code, like prev(JF21)"), self.text, at)
             self.take(")")
             return Node("prev", value=code)
         if tok in _CMP or tok in "+-*/)":
-            raise ExprError("此处应为指标代码、数字或括号", self.text, pos)
+            raise ExprError(("此处应为指标代码、数字或括号", "expected an indicator code, a number or a bracket here"),
+                            self.text, pos)
         return Node("name", value=tok)
 
 
