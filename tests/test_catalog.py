@@ -197,4 +197,4 @@ def test_a_python_plugin_rule_with_a_built_in_issue_code_is_refused(tmp_path):
     with pytest.raises(TongjiError) as exc:
         _ = plugins.configure(folder, entry_points=False).spec
     assert exc.value.exit_code == 2
-    assert "插件 my_checks 的审核关系 id“missing-unit”与内置问题代码重名" in str(exc.value)
+    assert str(exc.value) == "插件 my_checks 的审核关系 id“missing-unit”与内置问题代码重名，请给这条审核关系另起一个 id"

@@ -180,7 +180,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
     "output-no-permission": ("无法写入 {path}：没有写权限", "Cannot write {path}: no permission to write there"),
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),
-    "plugin-rule-clash": ("插件 {plugin} 的审核关系 id“{code}”与内置问题代码重名（{where}），请给这条审核关系另起一个 id", "Plugin {plugin}: rule id '{code}' is a built-in issue code ({where}); give the rule another id"),
+    "plugin-rule-clash": ("插件 {plugin} 的审核关系 id“{code}”与内置问题代码重名{where}，请给这条审核关系另起一个 id", "Plugin {plugin}: rule id '{code}' is a built-in issue code{where_en}; give the rule another id"),
     "plugin-conflict": ("“{what}”被两个插件重复注册：{first} 和 {second}", "'{what}' is registered twice: by {first} and by {second}"),
     "plugin-said": ("插件 {name}：{message}", "Plugin {name}: {message}"),
     "plugin-error": ("{message}", "{message}"),

@@ -189,7 +189,7 @@ class SpecBuilder:
                 raise _conflict(rid, seen[rid], r["_plugin"])
             seen[rid] = r["_plugin"]
             if rid in ISSUE_TYPES:  # a rule is an issue type: its id must not take a built-in code's place
-                raise TongjiError("plugin-rule-clash", plugin=r["_plugin"], code=rid, where=r["_where"])
+                raise _clash(r["_plugin"], rid, r["_where"])
             check, when = _parse_rule(r)
             for key, expr in (("check", check), ("when", when)):
                 for name in expr.previous if expr else []:
@@ -243,7 +243,7 @@ class SpecBuilder:
             seen[c.id] = c.plugin
             where = {"_where": f"{c.plugin}:0", "_plugin": c.plugin}
             if c.id in ISSUE_TYPES:  # a check is an issue type too
-                raise TongjiError("plugin-rule-clash", plugin=c.plugin, code=c.id, where=where["_where"])
+                raise _clash(c.plugin, c.id, "")
             if not callable(c.function):
                 raise _invalid(where, (f"检查 {c.id} 的第二个参数应为函数",
                                        f"the second argument of check {c.id} should be a function"))
@@ -340,6 +340,13 @@ def _invalid(item: dict, detail: str | tuple[str, str], key: str | None = None) 
         error = TongjiError("spec-invalid", file=file or "?", line=line or "?", detail=zh, detail_en=en)
     error.plugin = item.get("_plugin")  # `tongji plugins` shows that plugin as failed
     return error
+
+
+def _clash(plugin: str, rid: str, where: str) -> TongjiError:
+    """A rule or check taking a built-in issue code's id; `where` is its file and line, when it came from a file."""
+    at = where if where.split(":")[0].endswith(".toml") else ""  # a Python plugin's registration has no line
+    return TongjiError("plugin-rule-clash", plugin=plugin, code=rid, where=f"（{at}）" if at else "",
+                       where_en=f" ({at})" if at else "")
 
 
 def _conflict(what: str, first: str, second: str) -> TongjiError:
