@@ -318,3 +318,29 @@ def test_the_summary_sheets_a_form_may_not_take_are_those_the_summaries_have():
                                    GROUPS_SHEET, LIST_SHEET}
     # the tables unit_sheets continues past Excel's last row
     assert set(CONTINUED_SHEETS) == {DETAIL_SHEET, NOTES_SHEET, COMPLETENESS_SHEET, ISSUES_SHEET}
+
+
+def test_rollup_all_writes_every_summary_or_none_when_a_writer_fails(tmp_path):
+    """A writer failing at the 市, the last summary made, leaves no 街道 or 区 of this run in the folder, and the
+    last run's summaries as they were: never this run's 街道 beside the last run's 区."""
+    from city import build
+
+    city = build(tmp_path / "c", [[2], [1]])
+    out = tmp_path / "汇总"
+    args = ["rollup", str(city.folder), "-r", str(city.registry), "-p", "2025", "--all", "-o", str(out)]
+    assert run(args).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(before) == 5 * 4  # 市, two 区, a 街道 in each: workbook, two Parquet files and a manifest each
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "odd.py").write_text(
+        "from tongji.plugins.hookspecs import hookimpl\n\n\n@hookimpl\ndef register_output_formats(register):\n"
+        "    def odd(summary, out_dir):\n"
+        "        if summary.unit == '330100':\n"
+        "            raise RuntimeError('the disk went away')\n"
+        "        return []\n"
+        "    register('odd', odd)\n", encoding="utf-8")
+    city.write(city.children["330101"][0], city.units[city.children["330101"][0]]["file"], {"HY01": 999})
+    result = run(["--plugins-dir", str(folder), *args, "--format", "xlsx,odd"])
+    assert result.exit_code == 2 and "插件 odd" in result.output, result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing new, no staging folder left

@@ -57,7 +57,7 @@ def rollup_command(
     _check_formats(formats)
     ensure_dir(out)  # an unwritable folder is said before any workbook is read
     from tongji.definitions.codes import canonical_period
-    from tongji.writing.summary_files import stem_for, write_summary
+    from tongji.writing.summary_files import move_held, stem_for, write_summary
 
     con, spec = console(), load_spec()
     options = {"registry": registry, "period": period, "include_errors": include_errors,
@@ -71,14 +71,20 @@ def rollup_command(
             summaries = [rollup(inputs, unit=unit, tick=tick, on_files=on_total, **options)]
     nodes = summaries.nodes if all_nodes else [s.unit for s in summaries]
     refuse_replacing(inputs, out, [stem_for(n, canonical_period(period)) for n in nodes])
-    written, errors = [], False
+    written, errors, held, done = [], False, [], False
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))
-        write = partial(write_summary, out_dir=out, spec=spec, formats=formats, lang=lang())
-        for top, files in written_beside(summaries, write, writer_threads(registry.frame.height, spec, formats)):
-            written += files
-            errors = errors or top.has_errors
-            tick()
+        write = partial(write_summary, out_dir=out, spec=spec, formats=formats, lang=lang(), held=held)
+        beside = written_beside(summaries, write, writer_threads(registry.frame.height, spec, formats))
+        try:
+            for top, files in beside:
+                written += files
+                errors = errors or top.has_errors
+                tick()
+            done = True
+        finally:  # every summary in place, or none of them (once no writer is left running)
+            beside.close()
+            move_held(held, keep=done)
     show(con, top)
     con.print(shown("rollup-written", n=len(summaries), path=out, files=len(written)))
     raise typer.Exit(1 if errors else 0)

@@ -49,13 +49,14 @@ def stem_for(unit: str, period: str) -> str:
 
 
 def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",),
-                  lang: str | None = None) -> list[Path]:
+                  lang: str | None = None, held: list | None = None) -> list[Path]:
     """Write the summary in each format (an output format of `spec.writers`, the plugins that built the spec:
     xlsx, csv, json, html…), plus 明细/汇总 parquet and the manifest, into `out_dir`; return their paths. Every
     writer is given `lang` ("zh" or "en"; by default the language of this run) and sees the summary in it: the
     issues' messages, rollup's reasons and the indicators' notes (Summary.in_lang).
 
-    Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind.
+    Everything is written to a staging folder inside `out_dir` first, so a failure leaves nothing behind. Given
+    `held`, the files stay there, noted in it, until `move_held` puts every summary's in place at once.
     """
     writers = spec.writers  # the output formats of the plugins that built this spec
     unknown = [f for f in formats if f not in writers]
@@ -80,14 +81,35 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
                     _claim(made_by, path.name, fmt, writers)
                 staged[:0] = written
         finals = [out_dir / p.name for p in staged]
-        for src, dst in zip(staged, finals, strict=True):
-            try:
-                os.replace(src, dst)
-            except OSError as exc:
-                raise TongjiError("output-unwritable", path=dst, detail=exc.strerror or exc) from None
+        if held is not None:
+            held.append((stage, staged, finals))
+            stage = None
+        else:
+            _move(staged, finals)
         return finals
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def move_held(held: list, keep: bool) -> None:
+    """The files of the summaries `write_summary` held, put in place (`keep`) or thrown away; their staging
+    folders removed either way. `rollup --all` writes all its summaries or none: a failure halfway must not
+    leave this run's 街道 beside the last run's 区."""
+    try:
+        for _, staged, finals in held if keep else ():
+            _move(staged, finals)
+    finally:
+        for stage, _, _ in held:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move(staged: list[Path], finals: list[Path]) -> None:
+    for src, dst in zip(staged, finals, strict=True):
+        try:
+            os.replace(src, dst)
+        except OSError as exc:
+            raise TongjiError("output-unwritable", path=dst, detail=exc.strerror or exc) from None
 
 
 def _claim(made_by: dict[str, str], name: str, fmt: str, writers: dict) -> None:
