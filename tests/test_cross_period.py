@@ -20,6 +20,7 @@ CASES = [
     ("hy03-change", {"HY03": 44, "HY12": 40}, "HY03", {"HY03": 45, "HY12": 40}),  # 90 → 45 is exactly 50%
     ("bf01-flow", {"BF01": 4}, "BF01", {"BF01": 4, "BF05": 2}),  # 3 + 2 − 1
 ]
+SAME_YEAR = ("jf20-same-year",)  # compared with an earlier report of the same year (a quarter's): tested below
 PLUGIN = '''
 [[rule]]
 id = "hy12-not-down"
@@ -137,3 +138,59 @@ def test_a_rule_reading_an_unknown_code_last_period_is_refused(tmp_path):
     host = load_plugin(plugin)
     with pytest.raises(TongjiError, match="ZZ99"):
         host.spec  # noqa: B018
+
+
+@pytest.fixture(scope="module")
+def first_quarter(tmp_path_factory) -> Path:
+    """The 市's summary of 2025Q1: every unit opens the year at 50000 (GOOD_VALUES) and closes Q1 at 68799.5."""
+    root = tmp_path_factory.mktemp("q1")
+    host = load_plugin(builtins_only=True)
+    city = make_city(root / "city", host, period="2025Q1")
+    top = rollup(host, city)[city.top]
+    return next(p for p in write_outputs(host, top, root / "汇总") if p.suffix == ".xlsx")
+
+
+def quarter(root: Path, host, period: str, changed: dict):
+    first: list[str] = []
+
+    def values(code: str, row: dict) -> dict:
+        if row["层级"] == "基层" and not first:
+            first.append(code)
+        return changed if first and code == first[0] else {}
+
+    return make_city(root, host, period=period, values=values), first
+
+
+def test_a_later_quarter_keeps_the_years_opening_balance(tmp_path, first_quarter):
+    """经费 is 本年累计: Q2 opens the year on the same 年初结余 as Q1 (not on Q1's closing balance)."""
+    host = load_plugin(builtins_only=True)
+    city, _ = quarter(tmp_path / "ok", host, "2025Q2", {})
+    assert period_issues(host, city, first_quarter) == []
+    city, unit = quarter(tmp_path / "bad", host, "2025Q2", {"JF20": 50001, "JF21": 68800.5})
+    path = city.files[unit[0]]
+    assert period_issues(host, city, first_quarter) == [(str(path), "jf20-same-year", cell_of(path, "JF20"), "错误")]
+    top = rollup(host, city, previous=first_quarter)[city.top]
+    assert top.issues["message"].to_list() == ["年初结余（50001）不等于本年上期报表的年初结余（50000）"]
+
+
+def test_the_same_quarter_a_year_before_judges_no_opening_balance(tmp_path, first_quarter):
+    """2025Q1's closing balance is mid-year: a 2026Q1 report's 年初结余 is not compared with it."""
+    host = load_plugin(builtins_only=True)
+    city, _ = quarter(tmp_path, host, "2026Q1", {})
+    assert period_issues(host, city, first_quarter) == []
+
+
+def test_how_last_period_stands_to_this_one():
+    from tongji.definitions.codes import period_span
+
+    pairs = [("2024", "2025"), ("2024Q4", "2025Q2"), ("2024-12", "2025-01"), ("2025Q1", "2025Q2"),
+             ("2024Q2", "2025Q2"), ("2023", "2025")]
+    assert [period_span(a, b) for a, b in pairs] == ["上年末", "上年末", "上年末", "本年", "", ""]
+
+
+def test_previous_is_only_for_a_rule_reading_last_period(tmp_path):
+    plugin = tmp_path / "bad.toml"
+    plugin.write_text('[[rule]]\nid = "x"\nseverity = "错误"\ncheck = "HY03 <= HY01"\nprevious = "本年"\n',
+                      encoding="utf-8")
+    with pytest.raises(TongjiError, match="previous"):
+        load_plugin(plugin).spec  # noqa: B018

@@ -22,9 +22,11 @@ from tongji.reading.workbooks import read_workbooks
 
 
 def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer_latest: bool,
-           previous: pl.DataFrame | None, registry: Registry | None = None) -> tuple[pl.DataFrame, list[dict]]:
+           previous: pl.DataFrame | None, registry: Registry | None = None,
+           span: str | None = None) -> tuple[pl.DataFrame, list[dict]]:
     """One row per readable workbook (its values, unit, kind 基层/本级/汇总, errors, superseded, ok), and the
-    issues of the cross-period checks against `previous` (last period's 明细), when given. A unit in the
+    issues of the cross-period checks against `previous` (last period's 明细, of the `span` that
+    codes.period_span says), when given. A unit in the
     `registry` sends the kind of workbook its place there says, whatever its 组织类型 (FM05) claims."""
     codes = [r.code for r in spec.numeric_rows()]
     status = report.workbooks.select("file", "status", "errors")
@@ -56,7 +58,7 @@ def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer
         books = books.with_columns(pl.lit(False).alias("superseded"), pl.lit(False).alias("_latest"))
     found: list[dict] = []
     if previous is not None:
-        books, found = _period_checks(books, previous, spec)
+        books, found = _period_checks(books, previous, spec, span)
     # --include-errors takes a workbook despite its errors, never two of one unit: a conflict is no error to overlook
     conflict = (pl.col("dup_errors") > 0) & ~pl.col("_latest")
     ok = (pl.col("errors") == 0) | (pl.lit(include_errors) & ~conflict)
@@ -89,9 +91,10 @@ def fates(books: pl.DataFrame, registry: Registry) -> pl.DataFrame:
     return render_column(out, "reason", MESSAGE_LANG)
 
 
-def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> tuple[pl.DataFrame, list[dict]]:
+def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec,
+                   span: str | None) -> tuple[pl.DataFrame, list[dict]]:
     """The books with the errors of the cross-period checks added, and those checks' issues (at their cells)."""
-    found = period_issues(books, previous, spec)
+    found = period_issues(books, previous, spec, span)
     by_file: dict[str, list[dict]] = {}
     for i in found:
         by_file.setdefault(i["file"], []).append(i)

@@ -32,14 +32,17 @@ def _fails(rule: Rule, spec: Spec, left: pl.Expr, right: pl.Expr) -> pl.Expr:
 FAILS = {"pos": pl.Int64, "rule": pl.Utf8, "left": pl.Float64, "right": pl.Float64, "diff": pl.Float64}
 
 
-def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr], cross_period: bool = False) -> pl.DataFrame:
+def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr], cross_period: bool = False,
+             span: str | None = None) -> pl.DataFrame:
     """One row per (workbook, failed rule): pos, rule, left, right, diff.
 
     `scopes` maps 基层, 本级 and 汇总 to the rows of `wide` that are such workbooks; 全部 applies to all.
     The rules of one workbook by default; with `cross_period`, the rules reading prev() instead, on a frame that
-    also has last period's values (columns prev_JF21, ...). Every rule is tried in one query; the sides are
-    computed only for the rules some row fails (a query has a fixed cost, and most batches fail few rules)."""
-    rules = [r for r in spec.derive(_compiled) if r[0].cross_period == cross_period]
+    also has last period's values (columns prev_JF21, ...), whose `span` (codes.period_span) leaves out the rules
+    made for another last period. Every rule is tried in one query; the sides are computed only for the rules
+    some row fails (a query has a fixed cost, and most batches fail few rules)."""
+    rules = [r for r in spec.derive(_compiled) if r[0].cross_period == cross_period
+             and (span is None or r[0].previous in ("任意", span))]
     masks = wide.select([(fails & scopes[rule.scope] if rule.scope in scopes else fails).fill_null(False).alias(
         str(i)) for i, (rule, _, _, fails) in enumerate(rules)]) if rules else pl.DataFrame()
     rows = wide.with_row_index("pos")

@@ -69,6 +69,17 @@ def previous_period(period: str) -> str:
     return f"{int(canonical[:4]) - 1}{canonical[4:]}"
 
 
+def period_span(last: str, now: str) -> str:
+    """How last period's report stands to this one's, for the cross-period rules that need one: 上年末 when it is
+    the end of the year before (2024 for 2025, 2024Q4 for 2025Q2, 2024-12 for 2025-06), 本年 when it is an earlier
+    period of the same year (2025Q1 for 2025Q2), else "" (the same quarter a year before, say)."""
+    if last[:4] == now[:4] and last < now:
+        return "本年"
+    if int(last[:4]) == int(now[:4]) - 1 and (len(last) == 4 or last[4:] in ("Q4", "-12")):
+        return "上年末"
+    return ""
+
+
 def area_prefix(area: str) -> str:
     """The significant part of a 12-digit 区划代码: 330106001000 → 330106001 (a 街道's area)."""
     a = area.strip()
