@@ -29,6 +29,23 @@ def _fails(rule: Rule, spec: Spec, left: pl.Expr, right: pl.Expr) -> pl.Expr:
     return ~ok
 
 
+def within_summed(found: pl.DataFrame, spec: Spec, summed: pl.Expr) -> pl.DataFrame:
+    """`found` (rows with a rule id and its diff) without the findings on a summary that its units' own rounding
+    explains. A summary's total adds up `summed` workbooks (its 明细 rows), each allowed 0.01 元 per term and
+    accepted with it: their imbalances add up too, so the summary is allowed as many times one workbook's
+    tolerance. Other issues, and rules compared without a tolerance, are kept."""
+    rules = [r for r in spec.rules if r.check.cmp in ("=", "<=", ">=")]
+    if not rules or not found.height:
+        return found
+    rule = pl.col("rule")
+    tol = rule.replace_strict({r.id: _tolerance(r, spec) for r in rules}, default=None, return_dtype=pl.Float64)
+    cmp = rule.replace_strict({r.id: r.check.cmp for r in rules}, default=None, return_dtype=pl.Utf8)
+    tol, diff = tol * summed, pl.col("diff")
+    within = pl.when(cmp == "=").then(diff.abs() <= tol).when(cmp == "<=").then(diff <= tol).when(
+        cmp == ">=").then(diff >= -tol)
+    return found.filter(~within.fill_null(False))
+
+
 FAILS = {"pos": pl.Int64, "rule": pl.Utf8, "left": pl.Float64, "right": pl.Float64, "diff": pl.Float64}
 
 
