@@ -198,3 +198,20 @@ def test_the_bundled_last_year_is_old_and_still_gives_year_on_year():
     last = {r[1]: r[3] for r in wb["会员"].iter_rows(values_only=True) if r[1]}  # the 2024 summary's own totals
     assert totals["HY03"]["previous"] == last["HY03"] > 0 and totals["JF23"]["previous"] == 0.0
     assert totals["HY03"]["change"] == pytest.approx(totals["HY03"]["value"] / last["HY03"] - 1)
+
+
+def test_an_old_form_lapses_at_its_own_mark(tmp_path):
+    """A 2025.1 form was filed until 2026年12月: dated 2027-01-15 it had lapsed, though the current form runs to
+    2027年12月; the same date on a current workbook is fine."""
+    (tmp_path / "older.toml").write_text(OLDER + '\n[concordance.marks]\n"有效期至" = "2026年12月"\n', encoding="utf-8")
+    spec = load_plugin(tmp_path / "older.toml").spec
+    joined = GOOD["JF11"] + GOOD["JF15"]
+    path = old_workbook(tmp_path / "older.xlsx", {"HY15": 1, "JF30": joined}, {"FM10": "2027-01-15"},
+                        version="2025.1", spec=spec)
+    report = validate([path], spec=spec)
+    old = layout_of(spec, "2025.1")
+    assert report.flatten(["rule", "cell", "severity"]) == [
+        ["form-lapsed", cell_of("FM10", old), "警告"], ["old-version-read", cell_of("FM12", old), "提示"]]
+    assert "晚于报表有效期至 2026年12月" in report.issues["message"][0]
+    current = make_workbook(tmp_path / "current.xlsx", cover_values=cover(FM10="2027-01-15"))
+    assert validate([current], spec=spec).flatten(["rule"]) == []
