@@ -147,6 +147,22 @@ def area_level_ok_expr(area: pl.Expr) -> pl.Expr:
             .when(plain).then(pl.lit(True)).otherwise(other))
 
 
+# 国民经济行业分类 (GB/T 4754-2017): each 门类 letter and the last two-digit 大类 it holds (01–05 are A, …)
+_SECTION_ENDS = (("A", 5), ("B", 12), ("C", 43), ("D", 46), ("E", 50), ("F", 52), ("G", 60), ("H", 62), ("I", 65),
+                 ("J", 69), ("K", 70), ("L", 72), ("M", 75), ("N", 79), ("O", 82), ("P", 83), ("Q", 85), ("R", 90),
+                 ("S", 96), ("T", 97))
+DIVISION_SECTION = {f"{d:02d}": letter for i, (letter, last) in enumerate(_SECTION_ENDS)
+                    for d in range((_SECTION_ENDS[i - 1][1] + 1) if i else 1, last + 1)}
+
+
+def industry_with_section(text: pl.Expr) -> pl.Expr:
+    """An industry code given without its 门类 letter (1311, 13) with the letter its 大类 belongs to (C1311, C13):
+    grouped by 门类, the unit then counts under C rather than 未分类. Any other text stays as it is."""
+    section = text.str.slice(0, 2).replace_strict(DIVISION_SECTION, default=None, return_dtype=pl.Utf8)
+    bare = text.str.contains(r"^[0-9]{2,4}(?:\s|$)") & section.is_not_null()
+    return pl.when(bare).then(section + text).otherwise(text)
+
+
 def form_lapse_date(text: str):
     """The last day a form's 有效期至 mark covers: 2027年12月 → 2027-12-31; None when it cannot be read."""
     import calendar
