@@ -111,6 +111,7 @@ def test_cover_accepts_labels_and_variants(tmp_path):
     {"FM07": "330106101001", "FM03": "330106001"},  # 101: a 镇
     {"FM06": "159 其他有限责任公司"}, {"FM06": "700"},  # the 登记注册类型 list
     {"FM10": "2027-12-31"},  # the last day of 有效期至 2027年12月
+    {"FM13": UNION_CODE.lower(), "FM14": HOST_CODE.lower()},  # a credit code typed in small letters is that code
 ])
 def test_cover_v2_items_pass(tmp_path, over):
     assert run(tmp_path, cover_values=cover(**over)).issues.height == 0

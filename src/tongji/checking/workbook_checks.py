@@ -137,6 +137,7 @@ def _cover_text(spec: Spec) -> pl.Expr:
         .when(pl.col("kind") == "period").then(period)
         .when(pl.col("kind") == "area").then(text.str.replace(r"\.0$", ""))
         .when(pl.col("kind") == "industry").then(industry_with_section(text))
+        .when(pl.col("kind") == "uscc").then(text.str.to_uppercase())  # its letters are capitals: 91…ma1b2c3d… is it
         .otherwise(text)
     )
 
