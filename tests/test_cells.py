@@ -85,6 +85,8 @@ def _with_bad_org_check(prefix: str, area: str) -> str:
     ("FM13", UNION_CODE[:-1] + "0", "bad-credit-code", "错误"),
     ("FM14", "91330106MA1B2C3D", "bad-credit-code", "错误"),
     ("FM15", "制造", "bad-industry", "警告"),
+    ("FM15", "A13", "bad-industry", "警告"),  # 大类 13 is 制造业, in 门类 C, not A
+    ("FM15", "99", "bad-industry", "警告"),  # there is no 大类 99
     ("FM13", HOST_CODE, "credit-not-union", "警告"),  # the host firm's 91 code where the union's belongs
     ("FM13", make_uscc("81", "330108", "MA2C3D4E"), "credit-area", "警告"),  # registered in another county
     ("FM13", _with_bad_org_check("81", "330106"), "credit-org-code", "警告"),
