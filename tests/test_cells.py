@@ -36,6 +36,14 @@ def test_text_numbers_are_read_with_a_notice(tmp_path, raw):
     assert report.workbooks["status"].to_list() == ["通过"]
 
 
+def test_a_signed_amount_pasted_with_a_minus_sign_is_read(tmp_path):
+    """−200.50 with the typographic minus (U+2212, as Word and PDFs write it) is -200.50, like －200.50."""
+    for i, raw in enumerate(["\u2212200.50", "\uff0d200.50"]):
+        report = run(tmp_path / str(i), {"JF08": raw})
+        assert report.flatten(["cell", "rule", "severity", "value"]) == [[cell_of("JF08"), "text-number", "提示", raw]]
+        assert report.values["JF08"].to_list() == [-200.5]
+
+
 def test_text_number_value_takes_part_in_rules(tmp_path):
     report = run(tmp_path, {"HY02": "1,000", "HY01": 1000})
     assert report.flatten(["cell", "rule"]) == [[cell_of("HY02"), "text-number"]]
