@@ -194,3 +194,24 @@ def test_previous_is_only_for_a_rule_reading_last_period(tmp_path):
                       encoding="utf-8")
     with pytest.raises(TongjiError, match="previous"):
         load_plugin(plugin).spec  # noqa: B018
+
+
+def test_a_line_last_period_did_not_have_did_not_jump_from_0(tmp_path, last_year):
+    """A plugin adds a count line this year: last year's summary has no such column, so no unit's 1500 jumped from
+    0 (count-jump) and a rule reading prev() of it is not judged; 上期数 still reads 0, with no 同比."""
+    plugin = tmp_path / "hz.toml"
+    plugin.write_text('[[extend]]\nform = "HY"\nrows = [{ code = "HZ01", name = "灵活就业人员", kind = "count", '
+                      'unit = "人" }]\n\n[[rule]]\nid = "hz01-not-down"\nseverity = "警告"\n'
+                      'check = "HZ01 >= prev(HZ01)"\nmessage = "灵活就业人员少于上期"\n', encoding="utf-8")
+    host = load_plugin(plugin)
+    assert not host.errors
+    city, unit = this_year(tmp_path / "city", host, {"HZ01": 1500})
+    assert period_issues(host, city, last_year) == []
+    top = rollup(host, city, previous=last_year)[city.top]
+    hz01 = top.totals.filter(top.totals["code"] == "HZ01").row(0, named=True)
+    assert (hz01["value"], hz01["previous"], hz01["change"]) == (1500.0, 0.0, None)
+    builtins = load_plugin(builtins_only=True)
+    city, unit = this_year(tmp_path / "jump", builtins, {"BF17": 1500, "BF18": 1000})
+    path = city.files[unit]
+    assert period_issues(builtins, city, last_year) == [
+        (str(path), "count-jump", cell_of(path, "BF17"), "警告")]  # a line last year had, at 0

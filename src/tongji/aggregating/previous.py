@@ -57,7 +57,8 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
         raise TongjiError("previous-period", path=path, found=row.get("FM04"), period=period, blank=("found",))
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
     old = spec.versions.get(str(row.get("FM12") or "").strip())
-    detail = read_detail(path, spec, row.get("FM12"))
+    # a line last period's summary did not have is blank, not 0: nothing jumped from 0, no prev() rule is judged
+    detail = read_detail(path, spec, row.get("FM12"), lacking=None)
     span = period_span(earlier, period) if period and earlier else None
     if old is None:
         return Previous(totals, detail, [], (), span)
@@ -91,7 +92,7 @@ def period_issues(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec, span:
                                         if c in previous.columns and spec.rows[c].kind != "text"])
     df = books.filter(pl.col("kind") != "汇总").join(prev, left_on="unit", right_on="单位代码", how="inner",
                                                      maintain_order="left")
-    df = df.with_columns([pl.lit(0.0).alias(previous_column(c)) for c in _numeric(spec)
+    df = df.with_columns([pl.lit(None, pl.Float64).alias(previous_column(c)) for c in _numeric(spec)
                           if previous_column(c) not in df.columns])  # a line last period's form did not have
     return _rule_issues(df, spec, span) + _jumps(df, spec)
 
