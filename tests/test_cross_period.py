@@ -215,3 +215,17 @@ def test_a_line_last_period_did_not_have_did_not_jump_from_0(tmp_path, last_year
     path = city.files[unit]
     assert period_issues(builtins, city, last_year) == [
         (str(path), "count-jump", cell_of(path, "BF17"), "警告")]  # a line last year had, at 0
+
+
+def test_a_flow_explained_beside_any_cell_it_reads_is_explained(tmp_path, last_year):
+    """bf01-flow reads BF01, BF05 and BF06: a household that left the city, said in 说明 beside 本期脱困户数, explains
+    it, as a note beside any cell of a rule does within one workbook."""
+    host = load_plugin(builtins_only=True)
+    city, unit = this_year(tmp_path, host, {"BF01": 4})
+    wb = openpyxl.load_workbook(city.files[unit])
+    sheet, ref = cell_of(city.files[unit], "BF06").split("!")
+    wb[sheet][ref].offset(column=1).value = "另有一户迁出本市"
+    wb.save(city.files[unit])
+    top = rollup(host, city, previous=last_year)[city.top]
+    assert top.issues.select("rule", "cell", "explained").rows() == [
+        ("bf01-flow", cell_of(city.files[unit], "BF01"), "另有一户迁出本市")]

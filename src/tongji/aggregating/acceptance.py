@@ -98,15 +98,23 @@ def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec,
     by_file: dict[str, list[dict]] = {}
     for i in found:
         by_file.setdefault(i["file"], []).append(i)
+    rules = {r.id: r for r in spec.rules}
+
+    def involved(item: dict) -> list[str]:  # the cells a rule reads, as for the checks of one workbook
+        rule = rules.get(item["rule"])
+        codes = [] if rule is None else rule.check.codes + (rule.when.codes if rule.when else [])
+        return list(dict.fromkeys([item["code"], *codes]))
+
     issues = []
     for file, items in by_file.items():
-        cells, notes = _locate(path_of(file), [i["code"] for i in items], spec)
+        cells, notes = _locate(path_of(file), [c for i in items for c in involved(i)], spec)
         for i in items:
             row = issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
                             cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name,
                             kind=i["kind"])
-            if i["severity"] != "错误" and notes.get(i["code"]):  # a swing explained in 说明 is 已说明
-                row["explained"] = notes[i["code"]]
+            said = [notes[c] for c in involved(i) if notes.get(c)]
+            if i["severity"] != "错误" and said:  # a swing explained in 说明 (beside any cell it reads) is 已说明
+                row["explained"] = "；".join(said)
             issues.append(row)
     errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
                           schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")
