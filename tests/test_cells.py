@@ -36,6 +36,14 @@ def test_text_numbers_are_read_with_a_notice(tmp_path, raw):
     assert report.workbooks["status"].to_list() == ["通过"]
 
 
+def test_a_signed_amount_pasted_with_a_minus_sign_is_read(tmp_path):
+    """−200.50 with the typographic minus (U+2212, as Word and PDFs write it) is -200.50, like －200.50."""
+    for i, raw in enumerate(["\u2212200.50", "\uff0d200.50"]):
+        report = run(tmp_path / str(i), {"JF08": raw})
+        assert report.flatten(["cell", "rule", "severity", "value"]) == [[cell_of("JF08"), "text-number", "提示", raw]]
+        assert report.values["JF08"].to_list() == [-200.5]
+
+
 def test_text_number_value_takes_part_in_rules(tmp_path):
     report = run(tmp_path, {"HY02": "1,000", "HY01": 1000})
     assert report.flatten(["cell", "rule"]) == [[cell_of("HY02"), "text-number"]]
@@ -85,6 +93,8 @@ def _with_bad_org_check(prefix: str, area: str) -> str:
     ("FM13", UNION_CODE[:-1] + "0", "bad-credit-code", "错误"),
     ("FM14", "91330106MA1B2C3D", "bad-credit-code", "错误"),
     ("FM15", "制造", "bad-industry", "警告"),
+    ("FM15", "A13", "bad-industry", "警告"),  # 大类 13 is 制造业, in 门类 C, not A
+    ("FM15", "99", "bad-industry", "警告"),  # there is no 大类 99
     ("FM13", HOST_CODE, "credit-not-union", "警告"),  # the host firm's 91 code where the union's belongs
     ("FM13", make_uscc("81", "330108", "MA2C3D4E"), "credit-area", "警告"),  # registered in another county
     ("FM13", _with_bad_org_check("81", "330106"), "credit-org-code", "警告"),
@@ -111,6 +121,7 @@ def test_cover_accepts_labels_and_variants(tmp_path):
     {"FM07": "330106101001", "FM03": "330106001"},  # 101: a 镇
     {"FM06": "159 其他有限责任公司"}, {"FM06": "700"},  # the 登记注册类型 list
     {"FM10": "2027-12-31"},  # the last day of 有效期至 2027年12月
+    {"FM13": UNION_CODE.lower(), "FM14": HOST_CODE.lower()},  # a credit code typed in small letters is that code
 ])
 def test_cover_v2_items_pass(tmp_path, over):
     assert run(tmp_path, cover_values=cover(**over)).issues.height == 0

@@ -20,6 +20,7 @@ CASES = [
     ("hy03-change", {"HY03": 44, "HY12": 40}, "HY03", {"HY03": 45, "HY12": 40}),  # 90 → 45 is exactly 50%
     ("bf01-flow", {"BF01": 4}, "BF01", {"BF01": 4, "BF05": 2}),  # 3 + 2 − 1
 ]
+SAME_YEAR = ("jf20-same-year",)  # compared with an earlier report of the same year (a quarter's): tested below
 PLUGIN = '''
 [[rule]]
 id = "hy12-not-down"
@@ -137,3 +138,94 @@ def test_a_rule_reading_an_unknown_code_last_period_is_refused(tmp_path):
     host = load_plugin(plugin)
     with pytest.raises(TongjiError, match="ZZ99"):
         host.spec  # noqa: B018
+
+
+@pytest.fixture(scope="module")
+def first_quarter(tmp_path_factory) -> Path:
+    """The 市's summary of 2025Q1: every unit opens the year at 50000 (GOOD_VALUES) and closes Q1 at 68799.5."""
+    root = tmp_path_factory.mktemp("q1")
+    host = load_plugin(builtins_only=True)
+    city = make_city(root / "city", host, period="2025Q1")
+    top = rollup(host, city)[city.top]
+    return next(p for p in write_outputs(host, top, root / "汇总") if p.suffix == ".xlsx")
+
+
+def quarter(root: Path, host, period: str, changed: dict):
+    first: list[str] = []
+
+    def values(code: str, row: dict) -> dict:
+        if row["层级"] == "基层" and not first:
+            first.append(code)
+        return changed if first and code == first[0] else {}
+
+    return make_city(root, host, period=period, values=values), first
+
+
+def test_a_later_quarter_keeps_the_years_opening_balance(tmp_path, first_quarter):
+    """经费 is 本年累计: Q2 opens the year on the same 年初结余 as Q1 (not on Q1's closing balance)."""
+    host = load_plugin(builtins_only=True)
+    city, _ = quarter(tmp_path / "ok", host, "2025Q2", {})
+    assert period_issues(host, city, first_quarter) == []
+    city, unit = quarter(tmp_path / "bad", host, "2025Q2", {"JF20": 50001, "JF21": 68800.5})
+    path = city.files[unit[0]]
+    assert period_issues(host, city, first_quarter) == [(str(path), "jf20-same-year", cell_of(path, "JF20"), "错误")]
+    top = rollup(host, city, previous=first_quarter)[city.top]
+    assert top.issues["message"].to_list() == ["年初结余（50001）不等于本年上期报表的年初结余（50000）"]
+
+
+def test_the_same_quarter_a_year_before_judges_no_opening_balance(tmp_path, first_quarter):
+    """2025Q1's closing balance is mid-year: a 2026Q1 report's 年初结余 is not compared with it."""
+    host = load_plugin(builtins_only=True)
+    city, _ = quarter(tmp_path, host, "2026Q1", {})
+    assert period_issues(host, city, first_quarter) == []
+
+
+def test_how_last_period_stands_to_this_one():
+    from tongji.definitions.codes import period_span
+
+    pairs = [("2024", "2025"), ("2024Q4", "2025Q2"), ("2024-12", "2025-01"), ("2025Q1", "2025Q2"),
+             ("2024Q2", "2025Q2"), ("2023", "2025")]
+    assert [period_span(a, b) for a, b in pairs] == ["上年末", "上年末", "上年末", "本年", "", ""]
+
+
+def test_previous_is_only_for_a_rule_reading_last_period(tmp_path):
+    plugin = tmp_path / "bad.toml"
+    plugin.write_text('[[rule]]\nid = "x"\nseverity = "错误"\ncheck = "HY03 <= HY01"\nprevious = "本年"\n',
+                      encoding="utf-8")
+    with pytest.raises(TongjiError, match="previous"):
+        load_plugin(plugin).spec  # noqa: B018
+
+
+def test_a_line_last_period_did_not_have_did_not_jump_from_0(tmp_path, last_year):
+    """A plugin adds a count line this year: last year's summary has no such column, so no unit's 1500 jumped from
+    0 (count-jump) and a rule reading prev() of it is not judged; 上期数 still reads 0, with no 同比."""
+    plugin = tmp_path / "hz.toml"
+    plugin.write_text('[[extend]]\nform = "HY"\nrows = [{ code = "HZ01", name = "灵活就业人员", kind = "count", '
+                      'unit = "人" }]\n\n[[rule]]\nid = "hz01-not-down"\nseverity = "警告"\n'
+                      'check = "HZ01 >= prev(HZ01)"\nmessage = "灵活就业人员少于上期"\n', encoding="utf-8")
+    host = load_plugin(plugin)
+    assert not host.errors
+    city, unit = this_year(tmp_path / "city", host, {"HZ01": 1500})
+    assert period_issues(host, city, last_year) == []
+    top = rollup(host, city, previous=last_year)[city.top]
+    hz01 = top.totals.filter(top.totals["code"] == "HZ01").row(0, named=True)
+    assert (hz01["value"], hz01["previous"], hz01["change"]) == (1500.0, 0.0, None)
+    builtins = load_plugin(builtins_only=True)
+    city, unit = this_year(tmp_path / "jump", builtins, {"BF17": 1500, "BF18": 1000})
+    path = city.files[unit]
+    assert period_issues(builtins, city, last_year) == [
+        (str(path), "count-jump", cell_of(path, "BF17"), "警告")]  # a line last year had, at 0
+
+
+def test_a_flow_explained_beside_any_cell_it_reads_is_explained(tmp_path, last_year):
+    """bf01-flow reads BF01, BF05 and BF06: a household that left the city, said in 说明 beside 本期脱困户数, explains
+    it, as a note beside any cell of a rule does within one workbook."""
+    host = load_plugin(builtins_only=True)
+    city, unit = this_year(tmp_path, host, {"BF01": 4})
+    wb = openpyxl.load_workbook(city.files[unit])
+    sheet, ref = cell_of(city.files[unit], "BF06").split("!")
+    wb[sheet][ref].offset(column=1).value = "另有一户迁出本市"
+    wb.save(city.files[unit])
+    top = rollup(host, city, previous=last_year)[city.top]
+    assert top.issues.select("rule", "cell", "explained").rows() == [
+        ("bf01-flow", cell_of(city.files[unit], "BF01"), "另有一户迁出本市")]

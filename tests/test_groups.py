@@ -277,3 +277,18 @@ def test_the_nodes_of_a_level_grouped_together_are_each_grouped_alone(tree):
     assert off == [[], [], [], []]
     assert together[-1]["HY01"].to_list() == [0.0] * together[-1].height
     assert together[0].equals(streets[0].groups)  # as rollup_all made it, with its level
+
+
+def test_an_industry_code_without_its_letter_counts_under_its_section(tmp_path):
+    """1311 (农副食品加工) and 83 (教育) are 大类 codes the cover accepts without the 门类 letter: they count under
+    C and P, as C1311 and P would, not as 未分类."""
+    city = build(tmp_path, [[3]])
+    for code, industry in zip([c for c, u in city.units.items() if u["层级"] == "基层"], ["1311", "83", "C13"],
+                              strict=True):
+        city.write(code, Path(city.units[code]["file"]), FM15=industry)
+    street = next(c for c, u in city.units.items() if u["层级"] == "街道")
+    summary = rollup_all(city.folder, registry=city.registry, period="2025")[street]
+    assert summary.issues.height == 0
+    by_section = {r["group"]: r["JH00"] for r in summary.groups.filter(pl.col("grouping") == "行业门类")
+                  .iter_rows(named=True) if r["JH00"]}
+    assert by_section == {"C": 2, "P": 1}

@@ -138,3 +138,17 @@ def test_an_active_unit_under_a_revoked_one_is_a_registry_error(tmp_path):
     assert "active but their parent is marked 撤销 (revoked): G1→S" in result.output
     revoked = rows.replace("G1,甲工会,S,基层,1,330106001001,正常", "G1,甲工会,S,基层,1,330106001001,撤销")
     assert load_registry(write(tmp_path, revoked)).children("D") == []  # revoked with its units: fine
+
+
+def test_a_state_other_than_active_or_revoked_is_a_registry_error(tmp_path):
+    """撤消 or 注销 must not read as 正常: the unit would be expected and counted missing. Blank stays 正常."""
+    rows = GOOD.replace("330106001002,撤销", "330106001002,撤消").replace("330106001001,正常", "330106001001,")
+    path = write(tmp_path, rows)
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == "名册中状态应为“正常”或“撤销”（空白按正常）：G2（撤消）"
+    result = CliRunner().invoke(cli.app, ["--lang", "en", "validate", str(path), "--registry", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "正常 (active) or 撤销 (revoked; blank is 正常): G2（撤消）" in result.output
+    reg = load_registry(write(tmp_path, rows.replace("撤消", "撤销")))
+    assert reg.children("S") == ["G1"]

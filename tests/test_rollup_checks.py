@@ -124,3 +124,40 @@ def test_python_checks_on_summaries_made_in_memory_agree_with_level_by_level(tmp
     # --include-errors takes it, as it takes a workbook with errors
     taken = rollup_all(city.folder, registry=city.registry, period="2025", spec=spec, include_errors=True)
     assert set(city.subtree(biggest)) <= set(taken[district].detail["单位代码"])
+
+
+# --- a summary allows each of its workbooks its own rounding ---------------------------------------
+
+def off_by_cents(i: int, benji: bool) -> dict:
+    """Every workbook's 收入合计 5 分 above its lines, within its tolerance (0.01 元 for each of 9 terms): accepted."""
+    v = values_for(1, benji) | {"BF20": 2000 + i}
+    return v | {"JF01": v["JF01"] + 0.05, "JF21": v["JF21"] + 0.05}
+
+
+def test_a_summary_of_workbooks_each_within_tolerance_is_not_returned(tmp_path):
+    """Two grassroots unions and a 街道's 本级, each 0.05 off: the 街道's total is 0.15 off, more than one workbook's
+    0.09 but within three. Its units were accepted with it, so the 区 must not return the 街道 for jf01-sum,
+    level by level (its summary workbook validated) or with --all (its totals made in memory)."""
+    city = build(tmp_path / "city", [[2]], values=off_by_cents)
+    done = level_by_level(city, tmp_path / "levels")
+    every = rollup_all(city.folder, registry=city.registry, period="2025")
+    for node in ("330101", "330100"):
+        for summary in (done[node][0], every[node]):
+            assert "jf01-sum" not in summary.issues["rule"].to_list(), node
+            assert summary.total("JH00") == 2, node
+
+
+def test_a_summary_imbalanced_beyond_its_units_rounding_is_still_caught(tmp_path):
+    """A 街道 that took a unit 100 元 off (--include-errors) sends a summary 100 元 off: the 区 sees jf01-sum."""
+    city = build(tmp_path / "city", [[2]], values=lambda i, benji: values_for(1, benji) | {"BF20": 2000 + i} | (
+        {"JF01": values_for(1, benji)["JF01"] + 100, "JF21": values_for(1, benji)["JF21"] + 100} if i == 3 else {}))
+    street = next(c for c, u in city.units.items() if u["层级"] == "街道")
+    inputs = [city.units[street]["file"], *[city.units[c]["file"] for c in city.children[street]]]
+    summary = rollup(inputs, registry=city.registry, unit=street, period="2025", include_errors=True)
+    from tongji.writing.summary_files import write_summary
+
+    path = next(p for p in write_summary(summary, tmp_path / "out", load_spec()) if p.suffix == ".xlsx")
+    import tongji
+
+    found = tongji.validate([path], period="2025").issues.filter(pl.col("rule") == "jf01-sum")
+    assert found.select("rule", "cell", "diff").rows() == [("jf01-sum", "经费!D8", 100.0)]

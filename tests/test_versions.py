@@ -198,3 +198,46 @@ def test_the_bundled_last_year_is_old_and_still_gives_year_on_year():
     last = {r[1]: r[3] for r in wb["会员"].iter_rows(values_only=True) if r[1]}  # the 2024 summary's own totals
     assert totals["HY03"]["previous"] == last["HY03"] > 0 and totals["JF23"]["previous"] == 0.0
     assert totals["HY03"]["change"] == pytest.approx(totals["HY03"]["value"] / last["HY03"] - 1)
+
+
+def test_an_old_form_lapses_at_its_own_mark(tmp_path):
+    """A 2025.1 form was filed until 2026年12月: dated 2027-01-15 it had lapsed, though the current form runs to
+    2027年12月; the same date on a current workbook is fine."""
+    (tmp_path / "older.toml").write_text(OLDER + '\n[concordance.marks]\n"有效期至" = "2026年12月"\n', encoding="utf-8")
+    spec = load_plugin(tmp_path / "older.toml").spec
+    joined = GOOD["JF11"] + GOOD["JF15"]
+    path = old_workbook(tmp_path / "older.xlsx", {"HY15": 1, "JF30": joined}, {"FM10": "2027-01-15"},
+                        version="2025.1", spec=spec)
+    report = validate([path], spec=spec)
+    old = layout_of(spec, "2025.1")
+    assert report.flatten(["rule", "cell", "severity"]) == [
+        ["form-lapsed", cell_of("FM10", old), "警告"], ["old-version-read", cell_of("FM12", old), "提示"]]
+    assert "晚于报表有效期至 2026年12月" in report.issues["message"][0]
+    current = make_workbook(tmp_path / "current.xlsx", cover_values=cover(FM10="2027-01-15"))
+    assert validate([current], spec=spec).flatten(["rule"]) == []
+
+
+def test_a_line_split_since_last_year_gets_no_year_on_year(tmp_path):
+    """Last year's 2025.1 summary had one line JF30 for 职工活动 and 业务 spending, split into JF11 and JF15 now.
+    Its whole value reads as JF11: 上期数 is shown, but a 同比 of JF11 (−33%) or of 职工活动支出占比 would be wrong."""
+    import polars as pl
+
+    (tmp_path / "older.toml").write_text(OLDER, encoding="utf-8")
+    host = load_plugin(tmp_path / "older.toml")
+    spec = host.spec
+    last = make_city(tmp_path / "last", host, period="2024")
+    top = rollup(host, last)[last.top]
+    old, layout = in_version(top, spec, "2025.1")
+    old.detail = old.detail.with_columns((pl.col("JF30") + top.detail["JF15"]).alias("JF30"))  # the one old line
+    prev = next(p for p in write_summary(old, tmp_path / "2024", layout, ("xlsx",)) if p.suffix == ".xlsx")
+    now = make_city(tmp_path / "now", host, values={"JF20": GOOD["JF21"], "JF21": GOOD["JF21"] * 2 - GOOD["JF20"]})
+    summary = rollup(host, now, previous=prev)[now.top]
+    totals = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
+    assert totals["JF11"]["previous"] == top.total("JF11") + top.total("JF15") and totals["JF11"]["change"] is None
+    assert totals["JF15"]["change"] is None and totals["JF10"]["change"] == 0.0
+    rates = {r["id"]: r for r in summary.indicators.iter_rows(named=True)}
+    assert rates["职工活动支出占比"]["change"] is None and rates["维权支出占比"]["change"] == 0.0
+    notes = summary.issues.filter(pl.col("rule") == "previous-split")
+    assert notes.select("severity", "code", "message").rows() == [
+        ("提示", "JF11", "上期汇总表（旧版模板 2025.1）的 JF30 一行在当前版本拆分为 JF11、JF15，上期数全部读入 JF11："
+                        "这几项只列上期数，不计算同比")]

@@ -22,9 +22,11 @@ from tongji.reading.workbooks import read_workbooks
 
 
 def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer_latest: bool,
-           previous: pl.DataFrame | None, registry: Registry | None = None) -> tuple[pl.DataFrame, list[dict]]:
+           previous: pl.DataFrame | None, registry: Registry | None = None,
+           span: str | None = None) -> tuple[pl.DataFrame, list[dict]]:
     """One row per readable workbook (its values, unit, kind 基层/本级/汇总, errors, superseded, ok), and the
-    issues of the cross-period checks against `previous` (last period's 明细), when given. A unit in the
+    issues of the cross-period checks against `previous` (last period's 明细, of the `span` that
+    codes.period_span says), when given. A unit in the
     `registry` sends the kind of workbook its place there says, whatever its 组织类型 (FM05) claims."""
     codes = [r.code for r in spec.numeric_rows()]
     status = report.workbooks.select("file", "status", "errors")
@@ -55,7 +57,7 @@ def accept(report: ValidationReport, spec: Spec, *, include_errors: bool, prefer
         books = books.with_columns(pl.lit(False).alias("superseded"), pl.lit(False).alias("_latest"))
     found: list[dict] = []
     if previous is not None:
-        books, found = _period_checks(books, previous, spec)
+        books, found = _period_checks(books, previous, spec, span)
     # --include-errors takes a workbook despite its errors, never two of one unit: a conflict is no error to overlook
     conflict = (pl.col("dup_errors") > 0) & ~pl.col("_latest")
     ok = (pl.col("errors") == 0) | (pl.lit(include_errors) & ~conflict)
@@ -88,21 +90,30 @@ def fates(books: pl.DataFrame, registry: Registry) -> pl.DataFrame:
     return render_column(out, "reason", MESSAGE_LANG)
 
 
-def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> tuple[pl.DataFrame, list[dict]]:
+def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec,
+                   span: str | None) -> tuple[pl.DataFrame, list[dict]]:
     """The books with the errors of the cross-period checks added, and those checks' issues (at their cells)."""
-    found = period_issues(books, previous, spec)
+    found = period_issues(books, previous, spec, span)
     by_file: dict[str, list[dict]] = {}
     for i in found:
         by_file.setdefault(i["file"], []).append(i)
+    rules = {r.id: r for r in spec.rules}
+
+    def involved(item: dict) -> list[str]:  # the cells a rule reads, as for the checks of one workbook
+        rule = rules.get(item["rule"])
+        codes = [] if rule is None else rule.check.codes + (rule.when.codes if rule.when else [])
+        return list(dict.fromkeys([item["code"], *codes]))
+
     issues = []
     for file, items in by_file.items():
-        cells, notes = _locate(path_of(file), [i["code"] for i in items], spec)
+        cells, notes = _locate(path_of(file), [c for i in items for c in involved(i)], spec)
         for i in items:
             row = issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
                             cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name,
                             kind=i["kind"])
-            if i["severity"] != "错误" and notes.get(i["code"]):  # a swing explained in 说明 is 已说明
-                row["explained"] = notes[i["code"]]
+            said = [notes[c] for c in involved(i) if notes.get(c)]
+            if i["severity"] != "错误" and said:  # a swing explained in 说明 (beside any cell it reads) is 已说明
+                row["explained"] = "；".join(said)
             issues.append(row)
     errors = pl.DataFrame([(i["file"], 1) for i in found if i["severity"] == "错误"] or None,
                           schema={"file": pl.Utf8, "n": pl.Int64}, orient="row")

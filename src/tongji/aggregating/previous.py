@@ -14,7 +14,7 @@ from tongji.checking.cover import cover_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.workbook_checks import read_values
 from tongji.definitions import Spec
-from tongji.definitions.codes import normalize_period
+from tongji.definitions.codes import normalize_period, period_span
 from tongji.definitions.expr import previous_column
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGE_LANG
@@ -32,6 +32,7 @@ class Previous(NamedTuple):
     detail: pl.DataFrame
     notes: list[dict]
     incomparable: tuple[str, ...]
+    span: str | None = None  # how last period stands to this one (codes.period_span); None: not known
 
 
 def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Previous:
@@ -56,9 +57,11 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
         raise TongjiError("previous-period", path=path, found=row.get("FM04"), period=period, blank=("found",))
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
     old = spec.versions.get(str(row.get("FM12") or "").strip())
-    detail = read_detail(path, spec, row.get("FM12"))
+    # a line last period's summary did not have is blank, not 0: nothing jumped from 0, no prev() rule is judged
+    detail = read_detail(path, spec, row.get("FM12"), lacking=None)
+    span = period_span(earlier, period) if period and earlier else None
     if old is None:
-        return Previous(totals, detail, [], ())
+        return Previous(totals, detail, [], (), span)
     found = cover_issues(values, cells, spec, None)
     read = found.filter((pl.col("rule") == "old-version-read") & (pl.col("ref") != ""))
     cell = read.select(pl.concat_str("sheet", pl.lit("!"), "ref"))[:, 0].to_list()
@@ -67,7 +70,12 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
     note = issue_row(str(path), str(row.get("FM02") or ""), "previous-old-version", params, code="FM12",
                      variant=None if old.flags else "previous-old-version-same", cell=cell[0] if cell else "",
                      value=old.version)
-    return Previous(totals, detail, [note], old.flags)
+    # a line split since: its whole old value reads as the first part, so no part compares with last period
+    splits = [issue_row(str(path), str(row.get("FM02") or ""), "previous-split",
+                        {"raw": old.version, "old": code, "codes": "、".join(parts), "first": parts[0]}, code=parts[0])
+              for code, parts in old.split.items()]
+    split_parts = tuple(p for parts in old.split.values() for p in parts)
+    return Previous(totals, detail, [note, *splits], old.flags + split_parts, span)
 
 
 def _sheets(path: Path) -> list[str]:
@@ -76,26 +84,27 @@ def _sheets(path: Path) -> list[str]:
     return fastexcel.read_excel(path).sheet_names
 
 
-def period_issues(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec) -> list[dict]:
+def period_issues(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec, span: str | None = None) -> list[dict]:
     """Cross-period checks of domain.md §5 for each workbook whose unit is in last period's 明细: the rules that
-    read prev() (schemas/rules.toml and any plugin's), then the count jumping from 0 (every count line)."""
+    read prev() (schemas/rules.toml and any plugin's) and are made for last period's `span`, then the count
+    jumping from 0 (every count line)."""
     prev = previous.select("单位代码", *[pl.col(c).alias(previous_column(c)) for c in spec.rows
                                         if c in previous.columns and spec.rows[c].kind != "text"])
     df = books.filter(pl.col("kind") != "汇总").join(prev, left_on="unit", right_on="单位代码", how="inner",
                                                      maintain_order="left")
-    df = df.with_columns([pl.lit(0.0).alias(previous_column(c)) for c in _numeric(spec)
+    df = df.with_columns([pl.lit(None, pl.Float64).alias(previous_column(c)) for c in _numeric(spec)
                           if previous_column(c) not in df.columns])  # a line last period's form did not have
-    return _rule_issues(df, spec) + _jumps(df, spec)
+    return _rule_issues(df, spec, span) + _jumps(df, spec)
 
 
 def _numeric(spec: Spec) -> list[str]:
     return [r.code for r in spec.numeric_rows()]
 
 
-def _rule_issues(df: pl.DataFrame, spec: Spec) -> list[dict]:
+def _rule_issues(df: pl.DataFrame, spec: Spec, span: str | None) -> list[dict]:
     kind = pl.col("kind")
     scopes = {"基层": kind == KIND_GRASSROOTS, "本级": kind == KIND_BENJI, "汇总": kind == "汇总"}
-    fails = evaluate(df, spec, scopes, cross_period=True)
+    fails = evaluate(df, spec, scopes, cross_period=True, span=span)
     rules, catalog = {r.id: r for r in spec.rules}, Catalog.of(spec)
     out = []
     for pos, rid, left, right, diff in fails.iter_rows():

@@ -158,11 +158,12 @@ def empty_detail(spec: Spec) -> pl.DataFrame:
     return pl.DataFrame(schema={k: pl.Utf8 for k in detail_keys(spec)} | codes)
 
 
-def read_detail(path: Path, spec: Spec, version: str | None = None) -> pl.DataFrame:
+def read_detail(path: Path, spec: Spec, version: str | None = None, lacking: float | None = 0.0) -> pl.DataFrame:
     """The 明细 sheet of a summary workbook: row 1 headers (keys, then codes), row 2 names, data below.
 
     A summary of an older template `version` (its FM12) is read through that version's concordance: its columns
-    under their current codes, the lines it lacked at 0 (domain.md §11), so last year's summary stays comparable."""
+    under their current codes, the lines it lacked at 0 (domain.md §11), so last year's summary stays comparable.
+    `lacking=None` leaves the lines it lacked blank instead: last period had no such figure to compare with."""
     codes = [r.code for r in spec.numeric_rows()]
     raw = read_sheet(path, "明细", spec)
     old = spec.versions.get((version or "").strip())
@@ -175,7 +176,9 @@ def read_detail(path: Path, spec: Spec, version: str | None = None) -> pl.DataFr
     missing = [c for c in keys + codes if c not in raw.columns]
     raw = raw.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in missing])
     numbers = pl.col(codes).str.replace_all(",", "").cast(pl.Float64, strict=False).fill_null(0.0)
-    return raw.filter(pl.col("单位代码").is_not_null()).select(pl.col(keys).fill_null(""), numbers)
+    lacked = [c for c in codes if c in missing]
+    return raw.filter(pl.col("单位代码").is_not_null()).select(pl.col(keys).fill_null(""), numbers).with_columns(
+        pl.lit(lacking, pl.Float64).alias(c) for c in lacked)
 
 
 def read_notes(path: Path, spec: Spec) -> pl.DataFrame:

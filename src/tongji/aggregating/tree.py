@@ -125,7 +125,7 @@ class Context:
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
         books, found = accept(report, spec, include_errors=include_errors, prefer_latest=prefer_latest, previous=prev,
-                              registry=registry)
+                              registry=registry, span=last.span if last else None)
         # the values as read are in `books` now, and the checksums go into the manifest lines: the report keeps
         # only what the nodes look up (at 100,000 units the values alone are 90 MB)
         workbooks = report.workbooks.select("file", "unit", "unit_name", "status")

@@ -115,11 +115,16 @@ def _code_flags(spec: Spec) -> tuple[list[pl.Expr], list[pl.Expr]]:
 
 
 def _lapsed_issues(w: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    """报出日期 after the form mark's 有效期至: the form was no longer approved (filed) when it was filled."""
-    until = form_lapse_date(spec.marks.get("有效期至", ""))
-    late = parse_date(pl.col("FM10")) > until if until else pl.lit(False)
-    return _cover_rule(w.filter(late.fill_null(False)), "FM10", "form-lapsed", raw=pl.col("FM10"),
-                       until=pl.lit(spec.marks.get("有效期至", "")))
+    """报出日期 after the form mark's 有效期至: the form was no longer approved (filed) when it was filled. A
+    workbook of an older template version is judged by the mark its own form printed (its concordance's)."""
+    current = spec.marks.get("有效期至", "")
+    marks = {v: (c.marks or spec.marks).get("有效期至", "") for v, c in spec.versions.items()}
+    text = pl.col("FM12").fill_null("").str.strip_chars().replace_strict(marks, default=current,
+                                                                         return_dtype=pl.Utf8)
+    days = {t: day for t in {current, *marks.values()} if (day := form_lapse_date(t)) is not None}
+    until = text.replace_strict(days, default=None, return_dtype=pl.Date) if days else pl.lit(None, pl.Date)
+    late = parse_date(pl.col("FM10")) > until
+    return _cover_rule(w.filter(late.fill_null(False)), "FM10", "form-lapsed", raw=pl.col("FM10"), until=text)
 
 
 def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:

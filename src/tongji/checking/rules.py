@@ -29,17 +29,37 @@ def _fails(rule: Rule, spec: Spec, left: pl.Expr, right: pl.Expr) -> pl.Expr:
     return ~ok
 
 
+def within_summed(found: pl.DataFrame, spec: Spec, summed: pl.Expr) -> pl.DataFrame:
+    """`found` (rows with a rule id and its diff) without the findings on a summary that its units' own rounding
+    explains. A summary's total adds up `summed` workbooks (its 明细 rows), each allowed 0.01 元 per term and
+    accepted with it: their imbalances add up too, so the summary is allowed as many times one workbook's
+    tolerance. Other issues, and rules compared without a tolerance, are kept."""
+    rules = [r for r in spec.rules if r.check.cmp in ("=", "<=", ">=")]
+    if not rules or not found.height:
+        return found
+    rule = pl.col("rule")
+    tol = rule.replace_strict({r.id: _tolerance(r, spec) for r in rules}, default=None, return_dtype=pl.Float64)
+    cmp = rule.replace_strict({r.id: r.check.cmp for r in rules}, default=None, return_dtype=pl.Utf8)
+    tol, diff = tol * summed, pl.col("diff")
+    within = pl.when(cmp == "=").then(diff.abs() <= tol).when(cmp == "<=").then(diff <= tol).when(
+        cmp == ">=").then(diff >= -tol)
+    return found.filter(~within.fill_null(False))
+
+
 FAILS = {"pos": pl.Int64, "rule": pl.Utf8, "left": pl.Float64, "right": pl.Float64, "diff": pl.Float64}
 
 
-def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr], cross_period: bool = False) -> pl.DataFrame:
+def evaluate(wide: pl.DataFrame, spec: Spec, scopes: dict[str, pl.Expr], cross_period: bool = False,
+             span: str | None = None) -> pl.DataFrame:
     """One row per (workbook, failed rule): pos, rule, left, right, diff.
 
     `scopes` maps 基层, 本级 and 汇总 to the rows of `wide` that are such workbooks; 全部 applies to all.
     The rules of one workbook by default; with `cross_period`, the rules reading prev() instead, on a frame that
-    also has last period's values (columns prev_JF21, ...). Every rule is tried in one query; the sides are
-    computed only for the rules some row fails (a query has a fixed cost, and most batches fail few rules)."""
-    rules = [r for r in spec.derive(_compiled) if r[0].cross_period == cross_period]
+    also has last period's values (columns prev_JF21, ...), whose `span` (codes.period_span) leaves out the rules
+    made for another last period. Every rule is tried in one query; the sides are computed only for the rules
+    some row fails (a query has a fixed cost, and most batches fail few rules)."""
+    rules = [r for r in spec.derive(_compiled) if r[0].cross_period == cross_period
+             and (span is None or r[0].previous in ("任意", span))]
     masks = wide.select([(fails & scopes[rule.scope] if rule.scope in scopes else fails).fill_null(False).alias(
         str(i)) for i, (rule, _, _, fails) in enumerate(rules)]) if rules else pl.DataFrame()
     rows = wide.with_row_index("pos")

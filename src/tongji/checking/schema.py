@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from tongji.definitions import Row, Spec
-from tongji.definitions.codes import uscc_valid_expr
+from tongji.definitions.codes import DIVISION_SECTION, uscc_valid_expr
 from tongji.issues.catalog import BUILTIN
 
 if TYPE_CHECKING:
@@ -36,6 +36,16 @@ def _expr_check(make_expr, error: str) -> pa.Check:
 
 # 国民经济行业分类: the 门类 letter (C), a deeper code with or without it (C13, C131, 1311), a name may follow
 INDUSTRY_RE = r"^(?:[A-T]|[A-T]?[0-9]{2,4})(?:\s.*)?$"
+
+
+def _industry_ok(col: pl.Expr) -> pl.Expr:
+    """A 门类 letter, or a code whose 大类 (its first two digits) exists and belongs to the letter given: A13 and
+    99 are no industry (13 is 制造业, C; there is no 大类 99)."""
+    division = col.str.extract(r"^[A-T]?([0-9]{2})", 1)
+    letter = col.str.extract(r"^([A-T])[0-9]", 1)
+    section = division.replace_strict(DIVISION_SECTION, default=None, return_dtype=pl.Utf8)
+    known = division.is_null() | (section.is_not_null() & (letter.is_null() | (letter == section)).fill_null(False))
+    return col.str.contains(INDUSTRY_RE) & known
 
 
 def _uscc_ok(col: pl.Expr) -> pl.Expr:
@@ -80,7 +90,7 @@ def _rules(row: Row, spec: Spec) -> tuple[type[pl.DataType], bool, list[Rule]]:
         "enum": [(lambda c: c.is_in(allowed), "bad-enum")],
         "unitcode": [(_uscc_ok, "bad-uscc")],
         "uscc": [(uscc_valid_expr, "bad-credit-code")],
-        "industry": [(lambda c: c.str.contains(INDUSTRY_RE), "bad-industry")],
+        "industry": [(_industry_ok, "bad-industry")],
         "period": [(lambda c: c.str.contains(PERIOD_RE), "bad-period")],
         "date": [(lambda c: parse_date(c).is_not_null(), "bad-date")],
         "area": [(lambda c: c.str.contains(r"^[0-9]{12}$"), "bad-area")],

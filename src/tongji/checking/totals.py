@@ -10,7 +10,7 @@ import polars as pl
 
 from tongji.aggregating.summary import Summary, as_written, workbook_name
 from tongji.checking.plugin_checks import plugin_issues
-from tongji.checking.rules import evaluate, fmt_number, rule_params
+from tongji.checking.rules import evaluate, fmt_number, rule_params, within_summed
 from tongji.definitions import Spec
 from tongji.definitions.registry import Registry
 from tongji.i18n import MESSAGE_LANG
@@ -53,7 +53,8 @@ def totals_issues(summaries: list[Summary], spec: Spec) -> pl.DataFrame:
     values = [dict(zip(s.totals["code"].to_list(), s.totals["value"].to_list(), strict=True)) for s in summaries]
     wide = pl.DataFrame([{c: v.get(c) for c in codes} for v in values], schema=dict.fromkeys(codes, pl.Float64),
                         orient="row")
-    fails = evaluate(wide, spec, SUMMARY_SCOPES)
+    summed = pl.col("pos").replace_strict(range(len(summaries)), [max(s.detail.height, 1) for s in summaries])
+    fails = within_summed(evaluate(wide, spec, SUMMARY_SCOPES), spec, summed)
     rules, cells, kinds = {r.id: r for r in spec.rules}, total_cells(spec), Catalog.of(spec)
     rows = []
     for pos, rid, left, right, diff in fails.iter_rows():

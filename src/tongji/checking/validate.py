@@ -13,7 +13,7 @@ import polars as pl
 from tongji.checking.cover import batch_cover_issues
 from tongji.checking.peers import peer_issues
 from tongji.checking.plugin_checks import plugin_issues
-from tongji.checking.rules import fmt_number
+from tongji.checking.rules import fmt_number, within_summed
 from tongji.checking.where import Where
 from tongji.checking.workbook_checks import ISSUE_FRAME, check_chunk, code_names, died_checked, issue_frame
 from tongji.definitions import Spec
@@ -86,10 +86,15 @@ def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry 
                 period: str | None) -> ValidationReport:
     """The chunks' findings joined, and the checks across workbooks run on their table of workbooks."""
     wide, where = chunks["wide"], Where.of(chunks, spec)
+    edited = _summary_issues(wide, where, spec, files, details := {})
+    # a summary's rules allow each workbook of its 明细 its own rounding (0.01 元 per term), as accepted below
+    summed = {fid: max(details[file_text(files[fid])].height, 1)
+              for fid in wide.filter(pl.col("FM05") == SUMMARY)["file_id"].to_list()}
     parts = [
-        chunks["issues"],
+        within_summed(chunks["issues"], spec, pl.col("file_id").replace_strict(summed, default=1))
+        if summed else chunks["issues"],
         batch_cover_issues(wide, where, spec, registry, files),
-        _summary_issues(wide, where, spec, files, details := {}),
+        edited,
         plugin_issues(wide, partial(where.of_files, wide=wide, numeric=[r.code for r in spec.numeric_rows()]),
                       spec, registry, period, files, ISSUE_FRAME),
     ]

@@ -20,6 +20,7 @@ from tongji.definitions.forms import (
     SEVERITIES,
     SHEET_NAME_BANNED,
     SHEET_NAME_MAX,
+    SPANS,
     SUMMARY_SHEETS,
     Check,
     Form,
@@ -210,6 +211,10 @@ class SpecBuilder:
             if r.get("scope", "全部") not in SCOPES:
                 raise _invalid(r, (f"范围（scope）应为 {'/'.join(SCOPES)}", f"scope should be {'/'.join(SCOPES)}"),
                                "scope")
+            reads_prev = bool(check.previous or (when and when.previous))
+            if r.get("previous", "任意") not in SPANS or ("previous" in r and not reads_prev):
+                raise _invalid(r, (f"previous 应为 {'/'.join(SPANS)}，且只用于读取 prev( ) 的审核关系",
+                                   f"previous should be {'/'.join(SPANS)}, in a rule that reads prev( )"), "previous")
             for key in ("message", "message_en"):
                 for name in re.findall(r"\{([^{}]*)\}", r.get(key, "")):
                     if name.startswith(PREVIOUS_WORD) and name[len(PREVIOUS_WORD):] in numeric:
@@ -222,7 +227,7 @@ class SpecBuilder:
             rules.append(Rule(
                 id=rid, severity=r["severity"], check=check, when=when, message=r.get("message", rid),
                 message_en=r.get("message_en", ""), scope=r.get("scope", "全部"),
-                tolerance=float(r.get("tolerance", 0.0)), source=r["_where"],
+                tolerance=float(r.get("tolerance", 0.0)), source=r["_where"], previous=r.get("previous", "任意"),
             ))
         return rules
 
@@ -375,7 +380,7 @@ TEXT, NUMBER, FLAG = ("文字", "text"), ("数值", "a number"), (" true 或 fal
 TABLES = ("表的数组（[{ code = …, … }, …]）", "an array of tables ([{ code = …, … }, …])")
 TYPES = dict.fromkeys(("id", "sheet", "title", "table_no", "unit", "basis", "form", "code", "name", "kind", "level",
                        "enum", "hint", "severity", "check", "when", "scope", "message", "message_en", "numerator",
-                       "denominator", "from", "name_en"), TEXT)
+                       "denominator", "from", "name_en", "previous"), TEXT)
 TEXTS = ("文字的数组（[\"…\", …]）", "an array of text ([\"…\", …])")
 TEXT_TABLE = ("文字的表（{ 键 = \"…\", … }）", "a table of text ({ key = \"…\", … })")
 TEXTS_TABLE = ("文字数组的表（{ 键 = [\"…\", …], … }）", "a table of arrays of text ({ key = [\"…\", …], … })")

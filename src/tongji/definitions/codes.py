@@ -69,6 +69,17 @@ def previous_period(period: str) -> str:
     return f"{int(canonical[:4]) - 1}{canonical[4:]}"
 
 
+def period_span(last: str, now: str) -> str:
+    """How last period's report stands to this one's, for the cross-period rules that need one: 上年末 when it is
+    the end of the year before (2024 for 2025, 2024Q4 for 2025Q2, 2024-12 for 2025-06), 本年 when it is an earlier
+    period of the same year (2025Q1 for 2025Q2), else "" (the same quarter a year before, say)."""
+    if last[:4] == now[:4] and last < now:
+        return "本年"
+    if int(last[:4]) == int(now[:4]) - 1 and (len(last) == 4 or last[4:] in ("Q4", "-12")):
+        return "上年末"
+    return ""
+
+
 def area_prefix(area: str) -> str:
     """The significant part of a 12-digit 区划代码: 330106001000 → 330106001 (a 街道's area)."""
     a = area.strip()
@@ -134,6 +145,22 @@ def area_level_ok_expr(area: pl.Expr) -> pl.Expr:
     other = pl.when(~plain).then(area).map_elements(area_level_ok, return_dtype=pl.Boolean)
     return (pl.when(ascii_digits).then((town < 300) | ((town >= 400) & (town < 600)))
             .when(plain).then(pl.lit(True)).otherwise(other))
+
+
+# 国民经济行业分类 (GB/T 4754-2017): each 门类 letter and the last two-digit 大类 it holds (01–05 are A, …)
+_SECTION_ENDS = (("A", 5), ("B", 12), ("C", 43), ("D", 46), ("E", 50), ("F", 52), ("G", 60), ("H", 62), ("I", 65),
+                 ("J", 69), ("K", 70), ("L", 72), ("M", 75), ("N", 79), ("O", 82), ("P", 83), ("Q", 85), ("R", 90),
+                 ("S", 96), ("T", 97))
+DIVISION_SECTION = {f"{d:02d}": letter for i, (letter, last) in enumerate(_SECTION_ENDS)
+                    for d in range((_SECTION_ENDS[i - 1][1] + 1) if i else 1, last + 1)}
+
+
+def industry_with_section(text: pl.Expr) -> pl.Expr:
+    """An industry code given without its 门类 letter (1311, 13) with the letter its 大类 belongs to (C1311, C13):
+    grouped by 门类, the unit then counts under C rather than 未分类. Any other text stays as it is."""
+    section = text.str.slice(0, 2).replace_strict(DIVISION_SECTION, default=None, return_dtype=pl.Utf8)
+    bare = text.str.contains(r"^[0-9]{2,4}(?:\s|$)") & section.is_not_null()
+    return pl.when(bare).then(section + text).otherwise(text)
 
 
 def form_lapse_date(text: str):

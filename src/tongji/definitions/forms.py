@@ -15,12 +15,15 @@ from tongji.definitions.groupings import GROUPING_KEYS, GroupColumn, Grouping
 
 SEVERITIES = ("错误", "警告", "提示")
 SCOPES = ("全部", "基层", "本级", "汇总")  # which workbooks a rule or check applies to, by 组织类型
+# which last period a cross-period rule compares with (codes.period_span): any given one, the end of the year
+# before, or an earlier period of the same year
+SPANS = ("任意", "上年末", "本年")
 # the keys each declarative item may have: a misspelt one (servity) is refused, not silently ignored
 KEYS = {
     "form": {"id", "sheet", "title", "table_no", "unit", "rows", "basis"},
     "extend": {"form", "rows"},
     "row": {"code", "name", "kind", "unit", "level", "signed", "filled", "required", "enum", "hint", "yes_no"},
-    "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en"},
+    "rule": {"id", "severity", "check", "when", "scope", "tolerance", "message", "message_en", "previous"},
     "indicator": {"id", "name", "numerator", "denominator", "unit", "from"},
     "concordance": concordance.KEYS,
     "grouping": GROUPING_KEYS,
@@ -103,6 +106,7 @@ class Rule:
     scope: str = "全部"
     tolerance: float = 0.0
     source: str = ""
+    previous: str = "任意"  # SPANS: the last period this rule compares with; another one leaves it unjudged
 
     @property
     def cross_period(self) -> bool:

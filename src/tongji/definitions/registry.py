@@ -18,6 +18,7 @@ COLUMNS = ["单位代码", "单位名称", "上级代码", "层级", "组织类�
 REQUIRED = ["单位代码", "单位名称", "上级代码", "层级"]
 CONTACTS = ["联系人", "联系电话"]  # optional: kept when the registry has them (the portal's 催报名单 lists them)
 DEFAULT_LEVELS = ("市", "区", "街道", "基层")
+STATES = ("正常", "撤销")  # 状态; blank reads 正常
 
 
 def _few(items: list[str], n: int = 5) -> str:
@@ -197,6 +198,10 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
     bad_level = sorted(set(frame["层级"].to_list()) - set(levels))
     if bad_level:
         raise TongjiError("registry-bad-level", items=_few(bad_level), levels="、".join(levels))
+    # any other 状态 (撤消, 注销, 停用) would read as 正常: a unit closed down expected and counted missing
+    bad_state = [f"{c}（{s}）" for c, s in frame.select("单位代码", "状态").iter_rows() if s not in STATES]
+    if bad_state:
+        raise TongjiError("registry-bad-state", items=_few(bad_state))
     # two dicts of the units' parents and levels, not a dict per unit: 100,000 of those took 80 MB at their peak
     parent = dict(zip(frame["单位代码"].to_list(), frame["上级代码"].to_list(), strict=True))
     level = dict(zip(frame["单位代码"].to_list(), frame["层级"].to_list(), strict=True))

@@ -280,6 +280,11 @@ BUILTIN: dict[str, IssueType] = _checked([
                   "上期汇总表是旧版模板 {raw}（{title}），已按版本对照读入当前版本 {current}",
                   "Last period's summary is of the older template {raw} ({title}), read through its concordance as "
                   "version {current}")}),
+    IssueType("previous-split", NOTICE, "跨期", ("raw", "old", "codes", "first"),
+              "上期汇总表（旧版模板 {raw}）的 {old} 一行在当前版本拆分为 {codes}，上期数全部读入 {first}："
+              "这几项只列上期数，不计算同比",
+              "In last period's summary (older template {raw}) the line {old} is split into {codes} now, and all of "
+              "its value reads as {first}: last period's figures are shown for them, with no year-on-year change"),
     IssueType("count-jump", WARNING, "跨期", ("name", "value"),
               "{name}由上期 0 跳到 {value}，请核实",
               "{name} jumped from 0 last period to {value}: please check"),

@@ -10,8 +10,8 @@ import polars as pl
 
 from tongji.definitions import Spec
 
-_FW_FROM = list("０１２３４５６７８９，．－＋") + ["\u3000", "\xa0"]
-_FW_TO = list("0123456789,.-+") + [" ", " "]
+_FW_FROM = list("０１２３４５６７８９，．－＋") + ["\u3000", "\xa0", "\u2212"]  # U+2212 −: pasted from Word or a PDF
+_FW_TO = list("0123456789,.-+") + [" ", " ", "-"]
 # [0-9], not \d: the regex engine's \d also matches full-width digits, which must get a notice
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 _THOUSANDS = r"^[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
