@@ -259,6 +259,22 @@ def test_a_workbook_whose_organisation_type_contradicts_the_registry_is_returned
     assert both.issues.filter(both.issues["rule"] == "duplicate-unit")["unit"].to_list() == [g1, g1]
 
 
+
+def test_a_grassroots_workbook_marked_summary_has_one_error_not_one_a_line(tmp_path):
+    """A union that picked 组织类型 0 (汇总) by mistake gets its type-not-grassroots error, not a summary-edited error
+    for every line its missing 明细 does not add up to; --include-errors sums it as the union it is."""
+    import tongji
+
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    g1 = city.children[street][0]
+    city.units[g1]["org"] = "0"
+    city.write(g1, city.units[g1]["file"])
+    report = tongji.validate(city.folder, registry=city.registry, period="2025")
+    assert report.issues.select("unit", "rule").rows() == [(g1, "type-not-grassroots")]
+    taken = rollup(city.folder, registry=city.registry, unit=street, period="2025", include_errors=True)
+    assert (taken.total("JH00"), taken.total("HY01")) == (2, city.expected(street)["HY01"])
+
 def test_an_input_no_child_summary_covers_is_not_said_to_be_covered(tmp_path):
     """A 街道's own summary of an earlier run left among its inputs is not used, and no child summary covers it;
     a grassroots workbook beside its 街道's summary, at the 区, is covered by that summary."""

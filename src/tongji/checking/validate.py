@@ -86,10 +86,10 @@ def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry 
                 period: str | None) -> ValidationReport:
     """The chunks' findings joined, and the checks across workbooks run on their table of workbooks."""
     wide, where = chunks["wide"], Where.of(chunks, spec)
-    edited = _summary_issues(wide, where, spec, files, details := {})
+    edited = _summary_issues(wide, where, spec, files, details := {}, registry)
     # a summary's rules allow each workbook of its 明细 its own rounding (0.01 元 per term), as accepted below
-    summed = {fid: max(details[file_text(files[fid])].height, 1)
-              for fid in wide.filter(pl.col("FM05") == SUMMARY)["file_id"].to_list()}
+    summed = {fid: max(details[name].height, 1) for fid in wide.filter(pl.col("FM05") == SUMMARY)["file_id"].to_list()
+              if (name := file_text(files[fid])) in details}
     parts = [
         within_summed(chunks["issues"], spec, pl.col("file_id").replace_strict(summed, default=1))
         if summed else chunks["issues"],
@@ -108,11 +108,14 @@ def check_batch(chunks: dict, files: list[Path], spec: Spec, registry: Registry 
 
 
 def _summary_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Path],
-                    details: dict[str, pl.DataFrame]) -> pl.DataFrame:
+                    details: dict[str, pl.DataFrame], registry: Registry | None = None) -> pl.DataFrame:
     """A summary workbook's totals must be the sums of its own 明细, and each grouping of its 分组 sheet must add up
     to them; otherwise it was edited by hand. Only summaries (a few files per batch) have their 明细 read, into
-    `details` (file → 明细), which rollup takes up rather than read a national 明细 twice."""
+    `details` (file → 明细), which rollup takes up rather than read a national 明细 twice. A grassroots union's
+    workbook marked 汇总 by mistake is none: its one type-not-grassroots error says so, not a mismatch a line."""
     summaries = wide.filter(pl.col("FM05") == SUMMARY)
+    if registry is not None:
+        summaries = summaries.filter(~pl.col("FM02").is_in(registry.grassroots().implode()))
     if not summaries.height:  # a batch of units' workbooks: nothing to import (groups.py brings openpyxl)
         return issue_frame([])
     from tongji.aggregating.groups import sheet_unbalanced
