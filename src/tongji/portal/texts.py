@@ -129,6 +129,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "错误": ("错误", "error"),
     "警告": ("警告", "warning"),
     "提示": ("提示", "notice"),
+    # a warning its unit explained in 说明, as `tongji validate` shows it: 警告（已说明） and the note
+    "explained-mark": ("（已说明）", " (explained)"),
+    "explained-note": ("已说明：{note}", "Explained: {note}"),
     "audit-rollup": ("{inputs} 个输入，{errors} 个错误", "{inputs} input(s), {errors} error(s)"),
     "audit-report-up": ("汇总表 {id}", "rollup {id}"),
     "act-upload": ("上传", "upload"),

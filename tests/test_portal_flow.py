@@ -1,0 +1,34 @@
+"""A whole period in the portal as a unit and a statistician go through it: what each page says and keeps."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+
+from portal_kit import make_world
+from tongji.portal import create_app
+from tongji.testing import fill_template
+
+
+def issue_rows(page) -> list[list[str]]:
+    rows = re.findall(r'<tr class="sev-[^"]*">(.*?)</tr>', page.text, re.S)
+    return [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
+
+
+def test_a_warning_explained_in_its_note_is_shown_as_explained_as_tongji_validate_shows_it(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    path = fill_template(world.city.files[unit], {"HY04": 999, "HY03": 1000}, out=tmp_path / "说明.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["会员"]
+    row = next(c.row for (c,) in sheet.iter_rows(min_col=2, max_col=2) if c.value == "HY04")
+    sheet.cell(row, 5, "含退休女职工会员")
+    book.save(path)
+    page = world.client(unit).upload(unit, path.read_bytes())
+    rows = {r[2]: r for r in issue_rows(page)}
+    assert rows["会员!D11"][0] == "警告（已说明）" and "已说明：含退休女职工会员" in rows["会员!D11"][5]
+    assert rows["会员!D10"][0] == "警告" and "已说明" not in rows["会员!D10"][5]  # HY03 > HY01, not explained
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    rows = {r[2]: r for r in issue_rows(world.client(unit).get("/submissions/1"))}
+    assert rows["会员!D11"][0] == "warning (explained)" and "Explained: 含退休女职工会员" in rows["会员!D11"][5]
