@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import openpyxl
+from starlette.testclient import TestClient
 
-from portal_kit import make_world
+from portal_kit import Browser, make_world
 from tongji.portal import create_app
 from tongji.testing import fill_template
 
@@ -32,3 +33,13 @@ def test_a_warning_explained_in_its_note_is_shown_as_explained_as_tongji_validat
     world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
     rows = {r[2]: r for r in issue_rows(world.client(unit).get("/submissions/1"))}
     assert rows["会员!D11"][0] == "warning (explained)" and "Explained: 含退休女职工会员" in rows["会员!D11"][5]
+
+
+def test_a_wrong_password_keeps_the_login_typed_and_escapes_it(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    browser = Browser(TestClient(world.app, follow_redirects=True))
+    page = browser.sign_in(unit, "wrong-password")
+    assert page.status_code == 401 and f'name="login" value="{unit}"' in page.text
+    page = browser.sign_in('"><b>x', "wrong-password")
+    assert 'name="login" value="&#34;&gt;&lt;b&gt;x"' in page.text

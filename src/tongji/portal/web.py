@@ -134,7 +134,7 @@ class Web(NodePages):
 
     async def login(self, request: Request) -> Response:
         token = request.cookies.get(LOGIN_CSRF) or secrets.token_urlsafe(24)
-        problem = ""
+        problem, typed = "", ""
         if request.method == "POST":
             form = await request.form(max_files=0, max_fields=5)
             if not same_token(form.get("csrf"), request.cookies.get(LOGIN_CSRF)):
@@ -147,8 +147,9 @@ class Web(NodePages):
                     response.delete_cookie(LOGIN_CSRF)
                     return response
             problem = text("login-bad" if why == "bad" else "login-locked", self.lang)
+            typed = self.field(form, "login")[:64]  # kept in the form: only the password is typed again
         response = self.page(request, "login.html", 401 if problem else 200, login_csrf=token, problem=problem,
-                             me=None)
+                             me=None, typed=typed)
         self.set_cookie(request, response, LOGIN_CSRF, token)
         return response
 
