@@ -7,7 +7,7 @@ import re
 import openpyxl
 from starlette.testclient import TestClient
 
-from portal_kit import Browser, make_world
+from portal_kit import STREET, Browser, make_world
 from tongji.portal import create_app
 from tongji.testing import fill_template
 
@@ -43,3 +43,22 @@ def test_a_wrong_password_keeps_the_login_typed_and_escapes_it(tmp_path):
     assert page.status_code == 401 and f'name="login" value="{unit}"' in page.text
     page = browser.sign_in('"><b>x', "wrong-password")
     assert 'name="login" value="&#34;&gt;&lt;b&gt;x"' in page.text
+
+
+def test_a_new_period_shows_and_offers_to_report_up_only_its_own_summaries(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    assert 'id="report-up"' in street.post(f"/board/{STREET}/rollup").text
+    admin = world.client("admin")
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2026"})
+    page = street.get(f"/board/{STREET}")
+    assert "报告期 2026" in page.text and 'id="rollups"' not in page.text and 'id="report-up"' not in page.text
+    admin.post("/admin/period", {"period": "2025"})  # back to 2025: its summary is there to report up
+    page = street.get(f"/board/{STREET}")
+    assert f"{STREET}_2025_汇总.xlsx" in page.text and 'id="report-up"' in page.text
