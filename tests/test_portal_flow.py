@@ -62,3 +62,25 @@ def test_a_new_period_shows_and_offers_to_report_up_only_its_own_summaries(tmp_p
     admin.post("/admin/period", {"period": "2025"})  # back to 2025: its summary is there to report up
     page = street.get(f"/board/{STREET}")
     assert f"{STREET}_2025_汇总.xlsx" in page.text and 'id="report-up"' in page.text
+
+
+def totals(page) -> list[str]:
+    row = re.search(r'<table class="totals" id="totals">.*?<tbody><tr>(.*?)</tr>', page.text, re.S).group(1)
+    return re.findall(r"<td>(.*?)</td>", row)
+
+
+def test_the_boards_late_count_is_what_tongji_rollup_counts_for_the_same_workbooks(tmp_path):
+    from tongji.aggregating.rollup import rollup
+
+    world = make_world(tmp_path, deadline="2020-01-20")  # long past: every upload is late
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    for unit in (a, b):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    page = world.client(STREET).get(f"/board/{STREET}")
+    # 应报 已报 已审核 待审 退回 未报 迟报 报送率 及时率: the 街道's own 本级 is missing, not late
+    assert totals(page) == ["3", "2", "0", "2", "0", "1", "2", "66.7%", "0.0%"]
+    summary = rollup([world.city.files[a], world.city.files[b]], registry=world.city.registry, unit=STREET,
+                     period="2025", spec=world.portal.spec, deadline="2020-01-20")
+    total = summary.completeness.filter(summary.completeness["child"] == "合计").row(0, named=True)
+    assert (total["expected"], total["received"], total["missing"], total["late"], total["timely_rate"]) == (
+        3, 2, 1, 2, 0.0)

@@ -77,7 +77,9 @@ def states(portal: Portal, db: Session, node: str) -> list[UnitState]:
 
 def progress(items: list[UnitState]) -> Progress:
     count = {s: sum(1 for i in items if i.state == s) for s in (APPROVED, RETURNED, PENDING, MISSING)}
-    late = sum(1 for i in items if i.late)
+    # 迟报 counts the units that reported after the deadline, as `tongji rollup` counts it; a unit that has not
+    # reported at all is 未报, even once the deadline has passed (its row is still marked overdue)
+    late = sum(1 for i in items if i.late and i.first_at is not None)
     received = len(items) - count[MISSING]
     on_time = sum(1 for i in items if i.first_at is not None and not i.late)
     return Progress(len(items), received, count[APPROVED], count[RETURNED], count[PENDING], count[MISSING],
