@@ -7,8 +7,9 @@ import re
 import openpyxl
 from starlette.testclient import TestClient
 
-from portal_kit import STREET, Browser, make_world
+from portal_kit import DISTRICT, STREET, Browser, make_world
 from tongji.portal import create_app
+from tongji.portal.node_summary import inputs
 from tongji.testing import fill_template
 
 
@@ -84,3 +85,34 @@ def test_the_boards_late_count_is_what_tongji_rollup_counts_for_the_same_workboo
     total = summary.completeness.filter(summary.completeness["child"] == "合计").row(0, named=True)
     assert (total["expected"], total["received"], total["missing"], total["late"], total["timely_rate"]) == (
         3, 2, 1, 2, 0.0)
+
+
+def test_a_summary_whose_workbooks_were_returned_since_is_not_reported_up(tmp_path):
+    world = make_world(tmp_path)
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    for unit in (a, b):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    for sub_id in (1, 2):
+        street.get(f"/submissions/{sub_id}")
+        street.post(f"/submissions/{sub_id}/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "unlock"})  # unlocked and approved again: the same inputs
+    street.post("/submissions/2/review", {"action": "approve"})
+    street.post("/submissions/2/review", {"action": "return", "reason": "会员人数有误"})
+    street.get(f"/board/{STREET}")
+    page = street.post("/rollups/1/report-up")
+    assert page.status_code == 400 and "请重新汇总后再上报" in page.text
+    assert "未上报" in world.client(DISTRICT).get(f"/board/{DISTRICT}").text
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")  # of a alone now
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "unlock"})
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    page = street.post("/rollups/2/report-up")
+    assert page.status_code == 200 and "已上报" in page.text
+    with world.portal.db() as db:
+        assert [s.name for s in inputs(world.portal, db, DISTRICT)] == [f"{STREET}_2025_汇总.xlsx"]
