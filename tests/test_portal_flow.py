@@ -116,3 +116,18 @@ def test_a_summary_whose_workbooks_were_returned_since_is_not_reported_up(tmp_pa
     assert page.status_code == 200 and "已上报" in page.text
     with world.portal.db() as db:
         assert [s.name for s in inputs(world.portal, db, DISTRICT)] == [f"{STREET}_2025_汇总.xlsx"]
+
+
+def test_a_version_replaced_before_it_was_reviewed_says_so_and_points_to_the_latest(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path))
+    me.upload(unit, world.workbook(unit, tmp_path, HY01=150))
+    street = world.client(STREET)
+    page = street.get("/submissions/1")
+    assert 'id="review">已被新版本取代<' in page.text and 'href="/submissions/2">v2</a>' in page.text
+    assert 'id="approve"' not in page.text
+    assert 'id="review">已报待审<' in street.get("/submissions/2").text
+    states = re.findall(r"<td>(已报待审|已被新版本取代)</td>", street.get(f"/units/{unit}").text)
+    assert states == ["已报待审", "已被新版本取代"]  # v2, v1

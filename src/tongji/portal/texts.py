@@ -43,6 +43,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "uploaded-at": ("上传时间", "Uploaded"),
     "sha256": ("SHA-256", "SHA-256"),
     "counts": ("当前采用最新一版。", "The latest version counts."),
+    # a version never reviewed before a newer one came: it will not be, and only the newer one can be
+    "superseded": ("已被新版本取代", "replaced by a newer version"),
+    "newer-version": ("这不是最新一版，审核和汇总用的是最新一版：", "This is not the latest version; the latest is reviewed and rolled up: "),
     "issues": ("问题清单", "Issues"),
     "no-issues": ("没有发现问题。", "No issues found."),
     "severity": ("严重程度", "Severity"),

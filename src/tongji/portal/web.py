@@ -253,7 +253,7 @@ class Web(NodePages):
         issues = submissions.issues_of(self.portal, sub, self.lang).to_dicts()
         reviewer = account.role == "admin" or account.role == "node" and self.portal.below(account.unit, sub.unit)
         return self.page(request, "submission.html", sub=sub, issues=issues, is_latest=latest.id == sub.id,
-                         reviewer=reviewer, log=log, name=self.portal.name(sub.unit))
+                         latest=latest, reviewer=reviewer, log=log, name=self.portal.name(sub.unit))
 
     async def original(self, request: Request) -> Response:
         account = self.signed_in(request)
