@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from portal_kit import DISTRICT, STREET, Browser, make_world
 from tongji.portal import create_app
+from tongji.portal.db import Submission
 from tongji.portal.node_summary import inputs
 from tongji.testing import fill_template
 
@@ -131,3 +132,34 @@ def test_a_version_replaced_before_it_was_reviewed_says_so_and_points_to_the_lat
     assert 'id="review">已报待审<' in street.get("/submissions/2").text
     states = re.findall(r"<td>(已报待审|已被新版本取代)</td>", street.get(f"/units/{unit}").text)
     assert states == ["已报待审", "已被新版本取代"]  # v2, v1
+
+
+def test_a_workbook_returned_after_its_street_reported_up_takes_that_report_back(tmp_path):
+    world = make_world(tmp_path)
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    for unit in (a, b):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    for sub_id in (1, 2):
+        street.get(f"/submissions/{sub_id}")
+        street.post(f"/submissions/{sub_id}/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    street.post("/rollups/1/report-up")
+    district = world.client(DISTRICT)
+    assert 'class="up-330106001">已上报<' in district.get(f"/board/{DISTRICT}").text
+    district.get("/submissions/2")
+    district.post("/submissions/2/review", {"action": "return", "reason": "职工人数有误"})  # the 区 returns b
+    assert 'class="up-330106001">未上报<' in district.get(f"/board/{DISTRICT}").text
+    with world.portal.db() as db:  # the 区 now rolls up a alone, not the 街道's summary that still holds b
+        assert [p.stem for p in inputs(world.portal, db, DISTRICT)] == [db.get(Submission, 1).sha256]
+    street.get(f"/board/{STREET}")
+    assert street.post("/rollups/1/report-up").status_code == 400  # that summary holds b: roll up again
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    street.post("/rollups/2/report-up")
+    assert 'class="up-330106001">已上报<' in district.get(f"/board/{DISTRICT}").text
+    street.upload(STREET, world.workbook(STREET, tmp_path))  # the 街道's own 本级 workbook, not in that summary
+    district.get("/submissions/3")
+    district.post("/submissions/3/review", {"action": "approve"})
+    assert 'class="up-330106001">未上报<' in district.get(f"/board/{DISTRICT}").text

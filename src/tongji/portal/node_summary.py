@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tongji.aggregating.rollup import rollup
 from tongji.portal.db import Account, Rollup, now
 from tongji.portal.service import Portal, audit, deadline_day
-from tongji.portal.submissions import APPROVED, Refused, latest, lock_unit
+from tongji.portal.submissions import APPROVED, Refused, latest, lock_unit, withdraw_reports
 from tongji.portal.texts import text
 from tongji.writing.summary_files import stem_for, write_summary
 
@@ -110,6 +110,9 @@ def submit_up(portal: Portal, db: Session, account: Account, made: Rollup, addre
         raise Refused("rollup-not-latest")
     if stale(portal, db, made):
         raise Refused("rollup-stale")
+    parent = (portal.registry.get(made.unit) or {}).get("上级代码")
+    if parent:  # the parent's own report, and those above it, held the summary this one replaces
+        withdraw_reports(portal, db, parent, made.period)
     made.submitted_at = now()
     audit(db, account, "report-up", made.unit, None, f"rollup {made.id}", address)
     db.commit()
