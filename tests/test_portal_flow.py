@@ -163,3 +163,12 @@ def test_a_workbook_returned_after_its_street_reported_up_takes_that_report_back
     district.get("/submissions/3")
     district.post("/submissions/3/review", {"action": "approve"})
     assert 'class="up-330106001">未上报<' in district.get(f"/board/{DISTRICT}").text
+
+
+def test_without_a_deadline_the_board_gives_no_late_count_and_no_timeliness_as_tongji_rollup(tmp_path):
+    world = make_world(tmp_path, deadline=None)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    page = world.client(STREET).get(f"/board/{STREET}")
+    assert "截止日期 未设" in page.text
+    assert totals(page) == ["3", "1", "0", "1", "0", "2", "—", "33.3%", "—"]
