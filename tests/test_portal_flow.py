@@ -172,3 +172,18 @@ def test_without_a_deadline_the_board_gives_no_late_count_and_no_timeliness_as_t
     page = world.client(STREET).get(f"/board/{STREET}")
     assert "截止日期 未设" in page.text
     assert totals(page) == ["3", "1", "0", "1", "0", "2", "—", "33.3%", "—"]
+
+
+def test_a_revoked_unit_is_told_on_its_page_and_offered_no_template_or_upload(tmp_path):
+    from tongji.definitions.registry import load_registry
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    rows = [line.removesuffix(",正常") + ",撤销" if line.startswith(unit) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    world.portal.registry = load_registry(world.city.registry)
+    page = world.client(unit).get(f"/units/{unit}")
+    assert 'id="revoked">本单位在名册中已撤销，不需要报送' in page.text
+    assert 'id="upload"' not in page.text and "/template" not in page.text
+    assert 'id="upload"' in world.client(world.unit(n=1)).get(f"/units/{world.unit(n=1)}").text

@@ -203,7 +203,8 @@ class Web(NodePages):
             deadline = self.portal.deadline(db)
         return self.page(request, "unit.html", code=code, name=self.portal.name(code), versions=items,
                          latest=items[0] if items else None, log=log, period=period, deadline=deadline,
-                         own=account.unit == code, limit=self.portal.upload_limit // (1024 * 1024))
+                         own=account.unit == code, limit=self.portal.upload_limit // (1024 * 1024),
+                         revoked=self.portal.registry.get(code)["状态"] == "撤销")
 
     async def upload(self, request: Request) -> Response:
         account = self.signed_in(request)
