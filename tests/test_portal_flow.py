@@ -187,3 +187,23 @@ def test_a_revoked_unit_is_told_on_its_page_and_offered_no_template_or_upload(tm
     assert 'id="revoked">本单位在名册中已撤销，不需要报送' in page.text
     assert 'id="upload"' not in page.text and "/template" not in page.text
     assert 'id="upload"' in world.client(world.unit(n=1)).get(f"/units/{world.unit(n=1)}").text
+
+
+def test_the_reminder_list_gives_the_checks_reason_and_follows_the_portals_language(tmp_path):
+    import io
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path, HY04=999))  # returned by the checks: 1 error
+
+    def reminders() -> list[tuple]:
+        content = world.client(STREET).get(f"/board/{STREET}/reminders").content
+        return list(openpyxl.load_workbook(io.BytesIO(content))["催报名单"].iter_rows(values_only=True))
+
+    rows = reminders()
+    assert rows[0] == ("单位代码", "单位名称", "层级", "状态", "退回原因")
+    assert [r[3:] for r in rows if r[0] == unit] == [("退回", "有 1 个错误，退回修改")]
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    rows = reminders()
+    assert rows[0] == ("Unit code", "Unit name", "Level", "State", "Reason returned")
+    assert [r[3:] for r in rows if r[0] in (unit, STREET)] == [("missing", None), ("returned", "1 errors: returned")]

@@ -55,7 +55,7 @@ class NodePages:
             items = board.states(self.portal, db, code)
             period = self.portal.period(db)
         target = self.portal.data / "exports" / f"{code}_{period}_催报名单_{secrets.token_hex(4)}.xlsx"
-        await run_in_threadpool(board.reminder_list, self.portal, items, target)
+        await run_in_threadpool(board.reminder_list, self.portal, items, target, self.lang)
         return download(target, f"{code}_{period}_催报名单.xlsx", remove=True)
 
     async def rollup(self, request: Request) -> Response:
