@@ -125,5 +125,5 @@ def stale(portal: Portal, db: Session, made: Rollup) -> bool:
     elsewhere changes nothing."""
     manifest = portal.data / made.folder / f"{stem_for(made.unit, made.period)}_manifest.json"
     used = sorted(line["sha256"] for line in json.loads(manifest.read_text(encoding="utf-8"))["inputs"])
-    now = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs(portal, db, made.unit, made.period))
-    return used != now
+    current = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs(portal, db, made.unit, made.period))
+    return used != current
