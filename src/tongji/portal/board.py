@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongji.definitions.registry import CONTACTS
+from tongji.i18n import render
+from tongji.portal import texts
 from tongji.portal.db import Rollup, Submission, now
 from tongji.portal.service import Portal
 from tongji.portal.submissions import APPROVED, PENDING, RETURNED
@@ -77,20 +79,28 @@ def states(portal: Portal, db: Session, node: str) -> list[UnitState]:
 
 def progress(items: list[UnitState]) -> Progress:
     count = {s: sum(1 for i in items if i.state == s) for s in (APPROVED, RETURNED, PENDING, MISSING)}
-    late = sum(1 for i in items if i.late)
+    # 迟报 counts the units that reported after the deadline, as `tongji rollup` counts it; a unit that has not
+    # reported at all is 未报, even once the deadline has passed (its row is still marked overdue)
+    late = sum(1 for i in items if i.late and i.first_at is not None)
     received = len(items) - count[MISSING]
     on_time = sum(1 for i in items if i.first_at is not None and not i.late)
     return Progress(len(items), received, count[APPROVED], count[RETURNED], count[PENDING], count[MISSING],
                     on_time, late)
 
 
-def reminder_list(portal: Portal, items: list[UnitState], target: Path) -> Path:
-    """催报名单: the units that have not reported (or whose latest version is returned), with contacts."""
+# the 催报名单's columns in either language; the contact columns keep the registry's own names
+REMINDER_HEADERS = {"zh": ["单位代码", "单位名称", "层级", "状态", "退回原因"],
+                    "en": ["Unit code", "Unit name", "Level", "State", "Reason returned"]}
+
+
+def reminder_list(portal: Portal, items: list[UnitState], target: Path, lang: str = "zh") -> Path:
+    """催报名单: the units that have not reported (or whose latest version is returned), with contacts; its words
+    in `lang`. A version returned by the checks, with no reason typed, gives its number of errors as the reason."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "催报名单"
     extra = [c for c in CONTACTS if c in portal.registry.frame.columns]
-    header = ["单位代码", "单位名称", "层级", "状态", "退回原因", *extra]
+    header = [*REMINDER_HEADERS["en" if lang == "en" else "zh"], *extra]
     for c, text in enumerate(header, 1):
         put(ws, 1, c, text)
     r = 1
@@ -99,8 +109,10 @@ def reminder_list(portal: Portal, items: list[UnitState], target: Path) -> Path:
             continue
         r += 1
         row = portal.registry.get(item.unit)
-        reason = item.submission.reason if item.submission and item.state == RETURNED else ""
-        values = [item.unit, item.name, item.level, item.state + ("（迟报）" if item.late else ""), reason,
+        sub = item.submission if item.state == RETURNED else None
+        reason = (sub.reason or render("reason-errors", lang, {"n": sub.errors})) if sub else ""
+        late = ("（" + texts.text("late", lang) + "）" if lang != "en" else " (late)") if item.late else ""
+        values = [item.unit, item.name, item.level, texts.text(item.state, lang) + late, reason,
                   *[row.get(c) or "" for c in extra]]
         for c, value in enumerate(values, 1):
             put(ws, r, c, value)

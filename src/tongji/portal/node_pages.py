@@ -34,8 +34,10 @@ class NodePages:
         account, code = self.node_of(request)
         with self.portal.db() as db:
             items = board.states(self.portal, db, code)
-            made = list(db.scalars(select(Rollup).where(Rollup.unit == code).order_by(Rollup.id.desc()).limit(10)))
             period, deadline = self.portal.period(db), self.portal.deadline(db)
+            # this period's summaries only: an earlier period's, listed first, offered its 上报 as the current one
+            made = list(db.scalars(select(Rollup).where(Rollup.unit == code, Rollup.period == period)
+                                   .order_by(Rollup.id.desc()).limit(10)))
         wanted = request.query_params.get("state", "")
         children = [i for i in items if self.portal.registry.get(i.unit)["上级代码"] == code
                     and not self.portal.registry.is_leaf(i.unit)]
@@ -53,7 +55,7 @@ class NodePages:
             items = board.states(self.portal, db, code)
             period = self.portal.period(db)
         target = self.portal.data / "exports" / f"{code}_{period}_催报名单_{secrets.token_hex(4)}.xlsx"
-        await run_in_threadpool(board.reminder_list, self.portal, items, target)
+        await run_in_threadpool(board.reminder_list, self.portal, items, target, self.lang)
         return download(target, f"{code}_{period}_催报名单.xlsx", remove=True)
 
     async def rollup(self, request: Request) -> Response:

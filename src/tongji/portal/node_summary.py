@@ -5,6 +5,8 @@ The inputs are stored files, so `tongji rollup <the same files> --unit N` writes
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 from tongji.aggregating.rollup import rollup
 from tongji.portal.db import Account, Rollup, now
 from tongji.portal.service import Portal, audit, deadline_day
-from tongji.portal.submissions import APPROVED, Refused, latest, lock_unit
+from tongji.portal.submissions import APPROVED, Refused, latest, lock_unit, withdraw_reports
 from tongji.portal.texts import text
 from tongji.writing.summary_files import stem_for, write_summary
 
@@ -33,10 +35,10 @@ def last_made(db: Session, unit: str, period: str) -> Rollup | None:
                      .order_by(Rollup.id.desc()).limit(1))
 
 
-def inputs(portal: Portal, db: Session, node: str) -> list[Path]:
+def inputs(portal: Portal, db: Session, node: str, period: str | None = None) -> list[Path]:
     """The node's own approved 本级 version, each approved unit below it, and each child's reported summary in
-    place of that child's subtree."""
-    period, found = portal.period(db), []
+    place of that child's subtree (of `period`, by default the current one)."""
+    period, found = period or portal.period(db), []
 
     def own(unit: str) -> None:
         sub = latest(db, unit, period)
@@ -106,6 +108,22 @@ def submit_up(portal: Portal, db: Session, account: Account, made: Rollup, addre
     lock_unit(db, made.unit)
     if made.id != last_made(db, made.unit, made.period).id:
         raise Refused("rollup-not-latest")
+    if stale(portal, db, made):
+        raise Refused("rollup-stale")
+    parent = (portal.registry.get(made.unit) or {}).get("上级代码")
+    if parent:  # the parent's own report, and those above it, held the summary this one replaces
+        withdraw_reports(portal, db, parent, made.period)
     made.submitted_at = now()
     audit(db, account, "report-up", made.unit, None, f"rollup {made.id}", address)
     db.commit()
+
+
+def stale(portal: Portal, db: Session, made: Rollup) -> bool:
+    """Whether the node's inputs have changed since `made` was rolled up (a workbook approved, returned or unlocked
+    and uploaded again, a child's summary reported): reported up, it would carry what was since returned or left
+    out what was since approved. Compared by SHA-256, as its manifest lists them, so a restored data folder
+    elsewhere changes nothing."""
+    manifest = portal.data / made.folder / f"{stem_for(made.unit, made.period)}_manifest.json"
+    used = sorted(line["sha256"] for line in json.loads(manifest.read_text(encoding="utf-8"))["inputs"])
+    current = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs(portal, db, made.unit, made.period))
+    return used != current

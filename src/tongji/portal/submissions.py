@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tongji.issues.report import ISSUE_COLUMNS
-from tongji.portal.db import Account, Submission
+from tongji.portal.db import Account, Rollup, Submission
 from tongji.portal.service import Portal, audit
 from tongji.portal.store import sniff
 from tongji.reading.screen import Limits
@@ -170,5 +170,19 @@ def review(portal: Portal, db: Session, account: Account, sub: Submission, actio
         raise Refused("review-needs-reason")
     sub.review = target
     sub.reason = reason.strip()[:2000] if action == "return" else sub.reason
+    withdraw_reports(portal, db, sub.unit, sub.period)
     audit(db, account, action, sub.unit, sub.id, reason.strip()[:2000], address)
     db.commit()
+
+
+def withdraw_reports(portal: Portal, db: Session, unit: str, period: str) -> None:
+    """A workbook approved, returned or unlocked, or a summary reported, changes what `unit` (a node's own 本级 is in
+    its summary) and every node above it roll up: the summaries they reported up (上报) no longer hold it, so they
+    count as not reported, the parents roll up from beneath them, and the nodes roll up and report again."""
+    nodes, code = [], unit
+    while code and code not in nodes:
+        nodes.append(code)
+        row = portal.registry.get(code)
+        code = row["上级代码"] if row else ""
+    db.execute(update(Rollup).where(Rollup.unit.in_(nodes), Rollup.period == period, Rollup.submitted_at.is_not(None))
+               .values(submitted_at=None).execution_options(synchronize_session=False))

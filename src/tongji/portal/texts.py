@@ -43,6 +43,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "uploaded-at": ("上传时间", "Uploaded"),
     "sha256": ("SHA-256", "SHA-256"),
     "counts": ("当前采用最新一版。", "The latest version counts."),
+    # a version never reviewed before a newer one came: it will not be, and only the newer one can be
+    "superseded": ("已被新版本取代", "replaced by a newer version"),
+    "newer-version": ("这不是最新一版，审核和汇总用的是最新一版：", "This is not the latest version; the latest is reviewed and rolled up: "),
     "issues": ("问题清单", "Issues"),
     "no-issues": ("没有发现问题。", "No issues found."),
     "severity": ("严重程度", "Severity"),
@@ -119,6 +122,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rollup-leaf": ("基层单位没有下级可汇总", "A grassroots unit has nothing to roll up"),
     "rollup-has-errors": ("汇总表有 {n} 个错误，不能上报", "The summary has {n} errors and cannot be reported up"),
     "rollup-not-latest": ("只能上报最新的汇总表", "Only the latest summary can be reported up"),
+    "rollup-stale": ("汇总之后又有报表被审核通过、退回或解锁，或下级上报了新的汇总表：这份汇总表已不是现在的数据，请重新汇总后再上报", "Since this summary was made, a workbook was approved, returned or unlocked, or a child reported a new summary: it no longer shows the current data. Roll up again and report that one up"),
     # states and actions as shown
     "待审": ("已报待审", "awaiting review"),
     "退回": ("退回", "returned"),
@@ -129,6 +133,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "错误": ("错误", "error"),
     "警告": ("警告", "warning"),
     "提示": ("提示", "notice"),
+    # a warning its unit explained in 说明, as `tongji validate` shows it: 警告（已说明） and the note
+    "explained-mark": ("（已说明）", " (explained)"),
+    "explained-note": ("已说明：{note}", "Explained: {note}"),
     "audit-rollup": ("{inputs} 个输入，{errors} 个错误", "{inputs} input(s), {errors} error(s)"),
     "audit-report-up": ("汇总表 {id}", "rollup {id}"),
     "act-upload": ("上传", "upload"),

@@ -134,7 +134,7 @@ class Web(NodePages):
 
     async def login(self, request: Request) -> Response:
         token = request.cookies.get(LOGIN_CSRF) or secrets.token_urlsafe(24)
-        problem = ""
+        problem, typed = "", ""
         if request.method == "POST":
             form = await request.form(max_files=0, max_fields=5)
             if not same_token(form.get("csrf"), request.cookies.get(LOGIN_CSRF)):
@@ -147,8 +147,9 @@ class Web(NodePages):
                     response.delete_cookie(LOGIN_CSRF)
                     return response
             problem = text("login-bad" if why == "bad" else "login-locked", self.lang)
+            typed = self.field(form, "login")[:64]  # kept in the form: only the password is typed again
         response = self.page(request, "login.html", 401 if problem else 200, login_csrf=token, problem=problem,
-                             me=None)
+                             me=None, typed=typed)
         self.set_cookie(request, response, LOGIN_CSRF, token)
         return response
 
@@ -202,7 +203,8 @@ class Web(NodePages):
             deadline = self.portal.deadline(db)
         return self.page(request, "unit.html", code=code, name=self.portal.name(code), versions=items,
                          latest=items[0] if items else None, log=log, period=period, deadline=deadline,
-                         own=account.unit == code, limit=self.portal.upload_limit // (1024 * 1024))
+                         own=account.unit == code, limit=self.portal.upload_limit // (1024 * 1024),
+                         revoked=self.portal.registry.get(code)["状态"] == "撤销")
 
     async def upload(self, request: Request) -> Response:
         account = self.signed_in(request)
@@ -252,7 +254,7 @@ class Web(NodePages):
         issues = submissions.issues_of(self.portal, sub, self.lang).to_dicts()
         reviewer = account.role == "admin" or account.role == "node" and self.portal.below(account.unit, sub.unit)
         return self.page(request, "submission.html", sub=sub, issues=issues, is_latest=latest.id == sub.id,
-                         reviewer=reviewer, log=log, name=self.portal.name(sub.unit))
+                         latest=latest, reviewer=reviewer, log=log, name=self.portal.name(sub.unit))
 
     async def original(self, request: Request) -> Response:
         account = self.signed_in(request)

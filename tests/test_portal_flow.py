@@ -1,0 +1,209 @@
+"""A whole period in the portal as a unit and a statistician go through it: what each page says and keeps."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+from starlette.testclient import TestClient
+
+from portal_kit import DISTRICT, STREET, Browser, make_world
+from tongji.portal import create_app
+from tongji.portal.db import Submission
+from tongji.portal.node_summary import inputs
+from tongji.testing import fill_template
+
+
+def issue_rows(page) -> list[list[str]]:
+    rows = re.findall(r'<tr class="sev-[^"]*">(.*?)</tr>', page.text, re.S)
+    return [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
+
+
+def test_a_warning_explained_in_its_note_is_shown_as_explained_as_tongji_validate_shows_it(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    path = fill_template(world.city.files[unit], {"HY04": 999, "HY03": 1000}, out=tmp_path / "说明.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["会员"]
+    row = next(c.row for (c,) in sheet.iter_rows(min_col=2, max_col=2) if c.value == "HY04")
+    sheet.cell(row, 5, "含退休女职工会员")
+    book.save(path)
+    page = world.client(unit).upload(unit, path.read_bytes())
+    rows = {r[2]: r for r in issue_rows(page)}
+    assert rows["会员!D11"][0] == "警告（已说明）" and "已说明：含退休女职工会员" in rows["会员!D11"][5]
+    assert rows["会员!D10"][0] == "警告" and "已说明" not in rows["会员!D10"][5]  # HY03 > HY01, not explained
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    rows = {r[2]: r for r in issue_rows(world.client(unit).get("/submissions/1"))}
+    assert rows["会员!D11"][0] == "warning (explained)" and "Explained: 含退休女职工会员" in rows["会员!D11"][5]
+
+
+def test_a_wrong_password_keeps_the_login_typed_and_escapes_it(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    browser = Browser(TestClient(world.app, follow_redirects=True))
+    page = browser.sign_in(unit, "wrong-password")
+    assert page.status_code == 401 and f'name="login" value="{unit}"' in page.text
+    page = browser.sign_in('"><b>x', "wrong-password")
+    assert 'name="login" value="&#34;&gt;&lt;b&gt;x"' in page.text
+
+
+def test_a_new_period_shows_and_offers_to_report_up_only_its_own_summaries(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    assert 'id="report-up"' in street.post(f"/board/{STREET}/rollup").text
+    admin = world.client("admin")
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2026"})
+    page = street.get(f"/board/{STREET}")
+    assert "报告期 2026" in page.text and 'id="rollups"' not in page.text and 'id="report-up"' not in page.text
+    admin.post("/admin/period", {"period": "2025"})  # back to 2025: its summary is there to report up
+    page = street.get(f"/board/{STREET}")
+    assert f"{STREET}_2025_汇总.xlsx" in page.text and 'id="report-up"' in page.text
+
+
+def totals(page) -> list[str]:
+    row = re.search(r'<table class="totals" id="totals">.*?<tbody><tr>(.*?)</tr>', page.text, re.S).group(1)
+    return re.findall(r"<td>(.*?)</td>", row)
+
+
+def test_the_boards_late_count_is_what_tongji_rollup_counts_for_the_same_workbooks(tmp_path):
+    from tongji.aggregating.rollup import rollup
+
+    world = make_world(tmp_path, deadline="2020-01-20")  # long past: every upload is late
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    for unit in (a, b):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    page = world.client(STREET).get(f"/board/{STREET}")
+    # 应报 已报 已审核 待审 退回 未报 迟报 报送率 及时率: the 街道's own 本级 is missing, not late
+    assert totals(page) == ["3", "2", "0", "2", "0", "1", "2", "66.7%", "0.0%"]
+    summary = rollup([world.city.files[a], world.city.files[b]], registry=world.city.registry, unit=STREET,
+                     period="2025", spec=world.portal.spec, deadline="2020-01-20")
+    total = summary.completeness.filter(summary.completeness["child"] == "合计").row(0, named=True)
+    assert (total["expected"], total["received"], total["missing"], total["late"], total["timely_rate"]) == (
+        3, 2, 1, 2, 0.0)
+
+
+def test_a_summary_whose_workbooks_were_returned_since_is_not_reported_up(tmp_path):
+    world = make_world(tmp_path)
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    for unit in (a, b):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    for sub_id in (1, 2):
+        street.get(f"/submissions/{sub_id}")
+        street.post(f"/submissions/{sub_id}/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "unlock"})  # unlocked and approved again: the same inputs
+    street.post("/submissions/2/review", {"action": "approve"})
+    street.post("/submissions/2/review", {"action": "return", "reason": "会员人数有误"})
+    street.get(f"/board/{STREET}")
+    page = street.post("/rollups/1/report-up")
+    assert page.status_code == 400 and "请重新汇总后再上报" in page.text
+    assert "未上报" in world.client(DISTRICT).get(f"/board/{DISTRICT}").text
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")  # of a alone now
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "unlock"})
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    page = street.post("/rollups/2/report-up")
+    assert page.status_code == 200 and "已上报" in page.text
+    with world.portal.db() as db:
+        assert [s.name for s in inputs(world.portal, db, DISTRICT)] == [f"{STREET}_2025_汇总.xlsx"]
+
+
+def test_a_version_replaced_before_it_was_reviewed_says_so_and_points_to_the_latest(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    me = world.client(unit)
+    me.upload(unit, world.workbook(unit, tmp_path))
+    me.upload(unit, world.workbook(unit, tmp_path, HY01=150))
+    street = world.client(STREET)
+    page = street.get("/submissions/1")
+    assert 'id="review">已被新版本取代<' in page.text and 'href="/submissions/2">v2</a>' in page.text
+    assert 'id="approve"' not in page.text
+    assert 'id="review">已报待审<' in street.get("/submissions/2").text
+    states = re.findall(r"<td>(已报待审|已被新版本取代)</td>", street.get(f"/units/{unit}").text)
+    assert states == ["已报待审", "已被新版本取代"]  # v2, v1
+
+
+def test_a_workbook_returned_after_its_street_reported_up_takes_that_report_back(tmp_path):
+    world = make_world(tmp_path)
+    a, b = world.unit(STREET, 0), world.unit(STREET, 1)
+    for unit in (a, b):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    for sub_id in (1, 2):
+        street.get(f"/submissions/{sub_id}")
+        street.post(f"/submissions/{sub_id}/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    street.post("/rollups/1/report-up")
+    district = world.client(DISTRICT)
+    assert 'class="up-330106001">已上报<' in district.get(f"/board/{DISTRICT}").text
+    district.get("/submissions/2")
+    district.post("/submissions/2/review", {"action": "return", "reason": "职工人数有误"})  # the 区 returns b
+    assert 'class="up-330106001">未上报<' in district.get(f"/board/{DISTRICT}").text
+    with world.portal.db() as db:  # the 区 now rolls up a alone, not the 街道's summary that still holds b
+        assert [p.stem for p in inputs(world.portal, db, DISTRICT)] == [db.get(Submission, 1).sha256]
+    street.get(f"/board/{STREET}")
+    assert street.post("/rollups/1/report-up").status_code == 400  # that summary holds b: roll up again
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    street.post("/rollups/2/report-up")
+    assert 'class="up-330106001">已上报<' in district.get(f"/board/{DISTRICT}").text
+    street.upload(STREET, world.workbook(STREET, tmp_path))  # the 街道's own 本级 workbook, not in that summary
+    district.get("/submissions/3")
+    district.post("/submissions/3/review", {"action": "approve"})
+    assert 'class="up-330106001">未上报<' in district.get(f"/board/{DISTRICT}").text
+
+
+def test_without_a_deadline_the_board_gives_no_late_count_and_no_timeliness_as_tongji_rollup(tmp_path):
+    world = make_world(tmp_path, deadline=None)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    page = world.client(STREET).get(f"/board/{STREET}")
+    assert "截止日期 未设" in page.text
+    assert totals(page) == ["3", "1", "0", "1", "0", "2", "—", "33.3%", "—"]
+
+
+def test_a_revoked_unit_is_told_on_its_page_and_offered_no_template_or_upload(tmp_path):
+    from tongji.definitions.registry import load_registry
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    rows = [line.removesuffix(",正常") + ",撤销" if line.startswith(unit) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    world.portal.registry = load_registry(world.city.registry)
+    page = world.client(unit).get(f"/units/{unit}")
+    assert 'id="revoked">本单位在名册中已撤销，不需要报送' in page.text
+    assert 'id="upload"' not in page.text and "/template" not in page.text
+    assert 'id="upload"' in world.client(world.unit(n=1)).get(f"/units/{world.unit(n=1)}").text
+
+
+def test_the_reminder_list_gives_the_checks_reason_and_follows_the_portals_language(tmp_path):
+    import io
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path, HY04=999))  # returned by the checks: 1 error
+
+    def reminders() -> list[tuple]:
+        content = world.client(STREET).get(f"/board/{STREET}/reminders").content
+        return list(openpyxl.load_workbook(io.BytesIO(content))["催报名单"].iter_rows(values_only=True))
+
+    rows = reminders()
+    assert rows[0] == ("单位代码", "单位名称", "层级", "状态", "退回原因")
+    assert [r[3:] for r in rows if r[0] == unit] == [("退回", "有 1 个错误，退回修改")]
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    rows = reminders()
+    assert rows[0] == ("Unit code", "Unit name", "Level", "State", "Reason returned")
+    assert [r[3:] for r in rows if r[0] in (unit, STREET)] == [("missing", None), ("returned", "1 errors: returned")]
