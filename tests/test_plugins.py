@@ -182,6 +182,10 @@ def test_a_plugin_row_name_that_looks_like_a_formula_stays_text(tmp_path):
     for path in (next((tmp_path / "c" / "模板").glob("*.xlsx")), book):
         cells = [c for row in openpyxl.load_workbook(path)["建会"].iter_rows() for c in row if c.value == name]
         assert len(cells) == 1 and cells[0].data_type == "s", path
+    # 明细's second row names each column: the plugin's name there is text too
+    cells = [(ws.title, c.coordinate, c.data_type) for ws in openpyxl.load_workbook(book) for row in ws.iter_rows()
+             for c in row if c.value == name]
+    assert ("明细", "AN2", "s") in cells and all(kind == "s" for *_, kind in cells), cells
 
 
 def test_plugin_that_raises_on_import(tmp_path):

@@ -91,7 +91,8 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
     keys, codes, kinds = detail_columns(detail, spec)
     ws.append([*keys, *codes])
-    ws.append([None] * len(keys) + [spec.rows[c].name if c in spec.rows else None for c in codes])
+    for col, code in enumerate(codes, start=len(keys) + 1):  # a plugin row's name: text, never a formula
+        put(ws, 2, col, spec.rows[code].name if code in spec.rows else None)
     for cell in (*ws[1], *ws[2]):
         cell.font = BOLD
     for col, kind in enumerate(kinds, start=len(keys) + 1):
