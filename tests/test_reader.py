@@ -100,3 +100,20 @@ def test_folders_are_walked_in_the_order_and_reach_of_sorted_rglob(tmp_path):
     assert [p.relative_to(root).as_posix() for p in found] == [
         "B.ods", "a.xlsx", "b/2.xlsx", "b/a/9.XLSX", "b-c/1.xlsx", "gone.xlsx", "near.xlsx", "z/z/z/z.xls"]
     assert discover([root, root / "a.xlsx", str(root / "b" / "2.xlsx")]) == found  # named twice, listed once
+
+
+def test_the_order_files_and_folders_are_given_in_changes_nothing_written(tmp_path):
+    """Workbooks are taken by path, not in the order of the arguments: the issue report of two folders and a file
+    given one way round is the same bytes as given the other way round."""
+    from pathlib import Path
+
+    from tongji.writing.issue_report import write_report
+
+    samples = Path(__file__).parent.parent / "samples" / "2025"
+    given = [samples / "望江街道总工会", samples / "本级" / "330106_西湖区总工会本级_2025.xlsx",
+             samples / "北干街道总工会"]
+    assert discover(given[::-1]) == discover(given) == sorted(discover(given))
+    registry = samples.parent / "registry.csv"
+    one, two = (tongji.validate(paths, registry=registry, period="2025") for paths in (given, given[::-1]))
+    assert one.issues["file"].n_unique() > 1
+    assert write_report(one, tmp_path / "1.json").read_bytes() == write_report(two, tmp_path / "2.json").read_bytes()

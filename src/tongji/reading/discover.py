@@ -12,7 +12,8 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Workbooks under the given files and folders (recursive), in a stable order.
+    """Workbooks under the given files and folders (recursive), in a stable order: by path, whatever the order
+    they were given in.
 
     A file named explicitly is always taken, so a wrong file gets a message instead of vanishing;
     in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
@@ -28,7 +29,9 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
             found.setdefault(os.path.normcase(p), str(p))
         else:
             raise TongjiError("path-missing", path=p)
-    return [Path(f) for f in found.values()]
+    # sorted as a folder's files are, by the parts of their paths: the order the files or folders were given in
+    # changes nothing a run writes
+    return [Path(found[key]) for key in sorted(found, key=lambda key: key.split(os.sep))]
 
 
 def _files_under(folder: Path) -> list[tuple[str, str]]:
