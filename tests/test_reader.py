@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import tongji
 from tongji.plugins import load_spec
 from tongji.reading import workers as reading_workers
@@ -105,8 +107,6 @@ def test_folders_are_walked_in_the_order_and_reach_of_sorted_rglob(tmp_path):
 def test_the_order_files_and_folders_are_given_in_changes_nothing_written(tmp_path):
     """Workbooks are taken by path, not in the order of the arguments: the issue report of two folders and a file
     given one way round is the same bytes as given the other way round."""
-    from pathlib import Path
-
     from tongji.writing.issue_report import write_report
 
     samples = Path(__file__).parent.parent / "samples" / "2025"
@@ -117,3 +117,14 @@ def test_the_order_files_and_folders_are_given_in_changes_nothing_written(tmp_pa
     one, two = (tongji.validate(paths, registry=registry, period="2025") for paths in (given, given[::-1]))
     assert one.issues["file"].n_unique() > 1
     assert write_report(one, tmp_path / "1.json").read_bytes() == write_report(two, tmp_path / "2.json").read_bytes()
+
+
+def test_a_workbook_named_again_by_another_spelling_is_read_once(tmp_path, monkeypatch):
+    """A folder given as 收回 and one of its files by its full path (or through ..) is one workbook, not two
+    workbooks of one unit returned as a conflict; it keeps its shortest spelling whatever the arguments' order."""
+    make_workbook(tmp_path / "收回" / "a.xlsx", {"HY01": 10})
+    make_workbook(tmp_path / "收回" / "b.xlsx", {"HY01": 10})
+    monkeypatch.chdir(tmp_path)
+    spellings = ["收回", str(tmp_path / "收回" / "a.xlsx"), "收回/../收回/b.xlsx"]
+    assert discover(spellings) == discover(spellings[::-1]) == [Path("收回/a.xlsx"), Path("收回/b.xlsx")]
+    assert tongji.validate(spellings).workbooks.height == 2

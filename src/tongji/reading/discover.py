@@ -19,19 +19,29 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
     resource forks macOS leaves on shared drives (._x.xlsx); any other name is a file someone saved.
     """
-    found: dict[str, str] = {}  # by path as text (its case folded where the system's is): Paths made once, at the end
+    # by absolute path (its case folded where the system's is), so a file named in a folder given and again by
+    # another spelling (/home/统计/收回/a.xlsx beside 收回) is read once, not returned as two workbooks of one
+    # unit; kept under its shortest spelling (then the first in text order), whatever the order of the arguments
+    found: dict[str, str] = {}  # Paths made once, at the end
     for p in map(Path, paths):
+        where = os.path.abspath(p)
         if p.is_dir():
+            given = len(str(p))  # each path under p is str(p) + its part below: that part goes after `where`
             for name, path in _files_under(p):
                 if os.path.splitext(name)[1].lower() in EXCEL_SUFFIXES and not name.startswith(("~$", "._")):
-                    found.setdefault(os.path.normcase(path), path)
+                    _keep(found, os.path.normcase(where + path[given:]), path)
         elif p.is_file():
-            found.setdefault(os.path.normcase(p), str(p))
+            _keep(found, os.path.normcase(where), str(p))
         else:
             raise TongjiError("path-missing", path=p)
     # sorted as a folder's files are, by the parts of their paths: the order the files or folders were given in
     # changes nothing a run writes
     return [Path(found[key]) for key in sorted(found, key=lambda key: key.split(os.sep))]
+
+
+def _keep(found: dict[str, str], key: str, path: str) -> None:
+    if key not in found or (len(path), path) < (len(found[key]), found[key]):
+        found[key] = path
 
 
 def _files_under(folder: Path) -> list[tuple[str, str]]:
