@@ -128,3 +128,19 @@ def test_a_workbook_named_again_by_another_spelling_is_read_once(tmp_path, monke
     spellings = ["收回", str(tmp_path / "收回" / "a.xlsx"), "收回/../收回/b.xlsx"]
     assert discover(spellings) == discover(spellings[::-1]) == [Path("收回/a.xlsx"), Path("收回/b.xlsx")]
     assert tongji.validate(spellings).workbooks.height == 2
+
+
+def test_what_an_interrupted_run_left_in_a_folder_is_not_read(tmp_path):
+    """A run killed while writing leaves its temporary file (.tongji-….xlsx) or a summary's staging folder: in a
+    folder read later they were second copies of units' summaries, and every one was returned as a duplicate.
+    Named on purpose, such a file is still read; a file someone saved with a leading dot is read as ever."""
+    from tongji.writing.files import atomic_path
+
+    folder = tmp_path / "汇总"
+    for name in ("a.xlsx", ".报表.xlsx", ".tongji-k3j2.xlsx", ".tongji-stage-x1/0/b.xlsx"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"x")
+    assert [p.name for p in discover([folder])] == [".报表.xlsx", "a.xlsx"]
+    assert discover([folder / ".tongji-k3j2.xlsx"]) == [folder / ".tongji-k3j2.xlsx"]
+    with atomic_path(folder / "c.xlsx") as partial:  # the name tongji writes under is the one passed over
+        assert partial.is_file() and [p.name for p in discover([folder])] == [".报表.xlsx", "a.xlsx"]
