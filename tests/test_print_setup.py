@@ -144,3 +144,40 @@ def test_pdf_has_one_page_per_sheet(books, tmp_path, kind, sheets):
     boxes = _pdf_pages(books[kind], tmp_path)
     assert len(boxes) == sheets, boxes
     assert all(_a4(b) for b in boxes if b != (0.0, 0.0)), boxes
+
+
+@pytest.fixture(scope="module")
+def wide_detail(tmp_path_factory):
+    """A summary whose 明细 has ten more columns than the built-in forms give it: a plugin's rows."""
+    from tongji.testing import load_plugin, make_city
+
+    root = tmp_path_factory.mktemp("wide")
+    rows = ", ".join(f'{{ code = "JH{n}", name = "插件指标{n}", kind = "count" }}' for n in range(41, 51))
+    (root / "wide.toml").write_text(f'[[extend]]\nform = "JH"\nrows = [{rows}]\n', encoding="utf-8")
+    host = load_plugin(root / "wide.toml")
+    city = make_city(root / "city", host, streets=(3,))
+    summary = rollup([city.folder], registry=city.registry, unit="330106001", period="2025", spec=host.spec)
+    book = next(p for p in write_summary(summary, root / "out", host.spec) if p.suffix == ".xlsx")
+    wb = openpyxl.load_workbook(book)
+    for name in wb.sheetnames[:]:
+        if name != "明细":
+            wb.remove(wb[name])
+    wb.save(root / "明细.xlsx")  # the sheet alone, to count its pages
+    return root / "明细.xlsx"
+
+
+def test_a_plugins_columns_narrow_the_detail_to_one_page_wide(wide_detail):
+    """At the 10% both programs print at the least, about 910 characters of column width fit across A4: the
+    code columns are narrowed alike so that 明细 stays within it, whatever a plugin adds."""
+    from openpyxl.utils import get_column_letter
+
+    ws = openpyxl.load_workbook(wide_detail)["明细"]
+    assert ws.max_column == 95
+    assert sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, ws.max_column + 1)) <= 900
+    _fits_one_page_wide(ws, "landscape")
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
+def test_a_detail_with_a_plugins_columns_prints_one_page(wide_detail, tmp_path):
+    boxes = _pdf_pages(wide_detail, tmp_path)
+    assert len(boxes) == 1, boxes
