@@ -174,14 +174,14 @@ def test_a_plugin_row_name_that_looks_like_a_formula_stays_text(tmp_path):
 
     name = '=HYPERLINK("http://example.com","点")'
     host = load_plugin(write(tmp_path, "f.toml", f'[[extend]]\nform = "JH"\nrows = [{{ code = "JH41", name = '
-                                                   f"'{name}', kind = \"count\" }}]\n") / "f.toml")
+                                                   f"'{name}', unit = '{name}', kind = \"count\" }}]\n") / "f.toml")
     assert host.errors == {}
     city = make_city(tmp_path / "c", host, streets=(1,))
     summary = tongji.rollup(city.folder, registry=city.registry, unit="330106001", period="2025", spec=host.spec)
     book = next(p for p in write_summary(summary, tmp_path / "out", host.spec) if p.suffix == ".xlsx")
-    for path in (next((tmp_path / "c" / "模板").glob("*.xlsx")), book):
+    for path in (next((tmp_path / "c" / "模板").glob("*.xlsx")), book):  # its name, and its unit (计量单位)
         cells = [c for row in openpyxl.load_workbook(path)["建会"].iter_rows() for c in row if c.value == name]
-        assert len(cells) == 1 and cells[0].data_type == "s", path
+        assert len(cells) == 2 and {c.data_type for c in cells} == {"s"}, path
     # 明细's second row names each column: the plugin's name there is text too
     cells = [(ws.title, c.coordinate, c.data_type) for ws in openpyxl.load_workbook(book) for row in ws.iter_rows()
              for c in row if c.value == name]

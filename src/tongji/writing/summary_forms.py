@@ -71,7 +71,7 @@ def form_sheet(ws: Worksheet, summary, spec: Spec, form: Form, values: dict[str,
         fmt = FORMATS.get(row.kind, "General")
         put(ws, r, 1, row.name)
         ws.cell(r, 2, row.code)
-        ws.cell(r, 3, row.unit).alignment = Alignment(horizontal="center")
+        put(ws, r, 3, row.unit).alignment = Alignment(horizontal="center")  # a plugin's text, as the name
         ws.cell(r, 4, as_written(total.get("value"), row.kind)).number_format = fmt
         put(ws, r, 5, summary.note_of(row.code))  # units' explanations are their text: never a formula
         if summary.has_previous:
