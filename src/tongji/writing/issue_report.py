@@ -12,6 +12,7 @@ import openpyxl
 import polars as pl
 from openpyxl.styles import Font, PatternFill
 
+from tongji.aggregating.summary import continuation
 from tongji.errors import TongjiError
 from tongji.i18n import SEVERITY, STATUS, chosen
 from tongji.issues.catalog import REPORT_SCHEMA
@@ -35,6 +36,7 @@ BOOK_HEADERS = {
 }
 
 
+SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
 COLOURS = FILLS | {SEVERITY[zh]: fill for zh, fill in FILLS.items() if zh in SEVERITY}  # by severity, either language
 
 
@@ -90,10 +92,19 @@ def _workbook(issues: pl.DataFrame, workbooks: pl.DataFrame, lang: str) -> openp
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "问题清单" if lang != "en" else "Issues"
-    write_table(ws, flat_issues(issues), HEADERS, "severity", lang)
+    _spread(wb, ws, flat_issues(issues), HEADERS, "severity", lang)
     books = wb.create_sheet("工作簿" if lang != "en" else "Workbooks")
-    write_table(books, workbooks.drop("org_type"), BOOK_HEADERS, None, lang)
+    _spread(wb, books, workbooks.drop("org_type"), BOOK_HEADERS, None, lang)
     return wb
+
+
+def _spread(wb: openpyxl.Workbook, ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str) -> None:
+    """`df` on `ws`, and past the rows Excel allows a sheet on continuation sheets (问题清单2 …) after it, each
+    with its header row: a sheet of more rows is one Excel repairs by dropping the rest."""
+    room = SHEET_ROWS - 1
+    for n, start in enumerate(range(0, max(df.height, 1), room), start=1):
+        sheet = ws if n == 1 else wb.create_sheet(continuation(ws.title, n))
+        write_table(sheet, df.slice(start, room), headers, colour_by, lang)
 
 
 def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str | None = None) -> None:
