@@ -181,3 +181,20 @@ def test_a_plugins_columns_narrow_the_detail_to_one_page_wide(wide_detail):
 def test_a_detail_with_a_plugins_columns_prints_one_page(wide_detail, tmp_path):
     boxes = _pdf_pages(wide_detail, tmp_path)
     assert len(boxes) == 1, boxes
+
+
+def test_the_reports_long_text_wraps_in_rows_tall_enough(tmp_path):
+    """A message, a file or the cells an issue involves longer than their column wrap, in a row made tall enough
+    for them: neither Excel nor LibreOffice makes it taller itself. Unwrapped, a message was cut at the next
+    column on paper and the last column's text ran past the table, printing it smaller beside empty columns."""
+    samples = Path(__file__).parent.parent / "samples"
+    report = validate([samples / "2025" / "望江街道总工会"], registry=load_registry(samples / "registry.csv"),
+                      period="2025")
+    ws = openpyxl.load_workbook(write_report(report, tmp_path / "问题清单.xlsx"))["问题清单"]
+    head = [c.value for c in ws[1]]
+    message, cells, file = (head.index(label) + 1 for label in ("问题说明", "涉及单元格", "文件"))
+    copied = next(r for r in range(2, ws.max_row + 1) if "复制" in ws.cell(r, message).value)
+    assert len(ws.cell(copied, message).value) > 60  # two lines of a column 60 characters wide, at least
+    assert all(ws.cell(r, c).alignment.wrap_text for r in range(2, ws.max_row + 1) for c in (message, cells, file))
+    assert ws.row_dimensions[copied].height >= 2 * 15
+    assert ws.cell(copied, head.index("单位代码") + 1).alignment.wrap_text is not True  # short text as it was
