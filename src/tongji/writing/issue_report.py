@@ -130,7 +130,7 @@ def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang
         for j, _, _ in wrapped:
             ws.cell(n, j).alignment = WRAP
         # neither Excel nor LibreOffice makes a row taller for wrapped text it opens: the row says how tall
-        lines = max((_lines(row[c], width) for _, c, width in wrapped), default=1)
+        lines = max((wrapped_lines(row[c], width) for _, c, width in wrapped), default=1)
         if lines > 1:
             ws.row_dimensions[n].height = min(LINE_HEIGHT * lines, MAX_HEIGHT)
         if colour_by and row[colour_by] in COLOURS:  # ws.max_row scans every cell: count rows instead
@@ -142,7 +142,7 @@ def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang
     table_pages(ws)
 
 
-def _lines(text: object, width: float) -> int:
+def wrapped_lines(text: object, width: float) -> int:
     """The lines `text` takes wrapped in a column `width` characters wide, a Chinese character counting two."""
     if not isinstance(text, str) or not text:
         return 1
