@@ -198,3 +198,19 @@ def test_the_reports_long_text_wraps_in_rows_tall_enough(tmp_path):
     assert all(ws.cell(r, c).alignment.wrap_text for r in range(2, ws.max_row + 1) for c in (message, cells, file))
     assert ws.row_dimensions[copied].height >= 2 * 15
     assert ws.cell(copied, head.index("单位代码") + 1).alignment.wrap_text is not True  # short text as it was
+
+
+@pytest.mark.parametrize("stamped", [True, False])
+def test_a_summarys_issues_wrap_in_rows_tall_enough(tmp_path, stamped):
+    """校验 is the issue report's table: its long text wraps in rows made tall enough, stamped or built by openpyxl."""
+    from tongji.writing.summary_files import write_summary_workbook
+
+    samples = Path(__file__).parent.parent / "samples"
+    summary = rollup([samples / "2025" / "望江街道总工会", samples / "2025" / "本级"],
+                     registry=samples / "registry.csv", unit="330106003", period="2025")
+    book = write_summary_workbook(summary, tmp_path / "s.xlsx", load_spec(), stamped=stamped)
+    ws = openpyxl.load_workbook(book)["校验"]
+    message = [c.value for c in ws[1]].index("问题说明") + 1
+    copied = [r for r in range(2, ws.max_row + 1) if "复制" in ws.cell(r, message).value]
+    assert copied and all(ws.cell(r, message).alignment.wrap_text for r in range(2, ws.max_row + 1))
+    assert all(ws.row_dimensions[r].height >= 2 * 15 for r in copied)

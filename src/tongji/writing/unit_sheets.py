@@ -27,7 +27,7 @@ from tongji.aggregating.notes import NOTES_SHEET
 from tongji.aggregating.summary import DETAIL_KEYS, DETAIL_SHEET, Summary, continuation, detail_keys
 from tongji.definitions import Spec
 from tongji.writing.files import ExtraRows, put
-from tongji.writing.issue_report import HEADERS, flat_issues, header_label, write_table
+from tongji.writing.issue_report import HEADERS, WRAPPED, flat_issues, header_label, write_table
 from tongji.writing.printing import table_pages
 from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, xml_safe
 
@@ -65,7 +65,7 @@ def unit_sheets(wb: Workbook, summary: Summary, spec: Spec, lang: str) -> ExtraR
                    lambda ws, part, n: completeness_sheet(ws, summary, part, lang, n == 1),
                    first=max(SHEET_ROWS - summary.completeness.height - 3, 0))
     spread(wb, ISSUES_SHEET, flat_issues(summary.issues), SHEET_ROWS - 1,
-           lambda ws, part, n: write_table(ws, part, HEADERS, "severity", lang))
+           lambda ws, part, n: write_table(ws, part, HEADERS, "severity", lang, WRAPPED))
     return rows
 
 
