@@ -122,6 +122,22 @@ def test_copy_marks_cells_and_leaves_source_alone(tmp_path):
     assert ws["B8"].comment is None
 
 
+def test_a_long_message_has_a_row_tall_enough_in_the_list(tmp_path):
+    """问题说明 wraps in its 60-character column, but neither Excel nor LibreOffice makes the row taller when
+    they open the copy: the row is made tall enough, or the submitter sees (and prints) its first line only."""
+    src = make_source(tmp_path / "in" / "a.xlsx")
+    long = ("全部数值与 单位 81330106MQ8332137E（81330106MQ8332137E_示例市万和精密机械有限公司工会_2025.xlsx）"
+            "完全相同，可能是复制的工作簿，请核实")
+    issues = frame([issue(src, "警告", "copied-workbook", "会员!D8", message=long),
+                    issue(src, "错误", "hy04-le-hy03", "会员!D9", message="女会员人数（120）大于会员人数（100）")])
+    ws = openpyxl.load_workbook(annotate_workbook(src, issues, tmp_path / "out" / "a.xlsx"))["问题清单"]
+    tall, short = (next(r for r in range(2, 4) if ws.cell(r, 3).value == rule)
+                   for rule in ("copied-workbook", "hy04-le-hy03"))
+    assert ws.cell(tall, 9).alignment.wrap_text and ws.column_dimensions["I"].width == 60
+    assert ws.row_dimensions[tall].height >= 3 * 15
+    assert ws.row_dimensions[short].height is None  # one line: the row as it was
+
+
 def test_list_sheet_first_active_sorted_and_linked(tmp_path):
     src = make_source(tmp_path / "a.xlsx")
     out = annotate_workbook(src, sample_issues(src), tmp_path / "out" / "a.xlsx")

@@ -232,3 +232,23 @@ def test_a_summary_of_1_1_million_units_is_written_and_read_by_the_next_level(tm
     assert s.completeness.filter(pl.col("child") == DISTRICT)["accepted"][0] == n
     line = s.inputs.filter(pl.col("file") == str(path)).row(0, named=True)
     assert line["status"] == "采用" and line["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_issue_report_past_a_sheets_rows_goes_on_in_further_sheets(monkeypatch, tmp_path):
+    """validate --report .xlsx: more issues than a sheet's rows went into one sheet that Excel cuts short when it
+    repairs the file; they go on in 问题清单2 … before 工作簿, each sheet with its header, as a summary's 校验 does."""
+    from pathlib import Path
+
+    from tongji.writing import issue_report
+
+    samples = Path(__file__).parent.parent / "samples"
+    report = tongji.validate(samples / "2025" / "望江街道总工会", registry=samples / "registry.csv", period="2025")
+    monkeypatch.setattr(issue_report, "SHEET_ROWS", 4, raising=False)  # a header and 3 rows a sheet
+    wb = openpyxl.load_workbook(issue_report.write_report(report, tmp_path / "r.xlsx"))
+    sheets = {name: -(-df.height // 3) for name, df in (("问题清单", report.issues), ("工作簿", report.workbooks))}
+    assert sheets["问题清单"] > 1
+    assert wb.sheetnames == [f"{name}{n if n > 1 else ''}" for name, count in sheets.items()
+                             for n in range(1, count + 1)]
+    rows = [r for ws in wb.worksheets[:sheets["问题清单"]] for r in ws.iter_rows(values_only=True)]
+    assert rows.count(rows[0]) == sheets["问题清单"] and len(rows) == sheets["问题清单"] + report.issues.height
+    assert max(ws.max_row for ws in wb) == 4

@@ -77,3 +77,20 @@ def test_a_crash_exits_3_with_one_line_and_a_log(batch, monkeypatch, capsys, fai
     log = err.split("请把日志 ")[1].split(" 交给")[0]
     with open(log, encoding="utf-8") as f:
         assert "Traceback" in f.read() and str(failure) in err
+
+
+@pytest.mark.parametrize("command", ["validate", "accounts"])
+def test_an_output_over_the_registry_is_refused(batch, tmp_path, command):
+    """The registry is read as surely as the workbooks: a report or an account list named like it would replace
+    the unit list with a table of issues or passwords."""
+    registry = tmp_path / "名册.csv"
+    registry.write_text("单位代码,单位名称,上级代码,层级\nS,街道,,街道\n", encoding="utf-8")
+    before = registry.read_bytes()
+    args = (["validate", batch, "-r", registry, "-p", "2025", "--report", tmp_path / "." / "名册.csv"]
+            if command == "validate" else
+            ["serve", "accounts", "-r", registry, "-p", "2025", "-o", registry, "--data", tmp_path / "data"])
+    result = runner.invoke(cli.app, [str(a) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "输出位置" in result.output and "名册.csv" in result.output and "Traceback" not in result.output
+    assert registry.read_bytes() == before
+    assert not (tmp_path / "data").exists()  # refused before anything was made

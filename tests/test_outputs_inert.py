@@ -105,6 +105,17 @@ def test_text_helpers():
     assert terminal_safe("[/oops]\x1b[2J\x9b31m\u202e名") == "\\[/oops]31m名"
 
 
+def test_a_formula_after_blanks_or_in_full_width_is_quoted_in_csv():
+    """Spreadsheet programs skip leading blanks, and some take ＝ ＋ － ＠ as = + - @: such text is quoted too,
+    alike by csv_safe and by the polars pass the CSV writers use; a number with a sign stays a number."""
+    from tongji.writing.issue_report import csv_frame
+
+    texts = [" =1+1", "\u3000=HYPERLINK(1)", "\n@a", "\r\n+x", "＝1+1", "＋1", "－x", "＠SUM(A1)", " -1+2"]
+    plain = ["-200.5", " -200.5", "\u3000+3", " 12", "a=b", "甲＝乙"]
+    assert [csv_safe(s) for s in texts + plain] == ["'" + s for s in texts] + plain
+    assert csv_frame(pl.DataFrame({"名称": texts + plain}))["名称"].to_list() == ["'" + s for s in texts] + plain
+
+
 def test_commands_finish_without_a_traceback(run):
     assert run["template"].exit_code == 0, run["template"].output
     assert run["validate"].exit_code == 1, run["validate"].output  # one workbook has an error

@@ -174,14 +174,40 @@ def test_a_plugin_row_name_that_looks_like_a_formula_stays_text(tmp_path):
 
     name = '=HYPERLINK("http://example.com","点")'
     host = load_plugin(write(tmp_path, "f.toml", f'[[extend]]\nform = "JH"\nrows = [{{ code = "JH41", name = '
-                                                   f"'{name}', kind = \"count\" }}]\n") / "f.toml")
+                                                   f"'{name}', unit = '{name}', kind = \"count\" }}]\n") / "f.toml")
     assert host.errors == {}
     city = make_city(tmp_path / "c", host, streets=(1,))
     summary = tongji.rollup(city.folder, registry=city.registry, unit="330106001", period="2025", spec=host.spec)
     book = next(p for p in write_summary(summary, tmp_path / "out", host.spec) if p.suffix == ".xlsx")
-    for path in (next((tmp_path / "c" / "模板").glob("*.xlsx")), book):
+    for path in (next((tmp_path / "c" / "模板").glob("*.xlsx")), book):  # its name, and its unit (计量单位)
         cells = [c for row in openpyxl.load_workbook(path)["建会"].iter_rows() for c in row if c.value == name]
-        assert len(cells) == 1 and cells[0].data_type == "s", path
+        assert len(cells) == 2 and {c.data_type for c in cells} == {"s"}, path
+    # 明细's second row names each column: the plugin's name there is text too
+    cells = [(ws.title, c.coordinate, c.data_type) for ws in openpyxl.load_workbook(book) for row in ws.iter_rows()
+             for c in row if c.value == name]
+    assert ("明细", "AN2", "s") in cells and all(kind == "s" for *_, kind in cells), cells
+
+
+def test_a_plugin_form_title_that_looks_like_a_formula_stays_text(tmp_path):
+    """A new form's title heads its sheet (A1) in the template and, with （汇总）, in a summary: text, never a live
+    formula (in a summary it was not even a valid one, and Excel offered to repair the file)."""
+    import tongji
+    from tongji.testing import load_plugin, make_city
+    from tongji.writing.summary_files import write_summary_workbook
+
+    title = '=HYPERLINK("http://example.com","点")'
+    form = (f"[[form]]\nid = \"AK\"\nsheet = \"安康杯\"\ntitle = '{title}'\n"
+            'rows = [{ code = "AK01", name = "班组数", kind = "count" }]\n')
+    host = load_plugin(write(tmp_path, "f.toml", form) / "f.toml")
+    assert host.errors == {}
+    city = make_city(tmp_path / "c", host, streets=(1,))
+    summary = tongji.rollup(city.folder, registry=city.registry, unit="330106001", period="2025", spec=host.spec)
+    books = [write_summary_workbook(summary, tmp_path / f"{stamped}.xlsx", host.spec, stamped=stamped)
+             for stamped in (True, False)]
+    template = next((tmp_path / "c" / "模板").glob("*.xlsx"))
+    for path, text in ((template, title), *((book, f"{title}（汇总）") for book in books)):
+        cell = openpyxl.load_workbook(path)["安康杯"]["A1"]
+        assert (cell.value, cell.data_type) == (text, "s"), path
 
 
 def test_plugin_that_raises_on_import(tmp_path):

@@ -144,3 +144,73 @@ def test_pdf_has_one_page_per_sheet(books, tmp_path, kind, sheets):
     boxes = _pdf_pages(books[kind], tmp_path)
     assert len(boxes) == sheets, boxes
     assert all(_a4(b) for b in boxes if b != (0.0, 0.0)), boxes
+
+
+@pytest.fixture(scope="module")
+def wide_detail(tmp_path_factory):
+    """A summary whose 明细 has ten more columns than the built-in forms give it: a plugin's rows."""
+    from tongji.testing import load_plugin, make_city
+
+    root = tmp_path_factory.mktemp("wide")
+    rows = ", ".join(f'{{ code = "JH{n}", name = "插件指标{n}", kind = "count" }}' for n in range(41, 51))
+    (root / "wide.toml").write_text(f'[[extend]]\nform = "JH"\nrows = [{rows}]\n', encoding="utf-8")
+    host = load_plugin(root / "wide.toml")
+    city = make_city(root / "city", host, streets=(3,))
+    summary = rollup([city.folder], registry=city.registry, unit="330106001", period="2025", spec=host.spec)
+    book = next(p for p in write_summary(summary, root / "out", host.spec) if p.suffix == ".xlsx")
+    wb = openpyxl.load_workbook(book)
+    for name in wb.sheetnames[:]:
+        if name != "明细":
+            wb.remove(wb[name])
+    wb.save(root / "明细.xlsx")  # the sheet alone, to count its pages
+    return root / "明细.xlsx"
+
+
+def test_a_plugins_columns_narrow_the_detail_to_one_page_wide(wide_detail):
+    """At the 10% both programs print at the least, about 910 characters of column width fit across A4: the
+    code columns are narrowed alike so that 明细 stays within it, whatever a plugin adds."""
+    from openpyxl.utils import get_column_letter
+
+    ws = openpyxl.load_workbook(wide_detail)["明细"]
+    assert ws.max_column == 95
+    assert sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, ws.max_column + 1)) <= 900
+    _fits_one_page_wide(ws, "landscape")
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
+def test_a_detail_with_a_plugins_columns_prints_one_page(wide_detail, tmp_path):
+    boxes = _pdf_pages(wide_detail, tmp_path)
+    assert len(boxes) == 1, boxes
+
+
+def test_the_reports_long_text_wraps_in_rows_tall_enough(tmp_path):
+    """A message, a file or the cells an issue involves longer than their column wrap, in a row made tall enough
+    for them: neither Excel nor LibreOffice makes it taller itself. Unwrapped, a message was cut at the next
+    column on paper and the last column's text ran past the table, printing it smaller beside empty columns."""
+    samples = Path(__file__).parent.parent / "samples"
+    report = validate([samples / "2025" / "望江街道总工会"], registry=load_registry(samples / "registry.csv"),
+                      period="2025")
+    ws = openpyxl.load_workbook(write_report(report, tmp_path / "问题清单.xlsx"))["问题清单"]
+    head = [c.value for c in ws[1]]
+    message, cells, file = (head.index(label) + 1 for label in ("问题说明", "涉及单元格", "文件"))
+    copied = next(r for r in range(2, ws.max_row + 1) if "复制" in ws.cell(r, message).value)
+    assert len(ws.cell(copied, message).value) > 60  # two lines of a column 60 characters wide, at least
+    assert all(ws.cell(r, c).alignment.wrap_text for r in range(2, ws.max_row + 1) for c in (message, cells, file))
+    assert ws.row_dimensions[copied].height >= 2 * 15
+    assert ws.cell(copied, head.index("单位代码") + 1).alignment.wrap_text is not True  # short text as it was
+
+
+@pytest.mark.parametrize("stamped", [True, False])
+def test_a_summarys_issues_wrap_in_rows_tall_enough(tmp_path, stamped):
+    """校验 is the issue report's table: its long text wraps in rows made tall enough, stamped or built by openpyxl."""
+    from tongji.writing.summary_files import write_summary_workbook
+
+    samples = Path(__file__).parent.parent / "samples"
+    summary = rollup([samples / "2025" / "望江街道总工会", samples / "2025" / "本级"],
+                     registry=samples / "registry.csv", unit="330106003", period="2025")
+    book = write_summary_workbook(summary, tmp_path / "s.xlsx", load_spec(), stamped=stamped)
+    ws = openpyxl.load_workbook(book)["校验"]
+    message = [c.value for c in ws[1]].index("问题说明") + 1
+    copied = [r for r in range(2, ws.max_row + 1) if "复制" in ws.cell(r, message).value]
+    assert copied and all(ws.cell(r, message).alignment.wrap_text for r in range(2, ws.max_row + 1))
+    assert all(ws.row_dimensions[r].height >= 2 * 15 for r in copied)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import tongji
 from tongji.plugins import load_spec
 from tongji.reading import workers as reading_workers
@@ -100,3 +102,45 @@ def test_folders_are_walked_in_the_order_and_reach_of_sorted_rglob(tmp_path):
     assert [p.relative_to(root).as_posix() for p in found] == [
         "B.ods", "a.xlsx", "b/2.xlsx", "b/a/9.XLSX", "b-c/1.xlsx", "gone.xlsx", "near.xlsx", "z/z/z/z.xls"]
     assert discover([root, root / "a.xlsx", str(root / "b" / "2.xlsx")]) == found  # named twice, listed once
+
+
+def test_the_order_files_and_folders_are_given_in_changes_nothing_written(tmp_path):
+    """Workbooks are taken by path, not in the order of the arguments: the issue report of two folders and a file
+    given one way round is the same bytes as given the other way round."""
+    from tongji.writing.issue_report import write_report
+
+    samples = Path(__file__).parent.parent / "samples" / "2025"
+    given = [samples / "望江街道总工会", samples / "本级" / "330106_西湖区总工会本级_2025.xlsx",
+             samples / "北干街道总工会"]
+    assert discover(given[::-1]) == discover(given) == sorted(discover(given))
+    registry = samples.parent / "registry.csv"
+    one, two = (tongji.validate(paths, registry=registry, period="2025") for paths in (given, given[::-1]))
+    assert one.issues["file"].n_unique() > 1
+    assert write_report(one, tmp_path / "1.json").read_bytes() == write_report(two, tmp_path / "2.json").read_bytes()
+
+
+def test_a_workbook_named_again_by_another_spelling_is_read_once(tmp_path, monkeypatch):
+    """A folder given as 收回 and one of its files by its full path (or through ..) is one workbook, not two
+    workbooks of one unit returned as a conflict; it keeps its shortest spelling whatever the arguments' order."""
+    make_workbook(tmp_path / "收回" / "a.xlsx", {"HY01": 10})
+    make_workbook(tmp_path / "收回" / "b.xlsx", {"HY01": 10})
+    monkeypatch.chdir(tmp_path)
+    spellings = ["收回", str(tmp_path / "收回" / "a.xlsx"), "收回/../收回/b.xlsx"]
+    assert discover(spellings) == discover(spellings[::-1]) == [Path("收回/a.xlsx"), Path("收回/b.xlsx")]
+    assert tongji.validate(spellings).workbooks.height == 2
+
+
+def test_what_an_interrupted_run_left_in_a_folder_is_not_read(tmp_path):
+    """A run killed while writing leaves its temporary file (.tongji-….xlsx) or a summary's staging folder: in a
+    folder read later they were second copies of units' summaries, and every one was returned as a duplicate.
+    Named on purpose, such a file is still read; a file someone saved with a leading dot is read as ever."""
+    from tongji.writing.files import atomic_path
+
+    folder = tmp_path / "汇总"
+    for name in ("a.xlsx", ".报表.xlsx", ".tongji-k3j2.xlsx", ".tongji-stage-x1/0/b.xlsx"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"x")
+    assert [p.name for p in discover([folder])] == [".报表.xlsx", "a.xlsx"]
+    assert discover([folder / ".tongji-k3j2.xlsx"]) == [folder / ".tongji-k3j2.xlsx"]
+    with atomic_path(folder / "c.xlsx") as partial:  # the name tongji writes under is the one passed over
+        assert partial.is_file() and [p.name for p in discover([folder])] == [".报表.xlsx", "a.xlsx"]

@@ -103,6 +103,20 @@ def test_unit_option_writes_one(template_registry, tmp_path):
     assert [p.name for p in (tmp_path / "out").iterdir()] == [paths[0].name]  # no temporary file left
 
 
+def test_a_long_unit_name_is_cut_in_the_file_name(tmp_path):
+    """File systems take 255 bytes a name: a 92-character unit name (276 bytes) stopped `tongji template` with
+    "File name too long". The name is cut in the file name only; the cover keeps it whole."""
+    name = "某" * 90 + "工会"
+    registry = tmp_path / "名册.csv"
+    registry.write_text("单位代码,单位名称,上级代码,层级,组织类型,所在地区划代码,状态\n"
+                        "330106001,街道总工会,,街道,9,330106001000,正常\n"
+                        f"81330106MA2386146X,{name},330106001,基层,1,330106001001,正常\n", encoding="utf-8")
+    [path] = make_templates(load_registry(registry), "2025", tmp_path / "out", unit="81330106MA2386146X")
+    assert path.name == f"81330106MA2386146X_{'某' * 50}_2025.xlsx" and path.is_file()
+    ws = openpyxl.load_workbook(path)["封面"]
+    assert ws.cell(row_of(ws, "FM01"), 3).value == name
+
+
 @pytest.mark.parametrize(("unit", "period", "key"), [
     ("NOPE", "2025", "unit-not-in-registry"),
     (U["g3"], "2025", "unit-revoked"),

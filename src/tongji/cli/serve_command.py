@@ -72,7 +72,9 @@ def accounts_command(
     from tongji.portal import create_app
     from tongji.portal.accounts import create_accounts
     from tongji.portal.board import account_list
+    from tongji.writing.paths import refuse_overlap
 
+    refuse_overlap([registry], [out])  # a list written over the registry would lose it
     app = create_app(registry, period, data=data, database=database, lang=lang())
     portal = app.state.portal
     with portal.db() as db:

@@ -39,7 +39,7 @@ def validate_command(
     from tongji.writing.issue_report import write_report
 
     out = console()
-    refuse_overlap(paths, [report, annotate])
+    refuse_overlap([*paths, *([registry] if registry else [])], [report, annotate])  # the registry is read too
     if report is not None:
         write_report_check(report)
     if registry is not None:

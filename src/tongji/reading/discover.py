@@ -9,32 +9,49 @@ from pathlib import Path
 from tongji.errors import TongjiError
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+# how tongji names what it is writing before renaming it into place (writing/files.py, writing/summary_files.py):
+# a run killed outright leaves it behind, and read as a workbook it would be a second copy of a unit's summary
+PARTIAL = ".tongji-"
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Workbooks under the given files and folders (recursive), in a stable order.
+    """Workbooks under the given files and folders (recursive), in a stable order: by path, whatever the order
+    they were given in.
 
     A file named explicitly is always taken, so a wrong file gets a message instead of vanishing;
-    in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx) nor the
-    resource forks macOS leaves on shared drives (._x.xlsx); any other name is a file someone saved.
+    in folders only workbooks count (.ods too), and neither Excel's lock files (~$x.xlsx), the
+    resource forks macOS leaves on shared drives (._x.xlsx), nor what an interrupted tongji left (PARTIAL);
+    any other name is a file someone saved.
     """
-    found: dict[str, str] = {}  # by path as text (its case folded where the system's is): Paths made once, at the end
+    # by absolute path (its case folded where the system's is), so a file named in a folder given and again by
+    # another spelling (/home/统计/收回/a.xlsx beside 收回) is read once, not returned as two workbooks of one
+    # unit; kept under its shortest spelling (then the first in text order), whatever the order of the arguments
+    found: dict[str, str] = {}  # Paths made once, at the end
     for p in map(Path, paths):
+        where = os.path.abspath(p)
         if p.is_dir():
+            given = len(str(p))  # each path under p is str(p) + its part below: that part goes after `where`
             for name, path in _files_under(p):
-                if os.path.splitext(name)[1].lower() in EXCEL_SUFFIXES and not name.startswith(("~$", "._")):
-                    found.setdefault(os.path.normcase(path), path)
+                if os.path.splitext(name)[1].lower() in EXCEL_SUFFIXES and not name.startswith(("~$", "._", PARTIAL)):
+                    _keep(found, os.path.normcase(where + path[given:]), path)
         elif p.is_file():
-            found.setdefault(os.path.normcase(p), str(p))
+            _keep(found, os.path.normcase(where), str(p))
         else:
             raise TongjiError("path-missing", path=p)
-    return [Path(f) for f in found.values()]
+    # sorted as a folder's files are, by the parts of their paths: the order the files or folders were given in
+    # changes nothing a run writes
+    return [Path(found[key]) for key in sorted(found, key=lambda key: key.split(os.sep))]
+
+
+def _keep(found: dict[str, str], key: str, path: str) -> None:
+    if key not in found or (len(path), path) < (len(found[key]), found[key]):
+        found[key] = path
 
 
 def _files_under(folder: Path) -> list[tuple[str, str]]:
     """(name, path) of the files under `folder`, in the order and with the reach of `sorted(folder.rglob("*"))`
-    filtered by is_file(), and the links that lead nowhere: linked folders are not entered, unreadable ones passed
-    over. A directory entry says
+    filtered by is_file(), and the links that lead nowhere: linked folders are not entered, unreadable ones and
+    tongji's own staging folders (PARTIAL) passed over. A directory entry says
     whether it is a file without a stat, and paths sort by their parts as text (1.5 s before reading 100,000
     workbooks, now 0.8)."""
     found, folders = [], [(str(folder), ())]
@@ -44,7 +61,8 @@ def _files_under(folder: Path) -> list[tuple[str, str]]:
             with os.scandir(where) as entries:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):  # Windows' Paths sort with their case folded
-                        folders.append((entry.path, (*parts, os.path.normcase(entry.name))))
+                        if not entry.name.startswith(PARTIAL):  # a staging folder a killed rollup left
+                            folders.append((entry.path, (*parts, os.path.normcase(entry.name))))
                     # a dangling link is a workbook someone meant to send: read, it is said unreadable
                     elif entry.is_file() or entry.is_symlink() and not entry.is_dir():
                         found.append(((*parts, os.path.normcase(entry.name)), entry.name, entry.path))

@@ -30,6 +30,7 @@ from tongji.reading.labels import norm
 from tongji.reading.screen import Limits, screen
 from tongji.writing.files import ensure_dir, save_workbook
 from tongji.writing.formula_results import put_results, saved_results
+from tongji.writing.issue_report import LINE_HEIGHT, MAX_HEIGHT, wrapped_lines
 from tongji.writing.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
 from tongji.writing.text import xml_safe
 
@@ -309,6 +310,11 @@ def _add_list_sheet(wb, rows: list[dict], lang: str) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
     _set_widths(ws)
+    width = ws.column_dimensions[get_column_letter(9)].width
+    for r in range(2, len(rows) + 2):  # 问题说明 wraps, in a row as tall as it needs: no program makes it so
+        lines = wrapped_lines(ws.cell(r, 9).value, width)
+        if lines > 1:
+            ws.row_dimensions[r].height = min(LINE_HEIGHT * lines, MAX_HEIGHT)
     _set_printing(ws)
     _make_active(wb, ws)
 

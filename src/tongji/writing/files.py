@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from tongji.errors import TongjiError
+from tongji.reading.discover import PARTIAL
 from tongji.writing.text import xml_safe
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # stands in for "now" inside files, so reruns are byte-identical
@@ -45,7 +46,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target = Path(target)
     ensure_dir(target.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tongji-", suffix=target.suffix, dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=PARTIAL, suffix=target.suffix, dir=target.parent)
     except OSError as exc:  # a full disk, or no inodes left: the folder exists but takes no new file
         raise TongjiError("output-unwritable", path=target, detail=exc.strerror or exc) from None
     os.close(fd)

@@ -23,7 +23,7 @@ UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
 def form_top(ws: Worksheet, spec: Spec, form: Form, width: int, left: str, right: str) -> int:
     """Title, the statistical-form marks top right, one info line; returns the header row number."""
-    ws.cell(1, 1, form.title).font = Font(bold=True, size=14)
+    put(ws, 1, 1, form.title).font = Font(bold=True, size=14)  # a plugin's title: text, never a formula
     if form.basis:  # under the title, left of the marks: which edition the lines follow
         put(ws, 2, 1, f"口径：{form.basis}")
     marks = [("表号", form.table_no), *spec.marks.items()]

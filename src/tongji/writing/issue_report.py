@@ -6,12 +6,15 @@ describes it) so that a program reading it can tell a change of fields."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from unicodedata import east_asian_width
 
 import openpyxl
 import polars as pl
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 
+from tongji.aggregating.summary import continuation
 from tongji.errors import TongjiError
 from tongji.i18n import SEVERITY, STATUS, chosen
 from tongji.issues.catalog import REPORT_SCHEMA
@@ -35,6 +38,13 @@ BOOK_HEADERS = {
 }
 
 
+# the report's long text wraps in its cells: unwrapped it was cut at the next column on paper, and the last
+# column's ran on past the table, printing empty columns beside it and the whole table smaller
+WRAPPED = ("file", "message", "cells")
+WIDTHS = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}  # characters; others 12
+LINE_HEIGHT, MAX_HEIGHT = 15, 409  # points: a line of the default 11-point font; the tallest row Excel allows
+WRAP = Alignment(wrap_text=True, vertical="top")
+SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
 COLOURS = FILLS | {SEVERITY[zh]: fill for zh, fill in FILLS.items() if zh in SEVERITY}  # by severity, either language
 
 
@@ -90,25 +100,54 @@ def _workbook(issues: pl.DataFrame, workbooks: pl.DataFrame, lang: str) -> openp
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "问题清单" if lang != "en" else "Issues"
-    write_table(ws, flat_issues(issues), HEADERS, "severity", lang)
+    _spread(wb, ws, flat_issues(issues), HEADERS, "severity", lang, WRAPPED)
     books = wb.create_sheet("工作簿" if lang != "en" else "Workbooks")
-    write_table(books, workbooks.drop("org_type"), BOOK_HEADERS, None, lang)
+    _spread(wb, books, workbooks.drop("org_type"), BOOK_HEADERS, None, lang)
     return wb
 
 
-def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str | None = None) -> None:
+def _spread(wb: openpyxl.Workbook, ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str,
+            wrap: tuple[str, ...] = ()) -> None:
+    """`df` on `ws`, and past the rows Excel allows a sheet on continuation sheets (问题清单2 …) after it, each
+    with its header row: a sheet of more rows is one Excel repairs by dropping the rest."""
+    room = SHEET_ROWS - 1
+    for n, start in enumerate(range(0, max(df.height, 1), room), start=1):
+        sheet = ws if n == 1 else wb.create_sheet(continuation(ws.title, n))
+        write_table(sheet, df.slice(start, room), headers, colour_by, lang, wrap)
+
+
+def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang: str | None = None,
+                wrap: tuple[str, ...] = ()) -> None:
+    """`df` as a table under its header row; the text of the `wrap` columns wraps within them."""
     cols = [c for c in headers if c in df.columns]
+    wrapped = [(j, c, WIDTHS.get(c, 12)) for j, c in enumerate(cols, start=1) if c in wrap]
     ws.append([header_label(headers, c, lang) for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for n, row in enumerate(df.select(cols).iter_rows(named=True), start=2):
         for j, c in enumerate(cols, start=1):
             put(ws, n, j, row[c])
+        for j, _, _ in wrapped:
+            ws.cell(n, j).alignment = WRAP
+        # neither Excel nor LibreOffice makes a row taller for wrapped text it opens: the row says how tall
+        lines = max((wrapped_lines(row[c], width) for _, c, width in wrapped), default=1)
+        if lines > 1:
+            ws.row_dimensions[n].height = min(LINE_HEIGHT * lines, MAX_HEIGHT)
         if colour_by and row[colour_by] in COLOURS:  # ws.max_row scans every cell: count rows instead
             ws.cell(n, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=COLOURS[row[colour_by]])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    widths = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}
     for i, c in enumerate(cols, start=1):
-        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = widths.get(c, 12)
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = WIDTHS.get(c, 12)
     table_pages(ws)
+
+
+def wrapped_lines(text: object, width: float) -> int:
+    """The lines `text` takes wrapped in a column `width` characters wide, a Chinese character counting two."""
+    if not isinstance(text, str) or not text:
+        return 1
+    room = max(width * 0.75, 1)  # a little short of the width: fonts differ, and a cut line is lost on paper
+    if len(text) * 2 <= room and "\n" not in text:  # most cells: one line whatever their characters
+        return 1
+    return sum(max(1, math.ceil(sum(2 if east_asian_width(ch) in "WF" else 1 for ch in line) / room))
+               for line in text.split("\n"))

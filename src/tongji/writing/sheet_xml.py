@@ -21,7 +21,15 @@ from tongji.aggregating.groups import CODE_ROW
 from tongji.aggregating.summary import Summary, as_written
 from tongji.definitions import Spec
 from tongji.writing.group_sheet import FORMATS, NOTE
-from tongji.writing.issue_report import HEADERS, header_label
+from tongji.writing.issue_report import (
+    HEADERS,
+    LINE_HEIGHT,
+    MAX_HEIGHT,
+    WIDTHS,
+    WRAPPED,
+    header_label,
+    wrapped_lines,
+)
 from tongji.writing.marks import FILLS
 from tongji.writing.summary_forms import INDICATOR_HEADERS, indicator_columns, indicator_value
 from tongji.writing.text import xml_safe
@@ -52,10 +60,11 @@ def cell(ref: str, value: object, style: int = 0) -> str:
     return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'  # as openpyxl: "%.16g"
 
 
-def row(r: int, cells: list[str]) -> str:
+def row(r: int, cells: list[str], height: int | None = None) -> str:
     """A <row> of its cells; none when no cell is written, as openpyxl leaves out a row of empty cells."""
     body = "".join(cells)
-    return f'<row r="{r}">{body}</row>' if body else ""
+    tall = f' ht="{height}" customHeight="1"' if height else ""
+    return f'<row r="{r}"{tall}>{body}</row>' if body else ""
 
 
 def columns(df: pl.DataFrame, cols: list[str]) -> zip:
@@ -90,12 +99,16 @@ def issue_rows(issues: pl.DataFrame, looks: dict[str, int]) -> tuple[str, str]:
     """校验's rows below its header (issue_report.write_table), the severity coloured; and the sheet's range."""
     cols = [c for c in HEADERS if c in issues.columns]
     refs, at = letters(len(cols)), cols.index("severity")
+    wrapped = [(cols.index(c), WIDTHS.get(c, 12)) for c in WRAPPED if c in cols]
     out = []
     for r, values in enumerate(columns(issues, cols), start=2):
         cells = [cell(f"{L}{r}", v) for L, v in zip(refs, values, strict=True)]
         if values[at] in FILLS:
             cells[at] = cell(f"{refs[at]}{r}", values[at], looks[values[at]])
-        out.append(row(r, cells))
+        for i, _ in wrapped:
+            cells[i] = cell(f"{refs[i]}{r}", values[i], looks["wrap"])
+        lines = max((wrapped_lines(values[i], width) for i, width in wrapped), default=1)
+        out.append(row(r, cells, min(LINE_HEIGHT * lines, MAX_HEIGHT) if lines > 1 else None))
     return "".join(out), f"A1:{refs[-1]}{issues.height + 1}"
 
 

@@ -29,7 +29,7 @@ from tongji.definitions import Spec
 from tongji.writing import unit_sheets
 from tongji.writing.files import Part, size_hint, workbook_parts, zip_bytes
 from tongji.writing.group_sheet import FONTS
-from tongji.writing.issue_report import HEADERS, flat_issues
+from tongji.writing.issue_report import HEADERS, WRAP, flat_issues
 from tongji.writing.marks import FILLS
 from tongji.writing.sheet_xml import group_rows, indicator_rows, issue_rows, per_child_rows, units_header
 from tongji.writing.stamp import Skeleton
@@ -239,6 +239,7 @@ def _looks(wb: Workbook) -> dict[str, int]:
     look("right", alignment=Alignment(horizontal="right"))
     for severity, colour in FILLS.items():  # issue_report.write_table's
         look(severity, fill=PatternFill("solid", fgColor=colour))
+    look("wrap", alignment=WRAP)  # and its long text
     for total, font in FONTS.items():  # group_sheet.groups_sheet's
         look(f"plain{total}", font=font)
         for fmt in ("0", "0.00", "0.00%", "General"):

@@ -27,6 +27,7 @@ from tongji.definitions.builder import BUILTIN
 from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
+from tongji.reading.discover import PARTIAL
 from tongji.writing.files import atomic_path, ensure_dir, save_workbook, save_zip, write_bytes, write_pieces
 from tongji.writing.form_layout import UNSAFE_IN_NAMES
 from tongji.writing.issue_report import csv_frame
@@ -66,7 +67,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
     summary = summary.in_lang(lang, Catalog.of(spec))
     stem = summary_stem(summary)
     try:
-        stage = Path(tempfile.mkdtemp(prefix=".tongji-stage-", dir=out_dir))
+        stage = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}stage-", dir=out_dir))
     except OSError as exc:  # a full disk, or no inodes left
         raise TongjiError("output-unwritable", path=out_dir, detail=exc.strerror or exc) from None
     try:

@@ -44,7 +44,7 @@ INDICATOR_WIDTHS = {"A": 20, "B": 24, "C": 14, "D": 14, "E": 12, "F": 8, "G": 40
 def cover_sheet(ws: Worksheet, summary, spec: Spec) -> int:
     """The cover: a row per cover line, its value as text in column C. Returns the header row."""
     header = form_top(ws, spec, spec.cover, len(COVER_HEADER), f"填报单位：{summary.name}", "")
-    ws["A1"].value += "（汇总）"
+    put(ws, 1, 1, f"{ws['A1'].value}（汇总）")
     header_row(ws, header, COVER_HEADER)
     for r, row in enumerate(spec.cover.rows, start=header + 1):
         put(ws, r, 1, row.name)
@@ -62,7 +62,7 @@ def form_sheet(ws: Worksheet, summary, spec: Spec, form: Form, values: dict[str,
     the summary has them. Returns the header row."""
     labels = DATA_HEADER + (PREVIOUS_HEADER if summary.has_previous else ())
     header = form_top(ws, spec, form, len(labels), f"填报单位：{summary.name}", f"报告期：{summary.period}")
-    ws["A1"].value += "（汇总）"
+    put(ws, 1, 1, f"{ws['A1'].value}（汇总）")
     header_row(ws, header, labels)
     r = header
     for row in form.rows:  # all rows, JH00 too: it is a total like any other
@@ -71,7 +71,7 @@ def form_sheet(ws: Worksheet, summary, spec: Spec, form: Form, values: dict[str,
         fmt = FORMATS.get(row.kind, "General")
         put(ws, r, 1, row.name)
         ws.cell(r, 2, row.code)
-        ws.cell(r, 3, row.unit).alignment = Alignment(horizontal="center")
+        put(ws, r, 3, row.unit).alignment = Alignment(horizontal="center")  # a plugin's text, as the name
         ws.cell(r, 4, as_written(total.get("value"), row.kind)).number_format = fmt
         put(ws, r, 5, summary.note_of(row.code))  # units' explanations are their text: never a formula
         if summary.has_previous:

@@ -37,6 +37,7 @@ from tongji.writing.printing import form_pages, text_pages
 
 BENJI = "9"  # 组织类型 of a 本级 workbook
 FLAG_VALUES = ("是", "否")
+NAME_BYTES = 150  # of a unit's name in a template's file name: 50 Chinese characters, 255 bytes in all at most
 COVER_NOTE = "请填写带底色的单元格，其余各项已预填，请勿修改"
 
 # Cover rows the template fills and locks, so they always match the registry and the collection.
@@ -87,7 +88,9 @@ def _prepared(registry: Registry, row: dict, spec: Spec) -> dict:
 
 def template_name(unit: dict, period: str) -> str:
     suffix = "本级" if unit.get("组织类型") == BENJI else ""
-    return UNSAFE_IN_NAMES.sub("_", f"{unit['单位代码']}_{unit['单位名称']}{suffix}_{period}") + ".xlsx"
+    # file systems take 255 bytes a name: a long unit name is cut (the code before it keeps names apart)
+    name = (unit["单位名称"] or "").encode("utf-8")[:NAME_BYTES].decode("utf-8", "ignore")
+    return UNSAFE_IN_NAMES.sub("_", f"{unit['单位代码']}_{name}{suffix}_{period}") + ".xlsx"
 
 
 def _period(text: str) -> str:

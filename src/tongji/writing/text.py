@@ -19,10 +19,12 @@ ESCAPE_SEQUENCE = r"\x1B\[[0-?]*[ -/]*[@-~]|\x1B\][^\x07\x1B]*(?:\x07|\x1B\\)?"
 XML_ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
 # what a terminal acts on: C0 but tab and newline, DEL, C1 (0x9B is a one-byte ESC [), bidi overrides
 TERMINAL_CONTROL = r"[\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]"
-# a spreadsheet program computes a cell that starts with one of these (OWASP, "CSV injection")
-FORMULA_START = r"^[=+\-@\t\r]"
+# a spreadsheet program computes a cell that starts with one of these (OWASP, "CSV injection"), also after
+# blanks it skips (spaces, the full-width space, line ends) and in the full-width forms a Chinese input method
+# types (＝ ＋ － ＠), which some spreadsheet programs take as = + - @
+FORMULA_START = r"^(?:[\t\r]|\s*[=+\-@＝＋－＠])"
 # ... but a plain number starting with - or + is a number, not a formula, and stays as it is
-PLAIN_NUMBER = r"^[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
+PLAIN_NUMBER = r"^[ \u3000]*[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 
 # lone surrogates can reach a Python str (never a polars one) from a damaged workbook; XML cannot hold them
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -27,10 +27,13 @@ from tongji.aggregating.notes import NOTES_SHEET
 from tongji.aggregating.summary import DETAIL_KEYS, DETAIL_SHEET, Summary, continuation, detail_keys
 from tongji.definitions import Spec
 from tongji.writing.files import ExtraRows, put
-from tongji.writing.issue_report import HEADERS, flat_issues, header_label, write_table
+from tongji.writing.issue_report import HEADERS, WRAPPED, flat_issues, header_label, write_table
 from tongji.writing.printing import table_pages
 from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, xml_safe
 
+# characters of column width that fit across an A4 landscape page at the 10% Excel and LibreOffice print at
+# the least (LibreOffice's PDF goes two pages wide from about 915), and the narrowest a code column is made
+PAGE_WIDTH, MIN_WIDTH = 900, 5
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
 # cells a frame may have for rows_xml to join them in Python (small_rows_xml); above it the polars expression is
 # faster: from about 130 rows of a 明细 (95 columns, most of them numbers), 1,200 of a 完整性 list (7 of text)
@@ -62,7 +65,7 @@ def unit_sheets(wb: Workbook, summary: Summary, spec: Spec, lang: str) -> ExtraR
                    lambda ws, part, n: completeness_sheet(ws, summary, part, lang, n == 1),
                    first=max(SHEET_ROWS - summary.completeness.height - 3, 0))
     spread(wb, ISSUES_SHEET, flat_issues(summary.issues), SHEET_ROWS - 1,
-           lambda ws, part, n: write_table(ws, part, HEADERS, "severity", lang))
+           lambda ws, part, n: write_table(ws, part, HEADERS, "severity", lang, WRAPPED))
     return rows
 
 
@@ -91,7 +94,8 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     """Row 1 codes, row 2 names (rollup drops it: its 单位代码 is empty), data from row 3."""
     keys, codes, kinds = detail_columns(detail, spec)
     ws.append([*keys, *codes])
-    ws.append([None] * len(keys) + [spec.rows[c].name if c in spec.rows else None for c in codes])
+    for col, code in enumerate(codes, start=len(keys) + 1):  # a plugin row's name: text, never a formula
+        put(ws, 2, col, spec.rows[code].name if code in spec.rows else None)
     for cell in (*ws[1], *ws[2]):
         cell.font = BOLD
     for col, kind in enumerate(kinds, start=len(keys) + 1):
@@ -101,9 +105,13 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
     # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
     carried = {get_column_letter(col): 10 for col in range(len(DETAIL_KEYS) + 1, len(keys) + 1)}  # 单位性质, 行业
-    widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
-            | {get_column_letter(col): 12 if kind == "amount" else 8
-               for col, kind in enumerate(kinds, start=len(keys) + 1)})
+    fixed = {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
+    wide = [12 if kind == "amount" else 8 for kind in kinds]
+    # a plugin's rows add columns: past what one page holds, every code column is narrowed alike
+    room = PAGE_WIDTH - sum(list(fixed.values())[:len(keys)])
+    shrink = min(1.0, room / sum(wide)) if wide else 1.0
+    widths(ws, fixed | {get_column_letter(col): max(MIN_WIDTH, round(w * shrink, 1))
+                        for col, w in enumerate(wide, start=len(keys) + 1)})
     return [(3, rows_xml(detail.select(*keys, *codes), 3, kinds))], detail_dimension(detail, keys, codes)
 
 
