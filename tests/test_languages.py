@@ -133,3 +133,20 @@ def test_a_setup_error_is_said_in_the_language_it_is_shown_in():
     i18n.set_lang("en")
     assert str(error) == ("Previous summary 上期.xlsx is for (blank); it must be an earlier period of the same kind "
                           "than 2025")
+
+
+def test_lists_in_english_messages_are_separated_by_commas(tmp_path):
+    """A unit's two workbooks and the round cells of another are listed with ", " in English, "、" in Chinese;
+    an issue kept from before its type had the English list reads the Chinese one, never a blank."""
+    from tongji.issues.catalog import Catalog
+
+    make_workbook(tmp_path / "a.xlsx")
+    make_workbook(tmp_path / "b.xlsx")
+    report = tongji.validate(tmp_path)
+    catalog = Catalog.of(load_spec())
+    found = report.issues.filter(pl.col("rule") == "duplicate-unit")
+    assert found["message"][0].endswith("报送了多份工作簿：a.xlsx、b.xlsx")
+    assert catalog.render(found, "en")["message"][0].endswith("sent several workbooks: a.xlsx, b.xlsx")
+    old = found.with_columns(pl.col("params").str.replace(r',"files_en":"[^"]*"', ""))
+    assert "files_en" not in old["params"][0]
+    assert catalog.render(old, "en")["message"][0].endswith("sent several workbooks: a.xlsx、b.xlsx")

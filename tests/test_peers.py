@@ -142,6 +142,11 @@ def test_heaped_figures_are_a_notice(tmp_path):
     assert found["cells"][0].to_list() == ["会员!D6", "会员!D7", "会员!D8", "会员!D9", "会员!D10", "会员!D17",
                                            "帮扶!D24"]
     assert found["message"][0].startswith("7 个人数、户数等计数格都是 100 的整倍数（会员!D6、会员!D7")
+    from tongji.issues.catalog import Catalog
+    from tongji.plugins import load_spec
+
+    english = Catalog.of(load_spec()).render(found, "en")["message"][0]
+    assert english.startswith("7 count cells are all multiples of 100 (会员!D6, 会员!D7, 会员!D8")
     assert report.workbooks["status"].to_list() == ["通过"]
 
 

@@ -66,13 +66,14 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
     read = found.filter((pl.col("rule") == "old-version-read") & (pl.col("ref") != ""))
     cell = read.select(pl.concat_str("sheet", pl.lit("!"), "ref"))[:, 0].to_list()
     params = {"raw": old.version, "title": old.title or old.version, "current": spec.version,
-              "codes": "、".join(old.flags)}
+              "codes": "、".join(old.flags), "codes_en": ", ".join(old.flags)}
     note = issue_row(str(path), str(row.get("FM02") or ""), "previous-old-version", params, code="FM12",
                      variant=None if old.flags else "previous-old-version-same", cell=cell[0] if cell else "",
                      value=old.version)
     # a line split since: its whole old value reads as the first part, so no part compares with last period
     splits = [issue_row(str(path), str(row.get("FM02") or ""), "previous-split",
-                        {"raw": old.version, "old": code, "codes": "、".join(parts), "first": parts[0]}, code=parts[0])
+                        {"raw": old.version, "old": code, "codes": "、".join(parts),
+                         "codes_en": ", ".join(parts), "first": parts[0]}, code=parts[0])
               for code, parts in old.split.items()]
     split_parts = tuple(p for parts in old.split.values() for p in parts)
     return Previous(totals, detail, [note, *splits], old.flags + split_parts, span)

@@ -183,5 +183,7 @@ def _duplicate_issues(w: pl.DataFrame, files: list[Path], registry: Registry | N
         kind = pl.when(leaf).then(pl.lit("1")).when(known & (kind != SUMMARY)).then(pl.lit(BENJI)).otherwise(kind)
     key = [pl.col("FM02"), kind, pl.col("FM04").fill_null("")]  # last year's file left in the folder is no duplicate
     dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over(key) > 1)).join(names, on="file_id")
-    dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over(key).alias("files"))
-    return _cover_rule(dup, "FM02", "duplicate-unit", unit=pl.col("FM02"), files=pl.col("files"))
+    dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over(key).alias("files"),
+                                           pl.col("name").str.join(", ").over(key).alias("files_en"))
+    return _cover_rule(dup, "FM02", "duplicate-unit", unit=pl.col("FM02"), files=pl.col("files"),
+                       files_en=pl.col("files_en"))

@@ -150,7 +150,8 @@ def _heaped_issues(book: pl.LazyFrame, where: Where, spec: Spec) -> pl.DataFrame
              .sort("file_id", "k").group_by("file_id", maintain_order=True).agg(
                  pl.col("code").first(), pl.col("sheet").first(), pl.col("ref").first(), pl.col("n").first(),
                  (pl.col("sheet") + "!" + pl.col("ref")).drop_nulls().alias("cells")))
-    params = {"n": pl.col("n").cast(pl.Utf8), "cells": pl.col("cells").list.join("、")}
+    params = {"n": pl.col("n").cast(pl.Utf8), "cells": pl.col("cells").list.join("、"),
+              "cells_en": pl.col("cells").list.join(", ")}
     return _frame(found.sort("file_id"), "heaped-figures", params)
 
 

@@ -239,9 +239,9 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("area-outside-parent", WARNING, "名册", ("raw", "parent"),
               "区划代码 {raw} 不在上级工会所在区划 {parent} 之内",
               "Area code {raw} is outside the parent's area {parent}"),
-    IssueType("duplicate-unit", ERROR, "名册", ("unit", "files"),
+    IssueType("duplicate-unit", ERROR, "名册", ("unit", "files", "files_en"),
               "单位 {unit} 报送了多份工作簿：{files}",
-              "Unit {unit} sent several workbooks: {files}"),
+              "Unit {unit} sent several workbooks: {files_en}"),
     # 汇总
     IssueType("missing-unit", WARNING, "汇总", ("unit", "name", "child"),
               "名册中的单位 {unit} {name} 没有报送",
@@ -270,20 +270,20 @@ BUILTIN: dict[str, IssueType] = _checked([
               "Unit {unit} is not beneath {node}; not summed"),
     # 跨期
     # the other cross-period checks (jf20-previous, hy03-change, bf01-flow) are rules using prev(), in rules.toml
-    IssueType("previous-old-version", NOTICE, "跨期", ("raw", "title", "current", "codes"),
+    IssueType("previous-old-version", NOTICE, "跨期", ("raw", "title", "current", "codes", "codes_en"),
               "上期汇总表是旧版模板 {raw}（{title}），已按版本对照读入当前版本 {current}；{codes} 的口径已变"
               "（旧版为各工会填“是/否”，数的是工会；现在数的是覆盖单位），只列上期数，不计算同比",
               "Last period's summary is of the older template {raw} ({title}), read through its concordance as version "
-              "{current}; {codes} changed meaning (the old form asked each union 是/否, counting unions; now they "
+              "{current}; {codes_en} changed meaning (the old form asked each union 是/否, counting unions; now they "
               "count covered units): last period's figures are shown, with no year-on-year change",
               variants={"previous-old-version-same": (
                   "上期汇总表是旧版模板 {raw}（{title}），已按版本对照读入当前版本 {current}",
                   "Last period's summary is of the older template {raw} ({title}), read through its concordance as "
                   "version {current}")}),
-    IssueType("previous-split", NOTICE, "跨期", ("raw", "old", "codes", "first"),
+    IssueType("previous-split", NOTICE, "跨期", ("raw", "old", "codes", "codes_en", "first"),
               "上期汇总表（旧版模板 {raw}）的 {old} 一行在当前版本拆分为 {codes}，上期数全部读入 {first}："
               "这几项只列上期数，不计算同比",
-              "In last period's summary (older template {raw}) the line {old} is split into {codes} now, and all of "
+              "In last period's summary (older template {raw}) the line {old} is split into {codes_en} now, and all of "
               "its value reads as {first}: last period's figures are shown for them, with no year-on-year change"),
     IssueType("count-jump", WARNING, "跨期", ("name", "value"),
               "{name}由上期 0 跳到 {value}，请核实",
@@ -300,9 +300,9 @@ BUILTIN: dict[str, IssueType] = _checked([
               "请核实或在说明栏说明",
               "The {name_en} is {value}, very far from the median {median} of its peers ({group_en}, {size} employees, "
               "{n} units; robust z = {z}): check it or explain it in 说明"),
-    IssueType("heaped-figures", NOTICE, "同类比较", ("n", "cells"),
+    IssueType("heaped-figures", NOTICE, "同类比较", ("n", "cells", "cells_en"),
               "{n} 个人数、户数等计数格都是 100 的整倍数（{cells}），像是估计数而不是实数，请核实",
-              "{n} count cells are all multiples of 100 ({cells}): estimates rather than counts? Please check"),
+              "{n} count cells are all multiples of 100 ({cells_en}): estimates rather than counts? Please check"),
     IssueType("copied-workbook", WARNING, "同类比较", ("others", "others_en"),
               "全部数值与 {others} 完全相同，可能是复制的工作簿，请核实",
               "Every value is the same as in {others_en}: a copied workbook? Please check"),

@@ -113,6 +113,9 @@ class IssueType:
         names = [*self.params, *([VARIANT] if self.variants else [])]
         decoded = params.str.json_decode(pl.Struct({n: pl.Utf8 for n in names}))
         fields = {p: decoded.struct.field(p) for p in self.params}
+        for p in self.params:  # an issue kept from before its type had `files_en` reads `files` there
+            if p.endswith("_en") and p[:-3] in fields:
+                fields[p] = pl.coalesce(fields[p], fields[p[:-3]])
         message = self.expr(lang, **fields)
         for name in self.variants:
             message = pl.when(decoded.struct.field(VARIANT) == name).then(self.expr(lang, name, **fields)) \
