@@ -134,7 +134,7 @@ def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Data
     version = pl.col("FM12").fill_null("").str.strip_chars()
     bad = w.join(has_row, on="file_id").filter(~version.is_in(spec.accepted_versions))
     known = version.is_in(list(spec.versions))
-    old = version.str.contains(r"^[0-9]{4}\.[0-9]+$") & (version < spec.version) & ~known
+    old = _older(version, spec.version) & ~known
     titles = {v: c.title or v for v, c in spec.versions.items()}
     return pl.concat([
         _cover_rule(bad.filter(known), "FM12", "old-version-read", raw=version, current=pl.lit(spec.version),
@@ -142,6 +142,16 @@ def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Data
         _cover_rule(bad.filter(old), "FM12", "old-version", raw=pl.col("FM12"), current=pl.lit(spec.version)),
         _cover_rule(bad.filter(~old.fill_null(False) & ~known), "FM12", "unknown-version", raw=pl.col("FM12")),
     ])
+
+
+def _older(version: pl.Expr, current: str) -> pl.Expr:
+    """A version `year.number` before `current`, compared as (year, number): as text, 2027.10 came before 2027.2."""
+    def parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        found = text.str.extract_groups(r"^([0-9]{4})\.([0-9]+)$")
+        return (found.struct.field(name).cast(pl.Int64, strict=False) for name in ("1", "2"))
+
+    (year, number), (now_year, now_number) = parts(version), parts(pl.lit(current))
+    return (year < now_year) | ((year == now_year) & (number < now_number))
 
 
 def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
