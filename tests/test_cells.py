@@ -28,7 +28,7 @@ def test_bad_cells(tmp_path, code, raw, rule, severity):
     assert [cell_of(code), rule, severity, str(raw)] in report.flatten(["cell", "rule", "severity", "value"])
 
 
-@pytest.mark.parametrize("raw", ["1,000", "１０００", " 1000 ", "1000\u3000"])
+@pytest.mark.parametrize("raw", ["1,000", "１０００", " 1000 ", "1000\u3000", "1e3", "1.0E+03"])
 def test_text_numbers_are_read_with_a_notice(tmp_path, raw):
     report = run(tmp_path, {"HY01": raw, "HY03": 1000, "HY12": 900})
     assert report.flatten(["cell", "rule", "severity", "value"]) == [[cell_of("HY01"), "text-number", "提示", raw]]
