@@ -28,7 +28,7 @@ def test_bad_cells(tmp_path, code, raw, rule, severity):
     assert [cell_of(code), rule, severity, str(raw)] in report.flatten(["cell", "rule", "severity", "value"])
 
 
-@pytest.mark.parametrize("raw", ["1,000", "１０００", " 1000 ", "1000\u3000"])
+@pytest.mark.parametrize("raw", ["1,000", "１０００", " 1000 ", "1000\u3000", "1e3", "1.0E+03"])
 def test_text_numbers_are_read_with_a_notice(tmp_path, raw):
     report = run(tmp_path, {"HY01": raw, "HY03": 1000, "HY12": 900})
     assert report.flatten(["cell", "rule", "severity", "value"]) == [[cell_of("HY01"), "text-number", "提示", raw]]
@@ -186,6 +186,7 @@ def registry(tmp_path):
     ({"FM03": "330106002"}, "FM03", "wrong-parent", "错误"),
     ({"FM07": "330106002001"}, "FM07", "area-outside-parent", "警告"),
     ({"FM05": "9"}, "FM05", "type-not-grassroots", "错误"),  # a grassroots union's workbook marked 本级
+    ({"FM05": "2"}, "FM05", "type-differs", "警告"),  # the registry has it as 1 单独基层工会
 ])
 def test_registry_checks(tmp_path, registry, over, code, rule, severity):
     report = run(tmp_path / "in", cover_values=cover(A, **over), registry=registry)
@@ -233,6 +234,18 @@ def test_an_office_workbook_marked_grassroots_is_an_error(tmp_path, registry):
     assert [cell_of("FM05"), "type-not-office"] in report.flatten(["cell", "rule"])
     assert report.issues.filter(pl.col("rule") == "type-not-office")["message"].to_list() == [
         "组织类型为 1，但名册中该单位是街道及以上的工会：其本级报表的组织类型为 9"]
+
+
+@pytest.mark.parametrize(("registered", "found"), [("2", ["2"]), ("联合基层工会", ["2"]), ("", []), ("1", [])])
+def test_a_grassroots_type_other_than_the_registry_s_is_a_warning(tmp_path, registered, found):
+    """The registry's 组织类型 (a code or its label; blank: nothing to compare) is what the template prefills."""
+    path = tmp_path / "名册.csv"
+    path.write_text(REGISTRY.format(a=A, b=B).replace(",基层,1,330106001001", f",基层,{registered},330106001001"),
+                    encoding="utf-8")
+    report = run(tmp_path / "in", cover_values=cover(A), registry=path)
+    assert report.flatten(["cell", "rule", "severity"]) == [[cell_of("FM05"), "type-differs", "警告"]] * len(found)
+    assert report.issues["message"].to_list() == [
+        f"组织类型为 1，名册中该单位的组织类型是 {r}：请核对，单位情况变了的请更新名册" for r in found]
 
 
 def test_large_amounts_with_cents_are_not_flagged(tmp_path):

@@ -258,6 +258,9 @@ def test_a_writer_gets_the_units_with_their_area_and_rates(tmp_path):
     row = units.filter(pl.col("类型") == "基层").row(0, named=True)
     assert row["所在地区划代码"].startswith("330106001") and row["FM06"] == "170"
     assert row["入会率"] == pytest.approx(90 / 100)
+    # 建会率 (from 街道) needs the whole 辖区: a 本级 row's own JH01 over the 辖区's JH21 is not it, so it is blank
+    office = units.filter(pl.col("类型") == "本级").row(0, named=True)
+    assert (office["建会率"], office["辖区职工入会率"], office["入会率"]) == (None, None, pytest.approx(0.9))
 
 
 def test_a_writer_that_asks_for_lang_gets_the_language_written_in(tmp_path):

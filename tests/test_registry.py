@@ -152,3 +152,21 @@ def test_a_state_other_than_active_or_revoked_is_a_registry_error(tmp_path):
     assert "正常 (active) or 撤销 (revoked; blank is 正常): G2（撤消）" in result.output
     reg = load_registry(write(tmp_path, rows.replace("撤消", "撤销")))
     assert reg.children("S") == ["G1"]
+
+
+def test_an_invalid_credit_code_in_the_registry_is_refused(tmp_path):
+    """An 18-character 单位代码 is checked as a 统一社会信用代码 on every cover (bad-uscc): one with a wrong check
+    character in the registry would return every workbook of its unit, which could never put it right. The registry
+    is refused instead, naming the code; shorter codes (统计编码 such as 330106004) are not checked."""
+    good, bad = "91350100M000100Y43", "91350100M000100Y4Z"
+    rows = GOOD.replace("G1,", f"{good},").replace("G2,", f"{bad},")
+    path = write(tmp_path, rows)
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == ("名册中这些 18 位单位代码不是有效的统一社会信用代码（校验位不符），"
+                              f"请按单位的登记证书改正：{bad}")
+    result = CliRunner().invoke(cli.app, ["--lang", "en", "validate", str(path), "--registry", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "not valid unified social credit codes (check character wrong)" in " ".join(result.output.split())
+    fixed = write(tmp_path, rows.replace(bad, "81330106MM4426490Q"))
+    assert load_registry(fixed).children("S") == [good]

@@ -3,6 +3,7 @@ version is read as the current forms, with a notice naming the version; an unkno
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import openpyxl
@@ -68,6 +69,17 @@ def test_without_a_concordance_the_same_workbook_is_reported(tmp_path):
     assert ["yes-for-several-units", "JH04"] in found
     unknown = make_workbook(tmp_path / "unknown.xlsx", cover_values=cover(FM12="我的表"))
     assert validate([unknown]).flatten(["cell", "rule"]) == [[cell_of("FM12"), "unknown-version"]]
+
+
+@pytest.mark.parametrize(("current", "written", "rule"), [
+    ("2027.10", "2027.9", "old-version"),  # as text, "2027.9" > "2027.10": it was called unknown
+    ("2027.2", "2027.10", "unknown-version"),  # newer than this tongji knows, not 已过时 as text had it
+    ("2027.1", "2026.10", "old-version"),
+])
+def test_versions_are_compared_as_year_and_number(tmp_path, current, written, rule):
+    spec = dataclasses.replace(load_spec(), version=current, accepted_versions=[current])
+    path = make_workbook(tmp_path / "v.xlsx", cover_values=cover(FM12=written), spec=spec)
+    assert validate([path], spec=spec).flatten(["cell", "rule"]) == [[cell_of("FM12", spec), rule]]
 
 
 def test_an_error_in_an_old_workbook_is_at_its_own_cell(tmp_path):

@@ -167,6 +167,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "accounts-written": ("已生成 {n} 个账号的一次性密码：{path}（请妥善分发后删除此文件）", "One-time passwords for {n} accounts written to {path} (hand them out, then delete the file)"),
     "registry-columns": ("名册缺少列：{columns}", "Registry lacks columns: {columns}"),
     "registry-duplicate": ("名册中单位代码重复：{codes}", "Registry has duplicate unit codes: {codes}"),
+    "registry-bad-uscc": ("名册中这些 18 位单位代码不是有效的统一社会信用代码（校验位不符），请按单位的登记证书改正：{codes}", "These 18-character registry unit codes are not valid unified social credit codes (check character wrong); correct them from the units' certificates: {codes}"),
     "registry-unknown-parent": ("名册中上级代码不存在：{items}", "Registry parents not found: {items}"),
     "registry-cycle": ("名册中上下级关系成环：{items}", "Registry hierarchy has a cycle: {items}"),
     "registry-leaf-children": ("基层单位不能有下级：{items}", "Grassroots units cannot have children: {items}"),

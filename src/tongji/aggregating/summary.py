@@ -286,7 +286,8 @@ def summary_mismatches(totals: dict, detail: pl.DataFrame, spec: Spec) -> list[t
 def unit_table(summary: Summary, spec: Spec) -> pl.DataFrame:
     """One row per row of 明细, for writers: DETAIL_KEYS, the unit's registry fields (层级, 所在地区划代码, 状态),
     its cover as filled (FM01…FM12: null for a unit carried up in a child's summary workbook), every numeric
-    code, and the unit's own value of every derived indicator (null where its denominator is 0).
+    code, and the unit's own value of every derived indicator (null where its denominator is 0, and for one whose
+    `from` level is above the grassroots: a single workbook is no jurisdiction).
 
     明细 itself is not widened: the summary workbook and its parquet stay as they are."""
     df = summary.detail
@@ -299,8 +300,12 @@ def unit_table(summary: Summary, spec: Spec) -> pl.DataFrame:
         covers = summary.covers.select("单位代码", "类型", *[c for c in cover_codes if c in summary.covers.columns])
         df = df.join(covers, on=["单位代码", "类型"], how="left", maintain_order="left")
     df = df.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in cover_codes if c not in df.columns])
+    # each row is one workbook, never a jurisdiction: a rate that means something only from a level above the
+    # grassroots (建会率 JH01 / JH21) is blank there; a 本级 row's own JH01 over the whole 辖区's JH21 is no 建会率
+    grassroots = {"基层", summary.registry.levels[-1] if summary.registry is not None else "基层"}
     rates = []
     for ind in spec.indicators:
         num, den = to_polars(ind.numerator.left, {}), to_polars(ind.denominator.left, {})
-        rates.append(pl.when(den != 0).then(num / den).otherwise(None).cast(pl.Float64).alias(ind.id))
+        rate = pl.when(den != 0).then(num / den) if ind.level in grassroots else pl.lit(None)
+        rates.append(rate.cast(pl.Float64).alias(ind.id))
     return df.with_columns(rates)

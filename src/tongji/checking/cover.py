@@ -46,7 +46,7 @@ def batch_cover_issues(wide: pl.DataFrame, where: Where, spec: Spec, registry: R
     w = wide.select("file_id", "FM02", "FM03", "FM04", "FM05", "FM07")
     found = [_duplicate_issues(w, files, registry)]
     if registry is not None:
-        found.extend(_registry_issues(w, registry))
+        found.extend(_registry_issues(w, registry, spec))
     return _located(where.join(pl.concat(found)), spec)
 
 
@@ -134,7 +134,7 @@ def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Data
     version = pl.col("FM12").fill_null("").str.strip_chars()
     bad = w.join(has_row, on="file_id").filter(~version.is_in(spec.accepted_versions))
     known = version.is_in(list(spec.versions))
-    old = version.str.contains(r"^[0-9]{4}\.[0-9]+$") & (version < spec.version) & ~known
+    old = _older(version, spec.version) & ~known
     titles = {v: c.title or v for v, c in spec.versions.items()}
     return pl.concat([
         _cover_rule(bad.filter(known), "FM12", "old-version-read", raw=version, current=pl.lit(spec.version),
@@ -144,9 +144,29 @@ def _version_issues(w: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.Data
     ])
 
 
-def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
+def _older(version: pl.Expr, current: str) -> pl.Expr:
+    """A version `year.number` before `current`, compared as (year, number): as text, 2027.10 came before 2027.2."""
+    def parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        found = text.str.extract_groups(r"^([0-9]{4})\.([0-9]+)$")
+        return (found.struct.field(name).cast(pl.Int64, strict=False) for name in ("1", "2"))
+
+    (year, number), (now_year, now_number) = parts(version), parts(pl.lit(current))
+    return (year < now_year) | ((year == now_year) & (number < now_number))
+
+
+def _registered_type(spec: Spec) -> pl.Expr:
+    """The registry's 组织类型 of a grassroots unit as a code (1, 2 or 3; a label such as 联合基层工会 read as its
+    code, as the template does), null when blank or anything else: then there is nothing to compare."""
+    types = {c: n for c, n in spec.enums.get("组织类型", {}).items() if c not in (SUMMARY, BENJI)}
+    text = pl.col("组织类型").str.strip_chars().str.split(" ").list.first()
+    code = text.replace({n: c for c, n in types.items()})
+    return pl.when(code.is_in(list(types))).then(code)
+
+
+def _registry_issues(w: pl.DataFrame, registry: Registry, spec: Spec) -> list[pl.DataFrame]:
     reg = registry.frame.select(pl.col("单位代码").alias("FM02"), pl.col("上级代码").alias("parent"),
-                                pl.col("状态").alias("state"), (pl.col("层级") == registry.levels[-1]).alias("leaf"))
+                                pl.col("状态").alias("state"), (pl.col("层级") == registry.levels[-1]).alias("leaf"),
+                                _registered_type(spec).alias("registered"))
     df = w.filter(pl.col("FM02").is_not_null()).join(reg, on="FM02", how="left")
     # the areas of the parents this batch names, not of the whole registry (100,000 units: 0.1 s a batch)
     areas = registry.frame.select(pl.col("单位代码").alias("parent"), pl.col("所在地区划代码").alias("parent_area"))
@@ -166,6 +186,11 @@ def _registry_issues(w: pl.DataFrame, registry: Registry) -> list[pl.DataFrame]:
         _cover_rule(df.filter(pl.col("leaf") & office), "FM05", "type-not-grassroots", raw=pl.col("FM05")),
         _cover_rule(df.filter(~pl.col("leaf") & ~office & pl.col("FM05").is_not_null()), "FM05", "type-not-office",
                     raw=pl.col("FM05")),
+        # 单独 or 联合 decides the 分组 a union is counted in and whether it may answer 是/否 for its units: the
+        # registry prefills it, so a cover that differs was changed by hand, or the registry is out of date
+        _cover_rule(df.filter(pl.col("FM05").is_in(list(spec.enums.get("组织类型", {}))) & ~office
+                              & (pl.col("FM05") != pl.col("registered")).fill_null(False)),
+                    "FM05", "type-differs", raw=pl.col("FM05"), registered=pl.col("registered")),
     ]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from tongji.definitions.codes import uscc_valid
 from tongji.errors import TongjiError
 
 COLUMNS = ["单位代码", "单位名称", "上级代码", "层级", "组织类型", "所在地区划代码", "状态"]
@@ -195,6 +196,11 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
     dup = sorted(c for c, n in counts.items() if n > 1)
     if dup:
         raise TongjiError("registry-duplicate", codes=_few(dup))
+    # an 18-character code is a 统一社会信用代码, checked as one on every cover (bad-uscc): a wrong one here would
+    # return each workbook carrying it, and its unit could never put it right
+    bad_uscc = sorted(c for c in counts if len(c) == 18 and not uscc_valid(c))
+    if bad_uscc:
+        raise TongjiError("registry-bad-uscc", codes=_few(bad_uscc))
     bad_level = sorted(set(frame["层级"].to_list()) - set(levels))
     if bad_level:
         raise TongjiError("registry-bad-level", items=_few(bad_level), levels="、".join(levels))

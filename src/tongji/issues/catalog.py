@@ -236,6 +236,9 @@ BUILTIN: dict[str, IssueType] = _checked([
               "组织类型为 {raw}，但名册中该单位是街道及以上的工会：其本级报表的组织类型为 9",
               "Organisation type is {raw}, but the registry has this unit as a union office above the grassroots, "
               "whose own workbook is type 9 (本级)"),
+    IssueType("type-differs", WARNING, "名册", ("raw", "registered"),
+              "组织类型为 {raw}，名册中该单位的组织类型是 {registered}：请核对，单位情况变了的请更新名册",
+              "Organisation type is {raw}; the registry says {registered}: check it, or update the registry"),
     IssueType("area-outside-parent", WARNING, "名册", ("raw", "parent"),
               "区划代码 {raw} 不在上级工会所在区划 {parent} 之内",
               "Area code {raw} is outside the parent's area {parent}"),
@@ -372,13 +375,8 @@ def markdown(catalog: Catalog) -> str:
         "错误 blocks acceptance (退回); 警告 must be explained in 说明 (then 已说明); 提示 is for information.",
         "Each issue keeps its code (`rule`) and its parameters (`params`); its message is written in the reader's"
         " language (`--lang`).",
-        "",
-        "## 内置检查 (built-in)",
-        "",
-        "A code with several messages has variants (↳), named by `params.variant`.",
-        "",
-        "| 代码 code | 严重程度 | 类别 | 参数 params | 说明 (zh) | message (en) |",
-        "|---|---|---|---|---|---|",
+        "", "## 内置检查 (built-in)", "", "A code with several messages has variants (↳), named by `params.variant`.", "",
+        "| 代码 code | 严重程度 | 类别 | 参数 params | 说明 (zh) | message (en) |", "|---|---|---|---|---|---|",
     ]
     for t in rows:
         lines.append(f"| `{t.code}` | {t.severity} | {t.category} | {_names(t.params)} | {t.zh} | {t.en} |")

@@ -12,8 +12,10 @@ from tongji.definitions import Spec
 
 _FW_FROM = list("０１２３４５６７８９，．－＋") + ["\u3000", "\xa0", "\u2212"]  # U+2212 −: pasted from Word or a PDF
 _FW_TO = list("0123456789,.-+") + [" ", " ", "-"]
-# [0-9], not \d: the regex engine's \d also matches full-width digits, which must get a notice
-_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+# [0-9], not \d: the regex engine's \d also matches full-width digits, which must get a notice. No exponent: a
+# number cell never reads as 1.5e2 (the reader writes its digits out), so that is text, perhaps a display pasted
+# with its precision cut (1.23E+07), and it is read with a notice like "1,234"
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 _THOUSANDS = r"^[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
 YES = ["是", "1", "y", "yes", "√", "✓", "true", "有"]
 NO = ["否", "0", "n", "no", "×", "✗", "x", "false", "无"]
