@@ -227,14 +227,19 @@ def completeness_sheet(world, node: str) -> tuple[dict, dict]:
     return table, {r[0]: tuple("" if i is None else r[i] or "" for i in at) for r in rows[split + 1:] if r[0]}
 
 
-def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_and_missing(tmp_path):
-    world = make_world(tmp_path, streets=(5, 1))
+def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_missing_and_late(tmp_path):
+    from datetime import datetime
+
+    world = make_world(tmp_path, deadline="2026-01-10", streets=(5, 1))  # every workbook is dated 2026-01-15
     fixed, returned, failed, waiting, missing = (world.unit(STREET, n) for n in range(5))
     street = world.client(STREET)
     world.client(fixed).upload(fixed, world.workbook(fixed, tmp_path))
+    with world.portal.db() as db:  # its first upload came before the deadline
+        db.get(Submission, 1).uploaded_at = datetime(2026, 1, 5, 2)
+        db.commit()
     street.get("/submissions/1")
     street.post("/submissions/1/review", {"action": "return", "reason": "女会员人数有误"})
-    world.client(fixed).upload(fixed, world.workbook(fixed, tmp_path))
+    world.client(fixed).upload(fixed, world.workbook(fixed, tmp_path))  # fixed after the deadline
     world.client(returned).upload(returned, world.workbook(returned, tmp_path))
     world.client(failed).upload(failed, world.workbook(failed, tmp_path, HY04=999))  # returned by the checks
     world.client(waiting).upload(waiting, world.workbook(waiting, tmp_path))
@@ -244,22 +249,22 @@ def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_a
     street.post("/submissions/3/review", {"action": "return", "reason": "职工人数有误"})
     page = street.get(f"/board/{STREET}")
     # 应报 已报 已审核 待审 退回 未报 迟报 报送率 及时率
-    assert totals(page) == ["6", "4", "1", "1", "2", "2", "0", "66.7%", "66.7%"]
+    assert totals(page) == ["6", "4", "1", "1", "2", "2", "3", "66.7%", "16.7%"]
     street.post(f"/board/{STREET}/rollup")
     table, units = completeness_sheet(world, STREET)
-    assert table["合计"] == (6, 4, 1, 2, 2, 0)  # 应报 已报 采用 退回 缺报 迟报: 已报 holds the one waiting
-    assert units[fixed] == ("采用", "", "") and units[returned] == ("退回", "职工人数有误", "")
-    assert units[failed] == ("退回", "有 1 个错误，退回修改", "")
-    assert units[waiting] == ("待审", "已报送，待审核", "")
+    assert table["合计"] == (6, 4, 1, 2, 2, 3)  # 应报 已报 采用 退回 缺报 迟报: 已报 holds the one waiting
+    assert units[fixed] == ("采用", "", "") and units[returned] == ("退回", "职工人数有误", "迟报")
+    assert units[failed] == ("退回", "有 1 个错误，退回修改", "迟报")
+    assert units[waiting] == ("待审", "已报送，待审核", "迟报")
     assert units[missing] == ("缺报", "未报送", "") and units[STREET] == ("缺报", "未报送", "")
     # the 区 counts the same, from the units themselves and from the 街道's summary reported up
     district = world.client(DISTRICT)
     district.post(f"/board/{DISTRICT}/rollup")
-    assert completeness_sheet(world, DISTRICT)[0][STREET] == (6, 4, 1, 2, 2, 0)
+    assert completeness_sheet(world, DISTRICT)[0][STREET] == (6, 4, 1, 2, 2, 3)
     assert street.post("/rollups/1/report-up").status_code == 200
     district.get(f"/board/{DISTRICT}")
     district.post(f"/board/{DISTRICT}/rollup")
     table, units = completeness_sheet(world, DISTRICT)
-    assert table[STREET] == (6, 4, 1, 2, 2, 0) and units[waiting] == ("待审", "已报送，待审核", "")
-    assert units[returned] == ("退回", "职工人数有误", "") and units[fixed] == ("采用", "经下级汇总表报送", "")
+    assert table[STREET] == (6, 4, 1, 2, 2, 3) and units[waiting] == ("待审", "已报送，待审核", "迟报")
+    assert units[returned] == ("退回", "职工人数有误", "迟报") and units[fixed] == ("采用", "经下级汇总表报送", "")
 

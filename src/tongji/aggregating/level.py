@@ -37,7 +37,7 @@ def level_parts(nodes: list[str], details: list[pl.DataFrame], units: list[pl.Da
     carried = stack([d[["单位代码", "报出日期"]] for d in details], "_node", nodes).rename(
         {"单位代码": "unit", "报出日期": "date"})  # the units' own dates, from children's 明细 too
     # the dates of the nodes' own files only: dated() would otherwise sift every workbook's
-    stacked = dated(stacked, carried, dates.filter(pl.col("file").is_in(stacked["file"].implode())), deadline)
+    stacked = dated(stacked, carried, dates.filter(pl.col("file").is_in(stacked["file"].implode())), deadline, received)
     done = completeness_frames(nodes, stacked, registry, deadline)
     # dated() keeps the rows in order, so each node's are where they were stacked: cut apart by slices, which
     # copy nothing (a level of 100,000 units)

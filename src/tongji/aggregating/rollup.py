@@ -53,7 +53,7 @@ def rollup(
             及时率; by default the configured 报送截止日期, if any.
         received: What a caller that keeps the units' uploads (the portal) knows beyond the inputs, by 单位代码
             (completeness.Received): a unit whose workbook is not among them is returned or waiting for review
-            (待审) as it says, not missing.
+            (待审) as it says, not missing; and a unit's 迟报 is what it says.
 
     Returns:
         The node's Summary: totals, indicators, 明细, completeness, issues and the inputs' manifest.

@@ -3,7 +3,8 @@ its units and the summaries its child nodes reported up (上报), or, where a ch
 
 The inputs are stored files, so `tongji rollup <the same files> --unit N` gives the same totals and 明细. Its
 完整性 says besides what the progress board shows at that moment: a unit whose upload was returned is 退回 with the
-reviewer's (or the checks') reason, and one whose upload waits for review is 待审 (received, not accepted)."""
+reviewer's (or the checks') reason, one whose upload waits for review is 待审 (received, not accepted), and 迟报
+is judged as the board judges it, by the time of the unit's first upload."""
 
 from __future__ import annotations
 
@@ -64,9 +65,9 @@ def inputs(portal: Portal, db: Session, node: str, period: str | None = None) ->
 
 
 def received(portal: Portal, db: Session, node: str) -> dict[str, Received]:
-    """What the board shows of each unit below `node` whose latest version is not approved, for the summary's
-    完整性: returned (with the reason the reviewer typed, or else its number of errors, as the 催报名单 gives it) or
-    waiting for review."""
+    """What the board shows of each unit below `node` that has uploaded, for the summary's 完整性: its 迟报 (its first
+    upload after the deadline) and, unless approved, its latest version returned (with the reason the reviewer
+    typed, or else its number of errors, as the 催报名单 gives it) or waiting for review."""
     out = {}
     for item in board.states(portal, db, node):
         sub = item.submission
@@ -74,9 +75,11 @@ def received(portal: Portal, db: Session, node: str) -> dict[str, Received]:
             continue
         if sub.review == RETURNED:
             reason, n = ("reason-listed", {"text": sub.reason}) if sub.reason else ("reason-errors", {"n": sub.errors})
-            out[item.unit] = Received(completeness.RETURNED, sub.filename, reason, n)
+            out[item.unit] = Received(completeness.RETURNED, sub.filename, reason, n, item.late)
         elif sub.review == PENDING:
-            out[item.unit] = Received(completeness.PENDING, sub.filename, "reason-pending")
+            out[item.unit] = Received(completeness.PENDING, sub.filename, "reason-pending", late=item.late)
+        else:
+            out[item.unit] = Received(late=item.late)
     return out
 
 
@@ -94,7 +97,6 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
     files = inputs(portal, db, node)
     if not files:
         raise Refused("rollup-nothing")
-    # 完整性 counts 迟报 by each workbook's 报出日期, as `tongji rollup --deadline` does; the board goes by upload time
     deadline = deadline_day(portal.deadline(db)) or None
     summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec, deadline=deadline,
                      received=received(portal, db, node))
