@@ -268,3 +268,18 @@ def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_m
     assert table[STREET] == (6, 4, 1, 2, 2, 3) and units[waiting] == ("待审", "已报送，待审核", "迟报")
     assert units[returned] == ("退回", "职工人数有误", "迟报") and units[fixed] == ("采用", "经下级汇总表报送", "")
 
+
+def test_without_a_portal_deadline_the_summary_has_no_late_count_even_with_one_configured(tmp_path):
+    from dataclasses import replace
+
+    world = make_world(tmp_path, deadline=None)
+    world.portal.spec = replace(world.portal.spec, deadline="2026-01-10")  # as a plugin's 报送截止日期 gives
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    assert totals(street.get(f"/board/{STREET}")) == ["3", "1", "1", "0", "0", "2", "—", "33.3%", "—"]
+    street.post(f"/board/{STREET}/rollup")
+    table, units = completeness_sheet(world, STREET)
+    assert table["合计"] == (3, 1, 1, 0, 2, None) and units[unit] == ("采用", "", "")

@@ -53,7 +53,8 @@ def rollup(
             及时率; by default the configured 报送截止日期, if any.
         received: What a caller that keeps the units' uploads (the portal) knows beyond the inputs, by 单位代码
             (completeness.Received): a unit whose workbook is not among them is returned or waiting for review
-            (待审) as it says, not missing; and a unit's 迟报 is what it says.
+            (待审) as it says, not missing; and a unit's 迟报 is what it says. Given, the deadline is `deadline`
+            alone: None is none, not the configured one, since the caller judged lateness.
 
     Returns:
         The node's Summary: totals, indicators, 明细, completeness, issues and the inputs' manifest.
@@ -66,6 +67,8 @@ def rollup(
                         on_files=on_files, deadline=deadline)
     if received is not None:
         ctx.received = dict(received)
+        if deadline is None:  # the caller judged lateness: its having no deadline is none, not the configured one
+            ctx.deadline = None
     summary = ctx.summarize(unit, top=True)
     ctx.add_totals_checks({unit: summary})
     return summary

@@ -97,6 +97,7 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
     files = inputs(portal, db, node)
     if not files:
         raise Refused("rollup-nothing")
+    # no deadline set is none, as on the board, not one a plugin configures
     deadline = deadline_day(portal.deadline(db)) or None
     summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec, deadline=deadline,
                      received=received(portal, db, node))
