@@ -207,3 +207,79 @@ def test_the_reminder_list_gives_the_checks_reason_and_follows_the_portals_langu
     rows = reminders()
     assert rows[0] == ("Unit code", "Unit name", "Level", "State", "Reason returned")
     assert [r[3:] for r in rows if r[0] in (unit, STREET)] == [("missing", None), ("returned", "1 errors: returned")]
+
+
+def completeness_sheet(world, node: str) -> tuple[dict, dict]:
+    """The portal's last summary of `node`: its 完整性 table by child and its list of units (status, reason, late)."""
+    from tongji.portal.node_summary import last_made, summary_file
+
+    with world.portal.db() as db:
+        path = summary_file(world.portal, last_made(db, node, "2025"))
+    rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
+    split = next(i for i, r in enumerate(rows) if r[0] == "单位代码")
+
+    def pick(header: tuple, names: tuple[str, ...]) -> list[int | None]:  # 迟报 and 及时性 only with a deadline
+        return [header.index(h) if h in header else None for h in names]
+
+    at = pick(rows[0], ("应报", "已报", "采用", "退回", "缺报", "迟报"))
+    table = {r[0]: tuple(None if i is None else r[i] for i in at) for r in rows[1:split] if r[0]}
+    at = pick(rows[split], ("状态", "原因", "及时性"))
+    return table, {r[0]: tuple("" if i is None else r[i] or "" for i in at) for r in rows[split + 1:] if r[0]}
+
+
+def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_missing_and_late(tmp_path):
+    from datetime import datetime
+
+    world = make_world(tmp_path, deadline="2026-01-10", streets=(5, 1))  # every workbook is dated 2026-01-15
+    fixed, returned, failed, waiting, missing = (world.unit(STREET, n) for n in range(5))
+    street = world.client(STREET)
+    world.client(fixed).upload(fixed, world.workbook(fixed, tmp_path))
+    with world.portal.db() as db:  # its first upload came before the deadline
+        db.get(Submission, 1).uploaded_at = datetime(2026, 1, 5, 2)
+        db.commit()
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "return", "reason": "女会员人数有误"})
+    world.client(fixed).upload(fixed, world.workbook(fixed, tmp_path))  # fixed after the deadline
+    world.client(returned).upload(returned, world.workbook(returned, tmp_path))
+    world.client(failed).upload(failed, world.workbook(failed, tmp_path, HY04=999))  # returned by the checks
+    world.client(waiting).upload(waiting, world.workbook(waiting, tmp_path))
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "approve"})
+    street.get("/submissions/3")
+    street.post("/submissions/3/review", {"action": "return", "reason": "职工人数有误"})
+    page = street.get(f"/board/{STREET}")
+    # 应报 已报 已审核 待审 退回 未报 迟报 报送率 及时率
+    assert totals(page) == ["6", "4", "1", "1", "2", "2", "3", "66.7%", "16.7%"]
+    street.post(f"/board/{STREET}/rollup")
+    table, units = completeness_sheet(world, STREET)
+    assert table["合计"] == (6, 4, 1, 2, 2, 3)  # 应报 已报 采用 退回 缺报 迟报: 已报 holds the one waiting
+    assert units[fixed] == ("采用", "", "") and units[returned] == ("退回", "职工人数有误", "迟报")
+    assert units[failed] == ("退回", "有 1 个错误，退回修改", "迟报")
+    assert units[waiting] == ("待审", "已报送，待审核", "迟报")
+    assert units[missing] == ("缺报", "未报送", "") and units[STREET] == ("缺报", "未报送", "")
+    # the 区 counts the same, from the units themselves and from the 街道's summary reported up
+    district = world.client(DISTRICT)
+    district.post(f"/board/{DISTRICT}/rollup")
+    assert completeness_sheet(world, DISTRICT)[0][STREET] == (6, 4, 1, 2, 2, 3)
+    assert street.post("/rollups/1/report-up").status_code == 200
+    district.get(f"/board/{DISTRICT}")
+    district.post(f"/board/{DISTRICT}/rollup")
+    table, units = completeness_sheet(world, DISTRICT)
+    assert table[STREET] == (6, 4, 1, 2, 2, 3) and units[waiting] == ("待审", "已报送，待审核", "迟报")
+    assert units[returned] == ("退回", "职工人数有误", "迟报") and units[fixed] == ("采用", "经下级汇总表报送", "")
+
+
+def test_without_a_portal_deadline_the_summary_has_no_late_count_even_with_one_configured(tmp_path):
+    from dataclasses import replace
+
+    world = make_world(tmp_path, deadline=None)
+    world.portal.spec = replace(world.portal.spec, deadline="2026-01-10")  # as a plugin's 报送截止日期 gives
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    assert totals(street.get(f"/board/{STREET}")) == ["3", "1", "1", "0", "0", "2", "—", "33.3%", "—"]
+    street.post(f"/board/{STREET}/rollup")
+    table, units = completeness_sheet(world, STREET)
+    assert table["合计"] == (3, 1, 1, 0, 2, None) and units[unit] == ("采用", "", "")

@@ -104,6 +104,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "divides-by-zero": ("{formula} 中的除数为 0，不计算", "{formula} divides by 0: no value"),
     "zero-denominator": ("分母（{formula}）为 0，不计算", "Denominator ({formula}) is 0: no value"),
     "reason-missing": ("未报送", "not received"),
+    "reason-pending": ("已报送，待审核", "received, awaiting review"),  # a portal's summary: uploaded, not yet reviewed
     "reason-superseded": ("同一单位有报出日期更新的报表（--prefer-latest）", "a newer workbook of the unit was used (--prefer-latest)"),
     "reason-included": ("有 {n} 个错误，按 --include-errors 汇总", "{n} errors, summed as --include-errors asks"),
     "reason-errors": ("有 {n} 个错误，退回修改", "{n} errors: returned"),

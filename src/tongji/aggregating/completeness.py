@@ -4,7 +4,8 @@ of UNIT_SCHEMA), to the inputs no node took, and the issues a missing unit gives
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,7 @@ from tongji.i18n import MESSAGE_LANG, params_json, render
 from tongji.issues.report import issue_row
 
 ACCEPTED, RETURNED, UNUSED, MISSING = "采用", "退回", "未采用", "缺报"
+PENDING = "待审"  # received, not yet accepted or returned: known only to a caller that reviews (the portal)
 COMPLETENESS_SHEET = "完整性"
 # the list of units below 完整性's table per child, its headers in either language (writing/unit_sheets.py)
 UNITS_HEADERS = {
@@ -34,6 +36,40 @@ def unit_row(unit: str, name: str, child: str, status: str, file: str, reason: s
     return {"unit": unit, "name": name, "child": child, "status": status, "file": file,
             "reason": render(reason, MESSAGE_LANG, params) if reason else "", "reason_code": reason,
             "reason_params": params_json(**params)}
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a caller that keeps the units' uploads (the portal) knows of a unit beyond the inputs: for a unit whose
+    workbook is not among them, its upload's fate there, RETURNED or PENDING, with its file and its reason (a key
+    of i18n.MESSAGES and its parameters); and whether it was late by the caller's own rule (the portal's: its first
+    upload came after the deadline), None to judge by 报出日期 as without it."""
+
+    status: str = ""  # "" for a unit whose workbook is among the inputs
+    file: str = ""
+    reason: str = ""
+    params: dict = field(default_factory=dict)
+    late: bool | None = None
+
+
+def received_fates(units: pl.DataFrame, received: Mapping[str, Received] | None) -> pl.DataFrame:
+    """`units` (UNIT_SCHEMA) where a unit with no accepted workbook was received by the caller (`received`): its
+    rows returned or missing become one row with the caller's fate, in the place of the first."""
+    if not received or not units.height:
+        return units
+    rows = [unit_row(u, "", "", r.status, r.file, r.reason, **r.params) for u, r in received.items()
+            if r.status in (RETURNED, PENDING)]
+    taken = units.filter(pl.col("status") == ACCEPTED)["unit"].implode()
+    told = pl.col("unit").is_in(pl.DataFrame(rows or None, schema=UNIT_SCHEMA)["unit"].implode()) & ~pl.col(
+        "unit").is_in(taken) & pl.col("status").is_in([RETURNED, MISSING, PENDING])
+    if not units.select(told.any()).item():
+        return units
+    df = units.with_row_index("_i").with_columns(told.alias("_told"))
+    df = df.filter(~pl.col("_told") | (pl.col("_i") == pl.col("_i").filter("_told").min().over("unit")))
+    new = pl.DataFrame(rows, schema=UNIT_SCHEMA).drop("name", "child")
+    df = df.join(new, on="unit", how="left", suffix="_new", maintain_order="left")
+    swap = [pl.when("_told").then(pl.col(f"{c}_new")).otherwise(c).alias(c) for c in new.columns if c != "unit"]
+    return df.with_columns(swap).select(list(UNIT_SCHEMA))
 
 
 def subtree_fates(units: list[str], names: list[str], inside: set[str], taken: dict, child: str,
@@ -55,8 +91,8 @@ def subtree_fates(units: list[str], names: list[str], inside: set[str], taken: d
             each.append(taken if u in inside else absent)
             at.append((u, name))
         for r in rows:
-            if r["status"] == RETURNED:
-                each.append(unit_row("", "", child, RETURNED, r["file"], "reason-listed", text=r["reason"]))
+            if r["status"] in (RETURNED, PENDING):  # waiting for review is said only by a portal's summary
+                each.append(unit_row("", "", child, r["status"], r["file"], "reason-listed", text=r["reason"]))
             else:
                 each.append(unit_row("", "", child, MISSING, "", "reason-missing"))
             at.append((u, name))
@@ -69,8 +105,8 @@ def subtree_fates(units: list[str], names: list[str], inside: set[str], taken: d
 
 
 def listed_fates(path: Path, spec: Spec) -> pl.DataFrame:
-    """The units a summary workbook's 完整性 lists as returned or missing (unit, status, file, reason, date), read
-    under headers in either language; none from a summary without that list."""
+    """The units a summary workbook's 完整性 lists as returned, waiting (a portal's) or missing (unit, status, file,
+    reason, date), read under headers in either language; none from a summary without that list."""
     fields = ("unit", "status", "file", "reason", "date")
     labels = {label: key for key, pair in UNITS_HEADERS.items() for label in pair}
     raw = read_sheet(path, COMPLETENESS_SHEET, spec, starts=UNITS_HEADERS["unit"])
@@ -78,30 +114,39 @@ def listed_fates(path: Path, spec: Spec) -> pl.DataFrame:
     if not {"unit", "status"} <= set(raw.columns):
         return pl.DataFrame(schema=dict.fromkeys(fields, pl.Utf8))
     return raw.select(pl.col(f).fill_null("") if f in raw.columns else pl.lit("").alias(f) for f in fields).filter(
-        pl.col("status").is_in([RETURNED, MISSING]) & (pl.col("unit") != ""))
+        pl.col("status").is_in([RETURNED, MISSING, PENDING]) & (pl.col("unit") != ""))
 
 
 LATE = "迟报"
 
 
-def dated(units: pl.DataFrame, carried: pl.DataFrame, files: pl.DataFrame, deadline: str | None) -> pl.DataFrame:
+def dated(units: pl.DataFrame, carried: pl.DataFrame, files: pl.DataFrame, deadline: str | None,
+          received: Mapping[str, Received] | None = None) -> pl.DataFrame:
     """Each unit's 报出日期 that counts and whether it was late, at each node (`_node`, as in `units`). `carried`
     (_node, unit, date) holds the date of every unit carried up in a node's 明细, `files` (file, date) that of
     every workbook: a unit's own date wins. Of a unit's workbooks, the one taken counts (采用); if none was, the
-    earliest. The rows stay in the order of `units` (level.py cuts them apart by position)."""
+    earliest. A unit the caller received (`received`) is late as the caller says, whatever its date. The rows stay
+    in the order of `units` (level.py cuts them apart by position)."""
     df = (units.drop("date", "late", strict=False)
           .join(carried.select("_node", "unit", pl.col("date").alias("_unit_date")).unique(["_node", "unit"],
                 keep="first"), on=["_node", "unit"], how="left", maintain_order="left")
           .join(files.select("file", pl.col("date").alias("_file_date")).unique("file", keep="first"), on="file",
                 how="left", maintain_order="left"))
     date = pl.coalesce(pl.col("_unit_date").replace("", None), pl.col("_file_date").replace("", None))
-    received = pl.col("status").is_in([ACCEPTED, RETURNED])
-    df = df.with_columns(pl.when(received).then(date).otherwise(None).alias("date"))
+    received_now = pl.col("status").is_in([ACCEPTED, RETURNED, PENDING])
+    df = df.with_columns(pl.when(received_now).then(date).otherwise(None).alias("date"))
     taken = pl.col("date").filter(pl.col("status") == ACCEPTED).min()
     df = df.with_columns(pl.coalesce(taken, pl.col("date").min()).over("_node", "unit").alias("_counts"))
-    late = received & pl.lit(deadline is not None) & (pl.col("_counts") > pl.lit(deadline or ""))
+    late = received_now & pl.lit(deadline is not None) & (pl.col("_counts") > pl.lit(deadline or ""))
+    if received:
+        told = pl.DataFrame({"unit": list(received), "_late": [r.late for r in received.values()]},  # None: by date
+                            schema={"unit": pl.Utf8, "_late": pl.Boolean})
+        df = df.join(told, on="unit", how="left", maintain_order="left")
+        late = pl.when(pl.col("_late").is_not_null()).then(
+            received_now & pl.lit(deadline is not None) & pl.col("_late")).otherwise(late)
     return df.with_columns(pl.when(late.fill_null(False)).then(pl.lit(LATE)).otherwise(pl.lit("")).alias("late"),
-                           pl.col("date").fill_null("")).drop("_unit_date", "_file_date", "_counts")
+                           pl.col("date").fill_null("")).drop("_unit_date", "_file_date", "_counts", "_late",
+                                                              strict=False)
 
 
 def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registry, deadline: str | None = None
@@ -110,7 +155,8 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
     overall; with a deadline, the units received late (`units` from `dated`, every node's, by `_node`), 报送率 =
     received / expected and 及时率 = received on time / expected.
 
-    A unit with one accepted and one returned workbook counts once, as accepted. One query for all the nodes
+    A unit with one accepted and one returned workbook counts once, as accepted; one waiting for review (PENDING,
+    a portal's) is received, neither accepted nor returned. One query for all the nodes
     (a level's): a query costs some 100 µs however small the frame, and a 街道 may have thousands of units."""
     kids = {"_node": [], "child": [], "child_name": [], "expected": []}
     for node in nodes:
@@ -120,19 +166,21 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
         kids["child_name"] += [*registry.names(below), registry.get(node)["单位名称"] + "（本级）"]
         kids["expected"] += [*registry.sizes(below), 1]
     flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
-             (pl.col("status") == MISSING).any().alias("mis"), (pl.col("late") == LATE).any().alias("lat")]
+             (pl.col("status") == MISSING).any().alias("mis"), (pl.col("late") == LATE).any().alias("lat"),
+             (pl.col("status") == PENDING).any().alias("pen")]
     if "late" not in units.columns:
         units = units.with_columns(pl.lit("").alias("late"))
     # a grassroots child is one unit, its own child; a 区's units are each counted once
     per_unit = units.lazy().group_by("_node", "child", "unit").agg(flags)
     counts = per_unit.group_by("_node", "child").agg(
         pl.col("acc").sum().alias("accepted"), (pl.col("ret") & ~pl.col("acc")).sum().alias("returned"),
-        pl.col("mis").sum().alias("missing"), ((pl.col("acc") | pl.col("ret")) & pl.col("lat")).sum().alias("late"))
-    n = ["accepted", "returned", "missing", "late"]
+        pl.col("mis").sum().alias("missing"), (pl.col("acc") | pl.col("ret") | pl.col("pen")).sum().alias("received"),
+        ((pl.col("acc") | pl.col("ret") | pl.col("pen")) & pl.col("lat")).sum().alias("late"))
+    n = ["received", "accepted", "returned", "missing", "late"]
     schema = {"_node": pl.Utf8, "child": pl.Utf8, "child_name": pl.Utf8, "expected": pl.Int64}
     df = pl.LazyFrame(kids, schema=schema).join(counts, on=["_node", "child"], how="left", maintain_order="left"
                                                 ).with_columns(pl.col(n).fill_null(0).cast(pl.Int64)).select(
-        "_node", "child", "child_name", "expected", (pl.col("accepted") + pl.col("returned")).alias("received"), *n)
+        "_node", "child", "child_name", "expected", *n)
     sums = ("expected", "received", "accepted", "returned", "missing", "late")
     total = df.group_by("_node", maintain_order=True).agg(pl.col(sums).sum()).select(
         "_node", pl.lit("合计").alias("child"), pl.lit("").alias("child_name"), *sums)

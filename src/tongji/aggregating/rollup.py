@@ -5,10 +5,11 @@ The work is done by aggregating/tree.py (the Context: inputs read once, the walk
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
+from tongji.aggregating.completeness import Received
 from tongji.aggregating.summary import Summary
 from tongji.aggregating.tree import Context, EachSummary
 from tongji.definitions import Spec
@@ -31,6 +32,7 @@ def rollup(
     tick: Callable[[], None] | None = None,
     on_files: Callable[[int], None] | None = None,
     deadline: str | date | None = None,
+    received: Mapping[str, Received] | None = None,
 ) -> Summary:
     """Summarise one node of the registry tree from its children's workbooks and summaries.
 
@@ -49,6 +51,10 @@ def rollup(
         on_files: Called once, with the number of workbooks found, before reading starts.
         deadline: 报送截止日期 (2026-01-20, or a date): a unit whose 报出日期 is later is 迟报, and 完整性 gives
             及时率; by default the configured 报送截止日期, if any.
+        received: What a caller that keeps the units' uploads (the portal) knows beyond the inputs, by 单位代码
+            (completeness.Received): a unit whose workbook is not among them is returned or waiting for review
+            (待审) as it says, not missing; and a unit's 迟报 is what it says. Given, the deadline is `deadline`
+            alone: None is none, not the configured one, since the caller judged lateness.
 
     Returns:
         The node's Summary: totals, indicators, 明细, completeness, issues and the inputs' manifest.
@@ -59,6 +65,10 @@ def rollup(
     ctx = Context.build(inputs, registry=_registry(registry, unit), period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
                         on_files=on_files, deadline=deadline)
+    if received is not None:
+        ctx.received = dict(received)
+        if deadline is None:  # the caller judged lateness: its having no deadline is none, not the configured one
+            ctx.deadline = None
     summary = ctx.summarize(unit, top=True)
     ctx.add_totals_checks({unit: summary})
     return summary

@@ -95,6 +95,7 @@ class Context:
     edited: set[str] = field(default_factory=set)  # summaries whose totals differ from their own 明细
     checked: dict[str, pl.DataFrame] = field(default_factory=dict)  # node made here for its parent → its issues
     deadline: str | None = None  # 报送截止日期 (YYYY-MM-DD): a unit's workbook dated after it is 迟报
+    received: dict | None = None  # unit → completeness.Received: what the caller (the portal) knows beyond the inputs
 
     @classmethod
     def build(
@@ -275,7 +276,7 @@ class Context:
         polars queries for all of them, not for each (a query costs some 100 µs however small the frame)."""
         gathered = [self._gather(node, top) for node in nodes]
         parts = level_parts(nodes, [g[0] for g in gathered], [g[1] for g in gathered], self.dates, self.registry,
-                            self.spec, self.deadline)
+                            self.spec, self.deadline, self.received)
         taken = self.own_notes  # most batches write no 说明: then no Series of every file used so far
         if taken.height:  # a unit's own workbooks are taken by its parent alone: one filter for the level
             taken = taken.filter(pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))

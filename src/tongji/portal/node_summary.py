@@ -1,7 +1,10 @@
 """A node's rollup in the portal: the same library call and writer as `tongji rollup`, on the approved versions of
 its units and the summaries its child nodes reported up (上报), or, where a child has not, that child's own units.
 
-The inputs are stored files, so `tongji rollup <the same files> --unit N` writes the same bytes."""
+The inputs are stored files, so `tongji rollup <the same files> --unit N` gives the same totals and 明细. Its
+完整性 says besides what the progress board shows at that moment: a unit whose upload was returned is 退回 with the
+reviewer's (or the checks') reason, one whose upload waits for review is 待审 (received, not accepted), and 迟报
+is judged as the board judges it, by the time of the unit's first upload."""
 
 from __future__ import annotations
 
@@ -14,10 +17,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tongji.aggregating import completeness
+from tongji.aggregating.completeness import Received
 from tongji.aggregating.rollup import rollup
+from tongji.portal import board
 from tongji.portal.db import Account, Rollup, now
 from tongji.portal.service import Portal, audit, deadline_day
-from tongji.portal.submissions import APPROVED, Refused, latest, lock_unit, withdraw_reports
+from tongji.portal.submissions import APPROVED, PENDING, RETURNED, Refused, latest, lock_unit, withdraw_reports
 from tongji.portal.texts import text
 from tongji.writing.summary_files import stem_for, write_summary
 
@@ -58,6 +64,25 @@ def inputs(portal: Portal, db: Session, node: str, period: str | None = None) ->
     return found
 
 
+def received(portal: Portal, db: Session, node: str) -> dict[str, Received]:
+    """What the board shows of each unit below `node` that has uploaded, for the summary's 完整性: its 迟报 (its first
+    upload after the deadline) and, unless approved, its latest version returned (with the reason the reviewer
+    typed, or else its number of errors, as the 催报名单 gives it) or waiting for review."""
+    out = {}
+    for item in board.states(portal, db, node):
+        sub = item.submission
+        if sub is None:
+            continue
+        if sub.review == RETURNED:
+            reason, n = ("reason-listed", {"text": sub.reason}) if sub.reason else ("reason-errors", {"n": sub.errors})
+            out[item.unit] = Received(completeness.RETURNED, sub.filename, reason, n, item.late)
+        elif sub.review == PENDING:
+            out[item.unit] = Received(completeness.PENDING, sub.filename, "reason-pending", late=item.late)
+        else:
+            out[item.unit] = Received(late=item.late)
+    return out
+
+
 def summary_file(portal: Portal, made: Rollup) -> Path:
     return portal.data / made.folder / f"{stem_for(made.unit, made.period)}_汇总.xlsx"
 
@@ -72,9 +97,10 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
     files = inputs(portal, db, node)
     if not files:
         raise Refused("rollup-nothing")
-    # 完整性 counts 迟报 by each workbook's 报出日期, as `tongji rollup --deadline` does; the board goes by upload time
+    # no deadline set is none, as on the board, not one a plugin configures
     deadline = deadline_day(portal.deadline(db)) or None
-    summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec, deadline=deadline)
+    summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec, deadline=deadline,
+                     received=received(portal, db, node))
     # the files are written under a temporary name and renamed when whole; the row that names them is committed
     # after, so a server killed meanwhile leaves a folder no row refers to, never a row with half its files
     staging = Path(tempfile.mkdtemp(prefix=".rollup-", dir=portal.data / "tmp"))
