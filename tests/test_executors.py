@@ -178,10 +178,13 @@ def test_the_commands_take_a_cluster(cluster, batch, tmp_path, monkeypatch):
     assert "unreadable" not in (tmp_path / "c.csv").read_text(encoding="utf-8-sig")
 
 
-def test_a_cluster_out_of_reach_or_half_asked_for_is_one_line(batch):
+def test_a_cluster_out_of_reach_or_half_asked_for_is_one_line(batch, monkeypatch):
     from typer.testing import CliRunner
 
     from tongji import cli
+    from tongji.reading import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2)  # the 20 s a real run gives a far scheduler to answer
 
     cli._register()
     runner = CliRunner()
