@@ -99,13 +99,15 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
 
 
 def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, lang: str | None = None,
-                 inputs: Iterable[str | Path] = (), limits: Limits | None = None) -> list[Path]:
+                 inputs: Iterable[str | Path] = (), limits: Limits | None = None,
+                 keep: Iterable[str | Path] = ()) -> list[Path]:
     """Annotated copies of every file with an error or an unexplained warning (the ones to send back).
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
     Every target is checked against every input (those with issues, and `inputs`: every file read, since a.xls's
     copy is a.xlsx, which may be another unit's clean workbook) before anything is written, so a refused run
-    writes nothing.
+    writes nothing. `keep` are other outputs of the run (the issue report): a copy that would take one's name in
+    `out_dir` gets _2, _3 instead of replacing it.
     A copy that cannot be written (a file open in Excel, say) does not stop the others: they are written
     first, then one TongjiError names the ones missing. Messages are written as given (ValidationReport.issues_in),
     labels in `lang`.
@@ -115,7 +117,7 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
     unexplained = pl.col("explained").is_null() if "explained" in issues.columns else pl.lit(True)
     wanted = issues.filter((pl.col("severity") == "错误") | ((pl.col("severity") == "警告") & unexplained))
     returned = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
-    plans = _plan_targets(returned, out_dir, root)
+    plans = _plan_targets(returned, out_dir, root, keep)
     for _, target in plans:
         if any(_same_file(path_of(s), target) for s in sources):
             raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
@@ -152,6 +154,12 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+def _inside(paths: Iterable[str | Path], folder: Path) -> list[Path]:
+    """The paths that lie in `folder`, relative to it."""
+    folder, resolved = folder.resolve(), [Path(p).resolve() for p in paths]
+    return [p.relative_to(folder) for p in resolved if p.is_relative_to(folder)]
+
+
 def _relative(src: Path, root: Path | None) -> Path:
     if root is not None:
         try:
@@ -161,11 +169,13 @@ def _relative(src: Path, root: Path | None) -> Path:
     return Path(src.name)
 
 
-def _plan_targets(files: list[str], out_dir: Path, root: Path | None) -> list[tuple[str, Path]]:
-    """Pair each source with its copy's path. Names compare case-insensitively (Windows, macOS)."""
+def _plan_targets(files: list[str], out_dir: Path, root: Path | None,
+                  keep: Iterable[str | Path] = ()) -> list[tuple[str, Path]]:
+    """Pair each source with its copy's path, none of them a path in `keep`. Names compare case-insensitively
+    (Windows, macOS)."""
     natural = {f: _as_xlsx(_relative(Path(f), root)) for f in files}
     reserved = {str(p).lower() for p in natural.values()}
-    used: set[str] = set()
+    used = {str(rel).lower() for rel in _inside(keep, out_dir)}
     plans = []
     for f in files:
         rel, n = natural[f], 1
