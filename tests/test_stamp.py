@@ -86,7 +86,8 @@ def book(data: bytes, read_only: bool = False) -> dict:
                     continue  # read-only openpyxl yields empty cells for what a row lacks
                 out[(ws.title, c.coordinate)] = (
                     c.value, c.data_type, c.number_format, c.font.b, c.font.sz, c.fill.fill_type,
-                    c.fill.fgColor.rgb, c.alignment.horizontal, c.alignment.vertical, c.border.left.style)
+                    c.fill.fgColor.rgb, c.alignment.horizontal, c.alignment.vertical, c.border.left.style,
+                    getattr(c, "quotePrefix", None))  # read-only cells do not say
     return out
 
 
@@ -123,6 +124,7 @@ def test_stamped_reads_back_as_the_reference(tmp_path, has_previous, lang):
     assert wb["会员"]["A6"].value == "填报单位：" + HOSTILE and wb["会员"]["A6"].data_type == "s"
     cover = {r[1].value: r[2] for r in wb["封面"].iter_rows(min_row=8)}
     assert cover["FM01"].value == HOSTILE and cover["FM01"].data_type == "s"  # text, never a formula
+    assert cover["FM01"].quotePrefix and wb["会员"]["A6"].quotePrefix is False  # nor one once edited
     assert cover["FM11"].value == " 王芳 " and cover["FM08"].value is None and cover["FM08"].number_format == "@"
     hy03 = next(r for r in wb["会员"].iter_rows(min_row=8) if r[1].value == "HY03")
     assert hy03[4].value == "甲公司工会：+新建 3 家，含 @派遣" and hy03[4].data_type == "s"
@@ -132,7 +134,7 @@ def test_stamped_reads_back_as_the_reference(tmp_path, has_previous, lang):
     assert issues.auto_filter.ref == "A1:N5" and issues["D3"].value == "错误"
     assert issues["D3"].fill.fgColor.rgb.endswith("FFC7CE") and issues["D5"].fill.fill_type is None  # 其他: uncoloured
     assert issues["K3"].value.startswith("@SUM(A1) ") and len(issues["K3"].value) == 32_767  # Excel's limit
-    assert issues["A5"].value == HOSTILE and issues["A5"].data_type == "s"
+    assert issues["A5"].value == HOSTILE and issues["A5"].data_type == "s" and issues["A5"].quotePrefix
     assert wb["说明"]["G2"].value == "+新建 3 家，含 @派遣"
     assert wb["完整性"]["H2"].value is None and wb["完整性"]["H2"].number_format == "0.00%"  # an empty rate
 

@@ -32,7 +32,7 @@ from tongji.writing.files import ensure_dir, save_workbook
 from tongji.writing.formula_results import put_results, saved_results
 from tongji.writing.issue_report import LINE_HEIGHT, MAX_HEIGHT, wrapped_lines
 from tongji.writing.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
-from tongji.writing.text import xml_safe
+from tongji.writing.text import formula_like, xml_safe
 
 AUTHOR = "tongji"
 
@@ -357,7 +357,7 @@ def _set_text(cell, text: str) -> None:
     """Text exactly as given: a leading "=" stays text, not a formula; characters XML forbids are dropped."""
     cell.value = xml_safe(text)
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
-    if cell.value[:1] in ("=", "+", "-", "@"):
+    if formula_like(cell.value):
         cell.quotePrefix = True  # Excel's leading apostrophe: editing the cell does not turn it into a formula
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass, replace
 
 from openpyxl import Workbook
@@ -102,7 +103,7 @@ class Book:
     titles: dict[str, str]  # zip name → sheet title
     forms: Skeleton
     static: dict[str, dict[int, bytes]]  # the rows of a table that do not change, by sheet and row number
-    looks: dict[str, int]  # a generated cell's style index, by name (writing/sheet_xml.py)
+    looks: dict[str, int]  # a generated cell's style index, by name; "'5" is style 5 with quotePrefix (sheet_xml)
 
     @classmethod
     def build(cls, spec: Spec, summary: Summary, shape: Shape) -> Book:
@@ -136,7 +137,7 @@ class Book:
 
     def parts_of(self, summary: Summary, spec: Spec) -> Iterator[Part]:
         lang, looks, static = self.shape.lang, self.looks, self.static
-        fill: dict[str, object] = {f"form {title}": body for title, body in self.forms.stamped(summary).items()}
+        fill: dict[str, object] = {f"form {title}": body for title, body in self.forms.stamped(summary, looks).items()}
         dims = {}
 
         def table(title: str, dimension: str, rows: list) -> None:
@@ -245,4 +246,11 @@ def _looks(wb: Workbook) -> dict[str, int]:
         for fmt in ("0", "0.00", "0.00%", "General"):
             look(f"{fmt}{total}", number_format=fmt, font=font)
     wb.remove(ws)
+    for sheet in wb.worksheets:  # openpyxl numbers a cell's style when it saves it: every one numbered now
+        for cell in sheet._cells.values():
+            cell.style_id  # noqa: B018 - reading it registers the style
+    for i, style in enumerate(list(wb._cell_styles)):  # each style's twin for formula-like text, as put makes it
+        twin = copy(style)
+        twin.quotePrefix = 1
+        looks[f"'{i}"] = wb._cell_styles.add(twin)
     return looks
