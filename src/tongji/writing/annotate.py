@@ -320,9 +320,9 @@ def _add_list_sheet(wb, rows: list[dict], lang: str) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
     _set_widths(ws)
-    width = ws.column_dimensions[get_column_letter(9)].width
-    for r in range(2, len(rows) + 2):  # 问题说明 wraps, in a row as tall as it needs: no program makes it so
-        lines = wrapped_lines(ws.cell(r, 9).value, width)
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width for c in (9, 11)}  # 问题说明 and 已说明
+    for r in range(2, len(rows) + 2):  # they wrap, in a row as tall as they need: no program makes it so
+        lines = max(wrapped_lines(ws.cell(r, c).value, width) for c, width in widths.items())
         if lines > 1:
             ws.row_dimensions[r].height = min(LINE_HEIGHT * lines, MAX_HEIGHT)
     _set_printing(ws)
@@ -345,7 +345,8 @@ def _list_row(wb, ws: Worksheet, n: int, row: dict, lang: str) -> None:
             _set_text(ws.cell(r, c), str(value))
     if row["severity"] in FILLS:
         ws.cell(r, 2).fill = _fill(row["severity"])
-    ws.cell(r, 9).alignment = Alignment(wrap_text=True, vertical="top")
+    for c in (9, 11):  # 问题说明 and 已说明: a long note was cut on paper as a long message was
+        ws.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
     location = _location(wb, row, ref)
     if location:
         link = ws.cell(r, 5)
