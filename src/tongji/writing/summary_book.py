@@ -38,6 +38,8 @@ from tongji.writing.summary_forms import CHANGE_FORMAT, INDICATORS_SHEET, table_
 from tongji.writing.unit_sheets import (
     BOLD,
     ISSUES_SHEET,
+    NOTES_WRAPPED,
+    UNITS_WRAPPED,
     completeness_columns,
     detail_columns,
     detail_dimension,
@@ -150,13 +152,14 @@ class Book:
         table(DETAIL_SHEET, detail_dimension(detail, keys, codes),
               [static[DETAIL_SHEET][1], static[DETAIL_SHEET][2], rows_xml(detail, 3, kinds)])
         table(NOTES_SHEET, f"A1:G{summary.notes.height + 1}",
-              [static[NOTES_SHEET][1], rows_xml(notes_body(summary.notes, spec), 2, [])])
+              [static[NOTES_SHEET][1],
+               rows_xml(notes_body(summary.notes, spec), 2, [], wrap=(looks["wrap"], NOTES_WRAPPED))])
         cols, heads = completeness_columns(summary.completeness, summary.units)
         at = summary.completeness.height + 3  # the units' header, a blank row below the table per child
         table(COMPLETENESS_SHEET, f"A1:{get_column_letter(max(len(cols), len(heads)))}{at + summary.units.height}",
               [per_child_rows(summary.completeness, cols, lang, looks).encode(),
                units_header(at, heads, lang, looks).encode(),
-               rows_xml(units_body(summary.units, heads), at + 1, [])])
+               rows_xml(units_body(summary.units, heads), at + 1, [], wrap=(looks["wrap"], UNITS_WRAPPED))])
         rows, ref = issue_rows(flat_issues(summary.issues), looks)
         table(ISSUES_SHEET, ref, [static[ISSUES_SHEET][1], rows.encode()])
         fill[f"{ISSUES_SHEET} filter"] = ref.encode()
