@@ -266,3 +266,7 @@ def test_wrapped_columns_are_the_same_rows_small_or_large(monkeypatch):
     assert b'<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="B2" s="7" t="inlineStr">' in small
     assert b'<row r="4" ht="75" customHeight="1">' in small and b'<row r="5" ht="45" customHeight="1">' in small
     assert b'<row r="3"><c r="A3" t="inlineStr"><is><t>2</t></is></c></row>' in small
+    quoted = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={0: 8, 7: 9}))
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", 10_000)
+    assert quoted == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={0: 8, 7: 9}))
+    assert b'<c r="B6" s="9" t="inlineStr"><is><t>=1+1</t>' in quoted and b'<c r="B2" s="7" ' in quoted

@@ -150,16 +150,18 @@ class Book:
         keys, codes, kinds = detail_columns(summary.detail, spec)
         detail = summary.detail if summary.detail.columns == [*keys, *codes] else summary.detail.select(*keys, *codes)
         table(DETAIL_SHEET, detail_dimension(detail, keys, codes),
-              [static[DETAIL_SHEET][1], static[DETAIL_SHEET][2], rows_xml(detail, 3, kinds)])
+              [static[DETAIL_SHEET][1], static[DETAIL_SHEET][2], rows_xml(detail, 3, kinds, quoted=_quoted(looks, 0))])
         table(NOTES_SHEET, f"A1:G{summary.notes.height + 1}",
               [static[NOTES_SHEET][1],
-               rows_xml(notes_body(summary.notes, spec), 2, [], wrap=(looks["wrap"], NOTES_WRAPPED))])
+               rows_xml(notes_body(summary.notes, spec), 2, [], wrap=(looks["wrap"], NOTES_WRAPPED),
+                        quoted=_quoted(looks, 0, looks["wrap"]))])
         cols, heads = completeness_columns(summary.completeness, summary.units)
         at = summary.completeness.height + 3  # the units' header, a blank row below the table per child
         table(COMPLETENESS_SHEET, f"A1:{get_column_letter(max(len(cols), len(heads)))}{at + summary.units.height}",
               [per_child_rows(summary.completeness, cols, lang, looks).encode(),
                units_header(at, heads, lang, looks).encode(),
-               rows_xml(units_body(summary.units, heads), at + 1, [], wrap=(looks["wrap"], UNITS_WRAPPED))])
+               rows_xml(units_body(summary.units, heads), at + 1, [], wrap=(looks["wrap"], UNITS_WRAPPED),
+                        quoted=_quoted(looks, 0, looks["wrap"]))])
         rows, ref = issue_rows(flat_issues(summary.issues), looks)
         table(ISSUES_SHEET, ref, [static[ISSUES_SHEET][1], rows.encode()])
         fill[f"{ISSUES_SHEET} filter"] = ref.encode()
@@ -179,6 +181,10 @@ class Book:
                 yield Part(name, attrs, _chain(pieces, fill), size_hint(dims[title]))
             else:
                 yield Part(name, attrs, b"".join(_chain(pieces, fill)))
+
+
+def _quoted(looks: dict[str, int], *styles: int) -> dict[int, int]:
+    return {style: looks[f"'{style}"] for style in styles}
 
 
 def _chain(pieces: list[bytes | str], fill: dict[str, object]) -> Iterator[bytes]:
