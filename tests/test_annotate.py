@@ -138,6 +138,20 @@ def test_a_long_message_has_a_row_tall_enough_in_the_list(tmp_path):
     assert ws.row_dimensions[short].height is None  # one line: the row as it was
 
 
+def test_a_long_explanation_wraps_in_a_row_tall_enough_in_the_list(tmp_path):
+    """已说明, the unit's own note on a warning, wraps in its column and its row is made tall enough, as 问题说明's:
+    on paper a long note was cut at the column's edge."""
+    src = make_source(tmp_path / "in" / "a.xlsx")
+    note = "本年度新建园区联合工会 3 家，会员人数随之增加，" * 6
+    issues = frame([issue(src, "警告", "hy-change", "会员!D8", explained=note),
+                    issue(src, "错误", "hy04-le-hy03", "会员!D9", message="女会员人数（120）大于会员人数（100）")])
+    ws = openpyxl.load_workbook(annotate_workbook(src, issues, tmp_path / "out" / "a.xlsx"))["问题清单"]
+    tall = next(r for r in range(2, 4) if ws.cell(r, 3).value == "hy-change")
+    assert ws.cell(tall, 11).value == note and ws.cell(tall, 11).alignment.wrap_text
+    assert ws.column_dimensions["K"].width == 60
+    assert ws.row_dimensions[tall].height >= 4 * 15
+
+
 def test_list_sheet_first_active_sorted_and_linked(tmp_path):
     src = make_source(tmp_path / "a.xlsx")
     out = annotate_workbook(src, sample_issues(src), tmp_path / "out" / "a.xlsx")

@@ -286,6 +286,16 @@ def test_rollup_writes_each_summary_beside_the_next_in_order_holding_few():
         list(written_beside(iter(range(6)), failing))
 
 
+def test_an_annotated_copy_named_like_the_report_does_not_replace_it(batch, tmp_path):
+    """--report 退回/bad.xlsx --annotate 退回: the copy of bad.xlsx is bad_2.xlsx; the report stays the report."""
+    out = tmp_path / "退回"
+    result = invoke("validate", batch, "--report", out / "bad.xlsx", "--annotate", out)
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["bad.xlsx", "bad_2.xlsx", "good.xlsx"]
+    assert openpyxl.load_workbook(out / "bad.xlsx").sheetnames == ["问题清单", "工作簿"]
+    assert openpyxl.load_workbook(out / "bad_2.xlsx")["问题清单"]["A1"].value == "序号"
+
+
 def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_its_bad_bytes_replaced(tmp_path):
     """A zip unpacked from a GBK system gives names whose bytes are not UTF-8 (北干市场 in GBK here): the batch goes
     on, and the terminal, the reports and the annotated copy show those bytes as U+FFFD."""

@@ -219,13 +219,18 @@ def test_hostile_names_are_kept_as_text(run):
     assert "space\n工会8" in [c.value for c in _cells(run["root"] / "report.xlsx")]
     report = [c for c in _cells(run["root"] / "report.xlsx") if isinstance(c.value, str)]
     assert any(c.value == f"{FORMULA}工会0" and c.data_type == "s" for c in report)
+    # with Excel's leading apostrophe (quotePrefix): edited in Excel or LibreOffice, it does not become a formula
+    assert all(c.quotePrefix for c in report if c.value.startswith("="))
+    quoted = [c for c in _cells(city) if str(c.value).startswith("=")]  # 明细, 完整性 and 校验 alike
+    assert {c.parent.title for c in quoted} >= {"明细", "完整性", "校验"} and all(c.quotePrefix for c in quoted)
     assert any(c.value.startswith("=HYPERLINK") and c.value.endswith("说明") for c in report)  # a 说明 note
 
 
 def test_templates_carry_hostile_names_as_text(run):
     template = next((run["root"] / "templates").glob("*工会0_2025.xlsx"))
     cover = openpyxl.load_workbook(template)["封面"]
-    assert f"{FORMULA}工会0" in [c.value for row in cover.iter_rows() for c in row]
+    named = [c for row in cover.iter_rows() for c in row if c.value == f"{FORMULA}工会0"]
+    assert named and all(c.quotePrefix for c in named)
 
 
 def _csv_rows(path: Path) -> list[dict]:

@@ -104,6 +104,21 @@ def test_folders_are_walked_in_the_order_and_reach_of_sorted_rglob(tmp_path):
     assert discover([root, root / "a.xlsx", str(root / "b" / "2.xlsx")]) == found  # named twice, listed once
 
 
+def test_a_workbook_reached_through_a_link_and_directly_is_read_once(tmp_path):
+    """A file linked from another folder, or a folder given again through a link, is the same workbook: listed
+    once under its shortest spelling, not returned twice as two workbooks of one unit."""
+    (tmp_path / "收回").mkdir()
+    (tmp_path / "收回" / "a.xlsx").write_bytes(b"x")
+    (tmp_path / "转来").mkdir()
+    (tmp_path / "转来" / "b.xlsx").symlink_to(tmp_path / "收回" / "a.xlsx")
+    (tmp_path / "收回的链接").symlink_to(tmp_path / "收回", target_is_directory=True)
+    direct = [tmp_path / "收回" / "a.xlsx"]
+    assert discover([tmp_path / "收回", tmp_path / "转来"]) == direct
+    assert discover([tmp_path / "收回", tmp_path / "收回的链接"]) == direct
+    assert discover([tmp_path / "收回", tmp_path / "收回的链接" / "a.xlsx"]) == direct
+    assert discover([tmp_path / "转来"]) == [tmp_path / "转来" / "b.xlsx"]  # alone, a linked file is still read
+
+
 def test_the_order_files_and_folders_are_given_in_changes_nothing_written(tmp_path):
     """Workbooks are taken by path, not in the order of the arguments: the issue report of two folders and a file
     given one way round is the same bytes as given the other way round."""

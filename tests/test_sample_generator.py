@@ -254,6 +254,23 @@ def test_options_are_checked_and_nothing_is_overwritten(tmp_path):
     assert len(list(city.folder.rglob("*.xlsx"))) == 4 + 3
 
 
+def test_made_again_the_registry_and_answers_are_replaced_not_written_into(tmp_path):
+    """--force writes the registry and the answer key under a temporary name and renames it into place: a run
+    killed half-way leaves no cut registry, and whoever has the old one open (a validate reading it) reads it
+    whole, not the new one's start."""
+    make_city(tmp_path, units=3, seed=1, mistakes=0)
+    old = {name: (tmp_path / name).read_bytes() for name in ("registry.csv", "埋设问题.csv")}
+    held = {name: open(tmp_path / name, "rb") for name in old}  # noqa: SIM115 - closed below
+    try:
+        make_city(tmp_path, units=4, seed=2, mistakes=0, force=True)
+        assert {name: f.read() for name, f in held.items()} == old
+    finally:
+        for f in held.values():
+            f.close()
+    assert (tmp_path / "registry.csv").read_bytes() != old["registry.csv"]
+    assert not list(tmp_path.glob(".tongji-*"))
+
+
 def test_a_bad_option_is_said_in_english_in_english():
     with pytest.raises(TongjiError) as exc:
         make_city(Path("unused"), units=0)

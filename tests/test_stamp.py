@@ -86,7 +86,8 @@ def book(data: bytes, read_only: bool = False) -> dict:
                     continue  # read-only openpyxl yields empty cells for what a row lacks
                 out[(ws.title, c.coordinate)] = (
                     c.value, c.data_type, c.number_format, c.font.b, c.font.sz, c.fill.fill_type,
-                    c.fill.fgColor.rgb, c.alignment.horizontal, c.alignment.vertical, c.border.left.style)
+                    c.fill.fgColor.rgb, c.alignment.horizontal, c.alignment.vertical, c.border.left.style,
+                    getattr(c, "quotePrefix", None))  # read-only cells do not say
     return out
 
 
@@ -123,6 +124,7 @@ def test_stamped_reads_back_as_the_reference(tmp_path, has_previous, lang):
     assert wb["会员"]["A6"].value == "填报单位：" + HOSTILE and wb["会员"]["A6"].data_type == "s"
     cover = {r[1].value: r[2] for r in wb["封面"].iter_rows(min_row=8)}
     assert cover["FM01"].value == HOSTILE and cover["FM01"].data_type == "s"  # text, never a formula
+    assert cover["FM01"].quotePrefix and wb["会员"]["A6"].quotePrefix is False  # nor one once edited
     assert cover["FM11"].value == " 王芳 " and cover["FM08"].value is None and cover["FM08"].number_format == "@"
     hy03 = next(r for r in wb["会员"].iter_rows(min_row=8) if r[1].value == "HY03")
     assert hy03[4].value == "甲公司工会：+新建 3 家，含 @派遣" and hy03[4].data_type == "s"
@@ -132,7 +134,7 @@ def test_stamped_reads_back_as_the_reference(tmp_path, has_previous, lang):
     assert issues.auto_filter.ref == "A1:N5" and issues["D3"].value == "错误"
     assert issues["D3"].fill.fgColor.rgb.endswith("FFC7CE") and issues["D5"].fill.fill_type is None  # 其他: uncoloured
     assert issues["K3"].value.startswith("@SUM(A1) ") and len(issues["K3"].value) == 32_767  # Excel's limit
-    assert issues["A5"].value == HOSTILE and issues["A5"].data_type == "s"
+    assert issues["A5"].value == HOSTILE and issues["A5"].data_type == "s" and issues["A5"].quotePrefix
     assert wb["说明"]["G2"].value == "+新建 3 家，含 @派遣"
     assert wb["完整性"]["H2"].value is None and wb["完整性"]["H2"].number_format == "0.00%"  # an empty rate
 
@@ -247,3 +249,24 @@ def test_small_frames_make_the_rows_polars_makes(monkeypatch):
     small = b"".join(unit_sheets.rows_xml(texts_only, 2, []))
     monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
     assert small == b"".join(unit_sheets.rows_xml(texts_only, 2, []))
+
+
+def test_wrapped_columns_are_the_same_rows_small_or_large(monkeypatch):
+    """A wrapped text column (说明's notes, 完整性's files and reasons) takes the wrap style, and a row whose text
+    needs more lines is made as tall: the same bytes joined by Python or made by polars, in one piece or several."""
+    from tongji.writing import unit_sheets
+
+    notes = ["短", None, "因新建园区联合工会，会员人数比上年增加较多。" * 5, "a\nb\nc", "=1+1"]
+    df = pl.DataFrame({"单位代码": ["1", "2", "3", "4", "5"], "说明": notes})
+    wrap = (7, {"说明": 60, "缺少的列": 10})
+    small = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
+    assert small == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
+    assert small == b"".join(unit_sheets.rows_xml(df, 2, [], chunk=2, wrap=wrap))
+    assert b'<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="B2" s="7" t="inlineStr">' in small
+    assert b'<row r="4" ht="75" customHeight="1">' in small and b'<row r="5" ht="45" customHeight="1">' in small
+    assert b'<row r="3"><c r="A3" t="inlineStr"><is><t>2</t></is></c></row>' in small
+    quoted = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={0: 8, 7: 9}))
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", 10_000)
+    assert quoted == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={0: 8, 7: 9}))
+    assert b'<c r="B6" s="9" t="inlineStr"><is><t>=1+1</t>' in quoted and b'<c r="B2" s="7" ' in quoted

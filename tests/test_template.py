@@ -380,6 +380,23 @@ def test_cli_one_unit_in_english(app, template_registry, tmp_path):
     assert [p.name for p in tmp_path.glob("*.xlsx")] == [f"{U['g2']}_乙园区联合工会_2025.xlsx"]
 
 
+def test_cli_refuses_to_write_over_a_file_of_a_templates_name(app, monkeypatch, capsys, template_registry, tmp_path):
+    """Templates made again into the folder where a unit's filled workbook lies: refused with exit 2 naming it,
+    nothing written; --overwrite replaces it."""
+    out = tmp_path / "模板"
+    out.mkdir()
+    returned = out / f"{U['g2']}_乙园区联合工会_2025.xlsx"
+    returned.write_bytes(b"filled in")
+    code, err = run_main(monkeypatch, capsys, "template", "-r", str(template_registry), "-p", "2025", "-o", str(out))
+    assert code == 2
+    assert f"{returned} 已存在（可能是单位交回的报表），未生成任何模板" in err
+    assert [p.name for p in out.iterdir()] == [returned.name] and returned.read_bytes() == b"filled in"
+    result = CliRunner().invoke(app, ["template", "-r", str(template_registry), "-p", "2025", "-o", str(out),
+                                      "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == EXPECTED_NAMES and returned.read_bytes()[:2] == b"PK"
+
+
 def test_cli_unknown_unit_exits_2(app, monkeypatch, capsys, template_registry, tmp_path):
     code, err = run_main(monkeypatch, capsys, "template", "-r", str(template_registry), "-p", "2025",
                          "-o", str(tmp_path / "out"), "--unit", "X999")

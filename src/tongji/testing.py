@@ -121,7 +121,7 @@ def make_city(root: str | Path, host: Host, streets: Iterable[int] = (2, 1), per
             add(_uscc(f"81{street}M{g:05d}"), f"第{s}街道第{g}工会", street, "基层", "1", f"{street}{g:03d}")
     city.registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
     spec = host.spec
-    templates = make_templates(load_registry(city.registry), period, root / "模板", spec=spec)
+    templates = make_templates(load_registry(city.registry), period, root / "模板", spec=spec, overwrite=True)
     grassroots = [c for c, u in city.units.items() if u["层级"] == "基层"]
     for path in templates:
         code = path.name.split("_", 1)[0]

@@ -26,9 +26,10 @@ from tongji.definitions import Spec
 from tongji.writing.files import FIXED_TIME, save_workbook
 from tongji.writing.template import BENJI, write_template
 
-# The registry fields a template names; in the stamp's template each is the text @@<field>@@.
+# The registry fields a template names; in the stamp's template each is the text ##<field>##: not @@, which
+# starts a formula, and gets the cell the quotePrefix style a unit's own name would not give it.
 FIELDS = ("单位代码", "单位名称", "上级代码", "组织类型", "所在地区划代码")
-MARK = re.compile("@@(.+?)@@")
+MARK = re.compile("##(.+?)##")
 # Placeholders are numbers FIRST + 1, FIRST + 2, … (the template itself holds no number), not text: a number is
 # one <c> with its <v> whether openpyxl writes text inline (3.1) or in sharedStrings.xml (other versions).
 FIRST = 7_000_000_000
@@ -58,7 +59,7 @@ class Stamp:
     @classmethod
     def build(cls, spec: Spec, period: str, benji: bool, value_codes: set[str]) -> Stamp:
         """The template of a 本级 or grassroots unit; `value_codes` are the data cells a unit fills."""
-        unit = {f: f"@@{f}@@" for f in FIELDS} | ({"组织类型": BENJI} if benji else {})
+        unit = {f: f"##{f}##" for f in FIELDS} | ({"组织类型": BENJI} if benji else {})
         with tempfile.TemporaryDirectory(prefix="tongji-stamp-") as tmp:
             path = write_template(Path(tmp) / "template.xlsx", spec, unit, period)
             wb = openpyxl.load_workbook(path)
@@ -75,7 +76,7 @@ class Stamp:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             for info in z.infolist():
                 body = z.read(info.filename)
-                if b"@@" in body:  # a unit's field left in a part that is copied as it is
+                if b"##" in body:  # a unit's field left in a part that is copied as it is
                     raise RuntimeError(f"{info.filename}: unit-specific text outside the known cells")
                 pieces = _split(body, titles.get(info.filename), slots)
                 if len(pieces) > 1:

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from tongji.definitions import Spec
+from tongji.writing.files import write_bytes
 from tongji_samples.city import City
 from tongji_samples.dice import Dice
 from tongji_samples.jobs import Job, typed_value
@@ -190,4 +191,4 @@ def write_answers(path: Path, city: City) -> None:
     lines += [f"{name},{'、'.join(rules)},{VALIDATE}" for name, rules in sorted(city.seeded.items())]
     lines += [f"{name},{'、'.join(rules)},{ROLLUP_PREVIOUS}" for name, rules in sorted(city.seeded_rollup.items())]
     lines += [f"{code}（缺报，无工作簿）,missing-unit,{ROLLUP}" for code in city.missing]
-    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+    write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8-sig"))

@@ -9,6 +9,7 @@ import numpy as np
 
 from tongji.definitions.codes import USCC_CHARS, uscc_check_char
 from tongji.definitions.registry import Registry, load_registry
+from tongji.writing.files import write_bytes
 from tongji_samples.dice import Dice
 from tongji_samples.names import DISTRICTS, HOSPITALS, KINDS, NUMERALS, STREETS, Kind
 
@@ -133,5 +134,5 @@ def _uscc(dice: Dice, district: str, taken: set[str]) -> str:
 def write_registry(path: Path, tree: list[Unit]) -> Registry:
     rows = [REGISTRY_COLUMNS] + [f"{u.code},{u.name},{u.parent},{u.level},{u.org},{u.area},{u.state}" for u in tree]
     # utf-8 with BOM: Excel on Windows opens it with the Chinese intact
-    path.write_bytes(("\n".join(rows) + "\n").encode("utf-8-sig"))
+    write_bytes(path, ("\n".join(rows) + "\n").encode("utf-8-sig"))
     return load_registry(path)

@@ -13,12 +13,13 @@ def template(
     out: Path = typer.Option(..., "--out", "-o", help="模板输出目录"),
     unit: str = typer.Option(None, "--unit", help="只生成这一个单位的模板（单位代码）"),
     levels: str = typer.Option(None, "--levels", help=LEVELS_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="覆盖输出目录中同名的文件（默认拒绝：可能是交回的报表）"),
 ) -> None:
     """生成填报模板：每个基层工会一份，街道及以上每个工会各一份本级报表。"""
     from tongji.definitions.registry import load_registry
     from tongji.writing.template import make_templates
 
-    paths = make_templates(load_registry(registry, levels), period, out, unit=unit)
+    paths = make_templates(load_registry(registry, levels), period, out, unit=unit, overwrite=overwrite)
     # soft_wrap: a long output path must stay on one line for people and for scripts alike
     console().print(shown("template-written", count=len(paths), out=out), soft_wrap=True)
 

@@ -60,7 +60,8 @@ def validate_command(
 
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
         written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang(),
-                               inputs=result.workbooks["file"], limits=Limits.of(load_spec()))
+                               inputs=result.workbooks["file"], limits=Limits.of(load_spec()),
+                               keep=[report] if report is not None else [])
         out.print(shown("cli-annotated", n=len(written), path=annotate))
     raise typer.Exit(result.exit_code)
 

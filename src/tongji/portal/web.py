@@ -241,7 +241,7 @@ class Web(NodePages):
         path = folder / unit_template_name(self.portal.registry, period, code, self.portal.spec)
         if not path.is_file():
             await run_in_threadpool(make_templates, self.portal.registry, period, folder, unit=code,
-                                    spec=self.portal.spec)
+                                    spec=self.portal.spec, overwrite=True)  # another request's: the same bytes
         return download(path, path.name)
 
     # a submission ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from tongji.writing.files import ensure_dir, save_workbook
 from tongji.writing.formula_results import put_results, saved_results
 from tongji.writing.issue_report import LINE_HEIGHT, MAX_HEIGHT, wrapped_lines
 from tongji.writing.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
-from tongji.writing.text import xml_safe
+from tongji.writing.text import formula_like, xml_safe
 
 AUTHOR = "tongji"
 
@@ -99,13 +99,15 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
 
 
 def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, lang: str | None = None,
-                 inputs: Iterable[str | Path] = (), limits: Limits | None = None) -> list[Path]:
+                 inputs: Iterable[str | Path] = (), limits: Limits | None = None,
+                 keep: Iterable[str | Path] = ()) -> list[Path]:
     """Annotated copies of every file with an error or an unexplained warning (the ones to send back).
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
     Every target is checked against every input (those with issues, and `inputs`: every file read, since a.xls's
     copy is a.xlsx, which may be another unit's clean workbook) before anything is written, so a refused run
-    writes nothing.
+    writes nothing. `keep` are other outputs of the run (the issue report): a copy that would take one's name in
+    `out_dir` gets _2, _3 instead of replacing it.
     A copy that cannot be written (a file open in Excel, say) does not stop the others: they are written
     first, then one TongjiError names the ones missing. Messages are written as given (ValidationReport.issues_in),
     labels in `lang`.
@@ -115,7 +117,7 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
     unexplained = pl.col("explained").is_null() if "explained" in issues.columns else pl.lit(True)
     wanted = issues.filter((pl.col("severity") == "错误") | ((pl.col("severity") == "警告") & unexplained))
     returned = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
-    plans = _plan_targets(returned, out_dir, root)
+    plans = _plan_targets(returned, out_dir, root, keep)
     for _, target in plans:
         if any(_same_file(path_of(s), target) for s in sources):
             raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
@@ -152,6 +154,12 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+def _inside(paths: Iterable[str | Path], folder: Path) -> list[Path]:
+    """The paths that lie in `folder`, relative to it."""
+    folder, resolved = folder.resolve(), [Path(p).resolve() for p in paths]
+    return [p.relative_to(folder) for p in resolved if p.is_relative_to(folder)]
+
+
 def _relative(src: Path, root: Path | None) -> Path:
     if root is not None:
         try:
@@ -161,11 +169,13 @@ def _relative(src: Path, root: Path | None) -> Path:
     return Path(src.name)
 
 
-def _plan_targets(files: list[str], out_dir: Path, root: Path | None) -> list[tuple[str, Path]]:
-    """Pair each source with its copy's path. Names compare case-insensitively (Windows, macOS)."""
+def _plan_targets(files: list[str], out_dir: Path, root: Path | None,
+                  keep: Iterable[str | Path] = ()) -> list[tuple[str, Path]]:
+    """Pair each source with its copy's path, none of them a path in `keep`. Names compare case-insensitively
+    (Windows, macOS)."""
     natural = {f: _as_xlsx(_relative(Path(f), root)) for f in files}
     reserved = {str(p).lower() for p in natural.values()}
-    used: set[str] = set()
+    used = {str(rel).lower() for rel in _inside(keep, out_dir)}
     plans = []
     for f in files:
         rel, n = natural[f], 1
@@ -310,9 +320,9 @@ def _add_list_sheet(wb, rows: list[dict], lang: str) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
     _set_widths(ws)
-    width = ws.column_dimensions[get_column_letter(9)].width
-    for r in range(2, len(rows) + 2):  # 问题说明 wraps, in a row as tall as it needs: no program makes it so
-        lines = wrapped_lines(ws.cell(r, 9).value, width)
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width for c in (9, 11)}  # 问题说明 and 已说明
+    for r in range(2, len(rows) + 2):  # they wrap, in a row as tall as they need: no program makes it so
+        lines = max(wrapped_lines(ws.cell(r, c).value, width) for c, width in widths.items())
         if lines > 1:
             ws.row_dimensions[r].height = min(LINE_HEIGHT * lines, MAX_HEIGHT)
     _set_printing(ws)
@@ -335,7 +345,8 @@ def _list_row(wb, ws: Worksheet, n: int, row: dict, lang: str) -> None:
             _set_text(ws.cell(r, c), str(value))
     if row["severity"] in FILLS:
         ws.cell(r, 2).fill = _fill(row["severity"])
-    ws.cell(r, 9).alignment = Alignment(wrap_text=True, vertical="top")
+    for c in (9, 11):  # 问题说明 and 已说明: a long note was cut on paper as a long message was
+        ws.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
     location = _location(wb, row, ref)
     if location:
         link = ws.cell(r, 5)
@@ -347,7 +358,7 @@ def _set_text(cell, text: str) -> None:
     """Text exactly as given: a leading "=" stays text, not a formula; characters XML forbids are dropped."""
     cell.value = xml_safe(text)
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
-    if cell.value[:1] in ("=", "+", "-", "@"):
+    if formula_like(cell.value):
         cell.quotePrefix = True  # Excel's leading apostrophe: editing the cell does not turn it into a formula
 
 

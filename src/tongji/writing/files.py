@@ -22,7 +22,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from tongji.errors import TongjiError
 from tongji.reading.discover import PARTIAL
-from tongji.writing.text import xml_safe
+from tongji.writing.text import formula_like, xml_safe
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # stands in for "now" inside files, so reruns are byte-identical
 
@@ -85,11 +85,14 @@ def write_pieces(target: Path, pieces: Iterable[bytes]) -> Path:
 def put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
     """Write a value that came from a workbook or a registry: text stays text and XML-safe.
 
-    openpyxl makes any str starting with "=" a formula, so a unit named '=HYPERLINK(...)' would be live."""
+    openpyxl makes any str starting with "=" a formula, so a unit named '=HYPERLINK(...)' would be live; and
+    Excel or LibreOffice would make it one when a user edits the cell, unless its style has quotePrefix."""
     cell = ws.cell(row, col)
     if isinstance(value, str):
         cell.value = xml_safe(value) or None  # nothing left is an empty cell, as readers see it anyway
         cell.data_type = "s"
+        if cell.value and formula_like(cell.value):
+            cell.quotePrefix = True
     else:
         cell.value = value
     return cell

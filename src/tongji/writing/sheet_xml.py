@@ -32,14 +32,15 @@ from tongji.writing.issue_report import (
 )
 from tongji.writing.marks import FILLS
 from tongji.writing.summary_forms import INDICATOR_HEADERS, indicator_columns, indicator_value
-from tongji.writing.text import xml_safe
+from tongji.writing.text import formula_like, xml_safe
 from tongji.writing.unit_sheets import COMPLETENESS_HEADERS, UNSAFE
 
 TEXT_LIMIT = 32_767  # characters of a cell: openpyxl cuts longer text there, and so must we
 
 
-def cell(ref: str, value: object, style: int = 0) -> str:
-    """One <c> as openpyxl writes what files.put (or, for a number, ws.cell) gave it."""
+def cell(ref: str, value: object, style: int = 0, looks: dict[str, int] | None = None) -> str:
+    """One <c> as openpyxl writes what files.put (or, for a number, ws.cell) gave it: formula-like text with
+    the twin of its style that has quotePrefix, from `looks`."""
     s = f' s="{style}"' if style else ""
     if type(value) in (float, int) and math.isfinite(value):  # most cells: checked first
         return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'  # as openpyxl: "%.16g"
@@ -47,6 +48,8 @@ def cell(ref: str, value: object, style: int = 0) -> str:
         text = (xml_safe(value) if UNSAFE.search(value) else value)[:TEXT_LIMIT]
         if not text:  # put leaves None typed as text
             return f'<c r="{ref}"{s} t="inlineStr" />' if style else ""
+        if looks is not None and formula_like(text):
+            s = f' s="{quoted(style, looks)}"'
         space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
         return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
     if value is None:
@@ -58,6 +61,11 @@ def cell(ref: str, value: object, style: int = 0) -> str:
     if not math.isfinite(value):
         return f'<c r="{ref}"{s} t="n"><v /></c>'
     return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'  # as openpyxl: "%.16g"
+
+
+def quoted(style: int, looks: dict[str, int]) -> int:
+    """The index of `style` with quotePrefix (summary_book._looks registers one for every style)."""
+    return looks["'" + str(style)]
 
 
 def row(r: int, cells: list[str], height: int | None = None) -> str:
@@ -86,7 +94,7 @@ def per_child_rows(per_child: pl.DataFrame, cols: list[str], lang: str, looks: d
     styles = [looks["rate"] if c.endswith("_rate") else 0 for c in cols]
     out = [header(1, [header_label(COMPLETENESS_HEADERS, c, lang) for c in cols], looks["bold"])]
     for r, values in enumerate(columns(per_child, cols), start=2):
-        out.append(row(r, [cell(f"{L}{r}", None if v == "" else v, s)
+        out.append(row(r, [cell(f"{L}{r}", None if v == "" else v, s, looks)
                            for L, v, s in zip(refs, values, styles, strict=True)]))
     return "".join(out)
 
@@ -102,11 +110,11 @@ def issue_rows(issues: pl.DataFrame, looks: dict[str, int]) -> tuple[str, str]:
     wrapped = [(cols.index(c), WIDTHS.get(c, 12)) for c in WRAPPED if c in cols]
     out = []
     for r, values in enumerate(columns(issues, cols), start=2):
-        cells = [cell(f"{L}{r}", v) for L, v in zip(refs, values, strict=True)]
+        cells = [cell(f"{L}{r}", v, 0, looks) for L, v in zip(refs, values, strict=True)]
         if values[at] in FILLS:
-            cells[at] = cell(f"{refs[at]}{r}", values[at], looks[values[at]])
+            cells[at] = cell(f"{refs[at]}{r}", values[at], looks[values[at]], looks)
         for i, _ in wrapped:
-            cells[i] = cell(f"{refs[i]}{r}", values[i], looks["wrap"])
+            cells[i] = cell(f"{refs[i]}{r}", values[i], looks["wrap"], looks)
         lines = max((wrapped_lines(values[i], width) for i, width in wrapped), default=1)
         out.append(row(r, cells, min(LINE_HEIGHT * lines, MAX_HEIGHT) if lines > 1 else None))
     return "".join(out), f"A1:{refs[-1]}{issues.height + 1}"
@@ -121,7 +129,7 @@ def indicator_rows(summary: Summary, lang: str, looks: dict[str, int]) -> tuple[
     for r, values in enumerate(summary.indicators.iter_rows(named=True), start=2):
         fmt = looks["rate" if values.get("unit") == "%" else "decimal"]
         styles = [fmt if c in ("value", "previous") else looks["change"] if c == "change" else 0 for c in cols]
-        out.append(row(r, [cell(f"{L}{r}", indicator_value(values, c), s)
+        out.append(row(r, [cell(f"{L}{r}", indicator_value(values, c), s, looks)
                            for L, c, s in zip(refs, cols, styles, strict=True)]))
     return "".join(out), f"A1:{get_column_letter(max(len(cols), 1))}{summary.indicators.height + 1}"
 
@@ -135,18 +143,18 @@ def group_rows(summary: Summary, spec: Spec, lang: str, static: dict[int, bytes]
     kinds = {c.key: "rate" if c.rate else spec.rows[c.key].kind for c in columns}
     unit = f"Unit: {summary.name}" if en else f"填报单位：{summary.name}"
     period = f"Period: {summary.period}" if en else f"报告期：{summary.period}"
-    out = [row(2, [cell("A2", unit), cell(f"{refs[-1]}2", period, looks["right"])])]
+    out = [row(2, [cell("A2", unit, 0, looks), cell(f"{refs[-1]}2", period, looks["right"], looks)])]
     r = CODE_ROW
     for values in summary.groups.iter_rows(named=True) if summary.groups is not None else []:
         r += 1
         total = values["grouping"] == ""
-        cells = [cell(f"A{r}", values["grouping_name"], looks[f"plain{total}"]),
-                 cell(f"B{r}", values["group_name"] or None)]
+        cells = [cell(f"A{r}", values["grouping_name"], looks[f"plain{total}"], looks),
+                 cell(f"B{r}", values["group_name"] or None, 0, looks)]
         for L, c in zip(refs[2:], columns, strict=True):
             value = values[c.key] if c.rate else as_written(values[c.key], kinds[c.key])
             fmt = "0.00%" if c.rate else FORMATS.get(kinds[c.key], "General")
-            cells.append(cell(f"{L}{r}", value, looks[f"{fmt}{total}"]))
+            cells.append(cell(f"{L}{r}", value, looks[f"{fmt}{total}"], looks))
         out.append(row(r, cells))
-    out.append(row(r + 2, [cell(f"A{r + 2}", NOTE[en])]))
+    out.append(row(r + 2, [cell(f"A{r + 2}", NOTE[en], 0, looks)]))
     body = static[1] + out[0].encode() + static[CODE_ROW - 1] + static[CODE_ROW] + "".join(out[1:]).encode()
     return body, r + 2

@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from tongji.aggregating.summary import Summary, as_written
 from tongji.definitions import Spec
 from tongji.writing.summary_forms import cover_sheet, form_sheet
-from tongji.writing.text import xml_safe
+from tongji.writing.text import formula_like, xml_safe
 
 FIRST = 7_000_000_000  # placeholders are FIRST + 1, FIRST + 2, …: no form sheet holds such a number
 PLACEHOLDER = re.compile(rb'<c r="([A-Z]+[0-9]+)"( s="[0-9]+")? t="n"><v>(7[0-9]{9})</v></c>')
@@ -76,10 +76,11 @@ class Skeleton:
             raise RuntimeError(f"found {found} of {len(slots)} placeholder cells in the skeleton")
         return cls(sheets)
 
-    def stamped(self, summary: Summary) -> dict[str, bytes]:
-        """The XML of each form sheet with `summary`'s cells."""
+    def stamped(self, summary: Summary, looks: dict[str, int]) -> dict[str, bytes]:
+        """The XML of each form sheet with `summary`'s cells; formula-like text with its style's twin that has
+        quotePrefix, from `looks` (writing/summary_book.py)."""
         values = {r["code"]: r for r in summary.totals.iter_rows(named=True)}
-        return {title: b"".join(p if isinstance(p, bytes) else _cell(p[0], _value(p[1], summary, values))
+        return {title: b"".join(p if isinstance(p, bytes) else _cell(p[0], _value(p[1], summary, values), looks)
                                 for p in pieces)
                 for title, pieces in self.sheets.items()}
 
@@ -110,7 +111,7 @@ def _value(slot: Slot, summary: Summary, values: dict[str, dict]) -> object:
     return as_written(total.get(kind), slot.row_kind)  # "value" or "previous"
 
 
-def _cell(attrs: bytes, value: object) -> bytes:
+def _cell(attrs: bytes, value: object, looks: dict[str, int]) -> bytes:
     """One <c> as openpyxl writes it, byte for byte: an empty cell without a style is left out, a number that is
     not finite is an empty <v />."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -118,6 +119,9 @@ def _cell(attrs: bytes, value: object) -> bytes:
     if value is None:
         return b"<c " + attrs + b' t="n" />' if b" s=" in attrs else b""
     if isinstance(value, str):
+        if formula_like(value):
+            ref, _, style = attrs.partition(b" s=")
+            attrs = ref + b' s="' + str(looks["'" + (style.strip(b'"').decode() or "0")]).encode() + b'"'
         space = ' xml:space="preserve"' if value.strip() and value != value.strip() else ""
         return b"<c " + attrs + f' t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'.encode()
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass, replace
 
 from openpyxl import Workbook
@@ -37,6 +38,8 @@ from tongji.writing.summary_forms import CHANGE_FORMAT, INDICATORS_SHEET, table_
 from tongji.writing.unit_sheets import (
     BOLD,
     ISSUES_SHEET,
+    NOTES_WRAPPED,
+    UNITS_WRAPPED,
     completeness_columns,
     detail_columns,
     detail_dimension,
@@ -102,7 +105,7 @@ class Book:
     titles: dict[str, str]  # zip name → sheet title
     forms: Skeleton
     static: dict[str, dict[int, bytes]]  # the rows of a table that do not change, by sheet and row number
-    looks: dict[str, int]  # a generated cell's style index, by name (writing/sheet_xml.py)
+    looks: dict[str, int]  # a generated cell's style index, by name; "'5" is style 5 with quotePrefix (sheet_xml)
 
     @classmethod
     def build(cls, spec: Spec, summary: Summary, shape: Shape) -> Book:
@@ -136,7 +139,7 @@ class Book:
 
     def parts_of(self, summary: Summary, spec: Spec) -> Iterator[Part]:
         lang, looks, static = self.shape.lang, self.looks, self.static
-        fill: dict[str, object] = {f"form {title}": body for title, body in self.forms.stamped(summary).items()}
+        fill: dict[str, object] = {f"form {title}": body for title, body in self.forms.stamped(summary, looks).items()}
         dims = {}
 
         def table(title: str, dimension: str, rows: list) -> None:
@@ -147,15 +150,18 @@ class Book:
         keys, codes, kinds = detail_columns(summary.detail, spec)
         detail = summary.detail if summary.detail.columns == [*keys, *codes] else summary.detail.select(*keys, *codes)
         table(DETAIL_SHEET, detail_dimension(detail, keys, codes),
-              [static[DETAIL_SHEET][1], static[DETAIL_SHEET][2], rows_xml(detail, 3, kinds)])
+              [static[DETAIL_SHEET][1], static[DETAIL_SHEET][2], rows_xml(detail, 3, kinds, quoted=_quoted(looks, 0))])
         table(NOTES_SHEET, f"A1:G{summary.notes.height + 1}",
-              [static[NOTES_SHEET][1], rows_xml(notes_body(summary.notes, spec), 2, [])])
+              [static[NOTES_SHEET][1],
+               rows_xml(notes_body(summary.notes, spec), 2, [], wrap=(looks["wrap"], NOTES_WRAPPED),
+                        quoted=_quoted(looks, 0, looks["wrap"]))])
         cols, heads = completeness_columns(summary.completeness, summary.units)
         at = summary.completeness.height + 3  # the units' header, a blank row below the table per child
         table(COMPLETENESS_SHEET, f"A1:{get_column_letter(max(len(cols), len(heads)))}{at + summary.units.height}",
               [per_child_rows(summary.completeness, cols, lang, looks).encode(),
                units_header(at, heads, lang, looks).encode(),
-               rows_xml(units_body(summary.units, heads), at + 1, [])])
+               rows_xml(units_body(summary.units, heads), at + 1, [], wrap=(looks["wrap"], UNITS_WRAPPED),
+                        quoted=_quoted(looks, 0, looks["wrap"]))])
         rows, ref = issue_rows(flat_issues(summary.issues), looks)
         table(ISSUES_SHEET, ref, [static[ISSUES_SHEET][1], rows.encode()])
         fill[f"{ISSUES_SHEET} filter"] = ref.encode()
@@ -175,6 +181,10 @@ class Book:
                 yield Part(name, attrs, _chain(pieces, fill), size_hint(dims[title]))
             else:
                 yield Part(name, attrs, b"".join(_chain(pieces, fill)))
+
+
+def _quoted(looks: dict[str, int], *styles: int) -> dict[int, int]:
+    return {style: looks[f"'{style}"] for style in styles}
 
 
 def _chain(pieces: list[bytes | str], fill: dict[str, object]) -> Iterator[bytes]:
@@ -245,4 +255,11 @@ def _looks(wb: Workbook) -> dict[str, int]:
         for fmt in ("0", "0.00", "0.00%", "General"):
             look(f"{fmt}{total}", number_format=fmt, font=font)
     wb.remove(ws)
+    for sheet in wb.worksheets:  # openpyxl numbers a cell's style when it saves it: every one numbered now
+        for cell in sheet._cells.values():
+            cell.style_id  # noqa: B018 - reading it registers the style
+    for i, style in enumerate(list(wb._cell_styles)):  # each style's twin for formula-like text, as put makes it
+        twin = copy(style)
+        twin.quotePrefix = 1
+        looks[f"'{i}"] = wb._cell_styles.add(twin)
     return looks

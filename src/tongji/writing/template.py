@@ -58,21 +58,25 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def make_templates(
-    registry: Registry, period: str, out_dir: Path, unit: str | None = None, spec: Spec | None = None
+    registry: Registry, period: str, out_dir: Path, unit: str | None = None, spec: Spec | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write one template per active unit (or only `unit`) into `out_dir`; return the paths written.
 
-    Units on the registry's last level get a grassroots workbook; every level above gets a 本级 one.
+    Units on the registry's last level get a grassroots workbook; every level above gets a 本级 one. A file of a
+    template's name already there is refused before anything is written, unless `overwrite`: it may be the
+    workbook a unit filled in and returned.
     """
     spec = spec or load_spec()
     period = _period(period)
-    units = _units(registry, unit)  # before creating the folder: a typo should leave nothing behind
+    units = [_prepared(registry, row, spec) for row in _units(registry, unit)]  # a typo should leave nothing behind
+    targets = [Path(out_dir) / template_name(prepared, period) for prepared in units]
+    if not overwrite:
+        there = next((path for path in targets if path.exists()), None)
+        if there is not None:
+            raise TongjiError("template-exists", path=there)
     ensure_dir(Path(out_dir))
-    paths = []
-    for row in units:
-        prepared = _prepared(registry, row, spec)
-        paths.append(write_template(Path(out_dir) / template_name(prepared, period), spec, prepared, period))
-    return paths
+    return [write_template(path, spec, prepared, period) for path, prepared in zip(targets, units, strict=True)]
 
 
 def unit_template_name(registry: Registry, period: str, unit: str, spec: Spec | None = None) -> str:

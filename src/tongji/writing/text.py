@@ -45,6 +45,12 @@ def xml_safe(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def formula_like(text: str) -> bool:
+    """Text a spreadsheet program would take for a formula (or a number) once a user edits its cell: written with
+    the cell style's quotePrefix, Excel's leading apostrophe, it stays text."""
+    return text[:1] in ("=", "+", "-", "@")
+
+
 def csv_safe(text: str) -> str:
     """A CSV cell that a spreadsheet program shows as text: one that could start a formula gets a leading
     single quote (OWASP's advice); a plain number such as "-200.5" is left alone."""

@@ -14,10 +14,12 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from copy import copy
 from xml.sax.saxutils import escape
 
 import polars as pl
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -27,9 +29,18 @@ from tongji.aggregating.notes import NOTES_SHEET
 from tongji.aggregating.summary import DETAIL_KEYS, DETAIL_SHEET, Summary, continuation, detail_keys
 from tongji.definitions import Spec
 from tongji.writing.files import ExtraRows, put
-from tongji.writing.issue_report import HEADERS, WRAPPED, flat_issues, header_label, write_table
+from tongji.writing.issue_report import (
+    HEADERS,
+    LINE_HEIGHT,
+    MAX_HEIGHT,
+    WRAP,
+    WRAPPED,
+    flat_issues,
+    header_label,
+    write_table,
+)
 from tongji.writing.printing import table_pages
-from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, xml_safe
+from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, formula_like, xml_safe
 
 # characters of column width that fit across an A4 landscape page at the 10% Excel and LibreOffice print at
 # the least (LibreOffice's PDF goes two pages wide from about 915), and the narrowest a code column is made
@@ -39,11 +50,16 @@ SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute
 # faster: from about 130 rows of a 明细 (95 columns, most of them numbers), 1,200 of a 完整性 list (7 of text)
 SMALL_CELLS = 10_000
 UNSAFE = re.compile(r"[\x00-\x1f\ufffe\uffff\ud800-\udfff]")  # what xml_safe might remove or change
+FORMULA_LIKE = r"^[=+\-@]"  # text.formula_like, for polars
 EDGE_SPACE = re.compile(r"^\s|\s\Z")  # as _text_element's "^\s|\s$" in polars, where $ is the very end
 ISSUES_SHEET = "校验"
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
 BOLD = Font(bold=True)  # made once: a Font per header cell was a tenth of a small summary's cost
 XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+# text columns that wrap, by their widths in characters: a unit's note, and why a unit was returned or not taken
+# and its file, were cut on paper at the column's edge
+NOTES_WRAPPED = {"说明": 60}
+UNITS_WRAPPED = {"file": 40, "reason": 40}
 Rows = tuple[list[tuple[int, Iterator[bytes]]], str]  # a sheet's rows as XML from a row on, and its new dimension
 
 COMPLETENESS_HEADERS = {
@@ -112,7 +128,8 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     shrink = min(1.0, room / sum(wide)) if wide else 1.0
     widths(ws, fixed | {get_column_letter(col): max(MIN_WIDTH, round(w * shrink, 1))
                         for col, w in enumerate(wide, start=len(keys) + 1)})
-    return [(3, rows_xml(detail.select(*keys, *codes), 3, kinds))], detail_dimension(detail, keys, codes)
+    rows = rows_xml(detail.select(*keys, *codes), 3, kinds, quoted=quoted_styles(ws, 0))
+    return [(3, rows)], detail_dimension(detail, keys, codes)
 
 
 def detail_dimension(detail: pl.DataFrame, keys: list[str], codes: list[str]) -> str:
@@ -129,7 +146,26 @@ def notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> Rows:
     widths(ws, {"A": 22, "B": 30, "C": 6, "D": 6, "E": 6, "F": 24, "G": 60})
     ws.freeze_panes = "A2"
     table_pages(ws)
-    return [(2, rows_xml(notes_body(notes, spec), 2, []))], f"A1:G{notes.height + 1}"
+    wrap = (wrap_style(ws), NOTES_WRAPPED)
+    rows = rows_xml(notes_body(notes, spec), 2, [], wrap=wrap, quoted=quoted_styles(ws, 0, wrap[0]))
+    return [(2, rows)], f"A1:G{notes.height + 1}"
+
+
+def wrap_style(ws: Worksheet) -> int:
+    """The index of the style that wraps text (issue_report.WRAP) in `ws`'s workbook, for cells written as XML."""
+    cell = Cell(ws)  # in no sheet: only its style is registered
+    cell.alignment = WRAP
+    return cell.style_id
+
+
+def quoted_styles(ws: Worksheet, *styles: int) -> dict[int, int]:
+    """Each style index of `ws`'s workbook mapped to its twin with quotePrefix, registered there."""
+    twins = {}
+    for style in styles:
+        twin = copy(ws.parent._cell_styles[style])
+        twin.quotePrefix = 1
+        twins[style] = ws.parent._cell_styles.add(twin)
+    return twins
 
 
 def notes_body(notes: pl.DataFrame, spec: Spec) -> pl.DataFrame:
@@ -148,18 +184,29 @@ def notes_body(notes: pl.DataFrame, spec: Spec) -> pl.DataFrame:
         "说明")
 
 
-def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 2_000) -> Iterator[bytes]:
+def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 2_000,
+             wrap: tuple[int, dict[str, float]] | None = None, quoted: dict[int, int] | None = None,
+             ) -> Iterator[bytes]:
     """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
     the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once
     (2,000 rows of 85 columns are about 5 MB of XML, held three times over: as polars' strings, joined, encoded).
     Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
     whole numbers, amounts rounded to the cent; an empty value is no cell at all. A small frame (SMALL_CELLS: a
-    small 街道's 明细) is joined by Python instead, the same bytes (small_rows_xml)."""
+    small 街道's 明细) is joined by Python instead, the same bytes (small_rows_xml). `wrap` is a style index and
+    the text columns that take it, by width: a row is made as tall as its longest wrapped text needs (no program
+    makes it so when it opens the file). `quoted` maps those styles to their twins with quotePrefix, for text that
+    starts like a formula (as files.put writes it)."""
+    style, widths = wrap or (0, {})
+    widths = {name: width for name, width in widths.items() if name in df.columns}
+    styles = tuple(style if name in widths else 0 for name in df.columns)
+    twins = tuple((quoted or {}).get(s, s) for s in styles)
+    if widths:
+        df = df.with_columns(_heights(df, widths))
     if df.height * df.width <= SMALL_CELLS:
-        yield small_rows_xml(df, first, kinds)
+        yield small_rows_xml(df, first, kinds, styles, twins)
         return
-    schema = df.schema  # a new Schema each time it is asked for
-    xml = _row_xml(tuple(schema), tuple(dtype == pl.Utf8 for dtype in schema.values()), tuple(kinds))
+    schema = {name: dtype for name, dtype in df.schema.items() if name != "_ht"}
+    xml = _row_xml(tuple(schema), tuple(dtype == pl.Utf8 for dtype in schema.values()), tuple(kinds), styles, twins)
 
     def piece(start: int) -> bytes:
         part = df.slice(start, chunk)
@@ -179,8 +226,24 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 2_000)
         yield ahead.result()
 
 
+def _heights(df: pl.DataFrame, widths: dict[str, float]) -> pl.Expr:
+    """Each row's height attributes ("_ht"), where its wrapped text takes more than one line; null elsewhere.
+
+    The lines are counted as issue_report.wrapped_lines counts them, by polars (a 市's 完整性 lists 100,000 files,
+    1.5 s in Python): a character of three or four bytes in UTF-8 (Chinese, full-width forms) counting two."""
+    def lines(name: str, width: float) -> pl.Expr:
+        room = max(width * 0.75, 1)
+        each = pl.element().str.len_chars() + (pl.element().str.len_bytes() - pl.element().str.len_chars()) // 2
+        return pl.col(name).str.split("\n").list.eval((each / room).ceil().clip(lower_bound=1)).list.sum()
+
+    n = pl.max_horizontal(*(lines(name, width) for name, width in widths.items())).fill_null(1).cast(pl.Int64)
+    height = pl.min_horizontal(n * LINE_HEIGHT, pl.lit(MAX_HEIGHT)).cast(pl.Utf8)
+    return pl.when(n > 1).then(pl.format(' ht="{}" customHeight="1"', height)).alias("_ht")
+
+
 @functools.lru_cache(maxsize=64)
-def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str, ...]) -> pl.Expr:
+def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str, ...],
+             styles: tuple[int, ...] = (), twins: tuple[int, ...] = ()) -> pl.Expr:
     """The expression of a row's XML, made once per layout of columns: for the few dozen rows of a 街道, building
     the expression of 85 columns cost more than running it. A cell whose value is null is null, and the row
     leaves it out."""
@@ -188,21 +251,30 @@ def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str
     for j, (name, text) in enumerate(zip(columns, texts, strict=True)):
         at = pl.lit(f'<c r="{get_column_letter(j + 1)}')
         if text:
-            text = _text_element(clean_text(pl.col(name)))
-            cells.append(pl.concat_str([at, row, pl.lit('" t="inlineStr"><is>'), text, pl.lit("</is></c>")]))
+            clean = clean_text(pl.col(name))
+            s = pl.lit(f' s="{styles[j]}"' if styles and styles[j] else "")
+            if twins and twins[j] != styles[j]:
+                s = pl.when(clean.str.contains(FORMULA_LIKE)).then(pl.lit(f' s="{twins[j]}"')).otherwise(s)
+            cells.append(pl.concat_str([at, row, pl.lit('"'), s, pl.lit(' t="inlineStr"><is>'), _text_element(clean),
+                                        pl.lit("</is></c>")]))
         else:
             col = pl.col(name)
             whole = kinds[j - (len(columns) - len(kinds))] in ("count", "flag")
             value = col.round(0).cast(pl.Int64).cast(pl.Utf8) if whole else col.round(2).cast(pl.Utf8)
             cells.append(pl.concat_str([at, row, pl.lit('"><v>'), value, pl.lit("</v></c>")]))
-    xml = pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")], ignore_nulls=True)
+    tall = [pl.col("_ht")] if any(styles) else []
+    xml = pl.concat_str([pl.lit('<row r="'), row, pl.lit('"'), *tall, pl.lit(">"), *cells, pl.lit("</row>")],
+                        ignore_nulls=True)
     return xml.alias("x")
 
 
-def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
+def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str], styles: tuple[int, ...] = (),
+                   twins: tuple[int, ...] = ()) -> bytes:
     """rows_xml's bytes for a small frame: polars formats the numbers (two expressions, whatever the columns),
     Python cleans the text as files.put does (text.xml_safe: the patterns clean_text gives polars) and fills a
     row's template, cell by cell only where a value is empty: for a few thousand cells, faster than the expression."""
+    heights = df.get_column("_ht").to_list() if "_ht" in df.columns else None
+    df = df.drop("_ht", strict=False)
     schema = df.schema
     texts = [dtype == pl.Utf8 for dtype in schema.values()]
     numbers = [name for name, text in zip(schema, texts, strict=True) if not text]
@@ -210,20 +282,28 @@ def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str]) -> bytes:
     amounts = [n for n in numbers if n not in set(whole)]
     shown = df.with_columns(pl.col(whole).round(0).cast(pl.Int64).cast(pl.Utf8),
                             pl.col(amounts).round(2).cast(pl.Utf8)) if numbers else df
-    cells = [f'<c r="{get_column_letter(j)}{{0}}" t="inlineStr"><is>{{{j}}}</is></c>' if text
+    n = len(texts)  # a text cell's style attribute is field n + j: a formula-like text takes the quoted twin
+    s = [f' s="{styles[j]}"' if styles and styles[j] else "" for j in range(n)]
+    q = [f' s="{twins[j]}"' if styles and twins and twins[j] != styles[j] else s[j] for j in range(n)]
+    cells = [f'<c r="{get_column_letter(j)}{{0}}"{{{n + j}}} t="inlineStr"><is>{{{j}}}</is></c>' if text
              else f'<c r="{get_column_letter(j)}{{0}}"><v>{{{j}}}</v></c>' for j, text in enumerate(texts, start=1)]
     template = '<row r="{0}">' + "".join(cells) + "</row>"
     at = [j for j, text in enumerate(texts) if text]
     out = []
-    for r, values in enumerate(shown.iter_rows(), start=first):
+    for i, (r, values) in enumerate(enumerate(shown.iter_rows(), start=first)):
         values = list(values)
+        attrs = list(s)
         for j in at:
+            if values[j] is not None and formula_like(xml_safe(values[j]) if UNSAFE.search(values[j]) else values[j]):
+                attrs[j] = q[j]
             values[j] = _text_xml(values[j])
-        if None in values:
-            out.append(f'<row r="{r}">' + "".join(c.format(r, *values) for c, v in zip(cells, values, strict=True)
-                                                   if v is not None) + "</row>")
+        tall = heights[i] if heights else None
+        if None in values or tall:
+            out.append(f'<row r="{r}"{tall or ""}>' + "".join(c.format(r, *values, *attrs)
+                                                              for c, v in zip(cells, values, strict=True)
+                                                              if v is not None) + "</row>")
         else:
-            out.append(template.format(r, *values))
+            out.append(template.format(r, *values, *attrs))
     return "".join(out).encode("utf-8")
 
 
@@ -269,7 +349,9 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
     units_at = per_child.height + 3 if first else 1  # one blank row between the two tables
     for j, c in enumerate(heads, start=1):
         ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = BOLD
-    blocks = [(units_at + 1, rows_xml(units_body(units, heads), units_at + 1, []))]
+    wrap = (wrap_style(ws), UNITS_WRAPPED)
+    quoted = quoted_styles(ws, 0, wrap[0])
+    blocks = [(units_at + 1, rows_xml(units_body(units, heads), units_at + 1, [], wrap=wrap, quoted=quoted))]
     widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 12, "H": 10, "I": 10, "J": 10})
     ws.freeze_panes = "A2"
     # row 1 heads the first table only; a title row cannot change halfway down the sheet
