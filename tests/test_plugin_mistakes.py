@@ -344,3 +344,33 @@ def test_rollup_all_writes_every_summary_or_none_when_a_writer_fails(tmp_path):
     result = run(["--plugins-dir", str(folder), *args, "--format", "xlsx,odd"])
     assert result.exit_code == 2 and "插件 odd" in result.output, result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing new, no staging folder left
+
+
+INDICATOR = '[[indicator]]\nid = "女会员率"\nnumerator = "HY04"\ndenominator = "HY03"\nfrom = "{level}"\n'
+
+
+def test_an_indicators_from_must_name_a_level(tmp_path):
+    """`from` names the lowest level an indicator means something at; a name that is no level of --levels (nor of
+    the default 市/区/街道/基层 the built-in schemas use) is a typo that would blank the rate for every unit."""
+    from city import build
+
+    city = build(tmp_path / "c", [[1]])
+    text = city.registry.read_text(encoding="utf-8")
+    city.registry.write_text(text.replace(",市,", ",县,").replace(",区,", ",乡镇,").replace(",街道,", ",村,"),
+                             encoding="utf-8")
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    out = tmp_path / "汇总"
+    args = ["--plugins-dir", str(folder), "rollup", str(city.folder), "-r", str(city.registry), "-p", "2025",
+            "--all", "--levels", "县,乡镇,村,基层", "-o", str(out)]
+    (folder / "x.toml").write_text(INDICATOR.format(level="乡真"), encoding="utf-8")
+    result = run(args)
+    assert result.exit_code == 2, result.output
+    assert ("定义文件 x.toml 第 5 行有误：派生指标“女会员率”的 from = “乡真”不是任何层级的名称"
+            "（层级：县、乡镇、村、基层、市、区、街道）") in result.output.replace("\n", "")
+    assert not out.exists() or not any(out.iterdir())
+    other = tmp_path / "插件2"  # a plugins folder is loaded once per process
+    other.mkdir()
+    (other / "x.toml").write_text(INDICATOR.format(level="村"), encoding="utf-8")
+    result = run(["--plugins-dir", str(other), *args[2:]])
+    assert result.exit_code == 0, result.output  # and the built-in 建会率's from = "街道" is a default level's name

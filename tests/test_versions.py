@@ -82,6 +82,21 @@ def test_versions_are_compared_as_year_and_number(tmp_path, current, written, ru
     assert validate([path], spec=spec).flatten(["cell", "rule"]) == [[cell_of("FM12", spec), rule]]
 
 
+def test_a_version_written_with_a_leading_zero_is_that_version(tmp_path):
+    """2027.01 is the current 2027.1 (no warning), and 2026.01 the known 2026.1, read through its concordance,
+    as versions are (year, number): it was called unknown, and the old layout was read as the current one."""
+    current = make_workbook(tmp_path / "current.xlsx", cover_values=cover(FM12="2027.01"))
+    report = validate([current])
+    assert report.flatten(["cell", "rule"]) == [] and report.values["FM12"].to_list() == ["2027.1"]
+    old = layout_of(load_spec(), OLD)
+    path = make_workbook(tmp_path / "old.xlsx", {"JH01": 3, "JH04": "是"}, cover(FM06="900", FM12="２０２６.01"),
+                         spec=old)
+    report = validate([path])
+    assert report.flatten(["cell", "rule", "severity"]) == [[cell_of("FM12", old), "old-version-read", "提示"]]
+    row = report.values.row(0, named=True)
+    assert (row["JF23"], row["FM06"], row["JH04"]) == (0.0, "190", 1.0)
+
+
 def test_an_error_in_an_old_workbook_is_at_its_own_cell(tmp_path):
     """JF21 sits a row higher in 2026.1 (no JF23 above it): the balance error and its annotation are there."""
     old = layout_of(load_spec(), OLD)

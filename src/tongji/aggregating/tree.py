@@ -118,8 +118,8 @@ class Context:
         day = parse_deadline(deadline) if deadline is not None else spec.deadline
         if deadline is not None and day is None:
             raise TongjiError("bad-deadline", value=deadline)
-        if not isinstance(registry, Registry):
-            registry = load_registry(registry)
+        registry = registry if isinstance(registry, Registry) else load_registry(registry)
+        spec.check_levels(registry.levels)
         period = canonical_period(period)
         last = read_previous(previous, spec, period) if previous is not None else None
         prev = last.detail if last else None

@@ -17,7 +17,7 @@ from tongji.checking.schema import schema_failures
 from tongji.checking.versions import not_on_form, old_flags, read_through
 from tongji.checking.where import chunk_layout, cover_otherwise, typed_otherwise
 from tongji.definitions import Spec
-from tongji.definitions.codes import BENJI, SUMMARY, industry_with_section
+from tongji.definitions.codes import BENJI, SUMMARY, canonical_version_expr, industry_with_section
 from tongji.definitions.forms import BENJI_HINT
 from tongji.i18n import MESSAGE_LANG
 from tongji.issues.catalog import BUILTIN, Catalog
@@ -138,6 +138,7 @@ def _cover_text(spec: Spec) -> pl.Expr:
         .when(pl.col("kind") == "area").then(text.str.replace(r"\.0$", ""))
         .when(pl.col("kind") == "industry").then(industry_with_section(text))
         .when(pl.col("kind") == "uscc").then(text.str.to_uppercase())  # its letters are capitals: 91…ma1b2c3d… is it
+        .when(pl.col("kind") == "version").then(canonical_version_expr(text))
         .otherwise(text)
     )
 

@@ -232,7 +232,8 @@ class SpecBuilder:
         return rules
 
     def _indicators(self, forms: list[Form]) -> list[Indicator]:
-        return [Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层"))
+        return [Indicator(d["id"], d.get("name", d["id"]), num, den, d.get("unit", "%"), d.get("from", "基层"),
+                          d.get("_lines", {}).get("from") or d["_where"], d["_plugin"])
                 for d, num, den in _ratios(self.indicators, forms, "indicator", "派生指标")]
 
     def _peer_ratios(self, forms: list[Form]) -> list[PeerRatio]:

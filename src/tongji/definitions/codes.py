@@ -13,6 +13,8 @@ SUMMARY, BENJI = "0", "9"  # 组织类型 (FM05) of a summary workbook and of a 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _PERIOD = re.compile(r"^([0-9]{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))?$")
+# a template version is year.number (checking/cover.py compares it so): 2027.01 is 2027.1, not another version
+_VERSION_ZEROS = r"^([0-9]{4})\.0+([0-9]+)$"
 
 
 def uscc_check_char(first17: str) -> str:
@@ -53,6 +55,16 @@ def normalize_period(text: str) -> str | None:
     s = unicodedata.normalize("NFKC", text).strip().upper()
     s = s.removesuffix("年报").removesuffix("年度").replace("年", "")
     return s if _PERIOD.match(s) else None
+
+
+def canonical_version(text: object) -> str:
+    """A template version (FM12) as tongji writes it: 2027.01 → 2027.1; full-width digits made plain."""
+    return re.sub(_VERSION_ZEROS, r"\1.\2", unicodedata.normalize("NFKC", str(text)).strip())
+
+
+def canonical_version_expr(text: pl.Expr) -> pl.Expr:
+    """canonical_version over a column of cleaned cover text."""
+    return text.str.replace(_VERSION_ZEROS, "${1}.${2}")
 
 
 def canonical_period(period: str) -> str:

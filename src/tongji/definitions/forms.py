@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from tongji.definitions import concordance
 from tongji.definitions.expr import Expr
 from tongji.definitions.groupings import GROUPING_KEYS, GroupColumn, Grouping
+from tongji.definitions.registry import DEFAULT_LEVELS
+from tongji.errors import TongjiError
 
 SEVERITIES = ("错误", "警告", "提示")
 SCOPES = ("全部", "基层", "本级", "汇总")  # which workbooks a rule or check applies to, by 组织类型
@@ -121,7 +123,9 @@ class Indicator:
     numerator: Expr
     denominator: Expr
     unit: str = "%"
-    level: str = "基层"
+    level: str = "基层"  # `from`: the lowest level where it means something (a level's name, checked by rollup)
+    source: str = ""  # where `from` is written: "file.toml:12", or "plugin:0" for a Python plugin's registration
+    plugin: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,21 @@ class Spec:
         the plugins' Python checks and writers: it only reads, and a function from a plugins folder cannot be
         imported there by name."""
         return self.__dict__ | {"_derived": {}, "checks": [], "writers": {}}
+
+    def check_levels(self, levels: tuple[str, ...]) -> None:
+        """Every indicator's `from` names a level: one of `levels` (the registry's: --levels, TONGJI_LEVELS) or of
+        the default 市/区/街道/基层 the built-in schemas are written in. A misspelt one would silently leave its rate
+        blank for every unit, so it is refused (exit code 2) with its file and line, before anything is read."""
+        known = (*levels, *(v for v in DEFAULT_LEVELS if v not in levels))
+        for ind in self.indicators:
+            if ind.level in known:
+                continue
+            zh = f"派生指标“{ind.id}”的 from = “{ind.level}”不是任何层级的名称（层级：{'、'.join(known)}）"
+            en = f"indicator {ind.id}: from = '{ind.level}' names no level (levels: {', '.join(known)})"
+            file, _, line = ind.source.rpartition(":")
+            if file.endswith(".toml"):
+                raise TongjiError("spec-invalid", file=file, line=line, detail=zh, detail_en=en)
+            raise TongjiError("plugin-invalid", name=ind.plugin, detail=zh, detail_en=en)
 
     @property
     def cover(self) -> Form:

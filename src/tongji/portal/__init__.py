@@ -53,6 +53,8 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     long_codes = [c for c in registry.frame["单位代码"].to_list() if len(c) > UNIT]
     if long_codes:
         raise TongjiError("portal-code-long", n=UNIT, codes="、".join(long_codes[:5]))
+    spec = spec or load_spec()
+    spec.check_levels(registry.levels)  # as rollup does, at start rather than at a statistician's first rollup
     factory = open_database(database_url(data, database))
     with factory() as db:
         if not settled:
@@ -61,7 +63,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     store = Store(data)
     store.sweep(before)
     sweep(data / "tmp", before)
-    portal = Portal(registry, spec or load_spec(), data, factory, store, check_process=check_process)
+    portal = Portal(registry, spec, data, factory, store, check_process=check_process)
     app = make_app(portal, "en" if lang == "en" else "zh")
     app.state.portal = portal
     return app

@@ -21,6 +21,7 @@ import fastexcel
 import polars as pl
 
 from tongji.definitions import Form, Spec
+from tongji.definitions.codes import canonical_version
 from tongji.definitions.concordance import Concordance
 from tongji.definitions.expr import CODE
 from tongji.reading.blanks import blank_reasons
@@ -187,7 +188,7 @@ def _read_forms(file_id: int, data: bytes, verdict: Verdict, spec: Spec, cells: 
         if form.is_cover:
             benji = any(c[4] == "FM05" and str(c[5]).strip().startswith("9") for c in cells[first:])
             # an older template version is read through its concordance (domain.md §11)
-            old = next((spec.versions.get(str(c[5]).strip()) for c in cells[first:] if c[4] == "FM12"), None)
+            old = next((spec.versions.get(canonical_version(c[5])) for c in cells[first:] if c[4] == "FM12"), None)
         if empty:
             blanks[actual] = empty
         if time.monotonic() > deadline:
