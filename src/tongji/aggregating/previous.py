@@ -10,11 +10,10 @@ import polars as pl
 
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.summary import KIND_BENJI, KIND_GRASSROOTS, Summary
-from tongji.checking.cover import cover_issues
 from tongji.checking.rules import evaluate, fmt_number, rule_params
 from tongji.checking.workbook_checks import read_values
 from tongji.definitions import Spec
-from tongji.definitions.codes import normalize_period, period_span
+from tongji.definitions.codes import canonical_version, normalize_period, period_span
 from tongji.definitions.expr import previous_column
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGE_LANG
@@ -56,15 +55,14 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
     if period and (earlier is None or len(earlier) != len(period) or earlier >= period):
         raise TongjiError("previous-period", path=path, found=row.get("FM04"), period=period, blank=("found",))
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
-    old = spec.versions.get(str(row.get("FM12") or "").strip())
+    old = spec.versions.get(canonical_version(row.get("FM12") or ""))
     # a line last period's summary did not have is blank, not 0: nothing jumped from 0, no prev() rule is judged
     detail = read_detail(path, spec, row.get("FM12"), lacking=None)
     span = period_span(earlier, period) if period and earlier else None
     if old is None:
         return Previous(totals, detail, [], (), span)
-    found = cover_issues(values, cells, spec, None)
-    read = found.filter((pl.col("rule") == "old-version-read") & (pl.col("ref") != ""))
-    cell = read.select(pl.concat_str("sheet", pl.lit("!"), "ref"))[:, 0].to_list()
+    # the cell its version is written in (what the cover check old-version-read would name, without its ~25 ms)
+    cell = cells.filter(pl.col("code") == "FM12").select(pl.concat_str("sheet", pl.lit("!"), "ref"))[:, 0].to_list()
     params = {"raw": old.version, "title": old.title or old.version, "current": spec.version,
               "codes": "、".join(old.flags), "codes_en": ", ".join(old.flags)}
     note = issue_row(str(path), str(row.get("FM02") or ""), "previous-old-version", params, code="FM12",
