@@ -374,3 +374,20 @@ def test_an_indicators_from_must_name_a_level(tmp_path):
     (other / "x.toml").write_text(INDICATOR.format(level="村"), encoding="utf-8")
     result = run(["--plugins-dir", str(other), *args[2:]])
     assert result.exit_code == 0, result.output  # and the built-in 建会率's from = "街道" is a default level's name
+
+
+def test_a_plugins_command_is_gone_in_the_next_run_without_it(tmp_path, monkeypatch, capsys):
+    """main() twice in one process (a script, the tests): a command a plugin folder added in the first run is gone in
+    a second run with another folder; it stayed as if built in, and a plugin of that name was refused as taking
+    tongji's own command."""
+    cli._register()
+    monkeypatch.setattr(cli.app, "registered_commands", list(cli.app.registered_commands))
+    folder, other = commands(tmp_path, first="hello"), tmp_path / "别的插件"
+    other.mkdir()
+    for plugins, code in ((folder, 0), (other, 2)):
+        monkeypatch.setattr("sys.argv", ["tongji", "--plugins-dir", str(plugins), "hello", "--n", "3"])
+        with pytest.raises(SystemExit) as exc:
+            cli.main()
+        out = capsys.readouterr()
+        assert exc.value.code == code, out
+    assert "hello" in out.err and "hello of plugin" not in out.out

@@ -53,11 +53,12 @@ def _register() -> None:
         validate_command,
     )
 
-    if app.registered_commands:
+    if "built-in" in _configured:
         return
     for module in (template_command, validate_command, rollup_command, demo_command, samples_command,
                    plugins_command, serve_command):
         module.register(app)
+    _configured["built-in"] = len(app.registered_commands)
 
 
 def _plugin_commands() -> None:
@@ -66,6 +67,7 @@ def _plugin_commands() -> None:
     import importlib.metadata
     import os
 
+    del app.registered_commands[_configured["built-in"]:]  # a run before in this process may have added some
     folder = _configured.get("dir") or os.environ.get("TONGJI_PLUGINS_DIR")
     entry_points = os.environ.get("TONGJI_ENTRY_POINTS", "1") != "0" and importlib.metadata.entry_points(
         group="tongji")
