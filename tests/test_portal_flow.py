@@ -283,3 +283,28 @@ def test_without_a_portal_deadline_the_summary_has_no_late_count_even_with_one_c
     street.post(f"/board/{STREET}/rollup")
     table, units = completeness_sheet(world, STREET)
     assert table["合计"] == (3, 1, 1, 0, 2, None) and units[unit] == ("采用", "", "")
+
+
+def test_a_streets_own_summary_uploaded_as_its_benji_workbook_is_returned_at_its_type_cell(tmp_path):
+    from tongji.portal.node_summary import last_made, summary_file
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    with world.portal.db() as db:
+        summary = summary_file(world.portal, last_made(db, STREET, "2025")).read_bytes()
+    page = street.upload(STREET, summary, "汇总.xlsx")  # its 本级 slot: no rollup would take a summary there
+    assert 'id="verdict">退回<' in page.text
+    assert issue_rows(page)[0][:5] == ["错误", "封面", "封面!C12", "FM05", "0"]
+    assert issue_rows(page)[0][5] == "组织类型为 0，但名册中该单位是街道及以上的工会：其本级报表的组织类型为 9"
+    district = world.client(DISTRICT)
+    district.get("/submissions/2")
+    assert district.post("/submissions/2/review", {"action": "approve"}).status_code == 400
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    rows = issue_rows(world.client(STREET).get("/submissions/2"))
+    assert rows[0][5].startswith("Organisation type is 0, but the registry has this unit as a union office")
