@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from portal_kit import DISTRICT, STREET, Browser, make_world
 from tongji.portal import create_app
-from tongji.portal.db import Submission
+from tongji.portal.db import Rollup, Submission
 from tongji.portal.node_summary import inputs
 from tongji.testing import fill_template
 
@@ -308,3 +308,25 @@ def test_a_streets_own_summary_uploaded_as_its_benji_workbook_is_returned_at_its
     world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
     rows = issue_rows(world.client(STREET).get("/submissions/2"))
     assert rows[0][5].startswith("Organisation type is 0, but the registry has this unit as a union office")
+
+
+def test_the_top_of_the_registry_is_offered_no_report_up_and_one_posted_is_refused(tmp_path):
+    from portal_kit import CITY
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    city = world.client(CITY)  # the 市: no parent in the registry, nobody to report to
+    city.get("/submissions/1")
+    city.post("/submissions/1/review", {"action": "approve"})
+    city.get(f"/board/{CITY}")
+    page = city.post(f"/board/{CITY}/rollup")
+    assert f"{CITY}_2025_汇总.xlsx" in page.text
+    assert 'id="report-up"' not in page.text and "<th>上报</th>" not in page.text
+    page = city.post("/rollups/1/report-up")
+    assert page.status_code == 400 and "本单位是名册中的最高一级，没有上级可以上报：汇总表直接下载使用" in page.text
+    with world.portal.db() as db:
+        assert db.get(Rollup, 1).submitted_at is None
+    street = world.client(STREET)  # a 街道 is offered it as before
+    street.get(f"/board/{STREET}")
+    assert 'id="report-up"' in street.post(f"/board/{STREET}/rollup").text

@@ -121,6 +121,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rollup-nothing": ("还没有已审核的工作簿或下级上报的汇总表，无可汇总", "No approved workbook or reported child summary yet: nothing to roll up"),
     "rollup-leaf": ("基层单位没有下级可汇总", "A grassroots unit has nothing to roll up"),
     "rollup-has-errors": ("汇总表有 {n} 个错误，不能上报", "The summary has {n} errors and cannot be reported up"),
+    "report-up-top": ("本单位是名册中的最高一级，没有上级可以上报：汇总表直接下载使用", "This unit is the top of the registry, with no parent to report up to: download its summary and use it"),
     "rollup-not-latest": ("只能上报最新的汇总表", "Only the latest summary can be reported up"),
     "rollup-stale": ("汇总之后又有报表被审核通过、退回或解锁，或下级上报了新的汇总表：这份汇总表已不是现在的数据，请重新汇总后再上报", "Since this summary was made, a workbook was approved, returned or unlocked, or a child reported a new summary: it no longer shows the current data. Roll up again and report that one up"),
     # states and actions as shown
