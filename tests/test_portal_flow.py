@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import openpyxl
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from portal_kit import DISTRICT, STREET, Browser, make_world
@@ -330,3 +331,24 @@ def test_the_top_of_the_registry_is_offered_no_report_up_and_one_posted_is_refus
     street = world.client(STREET)  # a 街道 is offered it as before
     street.get(f"/board/{STREET}")
     assert 'id="report-up"' in street.post(f"/board/{STREET}/rollup").text
+
+
+def test_a_return_refused_because_another_reviewer_acted_first_keeps_the_reason_typed(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street, district = world.client(STREET), world.client(DISTRICT)
+    street.get("/submissions/1")  # the 街道 opens the page and types; the 区 returns it meanwhile
+    district.get("/submissions/1")
+    district.post("/submissions/1/review", {"action": "return", "reason": "经费支出合计有误"})
+    page = street.post("/submissions/1/review", {"action": "return", "reason": "会员人数与去年差距过大，请核实"})
+    assert page.status_code == 400
+    assert 'id="problem">当前状态（退回）下不能这样操作<' in page.text
+    assert 'id="typed-reason">您填写的退回原因（未保存）：会员人数与去年差距过大，请核实<' in page.text
+    assert 'id="reason">退回原因：经费支出合计有误<' in page.text  # what the page now is: the 区's return
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))  # v2 comes while the 区 types on v1
+    page = district.post("/submissions/1/review", {"action": "return", "reason": "请补报说明"})
+    assert 'id="problem">只能审核最新一版<' in page.text and 'href="/submissions/2">v2</a>' in page.text
+    assert 'id="typed-reason">您填写的退回原因（未保存）：请补报说明<' in page.text
+    with world.portal.db() as db:
+        assert [s.reason for s in db.scalars(select(Submission).order_by(Submission.id))] == ["经费支出合计有误", ""]
