@@ -8,7 +8,7 @@ import openpyxl
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from portal_kit import DISTRICT, STREET, Browser, make_world
+from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
 from tongji.portal import create_app
 from tongji.portal.db import Rollup, Submission
 from tongji.portal.node_summary import inputs
@@ -352,3 +352,35 @@ def test_a_return_refused_because_another_reviewer_acted_first_keeps_the_reason_
     assert 'id="typed-reason">您填写的退回原因（未保存）：请补报说明<' in page.text
     with world.portal.db() as db:
         assert [s.reason for s in db.scalars(select(Submission).order_by(Submission.id))] == ["经费支出合计有误", ""]
+
+
+def test_a_version_of_a_unit_moved_to_another_street_since_is_checked_again_when_approved(tmp_path):
+    from tongji.definitions.registry import load_registry
+
+    world = make_world(tmp_path)
+    moved, stays = world.unit(STREET, 1), world.unit(STREET, 0)
+    for unit in (moved, stays):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))  # clean under the registry of then
+    rows = [line.replace(f",{STREET},基层", f",{OTHER_STREET},基层") if line.startswith(moved) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    world.app = create_app(load_registry(world.city.registry), "2025", data=world.data, spec=world.portal.spec)
+    other = world.client(OTHER_STREET)
+    other.get("/submissions/1")
+    page = other.post("/submissions/1/review", {"action": "approve"})
+    assert page.status_code == 400 and 'id="review">退回<' in page.text
+    said = "按门户现在的名册重新检查，这一版有 1 个错误（见下方问题清单），不能审核通过，已退回修改"
+    assert f'id="problem">{said}<' in page.text
+    assert issue_rows(page)[0][:5] == ["错误", "封面", "封面!C10", "FM03", STREET]
+    assert issue_rows(page)[0][5] == f"上级工会代码为 {STREET}，名册中该单位的上级是 {OTHER_STREET}"
+    assert [r[3:] for r in other_reminders(world) if r[0] == moved] == [("退回", "有 1 个错误，退回修改")]
+    street = world.client(STREET)  # a unit that did not move is approved as before
+    street.get("/submissions/2")
+    assert 'id="review">已审核<' in street.post("/submissions/2/review", {"action": "approve"}).text
+
+
+def other_reminders(world) -> list[tuple]:
+    import io
+
+    content = world.client(OTHER_STREET).get(f"/board/{OTHER_STREET}/reminders").content
+    return list(openpyxl.load_workbook(io.BytesIO(content))["催报名单"].iter_rows(values_only=True))

@@ -117,6 +117,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not-allowed": ("你无权进行这个操作", "You may not do this"),
     "review-not-latest": ("只能审核最新一版", "Only the latest version can be reviewed"),
     "typed-reason": ("您填写的退回原因（未保存）：", "The reason you typed (not saved): "),
+    "review-rechecked": ("按门户现在的名册重新检查，这一版有 {n} 个错误（见下方问题清单），不能审核通过，已退回修改", "Checked again against the portal's registry as it is now, this version has {n} errors (listed below): it cannot be approved, and is returned"),
     "review-wrong-state": ("当前状态（{state}）下不能这样操作", "Not possible in the current state ({state})"),
     "review-needs-reason": ("退回时请写明原因", "Give a reason to return it"),
     "rollup-nothing": ("还没有已审核的工作簿或下级上报的汇总表，无可汇总", "No approved workbook or reported child summary yet: nothing to roll up"),
