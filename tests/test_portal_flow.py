@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import openpyxl
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from portal_kit import DISTRICT, STREET, Browser, make_world
+from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
 from tongji.portal import create_app
-from tongji.portal.db import Submission
+from tongji.portal.db import Rollup, Submission
 from tongji.portal.node_summary import inputs
 from tongji.testing import fill_template
 
@@ -283,3 +284,103 @@ def test_without_a_portal_deadline_the_summary_has_no_late_count_even_with_one_c
     street.post(f"/board/{STREET}/rollup")
     table, units = completeness_sheet(world, STREET)
     assert table["合计"] == (3, 1, 1, 0, 2, None) and units[unit] == ("采用", "", "")
+
+
+def test_a_streets_own_summary_uploaded_as_its_benji_workbook_is_returned_at_its_type_cell(tmp_path):
+    from tongji.portal.node_summary import last_made, summary_file
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    with world.portal.db() as db:
+        summary = summary_file(world.portal, last_made(db, STREET, "2025")).read_bytes()
+    page = street.upload(STREET, summary, "汇总.xlsx")  # its 本级 slot: no rollup would take a summary there
+    assert 'id="verdict">退回<' in page.text
+    assert issue_rows(page)[0][:5] == ["错误", "封面", "封面!C12", "FM05", "0"]
+    assert issue_rows(page)[0][5] == "组织类型为 0，但名册中该单位是街道及以上的工会：其本级报表的组织类型为 9"
+    district = world.client(DISTRICT)
+    district.get("/submissions/2")
+    assert district.post("/submissions/2/review", {"action": "approve"}).status_code == 400
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    rows = issue_rows(world.client(STREET).get("/submissions/2"))
+    assert rows[0][5].startswith("Organisation type is 0, but the registry has this unit as a union office")
+
+
+def test_the_top_of_the_registry_is_offered_no_report_up_and_one_posted_is_refused(tmp_path):
+    from portal_kit import CITY
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    city = world.client(CITY)  # the 市: no parent in the registry, nobody to report to
+    city.get("/submissions/1")
+    city.post("/submissions/1/review", {"action": "approve"})
+    city.get(f"/board/{CITY}")
+    page = city.post(f"/board/{CITY}/rollup")
+    assert f"{CITY}_2025_汇总.xlsx" in page.text
+    assert 'id="report-up"' not in page.text and "<th>上报</th>" not in page.text
+    page = city.post("/rollups/1/report-up")
+    assert page.status_code == 400 and "本单位是名册中的最高一级，没有上级可以上报：汇总表直接下载使用" in page.text
+    with world.portal.db() as db:
+        assert db.get(Rollup, 1).submitted_at is None
+    street = world.client(STREET)  # a 街道 is offered it as before
+    street.get(f"/board/{STREET}")
+    assert 'id="report-up"' in street.post(f"/board/{STREET}/rollup").text
+
+
+def test_a_return_refused_because_another_reviewer_acted_first_keeps_the_reason_typed(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street, district = world.client(STREET), world.client(DISTRICT)
+    street.get("/submissions/1")  # the 街道 opens the page and types; the 区 returns it meanwhile
+    district.get("/submissions/1")
+    district.post("/submissions/1/review", {"action": "return", "reason": "经费支出合计有误"})
+    page = street.post("/submissions/1/review", {"action": "return", "reason": "会员人数与去年差距过大，请核实"})
+    assert page.status_code == 400
+    assert 'id="problem">当前状态（退回）下不能这样操作<' in page.text
+    assert 'id="typed-reason">您填写的退回原因（未保存）：会员人数与去年差距过大，请核实<' in page.text
+    assert 'id="reason">退回原因：经费支出合计有误<' in page.text  # what the page now is: the 区's return
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))  # v2 comes while the 区 types on v1
+    page = district.post("/submissions/1/review", {"action": "return", "reason": "请补报说明"})
+    assert 'id="problem">只能审核最新一版<' in page.text and 'href="/submissions/2">v2</a>' in page.text
+    assert 'id="typed-reason">您填写的退回原因（未保存）：请补报说明<' in page.text
+    with world.portal.db() as db:
+        assert [s.reason for s in db.scalars(select(Submission).order_by(Submission.id))] == ["经费支出合计有误", ""]
+
+
+def test_a_version_of_a_unit_moved_to_another_street_since_is_checked_again_when_approved(tmp_path):
+    from tongji.definitions.registry import load_registry
+
+    world = make_world(tmp_path)
+    moved, stays = world.unit(STREET, 1), world.unit(STREET, 0)
+    for unit in (moved, stays):
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path))  # clean under the registry of then
+    rows = [line.replace(f",{STREET},基层", f",{OTHER_STREET},基层") if line.startswith(moved) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    world.app = create_app(load_registry(world.city.registry), "2025", data=world.data, spec=world.portal.spec)
+    other = world.client(OTHER_STREET)
+    other.get("/submissions/1")
+    page = other.post("/submissions/1/review", {"action": "approve"})
+    assert page.status_code == 400 and 'id="review">退回<' in page.text
+    said = "按门户现在的名册重新检查，这一版有 1 个错误（见下方问题清单），不能审核通过，已退回修改"
+    assert f'id="problem">{said}<' in page.text
+    assert issue_rows(page)[0][:5] == ["错误", "封面", "封面!C10", "FM03", STREET]
+    assert issue_rows(page)[0][5] == f"上级工会代码为 {STREET}，名册中该单位的上级是 {OTHER_STREET}"
+    assert [r[3:] for r in other_reminders(world) if r[0] == moved] == [("退回", "有 1 个错误，退回修改")]
+    street = world.client(STREET)  # a unit that did not move is approved as before
+    street.get("/submissions/2")
+    assert 'id="review">已审核<' in street.post("/submissions/2/review", {"action": "approve"}).text
+
+
+def other_reminders(world) -> list[tuple]:
+    import io
+
+    content = world.client(OTHER_STREET).get(f"/board/{OTHER_STREET}/reminders").content
+    return list(openpyxl.load_workbook(io.BytesIO(content))["催报名单"].iter_rows(values_only=True))

@@ -21,8 +21,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from tongji.checking.validate import ACROSS_WORKBOOKS, validate
-from tongji.issues.report import ValidationReport
+from tongji.definitions.codes import SUMMARY
+from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row
+from tongji.reading.workbooks import read_workbooks
 from tongji.writing.template import write_template
 
 MAX_BATCH = 200
@@ -196,4 +200,21 @@ def check_files(files: list[tuple[bytes, str]], period: str, tmp: str, registry,
         for path, (data, _) in zip(paths, files, strict=True):
             path.write_bytes(data)
         report = validate(paths, registry=registry, period=period, spec=spec)
-        return [(part.workbooks, part.issues) for part in (report.for_file(p.name) for p in paths)]
+        return [own_workbook(part.workbooks, part.issues, path, registry, spec)
+                for part, path in ((report.for_file(p.name), p) for p in paths)]
+
+
+def own_workbook(books: pl.DataFrame, issues: pl.DataFrame, path: Path, registry, spec) -> tuple:
+    """A node uploads its own 本级 workbook, never a summary (组织类型 0): `tongji validate` passes a summary, which
+    is the next level's input, but no rollup takes a node's summary as its own 本级, so approved it would be shown
+    已审核 while the node's summary lists its 本级 as missing. It is returned at its 组织类型 cell instead."""
+    unit = books["unit"][0] if books.height == 1 else None
+    # a grassroots union's summary is type-not-grassroots already, an unknown unit's unknown-unit
+    if unit not in registry or books["org_type"][0] != SUMMARY or registry.is_leaf(unit):
+        return books, issues
+    at = read_workbooks([path], spec).cells.filter(pl.col("code") == "FM05").row(0, named=True)
+    row = issue_row(books["file"][0], unit, "type-not-office", {"raw": SUMMARY}, code="FM05", value=SUMMARY,
+                    cell=f"{at['sheet']}!{at['col']}{at['row']}", name=spec.rows["FM05"].name)
+    row["unit_name"] = books["unit_name"][0]
+    books = books.with_columns(pl.col("errors") + 1, pl.lit("退回").alias("status"))
+    return books, pl.concat([pl.DataFrame([row], schema=ISSUE_COLUMNS), issues.select(list(ISSUE_COLUMNS))])

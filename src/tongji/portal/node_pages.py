@@ -47,7 +47,7 @@ class NodePages:
                          children=[(c, board.progress([i for i in items if i.unit == c.unit or
                                                        self.portal.below(c.unit, i.unit)])) for c in children],
                          wanted=wanted, rollups=made, period=period, deadline=deadline,
-                         mine=account.unit == code)
+                         mine=account.unit == code, parent=self.portal.registry.get(code)["上级代码"])
 
     async def reminders(self, request: Request) -> Response:
         _, code = self.node_of(request)

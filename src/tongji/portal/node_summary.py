@@ -129,6 +129,9 @@ def submit_up(portal: Portal, db: Session, account: Account, made: Rollup, addre
     """上报: the parent now rolls up from this summary. A summary with errors is not reported."""
     if account.role != "node" or account.unit != made.unit:
         raise Refused("not-allowed")
+    parent = (portal.registry.get(made.unit) or {}).get("上级代码")
+    if not parent:  # the top of the registry (the 市): nobody to report to; its summary is the result
+        raise Refused("report-up-top")
     if made.errors:
         raise Refused("rollup-has-errors", n=made.errors)
     lock_unit(db, made.unit)
@@ -136,9 +139,7 @@ def submit_up(portal: Portal, db: Session, account: Account, made: Rollup, addre
         raise Refused("rollup-not-latest")
     if stale(portal, db, made):
         raise Refused("rollup-stale")
-    parent = (portal.registry.get(made.unit) or {}).get("上级代码")
-    if parent:  # the parent's own report, and those above it, held the summary this one replaces
-        withdraw_reports(portal, db, parent, made.period)
+    withdraw_reports(portal, db, parent, made.period)  # the parent's own report, and those above, held the old one
     made.submitted_at = now()
     audit(db, account, "report-up", made.unit, None, f"rollup {made.id}", address)
     db.commit()

@@ -15,6 +15,7 @@ import polars as pl
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tongji.i18n import render
 from tongji.issues.report import ISSUE_COLUMNS
 from tongji.portal.db import Account, Rollup, Submission
 from tongji.portal.service import Portal, audit
@@ -155,6 +156,9 @@ def review(portal: Portal, db: Session, account: Account, sub: Submission, actio
     """approve / return / unlock the latest version of a unit below `account`'s node."""
     if not (account.role == "admin" or account.role == "node" and portal.below(account.unit, sub.unit)):
         raise Refused("not-allowed")  # a node reviews the units beneath it, never its own 本级
+    # checked again against the registry held now: a unit moved to another 街道 since it uploaded passed then, and
+    # approved, its 上级工会代码 would be an error in its new 街道's rollup that nothing on the board explains
+    again = recheck(portal, sub) if action == "approve" else None
     lock_unit(db, sub.unit)  # two statisticians at once: the second sees what the first did
     if sub.id != latest(db, sub.unit, sub.period).id:
         db.rollback()
@@ -168,11 +172,28 @@ def review(portal: Portal, db: Session, account: Account, sub: Submission, actio
     if action == "return" and not reason.strip():
         db.rollback()
         raise Refused("review-needs-reason")
+    if again is not None:  # returned by the checks, as an upload with errors is
+        sub.verdict, sub.errors, sub.warnings, sub.issues_json, sub.review = again
+        withdraw_reports(portal, db, sub.unit, sub.period)
+        audit(db, account, "return", sub.unit, sub.id, render("reason-errors", "zh", {"n": sub.errors}), address)
+        db.commit()
+        raise Refused("review-rechecked", n=sub.errors)
     sub.review = target
     sub.reason = reason.strip()[:2000] if action == "return" else sub.reason
     withdraw_reports(portal, db, sub.unit, sub.period)
     audit(db, account, action, sub.unit, sub.id, reason.strip()[:2000], address)
     db.commit()
+
+
+def recheck(portal: Portal, sub: Submission) -> tuple | None:
+    """A version's verdict, errors, warnings, issues and state if the checks return it now, or None."""
+    report = portal.checker.check(portal.store.path(sub.sha256, sub.suffix).read_bytes(), sub.suffix, sub.unit,
+                                  sub.period)
+    row = report.workbooks.row(0, named=True)
+    if row["status"] != "退回":
+        return None
+    issues = report.issues.with_columns(pl.lit("").alias("file"))
+    return row["status"], row["errors"], row["warnings"], issues.write_json(), RETURNED
 
 
 def withdraw_reports(portal: Portal, db: Session, unit: str, period: str) -> None:

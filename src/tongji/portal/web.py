@@ -105,9 +105,12 @@ class Web(NodePages):
         return str(form.get(key, "")).replace("\x00", "")
 
     def refused(self, request: Request, exc: Refused, status: int = 400) -> HTMLResponse:
+        return self.page(request, "message.html", status, message=self.said(exc))
+
+    def said(self, exc: Refused) -> str:
         # a state (待审, 退回, 已审核) is a word of the portal's own, said in the page's language like everywhere
         kw = {k: text(v, self.lang) if k == "state" else v for k, v in exc.kw.items()}
-        return self.page(request, "message.html", status, message=text(exc.key, self.lang, **kw))
+        return text(exc.key, self.lang, **kw)
 
     @staticmethod
     def address(request: Request) -> str:
@@ -246,15 +249,20 @@ class Web(NodePages):
 
     # a submission ---------------------------------------------------------------------------------------------
     async def submission(self, request: Request) -> Response:
-        account = self.signed_in(request)
+        return self.submission_page(request, self.signed_in(request))
+
+    def submission_page(self, request: Request, account: Account, status: int = 200, problem: str = "",
+                        reason: str = "") -> HTMLResponse:
+        """A version's page; after a refused review, with what refused it and the reason typed, kept to send again."""
         with self.portal.db() as db:
             sub = self.visible_submission(db, account, request.path_params["id"])
             latest = submissions.latest(db, sub.unit, sub.period)
             log = [a for a in history(db, sub.unit) if a.submission_id == sub.id]
         issues = submissions.issues_of(self.portal, sub, self.lang).to_dicts()
         reviewer = account.role == "admin" or account.role == "node" and self.portal.below(account.unit, sub.unit)
-        return self.page(request, "submission.html", sub=sub, issues=issues, is_latest=latest.id == sub.id,
-                         latest=latest, reviewer=reviewer, log=log, name=self.portal.name(sub.unit))
+        return self.page(request, "submission.html", status, sub=sub, issues=issues, is_latest=latest.id == sub.id,
+                         latest=latest, reviewer=reviewer, log=log, name=self.portal.name(sub.unit), problem=problem,
+                         typed=reason)
 
     async def original(self, request: Request) -> Response:
         account = self.signed_in(request)
@@ -281,7 +289,11 @@ class Web(NodePages):
                 submissions.review(self.portal, db, db.get(Account, account.id), sub, action,
                                    self.field(form, "reason"), self.address(request))
         except Refused as exc:
-            return self.refused(request, exc, 403 if exc.key == "not-allowed" else 400)
+            if exc.key == "not-allowed":
+                return self.refused(request, exc, 403)
+            # another reviewer acted first, or a new version came: the page as it is now, the typed reason kept
+            return self.submission_page(request, account, 400, self.said(exc),
+                                        self.field(form, "reason") if action == "return" else "")
         return RedirectResponse(f"/submissions/{sub.id}", 303)
 
 
