@@ -73,10 +73,10 @@ def _review_first_street(portal, db, by_unit: dict) -> None:
     mine = [s for s in pending if portal.below(street, s.unit)]
     for i, sub in enumerate(mine):
         action, reason = ("return", RETURN_REASON) if i == 0 else ("approve", "")
-        review(portal, db, statistician, sub, action, reason)
+        review(portal, db, statistician, sub, action, reason, recheck_old=False)  # its upload times are made up
     own = next((s for s in pending if s.unit == street), None)
     if own is not None:
-        review(portal, db, by_unit[district], own, "approve")
+        review(portal, db, by_unit[district], own, "approve", recheck_old=False)
     made = make(portal, db, statistician, street, "zh")
     if not made.errors:
         submit_up(portal, db, statistician, made)

@@ -34,10 +34,14 @@ class Portal:
     check_process: bool = False
     catalog: Catalog = field(init=False)
     checker: Checker = field(init=False)
+    started: datetime = field(init=False)  # UTC, as the database keeps it: an upload since was checked as now
 
     def __post_init__(self) -> None:
+        from tongji.portal.db import now
+
         self.catalog = Catalog.of(self.spec)
         self.checker = Checker(self, self.check_process)
+        self.started = now()
 
     def dispose(self) -> None:
         """Close the database connections (a process handing over to its workers keeps none open)."""
