@@ -182,6 +182,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit-revoked": ("名册中单位 {unit} 已撤销", "Unit {unit} is marked 撤销 (revoked) in the registry"),
     "unit-is-grassroots": ("单位 {unit}（{name}）是基层工会，下面没有单位可汇总；请指定它上面的一级工会", "Unit {unit} ({name}) is a grassroots union: there is nothing below it to roll up; name a union above it"),
     "output-unwritable": ("无法写入 {path}：{detail}", "Cannot write {path}: {detail}"),
+    "output-not-folder": ("无法写入 {path}：那里已有一个同名的文件，不能当作文件夹，请换一个名字", "Cannot write {path}: a file of that name is in the way where a folder is needed; choose another name"),
+    "output-disk-full": ("无法写入 {path}：磁盘已满", "Cannot write {path}: the disk is full"),
     "output-no-permission": ("无法写入 {path}：没有写权限", "Cannot write {path}: no permission to write there"),
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),
     "plugin-rule-clash": ("插件 {plugin} 的审核关系 id“{code}”与内置问题代码重名{where}，请给这条审核关系另起一个 id", "Plugin {plugin}: rule id '{code}' is a built-in issue code{where_en}; give the rule another id"),
