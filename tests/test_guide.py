@@ -232,3 +232,22 @@ def test_quoted_output_is_what_the_commands_print(guide, lang, tmp_path, monkeyp
         for line in result.output.splitlines():
             assert not line.strip() or line.rstrip() in quoted, (
                 f"`tongji {' '.join(argv)}` printed a line {guide.name} does not quote:\n{line}")
+
+
+def test_the_error_a_correction_uncovers_is_quoted_as_validate_says_it(tmp_path):
+    """Section 7: 云帆 corrects 收入合计 to 13715.60 and its 年末结余, made to fit the wrong total, is reported. The
+    guides quote that message (and the English guide its English) as validate prints it."""
+    import openpyxl
+
+    import tongji
+
+    folder = sample_street(tmp_path)
+    book = next((folder / "收回").glob("81330106ME0351201G_*.xlsx"))
+    wb = openpyxl.load_workbook(book)
+    wb["经费"]["D8"] = 13715.60  # JF01, as the union would correct it in Excel
+    wb.save(book)
+    report = tongji.validate([book], registry=folder / "名册.csv", period="2025")
+    assert report.flatten(["cell", "rule"]) == [["经费!D29", "jf21-balance"]]
+    for guide, lang in ((GUIDES[0], "zh"), (GUIDES[1], "en"), (GUIDES[1], "zh")):
+        message = report.issues_in(lang)["message"][0]
+        assert f"`{message}`" in text(guide), f"{guide.name} does not quote `{message}`"
