@@ -251,3 +251,22 @@ def test_the_error_a_correction_uncovers_is_quoted_as_validate_says_it(tmp_path)
     for guide, lang in ((GUIDES[0], "zh"), (GUIDES[1], "en"), (GUIDES[1], "zh")):
         message = report.issues_in(lang)["message"][0]
         assert f"`{message}`" in text(guide), f"{guide.name} does not quote `{message}`"
+
+
+def test_the_reason_a_superseded_workbook_is_listed_with_is_quoted_as_written():
+    """--prefer-latest on 龙坞街道 of the sample city, which has two workbooks of one unit: the reason the older one
+    is listed with in 完整性 is the one the guides quote."""
+    import json
+
+    import tongji
+    from tongji.definitions.forms import data_dir
+    from tongji.i18n import render
+
+    samples = data_dir("samples")
+    summary = tongji.rollup([samples / "2025" / "龙坞街道总工会", *(samples / "2025" / "本级").glob("330108001_*")],
+                            registry=samples / "registry.csv", unit="330108001", period="2025", prefer_latest=True)
+    (code, params), = summary.units.filter(summary.units["status"] == "未采用").select(
+        "reason_code", "reason_params").rows()
+    for guide, lang in ((GUIDES[0], "zh"), (GUIDES[1], "en"), (GUIDES[1], "zh")):
+        reason = render(code, lang, json.loads(params))
+        assert f"`{reason}`" in text(guide), f"{guide.name} does not quote `{reason}`"
