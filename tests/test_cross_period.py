@@ -229,3 +229,21 @@ def test_a_flow_explained_beside_any_cell_it_reads_is_explained(tmp_path, last_y
     top = rollup(host, city, previous=last_year)[city.top]
     assert top.issues.select("rule", "cell", "explained").rows() == [
         ("bf01-flow", cell_of(city.files[unit], "BF01"), "另有一户迁出本市")]
+
+
+def test_the_issues_a_rollup_finds_name_their_unit_as_the_others_do():
+    """The 校验 sheet has the issue list's columns: a cross-period error (翠苑卫生院's 年初结余 in the sample city), a
+    unit that sent nothing and last year's summary read through its version name their unit in 单位名称, as the
+    issues of a workbook do; it was blank for them."""
+    import tongji
+    from tongji.definitions.forms import data_dir
+
+    samples = data_dir("samples")
+    summary = tongji.rollup([samples / "2025" / "北干街道总工会", samples / "2025" / "翠苑街道总工会"],
+                            registry=samples / "registry.csv", unit="330106", period="2025",
+                            previous=samples / "2024" / "汇总" / "330106_2024_汇总.xlsx")
+    named = {(rule, unit): name for rule, unit, name in summary.issues.select("rule", "unit", "unit_name").rows()}
+    assert named["jf20-previous", "81330106MJ2554759A"] == "翠苑卫生院工会"
+    assert named["missing-unit", "81330106MA31995955"] == "示例市永安医疗器械有限公司工会"
+    assert named["previous-old-version", "330106"] == "西湖区总工会"
+    assert "" not in summary.issues["unit_name"].to_list()
