@@ -10,6 +10,7 @@ _MESSAGES = [
     (r"Missing option '(?P<a>.+?)'\.", "缺少选项 {a}"),
     (r"No such option: (?P<a>\S+)(?: \(Possible options: (?P<b>.+)\)| Did you mean (?P<c>\S+)\?)?", "没有选项 {a}"),
     (r"No such command '(?P<a>.+?)'\.(?: Did you mean '(?P<c>.+?)'\?)?", "没有命令 {a}"),
+    (r"Missing command\.", "缺少命令"),
     (r"Option '(?P<a>.+?)' requires an argument\.", "选项 {a} 后面需要一个值"),
     (r"Got unexpected extra arguments? \((?P<a>.+)\)", "多余的参数：{a}"),
     (r"Invalid value for '(?P<a>.+?)': (?P<v>.+)", "{a} 的值不对：{v}"),
