@@ -111,7 +111,7 @@ class Context:
         workers: int | Executor = 1,
         tick: Callable[[], None] | None = None,
         on_files: Callable[[int], None] | None = None,
-        deadline: str | date | None = None,
+        deadline: str | date | None = None, unit: str | None = None,  # unit: the node asked for, if one
     ) -> Context:
         """Read and validate every input once (the arguments are rollup_all's)."""
         spec = spec or load_spec()
@@ -121,7 +121,7 @@ class Context:
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
         period = canonical_period(period)
-        last = read_previous(previous, spec, period) if previous is not None else None
+        last = read_previous(previous, spec, period, registry, unit) if previous is not None else None
         prev = last.detail if last else None
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
