@@ -270,3 +270,28 @@ def test_the_reason_a_superseded_workbook_is_listed_with_is_quoted_as_written():
     for guide, lang in ((GUIDES[0], "zh"), (GUIDES[1], "en"), (GUIDES[1], "zh")):
         reason = render(code, lang, json.loads(params))
         assert f"`{reason}`" in text(guide), f"{guide.name} does not quote `{reason}`"
+
+
+def test_a_summary_edited_by_hand_is_found_by_validate_as_quoted(tmp_path):
+    """Section 10: 翠苑街道's summary with its 会员人数 (598) typed over as 608. `tongji validate`, which the section
+    suggests before sending, finds it as the guides quote it (they once said only the 区's rollup would)."""
+    import openpyxl
+
+    import tongji
+    from tongji.definitions.forms import data_dir
+    from tongji.plugins import load_spec
+    from tongji.writing.summary_files import write_summary
+
+    samples = data_dir("samples")
+    street = tongji.rollup([samples / "2025" / "翠苑街道总工会", *(samples / "2025" / "本级").glob("330106004_*")],
+                           registry=samples / "registry.csv", unit="330106004", period="2025",
+                           previous=samples / "2024" / "汇总" / "330106004_2024_汇总.xlsx")  # as in section 8
+    book = next(p for p in write_summary(street, tmp_path, load_spec()) if p.suffix == ".xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["会员"]["D10"] = 608  # HY03, 598 by its 明细
+    wb.save(book)
+    report = tongji.validate([book], period="2025")
+    assert report.flatten(["cell", "rule"]) == [["会员!D10", "summary-edited"]]
+    for guide in GUIDES:
+        assert f"`{report.issues['message'][0]}`" in text(guide)
+        assert "`tongji validate` 不做这项核对" not in text(guide) and "does not make this check" not in text(guide)
