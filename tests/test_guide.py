@@ -295,3 +295,11 @@ def test_a_summary_edited_by_hand_is_found_by_validate_as_quoted(tmp_path):
     for guide in GUIDES:
         assert f"`{report.issues['message'][0]}`" in text(guide)
         assert "`tongji validate` 不做这项核对" not in text(guide) and "does not make this check" not in text(guide)
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+def test_the_contents_list_every_section(guide):
+    """The contents at the top name every numbered section (section 13, the portal, was missing)."""
+    sections = re.findall(r"^## (\d+)\. ", text(guide), flags=re.M)
+    listed = re.findall(r"^(\d+)\. \[[^\]]+\]\(#\1-", text(guide), flags=re.M)
+    assert listed == sections
