@@ -134,6 +134,21 @@ def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     assert "无法写入" in result.output
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_output_folder_that_is_a_file_is_said_in_the_users_language(batch, tmp_path, lang):
+    """`-o 名册.csv`, or a report inside it: the system's reason (File exists) is English whatever --lang says,
+    and does not say what is wrong; the message names the file in the way."""
+    registry = tmp_path / "名册.csv"
+    registry.write_text("x")
+    said = {"zh": f"错误：无法写入 {registry}：那里已有一个同名的文件，不能当作文件夹，请换一个名字",
+            "en": f"Error: Cannot write {registry}: a file of that name is in the way where a folder is needed; "
+                  "choose another name"}[lang]
+    for args in (["--report", registry / "问题清单.xlsx"], ["--annotate", registry]):
+        result = invoke("--lang", lang, "validate", batch, *args)
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines()[-1] == said
+
+
 def test_demo_runs_on_the_bundled_samples(tmp_path):
     result = invoke("demo", tmp_path / "out")
     assert result.exit_code == 0, result.output
@@ -340,7 +355,7 @@ def test_a_full_disk_is_a_setup_error(batch, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "mkstemp", full)
     result = invoke("validate", batch, "--report", tmp_path / "r.csv")
     assert result.exit_code == 2, result.output
-    assert result.output.strip().splitlines()[-1] == f"错误：无法写入 {tmp_path / 'r.csv'}：{os.strerror(errno.ENOSPC)}"
+    assert result.output.strip().splitlines()[-1] == f"错误：无法写入 {tmp_path / 'r.csv'}：磁盘已满"
     assert "Traceback" not in result.output
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from typer.testing import CliRunner
 
 from tongji.definitions.expr import ExprError, parse
 from tongji.errors import TongjiError
@@ -229,3 +230,51 @@ def test_a_flow_explained_beside_any_cell_it_reads_is_explained(tmp_path, last_y
     top = rollup(host, city, previous=last_year)[city.top]
     assert top.issues.select("rule", "cell", "explained").rows() == [
         ("bf01-flow", cell_of(city.files[unit], "BF01"), "另有一户迁出本市")]
+
+
+def test_the_issues_a_rollup_finds_name_their_unit_as_the_others_do():
+    """The 校验 sheet has the issue list's columns: a cross-period error (翠苑卫生院's 年初结余 in the sample city), a
+    unit that sent nothing and last year's summary read through its version name their unit in 单位名称, as the
+    issues of a workbook do; it was blank for them."""
+    import tongji
+    from tongji.definitions.forms import data_dir
+
+    samples = data_dir("samples")
+    summary = tongji.rollup([samples / "2025" / "北干街道总工会", samples / "2025" / "翠苑街道总工会"],
+                            registry=samples / "registry.csv", unit="330106", period="2025",
+                            previous=samples / "2024" / "汇总" / "330106_2024_汇总.xlsx")
+    named = {(rule, unit): name for rule, unit, name in summary.issues.select("rule", "unit", "unit_name").rows()}
+    assert named["jf20-previous", "81330106MJ2554759A"] == "翠苑卫生院工会"
+    assert named["missing-unit", "81330106MA31995955"] == "示例市永安医疗器械有限公司工会"
+    assert named["previous-old-version", "330106"] == "西湖区总工会"
+    assert "" not in summary.issues["unit_name"].to_list()
+
+
+def test_last_periods_summary_of_another_unit_is_refused(tmp_path):
+    """--previous naming a sibling street's summary (330106003's for 330106004): its 明细 holds none of this
+    street's units, and the summary came out with every 上期数 0, no 同比 and no cross-period check, silently.
+    The street's own summary and its district's are taken, as the guide says."""
+    import tongji
+    from tongji.cli import _register, app
+    from tongji.definitions.forms import data_dir
+
+    samples = data_dir("samples")
+    inputs = [samples / "2025" / "翠苑街道总工会", *(samples / "2025" / "本级").glob("330106004_*")]
+    last = samples / "2024" / "汇总"
+    for call in (tongji.rollup, tongji.rollup_all):
+        with pytest.raises(TongjiError) as exc:
+            call(inputs, registry=samples / "registry.csv", unit="330106004", period="2025",
+                 previous=last / "330106003_2024_汇总.xlsx")
+        assert str(exc.value) == (f"上期汇总表 {last / '330106003_2024_汇总.xlsx'} 是 330106003 的汇总，不是 330106004 "
+                                  "或其上级的：请给出本单位（或上级）上一期的汇总表")
+    for own in ("330106004", "330106"):
+        summary = tongji.rollup(inputs, registry=samples / "registry.csv", unit="330106004", period="2025",
+                                previous=last / f"{own}_2024_汇总.xlsx")
+        members = summary.totals.filter(summary.totals["code"] == "HY03")
+        assert members["previous"].to_list() == [610]  # 翠苑街道's own units, from either summary
+    _register()
+    result = CliRunner().invoke(app, ["--lang", "en", "rollup", *map(str, inputs), "-r", str(samples / "registry.csv"),
+                                      "-p", "2025", "--unit", "330106004", "-o", str(tmp_path / "out"),
+                                      "--previous", str(last / "330106003_2024_汇总.xlsx")])
+    assert result.exit_code == 2 and not any((tmp_path / "out").glob("*"))
+    assert "is that of 330106003, not of 330106004 or a union above it" in result.output

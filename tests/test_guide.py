@@ -232,3 +232,74 @@ def test_quoted_output_is_what_the_commands_print(guide, lang, tmp_path, monkeyp
         for line in result.output.splitlines():
             assert not line.strip() or line.rstrip() in quoted, (
                 f"`tongji {' '.join(argv)}` printed a line {guide.name} does not quote:\n{line}")
+
+
+def test_the_error_a_correction_uncovers_is_quoted_as_validate_says_it(tmp_path):
+    """Section 7: 云帆 corrects 收入合计 to 13715.60 and its 年末结余, made to fit the wrong total, is reported. The
+    guides quote that message (and the English guide its English) as validate prints it."""
+    import openpyxl
+
+    import tongji
+
+    folder = sample_street(tmp_path)
+    book = next((folder / "收回").glob("81330106ME0351201G_*.xlsx"))
+    wb = openpyxl.load_workbook(book)
+    wb["经费"]["D8"] = 13715.60  # JF01, as the union would correct it in Excel
+    wb.save(book)
+    report = tongji.validate([book], registry=folder / "名册.csv", period="2025")
+    assert report.flatten(["cell", "rule"]) == [["经费!D29", "jf21-balance"]]
+    for guide, lang in ((GUIDES[0], "zh"), (GUIDES[1], "en"), (GUIDES[1], "zh")):
+        message = report.issues_in(lang)["message"][0]
+        assert f"`{message}`" in text(guide), f"{guide.name} does not quote `{message}`"
+
+
+def test_the_reason_a_superseded_workbook_is_listed_with_is_quoted_as_written():
+    """--prefer-latest on 龙坞街道 of the sample city, which has two workbooks of one unit: the reason the older one
+    is listed with in 完整性 is the one the guides quote."""
+    import json
+
+    import tongji
+    from tongji.definitions.forms import data_dir
+    from tongji.i18n import render
+
+    samples = data_dir("samples")
+    summary = tongji.rollup([samples / "2025" / "龙坞街道总工会", *(samples / "2025" / "本级").glob("330108001_*")],
+                            registry=samples / "registry.csv", unit="330108001", period="2025", prefer_latest=True)
+    (code, params), = summary.units.filter(summary.units["status"] == "未采用").select(
+        "reason_code", "reason_params").rows()
+    for guide, lang in ((GUIDES[0], "zh"), (GUIDES[1], "en"), (GUIDES[1], "zh")):
+        reason = render(code, lang, json.loads(params))
+        assert f"`{reason}`" in text(guide), f"{guide.name} does not quote `{reason}`"
+
+
+def test_a_summary_edited_by_hand_is_found_by_validate_as_quoted(tmp_path):
+    """Section 10: 翠苑街道's summary with its 会员人数 (598) typed over as 608. `tongji validate`, which the section
+    suggests before sending, finds it as the guides quote it (they once said only the 区's rollup would)."""
+    import openpyxl
+
+    import tongji
+    from tongji.definitions.forms import data_dir
+    from tongji.plugins import load_spec
+    from tongji.writing.summary_files import write_summary
+
+    samples = data_dir("samples")
+    street = tongji.rollup([samples / "2025" / "翠苑街道总工会", *(samples / "2025" / "本级").glob("330106004_*")],
+                           registry=samples / "registry.csv", unit="330106004", period="2025",
+                           previous=samples / "2024" / "汇总" / "330106004_2024_汇总.xlsx")  # as in section 8
+    book = next(p for p in write_summary(street, tmp_path, load_spec()) if p.suffix == ".xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["会员"]["D10"] = 608  # HY03, 598 by its 明细
+    wb.save(book)
+    report = tongji.validate([book], period="2025")
+    assert report.flatten(["cell", "rule"]) == [["会员!D10", "summary-edited"]]
+    for guide in GUIDES:
+        assert f"`{report.issues['message'][0]}`" in text(guide)
+        assert "`tongji validate` 不做这项核对" not in text(guide) and "does not make this check" not in text(guide)
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+def test_the_contents_list_every_section(guide):
+    """The contents at the top name every numbered section (section 13, the portal, was missing)."""
+    sections = re.findall(r"^## (\d+)\. ", text(guide), flags=re.M)
+    listed = re.findall(r"^(\d+)\. \[[^\]]+\]\(#\1-", text(guide), flags=re.M)
+    assert listed == sections

@@ -199,3 +199,13 @@ def test_a_sqlite_backup_restores_into_either_database(tmp_path, database):
     with again.state.portal.db() as db:
         ids = [s.id for s in db.scalars(select(Submission).order_by(Submission.id))]
     assert ids == list(range(1, len(ids) + 1)) and len(ids) == len(state(world.app)["submissions"]) + 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_backup_file_that_is_not_there_is_said_so(tmp_path, lang):
+    """A mistyped backup name: it is missing, not "not a tongji portal backup ([Errno 2] No such file ...)"."""
+    result = invoke("--lang", lang, "serve", "restore", tmp_path / "门户备份.zip", "--data", tmp_path / "restored")
+    assert result.exit_code == 2
+    assert result.output.strip() == {"zh": f"错误：备份文件不存在：{tmp_path / '门户备份.zip'}",
+                                     "en": f"Error: Backup file not found: {tmp_path / '门户备份.zip'}"}[lang]
+    assert not (tmp_path / "restored").exists()

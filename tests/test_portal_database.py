@@ -247,3 +247,12 @@ def test_a_migration_that_copies_a_table_others_refer_to_keeps_their_rows(old, t
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again for the portal
     engine.dispose()
+
+
+def test_the_default_database_is_named_by_its_path_as_typed(tmp_path):
+    """`tongji serve migrate --data 门户数据` (guide section 13): the message names the SQLite file by its path, not
+    by a URL with the folder's Chinese %-quoted (sqlite:////…/%E9%97%A8%E6%88%B7%E6%95%B0%E6%8D%AE/portal.db)."""
+    data = tmp_path / "2025 年报" / "门户数据"
+    result = run("serve", "migrate", "--data", str(data))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"数据库 sqlite:///{data / 'portal.db'} 原是空库，已建立最新结构 {head()}"

@@ -46,6 +46,26 @@ def test_a_deadline_in_an_implausible_year_is_said(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "截止日期“9999-12-31”不在 2000 年至 2100 年之间" in result.output
 
 
+@pytest.mark.parametrize("taken", [True, False], ids=["in-use", "out-of-range"])
+def test_a_port_that_cannot_be_listened_on_is_one_line_and_exit_2(tmp_path, monkeypatch, taken):
+    """A port another program holds (an earlier portal still running), or none at all (99999): said before the
+    portal says it is running, not an internal error with uvicorn's traceback (exit 3)."""
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kw: None)  # had it started, the test ends all the same
+    world = make_world(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1] if taken else 99999
+        result = run("serve", "-r", str(world.city.registry), "-p", "2025", "--data", str(tmp_path / "d"),
+                     "--port", str(port))
+    assert result.exit_code == 2, result.output
+    why = "已被占用（门户可能已经在运行）" if taken else "应在 1 到 65535 之间"
+    assert result.output.strip() == f"错误：无法在 127.0.0.1:{port} 上启动门户：端口{why}，可用 --port 换一个端口"
+    assert "已启动" not in result.output
+
+
 def test_a_unit_code_too_long_for_the_database_is_said_before_anything_is_kept(tmp_path, database):
     world = make_world(tmp_path)
     unit = world.unit()

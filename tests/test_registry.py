@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from tongji import cli
 from tongji.definitions.registry import load_registry, parse_levels
 from tongji.errors import TongjiError
+from tongji.i18n import t
 
 HEADER = "单位代码,单位名称,上级代码,层级,组织类型,所在地区划代码,状态\n"
 GOOD = HEADER + """C,市总,,市,9,330100000000,正常
@@ -99,6 +100,17 @@ def test_registry_refuses_what_it_cannot_trust(tmp_path, rows, message):
     with pytest.raises(TongjiError) as exc:
         load_registry(write(tmp_path, "单位代码,单位名称,上级代码,层级\n" + rows))
     assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "\ufeff"])
+def test_an_empty_registry_file_is_said_so_in_the_users_language(tmp_path, content):
+    """A CSV saved empty (or only blank lines): the reader's own words were English, `empty CSV`, inside the
+    Chinese message."""
+    path = write(tmp_path, content)
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == f"名册文件是空的：{path}"
+    assert t("registry-blank", lang="en", **exc.value.kw) == f"The registry file is empty: {path}"
 
 
 def test_a_registry_may_start_below_the_top_level(tmp_path):

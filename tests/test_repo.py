@@ -38,3 +38,16 @@ def test_no_module_extends_a_message_table_at_import():
     found = [p.relative_to(ROOT).as_posix() for p in (ROOT / "src").rglob("*.py")
              if pattern.search(p.read_text(encoding="utf-8"))]
     assert not found, f"extend i18n.MESSAGES at import time: {found}"
+
+
+def test_the_readme_names_every_option_of_the_library_calls():
+    """The README's English section says it gives the library calls with every option by name."""
+    import inspect
+
+    import tongji
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    for call in (tongji.validate, tongji.rollup):
+        shown = re.search(rf"`tongji\.{call.__name__}\(([^)]*)\)", text).group(1)
+        named = {w.split("=")[0].strip() for w in shown.split(",")} - {"*"}
+        assert named == set(inspect.signature(call).parameters), f"README's tongji.{call.__name__}: {shown}"

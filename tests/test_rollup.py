@@ -618,7 +618,7 @@ def test_a_full_disk_is_a_setup_error(city, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "mkdtemp", full)
     result = invoke("rollup", city.folder, "-r", city.registry, "-p", "2025", "-o", tmp_path / "out", "--all")
     assert result.exit_code == 2, result.output
-    assert result.output.strip() == f"错误：无法写入 {tmp_path / 'out'}：{os.strerror(errno.ENOSPC)}"
+    assert result.output.strip() == f"错误：无法写入 {tmp_path / 'out'}：磁盘已满"
 
 
 def test_revoked_unit_is_listed_not_summed(tmp_path):

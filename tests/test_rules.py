@@ -94,6 +94,25 @@ def test_arithmetic_rule_reports_imbalance_and_all_cells(tmp_path):
     assert report.exit_code == 1
 
 
+def test_imbalance_is_to_the_cent_as_the_message_says(tmp_path):
+    """68900.01 − 68799.50 is 100.50999999999476 in floating point: the issue's diff, and the 差额 of the issue
+    list and its JSON, are 100.51, as the message says, not the float's noise."""
+    import json
+
+    import openpyxl
+
+    from tongji.writing.issue_report import write_report
+
+    report = run(tmp_path / "in", {"JF21": 68900.01})
+    row = report.issues.row(0, named=True)
+    assert (row["rule"], row["diff"]) == ("jf21-balance", 100.51)
+    assert row["message"].endswith("差额 100.51")
+    sheet = openpyxl.load_workbook(write_report(report, tmp_path / "问题清单.xlsx"))["问题清单"]
+    assert [sheet["E2"].value, sheet["L2"].value] == ["jf21-balance", 100.51]
+    listed = json.loads(write_report(report, tmp_path / "问题清单.json").read_text("utf-8"))
+    assert listed["issues"][0]["diff"] == 100.51
+
+
 def test_warning_alone_keeps_the_workbook_but_flags_it(tmp_path):
     report = run(tmp_path, {"HY03": 95, "HY04": 41})
     assert report.flatten(["cell", "rule", "severity"]) == [[cell_of("HY04"), "hy04-le-hy02", "警告"]]

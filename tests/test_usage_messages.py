@@ -25,6 +25,12 @@ def tongji(*args: str) -> subprocess.CompletedProcess:
     (["validate", "x", "--report"], "用法错误：选项 --report 后面需要一个值（用 --help 查看用法）"),
     (["demo", "--units", "abc"], "用法错误：--units 的值不对：应为整数（用 --help 查看用法）"),
     (["--lang", "en", "validate"], "Usage error: Missing argument 'paths'. (see --help)"),
+    # a path with a space, not quoted as the guide says: typer's click words it "argument(s)"
+    (["template", "-r", "名册.csv", "-p", "2025", "-o", "2025", "年报/模板"],
+     "用法错误：多余的参数：年报/模板（路径里有空格时，要用英文引号括起来）（用 --help 查看用法）"),
+    # a global option and no command, as `tongji --plugins-dir 插件` without the `plugins` of guide section 11
+    (["--plugins-dir", "."], "用法错误：缺少命令（用 --help 查看用法）"),
+    (["--lang", "zh"], "用法错误：缺少命令（用 --help 查看用法）"),
     (["--lang", "fr", "validate", "x"], "错误：界面语言只能是 zh（中文）或 en（英文），不是 fr"),
 ])
 def test_usage_mistakes_are_one_line_in_the_users_language(args, line):

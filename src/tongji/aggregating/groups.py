@@ -16,7 +16,7 @@ import polars as pl
 from openpyxl.utils import get_column_letter
 
 from tongji.aggregating.summary import KIND_BENJI, round_total, stack
-from tongji.checking.rules import fmt_number
+from tongji.checking.rules import fmt_number, imbalance
 from tongji.definitions import Spec
 from tongji.definitions.expr import Expr, to_polars
 from tongji.definitions.groupings import Grouping
@@ -110,7 +110,7 @@ def balance_issues(unit: str, name: str, found: list[tuple[str, str, float, floa
         params = {"grouping": grouping, "name": spec.rows[code].name, "sum": fmt_number(got),
                   "total": fmt_number(total)}
         out.append(issue_row("", unit, "groups-unbalanced", params, code=code, name=spec.rows[code].name,
-                             diff=got - total) | {"unit_name": name})
+                             diff=imbalance(got - total)) | {"unit_name": name})
     return out
 
 

@@ -15,6 +15,7 @@ from tongji.checking.workbook_checks import read_values
 from tongji.definitions import Spec
 from tongji.definitions.codes import canonical_version, normalize_period, period_span
 from tongji.definitions.expr import previous_column
+from tongji.definitions.registry import Registry
 from tongji.errors import TongjiError
 from tongji.i18n import MESSAGE_LANG
 from tongji.issues.catalog import BUILTIN, Catalog
@@ -34,10 +35,12 @@ class Previous(NamedTuple):
     span: str | None = None  # how last period stands to this one (codes.period_span); None: not known
 
 
-def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Previous:
-    """Last period's summary workbook (which must be of an earlier period of the same kind). One of an older
-    template version is read through its concordance (domain.md §11), with the notice previous-old-version; the
-    lines that were 是/否 of each union then and count units now (JH03–JH10 of 2026.1) get no 同比."""
+def read_previous(path: str | Path, spec: Spec, period: str | None = None, registry: Registry | None = None,
+                  unit: str | None = None) -> Previous:
+    """Last period's summary workbook (which must be of an earlier period of the same kind, and of `unit` or a
+    union above it in `registry`, when given). One of an older template version is read through its concordance
+    (domain.md §11), with the notice previous-old-version; the lines that were 是/否 of each union then and count
+    units now (JH03–JH10 of 2026.1) get no 同比."""
     from tongji.aggregating.summary import read_detail
 
     path = Path(path)
@@ -54,6 +57,9 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None) -> Pr
     earlier = normalize_period(str(row.get("FM04") or ""))
     if period and (earlier is None or len(earlier) != len(period) or earlier >= period):
         raise TongjiError("previous-period", path=path, found=row.get("FM04"), period=period, blank=("found",))
+    if registry is not None and unit is not None and str(row.get("FM02") or "") not in _lineage(registry, unit):
+        # a sibling's or a child's summary holds none (or part) of this node's units: every 上期数 came out 0
+        raise TongjiError("previous-other-unit", path=path, found=row.get("FM02"), unit=unit, blank=("found",))
     totals = {r.code: row.get(r.code) or 0.0 for r in spec.numeric_rows()}
     old = spec.versions.get(canonical_version(row.get("FM12") or ""))
     # a line last period's summary did not have is blank, not 0: nothing jumped from 0, no prev() rule is judged
@@ -94,6 +100,14 @@ def period_issues(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec, span:
     df = df.with_columns([pl.lit(None, pl.Float64).alias(previous_column(c)) for c in _numeric(spec)
                           if previous_column(c) not in df.columns])  # a line last period's form did not have
     return _rule_issues(df, spec, span) + _jumps(df, spec)
+
+
+def _lineage(registry: Registry, unit: str) -> list[str]:
+    """`unit` and every union above it in `registry`."""
+    chain = [unit]
+    while (row := registry.get(chain[-1])) and row["上级代码"]:
+        chain.append(row["上级代码"])
+    return chain
 
 
 def _numeric(spec: Spec) -> list[str]:

@@ -64,7 +64,7 @@ def rollup(
     """
     ctx = Context.build(inputs, registry=_registry(registry, unit), period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
-                        on_files=on_files, deadline=deadline)
+                        on_files=on_files, deadline=deadline, unit=unit)
     if received is not None:
         ctx.received = dict(received)
         if deadline is None:  # the caller judged lateness: its having no deadline is none, not the configured one
@@ -116,7 +116,7 @@ def rollup_all(
     """
     ctx = Context.build(inputs, registry=_registry(registry, unit), period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
-                        on_files=on_files, deadline=deadline)
+                        on_files=on_files, deadline=deadline, unit=unit)
     return ctx.summarize_all(unit)
 
 
@@ -150,7 +150,7 @@ def rollup_each(
     """
     ctx = Context.build(inputs, registry=_registry(registry, unit), period=period, include_errors=include_errors,
                         prefer_latest=prefer_latest, previous=previous, spec=spec, workers=workers, tick=tick,
-                        on_files=on_files, deadline=deadline)
+                        on_files=on_files, deadline=deadline, unit=unit)
     return ctx.each_summary(unit)
 
 

@@ -54,7 +54,7 @@ from tongji.definitions.codes import SUMMARY, canonical_period
 from tongji.definitions.forms import parse_deadline
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
-from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row
+from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row, with_names
 from tongji.plugins import load_spec
 from tongji.reading.discover import path_of
 from tongji.reading.workers import Executor
@@ -111,7 +111,7 @@ class Context:
         workers: int | Executor = 1,
         tick: Callable[[], None] | None = None,
         on_files: Callable[[int], None] | None = None,
-        deadline: str | date | None = None,
+        deadline: str | date | None = None, unit: str | None = None,  # unit: the node asked for, if one
     ) -> Context:
         """Read and validate every input once (the arguments are rollup_all's)."""
         spec = spec or load_spec()
@@ -121,7 +121,7 @@ class Context:
         registry = registry if isinstance(registry, Registry) else load_registry(registry)
         spec.check_levels(registry.levels)
         period = canonical_period(period)
-        last = read_previous(previous, spec, period) if previous is not None else None
+        last = read_previous(previous, spec, period, registry, unit) if previous is not None else None
         prev = last.detail if last else None
         report = validate(inputs, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
                           on_files=on_files)
@@ -415,6 +415,6 @@ class Context:
             resolved = [b["unit"] for b in self.by_file.values() if b["superseded"]]  # not a tie of dates
             base = base.filter((pl.col("rule") != "duplicate-unit") | ~pl.col("unit").is_in(resolved))
             extra = extra + [issue_row(f, self.by_file[f]["unit"], "superseded") for f in sorted(superseded)]
-        rows = extra + [i for i in self.extra_issues if i["file"] in files]
+        rows = with_names(extra + [i for i in self.extra_issues if i["file"] in files], self.registry)
         return pl.concat([base, pl.DataFrame(rows, schema=ISSUE_COLUMNS)]) if rows else base
 

@@ -100,6 +100,12 @@ def fmt_number(v: float | None) -> str:
     return f"{v:.2f}"
 
 
+def imbalance(diff: float | None) -> float | None:
+    """A rule's left − right as its message gives it, to the cent: 8625.96 − 8525.96 is 99.99999999999636 in
+    floating point, and the issue list's 差额 column showed that beside a message saying 差额 100."""
+    return None if diff is None else round(diff, 2)
+
+
 def rule_params(rule: Rule, values: dict[str, float | None], left: float, right: float,
                 diff: float) -> dict[str, str]:
     """The params of a failed rule's issue: the sides and every indicator its messages quote, as written there

@@ -10,7 +10,7 @@ import polars as pl
 
 from tongji.aggregating.summary import Summary, as_written, workbook_name
 from tongji.checking.plugin_checks import plugin_issues
-from tongji.checking.rules import evaluate, fmt_number, rule_params, within_summed
+from tongji.checking.rules import evaluate, fmt_number, imbalance, rule_params, within_summed
 from tongji.definitions import Spec
 from tongji.definitions.registry import Registry
 from tongji.i18n import MESSAGE_LANG
@@ -69,7 +69,7 @@ def totals_issues(summaries: list[Summary], spec: Spec) -> pl.DataFrame:
             "cells": [cells[c] for c in involved if c in cells], "code": first, "name": spec.rows[first].name,
             "value": fmt_number(values[pos].get(first)), "message": kinds[rid].text(MESSAGE_LANG, **params),
             "params": kinds[rid].params_json(**params),
-            "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None,
+            "diff": imbalance(diff) if rule.check.cmp in ("=", "<=", ">=", "≈") else None,
             "explained": "；".join(notes) if notes and rule.severity != "错误" else None,
         })
     return pl.DataFrame(rows, schema=ISSUE_COLUMNS)

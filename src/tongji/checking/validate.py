@@ -13,7 +13,7 @@ import polars as pl
 from tongji.checking.cover import batch_cover_issues
 from tongji.checking.peers import peer_issues
 from tongji.checking.plugin_checks import plugin_issues
-from tongji.checking.rules import fmt_number, within_summed
+from tongji.checking.rules import fmt_number, imbalance, within_summed
 from tongji.checking.where import Where
 from tongji.checking.workbook_checks import ISSUE_FRAME, check_chunk, code_names, died_checked, issue_frame
 from tongji.definitions import Spec
@@ -140,7 +140,8 @@ def _summary_issues(wide: pl.DataFrame, where: Where, spec: Spec, files: list[Pa
             rows.append({"file_id": fid, "severity": kind.severity, "rule": kind.code,
                          "sheet": sheet, "ref": ref, "code": code, "value": fmt_number(total),
                          "message": kind.text(MESSAGE_LANG, **params), "params": kind.params_json(**params),
-                         "diff": total - detail_sum, "cells": [f"{sheet}!{ref}"] if ref else [], "explained": None})
+                         "diff": imbalance(total - detail_sum), "cells": [f"{sheet}!{ref}"] if ref else [],
+                         "explained": None})
     return issue_frame(rows)
 
 
@@ -153,7 +154,8 @@ def _groups_rows(fid: int, found: list, spec: Spec) -> list[dict]:
         sheet, _, ref = cell.partition("!")
         rows.append({"file_id": fid, "severity": kind.severity, "rule": kind.code, "sheet": sheet, "ref": ref,
                      "code": code, "value": fmt_number(got), "message": kind.text(MESSAGE_LANG, **params),
-                     "params": kind.params_json(**params), "diff": got - total, "cells": [cell], "explained": None})
+                     "params": kind.params_json(**params), "diff": imbalance(got - total), "cells": [cell],
+                     "explained": None})
     return rows
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from tongji.checking.cover import cover_issues
-from tongji.checking.rules import evaluate, fmt_number, rule_params
+from tongji.checking.rules import evaluate, fmt_number, imbalance, rule_params
 from tongji.checking.schema import schema_failures
 from tongji.checking.versions import not_on_form, old_flags, read_through
 from tongji.checking.where import chunk_layout, cover_otherwise, typed_otherwise
@@ -268,7 +268,7 @@ def _rule_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec, scopes: di
             "file_id": fid, "severity": rule.severity, "rule": rid, "sheet": first[0], "ref": first[1],
             "code": rule.check.codes[0], "value": first[2],
             "message": kinds[rid].text(MESSAGE_LANG, **params), "params": kinds[rid].params_json(**params),
-            "diff": diff if rule.check.cmp in ("=", "<=", ">=", "≈") else None,
+            "diff": imbalance(diff) if rule.check.cmp in ("=", "<=", ">=", "≈") else None,
             "cells": [f"{w[0]}!{w[1]}" for w in found],
             "explained": "；".join(notes) if notes and rule.severity != "错误" else None,
         })

@@ -32,6 +32,29 @@ def workers() -> int:
     return max(1, int(env)) if env.isdecimal() else min(os.cpu_count() or 1, MAX_WORKERS)
 
 
+def check_address(host: str, port: int) -> None:
+    """Refuse, before the portal says it is running, an address uvicorn could not listen on: it would fail after
+    saying so, with its traceback and exit code 3. A port another program holds (an earlier portal still
+    running), no port at all, or an address this machine does not have."""
+    import errno
+    import socket
+
+    address = f"{host}:{port}"
+    if not 0 < port < 65536:
+        raise TongjiError("serve-port-range", address=address)
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is free
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise TongjiError("serve-port-busy", address=address) from None
+        if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+            raise TongjiError("serve-host", address=address) from None
+        raise TongjiError("serve-address", address=address, detail=exc.strerror or exc) from None
+
+
 DASK_HELP = "Dask 集群调度器地址（如 tcp://10.0.0.5:8786；也可设 TONGJI_DASK）：在集群各节点上读取并审核工作簿"
 SEND_BYTES_HELP = "把工作簿内容发给 Dask 各节点（各节点看不到同一共享路径时用）"
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tongji.cli.common import console, friendly, progress, shown, workers
+from tongji.cli.common import check_address, console, friendly, progress, shown, workers
 from tongji.cli.samples_command import sample_generator
 from tongji.cli.validate_command import show
 from tongji.i18n import lang, t
@@ -73,6 +73,7 @@ def _serve(con, data: Path, host: str, port: int, database: str | None = None) -
 
     from tongji.portal.demo_state import DEMO_PASSWORD, demo_portal
 
+    check_address(host, port)  # before the demo database is filled, which takes a while
     app = demo_portal(data, lang(), workers(), database)
     registry = app.state.portal.registry
     district = registry.children(registry.roots()[0])[0]

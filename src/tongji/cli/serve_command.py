@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console, friendly, shown
+from tongji.cli.common import check_address, console, friendly, shown
 from tongji.errors import TongjiError
 from tongji.i18n import lang
 
@@ -46,6 +46,7 @@ def serve_command(
     from tongji.portal.processes import check_workers, serve
 
     check_workers(workers, database_url(data, database))
+    check_address(host, port)
     # made here first even with workers: the database is migrated once and a setup mistake is one line
     app = create_app(registry, period, data=data, database=database, deadline=deadline, lang=lang(),
                      check_process=workers == 1 and (os.cpu_count() or 1) > 1)

@@ -10,8 +10,11 @@ _MESSAGES = [
     (r"Missing option '(?P<a>.+?)'\.", "缺少选项 {a}"),
     (r"No such option: (?P<a>\S+)(?: \(Possible options: (?P<b>.+)\)| Did you mean (?P<c>\S+)\?)?", "没有选项 {a}"),
     (r"No such command '(?P<a>.+?)'\.(?: Did you mean '(?P<c>.+?)'\?)?", "没有命令 {a}"),
+    (r"Missing command\.", "缺少命令"),
     (r"Option '(?P<a>.+?)' requires an argument\.", "选项 {a} 后面需要一个值"),
-    (r"Got unexpected extra arguments? \((?P<a>.+)\)", "多余的参数：{a}"),
+    # typer's own click says "argument(s)"; the usual cause is a path with a space, not quoted
+    (r"Got unexpected extra argument(?:s|\(s\))? \((?P<a>.+)\)",
+     "多余的参数：{a}（路径里有空格时，要用英文引号括起来）"),
     (r"Invalid value for '(?P<a>.+?)': (?P<v>.+)", "{a} 的值不对：{v}"),
 ]
 _VALUES = [

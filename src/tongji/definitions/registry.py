@@ -169,7 +169,11 @@ def _read(path: Path) -> pl.DataFrame:
                 continue
         else:
             raise ValueError("编码无法识别")
+        if not text.strip():  # polars would say `empty CSV`, in English whatever --lang says
+            raise TongjiError("registry-blank", path=path)
         return pl.read_csv(text.encode(), infer_schema=False)
+    except TongjiError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is one setup message
         raise TongjiError("registry-unreadable", path=path, detail=str(exc).splitlines()[0][:200]) from None
 

@@ -33,6 +33,12 @@ def issue_row(file: str, unit: str, rule: str, params: dict | None = None, *, va
             "params": kind.params_json(variant, **params), "diff": diff, "explained": None}
 
 
+def with_names(rows: list[dict], registry) -> list[dict]:
+    """`rows` (issue_row's) with their unit's 单位名称 from `registry` where they have none: the issues a rollup
+    finds itself (a cross-period error, a unit that sent nothing) name their unit as a workbook's issues do."""
+    return [r | {"unit_name": r.get("unit_name") or (registry.get(r["unit"]) or {}).get("单位名称", "")} for r in rows]
+
+
 @dataclass
 class ValidationReport:
     """`issues`: one row per problem (columns ISSUE_COLUMNS). `workbooks`: one row per file with

@@ -135,6 +135,8 @@ def _sha256(path: Path) -> str:
 
 def restore(archive: Path, data: Path, database: str | None = None) -> Made:
     archive, data = Path(archive), Path(data)
+    if not archive.is_file():  # a mistyped name: not "not a backup ([Errno 2] No such file ...)"
+        raise TongjiError("restore-missing", path=archive)
     try:
         z = zipfile.ZipFile(archive)
     except (OSError, zipfile.BadZipFile) as exc:

@@ -39,11 +39,15 @@ def connect(url: str) -> Engine:
 
 
 def shown_url(url: str) -> str:
-    """The URL as it may be printed: without its password."""
+    """The URL as it may be printed: without its password; a SQLite file by its path, which rendering would
+    %-quote (a 门户数据 folder read %E9%97%A8%E6%88%B7…)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return url
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return f"sqlite:///{parsed.database}"
+    return parsed.render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(connection, _record) -> None:

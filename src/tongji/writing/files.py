@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import io
 import os
@@ -30,11 +31,24 @@ FIXED_TIME = dt.datetime(2000, 1, 1)  # stands in for "now" inside files, so rer
 ExtraRows = dict[str, tuple[list[tuple[int, Iterable[bytes]]], str]]
 
 
+# the system words its reasons in English whatever --lang says, and "File exists" does not tell a user that the
+# output folder they named is a file: the common reasons are said in the user's language
+_REASONS = {errno.EEXIST: "output-not-folder", errno.ENOTDIR: "output-not-folder", errno.ENOSPC: "output-disk-full",
+            errno.EDQUOT: "output-disk-full"}
+
+
+def unwritable(path: Path, exc: OSError) -> TongjiError:
+    """The setup error for an output `path` the system would not write (`exc`)."""
+    key = _REASONS.get(exc.errno)
+    return TongjiError(key, path=path) if key else TongjiError("output-unwritable", path=path,
+                                                               detail=exc.strerror or exc)
+
+
 def ensure_dir(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TongjiError("output-unwritable", path=folder, detail=exc.strerror or exc) from None
+        raise unwritable(folder, exc) from None
     if not os.access(folder, os.W_OK):
         raise TongjiError("output-no-permission", path=folder)
     return folder
@@ -48,14 +62,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=PARTIAL, suffix=target.suffix, dir=target.parent)
     except OSError as exc:  # a full disk, or no inodes left: the folder exists but takes no new file
-        raise TongjiError("output-unwritable", path=target, detail=exc.strerror or exc) from None
+        raise unwritable(target, exc) from None
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
         os.replace(tmp, target)
     except OSError as exc:
-        raise TongjiError("output-unwritable", path=target, detail=exc.strerror or exc) from None
+        raise unwritable(target, exc) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -28,7 +28,15 @@ from tongji.errors import TongjiError
 from tongji.i18n import chosen
 from tongji.issues.catalog import Catalog
 from tongji.reading.discover import PARTIAL
-from tongji.writing.files import atomic_path, ensure_dir, save_workbook, save_zip, write_bytes, write_pieces
+from tongji.writing.files import (
+    atomic_path,
+    ensure_dir,
+    save_workbook,
+    save_zip,
+    unwritable,
+    write_bytes,
+    write_pieces,
+)
 from tongji.writing.form_layout import UNSAFE_IN_NAMES
 from tongji.writing.issue_report import csv_frame
 from tongji.writing.summary_book import summary_parts
@@ -69,7 +77,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
     try:
         stage = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}stage-", dir=out_dir))
     except OSError as exc:  # a full disk, or no inodes left
-        raise TongjiError("output-unwritable", path=out_dir, detail=exc.strerror or exc) from None
+        raise unwritable(out_dir, exc) from None
     try:
         totals = parquet_bytes(summary.totals)
         staged = [*write_parquet(summary, stage, spec, totals),
@@ -110,7 +118,7 @@ def _move(staged: list[Path], finals: list[Path]) -> None:
         try:
             os.replace(src, dst)
         except OSError as exc:
-            raise TongjiError("output-unwritable", path=dst, detail=exc.strerror or exc) from None
+            raise unwritable(dst, exc) from None
 
 
 def _claim(made_by: dict[str, str], name: str, fmt: str, writers: dict) -> None:
