@@ -108,6 +108,15 @@ def test_english(batch, args):
     assert "Female employees (101) exceed employees (100)" in result.output
 
 
+@pytest.mark.parametrize(("lang", "mark"), [("en", "warning (explained)"), ("zh", "警告（已说明）")])
+def test_an_explained_warning_is_marked_in_the_language_of_the_run(tmp_path, lang, mark):
+    make_workbook(tmp_path / "a.xlsx", {"HY04": 45}, notes={"HY04": "含退休女职工"})  # 45 女会员 > 40 女职工
+    result = invoke("--lang", lang, "validate", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert mark in result.output
+    assert "（Explained）" not in result.output
+
+
 def test_usage_and_setup_errors_exit_2(batch, tmp_path):
     cases = [
         (("validate", tmp_path / "nowhere"), "路径不存在"),

@@ -254,6 +254,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col-severity": ("严重程度", "Severity"), "col-cell": ("单元格", "Cell"), "col-code": ("指标", "Indicator"),
     "col-message": ("问题说明", "Message"), "col-diff": ("差额", "Imbalance"),
     "explained": ("已说明：{note}", "explained: {note}"),
+    "explained-mark": ("（已说明）", " (explained)"),  # after a warning's severity, as the portal shows it
     # demo
     "demo-summary-previous": (
         "{level}汇总 {name}：采用 {accepted}/{expected} 份，及时率 {timely}，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
