@@ -135,6 +135,21 @@ def test_usage_and_setup_errors_exit_2(batch, tmp_path):
     assert result.exit_code == 2 and "没有找到任何工作簿" in result.output
 
 
+def test_lists_in_setup_errors_are_joined_in_english_in_english(tmp_path):
+    registry = tmp_path / "名册.csv"
+    registry.write_text("单位代码,单位名称,上级代码,层级\n1,市总,,市\n2,区总,1,区\n3,街道,2,街道\n4,工会,3,基层\n",
+                        encoding="utf-8")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    result = invoke("--lang", "en", "rollup", tmp_path / "a", "-r", registry, "-p", "2025", "-o", tmp_path / "out",
+                    "--unit", "1", "-f", "html,pdf")
+    assert result.exit_code == 2
+    assert "Error: No output format named html, pdf (available: csv, json, parquet, xlsx)" in result.output
+    result = invoke("--lang", "en", "validate", tmp_path / "a", tmp_path / "b")
+    assert result.exit_code == 2
+    assert f"Error: No workbooks found in: {tmp_path / 'a'}, {tmp_path / 'b'}" in " ".join(result.output.split())
+
+
 def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

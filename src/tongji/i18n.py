@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # polars is imported where frames are rendered: `tongji --help` needs none of it
@@ -35,9 +35,29 @@ def chosen(language: str | None = None) -> str:
     return language if language in ("zh", "en") else lang()
 
 
+class Items:
+    """A list put into a message, joined when the message is made: 甲、乙 in Chinese, "a, b" in English; past
+    `few` items, how many there are in all. An item given as a (Chinese, English) pair is said in either."""
+
+    def __init__(self, items: Iterable[object], few: int | None = None):
+        self.items, self.few = list(items), few
+
+    def text(self, lang: str) -> str:
+        en = lang == "en"
+        shown = self.items[:self.few] if self.few else self.items
+        words = [str(i[1] if en else i[0]) if isinstance(i, tuple) else str(i) for i in shown]
+        more = t("items-more", lang=lang, n=len(self.items)) if len(shown) < len(self.items) else ""
+        return (", " if en else "、").join(words) + more
+
+    def __str__(self) -> str:
+        return self.text(lang())
+
+
 def t(key: str, /, lang: str | None = None, **kw: object) -> str:
     zh, en = MESSAGES[key]
-    return (en if chosen(lang) == "en" else zh).format(**kw)
+    language = chosen(lang)
+    kw = {k: v.text(language) if isinstance(v, Items) else v for k, v in kw.items()}
+    return (en if language == "en" else zh).format(**kw)
 
 
 def render(key: str, lang: str, params: Mapping[str, object] | None = None) -> str:
@@ -241,6 +261,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units} grassroots unions, {members} members ({rate}) → {path}",
     ),
     "and-more": (" 等共 {n} 项", " … {n} in all"),
+    "items-more": (" 等 {n} 项", " … {n} in all"),  # after the first few of a list (i18n.Items)
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
     "col-state": ("状态", "State"), "plugin-ok": ("正常", "ok"),
     "plugin-created": ("已创建插件项目 {path}：pip install -e {path} 后由 tongji 自动加载；pytest {path} 运行其测试", "Created plugin project {path}: pip install -e {path} and tongji loads it; pytest {path} runs its test"),

@@ -12,7 +12,7 @@ import typer
 
 from tongji.cli.common import DASK_HELP, LEVELS_HELP, SEND_BYTES_HELP, console, executor, friendly, progress, shown
 from tongji.errors import TongjiError
-from tongji.i18n import lang, t
+from tongji.i18n import Items, lang, t
 from tongji.writing.paths import refuse_overlap, refuse_replacing
 from tongji.writing.text import terminal_safe
 
@@ -132,7 +132,7 @@ def _check_formats(formats: list[str]) -> None:
     writers = host().writers
     unknown = [f for f in formats if f not in writers]
     if unknown:
-        raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
+        raise TongjiError("unknown-format", name=Items(unknown), known=Items(sorted(writers)))
 
 
 def _percent(value: float | None) -> str:
