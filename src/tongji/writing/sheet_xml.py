@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 import polars as pl
 from openpyxl.utils import get_column_letter
 
-from tongji.aggregating.completeness import UNITS_HEADERS
+from tongji.aggregating.completeness import UNITS_HEADERS, per_child_in
 from tongji.aggregating.groups import CODE_ROW
 from tongji.aggregating.summary import Summary, as_written
 from tongji.definitions import Spec
@@ -93,7 +93,7 @@ def per_child_rows(per_child: pl.DataFrame, cols: list[str], lang: str, looks: d
     refs = letters(len(cols))
     styles = [looks["rate"] if c.endswith("_rate") else 0 for c in cols]
     out = [header(1, [header_label(COMPLETENESS_HEADERS, c, lang) for c in cols], looks["bold"])]
-    for r, values in enumerate(columns(per_child, cols), start=2):
+    for r, values in enumerate(columns(per_child_in(per_child, lang), cols), start=2):
         out.append(row(r, [cell(f"{L}{r}", None if v == "" else v, s, looks)
                            for L, v, s in zip(refs, values, styles, strict=True)]))
     return "".join(out)

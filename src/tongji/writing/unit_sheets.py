@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tongji.aggregating.completeness import COMPLETENESS_SHEET, UNITS_HEADERS
+from tongji.aggregating.completeness import COMPLETENESS_SHEET, UNITS_HEADERS, per_child_in
 from tongji.aggregating.notes import NOTES_SHEET
 from tongji.aggregating.summary import DETAIL_KEYS, DETAIL_SHEET, Summary, continuation, detail_keys
 from tongji.definitions import Spec
@@ -341,7 +341,7 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
     cols, heads = completeness_columns(per_child, units)
     for j, c in enumerate(cols if first else [], start=1):
         ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = BOLD
-    for r, row in enumerate(per_child.select(cols).iter_rows() if first else [], start=2):
+    for r, row in enumerate(per_child_in(per_child, lang).select(cols).iter_rows() if first else [], start=2):
         for j, (c, value) in enumerate(zip(cols, row, strict=True), start=1):
             cell = put(ws, r, j, None if value == "" else value)
             if c.endswith("_rate"):
