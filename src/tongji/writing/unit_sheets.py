@@ -37,6 +37,7 @@ from tongji.writing.issue_report import (
     WRAPPED,
     flat_issues,
     header_label,
+    severities_in,
     write_table,
 )
 from tongji.writing.printing import table_pages
@@ -80,7 +81,7 @@ def unit_sheets(wb: Workbook, summary: Summary, spec: Spec, lang: str) -> ExtraR
     rows |= spread(wb, COMPLETENESS_SHEET, summary.units, SHEET_ROWS - 1,
                    lambda ws, part, n: completeness_sheet(ws, summary, part, lang, n == 1),
                    first=max(SHEET_ROWS - summary.completeness.height - 3, 0))
-    spread(wb, ISSUES_SHEET, flat_issues(summary.issues), SHEET_ROWS - 1,
+    spread(wb, ISSUES_SHEET, flat_issues(severities_in(summary.issues, lang)), SHEET_ROWS - 1,
            lambda ws, part, n: write_table(ws, part, HEADERS, "severity", lang, WRAPPED))
     return rows
 
