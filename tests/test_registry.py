@@ -191,3 +191,13 @@ def test_the_lists_in_a_registry_error_are_joined_in_the_language_it_is_read_in(
     assert str(exc.value) == zh
     monkeypatch.setattr(i18n, "_lang", "en")
     assert str(exc.value) == en
+
+
+def test_a_registry_in_an_unknown_encoding_is_said_so_in_the_language_it_is_read_in(tmp_path, monkeypatch):
+    path = tmp_path / "名册.csv"
+    path.write_bytes(b"\xff\xfe\xff\xff,\xff\n")  # neither UTF-8 nor GBK
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == f"名册文件无法读取：{path}（编码无法识别）"
+    monkeypatch.setattr(i18n, "_lang", "en")
+    assert str(exc.value) == f"Registry cannot be read: {path} (its text encoding is neither UTF-8 nor GBK)"

@@ -149,6 +149,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-deadline": ("报送截止日期“{value}”格式不对，应为 2026-01-20 这样的日期", "Deadline '{value}' is malformed: use a date like 2026-01-20"),
     "registry-missing": ("名册文件不存在：{path}", "Registry file not found: {path}"),
     "registry-unreadable": ("名册文件无法读取：{path}（{detail}）", "Registry cannot be read: {path} ({detail})"),
+    "registry-encoding": ("名册文件无法读取：{path}（编码无法识别）", "Registry cannot be read: {path} (its text encoding is neither UTF-8 nor GBK)"),
     "registry-empty": ("名册中没有任何单位（只有表头）：{path}", "The registry lists no units (only a header): {path}"),
     "registry-formula": ("名册 {path} 的 {cell} 是公式：公式未计算时读出为空，请把名册“粘贴为数值”后再用", "Cell {cell} of registry {path} is a formula: uncalculated, it reads as blank; paste the registry as values first"),
     "registry-no-parent": ("名册中这些单位不在最高层级，却没有上级代码：{items}", "These registry units are below the top level but have no parent code: {items}"),

@@ -175,8 +175,10 @@ def _read(path: Path) -> pl.DataFrame:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ValueError("编码无法识别")
+            raise UnicodeError  # neither UTF-8 nor GBK
         return pl.read_csv(text.encode(), infer_schema=False)
+    except UnicodeError:
+        raise TongjiError("registry-encoding", path=path) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is one setup message
         raise TongjiError("registry-unreadable", path=path, detail=str(exc).splitlines()[0][:200]) from None
 
