@@ -27,6 +27,15 @@ def _default_plugins():
 
 
 @pytest.fixture(autouse=True)
+def _cli_commands():
+    """The CLI's subcommands are added to its app on the first main() (lazily, for a quick --help); a test driving
+    `cli.app` with CliRunner must not depend on an earlier test in its worker process having done so."""
+    from tongji import cli
+
+    cli._register()
+
+
+@pytest.fixture(autouse=True)
 def _chinese(monkeypatch):
     """Every test starts in Chinese: --lang en sets a module-level language that must not leak."""
     monkeypatch.delenv("TONGJI_LANG", raising=False)

@@ -300,6 +300,7 @@ def test_english_headers_and_comments(tmp_path, monkeypatch):
     wb = openpyxl.load_workbook(annotate_workbook(src, sample_issues(src), tmp_path / "out.xlsx"))
     rows = list_rows(wb)
     assert rows[0][:5] == ("No.", "Severity", "Rule", "Sheet", "Cell")
+    assert rows[0][9] == "Imbalance"  # 差额, named as in the issue list and on the terminal
     assert rows[1][1] == "error"
     assert "[error] hy04-le-hy03: " in wb["会员"]["D9"].comment.text
 

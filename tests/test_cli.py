@@ -108,6 +108,15 @@ def test_english(batch, args):
     assert "Female employees (101) exceed employees (100)" in result.output
 
 
+@pytest.mark.parametrize(("lang", "mark"), [("en", "warning (explained)"), ("zh", "警告（已说明）")])
+def test_an_explained_warning_is_marked_in_the_language_of_the_run(tmp_path, lang, mark):
+    make_workbook(tmp_path / "a.xlsx", {"HY04": 45}, notes={"HY04": "含退休女职工"})  # 45 女会员 > 40 女职工
+    result = invoke("--lang", lang, "validate", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert mark in result.output
+    assert "（Explained）" not in result.output
+
+
 def test_usage_and_setup_errors_exit_2(batch, tmp_path):
     cases = [
         (("validate", tmp_path / "nowhere"), "路径不存在"),
@@ -124,6 +133,21 @@ def test_usage_and_setup_errors_exit_2(batch, tmp_path):
     (tmp_path / "empty").mkdir()
     result = invoke("validate", tmp_path / "empty")
     assert result.exit_code == 2 and "没有找到任何工作簿" in result.output
+
+
+def test_lists_in_setup_errors_are_joined_in_english_in_english(tmp_path):
+    registry = tmp_path / "名册.csv"
+    registry.write_text("单位代码,单位名称,上级代码,层级\n1,市总,,市\n2,区总,1,区\n3,街道,2,街道\n4,工会,3,基层\n",
+                        encoding="utf-8")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    result = invoke("--lang", "en", "rollup", tmp_path / "a", "-r", registry, "-p", "2025", "-o", tmp_path / "out",
+                    "--unit", "1", "-f", "html,pdf")
+    assert result.exit_code == 2
+    assert "Error: No output format named html, pdf (available: csv, json, parquet, xlsx)" in result.output
+    result = invoke("--lang", "en", "validate", tmp_path / "a", tmp_path / "b")
+    assert result.exit_code == 2
+    assert f"Error: No workbooks found in: {tmp_path / 'a'}, {tmp_path / 'b'}" in " ".join(result.output.split())
 
 
 def test_unwritable_output_is_a_setup_error(batch, tmp_path):

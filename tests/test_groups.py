@@ -167,6 +167,8 @@ def test_the_sheet_is_written_in_either_language_and_byte_identical(tree, tmp_pa
     assert ws["A5"].value == "Total" and ws["A6"].value == "By type of union"
     assert ws["B6"].value == "Single-employer union"
     assert "Manufacturing" in [c.value for c in ws["B"]] and "Unclassified" in [c.value for c in ws["B"]]
+    note = [c.value for c in ws["A"] if c.value and c.value.startswith("Note:")]
+    assert note and "Unclassified holds units" in note[0] and "未分类" not in note[0]  # the label the sheet shows
 
 
 def test_a_hand_edited_groups_sheet_is_an_error(tree, tmp_path):

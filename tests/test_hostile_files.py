@@ -149,6 +149,8 @@ def test_xls_far_cells_are_screened_before_calamine(tmp_path):
     assert status(report, "damaged.xls") == ([["too-large", "", "错误"]], ["退回"])
     assert status(report, "dims.xls") == ([["unreadable", "", "错误"]], ["退回"])
     assert "尺寸记录超出 .xls 格式的上限" in report.for_file("dims.xls").issues["message"][0]
+    english = report.issues_in("en").filter(report.issues_in("en")["file"].str.ends_with("dims.xls"))["message"][0]
+    assert english.endswith("(technical detail: sheet '封面' declares a size beyond the .xls limits)"), english
 
 
 # --- 3. bounds: zip bombs and the limits as configuration ---------------------------------------

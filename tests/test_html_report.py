@@ -92,6 +92,29 @@ def test_report_written_by_the_plugin(host, city, tmp_path):
     assert set(re.findall(r"https?://[^\s\"']+", page)) == {"http://www.w3.org/2000/svg"}  # a namespace name
 
 
+def test_report_in_english_is_in_english(host, city, tmp_path):
+    """Written with lang "en" (tongji --lang en rollup … --format html), the report's own words are English, as
+    the messages, reasons and group names it shows already are; the names of units and indicators stay as
+    written. In Chinese nothing changes."""
+    summary = top_summary(city)
+    write_summary(summary, tmp_path / "en", load_spec(), ("html",), "en")
+    page = (tmp_path / "en" / REPORT).read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "<title>Trade-union statistics summary: 示例市总工会, 2025</title>" in page
+    for heading in ("Key figures", "Charts", "Indicators", "Grouped breakdown", "Completeness", "Issues"):
+        assert f"<h2>{heading}</h2>" in page, heading
+    assert re.search(r'<tfoot><tr><td colspan="2">Total</td>', page) and "（本级）" not in page
+    assert f"<td>{summary.name} (本级)</td>" in page
+    assert "No issues found (error 0, warning 0, notice 0)." in page
+    assert chart_data(page)["words"] == {"no-data": "no data", "people": "", "total-line": "Total "}
+    visible = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", page, flags=re.S)
+    for word in ("关键数字", "图表", "派生指标", "完整性", "问题清单", "合计", "上期", "同比", "下级单位",
+                 "工会统计汇总报告"):
+        assert word not in visible, word
+    write_summary(summary, tmp_path / "zh", load_spec(), ("html",))
+    chinese = (tmp_path / "zh" / REPORT).read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in chinese and "<h2>关键数字</h2>" in chinese
+
+
 def test_report_shows_the_groups_sheet(host, city, tmp_path):
     """分组 as the workbook has it: a row per grouping and group, whose 会员 add up, grouping by grouping, to the
     总计 at the table's foot and to the summary's total."""

@@ -150,3 +150,40 @@ def test_lists_in_english_messages_are_separated_by_commas(tmp_path):
     old = found.with_columns(pl.col("params").str.replace(r',"files_en":"[^"]*"', ""))
     assert "files_en" not in old["params"][0]
     assert catalog.render(old, "en")["message"][0].endswith("sent several workbooks: a.xlsx、b.xlsx")
+
+
+@pytest.mark.parametrize("stamped", [True, False])
+def test_the_table_per_child_reads_total_and_own_office_in_english(city, tmp_path, stamped):
+    """完整性's first table ends in 合计 and marks the node's own row （本级）: in English, Total and " (本级)",
+    with no full-width bracket. The summary keeps 合计, which a writer may look for."""
+    from tongji.writing.summary_files import write_summary_workbook
+
+    _, summaries = run(city)
+    street = summaries[STREET]
+    own = {"zh": "总工会（本级）", "en": "总工会 (本级)"}
+    for lang, total in (("zh", "合计"), ("en", "Total")):
+        path = write_summary_workbook(street, tmp_path / f"{lang}.xlsx", load_spec(), lang, stamped=stamped)
+        rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(min_row=2, max_row=street.completeness.height + 1,
+                                                                      values_only=True))
+        assert rows[-1][0] == total
+        assert rows[-2][0] == STREET and rows[-2][1].endswith(own[lang])
+    assert street.completeness["child"][-1] == "合计"
+
+
+@pytest.mark.parametrize("stamped", [True, False])
+def test_the_checks_sheet_says_its_severities_in_english_in_english(city, tmp_path, stamped):
+    """校验 has the columns of the issue list, and in English its severities read as the issue list's do: error, not
+    错误 beside an English message; coloured as in Chinese. The summary keeps 错误 for the writers of plugins."""
+    from tongji.writing.summary_files import write_summary_workbook
+
+    _, summaries = run(city)
+    street = summaries[STREET]
+    for lang, error in (("zh", "错误"), ("en", "error")):
+        path = write_summary_workbook(street, tmp_path / f"{lang}.xlsx", load_spec(), lang, stamped=stamped)
+        column = openpyxl.load_workbook(path)["校验"]["D"]
+        assert column[0].value == {"zh": "严重程度", "en": "Severity"}[lang]
+        severities = {c.value for c in column[1:]}
+        assert error in severities
+        assert severities <= {"zh": {"错误", "警告", "提示"}, "en": {"error", "warning", "notice"}}[lang]
+        assert "FFC7CE" in {c.fill.fgColor.rgb[-6:] for c in column[1:] if c.value == error}
+    assert "错误" in street.issues["severity"].to_list()

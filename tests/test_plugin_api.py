@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tongji import i18n
 from tongji.errors import TongjiError
 from tongji.testing import load_plugin, make_city, rollup, validate, write_outputs
 
@@ -205,21 +206,24 @@ def test_a_check_scoped_to_benji_sees_only_benji_workbooks(tmp_path):
     assert kinds == {"本级"}
 
 
-@pytest.mark.parametrize("returned, detail", [
-    ([{"fiel": "x"}], "未知的字段 fiel"),
-    ([{"code": "HY03"}], "缺少 file"),
-    ([{"file": "nowhere.xlsx"}], "不是本次审核的工作簿"),
-    ("oops", "应返回 polars DataFrame"),
+@pytest.mark.parametrize("returned, detail, detail_en", [
+    ([{"fiel": "x"}], "未知的字段 fiel（可用：file、", "unknown fields fiel (known: file, "),
+    ([{"code": "HY03"}], "缺少 file", "no file"),
+    ([{"file": "nowhere.xlsx"}], "不是本次审核的工作簿", "is not a workbook of this validation"),
+    ("oops", "应返回 polars DataFrame", "it should return a polars DataFrame"),
 ])
-def test_a_check_returning_nonsense_is_one_line(tmp_path, returned, detail):
+def test_a_check_returning_nonsense_is_one_line(tmp_path, monkeypatch, returned, detail, detail_en):
     host = load_plugin(Checks(lambda table: returned), name="bad")
     city = make_city(tmp_path, host, streets=(1,))
     with pytest.raises(TongjiError) as exc:
         validate(host, city)
     assert str(exc.value).startswith("插件 bad 的检查 members-round 返回的问题有误") and detail in str(exc.value)
+    monkeypatch.setattr(i18n, "_lang", "en")  # said in English in English, not half in Chinese
+    assert str(exc.value).startswith("Check members-round of plugin bad returned a bad issue: ")
+    assert detail_en in str(exc.value)
 
 
-def test_plugin_error_and_a_plugins_bug_are_one_line(tmp_path):
+def test_plugin_error_and_a_plugins_bug_are_one_line(tmp_path, monkeypatch):
     from tongji.plugin import PluginError
 
     def refuses(table):
@@ -234,6 +238,8 @@ def test_plugin_error_and_a_plugins_bug_are_one_line(tmp_path):
         with pytest.raises(TongjiError) as exc:
             validate(host, make_city(tmp_path / check.__name__, host, streets=(1,)))
         assert str(exc.value) == expected
+    monkeypatch.setattr(i18n, "_lang", "en")
+    assert str(exc.value) == "Plugin say failed in check members-round: ZeroDivisionError: division by zero"
 
 
 def test_a_writer_gets_the_units_with_their_area_and_rates(tmp_path):

@@ -8,7 +8,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from tongji import cli
+from tongji import cli, i18n
 
 RULE = '[[rule]]\nid = "r"\nseverity = "错误"\n'
 GROUPING = '[[grouping]]\nid = "g"\nfield = "FM05"\n'
@@ -164,6 +164,9 @@ def test_a_plugin_commands_failure_names_the_plugin(tmp_path, monkeypatch, capsy
     code, out = main(monkeypatch, capsys, folder, "boom")
     assert code == 2 and "插件 boomer 在 命令 boom 中出错：ZeroDivisionError" in out, out
     assert "内部出错" not in out
+    monkeypatch.setattr(i18n, "_lang", None)  # restored after the test: main() sets the language of the run
+    code, out = main(monkeypatch, capsys, folder, "--lang", "en", "boom")
+    assert code == 2 and "Plugin boomer failed in command boom: ZeroDivisionError" in out, out
     assert main(monkeypatch, capsys, folder, "boomer-stops")[0] == 4  # typer's own exit is the command's to give
     code, out = main(monkeypatch, capsys, folder, "boom", "--n", "x")
     assert code == 2 and "内部出错" not in out  # a usage mistake stays one

@@ -92,6 +92,12 @@ def test_plugins_command_lists_what_each_registered(tmp_path):
     assert result.exit_code == 0, result.output
     assert "hangzhou_internet" in result.output and "指标行：JH.JH31、JH.JH32" in result.output
     assert "配置：留成比例=0.5" in result.output
+    english = CliRunner().invoke(cli.app, ["--lang", "en", "--plugins-dir", str(folder), "plugins"])
+    assert english.exit_code == 0, english.output
+    text = " ".join(english.output.split())
+    assert "rows: JH.JH31, JH.JH32; rules: hz-jh32-le-jh31, hz-jh31-le-jh01" in text
+    assert "configuration: 留成比例=0.5" in text and "built-in" in text
+    assert not [w for w in ("、", "；", "：", "内置", "审核关系", "等共") if w in text]
 
 
 def test_only_the_plugins_asked_for(tmp_path, monkeypatch):

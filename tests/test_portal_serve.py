@@ -92,6 +92,12 @@ def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database
     again = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "2.xlsx"),
                 "--data", str(data), *on)
     assert again.exit_code == 0 and "已生成 0 个账号" in again.output  # nobody's password changes by accident
+    english = run("--lang", "en", "serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o",
+                  str(tmp_path / "en.xlsx"), "--data", str(data), "--reset", *on)
+    assert english.exit_code == 0 and "One-time passwords for" in english.output
+    rows = list(openpyxl.load_workbook(tmp_path / "en.xlsx")["账号清单"].iter_rows(values_only=True))
+    assert rows[0] == ("Unit code", "Unit name", "Level", "Login", "One-time password")
+    logins = {r[3]: r[4] for r in rows[1:]}  # --reset: these are the passwords now
 
     from starlette.testclient import TestClient
 

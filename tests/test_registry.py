@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from tongji import cli
+from tongji import cli, i18n
 from tongji.definitions.registry import load_registry, parse_levels
 from tongji.errors import TongjiError
 from tongji.i18n import t
@@ -161,7 +161,7 @@ def test_a_state_other_than_active_or_revoked_is_a_registry_error(tmp_path):
     assert str(exc.value) == "名册中状态应为“正常”或“撤销”（空白按正常）：G2（撤消）"
     result = CliRunner().invoke(cli.app, ["--lang", "en", "validate", str(path), "--registry", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "正常 (active) or 撤销 (revoked; blank is 正常): G2（撤消）" in result.output
+    assert "正常 (active) or 撤销 (revoked; blank is 正常): G2 (撤消)" in result.output
     reg = load_registry(write(tmp_path, rows.replace("撤消", "撤销")))
     assert reg.children("S") == ["G1"]
 
@@ -182,3 +182,34 @@ def test_an_invalid_credit_code_in_the_registry_is_refused(tmp_path):
     assert "not valid unified social credit codes (check character wrong)" in " ".join(result.output.split())
     fixed = write(tmp_path, rows.replace(bad, "81330106MM4426490Q"))
     assert load_registry(fixed).children("S") == [good]
+
+
+@pytest.mark.parametrize(("rows", "zh", "en"), [
+    (HEADER + "C,市总,,市,9,,\nD,区总,C,县,9,,\nS,街道,D,乡镇,9,,\n",
+     "名册中有未知层级：乡镇、县（层级设置为 市、区、街道、基层，可用 --levels 或 TONGJI_LEVELS 修改）",
+     "Registry has unknown levels: 乡镇, 县 (levels are 市, 区, 街道, 基层; set them with --levels or TONGJI_LEVELS)"),
+    ("单位代码,单位名称\nC,市总\n", "名册缺少列：上级代码、层级", "Registry lacks columns: 上级代码, 层级"),
+    (HEADER + "C,市总,,市,9,,\n" + "".join(f"G{i},工会,X{i},基层,1,,\n" for i in range(7)),
+     "名册中上级代码不存在：G0→X0、G1→X1、G2→X2、G3→X3、G4→X4 等 7 项",
+     "Registry parents not found: G0→X0, G1→X1, G2→X2, G3→X3, G4→X4 … 7 in all"),
+    (HEADER + "C,市总,,市,9,,\nD,区总,C,区,9,,\nG,工会,D,基层,1,,\n",
+     "名册层级跳级：G（基层）→D（区）", "Registry skips a level: G (基层)→D (区)"),
+])
+def test_the_lists_in_a_registry_error_are_joined_in_the_language_it_is_read_in(tmp_path, monkeypatch, rows, zh,
+                                                                               en):
+    """A Chinese list separator (、), 等 N 项 and full-width brackets have no place in an English sentence."""
+    with pytest.raises(TongjiError) as exc:
+        load_registry(write(tmp_path, rows))
+    assert str(exc.value) == zh
+    monkeypatch.setattr(i18n, "_lang", "en")
+    assert str(exc.value) == en
+
+
+def test_a_registry_in_an_unknown_encoding_is_said_so_in_the_language_it_is_read_in(tmp_path, monkeypatch):
+    path = tmp_path / "名册.csv"
+    path.write_bytes(b"\xff\xfe\xff\xff,\xff\n")  # neither UTF-8 nor GBK
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == f"名册文件无法读取：{path}（编码无法识别）"
+    monkeypatch.setattr(i18n, "_lang", "en")
+    assert str(exc.value) == f"Registry cannot be read: {path} (its text encoding is neither UTF-8 nor GBK)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # polars is imported where frames are rendered: `tongji --help` needs none of it
@@ -35,9 +35,29 @@ def chosen(language: str | None = None) -> str:
     return language if language in ("zh", "en") else lang()
 
 
+class Items:
+    """A list put into a message, joined when the message is made: 甲、乙 in Chinese, "a, b" in English; past
+    `few` items, how many there are in all. An item given as a (Chinese, English) pair is said in either."""
+
+    def __init__(self, items: Iterable[object], few: int | None = None):
+        self.items, self.few = list(items), few
+
+    def text(self, lang: str) -> str:
+        en = lang == "en"
+        shown = self.items[:self.few] if self.few else self.items
+        words = [str(i[1] if en else i[0]) if isinstance(i, tuple) else str(i) for i in shown]
+        more = t("items-more", lang=lang, n=len(self.items)) if len(shown) < len(self.items) else ""
+        return (", " if en else "、").join(words) + more
+
+    def __str__(self) -> str:
+        return self.text(lang())
+
+
 def t(key: str, /, lang: str | None = None, **kw: object) -> str:
     zh, en = MESSAGES[key]
-    return (en if chosen(lang) == "en" else zh).format(**kw)
+    language = chosen(lang)
+    kw = {k: v.text(language) if isinstance(v, Items) else v for k, v in kw.items()}
+    return (en if language == "en" else zh).format(**kw)
 
 
 def render(key: str, lang: str, params: Mapping[str, object] | None = None) -> str:
@@ -131,6 +151,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-missing": ("名册文件不存在：{path}", "Registry file not found: {path}"),
     "registry-unreadable": ("名册文件无法读取：{path}（{detail}）", "Registry cannot be read: {path} ({detail})"),
     "registry-blank": ("名册文件是空的：{path}", "The registry file is empty: {path}"),
+    "registry-encoding": ("名册文件无法读取：{path}（编码无法识别）", "Registry cannot be read: {path} (its text encoding is neither UTF-8 nor GBK)"),
     "registry-empty": ("名册中没有任何单位（只有表头）：{path}", "The registry lists no units (only a header): {path}"),
     "registry-formula": ("名册 {path} 的 {cell} 是公式：公式未计算时读出为空，请把名册“粘贴为数值”后再用", "Cell {cell} of registry {path} is a formula: uncalculated, it reads as blank; paste the registry as values first"),
     "registry-no-parent": ("名册中这些单位不在最高层级，却没有上级代码：{items}", "These registry units are below the top level but have no parent code: {items}"),
@@ -197,8 +218,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-conflict": ("“{what}”被两个插件重复注册：{first} 和 {second}", "'{what}' is registered twice: by {first} and by {second}"),
     "plugin-said": ("插件 {name}：{message}", "Plugin {name}: {message}"),
     "plugin-error": ("{message}", "{message}"),
-    "plugin-bad-return": ("插件 {name} 的检查 {check} 返回的问题有误：{detail}", "Check {check} of plugin {name} returned a bad issue: {detail}"),
-    "plugin-failed": ("插件 {name} 在 {hook} 中出错：{error}", "Plugin {name} failed in {hook}: {error}"),
+    "plugin-bad-return": ("插件 {name} 的检查 {check} 返回的问题有误：{detail}", "Check {check} of plugin {name} returned a bad issue: {detail_en}"),
+    "plugin-failed": ("插件 {name} 在 {hook} 中出错：{error}", "Plugin {name} failed in {hook_en}: {error}"),
     "plugin-broken": ("插件 {name} 无法加载：{error}（用 tongji plugins 查看；TONGJI_LOAD_PLUGINS 可只加载指定插件）", "Plugin {name} cannot be loaded: {error} (see tongji plugins; TONGJI_LOAD_PLUGINS restricts loading)"),
     "plugin-bad-hook": ("未知的钩子（可能拼写错误）：{detail}", "Unknown hook (misspelt?): {detail}"),
     "plugin-bad-output": ("插件 {name} 的输出格式 {format} 应返回它写进输出文件夹 out_dir 的文件的路径（pathlib.Path）列表，而不是 {value}", "Output format {format} of plugin {name} should return a list of the paths (pathlib.Path) of the files it wrote into out_dir, not {value}"),
@@ -250,6 +271,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units} grassroots unions, {members} members ({rate}) → {path}",
     ),
     "and-more": (" 等共 {n} 项", " … {n} in all"),
+    "items-more": (" 等 {n} 项", " … {n} in all"),  # after the first few of a list (i18n.Items)
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
     "col-state": ("状态", "State"), "plugin-ok": ("正常", "ok"),
     "plugin-created": ("已创建插件项目 {path}：pip install -e {path} 后由 tongji 自动加载；pytest {path} 运行其测试", "Created plugin project {path}: pip install -e {path} and tongji loads it; pytest {path} runs its test"),
@@ -263,6 +285,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col-severity": ("严重程度", "Severity"), "col-cell": ("单元格", "Cell"), "col-code": ("指标", "Indicator"),
     "col-message": ("问题说明", "Message"), "col-diff": ("差额", "Imbalance"),
     "explained": ("已说明：{note}", "explained: {note}"),
+    "explained-mark": ("（已说明）", " (explained)"),  # after a warning's severity, as the portal shows it
     # demo
     "demo-summary-previous": (
         "{level}汇总 {name}：采用 {accepted}/{expected} 份，及时率 {timely}，基层工会 {units} 个，会员 {members} 人（同比 {change}），"

@@ -17,6 +17,7 @@ from tongji.i18n import MESSAGE_LANG, params_json, render
 from tongji.issues.report import issue_row
 
 ACCEPTED, RETURNED, UNUSED, MISSING = "采用", "退回", "未采用", "缺报"
+TOTAL, OWN = "合计", "（本级）"  # the table per child's last row, and the mark on the row of a node's own 本级 workbook
 PENDING = "待审"  # received, not yet accepted or returned: known only to a caller that reviews (the portal)
 COMPLETENESS_SHEET = "完整性"
 # the list of units below 完整性's table per child, its headers in either language (writing/unit_sheets.py)
@@ -163,7 +164,7 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
         below = registry.children(node)
         kids["_node"] += [node] * (len(below) + 1)
         kids["child"] += [*below, node]
-        kids["child_name"] += [*registry.names(below), registry.get(node)["单位名称"] + "（本级）"]
+        kids["child_name"] += [*registry.names(below), registry.get(node)["单位名称"] + OWN]
         kids["expected"] += [*registry.sizes(below), 1]
     flags = [(pl.col("status") == ACCEPTED).any().alias("acc"), (pl.col("status") == RETURNED).any().alias("ret"),
              (pl.col("status") == MISSING).any().alias("mis"), (pl.col("late") == LATE).any().alias("lat"),
@@ -183,7 +184,7 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
         "_node", "child", "child_name", "expected", *n)
     sums = ("expected", "received", "accepted", "returned", "missing", "late")
     total = df.group_by("_node", maintain_order=True).agg(pl.col(sums).sum()).select(
-        "_node", pl.lit("合计").alias("child"), pl.lit("").alias("child_name"), *sums)
+        "_node", pl.lit(TOTAL).alias("child"), pl.lit("").alias("child_name"), *sums)
     share = pl.when(pl.col("expected") > 0).then(pl.col("received") / pl.col("expected"))
     timely = pl.when(pl.col("expected") > 0).then((pl.col("received") - pl.col("late")) / pl.col("expected"))
     out = (pl.concat([df.with_columns(pl.lit(0).alias("_total")), total.with_columns(pl.lit(1).alias("_total"))])
@@ -194,6 +195,15 @@ def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registr
     parts = out.sort("_total", maintain_order=True).drop("_total").collect().partition_by(
         "_node", as_dict=True, include_key=False, maintain_order=True)
     return [parts[(node,)] for node in nodes]
+
+
+def per_child_in(per_child: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The table per child as a reader of `lang` sees it: in English its last row reads Total and a node's own row
+    "name (本级)". The summary keeps 合计, which writers (the HTML report) look for."""
+    if lang != "en" or "child" not in per_child.columns:
+        return per_child
+    return per_child.with_columns(pl.col("child").replace(TOTAL, "Total"),
+                                  pl.col("child_name").str.replace(f"{OWN}$", " (本级)"))
 
 
 def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: Collection[str]

@@ -65,12 +65,13 @@ def plugin_issues(wide: pl.DataFrame, cells_of: Callable[[list[int]], pl.DataFra
     for check in spec.checks:
         kind = check_type(check)
         mine = table if check.scope == "全部" else table.filter(pl.col("类型") == check.scope)
-        returned = guarded(check.plugin, f"检查 {check.id}", check.function,
+        returned = guarded(check.plugin, (f"检查 {check.id}", f"check {check.id}"), check.function,
                            {"table": mine.drop("file_id"), "spec": spec, "registry": registry, "period": period})
         for issue in _returned(check, returned):
             fid = file_ids.get(str(issue["file"]))
             if fid is None:
-                raise _bad(check, f"file “{issue['file']}” 不是本次审核的工作簿")
+                raise _bad(check, f"file “{issue['file']}” 不是本次审核的工作簿",
+                           f"file '{issue['file']}' is not a workbook of this validation")
             found.append((check, kind, issue, fid))
     where = {}  # (file_id, code) and (file_id, sheet, ref) → (sheet, ref, code, raw, note)
     named = sorted({fid for *_, fid in found})
@@ -88,15 +89,17 @@ def _returned(check: Check, found) -> list[dict]:
     if isinstance(found, pl.DataFrame):
         found = found.to_dicts()
     if not isinstance(found, list | tuple) or not all(isinstance(i, dict) for i in found):
-        raise _bad(check, f"应返回 polars DataFrame、字典的列表或 None，而不是 {type(found).__name__}")
+        raise _bad(check, f"应返回 polars DataFrame、字典的列表或 None，而不是 {type(found).__name__}",
+                   f"it should return a polars DataFrame, a list of dicts or None, not {type(found).__name__}")
     for issue in found:
         unknown = [k for k in issue if k not in RETURNED]
         if unknown:
-            raise _bad(check, f"未知的字段 {'、'.join(unknown)}（可用：{'、'.join(RETURNED)}）")
+            raise _bad(check, f"未知的字段 {'、'.join(unknown)}（可用：{'、'.join(RETURNED)}）",
+                       f"unknown fields {', '.join(unknown)} (known: {', '.join(RETURNED)})")
         if "file" not in issue:
-            raise _bad(check, "缺少 file")
+            raise _bad(check, "缺少 file", "no file")
         if issue.get("severity") not in (None, *SEVERITIES):
-            raise _bad(check, f"severity 应为 {'/'.join(SEVERITIES)}")
+            raise _bad(check, f"severity 应为 {'/'.join(SEVERITIES)}", f"severity should be {'/'.join(SEVERITIES)}")
     return list(found)
 
 
@@ -138,7 +141,7 @@ def _message(check: Check, issue: dict, values: dict, lang: str) -> str:
     return _PLACEHOLDER.sub(sub, str(text))
 
 
-def _bad(check: Check, detail: str) -> TongjiError:
-    error = TongjiError("plugin-bad-return", name=check.plugin, check=check.id, detail=detail)
+def _bad(check: Check, detail: str, detail_en: str) -> TongjiError:
+    error = TongjiError("plugin-bad-return", name=check.plugin, check=check.id, detail=detail, detail_en=detail_en)
     error.plugin = check.plugin
     return error

@@ -20,7 +20,7 @@ from tongji.definitions import Spec
 from tongji.definitions.codes import SUMMARY, canonical_period
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError
-from tongji.i18n import MESSAGE_LANG
+from tongji.i18n import MESSAGE_LANG, Items
 from tongji.issues.catalog import BUILTIN, Catalog
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
@@ -68,7 +68,7 @@ def validate(
         registry = load_registry(registry)
     files = discover(paths)
     if not files:
-        raise TongjiError("no-inputs", paths="、".join(map(str, paths)))
+        raise TongjiError("no-inputs", paths=Items(map(str, paths)))
     if on_files:
         on_files(len(files))
     chunks = run_in_chunks(check_chunk, files, (spec, period), tick, workers=workers,

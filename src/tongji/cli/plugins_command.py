@@ -9,9 +9,14 @@ from rich.table import Table
 
 from tongji.cli.common import console, friendly
 from tongji.errors import TongjiError
-from tongji.i18n import t
+from tongji.i18n import lang, t
 from tongji.writing.text import terminal_safe
 
+# what a plugin registered, as plugins/__init__.py records it, for `tongji --lang en plugins`
+KINDS = {"表": "forms", "指标行": "rows", "模板版本": "template versions", "审核关系": "rules",
+         "派生指标": "indicators", "分组": "groupings", "同类比较": "peer ratios", "配置": "configuration",
+         "检查": "checks", "输出格式": "output formats", "命令": "commands"}
+SOURCES = {"内置": "built-in", "文件": "file", "文件夹": "folder", "项目": "project"}  # the first word of a source
 plugin_app = typer.Typer(help="插件开发工具", no_args_is_help=True)
 
 
@@ -31,12 +36,16 @@ def plugins_command() -> None:
         h.spec, h.writers  # noqa: B018 - building them records what each plugin registered
     except TongjiError as exc:
         problem = str(exc)
+    en = lang() == "en"
     table = Table(t("col-plugin"), t("col-source"), t("col-registered"), t("col-state"))
     for info in h.infos.values():
-        what = "；".join(f"{kind}：{_few(items)}" for kind, items in info.registered.items())
+        what = ("; " if en else "；").join(f"{KINDS.get(kind, kind) if en else kind}{': ' if en else '：'}{_few(items)}"
+                                          for kind, items in info.registered.items())
+        word, _, rest = str(info.source).partition(" ")
+        source = " ".join(filter(None, (SOURCES.get(word, word), rest))) if en else str(info.source)
         # a plugin's error message may quote anything, brackets included
         state = f"[red]{terminal_safe(info.error)}[/red]" if info.error else t("plugin-ok")
-        table.add_row(terminal_safe(info.name), terminal_safe(str(info.source)), terminal_safe(what), state)
+        table.add_row(terminal_safe(info.name), terminal_safe(source), terminal_safe(what), state)
     con.print(table)
     if problem:
         con.print(f"[red]{terminal_safe(problem)}[/red]")
@@ -44,7 +53,8 @@ def plugins_command() -> None:
 
 
 def _few(items: list[str], n: int = 6) -> str:
-    return "、".join(items) if len(items) <= n else "、".join(items[:n]) + t("and-more", n=len(items))
+    sep = ", " if lang() == "en" else "、"
+    return sep.join(items) if len(items) <= n else sep.join(items[:n]) + t("and-more", n=len(items))
 
 
 def new_command(

@@ -12,7 +12,7 @@ import typer
 
 from tongji.cli.common import DASK_HELP, LEVELS_HELP, SEND_BYTES_HELP, console, executor, friendly, progress, shown
 from tongji.errors import TongjiError
-from tongji.i18n import lang, t
+from tongji.i18n import Items, lang, t
 from tongji.writing.paths import refuse_overlap, refuse_replacing
 from tongji.writing.text import terminal_safe
 
@@ -132,7 +132,7 @@ def _check_formats(formats: list[str]) -> None:
     writers = host().writers
     unknown = [f for f in formats if f not in writers]
     if unknown:
-        raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
+        raise TongjiError("unknown-format", name=Items(unknown), known=Items(sorted(writers)))
 
 
 def _percent(value: float | None) -> str:
@@ -142,6 +142,7 @@ def _percent(value: float | None) -> str:
 def show(con, s: Summary) -> None:
     from rich.table import Table
 
+    from tongji.aggregating.completeness import per_child_in
     from tongji.checking.rules import fmt_number
 
     con.print(shown("rollup-title", name=s.name, unit=s.unit, period=s.period))
@@ -149,7 +150,7 @@ def show(con, s: Summary) -> None:
     cols = ["child", "child_name", "expected", "received", "accepted", "returned", "missing",
             *(["late"] if timely else []), "reported_rate", *(["timely_rate"] if timely else [])]
     table = Table(*[t("col-" + c.replace("_", "-").replace("child-name", "name")) for c in cols])
-    for r in s.completeness.select(cols).iter_rows(named=True):
+    for r in per_child_in(s.completeness, lang()).select(cols).iter_rows(named=True):
         table.add_row(*[_percent(r[c]) if c.endswith("rate") else terminal_safe(str(r[c])) for c in cols])
     con.print(table)
     key = {c: s.total(c) for c in ("JH00", "HY01", "HY03", "JF01", "JF10")}

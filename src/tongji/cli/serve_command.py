@@ -80,7 +80,7 @@ def accounts_command(
     portal = app.state.portal
     with portal.db() as db:
         made = create_accounts(db, portal.registry, reset=reset)
-    account_list(made, out)
+    account_list(made, out, lang())
     console().print(shown("accounts-written", n=len(made), path=out))
 
 

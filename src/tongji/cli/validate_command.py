@@ -110,7 +110,7 @@ def _issues(out, result: ValidationReport) -> None:
 
     for r in result.catalog.render(result.issues.head(MAX_SHOWN), lang()).iter_rows(named=True):
         colour = STYLE[r["severity"]]
-        label = severity(r["severity"]) + (f"（{t('col-explained')}）" if r["explained"] else "")
+        label = severity(r["severity"]) + (t("explained-mark") if r["explained"] else "")
         message = terminal_safe(r["message"])
         if r["explained"]:
             message += "\n" + shown("explained", note=r["explained"])

@@ -14,6 +14,7 @@ import polars as pl
 
 from tongji.definitions.codes import uscc_valid
 from tongji.errors import TongjiError
+from tongji.i18n import Items
 
 COLUMNS = ["单位代码", "单位名称", "上级代码", "层级", "组织类型", "所在地区划代码", "状态"]
 REQUIRED = ["单位代码", "单位名称", "上级代码", "层级"]
@@ -22,8 +23,14 @@ DEFAULT_LEVELS = ("市", "区", "街道", "基层")
 STATES = ("正常", "撤销")  # 状态; blank reads 正常
 
 
-def _few(items: list[str], n: int = 5) -> str:
-    return "、".join(items[:n]) + (f" 等 {len(items)} 项" if len(items) > n else "")
+def _few(items: list, n: int = 5) -> Items:
+    """The first `n` of `items` for a message, then how many in all: joined in the language it is read in."""
+    return Items(items, few=n)
+
+
+def _with(code: str, note: str) -> tuple[str, str]:
+    """`code` and a note on it, as one item of a list (Items) in Chinese and in English."""
+    return f"{code}（{note}）", f"{code} ({note})"
 
 
 @dataclass
@@ -139,7 +146,7 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
         _refuse_formulas(path)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise TongjiError("registry-columns", columns="、".join(missing))
+        raise TongjiError("registry-columns", columns=Items(missing))
     for col in COLUMNS:
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit("").alias(col))
@@ -168,12 +175,14 @@ def _read(path: Path) -> pl.DataFrame:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ValueError("编码无法识别")
+            raise UnicodeError  # neither UTF-8 nor GBK
         if not text.strip():  # polars would say `empty CSV`, in English whatever --lang says
             raise TongjiError("registry-blank", path=path)
         return pl.read_csv(text.encode(), infer_schema=False)
     except TongjiError:
         raise
+    except UnicodeError:
+        raise TongjiError("registry-encoding", path=path) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is one setup message
         raise TongjiError("registry-unreadable", path=path, detail=str(exc).splitlines()[0][:200]) from None
 
@@ -207,16 +216,16 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
         raise TongjiError("registry-bad-uscc", codes=_few(bad_uscc))
     bad_level = sorted(set(frame["层级"].to_list()) - set(levels))
     if bad_level:
-        raise TongjiError("registry-bad-level", items=_few(bad_level), levels="、".join(levels))
+        raise TongjiError("registry-bad-level", items=_few(bad_level), levels=Items(levels))
     # any other 状态 (撤消, 注销, 停用) would read as 正常: a unit closed down expected and counted missing
-    bad_state = [f"{c}（{s}）" for c, s in frame.select("单位代码", "状态").iter_rows() if s not in STATES]
+    bad_state = [_with(c, s) for c, s in frame.select("单位代码", "状态").iter_rows() if s not in STATES]
     if bad_state:
         raise TongjiError("registry-bad-state", items=_few(bad_state))
     # two dicts of the units' parents and levels, not a dict per unit: 100,000 of those took 80 MB at their peak
     parent = dict(zip(frame["单位代码"].to_list(), frame["上级代码"].to_list(), strict=True))
     level = dict(zip(frame["单位代码"].to_list(), frame["层级"].to_list(), strict=True))
     top = min(levels.index(v) for v in level.values())
-    orphans = [f"{c}（{level[c]}）" for c, p in parent.items() if not p and levels.index(level[c]) > top]
+    orphans = [_with(c, level[c]) for c, p in parent.items() if not p and levels.index(level[c]) > top]
     if orphans:
         raise TongjiError("registry-no-parent", items=_few(orphans))
     unknown = [f"{c}→{p}" for c, p in parent.items() if p and p not in parent]
@@ -235,7 +244,7 @@ def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:
     if with_children:
         raise TongjiError("registry-leaf-children", items=_few(with_children))
     skipped = [
-        f"{c}（{level[c]}）→{p}（{level[p]}）"
+        tuple(f"{a}→{b}" for a, b in zip(_with(c, level[c]), _with(p, level[p]), strict=True))
         for c, p in parent.items()
         if p and levels.index(level[c]) != levels.index(level[p]) + 1
     ]

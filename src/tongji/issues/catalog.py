@@ -61,25 +61,25 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("encrypted", ERROR, "文件", (),
               "工作簿设有打开密码，请去掉密码后重新报送",
               "The workbook is password-protected; remove the password"),
-    IssueType("unreadable", ERROR, "文件", ("detail",),
+    IssueType("unreadable", ERROR, "文件", ("detail", "detail_en"),
               "工作簿无法读取（技术细节：{detail}）",
-              "The workbook cannot be read (technical detail: {detail})",
+              "The workbook cannot be read (technical detail: {detail_en})",
               variants={
                   "unreadable-file": (
                       "文件无法打开，可能正被其他程序占用或没有读取权限（技术细节：{detail}）",
-                      "The file cannot be opened; another program may hold it, or it may not be readable (technical detail: {detail})",
+                      "The file cannot be opened; another program may hold it, or it may not be readable (technical detail: {detail_en})",
                   ),
                   "unreadable-damaged": (
                       "工作簿已损坏，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
-                      "The workbook is damaged and cannot be read; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+                      "The workbook is damaged and cannot be read; open it in Excel or WPS, save it again and resubmit (technical detail: {detail_en})",
                   ),
                   "unreadable-xml": (
                       "工作簿内部的表格数据（XML）有错误，无法读取；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
-                      "The workbook's sheet data (XML) is malformed; open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+                      "The workbook's sheet data (XML) is malformed; open it in Excel or WPS, save it again and resubmit (technical detail: {detail_en})",
                   ),
                   "unreadable-crash": (
                       "读取程序无法处理这个工作簿（文件可能已损坏）；请在 Excel 或 WPS 中打开、另存后重新报送（技术细节：{detail}）",
-                      "The reading library failed on this workbook (it may be damaged); open it in Excel or WPS, save it again and resubmit (technical detail: {detail})",
+                      "The reading library failed on this workbook (it may be damaged); open it in Excel or WPS, save it again and resubmit (technical detail: {detail_en})",
                   ),
               }),
     IssueType("too-large", ERROR, "文件", ("limit", "sheet"),

@@ -33,7 +33,7 @@ class Writer:
             from tongji.aggregating.summary import unit_table
 
             given["units"] = unit_table(summary, spec)
-        written = guarded(self.plugin, f"输出格式 {self.name}", self.write, given)
+        written = guarded(self.plugin, (f"输出格式 {self.name}", f"output format {self.name}"), self.write, given)
         folder = Path(out_dir).resolve()
         if not isinstance(written, list | tuple) or not all(
                 isinstance(p, Path) and p.resolve().parent == folder and p.is_file() for p in written):
@@ -49,9 +49,10 @@ def parameters(fn: Callable) -> set[str] | None:
     return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
-def guarded(plugin: str, where: str, fn: Callable, available: dict):
+def guarded(plugin: str, where: str | tuple[str, str], fn: Callable, available: dict):
     """Call a plugin's function (writer, check) with the arguments it names: its PluginError is its own one-line
-    message; any other exception is the plugin's bug, reported with its name, never as a traceback."""
+    message; any other exception is the plugin's bug, reported with its name, never as a traceback. `where` names
+    what was called, a hook's name or (Chinese, English) words such as ("检查 x", "check x")."""
     wanted = parameters(fn)
     try:
         return fn(**(available if wanted is None else {k: v for k, v in available.items() if k in wanted}))
@@ -63,7 +64,9 @@ def guarded(plugin: str, where: str, fn: Callable, available: dict):
     except Exception as exc:  # noqa: BLE001 - a plugin's own bug is its error, named
         if plugin == BUILTIN or _typer_exit(exc):  # tongji's own bug: the CLI's crash report, not a plugin's
             raise
-        raise TongjiError("plugin-failed", name=plugin, hook=where, error=f"{type(exc).__name__}: {exc}") from None
+        hook, hook_en = where if isinstance(where, tuple) else (where, where)
+        raise TongjiError("plugin-failed", name=plugin, hook=hook, hook_en=hook_en,
+                          error=f"{type(exc).__name__}: {exc}") from None
 
 
 def _typer_exit(exc: Exception) -> bool:
@@ -83,5 +86,5 @@ def guarded_command(plugin: str, command: str, fn: Callable) -> Callable:
 
     @functools.wraps(fn)  # typer reads the options from the signature of the function wrapped
     def run(**options):
-        return guarded(plugin, f"命令 {command}", fn, options)
+        return guarded(plugin, (f"命令 {command}", f"command {command}"), fn, options)
     return run

@@ -32,6 +32,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     from datetime import date
 
     from tongji.errors import TongjiError
+    from tongji.i18n import Items
     from tongji.plugins import load_spec
     from tongji.portal.db import UNIT, open_database
     from tongji.portal.service import Portal, deadline_date, settle
@@ -52,7 +53,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     registry = registry if isinstance(registry, Registry) else load_registry(registry)
     long_codes = [c for c in registry.frame["单位代码"].to_list() if len(c) > UNIT]
     if long_codes:
-        raise TongjiError("portal-code-long", n=UNIT, codes="、".join(long_codes[:5]))
+        raise TongjiError("portal-code-long", n=UNIT, codes=Items(long_codes[:5]))
     spec = spec or load_spec()
     spec.check_levels(registry.levels)  # as rollup does, at start rather than at a statistician's first rollup
     factory = open_database(database_url(data, database))

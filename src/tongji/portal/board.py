@@ -122,12 +122,18 @@ def reminder_list(portal: Portal, items: list[UnitState], target: Path, lang: st
     return save_workbook(wb, target)
 
 
-def account_list(made: list[dict], target: Path) -> Path:
-    """账号清单: unit, login and one-time password of each account just made, to print and hand out."""
+# the 账号清单's columns in either language, as the 催报名单's
+ACCOUNT_HEADERS = {"zh": ["单位代码", "单位名称", "层级", "账号", "一次性密码"],
+                   "en": ["Unit code", "Unit name", "Level", "Login", "One-time password"]}
+
+
+def account_list(made: list[dict], target: Path, lang: str = "zh") -> Path:
+    """账号清单: unit, login and one-time password of each account just made, to print and hand out; its column
+    headers in `lang`."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "账号清单"
-    for c, label in enumerate(["单位代码", "单位名称", "层级", "账号", "一次性密码"], 1):
+    for c, label in enumerate(ACCOUNT_HEADERS["en" if lang == "en" else "zh"], 1):
         put(ws, 1, c, label)
     for r, row in enumerate(made, 2):
         for c, key in enumerate(["unit", "name", "level", "login", "password"], 1):

@@ -46,7 +46,7 @@ HEADERS = [  # (Chinese, English, column width floor)
     ("指标名称", "Indicator", 14),
     ("填报值", "Value", 10),
     ("问题说明", "Message", 40),
-    ("差额", "Difference", 8),
+    ("差额", "Imbalance", 8),  # as the issue list and the terminal say it
     ("已说明", "Explained", 12),
 ]
 _WIDEST = 60  # characters; longer text wraps instead of pushing the table off screen

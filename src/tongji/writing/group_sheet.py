@@ -21,8 +21,8 @@ TITLE = ("分组汇总", "Grouped breakdown")
 LABELS = (("分组", "Grouping"), ("组别", "Group"))
 NOTE = ("说明：每组的率由该组合计的分子、分母计算，分母为 0 时空白；"
         "未分类为封面未填或无法识别的单位；本级为各级工会本级报表，不分组。",
-        "Note: a group's rates come from its summed numerator and denominator (blank where it is 0); 未分类 holds "
-        "units whose field is blank or unknown; 本级 is the union offices' own workbooks, not grouped.")
+        "Note: a group's rates come from its summed numerator and denominator (blank where it is 0); Unclassified "
+        "holds units whose field is blank or unknown; the union offices' own (本级) workbooks are not grouped.")
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}
 FONTS = {True: Font(bold=True), False: Font(bold=False)}  # made once: a Font per cell cost a third of the sheet
 

@@ -56,6 +56,11 @@ def flat_issues(issues: pl.DataFrame) -> pl.DataFrame:
     return issues.with_columns(pl.col("cells").list.join(";"))
 
 
+def severities_in(issues: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """For people: in English 错误, 警告 and 提示 read as error, warning and notice, as on the terminal."""
+    return issues.with_columns(pl.col("severity").replace(SEVERITY)) if lang == "en" else issues
+
+
 def write_report(report, path: Path, lang: str | None = None) -> Path:
     """The issue list in `lang` ("zh" or "en"; by default the language of this run), by the file's suffix."""
     path, lang = Path(path), chosen(lang)
@@ -63,8 +68,8 @@ def write_report(report, path: Path, lang: str | None = None) -> Path:
     issues, workbooks = report.issues_in(lang), report.workbooks
     if suffix == ".json":  # for programs: severities stay as issues/catalog.py declares them, whatever the language
         return write_bytes(path, json_bytes(issues))
-    if lang == "en":  # for people: 错误 and 退回 read as error and returned, as on the terminal
-        issues = issues.with_columns(pl.col("severity").replace(SEVERITY))
+    issues = severities_in(issues, lang)
+    if lang == "en":  # for people: 退回 reads as returned, as on the terminal
         workbooks = workbooks.with_columns(pl.col("status").replace(STATUS))
     if suffix == ".csv":
         df = csv_frame(flat_issues(issues).drop("params"))

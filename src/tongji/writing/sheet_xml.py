@@ -16,10 +16,11 @@ from xml.sax.saxutils import escape
 import polars as pl
 from openpyxl.utils import get_column_letter
 
-from tongji.aggregating.completeness import UNITS_HEADERS
+from tongji.aggregating.completeness import UNITS_HEADERS, per_child_in
 from tongji.aggregating.groups import CODE_ROW
 from tongji.aggregating.summary import Summary, as_written
 from tongji.definitions import Spec
+from tongji.i18n import SEVERITY
 from tongji.writing.group_sheet import FORMATS, NOTE
 from tongji.writing.issue_report import (
     HEADERS,
@@ -35,6 +36,7 @@ from tongji.writing.summary_forms import INDICATOR_HEADERS, indicator_columns, i
 from tongji.writing.text import formula_like, xml_safe
 from tongji.writing.unit_sheets import COMPLETENESS_HEADERS, UNSAFE
 
+CHINESE = {en: zh for zh, en in SEVERITY.items()}  # a severity as the English 校验 shows it → its look's name
 TEXT_LIMIT = 32_767  # characters of a cell: openpyxl cuts longer text there, and so must we
 
 
@@ -93,7 +95,7 @@ def per_child_rows(per_child: pl.DataFrame, cols: list[str], lang: str, looks: d
     refs = letters(len(cols))
     styles = [looks["rate"] if c.endswith("_rate") else 0 for c in cols]
     out = [header(1, [header_label(COMPLETENESS_HEADERS, c, lang) for c in cols], looks["bold"])]
-    for r, values in enumerate(columns(per_child, cols), start=2):
+    for r, values in enumerate(columns(per_child_in(per_child, lang), cols), start=2):
         out.append(row(r, [cell(f"{L}{r}", None if v == "" else v, s, looks)
                            for L, v, s in zip(refs, values, styles, strict=True)]))
     return "".join(out)
@@ -111,8 +113,9 @@ def issue_rows(issues: pl.DataFrame, looks: dict[str, int]) -> tuple[str, str]:
     out = []
     for r, values in enumerate(columns(issues, cols), start=2):
         cells = [cell(f"{L}{r}", v, 0, looks) for L, v in zip(refs, values, strict=True)]
-        if values[at] in FILLS:
-            cells[at] = cell(f"{refs[at]}{r}", values[at], looks[values[at]], looks)
+        severity = CHINESE.get(values[at], values[at])  # the look of 错误 colours an error too
+        if severity in FILLS:
+            cells[at] = cell(f"{refs[at]}{r}", values[at], looks[severity], looks)
         for i, _ in wrapped:
             cells[i] = cell(f"{refs[i]}{r}", values[i], looks["wrap"], looks)
         lines = max((wrapped_lines(values[i], width) for i, width in wrapped), default=1)

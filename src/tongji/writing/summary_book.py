@@ -30,7 +30,7 @@ from tongji.definitions import Spec
 from tongji.writing import unit_sheets
 from tongji.writing.files import Part, size_hint, workbook_parts, zip_bytes
 from tongji.writing.group_sheet import FONTS
-from tongji.writing.issue_report import HEADERS, WRAP, flat_issues
+from tongji.writing.issue_report import HEADERS, WRAP, flat_issues, severities_in
 from tongji.writing.marks import FILLS
 from tongji.writing.sheet_xml import group_rows, indicator_rows, issue_rows, per_child_rows, units_header
 from tongji.writing.stamp import Skeleton
@@ -162,7 +162,7 @@ class Book:
                units_header(at, heads, lang, looks).encode(),
                rows_xml(units_body(summary.units, heads), at + 1, [], wrap=(looks["wrap"], UNITS_WRAPPED),
                         quoted=_quoted(looks, 0, looks["wrap"]))])
-        rows, ref = issue_rows(flat_issues(summary.issues), looks)
+        rows, ref = issue_rows(flat_issues(severities_in(summary.issues, lang)), looks)
         table(ISSUES_SHEET, ref, [static[ISSUES_SHEET][1], rows.encode()])
         fill[f"{ISSUES_SHEET} filter"] = ref.encode()
         fill[f"{ISSUES_SHEET} _FilterDatabase"] = _range(ISSUES_SHEET, ref)

@@ -25,7 +25,7 @@ from tongji.aggregating.summary import Summary
 from tongji.definitions import Spec
 from tongji.definitions.builder import BUILTIN
 from tongji.errors import TongjiError
-from tongji.i18n import chosen
+from tongji.i18n import Items, chosen
 from tongji.issues.catalog import Catalog
 from tongji.reading.discover import PARTIAL
 from tongji.writing.files import (
@@ -70,7 +70,7 @@ def write_summary(summary: Summary, out_dir: Path, spec: Spec, formats=("xlsx",)
     writers = spec.writers  # the output formats of the plugins that built this spec
     unknown = [f for f in formats if f not in writers]
     if unknown:
-        raise TongjiError("unknown-format", name="、".join(unknown), known="、".join(sorted(writers)))
+        raise TongjiError("unknown-format", name=Items(unknown), known=Items(sorted(writers)))
     out_dir, lang = ensure_dir(Path(out_dir)), chosen(lang)
     summary = summary.in_lang(lang, Catalog.of(spec))
     stem = summary_stem(summary)

@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tongji.aggregating.completeness import COMPLETENESS_SHEET, UNITS_HEADERS
+from tongji.aggregating.completeness import COMPLETENESS_SHEET, UNITS_HEADERS, per_child_in
 from tongji.aggregating.notes import NOTES_SHEET
 from tongji.aggregating.summary import DETAIL_KEYS, DETAIL_SHEET, Summary, continuation, detail_keys
 from tongji.definitions import Spec
@@ -37,6 +37,7 @@ from tongji.writing.issue_report import (
     WRAPPED,
     flat_issues,
     header_label,
+    severities_in,
     write_table,
 )
 from tongji.writing.printing import table_pages
@@ -80,7 +81,7 @@ def unit_sheets(wb: Workbook, summary: Summary, spec: Spec, lang: str) -> ExtraR
     rows |= spread(wb, COMPLETENESS_SHEET, summary.units, SHEET_ROWS - 1,
                    lambda ws, part, n: completeness_sheet(ws, summary, part, lang, n == 1),
                    first=max(SHEET_ROWS - summary.completeness.height - 3, 0))
-    spread(wb, ISSUES_SHEET, flat_issues(summary.issues), SHEET_ROWS - 1,
+    spread(wb, ISSUES_SHEET, flat_issues(severities_in(summary.issues, lang)), SHEET_ROWS - 1,
            lambda ws, part, n: write_table(ws, part, HEADERS, "severity", lang, WRAPPED))
     return rows
 
@@ -341,7 +342,7 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
     cols, heads = completeness_columns(per_child, units)
     for j, c in enumerate(cols if first else [], start=1):
         ws.cell(1, j, header_label(COMPLETENESS_HEADERS, c, lang)).font = BOLD
-    for r, row in enumerate(per_child.select(cols).iter_rows() if first else [], start=2):
+    for r, row in enumerate(per_child_in(per_child, lang).select(cols).iter_rows() if first else [], start=2):
         for j, (c, value) in enumerate(zip(cols, row, strict=True), start=1):
             cell = put(ws, r, j, None if value == "" else value)
             if c.endswith("_rate"):

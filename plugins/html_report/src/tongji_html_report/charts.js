@@ -5,6 +5,7 @@
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
   var data = JSON.parse(document.getElementById("report-data").textContent);
+  var WORDS = data.words;  // the report's words in its language (report.py WORDS)
   var WIDTH = 560, LABEL = 150, VALUE = 150, ROW = 32, PAD = 10;
 
   function el(name, attrs, parent, text) {
@@ -35,7 +36,7 @@
     svg.setAttribute("width", WIDTH);
     svg.setAttribute("height", height);
     if (!rows.length) {
-      el("text", { x: WIDTH / 2, y: height / 2, "text-anchor": "middle", "class": "empty" }, svg, "无数据");
+      el("text", { x: WIDTH / 2, y: height / 2, "text-anchor": "middle", "class": "empty" }, svg, WORDS["no-data"]);
       return;
     }
     var values = rows.map(function (r) { return r.value || 0; });
@@ -68,13 +69,13 @@
 
   var children = data.children;
   bars(document.getElementById("chart-members"), children.map(function (c) {
-    return { code: c.code, name: c.name, value: c.members, text: c.members_text + " 人" };
+    return { code: c.code, name: c.name, value: c.members, text: c.members_text + WORDS.people };
   }), { color: "#b83227" });
   bars(document.getElementById("chart-rate"), children.filter(function (c) { return c.rate !== null; })
     .map(function (c) {
       return { code: c.code, name: c.name, value: c.rate, text: c.rate_text };
     }), { color: "#2b6cb0", floorMax: 1, reference: data.overall_rate === null ? undefined : data.overall_rate,
-    referenceText: "合计 " + data.overall_rate_text });
+    referenceText: WORDS["total-line"] + data.overall_rate_text });
   [["chart-income", data.income, "#2f855a"], ["chart-expense", data.expense, "#c05621"]].forEach(function (c) {
     bars(document.getElementById(c[0]), c[1], { color: c[2] });
   });

@@ -120,7 +120,9 @@ def _biff_sheets(stream: bytes, limits: Limits, deadline: float) -> dict[str, tu
         for n, (rid, body, length) in enumerate(_records(stream, start)):
             if rid == _DIMENSIONS and not _dimensions_fit(stream, body, length):
                 # calamine reserves room for the declared size: past what .xls allows it can only be damage
-                over[sheet] = ("unreadable-damaged", {"detail": f"工作表“{sheet}”的尺寸记录超出 .xls 格式的上限"})
+                over[sheet] = ("unreadable-damaged", {
+                    "detail": f"工作表“{sheet}”的尺寸记录超出 .xls 格式的上限",
+                    "detail_en": f"sheet '{sheet}' declares a size beyond the .xls limits"})
                 break
             if length >= 4 and (rid in _VALUE_RECORDS or rid == _MULRK):
                 row, col = struct.unpack_from("<HH", stream, body)
