@@ -9,7 +9,7 @@ import openpyxl
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from portal_kit import DISTRICT, OTHER_STREET, STREET, Browser, make_world
+from portal_kit import CITY, DISTRICT, OTHER_STREET, STREET, Browser, make_world
 from tongji.portal import create_app
 from tongji.portal.db import Rollup, Submission
 from tongji.portal.node_summary import inputs
@@ -399,3 +399,26 @@ def test_a_version_uploaded_since_the_portal_started_is_approved_without_checkin
     street.get("/submissions/1")
     assert 'id="review">已审核<' in street.post("/submissions/1/review", {"action": "approve"}).text
     assert checked == []
+
+
+def test_a_boards_table_of_children_counts_each_childs_units_and_its_own(tmp_path):
+    """The 区's board: a row per 街道 with that 街道 and every unit beneath it; the 市's: a row per 区."""
+    world = make_world(tmp_path)
+    unit = world.unit(STREET, 0)
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+
+    def rows(node: str) -> dict[str, list[str]]:
+        page = world.client(node).get(f"/board/{node}").text
+        table = re.search(r'<table id="children">(.*?)</table>', page, re.S).group(1)
+        found = re.findall(r'<tr><td><a href="/board/(\w+)">.*?</a></td>(.*?)</tr>', table, re.S)
+        return {code: re.findall(r"<td>(\d+)</td>", cells) for code, cells in found}
+
+    def beneath(node: str) -> int:  # the node and every unit below it in the registry
+        units = world.city.units
+        return 1 + sum(beneath(c) for c, u in units.items() if u["上级代码"] == node)
+
+    streets = rows(DISTRICT)
+    # expected, received, approved, returned, missing
+    assert streets[STREET] == [str(beneath(STREET)), "1", "0", "0", str(beneath(STREET) - 1)]
+    assert streets[OTHER_STREET] == [str(beneath(OTHER_STREET)), "0", "0", "0", str(beneath(OTHER_STREET))]
+    assert rows(CITY)[DISTRICT] == [str(beneath(DISTRICT)), "1", "0", "0", str(beneath(DISTRICT) - 1)]

@@ -77,6 +77,19 @@ def states(portal: Portal, db: Session, node: str) -> list[UnitState]:
     return out
 
 
+def by_child(registry, items: list[UnitState], node: str) -> dict[str, list[UnitState]]:
+    """`items` by the child of `node` each is (or is beneath); `node`'s own and any outside it left out."""
+    found: dict[str, list[UnitState]] = {}
+    for item in items:
+        unit, seen = item.unit, set()
+        while (row := registry.get(unit)) and row["上级代码"] and row["上级代码"] != node and unit not in seen:
+            seen.add(unit)
+            unit = row["上级代码"]
+        if row and row["上级代码"] == node:
+            found.setdefault(unit, []).append(item)
+    return found
+
+
 def progress(items: list[UnitState]) -> Progress:
     count = {s: sum(1 for i in items if i.state == s) for s in (APPROVED, RETURNED, PENDING, MISSING)}
     # 迟报 counts the units that reported after the deadline, as `tongji rollup` counts it; a unit that has not

@@ -41,11 +41,11 @@ class NodePages:
         wanted = request.query_params.get("state", "")
         children = [i for i in items if self.portal.registry.get(i.unit)["上级代码"] == code
                     and not self.portal.registry.is_leaf(i.unit)]
+        within = board.by_child(self.portal.registry, items, code)  # one walk up a unit, not one per child
         shown = [i for i in items[1:] if not wanted or i.state == wanted or wanted == "迟报" and i.late]
         return self.page(request, "board.html", code=code, name=self.portal.name(code), items=shown,
                          own=items[0], total=board.progress(items),
-                         children=[(c, board.progress([i for i in items if i.unit == c.unit or
-                                                       self.portal.below(c.unit, i.unit)])) for c in children],
+                         children=[(c, board.progress(within.get(c.unit, []))) for c in children],
                          wanted=wanted, rollups=made, period=period, deadline=deadline,
                          mine=account.unit == code, parent=self.portal.registry.get(code)["上级代码"])
 
