@@ -392,3 +392,23 @@ def test_a_folder_without_write_permission_is_said_in_english_in_english(batch, 
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
         f"Error: Cannot write {tmp_path / 'out'}: no permission to write there")
+
+
+def test_a_table_saved_in_a_format_tongji_does_not_read_is_said_not_just_missing(tmp_path):
+    """A unit that saved its workbook in WPS's own format (.et) or as CSV: the folder is read without it, and the
+    statistician is told which files were not read, rather than finding that unit only among the missing."""
+    folder = tmp_path / "收到的报表"
+    make_workbook(folder / "good.xlsx")
+    (folder / "北山").mkdir()
+    make_workbook(folder / "北山" / "wps.et")
+    (folder / "北山" / "导出.csv").write_text("a,b\n", encoding="utf-8")
+    (folder / "说明.docx").write_bytes(b"")  # not a table: no word of it
+    (folder / "~$good.csv").write_bytes(b"")  # a lock file: no word of it
+    result = invoke("validate", folder, "--period", "2025")
+    assert result.exit_code == 0, result.output
+    said = f"提示：输入文件夹中有 2 个文件不是 tongji 能读的工作簿格式，未读取：{folder / '北山' / 'wps.et'}、"
+    assert said + f"{folder / '北山' / '导出.csv'}（请另存为 .xlsx 后再审核）" in result.output.replace("\n", "")
+    result = invoke("--lang", "en", "validate", folder / "good.xlsx", "--period", "2025")
+    assert "not read" not in result.output  # a file named is read, whatever its name; nothing passed over
+    result = invoke("--lang", "en", "validate", folder, "--period", "2025")
+    assert f"not read: {folder / '北山' / 'wps.et'}, " in result.output.replace("\n", "")

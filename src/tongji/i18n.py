@@ -271,6 +271,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units} grassroots unions, {members} members ({rate}) → {path}",
     ),
     "and-more": (" 等共 {n} 项", " … {n} in all"),
+    "cli-passed-over": ("提示：输入文件夹中有 {n} 个文件不是 tongji 能读的工作簿格式，未读取：{files}（请另存为 .xlsx 后再审核）", "Notice: {n} files in the input folders are in a format tongji does not read and were not read: {files} (save them as .xlsx and check again)"),
     "items-more": (" 等 {n} 项", " … {n} in all"),  # after the first few of a list (i18n.Items)
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
     "col-state": ("状态", "State"), "plugin-ok": ("正常", "ok"),

@@ -71,6 +71,18 @@ def executor(dask: str | None = None, send_bytes: bool = False) -> int | Dask:
     return workers()
 
 
+def say_passed_over(out: Console, paths: list) -> None:
+    """A notice for files in the input folders saved in a format tongji does not read (a WPS .et, a .csv): their
+    units would otherwise just be missing, without a word why."""
+    from tongji.i18n import Items
+    from tongji.reading.discover import file_text, passed_over
+
+    skipped = passed_over(paths)
+    if skipped:
+        names = Items([terminal_safe(file_text(p)) for p in skipped], few=5)  # shown() cleans only plain text
+        out.print(shown("cli-passed-over", n=len(skipped), files=names))
+
+
 def console() -> Console:
     """A terminal gets colours; a pipe gets plain text wide enough not to wrap Chinese tables."""
     c = Console(highlight=False)

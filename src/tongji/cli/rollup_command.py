@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tongji.cli.common import DASK_HELP, LEVELS_HELP, SEND_BYTES_HELP, console, executor, friendly, progress, shown
+from tongji.cli.common import (
+    DASK_HELP,
+    LEVELS_HELP,
+    SEND_BYTES_HELP,
+    console,
+    executor,
+    friendly,
+    progress,
+    say_passed_over,
+    shown,
+)
 from tongji.errors import TongjiError
 from tongji.i18n import Items, lang, t
 from tongji.writing.paths import refuse_overlap, refuse_replacing
@@ -69,6 +79,7 @@ def rollup_command(
             summaries = rollup_each(inputs, unit=unit, tick=tick, on_files=on_total, **options)
         else:
             summaries = [rollup(inputs, unit=unit, tick=tick, on_files=on_total, **options)]
+    say_passed_over(con, inputs)
     nodes = summaries.nodes if all_nodes else [s.unit for s in summaries]
     refuse_replacing(inputs, out, [stem_for(n, canonical_period(period)) for n in nodes])
     written, errors, held, done = [], False, [], False

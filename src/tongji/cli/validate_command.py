@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tongji.cli.common import DASK_HELP, LEVELS_HELP, SEND_BYTES_HELP, console, executor, friendly, progress, shown
+from tongji.cli.common import (
+    DASK_HELP,
+    LEVELS_HELP,
+    SEND_BYTES_HELP,
+    console,
+    executor,
+    friendly,
+    progress,
+    say_passed_over,
+    shown,
+)
 from tongji.i18n import lang, severity, status, t
 from tongji.writing.paths import refuse_overlap
 from tongji.writing.text import terminal_safe
@@ -50,6 +60,7 @@ def validate_command(
         result = validate(paths, registry=registry, period=period, workers=executor(dask, send_bytes), tick=tick,
                           on_files=on_total)
     show(out, result)
+    say_passed_over(out, paths)
     if report is not None:
         write_report(result, report, lang())
         out.print(shown("cli-report-written", path=report))

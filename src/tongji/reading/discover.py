@@ -46,6 +46,18 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return [Path(path) for path, _ in sorted(found.values(), key=lambda kept: os.path.normcase(kept[1]).split(os.sep))]
 
 
+# saved as something else than a workbook tongji reads: WPS's own format, CSV, Excel's binary or template formats,
+# Numbers. In a folder they are passed over like any other file, and said to be (`passed_over`): that unit would
+# otherwise just be missing
+OTHER_TABLES = {".et", ".ett", ".csv", ".xlsb", ".xltx", ".xltm", ".xlt", ".numbers", ".ots", ".fods"}
+
+
+def passed_over(paths: Iterable[str | Path]) -> list[Path]:
+    """Files in the given folders that look like a table saved in a format tongji does not read (OTHER_TABLES)."""
+    return [Path(path) for p in map(Path, paths) if p.is_dir() for name, path, _ in _files_under(p)
+            if os.path.splitext(name)[1].lower() in OTHER_TABLES and not name.startswith(("~$", "._", PARTIAL))]
+
+
 def _keep(found: dict[str, tuple[str, str]], key: str, path: str, absolute: str) -> None:
     if key not in found or (len(path), path) < (len(found[key][0]), found[key][0]):
         found[key] = (path, absolute)
