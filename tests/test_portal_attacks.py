@@ -159,6 +159,22 @@ def test_a_password_change_ends_the_other_sessions(world):
     assert stolen.get(f"/units/{unit}", follow_redirects=False).headers["location"] == "/login"
 
 
+def test_every_page_links_to_changing_the_password_which_asks_for_the_current_one(world):
+    """The guide says a password is changed with the current one: a signed-in unit finds the page from any page,
+    and it is titled as a change, not as the first sign-in's one-time password."""
+    unit = world.unit()
+    browser = world.client(unit)
+    page = browser.get(f"/units/{unit}")
+    assert '<a class="account" href="/password" id="change-password">修改密码</a>' in page.text
+    page = browser.get("/password")
+    assert "<h1>修改密码</h1>" in page.text and "第一次登录" not in page.text and 'name="current"' in page.text
+    new = {"password": "another-password-3", "again": "another-password-3", "current": PASSWORD}
+    assert browser.post("/password", new).url.path == f"/units/{unit}"
+    first = world.client(world.unit(n=1), change_password=False)  # a one-time password: no link, the first page
+    assert first.last.url.path == "/password" and 'id="change-password"' not in first.last.text
+    assert "<h1>设置新密码</h1>" in first.last.text and "第一次登录" in first.last.text
+
+
 def test_a_session_alone_cannot_change_the_password(world):
     """A browser left signed in (or a stolen cookie) must know the password to change it: else it could lock the
     unit out of its own account. Wrong guesses count as failed sign-ins."""

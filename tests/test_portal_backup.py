@@ -209,3 +209,23 @@ def test_a_backup_file_that_is_not_there_is_said_so(tmp_path, lang):
     assert result.output.strip() == {"zh": f"错误：备份文件不存在：{tmp_path / '门户备份.zip'}",
                                      "en": f"Error: Backup file not found: {tmp_path / '门户备份.zip'}"}[lang]
     assert not (tmp_path / "restored").exists()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_file_that_is_not_a_backup_is_said_so_in_the_users_language(tmp_path, lang):
+    """A workbook or a zip of something else chosen by mistake: one line in the user's language, no English
+    exception text ("File is not a zip file", "There is no item named 'manifest.json' in the archive")."""
+    (tmp_path / "not-a-zip.zip").write_text("hello")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as z:
+        z.writestr("报表.txt", "x")
+    said = {}
+    for name in ("not-a-zip.zip", "other.zip"):
+        result = invoke("--lang", lang, "serve", "restore", tmp_path / name, "--data", tmp_path / "restored")
+        assert result.exit_code == 2 and not (tmp_path / "restored").exists()
+        said[name] = result.output.strip()
+    zh, en = "不是 tongji 门户的备份：", "is not a tongji portal backup: "
+    assert said == {
+        "zh": {"not-a-zip.zip": f"错误：{tmp_path / 'not-a-zip.zip'} {zh}它不是 zip 文件",
+               "other.zip": f"错误：{tmp_path / 'other.zip'} {zh}其中没有备份清单 manifest.json"},
+        "en": {"not-a-zip.zip": f"Error: {tmp_path / 'not-a-zip.zip'} {en}it is not a zip file",
+               "other.zip": f"Error: {tmp_path / 'other.zip'} {en}it has no manifest.json"}}[lang]

@@ -117,6 +117,20 @@ def test_a_schema_newer_than_this_tongji_is_refused(city, tmp_path, database):
     assert refused.value.key == "database-newer" and "9999" in str(refused.value)
 
 
+def test_migrating_a_schema_newer_than_this_tongji_is_refused_in_one_line(city, tmp_path, database):
+    """After going back to an older tongji (deploy/tongji.service runs migrate before each start): no crash."""
+    portal = create_app(city.registry, "2025", data=tmp_path / "data", database=database).state.portal
+    with portal.db() as db:
+        db.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        db.commit()
+    url = database or database_url(tmp_path / "data", None)
+    result = run("serve", "migrate", *options(url, tmp_path))
+    assert result.exit_code == 2, result.output
+    assert "的结构版本 9999 比本版 tongji 认识的 0002 新" in result.output and "内部出错" not in result.output
+    with portal.db() as db:
+        assert db.scalar(text("SELECT version_num FROM alembic_version")) == "9999"  # left as it was
+
+
 def differences(url: str, metadata: MetaData) -> list:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext

@@ -176,6 +176,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup-missing-file": ("数据库记录的文件 {path} 不在数据文件夹中（共缺 {n} 个）：先用 tongji serve check 检查", "The file {path} named in the database is missing from the data folder ({n} missing): run tongji serve check"),
     "backup-written": ("已备份到 {path}：{submissions} 份上报、{rollups} 次汇总、{accounts} 个账号、{files} 个文件，均附 SHA-256 校验值", "Backed up to {path}: {submissions} uploads, {rollups} rollups, {accounts} accounts, {files} files, each with its SHA-256"),
     "restore-missing": ("备份文件不存在：{path}", "Backup file not found: {path}"),
+    "restore-not-zip": ("{path} 不是 tongji 门户的备份：它不是 zip 文件", "{path} is not a tongji portal backup: it is not a zip file"),
+    "restore-no-manifest": ("{path} 不是 tongji 门户的备份：其中没有备份清单 {name}", "{path} is not a tongji portal backup: it has no {name}"),
     "restore-bad-archive": ("{path} 不是 tongji 门户的备份（{detail}）", "{path} is not a tongji portal backup ({detail})"),
     "restore-corrupt": ("备份 {path} 已损坏：{name} 的内容与清单中的 SHA-256 不符，未恢复任何数据", "The backup {path} is damaged: {name} does not match its SHA-256 in the manifest; nothing was restored"),
     "restore-other-schema": ("备份 {path} 的数据库结构是 {found}，本版 tongji 是 {head}：请用做备份的那一版 tongji 恢复，再运行 tongji serve migrate", "The backup {path} holds a database of schema {found}, this tongji has {head}: restore it with the tongji that made it, then run tongji serve migrate"),

@@ -139,7 +139,9 @@ def restore(archive: Path, data: Path, database: str | None = None) -> Made:
         raise TongjiError("restore-missing", path=archive)
     try:
         z = zipfile.ZipFile(archive)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except zipfile.BadZipFile:
+        raise TongjiError("restore-not-zip", path=archive) from None
+    except OSError as exc:
         raise TongjiError("restore-bad-archive", path=archive, detail=str(exc)) from None
     with z:
         manifest, rows = _verified(z, archive)
@@ -172,6 +174,8 @@ def restore(archive: Path, data: Path, database: str | None = None) -> Made:
 
 def _verified(z: zipfile.ZipFile, archive: Path) -> tuple[dict, dict]:
     """The manifest and the tables, after every member's hash is checked and every name is a safe one."""
+    if MANIFEST not in z.namelist():  # a zip of something else: said, not KeyError's English
+        raise TongjiError("restore-no-manifest", path=archive, name=MANIFEST)
     try:
         manifest = json.loads(z.read(MANIFEST))
         names = set(z.namelist())

@@ -68,10 +68,17 @@ def _config(connection: Connection, scripts: Path = MIGRATIONS):
     return config
 
 
-def head() -> str:
+def head(scripts: Path = MIGRATIONS) -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return ScriptDirectory(str(scripts)).get_current_head()
+
+
+def known(scripts: Path = MIGRATIONS) -> set[str]:
+    """Every revision this tongji's migrations know."""
+    from alembic.script import ScriptDirectory
+
+    return {s.revision for s in ScriptDirectory(str(scripts)).walk_revisions()}
 
 
 def revision(connection: Connection) -> str | None:
@@ -99,6 +106,9 @@ def upgrade(engine: Engine, target: str = "head", scripts: Path = MIGRATIONS) ->
                 if connection.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
                 before = revision(connection)
+                if before is not None and before not in known(scripts):  # a newer tongji upgraded it: no way down
+                    raise TongjiError("database-newer", found=before, head=head(scripts),
+                                      url=shown_url(str(engine.url)))
                 config = _config(connection, scripts)
                 if before == FIRST and not inspect(connection).has_table("alembic_version"):
                     command.stamp(config, FIRST)
@@ -123,8 +133,5 @@ def require_current(engine: Engine, url: str) -> None:
     if found is None:
         upgrade(engine)
         return
-    from alembic.script import ScriptDirectory
-
-    known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
-    key = "database-old" if found in known else "database-newer"
+    key = "database-old" if found in known() else "database-newer"
     raise TongjiError(key, found=found, head=newest, url=shown_url(url))

@@ -14,6 +14,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login-locked": ("密码错误次数过多，账号已暂时锁定 15 分钟", "Too many wrong passwords: the account is locked for 15 minutes"),
     "new-password": ("设置新密码", "Set a new password"),
     "new-password-why": ("第一次登录（或密码被重置）后请设置自己的密码，至少 8 位。", "After the first sign-in (or a reset) set a password of your own, at least 8 characters."),
+    "change-password": ("修改密码", "Change password"),
+    "change-password-why": ("输入当前密码，再设置新密码（至少 8 位）；保存后其他电脑上的登录随即失效。", "Type the current password, then a new one of at least 8 characters; saving it signs out every other browser."),
     "password-again": ("再输一次", "Again"),
     "password-short": ("密码至少 8 位", "The password needs at least 8 characters"),
     "password-current": ("当前密码不对", "The current password is wrong"),
