@@ -394,3 +394,18 @@ def test_a_plugins_command_is_gone_in_the_next_run_without_it(tmp_path, monkeypa
         out = capsys.readouterr()
         assert exc.value.code == code, out
     assert "hello" in out.err and "hello of plugin" not in out.out
+
+
+def test_an_installed_plugins_source_is_said_in_the_users_language(tmp_path, monkeypatch, capsys):
+    import importlib.metadata
+
+    (tmp_path / "ep_region.py").write_text("from tongji.plugin import hookimpl\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    installed = [importlib.metadata.EntryPoint("ep_region", "ep_region", "tongji")]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: installed if group == "tongji" else [])
+    monkeypatch.setenv("TONGJI_ENTRY_POINTS", "1")
+    (tmp_path / "空").mkdir()
+    code, out = main(monkeypatch, capsys, tmp_path / "空", "plugins")
+    assert code == 0 and "入口点 ep_region" in out and "entry point" not in out, out
+    code, out = main(monkeypatch, capsys, tmp_path / "空", "--lang", "en", "plugins")
+    assert code == 0 and "entry point ep_region" in out, out

@@ -109,7 +109,7 @@ class Host:
 
     def _entry_points(self) -> None:
         for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name):
-            self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"entry point {ep.value}")
+            self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"入口点 {ep.value}")
 
     def _folder(self, folder: Path) -> None:
         if not folder.is_dir():
