@@ -409,3 +409,15 @@ def test_an_installed_plugins_source_is_said_in_the_users_language(tmp_path, mon
     assert code == 0 and "入口点 ep_region" in out and "entry point" not in out, out
     code, out = main(monkeypatch, capsys, tmp_path / "空", "--lang", "en", "plugins")
     assert code == 0 and "entry point ep_region" in out, out
+
+
+def test_a_plugin_importing_a_missing_module_says_so_with_its_line(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    plugin = folder / "needs.py"
+    plugin.write_text("from tongji.plugin import hookimpl\nimport tongji_no_such_module\n", encoding="utf-8")
+    said = f"导入的模块 tongji_no_such_module 没有安装（{plugin} 第 2 行）：请在运行 tongji 的同一环境中安装它"
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    assert code == 2 and f"错误：插件 needs 无法加载：{said}" in out and "ModuleNotFoundError" not in out, out
+    code, out = main(monkeypatch, capsys, folder, "--lang", "en", "validate", str(tmp_path))
+    assert code == 2 and "The module tongji_no_such_module it imports is not installed (" in out, out
