@@ -223,6 +223,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-broken": ("插件 {name} 无法加载：{error}（用 tongji plugins 查看；TONGJI_LOAD_PLUGINS 可只加载指定插件）", "Plugin {name} cannot be loaded: {error} (see tongji plugins; TONGJI_LOAD_PLUGINS restricts loading)"),
     "plugin-bad-hook": ("未知的钩子（可能拼写错误）：{detail}", "Unknown hook (misspelt?): {detail}"),
     "plugin-bad-output": ("插件 {name} 的输出格式 {format} 应返回它写进输出文件夹 out_dir 的文件的路径（pathlib.Path）列表，而不是 {value}", "Output format {format} of plugin {name} should return a list of the paths (pathlib.Path) of the files it wrote into out_dir, not {value}"),
+    "plugin-output-not-written": ("插件 {name} 的输出格式 {format} 返回的 {file} 不是它写进输出文件夹 out_dir 的文件（没有写出，或不在 out_dir 中）", "Output format {format} of plugin {name} returned {file}, which is not a file it wrote into out_dir (not written, or outside out_dir)"),
     "plugin-output-clash": ("插件 {name} 的输出格式 {format} 写出的 {file} 与 {other} 写出的文件重名，没有写出任何文件", "Output format {format} of plugin {name} writes {file}, as {other} does; nothing was written"),
     "plugin-command-taken": ("命令 {command} 已由 {owner} 提供，插件 {name} 不能再注册它", "The command {command} is {owner}'s already; plugin {name} cannot register it too"),
     "plugin-missing-module": ("导入的模块 {module} 没有安装（{where}）：请在运行 tongji 的同一环境中安装它", "The module {module} it imports is not installed ({where}): install it in the environment tongji runs in"),

@@ -35,9 +35,13 @@ class Writer:
             given["units"] = unit_table(summary, spec)
         written = guarded(self.plugin, (f"输出格式 {self.name}", f"output format {self.name}"), self.write, given)
         folder = Path(out_dir).resolve()
-        if not isinstance(written, list | tuple) or not all(
-                isinstance(p, Path) and p.resolve().parent == folder and p.is_file() for p in written):
+        if not isinstance(written, list | tuple) or not all(isinstance(p, Path) for p in written):
             raise TongjiError("plugin-bad-output", name=self.plugin, format=self.name, value=repr(written)[:120])
+        for path in written:  # named as the author wrote it: out_dir is a staging folder the author never sees
+            if path.resolve().parent != folder or not path.is_file():
+                inside = path.resolve().parent == folder
+                raise TongjiError("plugin-output-not-written", name=self.plugin, format=self.name,
+                                  file=f"out_dir / {path.name!r}" if inside else str(path))
         return list(written)
 
 
