@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +70,13 @@ def guarded(plugin: str, where: str | tuple[str, str], fn: Callable, available: 
         if plugin == BUILTIN or _typer_exit(exc):  # tongji's own bug: the CLI's crash report, not a plugin's
             raise
         hook, hook_en = where if isinstance(where, tuple) else (where, where)
-        raise TongjiError("plugin-failed", name=plugin, hook=hook, hook_en=hook_en,
-                          error=f"{type(exc).__name__}: {exc}") from None
+        error = f"{type(exc).__name__}: {exc}"
+        code = getattr(fn, "__code__", None)  # the line of the plugin's own function where it failed, if any
+        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if code and f.filename == code.co_filename]
+        if lines:
+            raise TongjiError("plugin-failed-at", name=plugin, hook=hook, hook_en=hook_en, error=error,
+                              file=code.co_filename, line=lines[-1]) from None
+        raise TongjiError("plugin-failed", name=plugin, hook=hook, hook_en=hook_en, error=error) from None
 
 
 def _typer_exit(exc: Exception) -> bool:
