@@ -232,14 +232,17 @@ def test_plugin_error_and_a_plugins_bug_are_one_line(tmp_path, monkeypatch):
     def crashes(table):
         return 1 / 0
 
+    file, line = __file__, crashes.__code__.co_firstlineno + 1  # the line of the plugin's code that raised
     for check, expected in ((refuses, "插件 say：区划代码表缺少 330106"),
-                            (crashes, "插件 say 在 检查 members-round 中出错：ZeroDivisionError: division by zero")):
+                            (crashes, f"插件 say 在 检查 members-round 中出错（{file} 第 {line} 行）："
+                                      "ZeroDivisionError: division by zero")):
         host = load_plugin(Checks(check), name="say")
         with pytest.raises(TongjiError) as exc:
             validate(host, make_city(tmp_path / check.__name__, host, streets=(1,)))
         assert str(exc.value) == expected
     monkeypatch.setattr(i18n, "_lang", "en")
-    assert str(exc.value) == "Plugin say failed in check members-round: ZeroDivisionError: division by zero"
+    assert str(exc.value) == (f"Plugin say failed in check members-round ({file} line {line}): "
+                              "ZeroDivisionError: division by zero")
 
 
 def test_a_writer_gets_the_units_with_their_area_and_rates(tmp_path):

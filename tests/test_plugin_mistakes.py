@@ -162,11 +162,14 @@ def test_two_plugins_cannot_register_one_command(tmp_path, monkeypatch, capsys):
 def test_a_plugin_commands_failure_names_the_plugin(tmp_path, monkeypatch, capsys):
     folder = commands(tmp_path, boomer="boom")
     code, out = main(monkeypatch, capsys, folder, "boom")
-    assert code == 2 and "插件 boomer 在 命令 boom 中出错：ZeroDivisionError" in out, out
+    at = folder / "boomer.py"
+    said = f"插件 boomer 在 命令 boom 中出错（{at} 第 10 行）：ZeroDivisionError"  # the console may wrap the line
+    assert code == 2 and "".join(said.split()) in "".join(out.split()), out
     assert "内部出错" not in out
     monkeypatch.setattr(i18n, "_lang", None)  # restored after the test: main() sets the language of the run
     code, out = main(monkeypatch, capsys, folder, "--lang", "en", "boom")
-    assert code == 2 and "Plugin boomer failed in command boom: ZeroDivisionError" in out, out
+    said = f"Plugin boomer failed in command boom ({at} line 10): ZeroDivisionError"
+    assert code == 2 and "".join(said.split()) in "".join(out.split()), out
     assert main(monkeypatch, capsys, folder, "boomer-stops")[0] == 4  # typer's own exit is the command's to give
     code, out = main(monkeypatch, capsys, folder, "boom", "--n", "x")
     assert code == 2 and "内部出错" not in out  # a usage mistake stays one
@@ -200,8 +203,10 @@ def summary_of_a_street(tmp_path_factory):
     (lambda out, stem, write: None, ["odd"],
      "应返回它写进输出文件夹 out_dir 的文件的路径（pathlib.Path）列表，而不是 None"),
     (lambda out, stem, write: ["not-a-path", 5], ["odd"], "而不是 ['not-a-path', 5]"),
-    (lambda out, stem, write: [write(out.parent / "x.txt", b"x")], ["odd"], "而不是 [PosixPath("),
-    (lambda out, stem, write: [out / "never-written.txt"], ["odd"], "而不是 [PosixPath("),
+    (lambda out, stem, write: [write(out.parent / "x.txt", b"x")], ["odd"],
+     "x.txt 不是它写进输出文件夹 out_dir 的文件（没有写出，或不在 out_dir 中）"),
+    (lambda out, stem, write: [out / "never-written.txt"], ["odd"],
+     "插件 odd 的输出格式 odd 返回的 out_dir / 'never-written.txt' 不是它写进输出文件夹 out_dir 的文件"),
     (lambda out, stem, write: [write(out / f"{stem}_汇总.csv", b"odd")], ["csv", "odd"],
      "插件 odd 的输出格式 odd 写出的 {stem}_汇总.csv 与 csv 写出的文件重名"),
     (lambda out, stem, write: [write(out / f"{stem}_汇总.csv", b"odd")], ["odd", "csv"],
@@ -394,3 +399,32 @@ def test_a_plugins_command_is_gone_in_the_next_run_without_it(tmp_path, monkeypa
         out = capsys.readouterr()
         assert exc.value.code == code, out
     assert "hello" in out.err and "hello of plugin" not in out.out
+
+
+def test_an_installed_plugins_source_is_said_in_the_users_language(tmp_path, monkeypatch, capsys):
+    import importlib.metadata
+
+    (tmp_path / "ep_region.py").write_text("from tongji.plugin import hookimpl\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    installed = [importlib.metadata.EntryPoint("ep_region", "ep_region", "tongji")]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: installed if group == "tongji" else [])
+    monkeypatch.setenv("TONGJI_ENTRY_POINTS", "1")
+    (tmp_path / "空").mkdir()
+    code, out = main(monkeypatch, capsys, tmp_path / "空", "plugins")
+    assert code == 0 and "入口点 ep_region" in out and "entry point" not in out, out
+    code, out = main(monkeypatch, capsys, tmp_path / "空", "--lang", "en", "plugins")
+    assert code == 0 and "entry point ep_region" in out, out
+
+
+def test_a_plugin_importing_a_missing_module_says_so_with_its_line(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    plugin = folder / "needs.py"
+    plugin.write_text("from tongji.plugin import hookimpl\nimport tongji_no_such_module\n", encoding="utf-8")
+    said = f"导入的模块 tongji_no_such_module 没有安装（{plugin} 第 2 行）：请在运行 tongji 的同一环境中安装它"
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    flat = "".join(out.split())  # the console may wrap the line
+    assert code == 2 and "".join(f"错误：插件 needs 无法加载：{said}".split()) in flat, out
+    assert "ModuleNotFoundError" not in out
+    code, out = main(monkeypatch, capsys, folder, "--lang", "en", "validate", str(tmp_path))
+    assert code == 2 and "Themoduletongji_no_such_moduleitimportsisnotinstalled(" in "".join(out.split()), out

@@ -219,14 +219,15 @@ def test_a_plugin_form_title_that_looks_like_a_formula_stays_text(tmp_path):
 def test_plugin_that_raises_on_import(tmp_path):
     folder = folder_with(tmp_path, FIXTURES / "broken_import.py")
     host = plugins.configure(folder, entry_points=False)
-    assert host.errors == {"broken_import": "RuntimeError: 数据库连不上"}
+    said = f"RuntimeError: 数据库连不上（{folder / 'broken_import.py'} 第 3 行）"  # where the plugin's code raised
+    assert host.errors == {"broken_import": said}
     cli._register()
     runner = CliRunner()
     listing = runner.invoke(cli.app, ["--plugins-dir", str(folder), "plugins"])
     assert listing.exit_code == 1 and "数据库连不上" in listing.output
     result = runner.invoke(cli.app, ["--plugins-dir", str(folder), "validate", str(tmp_path)])
     assert result.exit_code == 2
-    assert "插件 broken_import 无法加载：RuntimeError: 数据库连不上" in result.output
+    assert f"插件 broken_import 无法加载：{said}" in result.output
     assert runner.invoke(cli.app, ["--plugins-dir", str(folder), "--help"]).exit_code == 0
 
 

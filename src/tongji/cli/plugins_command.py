@@ -16,7 +16,8 @@ from tongji.writing.text import terminal_safe
 KINDS = {"表": "forms", "指标行": "rows", "模板版本": "template versions", "审核关系": "rules",
          "派生指标": "indicators", "分组": "groupings", "同类比较": "peer ratios", "配置": "configuration",
          "检查": "checks", "输出格式": "output formats", "命令": "commands"}
-SOURCES = {"内置": "built-in", "文件": "file", "文件夹": "folder", "项目": "project"}  # the first word of a source
+# the first word of a source
+SOURCES = {"内置": "built-in", "入口点": "entry point", "文件": "file", "文件夹": "folder", "项目": "project"}
 plugin_app = typer.Typer(help="插件开发工具", no_args_is_help=True)
 
 

@@ -14,6 +14,7 @@ import importlib.util
 import os
 import sys
 import tomllib
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -98,7 +99,7 @@ class Host:
             info.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - any plugin failure is reported by name, not raised
             self._drop(name)
-            info.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            info.error = _load_error(exc)
 
     def _drop(self, name: str) -> None:
         for key in [k for k, owner in self.owner.items() if owner == name]:
@@ -109,7 +110,7 @@ class Host:
 
     def _entry_points(self) -> None:
         for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name):
-            self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"entry point {ep.value}")
+            self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"入口点 {ep.value}")
 
     def _folder(self, folder: Path) -> None:
         if not folder.is_dir():
@@ -326,6 +327,18 @@ def _import_from_project(folder: Path, value: str):
     module_name, _, attr = value.partition(":")
     module = importlib.import_module(module_name)
     return _as_plugin(getattr(module, attr) if attr else module)
+
+
+def _load_error(exc: Exception) -> str:
+    """A plugin's own exception while loading, with the file and line of its code where it was raised: a module
+    it imports that is not installed is said as such."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<") and not Path(f.filename).is_relative_to(Path(__file__).parents[1])]
+    where = _t("plugin-where", file=frames[-1].filename, line=frames[-1].lineno) if frames else ""
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return _t("plugin-missing-module", module=exc.name, where=where)
+    error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return _t("plugin-load-failed", error=error, where=where) if where else error
 
 
 def _t(key: str, **kw) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,13 @@ class Writer:
             given["units"] = unit_table(summary, spec)
         written = guarded(self.plugin, (f"输出格式 {self.name}", f"output format {self.name}"), self.write, given)
         folder = Path(out_dir).resolve()
-        if not isinstance(written, list | tuple) or not all(
-                isinstance(p, Path) and p.resolve().parent == folder and p.is_file() for p in written):
+        if not isinstance(written, list | tuple) or not all(isinstance(p, Path) for p in written):
             raise TongjiError("plugin-bad-output", name=self.plugin, format=self.name, value=repr(written)[:120])
+        for path in written:  # named as the author wrote it: out_dir is a staging folder the author never sees
+            if path.resolve().parent != folder or not path.is_file():
+                inside = path.resolve().parent == folder
+                raise TongjiError("plugin-output-not-written", name=self.plugin, format=self.name,
+                                  file=f"out_dir / {path.name!r}" if inside else str(path))
         return list(written)
 
 
@@ -65,8 +70,13 @@ def guarded(plugin: str, where: str | tuple[str, str], fn: Callable, available: 
         if plugin == BUILTIN or _typer_exit(exc):  # tongji's own bug: the CLI's crash report, not a plugin's
             raise
         hook, hook_en = where if isinstance(where, tuple) else (where, where)
-        raise TongjiError("plugin-failed", name=plugin, hook=hook, hook_en=hook_en,
-                          error=f"{type(exc).__name__}: {exc}") from None
+        error = f"{type(exc).__name__}: {exc}"
+        code = getattr(fn, "__code__", None)  # the line of the plugin's own function where it failed, if any
+        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if code and f.filename == code.co_filename]
+        if lines:
+            raise TongjiError("plugin-failed-at", name=plugin, hook=hook, hook_en=hook_en, error=error,
+                              file=code.co_filename, line=lines[-1]) from None
+        raise TongjiError("plugin-failed", name=plugin, hook=hook, hook_en=hook_en, error=error) from None
 
 
 def _typer_exit(exc: Exception) -> bool:
