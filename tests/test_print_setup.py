@@ -1,5 +1,6 @@
 """Every sheet prints on A4 one page wide: forms portrait with their mark and signature, tables landscape
-with their header repeated, 填表说明 uncut. With LibreOffice installed, PDFs are made and their pages counted."""
+with their header repeated, 填表说明 uncut; 明细, a column per indicator, at a size one can read, several pages
+across with each row's unit repeated. With LibreOffice installed, PDFs are made and their pages counted."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tongji.writing.summary_files import write_summary
 from tongji.writing.template import GUIDE_SHEET, make_templates
 
 FORMS = ("封面", "会员", "建会", "帮扶", "经费")
-TABLES = ("明细", "说明", "完整性", "校验", "指标")
+TABLES = ("说明", "完整性", "校验", "指标")
 A4 = 9
 
 
@@ -48,6 +49,15 @@ def _fits_one_page_wide(ws, orientation: str) -> None:
     assert ws.page_setup.orientation == orientation, ws.title
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
     assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+
+
+def _reads_across_pages(ws) -> None:
+    """明细: landscape at 60 %, pages across first, its two header rows and its unit columns on every page."""
+    assert (ws.page_setup.paperSize, ws.page_setup.orientation) == (A4, "landscape")
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage  # with it, Excel and LibreOffice ignore the scale
+    assert (ws.page_setup.scale, ws.page_setup.pageOrder) == (60, "overThenDown")
+    assert (_rows(ws), ws.print_title_cols.replace("$", "")) == ("1:2", "A:B")
+    assert ws.print_options.gridLines
 
 
 def _rows(ws) -> str:
@@ -86,8 +96,9 @@ def test_summary_sheets_survive_the_splicing(books):
     for name in TABLES:
         ws = wb[name]
         _fits_one_page_wide(ws, "landscape")
-        assert _rows(ws) == ("1:2" if name == "明细" else "1:1"), name
+        assert _rows(ws) == "1:1", name
         assert ws.print_options.gridLines, name
+    _reads_across_pages(wb["明细"])
 
 
 def test_spliced_sheets_keep_their_page_setup_in_the_xml(books):
@@ -96,13 +107,13 @@ def test_spliced_sheets_keep_their_page_setup_in_the_xml(books):
         workbook = z.read("xl/workbook.xml").decode()
         for n in (6, 7, 8):  # 明细, 说明, 完整性
             xml = z.read(f"xl/worksheets/sheet{n}.xml").decode()
-            assert '<pageSetUpPr fitToPage="1"' in xml
+            assert f'<pageSetUpPr fitToPage="{int(n != 6)}"' in xml
             order = [xml.index(tag) for tag in ("</sheetData>", "<printOptions", "<pageMargins", "<pageSetup")]
             assert order == sorted(order)
             assert re.search(r'<pageSetup [^>]*orientation="landscape"', xml)
-            assert re.search(r'<pageSetup [^>]*fitToWidth="1"', xml)
+            assert re.search(r'<pageSetup [^>]*scale="60"' if n == 6 else r'<pageSetup [^>]*fitToWidth="1"', xml)
     titles = re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d)">([^<]*)<', workbook)
-    assert ("5", "'明细'!$1:$2") in titles and ("6", "'说明'!$1:$1") in titles and ("7", "'完整性'!$1:$1") in titles
+    assert {("5", "'明细'!$1:$2,'明细'!$A:$B"), ("6", "'说明'!$1:$1"), ("7", "'完整性'!$1:$1")} <= set(titles)
 
 
 def test_report_sheets(books):
@@ -136,12 +147,23 @@ def _a4(box: tuple[float, float]) -> bool:
 
 
 @pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
-# a summary: 11 sheets, 分组 two pages tall (a row per group of four groupings; a long table runs on, never wider)
-@pytest.mark.parametrize("kind, sheets", [("template", 6), ("summary", 12), ("report", 2)])
+def _alone(book: Path, sheet: str, out: Path, keep: bool) -> Path:
+    """`book` with only `sheet` (keep) or without it, saved as `out`: to count one sheet's pages apart."""
+    wb = openpyxl.load_workbook(book)
+    for name in wb.sheetnames[:]:
+        if (name == sheet) != keep:
+            wb.remove(wb[name])
+    wb.save(out)
+    return out
+
+
+# a summary without 明细: 10 sheets, 分组 two pages tall (a row per group of four groupings; a long table runs on)
+@pytest.mark.parametrize("kind, sheets", [("template", 6), ("summary", 11), ("report", 2)])
 def test_pdf_has_one_page_per_sheet(books, tmp_path, kind, sheets):
     """A sheet split into vertical strips prints more pages than sheets: a 街道 summary printed 47 pages
     and a template 7 before the page setup. Small sheets here fit one page each, on A4 whichever way round."""
-    boxes = _pdf_pages(books[kind], tmp_path)
+    book = _alone(books[kind], "明细", tmp_path / "其余.xlsx", keep=False) if kind == "summary" else books[kind]
+    boxes = _pdf_pages(book, tmp_path)
     # 完整性 lists each unit's file, wrapped in full: under a long temporary folder it runs onto a second page down
     assert sheets <= len(boxes) <= sheets + (kind == "summary"), boxes
     assert all(_a4(b) for b in boxes if b != (0.0, 0.0)), boxes
@@ -149,7 +171,7 @@ def test_pdf_has_one_page_per_sheet(books, tmp_path, kind, sheets):
 
 @pytest.fixture(scope="module")
 def wide_detail(tmp_path_factory):
-    """A summary whose 明细 has ten more columns than the built-in forms give it: a plugin's rows."""
+    """明细 alone, of a 街道 whose 明细 has ten more columns than the built-in forms give it: a plugin's rows."""
     from tongji.testing import load_plugin, make_city
 
     root = tmp_path_factory.mktemp("wide")
@@ -159,29 +181,28 @@ def wide_detail(tmp_path_factory):
     city = make_city(root / "city", host, streets=(3,))
     summary = rollup([city.folder], registry=city.registry, unit="330106001", period="2025", spec=host.spec)
     book = next(p for p in write_summary(summary, root / "out", host.spec) if p.suffix == ".xlsx")
-    wb = openpyxl.load_workbook(book)
-    for name in wb.sheetnames[:]:
-        if name != "明细":
-            wb.remove(wb[name])
-    wb.save(root / "明细.xlsx")  # the sheet alone, to count its pages
-    return root / "明细.xlsx"
+    return _alone(book, "明细", root / "明细.xlsx", keep=True)
 
 
-def test_a_plugins_columns_narrow_the_detail_to_one_page_wide(wide_detail):
-    """At the 10% both programs print at the least, about 910 characters of column width fit across A4: the
-    code columns are narrowed alike so that 明细 stays within it, whatever a plugin adds."""
+def test_a_plugins_columns_keep_their_width(wide_detail):
+    """A plugin's rows add columns, not shrink them: a code column is as wide as the built-in ones."""
     from openpyxl.utils import get_column_letter
 
     ws = openpyxl.load_workbook(wide_detail)["明细"]
     assert ws.max_column == 95
-    assert sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, ws.max_column + 1)) <= 900
-    _fits_one_page_wide(ws, "landscape")
+    added = [c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value in {f"JH{n}" for n in range(41, 51)}]
+    assert len(added) == 10 and {ws.column_dimensions[get_column_letter(c)].width for c in added} == {8}
+    _reads_across_pages(ws)
 
 
 @pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
-def test_a_detail_with_a_plugins_columns_prints_one_page(wide_detail, tmp_path):
-    boxes = _pdf_pages(wide_detail, tmp_path)
-    assert len(boxes) == 1, boxes
+def test_the_detail_prints_pages_across(books, wide_detail, tmp_path):
+    """At 60 % the built-in forms' 明细 takes seven pages across (one band of rows for 12 units), a plugin's ten
+    columns one more; squeezed one page wide it printed at 10 %, unreadable."""
+    built_in = _pdf_pages(_alone(books["summary"], "明细", tmp_path / "明细.xlsx", keep=True), tmp_path / "a")
+    assert len(built_in) == 7, built_in
+    assert len(_pdf_pages(wide_detail, tmp_path / "b")) == 8
+    assert all(_a4(b) for b in built_in if b != (0.0, 0.0)), built_in
 
 
 def test_the_reports_long_text_wraps_in_rows_tall_enough(tmp_path):

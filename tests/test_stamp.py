@@ -74,9 +74,11 @@ def book(data: bytes, read_only: bool = False) -> dict:
         else:
             setup, margins = ws.page_setup, ws.page_margins
             out[ws.title] = (
-                ws.dimensions, ws.print_title_rows, ws.print_area, ws.freeze_panes, ws.auto_filter.ref,
+                ws.dimensions, ws.print_title_rows, ws.print_title_cols, ws.print_area, ws.freeze_panes,
+                ws.auto_filter.ref,
                 sorted(str(r) for r in ws.merged_cells.ranges), setup.paperSize, setup.orientation,
-                setup.fitToWidth, setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage,
+                setup.fitToWidth, setup.fitToHeight, setup.scale, setup.pageOrder,
+                ws.sheet_properties.pageSetUpPr.fitToPage,
                 ws.print_options.gridLines, ws.print_options.horizontalCentered, ws.oddFooter.center.text,
                 (margins.left, margins.right, margins.top, margins.bottom, margins.header, margins.footer),
                 {k: (d.width, d.number_format) for k, d in ws.column_dimensions.items()})

@@ -40,12 +40,9 @@ from tongji.writing.issue_report import (
     severities_in,
     write_table,
 )
-from tongji.writing.printing import table_pages
+from tongji.writing.printing import table_pages, wide_table_pages
 from tongji.writing.text import ESCAPE_SEQUENCE, XML_ILLEGAL, formula_like, xml_safe
 
-# characters of column width that fit across an A4 landscape page at the 10% Excel and LibreOffice print at
-# the least (LibreOffice's PDF goes two pages wide from about 915), and the narrowest a code column is made
-PAGE_WIDTH, MIN_WIDTH = 900, 5
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
 # cells a frame may have for rows_xml to join them in Python (small_rows_xml); above it the polars expression is
 # faster: from about 130 rows of a 明细 (95 columns, most of them numbers), 1,200 of a 完整性 list (7 of text)
@@ -118,17 +115,11 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     for col, kind in enumerate(kinds, start=len(keys) + 1):
         ws.column_dimensions[get_column_letter(col)].number_format = FORMATS.get(kind, "General")
     ws.freeze_panes = "C3"  # each row's unit (code and name) and the codes and names above stay in view
-    table_pages(ws, "1:2")  # codes and names
-    # counts and flags are narrower than amounts: 73 columns of 12 are too wide for one A4 page at the
-    # smallest scale Excel and LibreOffice allow (10%), and the sheet printed two pages wide
+    wide_table_pages(ws, "1:2", "A:B")  # codes and names; each row's unit code and name
     carried = {get_column_letter(col): 10 for col in range(len(DETAIL_KEYS) + 1, len(keys) + 1)}  # 单位性质, 行业
     fixed = {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
-    wide = [12 if kind == "amount" else 8 for kind in kinds]
-    # a plugin's rows add columns: past what one page holds, every code column is narrowed alike
-    room = PAGE_WIDTH - sum(list(fixed.values())[:len(keys)])
-    shrink = min(1.0, room / sum(wide)) if wide else 1.0
-    widths(ws, fixed | {get_column_letter(col): max(MIN_WIDTH, round(w * shrink, 1))
-                        for col, w in enumerate(wide, start=len(keys) + 1)})
+    widths(ws, fixed | {get_column_letter(col): 12 if kind == "amount" else 8  # counts and flags narrower
+                        for col, kind in enumerate(kinds, start=len(keys) + 1)})
     rows = rows_xml(detail.select(*keys, *codes), 3, kinds, quoted=quoted_styles(ws, 0))
     return [(3, rows)], detail_dimension(detail, keys, codes)
 
