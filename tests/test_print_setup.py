@@ -218,6 +218,8 @@ def test_the_reports_long_text_wraps_in_rows_tall_enough(tmp_path):
     copied = next(r for r in range(2, ws.max_row + 1) if "复制" in ws.cell(r, message).value)
     assert len(ws.cell(copied, message).value) > 60  # two lines of a column 60 characters wide, at least
     assert all(ws.cell(r, c).alignment.wrap_text for r in range(2, ws.max_row + 1) for c in (message, cells, file))
+    unit_name, name = (head.index(label) + 1 for label in ("单位名称", "指标名称"))
+    assert all(ws.cell(r, c).alignment.wrap_text for r in range(2, ws.max_row + 1) for c in (unit_name, name))
     assert ws.row_dimensions[copied].height >= 2 * 15
     assert ws.cell(copied, head.index("单位代码") + 1).alignment.wrap_text is not True  # short text as it was
 
@@ -236,6 +238,11 @@ def test_a_summarys_issues_wrap_in_rows_tall_enough(tmp_path, stamped):
     copied = [r for r in range(2, ws.max_row + 1) if "复制" in ws.cell(r, message).value]
     assert copied and all(ws.cell(r, message).alignment.wrap_text for r in range(2, ws.max_row + 1))
     assert all(ws.row_dimensions[r].height >= 2 * 15 for r in copied)
+    # a unit's name of 15 characters wraps in its column of 24, two lines, not cut at the severity beside it
+    unit_name = [c.value for c in ws[1]].index("单位名称") + 1
+    long = [r for r in range(2, ws.max_row + 1) if len(ws.cell(r, unit_name).value or "") >= 14]
+    assert long and all(ws.cell(r, unit_name).alignment.wrap_text and ws.row_dimensions[r].height >= 2 * 15
+                        for r in long)
 
 
 @pytest.mark.parametrize("stamped", [True, False])

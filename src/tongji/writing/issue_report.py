@@ -40,8 +40,9 @@ BOOK_HEADERS = {
 
 # the report's long text wraps in its cells: unwrapped it was cut at the next column on paper, and the last
 # column's ran on past the table, printing empty columns beside it and the whole table smaller
-WRAPPED = ("file", "message", "cells")
-WIDTHS = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30}  # characters; others 12
+# (a unit's or an indicator's name too: cut at the next filled cell, 示例市中恒医疗器械有限公司 read 示例市中恒医)
+WRAPPED = ("file", "unit_name", "name", "message", "cells")
+WIDTHS = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30, "name": 16, "rule": 22}  # else 12
 LINE_HEIGHT, MAX_HEIGHT = 15, 409  # points: a line of the default 11-point font; the tallest row Excel allows
 WRAP = Alignment(wrap_text=True, vertical="top")
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
