@@ -190,7 +190,7 @@ def test_level_by_level_knows_who_was_returned_below(lang, sheet_rows, monkeypat
 
     made = rollup([city.units[district]["file"], book], unit=district, **when)
     fate = {r["unit"]: r for r in made.units.iter_rows(named=True)}
-    said = {"zh": "有 1 个错误，退回修改", "en": "1 errors: returned"}[lang]
+    said = {"zh": "有 1 个错误，退回修改", "en": "1 error: returned"}[lang]
     assert [fate[g2][k] for k in ("status", "reason", "file", "date", "late")] == [
         "退回", said, str(city.units[g2]["file"]), "2026-01-15", "迟报"]
     assert [fate[g3][k] for k in ("status", "reason", "file", "date")] == ["缺报", "未报送", "", ""]
