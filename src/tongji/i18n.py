@@ -222,6 +222,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-level-skip": ("名册层级跳级：{items}", "Registry skips a level: {items}"),
     "registry-revoked-parent": ("名册中这些单位未撤销，其上级却已撤销：{items}", "These registry units are active but their parent is marked 撤销 (revoked): {items}"),
     "registry-bad-state": ("名册中状态应为“正常”或“撤销”（空白按正常）：{items}", "A registry unit's 状态 is 正常 (active) or 撤销 (revoked; blank is 正常): {items}"),
+    "registry-bad-type": ("名册 {path} 中组织类型应为 1（单独基层工会）、2（联合基层工会）、3（基层工会联合会）、9（本级）或空白：{items}", "In registry {path}, 组织类型 must be 1 (单独基层工会), 2 (联合基层工会), 3 (基层工会联合会), 9 (本级) or blank: {items}"),
     "registry-bad-level": ("名册中有未知层级：{items}（层级设置为 {levels}，可用 --levels 或 TONGJI_LEVELS 修改）", "Registry has unknown levels: {items} (levels are {levels}; set them with --levels or TONGJI_LEVELS)"),
     "levels-invalid": ("层级设置“{levels}”无效：至少两级、名称不重复，如 县,乡镇,基层", "Levels '{levels}' are invalid: at least two distinct names, e.g. 县,乡镇,基层"),
     "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),
