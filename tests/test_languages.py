@@ -22,7 +22,7 @@ STREET, BARE_STREET = "330101001", "330101002"  # the second has no 本级 workb
 
 REASONS = {  # a unit's fate in the 完整性 sheet, in each language
     "zh": {"未报送", "有 1 个错误，退回修改", "单位代码不在名册中"},
-    "en": {"not received", "1 errors: returned", "unit not in the registry"},
+    "en": {"not received", "1 error: returned", "unit not in the registry"},
 }
 NOTE = {"zh": "分母（JH21）为 0，不计算", "en": "Denominator (JH21) is 0: no value"}
 
@@ -85,7 +85,7 @@ def check_language(report, paths: dict, lang: str) -> None:
     top = json.loads(paths["330100"]["json"].read_text(encoding="utf-8"))
     assert REASONS[lang] <= {u["reason"] for u in top["units"]}
     manifest = json.loads(paths["330100"]["manifest"].read_text(encoding="utf-8"))
-    returned = {"zh": "有 1 个错误，退回修改", "en": "1 errors: returned"}[lang]
+    returned = {"zh": "有 1 个错误，退回修改", "en": "1 error: returned"}[lang]
     assert returned in {i["reason"] for i in manifest["inputs"]}
     bare = openpyxl.load_workbook(paths[BARE_STREET]["xlsx"])["指标"]
     assert NOTE[lang] in [c.value for c in bare["G"]]
@@ -187,3 +187,46 @@ def test_the_checks_sheet_says_its_severities_in_english_in_english(city, tmp_pa
         assert severities <= {"zh": {"错误", "警告", "提示"}, "en": {"error", "warning", "notice"}}[lang]
         assert "FFC7CE" in {c.fill.fgColor.rgb[-6:] for c in column[1:] if c.value == error}
     assert "错误" in street.issues["severity"].to_list()
+
+
+@pytest.mark.parametrize(("key", "params", "one", "two"), [
+    ("cli-summary", {"ok": 1, "warn": 0, "bad": 0}, "1 workbook: 1 passed", "2 workbooks: 1 passed"),
+    ("cli-more-books", {}, "1 more workbook passed and is not listed", "2 more workbooks passed and are not listed"),
+    ("cli-more-issues", {}, "1 more issue not shown", "2 more issues not shown"),
+    ("cli-annotated", {"path": "退回"}, "1 annotated copy written to 退回", "2 annotated copies written to 退回"),
+    ("cli-passed-over", {"files": "a.et"}, "Notice: 1 file in the input folders not read",
+     "Notice: 2 files in the input folders not read"),
+    ("reason-errors", {}, "1 error: returned", "2 errors: returned"),
+    ("reason-included", {}, "1 error, summed", "2 errors, summed"),
+    ("rollup-written", {"path": "汇总", "files": 1}, "Wrote summaries of 1 unit (1 file) to 汇总",
+     "Wrote summaries of 2 units (1 file) to 汇总"),
+    ("check-found", {}, "1 problem found", "2 problems found"),
+    ("accounts-written", {"path": "p.csv"}, "One-time passwords for 1 account written",
+     "One-time passwords for 2 accounts written"),
+])
+def test_an_english_count_of_one_is_said_in_the_singular(key, params, one, two):
+    assert i18n.t(key, lang="en", n=1, **params).startswith(one)
+    assert i18n.t(key, lang="en", n=2, **params).startswith(two)
+    assert i18n.t("reason-errors", lang="zh", n=1) == "有 1 个错误，退回修改"
+
+
+@pytest.mark.parametrize(("count", "said"), [(1, "1 error, 1 warning"), (2, "2 errors, 2 warnings")])
+def test_the_counts_in_a_rollups_lines_agree_with_their_nouns(count, said):
+    figures = i18n.t("rollup-figures", lang="en", units=count, staff=count, members=count, rate="", income=0,
+                     spend=0)
+    assert figures.startswith({1: "1 grassroots union, 1 employee, 1 member (",
+                               2: "2 grassroots unions, 2 employees, 2 members ("}[count])
+    assert i18n.t("rollup-issues", lang="en", errors=count, warnings=count) == f"Checks: {said} (see the 校验 sheet)"
+    assert i18n.t("template-written", lang="en", count=count, out="模板") == (
+        "Wrote 1 template to 模板" if count == 1 else "Wrote 2 templates to 模板")
+    assert i18n.t("rollup-issues", lang="zh", errors=count, warnings=count).startswith(
+        f"校验：错误 {count} 条，警告 {count} 条")
+    assert i18n.render("reason-errors", "en", {"n": str(count)}) == (  # as kept with the data, in text
+        "1 error: returned" if count == 1 else "2 errors: returned")
+
+
+def test_one_more_extra_row_is_said_without_a_plural():
+    from tongji.issues.catalog import BUILTIN
+
+    assert BUILTIN["extra-rows-more"].text("en", n=1) == (
+        "Further rows not on the standard form were not read and are not listed one by one: 1 more")

@@ -208,7 +208,7 @@ def test_the_reminder_list_gives_the_checks_reason_and_follows_the_portals_langu
     world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
     rows = reminders()
     assert rows[0] == ("Unit code", "Unit name", "Level", "State", "Reason returned")
-    assert [r[3:] for r in rows if r[0] in (unit, STREET)] == [("missing", None), ("returned", "1 errors: returned")]
+    assert [r[3:] for r in rows if r[0] in (unit, STREET)] == [("missing", None), ("returned", "1 error: returned")]
 
 
 def completeness_sheet(world, node: str) -> tuple[dict, dict]:

@@ -213,3 +213,28 @@ def test_a_registry_in_an_unknown_encoding_is_said_so_in_the_language_it_is_read
     assert str(exc.value) == f"名册文件无法读取：{path}（编码无法识别）"
     monkeypatch.setattr(i18n, "_lang", "en")
     assert str(exc.value) == f"Registry cannot be read: {path} (its text encoding is neither UTF-8 nor GBK)"
+
+
+def test_a_type_outside_the_codes_is_a_registry_error_naming_file_row_and_value(tmp_path):
+    """A 组织类型 of 5 was read as 1 单独基层工会 and prefilled so on the unit's template. Blank, a code, its name or
+    the two together stay as they were."""
+    path = write(tmp_path, GOOD.replace("G1,甲工会,S,基层,1,", "G1,甲工会,S,基层,5,"))
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == (f"名册 {path} 中组织类型应为 1（单独基层工会）、2（联合基层工会）、3（基层工会联合会）、"
+                              "9（本级）或空白：第 5 行 G1：“5”")
+    result = CliRunner().invoke(cli.app, ["--lang", "en", "template", "-r", str(path), "-p", "2025", "-o",
+                                          str(tmp_path / "模板")])
+    assert result.exit_code == 2 and "Traceback" not in result.output and not (tmp_path / "模板").exists()
+    assert " ".join(result.output.split()) == (
+        f"Error: In registry {path}, 组织类型 must be 1 (单独基层工会), 2 (联合基层工会), 3 (基层工会联合会), "
+        "9 (本级) or blank: row 5 G1: '5'")
+    for fine in ("", "2", "联合基层工会", "2 联合基层工会"):
+        assert load_registry(write(tmp_path, GOOD.replace("G1,甲工会,S,基层,1,", f"G1,甲工会,S,基层,{fine},")))
+
+
+def test_the_registry_takes_the_types_the_form_declares_but_a_summary_s():
+    from tongji.definitions.registry import ORG_TYPES
+    from tongji.plugins import load_spec
+
+    assert ORG_TYPES == {c: n for c, n in load_spec().enums["组织类型"].items() if c != "0"}  # 0 is rollup's own

@@ -190,7 +190,7 @@ def test_level_by_level_knows_who_was_returned_below(lang, sheet_rows, monkeypat
 
     made = rollup([city.units[district]["file"], book], unit=district, **when)
     fate = {r["unit"]: r for r in made.units.iter_rows(named=True)}
-    said = {"zh": "有 1 个错误，退回修改", "en": "1 errors: returned"}[lang]
+    said = {"zh": "有 1 个错误，退回修改", "en": "1 error: returned"}[lang]
     assert [fate[g2][k] for k in ("status", "reason", "file", "date", "late")] == [
         "退回", said, str(city.units[g2]["file"]), "2026-01-15", "迟报"]
     assert [fate[g3][k] for k in ("status", "reason", "file", "date")] == ["缺报", "未报送", "", ""]
@@ -670,3 +670,30 @@ def test_file_names_that_are_not_utf8_are_rolled_up_and_listed_with_their_bad_by
     summary = rollup([street, city.units["330101"]["file"]], registry=city.registry, unit="330101", period="2025")
     assert summary.totals.equals(rollup_all(city.folder, registry=city.registry, period="2025")["330101"].totals)
     assert summary.notes["说明"].to_list() == ["含退休会员"]
+
+
+def test_a_streets_own_workbooks_beside_its_summary_are_named_once_and_not_judged_again(tmp_path):
+    """The 区 is given a 街道's summary and that 街道's own workbooks too (one returned there with an error): the
+    summary is summed, the workbooks are listed as covered, said once as not used, and the error the 街道 already
+    returned is neither in the 区's 校验 nor its exit code, as when the summary alone is given."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    district, g1 = city.units[street]["上级代码"], city.children[street][0]
+    values = city.units[g1]["values"]
+    city.write(g1, city.units[g1]["file"], {**values, "HY02": values["HY01"] + 1})
+    own = [city.units[u]["file"] for u in (street, *city.children[street])]
+    when = {"registry": city.registry, "period": "2025", "unit": district}
+    made = write_summary(rollup(own, **{**when, "unit": street}), tmp_path / "街道汇总", load_spec())
+    summary = [next(p for p in made if p.suffix == ".xlsx"), city.units[district]["file"]]
+    alone, both = rollup(summary, **when), rollup([*summary, *own], **when)
+    assert both.issues.select("rule", "unit").rows() == alone.issues.select("rule", "unit").rows() == []
+    unused = both.units.filter(both.units["status"] == "未采用")
+    assert unused.select("file", "reason").rows() == [(str(f), "已由下级汇总表涵盖") for f in sorted(own)]
+    assert both.total("HY02") == alone.total("HY02")
+    result = invoke("rollup", *summary, *own, "-r", city.registry, "-p", "2025", "--unit", district, "-o",
+                    tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "提示：3 份工作簿未采用：输入中有其上级（街道等）的汇总表，汇总的是汇总表，这些工作簿的问题也不计入本次校验："
+        + "、".join(sorted(str(f) for f in own)))
+    assert "校验：错误 0 条，警告 0 条" in result.output

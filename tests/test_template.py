@@ -376,7 +376,7 @@ def test_cli_one_unit_in_english(app, template_registry, tmp_path):
             "--out", str(tmp_path), "--unit", U["g2"]]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "Wrote 1 template(s) to" in result.output
+    assert "Wrote 1 template to" in result.output
     assert [p.name for p in tmp_path.glob("*.xlsx")] == [f"{U['g2']}_乙园区联合工会_2025.xlsx"]
 
 

@@ -10,10 +10,10 @@ import pytest
 from tongji.cli.usage import chinese
 
 
-def tongji(*args: str) -> subprocess.CompletedProcess:
+def tongji(*args: str, lang: str = "zh") -> subprocess.CompletedProcess:
     code = "import sys; from tongji.cli import main; sys.argv[0] = 'tongji'; main()"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "TONGJI_LANG": "zh"})
+                          env={"PATH": "/usr/bin:/bin", "TONGJI_LANG": lang})
 
 
 @pytest.mark.parametrize(("args", "line"), [
@@ -37,6 +37,15 @@ def test_usage_mistakes_are_one_line_in_the_users_language(args, line):
     run = tongji(*args)
     assert run.returncode == 2
     assert run.stderr.strip() == line
+
+
+def test_an_unknown_language_in_tongji_lang_is_refused_as_the_option_is():
+    run = tongji("validate", "x", lang="fr")
+    assert run.returncode == 2
+    assert run.stderr.strip() == "错误：环境变量 TONGJI_LANG 只能是 zh（中文）或 en（英文），不是 fr"
+    assert "Traceback" not in run.stderr and run.stdout == ""
+    assert tongji("--lang", "en", "validate", "x", lang="fr").stderr.strip() == "Error: Path does not exist: x"
+    assert tongji("validate", "x", lang="en_US.UTF-8").stderr.strip() == "Error: Path does not exist: x"
 
 
 def test_path_messages_in_chinese():

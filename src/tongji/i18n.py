@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import string
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -53,11 +54,25 @@ class Items:
         return self.text(lang())
 
 
+class _Counted(string.Formatter):
+    """A template's `{n:workbook|workbooks}` reads "1 workbook", "2 workbooks": an English noun (or phrase) after
+    a count, singular for one. Chinese templates have no need of it."""
+
+    def format_field(self, value: object, spec: str) -> str:
+        if "|" not in spec:
+            return super().format_field(value, spec)
+        one, many = spec.split("|", 1)
+        return f"{value} {one if str(value).strip() == '1' else many}"
+
+
+_COUNTED = _Counted()
+
+
 def t(key: str, /, lang: str | None = None, **kw: object) -> str:
     zh, en = MESSAGES[key]
     language = chosen(lang)
     kw = {k: v.text(language) if isinstance(v, Items) else v for k, v in kw.items()}
-    return (en if language == "en" else zh).format(**kw)
+    return _COUNTED.format(en if language == "en" else zh, **kw)
 
 
 def render(key: str, lang: str, params: Mapping[str, object] | None = None) -> str:
@@ -127,8 +142,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-missing": ("未报送", "not received"),
     "reason-pending": ("已报送，待审核", "received, awaiting review"),  # a portal's summary: uploaded, not yet reviewed
     "reason-superseded": ("同一单位有报出日期更新的报表（--prefer-latest）", "a newer workbook of the unit was used (--prefer-latest)"),
-    "reason-included": ("有 {n} 个错误，按 --include-errors 汇总", "{n} errors, summed as --include-errors asks"),
-    "reason-errors": ("有 {n} 个错误，退回修改", "{n} errors: returned"),
+    "reason-included": ("有 {n} 个错误，按 --include-errors 汇总", "{n:error|errors}, summed as --include-errors asks"),
+    "reason-errors": ("有 {n} 个错误，退回修改", "{n:error|errors}: returned"),
     "reason-summary": ("经下级汇总表报送", "received in the child's summary"),
     "reason-edited": ("汇总表与其明细不符", "summary does not match its 明细"),
     "reason-listed": ("{text}", "{text}"),  # as the child's summary gave it, in the language it was written in
@@ -157,6 +172,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-no-parent": ("名册中这些单位不在最高层级，却没有上级代码：{items}", "These registry units are below the top level but have no parent code: {items}"),
     "output-in-inputs": ("输出位置 {output} 在输入 {input} 之内：会覆盖或混入要读取的工作簿，请换一个文件夹", "Output {output} lies within the input {input}: it would overwrite or mix with the workbooks being read; choose another folder"),
     "bad-lang": ("界面语言只能是 zh（中文）或 en（英文），不是 {value}", "The language must be zh (Chinese) or en (English), not {value}"),
+    "bad-lang-env": ("环境变量 TONGJI_LANG 只能是 zh（中文）或 en（英文），不是 {value}", "TONGJI_LANG must be zh (Chinese) or en (English), not {value}"),
     "template-exists": ("{path} 已存在（可能是单位交回的报表），未生成任何模板：请换一个文件夹，确需覆盖时加 --overwrite", "{path} already exists (perhaps a workbook a unit returned); no template was written: choose another folder, or add --overwrite to replace it"),
     "output-replaces-input": ("输入的 {input} 在输出文件夹 {output} 中，会被本次写出的汇总表覆盖，请换一个输出文件夹", "The input {input} is in the output folder {output} and would be replaced by a summary written now; choose another output folder"),
     "internal-error": ("tongji 内部出错（{kind}：{detail}）。这不是工作簿的问题；请把日志 {log} 交给维护人员。退出码 3", "tongji failed internally ({kind}: {detail}). This is not a problem with the workbooks; please send the log {log} to the maintainers. Exit code 3"),
@@ -174,7 +190,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "serve-listening": ("在线报送门户已启动：{url}（数据文件夹 {data}；按 Ctrl+C 停止）", "The portal is running at {url} (data in {data}; Ctrl+C stops it)"),
     "backup-no-data": ("{path} 不是门户的数据文件夹（其中没有 files 文件夹）", "{path} is not a portal data folder (it has no files folder)"),
     "backup-missing-file": ("数据库记录的文件 {path} 不在数据文件夹中（共缺 {n} 个）：先用 tongji serve check 检查", "The file {path} named in the database is missing from the data folder ({n} missing): run tongji serve check"),
-    "backup-written": ("已备份到 {path}：{submissions} 份上报、{rollups} 次汇总、{accounts} 个账号、{files} 个文件，均附 SHA-256 校验值", "Backed up to {path}: {submissions} uploads, {rollups} rollups, {accounts} accounts, {files} files, each with its SHA-256"),
+    "backup-written": ("已备份到 {path}：{submissions} 份上报、{rollups} 次汇总、{accounts} 个账号、{files} 个文件，均附 SHA-256 校验值", "Backed up to {path}: {submissions:upload|uploads}, {rollups:rollup|rollups}, {accounts:account|accounts}, {files:file|files}, each with its SHA-256"),
     "restore-missing": ("备份文件不存在：{path}", "Backup file not found: {path}"),
     "restore-not-zip": ("{path} 不是 tongji 门户的备份：它不是 zip 文件", "{path} is not a tongji portal backup: it is not a zip file"),
     "restore-no-manifest": ("{path} 不是 tongji 门户的备份：其中没有备份清单 {name}", "{path} is not a tongji portal backup: it has no {name}"),
@@ -182,12 +198,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "restore-corrupt": ("备份 {path} 已损坏：{name} 的内容与清单中的 SHA-256 不符，未恢复任何数据", "The backup {path} is damaged: {name} does not match its SHA-256 in the manifest; nothing was restored"),
     "restore-other-schema": ("备份 {path} 的数据库结构是 {found}，本版 tongji 是 {head}：请用做备份的那一版 tongji 恢复，再运行 tongji serve migrate", "The backup {path} holds a database of schema {found}, this tongji has {head}: restore it with the tongji that made it, then run tongji serve migrate"),
     "restore-not-empty": ("恢复只能恢复到空的数据文件夹和空数据库：{path} 中已有数据", "A backup is restored only into an empty data folder and database: {path} holds data"),
-    "restore-done": ("已恢复到 {path}：{submissions} 份上报、{rollups} 次汇总、{accounts} 个账号、{files} 个文件（所有人需重新登录）", "Restored into {path}: {submissions} uploads, {rollups} rollups, {accounts} accounts, {files} files (everyone signs in again)"),
+    "restore-done": ("已恢复到 {path}：{submissions} 份上报、{rollups} 次汇总、{accounts} 个账号、{files} 个文件（所有人需重新登录）", "Restored into {path}: {submissions:upload|uploads}, {rollups:rollup|rollups}, {accounts:account|accounts}, {files:file|files} (everyone signs in again)"),
     "check-ok": ("数据文件夹 {path} 完好：每个文件与其 SHA-256 相符，数据库记录的文件都在", "The data folder {path} is sound: every file matches its SHA-256 and every file the database names is there"),
     "check-corrupt": ("文件 {path} 的内容与其 SHA-256 不符（已损坏或被改动）：请从备份恢复", "The file {path} does not match its SHA-256 (damaged or changed): restore it from a backup"),
     "check-missing": ("第 {id} 号上报（单位 {unit} 第 {version} 版）的文件缺失", "The file of upload {id} (unit {unit}, version {version}) is missing"),
     "check-missing-rollup": ("第 {id} 号汇总（{unit}）的文件夹缺失", "The folder of rollup {id} ({unit}) is missing"),
-    "check-found": ("发现 {n} 个问题", "{n} problems found"),
+    "check-found": ("发现 {n} 个问题", "{n:problem|problems} found"),
     "portal-code-long": ("名册中这些单位代码超过 {n} 个字符，门户无法保存：{codes}", "These registry unit codes are longer than {n} characters, which the portal cannot keep: {codes}"),
     "database-url": ("数据库地址 {url} 无法使用（{detail}）：SQLite 写 sqlite:///路径，PostgreSQL 写 postgresql+psycopg://用户:密码@主机/库名", "Database URL {url} cannot be used ({detail}): write sqlite:///path for SQLite, postgresql+psycopg://user:password@host/name for PostgreSQL"),
     "database-unreachable": ("连不上数据库 {url}（{detail}）：请确认数据库服务已启动、地址和密码正确", "Cannot reach the database {url} ({detail}): check that its server is running and the address and password are right"),
@@ -196,7 +212,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "migrate-done": ("数据库 {url} 已从 {before} 升级到最新结构 {after}", "Database {url} upgraded from {before} to the newest schema {after}"),
     "migrate-current": ("数据库 {url} 已是最新结构 {after}，无需升级", "Database {url} already has the newest schema {after}; nothing to do"),
     "migrate-created": ("数据库 {url} 原是空库，已建立最新结构 {after}", "Database {url} was empty; it now has the newest schema {after}"),
-    "accounts-written": ("已生成 {n} 个账号的一次性密码：{path}（请妥善分发后删除此文件）", "One-time passwords for {n} accounts written to {path} (hand them out, then delete the file)"),
+    "accounts-written": ("已生成 {n} 个账号的一次性密码：{path}（请妥善分发后删除此文件）", "One-time passwords for {n:account|accounts} written to {path} (hand them out, then delete the file)"),
     "registry-columns": ("名册缺少列：{columns}", "Registry lacks columns: {columns}"),
     "registry-duplicate": ("名册中单位代码重复：{codes}", "Registry has duplicate unit codes: {codes}"),
     "registry-bad-uscc": ("名册中这些 18 位单位代码不是有效的统一社会信用代码（校验位不符），请按单位的登记证书改正：{codes}", "These 18-character registry unit codes are not valid unified social credit codes (check character wrong); correct them from the units' certificates: {codes}"),
@@ -206,6 +222,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-level-skip": ("名册层级跳级：{items}", "Registry skips a level: {items}"),
     "registry-revoked-parent": ("名册中这些单位未撤销，其上级却已撤销：{items}", "These registry units are active but their parent is marked 撤销 (revoked): {items}"),
     "registry-bad-state": ("名册中状态应为“正常”或“撤销”（空白按正常）：{items}", "A registry unit's 状态 is 正常 (active) or 撤销 (revoked; blank is 正常): {items}"),
+    "registry-bad-type": ("名册 {path} 中组织类型应为 1（单独基层工会）、2（联合基层工会）、3（基层工会联合会）、9（本级）或空白：{items}", "In registry {path}, 组织类型 must be 1 (单独基层工会), 2 (联合基层工会), 3 (基层工会联合会), 9 (本级) or blank: {items}"),
     "registry-bad-level": ("名册中有未知层级：{items}（层级设置为 {levels}，可用 --levels 或 TONGJI_LEVELS 修改）", "Registry has unknown levels: {items} (levels are {levels}; set them with --levels or TONGJI_LEVELS)"),
     "levels-invalid": ("层级设置“{levels}”无效：至少两级、名称不重复，如 县,乡镇,基层", "Levels '{levels}' are invalid: at least two distinct names, e.g. 县,乡镇,基层"),
     "unit-not-in-registry": ("名册中没有单位 {unit}", "Unit {unit} is not in the registry"),
@@ -245,40 +262,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # the terminal
     "cli-reading": ("读取工作簿", "Reading workbooks"),
     "cli-writing": ("写出汇总表", "Writing summaries"),
-    "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n} workbooks: {ok} passed, {warn} with warnings, {bad} returned"),
+    "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n:workbook|workbooks}: {ok} passed, {warn} with warnings, {bad} returned"),
     "cli-issues": ("问题清单", "Issues"),
-    "cli-more-books": ("另有 {n} 份工作簿通过，未逐一列出", "{n} more workbooks passed and are not listed"),
-    "cli-more-issues": ("另有 {n} 条问题未显示，请用 --report 导出完整清单", "{n} more issues not shown; use --report for the full list"),
+    "cli-more-books": ("另有 {n} 份工作簿通过，未逐一列出", "{n:more workbook passed and is|more workbooks passed and are} not listed"),
+    "cli-more-issues": ("另有 {n} 条问题未显示，请用 --report 导出完整清单", "{n:more issue|more issues} not shown; use --report for the full list"),
     "cli-report-written": ("问题清单已写入 {path}", "Issue list written to {path}"),
-    "cli-annotated": ("已为 {n} 份工作簿写出标注副本：{path}", "Annotated copies of {n} workbooks written to {path}"),
+    "cli-annotated": ("已为 {n} 份工作簿写出标注副本：{path}", "{n:annotated copy|annotated copies} written to {path}"),
     "annotate-failed": ("{path} 的标注副本未能写出（{detail}）", "The annotated copy of {path} could not be written ({detail})"),
     "annotate-some-failed": (
         "已写出 {n} 份标注副本到 {folder}；{m} 份未能写出：{items}",
-        "{n} annotated copies written to {folder}; {m} could not be written: {items}",
+        "{n:annotated copy|annotated copies} written to {folder}; {m} could not be written: {items}",
     ),
     "annotate-more": ("等，另有 {n} 份", " and {n} more"),
     "demo-inputs": ("示例数据：{path}", "Sample data: {path}"),
     "demo-outputs": (
         "输出：问题清单 {report}；{n} 份需退回或有警告的工作簿的标注副本在 {folder}",
-        "Outputs: issue list {report}; annotated copies of {n} workbooks to return in {folder}",
+        "Outputs: issue list {report}; annotated copies of {n:workbook|workbooks} to return in {folder}",
     ),
     "rollup-needs-unit": ("请用 --unit 指定汇总哪个单位，或用 --all 汇总每一级", "Name the node with --unit, or use --all"),
     "rollup-title": ("{name}（{unit}）{period} 汇总", "Summary of {name} ({unit}), {period}"),
     "rollup-figures": (
         "基层工会 {units} 个，职工 {staff} 人，会员 {members} 人，入会率 {rate}；经费收入 {income} 元，支出 {spend} 元",
-        "{units} grassroots unions, {staff} employees, {members} members ({rate}); income {income}, expenditure {spend}",
+        "{units:grassroots union|grassroots unions}, {staff:employee|employees}, {members:member|members} ({rate}); income {income}, expenditure {spend}",
     ),
-    "rollup-issues": ("校验：错误 {errors} 条，警告 {warnings} 条（详见汇总表“校验”工作表）", "Checks: {errors} errors, {warnings} warnings (see the 校验 sheet)"),
-    "rollup-written": ("已写出 {n} 个单位的汇总（{files} 个文件）：{path}", "Wrote summaries of {n} units ({files} files) to {path}"),
+    "rollup-issues": ("校验：错误 {errors} 条，警告 {warnings} 条（详见汇总表“校验”工作表）", "Checks: {errors:error|errors}, {warnings:warning|warnings} (see the 校验 sheet)"),
+    "rollup-written": ("已写出 {n} 个单位的汇总（{files} 个文件）：{path}", "Wrote summaries of {n:unit|units} ({files:file|files}) to {path}"),
     "col-child": ("下级单位", "Child"), "col-expected": ("应报", "Expected"), "col-received": ("已报", "Received"),
     "col-accepted": ("采用", "Accepted"), "col-returned": ("退回", "Returned"), "col-missing": ("缺报", "Missing"),
     "col-late": ("迟报", "Late"), "col-reported-rate": ("报送率", "Reported"), "col-timely-rate": ("及时率", "On time"),
     "demo-summary": (
         "{level}汇总 {name}：采用 {accepted}/{expected} 份，及时率 {timely}，基层工会 {units} 个，会员 {members} 人，入会率 {rate} → {path}",
-        "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units} grassroots unions, {members} members ({rate}) → {path}",
+        "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units:grassroots union|grassroots unions}, {members:member|members} ({rate}) → {path}",
     ),
     "and-more": (" 等共 {n} 项", " … {n} in all"),
-    "cli-passed-over": ("提示：输入文件夹中有 {n} 个文件不是 tongji 能读的工作簿格式，未读取：{files}（请另存为 .xlsx 后再审核）", "Notice: {n} files in the input folders are in a format tongji does not read and were not read: {files} (save them as .xlsx and check again)"),
+    "cli-passed-over": ("提示：输入文件夹中有 {n} 个文件不是 tongji 能读的工作簿格式，未读取：{files}（请另存为 .xlsx 后再审核）", "Notice: {n:file|files} in the input folders not read, in a format tongji does not read: {files} (save them as .xlsx and check again)"),
+    "cli-covered": ("提示：{n} 份工作簿未采用：输入中有其上级（街道等）的汇总表，汇总的是汇总表，这些工作簿的问题也不计入本次校验：{files}", "Notice: {n:workbook|workbooks} not used: the summary of a union above them is among the inputs and is summed instead, and their issues do not count in this rollup's checks: {files}"),
     "items-more": (" 等 {n} 项", " … {n} in all"),  # after the first few of a list (i18n.Items)
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
     "col-state": ("状态", "State"), "plugin-ok": ("正常", "ok"),
@@ -298,11 +316,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo-summary-previous": (
         "{level}汇总 {name}：采用 {accepted}/{expected} 份，及时率 {timely}，基层工会 {units} 个，会员 {members} 人（同比 {change}），"
         "入会率 {rate} → {path}",
-        "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units} grassroots unions, {members} members "
+        "{level} summary {name}: {accepted}/{expected} accepted, {timely} on time, {units:grassroots union|grassroots unions}, {members:member|members} "
         "({change} year on year; {rate}) → {path}",
     ),
     # template
-    "template-written": ("已生成 {count} 个模板，保存在 {out}", "Wrote {count} template(s) to {out}"),
+    "template-written": ("已生成 {count} 个模板，保存在 {out}", "Wrote {count:template|templates} to {out}"),
     # samples
     "samples-needs-extra": (
         '生成示例城市需要 numpy，当前环境没有安装。请运行 pip install "tongji[samples]" 后再试',
@@ -311,15 +329,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "samples-written": (
         "已生成示例城市：{units} 个基层工会、{levels} 份本级报表（市、区、街道），共 {files} 个工作簿\n"
         "名册：{registry}\n工作簿：{folder}\n埋设问题 {seeded} 个文件、缺报 {missing} 个单位，答案见 {answers}",
-        "Wrote a sample city: {units} grassroots unions and {levels} 本级 workbooks, {files} workbooks in all\n"
-        "Registry: {registry}\nWorkbooks: {folder}\nSeeded mistakes in {seeded} file(s), {missing} unit(s) "
+        "Wrote a sample city: {units:grassroots union|grassroots unions} and {levels:本级 workbook|本级 workbooks}, "
+        "{files:workbook|workbooks} in all\n"
+        "Registry: {registry}\nWorkbooks: {folder}\nSeeded mistakes in {seeded:file|files}, {missing:unit|units} "
         "missing; the answers are in {answers}",
     ),
     "samples-previous-written": (
         "上期（{period}）各级汇总表：{folder}（汇总时用 --previous 指定，得到上期数、同比和跨期审核）；"
         "埋设跨期问题 {seeded} 个文件，只有加 --previous 汇总才能检出",
         "Last period's ({period}) summaries: {folder} (give one to rollup --previous for 上期数, 同比 and the "
-        "cross-period checks); {seeded} file(s) carry a cross-period mistake that only rollup --previous finds",
+        "cross-period checks); {seeded:file carries|files carry} a cross-period mistake that only rollup --previous finds",
     ),
     # sample data
     "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail_en}"),

@@ -241,6 +241,12 @@ def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: 
     return (pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)), issues
 
 
+def covered_files(units: pl.DataFrame) -> list[str]:
+    """The inputs left unused because a child's summary among the inputs covers their units (unused_fates): the
+    summary is summed in their place, and their issues are that summary's, not the rollup's."""
+    return units.filter(pl.col("reason_code") == "reason-covered")["file"].to_list()
+
+
 def missing_issues(units: pl.DataFrame) -> list[dict]:
     """A warning for each missing unit; one absent from a child's summary whose 完整性 does not list it either (a
     summary of an older tongji, a registry that has changed since) is said to be perhaps returned down there."""

@@ -10,8 +10,8 @@ from datetime import date
 from pathlib import Path
 
 from tongji.aggregating.completeness import Received
-from tongji.aggregating.summary import Summary
-from tongji.aggregating.tree import Context, EachSummary
+from tongji.aggregating.summary import EachSummary, Summary
+from tongji.aggregating.tree import Context
 from tongji.definitions import Spec
 from tongji.definitions.registry import Registry, load_registry
 from tongji.errors import TongjiError

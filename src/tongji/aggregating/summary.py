@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,20 @@ class Summary:
     def rate(self, indicator: str) -> float | None:
         row = self.indicators.filter(pl.col("id") == indicator)
         return row["value"][0] if row.height else None
+
+
+@dataclass
+class EachSummary:
+    """tree.Context.each_summary's summaries: iterate once, children before their parents; len() says how many."""
+
+    nodes: list[str]
+    summaries: Iterator[Summary]
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Summary]:
+        return self.summaries
 
 
 def workbook_name(summary: Summary) -> str:

@@ -22,6 +22,7 @@ from tongji.aggregating.completeness import (
     ACCEPTED,
     RETURNED,
     UNIT_SCHEMA,
+    covered_files,
     listed_fates,
     missing_issues,
     strays_apart,
@@ -38,6 +39,7 @@ from tongji.aggregating.previous import add_previous, read_previous
 from tongji.aggregating.summary import (
     KIND_BENJI,
     KIND_GRASSROOTS,
+    EachSummary,
     Summary,
     column_sums,
     detail_rows,
@@ -58,20 +60,6 @@ from tongji.issues.report import ISSUE_COLUMNS, ValidationReport, issue_row, wit
 from tongji.plugins import load_spec
 from tongji.reading.discover import path_of
 from tongji.reading.workers import Executor
-
-
-@dataclass
-class EachSummary:
-    """Context.each_summary's summaries: iterate once, children before their parents; len() says how many."""
-
-    nodes: list[str]
-    summaries: Iterator[Summary]
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    def __iter__(self) -> Iterator[Summary]:
-        return self.summaries
 
 
 @dataclass
@@ -392,7 +380,8 @@ class Context:
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
         own = missing_issues(part.units) + balance_issues(node, reg["单位名称"], part.unbalanced, self.spec)
-        all_issues = self._issues(inputs["file"], own + self.previous_notes)
+        used = inputs["file"].filter(~inputs["file"].is_in(covered_files(part.units)))  # listed, not theirs to judge
+        all_issues = self._issues(used, own + self.previous_notes)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {"FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,
                  "FM07": reg["所在地区划代码"], "FM08": "tongji", "FM10": inputs["FM10"].max() or "",

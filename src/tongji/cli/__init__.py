@@ -26,6 +26,9 @@ def _root(
 ) -> None:
     if lang is not None and not lang.lower().startswith(("zh", "en")):  # not Chinese said as if nothing was wrong
         raise TongjiError("bad-lang", value=lang)
+    setting = os.environ.get("TONGJI_LANG", "")
+    if lang is None and setting and not setting.lower().startswith(("zh", "en")):  # as --lang fr is refused
+        raise TongjiError("bad-lang-env", value=setting)
     set_lang(lang)
     if plugins_dir and plugins_dir != _configured.get("dir"):
         _configure(plugins_dir)

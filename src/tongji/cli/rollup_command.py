@@ -54,6 +54,7 @@ def rollup_command(
     send_bytes: bool = typer.Option(False, "--dask-send-bytes", help=SEND_BYTES_HELP),
 ) -> None:
     """汇总：退出码 0 无错误，1 有退回或错误，2 用法或设置错误。"""
+    from tongji.aggregating.completeness import covered_files
     from tongji.aggregating.rollup import rollup, rollup_each
     from tongji.definitions.registry import load_registry
     from tongji.plugins import load_spec
@@ -82,7 +83,7 @@ def rollup_command(
     say_passed_over(con, inputs)
     nodes = summaries.nodes if all_nodes else [s.unit for s in summaries]
     refuse_replacing(inputs, out, [stem_for(n, canonical_period(period)) for n in nodes])
-    written, errors, held, done = [], False, [], False
+    written, errors, held, done, covered = [], False, [], False, []
     with progress(con, t("cli-writing")) as (on_total, tick):  # 111 summaries of a big city take a while
         on_total(len(summaries))
         write = partial(write_summary, out_dir=out, spec=spec, formats=formats, lang=lang(), held=held)
@@ -91,11 +92,15 @@ def rollup_command(
             for top, files in beside:
                 written += files
                 errors = errors or top.has_errors
+                covered += covered_files(top.units)
                 tick()
             done = True
         finally:  # every summary in place, or none of them (once no writer is left running)
             beside.close()
             move_held(held, keep=done)
+    if covered:  # not summed and not judged here: said, so that they are not thought lost
+        names = Items([terminal_safe(f) for f in covered], few=5)
+        con.print(shown("cli-covered", n=len(covered), files=names), soft_wrap=True)  # a path is not cut
     show(con, top)
     con.print(shown("rollup-written", n=len(summaries), path=out, files=len(written)))
     raise typer.Exit(1 if errors else 0)

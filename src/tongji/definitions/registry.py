@@ -21,6 +21,7 @@ REQUIRED = ["单位代码", "单位名称", "上级代码", "层级"]
 CONTACTS = ["联系人", "联系电话"]  # optional: kept when the registry has them (the portal's 催报名单 lists them)
 DEFAULT_LEVELS = ("市", "区", "街道", "基层")
 STATES = ("正常", "撤销")  # 状态; blank reads 正常
+ORG_TYPES = {"1": "单独基层工会", "2": "联合基层工会", "3": "基层工会联合会", "9": "本级"}  # 组织类型 (FM05), or blank
 
 
 def _few(items: list, n: int = 5) -> Items:
@@ -150,12 +151,10 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
     for col in COLUMNS:
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit("").alias(col))
-    frame = (
-        frame.select(COLUMNS + [c for c in CONTACTS if c in frame.columns])
-        .with_columns(pl.all().fill_null("").str.strip_chars())
-        .filter(pl.col("单位代码") != "")
-        .with_columns(pl.col("状态").replace("", "正常"))
-    )
+    frame = frame.select(COLUMNS + [c for c in CONTACTS if c in frame.columns]).with_columns(
+        pl.all().fill_null("").str.strip_chars())
+    _check_types(frame, path)  # before the rows without a code go: a row's number is still the file's
+    frame = frame.filter(pl.col("单位代码") != "").with_columns(pl.col("状态").replace("", "正常"))
     if not frame.height:
         raise TongjiError("registry-empty", path=path)
     _check(frame, levels)
@@ -202,6 +201,19 @@ def _refuse_formulas(path: Path) -> None:
                     raise TongjiError("registry-formula", path=path, cell=found.group(1))
     except (zipfile.BadZipFile, OSError):
         return  # _read has already said what is wrong with an unreadable file
+
+
+def _check_types(frame: pl.DataFrame, path: Path) -> None:
+    """Any other 组织类型 (a 5, a 0) was read as 1 单独基层工会: prefilled so on its template and grouped so. It is
+    taken as the template takes it: a code, its name, or a code then its name ("2 联合基层工会")."""
+    value = pl.col("组织类型")
+    known = (value == "") | value.is_in(list(ORG_TYPES.values())) | value.str.split(" ").list.first().is_in(
+        list(ORG_TYPES))
+    bad = frame.with_row_index("row", offset=2).filter(~known & (pl.col("单位代码") != ""))  # the header is row 1
+    if bad.height:
+        found = bad.select("row", "单位代码", "组织类型").iter_rows()
+        rows = [(f"第 {r} 行 {c}：“{v}”", f"row {r} {c}: '{v}'") for r, c, v in found]
+        raise TongjiError("registry-bad-type", path=path, items=_few(rows))
 
 
 def _check(frame: pl.DataFrame, levels: tuple[str, ...]) -> None:

@@ -121,7 +121,7 @@ BUILTIN: dict[str, IssueType] = _checked([
               "Row '{text}' is not on the standard form and was not read"),
     IssueType("extra-rows-more", WARNING, "表式", ("n",),
               "另有 {n} 行不在标准报表中，未读取，不再逐行列出",
-              "{n} more rows are not on the standard form and were not read; they are not listed one by one"),
+              "Further rows not on the standard form were not read and are not listed one by one: {n} more"),
     IssueType("duplicate-row", ERROR, "表式", ("code", "other"),
               "指标 {code} 出现了两次（另见第 {other} 行）",
               "Indicator {code} appears twice (also row {other})"),
