@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -690,6 +691,8 @@ def test_a_streets_own_workbooks_beside_its_summary_are_named_once_and_not_judge
     unused = both.units.filter(both.units["status"] == "未采用")
     assert unused.select("file", "reason").rows() == [(str(f), "已由下级汇总表涵盖") for f in sorted(own)]
     assert both.total("HY02") == alone.total("HY02")
+    lines = both.inputs.filter(pl.col("file").is_in([str(f) for f in own]))  # the manifest's, as for 完整性
+    assert lines.select("status", "reason").unique().rows() == [("未采用", "已由下级汇总表涵盖")]
     result = invoke("rollup", *summary, *own, "-r", city.registry, "-p", "2025", "--unit", district, "-o",
                     tmp_path / "out")
     assert result.exit_code == 0, result.output

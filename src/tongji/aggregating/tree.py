@@ -306,7 +306,10 @@ class Context:
             unused, elsewhere = unused_fates(left, self.registry, node, self.by_unit)
             self.extra_issues.extend(elsewhere)
             units_df = pl.concat([units_df, unused])
-            inputs = pl.concat([inputs, self.manifest.of(set(unused["file"].to_list()))]).sort("file")
+            # their line says what became of them here (not used, and why), not what validation made of them
+            fates = unused.select("file", "status", "reason", "reason_code", "reason_params")
+            lines = self.manifest.of(set(fates["file"].to_list())).update(fates, on="file")
+            inputs = pl.concat([inputs, lines]).sort("file")
         return detail, units_df, inputs, len(self.carried_notes)
 
     def _child(self, node: str, child: str) -> tuple[pl.DataFrame, pl.DataFrame]:
