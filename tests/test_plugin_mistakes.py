@@ -428,3 +428,23 @@ def test_a_plugin_importing_a_missing_module_says_so_with_its_line(tmp_path, mon
     assert "ModuleNotFoundError" not in out
     code, out = main(monkeypatch, capsys, folder, "--lang", "en", "validate", str(tmp_path))
     assert code == 2 and "Themoduletongji_no_such_moduleitimportsisnotinstalled(" in "".join(out.split()), out
+
+
+def test_a_plugin_with_a_syntax_error_says_its_file_line_and_text(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    plugin = folder / "typo.py"
+    plugin.write_text("from tongji.plugin import hookimpl\n\n\ndef register_rules(register:\n    pass\n",
+                      encoding="utf-8")
+    said = f"插件 typo 无法加载：{plugin} 第 4 行有语法错误：“def register_rules(register:”"
+    for args in (("plugins",), ("validate", str(tmp_path))):
+        code, out = main(monkeypatch, capsys, folder, *args)
+        assert code == {"plugins": 1}.get(args[0], 2) and "".join(said.split()) in "".join(out.split()), out
+        assert "SyntaxError" not in out and "invalid syntax" not in out
+    code, out = main(monkeypatch, capsys, folder, "--lang", "en", "validate", str(tmp_path))
+    said = f"Plugin typo cannot be loaded: {plugin} line 4 has a syntax error: 'def register_rules(register:'"
+    assert code == 2 and "".join(said.split()) in "".join(out.split()), out
+    from tongji.plugins import _load_error
+
+    i18n.set_lang(None)
+    assert _load_error(SyntaxError("invalid syntax", (str(plugin), 7, 1, None))) == f"{plugin} 第 7 行有语法错误"

@@ -230,6 +230,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-output-clash": ("插件 {name} 的输出格式 {format} 写出的 {file} 与 {other} 写出的文件重名，没有写出任何文件", "Output format {format} of plugin {name} writes {file}, as {other} does; nothing was written"),
     "plugin-command-taken": ("命令 {command} 已由 {owner} 提供，插件 {name} 不能再注册它", "The command {command} is {owner}'s already; plugin {name} cannot register it too"),
     "plugin-missing-module": ("导入的模块 {module} 没有安装（{where}）：请在运行 tongji 的同一环境中安装它", "The module {module} it imports is not installed ({where}): install it in the environment tongji runs in"),
+    "plugin-syntax-error": ("{file} 第 {line} 行有语法错误：“{text}”", "{file} line {line} has a syntax error: '{text}'"),
+    "plugin-syntax-error-at": ("{file} 第 {line} 行有语法错误", "{file} line {line} has a syntax error"),
     "plugin-load-failed": ("{error}（{where}）", "{error} ({where})"),
     "plugin-where": ("{file} 第 {line} 行", "{file} line {line}"),
     "plugin-duplicate-name": ("插件名 {name} 重复，未加载", "Plugin name {name} is taken; not loaded"),

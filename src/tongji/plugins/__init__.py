@@ -331,7 +331,11 @@ def _import_from_project(folder: Path, value: str):
 
 def _load_error(exc: Exception) -> str:
     """A plugin's own exception while loading, with the file and line of its code where it was raised: a module
-    it imports that is not installed is said as such."""
+    it imports that is not installed is said as such, a syntax error with its file, line and that line's text."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:  # raised by the parser, not by a frame of code
+        text = (exc.text or "").strip()
+        key = "plugin-syntax-error" if text else "plugin-syntax-error-at"
+        return _t(key, file=exc.filename, line=exc.lineno, text=text)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if not f.filename.startswith("<") and not Path(f.filename).is_relative_to(Path(__file__).parents[1])]
     where = _t("plugin-where", file=frames[-1].filename, line=frames[-1].lineno) if frames else ""
