@@ -54,6 +54,27 @@ def test_the_complete_example_in_the_docs_works(tmp_path):
         sys.modules.pop("test_my_region", None)
 
 
+def test_the_complete_examples_writer_on_a_level_with_no_accepted_units(tmp_path):
+    """Every unit returned: the example's by-area writer gets an empty `units` and writes its file with the header
+    only, as docs/plugins.md says, rather than failing the rollup."""
+    from tongji.errors import PluginError
+    from tongji.testing import run_command
+
+    [example] = [b for b in python_blocks(DOC.read_text(encoding="utf-8")) if b.startswith("# my_region.py")]
+    (tmp_path / "code").mkdir()
+    try:
+        host = load_plugin(import_module_from(tmp_path / "code", "my_region", example))
+        city = make_city(tmp_path / "city", host, streets=(1,), values={"HY02": 200})  # HY02 > HY01: 错误 everywhere
+        top = rollup(host, city)[city.top]
+        assert top.detail.is_empty()
+        [path] = [p for p in write_outputs(host, top, tmp_path / "out", ["by-area"]) if p.suffix == ".csv"]
+        assert path.read_bytes() == "街道区划,单位数,会员,平均入会率\n".encode()
+        with pytest.raises(PluginError, match="区划代码前缀只能是数字"):
+            run_command(host, ["areas", "--prefix", "西湖"])
+    finally:
+        sys.modules.pop("my_region", None)
+
+
 def example_sources() -> list[tuple[str, str]]:
     found = [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8"))
              for folder in (ROOT / "tests" / "plugins", ROOT / "plugins")
