@@ -448,3 +448,18 @@ def test_a_plugin_with_a_syntax_error_says_its_file_line_and_text(tmp_path, monk
 
     i18n.set_lang(None)
     assert _load_error(SyntaxError("invalid syntax", (str(plugin), 7, 1, None))) == f"{plugin} 第 7 行有语法错误"
+
+
+def test_a_hookwrapper_raising_in_its_teardown_is_said_once(tmp_path, monkeypatch, capsys):
+    """pluggy also warns about an old-style hookwrapper's exception after its `yield`: the user saw that warning
+    (Python's English) and then the same failure as 错误."""
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "wrap.py").write_text("from tongji.plugin import hookimpl\n\n\n@hookimpl(hookwrapper=True)\n"
+                                    "def register_rules(register):\n    yield\n    raise RuntimeError('包装器坏了')\n",
+                                    encoding="utf-8")
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    assert code == 2 and "Warning" not in out, out
+    [line] = out.splitlines()
+    assert line.startswith("错误：插件 wrap 在 register_rules 中出错"), out
+    assert line.endswith("RuntimeError: 包装器坏了"), out

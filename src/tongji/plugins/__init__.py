@@ -15,6 +15,7 @@ import os
 import sys
 import tomllib
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -162,7 +163,7 @@ class Host:
         names = list(dict.fromkeys(impls[i].plugin_name for i in rank))
         everyone = dict(self.pm.list_name_plugin())
         return [(self.owner.get(name, name),
-                 self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p]))
+                 _unwarned(self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p])))
                 for name in names]
 
     def _note(self, plugin: str, kind: str, what: str) -> None:
@@ -274,6 +275,18 @@ class Host:
                 self.infos[name].error = str(exc) if isinstance(exc, TongjiError) else f"{type(exc).__name__}: {exc}"
                 continue
             self.infos[name].registered.setdefault("命令", []).extend(command_name(c) for c in added)
+
+
+def _unwarned(caller: Callable) -> Callable:
+    """A hook caller without pluggy's warning for an old-style hookwrapper raising in its teardown: the exception
+    itself reaches the user as the plugin's error, and the warning (Python's English, tongji's line) would say
+    it a second time."""
+
+    def call(**kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pluggy.PluggyTeardownRaisedWarning)
+            return caller(**kwargs)
+    return call
 
 
 class _Loader:
