@@ -463,3 +463,19 @@ def test_a_hookwrapper_raising_in_its_teardown_is_said_once(tmp_path, monkeypatc
     [line] = out.splitlines()
     assert line.startswith("错误：插件 wrap 在 register_rules 中出错"), out
     assert line.endswith("RuntimeError: 包装器坏了"), out
+
+
+@pytest.mark.parametrize("hook, kind", [("register_rules", "@hookimpl"), ("register_output_formats", "@hookimpl"),
+                                        ("register_rules", "@hookimpl(wrapper=True)")])
+def test_a_hook_raising_names_the_plugins_own_line(tmp_path, monkeypatch, capsys, hook, kind):
+    """Not the line of tongji's own code that called the hook."""
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    plugin = folder / "raiser.py"
+    body = "    yield\n" if "wrapper" in kind else ""
+    plugin.write_text(f"from tongji.plugin import hookimpl\n\n\n{kind}\ndef {hook}(register):\n{body}"
+                      "    raise RuntimeError('配置文件找不到')\n", encoding="utf-8")
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    line = 7 if body else 6
+    said = f"错误：插件 raiser 在 {hook} 中出错（{plugin} 第 {line} 行）：RuntimeError: 配置文件找不到"
+    assert code == 2 and out.splitlines() == [said], out

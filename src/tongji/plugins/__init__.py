@@ -150,21 +150,25 @@ class Host:
     def _call(self, hook: str, make_register: Callable[[str], Callable]) -> None:
         """Call one hook through pluggy, plugin by plugin in pluggy's order (tryfirst/trylast; the built-in
         plugin is tryfirst), each with its own `register`, so that every registration is attributed."""
-        for name, caller in self._callers(hook):
-            guarded(name, hook, lambda register, c=caller: c(register=register), {"register": make_register(name)})
+        for name, caller, function in self._callers(hook):
+            guarded(name, hook, lambda register, c=caller: c(register=register), {"register": make_register(name)},
+                    own=function)
 
-    def _callers(self, hook: str) -> list[tuple[str, Callable]]:
-        """(plugin name, a pluggy hook caller of that plugin alone), in call order: argument subsetting and the
-        plugin's own hook wrappers apply as in `pm.hook.NAME(...)`."""
+    def _callers(self, hook: str) -> list[tuple[str, Callable, Callable]]:
+        """(plugin name, a pluggy hook caller of that plugin alone, the plugin's function implementing the hook),
+        in call order: argument subsetting and the plugin's own hook wrappers apply as in `pm.hook.NAME(...)`."""
         impls = getattr(self.pm.hook, hook).get_hookimpls()
         # tryfirst before the others, trylast after; otherwise in load order (pluggy alone would call the
         # plugin loaded last first, and two regions' new sheets would come out in reverse)
         rank = sorted(range(len(impls)), key=lambda i: (-impls[i].tryfirst + impls[i].trylast, i))
-        names = list(dict.fromkeys(impls[i].plugin_name for i in rank))
+        functions: dict[str, Callable] = {}  # each plugin's first implementation called: where its lines are
+        for i in rank:
+            functions.setdefault(impls[i].plugin_name, impls[i].function)
         everyone = dict(self.pm.list_name_plugin())
         return [(self.owner.get(name, name),
-                 _unwarned(self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p])))
-                for name in names]
+                 _unwarned(self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p])),
+                 function)
+                for name, function in functions.items()]
 
     def _note(self, plugin: str, kind: str, what: str) -> None:
         self.infos[plugin].registered.setdefault(kind, []).append(what)
@@ -258,7 +262,7 @@ class Host:
         plugin shown failed; a command's own failure is the plugin's error, named, as a writer's is."""
         owners = {command_name(c): BUILTIN for c in app.registered_commands}
         owners |= {g.name: BUILTIN for g in app.registered_groups}
-        for name, caller in self._callers("register_commands"):
+        for name, caller, _ in self._callers("register_commands"):
             start = len(app.registered_commands)
             try:
                 caller(app=app)
