@@ -479,3 +479,17 @@ def test_a_hook_raising_names_the_plugins_own_line(tmp_path, monkeypatch, capsys
     line = 7 if body else 6
     said = f"错误：插件 raiser 在 {hook} 中出错（{plugin} 第 {line} 行）：RuntimeError: 配置文件找不到"
     assert code == 2 and out.splitlines() == [said], out
+
+
+def test_an_entry_point_naming_a_missing_module_says_so_without_importlibs_line(tmp_path, monkeypatch, capsys):
+    """An installed plugin whose module is gone (or misspelt in its entry point) fails in importlib: its lines are
+    no place of the user's."""
+    import importlib.metadata
+
+    installed = [importlib.metadata.EntryPoint("gone", "tongji_gone_region", "tongji")]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: installed if group == "tongji" else [])
+    monkeypatch.setenv("TONGJI_ENTRY_POINTS", "1")
+    (tmp_path / "空").mkdir()
+    code, out = main(monkeypatch, capsys, tmp_path / "空", "validate", str(tmp_path))
+    said = "错误：插件 gone 无法加载：导入的模块 tongji_gone_region 没有安装：请在运行 tongji 的同一环境中安装它"
+    assert code == 2 and "".join(said.split()) in "".join(out.split()) and "importlib" not in out, out

@@ -232,6 +232,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-missing-module": ("导入的模块 {module} 没有安装（{where}）：请在运行 tongji 的同一环境中安装它", "The module {module} it imports is not installed ({where}): install it in the environment tongji runs in"),
     "plugin-syntax-error": ("{file} 第 {line} 行有语法错误：“{text}”", "{file} line {line} has a syntax error: '{text}'"),
     "plugin-syntax-error-at": ("{file} 第 {line} 行有语法错误", "{file} line {line} has a syntax error"),
+    "plugin-missing-module-named": ("导入的模块 {module} 没有安装：请在运行 tongji 的同一环境中安装它", "The module {module} it imports is not installed: install it in the environment tongji runs in"),
     "plugin-load-failed": ("{error}（{where}）", "{error} ({where})"),
     "plugin-where": ("{file} 第 {line} 行", "{file} line {line}"),
     "plugin-duplicate-name": ("插件名 {name} 重复，未加载", "Plugin name {name} is taken; not loaded"),

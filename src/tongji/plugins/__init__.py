@@ -353,11 +353,13 @@ def _load_error(exc: Exception) -> str:
         text = (exc.text or "").strip()
         key = "plugin-syntax-error" if text else "plugin-syntax-error-at"
         return _t(key, file=exc.filename, line=exc.lineno, text=text)
+    # neither tongji's lines nor importlib's (an entry point naming a module that is not there fails in it)
+    machinery = (Path(__file__).parents[1], Path(importlib.__file__).parent)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith("<") and not Path(f.filename).is_relative_to(Path(__file__).parents[1])]
+              if not f.filename.startswith("<") and not any(Path(f.filename).is_relative_to(m) for m in machinery)]
     where = _t("plugin-where", file=frames[-1].filename, line=frames[-1].lineno) if frames else ""
     if isinstance(exc, ModuleNotFoundError) and exc.name:
-        return _t("plugin-missing-module", module=exc.name, where=where)
+        return _t("plugin-missing-module" if where else "plugin-missing-module-named", module=exc.name, where=where)
     error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     return _t("plugin-load-failed", error=error, where=where) if where else error
 
