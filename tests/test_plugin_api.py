@@ -54,6 +54,27 @@ def test_the_complete_example_in_the_docs_works(tmp_path):
         sys.modules.pop("test_my_region", None)
 
 
+def test_the_complete_examples_writer_on_a_level_with_no_accepted_units(tmp_path):
+    """Every unit returned: the example's by-area writer gets an empty `units` and writes its file with the header
+    only, as docs/plugins.md says, rather than failing the rollup."""
+    from tongji.errors import PluginError
+    from tongji.testing import run_command
+
+    [example] = [b for b in python_blocks(DOC.read_text(encoding="utf-8")) if b.startswith("# my_region.py")]
+    (tmp_path / "code").mkdir()
+    try:
+        host = load_plugin(import_module_from(tmp_path / "code", "my_region", example))
+        city = make_city(tmp_path / "city", host, streets=(1,), values={"HY02": 200})  # HY02 > HY01: 错误 everywhere
+        top = rollup(host, city)[city.top]
+        assert top.detail.is_empty()
+        [path] = [p for p in write_outputs(host, top, tmp_path / "out", ["by-area"]) if p.suffix == ".csv"]
+        assert path.read_bytes() == "街道区划,单位数,会员,平均入会率\n".encode()
+        with pytest.raises(PluginError, match="区划代码前缀只能是数字"):
+            run_command(host, ["areas", "--prefix", "西湖"])
+    finally:
+        sys.modules.pop("my_region", None)
+
+
 def example_sources() -> list[tuple[str, str]]:
     found = [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8"))
              for folder in (ROOT / "tests" / "plugins", ROOT / "plugins")
@@ -468,15 +489,46 @@ def test_the_scaffold_depends_on_this_tongji_and_its_test_passes(tmp_path):
     if requirement.startswith("tongji @ file://"):
         source = Path(requirement.removeprefix("tongji @ file://"))
         assert 'name = "tongji"' in (source / "pyproject.toml").read_text(encoding="utf-8")
+    run_the_scaffolds_tests(project, tmp_path / "run")
+    # the scaffold's example hook: HY14 / (HY13 + HY14) of every unit's good values, from the summed parts
     sys.path.insert(0, str(project / "src"))
     try:
-        test = import_module_from(project / "tests", "test_plugin", (project / "tests" / "test_plugin.py").read_text())
-        (tmp_path / "run").mkdir()
-        test.test_the_indicator_is_registered_and_computed(tmp_path / "run")
+        host = load_plugin(importlib.import_module("tongji_my_region.plugin"), name="my_region")
+        city = make_city(tmp_path / "city", host)
+        assert rollup(host, city)[city.top].rate("my_region_兼职工作人员占比") == 3 / 4
+    finally:
+        sys.path.remove(str(project / "src"))
+        for name in [m for m in sys.modules if m.startswith("tongji_my_region")]:
+            sys.modules.pop(name)
+
+
+def run_the_scaffolds_tests(project: Path, run: Path) -> None:
+    """Every test function of the project's tests/test_plugin.py, in-process, each in a folder of its own."""
+    sys.path.insert(0, str(project / "src"))
+    try:
+        source = (project / "tests" / "test_plugin.py").read_text(encoding="utf-8")
+        test = import_module_from(project / "tests", "test_plugin", source)
+        tests = [name for name in vars(test) if name.startswith("test_")]
+        assert tests, "the scaffold has no test"
+        for name in tests:
+            (run / name).mkdir(parents=True)
+            getattr(test, name)(run / name)
     finally:
         sys.path.remove(str(project / "src"))
         for name in [m for m in sys.modules if m.startswith(("tongji_my_region", "test_plugin"))]:
             sys.modules.pop(name)
+
+
+def test_the_complete_example_in_a_scaffold_passes_the_scaffolds_test(tmp_path):
+    """docs/plugins.md says the complete example may be written into a scaffold's plugin.py: the scaffold's own
+    test still passes then."""
+    from tongji.plugins.scaffold import scaffold
+
+    [example] = [b for b in python_blocks(DOC.read_text(encoding="utf-8")) if b.startswith("# my_region.py")]
+    assert "src/tongji_my_region/plugin.py" in DOC.read_text(encoding="utf-8")
+    project = scaffold("my_region", tmp_path)
+    (project / "src" / "tongji_my_region" / "plugin.py").write_text(example, encoding="utf-8")
+    run_the_scaffolds_tests(project, tmp_path / "run")
 
 
 # --- no host singleton inside library calls -------------------------------------------------------

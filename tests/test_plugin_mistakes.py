@@ -428,3 +428,68 @@ def test_a_plugin_importing_a_missing_module_says_so_with_its_line(tmp_path, mon
     assert "ModuleNotFoundError" not in out
     code, out = main(monkeypatch, capsys, folder, "--lang", "en", "validate", str(tmp_path))
     assert code == 2 and "Themoduletongji_no_such_moduleitimportsisnotinstalled(" in "".join(out.split()), out
+
+
+def test_a_plugin_with_a_syntax_error_says_its_file_line_and_text(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    plugin = folder / "typo.py"
+    plugin.write_text("from tongji.plugin import hookimpl\n\n\ndef register_rules(register:\n    pass\n",
+                      encoding="utf-8")
+    said = f"插件 typo 无法加载：{plugin} 第 4 行有语法错误：“def register_rules(register:”"
+    for args in (("plugins",), ("validate", str(tmp_path))):
+        code, out = main(monkeypatch, capsys, folder, *args)
+        assert code == {"plugins": 1}.get(args[0], 2) and "".join(said.split()) in "".join(out.split()), out
+        assert "SyntaxError" not in out and "invalid syntax" not in out
+    code, out = main(monkeypatch, capsys, folder, "--lang", "en", "validate", str(tmp_path))
+    said = f"Plugin typo cannot be loaded: {plugin} line 4 has a syntax error: 'def register_rules(register:'"
+    assert code == 2 and "".join(said.split()) in "".join(out.split()), out
+    from tongji.plugins import _load_error
+
+    i18n.set_lang(None)
+    assert _load_error(SyntaxError("invalid syntax", (str(plugin), 7, 1, None))) == f"{plugin} 第 7 行有语法错误"
+
+
+def test_a_hookwrapper_raising_in_its_teardown_is_said_once(tmp_path, monkeypatch, capsys):
+    """pluggy also warns about an old-style hookwrapper's exception after its `yield`: the user saw that warning
+    (Python's English) and then the same failure as 错误."""
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "wrap.py").write_text("from tongji.plugin import hookimpl\n\n\n@hookimpl(hookwrapper=True)\n"
+                                    "def register_rules(register):\n    yield\n    raise RuntimeError('包装器坏了')\n",
+                                    encoding="utf-8")
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    assert code == 2 and "Warning" not in out, out
+    [line] = out.splitlines()
+    assert line.startswith("错误：插件 wrap 在 register_rules 中出错"), out
+    assert line.endswith("RuntimeError: 包装器坏了"), out
+
+
+@pytest.mark.parametrize("hook, kind", [("register_rules", "@hookimpl"), ("register_output_formats", "@hookimpl"),
+                                        ("register_rules", "@hookimpl(wrapper=True)")])
+def test_a_hook_raising_names_the_plugins_own_line(tmp_path, monkeypatch, capsys, hook, kind):
+    """Not the line of tongji's own code that called the hook."""
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    plugin = folder / "raiser.py"
+    body = "    yield\n" if "wrapper" in kind else ""
+    plugin.write_text(f"from tongji.plugin import hookimpl\n\n\n{kind}\ndef {hook}(register):\n{body}"
+                      "    raise RuntimeError('配置文件找不到')\n", encoding="utf-8")
+    code, out = main(monkeypatch, capsys, folder, "validate", str(tmp_path))
+    line = 7 if body else 6
+    said = f"错误：插件 raiser 在 {hook} 中出错（{plugin} 第 {line} 行）：RuntimeError: 配置文件找不到"
+    assert code == 2 and out.splitlines() == [said], out
+
+
+def test_an_entry_point_naming_a_missing_module_says_so_without_importlibs_line(tmp_path, monkeypatch, capsys):
+    """An installed plugin whose module is gone (or misspelt in its entry point) fails in importlib: its lines are
+    no place of the user's."""
+    import importlib.metadata
+
+    installed = [importlib.metadata.EntryPoint("gone", "tongji_gone_region", "tongji")]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: installed if group == "tongji" else [])
+    monkeypatch.setenv("TONGJI_ENTRY_POINTS", "1")
+    (tmp_path / "空").mkdir()
+    code, out = main(monkeypatch, capsys, tmp_path / "空", "validate", str(tmp_path))
+    said = "错误：插件 gone 无法加载：导入的模块 tongji_gone_region 没有安装：请在运行 tongji 的同一环境中安装它"
+    assert code == 2 and "".join(said.split()) in "".join(out.split()) and "importlib" not in out, out

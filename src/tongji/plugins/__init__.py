@@ -15,6 +15,7 @@ import os
 import sys
 import tomllib
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -149,21 +150,25 @@ class Host:
     def _call(self, hook: str, make_register: Callable[[str], Callable]) -> None:
         """Call one hook through pluggy, plugin by plugin in pluggy's order (tryfirst/trylast; the built-in
         plugin is tryfirst), each with its own `register`, so that every registration is attributed."""
-        for name, caller in self._callers(hook):
-            guarded(name, hook, lambda register, c=caller: c(register=register), {"register": make_register(name)})
+        for name, caller, function in self._callers(hook):
+            guarded(name, hook, lambda register, c=caller: c(register=register), {"register": make_register(name)},
+                    own=function)
 
-    def _callers(self, hook: str) -> list[tuple[str, Callable]]:
-        """(plugin name, a pluggy hook caller of that plugin alone), in call order: argument subsetting and the
-        plugin's own hook wrappers apply as in `pm.hook.NAME(...)`."""
+    def _callers(self, hook: str) -> list[tuple[str, Callable, Callable]]:
+        """(plugin name, a pluggy hook caller of that plugin alone, the plugin's function implementing the hook),
+        in call order: argument subsetting and the plugin's own hook wrappers apply as in `pm.hook.NAME(...)`."""
         impls = getattr(self.pm.hook, hook).get_hookimpls()
         # tryfirst before the others, trylast after; otherwise in load order (pluggy alone would call the
         # plugin loaded last first, and two regions' new sheets would come out in reverse)
         rank = sorted(range(len(impls)), key=lambda i: (-impls[i].tryfirst + impls[i].trylast, i))
-        names = list(dict.fromkeys(impls[i].plugin_name for i in rank))
+        functions: dict[str, Callable] = {}  # each plugin's first implementation called: where its lines are
+        for i in rank:
+            functions.setdefault(impls[i].plugin_name, impls[i].function)
         everyone = dict(self.pm.list_name_plugin())
         return [(self.owner.get(name, name),
-                 self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p]))
-                for name in names]
+                 _unwarned(self.pm.subset_hook_caller(hook, [p for n, p in everyone.items() if n != name and p])),
+                 function)
+                for name, function in functions.items()]
 
     def _note(self, plugin: str, kind: str, what: str) -> None:
         self.infos[plugin].registered.setdefault(kind, []).append(what)
@@ -257,7 +262,7 @@ class Host:
         plugin shown failed; a command's own failure is the plugin's error, named, as a writer's is."""
         owners = {command_name(c): BUILTIN for c in app.registered_commands}
         owners |= {g.name: BUILTIN for g in app.registered_groups}
-        for name, caller in self._callers("register_commands"):
+        for name, caller, _ in self._callers("register_commands"):
             start = len(app.registered_commands)
             try:
                 caller(app=app)
@@ -274,6 +279,18 @@ class Host:
                 self.infos[name].error = str(exc) if isinstance(exc, TongjiError) else f"{type(exc).__name__}: {exc}"
                 continue
             self.infos[name].registered.setdefault("命令", []).extend(command_name(c) for c in added)
+
+
+def _unwarned(caller: Callable) -> Callable:
+    """A hook caller without pluggy's warning for an old-style hookwrapper raising in its teardown: the exception
+    itself reaches the user as the plugin's error, and the warning (Python's English, tongji's line) would say
+    it a second time."""
+
+    def call(**kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pluggy.PluggyTeardownRaisedWarning)
+            return caller(**kwargs)
+    return call
 
 
 class _Loader:
@@ -331,12 +348,18 @@ def _import_from_project(folder: Path, value: str):
 
 def _load_error(exc: Exception) -> str:
     """A plugin's own exception while loading, with the file and line of its code where it was raised: a module
-    it imports that is not installed is said as such."""
+    it imports that is not installed is said as such, a syntax error with its file, line and that line's text."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:  # raised by the parser, not by a frame of code
+        text = (exc.text or "").strip()
+        key = "plugin-syntax-error" if text else "plugin-syntax-error-at"
+        return _t(key, file=exc.filename, line=exc.lineno, text=text)
+    # neither tongji's lines nor importlib's (an entry point naming a module that is not there fails in it)
+    machinery = (Path(__file__).parents[1], Path(importlib.__file__).parent)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith("<") and not Path(f.filename).is_relative_to(Path(__file__).parents[1])]
+              if not f.filename.startswith("<") and not any(Path(f.filename).is_relative_to(m) for m in machinery)]
     where = _t("plugin-where", file=frames[-1].filename, line=frames[-1].lineno) if frames else ""
     if isinstance(exc, ModuleNotFoundError) and exc.name:
-        return _t("plugin-missing-module", module=exc.name, where=where)
+        return _t("plugin-missing-module" if where else "plugin-missing-module-named", module=exc.name, where=where)
     error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     return _t("plugin-load-failed", error=error, where=where) if where else error
 

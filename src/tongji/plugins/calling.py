@@ -54,10 +54,11 @@ def parameters(fn: Callable) -> set[str] | None:
     return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
-def guarded(plugin: str, where: str | tuple[str, str], fn: Callable, available: dict):
+def guarded(plugin: str, where: str | tuple[str, str], fn: Callable, available: dict, own: Callable | None = None):
     """Call a plugin's function (writer, check) with the arguments it names: its PluginError is its own one-line
     message; any other exception is the plugin's bug, reported with its name, never as a traceback. `where` names
-    what was called, a hook's name or (Chinese, English) words such as ("检查 x", "check x")."""
+    what was called, a hook's name or (Chinese, English) words such as ("检查 x", "check x"). The line said is the
+    last one of `own` (default `fn`: a hook is called through pluggy, `own` is the plugin's function) that ran."""
     wanted = parameters(fn)
     try:
         return fn(**(available if wanted is None else {k: v for k, v in available.items() if k in wanted}))
@@ -71,7 +72,7 @@ def guarded(plugin: str, where: str | tuple[str, str], fn: Callable, available: 
             raise
         hook, hook_en = where if isinstance(where, tuple) else (where, where)
         error = f"{type(exc).__name__}: {exc}"
-        code = getattr(fn, "__code__", None)  # the line of the plugin's own function where it failed, if any
+        code = getattr(own or fn, "__code__", None)  # the line of the plugin's own function where it failed, if any
         lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if code and f.filename == code.co_filename]
         if lines:
             raise TongjiError("plugin-failed-at", name=plugin, hook=hook, hook_en=hook_en, error=error,
