@@ -338,7 +338,7 @@ def broken(tmp_path, text: str):
     ('id = "r"\nservity = "错误"\ncheck = "HY02 <= HY01"\n', 4, "未知的键“servity”"),
     ('id = "r"\nseverity = "严重"\ncheck = "HY02 <= HY01"\n', 4, "严重程度应为"),
     ('id = "r"\nseverity = "错误"\ncheck = "HY02 <= HY01"\nmessage = "{HY99} 太多"\n', 6, "“{HY99}”"),
-    ('id = "r"\nseverity = "错误"\ncheck = "HY02 <= HY01 +"\n', 5, "表达式不完整"),
+    ('id = "r"\nseverity = "错误"\ncheck = "HY02 <= HY01 +"\n', 5, "表达式不完整：“HY02 <= HY01 +”（第 15 个字符）"),
     ('id = "r"\nseverity = "错误"\ncheck = "FM07 >= 330100"\n', 5, "“FM07”是封面上的文字"),
     ('id = "r"\nseverity = "错误"\nscope = "街道"\ncheck = "HY02 <= HY01"\n', 5, "范围（scope）"),
 ])

@@ -31,7 +31,7 @@ class ExprError(ValueError):
 
     def __init__(self, message: tuple[str, str], text: str, pos: int):
         zh, en = message
-        super().__init__(f"{zh}: {text!r} (位置 {pos + 1})")
+        super().__init__(f"{zh}：“{text}”（第 {pos + 1} 个字符）")
         self.en = f"{en}: {text!r} (position {pos + 1})"
         self.pos = pos
 
