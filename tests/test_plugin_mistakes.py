@@ -493,3 +493,15 @@ def test_an_entry_point_naming_a_missing_module_says_so_without_importlibs_line(
     code, out = main(monkeypatch, capsys, tmp_path / "空", "validate", str(tmp_path))
     said = "错误：插件 gone 无法加载：导入的模块 tongji_gone_region 没有安装：请在运行 tongji 的同一环境中安装它"
     assert code == 2 and "".join(said.split()) in "".join(out.split()) and "importlib" not in out, out
+
+
+def test_register_commands_raising_names_its_line_in_tongji_plugins(tmp_path, monkeypatch, capsys):
+    """Said in full below the table, with the plugin's own line, and not sending the user to this very command."""
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    plugin = folder / "cmdraise.py"
+    plugin.write_text("from tongji.plugin import hookimpl\n\n\n@hookimpl\ndef register_commands(app):\n"
+                      "    raise RuntimeError('配置文件找不到')\n", encoding="utf-8")
+    code, out = main(monkeypatch, capsys, folder, "plugins")
+    said = f"插件 cmdraise 无法加载：RuntimeError: 配置文件找不到（{plugin} 第 6 行）"
+    assert code == 1 and out.splitlines()[-1] == said, out

@@ -276,7 +276,7 @@ class Host:
                     command.callback = guarded_command(name, command_name(command), command.callback)
             except Exception as exc:  # noqa: BLE001 - a plugin's broken command must not take the CLI down
                 del app.registered_commands[start:]  # none of a failed plugin's commands stays
-                self.infos[name].error = str(exc) if isinstance(exc, TongjiError) else f"{type(exc).__name__}: {exc}"
+                self.infos[name].error = str(exc) if isinstance(exc, TongjiError) else _load_error(exc)  # its line
                 continue
             self.infos[name].registered.setdefault("命令", []).extend(command_name(c) for c in added)
 
