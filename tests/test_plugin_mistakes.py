@@ -495,6 +495,19 @@ def test_an_entry_point_naming_a_missing_module_says_so_without_importlibs_line(
     assert code == 2 and "".join(said.split()) in "".join(out.split()) and "importlib" not in out, out
 
 
+def test_an_entry_point_naming_a_missing_attribute_says_which_in_chinese(tmp_path, monkeypatch, capsys):
+    """`module:name` whose name is misspelt: said in the user's language, not as Python's AttributeError."""
+    import importlib.metadata
+
+    installed = [importlib.metadata.EntryPoint("typo", "json:plugn", "tongji")]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: installed if group == "tongji" else [])
+    monkeypatch.setenv("TONGJI_ENTRY_POINTS", "1")
+    (tmp_path / "空").mkdir()
+    code, out = main(monkeypatch, capsys, tmp_path / "空", "validate", str(tmp_path))
+    said = "错误：插件 typo 无法加载：模块 json 中没有 plugn：请核对插件入口点写的名称"
+    assert code == 2 and "".join(said.split()) in "".join(out.split()) and "AttributeError" not in out, out
+
+
 def test_register_commands_raising_names_its_line_in_tongji_plugins(tmp_path, monkeypatch, capsys):
     """Said in full below the table, with the plugin's own line, and not sending the user to this very command."""
     folder = tmp_path / "插件"

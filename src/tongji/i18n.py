@@ -240,6 +240,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-bad-return": ("插件 {name} 的检查 {check} 返回的问题有误：{detail}", "Check {check} of plugin {name} returned a bad issue: {detail_en}"),
     "plugin-failed": ("插件 {name} 在 {hook} 中出错：{error}", "Plugin {name} failed in {hook_en}: {error}"),
     "plugin-failed-at": ("插件 {name} 在 {hook} 中出错（{file} 第 {line} 行）：{error}", "Plugin {name} failed in {hook_en} ({file} line {line}): {error}"),
+    "plugin-missing-name": ("模块 {module} 中没有 {name}：请核对插件入口点写的名称", "The module {module} has no {name}: check the name its entry point gives"),
     "plugin-not-loaded": ("插件 {name} 无法加载：{error}", "Plugin {name} cannot be loaded: {error}"),
     "plugin-broken": ("插件 {name} 无法加载：{error}（用 tongji plugins 查看；TONGJI_LOAD_PLUGINS 可只加载指定插件）", "Plugin {name} cannot be loaded: {error} (see tongji plugins; TONGJI_LOAD_PLUGINS restricts loading)"),
     "plugin-bad-hook": ("未知的钩子（可能拼写错误）：{detail}", "Unknown hook (misspelt?): {detail}"),

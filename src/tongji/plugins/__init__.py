@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from types import ModuleType
 
 import pluggy
 
@@ -360,6 +361,8 @@ def _load_error(exc: Exception) -> str:
     where = _t("plugin-where", file=frames[-1].filename, line=frames[-1].lineno) if frames else ""
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         return _t("plugin-missing-module" if where else "plugin-missing-module-named", module=exc.name, where=where)
+    if isinstance(exc, AttributeError) and not where and isinstance(exc.obj, ModuleType):  # its entry point's name
+        return _t("plugin-missing-name", module=exc.obj.__name__, name=exc.name)
     error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     return _t("plugin-load-failed", error=error, where=where) if where else error
 
