@@ -87,6 +87,9 @@ def test_template_sheets(books):
     _fits_one_page_wide(guide, "portrait")
     assert guide.column_dimensions["A"].width <= 95  # A4 portrait between 0.5" margins, at full size
     assert all(guide.cell(r, 1).alignment.wrap_text for r in range(1, guide.max_row + 1) if guide.cell(r, 1).value)
+    # LibreOffice shows only the first line of a wrapped cell whose row it is not told is taller
+    long = [r for r in range(1, guide.max_row + 1) if len(guide.cell(r, 1).value or "") > 45]
+    assert len(long) >= 3 and all(guide.row_dimensions[r].height >= 2 * 15 for r in long)
 
 
 def test_summary_sheets_survive_the_splicing(books):

@@ -33,6 +33,7 @@ from tongji.writing.form_layout import (
     form_top,
     header_row,
 )
+from tongji.writing.issue_report import LINE_HEIGHT, wrapped_lines
 from tongji.writing.printing import form_pages, text_pages
 
 BENJI = "9"  # 组织类型 of a 本级 workbook
@@ -293,6 +294,9 @@ def _guide_lines(spec: Spec) -> list[str]:
 def _guide_sheet(ws: Worksheet, spec: Spec) -> None:
     for r, line in enumerate(_guide_lines(spec), start=1):
         ws.cell(r, 1, line).alignment = WRAP
+        lines = wrapped_lines(line, GUIDE_WIDTH)
+        if lines > 1:  # LibreOffice shows a wrapped cell's first line only in a row it is not told is taller
+            ws.row_dimensions[r].height = lines * LINE_HEIGHT
     ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = GUIDE_WIDTH
     ws.protection.sheet = True
