@@ -90,12 +90,22 @@ def test_template_sheets(books):
     # LibreOffice shows only the first line of a wrapped cell whose row it is not told is taller
     long = [r for r in range(1, guide.max_row + 1) if len(guide.cell(r, 1).value or "") > 45]
     assert len(long) >= 3 and all(guide.row_dimensions[r].height >= 2 * 15 for r in long)
+    _cover_lines_wrap(wb["封面"])
+
+
+def _cover_lines_wrap(ws) -> None:
+    """A cover line's long name and its hint wrap in a row tall enough, not cut at the next cell or the page."""
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "FM13")  # 工会法人统一社会信用代码
+    assert ws.cell(row, 1).alignment.wrap_text and ws.cell(row, 4).alignment.wrap_text
+    assert ws.row_dimensions[row].height >= 2 * 15
+    assert {ws.cell(row, c).alignment.vertical for c in range(1, 5)} == {"top"}
 
 
 def test_summary_sheets_survive_the_splicing(books):
     wb = openpyxl.load_workbook(books["summary"])
     for name in FORMS:
         _form_is_printable(wb[name])
+    _cover_lines_wrap(wb["封面"])
     for name in TABLES:
         ws = wb[name]
         _fits_one_page_wide(ws, "landscape")

@@ -9,6 +9,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tongji.definitions import Form, Spec
 from tongji.writing.files import put
+from tongji.writing.issue_report import LINE_HEIGHT, wrapped_lines
 
 DATA_HEADER = ("指标名称", "代码", "计量单位", "本期数", "说明")
 COVER_HEADER = ("项目", "代码", "内容", "说明")
@@ -42,3 +43,18 @@ def header_row(ws: Worksheet, row: int, labels: tuple[str, ...]) -> None:
         cell.fill = HEADER_FILL
         cell.border = BOX
         cell.alignment = Alignment(horizontal="center", vertical="center")
+
+
+def cover_rows_wrapped(ws: Worksheet, first: int, last: int) -> None:
+    """A cover line's name (工会法人统一社会信用代码) and its hint wrap in their columns, in a row as tall as they
+    need: unwrapped they were cut at the next cell, or at the page's edge, and LibreOffice shows only the first
+    line of a wrapped cell in a row it is not told is taller."""
+    wrapped = {1: COVER_WIDTHS["A"], 4: COVER_WIDTHS["D"]}  # 项目 and 说明
+    for r in range(first, last + 1):
+        lines = 1
+        for col in range(1, len(COVER_HEADER) + 1):  # all at the top: a code beside the first line of its name
+            cell = ws.cell(r, col)
+            cell.alignment = Alignment(wrap_text=col in wrapped, vertical="top")
+            lines = max(lines, wrapped_lines(cell.value, wrapped[col]) if col in wrapped else 1)
+        if lines > 1:
+            ws.row_dimensions[r].height = lines * LINE_HEIGHT

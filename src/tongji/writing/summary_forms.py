@@ -22,6 +22,7 @@ from tongji.writing.form_layout import (
     DATA_HEADER,
     DATA_WIDTHS,
     SIGNATURE,
+    cover_rows_wrapped,
     form_top,
     header_row,
 )
@@ -51,6 +52,7 @@ def cover_sheet(ws: Worksheet, summary, spec: Spec) -> int:
         ws.cell(r, 2, row.code)
         value = put(ws, r, 3, str(summary.cover.get(row.code, "") or "") or None)
         value.number_format = "@"  # codes keep their leading zeros
+    cover_rows_wrapped(ws, header + 1, header + len(spec.cover.rows))
     widths(ws, COVER_WIDTHS)
     ws.freeze_panes = f"A{header + 1}"
     form_pages(ws, header)

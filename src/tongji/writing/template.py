@@ -30,6 +30,7 @@ from tongji.writing.form_layout import (
     DATA_WIDTHS,
     SIGNATURE,
     UNSAFE_IN_NAMES,
+    cover_rows_wrapped,
     form_top,
     header_row,
 )
@@ -253,6 +254,7 @@ def _cover_sheet(ws: Worksheet, spec: Spec, unit: dict, period: str, lists: dict
         dv = _cover_validation(row, lists)
         ws.add_data_validation(dv)
         dv.add(value)
+    cover_rows_wrapped(ws, header + 1, header + len(spec.cover.rows))
     _finish(ws, header, COVER_WIDTHS)
 
 
