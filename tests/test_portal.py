@@ -399,7 +399,8 @@ def test_the_authorization_matrix(world, tmp_path):
     done, wrong_state = 303, 400  # submission 1 is approved (locked); rollup 1 is superseded by the node's next
     posts = {
         f"/units/{a}/upload": dict(unit=wrong_state, node=refused, ancestor=refused, admin=refused),
-        "/submissions/1/review": dict(unit=refused, node=wrong_state, ancestor=wrong_state, admin=wrong_state),
+        # a review refused by the version's state: redirected to its page, which says why (post/redirect/get)
+        "/submissions/1/review": dict(unit=refused, node=done, ancestor=done, admin=done),
         f"/board/{STREET}/rollup": dict(node=done, ancestor=refused, admin=done),
         "/rollups/1/report-up": dict(node=wrong_state, ancestor=refused, admin=refused),
         "/admin/deadline": dict(admin=done), f"/admin/accounts/{OTHER_STREET}/reset": dict(admin=ok),

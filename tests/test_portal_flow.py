@@ -355,6 +355,36 @@ def test_a_return_refused_because_another_reviewer_acted_first_keeps_the_reason_
         assert [s.reason for s in db.scalars(select(Submission).order_by(Submission.id))] == ["经费支出合计有误", ""]
 
 
+def test_a_refused_review_is_answered_with_a_redirect_so_a_reload_sends_nothing_again(tmp_path):
+    """Post/redirect/get: the refusal is shown at an address that a reload (F5) only reads again."""
+    from tongji.portal.db import Audit
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street, district = world.client(STREET), world.client(DISTRICT)
+    street.get("/submissions/1")
+    district.get("/submissions/1")
+    district.post("/submissions/1/review", {"action": "return", "reason": "经费支出合计有误"})
+    posted = street.client.post("/submissions/1/review", follow_redirects=False, data={
+        "csrf": street.csrf, "action": "return", "reason": "会员人数与去年差距过大，请核实"})
+    assert posted.status_code == 303 and posted.headers["location"].startswith("/submissions/1?")
+    with world.portal.db() as db:
+        log = [(a.login, a.action) for a in db.scalars(select(Audit).order_by(Audit.id))]
+    for _ in range(2):  # the page, and the same page reloaded: the same words, and nothing posted again
+        page = street.get(posted.headers["location"])
+        assert page.status_code == 400 and page.request.method == "GET"
+        assert 'id="problem">当前状态（退回）下不能这样操作<' in page.text
+        assert 'id="typed-reason">您填写的退回原因（未保存）：会员人数与去年差距过大，请核实<' in page.text
+        assert 'id="reason">退回原因：经费支出合计有误<' in page.text
+    with world.portal.db() as db:
+        assert [(a.login, a.action) for a in db.scalars(select(Audit).order_by(Audit.id))] == log
+    plain = street.get("/submissions/1")  # the page at its own address says nothing of the refusal
+    assert plain.status_code == 200 and 'id="problem"' not in plain.text and 'id="typed-reason"' not in plain.text
+    made_up = street.get("/submissions/1?refused=not-found&typed=x")  # only a review's refusals are said
+    assert made_up.status_code == 200 and 'id="problem"' not in made_up.text and 'id="typed-reason"' not in made_up.text
+
+
 def test_a_version_of_a_unit_moved_to_another_street_since_is_checked_again_when_approved(tmp_path):
     from tongji.definitions.registry import load_registry
 
