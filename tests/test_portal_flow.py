@@ -229,6 +229,42 @@ def completeness_sheet(world, node: str) -> tuple[dict, dict]:
     return table, {r[0]: tuple("" if i is None else r[i] or "" for i in at) for r in rows[split + 1:] if r[0]}
 
 
+def files_listed(world, node: str) -> dict[str, tuple]:
+    """The portal's last summary of `node`: each unit its 完整性 lists, with its state and file."""
+    from tongji.portal.node_summary import last_made, summary_file
+
+    with world.portal.db() as db:
+        path = summary_file(world.portal, last_made(db, node, "2025"))
+    rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
+    split = next(i for i, r in enumerate(rows) if r[0] == "单位代码")
+    state, file = rows[split].index("状态"), rows[split].index("文件")
+    return {r[0]: (r[state], r[file]) for r in rows[split + 1:] if r[0]}
+
+
+def test_the_summarys_completeness_names_each_file_as_uploaded_never_where_the_portal_keeps_it(tmp_path):
+    """The folder the portal stores files in is the server's own: a summary says the name each unit uploaded."""
+    world = make_world(tmp_path)
+    taken, waiting = world.unit(STREET, 0), world.unit(STREET, 1)
+    world.client(taken).upload(taken, world.workbook(taken, tmp_path), "第1工会年报.xlsx")
+    world.client(waiting).upload(waiting, world.workbook(waiting, tmp_path), "第2工会年报.xlsx")
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    assert files_listed(world, STREET) == {taken: ("采用", "第1工会年报.xlsx"), waiting: ("待审", "第2工会年报.xlsx"),
+                                           STREET: ("缺报", None)}
+    manifest = street.get(f"/rollups/1/files/{STREET}_2025_manifest.json").json()  # offered on the board too
+    assert [(i["unit"], i["file"]) for i in manifest["inputs"]] == [(taken, "第1工会年报.xlsx")]
+    street.post("/rollups/1/report-up")
+    district = world.client(DISTRICT)  # units taken in the 街道's summary: that summary, by its own name
+    district.get(f"/board/{DISTRICT}")
+    district.post(f"/board/{DISTRICT}/rollup")
+    listed = files_listed(world, DISTRICT)
+    assert listed[taken] == ("采用", f"{STREET}_2025_汇总.xlsx")
+    assert not [f for _, f in listed.values() if f and ("/" in f or "\\" in f)]
+
+
 def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_missing_and_late(tmp_path):
     from datetime import datetime
 
@@ -452,3 +488,4 @@ def test_a_boards_table_of_children_counts_each_childs_units_and_its_own(tmp_pat
     assert streets[STREET] == [str(beneath(STREET)), "1", "0", "0", str(beneath(STREET) - 1)]
     assert streets[OTHER_STREET] == [str(beneath(OTHER_STREET)), "0", "0", "0", str(beneath(OTHER_STREET))]
     assert rows(CITY)[DISTRICT] == [str(beneath(DISTRICT)), "1", "0", "0", str(beneath(DISTRICT) - 1)]
+
