@@ -489,3 +489,14 @@ def test_a_boards_table_of_children_counts_each_childs_units_and_its_own(tmp_pat
     assert streets[OTHER_STREET] == [str(beneath(OTHER_STREET)), "0", "0", "0", str(beneath(OTHER_STREET))]
     assert rows(CITY)[DISTRICT] == [str(beneath(DISTRICT)), "1", "0", "0", str(beneath(DISTRICT) - 1)]
 
+
+def test_the_annotated_copy_is_offered_only_for_a_version_with_issues(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    me = world.client(unit)
+    clean = me.upload(unit, world.workbook(unit, tmp_path))
+    assert "没有发现问题。" in clean.text and 'id="issues"' not in clean.text
+    assert 'id="annotated"' not in clean.text and "下载标注副本" not in clean.text
+    assert 'href="/submissions/1/file"' in clean.text  # the file as uploaded, as always
+    flawed = me.upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    assert '<a href="/submissions/2/annotated" id="annotated">' in flawed.text
