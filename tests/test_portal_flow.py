@@ -500,3 +500,25 @@ def test_the_annotated_copy_is_offered_only_for_a_version_with_issues(tmp_path):
     assert 'href="/submissions/1/file"' in clean.text  # the file as uploaded, as always
     flawed = me.upload(unit, world.workbook(unit, tmp_path, HY04=999))
     assert '<a href="/submissions/2/annotated" id="annotated">' in flawed.text
+
+
+def test_the_audit_of_a_version_returned_by_the_recheck_on_approval_reads_in_english_too(tmp_path):
+    """Written in Chinese as every audit row is; shown in the reader's language as its neighbours are."""
+    from tongji.definitions.registry import load_registry
+
+    world = make_world(tmp_path)
+    moved = world.unit(STREET, 1)
+    world.client(moved).upload(moved, world.workbook(moved, tmp_path))
+    rows = [line.replace(f",{STREET},基层", f",{OTHER_STREET},基层") if line.startswith(moved) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    registry = load_registry(world.city.registry)
+    world.app = create_app(registry, "2025", data=world.data, spec=world.portal.spec)
+    other = world.client(OTHER_STREET)
+    other.get("/submissions/1")
+    page = other.post("/submissions/1/review", {"action": "approve"})
+    audit = re.compile(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>")
+    assert audit.findall(page.text)[-1] == ("退回", "有 1 个错误，退回修改")
+    world.app = create_app(registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    page = world.client(OTHER_STREET).get("/submissions/1")
+    assert audit.findall(page.text)[-1] == ("return", "1 errors: returned")
