@@ -294,15 +294,19 @@ def test_the_board_counts_states_and_lateness_and_exports_the_reminder_list(tmp_
     assert not list((world.data / "exports").iterdir())  # the export is not left on the server
 
 
-def test_rollup_in_the_portal_writes_what_tongji_rollup_writes(world, tmp_path):
+def test_rollup_in_the_portal_writes_what_tongji_rollup_writes(world, tmp_path, monkeypatch):
+    """Given the same files under the names the units uploaded them as: the portal never names a stored path."""
+    import shutil
+
     from typer.testing import CliRunner
 
     from tongji.cli import _register, app
     from tongji.portal.node_summary import inputs
 
     street = world.client(STREET)
-    for unit in (world.unit(STREET, 0), world.unit(STREET, 1), STREET):
-        world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    uploaded = {world.unit(STREET, 0): "第1工会.xlsx", world.unit(STREET, 1): "第2工会.xlsx", STREET: "本级.xlsx"}
+    for unit, filename in uploaded.items():
+        world.client(unit).upload(unit, world.workbook(unit, tmp_path), filename)
     for sub_id in (1, 2):
         street.get(f"/submissions/{sub_id}")
         street.post(f"/submissions/{sub_id}/review", {"action": "approve"})
@@ -316,10 +320,14 @@ def test_rollup_in_the_portal_writes_what_tongji_rollup_writes(world, tmp_path):
     with world.portal.db() as db:
         files = inputs(world.portal, db, STREET)
     assert len(files) == 3
+    (tmp_path / "收回").mkdir()
+    for path, filename in zip(files, ["本级.xlsx", "第1工会.xlsx", "第2工会.xlsx"], strict=True):
+        shutil.copy(path, tmp_path / "收回" / filename)
+    monkeypatch.chdir(tmp_path / "收回")
     _register()
     out = tmp_path / "cli"
-    result = CliRunner().invoke(app, ["rollup", *map(str, files), "-r", str(world.city.registry), "--unit", STREET,
-                                      "-p", "2025", "-o", str(out), "--deadline", "2099-01-20"])
+    result = CliRunner().invoke(app, ["rollup", *sorted(uploaded.values()), "-r", str(world.city.registry),
+                                      "--unit", STREET, "-p", "2025", "-o", str(out), "--deadline", "2099-01-20"])
     assert result.exit_code == 0, result.output
     ours = {p.name: p.read_bytes() for p in folder.iterdir()}
     theirs = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -399,7 +407,8 @@ def test_the_authorization_matrix(world, tmp_path):
     done, wrong_state = 303, 400  # submission 1 is approved (locked); rollup 1 is superseded by the node's next
     posts = {
         f"/units/{a}/upload": dict(unit=wrong_state, node=refused, ancestor=refused, admin=refused),
-        "/submissions/1/review": dict(unit=refused, node=wrong_state, ancestor=wrong_state, admin=wrong_state),
+        # a review refused by the version's state: redirected to its page, which says why (post/redirect/get)
+        "/submissions/1/review": dict(unit=refused, node=done, ancestor=done, admin=done),
         f"/board/{STREET}/rollup": dict(node=done, ancestor=refused, admin=done),
         "/rollups/1/report-up": dict(node=wrong_state, ancestor=refused, admin=refused),
         "/admin/deadline": dict(admin=done), f"/admin/accounts/{OTHER_STREET}/reset": dict(admin=ok),

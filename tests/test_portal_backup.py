@@ -229,3 +229,17 @@ def test_a_file_that_is_not_a_backup_is_said_so_in_the_users_language(tmp_path, 
                "other.zip": f"错误：{tmp_path / 'other.zip'} {zh}其中没有备份清单 manifest.json"},
         "en": {"not-a-zip.zip": f"Error: {tmp_path / 'not-a-zip.zip'} {en}it is not a zip file",
                "other.zip": f"Error: {tmp_path / 'other.zip'} {en}it has no manifest.json"}}[lang]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_backup_never_replaces_an_earlier_one(world, tmp_path, lang):
+    """The same name twice (a manual backup run again, a copied command line): the office's earlier backup stays."""
+    earlier = tmp_path / "门户备份.zip"
+    earlier.write_bytes(b"an earlier backup")
+    result = invoke("--lang", lang, "serve", "backup", earlier, "--data", world.data)
+    assert result.exit_code == 2
+    assert result.output.strip() == {
+        "zh": f"错误：备份文件 {earlier} 已存在，未覆盖：请换一个文件名",
+        "en": f"Error: The backup file {earlier} exists already; it was not replaced: choose another name"}[lang]
+    assert earlier.read_bytes() == b"an earlier backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["门户备份.zip"]

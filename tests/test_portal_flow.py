@@ -229,6 +229,42 @@ def completeness_sheet(world, node: str) -> tuple[dict, dict]:
     return table, {r[0]: tuple("" if i is None else r[i] or "" for i in at) for r in rows[split + 1:] if r[0]}
 
 
+def files_listed(world, node: str) -> dict[str, tuple]:
+    """The portal's last summary of `node`: each unit its 完整性 lists, with its state and file."""
+    from tongji.portal.node_summary import last_made, summary_file
+
+    with world.portal.db() as db:
+        path = summary_file(world.portal, last_made(db, node, "2025"))
+    rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
+    split = next(i for i, r in enumerate(rows) if r[0] == "单位代码")
+    state, file = rows[split].index("状态"), rows[split].index("文件")
+    return {r[0]: (r[state], r[file]) for r in rows[split + 1:] if r[0]}
+
+
+def test_the_summarys_completeness_names_each_file_as_uploaded_never_where_the_portal_keeps_it(tmp_path):
+    """The folder the portal stores files in is the server's own: a summary says the name each unit uploaded."""
+    world = make_world(tmp_path)
+    taken, waiting = world.unit(STREET, 0), world.unit(STREET, 1)
+    world.client(taken).upload(taken, world.workbook(taken, tmp_path), "第1工会年报.xlsx")
+    world.client(waiting).upload(waiting, world.workbook(waiting, tmp_path), "第2工会年报.xlsx")
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    assert files_listed(world, STREET) == {taken: ("采用", "第1工会年报.xlsx"), waiting: ("待审", "第2工会年报.xlsx"),
+                                           STREET: ("缺报", None)}
+    manifest = street.get(f"/rollups/1/files/{STREET}_2025_manifest.json").json()  # offered on the board too
+    assert [(i["unit"], i["file"]) for i in manifest["inputs"]] == [(taken, "第1工会年报.xlsx")]
+    street.post("/rollups/1/report-up")
+    district = world.client(DISTRICT)  # units taken in the 街道's summary: that summary, by its own name
+    district.get(f"/board/{DISTRICT}")
+    district.post(f"/board/{DISTRICT}/rollup")
+    listed = files_listed(world, DISTRICT)
+    assert listed[taken] == ("采用", f"{STREET}_2025_汇总.xlsx")
+    assert not [f for _, f in listed.values() if f and ("/" in f or "\\" in f)]
+
+
 def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_missing_and_late(tmp_path):
     from datetime import datetime
 
@@ -355,6 +391,36 @@ def test_a_return_refused_because_another_reviewer_acted_first_keeps_the_reason_
         assert [s.reason for s in db.scalars(select(Submission).order_by(Submission.id))] == ["经费支出合计有误", ""]
 
 
+def test_a_refused_review_is_answered_with_a_redirect_so_a_reload_sends_nothing_again(tmp_path):
+    """Post/redirect/get: the refusal is shown at an address that a reload (F5) only reads again."""
+    from tongji.portal.db import Audit
+
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    street, district = world.client(STREET), world.client(DISTRICT)
+    street.get("/submissions/1")
+    district.get("/submissions/1")
+    district.post("/submissions/1/review", {"action": "return", "reason": "经费支出合计有误"})
+    posted = street.client.post("/submissions/1/review", follow_redirects=False, data={
+        "csrf": street.csrf, "action": "return", "reason": "会员人数与去年差距过大，请核实"})
+    assert posted.status_code == 303 and posted.headers["location"].startswith("/submissions/1?")
+    with world.portal.db() as db:
+        log = [(a.login, a.action) for a in db.scalars(select(Audit).order_by(Audit.id))]
+    for _ in range(2):  # the page, and the same page reloaded: the same words, and nothing posted again
+        page = street.get(posted.headers["location"])
+        assert page.status_code == 400 and page.request.method == "GET"
+        assert 'id="problem">当前状态（退回）下不能这样操作<' in page.text
+        assert 'id="typed-reason">您填写的退回原因（未保存）：会员人数与去年差距过大，请核实<' in page.text
+        assert 'id="reason">退回原因：经费支出合计有误<' in page.text
+    with world.portal.db() as db:
+        assert [(a.login, a.action) for a in db.scalars(select(Audit).order_by(Audit.id))] == log
+    plain = street.get("/submissions/1")  # the page at its own address says nothing of the refusal
+    assert plain.status_code == 200 and 'id="problem"' not in plain.text and 'id="typed-reason"' not in plain.text
+    made_up = street.get("/submissions/1?refused=not-found&typed=x")  # only a review's refusals are said
+    assert made_up.status_code == 200 and 'id="problem"' not in made_up.text and 'id="typed-reason"' not in made_up.text
+
+
 def test_a_version_of_a_unit_moved_to_another_street_since_is_checked_again_when_approved(tmp_path):
     from tongji.definitions.registry import load_registry
 
@@ -422,3 +488,37 @@ def test_a_boards_table_of_children_counts_each_childs_units_and_its_own(tmp_pat
     assert streets[STREET] == [str(beneath(STREET)), "1", "0", "0", str(beneath(STREET) - 1)]
     assert streets[OTHER_STREET] == [str(beneath(OTHER_STREET)), "0", "0", "0", str(beneath(OTHER_STREET))]
     assert rows(CITY)[DISTRICT] == [str(beneath(DISTRICT)), "1", "0", "0", str(beneath(DISTRICT) - 1)]
+
+
+def test_the_annotated_copy_is_offered_only_for_a_version_with_issues(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    me = world.client(unit)
+    clean = me.upload(unit, world.workbook(unit, tmp_path))
+    assert "没有发现问题。" in clean.text and 'id="issues"' not in clean.text
+    assert 'id="annotated"' not in clean.text and "下载标注副本" not in clean.text
+    assert 'href="/submissions/1/file"' in clean.text  # the file as uploaded, as always
+    flawed = me.upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    assert '<a href="/submissions/2/annotated" id="annotated">' in flawed.text
+
+
+def test_the_audit_of_a_version_returned_by_the_recheck_on_approval_reads_in_english_too(tmp_path):
+    """Written in Chinese as every audit row is; shown in the reader's language as its neighbours are."""
+    from tongji.definitions.registry import load_registry
+
+    world = make_world(tmp_path)
+    moved = world.unit(STREET, 1)
+    world.client(moved).upload(moved, world.workbook(moved, tmp_path))
+    rows = [line.replace(f",{STREET},基层", f",{OTHER_STREET},基层") if line.startswith(moved) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    registry = load_registry(world.city.registry)
+    world.app = create_app(registry, "2025", data=world.data, spec=world.portal.spec)
+    other = world.client(OTHER_STREET)
+    other.get("/submissions/1")
+    page = other.post("/submissions/1/review", {"action": "approve"})
+    audit = re.compile(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>")
+    assert audit.findall(page.text)[-1] == ("退回", "有 1 个错误，退回修改")
+    world.app = create_app(registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    page = world.client(OTHER_STREET).get("/submissions/1")
+    assert audit.findall(page.text)[-1] == ("return", "1 errors: returned")

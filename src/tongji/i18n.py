@@ -189,6 +189,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "serve-address": ("无法在 {address} 上启动门户：{detail}", "Cannot start the portal on {address}: {detail}"),
     "serve-listening": ("在线报送门户已启动：{url}（数据文件夹 {data}；按 Ctrl+C 停止）", "The portal is running at {url} (data in {data}; Ctrl+C stops it)"),
     "backup-no-data": ("{path} 不是门户的数据文件夹（其中没有 files 文件夹）", "{path} is not a portal data folder (it has no files folder)"),
+    "backup-exists": ("备份文件 {path} 已存在，未覆盖：请换一个文件名", "The backup file {path} exists already; it was not replaced: choose another name"),
     "backup-missing-file": ("数据库记录的文件 {path} 不在数据文件夹中（共缺 {n} 个）：先用 tongji serve check 检查", "The file {path} named in the database is missing from the data folder ({n} missing): run tongji serve check"),
     "backup-written": ("已备份到 {path}：{submissions} 份上报、{rollups} 次汇总、{accounts} 个账号、{files} 个文件，均附 SHA-256 校验值", "Backed up to {path}: {submissions:upload|uploads}, {rollups:rollup|rollups}, {accounts:account|accounts}, {files:file|files}, each with its SHA-256"),
     "restore-missing": ("备份文件不存在：{path}", "Backup file not found: {path}"),

@@ -46,6 +46,8 @@ def backup(data: Path, out: Path, database: str | None = None) -> Made:
     data, out = Path(data), Path(out)
     if not (data / "files").is_dir():
         raise TongjiError("backup-no-data", path=data)
+    if out.exists():  # an earlier backup of the same name is the office's only copy of that day: never replaced
+        raise TongjiError("backup-exists", path=out)
     rows = _snapshot(database_url(data, database))
     files = sorted(_named_files(data, rows))
     missing = [f for f in files if not (data / f).is_file()]

@@ -12,14 +12,17 @@ import hashlib
 import json
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongji.aggregating import completeness
 from tongji.aggregating.completeness import Received
 from tongji.aggregating.rollup import rollup
+from tongji.aggregating.summary import Summary
 from tongji.portal import board
 from tongji.portal.db import Account, Rollup, now
 from tongji.portal.service import Portal, audit, deadline_day
@@ -44,19 +47,26 @@ def last_made(db: Session, unit: str, period: str) -> Rollup | None:
 def inputs(portal: Portal, db: Session, node: str, period: str | None = None) -> list[Path]:
     """The node's own approved 本级 version, each approved unit below it, and each child's reported summary in
     place of that child's subtree (of `period`, by default the current one)."""
+    return [path for path, _ in named_inputs(portal, db, node, period)]
+
+
+def named_inputs(portal: Portal, db: Session, node: str, period: str | None = None) -> list[tuple[Path, str]]:
+    """`inputs`, each with the name a summary shows for it: the name its unit uploaded it under, or a child's
+    summary's own name, never the stored path (it tells the server's folders)."""
     period, found = period or portal.period(db), []
 
     def own(unit: str) -> None:
         sub = latest(db, unit, period)
         if sub is not None and sub.review == APPROVED:
-            found.append(portal.store.path(sub.sha256, sub.suffix))
+            found.append((portal.store.path(sub.sha256, sub.suffix), sub.filename))
 
     def walk(unit: str) -> None:
         own(unit)
         for child in portal.registry.children(unit):
             up = None if portal.registry.is_leaf(child) else reported(db, child, period)
             if up is not None:
-                found.append(summary_file(portal, up))
+                path = summary_file(portal, up)
+                found.append((path, path.name))
             else:
                 walk(child)
 
@@ -83,6 +93,14 @@ def received(portal: Portal, db: Session, node: str) -> dict[str, Received]:
     return out
 
 
+def as_uploaded(summary: Summary, names: dict[str, str]) -> Summary:
+    """`summary` with each input named as its unit uploaded it (`names`, by stored path), in 完整性 as those returned
+    or waiting are (`received`), in the manifest and in the issues: the stored paths tell the server's folders."""
+    named = pl.col("file").replace(names)
+    return replace(summary, units=summary.units.with_columns(named), inputs=summary.inputs.with_columns(named),
+                   issues=summary.issues.with_columns(named))
+
+
 def summary_file(portal: Portal, made: Rollup) -> Path:
     return portal.data / made.folder / f"{stem_for(made.unit, made.period)}_汇总.xlsx"
 
@@ -94,13 +112,15 @@ def make(portal: Portal, db: Session, account: Account, node: str, lang: str, ad
     if portal.registry.is_leaf(node):
         raise Refused("rollup-leaf")
     period = portal.period(db)
-    files = inputs(portal, db, node)
+    named = named_inputs(portal, db, node)
+    files = [path for path, _ in named]
     if not files:
         raise Refused("rollup-nothing")
     # no deadline set is none, as on the board, not one a plugin configures
     deadline = deadline_day(portal.deadline(db)) or None
     summary = rollup(files, registry=portal.registry, unit=node, period=period, spec=portal.spec, deadline=deadline,
                      received=received(portal, db, node))
+    summary = as_uploaded(summary, {str(path): name for path, name in named})
     # the files are written under a temporary name and renamed when whole; the row that names them is committed
     # after, so a server killed meanwhile leaves a folder no row refers to, never a row with half its files
     staging = Path(tempfile.mkdtemp(prefix=".rollup-", dir=portal.data / "tmp"))

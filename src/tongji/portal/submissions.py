@@ -178,6 +178,7 @@ def review(portal: Portal, db: Session, account: Account, sub: Submission, actio
     if again is not None:  # returned by the checks, as an upload with errors is
         sub.verdict, sub.errors, sub.warnings, sub.issues_json, sub.review = again
         withdraw_reports(portal, db, sub.unit, sub.period)
+        # kept in Chinese, as every row; texts.audit_detail shows it in the reader's language
         audit(db, account, "return", sub.unit, sub.id, render("reason-errors", "zh", {"n": sub.errors}), address)
         db.commit()
         raise Refused("review-rechecked", n=sub.errors)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tongji.i18n import render
+
 TEXTS: dict[str, tuple[str, str]] = {
     "title": ("工会统计在线报送", "Union statistics portal"),
     "login": ("登录", "Sign in"),
@@ -167,6 +169,7 @@ def text(key: str, lang: str, **kw: object) -> str:
 UPLOAD_DETAIL = re.compile(r"(v\d+ \w+) (通过|有警告|退回)")
 ROLLUP_DETAIL = re.compile(r"(\d+) 个输入，(\d+) 个错误")
 REPORT_UP_DETAIL = re.compile(r"rollup (\d+)")
+RECHECK_DETAIL = re.compile(r"有 (\d+) 个错误，退回修改")  # i18n's reason-errors: a return by the re-check on approval
 
 
 def audit_detail(action: str, detail: str, lang: str) -> str:
@@ -177,4 +180,6 @@ def audit_detail(action: str, detail: str, lang: str) -> str:
         return text("audit-rollup", lang, inputs=found[1], errors=found[2])
     if action == "report-up" and (found := REPORT_UP_DETAIL.fullmatch(detail)):
         return text("audit-report-up", lang, id=found[1])
+    if action == "return" and (found := RECHECK_DETAIL.fullmatch(detail)):
+        return render("reason-errors", lang, {"n": found[1]})
     return detail

@@ -9,6 +9,7 @@ import contextlib
 import hmac
 import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -32,6 +33,9 @@ from tongji.writing.template import make_templates, unit_template_name
 
 COOKIE, LOGIN_CSRF = "tongji_session", "tongji_login_csrf"
 SESSION_AGE = timedelta(hours=12)
+# a review refused because the version changed meanwhile, said on the version's page its POST redirects to
+REVIEW_REFUSALS = ("review-not-latest", "review-wrong-state", "review-rechecked", "review-needs-reason")
+TYPED = 600  # characters of a typed reason carried in that address: within what servers and proxies take in a URL
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -249,20 +253,23 @@ class Web(NodePages):
 
     # a submission ---------------------------------------------------------------------------------------------
     async def submission(self, request: Request) -> Response:
-        return self.submission_page(request, self.signed_in(request))
-
-    def submission_page(self, request: Request, account: Account, status: int = 200, problem: str = "",
-                        reason: str = "") -> HTMLResponse:
-        """A version's page; after a refused review, with what refused it and the reason typed, kept to send again."""
+        """A version's page; after a refused review (`?refused=KEY&typed=REASON`, where its POST was redirected),
+        with what refused it, said of the version as it is now, and the reason typed, kept to send again."""
+        account = self.signed_in(request)
+        refused = request.query_params.get("refused")
+        if refused not in REVIEW_REFUSALS:  # an address made up by hand says nothing of a refusal
+            refused = None
+        typed = request.query_params.get("typed", "")[:TYPED] if refused else ""
         with self.portal.db() as db:
             sub = self.visible_submission(db, account, request.path_params["id"])
             latest = submissions.latest(db, sub.unit, sub.period)
             log = [a for a in history(db, sub.unit) if a.submission_id == sub.id]
+        problem = self.said(Refused(refused, state=sub.review, n=sub.errors)) if refused else ""
         issues = submissions.issues_of(self.portal, sub, self.lang).to_dicts()
         reviewer = account.role == "admin" or account.role == "node" and self.portal.below(account.unit, sub.unit)
-        return self.page(request, "submission.html", status, sub=sub, issues=issues, is_latest=latest.id == sub.id,
-                         latest=latest, reviewer=reviewer, log=log, name=self.portal.name(sub.unit), problem=problem,
-                         typed=reason)
+        return self.page(request, "submission.html", 400 if refused else 200, sub=sub, issues=issues,
+                         is_latest=latest.id == sub.id, latest=latest, reviewer=reviewer, log=log,
+                         name=self.portal.name(sub.unit), problem=problem, typed=typed)
 
     async def original(self, request: Request) -> Response:
         account = self.signed_in(request)
@@ -286,15 +293,19 @@ class Web(NodePages):
         try:
             with self.portal.db() as db:
                 sub = self.visible_submission(db, account, request.path_params["id"])
+                sub_id = sub.id  # a refusal rolls back, and the row with it
                 submissions.review(self.portal, db, db.get(Account, account.id), sub, action,
                                    self.field(form, "reason"), self.address(request))
         except Refused as exc:
             if exc.key == "not-allowed":
                 return self.refused(request, exc, 403)
-            # another reviewer acted first, or a new version came: the page as it is now, the typed reason kept
-            return self.submission_page(request, account, 400, self.said(exc),
-                                        self.field(form, "reason") if action == "return" else "")
-        return RedirectResponse(f"/submissions/{sub.id}", 303)
+            # another reviewer acted first, or a new version came: redirected to the page as it is now, saying why,
+            # the typed reason kept; a reload of that page reads it again and posts nothing
+            query = {"refused": exc.key}
+            if action == "return" and (typed := self.field(form, "reason").strip()):
+                query["typed"] = typed[:TYPED]
+            return RedirectResponse(f"/submissions/{sub_id}?{urlencode(query)}", 303)
+        return RedirectResponse(f"/submissions/{sub_id}", 303)
 
 
     async def database_down(self, request: Request, exc: Exception) -> Response:
