@@ -131,7 +131,7 @@ def test_the_english_portal_says_states_and_the_audit_log_in_english(tmp_path, d
     street.post("/rollups/1/report-up")
     logs = {url: audit_log(street.get(url)) for url in (f"/units/{unit}", "/submissions/2", f"/units/{STREET}")}
     assert "v1 " in logs[f"/units/{unit}"] and " returned<" in logs[f"/units/{unit}"]
-    assert " passed<" in logs["/submissions/2"] and "1 input(s), 0 error(s)" in logs[f"/units/{STREET}"]
+    assert " passed<" in logs["/submissions/2"] and "1 input, 0 errors" in logs[f"/units/{STREET}"]
     assert "rollup 1" in logs[f"/units/{STREET}"]
     assert {url: CJK.findall(log) for url, log in logs.items()} == {url: [] for url in logs}
     world.app = chinese

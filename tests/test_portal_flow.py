@@ -521,4 +521,4 @@ def test_the_audit_of_a_version_returned_by_the_recheck_on_approval_reads_in_eng
     assert audit.findall(page.text)[-1] == ("退回", "有 1 个错误，退回修改")
     world.app = create_app(registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
     page = world.client(OTHER_STREET).get("/submissions/1")
-    assert audit.findall(page.text)[-1] == ("return", "1 errors: returned")
+    assert audit.findall(page.text)[-1] == ("return", "1 error: returned")

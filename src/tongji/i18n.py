@@ -68,11 +68,16 @@ class _Counted(string.Formatter):
 _COUNTED = _Counted()
 
 
+def formatted(template: str, /, **kw: object) -> str:
+    """`template.format(**kw)`, with a count's English noun as `{n:workbook|workbooks}` asks."""
+    return _COUNTED.format(template, **kw)
+
+
 def t(key: str, /, lang: str | None = None, **kw: object) -> str:
     zh, en = MESSAGES[key]
     language = chosen(lang)
     kw = {k: v.text(language) if isinstance(v, Items) else v for k, v in kw.items()}
-    return _COUNTED.format(en if language == "en" else zh, **kw)
+    return formatted(en if language == "en" else zh, **kw)
 
 
 def render(key: str, lang: str, params: Mapping[str, object] | None = None) -> str:

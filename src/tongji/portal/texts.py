@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tongji.i18n import render
+from tongji.i18n import formatted, render
 
 TEXTS: dict[str, tuple[str, str]] = {
     "title": ("工会统计在线报送", "Union statistics portal"),
@@ -121,12 +121,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not-allowed": ("你无权进行这个操作", "You may not do this"),
     "review-not-latest": ("只能审核最新一版", "Only the latest version can be reviewed"),
     "typed-reason": ("您填写的退回原因（未保存）：", "The reason you typed (not saved): "),
-    "review-rechecked": ("按门户现在的名册重新检查，这一版有 {n} 个错误（见下方问题清单），不能审核通过，已退回修改", "Checked again against the portal's registry as it is now, this version has {n} errors (listed below): it cannot be approved, and is returned"),
+    "review-rechecked": ("按门户现在的名册重新检查，这一版有 {n} 个错误（见下方问题清单），不能审核通过，已退回修改", "Checked again against the portal's registry as it is now, this version has {n:error|errors} (listed below): it cannot be approved, and is returned"),
     "review-wrong-state": ("当前状态（{state}）下不能这样操作", "Not possible in the current state ({state})"),
     "review-needs-reason": ("退回时请写明原因", "Give a reason to return it"),
     "rollup-nothing": ("还没有已审核的工作簿或下级上报的汇总表，无可汇总", "No approved workbook or reported child summary yet: nothing to roll up"),
     "rollup-leaf": ("基层单位没有下级可汇总", "A grassroots unit has nothing to roll up"),
-    "rollup-has-errors": ("汇总表有 {n} 个错误，不能上报", "The summary has {n} errors and cannot be reported up"),
+    "rollup-has-errors": ("汇总表有 {n} 个错误，不能上报", "The summary has {n:error|errors} and cannot be reported up"),
     "report-up-top": ("本单位是名册中的最高一级，没有上级可以上报：汇总表直接下载使用", "This unit is the top of the registry, with no parent to report up to: download its summary and use it"),
     "rollup-not-latest": ("只能上报最新的汇总表", "Only the latest summary can be reported up"),
     "rollup-stale": ("汇总之后又有报表被审核通过、退回或解锁，或下级上报了新的汇总表：这份汇总表已不是现在的数据，请重新汇总后再上报", "Since this summary was made, a workbook was approved, returned or unlocked, or a child reported a new summary: it no longer shows the current data. Roll up again and report that one up"),
@@ -143,7 +143,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # a warning its unit explained in 说明, as `tongji validate` shows it: 警告（已说明） and the note
     "explained-mark": ("（已说明）", " (explained)"),
     "explained-note": ("已说明：{note}", "Explained: {note}"),
-    "audit-rollup": ("{inputs} 个输入，{errors} 个错误", "{inputs} input(s), {errors} error(s)"),
+    "audit-rollup": ("{inputs} 个输入，{errors} 个错误", "{inputs:input|inputs}, {errors:error|errors}"),
     "audit-report-up": ("汇总表 {id}", "rollup {id}"),
     "act-upload": ("上传", "upload"),
     "act-approve": ("审核通过", "approve"),
@@ -161,7 +161,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 def text(key: str, lang: str, **kw: object) -> str:
     zh, en = TEXTS.get(key, (key, key))
-    return (en if lang == "en" else zh).format(**kw) if kw else (en if lang == "en" else zh)
+    return formatted(en if lang == "en" else zh, **kw) if kw else (en if lang == "en" else zh)
 
 
 # An audit row's detail is written as text, in Chinese ("v2 3f5a0c9e1b2d 通过", "3 个输入，0 个错误") or "rollup 7";
