@@ -13,7 +13,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-WIDE_SCALE = 60  # percent: eight-point type still reads on paper; 明细 of the built-in forms is 5 pages wide
+WIDE_SCALE = 60  # percent: eight-point type still reads on paper; the built-in forms' 明细 is about 7 pages across
 FOOTER = "第 &P 页，共 &N 页"  # Excel's codes for this page and the page count
 
 
