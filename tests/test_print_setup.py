@@ -286,3 +286,24 @@ def test_a_summarys_notes_and_units_wrap_in_rows_tall_enough(tmp_path, stamped):
     assert all(ws.cell(r, c).alignment.wrap_text for r in rows for c in (file, reason) if ws.cell(r, c).value)
     longest = max(rows, key=lambda r: len(ws.cell(r, file).value or ""))
     assert len(ws.cell(longest, file).value) > 60 and ws.row_dimensions[longest].height >= 2 * 15
+
+
+@pytest.mark.parametrize("stamped", [True, False])
+def test_the_details_indicator_names_wrap_in_a_row_tall_enough(tmp_path, stamped):
+    """明细's row of indicator names wraps in its narrow columns, in a row as tall as the longest name needs: it
+    was one line high, so a name such as 获评市级及以上模范职工之家的单位 (JH10) was cut at its column's edge."""
+    import math
+
+    from tongji.writing.summary_files import write_summary_workbook
+
+    samples = Path(__file__).parent.parent / "samples"
+    summary = rollup([samples / "2025" / "望江街道总工会", samples / "2025" / "本级"],
+                     registry=samples / "registry.csv", unit="330106003", period="2025")
+    ws = openpyxl.load_workbook(write_summary_workbook(summary, tmp_path / "s.xlsx", load_spec(),
+                                                       stamped=stamped))["明细"]
+    names = [c for c in ws[2] if c.value]
+    assert len(names) > 70 and all(c.alignment.wrap_text for c in names)
+    # at the least, two columns of width for each Chinese character, and 15 points a line
+    need = max(math.ceil(2 * len(c.value) / ws.column_dimensions[c.column_letter].width) for c in names)
+    assert need >= 4 and ws.row_dimensions[2].height >= need * 15
+    assert ws.row_dimensions[3].height is None  # the units' rows keep their height

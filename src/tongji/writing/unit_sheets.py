@@ -38,6 +38,7 @@ from tongji.writing.issue_report import (
     flat_issues,
     header_label,
     severities_in,
+    wrapped_lines,
     write_table,
 )
 from tongji.writing.printing import table_pages, wide_table_pages
@@ -52,6 +53,7 @@ FORMULA_LIKE = r"^[=+\-@]"  # text.formula_like, for polars
 EDGE_SPACE = re.compile(r"^\s|\s\Z")  # as _text_element's "^\s|\s$" in polars, where $ is the very end
 ISSUES_SHEET = "校验"
 FORMATS = {"count": "0", "flag": "0", "amount": "0.00"}  # a summary's flags are counts of units
+NAME_WIDTHS = {"count": 8, "flag": 8, "amount": 12}  # 明细's columns of codes: counts and flags narrower
 BOLD = Font(bold=True)  # made once: a Font per header cell was a tenth of a small summary's cost
 XML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 # text columns that wrap, by their widths in characters: a unit's note, and why a unit was returned or not taken
@@ -117,9 +119,15 @@ def detail_sheet(ws: Worksheet, detail: pl.DataFrame, spec: Spec) -> Rows:
     ws.freeze_panes = "C3"  # each row's unit (code and name) and the codes and names above stay in view
     wide_table_pages(ws, "1:2", "A:B")  # codes and names; each row's unit code and name
     carried = {get_column_letter(col): 10 for col in range(len(DETAIL_KEYS) + 1, len(keys) + 1)}  # 单位性质, 行业
-    fixed = {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
-    widths(ws, fixed | {get_column_letter(col): 12 if kind == "amount" else 8  # counts and flags narrower
-                        for col, kind in enumerate(kinds, start=len(keys) + 1)})
+    coded = [NAME_WIDTHS.get(kind, 8) for kind in kinds]
+    widths(ws, {"A": 22, "B": 30, "C": 22, "D": 8, "E": 10, "F": 11} | carried
+           | {get_column_letter(col): width for col, width in enumerate(coded, start=len(keys) + 1)})
+    # the names wrap in their narrow columns, in a row as tall as the longest needs: unwrapped they were cut
+    for cell in ws[2]:
+        cell.alignment = WRAP
+    lines = max((wrapped_lines(cell.value, width) for cell, width in zip(ws[2][len(keys):], coded, strict=True)),
+                default=1)
+    ws.row_dimensions[2].height = min(lines * LINE_HEIGHT, MAX_HEIGHT)
     rows = rows_xml(detail.select(*keys, *codes), 3, kinds, quoted=quoted_styles(ws, 0))
     return [(3, rows)], detail_dimension(detail, keys, codes)
 
