@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -278,6 +279,24 @@ def test_help_starts_none_of_the_engine():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert "validate" in done.stdout and "rollup" in done.stdout  # the commands are listed
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-300:]
+
+
+def test_python_dash_m_tongji_is_the_command(tmp_path):
+    """`python -m tongji` runs the command where the `tongji` script is not on PATH (a Windows office PC): it
+    said "No module named tongji.__main__". A module spawned again under another name (a worker process) does
+    not run the command a second time."""
+    import runpy
+    import subprocess
+
+    samples = Path(__file__).parent.parent / "samples"
+    done = subprocess.run([sys.executable, "-m", "tongji", "--lang", "en", "validate",
+                           str(samples / "2025" / "望江街道总工会"), "-r", str(samples / "registry.csv"),
+                           "-p", "2025", "--report", str(tmp_path / "r.csv")],
+                          capture_output=True, text=True, timeout=120, env=os.environ | {"TONGJI_ENTRY_POINTS": "0"})
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and said.startswith("20 workbooks: 17 passed, 2 with warnings, 1 returned"), said
+    assert (tmp_path / "r.csv").exists()
+    assert "main" not in runpy.run_module("tongji.__main__", run_name="__mp_main__")
 
 
 def test_the_command_has_polars_give_back_freed_memory_at_once_unless_told_otherwise(monkeypatch, capsys):
