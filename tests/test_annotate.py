@@ -136,6 +136,9 @@ def test_a_long_message_has_a_row_tall_enough_in_the_list(tmp_path):
     assert ws.cell(tall, 9).alignment.wrap_text and ws.column_dimensions["I"].width == 60
     assert ws.row_dimensions[tall].height >= 3 * 15
     assert ws.row_dimensions[short].height is None  # one line: the row as it was
+    # every cell at the top of its row: at the bottom, a tall row's severity, rule and cell sat beside the last
+    # line of its message, and the short message of the row above seemed to be theirs
+    assert {ws.cell(r, c).alignment.vertical for r in (tall, short) for c in range(1, 12)} == {"top"}
 
 
 def test_a_long_explanation_wraps_in_a_row_tall_enough_in_the_list(tmp_path):

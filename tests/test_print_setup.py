@@ -235,6 +235,13 @@ def test_the_reports_long_text_wraps_in_rows_tall_enough(tmp_path):
     assert all(ws.cell(r, c).alignment.wrap_text for r in range(2, ws.max_row + 1) for c in (unit_name, name))
     assert ws.row_dimensions[copied].height >= 2 * 15
     assert ws.cell(copied, head.index("单位代码") + 1).alignment.wrap_text is not True  # short text as it was
+    _at_the_top(ws, copied)
+
+
+def _at_the_top(ws, row: int) -> None:
+    """Every cell of a row made taller for its wrapped text sits at its top: at the bottom, Excel's default, a
+    tall row's severity, cell and code sat beside the last line of its message, below the row above's."""
+    assert {c.alignment.vertical for c in ws[row] if c.value is not None} == {"top"}, row
 
 
 @pytest.mark.parametrize("stamped", [True, False])
@@ -251,6 +258,8 @@ def test_a_summarys_issues_wrap_in_rows_tall_enough(tmp_path, stamped):
     copied = [r for r in range(2, ws.max_row + 1) if "复制" in ws.cell(r, message).value]
     assert copied and all(ws.cell(r, message).alignment.wrap_text for r in range(2, ws.max_row + 1))
     assert all(ws.row_dimensions[r].height >= 2 * 15 for r in copied)
+    for r in copied:
+        _at_the_top(ws, r)
     # a unit's name of 15 characters wraps in its column of 24, two lines, not cut at the severity beside it
     unit_name = [c.value for c in ws[1]].index("单位名称") + 1
     long = [r for r in range(2, ws.max_row + 1) if len(ws.cell(r, unit_name).value or "") >= 14]
@@ -279,6 +288,7 @@ def test_a_summarys_notes_and_units_wrap_in_rows_tall_enough(tmp_path, stamped):
     wb = openpyxl.load_workbook(write_summary_workbook(summary, tmp_path / "s.xlsx", load_spec(), stamped=stamped))
     ws = wb["说明"]
     assert ws["G2"].value == long and ws["G2"].alignment.wrap_text and ws.row_dimensions[2].height >= 3 * 15
+    _at_the_top(ws, 2)
     ws = wb["完整性"]
     head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "单位代码")
     file, reason = ([c.value for c in ws[head]].index(label) + 1 for label in ("文件", "原因"))
@@ -286,6 +296,7 @@ def test_a_summarys_notes_and_units_wrap_in_rows_tall_enough(tmp_path, stamped):
     assert all(ws.cell(r, c).alignment.wrap_text for r in rows for c in (file, reason) if ws.cell(r, c).value)
     longest = max(rows, key=lambda r: len(ws.cell(r, file).value or ""))
     assert len(ws.cell(longest, file).value) > 60 and ws.row_dimensions[longest].height >= 2 * 15
+    _at_the_top(ws, longest)
 
 
 @pytest.mark.parametrize("stamped", [True, False])

@@ -254,21 +254,22 @@ def test_small_frames_make_the_rows_polars_makes(monkeypatch):
 
 
 def test_wrapped_columns_are_the_same_rows_small_or_large(monkeypatch):
-    """A wrapped text column (说明's notes, 完整性's files and reasons) takes the wrap style, and a row whose text
-    needs more lines is made as tall: the same bytes joined by Python or made by polars, in one piece or several."""
+    """A wrapped text column (说明's notes, 完整性's files and reasons) takes the wrap style, the others the style
+    that puts them at the top of their row, and a row whose text needs more lines is made as tall: the same bytes
+    joined by Python or made by polars, in one piece or several."""
     from tongji.writing import unit_sheets
 
     notes = ["短", None, "因新建园区联合工会，会员人数比上年增加较多。" * 5, "a\nb\nc", "=1+1"]
     df = pl.DataFrame({"单位代码": ["1", "2", "3", "4", "5"], "说明": notes})
-    wrap = (7, {"说明": 60, "缺少的列": 10})
+    wrap = (7, {"说明": 60, "缺少的列": 10}, 3)
     small = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
     monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
     assert small == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
     assert small == b"".join(unit_sheets.rows_xml(df, 2, [], chunk=2, wrap=wrap))
-    assert b'<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="B2" s="7" t="inlineStr">' in small
+    assert b'<row r="2"><c r="A2" s="3" t="inlineStr"><is><t>1</t></is></c><c r="B2" s="7" t="inlineStr">' in small
     assert b'<row r="4" ht="75" customHeight="1">' in small and b'<row r="5" ht="45" customHeight="1">' in small
-    assert b'<row r="3"><c r="A3" t="inlineStr"><is><t>2</t></is></c></row>' in small
-    quoted = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={0: 8, 7: 9}))
+    assert b'<row r="3"><c r="A3" s="3" t="inlineStr"><is><t>2</t></is></c></row>' in small
+    quoted = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={3: 8, 7: 9}))
     monkeypatch.setattr(unit_sheets, "SMALL_CELLS", 10_000)
-    assert quoted == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={0: 8, 7: 9}))
+    assert quoted == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap, quoted={3: 8, 7: 9}))
     assert b'<c r="B6" s="9" t="inlineStr"><is><t>=1+1</t>' in quoted and b'<c r="B2" s="7" ' in quoted

@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
@@ -30,7 +30,7 @@ from tongji.reading.labels import norm
 from tongji.reading.screen import Limits, screen
 from tongji.writing.files import ensure_dir, save_workbook
 from tongji.writing.formula_results import put_results, saved_results
-from tongji.writing.issue_report import LINE_HEIGHT, MAX_HEIGHT, wrapped_lines
+from tongji.writing.issue_report import LINE_HEIGHT, MAX_HEIGHT, TOP, WRAP, wrapped_lines
 from tongji.writing.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
 from tongji.writing.text import formula_like, xml_safe
 
@@ -345,8 +345,8 @@ def _list_row(wb, ws: Worksheet, n: int, row: dict, lang: str) -> None:
             _set_text(ws.cell(r, c), str(value))
     if row["severity"] in FILLS:
         ws.cell(r, 2).fill = _fill(row["severity"])
-    for c in (9, 11):  # 问题说明 and 已说明: a long note was cut on paper as a long message was
-        ws.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
+    for c in range(1, len(values) + 1):  # 问题说明 and 已说明 wrap (a long one was cut on paper); every cell at
+        ws.cell(r, c).alignment = WRAP if c in (9, 11) else TOP  # the top, beside the first line of its row's text
     location = _location(wb, row, ref)
     if location:
         link = ws.cell(r, 5)

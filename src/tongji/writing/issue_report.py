@@ -45,6 +45,9 @@ WRAPPED = ("file", "unit_name", "name", "message", "cells")
 WIDTHS = {"file": 40, "message": 60, "unit_name": 24, "unit": 20, "cells": 30, "name": 16, "rule": 22}  # else 12
 LINE_HEIGHT, MAX_HEIGHT = 15, 409  # points: a line of the default 11-point font; the tallest row Excel allows
 WRAP = Alignment(wrap_text=True, vertical="top")
+# the other cells of a row made taller for wrapped text: at the bottom, Excel's default, they sat beside the
+# wrapped text's last line, and a short message of the row above seemed to be theirs
+TOP = Alignment(vertical="top")
 SHEET_ROWS = 1_048_576  # Excel's (and WPS's) rows per sheet: a module attribute, so tests can lower it
 COLOURS = FILLS | {SEVERITY[zh]: fill for zh, fill in FILLS.items() if zh in SEVERITY}  # by severity, either language
 
@@ -139,6 +142,9 @@ def write_table(ws, df: pl.DataFrame, headers: dict, colour_by: str | None, lang
         lines = max((wrapped_lines(row[c], width) for _, c, width in wrapped), default=1)
         if lines > 1:
             ws.row_dimensions[n].height = min(LINE_HEIGHT * lines, MAX_HEIGHT)
+            for j, c in enumerate(cols, start=1):
+                if c not in wrap:
+                    ws.cell(n, j).alignment = TOP
         if colour_by and row[colour_by] in COLOURS:  # ws.max_row scans every cell: count rows instead
             ws.cell(n, cols.index(colour_by) + 1).fill = PatternFill("solid", fgColor=COLOURS[row[colour_by]])
     ws.freeze_panes = "A2"

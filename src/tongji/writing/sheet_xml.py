@@ -112,13 +112,14 @@ def issue_rows(issues: pl.DataFrame, looks: dict[str, int]) -> tuple[str, str]:
     wrapped = [(cols.index(c), WIDTHS.get(c, 12)) for c in WRAPPED if c in cols]
     out = []
     for r, values in enumerate(columns(issues, cols), start=2):
-        cells = [cell(f"{L}{r}", v, 0, looks) for L, v in zip(refs, values, strict=True)]
+        lines = max((wrapped_lines(values[i], width) for i, width in wrapped), default=1)
+        tall = lines > 1  # a taller row's other cells at its top, as write_table puts them
+        cells = [cell(f"{L}{r}", v, looks["top"] if tall else 0, looks) for L, v in zip(refs, values, strict=True)]
         severity = CHINESE.get(values[at], values[at])  # the look of 错误 colours an error too
         if severity in FILLS:
-            cells[at] = cell(f"{refs[at]}{r}", values[at], looks[severity], looks)
+            cells[at] = cell(f"{refs[at]}{r}", values[at], looks[f"{severity} top" if tall else severity], looks)
         for i, _ in wrapped:
             cells[i] = cell(f"{refs[i]}{r}", values[i], looks["wrap"], looks)
-        lines = max((wrapped_lines(values[i], width) for i, width in wrapped), default=1)
         out.append(row(r, cells, min(LINE_HEIGHT * lines, MAX_HEIGHT) if lines > 1 else None))
     return "".join(out), f"A1:{refs[-1]}{issues.height + 1}"
 

@@ -30,7 +30,7 @@ from tongji.definitions import Spec
 from tongji.writing import unit_sheets
 from tongji.writing.files import Part, size_hint, workbook_parts, zip_bytes
 from tongji.writing.group_sheet import FONTS
-from tongji.writing.issue_report import HEADERS, WRAP, flat_issues, severities_in
+from tongji.writing.issue_report import HEADERS, TOP, WRAP, flat_issues, severities_in
 from tongji.writing.marks import FILLS
 from tongji.writing.sheet_xml import group_rows, indicator_rows, issue_rows, per_child_rows, units_header
 from tongji.writing.stamp import Skeleton
@@ -153,15 +153,15 @@ class Book:
               [static[DETAIL_SHEET][1], static[DETAIL_SHEET][2], rows_xml(detail, 3, kinds, quoted=_quoted(looks, 0))])
         table(NOTES_SHEET, f"A1:G{summary.notes.height + 1}",
               [static[NOTES_SHEET][1],
-               rows_xml(notes_body(summary.notes, spec), 2, [], wrap=(looks["wrap"], NOTES_WRAPPED),
-                        quoted=_quoted(looks, 0, looks["wrap"]))])
+               rows_xml(notes_body(summary.notes, spec), 2, [], wrap=(looks["wrap"], NOTES_WRAPPED, looks["top"]),
+                        quoted=_quoted(looks, looks["wrap"], looks["top"]))])
         cols, heads = completeness_columns(summary.completeness, summary.units)
         at = summary.completeness.height + 3  # the units' header, a blank row below the table per child
         table(COMPLETENESS_SHEET, f"A1:{get_column_letter(max(len(cols), len(heads)))}{at + summary.units.height}",
               [per_child_rows(summary.completeness, cols, lang, looks).encode(),
                units_header(at, heads, lang, looks).encode(),
-               rows_xml(units_body(summary.units, heads), at + 1, [], wrap=(looks["wrap"], UNITS_WRAPPED),
-                        quoted=_quoted(looks, 0, looks["wrap"]))])
+               rows_xml(units_body(summary.units, heads), at + 1, [], wrap=(looks["wrap"], UNITS_WRAPPED, looks["top"]),
+                        quoted=_quoted(looks, looks["wrap"], looks["top"]))])
         rows, ref = issue_rows(flat_issues(severities_in(summary.issues, lang)), looks)
         table(ISSUES_SHEET, ref, [static[ISSUES_SHEET][1], rows.encode()])
         fill[f"{ISSUES_SHEET} filter"] = ref.encode()
@@ -250,6 +250,9 @@ def _looks(wb: Workbook) -> dict[str, int]:
     for severity, colour in FILLS.items():  # issue_report.write_table's
         look(severity, fill=PatternFill("solid", fgColor=colour))
     look("wrap", alignment=WRAP)  # and its long text
+    look("top", alignment=TOP)  # and the other cells of a row made taller for it
+    for severity, colour in FILLS.items():
+        look(f"{severity} top", fill=PatternFill("solid", fgColor=colour), alignment=TOP)
     for total, font in FONTS.items():  # group_sheet.groups_sheet's
         look(f"plain{total}", font=font)
         for fmt in ("0", "0.00", "0.00%", "General"):

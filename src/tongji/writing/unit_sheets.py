@@ -33,6 +33,7 @@ from tongji.writing.issue_report import (
     HEADERS,
     LINE_HEIGHT,
     MAX_HEIGHT,
+    TOP,
     WRAP,
     WRAPPED,
     flat_issues,
@@ -146,16 +147,20 @@ def notes_sheet(ws: Worksheet, notes: pl.DataFrame, spec: Spec) -> Rows:
     widths(ws, {"A": 22, "B": 30, "C": 6, "D": 6, "E": 6, "F": 24, "G": 60})
     ws.freeze_panes = "A2"
     table_pages(ws)
-    wrap = (wrap_style(ws), NOTES_WRAPPED)
-    rows = rows_xml(notes_body(notes, spec), 2, [], wrap=wrap, quoted=quoted_styles(ws, 0, wrap[0]))
+    wrap = wrap_styles(ws, NOTES_WRAPPED)
+    rows = rows_xml(notes_body(notes, spec), 2, [], wrap=wrap, quoted=quoted_styles(ws, wrap[0], wrap[2]))
     return [(2, rows)], f"A1:G{notes.height + 1}"
 
 
-def wrap_style(ws: Worksheet) -> int:
-    """The index of the style that wraps text (issue_report.WRAP) in `ws`'s workbook, for cells written as XML."""
-    cell = Cell(ws)  # in no sheet: only its style is registered
-    cell.alignment = WRAP
-    return cell.style_id
+def wrap_styles(ws: Worksheet, wrapped: dict[str, float]) -> tuple[int, dict[str, float], int]:
+    """rows_xml's `wrap` in `ws`'s workbook, for cells written as XML: the index of the style that wraps text
+    (issue_report.WRAP), the `wrapped` columns, and the index of the style of the others (TOP)."""
+    styles = []
+    for alignment in (WRAP, TOP):
+        cell = Cell(ws)  # in no sheet: only its style is registered
+        cell.alignment = alignment
+        styles.append(cell.style_id)
+    return styles[0], wrapped, styles[1]
 
 
 def quoted_styles(ws: Worksheet, *styles: int) -> dict[int, int]:
@@ -185,20 +190,21 @@ def notes_body(notes: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 
 
 def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 2_000,
-             wrap: tuple[int, dict[str, float]] | None = None, quoted: dict[int, int] | None = None,
+             wrap: tuple[int, dict[str, float], int] | None = None, quoted: dict[int, int] | None = None,
              ) -> Iterator[bytes]:
     """Sheet rows as XML, built column-wise by polars `chunk` rows at a time: a 市 明细 has a row per unit of
     the city, which openpyxl would take minutes to write cell by cell, and its XML is too big to hold at once
     (2,000 rows of 85 columns are about 5 MB of XML, held three times over: as polars' strings, joined, encoded).
     Keys are inline strings (leading zeros kept; never formulas, whatever they start with), counts and flags
     whole numbers, amounts rounded to the cent; an empty value is no cell at all. A small frame (SMALL_CELLS: a
-    small 街道's 明细) is joined by Python instead, the same bytes (small_rows_xml). `wrap` is a style index and
-    the text columns that take it, by width: a row is made as tall as its longest wrapped text needs (no program
-    makes it so when it opens the file). `quoted` maps those styles to their twins with quotePrefix, for text that
+    small 街道's 明细) is joined by Python instead, the same bytes (small_rows_xml). `wrap` is a style index, the
+    text columns that take it, by width, and the style of the other columns (TOP: beside the first line of the
+    row's wrapped text): a row is made as tall as its longest wrapped text needs (no program makes it so when it
+    opens the file). `quoted` maps those styles to their twins with quotePrefix, for text that
     starts like a formula (as files.put writes it)."""
-    style, widths = wrap or (0, {})
+    style, widths, other = wrap or (0, {}, 0)
     widths = {name: width for name, width in widths.items() if name in df.columns}
-    styles = tuple(style if name in widths else 0 for name in df.columns)
+    styles = tuple(style if name in widths else other for name in df.columns)
     twins = tuple((quoted or {}).get(s, s) for s in styles)
     if widths:
         df = df.with_columns(_heights(df, widths))
@@ -349,8 +355,8 @@ def completeness_sheet(ws: Worksheet, summary: Summary, units: pl.DataFrame, lan
     units_at = per_child.height + 3 if first else 1  # one blank row between the two tables
     for j, c in enumerate(heads, start=1):
         ws.cell(units_at, j, header_label(UNITS_HEADERS, c, lang)).font = BOLD
-    wrap = (wrap_style(ws), UNITS_WRAPPED)
-    quoted = quoted_styles(ws, 0, wrap[0])
+    wrap = wrap_styles(ws, UNITS_WRAPPED)
+    quoted = quoted_styles(ws, wrap[0], wrap[2])
     blocks = [(units_at + 1, rows_xml(units_body(units, heads), units_at + 1, [], wrap=wrap, quoted=quoted))]
     widths(ws, {"A": 22, "B": 30, "C": 22, "D": 10, "E": 40, "F": 40, "G": 12, "H": 10, "I": 10, "J": 10})
     ws.freeze_panes = "A2"
