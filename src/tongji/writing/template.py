@@ -51,8 +51,9 @@ BENJI_FILL = PatternFill("solid", fgColor="D9D9D9")
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 
-# A4 portrait holds about 95 character widths between 0.5" margins; long lines wrap inside the column
-GUIDE_WIDTH = 90
+# A4 portrait holds about 95 character widths between 0.5" margins, and a program drawing the default font wider
+# (LibreOffice without Calibri: about 30 % wider) fewer, and cuts what runs past the edge; long lines wrap in the column
+GUIDE_WIDTH = 72
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
