@@ -241,10 +241,20 @@ def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: 
     return (pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)), issues
 
 
-def covered_files(units: pl.DataFrame) -> list[str]:
-    """The inputs left unused because a child's summary among the inputs covers their units (unused_fates): the
-    summary is summed in their place, and their issues are that summary's, not the rollup's."""
-    return units.filter(pl.col("reason_code") == "reason-covered")["file"].to_list()
+def covered_files(inputs: pl.DataFrame) -> list[str]:
+    """The inputs left unused because a child's summary among the inputs covers their units (unused_fates; from a
+    summary's manifest lines, which keep them all): the summary is summed in their place, and their issues are that
+    summary's, not the rollup's."""
+    return inputs.filter(pl.col("reason_code") == "reason-covered")["file"].to_list()
+
+
+def told_below(unused: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
+    """`unused` (unused_fates) without the covered workbooks of a unit that a child's summary lists as returned or
+    waiting (`units`): its line there, with the reason said down there, is that workbook's fate, and a second line
+    saying 未采用 would contradict it. A unit taken in the summary keeps its workbook's line: the summary is the
+    file its 采用 names."""
+    told = units.filter(pl.col("status").is_in([RETURNED, PENDING]))["unit"].implode()
+    return unused.filter((pl.col("reason_code") != "reason-covered") | ~pl.col("unit").is_in(told))
 
 
 def missing_issues(units: pl.DataFrame) -> list[dict]:

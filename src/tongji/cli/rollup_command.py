@@ -92,7 +92,7 @@ def rollup_command(
             for top, files in beside:
                 written += files
                 errors = errors or top.has_errors
-                covered += covered_files(top.units)
+                covered += covered_files(top.inputs)
                 tick()
             done = True
         finally:  # every summary in place, or none of them (once no writer is left running)
