@@ -734,3 +734,20 @@ def test_a_unit_the_street_returned_is_one_line_of_the_districts_completeness(tm
         (district, name[district], district, "采用", str(city.units[district]["file"]), None),
         (street, name[street], None, "未采用", str(own[0]), "已由下级汇总表涵盖"),
         (g2, name[g2], None, "未采用", str(own[2]), "已由下级汇总表涵盖")]
+
+
+def test_a_warning_explained_in_its_note_is_counted_apart_as_validate_counts_it(tmp_path):
+    """The line under a rollup's table says how many warnings are left to chase: one its unit explained in 说明 is
+    counted as explained (已说明), as validate's table counts it, not as a warning."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    g1 = city.children[street][0]
+    values = city.units[g1]["values"]
+    city.write(g1, city.units[g1]["file"], {**values, "HY03": values["HY01"] + 5, "HY12": values["HY01"]},
+               notes={"HY03": "含离退休会员 5 人"})
+    args = [city.folder / street, city.units[street]["file"], "-r", city.registry, "-p", "2025", "--unit", street]
+    result = invoke("rollup", *args, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "校验：错误 0 条，警告 0 条，已说明的警告 1 条（详见汇总表“校验”工作表）" in result.output
+    result = invoke("--lang", "en", "rollup", *args, "-o", tmp_path / "en")
+    assert "Checks: 0 errors, 0 warnings, 1 explained warning (see the 校验 sheet)" in result.output

@@ -297,6 +297,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{units:grassroots union|grassroots unions}, {staff:employee|employees}, {members:member|members} ({rate}); income {income}, expenditure {spend}",
     ),
     "rollup-issues": ("校验：错误 {errors} 条，警告 {warnings} 条（详见汇总表“校验”工作表）", "Checks: {errors:error|errors}, {warnings:warning|warnings} (see the 校验 sheet)"),
+    "rollup-issues-explained": ("校验：错误 {errors} 条，警告 {warnings} 条，已说明的警告 {explained} 条（详见汇总表“校验”工作表）", "Checks: {errors:error|errors}, {warnings:warning|warnings}, {explained:explained warning|explained warnings} (see the 校验 sheet)"),
     "rollup-written": ("已写出 {n} 个单位的汇总（{files} 个文件）：{path}", "Wrote summaries of {n:unit|units} ({files:file|files}) to {path}"),
     "col-child": ("下级单位", "Child"), "col-expected": ("应报", "Expected"), "col-received": ("已报", "Received"),
     "col-accepted": ("采用", "Accepted"), "col-returned": ("退回", "Returned"), "col-missing": ("缺报", "Missing"),
