@@ -216,6 +216,17 @@ def test_same_unit_twice_returns_both(tmp_path):
     assert report.workbooks["status"].to_list() == ["退回", "退回"]
 
 
+def test_two_workbooks_of_one_name_in_two_folders_are_told_apart(tmp_path):
+    """The same file name sent to two 街道: the message names each by its path, not the same name twice."""
+    make_workbook(tmp_path / "甲街道" / "a.xlsx")
+    make_workbook(tmp_path / "乙街道" / "a.xlsx")
+    make_workbook(tmp_path / "乙街道" / "b.xlsx")
+    report = tongji.validate(tmp_path)
+    both = f"{tmp_path / '乙街道' / 'a.xlsx'}、b.xlsx、{tmp_path / '甲街道' / 'a.xlsx'}"
+    assert report.issues["message"].to_list() == [f"单位 {A} 报送了多份工作簿：{both}"] * 3
+    assert report.issues_in("en")["message"][0].endswith(f"sent several workbooks: {both.replace('、', ', ')}")
+
+
 def test_parent_code_blank_only_at_the_top(tmp_path, registry):
     city = cover("330100", FM01="示例市总工会", FM03=None, FM05="9", FM07="330100000000", FM13=None, FM14=None)
     benji = {"JH01": 0, "JH02": 0, "JH21": 100, "JH22": 30, "JH23": 8000, "JH24": 2,
