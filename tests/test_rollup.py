@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from city import build
 from tongji import cli
+from tongji.aggregating.completeness import covered_files
 from tongji.aggregating.rollup import rollup, rollup_all, rollup_each
 from tongji.errors import TongjiError
 from tongji.i18n import t
@@ -751,3 +752,26 @@ def test_a_warning_explained_in_its_note_is_counted_apart_as_validate_counts_it(
     assert "校验：错误 0 条，警告 0 条，已说明的警告 1 条（详见汇总表“校验”工作表）" in result.output
     result = invoke("--lang", "en", "rollup", *args, "-o", tmp_path / "en")
     assert "Checks: 0 errors, 0 warnings, 1 explained warning (see the 校验 sheet)" in result.output
+
+
+def test_a_workbook_beside_a_street_summary_that_says_its_unit_is_missing_is_not_said_to_be_covered(tmp_path):
+    """The 街道 summed before a unit's workbook came: its summary says 缺报. The 区, given that summary and the
+    late workbook, sums the summary: the unit stays 缺报 there, and the workbook's line says why it is not summed
+    (the summary does not cover it), not 已由下级汇总表涵盖; its warning does not say it sent nothing."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    district, (g1, g2) = city.units[street]["上级代码"], city.children[street]
+    when = {"registry": city.registry, "period": "2025", "unit": district}
+    made = write_summary(rollup([city.units[u]["file"] for u in (street, g2)], **{**when, "unit": street}),
+                         tmp_path / "街道汇总", load_spec())
+    summary = next(p for p in made if p.suffix == ".xlsx")
+    late = city.units[g1]["file"]
+    got = rollup([summary, city.units[district]["file"], late], **when)
+    assert got.units.filter(pl.col("unit") == g1).select("child", "status", "file", "reason").rows() == [
+        (street, "缺报", "", "未报送"),
+        ("", "未采用", str(late), "下级汇总表中该单位为缺报，这份工作簿未汇总：请下级将它汇总后重报汇总表")]
+    assert got.completeness.row(0, named=True)["missing"] == 1
+    name = city.units[g1]["单位名称"]
+    assert got.issues.select("rule", "unit", "message").rows() == [
+        ("missing-unit", g1, f"单位 {g1} {name} 不在下级 {street} 的汇总表中（在下级被退回或缺报）")]
+    assert covered_files(got.inputs) == [str(late)]  # still not judged here, and named in the notice

@@ -158,6 +158,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-elsewhere": ("该单位属于 {parent}", "this unit belongs to {parent}"),
     "reason-revoked": ("该单位在名册中已撤销", "the unit is marked 撤销 in the registry"),
     "reason-covered": ("已由下级汇总表涵盖", "covered by a child summary"),
+    "reason-missing-below": ("下级汇总表中该单位为缺报，这份工作簿未汇总：请下级将它汇总后重报汇总表", "missing in the child's summary, so this workbook is not summed: ask the child to include it and send its summary again"),
     "reason-not-used": ("本次汇总未用到，也没有下级汇总表涵盖", "not used by this rollup, nor covered by a child summary"),
     # setup and usage (exit 2)
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),

@@ -20,6 +20,7 @@ import polars as pl
 from tongji.aggregating.acceptance import accept, fates
 from tongji.aggregating.completeness import (
     ACCEPTED,
+    MISSING,
     RETURNED,
     UNIT_SCHEMA,
     covered_files,
@@ -304,7 +305,8 @@ class Context:
         if top:
             left = self.report.workbooks.filter(
                 ~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-            unused, elsewhere = unused_fates(left, self.registry, node, self.by_unit)
+            missing = units_df.filter(pl.col("status") == MISSING)["unit"].to_list()
+            unused, elsewhere = unused_fates(left, self.registry, node, self.by_unit, missing)
             self.extra_issues.extend(elsewhere)
             units_df = pl.concat([units_df, told_below(unused, units_df)])
             # their line says what became of them here (not used, and why), not what validation made of them
