@@ -204,6 +204,17 @@ def test_registry_match_passes_and_skips_are_reported(tmp_path, registry):
         "No registry (--registry): registry checks skipped", "No period (--period): period check skipped"]
 
 
+@pytest.mark.parametrize("typed", ["lower", "full-width"])
+def test_a_credit_code_typed_in_lowercase_or_full_width_is_the_units_code(tmp_path, registry, typed):
+    """A 统一社会信用代码's letters are capitals (GB 32100) and a full-width one is the same code: a unit that typed
+    its own so is found in the registry, with no check character said to be wrong."""
+    code = A.lower() if typed == "lower" else A.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    host = HOST_CODE.lower() if typed == "lower" else HOST_CODE.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    report = run(tmp_path / "in", cover_values=cover(code, FM14=host), registry=registry)
+    assert report.issues.select("rule", "cell", "message").rows() == []
+    assert report.values.select("FM02", "FM14").row(0) == (A, HOST_CODE)
+
+
 def test_same_unit_twice_returns_both(tmp_path):
     make_workbook(tmp_path / "a.xlsx")
     make_workbook(tmp_path / "b.xlsx")
@@ -214,6 +225,17 @@ def test_same_unit_twice_returns_both(tmp_path):
     ]
     assert "b.xlsx" in report.issues["message"][0]
     assert report.workbooks["status"].to_list() == ["退回", "退回"]
+
+
+def test_two_workbooks_of_one_name_in_two_folders_are_told_apart(tmp_path):
+    """The same file name sent to two 街道: the message names each by its path, not the same name twice."""
+    make_workbook(tmp_path / "甲街道" / "a.xlsx")
+    make_workbook(tmp_path / "乙街道" / "a.xlsx")
+    make_workbook(tmp_path / "乙街道" / "b.xlsx")
+    report = tongji.validate(tmp_path)
+    both = f"{tmp_path / '乙街道' / 'a.xlsx'}、b.xlsx、{tmp_path / '甲街道' / 'a.xlsx'}"
+    assert report.issues["message"].to_list() == [f"单位 {A} 报送了多份工作簿：{both}"] * 3
+    assert report.issues_in("en")["message"][0].endswith(f"sent several workbooks: {both.replace('、', ', ')}")
 
 
 def test_parent_code_blank_only_at_the_top(tmp_path, registry):

@@ -80,6 +80,24 @@ def test_cross_period_rule_fails_and_passes(tmp_path, last_year, rule, bad, code
     assert rule not in {r for _, r, _, _ in period_issues(host, city, last_year)}
 
 
+@pytest.mark.parametrize(("rule", "bad", "diff"), [
+    ("jf20-previous", {"JF20": 68800.5, "JF21": 87600.0}, 1.0),  # 68800.5 − last year's 68799.5
+    ("hy03-change", {"HY03": 30, "HY12": 20}, 15.0),  # |30 − 90| − 90 × 50%
+    ("bf01-flow", {"BF01": 5}, 2.0),  # 5 − (3 + 1 − 1)
+])
+def test_a_cross_period_rule_gives_its_imbalance_as_the_others_do(tmp_path, last_year, rule, bad, diff):
+    """差额 (left − right) beside a cross-period finding, as beside JF01 = Σ in one period (domain.md §5)."""
+    host = load_plugin(builtins_only=True)
+    city, _ = this_year(tmp_path, host, bad)
+    top = rollup(host, city, previous=last_year)[city.top]
+    assert top.issues.filter(top.issues["rule"] == rule)["diff"].to_list() == [diff]
+    book = next(p for p in write_outputs(host, top, tmp_path / "汇总") if p.suffix == ".xlsx")
+    sheet = openpyxl.load_workbook(book)["校验"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=2)]
+    assert [r["差额"] for r in rows if r["规则"] == rule] == [diff]
+
+
 def test_a_clean_year_passes_every_cross_period_rule(tmp_path, last_year):
     host = load_plugin(builtins_only=True)
     city, _ = this_year(tmp_path, host, {})

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from city import build
 from tongji import cli
+from tongji.aggregating.completeness import covered_files
 from tongji.aggregating.rollup import rollup, rollup_all, rollup_each
 from tongji.errors import TongjiError
 from tongji.i18n import t
@@ -689,7 +690,9 @@ def test_a_streets_own_workbooks_beside_its_summary_are_named_once_and_not_judge
     alone, both = rollup(summary, **when), rollup([*summary, *own], **when)
     assert both.issues.select("rule", "unit").rows() == alone.issues.select("rule", "unit").rows() == []
     unused = both.units.filter(both.units["status"] == "未采用")
-    assert unused.select("file", "reason").rows() == [(str(f), "已由下级汇总表涵盖") for f in sorted(own)]
+    # g1's is the workbook the 街道 returned: its line is that one (a test below)
+    assert unused.select("file", "reason").rows() == [
+        (str(f), "已由下级汇总表涵盖") for f in sorted(own) if f != city.units[g1]["file"]]
     assert both.total("HY02") == alone.total("HY02")
     lines = both.inputs.filter(pl.col("file").is_in([str(f) for f in own]))  # the manifest's, as for 完整性
     assert lines.select("status", "reason").unique().rows() == [("未采用", "已由下级汇总表涵盖")]
@@ -700,3 +703,75 @@ def test_a_streets_own_workbooks_beside_its_summary_are_named_once_and_not_judge
         "提示：3 份工作簿未采用：输入中有其上级（街道等）的汇总表，汇总的是汇总表，这些工作簿的问题也不计入本次校验："
         + "、".join(sorted(str(f) for f in own)))
     assert "校验：错误 0 条，警告 0 条" in result.output
+
+
+def test_a_unit_the_street_returned_is_one_line_of_the_districts_completeness(tmp_path):
+    """Its own workbook beside the 街道's summary is the workbook the 街道 returned: 完整性 says so once, 退回 with
+    the 街道's reason, not a second time as 未采用; the workbook is still named as covered and not judged again."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    district, (g1, g2) = city.units[street]["上级代码"], city.children[street]
+    values = city.units[g1]["values"]
+    city.write(g1, city.units[g1]["file"], {**values, "HY02": values["HY01"] + 1})
+    own = [city.units[u]["file"] for u in (street, g1, g2)]
+    when = {"registry": city.registry, "period": "2025", "unit": district}
+    made = write_summary(rollup(own, **{**when, "unit": street}), tmp_path / "街道汇总", load_spec())
+    summary = next(p for p in made if p.suffix == ".xlsx")
+    result = invoke("rollup", summary, city.units[district]["file"], *own, "-r", city.registry, "-p", "2025",
+                    "--unit", district, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("提示：3 份工作簿未采用")
+    sheet = openpyxl.load_workbook(tmp_path / "out" / f"{district}_2025_汇总.xlsx")["完整性"]
+    rows = [r[:6] for r in sheet.iter_rows(values_only=True)]
+    name = {u: city.units[u]["单位名称"] for u in city.units}
+    assert rows[:4] == [
+        ("下级单位", "名称", "应报", "已报", "采用", "退回"),
+        (street, name[street], 3, 3, 2, 1), (district, name[district] + "（本级）", 1, 1, 1, 0),
+        ("合计", None, 4, 4, 3, 1)]
+    assert rows[6:] == [
+        (street, name[street], street, "采用", str(summary), "经下级汇总表报送"),
+        (g1, name[g1], street, "退回", str(own[1]), "有 1 个错误，退回修改"),
+        (g2, name[g2], street, "采用", str(summary), "经下级汇总表报送"),
+        (district, name[district], district, "采用", str(city.units[district]["file"]), None),
+        (street, name[street], None, "未采用", str(own[0]), "已由下级汇总表涵盖"),
+        (g2, name[g2], None, "未采用", str(own[2]), "已由下级汇总表涵盖")]
+
+
+def test_a_warning_explained_in_its_note_is_counted_apart_as_validate_counts_it(tmp_path):
+    """The line under a rollup's table says how many warnings are left to chase: one its unit explained in 说明 is
+    counted as explained (已说明), as validate's table counts it, not as a warning."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    g1 = city.children[street][0]
+    values = city.units[g1]["values"]
+    city.write(g1, city.units[g1]["file"], {**values, "HY03": values["HY01"] + 5, "HY12": values["HY01"]},
+               notes={"HY03": "含离退休会员 5 人"})
+    args = [city.folder / street, city.units[street]["file"], "-r", city.registry, "-p", "2025", "--unit", street]
+    result = invoke("rollup", *args, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "校验：错误 0 条，警告 0 条，已说明的警告 1 条（详见汇总表“校验”工作表）" in result.output
+    result = invoke("--lang", "en", "rollup", *args, "-o", tmp_path / "en")
+    assert "Checks: 0 errors, 0 warnings, 1 explained warning (see the 校验 sheet)" in result.output
+
+
+def test_a_workbook_beside_a_street_summary_that_says_its_unit_is_missing_is_not_said_to_be_covered(tmp_path):
+    """The 街道 summed before a unit's workbook came: its summary says 缺报. The 区, given that summary and the
+    late workbook, sums the summary: the unit stays 缺报 there, and the workbook's line says why it is not summed
+    (the summary does not cover it), not 已由下级汇总表涵盖; its warning does not say it sent nothing."""
+    city = build(tmp_path / "c", [[2]])
+    street = streets(city)[0]
+    district, (g1, g2) = city.units[street]["上级代码"], city.children[street]
+    when = {"registry": city.registry, "period": "2025", "unit": district}
+    made = write_summary(rollup([city.units[u]["file"] for u in (street, g2)], **{**when, "unit": street}),
+                         tmp_path / "街道汇总", load_spec())
+    summary = next(p for p in made if p.suffix == ".xlsx")
+    late = city.units[g1]["file"]
+    got = rollup([summary, city.units[district]["file"], late], **when)
+    assert got.units.filter(pl.col("unit") == g1).select("child", "status", "file", "reason").rows() == [
+        (street, "缺报", "", "未报送"),
+        ("", "未采用", str(late), "下级汇总表中该单位为缺报，这份工作簿未汇总：请下级将它汇总后重报汇总表")]
+    assert got.completeness.row(0, named=True)["missing"] == 1
+    name = city.units[g1]["单位名称"]
+    assert got.issues.select("rule", "unit", "message").rows() == [
+        ("missing-unit", g1, f"单位 {g1} {name} 不在下级 {street} 的汇总表中（在下级被退回或缺报）")]
+    assert covered_files(got.inputs) == [str(late)]  # still not judged here, and named in the notice

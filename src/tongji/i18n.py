@@ -158,6 +158,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-elsewhere": ("该单位属于 {parent}", "this unit belongs to {parent}"),
     "reason-revoked": ("该单位在名册中已撤销", "the unit is marked 撤销 in the registry"),
     "reason-covered": ("已由下级汇总表涵盖", "covered by a child summary"),
+    "reason-missing-below": ("下级汇总表中该单位为缺报，这份工作簿未汇总：请下级将它汇总后重报汇总表", "missing in the child's summary, so this workbook is not summed: ask the child to include it and send its summary again"),
     "reason-not-used": ("本次汇总未用到，也没有下级汇总表涵盖", "not used by this rollup, nor covered by a child summary"),
     # setup and usage (exit 2)
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
@@ -297,6 +298,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{units:grassroots union|grassroots unions}, {staff:employee|employees}, {members:member|members} ({rate}); income {income}, expenditure {spend}",
     ),
     "rollup-issues": ("校验：错误 {errors} 条，警告 {warnings} 条（详见汇总表“校验”工作表）", "Checks: {errors:error|errors}, {warnings:warning|warnings} (see the 校验 sheet)"),
+    "rollup-issues-explained": ("校验：错误 {errors} 条，警告 {warnings} 条，已说明的警告 {explained} 条（详见汇总表“校验”工作表）", "Checks: {errors:error|errors}, {warnings:warning|warnings}, {explained:explained warning|explained warnings} (see the 校验 sheet)"),
     "rollup-written": ("已写出 {n} 个单位的汇总（{files} 个文件）：{path}", "Wrote summaries of {n:unit|units} ({files:file|files}) to {path}"),
     "col-child": ("下级单位", "Child"), "col-expected": ("应报", "Expected"), "col-received": ("已报", "Received"),
     "col-accepted": ("采用", "Accepted"), "col-returned": ("退回", "Returned"), "col-missing": ("缺报", "Missing"),

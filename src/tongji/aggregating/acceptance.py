@@ -110,7 +110,7 @@ def _period_checks(books: pl.DataFrame, previous: pl.DataFrame, spec: Spec,
         for i in items:
             row = issue_row(i["file"], i["unit"], i["rule"], i["params"], code=i["code"],
                             cell=cells.get(i["code"], ""), value=i["value"], name=spec.rows[i["code"]].name,
-                            kind=i["kind"])
+                            kind=i["kind"], diff=i.get("diff"))
             said = [notes[c] for c in involved(i) if notes.get(c)]
             if i["severity"] != "错误" and said:  # a swing explained in 说明 (beside any cell it reads) is 已说明
                 row["explained"] = "；".join(said)

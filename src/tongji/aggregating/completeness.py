@@ -206,12 +206,12 @@ def per_child_in(per_child: pl.DataFrame, lang: str) -> pl.DataFrame:
                                   pl.col("child_name").str.replace(f"{OWN}$", " (本级)"))
 
 
-def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: Collection[str]
-                 ) -> tuple[pl.DataFrame, list[dict]]:
+def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: Collection[str],
+                 missing: Collection[str] = ()) -> tuple[pl.DataFrame, list[dict]]:
     """What happened to the inputs no node took (`left`: file, unit, unit_name): unknown units, units of another
     node, unreadable files, revoked units, units covered by a summary (one of `summarised`, the units whose
-    summaries are among the inputs, is the unit or above it below `node`), any other not used; and a
-    not-under-node issue for each workbook of a unit outside `node`."""
+    summaries are among the inputs, is the unit or above it below `node`) or left out of it (`missing` there),
+    any other not used; and a not-under-node issue for each workbook of a unit outside `node`."""
     rows, issues = [], []
     below = set(registry.subtree(node))
 
@@ -235,23 +235,41 @@ def unused_fates(left: pl.DataFrame, registry: Registry, node: str, summarised: 
         elif unit not in below:
             status, reason, params = "不属本级", "reason-elsewhere", {"parent": reg["上级代码"]}
             issues.append(issue_row(b["file"], unit, "not-under-node", {"unit": unit, "node": node}, code="FM02"))
-        else:  # e.g. `node`'s own summary of an earlier run, left among its inputs
-            status, reason = UNUSED, "reason-covered" if covered(unit) else "reason-not-used"
+        elif not covered(unit):  # e.g. `node`'s own summary of an earlier run, left among its inputs
+            status, reason = UNUSED, "reason-not-used"
+        else:  # the summary is summed in its place; one that has the unit 缺报 does not hold this workbook
+            status, reason = UNUSED, "reason-missing-below" if unit in missing else "reason-covered"
         rows.append(unit_row(unit, b["unit_name"] or "", "", status, b["file"], reason, **params))
     return (pl.DataFrame(rows, schema=UNIT_SCHEMA) if rows else pl.DataFrame(schema=UNIT_SCHEMA)), issues
 
 
-def covered_files(units: pl.DataFrame) -> list[str]:
-    """The inputs left unused because a child's summary among the inputs covers their units (unused_fates): the
-    summary is summed in their place, and their issues are that summary's, not the rollup's."""
-    return units.filter(pl.col("reason_code") == "reason-covered")["file"].to_list()
+COVERED = ("reason-covered", "reason-missing-below")  # an input that a child's summary among the inputs stands for
+
+
+def covered_files(inputs: pl.DataFrame) -> list[str]:
+    """The inputs left unused because a child's summary among the inputs covers their units (unused_fates; from a
+    summary's manifest lines, which keep them all): the summary is summed in their place, and their issues are that
+    summary's, not the rollup's."""
+    return inputs.filter(pl.col("reason_code").is_in(COVERED))["file"].to_list()
+
+
+def told_below(unused: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
+    """`unused` (unused_fates) without the covered workbooks of a unit that a child's summary lists as returned or
+    waiting (`units`): its line there, with the reason said down there, is that workbook's fate, and a second line
+    saying 未采用 would contradict it. A unit taken in the summary keeps its workbook's line: the summary is the
+    file its 采用 names."""
+    told = units.filter(pl.col("status").is_in([RETURNED, PENDING]))["unit"].implode()
+    return unused.filter((pl.col("reason_code") != "reason-covered") | ~pl.col("unit").is_in(told))
 
 
 def missing_issues(units: pl.DataFrame) -> list[dict]:
     """A warning for each missing unit; one absent from a child's summary whose 完整性 does not list it either (a
-    summary of an older tongji, a registry that has changed since) is said to be perhaps returned down there."""
+    summary of an older tongji, a registry that has changed since), or whose own workbook is among the inputs
+    beside that summary, is said to be left out of the summary, not to have sent nothing."""
+    sent = set(units.filter(pl.col("reason_code") == "reason-missing-below")["unit"].to_list())
     return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
-                      variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary" else None)
+                      variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary"
+                      or r["unit"] in sent else None)
             for r in units.filter(pl.col("status") == MISSING).iter_rows(named=True)]
 
 

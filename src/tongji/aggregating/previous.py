@@ -10,7 +10,7 @@ import polars as pl
 
 from tongji.aggregating.indicators import indicators_frame, totals_frame
 from tongji.aggregating.summary import KIND_BENJI, KIND_GRASSROOTS, Summary
-from tongji.checking.rules import evaluate, fmt_number, rule_params
+from tongji.checking.rules import evaluate, fmt_number, imbalance, rule_params
 from tongji.checking.workbook_checks import read_values
 from tongji.definitions import Spec
 from tongji.definitions.codes import canonical_version, normalize_period, period_span
@@ -126,7 +126,8 @@ def _rule_issues(df: pl.DataFrame, spec: Spec, span: str | None) -> list[dict]:
         code = (rule.check.codes or rule.check.previous)[0]
         out.append({"file": book["file"], "unit": book["unit"], "code": code, "rule": rid, "severity": rule.severity,
                     "message": catalog[rid].text(MESSAGE_LANG, **params), "params": params,
-                    "value": fmt_number(book.get(code)), "kind": catalog[rid]})
+                    "value": fmt_number(book.get(code)), "kind": catalog[rid],
+                    "diff": imbalance(diff) if rule.check.cmp in ("=", "<=", ">=", "≈") else None})
     return out
 
 

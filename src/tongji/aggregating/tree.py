@@ -20,6 +20,7 @@ import polars as pl
 from tongji.aggregating.acceptance import accept, fates
 from tongji.aggregating.completeness import (
     ACCEPTED,
+    MISSING,
     RETURNED,
     UNIT_SCHEMA,
     covered_files,
@@ -27,6 +28,7 @@ from tongji.aggregating.completeness import (
     missing_issues,
     strays_apart,
     subtree_fates,
+    told_below,
     unit_row,
     unused_fates,
 )
@@ -303,9 +305,10 @@ class Context:
         if top:
             left = self.report.workbooks.filter(
                 ~pl.col("file").is_in(pl.Series(list(self.used), dtype=pl.Utf8).implode()))
-            unused, elsewhere = unused_fates(left, self.registry, node, self.by_unit)
+            missing = units_df.filter(pl.col("status") == MISSING)["unit"].to_list()
+            unused, elsewhere = unused_fates(left, self.registry, node, self.by_unit, missing)
             self.extra_issues.extend(elsewhere)
-            units_df = pl.concat([units_df, unused])
+            units_df = pl.concat([units_df, told_below(unused, units_df)])
             # their line says what became of them here (not used, and why), not what validation made of them
             fates = unused.select("file", "status", "reason", "reason_code", "reason_params")
             lines = self.manifest.of(set(fates["file"].to_list())).update(fates, on="file")
@@ -383,7 +386,7 @@ class Context:
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
         own = missing_issues(part.units) + balance_issues(node, reg["单位名称"], part.unbalanced, self.spec)
-        used = inputs["file"].filter(~inputs["file"].is_in(covered_files(part.units)))  # listed, not theirs to judge
+        used = inputs["file"].filter(~inputs["file"].is_in(covered_files(inputs)))  # listed, not theirs to judge
         all_issues = self._issues(used, own + self.previous_notes)
         # the newest 报出日期 among the inputs: a date that depends on the inputs alone, never on the clock
         cover = {"FM01": reg["单位名称"], "FM02": node, "FM03": reg["上级代码"], "FM04": self.period, "FM05": SUMMARY,

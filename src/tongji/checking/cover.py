@@ -199,8 +199,9 @@ def _duplicate_issues(w: pl.DataFrame, files: list[Path], registry: Registry | N
 
     A 街道's summary and its own 本级 workbook share a unit code but are different submissions. A registry unit's
     kind is its place there, as rollup takes it: a grassroots union's workbooks marked 1 and 9 are two of one kind."""
-    names = pl.DataFrame({"file_id": range(len(files)), "name": [file_text(f.name) for f in files]},
-                         schema={"file_id": pl.Int32, "name": pl.Utf8})
+    names = pl.DataFrame({"file_id": range(len(files)), "name": [file_text(f.name) for f in files],
+                          "path": [file_text(str(f)) for f in files]},
+                         schema={"file_id": pl.Int32, "name": pl.Utf8, "path": pl.Utf8})
     kind = pl.col("FM05").fill_null("1").replace_strict({SUMMARY: SUMMARY, BENJI: BENJI}, default="1")
     if registry is not None:
         leaf, known = (pl.col("FM02").is_in(codes.implode()) for codes in (registry.grassroots(),
@@ -208,6 +209,8 @@ def _duplicate_issues(w: pl.DataFrame, files: list[Path], registry: Registry | N
         kind = pl.when(leaf).then(pl.lit("1")).when(known & (kind != SUMMARY)).then(pl.lit(BENJI)).otherwise(kind)
     key = [pl.col("FM02"), kind, pl.col("FM04").fill_null("")]  # last year's file left in the folder is no duplicate
     dup = w.filter(pl.col("FM02").is_not_null() & (pl.len().over(key) > 1)).join(names, on="file_id")
+    # one file name sent to two 街道 (a.xlsx and a.xlsx) says nothing of which: those are named by their paths
+    dup = dup.with_columns(pl.when(pl.len().over([*key, "name"]) > 1).then("path").otherwise("name").alias("name"))
     dup = dup.sort("file_id").with_columns(pl.col("name").str.join("、").over(key).alias("files"),
                                            pl.col("name").str.join(", ").over(key).alias("files_en"))
     return _cover_rule(dup, "FM02", "duplicate-unit", unit=pl.col("FM02"), files=pl.col("files"),

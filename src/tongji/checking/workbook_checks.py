@@ -132,12 +132,17 @@ def _cover_text(spec: Spec) -> pl.Expr:
     labels = {v: k for name in spec.enums for k, v in spec.enums[name].items()}
     enum_code = pl.coalesce(text.str.extract(r"^([0-9]+)"), text.replace_strict(labels, default=None))
     period = text.str.to_uppercase().str.replace_all(r"年|报|\.0$", "")
+    # a code typed with the input method's full-width letters (８１３３…ＭＣ…) is that code
+    code = text.str.normalize("NFKC")
     return (
         pl.when(pl.col("kind") == "enum").then(pl.coalesce(enum_code, text))
         .when(pl.col("kind") == "period").then(period)
         .when(pl.col("kind") == "area").then(text.str.replace(r"\.0$", ""))
         .when(pl.col("kind") == "industry").then(industry_with_section(text))
-        .when(pl.col("kind") == "uscc").then(text.str.to_uppercase())  # its letters are capitals: 91…ma1b2c3d… is it
+        .when(pl.col("kind") == "uscc").then(code.str.to_uppercase())  # its letters are capitals: 91…ma1b2c3d… is it
+        # a unit code of 18 characters is a 统一社会信用代码, as for FM13; a shorter one is the registry's, as typed
+        .when(pl.col("kind") == "unitcode").then(
+            pl.when(code.str.len_chars() == 18).then(code.str.to_uppercase()).otherwise(code))
         .when(pl.col("kind") == "version").then(canonical_version_expr(text))
         .otherwise(text)
     )

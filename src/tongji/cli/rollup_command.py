@@ -92,7 +92,7 @@ def rollup_command(
             for top, files in beside:
                 written += files
                 errors = errors or top.has_errors
-                covered += covered_files(top.units)
+                covered += covered_files(top.inputs)
                 tick()
             done = True
         finally:  # every summary in place, or none of them (once no writer is left running)
@@ -175,5 +175,11 @@ def show(con, s: Summary) -> None:
                 members=fmt_number(key["HY03"]), rate="—" if rate is None else f"{rate:.2%}",
                 income=fmt_number(key["JF01"]), spend=fmt_number(key["JF10"])))
     errors = int((s.issues["severity"] == "错误").sum())
-    warnings = int((s.issues["severity"] == "警告").sum())
-    con.print(t("rollup-issues", errors=errors, warnings=warnings))
+    warned = s.issues["severity"] == "警告"
+    # one explained in 说明 is not left to chase: counted apart, as validate's table counts it
+    explained = int((warned & (s.issues["explained"].fill_null("") != "")).sum())
+    if explained:
+        con.print(t("rollup-issues-explained", errors=errors, warnings=int(warned.sum()) - explained,
+                    explained=explained))
+    else:
+        con.print(t("rollup-issues", errors=errors, warnings=int(warned.sum())))
