@@ -79,7 +79,7 @@ def _with_bad_org_check(prefix: str, area: str) -> str:
     ("FM06", "999", "bad-enum", "错误"),
     ("FM05", "7", "bad-enum", "错误"),
     ("FM02", "91350100M000100Y4Z", "bad-uscc", "错误"),
-    ("FM04", "2025年度", "bad-period", "错误"),
+    ("FM04", "2025年第五季度", "bad-period", "错误"),
     ("FM10", "明天", "bad-date", "错误"),
     ("FM10", "26-1-25", "bad-date", "错误"),  # not the year 0026, nor a guess at 2026
     ("FM10", "26年1月25日", "bad-date", "错误"),
@@ -122,6 +122,7 @@ def test_cover_accepts_labels_and_variants(tmp_path):
     {"FM06": "159 其他有限责任公司"}, {"FM06": "700"},  # the 登记注册类型 list
     {"FM10": "2027-12-31"},  # the last day of 有效期至 2027年12月
     {"FM13": UNION_CODE.lower(), "FM14": HOST_CODE.lower()},  # a credit code typed in small letters is that code
+    {"FM04": "2025年度"}, {"FM04": "2025年报"}, {"FM04": "２０２５"},  # as `--period` takes them: it was bad-period
 ])
 def test_cover_v2_items_pass(tmp_path, over):
     assert run(tmp_path, cover_values=cover(**over)).issues.height == 0

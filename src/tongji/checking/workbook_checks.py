@@ -131,7 +131,7 @@ def _cover_text(spec: Spec) -> pl.Expr:
     text = pl.col("text")
     labels = {v: k for name in spec.enums for k, v in spec.enums[name].items()}
     enum_code = pl.coalesce(text.str.extract(r"^([0-9]+)"), text.replace_strict(labels, default=None))
-    period = text.str.to_uppercase().str.replace_all(r"年|报|\.0$", "")
+    period = text.str.to_uppercase().str.replace_all(r"年度$|年|报|\.0$", "")  # as codes.normalize_period reads
     # a code typed with the input method's full-width letters (８１３３…ＭＣ…) is that code
     code = text.str.normalize("NFKC")
     return (
