@@ -703,6 +703,11 @@ def test_a_streets_own_workbooks_beside_its_summary_are_named_once_and_not_judge
         "提示：3 份工作簿未采用：输入中有其上级（街道等）的汇总表，汇总的是汇总表，这些工作簿的问题也不计入本次校验："
         + "、".join(sorted(str(f) for f in own)))
     assert "校验：错误 0 条，警告 0 条" in result.output
+    result = invoke("--lang", "en", "rollup", *summary, own[0], "-r", city.registry, "-p", "2025", "--unit",
+                    district, "-o", tmp_path / "out-en")
+    assert result.output.splitlines()[0] == (  # one workbook: it is not "above them"
+        "Notice: 1 workbook not used, as the summary of a union above is among the inputs and is summed instead; "
+        f"issues in the files listed do not count in this rollup's checks: {own[0]}")
 
 
 def test_a_unit_the_street_returned_is_one_line_of_the_districts_completeness(tmp_path):

@@ -309,7 +309,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "and-more": (" 等共 {n} 项", " … {n} in all"),
     "cli-passed-over": ("提示：输入文件夹中有 {n} 个文件不是 tongji 能读的工作簿格式，未读取：{files}（请另存为 .xlsx 后再审核）", "Notice: {n:file|files} in the input folders not read, in a format tongji does not read: {files} (save them as .xlsx and check again)"),
-    "cli-covered": ("提示：{n} 份工作簿未采用：输入中有其上级（街道等）的汇总表，汇总的是汇总表，这些工作簿的问题也不计入本次校验：{files}", "Notice: {n:workbook|workbooks} not used: the summary of a union above them is among the inputs and is summed instead, and their issues do not count in this rollup's checks: {files}"),
+    "cli-covered": ("提示：{n} 份工作簿未采用：输入中有其上级（街道等）的汇总表，汇总的是汇总表，这些工作簿的问题也不计入本次校验：{files}", "Notice: {n:workbook|workbooks} not used, as the summary of a union above is among the inputs and is summed instead; issues in the files listed do not count in this rollup's checks: {files}"),
     "items-more": (" 等 {n} 项", " … {n} in all"),  # after the first few of a list (i18n.Items)
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
     "col-state": ("状态", "State"), "plugin-ok": ("正常", "ok"),
