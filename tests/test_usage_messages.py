@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -52,3 +53,34 @@ def test_path_messages_in_chinese():
     assert chinese("Invalid value for 'PATHS...': Path '收回/a.xlsx' is not readable.") == (
         "PATHS... 的值不对：路径 收回/a.xlsx 无法读取")
     assert chinese("Something click says that we do not know.") == "Something click says that we do not know."
+
+
+@pytest.mark.parametrize(("args", "lang"), [(["--lang", "en", "validate", "--help"], "zh"),
+                                            (["validate", "--help"], "en")])
+def test_help_is_in_english_with_lang_en(args, lang):
+    run = subprocess.run([sys.executable, "-c", "import sys; from tongji.cli import main; sys.argv[0] = 'tongji'; "
+                          "main()", *args], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "TONGJI_LANG": lang, "COLUMNS": "200"})
+    assert run.returncode == 0, run.stderr
+    text = " ".join(run.stdout.replace("│", " ").split())
+    assert "Check workbooks. Exit code 0: no errors; 1: workbooks to return; 2: a usage or setup mistake." in text
+    assert "--registry -r <path> Registry of units (xlsx or csv)" in text
+    assert not re.findall(r"[\u4e00-\u9fff]+", text.replace("市,区,街道,基层", "")), text  # the level names as typed
+    assert "审核工作簿" in tongji("validate", "--help").stdout
+
+
+def test_every_help_text_has_its_english():
+    import typer.main
+
+    from tongji import cli
+    from tongji.cli.help_en import ENGLISH
+
+    cli._register()
+    texts, commands = set(), [typer.main.get_command(cli.app)]
+    while commands:
+        command = commands.pop()
+        texts |= {command.help, command.short_help, *(getattr(p, "help", None) for p in command.params)}
+        commands += getattr(command, "commands", {}).values()
+    texts -= {None, "Show this message and exit."}
+    assert texts - set(ENGLISH) == set()
+    assert set(ENGLISH) - texts == set()  # none left over from a help text since changed

@@ -6,9 +6,10 @@ import os
 import sys
 
 import typer
+import typer.main
 
 from tongji.errors import TongjiError
-from tongji.i18n import set_lang, t
+from tongji.i18n import lang, set_lang, t
 
 app = typer.Typer(
     name="tongji",
@@ -111,8 +112,13 @@ def main() -> None:
         print(f"{t('error-prefix')}{exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     try:
+        command = typer.main.get_command(app)  # what app() runs, built here so that its help can be English
+        if lang() == "en":
+            from tongji.cli.help_en import in_english
+
+            in_english(command)
         # without standalone mode click hands back typer.Exit's code instead of exiting
-        code = app(standalone_mode=False)
+        code = command(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except TongjiError as exc:  # commands catch their own; this is for errors outside any command
         from rich.console import Console
@@ -128,7 +134,6 @@ def main() -> None:
         # because the vendored classes are not the installed click's (pitfall 6)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             from tongji.cli.usage import chinese
-            from tongji.i18n import lang
 
             detail = exc.format_message()
             if detail:  # empty for a bare `tongji`, which has just shown its help
