@@ -84,3 +84,14 @@ def test_every_help_text_has_its_english():
     texts -= {None, "Show this message and exit."}
     assert texts - set(ENGLISH) == set()
     assert set(ENGLISH) - texts == set()  # none left over from a help text since changed
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["validate"], "Usage error: Missing argument 'paths'. (see --help)"),
+    (["validate", "x", "--bogus"], "Usage error: No such option: --bogus (see --help)"),
+    (["validate", "x", "--report"], "Usage error: Option '--report' requires an argument. (see --help)"),
+    (["--lang", "zh", "validate"], "用法错误：缺少参数 paths（用 --help 查看用法）"),  # the option before the setting
+])
+def test_usage_mistakes_follow_tongji_lang(args, line):
+    run = tongji(*args, lang="en")
+    assert (run.returncode, run.stderr.strip()) == (2, line)
