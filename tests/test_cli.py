@@ -159,6 +159,28 @@ def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     assert "无法写入" in result.output
 
 
+@pytest.mark.parametrize(("code", "zh", "en"), [
+    ("EACCES", "没有写权限", "no permission to write there"),
+    ("EROFS", "那里是只读的（如写保护的U盘或光盘），请换一个位置",
+     "it is read-only (a write-protected drive, say); choose another place"),
+    ("EIO", "系统拒绝写入（EIO）", "Input/output error"),
+])
+def test_an_output_the_system_refuses_is_said_in_the_users_language(batch, tmp_path, monkeypatch, code, zh, en):
+    """The system words its reason in English whatever --lang says: "Permission denied" inside a Chinese line.
+    (Tests run as root, for whom no folder is closed: the system's refusal is made here.)"""
+    import errno
+    from pathlib import Path
+
+    number, made = getattr(errno, code), tmp_path / "问题" / "清单"
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(number, os.strerror(number), str(self))
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    for lang, said in (("zh", f"错误：无法写入 {made}：{zh}"), ("en", f"Error: Cannot write {made}: {en}")):
+        result = invoke("--lang", lang, "validate", batch, "--report", made / "r.xlsx")
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines()[-1] == said
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_an_output_folder_that_is_a_file_is_said_in_the_users_language(batch, tmp_path, lang):
     """`-o 名册.csv`, or a report inside it: the system's reason (File exists) is English whatever --lang says,
