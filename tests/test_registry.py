@@ -238,3 +238,12 @@ def test_the_registry_takes_the_types_the_form_declares_but_a_summary_s():
     from tongji.plugins import load_spec
 
     assert ORG_TYPES == {c: n for c, n in load_spec().enums["组织类型"].items() if c != "0"}  # 0 is rollup's own
+
+
+def test_a_folder_given_as_the_registry_is_said_to_be_a_folder(tmp_path, monkeypatch):
+    """It exists: "not found" would send the statistician looking for a file that is there."""
+    with pytest.raises(TongjiError) as exc:
+        load_registry(tmp_path)
+    assert str(exc.value) == f"名册要给文件（xlsx 或 csv，如 名册.xlsx），不是文件夹：{tmp_path}"
+    monkeypatch.setattr(i18n, "_lang", "en")
+    assert str(exc.value) == f"The registry is a file (xlsx or csv, such as 名册.xlsx), not a folder: {tmp_path}"

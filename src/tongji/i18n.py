@@ -170,6 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "period-invalid": ("报告期“{period}”格式不对，应为 2025、2025Q2 或 2025-06", "Period '{period}' is malformed: use 2025, 2025Q2 or 2025-06"),
     "bad-deadline": ("报送截止日期“{value}”格式不对，应为 2026-01-20 这样的日期", "Deadline '{value}' is malformed: use a date like 2026-01-20"),
     "registry-missing": ("名册文件不存在：{path}", "Registry file not found: {path}"),
+    "registry-folder": ("名册要给文件（xlsx 或 csv，如 名册.xlsx），不是文件夹：{path}", "The registry is a file (xlsx or csv, such as 名册.xlsx), not a folder: {path}"),
     "registry-unreadable": ("名册文件无法读取：{path}（{detail}）", "Registry cannot be read: {path} ({detail})"),
     "registry-blank": ("名册文件是空的：{path}", "The registry file is empty: {path}"),
     "registry-encoding": ("名册文件无法读取：{path}（编码无法识别）", "Registry cannot be read: {path} (its text encoding is neither UTF-8 nor GBK)"),

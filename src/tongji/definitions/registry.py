@@ -140,6 +140,8 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
     """Load and check a registry (xlsx or csv). Any problem is a TongjiError naming the units involved."""
     levels = levels if isinstance(levels, tuple) else parse_levels(levels)
     path = Path(path)
+    if path.is_dir():  # it exists: "not found" would send the user looking for it
+        raise TongjiError("registry-folder", path=path)
     if not path.is_file():
         raise TongjiError("registry-missing", path=path)
     frame = _read(path)
