@@ -151,6 +151,27 @@ def test_lists_in_setup_errors_are_joined_in_english_in_english(tmp_path):
     assert f"Error: No workbooks found in: {tmp_path / 'a'}, {tmp_path / 'b'}" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize("command", ["validate", "rollup"])
+def test_a_folder_of_wps_files_only_says_they_are_there_and_what_to_do(tmp_path, command):
+    """"No workbooks found" alone sends the statistician to look for workbooks that are there, saved by WPS."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    (folder / "甲工会.et").write_bytes(b"x")
+    (folder / "乙工会.csv").write_bytes(b"x")
+    registry = tmp_path / "名册.csv"
+    registry.write_text("单位代码,单位名称,上级代码,层级\n1,市总,,市\n2,区总,1,区\n3,街道,2,街道\n4,工会,3,基层\n",
+                        encoding="utf-8")
+    args = [command, folder, *(["-r", registry, "-p", "2025", "-o", tmp_path / "out", "--unit", "1"]
+                               if command == "rollup" else [])]
+    said = {"zh": f"错误：没有找到任何工作簿：{folder}；其中有 2 个文件是 tongji 不能读的格式："
+                  f"{folder / '乙工会.csv'}、{folder / '甲工会.et'}（请另存为 .xlsx 后再试）",
+            "en": f"Error: No workbooks found in: {folder}; 2 files in a format tongji does not read: "
+                  f"{folder / '乙工会.csv'}, {folder / '甲工会.et'} (save them as .xlsx and try again)"}
+    for lang in ("zh", "en"):
+        result = invoke("--lang", lang, *args)
+        assert result.exit_code == 2, result.output
+        assert " ".join(result.output.split()) == said[lang]
+
 def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -162,6 +162,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason-not-used": ("本次汇总未用到，也没有下级汇总表涵盖", "not used by this rollup, nor covered by a child summary"),
     # setup and usage (exit 2)
     "no-inputs": ("没有找到任何工作簿：{paths}", "No workbooks found in: {paths}"),
+    "no-inputs-other-formats": ("没有找到任何工作簿：{paths}；其中有 {n} 个文件是 tongji 不能读的格式：{files}（请另存为 .xlsx 后再试）", "No workbooks found in: {paths}; {n:file|files} in a format tongji does not read: {files} (save them as .xlsx and try again)"),
     "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),
     "dask-missing": ("未安装 Dask：请先安装 tongji[dask]（pip install \"tongji[dask]\"）", "Dask is not installed: install tongji[dask] first (pip install \"tongji[dask]\")"),
     "dask-address": ("Dask 调度器地址“{address}”格式不对：应为 tcp://主机:端口 或 主机:端口，如 tcp://10.0.0.5:8786", "Dask scheduler address '{address}' is malformed: use tcp://host:port or host:port, e.g. tcp://10.0.0.5:8786"),
