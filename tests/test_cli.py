@@ -202,6 +202,26 @@ def test_an_output_the_system_refuses_is_said_in_the_users_language(batch, tmp_p
         assert result.exit_code == 2, result.output
         assert result.output.strip().splitlines()[-1] == said
 
+@pytest.mark.parametrize("option", ["--report", "--annotate"])
+def test_an_output_that_cannot_be_written_is_said_before_any_workbook_is_read(batch, tmp_path, monkeypatch, option):
+    """Ten thousand workbooks read for ten minutes, and only then "cannot write the report": said first, in one
+    line, and nothing made on the way."""
+    blocker = tmp_path / "名册.csv"
+    blocker.write_text("x")
+    target = {"--report": blocker / "清单" / "问题清单.xlsx", "--annotate": blocker / "退回"}[option]
+    result = invoke("validate", batch, option, target)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"错误：无法写入 {blocker}：那里已有一个同名的文件，不能当作文件夹，请换一个名字"
+    closed = tmp_path / "只读"
+    closed.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: path != closed and real(path, mode, **kw))
+    target = {"--report": closed / "清单" / "问题清单.xlsx", "--annotate": closed / "退回"}[option]
+    result = invoke("validate", batch, option, target)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"错误：无法写入 {closed}：没有写权限"
+    assert list(closed.iterdir()) == []
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_an_output_folder_that_is_a_file_is_said_in_the_users_language(batch, tmp_path, lang):
     """`-o 名册.csv`, or a report inside it: the system's reason (File exists) is English whatever --lang says,
@@ -452,8 +472,8 @@ def test_a_folder_without_write_permission_is_said_in_english_in_english(batch, 
     monkeypatch.setattr(files.os, "access", lambda path, mode: mode != os.W_OK and readable(path, mode))
     result = invoke("--lang", "en", "validate", batch, "--report", tmp_path / "out" / "r.csv")
     assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1] == (
-        f"Error: Cannot write {tmp_path / 'out'}: no permission to write there")
+    assert result.output.strip().splitlines()[-1] == (  # out is not there yet: the folder it would be made in
+        f"Error: Cannot write {tmp_path}: no permission to write there")
 
 
 def test_a_table_saved_in_a_format_tongji_does_not_read_is_said_not_just_missing(tmp_path):

@@ -19,7 +19,7 @@ from tongji.cli.common import (
     shown,
 )
 from tongji.i18n import lang, severity, status, t
-from tongji.writing.paths import refuse_overlap
+from tongji.writing.paths import refuse_overlap, refuse_unwritable
 from tongji.writing.text import terminal_safe
 
 if TYPE_CHECKING:  # the checking and writing stages are imported when a command runs, not for `tongji --help`
@@ -52,6 +52,9 @@ def validate_command(
     refuse_overlap([*paths, *([registry] if registry else [])], [report, annotate])  # the registry is read too
     if report is not None:
         write_report_check(report)
+        refuse_unwritable(report.parent)
+    if annotate is not None:
+        refuse_unwritable(annotate)
     if registry is not None:
         from tongji.definitions.registry import load_registry
 
