@@ -42,6 +42,9 @@ def unwritable(path: Path, exc: OSError) -> TongjiError:
     """The setup error for an output `path` the system would not write (`exc`): any other reason is named in
     Chinese by its code (EIO), which whoever helps can look up, and in English in the system's words."""
     key = _REASONS.get(exc.errno)
+    if key == "output-not-folder":  # named: the file in the way, not the folder that was to be made past it
+        while not Path(path).exists() and Path(path) != Path(path).parent:
+            path = Path(path).parent
     if key:
         return TongjiError(key, path=path)
     code = errno.errorcode.get(exc.errno, type(exc).__name__)
