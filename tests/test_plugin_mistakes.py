@@ -548,3 +548,19 @@ def test_one_broken_plugin_leaves_the_others_listed(tmp_path, monkeypatch, capsy
     assert "配置：留成比例=0.5；输出格式：区划表" in out and "表：FM 封面" in out, out
     code, out = main(monkeypatch, capsys, folder, "--lang", "en", "plugins")
     assert code == 1 and "configuration: 留成比例=0.5; output formats: 区划表" in out and "forms: FM 封面" in out, out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_plugin_file_given_as_the_plugins_folder_is_said_so(tmp_path, monkeypatch, capsys, lang):
+    """`--plugins-dir 本地规则.toml`: the file is there, "not found" would be wrong; it belongs in a folder."""
+    plugin = tmp_path / "本地规则.toml"
+    plugin.write_text(RULE + 'check = "HY02 <= HY01"\n', encoding="utf-8")
+    code, out = main(monkeypatch, capsys, plugin, "--lang", lang, "plugins")
+    said = {"zh": f"错误：插件文件夹 {plugin} 是一个文件：请把插件文件放进一个文件夹，"
+                  "再用 --plugins-dir（或 TONGJI_PLUGINS_DIR）指向该文件夹",
+            "en": f"Error: The plugins folder {plugin} is a file: put the plugin file in a folder and give that "
+                  "folder to --plugins-dir (or TONGJI_PLUGINS_DIR)"}[lang]
+    assert (code, out.strip()) == (2, said)
+    code, out = main(monkeypatch, capsys, tmp_path / "没有", "--lang", lang, "plugins")
+    assert code == 2 and out.strip() == {"zh": f"错误：插件文件夹不存在：{tmp_path / '没有'}",
+                                         "en": f"Error: Plugins folder not found: {tmp_path / '没有'}"}[lang]

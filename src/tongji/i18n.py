@@ -270,6 +270,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-where": ("{file} 第 {line} 行", "{file} line {line}"),
     "plugin-duplicate-name": ("插件名 {name} 重复，未加载", "Plugin name {name} is taken; not loaded"),
     "plugins-dir-missing": ("插件文件夹不存在：{path}", "Plugins folder not found: {path}"),
+    "plugins-dir-file": ("插件文件夹 {path} 是一个文件：请把插件文件放进一个文件夹，再用 --plugins-dir（或 TONGJI_PLUGINS_DIR）指向该文件夹", "The plugins folder {path} is a file: put the plugin file in a folder and give that folder to --plugins-dir (or TONGJI_PLUGINS_DIR)"),
     "unknown-format": ("没有名为 {name} 的输出格式（可用：{known}）", "No output format named {name} (available: {known})"),
     "plugin-invalid": ("插件 {name} 注册的内容有误：{detail}", "Plugin {name} registered something wrong: {detail_en}"),
     "spec-invalid": ("定义文件 {file} 第 {line} 行有误：{detail}", "Definition file {file} line {line}: {detail_en}"),

@@ -115,8 +115,8 @@ class Host:
             self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"入口点 {ep.value}")
 
     def _folder(self, folder: Path) -> None:
-        if not folder.is_dir():
-            raise TongjiError("plugins-dir-missing", path=folder)
+        if not folder.is_dir():  # a plugin's own file, given for its folder, is there: not "not found"
+            raise TongjiError("plugins-dir-file" if folder.exists() else "plugins-dir-missing", path=folder)
         for path in sorted(folder.iterdir()):
             if not path.name.startswith((".", "_")):
                 self.add_path(path)
