@@ -25,6 +25,7 @@ def tongji(*args: str, lang: str = "zh") -> subprocess.CompletedProcess:
     (["rollup", "x", "-p", "2025"], "用法错误：缺少选项 --registry / -r（用 --help 查看用法）"),
     (["validate", "x", "--report"], "用法错误：选项 --report 后面需要一个值（用 --help 查看用法）"),
     (["demo", "--units", "abc"], "用法错误：--units 的值不对：应为整数（用 --help 查看用法）"),
+    (["rollup", "x", "--all=yes"], "用法错误：选项 --all 是开关，后面不写值：写上 --all 即可（用 --help 查看用法）"),
     (["--lang", "en", "validate"], "Usage error: Missing argument 'paths'. (see --help)"),
     # a path with a space, not quoted as the guide says: typer's click words it "argument(s)"
     (["template", "-r", "名册.csv", "-p", "2025", "-o", "2025", "年报/模板"],

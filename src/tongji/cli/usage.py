@@ -12,6 +12,7 @@ _MESSAGES = [
     (r"No such command '(?P<a>.+?)'\.(?: Did you mean '(?P<c>.+?)'\?)?", "没有命令 {a}"),
     (r"Missing command\.", "缺少命令"),
     (r"Option '(?P<a>.+?)' requires an argument\.", "选项 {a} 后面需要一个值"),
+    (r"Option '(?P<a>.+?)' does not take a value\.", "选项 {a} 是开关，后面不写值：写上 {a} 即可"),
     # typer's own click says "argument(s)"; the usual cause is a path with a space, not quoted
     (r"Got unexpected extra argument(?:s|\(s\))? \((?P<a>.+)\)",
      "多余的参数：{a}（路径里有空格时，要用英文引号括起来）"),
