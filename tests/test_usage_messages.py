@@ -96,3 +96,18 @@ def test_every_help_text_has_its_english():
 def test_usage_mistakes_follow_tongji_lang(args, line):
     run = tongji(*args, lang="en")
     assert (run.returncode, run.stderr.strip()) == (2, line)
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["validate", "收回", "--lang", "en"], "Usage error: --lang goes before the command: tongji --lang en validate … "
+                                          "(see --help)"),
+    (["validate", "收回", "--lang=zh"],
+     "用法错误：--lang 要写在命令名之前：tongji --lang zh validate …（用 --help 查看用法）"),
+    (["serve", "backup", "备份.zip", "--plugins-dir", "{tmp}"],
+     "用法错误：--plugins-dir 要写在命令名之前：tongji --plugins-dir {tmp} serve backup …（用 --help 查看用法）"),
+])
+def test_a_top_level_option_after_the_command_is_said_to_go_before_it(args, line, tmp_path):
+    """`tongji validate 收回 --lang en`, as one adds an option at the end: click says only "No such option: --lang",
+    and said it in Chinese to someone who asked for English."""
+    run = tongji(*[a.format(tmp=tmp_path) for a in args])
+    assert (run.returncode, run.stderr.strip()) == (2, line.format(tmp=tmp_path))

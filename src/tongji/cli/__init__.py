@@ -8,6 +8,7 @@ import sys
 import typer
 import typer.main
 
+from tongji.cli.usage import option_from
 from tongji.errors import TongjiError
 from tongji.i18n import lang, set_lang, t
 
@@ -81,16 +82,6 @@ def _plugin_commands() -> None:
         host().add_commands(app)
 
 
-def _option_from(argv: list[str], name: str) -> str | None:
-    """A top-level option needed before commands are added: --plugins-dir (plugins may add commands), --lang."""
-    for i, arg in enumerate(argv):
-        if arg == name and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 # polars' allocator (jemalloc) keeps pages it has freed for ten seconds by default, so a step's memory still
 # counts while the next step allocates its own: at 100,000 units that was some 200 MiB of rollup's peak. Freed
 # pages go back at once instead (no slower, measured); read when polars loads, so set before it is imported,
@@ -101,9 +92,9 @@ ALLOCATOR = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
     os.environ.setdefault(*ALLOCATOR)
-    set_lang(_option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
+    set_lang(option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
     try:
-        plugins_dir = _option_from(sys.argv[1:], "--plugins-dir")
+        plugins_dir = option_from(sys.argv[1:], "--plugins-dir")
         if plugins_dir:
             _configure(plugins_dir)
         _register()
@@ -133,9 +124,10 @@ def main() -> None:
         # usage errors of typer's vendored click arrive here in standalone_mode=False; duck-typed
         # because the vendored classes are not the installed click's (pitfall 6)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            from tongji.cli.usage import chinese
+            from tongji.cli.usage import chinese, misplaced
 
-            detail = exc.format_message()
+            set_lang(option_from(sys.argv[1:], "--lang"))  # asked for, if after the command: click refused it
+            detail = misplaced(exc, sys.argv[1:]) or exc.format_message()
             if detail:  # empty for a bare `tongji`, which has just shown its help
                 print(t("usage-error", detail=detail if lang() == "en" else chinese(detail)), file=sys.stderr)
             sys.exit(exc.exit_code if exc.exit_code else 2)
