@@ -66,6 +66,27 @@ def test_a_port_that_cannot_be_listened_on_is_one_line_and_exit_2(tmp_path, monk
     assert "已启动" not in result.output
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_port_below_1024_without_the_right_to_it_is_said_in_the_users_language(tmp_path, monkeypatch, lang):
+    """--port 80 as an ordinary user: the system refuses with "Permission denied", in English whatever --lang
+    says. (Tests run as root, who may listen there: the refusal is made here.)"""
+    import errno
+
+    class Refusing(socket.socket):
+        def bind(self, address):
+            raise PermissionError(errno.EACCES, "Permission denied")
+    world = make_world(tmp_path)
+    monkeypatch.setattr(socket, "socket", Refusing)
+    result = run("--lang", lang, "serve", "-r", str(world.city.registry), "-p", "2025", "--data",
+                 str(tmp_path / "d"), "--host", "0.0.0.0", "--port", "80")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == {
+        "zh": "错误：无法在 0.0.0.0:80 上启动门户：1024 以下的端口要有管理员权限才能使用，"
+              "可用 --port 换一个端口（如 8000）",
+        "en": "Error: Cannot start the portal on 0.0.0.0:80: a port below 1024 needs administrator rights; choose "
+              "another with --port (such as 8000)"}[lang]
+
+
 def test_a_unit_code_too_long_for_the_database_is_said_before_anything_is_kept(tmp_path, database):
     world = make_world(tmp_path)
     unit = world.unit()
