@@ -172,6 +172,13 @@ def test_a_folder_of_wps_files_only_says_they_are_there_and_what_to_do(tmp_path,
         assert result.exit_code == 2, result.output
         assert " ".join(result.output.split()) == said[lang]
 
+def test_malformed_levels_are_refused_without_a_registry_too(batch):
+    """Without --registry validate has no use for --levels, but a mistyped one is still the statistician's
+    mistake to hear about, not to find out at the next run with a registry."""
+    result = invoke("validate", batch, "--levels", "基层")
+    assert result.exit_code == 2
+    assert result.output.strip() == "错误：层级设置“基层”无效：至少两级、名称不重复，如 县,乡镇,基层"
+
 def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

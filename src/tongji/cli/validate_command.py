@@ -55,9 +55,10 @@ def validate_command(
         refuse_unwritable(report.parent)
     if annotate is not None:
         refuse_unwritable(annotate)
-    if registry is not None:
-        from tongji.definitions.registry import load_registry
+    from tongji.definitions.registry import load_registry, parse_levels
 
+    levels = parse_levels(levels)  # a mistyped --levels is refused with or without a registry
+    if registry is not None:
         registry = load_registry(registry, levels)
     with progress(out, t("cli-reading")) as (on_total, tick):
         result = validate(paths, registry=registry, period=period, workers=executor(dask, send_bytes), tick=tick,
