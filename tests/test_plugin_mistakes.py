@@ -564,3 +564,12 @@ def test_a_plugin_file_given_as_the_plugins_folder_is_said_so(tmp_path, monkeypa
     code, out = main(monkeypatch, capsys, tmp_path / "没有", "--lang", lang, "plugins")
     assert code == 2 and out.strip() == {"zh": f"错误：插件文件夹不存在：{tmp_path / '没有'}",
                                          "en": f"Error: Plugins folder not found: {tmp_path / '没有'}"}[lang]
+
+
+def test_plugin_new_into_a_file_is_one_line_not_a_crash(tmp_path, monkeypatch, capsys):
+    """`tongji plugin new my_region -o 名册.xlsx`: tongji's crash (exit code 3) for a mistyped folder."""
+    blocker = tmp_path / "名册.xlsx"
+    blocker.write_text("x")
+    (tmp_path / "插件").mkdir()
+    code, out = main(monkeypatch, capsys, tmp_path / "插件", "plugin", "new", "my_region", "-o", str(blocker))
+    assert (code, out.strip()) == (2, f"错误：无法写入 {blocker}：那里已有一个同名的文件，不能当作文件夹，请换一个名字")
