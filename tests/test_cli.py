@@ -14,6 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tongji import cli
+from tongji.errors import TongjiError
+from tongji.i18n import t
 from workbooks import cell_of, cover, make_workbook
 
 runner = CliRunner()
@@ -178,6 +180,22 @@ def test_malformed_levels_are_refused_without_a_registry_too(batch):
     result = invoke("validate", batch, "--levels", "基层")
     assert result.exit_code == 2
     assert result.output.strip() == "错误：层级设置“基层”无效：至少两级、名称不重复，如 县,乡镇,基层"
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_file_output_that_is_a_folder_is_said_in_the_users_language(batch, tmp_path, lang):
+    """`--report 问题清单.xlsx` where a folder has that name, or `serve accounts -o 门户` (the data folder): the
+    system's reason was shown by its code, EISDIR, and only after every workbook had been read."""
+    folder = tmp_path / "问题清单.xlsx"
+    folder.mkdir()
+    said = {"zh": f"错误：无法写入 {folder}：那里是一个文件夹，请给出文件名",
+            "en": f"Error: Cannot write {folder}: it is a folder; give a file name"}[lang]
+    result = invoke("--lang", lang, "validate", batch, "--report", folder)
+    assert (result.exit_code, result.output.strip()) == (2, said)
+    from tongji.writing.files import write_bytes
+
+    with pytest.raises(TongjiError) as exc:
+        write_bytes(folder, b"x")
+    assert t("error-prefix", lang=lang) + t(exc.value.key, lang=lang, **exc.value.kw) == said
 
 def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     blocker = tmp_path / "file"

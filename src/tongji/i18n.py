@@ -245,6 +245,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "output-not-folder": ("无法写入 {path}：那里已有一个同名的文件，不能当作文件夹，请换一个名字", "Cannot write {path}: a file of that name is in the way where a folder is needed; choose another name"),
     "output-disk-full": ("无法写入 {path}：磁盘已满", "Cannot write {path}: the disk is full"),
     "output-no-permission": ("无法写入 {path}：没有写权限", "Cannot write {path}: no permission to write there"),
+    "output-is-folder": ("无法写入 {path}：那里是一个文件夹，请给出文件名", "Cannot write {path}: it is a folder; give a file name"),
     "output-read-only": ("无法写入 {path}：那里是只读的（如写保护的U盘或光盘），请换一个位置", "Cannot write {path}: it is read-only (a write-protected drive, say); choose another place"),
     "output-refused": ("无法写入 {path}：系统拒绝写入（{code}）", "Cannot write {path}: {detail}"),  # the system's words are English
     "report-format": ("报告格式只支持 .xlsx、.csv、.json：{path}", "Report must be .xlsx, .csv or .json: {path}"),

@@ -82,11 +82,13 @@ def validate_command(
 
 
 def write_report_check(path: Path) -> None:
-    """Refuse a bad --report suffix before reading ten thousand workbooks, not after."""
+    """Refuse a bad --report suffix, or a folder of that name, before reading ten thousand workbooks, not after."""
     from tongji.errors import TongjiError
 
     if path.suffix.lower() not in (".xlsx", ".csv", ".json"):
         raise TongjiError("report-format", path=path)
+    if path.is_dir():
+        raise TongjiError("output-is-folder", path=path)
 
 
 def show(out, result: ValidationReport) -> None:

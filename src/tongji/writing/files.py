@@ -35,7 +35,7 @@ ExtraRows = dict[str, tuple[list[tuple[int, Iterable[bytes]]], str]]
 # output folder they named is a file: the common reasons are said in the user's language
 _REASONS = {errno.EEXIST: "output-not-folder", errno.ENOTDIR: "output-not-folder", errno.ENOSPC: "output-disk-full",
             errno.EDQUOT: "output-disk-full", errno.EACCES: "output-no-permission", errno.EPERM: "output-no-permission",
-            errno.EROFS: "output-read-only"}
+            errno.EROFS: "output-read-only", errno.EISDIR: "output-is-folder"}
 
 
 def unwritable(path: Path, exc: OSError) -> TongjiError:
