@@ -133,6 +133,23 @@ def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database
     assert page.url.path == "/password"  # a one-time password must be changed first
 
 
+@pytest.mark.parametrize("where", ["folder", "inside-a-file"])
+def test_an_account_list_that_cannot_be_written_gives_nobody_a_password(tmp_path, where):
+    """The one-time passwords were kept (hashed) before the list was written: a list that could not be written
+    left every account with a password nobody has, and the next run made none (已生成 0 个账号)."""
+    world = make_world(tmp_path)
+    (tmp_path / "名册.xlsx").write_text("x")
+    out = {"folder": tmp_path, "inside-a-file": tmp_path / "名册.xlsx" / "账号.xlsx"}[where]
+    args = ["serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "--data", str(tmp_path / "served")]
+    result = run(*args, "-o", str(out))
+    assert result.exit_code == 2
+    said = {"folder": f"错误：无法写入 {tmp_path}：那里是一个文件夹，请给出文件名",
+            "inside-a-file": f"错误：无法写入 {tmp_path / '名册.xlsx'}：那里已有一个同名的文件，"
+                             "不能当作文件夹，请换一个名字"}
+    assert result.output.strip() == said[where]
+    again = run(*args, "-o", str(tmp_path / "账号.xlsx"))
+    assert again.exit_code == 0 and f"已生成 {len(world.city.units) + 1} 个账号" in again.output, again.output
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
