@@ -271,6 +271,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plugin-load-failed": ("{error}（{where}）", "{error} ({where})"),
     "plugin-where": ("{file} 第 {line} 行", "{file} line {line}"),
     "plugin-duplicate-name": ("插件名 {name} 重复，未加载", "Plugin name {name} is taken; not loaded"),
+    "plugin-not-found": ("TONGJI_LOAD_PLUGINS 中的插件 {name} 没有找到：已安装的插件和插件文件夹中都没有这个名字", "Plugin {name} named in TONGJI_LOAD_PLUGINS was not found: no installed plugin and nothing in the plugins folder has that name"),
     "plugins-dir-missing": ("插件文件夹不存在：{path}", "Plugins folder not found: {path}"),
     "plugins-dir-file": ("插件文件夹 {path} 是一个文件：请把插件文件放进一个文件夹，再用 --plugins-dir（或 TONGJI_PLUGINS_DIR）指向该文件夹", "The plugins folder {path} is a file: put the plugin file in a folder and give that folder to --plugins-dir (or TONGJI_PLUGINS_DIR)"),
     "unknown-format": ("没有名为 {name} 的输出格式（可用：{known}）", "No output format named {name} (available: {known})"),

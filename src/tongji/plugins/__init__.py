@@ -64,6 +64,8 @@ class Host:
         folder = plugins_dir or env.get("TONGJI_PLUGINS_DIR")
         if folder:
             self._folder(Path(folder))
+        for name in sorted(self.only - set(self.infos)):  # misspelt, it would leave the local rules out unsaid
+            self.infos[name] = PluginInfo(name, "TONGJI_LOAD_PLUGINS", error=_t("plugin-not-found", name=name))
 
     # --- loading -------------------------------------------------------------------------------
 
