@@ -166,7 +166,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "path-missing": ("路径不存在：{path}", "Path does not exist: {path}"),
     "dask-missing": ("未安装 Dask：请先安装 tongji[dask]（pip install \"tongji[dask]\"）", "Dask is not installed: install tongji[dask] first (pip install \"tongji[dask]\")"),
     "dask-address": ("Dask 调度器地址“{address}”格式不对：应为 tcp://主机:端口 或 主机:端口，如 tcp://10.0.0.5:8786", "Dask scheduler address '{address}' is malformed: use tcp://host:port or host:port, e.g. tcp://10.0.0.5:8786"),
-    "dask-unreachable": ("连接不上 Dask 调度器 {address}：{detail}", "Cannot reach the Dask scheduler at {address}: {detail}"),
+    "dask-unreachable": ("连接不上 Dask 调度器 {address}：请确认调度器已启动、地址和端口无误（技术细节：{detail}）", "Cannot reach the Dask scheduler at {address}: check that it is running and its address and port are right ({detail})"),
     "dask-send-bytes-alone": ("--dask-send-bytes 需要同时给出 --dask 地址（或设置 TONGJI_DASK）", "--dask-send-bytes needs a --dask address (or TONGJI_DASK)"),
     "period-invalid": ("报告期“{period}”格式不对，应为 2025、2025Q2 或 2025-06", "Period '{period}' is malformed: use 2025, 2025Q2 or 2025-06"),
     "bad-deadline": ("报送截止日期“{value}”格式不对，应为 2026-01-20 这样的日期", "Deadline '{value}' is malformed: use a date like 2026-01-20"),
