@@ -141,6 +141,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "previous-folder": ("--previous 要给上期同一单位的汇总表文件（如 330106_2024_汇总.xlsx），不是文件夹：{path}", "--previous takes the file of the same unit's previous summary (such as 330106_2024_汇总.xlsx), not a folder: {path}"),
     "previous-missing": ("上期汇总表不存在：{path}", "Previous summary not found: {path}"),
     "previous-other-unit": ("上期汇总表 {path} 是 {found} 的汇总，不是 {unit} 或其上级的：请给出本单位（或上级）上一期的汇总表", "Last period's summary {path} is that of {found}, not of {unit} or a union above it: give this unit's (or a parent's) summary of last period"),
+    "previous-not-xlsx": ("--previous 要给上期汇总表的 .xlsx 文件（如 330106_2024_汇总.xlsx），不是 {path}：上期数从其中的“明细”工作表读取", "--previous takes last period's summary as its .xlsx file (such as 330106_2024_汇总.xlsx), not {path}: last period's figures are read from its 明细 sheet"),
     "previous-not-summary": ("{path} 不是 tongji 汇总表（没有“明细”工作表）", "{path} is not a tongji summary (no 明细 sheet)"),
     "divides-by-zero": ("{formula} 中的除数为 0，不计算", "{formula} divides by 0: no value"),
     "zero-denominator": ("分母（{formula}）为 0，不计算", "Denominator ({formula}) is 0: no value"),
