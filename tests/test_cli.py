@@ -14,6 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tongji import cli
+from tongji.errors import TongjiError
+from tongji.i18n import t
 from workbooks import cell_of, cover, make_workbook
 
 runner = CliRunner()
@@ -151,6 +153,50 @@ def test_lists_in_setup_errors_are_joined_in_english_in_english(tmp_path):
     assert f"Error: No workbooks found in: {tmp_path / 'a'}, {tmp_path / 'b'}" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize("command", ["validate", "rollup"])
+def test_a_folder_of_wps_files_only_says_they_are_there_and_what_to_do(tmp_path, command):
+    """"No workbooks found" alone sends the statistician to look for workbooks that are there, saved by WPS."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    (folder / "甲工会.et").write_bytes(b"x")
+    (folder / "乙工会.csv").write_bytes(b"x")
+    registry = tmp_path / "名册.csv"
+    registry.write_text("单位代码,单位名称,上级代码,层级\n1,市总,,市\n2,区总,1,区\n3,街道,2,街道\n4,工会,3,基层\n",
+                        encoding="utf-8")
+    args = [command, folder, *(["-r", registry, "-p", "2025", "-o", tmp_path / "out", "--unit", "1"]
+                               if command == "rollup" else [])]
+    said = {"zh": f"错误：没有找到任何工作簿：{folder}；其中有 2 个文件是 tongji 不能读的格式："
+                  f"{folder / '乙工会.csv'}、{folder / '甲工会.et'}（请另存为 .xlsx 后再试）",
+            "en": f"Error: No workbooks found in: {folder}; 2 files in a format tongji does not read: "
+                  f"{folder / '乙工会.csv'}, {folder / '甲工会.et'} (save them as .xlsx and try again)"}
+    for lang in ("zh", "en"):
+        result = invoke("--lang", lang, *args)
+        assert result.exit_code == 2, result.output
+        assert " ".join(result.output.split()) == said[lang]
+
+def test_malformed_levels_are_refused_without_a_registry_too(batch):
+    """Without --registry validate has no use for --levels, but a mistyped one is still the statistician's
+    mistake to hear about, not to find out at the next run with a registry."""
+    result = invoke("validate", batch, "--levels", "基层")
+    assert result.exit_code == 2
+    assert result.output.strip() == "错误：层级设置“基层”无效：至少两级、名称不重复，如 县,乡镇,基层"
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_file_output_that_is_a_folder_is_said_in_the_users_language(batch, tmp_path, lang):
+    """`--report 问题清单.xlsx` where a folder has that name, or `serve accounts -o 门户` (the data folder): the
+    system's reason was shown by its code, EISDIR, and only after every workbook had been read."""
+    folder = tmp_path / "问题清单.xlsx"
+    folder.mkdir()
+    said = {"zh": f"错误：无法写入 {folder}：那里是一个文件夹，请给出文件名",
+            "en": f"Error: Cannot write {folder}: it is a folder; give a file name"}[lang]
+    result = invoke("--lang", lang, "validate", batch, "--report", folder)
+    assert (result.exit_code, result.output.strip()) == (2, said)
+    from tongji.writing.files import write_bytes
+
+    with pytest.raises(TongjiError) as exc:
+        write_bytes(folder, b"x")
+    assert t("error-prefix", lang=lang) + t(exc.value.key, lang=lang, **exc.value.kw) == said
+
 def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -158,6 +204,48 @@ def test_unwritable_output_is_a_setup_error(batch, tmp_path):
     assert result.exit_code == 2
     assert "无法写入" in result.output
 
+
+@pytest.mark.parametrize(("code", "zh", "en"), [
+    ("EACCES", "没有写权限", "no permission to write there"),
+    ("EROFS", "那里是只读的（如写保护的U盘或光盘），请换一个位置",
+     "it is read-only (a write-protected drive, say); choose another place"),
+    ("EIO", "系统拒绝写入（EIO）", "Input/output error"),
+])
+def test_an_output_the_system_refuses_is_said_in_the_users_language(batch, tmp_path, monkeypatch, code, zh, en):
+    """The system words its reason in English whatever --lang says: "Permission denied" inside a Chinese line.
+    (Tests run as root, for whom no folder is closed: the system's refusal is made here.)"""
+    import errno
+    from pathlib import Path
+
+    number, made = getattr(errno, code), tmp_path / "问题" / "清单"
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(number, os.strerror(number), str(self))
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    for lang, said in (("zh", f"错误：无法写入 {made}：{zh}"), ("en", f"Error: Cannot write {made}: {en}")):
+        result = invoke("--lang", lang, "validate", batch, "--report", made / "r.xlsx")
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines()[-1] == said
+
+@pytest.mark.parametrize("option", ["--report", "--annotate"])
+def test_an_output_that_cannot_be_written_is_said_before_any_workbook_is_read(batch, tmp_path, monkeypatch, option):
+    """Ten thousand workbooks read for ten minutes, and only then "cannot write the report": said first, in one
+    line, and nothing made on the way."""
+    blocker = tmp_path / "名册.csv"
+    blocker.write_text("x")
+    target = {"--report": blocker / "清单" / "问题清单.xlsx", "--annotate": blocker / "退回"}[option]
+    result = invoke("validate", batch, option, target)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"错误：无法写入 {blocker}：那里已有一个同名的文件，不能当作文件夹，请换一个名字"
+    closed = tmp_path / "只读"
+    closed.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: path != closed and real(path, mode, **kw))
+    target = {"--report": closed / "清单" / "问题清单.xlsx", "--annotate": closed / "退回"}[option]
+    result = invoke("validate", batch, option, target)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"错误：无法写入 {closed}：没有写权限"
+    assert list(closed.iterdir()) == []
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_an_output_folder_that_is_a_file_is_said_in_the_users_language(batch, tmp_path, lang):
@@ -263,6 +351,13 @@ def test_demo_on_a_fresh_generated_city(tmp_path):
     reports = sorted((tmp_path / "out" / "汇总").glob("*_报告.html"))
     assert reports and all(p.stat().st_size > 1000 for p in reports)
 
+
+def test_demo_with_no_units_is_refused_not_run_on_the_bundled_city(tmp_path):
+    """--units 0 ran the bundled samples as if no --units were given; the sample generator refuses it."""
+    result = invoke("demo", tmp_path / "out", "--units", "0")
+    assert result.exit_code == 2
+    assert result.output.strip() == "错误：示例数据参数有误：units=0，基层工会数至少为 1"
+    assert not (tmp_path / "out").exists()
 
 def test_help_starts_none_of_the_engine():
     """`tongji --help` lists the commands without importing the engine (polars, pandera, openpyxl) or starting
@@ -409,8 +504,8 @@ def test_a_folder_without_write_permission_is_said_in_english_in_english(batch, 
     monkeypatch.setattr(files.os, "access", lambda path, mode: mode != os.W_OK and readable(path, mode))
     result = invoke("--lang", "en", "validate", batch, "--report", tmp_path / "out" / "r.csv")
     assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1] == (
-        f"Error: Cannot write {tmp_path / 'out'}: no permission to write there")
+    assert result.output.strip().splitlines()[-1] == (  # out is not there yet: the folder it would be made in
+        f"Error: Cannot write {tmp_path}: no permission to write there")
 
 
 def test_a_table_saved_in_a_format_tongji_does_not_read_is_said_not_just_missing(tmp_path):

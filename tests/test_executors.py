@@ -194,6 +194,9 @@ def test_a_cluster_out_of_reach_or_half_asked_for_is_one_line(batch, monkeypatch
     gone = runner.invoke(cli.app, ["validate", str(batch), "--dask", "tcp://127.0.0.1:9"], env={"TONGJI_DASK": ""})
     assert gone.exit_code == 2 and "连接不上 Dask 调度器 tcp://127.0.0.1:9" in gone.output
     assert "Traceback" not in gone.output
+    # the library's English reason is marked as the technical detail, after what to check
+    said = "错误：连接不上 Dask 调度器 tcp://127.0.0.1:9：请确认调度器已启动、地址和端口无误（技术细节："
+    assert " ".join(gone.output.split()).startswith(said), gone.output
 
 
 @pytest.mark.parametrize("how", ["option", "env"])

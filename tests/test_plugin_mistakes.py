@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tongji import cli, i18n
+from tongji.plugins import host
 
 RULE = '[[rule]]\nid = "r"\nseverity = "错误"\n'
 GROUPING = '[[grouping]]\nid = "g"\nfield = "FM05"\n'
@@ -518,3 +519,57 @@ def test_register_commands_raising_names_its_line_in_tongji_plugins(tmp_path, mo
     code, out = main(monkeypatch, capsys, folder, "plugins")
     said = f"插件 cmdraise 无法加载：RuntimeError: 配置文件找不到（{plugin} 第 6 行）"
     assert code == 1 and out.splitlines()[-1] == said, out
+
+
+
+@pytest.mark.parametrize("broken, said", [
+    ("raise RuntimeError('区划表缺失')\n", "插件 bad 无法加载：RuntimeError: 区划表缺失（{path} 第 1 行）"),
+    ("from tongji.plugin import hookimpl\n\n\n@hookimpl\ndef register_rules(register):\n"
+     "    raise ValueError('区划表缺失')\n",
+     "插件 bad 在 register_rules 中出错（{path} 第 6 行）：ValueError: 区划表缺失"),
+], ids=["import", "hook"])
+def test_one_broken_plugin_leaves_the_others_listed(tmp_path, monkeypatch, capsys, broken, said):
+    """The built-in forms and rules and a healthy plugin's registrations are still listed, the broken plugin named
+    with its error below the table, exit code 1 as for any plugin that failed."""
+    folder = tmp_path / "插件"
+    folder.mkdir()
+    (folder / "bad.py").write_text(broken, encoding="utf-8")
+    (folder / "good.py").write_text("from tongji.plugin import hookimpl\n\n\n@hookimpl\ndef register_config("
+                                    "register):\n    register('留成比例', 0.5)\n\n\n@hookimpl\ndef register_output_"
+                                    "formats(register):\n    register('区划表', lambda summary: [])\n",
+                                    encoding="utf-8")
+    code, out = main(monkeypatch, capsys, folder, "plugins")
+    assert code == 1 and out.splitlines()[-1] == said.format(path=folder / "bad.py"), out
+    listed = {name: {kind: len(items) for kind, items in info.registered.items()}
+              for name, info in host().infos.items()}
+    assert listed["tongji"] == {"表": 5, "模板版本": 1, "审核关系": 42, "派生指标": 13, "分组": 4, "同类比较": 5,
+                                "配置": 13, "输出格式": 4}
+    assert host().infos["good"].registered == {"配置": ["留成比例=0.5"], "输出格式": ["区划表"]}
+    assert "配置：留成比例=0.5；输出格式：区划表" in out and "表：FM 封面" in out, out
+    code, out = main(monkeypatch, capsys, folder, "--lang", "en", "plugins")
+    assert code == 1 and "configuration: 留成比例=0.5; output formats: 区划表" in out and "forms: FM 封面" in out, out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_plugin_file_given_as_the_plugins_folder_is_said_so(tmp_path, monkeypatch, capsys, lang):
+    """`--plugins-dir 本地规则.toml`: the file is there, "not found" would be wrong; it belongs in a folder."""
+    plugin = tmp_path / "本地规则.toml"
+    plugin.write_text(RULE + 'check = "HY02 <= HY01"\n', encoding="utf-8")
+    code, out = main(monkeypatch, capsys, plugin, "--lang", lang, "plugins")
+    said = {"zh": f"错误：插件文件夹 {plugin} 是一个文件：请把插件文件放进一个文件夹，"
+                  "再用 --plugins-dir（或 TONGJI_PLUGINS_DIR）指向该文件夹",
+            "en": f"Error: The plugins folder {plugin} is a file: put the plugin file in a folder and give that "
+                  "folder to --plugins-dir (or TONGJI_PLUGINS_DIR)"}[lang]
+    assert (code, out.strip()) == (2, said)
+    code, out = main(monkeypatch, capsys, tmp_path / "没有", "--lang", lang, "plugins")
+    assert code == 2 and out.strip() == {"zh": f"错误：插件文件夹不存在：{tmp_path / '没有'}",
+                                         "en": f"Error: Plugins folder not found: {tmp_path / '没有'}"}[lang]
+
+
+def test_plugin_new_into_a_file_is_one_line_not_a_crash(tmp_path, monkeypatch, capsys):
+    """`tongji plugin new my_region -o 名册.xlsx`: tongji's crash (exit code 3) for a mistyped folder."""
+    blocker = tmp_path / "名册.xlsx"
+    blocker.write_text("x")
+    (tmp_path / "插件").mkdir()
+    code, out = main(monkeypatch, capsys, tmp_path / "插件", "plugin", "new", "my_region", "-o", str(blocker))
+    assert (code, out.strip()) == (2, f"错误：无法写入 {blocker}：那里已有一个同名的文件，不能当作文件夹，请换一个名字")

@@ -107,6 +107,19 @@ def test_only_the_plugins_asked_for(tmp_path, monkeypatch):
     assert set(host.infos) == {"tongji", "province_share"}
 
 
+
+def test_a_plugin_asked_for_that_is_not_there_is_an_error(tmp_path, monkeypatch):
+    """TONGJI_LOAD_PLUGINS=hangzhou_internt (misspelt): the workbooks were checked without the local rules, and
+    nothing said so. A plugin asked for and not found is a plugin that failed to load."""
+    folder = folder_with(tmp_path, EXAMPLES / "hangzhou_internet.toml", EXAMPLES / "province_share.toml")
+    monkeypatch.setenv("TONGJI_LOAD_PLUGINS", "hangzhou_internt,province_share")
+    host = plugins.configure(folder, entry_points=False)
+    said = "TONGJI_LOAD_PLUGINS 中的插件 hangzhou_internt 没有找到：已安装的插件和插件文件夹中都没有这个名字"
+    assert host.errors == {"hangzhou_internt": said}
+    cli._register()
+    result = CliRunner().invoke(cli.app, ["--plugins-dir", str(folder), "validate", str(tmp_path)])
+    assert result.exit_code == 2 and f"插件 hangzhou_internt 无法加载：{said}" in result.output
+
 # --- what can go wrong ---------------------------------------------------------------------------
 
 def write(tmp_path, name: str, text: str) -> Path:

@@ -243,3 +243,28 @@ def test_a_backup_never_replaces_an_earlier_one(world, tmp_path, lang):
         "en": f"Error: The backup file {earlier} exists already; it was not replaced: choose another name"}[lang]
     assert earlier.read_bytes() == b"an earlier backup"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["门户备份.zip"]
+
+
+@pytest.mark.parametrize("command", ["serve", "accounts", "migrate", "backup", "restore"])
+def test_a_file_where_a_folder_is_needed_is_one_line_not_a_crash(world, tmp_path, command):
+    """`--data 门户.xlsx`, or a backup inside a file: the folder cannot be made there. It was tongji's crash
+    (exit code 3, a traceback in a log) for a mistyped name."""
+    import socket
+
+    blocker = tmp_path / "门户.xlsx"
+    blocker.write_text("x")
+    with socket.socket() as s:  # a port free on this machine: serve stops before listening anyway
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    if command == "restore":
+        backup(world.data, tmp_path / "b.zip")
+    registry = world.city.registry
+    args = {"serve": ["serve", "-r", registry, "-p", "2025", "--data", blocker, "--port", port],
+            "accounts": ["serve", "accounts", "-r", registry, "-p", "2025", "-o", tmp_path / "账号.xlsx",
+                         "--data", blocker],
+            "migrate": ["serve", "migrate", "--data", blocker],
+            "backup": ["serve", "backup", blocker / "门户备份.zip", "--data", world.data],
+            "restore": ["serve", "restore", tmp_path / "b.zip", "--data", blocker]}[command]
+    result = invoke(*args)
+    assert (result.exit_code, result.output.strip()) == (
+        2, f"错误：无法写入 {blocker}：那里已有一个同名的文件，不能当作文件夹，请换一个名字"), result.exception

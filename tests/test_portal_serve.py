@@ -66,6 +66,27 @@ def test_a_port_that_cannot_be_listened_on_is_one_line_and_exit_2(tmp_path, monk
     assert "已启动" not in result.output
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_port_below_1024_without_the_right_to_it_is_said_in_the_users_language(tmp_path, monkeypatch, lang):
+    """--port 80 as an ordinary user: the system refuses with "Permission denied", in English whatever --lang
+    says. (Tests run as root, who may listen there: the refusal is made here.)"""
+    import errno
+
+    class Refusing(socket.socket):
+        def bind(self, address):
+            raise PermissionError(errno.EACCES, "Permission denied")
+    world = make_world(tmp_path)
+    monkeypatch.setattr(socket, "socket", Refusing)
+    result = run("--lang", lang, "serve", "-r", str(world.city.registry), "-p", "2025", "--data",
+                 str(tmp_path / "d"), "--host", "0.0.0.0", "--port", "80")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == {
+        "zh": "错误：无法在 0.0.0.0:80 上启动门户：1024 以下的端口要有管理员权限才能使用，"
+              "可用 --port 换一个端口（如 8000）",
+        "en": "Error: Cannot start the portal on 0.0.0.0:80: a port below 1024 needs administrator rights; choose "
+              "another with --port (such as 8000)"}[lang]
+
+
 def test_a_unit_code_too_long_for_the_database_is_said_before_anything_is_kept(tmp_path, database):
     world = make_world(tmp_path)
     unit = world.unit()
@@ -111,6 +132,23 @@ def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database
     page = client.post("/login", data={"csrf": token, "login": unit, "password": logins[unit]})
     assert page.url.path == "/password"  # a one-time password must be changed first
 
+
+@pytest.mark.parametrize("where", ["folder", "inside-a-file"])
+def test_an_account_list_that_cannot_be_written_gives_nobody_a_password(tmp_path, where):
+    """The one-time passwords were kept (hashed) before the list was written: a list that could not be written
+    left every account with a password nobody has, and the next run made none (已生成 0 个账号)."""
+    world = make_world(tmp_path)
+    (tmp_path / "名册.xlsx").write_text("x")
+    out = {"folder": tmp_path, "inside-a-file": tmp_path / "名册.xlsx" / "账号.xlsx"}[where]
+    args = ["serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "--data", str(tmp_path / "served")]
+    result = run(*args, "-o", str(out))
+    assert result.exit_code == 2
+    said = {"folder": f"错误：无法写入 {tmp_path}：那里是一个文件夹，请给出文件名",
+            "inside-a-file": f"错误：无法写入 {tmp_path / '名册.xlsx'}：那里已有一个同名的文件，"
+                             "不能当作文件夹，请换一个名字"}
+    assert result.output.strip() == said[where]
+    again = run(*args, "-o", str(tmp_path / "账号.xlsx"))
+    assert again.exit_code == 0 and f"已生成 {len(world.city.units) + 1} 个账号" in again.output, again.output
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -52,7 +52,7 @@ def test_missing_columns_and_unreadable(tmp_path):
         load_registry(write(tmp_path, "单位代码,单位名称,上级代码\nA,甲,\n"))
     with pytest.raises(TongjiError, match="名册文件不存在"):
         load_registry(tmp_path / "none.csv")
-    with pytest.raises(TongjiError, match="名册文件无法读取"):
+    with pytest.raises(TongjiError, match="不是有效的 Excel 文件"):
         load_registry(write(tmp_path, "not a workbook", name="名册.xlsx"))
 
 
@@ -238,3 +238,43 @@ def test_the_registry_takes_the_types_the_form_declares_but_a_summary_s():
     from tongji.plugins import load_spec
 
     assert ORG_TYPES == {c: n for c, n in load_spec().enums["组织类型"].items() if c != "0"}  # 0 is rollup's own
+
+
+def test_a_folder_given_as_the_registry_is_said_to_be_a_folder(tmp_path, monkeypatch):
+    """It exists: "not found" would send the statistician looking for a file that is there."""
+    with pytest.raises(TongjiError) as exc:
+        load_registry(tmp_path)
+    assert str(exc.value) == f"名册要给文件（xlsx 或 csv，如 名册.xlsx），不是文件夹：{tmp_path}"
+    monkeypatch.setattr(i18n, "_lang", "en")
+    assert str(exc.value) == f"The registry is a file (xlsx or csv, such as 名册.xlsx), not a folder: {tmp_path}"
+
+
+@pytest.mark.parametrize(("name", "text", "zh", "en"), [
+    ("名册.csv", HEADER + "C,市总,,市,9,330100000000,正常\nD,区总,有限公司,C,区,9,330106000000,正常\n",
+     "名册文件 {path} 第 3 行的列数比表头多：多半是某个名称中有英文逗号；请在 Excel 或 WPS 中打开、另存为 CSV 后再用",
+     "Line 3 of registry {path} has more fields than its header: most likely a name holding a comma; open it in "
+     "Excel or WPS and save it as CSV again"),
+    ("名册.csv", HEADER + 'C,市总,,市,9,330100000000,正常\nD,"区总,C,区,9,330106000000,正常\nS,街道,D,街道,9,,\n',
+     "名册文件 {path} 第 3 行的英文引号（\"）不成对；请在 Excel 或 WPS 中打开、另存为 CSV 后再用",
+     "Line 3 of registry {path} has a double quote (\") without its pair; open it in Excel or WPS and save it as "
+     "CSV again"),
+    ("名册.xlsx", GOOD,
+     "名册文件 {path} 不是有效的 Excel 文件（可能已损坏、设有打开密码，或是改了扩展名的其他文件）；"
+     "请在 Excel 或 WPS 中打开、另存为 .xlsx 后再用",
+     "Registry {path} is not a valid Excel file (damaged, password-protected, or another kind of file renamed); "
+     "open it in Excel or WPS and save it as .xlsx"),
+    ("名册.xls", "<html><table><tr><td>单位代码</td></tr></table></html>",  # a web page some systems export as .xls
+     "名册文件 {path} 不是有效的 Excel 文件（可能已损坏、设有打开密码，或是改了扩展名的其他文件）；"
+     "请在 Excel 或 WPS 中打开、另存为 .xlsx 后再用",
+     "Registry {path} is not a valid Excel file (damaged, password-protected, or another kind of file renamed); "
+     "open it in Excel or WPS and save it as .xlsx"),
+], ids=["comma", "quote", "xlsx", "html-xls"])
+def test_an_unreadable_registry_says_why_in_the_users_language(tmp_path, monkeypatch, name, text, zh, en):
+    """The reading library says what is wrong in English (found more fields than defined in 'Schema', calamine
+    error: …): inside a Chinese line, and without the line."""
+    path = write(tmp_path, text, name=name)
+    with pytest.raises(TongjiError) as exc:
+        load_registry(path)
+    assert str(exc.value) == zh.format(path=path)
+    monkeypatch.setattr(i18n, "_lang", "en")
+    assert str(exc.value) == en.format(path=path)

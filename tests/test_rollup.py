@@ -780,3 +780,20 @@ def test_a_workbook_beside_a_street_summary_that_says_its_unit_is_missing_is_not
     assert got.issues.select("rule", "unit", "message").rows() == [
         ("missing-unit", g1, f"单位 {g1} {name} 不在下级 {street} 的汇总表中（在下级被退回或缺报）")]
     assert covered_files(got.inputs) == [str(late)]  # still not judged here, and named in the notice
+
+
+@pytest.mark.parametrize("name", ["330106_2024_汇总.csv", "330106_2024_汇总.parquet", "330106_2024_manifest.json"])
+def test_a_summary_written_in_another_format_is_asked_for_as_xlsx(tmp_path, name):
+    """`-f csv` writes a summary tongji made, but --previous reads the 明细 sheet of its .xlsx: "not a tongji
+    summary (no 明细 sheet)" was wrong about the file and did not say which one to give."""
+    from tongji.aggregating.previous import read_previous
+
+    path = tmp_path / name
+    path.write_text("单位代码,指标\n", encoding="utf-8")
+    with pytest.raises(TongjiError) as exc:
+        read_previous(path, load_spec())
+    assert (t(exc.value.key, **exc.value.kw), t(exc.value.key, lang="en", **exc.value.kw)) == (
+        f"--previous 要给上期汇总表的 .xlsx 文件（如 330106_2024_汇总.xlsx），不是 {path}："
+        "上期数从其中的“明细”工作表读取",
+        f"--previous takes last period's summary as its .xlsx file (such as 330106_2024_汇总.xlsx), not {path}: "
+        "last period's figures are read from its 明细 sheet")

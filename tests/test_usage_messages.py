@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -24,6 +25,7 @@ def tongji(*args: str, lang: str = "zh") -> subprocess.CompletedProcess:
     (["rollup", "x", "-p", "2025"], "用法错误：缺少选项 --registry / -r（用 --help 查看用法）"),
     (["validate", "x", "--report"], "用法错误：选项 --report 后面需要一个值（用 --help 查看用法）"),
     (["demo", "--units", "abc"], "用法错误：--units 的值不对：应为整数（用 --help 查看用法）"),
+    (["rollup", "x", "--all=yes"], "用法错误：选项 --all 是开关，后面不写值：写上 --all 即可（用 --help 查看用法）"),
     (["--lang", "en", "validate"], "Usage error: Missing argument 'paths'. (see --help)"),
     # a path with a space, not quoted as the guide says: typer's click words it "argument(s)"
     (["template", "-r", "名册.csv", "-p", "2025", "-o", "2025", "年报/模板"],
@@ -52,3 +54,60 @@ def test_path_messages_in_chinese():
     assert chinese("Invalid value for 'PATHS...': Path '收回/a.xlsx' is not readable.") == (
         "PATHS... 的值不对：路径 收回/a.xlsx 无法读取")
     assert chinese("Something click says that we do not know.") == "Something click says that we do not know."
+
+
+@pytest.mark.parametrize(("args", "lang"), [(["--lang", "en", "validate", "--help"], "zh"),
+                                            (["validate", "--help"], "en")])
+def test_help_is_in_english_with_lang_en(args, lang):
+    run = subprocess.run([sys.executable, "-c", "import sys; from tongji.cli import main; sys.argv[0] = 'tongji'; "
+                          "main()", *args], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "TONGJI_LANG": lang, "COLUMNS": "200"})
+    assert run.returncode == 0, run.stderr
+    text = " ".join(run.stdout.replace("│", " ").split())
+    assert "Check workbooks. Exit code 0: no errors; 1: workbooks to return; 2: a usage or setup mistake." in text
+    assert "--registry -r <path> Registry of units (xlsx or csv)" in text
+    assert not re.findall(r"[\u4e00-\u9fff]+", text.replace("市,区,街道,基层", "")), text  # the level names as typed
+    assert "审核工作簿" in tongji("validate", "--help").stdout
+
+
+def test_every_help_text_has_its_english():
+    import typer.main
+
+    from tongji import cli
+    from tongji.cli.help_en import ENGLISH
+
+    cli._register()
+    texts, commands = set(), [typer.main.get_command(cli.app)]
+    while commands:
+        command = commands.pop()
+        texts |= {command.help, command.short_help, *(getattr(p, "help", None) for p in command.params)}
+        commands += getattr(command, "commands", {}).values()
+    texts -= {None, "Show this message and exit."}
+    assert texts - set(ENGLISH) == set()
+    assert set(ENGLISH) - texts == set()  # none left over from a help text since changed
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["validate"], "Usage error: Missing argument 'paths'. (see --help)"),
+    (["validate", "x", "--bogus"], "Usage error: No such option: --bogus (see --help)"),
+    (["validate", "x", "--report"], "Usage error: Option '--report' requires an argument. (see --help)"),
+    (["--lang", "zh", "validate"], "用法错误：缺少参数 paths（用 --help 查看用法）"),  # the option before the setting
+])
+def test_usage_mistakes_follow_tongji_lang(args, line):
+    run = tongji(*args, lang="en")
+    assert (run.returncode, run.stderr.strip()) == (2, line)
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["validate", "收回", "--lang", "en"], "Usage error: --lang goes before the command: tongji --lang en validate … "
+                                          "(see --help)"),
+    (["validate", "收回", "--lang=zh"],
+     "用法错误：--lang 要写在命令名之前：tongji --lang zh validate …（用 --help 查看用法）"),
+    (["serve", "backup", "备份.zip", "--plugins-dir", "{tmp}"],
+     "用法错误：--plugins-dir 要写在命令名之前：tongji --plugins-dir {tmp} serve backup …（用 --help 查看用法）"),
+])
+def test_a_top_level_option_after_the_command_is_said_to_go_before_it(args, line, tmp_path):
+    """`tongji validate 收回 --lang en`, as one adds an option at the end: click says only "No such option: --lang",
+    and said it in Chinese to someone who asked for English."""
+    run = tongji(*[a.format(tmp=tmp_path) for a in args])
+    assert (run.returncode, run.stderr.strip()) == (2, line.format(tmp=tmp_path))

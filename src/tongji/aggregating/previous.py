@@ -48,6 +48,8 @@ def read_previous(path: str | Path, spec: Spec, period: str | None = None, regis
         raise TongjiError("previous-folder", path=path)
     if not path.is_file():
         raise TongjiError("previous-missing", path=path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):  # the same summary written -f csv: its .xlsx holds 明细
+        raise TongjiError("previous-not-xlsx", path=path)
     # read as validation reads it (an older version through its concordance), not checked: what checks would find
     # in it is not this rollup's to report; its 明细 is read below
     values, cells = read_values([path], spec)

@@ -24,7 +24,7 @@ from tongji.i18n import MESSAGE_LANG, Items
 from tongji.issues.catalog import BUILTIN, Catalog
 from tongji.issues.report import ISSUE_COLUMNS, SEVERITY_ORDER, ValidationReport
 from tongji.plugins import load_spec
-from tongji.reading.discover import discover, file_text
+from tongji.reading.discover import discover, file_text, passed_over
 from tongji.reading.workers import Executor, run_in_chunks
 
 
@@ -68,6 +68,10 @@ def validate(
         registry = load_registry(registry)
     files = discover(paths)
     if not files:
+        others = passed_over(paths)
+        if others:  # WPS's .et, a .csv: "nothing found" alone would send the user looking for what is there
+            raise TongjiError("no-inputs-other-formats", paths=Items(map(str, paths)), n=len(others),
+                              files=Items(map(file_text, others), few=5))
         raise TongjiError("no-inputs", paths=Items(map(str, paths)))
     if on_files:
         on_files(len(files))

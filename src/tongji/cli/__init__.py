@@ -6,9 +6,11 @@ import os
 import sys
 
 import typer
+import typer.main
 
+from tongji.cli.usage import option_from
 from tongji.errors import TongjiError
-from tongji.i18n import set_lang, t
+from tongji.i18n import lang, set_lang, t
 
 app = typer.Typer(
     name="tongji",
@@ -80,16 +82,6 @@ def _plugin_commands() -> None:
         host().add_commands(app)
 
 
-def _option_from(argv: list[str], name: str) -> str | None:
-    """A top-level option needed before commands are added: --plugins-dir (plugins may add commands), --lang."""
-    for i, arg in enumerate(argv):
-        if arg == name and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 # polars' allocator (jemalloc) keeps pages it has freed for ten seconds by default, so a step's memory still
 # counts while the next step allocates its own: at 100,000 units that was some 200 MiB of rollup's peak. Freed
 # pages go back at once instead (no slower, measured); read when polars loads, so set before it is imported,
@@ -100,9 +92,9 @@ ALLOCATOR = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
     os.environ.setdefault(*ALLOCATOR)
-    set_lang(_option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
+    set_lang(option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
     try:
-        plugins_dir = _option_from(sys.argv[1:], "--plugins-dir")
+        plugins_dir = option_from(sys.argv[1:], "--plugins-dir")
         if plugins_dir:
             _configure(plugins_dir)
         _register()
@@ -111,8 +103,13 @@ def main() -> None:
         print(f"{t('error-prefix')}{exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     try:
+        command = typer.main.get_command(app)  # what app() runs, built here so that its help can be English
+        if lang() == "en":
+            from tongji.cli.help_en import in_english
+
+            in_english(command)
         # without standalone mode click hands back typer.Exit's code instead of exiting
-        code = app(standalone_mode=False)
+        code = command(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except TongjiError as exc:  # commands catch their own; this is for errors outside any command
         from rich.console import Console
@@ -127,10 +124,10 @@ def main() -> None:
         # usage errors of typer's vendored click arrive here in standalone_mode=False; duck-typed
         # because the vendored classes are not the installed click's (pitfall 6)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            from tongji.cli.usage import chinese
-            from tongji.i18n import lang
+            from tongji.cli.usage import chinese, misplaced
 
-            detail = exc.format_message()
+            set_lang(option_from(sys.argv[1:], "--lang"))  # asked for, if after the command: click refused it
+            detail = misplaced(exc, sys.argv[1:]) or exc.format_message()
             if detail:  # empty for a bare `tongji`, which has just shown its help
                 print(t("usage-error", detail=detail if lang() == "en" else chinese(detail)), file=sys.stderr)
             sys.exit(exc.exit_code if exc.exit_code else 2)

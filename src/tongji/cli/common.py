@@ -52,7 +52,11 @@ def check_address(host: str, port: int) -> None:
             raise TongjiError("serve-port-busy", address=address) from None
         if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
             raise TongjiError("serve-host", address=address) from None
-        raise TongjiError("serve-address", address=address, detail=exc.strerror or exc) from None
+        if exc.errno in (errno.EACCES, errno.EPERM) and port < 1024:  # --port 80 as an ordinary user
+            raise TongjiError("serve-port-privileged", address=address) from None
+        # the system's words are English: in Chinese, its code, which whoever helps can look up
+        raise TongjiError("serve-address", address=address, detail=exc.strerror or exc,
+                          code=errno.errorcode.get(exc.errno, type(exc).__name__)) from None
 
 
 DASK_HELP = "Dask 集群调度器地址（如 tcp://10.0.0.5:8786；也可设 TONGJI_DASK）：在集群各节点上读取并审核工作簿"

@@ -38,7 +38,9 @@ def demo_command(
     if serve:
         return _serve(con, Path(out) / "门户", host, port, database)
     samples = None
-    if units:  # a fresh city, made by the sample generator (the samples extra) before anything else is written
+    # a fresh city, made by the sample generator (the samples extra) before anything else is written; --units 0
+    # is its mistake to refuse, not the bundled city
+    if units is not None:
         city = sample_generator().make_city(Path(out) / "示例市", units=units, seed=seed, period=PERIOD,
                                             previous=True, force=True, workers=workers())
         samples = city.registry.parent

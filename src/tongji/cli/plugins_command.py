@@ -37,6 +37,7 @@ def plugins_command() -> None:
         h.spec, h.writers  # noqa: B018 - building them records what each plugin registered
     except TongjiError as exc:  # a plugin that failed to load: said in full, not sent to this very command
         problem = t("plugin-not-loaded", **exc.kw) if exc.key == "plugin-broken" else str(exc)
+        h.survey()  # what the others register, the built-in's forms and rules too
     en = lang() == "en"
     table = Table(t("col-plugin"), t("col-source"), t("col-registered"), t("col-state"))
     for info in h.infos.values():

@@ -73,9 +73,13 @@ def accounts_command(
     from tongji.portal import create_app
     from tongji.portal.accounts import create_accounts
     from tongji.portal.board import account_list
-    from tongji.writing.paths import refuse_overlap
+    from tongji.writing.paths import refuse_overlap, refuse_unwritable
 
     refuse_overlap([registry], [out])  # a list written over the registry would lose it
+    # before any password is kept: a list not written would leave them with nobody, and the next run makes none
+    if out.is_dir():
+        raise TongjiError("output-is-folder", path=out)
+    refuse_unwritable(out.parent)
     app = create_app(registry, period, data=data, database=database, lang=lang())
     portal = app.state.portal
     with portal.db() as db:

@@ -1,8 +1,13 @@
-"""Command-line usage mistakes in Chinese: click words them in English, and a statistician reads Chinese."""
+"""Command-line usage mistakes in Chinese: click words them in English, and a statistician reads Chinese; a
+top-level option written after the command is said to go before it."""
 
 from __future__ import annotations
 
 import re
+
+from tongji.i18n import t
+
+ROOT_OPTIONS = ("--lang", "--plugins-dir")  # tongji's own, before any command
 
 # (click's English, the Chinese); a message matching none stays as click wrote it, inside the Chinese frame
 _MESSAGES = [
@@ -12,6 +17,7 @@ _MESSAGES = [
     (r"No such command '(?P<a>.+?)'\.(?: Did you mean '(?P<c>.+?)'\?)?", "没有命令 {a}"),
     (r"Missing command\.", "缺少命令"),
     (r"Option '(?P<a>.+?)' requires an argument\.", "选项 {a} 后面需要一个值"),
+    (r"Option '(?P<a>.+?)' does not take a value\.", "选项 {a} 是开关，后面不写值：写上 {a} 即可"),
     # typer's own click says "argument(s)"; the usual cause is a path with a space, not quoted
     (r"Got unexpected extra argument(?:s|\(s\))? \((?P<a>.+)\)",
      "多余的参数：{a}（路径里有空格时，要用英文引号括起来）"),
@@ -45,3 +51,23 @@ def _translate(table: list[tuple[str, str]], text: str) -> str:
         if m:
             return zh.format(**m.groupdict())
     return text
+
+
+def misplaced(exc: Exception, argv: list[str]) -> str | None:
+    """A top-level option written after the command (`tongji validate 收回 --lang en`, as one adds an option at
+    the end): click says only that the command has no such option; this says where it goes."""
+    name = getattr(exc, "option_name", None)
+    if type(exc).__name__ != "NoSuchOption" or name not in ROOT_OPTIONS or exc.ctx is None:
+        return None
+    value = option_from(argv, name) or "…"
+    return t("usage-root-option", option=name, value=value, command=" ".join(exc.ctx.command_path.split()[1:]))
+
+
+def option_from(argv: list[str], name: str) -> str | None:
+    """A top-level option needed before commands are added: --plugins-dir (plugins may add commands), --lang."""
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None

@@ -19,7 +19,7 @@ from tongji.cli.common import (
     shown,
 )
 from tongji.i18n import lang, severity, status, t
-from tongji.writing.paths import refuse_overlap
+from tongji.writing.paths import refuse_overlap, refuse_unwritable
 from tongji.writing.text import terminal_safe
 
 if TYPE_CHECKING:  # the checking and writing stages are imported when a command runs, not for `tongji --help`
@@ -52,9 +52,13 @@ def validate_command(
     refuse_overlap([*paths, *([registry] if registry else [])], [report, annotate])  # the registry is read too
     if report is not None:
         write_report_check(report)
-    if registry is not None:
-        from tongji.definitions.registry import load_registry
+        refuse_unwritable(report.parent)
+    if annotate is not None:
+        refuse_unwritable(annotate)
+    from tongji.definitions.registry import load_registry, parse_levels
 
+    levels = parse_levels(levels)  # a mistyped --levels is refused with or without a registry
+    if registry is not None:
         registry = load_registry(registry, levels)
     with progress(out, t("cli-reading")) as (on_total, tick):
         result = validate(paths, registry=registry, period=period, workers=executor(dask, send_bytes), tick=tick,
@@ -78,11 +82,13 @@ def validate_command(
 
 
 def write_report_check(path: Path) -> None:
-    """Refuse a bad --report suffix before reading ten thousand workbooks, not after."""
+    """Refuse a bad --report suffix, or a folder of that name, before reading ten thousand workbooks, not after."""
     from tongji.errors import TongjiError
 
     if path.suffix.lower() not in (".xlsx", ".csv", ".json"):
         raise TongjiError("report-format", path=path)
+    if path.is_dir():
+        raise TongjiError("output-is-folder", path=path)
 
 
 def show(out, result: ValidationReport) -> None:

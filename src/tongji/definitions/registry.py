@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import zipfile
@@ -140,6 +142,8 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
     """Load and check a registry (xlsx or csv). Any problem is a TongjiError naming the units involved."""
     levels = levels if isinstance(levels, tuple) else parse_levels(levels)
     path = Path(path)
+    if path.is_dir():  # it exists: "not found" would send the user looking for it
+        raise TongjiError("registry-folder", path=path)
     if not path.is_file():
         raise TongjiError("registry-missing", path=path)
     frame = _read(path)
@@ -164,7 +168,10 @@ def load_registry(path: str | Path, levels: tuple[str, ...] | str | None = None)
 def _read(path: Path) -> pl.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
+            try:
+                sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
+            except Exception:  # noqa: BLE001 - the library's reason is English and names no cause a user knows
+                raise TongjiError("registry-not-excel", path=path) from None
             return sheet.to_polars()
         raw = path.read_bytes()
         for enc in ("utf-8-sig", "gb18030"):
@@ -177,6 +184,7 @@ def _read(path: Path) -> pl.DataFrame:
             raise UnicodeError  # neither UTF-8 nor GBK
         if not text.strip():  # polars would say `empty CSV`, in English whatever --lang says
             raise TongjiError("registry-blank", path=path)
+        _check_csv(text, path)
         return pl.read_csv(text.encode(), infer_schema=False)
     except TongjiError:
         raise
@@ -184,6 +192,23 @@ def _read(path: Path) -> pl.DataFrame:
         raise TongjiError("registry-encoding", path=path) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is one setup message
         raise TongjiError("registry-unreadable", path=path, detail=str(exc).splitlines()[0][:200]) from None
+
+
+def _check_csv(text: str, path: Path) -> None:
+    """The line of a CSV row polars would refuse, saying only that one is wrong, in English: more fields than the
+    header (a name with a comma, not quoted), or a double quote without its pair (then the row runs to the end)."""
+    rows = csv.reader(io.StringIO(text), strict=True)
+    try:
+        width = len(next(rows))
+        while True:
+            line = rows.line_num + 1  # where the next row starts
+            row = next(rows)
+            if len(row) > width:
+                raise TongjiError("registry-csv-fields", path=path, line=line)
+    except StopIteration:
+        return
+    except csv.Error:
+        raise TongjiError("registry-csv-quotes", path=path, line=line) from None
 
 
 _FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>/]*>(?:(?!</c>).)*?<f[ >/]', re.S)

@@ -64,6 +64,8 @@ class Host:
         folder = plugins_dir or env.get("TONGJI_PLUGINS_DIR")
         if folder:
             self._folder(Path(folder))
+        for name in sorted(self.only - set(self.infos)):  # misspelt, it would leave the local rules out unsaid
+            self.infos[name] = PluginInfo(name, "TONGJI_LOAD_PLUGINS", error=_t("plugin-not-found", name=name))
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -115,8 +117,8 @@ class Host:
             self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"入口点 {ep.value}")
 
     def _folder(self, folder: Path) -> None:
-        if not folder.is_dir():
-            raise TongjiError("plugins-dir-missing", path=folder)
+        if not folder.is_dir():  # a plugin's own file, given for its folder, is there: not "not found"
+            raise TongjiError("plugins-dir-file" if folder.exists() else "plugins-dir-missing", path=folder)
         for path in sorted(folder.iterdir()):
             if not path.name.startswith((".", "_")):
                 self.add_path(path)
@@ -148,12 +150,18 @@ class Host:
 
     # --- asking --------------------------------------------------------------------------------
 
-    def _call(self, hook: str, make_register: Callable[[str], Callable]) -> None:
+    def _call(self, hook: str, make_register: Callable[[str], Callable], survey: bool = False) -> None:
         """Call one hook through pluggy, plugin by plugin in pluggy's order (tryfirst/trylast; the built-in
-        plugin is tryfirst), each with its own `register`, so that every registration is attributed."""
+        plugin is tryfirst), each with its own `register`, so that every registration is attributed. In a
+        survey a plugin's failure marks it failed and the next plugin is asked."""
         for name, caller, function in self._callers(hook):
-            guarded(name, hook, lambda register, c=caller: c(register=register), {"register": make_register(name)},
-                    own=function)
+            try:
+                guarded(name, hook, lambda register, c=caller: c(register=register),
+                        {"register": make_register(name)}, own=function)
+            except TongjiError as exc:
+                if not survey:
+                    raise
+                self.infos[name].error = self.infos[name].error or str(exc)
 
     def _callers(self, hook: str) -> list[tuple[str, Callable, Callable]]:
         """(plugin name, a pluggy hook caller of that plugin alone, the plugin's function implementing the hook),
@@ -181,7 +189,29 @@ class Host:
         from tongji.plugins import builtin
 
         builder.meta |= builtin.plugin().meta()
+        try:
+            for hook, make in self._registers(builder):
+                self._call(hook, make)
+            spec = builder.build()
+        except TongjiError as exc:
+            self._blame(exc)
+            raise
+        spec.writers = self.writers
+        return spec
 
+    def survey(self) -> None:
+        """What each plugin registers, for `tongji plugins` when the spec cannot be built: every hook is asked of
+        each loaded plugin on its own, so that one plugin failing (at import, in a hook) neither hides what the
+        others and the built-in register nor keeps them from being asked. A plugin failing here is marked so."""
+        for info in self.infos.values():  # a half-built spec noted some; commands were noted as they were added
+            info.registered = {k: v for k, v in info.registered.items() if k == "命令"}
+        found: dict[str, Writer] = {}  # two plugins' formats of one name: the second is marked failed
+        for hook, make in [*self._registers(SpecBuilder()), ("register_output_formats", self._writer(found))]:
+            self._call(hook, make, survey=True)
+
+    def _registers(self, builder: SpecBuilder) -> list[tuple[str, Callable]]:
+        """Each hook that builds the spec and, for a plugin's name, the `register` it is given: what it adds
+        goes into `builder` and is noted as the plugin's."""
         def forms(plugin):
             def register(form: dict) -> None:
                 item = dict(form, _plugin=plugin, _where=form.get("_where", f"{plugin}:0"))
@@ -220,20 +250,11 @@ class Host:
                 self._note(plugin, "检查", id)
             return register
 
-        try:
-            self._call("register_forms", forms)
-            self._call("register_rules", items(builder.rules, "审核关系"))
-            self._call("register_indicators", items(builder.indicators, "派生指标"))
-            self._call("register_groupings", items(builder.groupings, "分组"))
-            self._call("register_peer_ratios", items(builder.peer_ratios, "同类比较"))
-            self._call("register_config", config)
-            self._call("register_checks", checks)
-            spec = builder.build()
-        except TongjiError as exc:
-            self._blame(exc)
-            raise
-        spec.writers = self.writers
-        return spec
+        return [("register_forms", forms), ("register_rules", items(builder.rules, "审核关系")),
+                ("register_indicators", items(builder.indicators, "派生指标")),
+                ("register_groupings", items(builder.groupings, "分组")),
+                ("register_peer_ratios", items(builder.peer_ratios, "同类比较")),
+                ("register_config", config), ("register_checks", checks)]
 
     def _blame(self, exc: TongjiError) -> None:
         """A declarative file's mistake or a clash marks the plugin that made it as failed in `tongji plugins`."""
@@ -245,7 +266,10 @@ class Host:
     def writers(self) -> dict[str, Writer]:
         self.require_healthy()
         found: dict[str, Writer] = {}
+        self._call("register_output_formats", self._writer(found))
+        return found
 
+    def _writer(self, found: dict[str, Writer]) -> Callable:
         def make(plugin):
             def register(name: str, writer: Callable, description: str = "") -> None:
                 if name in found:
@@ -254,9 +278,7 @@ class Host:
                 found[name] = Writer(name, writer, plugin, description)
                 self._note(plugin, "输出格式", name)
             return register
-
-        self._call("register_output_formats", make)
-        return found
+        return make
 
     def add_commands(self, app) -> None:
         """Each plugin's commands. A name already taken (a built-in command, another plugin's) is refused and the

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tongji.definitions.builder import BUILTIN
 from tongji.errors import TongjiError
+from tongji.writing.files import ensure_dir, unwritable
 
 PYPROJECT = '''[build-system]
 requires = ["setuptools>=61"]
@@ -89,8 +90,11 @@ def scaffold(name: str, out: Path) -> Path:
     requirement = tongji_requirement()
     for rel, text in files.items():
         path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.format(name=name, requirement=requirement), encoding="utf-8")
+        ensure_dir(path.parent)  # --out naming a file, say: one line, not tongji's crash
+        try:
+            path.write_text(text.format(name=name, requirement=requirement), encoding="utf-8")
+        except OSError as exc:
+            raise unwritable(path, exc) from None
     return folder
 
 

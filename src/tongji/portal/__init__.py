@@ -38,6 +38,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
     from tongji.portal.service import Portal, deadline_date, settle
     from tongji.portal.store import Store
     from tongji.portal.web import make_app
+    from tongji.writing.files import ensure_dir
 
     if deadline is not None:
         try:
@@ -49,7 +50,7 @@ def create_app(registry: str | Path | Registry, period: str, *, data: str | Path
         deadline = day.isoformat()
     data = Path(data)
     for sub in ("tmp", "annotated", "exports", "rollups", "templates"):
-        (data / sub).mkdir(parents=True, exist_ok=True)
+        ensure_dir(data / sub)  # a file named as the data folder is said, not tongji's crash
     registry = registry if isinstance(registry, Registry) else load_registry(registry)
     long_codes = [c for c in registry.frame["单位代码"].to_list() if len(c) > UNIT]
     if long_codes:
@@ -100,9 +101,10 @@ def migrate_database(data: str | Path = "tongji-portal", database: str | None = 
     """Bring the portal's database to the newest schema (`tongji serve migrate`); its rows are kept.
     Returns (the URL as it may be shown, the revision before or None for an empty database, the revision after)."""
     from tongji.portal.migrate import connect, shown_url, upgrade
+    from tongji.writing.files import ensure_dir
 
     if database is None:
-        Path(data).mkdir(parents=True, exist_ok=True)
+        ensure_dir(Path(data))
     url = database_url(data, database)
     engine = connect(url)
     try:

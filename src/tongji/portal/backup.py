@@ -24,6 +24,7 @@ from tongji.errors import TongjiError
 from tongji.portal.db import Account, Audit, Rollup, Setting, Submission, engine_of, open_database
 from tongji.portal.migrate import head
 from tongji.portal.store import SUFFIXES, stored_name
+from tongji.writing.files import ensure_dir
 
 FORMAT = 1
 TABLES = (Setting, Account, Submission, Rollup, Audit)  # in the order a restore inserts them (foreign keys)
@@ -53,7 +54,7 @@ def backup(data: Path, out: Path, database: str | None = None) -> Made:
     missing = [f for f in files if not (data / f).is_file()]
     if missing:  # the database names a file the folder lacks: say so, never write a backup that cannot restore
         raise TongjiError("backup-missing-file", path=missing[0], n=len(missing))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out.parent)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -147,9 +148,8 @@ def restore(archive: Path, data: Path, database: str | None = None) -> Made:
         raise TongjiError("restore-bad-archive", path=archive, detail=str(exc)) from None
     with z:
         manifest, rows = _verified(z, archive)
-        if data.exists() and any(data.iterdir()):
+        if any(ensure_dir(data).iterdir()):
             raise TongjiError("restore-not-empty", path=data)
-        data.mkdir(parents=True, exist_ok=True)
         factory = open_database(database_url(data, database))
         engine = engine_of(factory)
         with engine.begin() as conn:

@@ -34,14 +34,21 @@ ExtraRows = dict[str, tuple[list[tuple[int, Iterable[bytes]]], str]]
 # the system words its reasons in English whatever --lang says, and "File exists" does not tell a user that the
 # output folder they named is a file: the common reasons are said in the user's language
 _REASONS = {errno.EEXIST: "output-not-folder", errno.ENOTDIR: "output-not-folder", errno.ENOSPC: "output-disk-full",
-            errno.EDQUOT: "output-disk-full"}
+            errno.EDQUOT: "output-disk-full", errno.EACCES: "output-no-permission", errno.EPERM: "output-no-permission",
+            errno.EROFS: "output-read-only", errno.EISDIR: "output-is-folder"}
 
 
 def unwritable(path: Path, exc: OSError) -> TongjiError:
-    """The setup error for an output `path` the system would not write (`exc`)."""
+    """The setup error for an output `path` the system would not write (`exc`): any other reason is named in
+    Chinese by its code (EIO), which whoever helps can look up, and in English in the system's words."""
     key = _REASONS.get(exc.errno)
-    return TongjiError(key, path=path) if key else TongjiError("output-unwritable", path=path,
-                                                               detail=exc.strerror or exc)
+    if key == "output-not-folder":  # named: the file in the way, not the folder that was to be made past it
+        while not Path(path).exists() and Path(path) != Path(path).parent:
+            path = Path(path).parent
+    if key:
+        return TongjiError(key, path=path)
+    code = errno.errorcode.get(exc.errno, type(exc).__name__)
+    return TongjiError("output-refused", path=path, code=code, detail=exc.strerror or exc)
 
 
 def ensure_dir(folder: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,3 +32,16 @@ def refuse_replacing(inputs: Iterable[Path], out: Path, stems: Iterable[str]) ->
     for src in map(Path, inputs):
         if src.is_file() and src.resolve().parent == folder and src.name.startswith(prefixes):
             raise TongjiError("output-replaces-input", input=src, output=out)
+
+
+def refuse_unwritable(folder: Path) -> None:
+    """Raise, before anything is read, if `folder` could not be made and written: the nearest part of it that
+    exists is a file, or a folder this user may not write in. Nothing is created, so a run refused later for
+    another reason leaves no empty folder behind."""
+    existing = Path(folder)  # as the user wrote it, in the message too
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise TongjiError("output-not-folder", path=existing)
+    if not os.access(existing, os.W_OK):
+        raise TongjiError("output-no-permission", path=existing)
