@@ -99,11 +99,10 @@ def database_url(data: str | Path, database: str | None) -> str:
 def migrate_database(data: str | Path = "tongji-portal", database: str | None = None) -> tuple[str, str | None, str]:
     """Bring the portal's database to the newest schema (`tongji serve migrate`); its rows are kept.
     Returns (the URL as it may be shown, the revision before or None for an empty database, the revision after)."""
-    from tongji.portal.migrate import connect, shown_url, upgrade
+    from tongji.portal.migrate import connect, existing, shown_url, upgrade
 
-    if database is None:
-        Path(data).mkdir(parents=True, exist_ok=True)
     url = database_url(data, database)
+    existing(url)
     engine = connect(url)
     try:
         before, after = upgrade(engine)
