@@ -522,3 +522,29 @@ def test_the_audit_of_a_version_returned_by_the_recheck_on_approval_reads_in_eng
     world.app = create_app(registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
     page = world.client(OTHER_STREET).get("/submissions/1")
     assert audit.findall(page.text)[-1] == ("return", "1 error: returned")
+
+
+def test_a_setup_problem_met_by_a_page_is_said_in_the_pages_language_not_the_servers(tmp_path):
+    """An English portal in a process whose own language is Chinese (a --workers process, started without the
+    command line's --lang): a 街道 revoked in the registry since, asked to roll up, is told so in English."""
+    from tongji.definitions.registry import load_registry
+    from tongji.i18n import lang
+
+    world = make_world(tmp_path)
+    unit = world.unit(OTHER_STREET)
+    world.client(OTHER_STREET).upload(OTHER_STREET, world.workbook(OTHER_STREET, tmp_path))  # its 本级
+    district = world.client(DISTRICT)
+    district.get("/submissions/1")
+    district.post("/submissions/1/review", {"action": "approve"})
+    rows = [line.removesuffix(",正常") + ",撤销" if line.startswith((f"{OTHER_STREET},", unit)) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    world.app = create_app(load_registry(world.city.registry), "2025", data=world.data, lang="en",
+                           spec=world.portal.spec)
+    assert lang() == "zh"
+    street = world.client(OTHER_STREET)
+    street.get(f"/board/{OTHER_STREET}")
+    page = street.post(f"/board/{OTHER_STREET}/rollup")
+    assert page.status_code == 400, page.text
+    assert f"Unit {OTHER_STREET} is marked 撤销 (revoked) in the registry" in page.text
+    assert "名册中单位" not in page.text
