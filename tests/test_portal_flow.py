@@ -307,6 +307,48 @@ def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_m
     assert units[returned] == ("退回", "职工人数有误", "迟报") and units[fixed] == ("采用", "经下级汇总表报送", "")
 
 
+def test_the_summarys_completeness_gives_the_date_each_unit_reported_returned_and_waiting_too(tmp_path):
+    """完整性's 报出日期 is the workbook's own, as `tongji rollup` gives it for a returned workbook: the portal rolls
+    up the approved ones only, and read no date for those returned or waiting, at the 街道 or the 区 above it."""
+    world = make_world(tmp_path, deadline="2026-01-10", streets=(4, 1))
+    taken, returned, failed, waiting = (world.unit(STREET, n) for n in range(4))
+    dated = {taken: "2026-01-05", returned: "2026-01-06", failed: "2026年1月7日", waiting: "2026-01-08"}
+    for code, day in dated.items():
+        book = fill_template(world.city.files[code], {"HY04": 999} if code == failed else {}, {"FM10": day},
+                             out=tmp_path / f"{code}.xlsx")
+        world.client(code).upload(code, book.read_bytes())
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "return", "reason": "职工人数有误"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    want = {taken: ("采用", "2026-01-05"), returned: ("退回", "2026-01-06"), failed: ("退回", "2026-01-07"),
+            waiting: ("待审", "2026-01-08"), STREET: ("缺报", "")}
+    assert units_dated(world, STREET) == want
+    district = world.client(DISTRICT)  # from the units themselves, then from the 街道's summary reported up
+    district.get(f"/board/{DISTRICT}")
+    district.post(f"/board/{DISTRICT}/rollup")
+    assert {u: units_dated(world, DISTRICT)[u] for u in want} == want
+    street.post("/rollups/1/report-up")
+    district.get(f"/board/{DISTRICT}")
+    district.post(f"/board/{DISTRICT}/rollup")
+    assert {u: units_dated(world, DISTRICT)[u] for u in want} == want
+
+
+def units_dated(world, node: str) -> dict[str, tuple]:
+    """The portal's last summary of `node`: each unit its 完整性 lists, with its state and 报出日期."""
+    from tongji.portal.node_summary import last_made, summary_file
+
+    with world.portal.db() as db:
+        path = summary_file(world.portal, last_made(db, node, "2025"))
+    rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
+    split = next(i for i, r in enumerate(rows) if r[0] == "单位代码")
+    state, date = rows[split].index("状态"), rows[split].index("报出日期")
+    return {r[0]: (r[state], r[date] or "") for r in rows[split + 1:] if r[0]}
+
+
 def test_without_a_portal_deadline_the_summary_has_no_late_count_even_with_one_configured(tmp_path):
     from dataclasses import replace
 
