@@ -615,3 +615,28 @@ def test_the_board_counts_each_units_warnings_still_to_explain_beside_its_errors
     assert counts(world.client(DISTRICT).get(f"/board/{DISTRICT}")) == (["错误", "警告"], ["0", "1"])
     world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
     assert counts(world.client(STREET).get(f"/board/{STREET}")) == (["Errors", "Warnings"], ["0", "1"])
+
+
+def test_each_period_keeps_its_own_deadline_so_a_new_round_is_not_late_at_once(tmp_path):
+    """The administrator starts the 2026 round: the 2025 deadline (long past) is not the new round's, which would
+    mark every unit 迟报 at once; the new round has none until one is set, and going back to 2025 finds its own."""
+    world = make_world(tmp_path, deadline="2026-01-20")
+    admin = world.client("admin")
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2026"})
+    street = world.client(STREET)
+    page = street.get(f"/board/{STREET}")
+    assert "报告期 2026 · 截止日期 未设" in page.text and 'class="late"' not in page.text
+    assert totals(page)[6] == "—"
+    admin.get("/admin")
+    admin.post("/admin/deadline", {"deadline": "2027-01-20"})
+    assert "截止日期 2027-01-20" in street.get(f"/board/{STREET}").text
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2025"})
+    assert "报告期 2025 · 截止日期 2026-01-20" in street.get(f"/board/{STREET}").text
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2026"})
+    assert "报告期 2026 · 截止日期 2027-01-20" in street.get(f"/board/{STREET}").text
+    # the server restarted for the 2026 round with the registry and period only: its deadline is still 2027's
+    world.app = create_app(world.city.registry, "2026", data=world.data, spec=world.portal.spec)
+    assert "报告期 2026 · 截止日期 2027-01-20" in world.client(STREET).get(f"/board/{STREET}").text
