@@ -175,3 +175,28 @@ def test_a_form_clicked_again_while_its_answer_is_awaited_is_sent_once(served, b
     street.go_back()  # a page shown again sends its forms again
     street.click("#rollup")
     assert street.locator("#rollups tbody tr").count() == 2
+
+
+def test_the_questions_before_returning_and_reporting_up_are_the_pages_own(served, browser):
+    """They read 退回? and 上报?: a button's label and an ASCII question mark."""
+    world, url = served
+    unit = world.unit(STREET, 0)
+    me = sign_in(browser, url, world, unit)
+    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
+    me.click("#upload button")
+    street = sign_in(browser, url, world, STREET)
+    asked = []
+    street.on("dialog", lambda dialog: asked.append(dialog.message))
+    street.goto(f"{url}/submissions/1")
+    street.fill("#return-reason", "请核实会员人数")
+    street.click("#return")
+    me.goto(f"{url}/units/{unit}")
+    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
+    me.click("#upload button")
+    street.goto(f"{url}/submissions/2")
+    street.click("#approve")
+    street.goto(f"{url}/board/{STREET}")
+    street.click("#rollup")
+    street.click("#report-up")
+    assert asked == ["确定退回这一版吗？", "确定上报这份汇总表吗？"]
+    assert "已上报" in street.inner_text("#rollups")

@@ -10,7 +10,8 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
     return;
   }
-  if (button && (button.id === "return" || button.id === "report-up") && !window.confirm(button.textContent + "?")) {
+  // the question is the page's, in its language (a button's label and "?" read 退回? in Chinese)
+  if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
     event.preventDefault();
     return;
   }
