@@ -640,3 +640,14 @@ def test_each_period_keeps_its_own_deadline_so_a_new_round_is_not_late_at_once(t
     # the server restarted for the 2026 round with the registry and period only: its deadline is still 2027's
     world.app = create_app(world.city.registry, "2026", data=world.data, spec=world.portal.spec)
     assert "报告期 2026 · 截止日期 2027-01-20" in world.client(STREET).get(f"/board/{STREET}").text
+
+
+def test_a_version_returned_by_the_checks_offers_its_reviewer_no_empty_action_heading(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    page = world.client(STREET).get("/submissions/1")
+    assert 'id="review">退回<' in page.text and "<h2>操作</h2>" not in page.text
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    page = world.client(STREET).get("/submissions/2")
+    assert "<h2>操作</h2>" in page.text and 'id="approve"' in page.text
