@@ -651,3 +651,17 @@ def test_a_version_returned_by_the_checks_offers_its_reviewer_no_empty_action_he
     world.client(unit).upload(unit, world.workbook(unit, tmp_path))
     page = world.client(STREET).get("/submissions/2")
     assert "<h2>操作</h2>" in page.text and 'id="approve"' in page.text
+
+
+def test_resetting_a_password_is_asked_first_naming_the_account(tmp_path):
+    """One click on 重置密码 in a list of every account made a new one-time password and signed that unit out:
+    the page asks first, naming the account (the portal's script shows the question)."""
+    world = make_world(tmp_path)
+    unit = world.unit()
+    page = world.client("admin").get("/admin")
+    assert (f'<button data-confirm="确定重置账号 {unit} 的密码吗？该账号须改用新的一次性密码登录。">重置密码</button>'
+            in page.text)
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    page = world.client("admin").get("/admin")
+    assert (f'<button data-confirm="Reset the password of {unit}? It will sign in with the new one-time password '
+            f'only.">Reset password</button>' in page.text)

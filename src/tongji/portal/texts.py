@@ -98,6 +98,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin": ("管理", "Administration"),
     "accounts": ("账号", "Accounts"),
     "reset-password": ("重置密码", "Reset password"),
+    "confirm-reset": ("确定重置账号 {login} 的密码吗？该账号须改用新的一次性密码登录。", "Reset the password of {login}? It will sign in with the new one-time password only."),
     "new-one-time": ("账号 {login} 的一次性密码：{password}（只显示这一次）", "One-time password of {login}: {password} (shown only once)"),
     "deadline-bad": ("截止日期应为 2000 年至 2100 年间的日期，如 2026-01-20", "The deadline must be a date between the years 2000 and 2100, such as 2026-01-20"),
     "deadline-saved": ("截止日期已保存", "Deadline saved"),

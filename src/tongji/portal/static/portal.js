@@ -1,5 +1,5 @@
 // The one script the portal serves (no inline script: the content security policy forbids it).
-// Ask before actions that lock or return a workbook; everything works without it too.
+// Ask before actions that return a workbook, report up or reset a password; everything works without it too.
 // A form is sent once: clicked again while its answer is awaited (a 区's 汇总 takes a while), it made a second
 // summary, a second upload a second version, a second 审核通过 a refusal of what the first had just done.
 var sending = false;
