@@ -337,6 +337,33 @@ def test_the_summarys_completeness_gives_the_date_each_unit_reported_returned_an
     assert {u: units_dated(world, DISTRICT)[u] for u in want} == want
 
 
+def test_tongji_rollup_of_a_portal_summary_gives_the_dates_the_portal_gave(tmp_path):
+    """A 区 rolling up with `tongji rollup` from a 街道's summary made in the portal: the units returned and those
+    waiting there keep the 报出日期 that summary's 完整性 gives them, as the portal's own 区 summary does."""
+    from tongji.aggregating.rollup import rollup
+    from tongji.portal.node_summary import last_made, summary_file
+
+    world = make_world(tmp_path, deadline="2026-01-10", streets=(3, 1))
+    returned, waiting = world.unit(STREET, 0), world.unit(STREET, 1)
+    for code, day in {returned: "2026-01-06", waiting: "2026-01-08"}.items():
+        book = fill_template(world.city.files[code], {"HY04": 999} if code == returned else {}, {"FM10": day},
+                             out=tmp_path / f"{code}.xlsx")
+        world.client(code).upload(code, book.read_bytes())
+    taken = world.unit(STREET, 2)
+    world.client(taken).upload(taken, world.workbook(taken, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/3")
+    street.post("/submissions/3/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    with world.portal.db() as db:
+        made = summary_file(world.portal, last_made(db, STREET, "2025"))
+    summary = rollup([made], registry=world.city.registry, unit="330106", period="2025", spec=world.portal.spec,
+                     deadline="2026-01-10")
+    dates = {r["unit"]: (r["status"], r["date"]) for r in summary.units.iter_rows(named=True)}
+    assert dates[returned] == ("退回", "2026-01-06") and dates[waiting] == ("待审", "2026-01-08")
+
+
 def units_dated(world, node: str) -> dict[str, tuple]:
     """The portal's last summary of `node`: each unit its 完整性 lists, with its state and 报出日期."""
     from tongji.portal.node_summary import last_made, summary_file
