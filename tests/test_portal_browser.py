@@ -147,3 +147,56 @@ def test_a_collection_round_in_the_browser(served, browser, tmp_path):
     for node in (STREET, DISTRICT, CITY):
         made = next((world.data / "rollups" / node).iterdir()) / f"{node}_2025_汇总.parquet"
         assert pl.read_parquet(made).equals(expected[node].totals), node
+
+
+def test_a_form_clicked_again_while_its_answer_is_awaited_is_sent_once(served, browser, tmp_path):
+    """汇总 takes a while at a 区; a second click meanwhile made a second summary (a second upload a second version,
+    a second 审核通过 a refusal of what the first had just done). The answer is held back here, as a slow one is."""
+    world, url = served
+    unit = world.unit(STREET, 0)
+    me = sign_in(browser, url, world, unit)
+    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
+    me.click("#upload button")
+    street = sign_in(browser, url, world, STREET)
+    street.goto(f"{url}/submissions/1")
+    street.click("#approve")
+    street.goto(f"{url}/board/{STREET}")
+    held = []
+    street.route("**/rollup", lambda route: held.append(route))
+    # clicked again 0.3 s after the first, by the page itself: Playwright would wait for the first answer
+    street.locator("#rollup").evaluate("button => setTimeout(() => button.click(), 300)")
+    street.click("#rollup", no_wait_after=True)
+    street.wait_for_timeout(1000)
+    assert len(held) == 1
+    held[0].continue_()
+    street.unroute("**/rollup")
+    street.wait_for_selector("#rollups")
+    assert street.locator("#rollups tbody tr").count() == 1
+    street.go_back()  # a page shown again sends its forms again
+    street.click("#rollup")
+    assert street.locator("#rollups tbody tr").count() == 2
+
+
+def test_the_questions_before_returning_and_reporting_up_are_the_pages_own(served, browser):
+    """They read 退回? and 上报?: a button's label and an ASCII question mark."""
+    world, url = served
+    unit = world.unit(STREET, 0)
+    me = sign_in(browser, url, world, unit)
+    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
+    me.click("#upload button")
+    street = sign_in(browser, url, world, STREET)
+    asked = []
+    street.on("dialog", lambda dialog: asked.append(dialog.message))
+    street.goto(f"{url}/submissions/1")
+    street.fill("#return-reason", "请核实会员人数")
+    street.click("#return")
+    me.goto(f"{url}/units/{unit}")
+    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
+    me.click("#upload button")
+    street.goto(f"{url}/submissions/2")
+    street.click("#approve")
+    street.goto(f"{url}/board/{STREET}")
+    street.click("#rollup")
+    street.click("#report-up")
+    assert asked == ["确定退回这一版吗？", "确定上报这份汇总表吗？"]
+    assert "已上报" in street.inner_text("#rollups")

@@ -4,6 +4,7 @@ models and the migrations one schema — on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, select, text
@@ -263,10 +264,34 @@ def test_a_migration_that_copies_a_table_others_refer_to_keeps_their_rows(old, t
     engine.dispose()
 
 
-def test_the_default_database_is_named_by_its_path_as_typed(tmp_path):
+def test_the_default_database_is_named_by_its_path_as_typed(city, tmp_path):
     """`tongji serve migrate --data 门户数据` (guide section 13): the message names the SQLite file by its path, not
     by a URL with the folder's Chinese %-quoted (sqlite:////…/%E9%97%A8%E6%88%B7%E6%95%B0%E6%8D%AE/portal.db)."""
     data = tmp_path / "2025 年报" / "门户数据"
+    create_app(city.registry, "2025", data=data).state.portal.dispose()
     result = run("serve", "migrate", "--data", str(data))
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"数据库 sqlite:///{data / 'portal.db'} 原是空库，已建立最新结构 {head()}"
+    assert result.output.strip() == f"数据库 sqlite:///{data / 'portal.db'} 已是最新结构 {head()}，无需升级"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_mistyped_data_folder_is_said_to_hold_no_portal_not_given_a_new_one(city, tmp_path, lang):
+    """A statistician who mistypes --data is told so; migrate, backup and check make no empty portal there (only
+    `tongji serve` and `tongji serve accounts` make one). A data folder of a PostgreSQL portal, given without its
+    --database, is no SQLite portal either."""
+    create_app(city.registry, "2025", data=tmp_path / "门户数据").state.portal.dispose()
+    typo, files_only = tmp_path / "门户数剧", tmp_path / "pg"
+    (files_only / "files").mkdir(parents=True)
+    said = {"zh": "没有找到门户数据库 {path}：请检查 --data 是否写对（门户用 PostgreSQL 时还要给出 --database）；"
+                  "新建门户用 tongji serve accounts 或 tongji serve",
+            "en": "No portal database at {path}: check --data (and --database for a portal on PostgreSQL); "
+                  "tongji serve accounts or tongji serve makes a new portal"}[lang]
+    for args in (["migrate", "--data", typo], ["migrate", "--data", files_only], ["check", "--data", files_only],
+                 ["backup", tmp_path / "备份.zip", "--data", files_only]):
+        result = run("--lang", lang, "serve", *map(str, args))
+        folder = Path(args[-1])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines() == [f"{'错误：' if lang == 'zh' else 'Error: '}"
+                                                      + said.format(path=folder / "portal.db")], result.output
+        assert not (folder / "portal.db").exists()
+    assert not typo.exists() and not (tmp_path / "备份.zip").exists()

@@ -307,6 +307,75 @@ def test_the_summarys_completeness_tells_what_the_board_shows_returned_waiting_m
     assert units[returned] == ("退回", "职工人数有误", "迟报") and units[fixed] == ("采用", "经下级汇总表报送", "")
 
 
+def test_the_summarys_completeness_gives_the_date_each_unit_reported_returned_and_waiting_too(tmp_path):
+    """完整性's 报出日期 is the workbook's own, as `tongji rollup` gives it for a returned workbook: the portal rolls
+    up the approved ones only, and read no date for those returned or waiting, at the 街道 or the 区 above it."""
+    world = make_world(tmp_path, deadline="2026-01-10", streets=(4, 1))
+    taken, returned, failed, waiting = (world.unit(STREET, n) for n in range(4))
+    dated = {taken: "2026-01-05", returned: "2026-01-06", failed: "2026年1月7日", waiting: "2026-01-08"}
+    for code, day in dated.items():
+        book = fill_template(world.city.files[code], {"HY04": 999} if code == failed else {}, {"FM10": day},
+                             out=tmp_path / f"{code}.xlsx")
+        world.client(code).upload(code, book.read_bytes())
+    street = world.client(STREET)
+    street.get("/submissions/1")
+    street.post("/submissions/1/review", {"action": "approve"})
+    street.get("/submissions/2")
+    street.post("/submissions/2/review", {"action": "return", "reason": "职工人数有误"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    want = {taken: ("采用", "2026-01-05"), returned: ("退回", "2026-01-06"), failed: ("退回", "2026-01-07"),
+            waiting: ("待审", "2026-01-08"), STREET: ("缺报", "")}
+    assert units_dated(world, STREET) == want
+    district = world.client(DISTRICT)  # from the units themselves, then from the 街道's summary reported up
+    district.get(f"/board/{DISTRICT}")
+    district.post(f"/board/{DISTRICT}/rollup")
+    assert {u: units_dated(world, DISTRICT)[u] for u in want} == want
+    street.post("/rollups/1/report-up")
+    district.get(f"/board/{DISTRICT}")
+    district.post(f"/board/{DISTRICT}/rollup")
+    assert {u: units_dated(world, DISTRICT)[u] for u in want} == want
+
+
+def test_tongji_rollup_of_a_portal_summary_gives_the_dates_the_portal_gave(tmp_path):
+    """A 区 rolling up with `tongji rollup` from a 街道's summary made in the portal: the units returned and those
+    waiting there keep the 报出日期 that summary's 完整性 gives them, as the portal's own 区 summary does."""
+    from tongji.aggregating.rollup import rollup
+    from tongji.portal.node_summary import last_made, summary_file
+
+    world = make_world(tmp_path, deadline="2026-01-10", streets=(3, 1))
+    returned, waiting = world.unit(STREET, 0), world.unit(STREET, 1)
+    for code, day in {returned: "2026-01-06", waiting: "2026-01-08"}.items():
+        book = fill_template(world.city.files[code], {"HY04": 999} if code == returned else {}, {"FM10": day},
+                             out=tmp_path / f"{code}.xlsx")
+        world.client(code).upload(code, book.read_bytes())
+    taken = world.unit(STREET, 2)
+    world.client(taken).upload(taken, world.workbook(taken, tmp_path))
+    street = world.client(STREET)
+    street.get("/submissions/3")
+    street.post("/submissions/3/review", {"action": "approve"})
+    street.get(f"/board/{STREET}")
+    street.post(f"/board/{STREET}/rollup")
+    with world.portal.db() as db:
+        made = summary_file(world.portal, last_made(db, STREET, "2025"))
+    summary = rollup([made], registry=world.city.registry, unit="330106", period="2025", spec=world.portal.spec,
+                     deadline="2026-01-10")
+    dates = {r["unit"]: (r["status"], r["date"]) for r in summary.units.iter_rows(named=True)}
+    assert dates[returned] == ("退回", "2026-01-06") and dates[waiting] == ("待审", "2026-01-08")
+
+
+def units_dated(world, node: str) -> dict[str, tuple]:
+    """The portal's last summary of `node`: each unit its 完整性 lists, with its state and 报出日期."""
+    from tongji.portal.node_summary import last_made, summary_file
+
+    with world.portal.db() as db:
+        path = summary_file(world.portal, last_made(db, node, "2025"))
+    rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
+    split = next(i for i, r in enumerate(rows) if r[0] == "单位代码")
+    state, date = rows[split].index("状态"), rows[split].index("报出日期")
+    return {r[0]: (r[state], r[date] or "") for r in rows[split + 1:] if r[0]}
+
+
 def test_without_a_portal_deadline_the_summary_has_no_late_count_even_with_one_configured(tmp_path):
     from dataclasses import replace
 
@@ -522,3 +591,104 @@ def test_the_audit_of_a_version_returned_by_the_recheck_on_approval_reads_in_eng
     world.app = create_app(registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
     page = world.client(OTHER_STREET).get("/submissions/1")
     assert audit.findall(page.text)[-1] == ("return", "1 error: returned")
+
+
+def test_a_setup_problem_met_by_a_page_is_said_in_the_pages_language_not_the_servers(tmp_path):
+    """An English portal in a process whose own language is Chinese (a --workers process, started without the
+    command line's --lang): a 街道 revoked in the registry since, asked to roll up, is told so in English."""
+    from tongji.definitions.registry import load_registry
+    from tongji.i18n import lang
+
+    world = make_world(tmp_path)
+    unit = world.unit(OTHER_STREET)
+    world.client(OTHER_STREET).upload(OTHER_STREET, world.workbook(OTHER_STREET, tmp_path))  # its 本级
+    district = world.client(DISTRICT)
+    district.get("/submissions/1")
+    district.post("/submissions/1/review", {"action": "approve"})
+    rows = [line.removesuffix(",正常") + ",撤销" if line.startswith((f"{OTHER_STREET},", unit)) else line
+            for line in world.city.registry.read_text(encoding="utf-8").splitlines()]
+    world.city.registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    world.app = create_app(load_registry(world.city.registry), "2025", data=world.data, lang="en",
+                           spec=world.portal.spec)
+    assert lang() == "zh"
+    street = world.client(OTHER_STREET)
+    street.get(f"/board/{OTHER_STREET}")
+    page = street.post(f"/board/{OTHER_STREET}/rollup")
+    assert page.status_code == 400, page.text
+    assert f"Unit {OTHER_STREET} is marked 撤销 (revoked) in the registry" in page.text
+    assert "名册中单位" not in page.text
+
+
+def test_the_board_counts_each_units_warnings_still_to_explain_beside_its_errors(tmp_path):
+    """A unit whose workbook passed with a warning not yet explained in 说明 does not look clean on the board: its
+    warnings needing 说明 are counted (an explained one is not), in either language."""
+    world = make_world(tmp_path)
+    unit = world.unit()
+    path = fill_template(world.city.files[unit], {"HY04": 999, "HY03": 1000}, out=tmp_path / "说明.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["会员"]
+    row = next(c.row for (c,) in sheet.iter_rows(min_col=2, max_col=2) if c.value == "HY04")
+    sheet.cell(row, 5, "含退休女职工会员")  # HY04 > HY03 explained; HY03 > HY01 not
+    book.save(path)
+    world.client(unit).upload(unit, path.read_bytes())
+
+    def counts(page) -> tuple[list[str], list[str]]:
+        table = re.search(r'<table id="units">(.*?)</table>', page.text, re.S).group(1)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", re.search(rf'data-unit="{unit}">(.*?)</tr>', table, re.S).group(1),
+                           re.S)
+        return re.findall(r"<th>(.*?)</th>", table)[4:6], cells[4:6]
+
+    assert counts(world.client(STREET).get(f"/board/{STREET}")) == (["错误", "警告"], ["0", "1"])
+    assert counts(world.client(DISTRICT).get(f"/board/{DISTRICT}")) == (["错误", "警告"], ["0", "1"])
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    assert counts(world.client(STREET).get(f"/board/{STREET}")) == (["Errors", "Warnings"], ["0", "1"])
+
+
+def test_each_period_keeps_its_own_deadline_so_a_new_round_is_not_late_at_once(tmp_path):
+    """The administrator starts the 2026 round: the 2025 deadline (long past) is not the new round's, which would
+    mark every unit 迟报 at once; the new round has none until one is set, and going back to 2025 finds its own."""
+    world = make_world(tmp_path, deadline="2026-01-20")
+    admin = world.client("admin")
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2026"})
+    street = world.client(STREET)
+    page = street.get(f"/board/{STREET}")
+    assert "报告期 2026 · 截止日期 未设" in page.text and 'class="late"' not in page.text
+    assert totals(page)[6] == "—"
+    admin.get("/admin")
+    admin.post("/admin/deadline", {"deadline": "2027-01-20"})
+    assert "截止日期 2027-01-20" in street.get(f"/board/{STREET}").text
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2025"})
+    assert "报告期 2025 · 截止日期 2026-01-20" in street.get(f"/board/{STREET}").text
+    admin.get("/admin")
+    admin.post("/admin/period", {"period": "2026"})
+    assert "报告期 2026 · 截止日期 2027-01-20" in street.get(f"/board/{STREET}").text
+    # the server restarted for the 2026 round with the registry and period only: its deadline is still 2027's
+    world.app = create_app(world.city.registry, "2026", data=world.data, spec=world.portal.spec)
+    assert "报告期 2026 · 截止日期 2027-01-20" in world.client(STREET).get(f"/board/{STREET}").text
+
+
+def test_a_version_returned_by_the_checks_offers_its_reviewer_no_empty_action_heading(tmp_path):
+    world = make_world(tmp_path)
+    unit = world.unit()
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path, HY04=999))
+    page = world.client(STREET).get("/submissions/1")
+    assert 'id="review">退回<' in page.text and "<h2>操作</h2>" not in page.text
+    world.client(unit).upload(unit, world.workbook(unit, tmp_path))
+    page = world.client(STREET).get("/submissions/2")
+    assert "<h2>操作</h2>" in page.text and 'id="approve"' in page.text
+
+
+def test_resetting_a_password_is_asked_first_naming_the_account(tmp_path):
+    """One click on 重置密码 in a list of every account made a new one-time password and signed that unit out:
+    the page asks first, naming the account (the portal's script shows the question)."""
+    world = make_world(tmp_path)
+    unit = world.unit()
+    page = world.client("admin").get("/admin")
+    assert (f'<button data-confirm="确定重置账号 {unit} 的密码吗？该账号须改用新的一次性密码登录。">重置密码</button>'
+            in page.text)
+    world.app = create_app(world.city.registry, "2025", data=world.data, lang="en", spec=world.portal.spec)
+    page = world.client("admin").get("/admin")
+    assert (f'<button data-confirm="Reset the password of {unit}? It will sign in with the new one-time password '
+            f'only.">Reset password</button>' in page.text)

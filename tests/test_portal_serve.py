@@ -272,3 +272,17 @@ def test_the_checking_process_goes_when_the_server_is_killed(tmp_path, database)
     while any(alive(p) for p in checking) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(p) for p in checking)
+
+
+def test_the_english_demo_portals_first_summary_is_in_english(tmp_path):
+    """`tongji --lang en demo --serve`: the summary the first 街道 made and reported up is written in English, as
+    every page around it is and as a summary made there later is."""
+    from tongji.portal.demo_state import demo_portal
+    from tongji.portal.node_summary import last_made, summary_file
+
+    portal = demo_portal(tmp_path / "门户", lang="en").state.portal
+    with portal.db() as db:
+        made = last_made(db, "330106001", "2025")
+        path = summary_file(portal, made)
+    assert '<html lang="en">' in (path.parent / "330106001_2025_报告.html").read_text(encoding="utf-8")
+    portal.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tongji.i18n import lang, t
+from tongji.i18n import chosen, t
 
 
 class TongjiError(Exception):
@@ -17,7 +17,12 @@ class TongjiError(Exception):
         super().__init__(key)
 
     def __str__(self) -> str:
-        return t(self.key, **{k: t("blank") if k in self.blank and v in (None, "") else v for k, v in self.kw.items()})
+        return self.text()
+
+    def text(self, language: str | None = None) -> str:
+        """The message in `language` ("zh" or "en"; by default the run's): a page says it in the page's."""
+        return t(self.key, language, **{k: t("blank", language) if k in self.blank and v in (None, "") else v
+                                        for k, v in self.kw.items()})
 
 
 class PluginError(TongjiError):
@@ -32,6 +37,6 @@ class PluginError(TongjiError):
         self.message, self.message_en = str(message), str(message_en)
         self.plugin: str | None = None  # set by the host: which plugin raised it
 
-    def __str__(self) -> str:
-        text = self.message_en if lang() == "en" and self.message_en else self.message
-        return t("plugin-said", name=self.plugin, message=text) if self.plugin else text
+    def text(self, language: str | None = None) -> str:
+        said = self.message_en if chosen(language) == "en" and self.message_en else self.message
+        return t("plugin-said", language, name=self.plugin, message=said) if self.plugin else said

@@ -223,6 +223,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "database-unreachable": ("连不上数据库 {url}（{detail}）：请确认数据库服务已启动、地址和密码正确", "Cannot reach the database {url} ({detail}): check that its server is running and the address and password are right"),
     "database-old": ("数据库 {url} 的结构是旧版本（{found}），本版 tongji 需要 {head}：请停止门户、备份数据库，再运行 tongji serve migrate（带上启动门户时的 --data 或 --database）", "The database {url} has an older schema ({found}); this tongji needs {head}: stop the portal, back up the database, then run tongji serve migrate (with the --data or --database the portal was started with)"),
     "database-newer": ("数据库 {url} 的结构版本 {found} 比本版 tongji 认识的 {head} 新：它已被更新版本的 tongji 升级，请用那个版本启动门户", "The database {url} has schema {found}, newer than the {head} this tongji knows: a newer tongji upgraded it; run the portal with that version"),
+    "database-missing": ("没有找到门户数据库 {path}：请检查 --data 是否写对（门户用 PostgreSQL 时还要给出 --database）；新建门户用 tongji serve accounts 或 tongji serve", "No portal database at {path}: check --data (and --database for a portal on PostgreSQL); tongji serve accounts or tongji serve makes a new portal"),
     "migrate-done": ("数据库 {url} 已从 {before} 升级到最新结构 {after}", "Database {url} upgraded from {before} to the newest schema {after}"),
     "migrate-current": ("数据库 {url} 已是最新结构 {after}，无需升级", "Database {url} already has the newest schema {after}; nothing to do"),
     "migrate-created": ("数据库 {url} 原是空库，已建立最新结构 {after}", "Database {url} was empty; it now has the newest schema {after}"),

@@ -44,13 +44,15 @@ class Received:
     """What a caller that keeps the units' uploads (the portal) knows of a unit beyond the inputs: for a unit whose
     workbook is not among them, its upload's fate there, RETURNED or PENDING, with its file and its reason (a key
     of i18n.MESSAGES and its parameters); and whether it was late by the caller's own rule (the portal's: its first
-    upload came after the deadline), None to judge by 报出日期 as without it."""
+    upload came after the deadline), None to judge by 报出日期 as without it. `date`: the 报出日期 on that file's
+    cover (YYYY-MM-DD), shown as a returned workbook's is: the file is no input, so nothing else reads it."""
 
     status: str = ""  # "" for a unit whose workbook is among the inputs
     file: str = ""
     reason: str = ""
     params: dict = field(default_factory=dict)
     late: bool | None = None
+    date: str = ""
 
 
 def received_fates(units: pl.DataFrame, received: Mapping[str, Received] | None) -> pl.DataFrame:
@@ -101,7 +103,7 @@ def subtree_fates(units: list[str], names: list[str], inside: set[str], taken: d
                          | {c: [f[c] for f in each] for c in UNIT_SCHEMA if c not in ("unit", "name")},
                          schema=UNIT_SCHEMA)
     returned = [(u, r["file"], r["date"]) for u, rows in below.items() for r in rows
-                if r["status"] == RETURNED and r["file"]]
+                if r["status"] in (RETURNED, PENDING) and r["file"]]
     return frame, pl.DataFrame(returned, schema={"unit": pl.Utf8, "file": pl.Utf8, "date": pl.Utf8}, orient="row")
 
 
@@ -124,30 +126,36 @@ LATE = "迟报"
 def dated(units: pl.DataFrame, carried: pl.DataFrame, files: pl.DataFrame, deadline: str | None,
           received: Mapping[str, Received] | None = None) -> pl.DataFrame:
     """Each unit's 报出日期 that counts and whether it was late, at each node (`_node`, as in `units`). `carried`
-    (_node, unit, date) holds the date of every unit carried up in a node's 明细, `files` (file, date) that of
-    every workbook: a unit's own date wins. Of a unit's workbooks, the one taken counts (采用); if none was, the
-    earliest. A unit the caller received (`received`) is late as the caller says, whatever its date. The rows stay
-    in the order of `units` (level.py cuts them apart by position)."""
+    (_node, unit, date) holds the date of every unit carried up in a node's 明细, `files` (unit, file, date) that
+    of every workbook and of every unit a child's summary lists as returned or waiting: a unit's own date wins.
+    Of a unit's workbooks, the one taken counts (采用); if none was, the earliest. A unit the caller received
+    (`received`) is late as the caller says, whatever its date, and dated as it says where no workbook among the
+    inputs is its. The rows stay in the order of `units` (level.py cuts them apart by position)."""
+    told = pl.DataFrame({"unit": list(received or ()), "_late": [r.late for r in (received or {}).values()],
+                         "_told_date": [r.date for r in (received or {}).values()]},  # _late None: by date
+                        schema={"unit": pl.Utf8, "_late": pl.Boolean, "_told_date": pl.Utf8})
     df = (units.drop("date", "late", strict=False)
           .join(carried.select("_node", "unit", pl.col("date").alias("_unit_date")).unique(["_node", "unit"],
                 keep="first"), on=["_node", "unit"], how="left", maintain_order="left")
-          .join(files.select("file", pl.col("date").alias("_file_date")).unique("file", keep="first"), on="file",
-                how="left", maintain_order="left"))
-    date = pl.coalesce(pl.col("_unit_date").replace("", None), pl.col("_file_date").replace("", None))
+          .join(files.select("unit", "file", pl.col("date").alias("_own_date")).unique(["unit", "file"],
+                keep="first"), on=["unit", "file"], how="left", maintain_order="left")
+          # by file alone (a child's summary dates the units in it) only where the name is one unit's: units a
+          # portal's summary lists as returned or waiting may all have uploaded 报表.xlsx
+          .join(files.filter(pl.col("unit").n_unique().over("file") == 1).select(
+              "file", pl.col("date").alias("_file_date")).unique("file", keep="first"), on="file", how="left",
+              maintain_order="left")
+          .join(told, on="unit", how="left", maintain_order="left"))
+    date = pl.coalesce(*(pl.col(c).replace("", None) for c in ("_unit_date", "_told_date", "_own_date", "_file_date")))
     received_now = pl.col("status").is_in([ACCEPTED, RETURNED, PENDING])
     df = df.with_columns(pl.when(received_now).then(date).otherwise(None).alias("date"))
     taken = pl.col("date").filter(pl.col("status") == ACCEPTED).min()
     df = df.with_columns(pl.coalesce(taken, pl.col("date").min()).over("_node", "unit").alias("_counts"))
     late = received_now & pl.lit(deadline is not None) & (pl.col("_counts") > pl.lit(deadline or ""))
-    if received:
-        told = pl.DataFrame({"unit": list(received), "_late": [r.late for r in received.values()]},  # None: by date
-                            schema={"unit": pl.Utf8, "_late": pl.Boolean})
-        df = df.join(told, on="unit", how="left", maintain_order="left")
-        late = pl.when(pl.col("_late").is_not_null()).then(
-            received_now & pl.lit(deadline is not None) & pl.col("_late")).otherwise(late)
+    late = pl.when(pl.col("_late").is_not_null()).then(
+        received_now & pl.lit(deadline is not None) & pl.col("_late")).otherwise(late)
     return df.with_columns(pl.when(late.fill_null(False)).then(pl.lit(LATE)).otherwise(pl.lit("")).alias("late"),
-                           pl.col("date").fill_null("")).drop("_unit_date", "_file_date", "_counts", "_late",
-                                                              strict=False)
+                           pl.col("date").fill_null("")).drop("_unit_date", "_own_date", "_file_date", "_counts",
+                                                              "_late", "_told_date")
 
 
 def completeness_frames(nodes: list[str], units: pl.DataFrame, registry: Registry, deadline: str | None = None

@@ -100,12 +100,13 @@ def database_url(data: str | Path, database: str | None) -> str:
 def migrate_database(data: str | Path = "tongji-portal", database: str | None = None) -> tuple[str, str | None, str]:
     """Bring the portal's database to the newest schema (`tongji serve migrate`); its rows are kept.
     Returns (the URL as it may be shown, the revision before or None for an empty database, the revision after)."""
-    from tongji.portal.migrate import connect, shown_url, upgrade
+    from tongji.portal.migrate import connect, existing, shown_url, upgrade
     from tongji.writing.files import ensure_dir
 
-    if database is None:
-        ensure_dir(Path(data))
+    if database is None and Path(data).is_file():
+        ensure_dir(Path(data))  # says that a file is where the folder belongs
     url = database_url(data, database)
+    existing(url)
     engine = connect(url)
     try:
         before, after = upgrade(engine)

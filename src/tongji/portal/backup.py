@@ -22,7 +22,7 @@ from sqlalchemy import DateTime, func, select, text
 
 from tongji.errors import TongjiError
 from tongji.portal.db import Account, Audit, Rollup, Setting, Submission, engine_of, open_database
-from tongji.portal.migrate import head
+from tongji.portal.migrate import existing, head
 from tongji.portal.store import SUFFIXES, stored_name
 from tongji.writing.files import ensure_dir
 
@@ -77,6 +77,7 @@ def backup(data: Path, out: Path, database: str | None = None) -> Made:
 
 def _snapshot(url: str) -> dict[str, list[dict]]:
     """Every table's rows as of one moment."""
+    existing(url)
     factory = open_database(url)
     engine = engine_of(factory)
     if engine.dialect.name == "sqlite":

@@ -38,11 +38,11 @@ def demo_portal(data: Path, lang: str = "zh", workers: int = 1, database: str | 
     portal = app.state.portal
     with portal.db() as db:
         if db.scalar(select(Account).limit(1)) is None:
-            _fill(portal, db, samples / PERIOD, workers)
+            _fill(portal, db, samples / PERIOD, workers, lang)
     return app
 
 
-def _fill(portal, db, folder: Path, workers: int) -> None:
+def _fill(portal, db, folder: Path, workers: int, lang: str) -> None:
     create_accounts(db, portal.registry, password=DEMO_PASSWORD)
     by_unit = {a.unit: a for a in db.scalars(select(Account)) if a.unit}
     report = validate([folder], registry=portal.registry, period=PERIOD, spec=portal.spec, workers=workers)
@@ -61,10 +61,10 @@ def _fill(portal, db, folder: Path, workers: int) -> None:
         late = n % LATE_EVERY == LATE_EVERY - 1
         sub.uploaded_at = deadline + timedelta(days=2 if late else -10, minutes=n)
         db.commit()
-    _review_first_street(portal, db, by_unit)
+    _review_first_street(portal, db, by_unit, lang)
 
 
-def _review_first_street(portal, db, by_unit: dict) -> None:
+def _review_first_street(portal, db, by_unit: dict, lang: str) -> None:
     """The first 街道 approves its units' workbooks but returns one, rolls up and reports to its 区."""
     district = portal.registry.children(portal.registry.roots()[0])[0]
     street = portal.registry.children(district)[0]
@@ -77,6 +77,6 @@ def _review_first_street(portal, db, by_unit: dict) -> None:
     own = next((s for s in pending if s.unit == street), None)
     if own is not None:
         review(portal, db, by_unit[district], own, "approve", recheck_old=False)
-    made = make(portal, db, statistician, street, "zh")
+    made = make(portal, db, statistician, street, lang)  # written as the portal's pages say it
     if not made.errors:
         submit_up(portal, db, statistician, made)

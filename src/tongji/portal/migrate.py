@@ -38,6 +38,19 @@ def connect(url: str) -> Engine:
     return engine
 
 
+def existing(url: str) -> None:
+    """Refuse a SQLite file that is not there: opening one would make a new, empty portal where the statistician
+    mistyped --data, and migrate, back up or check that instead of theirs. Only `tongji serve` (and its `accounts`)
+    make a portal."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # connect() says what is wrong with it
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise TongjiError("database-missing", path=parsed.database)
+
+
 def shown_url(url: str) -> str:
     """The URL as it may be printed: without its password; a SQLite file by its path, which rendering would
     %-quote (a 门户数据 folder read %E9%97%A8%E6%88%B7…)."""

@@ -23,11 +23,13 @@ from tongji.aggregating import completeness
 from tongji.aggregating.completeness import Received
 from tongji.aggregating.rollup import rollup
 from tongji.aggregating.summary import Summary
+from tongji.checking.schema import parse_date
 from tongji.portal import board
-from tongji.portal.db import Account, Rollup, now
+from tongji.portal.db import Account, Rollup, Submission, now
 from tongji.portal.service import Portal, audit, deadline_day
 from tongji.portal.submissions import APPROVED, PENDING, RETURNED, Refused, latest, lock_unit, withdraw_reports
 from tongji.portal.texts import text
+from tongji.reading.workbooks import read_workbooks
 from tongji.writing.summary_files import stem_for, write_summary
 
 FORMATS = ("xlsx", "html")  # html when the report plugin is loaded
@@ -77,20 +79,31 @@ def named_inputs(portal: Portal, db: Session, node: str, period: str | None = No
 def received(portal: Portal, db: Session, node: str) -> dict[str, Received]:
     """What the board shows of each unit below `node` that has uploaded, for the summary's 完整性: its 迟报 (its first
     upload after the deadline) and, unless approved, its latest version returned (with the reason the reviewer
-    typed, or else its number of errors, as the 催报名单 gives it) or waiting for review."""
-    out = {}
-    for item in board.states(portal, db, node):
+    typed, or else its number of errors, as the 催报名单 gives it) or waiting for review, with its 报出日期."""
+    out, items = {}, [i for i in board.states(portal, db, node) if i.submission is not None]
+    dates = cover_dates(portal, [i.submission for i in items if i.submission.review in (RETURNED, PENDING)])
+    for item in items:
         sub = item.submission
-        if sub is None:
-            continue
         if sub.review == RETURNED:
             reason, n = ("reason-listed", {"text": sub.reason}) if sub.reason else ("reason-errors", {"n": sub.errors})
-            out[item.unit] = Received(completeness.RETURNED, sub.filename, reason, n, item.late)
+            out[item.unit] = Received(completeness.RETURNED, sub.filename, reason, n, item.late, dates.get(sub.id, ""))
         elif sub.review == PENDING:
-            out[item.unit] = Received(completeness.PENDING, sub.filename, "reason-pending", late=item.late)
+            out[item.unit] = Received(completeness.PENDING, sub.filename, "reason-pending", late=item.late,
+                                      date=dates.get(sub.id, ""))
         else:
             out[item.unit] = Received(late=item.late)
     return out
+
+
+def cover_dates(portal: Portal, subs: list[Submission]) -> dict[int, str]:
+    """The 报出日期 on the cover of each version's stored workbook, by id, read as a rollup reads an input's: the
+    portal keeps no date of its own, and these versions are no input of the rollup."""
+    if not subs:
+        return {}
+    stack = read_workbooks([portal.store.path(s.sha256, s.suffix) for s in subs], portal.spec)
+    found = stack.cells.filter(pl.col("code") == "FM10").select(
+        "file_id", parse_date(pl.col("raw")).cast(pl.Utf8).alias("date")).drop_nulls()
+    return {subs[i].id: day for i, day in found.iter_rows()}
 
 
 def as_uploaded(summary: Summary, names: dict[str, str]) -> Summary:

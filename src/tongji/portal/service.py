@@ -98,16 +98,31 @@ def deadline_date(text: str) -> date | None:
 
 
 def settle(db: Session, period: str, deadline: str | None) -> None:
-    """Keep the period and deadline the server was started with (the administrator may change the deadline)."""
+    """Keep the period and deadline the server was started with (the administrator may change the deadline).
+    Each period keeps its own deadline: a new round does not inherit the last one's, long past, which would make
+    every unit late at once; it has none until one is given, and going back to a period finds that period's."""
+    found = db.get(Setting, "period")
+    if found is not None and found.value != period:
+        _put(db, f"deadline {found.value}", _value(db, "deadline"))
+        if deadline is None:
+            deadline = _value(db, f"deadline {period}")  # "" for none
     for key, value in (("period", period), ("deadline", deadline)):
-        if value is None:
-            continue
-        found = db.get(Setting, key)
-        if found is None:
-            db.add(Setting(key=key, value=value))
-        else:
-            found.value = value
+        if value is not None:
+            _put(db, key, value)
     db.commit()
+
+
+def _value(db: Session, key: str) -> str:
+    found = db.get(Setting, key)
+    return found.value if found else ""
+
+
+def _put(db: Session, key: str, value: str) -> None:
+    found = db.get(Setting, key)
+    if found is None:
+        db.add(Setting(key=key, value=value))
+    else:
+        found.value = value
 
 
 def audit(db: Session, account: Account, action: str, unit: str | None = None, submission: int | None = None,

@@ -322,7 +322,7 @@ class Web(NodePages):
         if isinstance(exc, HTTPException) and exc.status_code in (301, 302, 303):
             return RedirectResponse(exc.headers["Location"], exc.status_code)
         if isinstance(exc, TongjiError):  # a setup problem met by a page (a registry changed under it): said
-            return self.page(request, "message.html", 400, message=str(exc))
+            return self.page(request, "message.html", 400, message=exc.text(self.lang))
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         # 405: a GET where only a POST is (an old link to /logout, a page reloaded): no such page, for its user
         key = {404: "not-found", 405: "not-found", 403: "forbidden", 411: "length-required",
@@ -398,5 +398,7 @@ def make_app(portal: Portal, lang: str) -> Starlette:
         portal.checker.close()  # the checking process stops with the server
 
     return Starlette(routes=routes(web), middleware=[Middleware(SecurityHeaders)], lifespan=lifespan,
-                     exception_handlers={Exception: web.error, HTTPException: web.error,
+                     # TongjiError by name: under Exception alone, Starlette would answer it and then raise it
+                     # again, a traceback in the server's log for a message already shown
+                     exception_handlers={Exception: web.error, HTTPException: web.error, TongjiError: web.error,
                                          OperationalError: web.database_down, InterfaceError: web.database_down})
