@@ -287,6 +287,15 @@ def test_plugin_commands_reach_the_cli(tmp_path, monkeypatch, capsys):
     assert "你好，北山" in capsys.readouterr().out
 
 
+def test_the_scaffold_readme_keeps_an_installed_tongji(tmp_path):
+    """The project depends on `tongji @ file://…`: installed with plain `pip install -e .` beside a tongji installed
+    with `pip install -e`, pip replaces that tongji with a copy that is not editable. The README says how not to."""
+    from tongji.plugins.scaffold import scaffold
+
+    readme = (scaffold("my_region", tmp_path) / "README.md").read_text(encoding="utf-8")
+    assert "pip install --no-deps -e ." in readme
+
+
 def test_scaffolded_plugin_installs_and_passes_its_test(tmp_path):
     import subprocess
     import sys

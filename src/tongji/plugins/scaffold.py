@@ -68,6 +68,8 @@ def test_the_plugin_loads_and_good_workbooks_pass(tmp_path):
 README = '''# tongji-{name}
 
 tongji 插件。安装：`pip install -e .`（依赖 `{requirement}`），之后 `tongji plugins` 可见；测试：`pytest`。
+已装好 tongji 的环境（如用 `pip install -e` 装的）里改用 `pip install --no-deps -e .`：
+否则 pip 按依赖重装一份不可编辑的 tongji 替换它。
 tongji 不在软件包索引上：若依赖写的是版本号，先 `pip install -e /tongji/所在/文件夹`。
 '''
 
