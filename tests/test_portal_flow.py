@@ -229,16 +229,20 @@ def completeness_sheet(world, node: str) -> tuple[dict, dict]:
     return table, {r[0]: tuple("" if i is None else r[i] or "" for i in at) for r in rows[split + 1:] if r[0]}
 
 
-def files_listed(world, node: str) -> dict[str, tuple]:
-    """The portal's last summary of `node`: each unit its 完整性 lists, with its state and file."""
+def units_listed(world, node: str, column: str) -> dict[str, tuple]:
+    """The portal's last summary of `node`: each unit its 完整性 lists, with its state and its `column`."""
     from tongji.portal.node_summary import last_made, summary_file
 
     with world.portal.db() as db:
         path = summary_file(world.portal, last_made(db, node, "2025"))
     rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
     split = next(i for i, r in enumerate(rows) if r[0] == "单位代码")
-    state, file = rows[split].index("状态"), rows[split].index("文件")
-    return {r[0]: (r[state], r[file]) for r in rows[split + 1:] if r[0]}
+    state, value = rows[split].index("状态"), rows[split].index(column)
+    return {r[0]: (r[state], r[value]) for r in rows[split + 1:] if r[0]}
+
+
+def files_listed(world, node: str) -> dict[str, tuple]:
+    return units_listed(world, node, "文件")
 
 
 def test_the_summarys_completeness_names_each_file_as_uploaded_never_where_the_portal_keeps_it(tmp_path):
@@ -365,15 +369,7 @@ def test_tongji_rollup_of_a_portal_summary_gives_the_dates_the_portal_gave(tmp_p
 
 
 def units_dated(world, node: str) -> dict[str, tuple]:
-    """The portal's last summary of `node`: each unit its 完整性 lists, with its state and 报出日期."""
-    from tongji.portal.node_summary import last_made, summary_file
-
-    with world.portal.db() as db:
-        path = summary_file(world.portal, last_made(db, node, "2025"))
-    rows = list(openpyxl.load_workbook(path)["完整性"].iter_rows(values_only=True))
-    split = next(i for i, r in enumerate(rows) if r[0] == "单位代码")
-    state, date = rows[split].index("状态"), rows[split].index("报出日期")
-    return {r[0]: (r[state], r[date] or "") for r in rows[split + 1:] if r[0]}
+    return {unit: (state, date or "") for unit, (state, date) in units_listed(world, node, "报出日期").items()}
 
 
 def test_without_a_portal_deadline_the_summary_has_no_late_count_even_with_one_configured(tmp_path):
