@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import re
-from dataclasses import dataclass
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -85,9 +88,31 @@ class Browser:
 def make_world(tmp: Path, database: str | None = None, deadline: str | None = "2099-01-20", **city) -> World:
     """A city and its portal; `database` is the `database` fixture's URL (None: SQLite in the data folder)."""
     host = load_plugin(builtins_only=True)
-    made = make_city(tmp / "city", host, **city)
+    made = copy_city(tmp / "city", host, **city)
     app = create_app(made.registry, made.period, data=tmp / "data", database=database, deadline=deadline,
                      spec=host.spec)
     with app.state.portal.db() as db:
         passwords = {a["login"]: a["password"] for a in create_accounts(db, app.state.portal.registry)}
     return World(made, app, passwords, tmp / "data", database)
+
+
+_MADE: dict[str, City] = {}  # in this process: each city asked for, made once (openpyxl takes 1.5 s a city)
+
+
+def copy_city(root: Path, host, **city) -> City:
+    """`make_city(root, host, **city)`, copied from the same city made earlier in this process. The city's files
+    depend only on its arguments (no callables here), so the copy is what making it again would write."""
+    key = repr(sorted(city.items()))
+    if key not in _MADE:
+        folder = Path(tempfile.mkdtemp(prefix="tongji-city-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _MADE[key] = make_city(folder / "city", host, **city)
+    made = _MADE[key]
+    shutil.copytree(made.root, root)
+
+    def moved(path: Path) -> Path:
+        return root / path.relative_to(made.root)
+
+    return replace(made, root=root, registry=moved(made.registry), folder=moved(made.folder),
+                   units={code: dict(row) for code, row in made.units.items()},
+                   files={code: moved(path) for code, path in made.files.items()})
