@@ -526,3 +526,15 @@ def test_a_table_saved_in_a_format_tongji_does_not_read_is_said_not_just_missing
     assert "not read" not in result.output  # a file named is read, whatever its name; nothing passed over
     result = invoke("--lang", "en", "validate", folder, "--period", "2025")
     assert f"not read: {folder / '北山' / 'wps.et'}, " in result.output.replace("\n", "")
+
+
+def test_a_unit_code_pasted_with_spaces_and_a_format_in_capitals_are_what_they_say(tmp_path):
+    """`--unit " 330106001"` copied from a sheet with its space was "名册中没有单位  330106001", and `-f XLSX` "没有名为
+    XLSX 的输出格式": both name what they plainly mean."""
+    samples = Path(__file__).parent.parent / "samples"
+    result = invoke("rollup", samples / "2025" / "北干街道总工会", "-r", samples / "registry.csv", "-p", "2025",
+                    "--unit", " 330106001 ", "-f", "XLSX,Csv", "-o", tmp_path / "out")
+    assert result.exit_code in (0, 1), result.output
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"330106001_2025_汇总.csv", "330106001_2025_汇总.xlsx"} <= written
+    assert not any(name.endswith(".json") and "manifest" not in name for name in written)  # json was not asked for

@@ -60,12 +60,12 @@ def rollup_command(
     from tongji.plugins import load_spec
     from tongji.writing.files import ensure_dir
 
+    unit = unit.strip() if unit else unit  # " 330106" pasted from a sheet is the unit 330106
     if not all_nodes and not unit:
         raise TongjiError("rollup-needs-unit")
     refuse_overlap([*inputs, *([previous] if previous else [])], [out])
     registry = load_registry(registry, levels)
-    formats = [f.strip() for item in formats for f in item.split(",") if f.strip()]
-    _check_formats(formats)
+    formats = _check_formats([f.strip() for item in formats for f in item.split(",") if f.strip()])
     ensure_dir(out)  # an unwritable folder is said before any workbook is read
     from tongji.definitions.codes import canonical_period
     from tongji.writing.summary_files import move_held, stem_for, write_summary
@@ -141,14 +141,18 @@ def written_beside(summaries: Iterable[Summary], write: Callable[[Summary], list
             yield done, future.result()
 
 
-def _check_formats(formats: list[str]) -> None:
-    """An unknown --format is said before ten thousand workbooks are read, not after."""
+def _check_formats(formats: list[str]) -> list[str]:
+    """The formats asked for by their writers' names (XLSX is xlsx); an unknown one is said before ten thousand
+    workbooks are read, not after."""
     from tongji.plugins import host
 
     writers = host().writers
+    named = {w.lower(): w for w in writers}
+    formats = [f if f in writers else named.get(f.lower(), f) for f in formats]
     unknown = [f for f in formats if f not in writers]
     if unknown:
         raise TongjiError("unknown-format", name=Items(unknown), known=Items(sorted(writers)))
+    return formats
 
 
 def _percent(value: float | None) -> str:
