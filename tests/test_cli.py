@@ -538,3 +538,27 @@ def test_a_unit_code_pasted_with_spaces_and_a_format_in_capitals_are_what_they_s
     written = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"330106001_2025_汇总.csv", "330106001_2025_汇总.xlsx"} <= written
     assert not any(name.endswith(".json") and "manifest" not in name for name in written)  # json was not asked for
+
+
+def test_a_reader_that_stops_reading_neither_changes_the_exit_code_nor_cuts_the_work(tmp_path):
+    """`tongji validate … | head -1` exited 1 on a clean batch (click's code for a broken pipe is our code for data
+    errors), and a rollup stopped where the pipe broke. Here the reader has gone before the first line."""
+    import subprocess
+
+    samples = Path(__file__).parent.parent / "samples"
+
+    def closed(*args) -> tuple[int, str]:
+        run = subprocess.Popen([sys.executable, "-m", "tongji", *map(str, args)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+        run.stdout.close()
+        with run.stderr:
+            err = run.stderr.read().decode()
+        return run.wait(timeout=120), err
+
+    clean = samples / "2025" / "崇贤街道总工会"
+    assert closed("validate", clean, "-r", samples / "registry.csv", "-p", "2025") == (0, "")
+    street = ["rollup", samples / "2025" / "北干街道总工会", "-r", samples / "registry.csv", "-p", "2025",
+              "--unit", "330106001"]
+    expected = invoke(*street, "-o", tmp_path / "a").exit_code
+    assert closed(*street, "-o", tmp_path / "b") == (expected, "")
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(p.name for p in (tmp_path / "a").iterdir())

@@ -89,9 +89,41 @@ def _plugin_commands() -> None:
 ALLOCATOR = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 
+class ReaderGone:
+    """stdout when its reader may stop reading early (`tongji validate … | head`): the rest of the output is
+    dropped and the command runs to its end, with its own exit code and every file written (click would exit 1,
+    the code for data errors, wherever it was)."""
+
+    def __init__(self, out) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        try:
+            return self._out.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._out.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        null = os.open(os.devnull, os.O_WRONLY)  # what is buffered, and all that follows, goes nowhere
+        os.dup2(null, self._out.fileno())
+        os.close(null)
+
+    def __getattr__(self, name: str):
+        return getattr(self._out, name)
+
+
 def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
     os.environ.setdefault(*ALLOCATOR)
+    if not sys.stdout.isatty():
+        sys.stdout = ReaderGone(sys.stdout)
     set_lang(option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
     try:
         plugins_dir = option_from(sys.argv[1:], "--plugins-dir")
