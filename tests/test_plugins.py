@@ -294,6 +294,9 @@ def test_the_scaffold_readme_keeps_an_installed_tongji(tmp_path):
 
     readme = (scaffold("my_region", tmp_path) / "README.md").read_text(encoding="utf-8")
     assert "pip install --no-deps -e ." in readme
+    cli._register()
+    said = CliRunner().invoke(cli.app, ["plugin", "new", "other_region", "-o", str(tmp_path)]).output
+    assert f"pip install --no-deps -e {tmp_path / 'tongji-other_region'}" in " ".join(said.split())
 
 
 def test_scaffolded_plugin_installs_and_passes_its_test(tmp_path):

@@ -327,7 +327,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "items-more": (" 等 {n} 项", " … {n} in all"),  # after the first few of a list (i18n.Items)
     "col-plugin": ("插件", "Plugin"), "col-source": ("来源", "Source"), "col-registered": ("注册内容", "Registered"),
     "col-state": ("状态", "State"), "plugin-ok": ("正常", "ok"),
-    "plugin-created": ("已创建插件项目 {path}：pip install -e {path} 后由 tongji 自动加载；pytest {path} 运行其测试", "Created plugin project {path}: pip install -e {path} and tongji loads it; pytest {path} runs its test"),
+    "plugin-created": ("已创建插件项目 {path}：pip install --no-deps -e {path} 后由 tongji 自动加载（不重装本机已有的 tongji）；pytest {path} 运行其测试", "Created plugin project {path}: pip install --no-deps -e {path} and tongji loads it (the tongji installed here stays); pytest {path} runs its test"),
     "plugin-name-invalid": ("插件名“{name}”只能含小写字母、数字和下划线，且以字母开头", "Plugin name '{name}' must be lowercase letters, digits and underscores, starting with a letter"),
     "plugin-name-builtin": ("插件名“{name}”是 tongji 内置插件的名字，请换一个", "Plugin name '{name}' is the name of tongji's own built-in plugin; choose another"),
     "plugin-package-taken": ("已有名为 {package} 的 Python 包，插件 {name} 的包装上后会遮住它，请换一个名字", "A Python package named {package} exists already: plugin {name}'s package would shadow it once installed; choose another name"),
