@@ -356,7 +356,7 @@ def test_demo_with_no_units_is_refused_not_run_on_the_bundled_city(tmp_path):
     """--units 0 ran the bundled samples as if no --units were given; the sample generator refuses it."""
     result = invoke("demo", tmp_path / "out", "--units", "0")
     assert result.exit_code == 2
-    assert result.output.strip() == "错误：示例数据参数有误：units=0，基层工会数至少为 1"
+    assert result.output.strip() == "错误：示例数据参数有误：--units 0，基层工会数至少为 1"
     assert not (tmp_path / "out").exists()
 
 def test_help_starts_none_of_the_engine():

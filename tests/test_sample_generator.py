@@ -274,11 +274,12 @@ def test_made_again_the_registry_and_answers_are_replaced_not_written_into(tmp_p
 def test_a_bad_option_is_said_in_english_in_english():
     with pytest.raises(TongjiError) as exc:
         make_city(Path("unused"), units=0)
-    assert t(exc.value.key, lang="en", **exc.value.kw) == "Invalid sample option: units=0: at least 1 grassroots union"
+    assert t(exc.value.key, lang="en", **exc.value.kw) == (
+        "Invalid sample option: --units 0: at least 1 grassroots union")
     with pytest.raises(TongjiError) as exc:
         make_city(Path("unused"), units=5, districts=3, streets=2)
     assert t(exc.value.key, lang="en", **exc.value.kw) == (
-        "Invalid sample option: streets=2: no fewer streets than the 3 districts")
+        "Invalid sample option: --streets 2: no fewer streets than the 3 districts")
 
 
 def test_a_negative_seed_is_a_bad_option_in_both_languages(tmp_path):
@@ -286,9 +287,9 @@ def test_a_negative_seed_is_a_bad_option_in_both_languages(tmp_path):
 
     with pytest.raises(TongjiError) as exc:
         make_city(tmp_path, units=3, seed=-1)
-    assert str(exc.value) == "示例数据参数有误：seed=-1，随机种子不能为负数"
+    assert str(exc.value) == "示例数据参数有误：--seed -1，随机种子不能为负数"
     english = t(exc.value.key, lang="en", **exc.value.kw)
-    assert english == "Invalid sample option: seed=-1: the random seed cannot be negative"
+    assert english == "Invalid sample option: --seed -1: the random seed cannot be negative"
     app = typer.Typer()
     register(app)
     result = CliRunner().invoke(app, ["samples", "make", str(tmp_path / "s"), "--units", "3", "--seed", "-1"])

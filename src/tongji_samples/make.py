@@ -112,16 +112,18 @@ def make_city(
 
 def _check_options(units: int, mistakes: float, districts: int, streets: int, period: str, text: str,
                    seed: int) -> None:
-    problems = [  # what is wrong, in Chinese and in English (the message is made in the language of the run)
-        (units < 1, f"units={units}，基层工会数至少为 1", f"units={units}: at least 1 grassroots union"),
-        (not 0 <= mistakes <= 1, f"mistakes={mistakes}，应在 0 到 1 之间", f"mistakes={mistakes}: from 0 to 1"),
-        (districts < 1, f"districts={districts}，区至少 1 个", f"districts={districts}: at least 1 district"),
-        (streets < districts, f"streets={streets}，街道数不能少于区数 {districts}",
-         f"streets={streets}: no fewer streets than the {districts} districts"),
+    # what is wrong, in Chinese and in English (the message is made in the language of the run), each value named
+    # by its option on the command line (`tongji samples make`, `tongji demo`), as most who read it typed it there
+    problems = [
+        (units < 1, f"--units {units}，基层工会数至少为 1", f"--units {units}: at least 1 grassroots union"),
+        (not 0 <= mistakes <= 1, f"--mistakes {mistakes}，应在 0 到 1 之间", f"--mistakes {mistakes}: from 0 to 1"),
+        (districts < 1, f"--districts {districts}，区至少 1 个", f"--districts {districts}: at least 1 district"),
+        (streets < districts, f"--streets {streets}，街道数不能少于区数 {districts}",
+         f"--streets {streets}: no fewer streets than the {districts} districts"),
         (districts > 99 or streets > 999 * districts, "区或街道太多，区划代码放不下",
          "too many districts or streets for their area codes"),
-        (not period, f"period={text}，应为 2025、2025Q2 或 2025-06", f"period={text}: use 2025, 2025Q2 or 2025-06"),
-        (seed < 0, f"seed={seed}，随机种子不能为负数", f"seed={seed}: the random seed cannot be negative"),
+        (not period, f"--period {text}，应为 2025、2025Q2 或 2025-06", f"--period {text}: use 2025, 2025Q2 or 2025-06"),
+        (seed < 0, f"--seed {seed}，随机种子不能为负数", f"--seed {seed}: the random seed cannot be negative"),
     ]
     for bad, detail, detail_en in problems:
         if bad:
