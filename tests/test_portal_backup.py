@@ -245,6 +245,27 @@ def test_a_backup_never_replaces_an_earlier_one(world, tmp_path, lang):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["门户备份.zip"]
 
 
+def test_a_backup_of_the_same_name_written_meanwhile_is_not_replaced(world, tmp_path, monkeypatch):
+    """Two runs at once (a scheduled backup and one by hand): the name was free when this one began and taken
+    before it was written. The other backup stays as it was, and this one says so and leaves nothing."""
+    from tongji.errors import TongjiError
+    from tongji.portal import backup as module
+
+    out, snapshot = tmp_path / "门户备份.zip", module._snapshot
+
+    def meanwhile(url):
+        rows = snapshot(url)
+        out.write_bytes(b"the other run's backup")
+        return rows
+
+    monkeypatch.setattr(module, "_snapshot", meanwhile)
+    with pytest.raises(TongjiError) as exc:
+        backup(world.data, out)
+    assert exc.value.key == "backup-exists"
+    assert out.read_bytes() == b"the other run's backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["门户备份.zip"]
+
+
 @pytest.mark.parametrize("command", ["serve", "accounts", "migrate", "backup", "restore"])
 def test_a_file_where_a_folder_is_needed_is_one_line_not_a_crash(world, tmp_path, command):
     """`--data 门户.xlsx`, or a backup inside a file: the folder cannot be made there. It was tongji's crash

@@ -69,10 +69,23 @@ def backup(data: Path, out: Path, database: str | None = None) -> Made:
             manifest = {"format": FORMAT, "schema": head(), "tables": {k: len(v) for k, v in rows.items()},
                         "files": hashes}
             z.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
-        os.replace(tmp, out)
+        _publish(Path(tmp), out)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return Made(out, {k: len(v) for k, v in rows.items()}, len(files))
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Give the written backup its name, unless a backup of that name appeared while this one was written (two
+    runs at once, a scheduled one and one by hand): a hard link is made only where the name is free."""
+    try:
+        os.link(tmp, out)
+    except FileExistsError:
+        raise TongjiError("backup-exists", path=out) from None
+    except OSError:  # a file system without hard links: the name is checked once more, then taken
+        if out.exists():
+            raise TongjiError("backup-exists", path=out) from None
+        os.replace(tmp, out)
 
 
 def _snapshot(url: str) -> dict[str, list[dict]]:
