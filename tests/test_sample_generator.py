@@ -405,7 +405,10 @@ def test_cli_make_previous(tmp_path):
     result = CliRunner().invoke(app, ["samples", "make", str(out), "-n", "5", "--previous"])
     assert result.exit_code == 0, result.output
     assert "上期（2024）各级汇总表" in result.output and "跨期问题 1 个文件" in result.output
-    assert (out / "2024" / SUMMARY_FOLDER / "330100_2024_汇总.xlsx").is_file()
+    top = out / "2024" / SUMMARY_FOLDER / "330100_2024_汇总.xlsx"
+    assert top.is_file()
+    # the file rollup --previous takes (one summary, the top one), not the folder it refuses
+    assert f"--previous{top}，" in "".join(result.output.split())
 
 
 def test_a_unit_standing_out_by_chance_last_year_does_not_stop_the_city(tmp_path):

@@ -362,10 +362,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "missing; the answers are in {answers}",
     ),
     "samples-previous-written": (
-        "上期（{period}）各级汇总表：{folder}（汇总时用 --previous 指定，得到上期数、同比和跨期审核）；"
-        "埋设跨期问题 {seeded} 个文件，只有加 --previous 汇总才能检出",
-        "Last period's ({period}) summaries: {folder} (give one to rollup --previous for 上期数, 同比 and the "
-        "cross-period checks); {seeded:file carries|files carry} a cross-period mistake that only rollup --previous finds",
+        "上期（{period}）各级汇总表：{folder}（汇总时用 --previous 给出其中最上一级的一份，如 --previous {top}，"
+        "得到上期数、同比和跨期审核）；埋设跨期问题 {seeded} 个文件，只有加 --previous 汇总才能检出",
+        "Last period's ({period}) summaries: {folder} (give the top one to rollup, as --previous {top}, for 上期数, "
+        "同比 and the cross-period checks); {seeded:file carries|files carry} a cross-period mistake that only "
+        "rollup --previous finds",
     ),
     # sample data
     "samples-bad-option": ("示例数据参数有误：{detail}", "Invalid sample option: {detail_en}"),

@@ -32,7 +32,7 @@ def make(
                       answers=Path(out) / generator.ANSWERS), soft_wrap=True)
     if city.previous is not None:
         console().print(shown("samples-previous-written", period=city.previous_period, folder=city.previous,
-                          seeded=len(city.seeded_rollup)), soft_wrap=True)
+                              top=city.previous_summary(), seeded=len(city.seeded_rollup)), soft_wrap=True)
 
 
 def sample_generator():
