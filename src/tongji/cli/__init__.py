@@ -123,7 +123,7 @@ class ReaderGone:
 def main() -> None:
     """Console entry point: a user mistake is one clear line and exit code 2, never a traceback."""
     os.environ.setdefault(*ALLOCATOR)
-    if not sys.stdout.isatty():
+    if sys.stdout is not None and not sys.stdout.isatty():  # None: no output at all (closed, or pythonw)
         sys.stdout = ReaderGone(sys.stdout)
     set_lang(option_from(sys.argv[1:], "--lang"))  # known before parsing, so a usage mistake is said in it
     try:
