@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,18 @@ def test_an_unknown_language_in_tongji_lang_is_refused_as_the_option_is():
     assert "Traceback" not in run.stderr and run.stdout == ""
     assert tongji("--lang", "en", "validate", "x", lang="fr").stderr.strip() == "Error: Path does not exist: x"
     assert tongji("validate", "x", lang="en_US.UTF-8").stderr.strip() == "Error: Path does not exist: x"
+
+
+@pytest.mark.parametrize("value", ["abc", "-2", "2.5"])
+def test_a_number_of_processes_that_is_none_is_refused_not_ignored(value, tmp_path):
+    """TONGJI_WORKERS=abc (or -2) read the workbooks with the default number of processes, without a word."""
+    samples = Path(__file__).parent.parent / "samples"
+    run = subprocess.run([sys.executable, "-m", "tongji", "validate", str(samples / "2025" / "崇贤街道总工会"), "-r",
+                          str(samples / "registry.csv"), "-p", "2025"], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "TONGJI_WORKERS": value}, cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr.strip() == (f"错误：环境变量 TONGJI_WORKERS 应为读取工作簿的进程数（正整数，1 为不另起进程），"
+                                  f"不是 {value}")
 
 
 def test_path_messages_in_chinese():

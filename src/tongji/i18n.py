@@ -184,6 +184,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "registry-no-parent": ("名册中这些单位不在最高层级，却没有上级代码：{items}", "These registry units are below the top level but have no parent code: {items}"),
     "output-in-inputs": ("输出位置 {output} 在输入 {input} 之内：会覆盖或混入要读取的工作簿，请换一个文件夹", "Output {output} lies within the input {input}: it would overwrite or mix with the workbooks being read; choose another folder"),
     "bad-lang": ("界面语言只能是 zh（中文）或 en（英文），不是 {value}", "The language must be zh (Chinese) or en (English), not {value}"),
+    "bad-workers-env": ("环境变量 TONGJI_WORKERS 应为读取工作簿的进程数（正整数，1 为不另起进程），不是 {value}", "TONGJI_WORKERS must be the number of processes that read the workbooks (a whole number, 1 for none besides this one), not {value}"),
     "bad-lang-env": ("环境变量 TONGJI_LANG 只能是 zh（中文）或 en（英文），不是 {value}", "TONGJI_LANG must be zh (Chinese) or en (English), not {value}"),
     "template-exists": ("{path} 已存在（可能是单位交回的报表），未生成任何模板：请换一个文件夹，确需覆盖时加 --overwrite", "{path} already exists (perhaps a workbook a unit returned); no template was written: choose another folder, or add --overwrite to replace it"),
     "output-replaces-input": ("输入的 {input} 在输出文件夹 {output} 中，会被本次写出的汇总表覆盖，请换一个输出文件夹", "The input {input} is in the output folder {output} and would be replaced by a summary written now; choose another output folder"),

@@ -28,8 +28,10 @@ MAX_WORKERS = 4  # more reading processes than this gain little and cost memory
 def workers() -> int:
     """Worker processes a command reads (and the sample generator writes) with: TONGJI_WORKERS, else one per
     core (at most MAX_WORKERS). The library itself uses one process unless given `workers=`."""
-    env = os.environ.get("TONGJI_WORKERS", "")
-    return max(1, int(env)) if env.isdecimal() else min(os.cpu_count() or 1, MAX_WORKERS)
+    env = os.environ.get("TONGJI_WORKERS", "").strip()
+    if env and not env.isdecimal():  # "abc" or "-2" was the default, silently: a setting that did nothing
+        raise TongjiError("bad-workers-env", value=env)
+    return max(1, int(env)) if env else min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 def check_address(host: str, port: int) -> None:
