@@ -149,6 +149,8 @@ def test_a_collection_round_in_the_browser(served, browser, tmp_path):
         assert pl.read_parquet(made).equals(expected[node].totals), node
 
 
+# what portal.js does in the page, whatever database is behind it: the collection round above runs on both
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_form_clicked_again_while_its_answer_is_awaited_is_sent_once(served, browser, tmp_path):
     """汇总 takes a while at a 区; a second click meanwhile made a second summary (a second upload a second version,
     a second 审核通过 a refusal of what the first had just done). The answer is held back here, as a slow one is."""
@@ -177,6 +179,8 @@ def test_a_form_clicked_again_while_its_answer_is_awaited_is_sent_once(served, b
     assert street.locator("#rollups tbody tr").count() == 2
 
 
+# what portal.js does in the page, whatever database is behind it: the collection round above runs on both
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_the_questions_before_returning_and_reporting_up_are_the_pages_own(served, browser):
     """They read 退回? and 上报?: a button's label and an ASCII question mark."""
     world, url = served
