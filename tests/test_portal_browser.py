@@ -71,6 +71,20 @@ def sign_in(browser, url: str, world, login: str):
     return page
 
 
+# what portal.js does in the page, whatever database is behind it: the collection round runs on both
+page_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
+def uploaded_then_street(browser, url: str, world):
+    """The first unit of the 街道 uploads its workbook (submission 1), then the 街道 signs in: (unit, its page,
+    the 街道's page)."""
+    unit = world.unit(STREET, 0)
+    me = sign_in(browser, url, world, unit)
+    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
+    me.click("#upload button")
+    return unit, me, sign_in(browser, url, world, STREET)
+
+
 def test_a_collection_round_in_the_browser(served, browser, tmp_path):
     world, url = served
     unit, second = world.unit(STREET, 0), world.unit(STREET, 1)
@@ -149,17 +163,12 @@ def test_a_collection_round_in_the_browser(served, browser, tmp_path):
         assert pl.read_parquet(made).equals(expected[node].totals), node
 
 
-# what portal.js does in the page, whatever database is behind it: the collection round above runs on both
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@page_only
 def test_a_form_clicked_again_while_its_answer_is_awaited_is_sent_once(served, browser, tmp_path):
     """汇总 takes a while at a 区; a second click meanwhile made a second summary (a second upload a second version,
     a second 审核通过 a refusal of what the first had just done). The answer is held back here, as a slow one is."""
     world, url = served
-    unit = world.unit(STREET, 0)
-    me = sign_in(browser, url, world, unit)
-    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
-    me.click("#upload button")
-    street = sign_in(browser, url, world, STREET)
+    *_, street = uploaded_then_street(browser, url, world)
     street.goto(f"{url}/submissions/1")
     street.click("#approve")
     street.goto(f"{url}/board/{STREET}")
@@ -179,16 +188,11 @@ def test_a_form_clicked_again_while_its_answer_is_awaited_is_sent_once(served, b
     assert street.locator("#rollups tbody tr").count() == 2
 
 
-# what portal.js does in the page, whatever database is behind it: the collection round above runs on both
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@page_only
 def test_the_questions_before_returning_and_reporting_up_are_the_pages_own(served, browser):
     """They read 退回? and 上报?: a button's label and an ASCII question mark."""
     world, url = served
-    unit = world.unit(STREET, 0)
-    me = sign_in(browser, url, world, unit)
-    me.set_input_files("#upload input[type=file]", str(world.city.files[unit]))
-    me.click("#upload button")
-    street = sign_in(browser, url, world, STREET)
+    unit, me, street = uploaded_then_street(browser, url, world)
     asked = []
     street.on("dialog", lambda dialog: asked.append(dialog.message))
     street.goto(f"{url}/submissions/1")
