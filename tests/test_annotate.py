@@ -287,6 +287,35 @@ def test_annotate_all_refuses_to_overwrite_source(tmp_path):
         annotate_workbook(src, frame([]), src)
 
 
+def test_annotate_all_refuses_a_copy_that_is_an_input_under_another_name(tmp_path):
+    """A hard link (or, on Windows and macOS, another spelling of the name) is the same file: writing the copy there
+    would change the input."""
+    src = make_source(tmp_path / "in" / "a.xlsx")
+    clean = make_source(tmp_path / "in" / "clean.xlsx")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.xlsx").hardlink_to(clean)
+    before = sha(clean)
+    with pytest.raises(TongjiError) as err:
+        annotate_all(frame([issue(src, "错误", "hy04-le-hy03", "会员!D9")]), tmp_path / "out", inputs=[src, clean])
+    assert err.value.key == "output-unwritable" and sha(clean) == before
+
+
+def test_annotate_all_looks_at_each_input_once(tmp_path, monkeypatch):
+    """Every copy was checked against every input, pair by pair: 300 copies among 3,000 inputs took a minute and a
+    half before the first was written. Each path is now resolved about once."""
+    returned = [make_source(tmp_path / "in" / f"{n}.xlsx") for n in range(3)]
+    clean = [tmp_path / "in" / f"clean{n}.xlsx" for n in range(300)]
+    for path in clean:
+        path.touch()
+    resolved = []
+    real = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda self, *a, **k: resolved.append(self) or real(self, *a, **k))
+    written = annotate_all(frame([issue(p, "错误", "hy04-le-hy03", "会员!D9") for p in returned]), tmp_path / "out",
+                           inputs=returned + clean)
+    assert [p.name for p in written] == ["0.xlsx", "1.xlsx", "2.xlsx"]
+    assert len(resolved) <= len(returned + clean) + 10 * len(returned)
+
+
 def test_rerun_is_byte_identical(tmp_path):
     src = make_source(tmp_path / "a.xlsx", comment="旧批注")
     first = annotate_workbook(src, sample_issues(src), tmp_path / "one.xlsx")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,6 +31,7 @@ from tongji.writing.files import ensure_dir, save_workbook
 from tongji.writing.formula_results import put_results, saved_results
 from tongji.writing.issue_report import LINE_HEIGHT, MAX_HEIGHT, TOP, WRAP, wrapped_lines
 from tongji.writing.marks import FILLS, LIST_SHEET, coordinates, record, strip_previous
+from tongji.writing.paths import as_xlsx, copy_targets, one_of
 from tongji.writing.text import formula_like, xml_safe
 
 AUTHOR = "tongji"
@@ -66,8 +66,8 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
     macros). A source that is itself last round's annotated copy loses last round's marks first
     (_strip_previous).
     """
-    source, target, lang = Path(source), _as_xlsx(Path(target)), chosen(lang)
-    if _same_file(source, target):
+    source, target, lang = Path(source), as_xlsx(Path(target)), chosen(lang)
+    if one_of([source])(target):
         raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
     rows = _sorted_rows(issues)
     # a workbook or sheet the reader refused as too large (a zip bomb, a million rows) is never opened by
@@ -117,9 +117,10 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
     unexplained = pl.col("explained").is_null() if "explained" in issues.columns else pl.lit(True)
     wanted = issues.filter((pl.col("severity") == "错误") | ((pl.col("severity") == "警告") & unexplained))
     returned = sorted({str(f) for f in wanted.get_column("file").drop_nulls().to_list()})
-    plans = _plan_targets(returned, out_dir, root, keep)
+    plans = copy_targets(returned, out_dir, root, keep)
+    is_source = one_of([path_of(s) for s in sources])
     for _, target in plans:
-        if any(_same_file(path_of(s), target) for s in sources):
+        if is_source(target):
             raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
     if plans:
         ensure_dir(out_dir)  # an unusable folder is one setup error, not one failure per workbook
@@ -139,54 +140,6 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-# ---- targets -----------------------------------------------------------------------------------
-
-
-def _as_xlsx(target: Path) -> Path:
-    return target if target.suffix.lower() == ".xlsx" else target.with_suffix(".xlsx")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return os.path.samefile(a, b)  # also catches case-insensitive file systems and hard links
-    return a.resolve() == b.resolve()
-
-
-def _inside(paths: Iterable[str | Path], folder: Path) -> list[Path]:
-    """The paths that lie in `folder`, relative to it."""
-    folder, resolved = folder.resolve(), [Path(p).resolve() for p in paths]
-    return [p.relative_to(folder) for p in resolved if p.is_relative_to(folder)]
-
-
-def _relative(src: Path, root: Path | None) -> Path:
-    if root is not None:
-        try:
-            return src.resolve().relative_to(Path(root).resolve())
-        except ValueError:
-            pass
-    return Path(src.name)
-
-
-def _plan_targets(files: list[str], out_dir: Path, root: Path | None,
-                  keep: Iterable[str | Path] = ()) -> list[tuple[str, Path]]:
-    """Pair each source with its copy's path, none of them a path in `keep`. Names compare case-insensitively
-    (Windows, macOS)."""
-    natural = {f: _as_xlsx(_relative(Path(f), root)) for f in files}
-    reserved = {str(p).lower() for p in natural.values()}
-    used = {str(rel).lower() for rel in _inside(keep, out_dir)}
-    plans = []
-    for f in files:
-        rel, n = natural[f], 1
-        while str(rel).lower() in used:
-            n += 1
-            rel = natural[f].with_name(f"{natural[f].stem}_{n}.xlsx")
-            if str(rel).lower() in reserved:
-                rel = natural[f]  # another input really has this name; keep counting
-        used.add(str(rel).lower())
-        plans.append((f, out_dir / rel))
-    return plans
 
 
 # ---- reading the source ------------------------------------------------------------------------
