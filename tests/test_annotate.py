@@ -371,3 +371,33 @@ def test_libreoffice_opens_the_copy(tmp_path):
     assert wb.active.title == "问题清单"
     assert wb["问题清单"]["E2"].hyperlink.location == "'会员'!D9"
     assert fill_of(wb["会员"]["D9"]) == RED and "hy04-le-hy03" in wb["会员"]["D9"].comment.text
+
+
+def test_many_copies_are_written_by_worker_processes_as_in_this_one(tmp_path, monkeypatch):
+    """A batch of SPREAD_MIN copies or more is spread over the worker processes: each copy comes out byte for
+    byte as when written here, in the same order, and the progress bar is told of each one. A copy that cannot be
+    written is named in the run's language, which a worker process does not share."""
+    import tongji.writing.annotate as annotate
+    from tongji.reading.workers import Processes
+
+    sources = [make_source(tmp_path / "in" / f"{n}.xlsx") for n in range(5)]
+    issues = frame([issue(p, "错误", "hy04-le-hy03", "会员!D9") for p in sources])
+    here = annotate_all(issues, tmp_path / "here")
+    spread = []
+    real_run = Processes.run
+    monkeypatch.setattr(Processes, "run", lambda self, *a: spread.append(self.workers) or real_run(self, *a))
+    monkeypatch.setattr(annotate, "SPREAD_MIN", 2)
+    monkeypatch.setattr(annotate, "PER_CHUNK", 2)
+    totals, ticks = [], []
+    there = annotate_all(issues, tmp_path / "there", workers=2, on_total=totals.append, tick=lambda: ticks.append(1))
+    assert spread == [2]
+    assert [p.name for p in there] == [p.name for p in here] == [f"{n}.xlsx" for n in range(5)]
+    assert [p.read_bytes() for p in there] == [p.read_bytes() for p in here]
+    assert totals == [5] and len(ticks) == 5
+
+    (tmp_path / "blocked" / "3.xlsx").mkdir(parents=True)  # a folder where a copy should go
+    with pytest.raises(TongjiError) as err:
+        annotate_all(issues, tmp_path / "blocked", lang="en", workers=2)
+    assert err.value.key == "annotate-some-failed" and err.value.kw["n"] == 4 and err.value.kw["m"] == 1
+    assert err.value.kw["items"] == f"Cannot write {tmp_path / 'blocked' / '3.xlsx'}: it is a folder; give a file name"
+    assert len(spread) == 2

@@ -92,6 +92,27 @@ def test_annotate_writes_copies_and_leaves_inputs(batch, tmp_path):
     assert (batch / "bad.xlsx").read_bytes() == before
 
 
+def test_annotated_copies_show_progress_on_a_terminal_only(tmp_path, monkeypatch):
+    """Writing the annotated copies takes a tenth of a second or more each: on a terminal it gets its own bar."""
+    import io
+
+    from rich.console import Console
+
+    import tongji.cli.validate_command as command
+
+    folder = tmp_path / "收到的报表"
+    for n in range(5):
+        make_workbook(folder / f"bad{n}.xlsx", {"HY02": 101}, cover_values=None)
+    screen = io.StringIO()
+    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    assert invoke("validate", folder, "--annotate", tmp_path / "tty").exit_code == 1
+    assert screen.getvalue().count("写出标注副本") > 1  # the bar's label, and the last line
+    monkeypatch.undo()
+    piped = invoke("validate", folder, "--annotate", tmp_path / "piped")
+    assert piped.exit_code == 1 and piped.output.count("写出标注副本") == 1  # in the last line only: no bar
+    assert "已为 5 份工作簿写出标注副本" in piped.output
+
+
 def test_an_annotated_copy_never_lands_on_another_input(tmp_path):
     folder = tmp_path / "in"
     make_workbook(folder / "a.xlsx")  # a clean workbook: no annotated copy of its own

@@ -55,13 +55,13 @@ def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = 
     previous = samples / previous_period(PERIOD) / SUMMARY_FOLDER
     with_report_plugin()
     # each workbook is read and checked once: the rollups below take its own checks again (checking/reuse.py)
-    workers = Remembered(workers)
-    report = validate([inputs], registry=registry, period=PERIOD, workers=workers, tick=tick, on_files=on_files)
+    checking = Remembered(workers)
+    report = validate([inputs], registry=registry, period=PERIOD, workers=checking, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx", lang)
     annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang,
-                             inputs=report.workbooks["file"], limits=Limits.of(load_spec()))
+                             inputs=report.workbooks["file"], limits=Limits.of(load_spec()), workers=workers)
     result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
-    result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=workers,
+    result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=checking,
                                            lang=lang)
     return result
 

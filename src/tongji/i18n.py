@@ -288,6 +288,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage-root-option": ("{option} 要写在命令名之前：tongji {option} {value} {command} …", "{option} goes before the command: tongji {option} {value} {command} …"),
     # the terminal
     "cli-reading": ("读取工作簿", "Reading workbooks"),
+    "cli-annotating": ("写出标注副本", "Writing annotated copies"),
     "cli-writing": ("写出汇总表", "Writing summaries"),
     "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n:workbook|workbooks}: {ok} passed, {warn} with warnings, {bad} returned"),
     "cli-issues": ("问题清单", "Issues"),

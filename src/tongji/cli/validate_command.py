@@ -17,6 +17,7 @@ from tongji.cli.common import (
     progress,
     say_passed_over,
     shown,
+    workers,
 )
 from tongji.i18n import lang, severity, status, t
 from tongji.writing.paths import refuse_overlap, refuse_unwritable
@@ -74,9 +75,11 @@ def validate_command(
         from tongji.writing.annotate import annotate_all
 
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else None
-        written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang(),
-                               inputs=result.workbooks["file"], limits=Limits.of(load_spec()),
-                               keep=[report] if report is not None else [])
+        with progress(out, t("cli-annotating")) as (on_total, tick):
+            written = annotate_all(result.issues_in(lang()), annotate, root=root, lang=lang(),
+                                   inputs=result.workbooks["file"], limits=Limits.of(load_spec()),
+                                   keep=[report] if report is not None else [], workers=workers(), tick=tick,
+                                   on_total=on_total)
         out.print(shown("cli-annotated", n=len(written), path=annotate))
     raise typer.Exit(result.exit_code)
 

@@ -41,17 +41,18 @@ class Executor(Protocol):
 @dataclass(frozen=True)
 class Processes:
     """Worker processes on this machine (the default; `workers` 1 runs every chunk in this process). A batch
-    smaller than PARALLEL_MIN stays in this process: starting workers would cost more than it saves."""
+    smaller than `least` files stays in this process: starting workers would cost more than it saves."""
 
     workers: int = 1
     size: int | None = None  # files per chunk; CHUNK when not given
+    least: int | None = None  # the fewest files worth starting workers for; PARALLEL_MIN when not given
 
     @property
     def chunk(self) -> int:
         return self.size or CHUNK
 
     def spread(self, n: int) -> bool:
-        return self.workers > 1 and n >= PARALLEL_MIN
+        return self.workers > 1 and n >= (self.least or PARALLEL_MIN)
 
     def run(self, task: Task, chunks: list[tuple[int, list[Path]]], args: tuple) -> Iterator[tuple[int, dict | None]]:
         with _pool(self.workers, args) as pool:

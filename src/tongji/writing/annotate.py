@@ -10,7 +10,7 @@ import io
 import math
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import openpyxl
@@ -27,6 +27,7 @@ from tongji.issues.report import SEVERITY_ORDER as RANK
 from tongji.reading.discover import path_of
 from tongji.reading.labels import norm
 from tongji.reading.screen import Limits, screen
+from tongji.reading.workers import Processes, Tick, run_in_chunks
 from tongji.writing.files import ensure_dir, save_workbook
 from tongji.writing.formula_results import put_results, saved_results
 from tongji.writing.issue_report import LINE_HEIGHT, MAX_HEIGHT, TOP, WRAP, wrapped_lines
@@ -52,6 +53,9 @@ HEADERS = [  # (Chinese, English, column width floor)
 _WIDEST = 60  # characters; longer text wraps instead of pushing the table off screen
 _FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit)  # the user or Python stopping us: never swallowed
 _LISTED = 5  # failed copies named in one message; an unusable output folder is said once, by ensure_dir
+SPREAD_MIN = 60  # copies: fewer are written in this process, as starting workers would cost more than it saves
+# (on 2 cores: 40 copies took 4.3 s either way, 80 took 9.1 s in this process and 6.4 s with two workers)
+PER_CHUNK = 10  # copies a worker is given at a time: the workers finish together, and a bar moves every second
 
 
 def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: str | None = None,
@@ -100,7 +104,8 @@ def annotate_workbook(source: Path, issues: pl.DataFrame, target: Path, lang: st
 
 def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, lang: str | None = None,
                  inputs: Iterable[str | Path] = (), limits: Limits | None = None,
-                 keep: Iterable[str | Path] = ()) -> list[Path]:
+                 keep: Iterable[str | Path] = (), *, workers: int = 1, tick: Tick | None = None,
+                 on_total: Callable[[int], None] | None = None) -> list[Path]:
     """Annotated copies of every file with an error or an unexplained warning (the ones to send back).
 
     Sub-folders below `root` are kept so same-named files do not collide; remaining clashes get _2, _3.
@@ -111,6 +116,9 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
     A copy that cannot be written (a file open in Excel, say) does not stop the others: they are written
     first, then one TongjiError names the ones missing. Messages are written as given (ValidationReport.issues_in),
     labels in `lang`.
+    With `workers` above 1 and SPREAD_MIN copies or more, the copies are written by that many local processes (a
+    copy takes openpyxl a tenth of a second or more; starting a worker, about a second). `on_total(n)` is told the
+    number of copies before the first is written, and `tick()` once per copy written or failed.
     """
     out_dir, lang = Path(out_dir), chosen(lang)
     sources = sorted({str(f) for f in issues.get_column("file").drop_nulls().to_list()} | {str(f) for f in inputs})
@@ -124,17 +132,38 @@ def annotate_all(issues: pl.DataFrame, out_dir: Path, root: Path | None = None, 
             raise TongjiError("output-unwritable", path=target, detail=_text("same-as-source", lang))
     if plans:
         ensure_dir(out_dir)  # an unusable folder is one setup error, not one failure per workbook
-    written, failed = [], []
-    for s, target in plans:
-        try:
-            written.append(annotate_workbook(path_of(s), issues.filter(pl.col("file") == s), target, lang, limits))
-        except TongjiError as exc:
-            failed.append(str(exc))
+    if on_total:
+        on_total(len(plans))
+    per_file = {key[0]: part for key, part in issues.partition_by("file", as_dict=True).items()}
+    local = Processes(workers, size=PER_CHUNK, least=SPREAD_MIN)
+    done = run_in_chunks(_annotate_chunk, plans, (per_file, lang, limits), tick, workers=local,
+                         died=lambda _, plan: {"written": [], "failed": [_died(plan, lang)]})
+    written, failed = done["written"], done["failed"]
     if failed:
         more = t("annotate-more", lang=lang, n=len(failed) - _LISTED) if len(failed) > _LISTED else ""
         raise TongjiError("annotate-some-failed", n=len(written), folder=out_dir, m=len(failed),
                           items=("; " if lang == "en" else "；").join(failed[:_LISTED]) + more)
     return written
+
+
+def _annotate_chunk(start: int, plans: list[tuple[str, Path]], per_file: dict[str, pl.DataFrame], lang: str,
+                    limits: Limits | None, tick: Tick | None = None) -> dict:
+    """The copies of a run of (source, target) pairs, in this process or a worker's: the paths written, and each
+    failure's message in `lang` (a worker's own language need not be the run's)."""
+    written, failed = [], []
+    for source, target in plans:
+        try:
+            written.append(annotate_workbook(path_of(source), per_file[source], target, lang, limits))
+        except TongjiError as exc:
+            failed.append(exc.text(lang))
+        if tick:
+            tick()
+    return {"written": written, "failed": failed}
+
+
+def _died(plan: tuple[str, Path], lang: str) -> str:
+    """The message for a copy whose worker process died writing it (the others are written all the same)."""
+    return TongjiError("annotate-failed", path=Path(plan[0]).name, detail=_text("worker-died", lang)).text(lang)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -365,6 +394,7 @@ def _make_active(wb, ws: Worksheet) -> None:
 
 _TEXT = {
     "same-as-source": ("批注副本不能覆盖原文件", "an annotated copy must not overwrite its source"),
+    "worker-died": ("写出它的进程意外中止", "the process writing it stopped unexpectedly"),
 }
 
 
