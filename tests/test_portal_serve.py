@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from portal_kit import make_world
 from tongji.cli import _register, app
+from tongji.portal.migrate import shown_url
 
 
 def run(*args: str):
@@ -106,6 +107,8 @@ def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database
     result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(out), "--data", str(data),
                  *on)
     assert result.exit_code == 0, result.output
+    where = shown_url(database) if database else data  # a first list is said to be a new portal's (a mistyped --data)
+    assert f"这是一个新门户：{where}中原来没有账号" in "".join(result.output.split())
     rows = list(openpyxl.load_workbook(out)["账号清单"].iter_rows(values_only=True))
     assert rows[0] == ("单位代码", "单位名称", "层级", "账号", "一次性密码")
     logins = {r[3]: r[4] for r in rows[1:]}
@@ -113,9 +116,10 @@ def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database
     again = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "2.xlsx"),
                 "--data", str(data), *on)
     assert again.exit_code == 0 and "已生成 0 个账号" in again.output  # nobody's password changes by accident
+    assert "新门户" not in again.output
     english = run("--lang", "en", "serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o",
                   str(tmp_path / "en.xlsx"), "--data", str(data), "--reset", *on)
-    assert english.exit_code == 0 and "One-time passwords for" in english.output
+    assert english.exit_code == 0 and "One-time passwords for" in english.output and "new portal" not in english.output
     rows = list(openpyxl.load_workbook(tmp_path / "en.xlsx")["账号清单"].iter_rows(values_only=True))
     assert rows[0] == ("Unit code", "Unit name", "Level", "Login", "One-time password")
     logins = {r[3]: r[4] for r in rows[1:]}  # --reset: these are the passwords now

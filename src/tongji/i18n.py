@@ -229,6 +229,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "migrate-current": ("数据库 {url} 已是最新结构 {after}，无需升级", "Database {url} already has the newest schema {after}; nothing to do"),
     "migrate-created": ("数据库 {url} 原是空库，已建立最新结构 {after}", "Database {url} was empty; it now has the newest schema {after}"),
     "accounts-written": ("已生成 {n} 个账号的一次性密码：{path}（请妥善分发后删除此文件）", "One-time passwords for {n:account|accounts} written to {path} (hand them out, then delete the file)"),
+    "accounts-new-portal": ("这是一个新门户：{where} 中原来没有账号，清单列出了所有单位。如果要的是已在使用的门户，请检查 --data 或 --database，并删除这份清单", "This is a new portal: {where} held no accounts, so the list has every unit. If you meant the portal in use, check --data or --database, and delete this list"),
     "registry-columns": ("名册缺少列：{columns}", "Registry lacks columns: {columns}"),
     "registry-duplicate": ("名册中单位代码重复：{codes}", "Registry has duplicate unit codes: {codes}"),
     "registry-bad-uscc": ("名册中这些 18 位单位代码不是有效的统一社会信用代码（校验位不符），请按单位的登记证书改正：{codes}", "These 18-character registry unit codes are not valid unified social credit codes (check character wrong); correct them from the units' certificates: {codes}"),

@@ -70,9 +70,13 @@ def accounts_command(
     reset: bool = typer.Option(False, "--reset", help="为所有账号重新生成一次性密码"),
 ) -> None:
     """生成账号清单：每个单位一个账号（账号即单位代码）和一次性密码，首次登录须改密码。"""
+    from sqlalchemy import func, select
+
     from tongji.portal import create_app
     from tongji.portal.accounts import create_accounts
     from tongji.portal.board import account_list
+    from tongji.portal.db import Account
+    from tongji.portal.migrate import shown_url
     from tongji.writing.paths import refuse_overlap, refuse_unwritable
 
     refuse_overlap([registry], [out])  # a list written over the registry would lose it
@@ -83,9 +87,12 @@ def accounts_command(
     app = create_app(registry, period, data=data, database=database, lang=lang())
     portal = app.state.portal
     with portal.db() as db:
+        new = not db.scalar(select(func.count()).select_from(Account))
         made = create_accounts(db, portal.registry, reset=reset)
     account_list(made, out, lang())
     console().print(shown("accounts-written", n=len(made), path=out))
+    if new:  # the first list of a portal, or a mistyped --data: the list holds every unit, which only the first should
+        console().print(shown("accounts-new-portal", where=shown_url(database) if database else data))
 
 
 def backup_command(
