@@ -283,9 +283,22 @@ def test_an_output_folder_that_is_a_file_is_said_in_the_users_language(batch, tm
         assert result.output.strip().splitlines()[-1] == said
 
 
-def test_demo_runs_on_the_bundled_samples(tmp_path):
+def test_demo_runs_on_the_bundled_samples(tmp_path, monkeypatch):
+    import contextlib
+
+    from tongji.cli import demo_command
+
+    told = {"totals": [], "ticks": 0}
+
+    @contextlib.contextmanager
+    def recorded(console, label):
+        yield told["totals"].append, lambda: told.update(ticks=told["ticks"] + 1)
+
+    monkeypatch.setattr(demo_command, "progress", recorded)
     result = invoke("demo", tmp_path / "out")
     assert result.exit_code == 0, result.output
+    # one bar for the whole demo, not only its reading: 131 workbooks, 10 copies, 12 summaries
+    assert told == {"totals": [131, 10, 12], "ticks": 153}
     assert "共 131 份工作簿：通过 121，有警告 3，退回 7" in result.output  # 有警告: the copied pair, the far aid
     assert (tmp_path / "out" / "问题清单.xlsx").exists()
     copies = sorted(p.name for p in (tmp_path / "out" / "退回工作簿").rglob("*.xlsx"))
@@ -588,3 +601,26 @@ def test_a_reader_that_stops_reading_neither_changes_the_exit_code_nor_cuts_the_
     expected = invoke(*street, "-o", tmp_path / "a").exit_code
     assert closed(*street, "-o", tmp_path / "b") == (expected, "")
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(p.name for p in (tmp_path / "a").iterdir())
+
+
+def test_a_bar_takes_work_in_stages(monkeypatch):
+    """on_total adds to the bar's steps, so the demo's checking, copies and summaries fill one bar; a bar starts
+    once there are PROGRESS_MIN steps, counting the ones already done."""
+    import io
+
+    from rich.console import Console
+
+    from tongji.cli.common import progress
+
+    shown = []
+    monkeypatch.setattr("rich.progress.Progress.add_task", lambda self, label, total, completed: shown.append(
+        (label, total, completed)) or 0)
+    monkeypatch.setattr("rich.progress.Progress.update", lambda self, task, total: shown.append(("total", total)))
+    monkeypatch.setattr("rich.progress.Progress.advance", lambda self, task: shown.append("tick"))
+    with progress(Console(file=io.StringIO(), force_terminal=True), "演示") as (on_total, tick):
+        on_total(3)
+        tick()
+        on_total(4)
+        tick()
+        on_total(2)
+    assert shown == [("演示", 7, 1), "tick", ("total", 9)]

@@ -59,10 +59,11 @@ def run_demo(out_dir: Path, tick=None, on_files=None, *, samples: Path | None = 
     report = validate([inputs], registry=registry, period=PERIOD, workers=checking, tick=tick, on_files=on_files)
     issues_file = write_report(report, out / "问题清单.xlsx", lang)
     annotated = annotate_all(report.issues_in(lang), out / "退回工作簿", root=inputs, lang=lang,
-                             inputs=report.workbooks["file"], limits=Limits.of(load_spec()), workers=workers)
+                             inputs=report.workbooks["file"], limits=Limits.of(load_spec()), workers=workers,
+                             tick=tick, on_total=on_files)
     result = DemoResult(report, issues_file, annotated, inputs, previous if previous.is_dir() else None)
     result.summaries = roll_level_by_level(report, registry, out / "汇总", result.previous, workers=checking,
-                                           lang=lang)
+                                           lang=lang, tick=tick, on_total=on_files)
     return result
 
 
@@ -79,9 +80,11 @@ def with_report_plugin() -> None:
 
 
 def roll_level_by_level(report: ValidationReport, registry, out: Path, previous: Path | None = None, *,
-                        workers: int | Executor = 1, lang: str | None = None) -> list[tuple[Summary, Path]]:
+                        workers: int | Executor = 1, lang: str | None = None, tick=None,
+                        on_total=None) -> list[tuple[Summary, Path]]:
     """Each node from its children's workbooks or summaries and its 本级 workbook; with `previous` (a folder of
-    last year's summary workbooks) each node against its own summary of last year, where there is one."""
+    last year's summary workbooks) each node against its own summary of last year, where there is one.
+    `on_total(n)` is told the number of nodes first, and `tick()` once each is written."""
     files: dict[tuple[str, bool], list[str]] = {}  # a unit may send two workbooks: both go to its parent
     for r in report.values.iter_rows(named=True):
         files.setdefault((r["FM02"], r["FM05"] == "9"), []).append(r["file"])
@@ -90,7 +93,10 @@ def roll_level_by_level(report: ValidationReport, registry, out: Path, previous:
     done = []
     spec = load_spec()
     formats = ("xlsx", "html") if "html" in spec.writers else ("xlsx",)
-    for node in registry.nodes_bottom_up():
+    nodes = registry.nodes_bottom_up()
+    if on_total:
+        on_total(len(nodes))
+    for node in nodes:
         inputs = []
         for c in registry.children(node):
             if registry.is_leaf(c):
@@ -104,4 +110,6 @@ def roll_level_by_level(report: ValidationReport, registry, out: Path, previous:
         paths = write_summary(summary, out, spec, formats, lang)
         written[node] = next(p for p in paths if p.suffix == ".xlsx")
         done.append((summary, written[node]))
+        if tick:
+            tick()
     return done

@@ -103,17 +103,22 @@ def shown(key: str, **kw: object) -> str:
 
 @contextlib.contextmanager
 def progress(out: Console, label: str) -> Iterator[tuple]:
-    """Yield (on_total, tick) callbacks; a bar is drawn only on a terminal and for enough files."""
+    """Yield (on_total, tick) callbacks; a bar is drawn only on a terminal and for enough files. Each on_total(n)
+    adds n steps: work in stages (the demo's checking, copies and summaries) fills one bar."""
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    console=out, transient=True)
-    state = {"task": None}
+    state = {"task": None, "total": 0, "done": 0}
 
     def on_total(n: int) -> None:
-        if out.is_terminal and n >= PROGRESS_MIN:
+        state["total"] += n
+        if state["task"] is not None:
+            bar.update(state["task"], total=state["total"])
+        elif out.is_terminal and state["total"] >= PROGRESS_MIN:
             bar.start()
-            state["task"] = bar.add_task(label, total=n)
+            state["task"] = bar.add_task(label, total=state["total"], completed=state["done"])
 
     def tick() -> None:
+        state["done"] += 1
         if state["task"] is not None:
             bar.advance(state["task"])
 

@@ -44,7 +44,7 @@ def demo_command(
         city = sample_generator().make_city(Path(out) / "示例市", units=units, seed=seed, period=PERIOD,
                                             previous=True, force=True, workers=workers())
         samples = city.registry.parent
-    with progress(con, t("cli-reading")) as (on_total, tick):
+    with progress(con, t("demo-progress")) as (on_total, tick):
         result = run_demo(out, tick=tick, on_files=on_total, samples=samples, workers=workers(), lang=lang())
     con.print(shown("demo-inputs", path=result.inputs))
     show(con, result.report)
