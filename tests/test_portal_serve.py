@@ -137,6 +137,24 @@ def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database
     assert page.url.path == "/password"  # a one-time password must be changed first
 
 
+def test_serve_accounts_shows_progress_while_it_hashes(tmp_path, monkeypatch):
+    """argon2 takes some 40 ms a password here: a 10,000-unit city's list takes minutes, with a bar on a terminal."""
+    import io
+
+    from rich.console import Console
+
+    import tongji.cli.serve_command as command
+
+    world = make_world(tmp_path)
+    screen = io.StringIO()
+    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "a.xlsx"),
+                 "--data", str(tmp_path / "served"))
+    n, shown = len(world.city.units) + 1, re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen.getvalue())  # and admin
+    assert result.exit_code == 0 and f"已生成{n}个账号" in "".join(shown.split())
+    assert f"生成账号和一次性密码 {'━' * 40} {n}/{n}" in shown
+
+
 @pytest.mark.parametrize("where", ["folder", "inside-a-file"])
 def test_an_account_list_that_cannot_be_written_gives_nobody_a_password(tmp_path, where):
     """The one-time passwords were kept (hashed) before the list was written: a list that could not be written

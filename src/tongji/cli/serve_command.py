@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import check_address, console, friendly, shown
+from tongji.cli.common import check_address, console, friendly, progress, shown
 from tongji.errors import TongjiError
-from tongji.i18n import lang
+from tongji.i18n import lang, t
 
 serve_app = typer.Typer(help="在线报送门户：各单位上传、即时审核，统计员审核、退回、汇总、上报", no_args_is_help=False,
                         invoke_without_command=True)
@@ -86,13 +86,14 @@ def accounts_command(
     refuse_unwritable(out.parent)
     app = create_app(registry, period, data=data, database=database, lang=lang())
     portal = app.state.portal
-    with portal.db() as db:
+    con = console()
+    with portal.db() as db, progress(con, t("accounts-making")) as (on_total, tick):
         new = not db.scalar(select(func.count()).select_from(Account))
-        made = create_accounts(db, portal.registry, reset=reset)
+        made = create_accounts(db, portal.registry, reset=reset, tick=tick, on_total=on_total)
     account_list(made, out, lang())
-    console().print(shown("accounts-written", n=len(made), path=out))
+    con.print(shown("accounts-written", n=len(made), path=out))
     if new:  # the first list of a portal, or a mistyped --data: the list holds every unit, which only the first should
-        console().print(shown("accounts-new-portal", where=shown_url(database) if database else data))
+        con.print(shown("accounts-new-portal", where=shown_url(database) if database else data))
 
 
 def backup_command(

@@ -34,18 +34,26 @@ def role_of(registry: Registry, code: str) -> str:
     return "unit" if registry.is_leaf(code) else "node"
 
 
-def create_accounts(db: Session, registry: Registry, reset: bool = False, password: str | None = None) -> list[dict]:
+def create_accounts(db: Session, registry: Registry, reset: bool = False, password: str | None = None,
+                    tick=None, on_total=None) -> list[dict]:
     """An account for every active unit of the registry (login = 单位代码) and the administrator.
     Returns the accounts given a new one-time password: those just made, or all with `reset`.
-    `password` gives every account that one, with no change forced (the demo only)."""
+    `password` gives every account that one, with no change forced (the demo only). `on_total(n)` is told how many
+    passwords are to be hashed, and `tick()` once each is (a 10,000-unit city's take minutes)."""
     existing = {a.login: a for a in db.scalars(select(Account))}
     codes = [c for root in registry.roots() for c in registry.subtree(root)]
     todo = [(login, unit, role) for login, unit, role in
             [(ADMIN, None, "admin"), *[(c, c, role_of(registry, c)) for c in codes]]
             if reset or login not in existing]
     passwords = [password or one_time_password() for _ in todo]
+    if on_total:
+        on_total(len(todo))
+    hashes = []
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # argon2 lets go of the GIL while it hashes
-        hashes = list(pool.map(HASHER.hash, passwords)) if password is None else [HASHER.hash(password)] * len(todo)
+        for hashed in pool.map(HASHER.hash, passwords) if password is None else [HASHER.hash(password)] * len(todo):
+            hashes.append(hashed)
+            if tick:
+                tick()
     made = []
     for (login, unit, role), password_, hashed in zip(todo, passwords, hashes, strict=True):
         account = existing.get(login)
