@@ -292,6 +292,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli-annotating": ("写出标注副本", "Writing annotated copies"),
     "demo-progress": ("审核、标注、逐级汇总", "Checking, annotating, rolling up"),
     "accounts-making": ("生成账号和一次性密码", "Making accounts and one-time passwords"),
+    "template-making": ("生成填报模板", "Making templates"),
     "cli-writing": ("写出汇总表", "Writing summaries"),
     "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n:workbook|workbooks}: {ok} passed, {warn} with warnings, {bad} returned"),
     "cli-issues": ("问题清单", "Issues"),

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import LEVELS_HELP, console, friendly, shown
+from tongji.cli.common import LEVELS_HELP, console, friendly, progress, shown
+from tongji.i18n import t
 
 
 def template(
@@ -19,9 +20,12 @@ def template(
     from tongji.definitions.registry import load_registry
     from tongji.writing.template import make_templates
 
-    paths = make_templates(load_registry(registry, levels), period, out, unit=unit, overwrite=overwrite)
+    con = console()
+    with progress(con, t("template-making")) as (on_total, tick):
+        paths = make_templates(load_registry(registry, levels), period, out, unit=unit, overwrite=overwrite,
+                               tick=tick, on_total=on_total)
     # soft_wrap: a long output path must stay on one line for people and for scripts alike
-    console().print(shown("template-written", count=len(paths), out=out), soft_wrap=True)
+    con.print(shown("template-written", count=len(paths), out=out), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

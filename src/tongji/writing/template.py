@@ -36,6 +36,7 @@ from tongji.writing.form_layout import (
 )
 from tongji.writing.issue_report import LINE_HEIGHT, wrapped_lines
 from tongji.writing.printing import form_pages, text_pages
+from tongji.writing.template_copies import Shape, placeholders
 
 BENJI = "9"  # 组织类型 of a 本级 workbook
 FLAG_VALUES = ("是", "否")
@@ -62,13 +63,14 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 def make_templates(
     registry: Registry, period: str, out_dir: Path, unit: str | None = None, spec: Spec | None = None,
-    overwrite: bool = False,
+    overwrite: bool = False, tick=None, on_total=None,
 ) -> list[Path]:
     """Write one template per active unit (or only `unit`) into `out_dir`; return the paths written.
 
     Units on the registry's last level get a grassroots workbook; every level above gets a 本级 one. A file of a
     template's name already there is refused before anything is written, unless `overwrite`: it may be the
-    workbook a unit filled in and returned.
+    workbook a unit filled in and returned. Each is write_template's workbook, copied from one built per shape
+    (writing/template_copies.py). `on_total(n)` is told the number of templates, `tick()` once each is written.
     """
     spec = spec or load_spec()
     period = _period(period)
@@ -79,7 +81,21 @@ def make_templates(
         if there is not None:
             raise TongjiError("template-exists", path=there)
     ensure_dir(Path(out_dir))
-    return [write_template(path, spec, prepared, period) for path, prepared in zip(targets, units, strict=True)]
+    if on_total:
+        on_total(len(units))
+    shapes: dict[bool, Shape] = {}
+    written = []
+    for path, prepared in zip(targets, units, strict=True):
+        benji = prepared["组织类型"] == BENJI
+        if benji not in shapes:
+            shapes[benji] = Shape.of(template_workbook(spec, placeholders() | ({"组织类型": BENJI} if benji else {}),
+                                                       period))
+        shape = shapes[benji]
+        # a unit whose text the copy cannot take as it is (a formula-like name) is built by openpyxl
+        written.append(shape.write(path, prepared) or write_template(path, spec, prepared, period))
+        if tick:
+            tick()
+    return written
 
 
 def unit_template_name(registry: Registry, period: str, unit: str, spec: Spec | None = None) -> str:
@@ -134,6 +150,11 @@ def _org_type(unit: dict, leaf: str, spec: Spec) -> str:
 
 def write_template(path: Path, spec: Spec, unit: dict, period: str) -> Path:
     """Write one template. `unit` is a registry row; its 组织类型 "9" makes it a 本级 workbook."""
+    return save_workbook(template_workbook(spec, unit, period), Path(path))
+
+
+def template_workbook(spec: Spec, unit: dict, period: str) -> Workbook:
+    """The template of write_template, as an openpyxl workbook not yet saved."""
     period = _period(period)
     lists = _list_entries(spec)
     wb = Workbook()
@@ -144,7 +165,7 @@ def write_template(path: Path, spec: Spec, unit: dict, period: str) -> Path:
     _guide_sheet(wb.create_sheet(GUIDE_SHEET), spec)
     _lists_sheet(wb.create_sheet(LISTS_SHEET), lists)
     wb.active = 0
-    return save_workbook(wb, Path(path))
+    return wb
 
 
 def _form_sheet(ws: Worksheet, spec: Spec, form: Form, unit: dict, period: str, lists: dict) -> None:
