@@ -151,7 +151,8 @@ def test_templates_are_copies_of_one_built_per_shape_byte_for_byte(tmp_path, mon
         '330106001102,"=HYPERLINK(""x"")工会",330106001,基层,,330106001002,正常\n'
         f"330106001103,{'某' * 90}工会,330106001,基层,2,,正常\n"
         "330106001104,普通工会,330106001,基层,1,330106001003,正常\n"
-        '330106001105,"两行\n工会",330106001,基层,1,330106001004,正常\n', encoding="utf-8")
+        '330106001105,"两行\n工会",330106001,基层,1,330106001004,正常\n'
+        '330106001106," 两端有空格的工会 ",330106001,基层,1,330106001005,正常\n', encoding="utf-8")
     built = []
     real = template.write_template
     monkeypatch.setattr(template, "write_template", lambda path, spec, unit, period: built.append(
@@ -160,7 +161,7 @@ def test_templates_are_copies_of_one_built_per_shape_byte_for_byte(tmp_path, mon
     assert built == ["330106001102", "330106001105"]
     monkeypatch.setattr(Shape, "write", lambda self, path, unit: None)  # every one built by openpyxl
     whole = make_templates(load_registry(registry), "2025", tmp_path / "built")
-    assert len(built) == 2 + 6 and [p.name for p in copied] == [p.name for p in whole]
+    assert len(built) == 2 + 7 and [p.name for p in copied] == [p.name for p in whole]
     assert [p.read_bytes() for p in copied] == [p.read_bytes() for p in whole]
     cover = openpyxl.load_workbook(copied[1])["封面"]
     assert cover.cell(row_of(cover, "FM01"), 3).value == "A&B<联合>工会"
