@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,21 @@ def database(request):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# --- progress bars (the commands' tests): what a command shows on a terminal ---
+
+
+class Screen(io.StringIO):
+    def text(self) -> str:
+        """What was shown, without the terminal's colour and cursor codes."""
+        return re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", self.getvalue())
+
+
+def terminal(monkeypatch, command) -> Screen:
+    """`command` (a module of tongji.cli) prints to a 100-column terminal, where progress bars are drawn."""
+    from rich.console import Console
+
+    screen = Screen()
+    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    return screen

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from conftest import terminal
 from tongji import cli
 from tongji.errors import TongjiError
 from tongji.i18n import t
@@ -94,17 +95,12 @@ def test_annotate_writes_copies_and_leaves_inputs(batch, tmp_path):
 
 def test_annotated_copies_show_progress_on_a_terminal_only(tmp_path, monkeypatch):
     """Writing the annotated copies takes a tenth of a second or more each: on a terminal it gets its own bar."""
-    import io
-
-    from rich.console import Console
-
     import tongji.cli.validate_command as command
 
     folder = tmp_path / "收到的报表"
     for n in range(5):
         make_workbook(folder / f"bad{n}.xlsx", {"HY02": 101}, cover_values=None)
-    screen = io.StringIO()
-    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    screen = terminal(monkeypatch, command)
     assert invoke("validate", folder, "--annotate", tmp_path / "tty").exit_code == 1
     assert screen.getvalue().count("写出标注副本") > 1  # the bar's label, and the last line
     monkeypatch.undo()

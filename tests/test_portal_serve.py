@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from conftest import terminal
 from portal_kit import make_world
 from tongji.cli import _register, app
 from tongji.portal.migrate import shown_url
@@ -139,18 +140,13 @@ def test_serve_accounts_writes_a_list_whose_passwords_sign_in(tmp_path, database
 
 def test_serve_accounts_shows_progress_while_it_hashes(tmp_path, monkeypatch):
     """argon2 takes some 40 ms a password here: a 10,000-unit city's list takes minutes, with a bar on a terminal."""
-    import io
-
-    from rich.console import Console
-
     import tongji.cli.serve_command as command
 
     world = make_world(tmp_path)
-    screen = io.StringIO()
-    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    screen = terminal(monkeypatch, command)
     result = run("serve", "accounts", "-r", str(world.city.registry), "-p", "2025", "-o", str(tmp_path / "a.xlsx"),
                  "--data", str(tmp_path / "served"))
-    n, shown = len(world.city.units) + 1, re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen.getvalue())  # and admin
+    n, shown = len(world.city.units) + 1, screen.text()  # and the administrator
     assert result.exit_code == 0 and f"已生成{n}个账号" in "".join(shown.split())
     assert f"生成账号和一次性密码 {'━' * 40} {n}/{n}" in shown
 

@@ -499,14 +499,10 @@ def test_cli_rollup_all_and_exit_codes(city, tmp_path):
 
 def test_cli_rollup_shows_progress_on_a_terminal_only(city, tmp_path, monkeypatch):
     """Reading and writing the summaries each get a bar on a terminal; piped output has none."""
-    import io
-
-    from rich.console import Console
-
     import tongji.cli.rollup_command as command
+    from conftest import terminal
 
-    screen = io.StringIO()
-    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    screen = terminal(monkeypatch, command)
     args = ("rollup", city.folder, "-r", city.registry, "-p", "2025", "--all")
     assert invoke(*args, "-o", tmp_path / "tty").exit_code == 0
     assert "读取工作簿" in screen.getvalue() and "写出汇总表" in screen.getvalue()

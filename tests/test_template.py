@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tongji
-from conftest import TEMPLATE_UNITS, write_template_registry
+from conftest import TEMPLATE_UNITS, terminal, write_template_registry
 from tongji import cli
 from tongji.definitions.registry import load_registry
 from tongji.errors import TongjiError
@@ -168,14 +168,9 @@ def test_templates_are_copies_of_one_built_per_shape_byte_for_byte(tmp_path, mon
 
 
 def test_template_command_shows_progress_on_a_terminal(template_registry, tmp_path, monkeypatch):
-    import io
-
-    from rich.console import Console
-
     import tongji.cli.template_command as command
 
-    screen = io.StringIO()
-    monkeypatch.setattr(command, "console", lambda: Console(file=screen, force_terminal=True, width=100))
+    screen = terminal(monkeypatch, command)
     result = CliRunner().invoke(cli.app, ["template", "-r", str(template_registry), "-p", "2025", "-o",
                                           str(tmp_path / "out")])
     n = len(list((tmp_path / "out").iterdir()))
