@@ -6,6 +6,7 @@ read-only) and fastexcel; and it is byte-identical on rerun."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import replace
 
@@ -251,6 +252,30 @@ def test_small_frames_make_the_rows_polars_makes(monkeypatch):
     small = b"".join(unit_sheets.rows_xml(texts_only, 2, []))
     monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
     assert small == b"".join(unit_sheets.rows_xml(texts_only, 2, []))
+
+
+def test_row_heights_counted_in_python_are_polars_heights(monkeypatch):
+    """A small frame's row heights are counted in Python (unit_sheets.small_heights), a large one's by polars: the
+    same for characters of one to four bytes, lines ended by \\n or \\r\\n, empty and missing text, two wrapped
+    columns of different widths (the taller wins) and text past the tallest row Excel allows."""
+    from tongji.writing import unit_sheets
+
+    words = ["", None, "é" * 41, "é" * 60 + "中", "中" * 20, "中" * 21, "😀" * 31, "😀" * 30 + "a", "a\r\nb\r\nc",
+             "\n", "x" * 45, "x" * 46, "中\n" * 40, "短", "ab" * 100]
+    df = pl.DataFrame({"A": words, "B": list(reversed(words))}, schema={"A": pl.Utf8, "B": pl.Utf8})
+    wrap = (7, {"A": 60, "B": 1}, 3)
+    small = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", -1)
+    assert small == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
+    wrap = (7, {"A": 40}, 3)
+    large = b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
+    monkeypatch.setattr(unit_sheets, "SMALL_CELLS", 10_000)
+    assert large == b"".join(unit_sheets.rows_xml(df, 2, [], wrap=wrap))
+    heights = re.findall(rb'<row r="(\d+)"(?: ht="(\d+)")?', large)
+    # 40 wide: room for 30 in a line, a character of n bytes counting 1 + (n - 1) / 2, rounded down in each line
+    assert heights[:10] == [(b"2", b""), (b"3", b""), (b"4", b"45"), (b"5", b"60"), (b"6", b"30"), (b"7", b"30"),
+                            (b"8", b"45"), (b"9", b"45"), (b"10", b"45"), (b"11", b"30")]
+    assert (b"14", b"409") in heights  # 41 lines, cut to Excel's tallest row
 
 
 def test_wrapped_columns_are_the_same_rows_small_or_large(monkeypatch):

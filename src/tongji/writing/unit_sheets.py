@@ -11,6 +11,7 @@ the sheets as files.save_workbook streams them out.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -206,11 +207,14 @@ def rows_xml(df: pl.DataFrame, first: int, kinds: list[str], chunk: int = 2_000,
     widths = {name: width for name, width in widths.items() if name in df.columns}
     styles = tuple(style if name in widths else other for name in df.columns)
     twins = tuple((quoted or {}).get(s, s) for s in styles)
+    if df.height == 0:
+        return
+    if df.height * df.width <= SMALL_CELLS:
+        heights = small_heights(df, widths) if widths else None
+        yield small_rows_xml(df, first, kinds, styles, twins, heights)
+        return
     if widths:
         df = df.with_columns(_heights(df, widths))
-    if df.height * df.width <= SMALL_CELLS:
-        yield small_rows_xml(df, first, kinds, styles, twins)
-        return
     schema = {name: dtype for name, dtype in df.schema.items() if name != "_ht"}
     xml = _row_xml(tuple(schema), tuple(dtype == pl.Utf8 for dtype in schema.values()), tuple(kinds), styles, twins)
 
@@ -247,6 +251,20 @@ def _heights(df: pl.DataFrame, widths: dict[str, float]) -> pl.Expr:
     return pl.when(n > 1).then(pl.format(' ht="{}" customHeight="1"', height)).alias("_ht")
 
 
+def small_heights(df: pl.DataFrame, widths: dict[str, float]) -> list[str | None]:
+    """_heights of a small frame, counted in Python: for a few dozen rows the polars query cost more (1 ms)."""
+    def lines(text: str, room: float) -> int:
+        return sum(max(1, math.ceil((len(line) + (len(line.encode()) - len(line)) // 2) / room))
+                   for line in text.split("\n"))
+
+    rooms = [(df.get_column(name).to_list(), max(width * 0.75, 1)) for name, width in widths.items()]
+    out = []
+    for i in range(df.height):
+        n = max((lines(values[i], room) for values, room in rooms if values[i] is not None), default=1)
+        out.append(f' ht="{min(n * LINE_HEIGHT, MAX_HEIGHT)}" customHeight="1"' if n > 1 else None)
+    return out
+
+
 @functools.lru_cache(maxsize=64)
 def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str, ...],
              styles: tuple[int, ...] = (), twins: tuple[int, ...] = ()) -> pl.Expr:
@@ -275,12 +293,11 @@ def _row_xml(columns: tuple[str, ...], texts: tuple[bool, ...], kinds: tuple[str
 
 
 def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str], styles: tuple[int, ...] = (),
-                   twins: tuple[int, ...] = ()) -> bytes:
+                   twins: tuple[int, ...] = (), heights: list[str | None] | None = None) -> bytes:
     """rows_xml's bytes for a small frame: polars formats the numbers (two expressions, whatever the columns),
     Python cleans the text as files.put does (text.xml_safe: the patterns clean_text gives polars) and fills a
-    row's template, cell by cell only where a value is empty: for a few thousand cells, faster than the expression."""
-    heights = df.get_column("_ht").to_list() if "_ht" in df.columns else None
-    df = df.drop("_ht", strict=False)
+    row's template, cell by cell only where a value is empty: for a few thousand cells, faster than the expression.
+    `heights` are the rows' height attributes (small_heights)."""
     schema = df.schema
     texts = [dtype == pl.Utf8 for dtype in schema.values()]
     numbers = [name for name, text in zip(schema, texts, strict=True) if not text]
