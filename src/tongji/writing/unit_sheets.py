@@ -311,33 +311,42 @@ def small_rows_xml(df: pl.DataFrame, first: int, kinds: list[str], styles: tuple
     cells = [f'<c r="{get_column_letter(j)}{{0}}"{{{n + j}}} t="inlineStr"><is>{{{j}}}</is></c>' if text
              else f'<c r="{get_column_letter(j)}{{0}}"><v>{{{j}}}</v></c>' for j, text in enumerate(texts, start=1)]
     template = '<row r="{0}">' + "".join(cells) + "</row>"
+    # a row with an empty cell or a height is joined cell by cell, each cell's template taking (row, value, style)
+    alone = [f'<c r="{get_column_letter(j)}{{0}}"{{2}} t="inlineStr"><is>{{1}}</is></c>' if text
+             else f'<c r="{get_column_letter(j)}{{0}}"><v>{{1}}</v></c>' for j, text in enumerate(texts, start=1)]
     at = [j for j, text in enumerate(texts) if text]
+    seen: dict[str, tuple[str | None, bool]] = {}  # a text → its <t> and whether it looks like a formula
     out = []
     for i, (r, values) in enumerate(enumerate(shown.iter_rows(), start=first)):
         values = list(values)
         attrs = list(s)
         for j in at:
-            if values[j] is not None and formula_like(xml_safe(values[j]) if UNSAFE.search(values[j]) else values[j]):
-                attrs[j] = q[j]
-            values[j] = _text_xml(values[j])
+            if values[j] is not None:
+                found = seen.get(values[j])
+                if found is None:
+                    found = seen[values[j]] = _text_xml(values[j])
+                values[j], quote = found
+                if quote:
+                    attrs[j] = q[j]
         tall = heights[i] if heights else None
         if None in values or tall:
-            out.append(f'<row r="{r}"{tall or ""}>' + "".join(c.format(r, *values, *attrs)
-                                                              for c, v in zip(cells, values, strict=True)
+            out.append(f'<row r="{r}"{tall or ""}>' + "".join(c.format(r, v, a) for c, v, a
+                                                              in zip(alone, values, attrs, strict=True)
                                                               if v is not None) + "</row>")
         else:
             out.append(template.format(r, *values, *attrs))
     return "".join(out).encode("utf-8")
 
 
-def _text_xml(value: str | None) -> str | None:
-    """A text cell's <t>, as _text_element makes it in polars; None for no cell."""
-    if value is None:
-        return None
+def _text_xml(value: str) -> tuple[str | None, bool]:
+    """A text cell's <t>, as _text_element makes it in polars (None for no cell), and whether its text looks like a
+    formula (formula_like, once made XML-safe)."""
     value = xml_safe(value) if UNSAFE.search(value) else value
     if not value:
-        return None
-    return f'<t xml:space="preserve">{escape(value)}</t>' if EDGE_SPACE.search(value) else f"<t>{escape(value)}</t>"
+        return None, False
+    if EDGE_SPACE.search(value):
+        return f'<t xml:space="preserve">{escape(value)}</t>', formula_like(value)
+    return f"<t>{escape(value)}</t>", formula_like(value)
 
 
 def clean_text(col: pl.Expr) -> pl.Expr:
