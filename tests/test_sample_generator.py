@@ -416,3 +416,28 @@ def test_a_unit_standing_out_by_chance_last_year_does_not_stop_the_city(tmp_path
     peers (peer-outlier, a notice), which the generator took for a mistake of its own. Chance is no mistake."""
     city = make_city(tmp_path, units=60, seed=2025, previous=True)
     assert city.previous_summary().exists()
+
+
+@pytest.mark.parametrize("units", [1, 60, 3_959, 3_960, 100_000, 3_000_000])
+def test_a_city_of_any_size_has_districts_and_streets_its_codes_can_number(units):
+    """Without --districts and --streets, about one 区 per 40 units and one 街道 per 15, but never more than two
+    digits of 区 and three of 街道 in each can number: `tongji samples make -n 5000` refused its own defaults."""
+    from tongji_samples.make import _check_options, city_shape
+
+    districts, streets = city_shape(units, None, None)
+    assert 1 <= districts <= 99 and districts <= streets <= 999 * districts
+    _check_options(units, 0.1, districts, streets, "2025", "2025", 1)  # raises on a bad option
+    assert city_shape(units, 7, None)[0] == 7 and city_shape(units, None, 120)[1] == 120
+
+
+def test_streets_are_spread_over_districts_no_district_past_999():
+    """As many 街道 as the codes allow: the uneven spread would give some 区 more than 999, and a four-digit
+    street number makes a 街道 code too long; what a 区 cannot hold goes to one with room."""
+    from tongji_samples.dice import Dice
+    from tongji_samples.tree import build_tree
+
+    tree = build_tree(Dice(1), 2_100, 2, 1_998)
+    streets = [u for u in tree if u.level == "街道"]
+    assert len(streets) == 1_998 and len({u.code for u in streets}) == 1_998
+    assert {len(u.code) for u in streets} == {9} and {u.code[:6] for u in streets} == {u.code for u in tree
+                                                                                      if u.level == "区"}

@@ -24,7 +24,7 @@ from tongji_samples.mistakes import (
     seed_odd_units,
     write_answers,
 )
-from tongji_samples.tree import Unit, build_tree, write_registry
+from tongji_samples.tree import MOST_DISTRICTS, MOST_STREETS, Unit, build_tree, write_registry
 from tongji_samples.values import draw_values
 
 BY_CHANCE = ("peer-outlier", "peer-outlier-far")  # last period's drawn figures may stand out among peers
@@ -69,8 +69,7 @@ def make_city(
     """
     period_text = period
     period = normalize_period(str(period)) or ""
-    districts = max(1, round(units / 40)) if districts is None else districts
-    streets = max(districts, min(max(units, 1), round(units / 15))) if streets is None else streets
+    districts, streets = city_shape(units, districts, streets)
     _check_options(units, mistakes, districts, streets, period, period_text, seed)
     out = Path(out)
     folder = out / period
@@ -110,6 +109,16 @@ def make_city(
     return city
 
 
+def city_shape(units: int, districts: int | None, streets: int | None) -> tuple[int, int]:
+    """The 区 and 街道 of the city: those asked for, else about one 区 per 40 units and one 街道 per 15, as many as
+    their area codes can number (99 区, 999 街道 in each)."""
+    if districts is None:
+        districts = min(MOST_DISTRICTS, max(1, round(units / 40)))
+    if streets is None:
+        streets = min(MOST_STREETS * districts, max(districts, min(max(units, 1), round(units / 15))))
+    return districts, streets
+
+
 def _check_options(units: int, mistakes: float, districts: int, streets: int, period: str, text: str,
                    seed: int) -> None:
     # what is wrong, in Chinese and in English (the message is made in the language of the run), each value named
@@ -120,7 +129,7 @@ def _check_options(units: int, mistakes: float, districts: int, streets: int, pe
         (districts < 1, f"--districts {districts}，区至少 1 个", f"--districts {districts}: at least 1 district"),
         (streets < districts, f"--streets {streets}，街道数不能少于区数 {districts}",
          f"--streets {streets}: no fewer streets than the {districts} districts"),
-        (districts > 99 or streets > 999 * districts, "区或街道太多，区划代码放不下",
+        (districts > MOST_DISTRICTS or streets > MOST_STREETS * districts, "区或街道太多，区划代码放不下",
          "too many districts or streets for their area codes"),
         (not period, f"--period {text}，应为 2025、2025Q2 或 2025-06", f"--period {text}: use 2025, 2025Q2 or 2025-06"),
         (seed < 0, f"--seed {seed}，随机种子不能为负数", f"--seed {seed}: the random seed cannot be negative"),

@@ -15,6 +15,7 @@ from tongji_samples.names import DISTRICTS, HOSPITALS, KINDS, NUMERALS, STREETS,
 
 CITY_CODE, CITY_NAME, CITY_AREA = "330100", "示例市总工会", "330100000000"
 REGISTRY_COLUMNS = "单位代码,单位名称,上级代码,层级,组织类型,所在地区划代码,状态"
+MOST_DISTRICTS, MOST_STREETS = 99, 999  # 区 in a 市, 街道 in a 区: the two and three digits of their area codes
 
 
 @dataclass
@@ -43,7 +44,7 @@ def build_tree(dice: Dice, units: int, districts: int, streets: int) -> list[Uni
                    for c, n in chosen), key=lambda u: u.code)
     stems = dice.shuffled(STREETS)
     stems += [f"第{i + 1}" for i in range(max(0, streets - len(stems)))]
-    per_district = _spread(dice, streets, districts)
+    per_district = _spread(dice, streets, districts, most=MOST_STREETS)
     street_units, k = [], 0
     for d, n in zip(dist, per_district, strict=True):
         for j in range(1, n + 1):
@@ -53,12 +54,20 @@ def build_tree(dice: Dice, units: int, districts: int, streets: int) -> list[Uni
     return [city, *dist, *street_units, *_grassroots(dice, units, street_units, dist)]
 
 
-def _spread(dice: Dice, total: int, bins: int) -> list[int]:
-    """`total` items into `bins`, each at least one when there are enough, unevenly as in real places."""
+def _spread(dice: Dice, total: int, bins: int, most: int | None = None) -> list[int]:
+    """`total` items into `bins`, each at least one when there are enough, unevenly as in real places; with
+    `most`, no bin holds more (what one would take beyond it goes to the first with room)."""
     base = 1 if total >= bins else 0
     weights = dice.rng.dirichlet(np.full(bins, 4.0))
     extra = dice.rng.multinomial(total - base * bins, weights)
-    return [base + int(e) for e in extra]
+    counts = [base + int(e) for e in extra]
+    if most is None:
+        return counts
+    over = sum(max(0, c - most) for c in counts)
+    counts = [min(c, most) for c in counts]
+    for i, c in enumerate(counts):
+        counts[i], over = c + min(over, most - c), over - min(over, most - c)
+    return counts
 
 
 def _grassroots(dice: Dice, units: int, streets: list[Unit], dist: list[Unit]) -> list[Unit]:
