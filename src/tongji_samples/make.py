@@ -52,8 +52,8 @@ def make_city(
         seed: The random seed: the same seed gives the same files byte for byte.
         period: The reporting period (2025, 2025Q2, 2025-06).
         mistakes: The share of grassroots unions whose workbook carries one seeded mistake (0 to 1).
-        districts: 区 in the city; by default about one per 40 units.
-        streets: 街道 in the city; by default about one per 15 units.
+        districts: 区 in the city; by default about one per 40 units, at most 99.
+        streets: 街道 in the city; by default about one per 15 units, at most 999 in a 区.
         previous: Also make last period's city, roll it up and keep only its summary workbooks, in
             `<last period>/汇总/`.
         force: Replace an earlier `<period>/` (and `<last period>/`) folder; without it, one that holds files

@@ -16,8 +16,8 @@ def make(
     seed: int = typer.Option(2025, "--seed", "-s", help="随机种子：同一种子生成完全相同的文件"),
     period: str = typer.Option("2025", "--period", "-p", help="报告期：2025、2025Q2 或 2025-06"),
     mistakes: float = typer.Option(0.1, "--mistakes", help="带一处错误的基层工会比例（0–1）"),
-    districts: int | None = typer.Option(None, "--districts", help="区数（默认约 基层数/40）"),
-    streets: int | None = typer.Option(None, "--streets", help="街道数（默认约 基层数/15）"),
+    districts: int | None = typer.Option(None, "--districts", help="区数（默认约 基层数/40，至多 99）"),
+    streets: int | None = typer.Option(None, "--streets", help="街道数（默认约 基层数/15，每区至多 999）"),
     previous: bool = typer.Option(False, "--previous", help="同时生成上年同期的各级汇总表（用于同比和跨期审核）"),
     force: bool = typer.Option(False, "--force", help="覆盖已有的同一报告期工作簿"),
 ) -> None:
