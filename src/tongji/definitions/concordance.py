@@ -142,7 +142,19 @@ def chain(items: list[Concordance], current: str) -> dict[str, Concordance]:
 
 def layout_of(spec: Spec, version: str) -> Spec:
     """The spec laid out as template `version` was: its rows, codes, names and marks, for writing a workbook or a
-    summary in that layout (last year's samples, tests). Rules and indicators stay the current ones."""
+    summary in that layout (last year's samples, tests). Rules and indicators stay the current ones. Made once per
+    spec and version: what is derived from it (a summary workbook's skeleton, 0.14 s) is kept with it."""
+    layouts = spec.derive(_no_layouts)
+    if version not in layouts:
+        layouts[version] = _layout(spec, version)
+    return layouts[version]
+
+
+def _no_layouts(spec: Spec) -> dict[str, Spec]:
+    return {}
+
+
+def _layout(spec: Spec, version: str) -> Spec:
     c = spec.versions[version]
     back = {new: old for old, new in c.renamed.items()} | {parts[0]: old for old, parts in c.split.items()}
     gone = set(c.read_as_zero())
