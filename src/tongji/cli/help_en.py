@@ -86,7 +86,8 @@ ENGLISH = {
     "随机种子：同一种子生成完全相同的文件": "Random seed: the same seed makes the very same files",
     "带一处错误的基层工会比例（0–1）": "Share of grassroots unions with one mistake (0–1)",
     "区数（默认约 基层数/40，至多 99）": "Number of 区 (default about grassroots unions/40, at most 99)",
-    "街道数（默认约 基层数/15，每区至多 999）": "Number of 街道 (default about grassroots unions/15, at most 999 per 区)",
+    "街道数（默认约 基层数/15，每区至多 999）":
+        "Number of 街道 (default about grassroots unions/15, at most 999 per 区)",
     "同时生成上年同期的各级汇总表（用于同比和跨期审核）":
         "Also make each level's summaries of the same period a year before (for 同比 and the cross-period checks)",
     "覆盖已有的同一报告期工作簿": "Replace existing workbooks of the same period",
