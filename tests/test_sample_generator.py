@@ -182,9 +182,14 @@ def test_same_files_from_worker_processes(tmp_path, monkeypatch):
     from tongji_samples import jobs
 
     monkeypatch.setattr(jobs, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(jobs, "CHUNK", 3)  # several chunks a worker, done in any order
     make_city(tmp_path / "a", units=10, seed=5, mistakes=0.5)
-    make_city(tmp_path / "b", units=10, seed=5, mistakes=0.5, workers=2)
+    ticks, totals = [], []
+    make_city(tmp_path / "b", units=10, seed=5, mistakes=0.5, workers=2, tick=lambda: ticks.append(1),
+              on_total=totals.append)
     assert hashes(tmp_path / "a") == hashes(tmp_path / "b")
+    files = len(list((tmp_path / "b" / "2025").rglob("*.xlsx")))
+    assert totals == [files] and len(ticks) == files
 
 
 def test_clean_workbooks_hold_the_values_meant(city):
@@ -456,3 +461,24 @@ def test_last_periods_summaries_share_their_skeleton(tmp_path, monkeypatch):
     summaries = list(city.previous.glob("*.xlsx"))
     assert len(summaries) == 1 + 2 + 6
     assert len(built) == len(set(built)) and len(built) < 4  # one per shape, not one per summary
+
+
+def test_samples_make_shows_progress_on_a_terminal_only(tmp_path, monkeypatch):
+    """Making a city of a few thousand units with last period's summaries took half a minute in silence: on a
+    terminal one bar counts this period's workbooks, last period's written, read back and the summaries made of
+    them; piped, nothing but the result."""
+    import tongji.cli.samples_command as command
+    from conftest import terminal
+
+    app = typer.Typer()
+    command.register(app)
+    args = ["samples", "make", "-n", "12", "--mistakes", "0", "--previous"]
+    piped = CliRunner().invoke(app, [*args[:2], str(tmp_path / "piped"), *args[2:]])
+    assert piped.exit_code == 0 and "生成示例数据" not in piped.output and "━" not in piped.output
+    screen = terminal(monkeypatch, command)
+    result = CliRunner().invoke(app, [*args[:2], str(tmp_path / "city"), *args[2:]])
+    assert result.exit_code == 0, result.output
+    workbooks = len(list((tmp_path / "city" / "2025").rglob("*.xlsx")))
+    summaries = len(list((tmp_path / "city" / "2024" / SUMMARY_FOLDER).glob("*.xlsx")))
+    steps = workbooks + 2 * workbooks + summaries  # last period: the same units, written and read back
+    assert "生成示例数据" in screen.text() and f"{steps}/{steps}" in screen.text()

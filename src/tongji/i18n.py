@@ -293,6 +293,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo-progress": ("审核、标注、逐级汇总", "Checking, annotating, rolling up"),
     "accounts-making": ("生成账号和一次性密码", "Making accounts and one-time passwords"),
     "template-making": ("生成填报模板", "Making templates"),
+    "samples-making": ("生成示例数据", "Making sample data"),
     "cli-writing": ("写出汇总表", "Writing summaries"),
     "cli-summary": ("共 {n} 份工作簿：通过 {ok}，有警告 {warn}，退回 {bad}", "{n:workbook|workbooks}: {ok} passed, {warn} with warnings, {bad} returned"),
     "cli-issues": ("问题清单", "Issues"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ BENJI_FOLDER = "本级"
 # A worker process takes about half a second to start and a workbook about 2 ms to write: below this many
 # workbooks one process is done first.
 PARALLEL_MIN = 1000
+CHUNK = 200  # workbooks a worker writes before the progress bar hears of them
 # lines added to the forms after the sample city was first drawn: see Dice.later
 LATER_ROWS = frozenset({"JF23", "JF24", "JF25", "JF26"})
 
@@ -95,23 +97,34 @@ def typed_value(code: str, value: int, spec: Spec) -> int | float | str:
     return value
 
 
-def write_all(jobs: list[Job], period: str, spec: Spec, n: int) -> None:
-    """Write every job; many are shared among worker processes (each file depends on its job alone)."""
+def write_all(jobs: list[Job], period: str, spec: Spec, n: int, tick: Callable[[], None] | None = None) -> None:
+    """Write every job; many are shared among worker processes, CHUNK at a time (each file depends on its job
+    alone, so the files are the same). `tick` is called for every file written (a progress bar)."""
     shapes = {job.row["组织类型"] == BENJI for job in jobs}
     stamps = {benji: Stamp.build(spec, period, benji, set(value_codes(spec, benji))) for benji in shapes}
+    tick = tick or (lambda: None)
     if n <= 1 or len(jobs) < PARALLEL_MIN:
-        _write_chunk(jobs, stamps)
+        for job in jobs:
+            for _ in range(_write_chunk([job], stamps)):
+                tick()
         return
     # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
     with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_write_chunk, jobs[i::n], stamps) for i in range(n)]
-        for future in futures:
-            future.result()
+        futures = [pool.submit(_write_chunk, jobs[i:i + CHUNK], stamps) for i in range(0, len(jobs), CHUNK)]
+        for future in as_completed(futures):
+            for _ in range(future.result()):
+                tick()
 
 
-def _write_chunk(jobs: list[Job], stamps: dict[bool, Stamp]) -> None:
+def files_of(jobs: list[Job]) -> int:
+    """The files the jobs write: a workbook each and their copies."""
+    return sum(1 + len(job.copies) for job in jobs)
+
+
+def _write_chunk(jobs: list[Job], stamps: dict[bool, Stamp]) -> int:
     for job in jobs:
         stamp = stamps[job.row["组织类型"] == BENJI]
         write_bytes(job.folder / job.name, stamp.workbook(job.row, job.cover, job.cells))
         for name, changes in job.copies:
             write_bytes(job.folder / name, stamp.workbook(job.row, job.cover | changes, job.cells))
+    return files_of(jobs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from tongji.definitions import Spec
@@ -15,7 +16,7 @@ from tongji.plugins import load_spec
 from tongji.writing.files import ensure_dir
 from tongji_samples.city import City
 from tongji_samples.dice import Dice
-from tongji_samples.jobs import make_jobs, typed_value, write_all
+from tongji_samples.jobs import files_of, make_jobs, typed_value, write_all
 from tongji_samples.last_period import past_values
 from tongji_samples.mistakes import (
     ANSWERS,
@@ -43,6 +44,8 @@ def make_city(
     previous: bool = False,
     force: bool = False,
     workers: int = 1,
+    tick: Callable[[], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> City:
     """Write a fictional city under `out`: its registry and a filled workbook for every unit that reports.
 
@@ -60,6 +63,8 @@ def make_city(
             is an error.
         workers: Processes writing (and reading last period's) workbooks; the files are the same. More than 1
             needs the calling script's `if __name__ == "__main__":` guard, so the default is 1.
+        tick: Called for every step done: a workbook written, read back or rolled up (a progress bar).
+        on_total: Called with the number of steps of each stage before it starts (they add up).
 
     Returns:
         The City: where everything was written, the values meant, the seeded mistakes and the missing units.
@@ -100,11 +105,13 @@ def make_city(
     for unit in tree:
         if unit.code in values:
             city.values[unit.code] = {c: typed_value(c, v, spec) for c, v in values[unit.code].items()}
-    write_all(jobs, period, spec, workers)
+    tick, on_total = tick or (lambda: None), on_total or (lambda n: None)
+    on_total(files_of(jobs))
+    write_all(jobs, period, spec, workers, tick)
     if previous:
         city.previous_period, city.previous = last, out / last / SUMMARY_FOLDER
         city.previous_values = {code: {c: typed_value(c, v, spec) for c, v in before[code].items()} for code in before}
-        _write_previous(past, tree, before, out, last, registry, spec, workers)
+        _write_previous(past, tree, before, out, last, registry, spec, workers, tick, on_total)
     write_answers(out / ANSWERS, city)
     return city
 
@@ -140,7 +147,7 @@ def _check_options(units: int, mistakes: float, districts: int, streets: int, pe
 
 
 def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, period: str, registry: Registry,
-                    spec: Spec, workers: int) -> None:
+                    spec: Spec, workers: int, tick: Callable[[], None], on_total: Callable[[int], None]) -> None:
     """Last period's workbooks, rolled up; only the summary workbooks stay, in out/<period>/汇总/, written in the
     layout of the template version last period's collection used (LAST_VERSION): what the statistician kept from
     last year, read through its concordance this year."""
@@ -150,9 +157,12 @@ def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, perio
 
     folder = out / period
     jobs = make_jobs(dice, tree, values, folder, period, spec)
-    write_all(jobs, period, spec, workers)
-    summaries = rollup_all(folder, registry=registry, period=period, spec=spec, workers=workers)
+    on_total(files_of(jobs))
+    write_all(jobs, period, spec, workers, tick)
+    summaries = rollup_all(folder, registry=registry, period=period, spec=spec, workers=workers, tick=tick,
+                           on_files=on_total)
     target = folder / SUMMARY_FOLDER
+    on_total(len(summaries))
     for summary in summaries.values():
         # a bug of the generator: last period has no mistakes; a unit whose drawn figures stand out among its peers
         # is chance, not a mistake
@@ -167,6 +177,7 @@ def _write_previous(dice: Dice, tree: list[Unit], values: dict, out: Path, perio
         for path in write_summary(old, target, layout, ("xlsx",)):
             if path.suffix != ".xlsx":
                 path.unlink()  # parquet and manifest name workbooks that are not kept
+        tick()
     for child in folder.iterdir():
         if child != target:
             shutil.rmtree(child)

@@ -41,8 +41,10 @@ def demo_command(
     # a fresh city, made by the sample generator (the samples extra) before anything else is written; --units 0
     # is its mistake to refuse, not the bundled city
     if units is not None:
-        city = sample_generator().make_city(Path(out) / "示例市", units=units, seed=seed, period=PERIOD,
-                                            previous=True, force=True, workers=workers())
+        with progress(con, t("samples-making")) as (on_total, tick):
+            city = sample_generator().make_city(Path(out) / "示例市", units=units, seed=seed, period=PERIOD,
+                                                previous=True, force=True, workers=workers(), tick=tick,
+                                                on_total=on_total)
         samples = city.registry.parent
     with progress(con, t("demo-progress")) as (on_total, tick):
         result = run_demo(out, tick=tick, on_files=on_total, samples=samples, workers=workers(), lang=lang())

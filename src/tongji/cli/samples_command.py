@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from tongji.cli.common import console, friendly, shown, workers
+from tongji.cli.common import console, friendly, progress, shown, workers
 from tongji.errors import TongjiError
+from tongji.i18n import t
 
 
 def make(
@@ -23,8 +24,10 @@ def make(
 ) -> None:
     """生成一个虚构城市：名册、各基层工会和各级本级的已填报工作簿，部分带有常见错误。"""
     generator = sample_generator()
-    city = generator.make_city(out, units=units, seed=seed, period=period, mistakes=mistakes, districts=districts,
-                               streets=streets, previous=previous, force=force, workers=workers())
+    with progress(console(), t("samples-making")) as (on_total, tick):
+        city = generator.make_city(out, units=units, seed=seed, period=period, mistakes=mistakes,
+                                   districts=districts, streets=streets, previous=previous, force=force,
+                                   workers=workers(), tick=tick, on_total=on_total)
     files = sorted(city.folder.rglob("*.xlsx"))
     levels = sum(1 for f in files if f.parent.name == generator.BENJI_FOLDER)
     console().print(shown("samples-written", units=units, levels=levels, files=len(files), registry=city.registry,
