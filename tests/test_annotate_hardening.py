@@ -3,6 +3,7 @@ one broken workbook does not stop the batch, the 问题清单 prints on A4 pages
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -267,6 +268,34 @@ def test_a_copy_that_cannot_be_written_at_all_is_named_after_the_others_are_writ
     assert message.startswith("已写出 1 份标注副本") and "2 份未能写出" in message
     assert "a.xlsx 的标注副本未能写出（Panic: boom）" in message and "c.xlsx" in message
     assert openpyxl.load_workbook(tmp_path / "out" / "b.xlsx").sheetnames == ["问题清单", "封面", "会员"]
+
+
+def dying_chunk(start, plans, *args, tick=None):
+    """annotate's task, in a worker process that dies outright (as the kernel kills a process out of memory) when
+    its share holds b.xlsx."""
+    if any(Path(source).name == "b.xlsx" for source, _ in plans):
+        os._exit(9)
+    return annotate._annotate_chunk(start, plans, *args, tick=tick)
+
+
+def test_a_copy_whose_worker_process_dies_is_named_and_the_others_written(tmp_path, monkeypatch):
+    """Copies written by worker processes: the process writing b's copy dies. The copies its share held are
+    written again in processes of their own until b's alone is left; b is named as not written, in the run's
+    language, and the others are written all the same."""
+    srcs, issues = three_sources(tmp_path)
+    monkeypatch.setattr(annotate, "SPREAD_MIN", 2)
+    monkeypatch.setattr(annotate, "_annotate_chunk", dying_chunk)
+    ticks = []
+    with pytest.raises(TongjiError) as err:
+        annotate_all(issues, tmp_path / "out", root=tmp_path / "in", lang="en", workers=2,
+                     tick=lambda: ticks.append(1))
+    assert err.value.key == "annotate-some-failed" and err.value.kw["n"] == 2 and err.value.kw["m"] == 1
+    assert err.value.kw["items"] == ("The annotated copy of b.xlsx could not be written (the process writing it "
+                                     "stopped unexpectedly)")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.xlsx", "c.xlsx"]
+    listed = openpyxl.load_workbook(tmp_path / "out" / "c.xlsx")["问题清单"]
+    assert listed["A1"].value == annotate.HEADERS[0][1] and listed["A2"].value is not None  # labels in English
+    assert len(ticks) == 3
 
 
 def test_interrupting_is_not_swallowed(tmp_path, monkeypatch):
