@@ -84,6 +84,41 @@ def test_help_is_in_english_with_lang_en(args, lang):
     assert "审核工作簿" in tongji("validate", "--help").stdout
 
 
+def help_page(*args: str) -> str:
+    run = subprocess.run([sys.executable, "-c", "import sys; from tongji.cli import main; sys.argv[0] = 'tongji'; "
+                          "main()", *args], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "TONGJI_LANG": "zh", "COLUMNS": "100"})
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def help_columns(page: str, section: str) -> set[int]:
+    """Where on screen each row's help text begins in a section of a help page (a Chinese character two columns)."""
+    from tongji.cli.help_zh import width
+
+    rows = page.split(section + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    return {width(m.group(1)) for line in rows if (m := re.match(r"^(  \S.*?\S {2,})\S", line))}
+
+
+def test_help_is_framed_in_chinese_and_its_columns_line_up():
+    """click and typer frame the help page in English (Usage, Options, [required], [default: …], <str>): in Chinese
+    it is 用法, 选项, [必填], [默认：…], <文本>, and the help texts still begin in one column on screen although a
+    Chinese label is wider than the English one (--plugins-dir <文本>, the root page's widest option)."""
+    page = help_page("rollup", "--help")
+    assert page.startswith("用法：tongji rollup [选项] {inputs}...\n")
+    assert "\n参数：\n" in page and "\n选项：\n" in page and "  --help                    显示本帮助并退出" in page
+    assert "-r, --registry <路径>     单位名册（xlsx 或 csv）  [必填]" in page and "[默认：xlsx]" in page
+    assert "-p, --period <文本>       报告期" in page and "  inputs... <路径>" in page
+    for english in ("Usage", "Options", "Arguments", "Show this", "[required]", "[default", "<str>", "<path>", "<list"):
+        assert english not in page
+    assert len(help_columns(page, "选项：")) == 1 and len(help_columns(page, "参数：")) == 1
+    root = help_page("--help")
+    assert root.startswith("用法：tongji [选项] 命令 [参数]...\n") and "\n命令：\n" in root
+    assert help_columns(root, "选项：") == {24} and "  --plugins-dir <文本>  插件文件夹" in root
+    demo = help_page("demo", "--help")
+    assert "--units <整数>" in demo and "[默认：tongji-demo]" in demo and len(help_columns(demo, "选项：")) == 1
+
+
 def test_every_help_text_has_its_english():
     import typer.main
 

@@ -141,6 +141,10 @@ def main() -> None:
             from tongji.cli.help_en import in_english
 
             in_english(command)
+        else:
+            from tongji.cli.help_zh import in_chinese
+
+            in_chinese(command)
         # without standalone mode click hands back typer.Exit's code instead of exiting
         code = command(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
