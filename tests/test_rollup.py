@@ -19,6 +19,7 @@ from tongji.aggregating.completeness import covered_files
 from tongji.aggregating.rollup import rollup, rollup_all, rollup_each
 from tongji.errors import TongjiError
 from tongji.i18n import t
+from tongji.issues.catalog import Catalog
 from tongji.plugins import load_spec
 from tongji.writing.summary_files import write_summary
 from workbooks import cell_of
@@ -203,6 +204,33 @@ def test_level_by_level_knows_who_was_returned_below(lang, sheet_rows, monkeypat
     assert [total[k] for k in ("expected", "received", "accepted", "returned", "missing", "late")] == [5, 4, 3, 1, 1, 4]
     assert made.issues.filter(made.issues["rule"] == "missing-unit")["message"].to_list() == [
         f"名册中的单位 {g3} {city.units[g3]['单位名称']} 没有报送"]
+
+
+def test_a_child_from_which_nothing_came_is_one_warning_not_one_per_unit(tmp_path):
+    """A 区 made from its 街道's summaries, one 街道 having sent nothing (no summary, no workbook of its units): one
+    warning names that 街道 and how many units under it are missing, as a 区 statistician asks the 街道, not each
+    union; 完整性 still lists every one of them. A unit missing from the 街道 that did report keeps its own
+    warning, and so does a grassroots unit at the 街道's level."""
+    city = build(tmp_path / "c", [[2, 3]])
+    first, second = streets(city)
+    district = city.units[first]["上级代码"]
+    gone = city.children[first][0]
+    kept = [city.units[u]["file"] for u in (first, *city.children[first][1:])]
+    street = rollup(kept, registry=city.registry, unit=first, period="2025")
+    assert street.issues.filter(pl.col("rule") == "missing-unit")["message"].to_list() == [
+        f"名册中的单位 {gone} {city.units[gone]['单位名称']} 没有报送"]
+    book = next(p for p in write_summary(street, tmp_path / "out", load_spec()) if p.suffix == ".xlsx")
+    made = rollup([city.units[district]["file"], book], registry=city.registry, unit=district, period="2025")
+    missing = made.issues.filter(pl.col("rule") == "missing-unit")
+    assert missing.select("unit", "message").rows() == [
+        (gone, f"名册中的单位 {gone} {city.units[gone]['单位名称']} 没有报送"),  # as its 街道 said
+        (second, f"下级 {second} 第1区第2街道总工会 没有报送：其下 4 个单位都缺报（名单见“完整性”）")]
+    assert missing["unit_name"].to_list() == [city.units[gone]["单位名称"], "第1区第2街道总工会"]
+    fate = dict(made.units.select("unit", "status").iter_rows())
+    assert [fate[u] for u in city.subtree(second)] == ["缺报"] * 4
+    english = Catalog.of().render(missing, "en")["message"].to_list()[1]
+    assert english == (f"{second} 第1区第2街道总工会 below sent nothing: none of the 4 units under it reported "
+                       "(listed in 完整性)")
 
 
 def test_level_by_level_keeps_both_returned_workbooks_of_a_unit(tmp_path):

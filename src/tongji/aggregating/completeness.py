@@ -270,15 +270,29 @@ def told_below(unused: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     return unused.filter((pl.col("reason_code") != "reason-covered") | ~pl.col("unit").is_in(told))
 
 
-def missing_issues(units: pl.DataFrame) -> list[dict]:
+def missing_issues(units: pl.DataFrame, registry: Registry) -> list[dict]:
     """A warning for each missing unit; one absent from a child's summary whose 完整性 does not list it either (a
     summary of an older tongji, a registry that has changed since), or whose own workbook is among the inputs
-    beside that summary, is said to be left out of the summary, not to have sent nothing."""
+    beside that summary, is said to be left out of the summary, not to have sent nothing. A child from which
+    nothing came (a 街道 whose summary did not come, nor a workbook of its units) is one warning, not one for each
+    of its units: a 区 asks the 街道; 完整性 lists the units."""
     sent = set(units.filter(pl.col("reason_code") == "reason-missing-below")["unit"].to_list())
-    return [issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": r["child"]},
-                      variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary"
-                      or r["unit"] in sent else None)
-            for r in units.filter(pl.col("status") == MISSING).iter_rows(named=True)]
+    per_child = units.group_by("child").agg(pl.len().alias("n"), (pl.col("status") == MISSING).all().alias("none"),
+                                            (pl.col("unit") == pl.col("child")).all().alias("itself"))
+    silent = {child: n for child, n, none, itself in per_child.iter_rows() if none and not itself}
+    out = []
+    for r in units.filter(pl.col("status") == MISSING).iter_rows(named=True):
+        child = r["child"]
+        if child not in silent:
+            out.append(issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": child},
+                                 variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary"
+                                 or r["unit"] in sent else None))
+        elif silent[child]:
+            out.append(issue_row("", child, "missing-unit", {"unit": child, "name": registry.get(child)["单位名称"],
+                                                              "child": child, "n": silent[child]},
+                                 variant="child-silent"))
+            silent[child] = 0  # said once, where its first unit is
+    return out
 
 
 def strays_apart(detail: pl.DataFrame, units: list[str], file: str, child: str, registry: Registry,

@@ -246,13 +246,18 @@ BUILTIN: dict[str, IssueType] = _checked([
               "单位 {unit} 报送了多份工作簿：{files}",
               "Unit {unit} sent several workbooks: {files_en}"),
     # 汇总
-    IssueType("missing-unit", WARNING, "汇总", ("unit", "name", "child"),
+    IssueType("missing-unit", WARNING, "汇总", ("unit", "name", "child", "n"),
               "名册中的单位 {unit} {name} 没有报送",
               "Registry unit {unit} {name} sent nothing",
               variants={
                   "missing-in-summary": (
                       "单位 {unit} {name} 不在下级 {child} 的汇总表中（在下级被退回或缺报）",
                       "Unit {unit} {name} is not in the summary of {child} (returned or missing there)",
+                  ),
+                  # a child (a 街道 below a 区) from which nothing came: one warning, its units listed in 完整性
+                  "child-silent": (
+                      "下级 {unit} {name} 没有报送：其下 {n} 个单位都缺报（名单见“完整性”）",
+                      "{unit} {name} below sent nothing: none of the {n} units under it reported (listed in 完整性)",
                   ),
               }),
     IssueType("superseded", NOTICE, "汇总", (),
