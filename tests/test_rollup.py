@@ -233,6 +233,30 @@ def test_a_child_from_which_nothing_came_is_one_warning_not_one_per_unit(tmp_pat
                        "(listed in 完整性)")
 
 
+def test_at_a_city_a_silent_street_and_a_silent_district_are_one_warning_each(tmp_path):
+    """The whole city at once: a 市 names the highest union below it that nothing came from, a 街道 of a 区 that
+    reported and a 区 of which nothing came at all, each once; the 区 names its silent 街道 once and its own 本级
+    workbook as a unit; the 街道 name their grassroots units one by one."""
+    city = build(tmp_path / "c", [[2, 3], [2]])
+    quiet_street = streets(city)[1]
+    for unit in [*city.subtree(quiet_street), *city.subtree("330102")]:
+        Path(city.units[unit]["file"]).unlink()
+    every = rollup_all(city.folder, registry=city.registry, period="2025")
+
+    def said(node):
+        return every[node].issues.filter(pl.col("rule") == "missing-unit").select("unit", "message").rows()
+
+    assert said("330100") == [
+        (quiet_street, f"下级 {quiet_street} 第1区第2街道总工会 没有报送：其下 4 个单位都缺报（名单见“完整性”）"),
+        ("330102", "下级 330102 第2区总工会 没有报送：其下 4 个单位都缺报（名单见“完整性”）")]
+    assert said("330101") == said("330100")[:1]
+    assert said("330102") == [
+        ("330102001", "下级 330102001 第2区第1街道总工会 没有报送：其下 3 个单位都缺报（名单见“完整性”）"),
+        ("330102", "名册中的单位 330102 第2区总工会 没有报送")]
+    assert [unit for unit, _ in said(quiet_street)] == [*city.children[quiet_street], quiet_street]
+    assert every["330100"].units.filter(pl.col("status") == "缺报").height == 8
+
+
 def test_level_by_level_keeps_both_returned_workbooks_of_a_unit(tmp_path):
     """A unit that sent two workbooks, both returned as a conflict, is listed by its 街道 with both; a 区 made from
     that summary keeps both too, so the earlier 报出日期 counts for 及时率 as in a rollup of the workbooks."""

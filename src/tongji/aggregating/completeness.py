@@ -4,6 +4,7 @@ of UNIT_SCHEMA), to the inputs no node took, and the issues a missing unit gives
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,28 +271,40 @@ def told_below(unused: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     return unused.filter((pl.col("reason_code") != "reason-covered") | ~pl.col("unit").is_in(told))
 
 
-def missing_issues(units: pl.DataFrame, registry: Registry) -> list[dict]:
+def missing_issues(units: pl.DataFrame, registry: Registry, node: str) -> list[dict]:
     """A warning for each missing unit; one absent from a child's summary whose 完整性 does not list it either (a
     summary of an older tongji, a registry that has changed since), or whose own workbook is among the inputs
-    beside that summary, is said to be left out of the summary, not to have sent nothing. A child from which
-    nothing came (a 街道 whose summary did not come, nor a workbook of its units) is one warning, not one for each
-    of its units: a 区 asks the 街道; 完整性 lists the units."""
+    beside that summary, is said to be left out of the summary, not to have sent nothing. A part of the tree from
+    which nothing came at all (a 街道 with no summary and no workbook of its units; at a 市, a whole 区) is one
+    warning for its top unit, not one for each unit: a statistician asks that union; 完整性 lists the units."""
+    missing = units.filter(pl.col("status") == MISSING)
+    if missing.is_empty():
+        return []
+    heard: set[str] = set()  # units below `node` something came from, from them or from beneath them
+    for unit in units.filter(pl.col("status") != MISSING)["unit"].to_list():
+        while unit and unit != node and unit not in heard and unit in registry:
+            heard.add(unit)
+            unit = registry.parent(unit)
+    tops = []  # the highest unit above each missing one (itself included) that nothing came from
+    for unit in missing["unit"].to_list():
+        top = unit
+        while unit and unit != node and unit not in heard and unit in registry:
+            top, unit = unit, registry.parent(unit)
+        tops.append(top)
+    size = Counter(tops)
     sent = set(units.filter(pl.col("reason_code") == "reason-missing-below")["unit"].to_list())
-    per_child = units.group_by("child").agg(pl.len().alias("n"), (pl.col("status") == MISSING).all().alias("none"),
-                                            (pl.col("unit") == pl.col("child")).all().alias("itself"))
-    silent = {child: n for child, n, none, itself in per_child.iter_rows() if none and not itself}
-    out = []
-    for r in units.filter(pl.col("status") == MISSING).iter_rows(named=True):
-        child = r["child"]
-        if child not in silent:
-            out.append(issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"], "child": child},
+    out, said = [], set()
+    for r, top in zip(missing.iter_rows(named=True), tops, strict=True):
+        if size[top] == 1 and top == r["unit"]:
+            out.append(issue_row("", r["unit"], "missing-unit", {"unit": r["unit"], "name": r["name"],
+                                                                  "child": r["child"]},
                                  variant="missing-in-summary" if r["reason_code"] == "reason-not-in-summary"
                                  or r["unit"] in sent else None))
-        elif silent[child]:
-            out.append(issue_row("", child, "missing-unit", {"unit": child, "name": registry.get(child)["单位名称"],
-                                                              "child": child, "n": silent[child]},
+        elif top not in said:
+            said.add(top)
+            out.append(issue_row("", top, "missing-unit", {"unit": top, "name": registry.names([top])[0],
+                                                            "child": r["child"], "n": size[top]},
                                  variant="child-silent"))
-            silent[child] = 0  # said once, where its first unit is
     return out
 
 

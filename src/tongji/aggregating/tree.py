@@ -385,7 +385,7 @@ class Context:
         """The node's summary; `notes` are the 说明 its units may have written (those of its 明细 are kept)."""
         reg = self.registry.get(node)
         totals = totals_frame(detail, self.spec)
-        own = missing_issues(part.units, self.registry)
+        own = missing_issues(part.units, self.registry, node)
         own += balance_issues(node, reg["单位名称"], part.unbalanced, self.spec)
         used = inputs["file"].filter(~inputs["file"].is_in(covered_files(inputs)))  # listed, not theirs to judge
         all_issues = self._issues(used, own + self.previous_notes)

@@ -77,6 +77,10 @@ class Registry:
         """The codes of the units of the last level (基层), active or not."""
         return self.frame.filter(pl.col("层级") == self.levels[-1])["单位代码"]
 
+    def parent(self, code: str) -> str:
+        """The unit's 上级代码 ("" for the top)."""
+        return self._field("上级代码", code)
+
     def is_leaf(self, code: str) -> bool:
         return code in self._leaves
 
