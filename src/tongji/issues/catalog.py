@@ -250,15 +250,13 @@ BUILTIN: dict[str, IssueType] = _checked([
               "名册中的单位 {unit} {name} 没有报送",
               "Registry unit {unit} {name} sent nothing",
               variants={
-                  "missing-in-summary": (
-                      "单位 {unit} {name} 不在下级 {child} 的汇总表中（在下级被退回或缺报）",
-                      "Unit {unit} {name} is not in the summary of {child} (returned or missing there)",
-                  ),
-                  # a child (a 街道 below a 区) from which nothing came: one warning, its units listed in 完整性
-                  "child-silent": (
-                      "下级 {unit} {name} 没有报送：其下 {n} 个单位都缺报（名单见“完整性”）",
-                      "{unit} {name} below sent nothing: none of the {n} units under it reported (listed in 完整性)",
-                  ),
+                  "missing-in-summary": ("单位 {unit} {name} 不在下级 {child} 的汇总表中（在下级被退回或缺报）",
+                                         "Unit {unit} {name} is not in the summary of {child} (returned or missing "
+                                         "there)"),
+                  # a part of the tree nothing came from (a 街道 below a 区): one warning, its units in 完整性
+                  "child-silent": ("下级 {unit} {name} 没有报送：其下 {n} 个单位都缺报（名单见“完整性”）",
+                                   "{unit} {name} below sent nothing: none of the {n} units under it reported "
+                                   "(listed in 完整性)"),
               }),
     IssueType("superseded", NOTICE, "汇总", (),
               "同一单位有更新的报表（按报出日期），本份未采用",
@@ -320,11 +318,6 @@ BUILTIN: dict[str, IssueType] = _checked([
 def _of_spec(spec: Spec) -> Catalog:
     return Catalog([*BUILTIN.values(), *(rule_type(r, spec.rows) for r in spec.rules),
                     *(check_type(c) for c in spec.checks)])
-
-
-def severity(code: str) -> str:
-    """The severity of a built-in issue code."""
-    return BUILTIN[code].severity
 
 
 class Catalog:
