@@ -28,12 +28,30 @@ def test_bad_cells(tmp_path, code, raw, rule, severity):
     assert [cell_of(code), rule, severity, str(raw)] in report.flatten(["cell", "rule", "severity", "value"])
 
 
-@pytest.mark.parametrize("raw", ["1,000", "１０００", " 1000 ", "1000\u3000", "1e3", "1.0E+03"])
+@pytest.mark.parametrize("raw", ["1,000", "１０００", " 1000 ", "1000\u3000", "1.000E+03", "1000e0"])
 def test_text_numbers_are_read_with_a_notice(tmp_path, raw):
     report = run(tmp_path, {"HY01": raw, "HY03": 1000, "HY12": 900})
     assert report.flatten(["cell", "rule", "severity", "value"]) == [[cell_of("HY01"), "text-number", "提示", raw]]
     assert report.issues["message"][0] == f"“{raw}”是文本，已按数字 1000 读取"
     assert report.workbooks["status"].to_list() == ["通过"]
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1.23E+07", 12_300_000), ("1e3", 1000), ("1.0E+03", 1000),
+                                             ("9.9E+02", 990), ("１.５Ｅ+０３", None)])
+def test_a_number_in_scientific_notation_that_hides_digits_is_a_warning(tmp_path, raw, value):
+    """12,345,678 in a narrow column shows as 1.23E+07; pasted as text, its last digits are gone. Read as what it
+    shows, with a warning to type the whole number (or explain it); a number that writes out every digit of its
+    whole part (1.000E+03, above) is only a notice."""
+    report = run(tmp_path, {"HY01": raw, "HY03": 900, "HY12": 800})
+    if value is None:  # a full-width Ｅ is no number at all
+        assert report.flatten(["cell", "rule"]) == [[cell_of("HY01"), "not-a-number"]]
+        return
+    assert [cell_of("HY01"), "sci-number", "警告", raw] in report.flatten(["cell", "rule", "severity", "value"])
+    said = report.issues.filter(pl.col("rule") == "sci-number")
+    assert said["message"].to_list() == [f"“{raw}”是科学计数法，已按 {value} 读取，但没有写出全部数字（像是复制了 "
+                                         "Excel 显示的值，后几位可能丢了），请填写完整的数"]
+    assert report.values["HY01"].to_list() == [value]
+    assert report.workbooks["status"].to_list() == ["有警告"]
 
 
 def test_a_signed_amount_pasted_with_a_minus_sign_is_read(tmp_path):

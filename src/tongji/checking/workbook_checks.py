@@ -207,8 +207,8 @@ def _parse_issues(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     value = pl.col("value").map_elements(fmt_number, return_dtype=pl.Utf8)
     limit = pl.col("kind").cast(pl.Utf8).replace_strict(limits(spec), default=None).map_elements(
         fmt_number, return_dtype=pl.Utf8)
-    return _by_rule(df, ["not-a-number", "implausible-number", "bad-flag", "cell-error", "text-number"], raw=raw,
-                    value=value, limit=limit)
+    rules = ["not-a-number", "implausible-number", "bad-flag", "cell-error", "sci-number", "text-number"]
+    return _by_rule(df, rules, raw=raw, value=value, limit=limit)
 
 
 def _schema_issues(wide: pl.DataFrame, cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:

@@ -129,6 +129,10 @@ BUILTIN: dict[str, IssueType] = _checked([
     IssueType("not-a-number", ERROR, "单元格", ("raw",),
               "“{raw}”不是数字",
               "'{raw}' is not a number"),
+    IssueType("sci-number", WARNING, "单元格", ("raw", "value"),
+              "“{raw}”是科学计数法，已按 {value} 读取，但没有写出全部数字（像是复制了 Excel 显示的值，后几位可能丢了），请填写完整的数",
+              "'{raw}' is in scientific notation, read as {value}, but not every digit is written (it looks like a value "
+              "copied as Excel shows it, its last digits perhaps lost): type the whole number"),
     IssueType("text-number", NOTICE, "单元格", ("raw", "value"),
               "“{raw}”是文本，已按数字 {value} 读取",
               "'{raw}' is text; read as the number {value}"),

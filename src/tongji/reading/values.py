@@ -13,9 +13,11 @@ from tongji.definitions import Spec
 _FW_FROM = list("０１２３４５６７８９，．－＋") + ["\u3000", "\xa0", "\u2212"]  # U+2212 −: pasted from Word or a PDF
 _FW_TO = list("0123456789,.-+") + [" ", " ", "-"]
 # [0-9], not \d: the regex engine's \d also matches full-width digits, which must get a notice. No exponent: a
-# number cell never reads as 1.5e2 (the reader writes its digits out), so that is text, perhaps a display pasted
-# with its precision cut (1.23E+07), and it is read with a notice like "1,234"
+# number cell never reads as 1.5e2 (the reader writes its digits out), so that is text: read with a notice like
+# "1,234" when it writes out every digit of its whole part (1.2345678E+07), else with a warning (sci-number): it
+# looks like a display pasted with its last digits cut (12,345,678 shown as 1.23E+07 in a narrow column)
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+_MANTISSA = r"^[-+]?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"
 _THOUSANDS = r"^[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
 YES = ["是", "1", "y", "yes", "√", "✓", "true", "有"]
 NO = ["否", "0", "n", "no", "×", "✗", "x", "false", "无"]
@@ -30,7 +32,8 @@ def yes_no_codes(spec: Spec) -> list[str]:
     return [r.code for f in spec.forms for r in f.rows if r.yes_no]
 
 
-PARSE_ISSUES = pl.Enum(["cell-error", "bad-flag", "not-a-number", "implausible-number", "text-number"])
+PARSE_ISSUES = pl.Enum(["cell-error", "bad-flag", "not-a-number", "implausible-number", "sci-number",
+                        "text-number"])
 # The largest value a cell of each kind can plausibly hold, even in a national summary ([config] of
 # schemas/forms.toml; the defaults here stand for a spec without it).
 # NaN, infinity and 1E+308 are read by the number parser but no statistic holds them, and sums of them break.
@@ -44,6 +47,15 @@ def limits(spec: Spec) -> dict[str, float]:
 def clean_text() -> pl.Expr:
     """The raw text with full-width characters made plain and spaces trimmed; null when blank."""
     return pl.col("raw").str.replace_many(_FW_FROM, _FW_TO).str.strip_chars().replace("", None)
+
+
+def _digits_cut() -> pl.Expr:
+    """Text in scientific notation with fewer significant digits than the whole part of its value has (1.23E+07,
+    1e3): the rest were never written. Null (no) for any other text."""
+    written = (pl.col("text").str.extract(_MANTISSA).str.replace(".", "", literal=True)
+               .str.strip_chars_start("0").str.len_chars())
+    whole = pl.col("value").abs().floor().cast(pl.Int64, strict=False).cast(pl.Utf8).str.len_chars()
+    return (pl.col("value").abs() >= 1) & (written < whole)
 
 
 def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
@@ -87,6 +99,7 @@ def parse_values(cells: pl.DataFrame, spec: Spec) -> pl.DataFrame:
         .when(pl.col("implausible")).then(pl.lit("implausible-number"))
         .when(pl.col("value").is_null() & (pl.col("kind") == "flag")).then(pl.lit("bad-flag"))
         .when(pl.col("value").is_null()).then(pl.lit("not-a-number"))
+        .when(numeric & _digits_cut()).then(pl.lit("sci-number"))
         .when(numeric & ~answered & ~pl.col("raw").str.contains(_PLAIN_NUMBER)).then(pl.lit("text-number"))
     )
     return df.with_columns(issue.cast(PARSE_ISSUES).alias("parse_issue")).drop("text", "implausible")
