@@ -77,6 +77,25 @@ def test_backup_restores_onto_an_empty_folder_with_the_same_board(world, tmp_pat
     assert check.exit_code == 0 and "完好" in check.output
 
 
+def test_backup_restore_and_check_show_progress_on_a_terminal(world, tmp_path, monkeypatch):
+    """An office's data folder holds a file per upload: a backup hashes and copies each, a restore checks and
+    writes each, a check hashes each; on a terminal a bar counts them."""
+    import tongji.cli.serve_command as command
+    from conftest import terminal
+
+    screen = terminal(monkeypatch, command)
+    assert invoke("serve", "backup", tmp_path / "备份.zip", "--data", world.data).exit_code == 0
+    with zipfile.ZipFile(tmp_path / "备份.zip") as z:
+        n = len(json.loads(z.read("manifest.json"))["files"]) - 1  # the tables are one more
+    assert n >= 5 and f"写出备份 {'━' * 40} {n}/{n}" in screen.text()
+    assert invoke("serve", "restore", tmp_path / "备份.zip", "--data", tmp_path / "restored").exit_code == 0
+    assert f"核对并恢复备份 {'━' * 40} {2 * n}/{2 * n}" in screen.text()
+    stored = len([p for p in (tmp_path / "restored" / "files").rglob("*") if p.is_file()])
+    monkeypatch.setattr("tongji.cli.common.PROGRESS_MIN", 1)  # three uploads: too few for a bar to be seen
+    assert invoke("serve", "check", "--data", tmp_path / "restored").exit_code == 0
+    assert stored >= 3 and "核对上报的文件" in screen.text() and f"{stored}/{stored}" in screen.text()
+
+
 def test_restore_refuses_a_folder_that_holds_data(world, tmp_path):
     backup(world.data, tmp_path / "b.zip")
     result = invoke("serve", "restore", tmp_path / "b.zip", "--data", world.data)

@@ -104,7 +104,9 @@ def backup_command(
     """备份：数据库、上传的文件和汇总表，连同每个文件的 SHA-256，写成一个 zip；门户运行时也可备份。"""
     from tongji.portal.backup import backup
 
-    _said("backup-written", backup(data, out, database))
+    with progress(console(), t("backup-making")) as (on_total, tick):
+        made = backup(data, out, database, tick, on_total)
+    _said("backup-written", made)
 
 
 def restore_command(
@@ -115,7 +117,9 @@ def restore_command(
     """恢复：先核对备份中每个文件的 SHA-256，再恢复到空的数据文件夹和数据库。"""
     from tongji.portal.backup import restore
 
-    _said("restore-done", restore(archive, data, database))
+    with progress(console(), t("restore-making")) as (on_total, tick):
+        made = restore(archive, data, database, tick, on_total)
+    _said("restore-done", made)
 
 
 def _said(key: str, made) -> None:
@@ -131,8 +135,9 @@ def check_command(
     """检查数据文件夹：每个文件与其 SHA-256 是否相符，数据库记录的文件是否都在。退出码 0 完好，1 有问题。"""
     from tongji.portal.backup import check
 
-    found = check(data, database)
     con = console()
+    with progress(con, t("check-making")) as (on_total, tick):
+        found = check(data, database, tick, on_total)
     for key, params in found:
         con.print(shown(key, **params))
     con.print(shown("check-found", n=len(found)) if found else shown("check-ok", path=data))

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from tongji.writing.files import ensure_dir
 FORMAT = 1
 TABLES = (Setting, Account, Submission, Rollup, Audit)  # in the order a restore inserts them (foreign keys)
 MANIFEST, TABLES_FILE = "manifest.json", "database.json"
+Tick, Total = Callable[[], None], Callable[[int], None]  # a progress bar's callbacks
 
 
 def database_url(data: Path, database: str | None) -> str:
@@ -43,7 +45,9 @@ class Made:
     files: int
 
 
-def backup(data: Path, out: Path, database: str | None = None) -> Made:
+def backup(data: Path, out: Path, database: str | None = None, tick: Tick | None = None,
+           on_total: Total | None = None) -> Made:
+    """`on_total(n)` is told the files to copy, `tick()` once for each (a progress bar)."""
     data, out = Path(data), Path(out)
     if not (data / "files").is_dir():
         raise TongjiError("backup-no-data", path=data)
@@ -55,6 +59,8 @@ def backup(data: Path, out: Path, database: str | None = None) -> Made:
     if missing:  # the database names a file the folder lacks: say so, never write a backup that cannot restore
         raise TongjiError("backup-missing-file", path=missing[0], n=len(missing))
     ensure_dir(out.parent)
+    if on_total:
+        on_total(len(files))
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -66,6 +72,8 @@ def backup(data: Path, out: Path, database: str | None = None) -> Made:
             for name in files:
                 z.write(data / name, name, compress_type=zipfile.ZIP_STORED)  # workbooks are compressed already
                 hashes[name] = _sha256(data / name)
+                if tick:
+                    tick()
             manifest = {"format": FORMAT, "schema": head(), "tables": {k: len(v) for k, v in rows.items()},
                         "files": hashes}
             z.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
@@ -150,7 +158,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def restore(archive: Path, data: Path, database: str | None = None) -> Made:
+def restore(archive: Path, data: Path, database: str | None = None, tick: Tick | None = None,
+            on_total: Total | None = None) -> Made:
+    """`on_total(n)` is told the steps (each file checked, then written), `tick()` once for each."""
     archive, data = Path(archive), Path(data)
     if not archive.is_file():  # a mistyped name: not "not a backup ([Errno 2] No such file ...)"
         raise TongjiError("restore-missing", path=archive)
@@ -161,7 +171,7 @@ def restore(archive: Path, data: Path, database: str | None = None) -> Made:
     except OSError as exc:
         raise TongjiError("restore-bad-archive", path=archive, detail=str(exc)) from None
     with z:
-        manifest, rows = _verified(z, archive)
+        manifest, rows = _verified(z, archive, tick, on_total)
         if any(ensure_dir(data).iterdir()):
             raise TongjiError("restore-not-empty", path=data)
         factory = open_database(database_url(data, database))
@@ -185,21 +195,28 @@ def restore(archive: Path, data: Path, database: str | None = None) -> Made:
             target = data / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(z.read(name))
+            if tick:
+                tick()
     return Made(data, {k: len(v) for k, v in rows.items()}, len(manifest["files"]) - 1)
 
 
-def _verified(z: zipfile.ZipFile, archive: Path) -> tuple[dict, dict]:
+def _verified(z: zipfile.ZipFile, archive: Path, tick: Tick | None = None,
+              on_total: Total | None = None) -> tuple[dict, dict]:
     """The manifest and the tables, after every member's hash is checked and every name is a safe one."""
     if MANIFEST not in z.namelist():  # a zip of something else: said, not KeyError's English
         raise TongjiError("restore-no-manifest", path=archive, name=MANIFEST)
     try:
         manifest = json.loads(z.read(MANIFEST))
         names = set(z.namelist())
+        if on_total:  # each stored file is checked here, then written
+            on_total(2 * (len(manifest["files"]) - 1))
         for name, digest in manifest["files"].items():
             if name not in names or not _safe(name):
                 raise TongjiError("restore-bad-archive", path=archive, detail=name)
             if hashlib.sha256(z.read(name)).hexdigest() != digest:
                 raise TongjiError("restore-corrupt", path=archive, name=name)
+            if tick and name != TABLES_FILE:
+                tick()
         rows = json.loads(z.read(TABLES_FILE))
     except (KeyError, ValueError) as exc:
         raise TongjiError("restore-bad-archive", path=archive, detail=str(exc)) from None
@@ -230,17 +247,24 @@ def _is_time(column) -> bool:
     return isinstance(kind, DateTime)
 
 
-def check(data: Path, database: str | None = None) -> list[tuple[str, dict]]:
+def check(data: Path, database: str | None = None, tick: Tick | None = None,
+          on_total: Total | None = None) -> list[tuple[str, dict]]:
     """Problems found, as (message key, parameters): a stored file whose bytes no longer match its SHA-256, a
-    file the database names that is missing, a summary folder that is missing."""
+    file the database names that is missing, a summary folder that is missing. `on_total(n)` is told the stored
+    files to hash, `tick()` once for each."""
     data = Path(data)
     if not (data / "files").is_dir():
         raise TongjiError("backup-no-data", path=data)
     found = []
-    for path in sorted((data / "files").rglob("*")):
-        if path.is_file() and path.suffix in SUFFIXES and not path.name.startswith("."):
-            if _sha256(path) != path.stem:
-                found.append(("check-corrupt", {"path": path}))
+    stored = [p for p in sorted((data / "files").rglob("*"))
+              if p.is_file() and p.suffix in SUFFIXES and not p.name.startswith(".")]
+    if on_total:
+        on_total(len(stored))
+    for path in stored:
+        if _sha256(path) != path.stem:
+            found.append(("check-corrupt", {"path": path}))
+        if tick:
+            tick()
     rows = _snapshot(database_url(data, database))
     for r in rows["submission"]:
         if not (data / stored_name(r["sha256"], r["suffix"])).is_file():
