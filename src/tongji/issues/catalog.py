@@ -8,7 +8,7 @@ An issue is kept as its code (the issue frame's `rule` column) and its parameter
 as text), and rendered in the reader's language when written: `Catalog.of(spec).render(issues, "en")`.
 The frame's `message` column is the Chinese rendering made when the issue was found (i18n.MESSAGE_LANG).
 
-`python -m tongji.issues.catalog > docs/checks.md` writes the list the docs show; a test keeps it current.
+`python -m tongji.issues.checks_page > docs/checks.md` writes the list the docs show; a test keeps it current.
 """
 
 from __future__ import annotations
@@ -358,16 +358,3 @@ class Catalog:
             return issues
         found = pl.concat(parts)
         return issues.with_columns(issues["message"].clone().scatter(found["_i"], found["message"]))
-
-    def markdown(self) -> str:
-        """docs/checks.md (issues/checks_page.py)."""
-        from tongji.issues.checks_page import markdown
-
-        return markdown(self)
-
-
-if __name__ == "__main__":
-    # run as a script only: a module import here would be a cycle (the spec's builder imports this module)
-    from tongji.plugins import load_spec
-
-    print(Catalog.of(load_spec()).markdown(), end="")

@@ -1,16 +1,11 @@
 """docs/checks.md, made from the catalog (issues/catalog.py) and the spec's rules: every issue type, its variants,
-and the JSON issue report's format. `python -m tongji.issues.catalog > docs/checks.md` writes it; a test keeps it
+and the JSON issue report's format. `python -m tongji.issues.checks_page > docs/checks.md` writes it; a test keeps it
 current."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from tongji.issues.catalog import REPORT_SCHEMA
+from tongji.issues.catalog import REPORT_SCHEMA, Catalog
 from tongji.issues.issue_type import CHECK_CATEGORY, RULE_CATEGORY
-
-if TYPE_CHECKING:
-    from tongji.issues.catalog import Catalog
 
 
 def markdown(catalog: Catalog) -> str:
@@ -20,7 +15,7 @@ def markdown(catalog: Catalog) -> str:
     lines = [
         "# 审核规则与问题代码 (checks and issue codes)",
         "",
-        "本页由 `python -m tongji.issues.catalog > docs/checks.md` 从代码（`src/tongji/issues/catalog.py`）与"
+        "本页由 `python -m tongji.issues.checks_page > docs/checks.md` 从代码（`src/tongji/issues/catalog.py`）与"
         " `schemas/rules.toml` 生成，请勿手改。",
         "错误 blocks acceptance (退回); 警告 must be explained in 说明 (then 已说明); 提示 is for information.",
         "Each issue keeps its code (`rule`) and its parameters (`params`); its message is written in the reader's"
@@ -59,3 +54,10 @@ formats (`file`, `unit`, `unit_name`, `severity`, `rule`, `sheet`, `cell`, `cell
 `message`, `diff`, `explained`) and `params`, the parameters of its message as an object (`variant` names which
 message of a code with several). `rule` is the issue code above; `message` is written in the language asked for.
 """
+
+
+if __name__ == "__main__":
+    # run as a script only: the plugins, which build the spec, import the catalog
+    from tongji.plugins import load_spec
+
+    print(markdown(Catalog.of(load_spec())), end="")
