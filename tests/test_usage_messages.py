@@ -42,6 +42,17 @@ def test_usage_mistakes_are_one_line_in_the_users_language(args, line):
     assert run.stderr.strip() == line
 
 
+@pytest.mark.parametrize(("args", "lang", "first"), [
+    ([], "zh", "用法：tongji [选项] 命令 [参数]..."), (["samples"], "zh", "用法：tongji samples [选项] 命令 [参数]..."),
+    ([], "en", "Usage: tongji [OPTIONS] COMMAND [ARGS]...")])
+def test_a_bare_command_shows_its_help_not_a_usage_error(args, lang, first):
+    """`tongji` alone shows its help page (exit code 2, as click gives it); it read 用法错误：Usage: …, a mistake
+    said of what is the first thing a newcomer types."""
+    run = tongji(*args, lang=lang)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.splitlines()[0] == first and "用法错误" not in run.stderr and "Usage error" not in run.stderr
+
+
 def test_an_unknown_language_in_tongji_lang_is_refused_as_the_option_is():
     run = tongji("validate", "x", lang="fr")
     assert run.returncode == 2

@@ -165,7 +165,9 @@ def main() -> None:
 
             set_lang(option_from(sys.argv[1:], "--lang"))  # asked for, if after the command: click refused it
             detail = misplaced(exc, sys.argv[1:]) or exc.format_message()
-            if detail:  # empty for a bare `tongji`, which has just shown its help
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `tongji` (or `tongji serve`): its help, as is
+                print(detail, file=sys.stderr)
+            elif detail:
                 print(t("usage-error", detail=detail if lang() == "en" else chinese(detail)), file=sys.stderr)
             sys.exit(exc.exit_code if exc.exit_code else 2)
         _crash(exc)
