@@ -250,6 +250,26 @@ def test_a_file_that_is_not_a_backup_is_said_so_in_the_users_language(tmp_path, 
                "other.zip": f"Error: {tmp_path / 'other.zip'} {en}it has no manifest.json"}}[lang]
 
 
+@pytest.mark.parametrize(("manifest", "tables", "named"), [
+    ([], {}, "manifest.json"),  # not an object
+    ({"format": 1, "files": ["database.json"]}, {}, "manifest.json"),  # files not by name
+    ({"format": 1}, [1, 2], "database.json"),  # tables not an object
+    ({"format": 1}, {"account": [{"login": "x", "no_such_column": 1}]}, "database.json")])
+def test_a_backup_whose_manifest_or_tables_are_malformed_is_refused_in_one_line(tmp_path, manifest, tables, named):
+    """A hand-made or damaged archive whose hashes agree: one line naming the part that is wrong, exit code 2, and
+    nothing restored; it crashed (exit code 3) on a manifest or tables of the wrong shape."""
+    body = json.dumps(tables).encode("utf-8")
+    if isinstance(manifest, dict) and "files" not in manifest:
+        manifest = manifest | {"files": {"database.json": hashlib.sha256(body).hexdigest()}}
+    with zipfile.ZipFile(tmp_path / "b.zip", "w") as z:
+        z.writestr("database.json", body)
+        z.writestr("manifest.json", json.dumps(manifest))
+    result = invoke("serve", "restore", tmp_path / "b.zip", "--data", tmp_path / "restored")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)  # no crash
+    assert result.output.strip() == f"错误：{tmp_path / 'b.zip'} 不是 tongji 门户的备份（{named}）"
+    assert not (tmp_path / "restored").exists()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_backup_never_replaces_an_earlier_one(world, tmp_path, lang):
     """The same name twice (a manual backup run again, a copied command line): the office's earlier backup stays."""

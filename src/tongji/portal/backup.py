@@ -207,6 +207,8 @@ def _verified(z: zipfile.ZipFile, archive: Path, tick: Tick | None = None,
         raise TongjiError("restore-no-manifest", path=archive, name=MANIFEST)
     try:
         manifest = json.loads(z.read(MANIFEST))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            raise TongjiError("restore-bad-archive", path=archive, detail=MANIFEST)
         names = set(z.namelist())
         if on_total:  # each stored file is checked here, then written
             on_total(2 * (len(manifest["files"]) - 1))
@@ -220,11 +222,22 @@ def _verified(z: zipfile.ZipFile, archive: Path, tick: Tick | None = None,
         rows = json.loads(z.read(TABLES_FILE))
     except (KeyError, ValueError) as exc:
         raise TongjiError("restore-bad-archive", path=archive, detail=str(exc)) from None
+    if not _tables_ok(rows):
+        raise TongjiError("restore-bad-archive", path=archive, detail=TABLES_FILE)
     if manifest.get("format") != FORMAT:
         raise TongjiError("restore-bad-archive", path=archive, detail=f"format {manifest.get('format')}")
     if manifest.get("schema") != head():  # rows of another schema: restore with the tongji that made it, migrate
         raise TongjiError("restore-other-schema", path=archive, found=manifest.get("schema"), head=head())
     return manifest, rows
+
+
+def _tables_ok(rows: object) -> bool:
+    """The tables are an object of lists of rows, each row an object of the table's columns (a hand-made archive
+    whose hashes agree may hold anything)."""
+    return isinstance(rows, dict) and all(
+        isinstance(rows.get(m.__table__.name, []), list)
+        and all(isinstance(r, dict) and set(r) <= set(m.__table__.c.keys()) for r in rows.get(m.__table__.name, []))
+        for m in TABLES)
 
 
 def _safe(name: str) -> bool:
