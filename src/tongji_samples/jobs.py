@@ -108,12 +108,25 @@ def write_all(jobs: list[Job], period: str, spec: Spec, n: int, tick: Callable[[
             for _ in range(_write_chunk([job], stamps)):
                 tick()
         return
-    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_write_chunk, jobs[i:i + CHUNK], stamps) for i in range(0, len(jobs), CHUNK)]
+    # spawn, not fork: a forked child of a process whose polars thread pool is running can deadlock; each worker
+    # is given the stamps once (200 KB), not with every chunk
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_keep,
+                             initargs=(stamps,)) as pool:
+        futures = [pool.submit(_write_kept, jobs[i:i + CHUNK]) for i in range(0, len(jobs), CHUNK)]
         for future in as_completed(futures):
             for _ in range(future.result()):
                 tick()
+
+
+_STAMPS: dict[bool, Stamp] = {}  # in a worker process: the stamps its pool was made with
+
+
+def _keep(stamps: dict[bool, Stamp]) -> None:
+    _STAMPS.update(stamps)
+
+
+def _write_kept(jobs: list[Job]) -> int:
+    return _write_chunk(jobs, _STAMPS)
 
 
 def files_of(jobs: list[Job]) -> int:

@@ -165,7 +165,7 @@ def main() -> None:
 
             set_lang(option_from(sys.argv[1:], "--lang"))  # asked for, if after the command: click refused it
             detail = misplaced(exc, sys.argv[1:]) or exc.format_message()
-            if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `tongji` (or `tongji serve`): its help, as is
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `tongji` (or `tongji samples`): its help, as is
                 print(detail, file=sys.stderr)
             elif detail:
                 print(t("usage-error", detail=detail if lang() == "en" else chinese(detail)), file=sys.stderr)
