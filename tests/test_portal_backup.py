@@ -3,8 +3,10 @@ a damaged backup or a damaged stored file is found and named."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import re
 import threading
 import zipfile
 
@@ -268,6 +270,59 @@ def test_a_backup_whose_manifest_or_tables_are_malformed_is_refused_in_one_line(
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)  # no crash
     assert result.output.strip() == f"错误：{tmp_path / 'b.zip'} 不是 tongji 门户的备份（{named}）"
     assert not (tmp_path / "restored").exists()
+
+
+def rezipped(source, target, change) -> None:
+    """A copy of the backup `source` whose tables `change` edits, the manifest's hash of them made to agree."""
+    with zipfile.ZipFile(source) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    rows = json.loads(members["database.json"])
+    change(rows)
+    members["database.json"] = json.dumps(rows, ensure_ascii=False).encode("utf-8")
+    manifest = json.loads(members["manifest.json"])
+    manifest["files"]["database.json"] = hashlib.sha256(members["database.json"]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode("utf-8")
+    with zipfile.ZipFile(target, "w") as z:
+        for name, body in members.items():
+            z.writestr(name, body)
+
+
+def test_a_restore_that_fails_halfway_leaves_the_folder_empty_to_try_again(world, tmp_path, monkeypatch):
+    """A time the table cannot hold (a hand-edited archive whose hashes agree), or a disk that fills while the files
+    are written: one line, exit code 2, and the data folder as empty as it was, so the restore can be run again;
+    the first crashed (exit code 3), and either left a half-restored folder that refused a second try."""
+    assert invoke("serve", "backup", tmp_path / "good.zip", "--data", world.data).exit_code == 0
+
+    def bad_time(rows):
+        row = rows["submission"][0]
+        key = next(k for k, v in row.items() if isinstance(v, str) and re.match(r"\d{4}-\d\d-\d\dT", v))
+        row[key] = "去年某天"
+
+    rezipped(tmp_path / "good.zip", tmp_path / "bad.zip", bad_time)
+    target = tmp_path / "restored"
+    result = invoke("serve", "restore", tmp_path / "bad.zip", "--data", target)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert result.output.strip() == f"错误：{tmp_path / 'bad.zip'} 不是 tongji 门户的备份（database.json）"
+    assert list(target.iterdir()) == []
+
+    real, reads, written = zipfile.ZipFile.read, {}, []
+
+    def full_disk(self, name, *args):  # each file is read twice: its hash checked, then written
+        reads[name] = reads.get(name, 0) + 1
+        if name.startswith("files/") and reads[name] == 2:
+            written.append(name)
+            if len(written) == 2:  # the disk fills as the second file is written
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, name, *args)
+
+    with monkeypatch.context() as m:
+        m.setattr(zipfile.ZipFile, "read", full_disk)
+        result = invoke("serve", "restore", tmp_path / "good.zip", "--data", target)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit) and len(written) == 2
+    said = "".join(result.output.split())
+    assert said == f"错误：无法写入{target / written[1]}：磁盘已满"
+    assert list(target.iterdir()) == []
+    assert invoke("serve", "restore", tmp_path / "good.zip", "--data", target).exit_code == 0
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

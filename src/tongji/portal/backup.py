@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -20,12 +21,13 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, func, select, text
+from sqlalchemy.exc import DataError, IntegrityError
 
 from tongji.errors import TongjiError
 from tongji.portal.db import Account, Audit, Rollup, Setting, Submission, engine_of, open_database
 from tongji.portal.migrate import existing, head
 from tongji.portal.store import SUFFIXES, stored_name
-from tongji.writing.files import ensure_dir
+from tongji.writing.files import ensure_dir, unwritable
 
 FORMAT = 1
 TABLES = (Setting, Account, Submission, Rollup, Audit)  # in the order a restore inserts them (foreign keys)
@@ -174,30 +176,58 @@ def restore(archive: Path, data: Path, database: str | None = None, tick: Tick |
         manifest, rows = _verified(z, archive, tick, on_total)
         if any(ensure_dir(data).iterdir()):
             raise TongjiError("restore-not-empty", path=data)
-        factory = open_database(database_url(data, database))
-        engine = engine_of(factory)
+        try:  # the files first: the database, committed last, names them
+            _put_files(z, manifest, data, tick)
+            _put_rows(rows, data, database, archive)
+        except BaseException:
+            _emptied(data)  # it was empty: what this restore put there goes, and the restore can be tried again
+            raise
+    return Made(data, {k: len(v) for k, v in rows.items()}, len(manifest["files"]) - 1)
+
+
+def _put_files(z: zipfile.ZipFile, manifest: dict, data: Path, tick: Tick | None) -> None:
+    for name in manifest["files"]:
+        if name == TABLES_FILE:
+            continue
+        target = data / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(name))
+        except OSError as exc:  # a full disk: said, and nothing restored
+            raise unwritable(target, exc) from None
+        if tick:
+            tick()
+
+
+def _put_rows(rows: dict, data: Path, database: str | None, archive: Path) -> None:
+    factory = open_database(database_url(data, database))
+    engine = engine_of(factory)
+    try:
         with engine.begin() as conn:
             if any(conn.execute(select(func.count()).select_from(m.__table__)).scalar() for m in TABLES):
                 raise TongjiError("restore-not-empty", path=database or data / "portal.db")
             for model in TABLES:
                 table = model.__table__
                 if rows.get(table.name):
-                    conn.execute(table.insert(), [_typed(table, r) for r in rows[table.name]])
+                    try:
+                        conn.execute(table.insert(), [_typed(table, r) for r in rows[table.name]])
+                    except (ValueError, TypeError, IntegrityError, DataError):  # a value the table cannot hold
+                        raise TongjiError("restore-bad-archive", path=archive, detail=TABLES_FILE) from None
             if engine.dialect.name == "postgresql":  # the next id after the restored ones
                 for model in TABLES:
                     if "id" in model.__table__.c:
                         conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), "
                                           f"GREATEST(COALESCE(MAX(id), 0), 1)) FROM {model.__tablename__}"))
+    finally:
         engine.dispose()
-        for name in manifest["files"]:
-            if name == TABLES_FILE:
-                continue
-            target = data / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(z.read(name))
-            if tick:
-                tick()
-    return Made(data, {k: len(v) for k, v in rows.items()}, len(manifest["files"]) - 1)
+
+
+def _emptied(data: Path) -> None:
+    for child in data.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def _verified(z: zipfile.ZipFile, archive: Path, tick: Tick | None = None,
