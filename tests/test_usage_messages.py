@@ -19,7 +19,9 @@ def tongji(*args: str, lang: str = "zh") -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(("args", "line"), [
-    (["validate"], "用法错误：缺少参数 paths（用 --help 查看用法）"),
+    # an argument is named by what it is, not by the Python parameter (缺少参数 paths)
+    (["validate"], "用法错误：缺少参数：工作簿文件或文件夹（递归查找 .xlsx/.xls）（用 --help 查看用法）"),
+    (["serve", "backup"], "用法错误：缺少参数：备份文件（.zip）（用 --help 查看用法）"),
     (["validate", "x", "--registy", "r"],
      "用法错误：没有选项 --registy（是否想用 --registry？）（用 --help 查看用法）"),
     (["validatee"], "用法错误：没有命令 validatee（是否想用 validate？）（用 --help 查看用法）"),
@@ -151,7 +153,8 @@ def test_every_help_text_has_its_english():
     (["validate"], "Usage error: Missing argument 'paths'. (see --help)"),
     (["validate", "x", "--bogus"], "Usage error: No such option: --bogus (see --help)"),
     (["validate", "x", "--report"], "Usage error: Option '--report' requires an argument. (see --help)"),
-    (["--lang", "zh", "validate"], "用法错误：缺少参数 paths（用 --help 查看用法）"),  # the option before the setting
+    (["--lang", "zh", "validate"],  # the option before the setting
+     "用法错误：缺少参数：工作簿文件或文件夹（递归查找 .xlsx/.xls）（用 --help 查看用法）"),
 ])
 def test_usage_mistakes_follow_tongji_lang(args, line):
     run = tongji(*args, lang="en")

@@ -161,14 +161,15 @@ def main() -> None:
         # usage errors of typer's vendored click arrive here in standalone_mode=False; duck-typed
         # because the vendored classes are not the installed click's (pitfall 6)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            from tongji.cli.usage import chinese, misplaced
+            from tongji.cli.usage import chinese, misplaced, missing_argument
 
             set_lang(option_from(sys.argv[1:], "--lang"))  # asked for, if after the command: click refused it
             detail = misplaced(exc, sys.argv[1:]) or exc.format_message()
             if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `tongji` (or `tongji samples`): its help, as is
                 print(detail, file=sys.stderr)
             elif detail:
-                print(t("usage-error", detail=detail if lang() == "en" else chinese(detail)), file=sys.stderr)
+                zh = lang() != "en" and (missing_argument(exc) or chinese(detail))
+                print(t("usage-error", detail=zh or detail), file=sys.stderr)
             sys.exit(exc.exit_code if exc.exit_code else 2)
         _crash(exc)
     except BaseException as exc:  # a reader's panic is a BaseException: still our failure, not a verdict

@@ -53,6 +53,15 @@ def _translate(table: list[tuple[str, str]], text: str) -> str:
     return text
 
 
+def missing_argument(exc: Exception) -> str | None:
+    """A missing argument named by what it is, its help text (click names it by the Python parameter: 缺少参数
+    paths, out, inputs, which a statistician cannot know)."""
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ != "MissingParameter" or getattr(param, "param_type_name", "") != "argument":
+        return None
+    return f"缺少参数：{param.help}" if getattr(param, "help", None) else None
+
+
 def misplaced(exc: Exception, argv: list[str]) -> str | None:
     """A top-level option written after the command (`tongji validate 收回 --lang en`, as one adds an option at
     the end): click says only that the command has no such option; this says where it goes."""
