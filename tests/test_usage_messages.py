@@ -118,10 +118,11 @@ def test_help_is_framed_in_chinese_and_its_columns_line_up():
     it is 用法, 选项, [必填], [默认：…], <文本>, and the help texts still begin in one column on screen although a
     Chinese label is wider than the English one (--plugins-dir <文本>, the root page's widest option)."""
     page = help_page("rollup", "--help")
-    assert page.startswith("用法：tongji rollup [选项] {inputs}...\n")
+    # an argument is named in Chinese, not by typer's `{inputs}...`, the Python parameter
+    assert page.startswith("用法：tongji rollup [选项] <工作簿>...\n")
     assert "\n参数：\n" in page and "\n选项：\n" in page and "  --help                    显示本帮助并退出" in page
     assert "-r, --registry <路径>     单位名册（xlsx 或 csv）  [必填]" in page and "[默认：xlsx]" in page
-    assert "-p, --period <文本>       报告期" in page and "  inputs... <路径>" in page
+    assert "-p, --period <文本>       报告期" in page and "  工作簿 <路径>" in page
     for english in ("Usage", "Options", "Arguments", "Show this", "[required]", "[default", "<str>", "<path>", "<list"):
         assert english not in page
     assert len(help_columns(page, "选项：")) == 1 and len(help_columns(page, "参数：")) == 1
@@ -129,6 +130,7 @@ def test_help_is_framed_in_chinese_and_its_columns_line_up():
     assert root.startswith("用法：tongji [选项] 命令 [参数]...\n") and "\n命令：\n" in root
     assert help_columns(root, "选项：") == {24} and "  --plugins-dir <文本>  插件文件夹" in root
     demo = help_page("demo", "--help")
+    assert demo.startswith("用法：tongji demo [选项] [输出文件夹]\n") and "  输出文件夹 <路径>  输出文件夹" in demo
     assert "--units <整数>" in demo and "[默认：tongji-demo]" in demo and len(help_columns(demo, "选项：")) == 1
 
 
@@ -147,6 +149,21 @@ def test_every_help_text_has_its_english():
     texts -= {None, "Show this message and exit."}
     assert texts - set(ENGLISH) == set()
     assert set(ENGLISH) - texts == set()  # none left over from a help text since changed
+
+
+def test_every_argument_has_a_chinese_name():
+    import typer.main
+
+    from tongji import cli
+    from tongji.cli.help_zh import NAMES
+
+    cli._register()
+    helps, commands = set(), [typer.main.get_command(cli.app)]
+    while commands:
+        command = commands.pop()
+        helps |= {p.help for p in command.params if p.param_type_name == "argument"}
+        commands += getattr(command, "commands", {}).values()
+    assert helps == set(NAMES)
 
 
 @pytest.mark.parametrize(("args", "line"), [

@@ -15,6 +15,7 @@ FRAME = [
     (re.compile(r"^Commands:$", re.M), "命令："),
     (re.compile(r" \[OPTIONS\]"), " [选项]"),
     (re.compile(r" COMMAND \[ARGS\]\.\.\."), " 命令 [参数]..."),
+    (re.compile(r"(?<= )\{([^}\s]+)\}(?=[. ]|$)", re.M), r"<\1>"),  # typer's braces around a required argument
     (re.compile(r"Show this message and exit\."), "显示本帮助并退出"),
     (re.compile(r"\[required\]"), "[必填]"),
     (re.compile(r"\[default: ([^\]]*)\]"), r"[默认：\1]"),
@@ -22,6 +23,13 @@ FRAME = [
 # a value's label (typer names its Python type)
 LABELS = {"<path>": "<路径>", "<list[Path]>": "<路径>", "<str>": "<文本>", "<list[str]>": "<文本>",
           "<int>": "<整数>", "<float>": "<数字>"}
+# an argument's name, keyed by its help text: the usage line said `{paths}...`, the Python parameter
+NAMES = {"工作簿文件或文件夹（递归查找 .xlsx/.xls）": "工作簿",
+         "基层、本级工作簿和下级汇总表（文件或文件夹）": "工作簿",
+         "输出文件夹（默认 ./tongji-demo）": "输出文件夹",
+         "输出目录：写入 registry.csv 和 <报告期>/ 下的工作簿": "输出目录",
+         "备份文件（.zip）": "备份文件", "tongji serve backup 写出的备份文件": "备份文件",
+         "插件名（字母、数字、下划线），如 my_region": "插件名"}
 _LABEL = re.compile("|".join(re.escape(label) for label in LABELS))
 # a row of a list (arguments, options, commands): its name, the gap, its help; the help's further lines are
 # indented to where its first began
@@ -31,6 +39,9 @@ _ROW = re.compile(r"^  (\S(?:.*?\S)?)( {2,})(\S.*)$")
 def in_chinese(command) -> None:
     """The help page of a click command and of its subcommands framed in Chinese."""
     original = command.get_help
+    for param in command.params:
+        if param.param_type_name == "argument" and param.help in NAMES:
+            param.metavar = NAMES[param.help]
     command.get_help = lambda ctx: chinese_page(original(ctx))
     for sub in getattr(command, "commands", {}).values():
         in_chinese(sub)
