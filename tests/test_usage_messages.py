@@ -93,6 +93,9 @@ def test_help_is_in_english_with_lang_en(args, lang):
     assert "Check workbooks. Exit code 0: no errors; 1: workbooks to return; 2: a usage or setup mistake." in text
     assert "-r, --registry <path> Registry of units (xlsx or csv)" in text
     assert "--help Show this message and exit." in text and "<bool>" not in text  # a flag asks for no value
+    # a value named as a user names it, not as Python does: {paths}, <list[Path]>, <str>
+    assert text.startswith("Usage: tongji validate [OPTIONS] <paths>...") and "paths... <path> Workbook files" in text
+    assert "--report <path>" in text and "--levels <text>" in text and "{" not in text and "list[" not in text
     assert not re.findall(r"[\u4e00-\u9fff]+", text.replace("市,区,街道,基层", "")), text  # the level names as typed
     assert "审核工作簿" in tongji("validate", "--help").stdout
 

@@ -132,7 +132,10 @@ ENGLISH = {
 
 
 def in_english(command) -> None:
-    """The help of a click command, its options and its subcommands, in English where it is known."""
+    """The help of a click command, its options and its subcommands, in English where it is known; a value's label
+    as a user names it, not as Python does (<list[Path]>)."""
+    from tongji.cli.help_zh import BRACES, reframed
+
     for text in ("help", "short_help"):
         value = getattr(command, text, None)
         if value:
@@ -140,5 +143,10 @@ def in_english(command) -> None:
     for param in command.params:
         if getattr(param, "help", None):
             param.help = ENGLISH.get(param.help, param.help)
+    original = command.get_help
+    command.get_help = lambda ctx: reframed(original(ctx), [BRACES], LABELS)
     for sub in getattr(command, "commands", {}).values():
         in_english(sub)
+
+
+LABELS = {"<list[Path]>": "<path>", "<list[str]>": "<text>", "<str>": "<text>"}
