@@ -445,10 +445,10 @@ def test_a_plugin_with_a_syntax_error_says_its_file_line_and_text(tmp_path, monk
     code, out = main(monkeypatch, capsys, folder, "--lang", "en", "validate", str(tmp_path))
     said = f"Plugin typo cannot be loaded: {plugin} line 4 has a syntax error: 'def register_rules(register:'"
     assert code == 2 and "".join(said.split()) in "".join(out.split()), out
-    from tongji.plugins import _load_error
+    from tongji.plugins.loading import load_error
 
     i18n.set_lang(None)
-    assert _load_error(SyntaxError("invalid syntax", (str(plugin), 7, 1, None))) == f"{plugin} 第 7 行有语法错误"
+    assert load_error(SyntaxError("invalid syntax", (str(plugin), 7, 1, None))) == f"{plugin} 第 7 行有语法错误"
 
 
 def test_a_hookwrapper_raising_in_its_teardown_is_said_once(tmp_path, monkeypatch, capsys):

@@ -12,26 +12,31 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
-import sys
-import tomllib
-import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from types import ModuleType
 
 import pluggy
 
 from tongji.definitions.builder import BUILTIN, SpecBuilder
 from tongji.definitions.forms import Check, Spec
 from tongji.errors import TongjiError
+from tongji.i18n import t
 from tongji.plugins import hookspecs
 from tongji.plugins.calling import Writer, command_name, guarded, guarded_command
+from tongji.plugins.loading import (
+    GROUP,
+    Loader,
+    Parts,
+    as_plugin,
+    import_file,
+    import_from_project,
+    load_error,
+    project_entry_points,
+)
 from tongji.plugins.toml_plugin import DeclarativePlugin
-
-GROUP = "tongji"
 
 
 @dataclass
@@ -65,13 +70,13 @@ class Host:
         if folder:
             self._folder(Path(folder))
         for name in sorted(self.only - set(self.infos)):  # misspelt, it would leave the local rules out unsaid
-            self.infos[name] = PluginInfo(name, "TONGJI_LOAD_PLUGINS", error=_t("plugin-not-found", name=name))
+            self.infos[name] = PluginInfo(name, "TONGJI_LOAD_PLUGINS", error=t("plugin-not-found", name=name))
 
     # --- loading -------------------------------------------------------------------------------
 
     def add(self, name: str, plugin, source: str = "") -> None:
         """Register a plugin object by hand (a test, an embedding application); errors are recorded."""
-        self._add(name, _as_plugin(plugin), source or name)
+        self._add(name, as_plugin(plugin), source or name)
         self.__dict__.pop("spec", None)
         self.__dict__.pop("writers", None)
 
@@ -83,27 +88,27 @@ class Host:
         if not self._wanted(name) and name != BUILTIN:
             return
         if name in self.infos:
-            self.infos[f"{name}（{source}）"] = PluginInfo(name, source, error=_t("plugin-duplicate-name", name=name))
+            self.infos[f"{name}（{source}）"] = PluginInfo(name, source, error=t("plugin-duplicate-name", name=name))
             return
         info = self.infos[name] = PluginInfo(name, source)
         try:
-            plugin = load() if isinstance(load, _Loader) else load
+            plugin = load() if isinstance(load, Loader) else load
             # a package with hooks and .toml files is two parts to pluggy (one object cannot implement a hook
             # twice), one plugin to everyone else: registrations, errors and `tongji plugins` use `name`
-            for i, part in enumerate(plugin.parts if isinstance(plugin, _Parts) else [plugin]):
+            for i, part in enumerate(plugin.parts if isinstance(plugin, Parts) else [plugin]):
                 key = name if i == 0 else f"{name}#{i}"
                 self.owner[key] = name
                 self.pm.register(part, name=key)
             self.pm.check_pending()  # a misspelt hook name fails here, loudly
         except pluggy.PluginValidationError as exc:
             self._drop(name)
-            info.error = _t("plugin-bad-hook", detail=str(exc).splitlines()[0])
+            info.error = t("plugin-bad-hook", detail=str(exc).splitlines()[0])
         except TongjiError as exc:  # a declarative file's syntax: its own message names the file and line
             self._drop(name)
             info.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - any plugin failure is reported by name, not raised
             self._drop(name)
-            info.error = _load_error(exc)
+            info.error = load_error(exc)
 
     def _drop(self, name: str) -> None:
         for key in [k for k, owner in self.owner.items() if owner == name]:
@@ -114,7 +119,7 @@ class Host:
 
     def _entry_points(self) -> None:
         for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: e.name):
-            self._add(ep.name, _Loader(lambda ep=ep: _as_plugin(ep.load())), f"入口点 {ep.value}")
+            self._add(ep.name, Loader(lambda ep=ep: as_plugin(ep.load())), f"入口点 {ep.value}")
 
     def _folder(self, folder: Path) -> None:
         if not folder.is_dir():  # a plugin's own file, given for its folder, is there: not "not found"
@@ -127,14 +132,14 @@ class Host:
         """One entry of a plugins folder: a .toml or .py file, a package folder, a pip-style project folder."""
         path = Path(path)
         if path.suffix == ".toml":
-            self._add(path.stem, _Loader(lambda p=path: DeclarativePlugin(p)), f"文件 {path}")
+            self._add(path.stem, Loader(lambda p=path: DeclarativePlugin(p)), f"文件 {path}")
         elif path.suffix == ".py":
-            self._add(path.stem, _Loader(lambda p=path: _import_file(p)), f"文件 {path}")
+            self._add(path.stem, Loader(lambda p=path: import_file(p)), f"文件 {path}")
         elif (path / "__init__.py").exists():
-            self._add(path.name, _Loader(lambda p=path: _import_file(p / "__init__.py", p.name)), f"文件夹 {path}")
+            self._add(path.name, Loader(lambda p=path: import_file(p / "__init__.py", p.name)), f"文件夹 {path}")
         elif (path / "pyproject.toml").exists():
-            for name, value in _project_entry_points(path):
-                self._add(name, _Loader(lambda p=path, v=value: _import_from_project(p, v)), f"项目 {path}")
+            for name, value in project_entry_points(path):
+                self._add(name, Loader(lambda p=path, v=value: import_from_project(p, v)), f"项目 {path}")
         self.__dict__.pop("spec", None)
         self.__dict__.pop("writers", None)
 
@@ -299,7 +304,7 @@ class Host:
                     command.callback = guarded_command(name, command_name(command), command.callback)
             except Exception as exc:  # noqa: BLE001 - a plugin's broken command must not take the CLI down
                 del app.registered_commands[start:]  # none of a failed plugin's commands stays
-                self.infos[name].error = str(exc) if isinstance(exc, TongjiError) else _load_error(exc)  # its line
+                self.infos[name].error = str(exc) if isinstance(exc, TongjiError) else load_error(exc)  # its line
                 continue
             self.infos[name].registered.setdefault("命令", []).extend(command_name(c) for c in added)
 
@@ -314,85 +319,6 @@ def _unwarned(caller: Callable) -> Callable:
             warnings.simplefilter("ignore", pluggy.PluggyTeardownRaisedWarning)
             return caller(**kwargs)
     return call
-
-
-class _Loader:
-    """Marks a function that imports a plugin, as opposed to a plugin object."""
-
-    def __init__(self, fn: Callable):
-        self.fn = fn
-
-    def __call__(self):
-        return self.fn()
-
-
-def _import_file(path: Path, name: str | None = None):
-    name = f"tongji_plugin_{name or path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=None)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class _Parts:
-    """One plugin made of several objects registered with pluggy: a package's .toml files and its hooks."""
-
-    parts: list
-
-
-def _as_plugin(obj):
-    """What an entry point names, as a plugin: a module or object with hooks, a package folder of declarative
-    .toml files (a pip package shipping its forms and rules as data), or a package with both: its .toml files
-    are registered first (in file-name order), then its hooks, all under the plugin's one name."""
-    folders = [Path(p) for p in getattr(obj, "__path__", [])]
-    tomls = sorted(f for folder in folders if folder.is_dir() for f in folder.glob("*.toml"))
-    if not tomls:
-        return obj
-    has_hooks = any(hasattr(getattr(obj, n, None), f"{GROUP}_impl") for n in dir(obj))
-    return _Parts([DeclarativePlugin(*tomls), obj]) if has_hooks else DeclarativePlugin(*tomls)
-
-
-def _project_entry_points(folder: Path) -> list[tuple[str, str]]:
-    data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
-    return sorted(data.get("project", {}).get("entry-points", {}).get(GROUP, {}).items())
-
-
-def _import_from_project(folder: Path, value: str):
-    """A pip-style project in the plugins folder works without installing it: import from its source."""
-    for root in (folder / "src", folder):
-        if root.is_dir() and str(root) not in sys.path:
-            sys.path.insert(0, str(root))
-    module_name, _, attr = value.partition(":")
-    module = importlib.import_module(module_name)
-    return _as_plugin(getattr(module, attr) if attr else module)
-
-
-def _load_error(exc: Exception) -> str:
-    """A plugin's own exception while loading, with the file and line of its code where it was raised: a module
-    it imports that is not installed is said as such, a syntax error with its file, line and that line's text."""
-    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:  # raised by the parser, not by a frame of code
-        text = (exc.text or "").strip()
-        key = "plugin-syntax-error" if text else "plugin-syntax-error-at"
-        return _t(key, file=exc.filename, line=exc.lineno, text=text)
-    # neither tongji's lines nor importlib's (an entry point naming a module that is not there fails in it)
-    machinery = (Path(__file__).parents[1], Path(importlib.__file__).parent)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith("<") and not any(Path(f.filename).is_relative_to(m) for m in machinery)]
-    where = _t("plugin-where", file=frames[-1].filename, line=frames[-1].lineno) if frames else ""
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        return _t("plugin-missing-module" if where else "plugin-missing-module-named", module=exc.name, where=where)
-    if isinstance(exc, AttributeError) and not where and isinstance(exc.obj, ModuleType):  # its entry point's name
-        return _t("plugin-missing-name", module=exc.obj.__name__, name=exc.name)
-    error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-    return _t("plugin-load-failed", error=error, where=where) if where else error
-
-
-def _t(key: str, **kw) -> str:
-    from tongji.i18n import t
-
-    return t(key, **kw)
 
 
 _host: Host | None = None
