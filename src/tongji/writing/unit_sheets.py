@@ -240,7 +240,9 @@ def _heights(df: pl.DataFrame, widths: dict[str, float]) -> pl.Expr:
     """Each row's height attributes ("_ht"), where its wrapped text takes more than one line; null elsewhere.
 
     The lines are counted as issue_report.wrapped_lines counts them, by polars (a 市's 完整性 lists 100,000 files,
-    1.5 s in Python): a character of three or four bytes in UTF-8 (Chinese, full-width forms) counting two."""
+    1.5 s in Python): each byte of a character past its first in UTF-8 adds half a column, so a character of three
+    bytes (Chinese, full-width forms) counts two, of four (rarer characters, emoji) two and a half, of two (accented
+    Latin) one and a half, the halves of a line summed and rounded down."""
     def lines(name: str, width: float) -> pl.Expr:
         room = max(width * 0.75, 1)
         each = pl.element().str.len_chars() + (pl.element().str.len_bytes() - pl.element().str.len_chars()) // 2
