@@ -29,7 +29,8 @@ def tongji(*args: str, lang: str = "zh") -> subprocess.CompletedProcess:
     (["validate", "x", "--report"], "用法错误：选项 --report 后面需要一个值（用 --help 查看用法）"),
     (["demo", "--units", "abc"], "用法错误：--units 的值不对：应为整数（用 --help 查看用法）"),
     (["rollup", "x", "--all=yes"], "用法错误：选项 --all 是开关，后面不写值：写上 --all 即可（用 --help 查看用法）"),
-    (["--lang", "en", "validate"], "Usage error: Missing argument 'paths'. (see --help)"),
+    (["--lang", "en", "validate"],
+     "Usage error: Missing argument: Workbook files or folders (searched for .xlsx/.xls, subfolders too) (see --help)"),
     # a path with a space, not quoted as the guide says: typer's click words it "argument(s)"
     (["template", "-r", "名册.csv", "-p", "2025", "-o", "2025", "年报/模板"],
      "用法错误：多余的参数：年报/模板（路径里有空格时，要用英文引号括起来）（用 --help 查看用法）"),
@@ -170,7 +171,8 @@ def test_every_argument_has_a_chinese_name():
 
 
 @pytest.mark.parametrize(("args", "line"), [
-    (["validate"], "Usage error: Missing argument 'paths'. (see --help)"),
+    (["validate"],
+     "Usage error: Missing argument: Workbook files or folders (searched for .xlsx/.xls, subfolders too) (see --help)"),
     (["validate", "x", "--bogus"], "Usage error: No such option: --bogus (see --help)"),
     (["validate", "x", "--report"], "Usage error: Option '--report' requires an argument. (see --help)"),
     (["--lang", "zh", "validate"],  # the option before the setting

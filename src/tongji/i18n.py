@@ -286,6 +286,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error-prefix": ("错误：", "Error: "),
     "blank": ("（空）", "(blank)"),
     "usage-error": ("用法错误：{detail}（用 --help 查看用法）", "Usage error: {detail} (see --help)"),
+    "usage-missing-argument": ("缺少参数：{what}", "Missing argument: {what}"),
     "usage-root-option": ("{option} 要写在命令名之前：tongji {option} {value} {command} …", "{option} goes before the command: tongji {option} {value} {command} …"),
     # the terminal
     "cli-reading": ("读取工作簿", "Reading workbooks"),

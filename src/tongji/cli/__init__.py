@@ -164,11 +164,11 @@ def main() -> None:
             from tongji.cli.usage import chinese, misplaced, missing_argument
 
             set_lang(option_from(sys.argv[1:], "--lang"))  # asked for, if after the command: click refused it
-            detail = misplaced(exc, sys.argv[1:]) or exc.format_message()
+            detail = misplaced(exc, sys.argv[1:]) or missing_argument(exc) or exc.format_message()
             if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `tongji` (or `tongji samples`): its help, as is
                 print(detail, file=sys.stderr)
             elif detail:
-                zh = lang() != "en" and (missing_argument(exc) or chinese(detail))
+                zh = lang() != "en" and chinese(detail)
                 print(t("usage-error", detail=zh or detail), file=sys.stderr)
             sys.exit(exc.exit_code if exc.exit_code else 2)
         _crash(exc)

@@ -54,12 +54,12 @@ def _translate(table: list[tuple[str, str]], text: str) -> str:
 
 
 def missing_argument(exc: Exception) -> str | None:
-    """A missing argument named by what it is, its help text (click names it by the Python parameter: 缺少参数
-    paths, out, inputs, which a statistician cannot know)."""
+    """A missing argument named by what it is, its help text in the language of the run (click names it by the
+    Python parameter: 缺少参数 paths, out, inputs, which a statistician cannot know)."""
     param = getattr(exc, "param", None)
     if type(exc).__name__ != "MissingParameter" or getattr(param, "param_type_name", "") != "argument":
         return None
-    return f"缺少参数：{param.help}" if getattr(param, "help", None) else None
+    return t("usage-missing-argument", what=param.help) if getattr(param, "help", None) else None
 
 
 def misplaced(exc: Exception, argv: list[str]) -> str | None:
