@@ -138,35 +138,34 @@ def test_help_is_framed_in_chinese_and_its_columns_line_up():
     assert "--units <整数>" in demo and "[默认：tongji-demo]" in demo and len(help_columns(demo, "选项：")) == 1
 
 
-def test_every_help_text_has_its_english():
+def every_command() -> list:
+    """tongji's click commands, the root and every subcommand."""
     import typer.main
 
     from tongji import cli
-    from tongji.cli.help_en import ENGLISH
 
     cli._register()
-    texts, commands = set(), [typer.main.get_command(cli.app)]
+    found, commands = [], [typer.main.get_command(cli.app)]
     while commands:
-        command = commands.pop()
-        texts |= {command.help, command.short_help, *(getattr(p, "help", None) for p in command.params)}
+        found.append(command := commands.pop())
         commands += getattr(command, "commands", {}).values()
+    return found
+
+
+def test_every_help_text_has_its_english():
+    from tongji.cli.help_en import ENGLISH
+
+    texts = {text for command in every_command()
+             for text in (command.help, command.short_help, *(getattr(p, "help", None) for p in command.params))}
     texts -= {None, "Show this message and exit."}
     assert texts - set(ENGLISH) == set()
     assert set(ENGLISH) - texts == set()  # none left over from a help text since changed
 
 
 def test_every_argument_has_a_chinese_name():
-    import typer.main
-
-    from tongji import cli
     from tongji.cli.help_zh import NAMES
 
-    cli._register()
-    helps, commands = set(), [typer.main.get_command(cli.app)]
-    while commands:
-        command = commands.pop()
-        helps |= {p.help for p in command.params if p.param_type_name == "argument"}
-        commands += getattr(command, "commands", {}).values()
+    helps = {p.help for command in every_command() for p in command.params if p.param_type_name == "argument"}
     assert helps == set(NAMES)
 
 
